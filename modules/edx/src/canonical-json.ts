@@ -1,0 +1,50 @@
+/**
+ * Canonical JSON: object keys sorted (by UTF-16 code units, as RFC 8785 / JCS) at every level,
+ * no whitespace, `undefined` members dropped. The same value always gives the same string,
+ * whatever order its keys arrived in, so it can be hashed into a stable id.
+ *
+ * Same output as `JSON.stringify` of a key-sorted copy (Dates become ISO strings, non-finite
+ * numbers `null`), written as one pass that builds the string without copying objects: it runs
+ * on every imported event.
+ */
+export function canonicalJson(value: unknown): string {
+  return write(value) ?? 'null';
+}
+
+function write(v: unknown): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object':
+      break;
+    case 'bigint':
+      throw new TypeError('canonicalJson: BigInt is not JSON');
+    default:
+      return undefined; // undefined, functions, symbols: dropped like JSON.stringify does
+  }
+  if (v === null) return 'null';
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out += ',';
+      out += write(v[i]) ?? 'null';
+    }
+    return out + ']';
+  }
+  if (v instanceof Date) return JSON.stringify(v.toISOString());
+  const obj = v as Record<string, unknown>;
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const s = write(obj[k]);
+    if (s === undefined) continue;
+    out += first ? JSON.stringify(k) + ':' + s : ',' + JSON.stringify(k) + ':' + s;
+    first = false;
+  }
+  return out + '}';
+}

@@ -1,0 +1,41 @@
+/**
+ * ISO-8601 date-times as edX and xAPI write them -> `YYYY-MM-DDTHH:mm:ss.sssZ` (UTC).
+ *
+ * edX `time` is `datetime.utcnow().isoformat()` in old logs (no zone: it is UTC) and carries
+ * `+00:00` in newer ones; xAPI timestamps carry `Z` or an offset. Fractions beyond milliseconds are
+ * truncated, not rounded, so an event never moves into the next second.
+ */
+
+// date, `T` or space, time, optional fraction (`.` or `,`), optional zone.
+const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/** Returns the normalised time, or undefined if `value` is not an ISO-8601 date-time. */
+export function normaliseTime(value: string): string | undefined {
+  const m = ISO_RE.exec(value);
+  if (m === null) return undefined;
+  const year = Number(m[1]);
+  const month = Number(m[2]);
+  const day = Number(m[3]);
+  const hour = Number(m[4]);
+  const minute = Number(m[5]);
+  const second = m[6] === undefined ? 0 : Number(m[6]);
+  const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
+  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  let epoch = Date.UTC(year, month - 1, day, hour, minute, second, ms);
+  // Date.UTC maps years 0-99 to 1900-1999.
+  if (year < 100) epoch = new Date(epoch).setUTCFullYear(year);
+  const zone = m[8];
+  if (zone !== undefined && zone !== 'Z' && zone !== 'z') {
+    const sign = zone.charCodeAt(0) === 0x2d ? -1 : 1;
+    const digits = zone.slice(1).replace(':', '');
+    const offsetMin = Number(digits.slice(0, 2)) * 60 + (digits.length > 2 ? Number(digits.slice(2, 4)) : 0);
+    epoch -= sign * offsetMin * 60_000;
+  }
+  return new Date(epoch).toISOString();
+}
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}

@@ -1,0 +1,99 @@
+import { InsightsError, type CallOptions } from '@insights/sdk';
+import { NameIndex, type CallInvoker, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
+import type { AnalyticManifest, ModuleHost } from '@insights/runtime';
+import type { CallOutcome } from '@insights/wire';
+
+export interface DispatchRequest {
+  readonly kind: QueryKind;
+  readonly name: string;
+  readonly args: unknown;
+  /** Absolute deadline (epoch ms); the node's default applies when absent. */
+  readonly deadline?: number | undefined;
+  readonly signal?: AbortSignal | undefined;
+  readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
+}
+
+/**
+ * Routes calls to module hosts: resolves names (aliases, `<module>.<name>`, collisions),
+ * applies the default deadline, counts in-flight calls for graceful shutdown. It is also the
+ * CallInvoker behind modules' `ctx.mesh`, so nested calls take the same path as remote ones.
+ */
+export class Dispatcher implements CallInvoker {
+  #index = new NameIndex<ModuleHost>([]);
+  #inFlight = 0;
+  #draining = false;
+  #idle: (() => void) | undefined;
+
+  constructor(
+    private readonly hosts: Map<string, ModuleHost>,
+    private readonly defaultTimeoutMs: number,
+  ) {
+    this.rebuild();
+  }
+
+  /** Re-reads the hosts' manifests; call after a module is added, removed or reloaded. */
+  rebuild(): void {
+    const entries: NamedEntry<ModuleHost>[] = [];
+    for (const [module, host] of this.hosts)
+      for (const a of host.manifest.analytics)
+        if (a.kind === 'query' || a.kind === 'view')
+          entries.push({ kind: a.kind, module, name: a.name, aliases: a.aliases, target: host });
+    this.#index = new NameIndex(entries);
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  async call(req: DispatchRequest): Promise<CallOutcome> {
+    if (this.#draining) throw new InsightsError('UNAVAILABLE', 'node is shutting down; retry on another node');
+    const entry = this.#index.resolve(req.kind, req.name);
+    const deadline = req.deadline ?? Date.now() + this.defaultTimeoutMs;
+    this.#inFlight++;
+    try {
+      return await entry.target.call(
+        { kind: req.kind, name: entry.name, args: req.args, deadline },
+        { signal: req.signal ?? NEVER, onProgress: req.onProgress },
+      );
+    } finally {
+      if (--this.#inFlight === 0) this.#idle?.();
+    }
+  }
+
+  async invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions): Promise<unknown> {
+    const deadline = options.deadline ?? (options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs);
+    const outcome = await this.call({ kind, name, args, deadline, signal: options.signal, onProgress: options.onProgress });
+    return outcome.type === 'json' ? outcome.value : outcome;
+  }
+
+  /** The manifest entry and module of a callable analytic (resolving aliases), or throws NOT_FOUND. */
+  analytic(kind: QueryKind, name: string): { module: string; analytic: AnalyticManifest } {
+    const entry = this.#index.resolve(kind, name);
+    const analytic = entry.target.manifest.analytics.find((a) => a.kind === kind && a.name === entry.name);
+    if (analytic === undefined) throw new InsightsError('NOT_FOUND', `no ${kind} named "${name}"`);
+    return { module: entry.module, analytic };
+  }
+
+  host(module: string): ModuleHost | undefined {
+    return this.hosts.get(module);
+  }
+
+  names(kind: QueryKind): string[] {
+    return this.#index.names(kind);
+  }
+
+  /** Refuses new calls and resolves when in-flight calls finish or `graceMs` passes. */
+  async drain(graceMs: number): Promise<void> {
+    this.#draining = true;
+    if (this.#inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, graceMs);
+      this.#idle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+const NEVER = new AbortController().signal;

@@ -1,0 +1,177 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import {
+  encodeResult,
+  errorToDetail,
+  insightsService,
+  loadPackageDefinition,
+  LOADER_OPTIONS,
+  SERVICE_NAME,
+  toGrpcStatus,
+  toInsightsError,
+  type WireCallFrame,
+  type WireCallRequest,
+  type WireDescribeResponse,
+  type WireProgress,
+  type WireResultFrame,
+  type WireStreamResult,
+} from '@insights/wire';
+import { callableKind, parseArgsJson } from './call-decoding.ts';
+import type { Dispatcher } from './dispatcher.ts';
+
+export interface GrpcServerDeps {
+  readonly dispatcher: Dispatcher;
+  readonly describe: () => WireDescribeResponse;
+  readonly maxRequestBytes: number;
+}
+
+export interface RunningGrpcServer {
+  readonly address: string;
+  readonly health: HealthImplementation;
+  close(graceMs: number): Promise<void>;
+}
+
+/** Serves the Insights contract, grpc.health.v1 and server reflection on one port. */
+export async function startGrpcServer(deps: GrpcServerDeps, host: string, port: number): Promise<RunningGrpcServer> {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': deps.maxRequestBytes + 64 * 1024,
+    'grpc.max_send_message_length': -1,
+  });
+  server.addService(insightsService(), handlers(deps));
+
+  const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
+  health.addToServer(server);
+  // Reflection covers our contract and the health service, so grpcurl discovers both.
+  const healthDef = protoLoader.loadSync(healthProtoPath, LOADER_OPTIONS);
+  new ReflectionService({ ...loadPackageDefinition(), ...healthDef }).addToServer(server);
+
+  const boundPort = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return {
+    address: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
+    health,
+    close: (graceMs) =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}
+
+function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
+  return {
+    Describe(_call: grpc.ServerUnaryCall<unknown, WireDescribeResponse>, cb: grpc.sendUnaryData<WireDescribeResponse>) {
+      cb(null, deps.describe());
+    },
+
+    Call(call: grpc.ServerUnaryCall<WireCallRequest, unknown>, cb: grpc.sendUnaryData<unknown>) {
+      const controller = new AbortController();
+      call.on('cancelled', () => controller.abort());
+      const deadline = grpcDeadline(call.getDeadline());
+      (async () => {
+        const req = call.request;
+        const outcome = await deps.dispatcher.call({
+          kind: callableKind(req.kind),
+          name: req.name,
+          args: parseArgsJson(req.argsJson, deps.maxRequestBytes),
+          deadline,
+          signal: controller.signal,
+        });
+        return { result: encodeResult(outcome) };
+      })().then(
+        (res) => cb(null, res),
+        (e: unknown) => cb(toGrpcStatus(toInsightsError(e))),
+      );
+    },
+
+    CallStream(stream: grpc.ServerDuplexStream<WireCallFrame, WireResultFrame>) {
+      serveCallStream(stream, deps);
+    },
+  };
+}
+
+/**
+ * Multiplexed calls: each frame may carry many calls; results and progress reports that finish
+ * in the same turn of the event loop go back in one frame.
+ */
+function serveCallStream(stream: grpc.ServerDuplexStream<WireCallFrame, WireResultFrame>, deps: GrpcServerDeps): void {
+  const running = new Map<number, AbortController>();
+  let results: WireStreamResult[] = [];
+  let progress: WireProgress[] = [];
+  let flushScheduled = false;
+  let open = true;
+
+  const flush = () => {
+    flushScheduled = false;
+    if (!open || (results.length === 0 && progress.length === 0)) return;
+    stream.write({ results, progress });
+    results = [];
+    progress = [];
+  };
+  const schedule = () => {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  };
+
+  stream.on('data', (frame: WireCallFrame) => {
+    for (const id of frame.cancel) running.get(id)?.abort();
+    for (const c of frame.calls) {
+      const controller = new AbortController();
+      running.set(c.id, controller);
+      const onProgress = c.wantProgress
+        ? (fraction: number, message: string) => {
+            progress.push({ id: c.id, fraction, message });
+            schedule();
+          }
+        : undefined;
+      (async () => {
+        const outcome = await deps.dispatcher.call({
+          kind: callableKind(c.kind),
+          name: c.name,
+          args: parseArgsJson(c.argsJson, deps.maxRequestBytes),
+          deadline: c.timeoutMs > 0 ? Date.now() + c.timeoutMs : undefined,
+          signal: controller.signal,
+          onProgress,
+        });
+        return encodeResult(outcome);
+      })().then(
+        (result) => results.push({ id: c.id, result }),
+        (e: unknown) => results.push({ id: c.id, error: errorToDetail(toInsightsError(e)) }),
+      ).finally(() => {
+        running.delete(c.id);
+        schedule();
+      });
+    }
+  });
+  const close = () => {
+    if (!open) return;
+    open = false;
+    for (const c of running.values()) c.abort();
+    running.clear();
+  };
+  stream.on('end', () => {
+    // Half-close from the client: answer what is running, then end.
+    const finish = () => (running.size === 0 ? (flush(), stream.end(), close()) : setTimeout(finish, 5));
+    finish();
+  });
+  stream.on('cancelled', close);
+  stream.on('error', close);
+}
+
+function grpcDeadline(d: grpc.Deadline): number | undefined {
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) ? ms : undefined;
+}

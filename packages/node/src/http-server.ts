@@ -1,0 +1,174 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ERROR_CODES, InsightsError, type ViewResult } from '@insights/sdk';
+import { toInsightsError, type CallOutcome, type WireDescribeResponse } from '@insights/wire';
+import type { UrlSigner } from '@insights/runtime';
+import { recordsToTable, toCsv } from './csv.ts';
+import type { Dispatcher } from './dispatcher.ts';
+import { escapeHtml, VIEW_SECURITY_HEADERS } from './html.ts';
+import { coerceQueryString } from './http-args.ts';
+import { renderNodePage } from './page.ts';
+
+export interface HttpServerDeps {
+  readonly dispatcher: Dispatcher;
+  readonly describe: () => WireDescribeResponse;
+  readonly signer: UrlSigner;
+  readonly maxRequestBytes: number;
+}
+
+type Params = { name: string };
+type Query = Record<string, string | string[] | undefined>;
+
+/**
+ * HTTP face of the node: `/query/<name>` and `/view/<name>` (GET with query-string arguments,
+ * POST with a JSON object), `/schema`, signed `/files/...`, `/healthz` and a page listing the
+ * node's analytics with a form each. Errors are JSON `{ error: { code, message, parameter } }`
+ * with the HTTP status from the one mapping table in @insights/sdk.
+ */
+export async function startHttpServer(deps: HttpServerDeps, host: string, port: number): Promise<{ app: FastifyInstance; address: string }> {
+  const app = Fastify({ bodyLimit: deps.maxRequestBytes, logger: false });
+
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
+    sendError(reply, fastifyToInsights(err, deps.maxRequestBytes));
+  });
+  app.setNotFoundHandler((req, reply) =>
+    sendError(reply, new InsightsError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}; see / or /schema`)),
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/schema', async () => deps.describe());
+  app.get('/', async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(renderNodePage(deps.describe())),
+  );
+
+  for (const kind of ['query', 'view'] as const) {
+    const handle = async (req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply) => {
+      const { name } = req.params;
+      const args =
+        req.method === 'POST'
+          ? postArgs(req.body)
+          : coerceQueryString(req.query, deps.dispatcher.analytic(kind, name).analytic.paramsSchema);
+      const controller = new AbortController();
+      req.raw.on('close', () => {
+        if (!reply.sent) controller.abort();
+      });
+      const timeout = Number(firstValue(req.query._timeout));
+      const outcome = await deps.dispatcher.call({
+        kind,
+        name,
+        args,
+        deadline: timeout > 0 ? Date.now() + timeout : undefined,
+        signal: controller.signal,
+      });
+      return sendOutcome(reply, outcome, firstValue(req.query._format));
+    };
+    app.get(`/${kind}/:name`, handle);
+    app.post(`/${kind}/:name`, handle);
+  }
+
+  app.get('/files/:module/*', async (req: FastifyRequest<{ Params: { module: string; '*': string }; Querystring: Query }>, reply) => {
+    const { module } = req.params;
+    const name = req.params['*'];
+    const exp = Number(firstValue(req.query.exp));
+    const sig = firstValue(req.query.sig) ?? '';
+    const verdict = Number.isFinite(exp) ? deps.signer.verify(module, name, exp, sig) : 'bad-signature';
+    if (verdict !== 'ok')
+      throw new InsightsError('PERMISSION_DENIED', verdict === 'expired' ? 'this file link has expired' : 'invalid file link signature');
+    const host = deps.dispatcher.host(module);
+    if (host === undefined) throw new InsightsError('NOT_FOUND', `no module ${module} on this node`);
+    const data = await host.readFile(name);
+    return reply.type(contentTypeFor(name)).headers(VIEW_SECURITY_HEADERS).send(Buffer.from(data));
+  });
+
+  const address = await app.listen({ host, port });
+  return { app, address: address.replace(/^http:\/\//, '') };
+}
+
+const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action 'self'";
+
+function postArgs(body: unknown): unknown {
+  if (body === undefined || body === null || body === '') return {};
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new InsightsError('INVALID_ARGUMENT', 'POST body must be a JSON object of named parameters', {
+      parameter: '(body)',
+    });
+  return body;
+}
+
+function sendOutcome(reply: FastifyReply, outcome: CallOutcome, format: string | undefined): FastifyReply {
+  if (outcome.type === 'json') {
+    if (format === 'csv') {
+      const t = recordsToTable(outcome.value);
+      return reply.type('text/csv; charset=utf-8').send(toCsv(t.columns, t.rows));
+    }
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(outcome.value) ?? 'null');
+  }
+  return sendView(reply, outcome, format);
+}
+
+function sendView(reply: FastifyReply, v: ViewResult, format: string | undefined): FastifyReply {
+  reply.headers(VIEW_SECURITY_HEADERS);
+  switch (v.type) {
+    case 'html':
+      return reply.type('text/html; charset=utf-8').send(v.html);
+    case 'svg':
+      return reply.type('image/svg+xml').send(v.svg);
+    case 'png':
+      return reply.type('image/png').send(Buffer.from(v.data));
+    case 'table':
+      if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(toCsv(v.columns, v.rows));
+      if (format === 'json') return reply.type('application/json').send({ columns: v.columns, rows: v.rows });
+      return reply.type('text/html; charset=utf-8').send(tableHtml(v));
+    case 'vega-lite':
+      if (format === 'html')
+        return reply.type('text/html; charset=utf-8').send(`<pre>${escapeHtml(JSON.stringify(v.spec, null, 2))}</pre>`);
+      return reply.type('application/vnd.vegalite+json').send(JSON.stringify(v.spec));
+  }
+}
+
+function tableHtml(t: Extract<ViewResult, { type: 'table' }>): string {
+  const head = t.columns.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('');
+  const body = t.rows
+    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c === null ? '' : String(c))}</td>`).join('')}</tr>`)
+    .join('');
+  return `<!doctype html><meta charset="utf-8"><style>table{border-collapse:collapse;font:14px system-ui}td,th{border:1px solid #999;padding:2px 8px;text-align:left}</style><table>${t.title === undefined ? '' : `<caption>${escapeHtml(t.title)}</caption>`}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
+}
+
+function sendError(reply: FastifyReply, e: InsightsError): FastifyReply {
+  return reply
+    .code(ERROR_CODES[e.code].http)
+    .type('application/json; charset=utf-8')
+    .send({ error: e.toJSON() });
+}
+
+function fastifyToInsights(err: Error & { code?: string; statusCode?: number }, maxBytes: number): InsightsError {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new InsightsError('RESOURCE_EXHAUSTED', `request body is larger than this node accepts (${maxBytes} bytes, maxRequestBytes)`);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new InsightsError('INVALID_ARGUMENT', `request body is not valid JSON: ${err.message}`, { parameter: '(body)' });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new InsightsError('INVALID_ARGUMENT', 'send arguments as application/json', { parameter: 'content-type' });
+  }
+  return toInsightsError(err);
+}
+
+function firstValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+const EXT_TYPES: Record<string, string> = {
+  png: 'image/png',
+  svg: 'image/svg+xml',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  html: 'text/html; charset=utf-8',
+  txt: 'text/plain; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  json: 'application/json',
+};
+
+function contentTypeFor(name: string): string {
+  return EXT_TYPES[name.split('.').pop()?.toLowerCase() ?? ''] ?? 'application/octet-stream';
+}

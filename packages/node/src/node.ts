@@ -1,0 +1,122 @@
+import path from 'node:path';
+import type { WireNodeInfo } from '@insights/wire';
+import {
+  createDbProvider,
+  createLogger,
+  InlineHost,
+  loadModuleDefinition,
+  stderrJsonSink,
+  UrlSigner,
+  type LogSink,
+  type ModuleHost,
+} from '@insights/runtime';
+import type { NodeConfig } from './config.ts';
+import { describeNode, type FailedModule } from './describe.ts';
+import { Dispatcher } from './dispatcher.ts';
+import { startGrpcServer } from './grpc-server.ts';
+import { startHttpServer } from './http-server.ts';
+
+export const NODE_VERSION = '0.1.0';
+
+export type NodeState = 'starting' | 'serving' | 'draining' | 'degraded';
+
+export interface RunningNode {
+  readonly id: string;
+  readonly grpcAddress: string;
+  readonly httpAddress: string;
+  readonly dispatcher: Dispatcher;
+  /** Modules that failed to load, with the reason. */
+  readonly failedModules: readonly FailedModule[];
+  /** Stops accepting calls, lets in-flight calls finish (up to the grace period), closes everything. */
+  close(): Promise<void>;
+}
+
+export interface StartNodeOptions {
+  /** Where structured logs go (default: JSON lines on stderr). */
+  logSink?: LogSink;
+}
+
+/** Starts an analytics node: loads its modules, then serves gRPC and HTTP. */
+export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
+  const log = createLogger(options.logSink ?? stderrJsonSink, { node: config.id }, config.logLevel);
+  const db = createDbProvider(
+    config.db.kind === 'embedded'
+      ? { kind: 'embedded', dir: path.join(config.dataDir, 'db') }
+      : { kind: 'mongodb', url: config.db.url, ...(config.db.dbPrefix === undefined ? {} : { dbPrefix: config.db.dbPrefix }) },
+  );
+  const signer = new UrlSigner(config.fileUrlSecret);
+  let httpOrigin = 'http://127.0.0.1';
+  let state: NodeState = 'starting';
+
+  const hosts = new Map<string, ModuleHost>();
+  const failed: FailedModule[] = [];
+  const dispatcher = new Dispatcher(hosts, config.defaultTimeoutMs);
+  const env = {
+    dataDir: config.dataDir,
+    db,
+    makeFileUrl: (module: string, name: string, ttl: number) => `${httpOrigin}${signer.signedPath(module, name, ttl)}`,
+    mesh: dispatcher,
+    log,
+  };
+
+  for (const entry of config.modules) {
+    const spec = typeof entry === 'string' ? entry : entry.path;
+    try {
+      const def = await loadModuleDefinition(spec, config.baseDir);
+      if (hosts.has(def.name)) throw new Error(`a module named "${def.name}" is already loaded on this node`);
+      hosts.set(def.name, await InlineHost.start(def, env));
+      log.info('module loaded', { module: def.name, spec });
+    } catch (e) {
+      const error = (e as Error).message;
+      failed.push({ spec, name: path.basename(spec).replace(/\.[cm]?[jt]s$/, ''), error });
+      log.error('module failed to load; the node starts without it', { spec, error });
+    }
+  }
+  dispatcher.rebuild();
+
+  const nodeInfo = (): WireNodeInfo => ({
+    id: config.id,
+    labels: config.labels,
+    version: NODE_VERSION,
+    grpcAddress: grpc.address,
+    httpAddress: http.address,
+    state,
+  });
+  const describe = () => describeNode(nodeInfo(), hosts, failed);
+  const deps = { dispatcher, describe, maxRequestBytes: config.maxRequestBytes };
+  const grpc = await startGrpcServer(deps, config.grpc.host, config.grpc.port);
+  const http = await startHttpServer({ ...deps, signer }, config.http.host, config.http.port);
+  httpOrigin = `http://${http.address}`;
+
+  const sweeper = setInterval(() => {
+    for (const [module, host] of hosts)
+      host.sweepFiles().then(
+        (deleted) => deleted.length > 0 && log.info('expired files deleted', { module, files: deleted }),
+        (e: unknown) => log.warn('file sweep failed', { module, error: (e as Error).message }),
+      );
+  }, config.sweepIntervalMs);
+  sweeper.unref();
+
+  state = 'serving';
+  log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
+
+  let closing: Promise<void> | undefined;
+  return {
+    id: config.id,
+    grpcAddress: grpc.address,
+    httpAddress: http.address,
+    dispatcher,
+    failedModules: failed,
+    close: () =>
+      (closing ??= (async () => {
+        state = 'draining';
+        clearInterval(sweeper);
+        grpc.health.setStatus('', 'NOT_SERVING');
+        await dispatcher.drain(config.shutdownGraceMs);
+        await Promise.all([grpc.close(1000), http.app.close()]);
+        await Promise.all([...hosts.values()].map((h) => h.close()));
+        await db.close();
+        log.info('node stopped');
+      })()),
+  };
+}

@@ -1,0 +1,167 @@
+/**
+ * The MongoDB query language, from mingo: filter matching, sorting, projection, update operators
+ * and aggregation. This file turns mingo's errors into coded DbErrors and fixes the options:
+ * no `$where`/`$function` scripts (MongoDB servers usually disable them, and module code must run
+ * the same on both engines).
+ */
+import type { Document, Projection, Sort } from '@insights/sdk';
+import { Aggregator, Query, updateOne as mingoUpdateOne } from 'mingo';
+import type { Options } from 'mingo/types';
+import { DbError, messageOf } from './errors.ts';
+import type { DbErrorCode } from '@insights/sdk';
+
+type Resolver = NonNullable<Options['collectionResolver']>;
+
+const BASE_OPTIONS = { scriptEnabled: false, idKey: '_id' } as const;
+
+function wrap<R>(code: DbErrorCode, what: string, ns: string, fn: () => R): R {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof DbError) throw err;
+    throw new DbError(code, `Invalid ${what} for ${ns}: ${messageOf(err)}`, { namespace: ns, cause: err });
+  }
+}
+
+function isPlainObject(v: unknown): v is Document {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof RegExp);
+}
+
+/** A compiled filter. */
+export interface Matcher {
+  test(doc: Document): boolean;
+}
+
+const MATCH_ALL: Matcher = { test: () => true };
+
+export function compileFilter(filter: unknown, ns: string): Matcher {
+  if (filter === undefined || filter === null) return MATCH_ALL;
+  if (!isPlainObject(filter)) {
+    throw new DbError('DB_INVALID_FILTER', `A filter must be an object (querying ${ns}).`, { namespace: ns });
+  }
+  if (Object.keys(filter).length === 0) return MATCH_ALL;
+  const query = wrap('DB_INVALID_FILTER', 'filter', ns, () => new Query(filter, BASE_OPTIONS));
+  // Some operator errors surface only when evaluated; keep their code.
+  return { test: (doc) => wrap('DB_INVALID_FILTER', 'filter', ns, () => query.test(doc)) };
+}
+
+/** Sorts (stable for equal keys, MongoDB type order) and applies skip/limit. */
+export function sortDocuments(docs: Document[], sort: Sort, ns: string): Document[] {
+  if (!isPlainObject(sort)) throw new DbError('DB_INVALID_OPTIONS', `A sort must be an object (on ${ns}).`);
+  for (const [k, v] of Object.entries(sort)) {
+    if (v !== 1 && v !== -1) {
+      throw new DbError('DB_INVALID_OPTIONS', `Sort direction for "${k}" on ${ns} must be 1 or -1, got ${String(v)}.`);
+    }
+  }
+  return wrap('DB_INVALID_OPTIONS', 'sort', ns, () => new Query({}, BASE_OPTIONS).find<Document>(docs).sort(sort).all());
+}
+
+/** Applies a projection to documents the caller owns (they may be changed in place). */
+export function projectDocuments(docs: Document[], projection: Projection, ns: string): Document[] {
+  if (!isPlainObject(projection)) throw new DbError('DB_INVALID_OPTIONS', `A projection must be an object (on ${ns}).`);
+  if (Object.keys(projection).length === 0) return docs;
+  return wrap('DB_INVALID_OPTIONS', 'projection', ns, () =>
+    new Query({}, BASE_OPTIONS).find<Document>(docs, projection).all(),
+  );
+}
+
+const PIPELINE_UPDATE_STAGES = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
+
+/** Checks an update is operators only (or an update pipeline); returns `$setOnInsert` apart. */
+export function checkUpdate(update: unknown, ns: string): { ops: Document | Document[]; setOnInsert?: Document } {
+  if (Array.isArray(update)) {
+    for (const stage of update) {
+      const keys = isPlainObject(stage) ? Object.keys(stage) : [];
+      if (keys.length !== 1 || !PIPELINE_UPDATE_STAGES.has(keys[0] as string)) {
+        throw new DbError('DB_INVALID_UPDATE', `Invalid update pipeline stage for ${ns}: ${JSON.stringify(stage)}.`, {
+          namespace: ns,
+        });
+      }
+    }
+    return { ops: update as Document[] };
+  }
+  if (!isPlainObject(update) || Object.keys(update).length === 0) {
+    throw new DbError('DB_INVALID_UPDATE', `An update for ${ns} must be a non-empty object of operators.`, {
+      namespace: ns,
+    });
+  }
+  const plain = Object.keys(update).find((k) => !k.startsWith('$'));
+  if (plain !== undefined) {
+    throw new DbError(
+      'DB_INVALID_UPDATE',
+      `Update for ${ns} has field "${plain}" without an operator: use { $set: {...} }, or replaceOne() to replace the whole document.`,
+      { namespace: ns },
+    );
+  }
+  const { $setOnInsert, ...ops } = update;
+  if ($setOnInsert !== undefined && !isPlainObject($setOnInsert)) {
+    throw new DbError('DB_INVALID_UPDATE', `$setOnInsert for ${ns} must be an object.`, { namespace: ns });
+  }
+  return $setOnInsert === undefined ? { ops } : { ops, setOnInsert: $setOnInsert as Document };
+}
+
+/**
+ * Applies update operators (or a pipeline) to `doc`, which the caller owns. Returns the updated
+ * document, or undefined when nothing changed. `filter` resolves positional `$` paths.
+ */
+export function applyUpdate(
+  doc: Document,
+  ops: Document | Document[],
+  filter: Document,
+  arrayFilters: Document[] | undefined,
+  ns: string,
+): Document | undefined {
+  if (!Array.isArray(ops) && Object.keys(ops).length === 0) return undefined;
+  const docs = [doc];
+  const result = wrap('DB_INVALID_UPDATE', 'update', ns, () =>
+    mingoUpdateOne(docs, filter, ops as Document, arrayFilters ? { arrayFilters } : {}, BASE_OPTIONS),
+  );
+  return result.modifiedCount > 0 ? docs[0] : undefined;
+}
+
+/** Stages that never change their input documents in mingo (checked by a test). */
+const NON_MUTATING_STAGES = new Set([
+  '$match',
+  '$sort',
+  '$skip',
+  '$limit',
+  '$count',
+  '$group',
+  '$sortByCount',
+  '$bucket',
+  '$bucketAuto',
+  '$facet',
+  '$lookup',
+  '$sample',
+]);
+
+/** True when running the pipeline on stored documents cannot change them. */
+export function pipelineIsReadOnly(pipeline: readonly Document[]): boolean {
+  return pipeline.every((stage) => Object.keys(stage).every((k) => NON_MUTATING_STAGES.has(k)));
+}
+
+export function checkPipeline(pipeline: unknown, ns: string, unsupported: ReadonlySet<string>): Document[] {
+  if (!Array.isArray(pipeline)) {
+    throw new DbError('DB_INVALID_PIPELINE', `A pipeline must be an array of stages (on ${ns}).`, { namespace: ns });
+  }
+  for (const stage of pipeline) {
+    const keys = isPlainObject(stage) ? Object.keys(stage) : [];
+    if (keys.length !== 1) {
+      throw new DbError('DB_INVALID_PIPELINE', `Each stage must have exactly one operator (on ${ns}): ${JSON.stringify(stage)}.`, {
+        namespace: ns,
+      });
+    }
+    if (unsupported.has(keys[0] as string)) {
+      throw new DbError('DB_UNSUPPORTED', `Stage ${keys[0]} is not supported by the embedded engine (on ${ns}).`, {
+        namespace: ns,
+      });
+    }
+  }
+  return pipeline as Document[];
+}
+
+export function runPipeline(docs: Document[], pipeline: Document[], ns: string, resolver: Resolver): Document[] {
+  return wrap('DB_INVALID_PIPELINE', 'pipeline', ns, () =>
+    new Aggregator(pipeline, { ...BASE_OPTIONS, collectionResolver: resolver }).run<Document>(docs),
+  );
+}

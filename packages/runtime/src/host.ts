@@ -1,0 +1,46 @@
+import type { CallOutcome } from '@insights/wire';
+import type { ModuleManifest } from './manifest.ts';
+
+export type ModuleState = 'loading' | 'ready' | 'degraded' | 'failed';
+export type Isolation = 'process' | 'worker' | 'inline';
+
+/** A call as the node hands it to a host: the analytic is already resolved to its own name. */
+export interface HostCall {
+  readonly kind: 'query' | 'view';
+  readonly name: string;
+  readonly args: unknown;
+  /** Absolute deadline, epoch ms. */
+  readonly deadline: number;
+}
+
+export interface HostCallControl {
+  readonly signal: AbortSignal;
+  readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
+}
+
+export interface HostStatus {
+  readonly state: ModuleState;
+  readonly lastError: string;
+  readonly restarts: number;
+  readonly memoryBytes: number;
+  readonly inFlight: number;
+  readonly calls: number;
+  readonly errors: number;
+}
+
+/**
+ * The boundary between the node and one module. The node only ever talks to a module through
+ * this interface, so where the module runs (this process, a worker, a child process) is the
+ * operator's choice and module code is identical in all three.
+ */
+export interface ModuleHost {
+  readonly isolation: Isolation;
+  readonly manifest: ModuleManifest;
+  status(): HostStatus;
+  call(call: HostCall, control: HostCallControl): Promise<CallOutcome>;
+  /** Reads one of the module's files (expired ones are NOT_FOUND), for signed file URLs. */
+  readFile(name: string): Promise<Uint8Array>;
+  /** Deletes expired files; the node calls this on a timer. */
+  sweepFiles(): Promise<string[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,20 @@
+/** @insights/runtime: runs module definitions with their per-module resources. */
+export { ModuleRuntime } from './module-runtime.ts';
+export type { RuntimeEnvironment } from './module-runtime.ts';
+export { InlineHost } from './inline-host.ts';
+export type { ModuleHost, HostCall, HostCallControl, HostStatus, ModuleState, Isolation } from './host.ts';
+export { buildManifest } from './manifest.ts';
+export type { ModuleManifest, AnalyticManifest, AnalyticKind } from './manifest.ts';
+export { compileParams } from './params.ts';
+export type { CompiledParams } from './params.ts';
+export { loadModuleDefinition, resolveModuleEntry, ModuleLoadError } from './loader.ts';
+export { deadlineSignal, raceSignal, minDeadline, deadlineExceeded } from './deadline.ts';
+export { LruModuleCache, DEFAULT_CACHE_LIMITS } from './resources/cache.ts';
+export type { CacheLimits } from './resources/cache.ts';
+export { DiskModuleFiles } from './resources/files.ts';
+export type { FileUrlMaker } from './resources/files.ts';
+export { UrlSigner } from './resources/url-signer.ts';
+export { createLogger, stderrJsonSink, LOG_LEVELS } from './resources/log.ts';
+export type { Logger, LogSink, LogRecord, LogLevel } from './resources/log.ts';
+export { createDbProvider } from './db/index.ts';
+export type { DbProvider } from './db/index.ts';

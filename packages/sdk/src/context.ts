@@ -1,0 +1,36 @@
+import type { Db } from './db.ts';
+import type { EventEnvelope } from './event.ts';
+import type { UntypedMesh } from './mesh-proxy.ts';
+import type { ModuleCache, ModuleFiles, ModuleLog } from './resources.ts';
+
+/**
+ * What every handler receives besides its arguments. Resources come through here, never by
+ * parameter name, so a caller can never pass its own `db` or `fs`.
+ */
+export interface Context {
+  /** This module's own database (MongoDB API subset). */
+  readonly db: Db;
+  /** This module's own files. */
+  readonly fs: ModuleFiles;
+  /** This module's own cache. */
+  readonly cache: ModuleCache;
+  /** Every analytic of the mesh; nested calls inherit this call's remaining deadline. */
+  readonly mesh: UntypedMesh;
+  readonly log: ModuleLog;
+  /** Aborts at the deadline or when the caller cancels. */
+  readonly signal: AbortSignal;
+  /** Absolute deadline, epoch milliseconds. */
+  readonly deadline: number;
+  /** Reports progress of a slow view: fraction in [0, 1]. */
+  progress(fraction: number, message?: string): void;
+  /** The module's name, as configured on the node. */
+  readonly module: string;
+}
+
+/** Context of an event handler: adds emitting derived events. */
+export interface EventContext extends Context {
+  /** Publishes a derived event that other handlers can subscribe to (hop-limited). */
+  emit(event: { type: string; payload: unknown; actor?: string; course?: string; resource?: string }): Promise<void>;
+  /** Computes a registered event property (e.g. `tincan.actor`) for an event. */
+  property(event: EventEnvelope, name: string): Promise<unknown>;
+}

@@ -1,0 +1,47 @@
+/** @insights/sdk: what a module author imports. */
+export { z } from 'zod';
+export { defineModule, isModuleDefinition, SDK_CONTRACT_VERSION } from './module.ts';
+export type { ModuleDefinition, ModuleInit, InferMesh } from './module.ts';
+export { query, view, eventHandler, eventProperty, job } from './analytic.ts';
+export type {
+  ParamShape,
+  ArgsOf,
+  InputOf,
+  QueryDefinition,
+  ViewDefinition,
+  EventHandlerDefinition,
+  EventPropertyDefinition,
+  JobDefinition,
+  EventFilter,
+  DeliveryMode,
+  StartFrom,
+  Schedule,
+  MemoizeOptions,
+  AnyQuery,
+  AnyView,
+} from './analytic.ts';
+export type { Context, EventContext } from './context.ts';
+export type { EventEnvelope } from './event.ts';
+export type * from './db.ts';
+export type { ModuleFiles, ModuleCache, ModuleLog, CacheSetOptions } from './resources.ts';
+export type { CallOptions, UntypedMesh } from './mesh-proxy.ts';
+export { html, svg, png, table, vegaLite, tableFromRecords, isViewResult } from './view-result.ts';
+export type {
+  ViewResult,
+  HtmlResult,
+  SvgResult,
+  PngResult,
+  TableResult,
+  TableCell,
+  VegaLiteResult,
+} from './view-result.ts';
+export {
+  InsightsError,
+  isInsightsError,
+  isErrorCode,
+  invalidArgument,
+  notFound,
+  ERROR_CODES,
+  RETRYABLE_CODES,
+} from './errors.ts';
+export type { ErrorCode, SerializedError, ErrorFields } from './errors.ts';

@@ -1,0 +1,7 @@
+/** For sibling packages (runtime, node, client) only; module authors use the main entry. */
+export { createMeshProxy } from './mesh-proxy.ts';
+export type { CallInvoker, QueryKind } from './mesh-proxy.ts';
+export { MODULE_THROWABLE_CODES, codeForGrpcStatus } from './errors.ts';
+export { canonicalJson } from './canonical-json.ts';
+export { NameIndex, nearNames } from './name-index.ts';
+export type { NamedEntry } from './name-index.ts';

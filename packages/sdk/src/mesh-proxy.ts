@@ -1,0 +1,53 @@
+import type { ViewResult } from './view-result.ts';
+
+/** Per-call options every mesh call accepts as its second argument. */
+export interface CallOptions {
+  /** Milliseconds this call may take; the smaller of this and any inherited deadline wins. */
+  timeoutMs?: number;
+  /** Absolute deadline, epoch milliseconds. */
+  deadline?: number;
+  signal?: AbortSignal;
+  /** Progress reports of slow views. */
+  onProgress?: (fraction: number, message: string) => void;
+}
+
+export type QueryKind = 'query' | 'view';
+
+/** Anything that can carry out a call: the client core, the node's nested-call path, local mode. */
+export interface CallInvoker {
+  invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions): Promise<unknown>;
+  /** Names callable for `kind` right now, for `Object.keys` and suggestions. */
+  names(kind: QueryKind): string[];
+}
+
+type AnyCall<R> = (args?: Record<string, unknown>, options?: CallOptions) => Promise<R>;
+
+/** The untyped shape: any name, unknown results. Typed meshes narrow it (see InferMesh). */
+export interface UntypedMesh {
+  readonly query: Record<string, AnyCall<unknown>>;
+  readonly view: Record<string, AnyCall<ViewResult>>;
+}
+
+/**
+ * Builds `mesh.query.<name>(args)` / `mesh.view.<name>(args)` over an invoker. `Object.keys`
+ * lists what is callable now; a name absent from the list still dispatches (the node answers
+ * NOT_FOUND with suggestions), so stale listings never block a call.
+ */
+export function createMeshProxy<M = UntypedMesh>(invoker: CallInvoker): M {
+  const section = (kind: QueryKind): Record<string, AnyCall<unknown>> =>
+    new Proxy({} as Record<string, AnyCall<unknown>>, {
+      get(_t, prop) {
+        // `then` must stay undefined, or `await mesh.query` would try to call it.
+        if (typeof prop !== 'string' || prop === 'then') return undefined;
+        return (args: Record<string, unknown> = {}, options: CallOptions = {}) =>
+          invoker.invoke(kind, prop, args, options);
+      },
+      ownKeys: () => invoker.names(kind),
+      getOwnPropertyDescriptor: (_t, prop) =>
+        typeof prop === 'string' && invoker.names(kind).includes(prop)
+          ? { enumerable: true, configurable: true, writable: false, value: undefined }
+          : undefined,
+      has: (_t, prop) => typeof prop === 'string' && invoker.names(kind).includes(prop),
+    });
+  return { query: section('query'), view: section('view') } as M;
+}

@@ -1,0 +1,115 @@
+import type {
+  AnyQuery,
+  AnyView,
+  EventHandlerDefinition,
+  EventPropertyDefinition,
+  InputOf,
+  JobDefinition,
+  ParamShape,
+  QueryDefinition,
+  ViewDefinition,
+} from './analytic.ts';
+import type { CallOptions } from './mesh-proxy.ts';
+import type { ViewResult } from './view-result.ts';
+
+/** Bumped when the module contract changes incompatibly; nodes refuse modules built for another. */
+export const SDK_CONTRACT_VERSION = 1;
+
+const MODULE_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+const ANALYTIC_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+
+export interface ModuleDefinition<
+  Q extends Record<string, AnyQuery> = Record<string, AnyQuery>,
+  V extends Record<string, AnyView> = Record<string, AnyView>,
+> {
+  /** Lower-case identifier; also the namespace of its db, files and cache. */
+  readonly name: string;
+  readonly version: string;
+  readonly description?: string;
+  readonly queries: Q;
+  readonly views: V;
+  readonly eventHandlers: Readonly<Record<string, EventHandlerDefinition>>;
+  readonly eventProperties: Readonly<Record<string, EventPropertyDefinition>>;
+  readonly jobs: Readonly<Record<string, JobDefinition>>;
+  readonly sdkContract: number;
+}
+
+export interface ModuleInit<Q extends Record<string, AnyQuery>, V extends Record<string, AnyView>> {
+  name: string;
+  version?: string;
+  description?: string;
+  queries?: Q;
+  views?: V;
+  eventHandlers?: Record<string, EventHandlerDefinition>;
+  eventProperties?: Record<string, EventPropertyDefinition>;
+  jobs?: Record<string, JobDefinition>;
+}
+
+/**
+ * Declares a module: the one default export of a module file. Names are checked here, so a
+ * typo fails when the author runs the module's test, not when a node loads it.
+ */
+export function defineModule<
+  Q extends Record<string, AnyQuery> = {},
+  V extends Record<string, AnyView> = {},
+>(init: ModuleInit<Q, V>): ModuleDefinition<Q, V> {
+  if (!MODULE_NAME.test(init.name))
+    throw new TypeError(
+      `defineModule: name "${init.name}" must be lower-case letters, digits, "-" or "_", starting with a letter`,
+    );
+  const def: ModuleDefinition<Q, V> = {
+    name: init.name,
+    version: init.version ?? '0.0.0',
+    ...(init.description === undefined ? {} : { description: init.description }),
+    queries: init.queries ?? ({} as Q),
+    views: init.views ?? ({} as V),
+    eventHandlers: init.eventHandlers ?? {},
+    eventProperties: init.eventProperties ?? {},
+    jobs: init.jobs ?? {},
+    sdkContract: SDK_CONTRACT_VERSION,
+  };
+  for (const [section, entries] of Object.entries({ queries: def.queries, views: def.views, jobs: def.jobs }))
+    for (const [name, a] of Object.entries(entries as Record<string, { aliases?: readonly string[] }>))
+      for (const n of [name, ...(a.aliases ?? [])])
+        if (!ANALYTIC_NAME.test(n))
+          throw new TypeError(`defineModule(${init.name}): ${section} name "${n}" is not a valid identifier`);
+  return Object.freeze(def);
+}
+
+export function isModuleDefinition(v: unknown): v is ModuleDefinition {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { name?: unknown }).name === 'string' &&
+    typeof (v as { sdkContract?: unknown }).sdkContract === 'number' &&
+    typeof (v as { queries?: unknown }).queries === 'object'
+  );
+}
+
+type QueryFn<D> =
+  D extends QueryDefinition<infer P extends ParamShape, infer R>
+    ? {} extends InputOf<P>
+      ? (args?: InputOf<P>, options?: CallOptions) => Promise<Awaited<R>>
+      : (args: InputOf<P>, options?: CallOptions) => Promise<Awaited<R>>
+    : never;
+type ViewFn<D> =
+  D extends ViewDefinition<infer P extends ParamShape>
+    ? {} extends InputOf<P>
+      ? (args?: InputOf<P>, options?: CallOptions) => Promise<ViewResult>
+      : (args: InputOf<P>, options?: CallOptions) => Promise<ViewResult>
+    : never;
+
+/**
+ * The typed mesh for one or more module definitions: `connect<InferMesh<typeof grades>>()` gives
+ * `mesh.query.get_grades(args)` with parameter and result types taken from the module's code.
+ */
+export type InferMesh<M extends ModuleDefinition> = {
+  readonly query: {
+    readonly [K in keyof M['queries'] & string]: QueryFn<M['queries'][K]>;
+  } & {
+    readonly [K in keyof M['queries'] & string as `${M['name']}.${K}`]: QueryFn<M['queries'][K]>;
+  };
+  readonly view: {
+    readonly [K in keyof M['views'] & string]: ViewFn<M['views'][K]>;
+  };
+};

@@ -1,0 +1,7 @@
+/** @insights/wire: the gRPC contract as TypeScript, shared by node and client. */
+export { PROTO_ROOT, PROTO_FILE, SERVICE_NAME, LOADER_OPTIONS, loadPackageDefinition, insightsService, insightsClientConstructor } from './proto.ts';
+export { kindToWire, kindFromWire } from './messages.ts';
+export type * from './messages.ts';
+export { encodeResult, decodeResult, decodeArgs, encodeJson, CONTENT_TYPES } from './result-codec.ts';
+export type { CallOutcome } from './result-codec.ts';
+export { ERROR_TRAILER, toInsightsError, errorToDetail, detailToError, toGrpcStatus, fromGrpcError } from './errors.ts';

@@ -1,0 +1,114 @@
+/** TypeScript shapes of the proto messages as @grpc/proto-loader decodes them (camelCase). */
+
+export const AnalyticKindWire = { QUERY: 1, VIEW: 2, EVENT_HANDLER: 3, EVENT_PROPERTY: 4, JOB: 5 } as const;
+export type AnalyticKind = 'query' | 'view' | 'event-handler' | 'event-property' | 'job';
+
+const KIND_TO_WIRE: Record<AnalyticKind, number> = {
+  query: 1,
+  view: 2,
+  'event-handler': 3,
+  'event-property': 4,
+  job: 5,
+};
+const WIRE_TO_KIND = new Map(Object.entries(KIND_TO_WIRE).map(([k, v]) => [v, k as AnalyticKind]));
+
+export const kindToWire = (k: AnalyticKind): number => KIND_TO_WIRE[k];
+export const kindFromWire = (n: number): AnalyticKind | undefined => WIRE_TO_KIND.get(n);
+
+export interface WireResult {
+  contentType: string;
+  data: Uint8Array;
+}
+
+export interface WireErrorDetail {
+  code: string;
+  message: string;
+  parameter: string;
+  suggestions: string[];
+  analytic: string;
+  grpcStatus: number;
+}
+
+export interface WireNodeInfo {
+  id: string;
+  labels: string[];
+  version: string;
+  grpcAddress: string;
+  httpAddress: string;
+  state: string;
+}
+
+export interface WireAnalyticInfo {
+  kind: number;
+  module: string;
+  name: string;
+  aliases: string[];
+  description: string;
+  paramsSchemaJson: string;
+  idempotent: boolean;
+  metaJson: string;
+}
+
+export interface WireModuleStats {
+  restarts: number;
+  memoryBytes: number;
+  inFlight: number;
+  calls: number;
+  errors: number;
+}
+
+export interface WireModuleInfo {
+  name: string;
+  version: string;
+  description: string;
+  state: string;
+  lastError: string;
+  analytics: WireAnalyticInfo[];
+  isolation: string;
+  stats: WireModuleStats;
+}
+
+export interface WireDescribeResponse {
+  node: WireNodeInfo;
+  modules: WireModuleInfo[];
+}
+
+export interface WireCallRequest {
+  kind: number;
+  name: string;
+  argsJson: Uint8Array;
+  capability: string;
+}
+
+export interface WireStreamCall {
+  id: number;
+  kind: number;
+  name: string;
+  argsJson: Uint8Array;
+  timeoutMs: number;
+  capability: string;
+  wantProgress: boolean;
+}
+
+export interface WireCallFrame {
+  calls: WireStreamCall[];
+  cancel: number[];
+}
+
+export interface WireStreamResult {
+  id: number;
+  result?: WireResult | null;
+  error?: WireErrorDetail | null;
+  outcome?: 'result' | 'error';
+}
+
+export interface WireProgress {
+  id: number;
+  fraction: number;
+  message: string;
+}
+
+export interface WireResultFrame {
+  results: WireStreamResult[];
+  progress: WireProgress[];
+}

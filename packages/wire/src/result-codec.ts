@@ -1,0 +1,67 @@
+import type { ViewResult } from '@insights/sdk';
+import type { WireResult } from './messages.ts';
+
+/** What a host returns for a call before it is put on the wire: JSON data or a view. */
+export type CallOutcome = { readonly type: 'json'; readonly value: unknown } | ViewResult;
+
+export const CONTENT_TYPES = {
+  json: 'application/json',
+  html: 'text/html; charset=utf-8',
+  svg: 'image/svg+xml',
+  png: 'image/png',
+  table: 'application/vnd.insights.table+json',
+  'vega-lite': 'application/vnd.vegalite+json',
+} as const satisfies Record<CallOutcome['type'], string>;
+
+const utf8 = new TextDecoder();
+
+export function encodeJson(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value) ?? 'null');
+}
+
+export function encodeResult(r: CallOutcome): WireResult {
+  switch (r.type) {
+    case 'json':
+      return { contentType: CONTENT_TYPES.json, data: encodeJson(r.value) };
+    case 'html':
+      return { contentType: CONTENT_TYPES.html, data: Buffer.from(r.html) };
+    case 'svg':
+      return { contentType: CONTENT_TYPES.svg, data: Buffer.from(r.svg) };
+    case 'png':
+      return { contentType: CONTENT_TYPES.png, data: r.data };
+    case 'table':
+      return {
+        contentType: CONTENT_TYPES.table,
+        data: encodeJson({ columns: r.columns, rows: r.rows, ...(r.title === undefined ? {} : { title: r.title }) }),
+      };
+    case 'vega-lite':
+      return { contentType: CONTENT_TYPES['vega-lite'], data: encodeJson(r.spec) };
+  }
+}
+
+export function decodeResult(w: WireResult): CallOutcome {
+  const ct = w.contentType.split(';')[0]?.trim() ?? '';
+  switch (ct) {
+    case 'application/json':
+      return { type: 'json', value: w.data.length === 0 ? null : JSON.parse(utf8.decode(w.data)) };
+    case 'text/html':
+      return { type: 'html', html: utf8.decode(w.data) };
+    case 'image/svg+xml':
+      return { type: 'svg', svg: utf8.decode(w.data) };
+    case 'image/png':
+      return { type: 'png', data: w.data };
+    case 'application/vnd.insights.table+json': {
+      const t = JSON.parse(utf8.decode(w.data)) as { columns: string[]; rows: []; title?: string };
+      return { type: 'table', columns: t.columns, rows: t.rows, ...(t.title === undefined ? {} : { title: t.title }) };
+    }
+    case 'application/vnd.vegalite+json':
+      return { type: 'vega-lite', spec: JSON.parse(utf8.decode(w.data)) as Record<string, unknown> };
+    default:
+      throw new Error(`unsupported result content type "${w.contentType}"`);
+  }
+}
+
+/** Parses call arguments from JSON bytes; an empty payload means no arguments. */
+export function decodeArgs(bytes: Uint8Array): unknown {
+  return bytes.length === 0 ? {} : JSON.parse(utf8.decode(bytes));
+}
