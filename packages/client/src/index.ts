@@ -1,1 +1,9 @@
-export {};
+/** @insights/client: one proxy over every node of the mesh. */
+export { connect, DEFAULT_CALL_TIMEOUT_MS } from './mesh.ts';
+export { local } from './local.ts';
+export type { LocalOptions } from './local.ts';
+export type { ConnectOptions, Mesh, MeshControls } from './mesh.ts';
+export type { MeshDescription, AnalyticDescription, NodeDescription } from './router.ts';
+export { NodeConnection } from './node-connection.ts';
+export { InsightsError, isInsightsError } from '@insights/sdk';
+export type { ErrorCode, InferMesh, CallOptions, ViewResult } from '@insights/sdk';

@@ -19,7 +19,7 @@ import {
   type WireStreamResult,
 } from '@insights/wire';
 import { callableKind, parseArgsJson } from './call-decoding.ts';
-import type { Dispatcher } from './dispatcher.ts';
+import type { Dispatcher } from '@insights/runtime';
 
 export interface GrpcServerDeps {
   readonly dispatcher: Dispatcher;

@@ -1,11 +1,11 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ERROR_CODES, InsightsError, type ViewResult } from '@insights/sdk';
-import { toInsightsError, type CallOutcome, type WireDescribeResponse } from '@insights/wire';
+import { coerceStringArgs, toInsightsError, type CallOutcome, type WireDescribeResponse } from '@insights/wire';
 import type { UrlSigner } from '@insights/runtime';
 import { recordsToTable, toCsv } from './csv.ts';
-import type { Dispatcher } from './dispatcher.ts';
+import type { Dispatcher } from '@insights/runtime';
 import { escapeHtml, VIEW_SECURITY_HEADERS } from './html.ts';
-import { coerceQueryString } from './http-args.ts';
+
 import { renderNodePage } from './page.ts';
 
 export interface HttpServerDeps {
@@ -46,7 +46,7 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
       const args =
         req.method === 'POST'
           ? postArgs(req.body)
-          : coerceQueryString(req.query, deps.dispatcher.analytic(kind, name).analytic.paramsSchema);
+          : coerceStringArgs(req.query, deps.dispatcher.analytic(kind, name).analytic.paramsSchema);
       const controller = new AbortController();
       req.raw.on('close', () => {
         if (!reply.sent) controller.abort();

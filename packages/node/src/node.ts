@@ -12,7 +12,7 @@ import {
 } from '@insights/runtime';
 import type { NodeConfig } from './config.ts';
 import { describeNode, type FailedModule } from './describe.ts';
-import { Dispatcher } from './dispatcher.ts';
+import { Dispatcher } from '@insights/runtime';
 import { startGrpcServer } from './grpc-server.ts';
 import { startHttpServer } from './http-server.ts';
 

@@ -18,3 +18,5 @@ export { createLogger, stderrJsonSink, LOG_LEVELS } from './resources/log.ts';
 export type { Logger, LogSink, LogRecord, LogLevel } from './resources/log.ts';
 export { createDbProvider } from './db/index.ts';
 export type { DbProvider } from './db/index.ts';
+export { Dispatcher } from './dispatcher.ts';
+export type { DispatchRequest } from './dispatcher.ts';

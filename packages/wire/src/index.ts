@@ -5,3 +5,4 @@ export type * from './messages.ts';
 export { encodeResult, decodeResult, decodeArgs, encodeJson, CONTENT_TYPES } from './result-codec.ts';
 export type { CallOutcome } from './result-codec.ts';
 export { ERROR_TRAILER, toInsightsError, errorToDetail, detailToError, toGrpcStatus, fromGrpcError } from './errors.ts';
+export { coerceStringArgs } from './string-args.ts';

@@ -1,6 +1,7 @@
 import { InsightsError, type CallOptions } from '@insights/sdk';
 import { NameIndex, type CallInvoker, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
-import type { AnalyticManifest, ModuleHost } from '@insights/runtime';
+import type { ModuleHost } from './host.ts';
+import type { AnalyticManifest } from './manifest.ts';
 import type { CallOutcome } from '@insights/wire';
 
 export interface DispatchRequest {

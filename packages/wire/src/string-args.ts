@@ -3,11 +3,11 @@ import { InsightsError } from '@insights/sdk';
 type JsonSchema = { type?: string | string[]; properties?: Record<string, JsonSchema>; anyOf?: JsonSchema[] };
 
 /**
- * Turns query-string values (always strings) into the types the analytic's JSON Schema asks
+ * Turns string values (query strings, CLI flags) into the types the analytic's JSON Schema asks
  * for, so `?week=3&weekly=true` reaches a handler as a number and a boolean. Parameters whose
- * names start with `_` are the HTTP layer's own controls and are not passed on.
+ * names start with `_` are controls of the HTTP layer or CLI and are not passed on.
  */
-export function coerceQueryString(query: Record<string, string | string[] | undefined>, schema: JsonSchema): Record<string, unknown> {
+export function coerceStringArgs(query: Record<string, string | string[] | undefined>, schema: JsonSchema): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(query)) {
     if (key.startsWith('_') || raw === undefined) continue;

@@ -1,0 +1,65 @@
+import { loadNodeConfigFile, parseNodeConfig, startNode, type NodeConfigInput } from '@insights/node';
+
+export interface NodeCommandOptions {
+  config?: string;
+  module?: string[];
+  label?: string[];
+  id?: string;
+  grpc?: string;
+  http?: string;
+  dataDir?: string;
+  isolation?: 'process' | 'worker' | 'inline';
+}
+
+/**
+ * `insights node`: starts a node from a config file and/or flags. When it serves, it prints one
+ * JSON line on stdout (`{"event":"ready",...}`) so scripts and tests can read the bound ports.
+ */
+export async function runNode(opts: NodeCommandOptions): Promise<void> {
+  const fromFile = opts.config === undefined ? undefined : loadNodeConfigFile(opts.config);
+  const input: NodeConfigInput = {
+    ...(fromFile === undefined ? {} : stripDerived(fromFile)),
+    ...(opts.id === undefined ? {} : { id: opts.id }),
+    ...(opts.label === undefined ? {} : { labels: opts.label }),
+    ...(opts.grpc === undefined ? {} : { grpc: hostPort(opts.grpc, 'grpc') }),
+    ...(opts.http === undefined ? {} : { http: hostPort(opts.http, 'http') }),
+    ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+  };
+  if (opts.module !== undefined && opts.module.length > 0)
+    input.modules = [...(input.modules ?? []), ...opts.module.map((p) => (opts.isolation ? { path: p, isolation: opts.isolation } : p))];
+  const config = parseNodeConfig(input, fromFile?.baseDir ?? process.cwd());
+  const node = await startNode(config);
+  process.stdout.write(
+    `${JSON.stringify({
+      event: 'ready',
+      id: node.id,
+      grpc: node.grpcAddress,
+      http: node.httpAddress,
+      modules: node.dispatcher.names('query').length + node.dispatcher.names('view').length,
+      failedModules: node.failedModules.map((f) => ({ module: f.spec, error: f.error })),
+    })}\n`,
+  );
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`insights node: ${signal}: draining in-flight calls, then exiting\n`);
+    node.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function stripDerived(c: ReturnType<typeof loadNodeConfigFile>): NodeConfigInput {
+  const { baseDir: _b, ...rest } = c;
+  return rest as NodeConfigInput;
+}
+
+function hostPort(s: string, flag: string): { host: string; port: number } {
+  const m = /^(?:(.*):)?(\d+)$/.exec(s);
+  if (m === null) throw new Error(`--${flag} must be [host:]port, got "${s}"`);
+  return { host: m[1] === undefined || m[1] === '' ? '127.0.0.1' : m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}

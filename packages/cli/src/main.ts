@@ -1,0 +1,58 @@
+import { Command } from 'commander';
+import { runCall } from './commands/call.ts';
+import { runLs } from './commands/ls.ts';
+import { runNew } from './commands/new.ts';
+import { runNode } from './commands/node.ts';
+import { printError } from './output.ts';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+const program = new Command()
+  .name('insights')
+  .description('Insights mesh: pluggable learning analytics on a distributed RPC mesh')
+  .showHelpAfterError();
+
+program
+  .command('node')
+  .description('start an analytics node; prints one JSON line with its addresses when ready')
+  .option('-c, --config <file>', 'node configuration (JSON)')
+  .option('-m, --module <path>', 'load a module folder or file (repeatable)', collect)
+  .option('-l, --label <label>', 'subsystem label, e.g. lms (repeatable)', collect)
+  .option('--id <id>', 'node id')
+  .option('--grpc <[host:]port>', 'gRPC listen address (port 0: any free port)')
+  .option('--http <[host:]port>', 'HTTP listen address (port 0: any free port)')
+  .option('--data-dir <dir>', 'where module databases and files live')
+  .action(runNode);
+
+program
+  .command('call')
+  .description('call an analytic: insights call query.<name> --<param> <value> ...')
+  .argument('<analytic>', 'query.<name> or view.<name> (names may be <module>.<name>)')
+  .argument('[params...]', 'parameters as --name value')
+  .option('-n, --node <host:port>', 'node gRPC address (repeatable; default $INSIGHTS_NODES)', collect)
+  .option('--args <json>', 'all parameters as one JSON object')
+  .option('--timeout <ms>', 'deadline in milliseconds')
+  .option('--csv', 'print query results and tables as CSV')
+  .option('-o, --out <file>', 'write a view to a file (required for PNG views)')
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .action((analytic: string, params: string[], opts) => runCall(analytic, params, opts));
+
+program
+  .command('ls')
+  .description('list the nodes and analytics of the mesh')
+  .option('-n, --node <host:port>', 'node gRPC address (repeatable; default $INSIGHTS_NODES)', collect)
+  .option('--json', 'machine-readable output')
+  .action(runLs);
+
+program
+  .command('new')
+  .description('scaffold a module with a passing test')
+  .argument('<name>', 'module name (lower-case)')
+  .option('--dir <dir>', 'parent folder', 'modules')
+  .action(runNew);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  printError(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,92 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { isModuleDefinition, type ModuleDefinition, type UntypedMesh } from '@insights/sdk';
+import {
+  createDbProvider,
+  createLogger,
+  Dispatcher,
+  InlineHost,
+  loadModuleDefinition,
+  type LogSink,
+  type ModuleHost,
+} from '@insights/runtime';
+import { DEFAULT_CALL_TIMEOUT_MS, makeMesh, type Mesh } from './mesh.ts';
+import type { MeshDescription } from './router.ts';
+
+export interface LocalOptions {
+  /** Module definitions, or paths of module folders/files to load. */
+  modules: readonly (ModuleDefinition | string)[];
+  /** Where databases and files go; default: a temporary folder removed on close. */
+  dataDir?: string;
+  defaultTimeoutMs?: number;
+  /** Module log records (default: dropped, so scripts stay quiet). */
+  logSink?: LogSink;
+}
+
+/**
+ * The same proxy as `connect`, with the modules running in this process on embedded resources:
+ * offline research and module tests with no server at all.
+ */
+export async function local<M = UntypedMesh>(options: LocalOptions): Promise<Mesh<M>> {
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'insights-local-')));
+  const db = createDbProvider({ kind: 'embedded', dir: path.join(dataDir, 'db') });
+  const hosts = new Map<string, ModuleHost>();
+  const dispatcher = new Dispatcher(hosts, options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+  const env = {
+    dataDir,
+    db,
+    // No HTTP server in local mode: URLs point at the file on disk.
+    makeFileUrl: (module: string, name: string) => `file://${path.join(dataDir, 'modules', module, 'files', name)}`,
+    mesh: dispatcher,
+    log: createLogger(options.logSink ?? (() => {}), { node: 'local' }),
+  };
+  for (const m of options.modules) {
+    const def = isModuleDefinition(m) ? m : await loadModuleDefinition(m);
+    if (hosts.has(def.name)) throw new Error(`local: two modules are named "${def.name}"`);
+    hosts.set(def.name, await InlineHost.start(def, env));
+  }
+  dispatcher.rebuild();
+
+  const describe = async (): Promise<MeshDescription> => ({
+    nodes: [
+      {
+        id: 'local',
+        address: 'in-process',
+        labels: ['local'],
+        state: 'serving',
+        modules: [...hosts].map(([name, h]) => ({ name, version: h.manifest.version, state: 'ready', lastError: '' })),
+      },
+    ],
+    analytics: [...hosts].flatMap(([module, h]) =>
+      h.manifest.analytics
+        .filter((a) => a.kind === 'query' || a.kind === 'view')
+        .map((a) => ({
+          kind: a.kind as 'query' | 'view',
+          module,
+          name: a.name,
+          aliases: a.aliases,
+          description: a.description,
+          params: a.paramsSchema,
+          idempotent: a.idempotent,
+          nodes: ['local'],
+        })),
+    ),
+  });
+
+  return makeMesh<M>(
+    {
+      names: (kind) => dispatcher.names(kind),
+      invoke: (kind, name, args, opts) => dispatcher.invoke(kind, name, args, opts),
+      describe,
+      refresh: async () => {},
+      close: async () => {
+        await Promise.all([...hosts.values()].map((h) => h.close()));
+        await db.close();
+        if (ownDir) await rm(dataDir, { recursive: true, force: true });
+      },
+    },
+    options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+  );
+}

@@ -1,0 +1,91 @@
+import * as grpc from '@grpc/grpc-js';
+import { InsightsError } from '@insights/sdk';
+import { deadlineSignal } from '@insights/runtime';
+import {
+  encodeJson,
+  fromGrpcError,
+  insightsClientConstructor,
+  kindToWire,
+  decodeResult,
+  type CallOutcome,
+  type WireCallFrame,
+  type WireDescribeResponse,
+  type WireResult,
+  type WireResultFrame,
+} from '@insights/wire';
+import { CallStream } from './call-stream.ts';
+
+export interface NodeCallRequest {
+  readonly kind: 'query' | 'view';
+  readonly name: string;
+  readonly args: unknown;
+  /** Absolute deadline, epoch ms. */
+  readonly deadline: number;
+  readonly signal?: AbortSignal | undefined;
+  readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
+  readonly capability?: string | undefined;
+}
+
+type InsightsClient = grpc.Client & {
+  Describe(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireDescribeResponse) => void): void;
+  Call(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: { result: WireResult }) => void): void;
+  CallStream(): grpc.ClientDuplexStream<WireCallFrame, WireResultFrame>;
+};
+
+/** One node: a gRPC channel, its multiplexed call stream, and Describe. */
+export class NodeConnection {
+  readonly address: string;
+  readonly #client: InsightsClient;
+  readonly #stream: CallStream;
+
+  constructor(address: string, credentials = grpc.credentials.createInsecure()) {
+    this.address = address;
+    const Ctor = insightsClientConstructor();
+    this.#client = new Ctor(address, credentials, {
+      'grpc.max_receive_message_length': -1,
+      'grpc.keepalive_time_ms': 30_000,
+    }) as unknown as InsightsClient;
+    this.#stream = new CallStream(() => this.#client.CallStream());
+  }
+
+  describe(timeoutMs = 5000): Promise<WireDescribeResponse> {
+    return new Promise((resolve, reject) =>
+      this.#client.Describe({}, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(fromGrpcError(e)) : resolve(r))),
+    );
+  }
+
+  /** A call on the multiplexed stream; the client enforces the deadline even if the node hangs. */
+  async call(req: NodeCallRequest): Promise<CallOutcome> {
+    const { signal, dispose } = deadlineSignal(req.deadline, req.signal);
+    try {
+      return await this.#stream.call({
+        kind: kindToWire(req.kind),
+        name: req.name,
+        argsJson: encodeJson(req.args ?? {}),
+        timeoutMs: Math.max(1, req.deadline - Date.now()),
+        capability: req.capability ?? '',
+        onProgress: req.onProgress,
+        signal,
+      });
+    } finally {
+      dispose();
+    }
+  }
+
+  /** The same call as a plain unary RPC (what foreign clients use). */
+  callUnary(req: NodeCallRequest): Promise<CallOutcome> {
+    return new Promise((resolve, reject) => {
+      const call = this.#client.Call(
+        { kind: kindToWire(req.kind), name: req.name, argsJson: encodeJson(req.args ?? {}), capability: req.capability ?? '' },
+        { deadline: req.deadline },
+        (e, r) => (e ? reject(fromGrpcError(e)) : resolve(decodeResult(r.result))),
+      ) as unknown as grpc.ClientUnaryCall | undefined;
+      req.signal?.addEventListener('abort', () => call?.cancel(), { once: true });
+    });
+  }
+
+  close(): void {
+    this.#stream.close(new InsightsError('CANCELLED', 'connection closed'));
+    this.#client.close();
+  }
+}

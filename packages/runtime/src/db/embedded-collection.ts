@@ -1,0 +1,305 @@
+/** `Collection` of the embedded engine: MongoDB semantics over a `CollectionStore`. */
+import type {
+  AggregateCursor,
+  Collection,
+  CountOptions,
+  CreateIndexOptions,
+  DeleteResult,
+  Document,
+  Filter,
+  FindCursor,
+  FindOneAndDeleteOptions,
+  FindOneAndUpdateOptions,
+  FindOptions,
+  IndexDescription,
+  IndexSpec,
+  InsertManyOptions,
+  InsertManyResult,
+  InsertOneResult,
+  OptionalId,
+  ReplaceOptions,
+  UpdateFilter,
+  UpdateOptions,
+  UpdateResult,
+  WithId,
+  WithoutId,
+} from '@insights/sdk';
+import { cloneValue, encodeDocument, encodeValue, keyOf } from './codec.ts';
+import { foreignCollections, leadingMatch, UNSUPPORTED_STAGES } from './embedded-aggregate.ts';
+import { EmbeddedAggregateCursor, EmbeddedFindCursor, type FindSpec } from './embedded-cursor.ts';
+import { describeIndex, indexDef, sameIndex } from './embedded-index.ts';
+import { distinctValues, findRefs, firstMatch, matchRefs } from './embedded-read.ts';
+import { ID_INDEX, type CollectionStore } from './embedded-store.ts';
+import { checkReplacement, replacementFor, upsertDocument, usesPositional } from './embedded-writes.ts';
+import { DbError, isDbError } from './errors.ts';
+import { applyUpdate, checkPipeline, checkUpdate, pipelineIsReadOnly, projectDocuments, runPipeline } from './mingo-ops.ts';
+
+/** What a collection needs from its database. */
+export interface StoreSource {
+  readonly databaseName: string;
+  /** The loaded store of a collection (looked up per operation, so drops are followed). */
+  store(name: string): Promise<CollectionStore>;
+}
+
+type Any = Document;
+const ACK = { acknowledged: true } as const;
+
+function copyOut(refs: readonly Document[], projection: FindSpec['projection'], ns: string): Document[] {
+  const copies = refs.map(cloneValue);
+  return projection ? projectDocuments(copies, projection, ns) : copies;
+}
+
+/** Waits for every durable promise, then rethrows `err` (writes before a failure still count). */
+async function settleThenThrow(durables: Promise<void>[], err: unknown): Promise<never> {
+  await Promise.allSettled(durables);
+  throw err;
+}
+
+export class EmbeddedCollection<T extends Document = Document> implements Collection<T> {
+  readonly collectionName: string;
+  readonly #db: StoreSource;
+  readonly #ns: string;
+
+  constructor(db: StoreSource, name: string) {
+    this.#db = db;
+    this.collectionName = name;
+    this.#ns = `${db.databaseName}.${name}`;
+  }
+
+  #store(): Promise<CollectionStore> {
+    return this.#db.store(this.collectionName);
+  }
+
+  async insertOne(doc: OptionalId<T>): Promise<InsertOneResult<T>> {
+    const { doc: stored, durable } = (await this.#store()).insert(doc as Document);
+    await durable;
+    return { ...ACK, insertedId: cloneValue(stored['_id']) };
+  }
+
+  async insertMany(docs: readonly OptionalId<T>[], options: InsertManyOptions = {}): Promise<InsertManyResult<T>> {
+    if (!Array.isArray(docs)) throw new DbError('DB_INVALID_DOCUMENT', `insertMany needs an array (on ${this.#ns}).`);
+    const store = await this.#store();
+    const ordered = options.ordered !== false;
+    const insertedIds: Record<number, unknown> = {};
+    const durables: Promise<void>[] = [];
+    let firstError: unknown;
+    let insertedCount = 0;
+    for (const [i, doc] of docs.entries()) {
+      try {
+        const r = store.insert(doc as Document);
+        durables.push(r.durable);
+        insertedIds[i] = cloneValue(r.doc['_id']);
+        insertedCount++;
+      } catch (err) {
+        firstError ??= err;
+        if (ordered) break;
+      }
+    }
+    if (firstError !== undefined) {
+      if (isDbError(firstError)) {
+        firstError.message += ` (${insertedCount} of ${docs.length} documents were inserted)`;
+      }
+      return settleThenThrow(durables, firstError);
+    }
+    await Promise.all(durables);
+    return { ...ACK, insertedCount, insertedIds: insertedIds as InsertManyResult<T>['insertedIds'] };
+  }
+
+  find(filter: Filter<T> = {}, options: FindOptions = {}): FindCursor<WithId<T>> {
+    return new EmbeddedFindCursor<WithId<T>>(
+      async (spec) => findRefs(await this.#store(), filter, spec),
+      (refs, spec) => copyOut(refs, spec.projection, this.#ns),
+      options,
+    );
+  }
+
+  async findOne(filter: Filter<T> = {}, options: FindOptions = {}): Promise<WithId<T> | null> {
+    const [doc] = await this.find(filter, { ...options, limit: 1 }).toArray();
+    return doc ?? null;
+  }
+
+  async countDocuments(filter: Filter<T> = {}, options: CountOptions = {}): Promise<number> {
+    const store = await this.#store();
+    if (Object.keys(filter).length === 0 && !options.skip && !options.limit) return store.docs.size;
+    return findRefs(store, filter, { skip: options.skip, limit: options.limit }).length;
+  }
+
+  async estimatedDocumentCount(): Promise<number> {
+    return (await this.#store()).docs.size;
+  }
+
+  async distinct<V = unknown>(key: string, filter: Filter<T> = {}): Promise<V[]> {
+    return distinctValues(matchRefs(await this.#store(), filter), key) as V[];
+  }
+
+  aggregate<R extends Document = Document>(pipeline: readonly Document[]): AggregateCursor<R> {
+    let readOnly = true;
+    const run = async (): Promise<readonly Document[]> => {
+      const stages = checkPipeline(pipeline, this.#ns, UNSUPPORTED_STAGES);
+      const { filter, rest } = leadingMatch(stages);
+      readOnly = pipelineIsReadOnly(rest);
+      // Stages that change documents work on copies; read-only ones may see stored objects.
+      const own = (refs: readonly Document[]): Document[] => (readOnly ? [...refs] : refs.map(cloneValue));
+      const foreign = new Map<string, Document[]>();
+      for (const name of foreignCollections(rest)) {
+        foreign.set(name, own([...(await this.#db.store(name)).docs.values()]));
+      }
+      const input = own(matchRefs(await this.#store(), filter ?? {}));
+      if (rest.length === 0) return input;
+      return runPipeline(input, rest, this.#ns, (name) => foreign.get(name) ?? []);
+    };
+    // Results of read-only pipelines can share objects with the store: copy them out.
+    return new EmbeddedAggregateCursor<R>(run, (refs) => (readOnly ? refs.map(cloneValue) : [...refs]));
+  }
+
+  updateOne(filter: Filter<T>, update: UpdateFilter<T> | Document[], options?: UpdateOptions): Promise<UpdateResult<T>> {
+    return this.#update(filter, update, options ?? {}, false);
+  }
+
+  updateMany(filter: Filter<T>, update: UpdateFilter<T> | Document[], options?: UpdateOptions): Promise<UpdateResult<T>> {
+    return this.#update(filter, update, options ?? {}, true);
+  }
+
+  async #update(filter: Any, update: unknown, options: UpdateOptions, many: boolean): Promise<UpdateResult<T>> {
+    const { ops, setOnInsert } = checkUpdate(update, this.#ns);
+    const store = await this.#store();
+    const refs = many ? matchRefs(store, filter) : firstMatch(store, filter);
+    const condition = usesPositional(ops) ? filter : {};
+    const durables: Promise<void>[] = [];
+    let modifiedCount = 0;
+    try {
+      for (const ref of refs) {
+        const next = applyUpdate(cloneValue(ref), ops, condition, options.arrayFilters, this.#ns);
+        if (next === undefined) continue;
+        durables.push(store.replace(keyOf(ref['_id']), next).durable);
+        modifiedCount++;
+      }
+      let upsertedId: unknown = null;
+      if (refs.length === 0 && options.upsert) {
+        const r = store.insert(upsertDocument(filter, ops, setOnInsert, options.arrayFilters, this.#ns));
+        durables.push(r.durable);
+        upsertedId = cloneValue(r.doc['_id']);
+      }
+      await Promise.all(durables);
+      return this.#result(refs.length, modifiedCount, upsertedId);
+    } catch (err) {
+      return settleThenThrow(durables, err);
+    }
+  }
+
+  #result(matchedCount: number, modifiedCount: number, upsertedId: unknown): UpdateResult<T> {
+    const upserted = upsertedId !== null;
+    return {
+      ...ACK,
+      matchedCount,
+      modifiedCount,
+      upsertedCount: upserted ? 1 : 0,
+      upsertedId: upsertedId as UpdateResult<T>['upsertedId'],
+    };
+  }
+
+  async replaceOne(filter: Filter<T>, replacement: WithoutId<T>, options: ReplaceOptions = {}): Promise<UpdateResult<T>> {
+    const doc = checkReplacement(replacement, this.#ns);
+    const store = await this.#store();
+    const [ref] = firstMatch(store, filter);
+    if (ref === undefined) {
+      if (!options.upsert) return this.#result(0, 0, null);
+      const id = doc['_id'] ?? upsertDocument(filter, {}, undefined, undefined, this.#ns)['_id'];
+      const r = store.insert(id === undefined ? doc : { ...doc, _id: id });
+      await r.durable;
+      return this.#result(0, 0, cloneValue(r.doc['_id']));
+    }
+    const next = replacementFor(ref, doc);
+    if (encodeDocument(next, this.#ns).json === encodeValue(ref)) return this.#result(1, 0, null);
+    await store.replace(keyOf(ref['_id']), next).durable;
+    return this.#result(1, 1, null);
+  }
+
+  async findOneAndUpdate(
+    filter: Filter<T>,
+    update: UpdateFilter<T> | Document[],
+    options: FindOneAndUpdateOptions = {},
+  ): Promise<WithId<T> | null> {
+    const { ops, setOnInsert } = checkUpdate(update, this.#ns);
+    const store = await this.#store();
+    const [ref] = options.sort ? findRefs(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter);
+    let before: Document | null = ref ?? null;
+    let after: Document | null = before;
+    if (ref !== undefined) {
+      const condition = usesPositional(ops) ? filter : {};
+      const next = applyUpdate(cloneValue(ref), ops, condition, options.arrayFilters, this.#ns);
+      if (next !== undefined) {
+        const r = store.replace(keyOf(ref['_id']), next);
+        after = r.doc;
+        await r.durable;
+      }
+    } else if (options.upsert) {
+      const r = store.insert(upsertDocument(filter, ops, setOnInsert, options.arrayFilters, this.#ns));
+      before = null;
+      after = r.doc;
+      await r.durable;
+    }
+    const out = options.returnDocument === 'after' ? after : before;
+    return out === null ? null : ((copyOut([out], options.projection, this.#ns)[0] ?? null) as WithId<T> | null);
+  }
+
+  async findOneAndDelete(filter: Filter<T>, options: FindOneAndDeleteOptions = {}): Promise<WithId<T> | null> {
+    const store = await this.#store();
+    const [ref] = options.sort ? findRefs(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter);
+    if (ref === undefined) return null;
+    await store.delete(keyOf(ref['_id'])).durable;
+    return (copyOut([ref], options.projection, this.#ns)[0] ?? null) as WithId<T> | null;
+  }
+
+  deleteOne(filter: Filter<T> = {}): Promise<DeleteResult> {
+    return this.#delete(filter, false);
+  }
+
+  deleteMany(filter: Filter<T> = {}): Promise<DeleteResult> {
+    return this.#delete(filter, true);
+  }
+
+  async #delete(filter: Any, many: boolean): Promise<DeleteResult> {
+    const store = await this.#store();
+    const refs = many ? matchRefs(store, filter) : firstMatch(store, filter);
+    const durables = refs.map((ref) => store.delete(keyOf(ref['_id'])).durable);
+    await Promise.all(durables);
+    return { ...ACK, deletedCount: refs.length };
+  }
+
+  async createIndex(spec: IndexSpec, options: CreateIndexOptions = {}): Promise<string> {
+    const def = indexDef(spec, options, this.#ns);
+    if (def.fields.length === 1 && def.fields[0] === '_id') return ID_INDEX;
+    const store = await this.#store();
+    for (const existing of store.indexes.values()) {
+      if (existing.def.name === def.name && sameIndex(existing.def, def)) return def.name;
+      if (existing.def.name === def.name || JSON.stringify(existing.def.key) === JSON.stringify(def.key)) {
+        throw new DbError(
+          'DB_INVALID_INDEX',
+          `Index ${def.name} on ${this.#ns} conflicts with existing index ${existing.def.name} ` +
+            `(${JSON.stringify(describeIndex(existing.def))}); drop it first.`,
+          { namespace: this.#ns, index: existing.def.name },
+        );
+      }
+    }
+    await store.createIndex(def);
+    return def.name;
+  }
+
+  async listIndexes(): Promise<IndexDescription[]> {
+    const store = await this.#store();
+    if (!store.exists) return [];
+    return [{ name: ID_INDEX, key: { _id: 1 } }, ...[...store.indexes.values()].map((i) => describeIndex(i.def))];
+  }
+
+  async dropIndex(name: string): Promise<void> {
+    if (name === ID_INDEX) {
+      throw new DbError('DB_INVALID_INDEX', `The _id index of ${this.#ns} cannot be dropped.`, { namespace: this.#ns });
+    }
+    const store = await this.#store();
+    if (!store.indexes.has(name)) {
+      throw new DbError('DB_INDEX_NOT_FOUND', `No index named ${name} on ${this.#ns}.`, { namespace: this.#ns, index: name });
+    }
+    await store.dropIndex(name);
+  }
+}
