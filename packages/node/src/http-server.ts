@@ -48,8 +48,9 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
           ? postArgs(req.body)
           : coerceStringArgs(req.query, deps.dispatcher.analytic(kind, name).analytic.paramsSchema);
       const controller = new AbortController();
-      req.raw.on('close', () => {
-        if (!reply.sent) controller.abort();
+      // The response socket closing before we answered means the caller gave up.
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) controller.abort();
       });
       const timeout = Number(firstValue(req.query._timeout));
       const outcome = await deps.dispatcher.call({

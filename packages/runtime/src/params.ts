@@ -26,12 +26,12 @@ export function compileParams(analytic: string, shape: ParamShape): CompiledPara
         });
       const r = schema.safeParse(args);
       if (r.success) return r.data as Record<string, unknown>;
-      throw toInvalidArgument(analytic, r.error, Object.keys(shape));
+      throw toInvalidArgument(analytic, r.error, Object.keys(shape), args);
     },
   };
 }
 
-function toInvalidArgument(analytic: string, error: z.ZodError, known: string[]): InsightsError {
+function toInvalidArgument(analytic: string, error: z.ZodError, known: string[], args: unknown): InsightsError {
   const issue = error.issues[0];
   if (issue === undefined) return new InsightsError('INVALID_ARGUMENT', `${analytic}: invalid arguments`, { analytic });
   if (issue.code === 'unrecognized_keys') {
@@ -43,7 +43,16 @@ function toInvalidArgument(analytic: string, error: z.ZodError, known: string[])
     });
   }
   const parameter = issue.path.map(String).join('.') || '(arguments)';
-  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  const missing = issue.code === 'invalid_type' && valueAt(args, issue.path) === undefined;
   const what = missing ? `missing required parameter` : issue.message;
   return new InsightsError('INVALID_ARGUMENT', `${analytic}: parameter "${parameter}": ${what}`, { parameter, analytic });
+}
+
+function valueAt(v: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = v;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[k];
+  }
+  return cur;
 }
