@@ -9,6 +9,8 @@ export type { EdxDataErrorFields, EdxErrorCode } from './errors.ts';
 export { eventId, hashEventId, HASH_ID_HEX_LENGTH } from './event-id.ts';
 export { decodeBody, EDX_SOURCE, isXapiStatement, normalise, PAGE_VIEW_TYPE, tryNormalise, XAPI_SOURCE, xapiActor } from './normalise.ts';
 export type { NormaliseResult } from './normalise.ts';
+export { computeProperty, EDX_EVENT_PROPERTIES, EVENT_PROPERTIES, findProperty, XAPI_EVENT_PROPERTIES } from './properties.ts';
+export type { EventProperty } from './properties.ts';
 export { normaliseTime } from './time.ts';
 export { parseTrackingLogLine } from './tracking-log.ts';
 export type { LineParseError, ParsedEventLine, ParsedLine, RawEvent, SkippedLine } from './tracking-log.ts';

@@ -81,7 +81,7 @@ export async function* readTrackingLog(
       let nl = chunk.indexOf(NEWLINE, start);
       while (nl >= 0) {
         lineNo++;
-        if (tooLong) {
+        if (tooLong || pendingBytes + (nl - start) > maxLineBytes) {
           yield tooLongError(lineNo, maxLineBytes);
         } else if (pendingBytes === 0) {
           yield parseTrackingLogLine(chunk.toString('utf8', start, nl), lineNo);

@@ -114,7 +114,7 @@ export function secondsToFloat(seconds: unknown): number | undefined {
   const x = typeof seconds === 'number' ? seconds : Number(seconds);
   if (!Number.isFinite(x)) return undefined;
   let fixed = x.toFixed(3);
-  if (/\.\d{3}50{17}$/.test(x.toFixed(20))) {
+  if (/\.\d{3}50{16}$/.test(x.toFixed(20))) {
     const down = Math.trunc(x * 1000) / 1000;
     const lastDigit = Number(fixed.slice(-1));
     if (lastDigit % 2 === 1) fixed = down.toFixed(3);
@@ -127,13 +127,14 @@ export function secondsToFloat(seconds: unknown): number | undefined {
  * (hours and minutes zero-padded once a larger unit exists, fractional seconds `%09.6f` trimmed).
  */
 export function isoDuration(totalSeconds: number): string {
-  let minutes = Math.floor(totalSeconds / 60);
-  let seconds = totalSeconds - minutes * 60;
+  // timedelta keeps whole microseconds: 59.9999999 s is one minute.
+  const micros = Math.round(totalSeconds * 1e6);
+  let minutes = Math.floor(micros / 60e6);
+  const seconds = (micros - minutes * 60e6) / 1e6;
   let hours = Math.floor(minutes / 60);
   minutes -= hours * 60;
   const days = Math.floor(hours / 24);
   hours -= days * 24;
-  seconds = Math.round(seconds * 1e6) / 1e6;
   const date = days !== 0 ? `${days}D` : '';
   let time = 'T';
   let bigger = date !== '' || hours !== 0;
