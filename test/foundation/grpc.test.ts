@@ -98,7 +98,7 @@ describe('gRPC contract', () => {
     const { protoPath } = await import('grpc-health-check');
     const def = protoLoader.loadSync(protoPath, { enums: String });
     const Health = (grpc.loadPackageDefinition(def).grpc as { health: { v1: { Health: grpc.ServiceClientConstructor } } }).health.v1.Health;
-    const h = new Health(node.grpcAddress, grpc.credentials.createInsecure()) as grpc.Client & {
+    const h = new Health(node.grpcAddress, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
       Check(req: object, cb: Cb<{ status: string }>): void;
     };
     const r = await new Promise<{ status: string }>((res, rej) => h.Check({ service: '' }, (e, x) => (e ? rej(e) : res(x))));

@@ -20,7 +20,7 @@ function ask(address: string, request: object): Promise<ReflectionResponse> {
   const pkg = grpc.loadPackageDefinition(def) as unknown as {
     grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
   };
-  const client = new pkg.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure()) as grpc.Client & {
+  const client = new pkg.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
     ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionResponse>;
   };
   return new Promise((resolve, reject) => {
@@ -69,7 +69,7 @@ describe('reflection - discover and call the API with nothing but the running no
     // From here on we know nothing but what reflection told us.
     const def = protoLoader.loadFileDescriptorSetFromBuffer(descriptorSet(fds));
     const Insights = grpc.makeClientConstructor(def['insights.v1.Insights'] as grpc.ServiceDefinition, 'Insights');
-    const client = new Insights(node.grpcAddress, grpc.credentials.createInsecure()) as grpc.Client & {
+    const client = new Insights(node.grpcAddress, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
       Call(req: object, cb: (e: Error | null, r: { result: { data: Buffer } }) => void): void;
     };
     const r = await new Promise<{ result: { data: Buffer } }>((res, rej) =>

@@ -28,6 +28,10 @@ export const nodeConfigSchema = z.strictObject({
   modules: z.array(moduleEntry).default([]),
   grpc: address.default({ host: '127.0.0.1', port: 0 }),
   http: address.default({ host: '127.0.0.1', port: 0 }),
+  defaultIsolation: z
+    .enum(['process', 'worker', 'inline'])
+    .default('process')
+    .describe('Where modules run unless their entry says otherwise'),
   dataDir: z.string().default('.data').describe('Per-module databases and files live here'),
   db: z
     .discriminatedUnion('kind', [

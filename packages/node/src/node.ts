@@ -3,8 +3,8 @@ import type { WireNodeInfo } from '@insights/wire';
 import {
   createDbProvider,
   createLogger,
-  InlineHost,
-  loadModuleDefinition,
+  Dispatcher,
+  startModuleHost,
   stderrJsonSink,
   UrlSigner,
   type LogSink,
@@ -12,7 +12,6 @@ import {
 } from '@insights/runtime';
 import type { NodeConfig } from './config.ts';
 import { describeNode, type FailedModule } from './describe.ts';
-import { Dispatcher } from '@insights/runtime';
 import { startGrpcServer } from './grpc-server.ts';
 import { startHttpServer } from './http-server.ts';
 
@@ -61,11 +60,16 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
 
   for (const entry of config.modules) {
     const spec = typeof entry === 'string' ? entry : entry.path;
+    const isolation = (typeof entry === 'string' ? undefined : entry.isolation) ?? config.defaultIsolation;
     try {
-      const def = await loadModuleDefinition(spec, config.baseDir);
-      if (hosts.has(def.name)) throw new Error(`a module named "${def.name}" is already loaded on this node`);
-      hosts.set(def.name, await InlineHost.start(def, env));
-      log.info('module loaded', { module: def.name, spec });
+      const host = await startModuleHost({ spec, baseDir: config.baseDir, isolation }, env);
+      const name = host.manifest.name;
+      if (hosts.has(name)) {
+        await host.close();
+        throw new Error(`a module named "${name}" is already loaded on this node`);
+      }
+      hosts.set(name, host);
+      log.info('module loaded', { module: name, spec, isolation });
     } catch (e) {
       const error = (e as Error).message;
       failed.push({ spec, name: path.basename(spec).replace(/\.[cm]?[jt]s$/, ''), error });

@@ -20,3 +20,5 @@ export { createDbProvider } from './db/index.ts';
 export type { DbProvider } from './db/index.ts';
 export { Dispatcher } from './dispatcher.ts';
 export type { DispatchRequest } from './dispatcher.ts';
+export { startModuleHost } from './start-host.ts';
+export type { HostSpec, ModuleLimits } from './start-host.ts';

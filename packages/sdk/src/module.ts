@@ -21,9 +21,10 @@ const ANALYTIC_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 export interface ModuleDefinition<
   Q extends Record<string, AnyQuery> = Record<string, AnyQuery>,
   V extends Record<string, AnyView> = Record<string, AnyView>,
+  N extends string = string,
 > {
   /** Lower-case identifier; also the namespace of its db, files and cache. */
-  readonly name: string;
+  readonly name: N;
   readonly version: string;
   readonly description?: string;
   readonly queries: Q;
@@ -34,8 +35,8 @@ export interface ModuleDefinition<
   readonly sdkContract: number;
 }
 
-export interface ModuleInit<Q extends Record<string, AnyQuery>, V extends Record<string, AnyView>> {
-  name: string;
+export interface ModuleInit<Q extends Record<string, AnyQuery>, V extends Record<string, AnyView>, N extends string> {
+  name: N;
   version?: string;
   description?: string;
   queries?: Q;
@@ -52,12 +53,13 @@ export interface ModuleInit<Q extends Record<string, AnyQuery>, V extends Record
 export function defineModule<
   Q extends Record<string, AnyQuery> = {},
   V extends Record<string, AnyView> = {},
->(init: ModuleInit<Q, V>): ModuleDefinition<Q, V> {
+  const N extends string = string,
+>(init: ModuleInit<Q, V, N>): ModuleDefinition<Q, V, N> {
   if (!MODULE_NAME.test(init.name))
     throw new TypeError(
       `defineModule: name "${init.name}" must be lower-case letters, digits, "-" or "_", starting with a letter`,
     );
-  const def: ModuleDefinition<Q, V> = {
+  const def: ModuleDefinition<Q, V, N> = {
     name: init.name,
     version: init.version ?? '0.0.0',
     ...(init.description === undefined ? {} : { description: init.description }),
@@ -103,7 +105,7 @@ type ViewFn<D> =
  * The typed mesh for one or more module definitions: `connect<InferMesh<typeof grades>>()` gives
  * `mesh.query.get_grades(args)` with parameter and result types taken from the module's code.
  */
-export type InferMesh<M extends ModuleDefinition> = {
+export type InferMesh<M extends ModuleDefinition<any, any, string>> = { // eslint-disable-line @typescript-eslint/no-explicit-any
   readonly query: {
     readonly [K in keyof M['queries'] & string]: QueryFn<M['queries'][K]>;
   } & {
