@@ -1,4 +1,6 @@
 export { fitIrt } from './fit.ts';
+export { firstAttemptMatrix } from './first-attempts.ts';
+export type { AttemptRecord, FirstAttemptMatrix } from './first-attempts.ts';
 export { gaussHermiteNormal } from './gauss-hermite.ts';
 export type { NormalQuadrature } from './gauss-hermite.ts';
 export { IRT_ERROR_CODES, IrtFitError, isIrtFitError } from './errors.ts';

@@ -80,6 +80,7 @@ export function buildResponseSet(input: IrtInput): ResponseSet {
     throw invalid(`input.type must be 'matrix' or 'patterns', got ${String((input as { type?: unknown }).type)}`);
   }
   if (!Array.isArray(rows)) throw invalid('responses/patterns must be an array of rows');
+  if (rows.length === 0) throw new IrtFitError(IRT_ERROR_CODES.EMPTY_DATA, 'there are no learners');
   const itemIds = resolveItemIds(input.itemIds, rows[0]);
   const itemCount = itemIds.length;
   if (itemCount === 0) throw new IrtFitError(IRT_ERROR_CODES.EMPTY_DATA, 'there are no items');
