@@ -15,7 +15,8 @@
  * [ltm-2PL] The 2PL item estimates are not printed in [JSS]. They are ltm's output for
  *   summary(ltm(LSAT ~ z1, IRT.param = TRUE)) (log.Lik -2466.653, 21 quadrature points, BFGS
  *   stopping at max(|grad|) 0.024) as published in the R Markdown report of
- *   github.com/kdavis91/2PL-and-3PL-Dichotomous-Item-response-theory-model (README, "Results").
+ *   github.com/kdavis91/2PL-and-3PL-Dichotomous-Item-response-theory-model @ 5910e0ef, README.md
+ *   ("Results"; the same table is on RPubs). A third-party run of ltm, not the ltm authors.
  *   ltm stops early there, so agreement is checked at 0.005, not beyond (item 5 differs by 0.002).
  *
  * [mirt-doc] mirt reference manual, rendered examples of mirt 1.45.6
