@@ -6,13 +6,14 @@
  * event-routing-backends fixtures), so they get `sha256(canonicalJson(raw))`, truncated to 128
  * bits (32 hex digits): key order and transport framing (log prefix, HTTP body) do not change it.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.ts';
 
 export const HASH_ID_HEX_LENGTH = 32;
 
 export function hashEventId(raw: unknown): string {
-  return createHash('sha256').update(canonicalJson(raw)).digest('hex').slice(0, HASH_ID_HEX_LENGTH);
+  // One-shot `hash` (Node >= 20.12): no Hash object per event.
+  return hash('sha256', canonicalJson(raw), 'hex').slice(0, HASH_ID_HEX_LENGTH);
 }
 
 /** The event's own id if it carries one (xAPI/Caliper `id`), else the hash of its canonical form. */

@@ -22,11 +22,17 @@ export function normaliseTime(value: string): string | undefined {
   const ms = m[7] === undefined ? 0 : Number(m[7].slice(0, 3).padEnd(3, '0'));
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return undefined;
   if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const zone = m[8];
+  const utc = zone === undefined || zone === 'Z' || zone === 'z' || zone === '+00:00' || zone === '+0000' || zone === '+00';
+  // Fast path (almost every event): already UTC, so the output is the same fields re-joined.
+  if (utc && year >= 1000) {
+    const msText = m[7] === undefined ? '000' : m[7].length >= 3 ? m[7].slice(0, 3) : m[7].padEnd(3, '0');
+    return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6] ?? '00'}.${msText}Z`;
+  }
   let epoch = Date.UTC(year, month - 1, day, hour, minute, second, ms);
   // Date.UTC maps years 0-99 to 1900-1999.
   if (year < 100) epoch = new Date(epoch).setUTCFullYear(year);
-  const zone = m[8];
-  if (zone !== undefined && zone !== 'Z' && zone !== 'z') {
+  if (zone !== undefined && !utc) {
     const sign = zone.charCodeAt(0) === 0x2d ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
     const offsetMin = Number(digits.slice(0, 2)) * 60 + (digits.length > 2 ? Number(digits.slice(2, 4)) : 0);
