@@ -103,7 +103,7 @@ export function buildStatement(t: Transformer, run: Run, parts: StatementParts):
   const actorJson = pyJsonDumps({ objectType: 'Agent', account: { name: actor.account.name, homePage: actor.account.homePage } });
   const id = uuid5(uuid5(BASE_UUID, parts.idNamespace(verbJson)), `${actorJson}-${pyStr(rawTime)}`);
   const timestamp = typeof rawTime === 'string' ? pyIsoformat(rawTime) : undefined;
-  const context = compact<XapiContext>(parts.context(run) as Record<string, unknown>);
+  const context = compact<XapiContext>(parts.context(run));
   return compact<XapiStatement>({
     id,
     actor,
