@@ -18,8 +18,18 @@
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Document = { [key: string]: any };
 
-/** The `_id` type of a schema: its declared `_id`, else the generated 24-hex-digit string. */
-export type InferIdType<T> = T extends { _id: infer I } ? I : string;
+/**
+ * The `_id` type of a schema: its declared `_id`, else the generated 24-hex-digit string; for
+ * untyped documents (an index signature) anything, like their other fields.
+ */
+export type InferIdType<T> = string extends keyof T
+  ? // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    any
+  : T extends { _id: infer I }
+    ? I
+    : T extends { _id?: infer I }
+      ? Exclude<I, undefined>
+      : string;
 /** A schema as stored and returned: `_id` always present. */
 export type WithId<T> = Omit<T, '_id'> & { _id: InferIdType<T> };
 /** A schema as inserted: `_id` may be left out and is then generated. */

@@ -4,6 +4,7 @@
  * as they are handed out, so iterating a large result does not copy it all at once.
  */
 import type { AggregateCursor, Document, FindCursor, Projection, Sort } from '@insights/sdk';
+import { checkCount } from './cursor-options.ts';
 import { DbError } from './errors.ts';
 
 /** Documents copied and handed out per step of an async iteration. */
@@ -49,13 +50,6 @@ abstract class LazyCursor<T> {
       yield* this.finish(refs.slice(i, i + BATCH_SIZE)) as T[];
     }
   }
-}
-
-function checkCount(what: string, n: number): number {
-  if (!Number.isInteger(n) || n < 0) {
-    throw new DbError('DB_INVALID_OPTIONS', `${what}() needs a non-negative integer, got ${String(n)}.`);
-  }
-  return n;
 }
 
 export class EmbeddedFindCursor<T> extends LazyCursor<T> implements FindCursor<T> {

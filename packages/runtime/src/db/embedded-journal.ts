@@ -8,9 +8,8 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DbError, messageOf } from './errors.ts';
 
-type Item =
-  | { kind: 'line'; text: string; resolve: () => void; reject: (e: unknown) => void }
-  | { kind: 'rotate' | 'close'; path: string; resolve: () => void; reject: (e: unknown) => void };
+type Op = { kind: 'line'; text: string } | { kind: 'rotate' | 'close'; path: string };
+type Item = Op & { resolve: () => void; reject: (e: unknown) => void };
 
 /** fsync a directory so a newly created entry in it survives a crash. */
 export async function syncDir(dir: string): Promise<void> {
@@ -76,9 +75,9 @@ export class Journal {
     return this.#enqueue({ kind: 'close', path: this.#path });
   }
 
-  #enqueue(item: Omit<Item, 'resolve' | 'reject'>): Promise<void> {
+  #enqueue(op: Op): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ ...item, resolve, reject } as Item);
+      this.#queue.push({ ...op, resolve, reject });
       if (!this.#draining) void this.#drain();
     });
   }
@@ -99,7 +98,7 @@ export class Journal {
         try {
           if (this.#failed) throw this.#failed;
           const fh = this.#fh ?? (await this.#openFile());
-          await writeAll(fh, Buffer.from(batch.map((l) => `${(l as { text: string }).text}\n`).join('')));
+          await writeAll(fh, Buffer.from(batch.map((l) => (l.kind === 'line' ? `${l.text}\n` : '')).join('')));
           await fh.datasync();
           for (const l of batch) l.resolve();
         } catch (err) {
