@@ -22,6 +22,9 @@ program
   .option('--grpc <[host:]port>', 'gRPC listen address (port 0: any free port)')
   .option('--http <[host:]port>', 'HTTP listen address (port 0: any free port)')
   .option('--data-dir <dir>', 'where module databases and files live')
+  .option('--nats <url>', 'advertise in the NATS registry at this URL (default $NATS_URL)')
+  .option('--ttl <ms>', 'registry TTL: a node silent this long is gone')
+  .option('--isolation <level>', 'default isolation of modules: process, worker or inline')
   .action(runNode);
 
 program
@@ -30,6 +33,7 @@ program
   .argument('<analytic>', 'query.<name> or view.<name> (names may be <module>.<name>)')
   .argument('[params...]', 'parameters as --name value')
   .option('-n, --node <host:port>', 'node gRPC address (repeatable; default $INSIGHTS_NODES)', collect)
+  .option('--nats <url>', 'discover nodes from the NATS registry (default $NATS_URL)')
   .option('--args <json>', 'all parameters as one JSON object')
   .option('--timeout <ms>', 'deadline in milliseconds')
   .option('--csv', 'print query results and tables as CSV')
@@ -42,6 +46,7 @@ program
   .command('ls')
   .description('list the nodes and analytics of the mesh')
   .option('-n, --node <host:port>', 'node gRPC address (repeatable; default $INSIGHTS_NODES)', collect)
+  .option('--nats <url>', 'discover nodes from the NATS registry (default $NATS_URL)')
   .option('--json', 'machine-readable output')
   .action(runLs);
 

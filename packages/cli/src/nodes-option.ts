@@ -1,14 +1,27 @@
+import type { ConnectOptions } from '@insights/client';
 import { InsightsError } from '@insights/sdk';
 
-/** Node addresses from `--node` flags or INSIGHTS_NODES (comma-separated), in that order of preference. */
-export function nodeAddresses(flag: readonly string[] | undefined): string[] {
-  const fromFlag = (flag ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-  if (fromFlag.length > 0) return fromFlag;
-  const fromEnv = (process.env.INSIGHTS_NODES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (fromEnv.length > 0) return fromEnv;
-  throw new InsightsError(
-    'INVALID_ARGUMENT',
-    'no node to talk to: pass --node host:port (the gRPC address `insights node` printed) or set INSIGHTS_NODES',
-    { parameter: 'node' },
-  );
+export interface MeshFlags {
+  node?: string[];
+  nats?: string;
+}
+
+const list = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+
+/**
+ * Where the CLI finds the mesh: `--node` addresses and/or a `--nats` registry; without flags,
+ * INSIGHTS_NODES and NATS_URL.
+ */
+export function meshOptions(flags: MeshFlags): ConnectOptions {
+  const nodes = (flags.node ?? []).flatMap(list);
+  const nats = flags.nats ?? (nodes.length === 0 ? process.env.NATS_URL : undefined);
+  const fromEnv = nodes.length === 0 && nats === undefined ? list(process.env.INSIGHTS_NODES) : [];
+  const all = [...nodes, ...fromEnv];
+  if (all.length === 0 && (nats === undefined || nats === ''))
+    throw new InsightsError(
+      'INVALID_ARGUMENT',
+      'no mesh to talk to: pass --nats nats://host:port (the registry), --node host:port (a node\'s gRPC address), or set NATS_URL / INSIGHTS_NODES',
+      { parameter: 'node' },
+    );
+  return { nodes: all, ...(nats ? { nats } : {}), discoveryTimeoutMs: 5_000 };
 }

@@ -1,15 +1,24 @@
-import { InsightsError, isInsightsError, type CallOptions, type UntypedMesh } from '@insights/sdk';
+import type { CallOptions, UntypedMesh } from '@insights/sdk';
 import { createMeshProxy, type CallInvoker, type QueryKind } from '@insights/sdk/internal';
-import { NodeConnection } from './node-connection.ts';
-import { Router, type MeshDescription } from './router.ts';
+import type { NatsSettings } from '@insights/registry';
+import { noNodesError, RemoteBackend } from './remote-backend.ts';
+import type { MeshDescription } from './router.ts';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
 export interface ConnectOptions {
   /** Node gRPC addresses (`host:port`) to call directly. */
   nodes?: readonly string[];
+  /** NATS registries to discover nodes from: a URL, settings, or several (their nodes are merged). */
+  nats?: string | NatsSettings | readonly (string | NatsSettings)[];
+  /** Registry bucket name (default `insights-registry`). */
+  bucket?: string;
   /** Deadline of calls that give none, milliseconds. */
   defaultTimeoutMs?: number;
+  /** How long `connect` waits for the registry's first snapshot, ms (default 3000). */
+  discoveryTimeoutMs?: number;
+  /** Where the client reports problems it recovers from (default: stderr for warnings). */
+  log?: (level: 'info' | 'warn', message: string) => void;
 }
 
 /** Methods every mesh proxy has besides `query` and `view`. */
@@ -36,38 +45,22 @@ export interface MeshBackend {
 
 /**
  * Connects to the mesh and returns one proxy over every node: `await mesh.query.name(args)`.
- * Pass a module's type to get typed calls: `connect<InferMesh<typeof grades>>(...)`.
+ * Nodes come from `nodes` (direct addresses) and from NATS registries (`nats`), merged, and the
+ * proxy follows the registry live. Pass a module's type for typed calls:
+ * `connect<InferMesh<typeof grades>>(...)`.
  */
 export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Promise<Mesh<M>> {
-  const connections = (options.nodes ?? []).map((a) => new NodeConnection(a));
-  if (connections.length === 0)
-    throw new InsightsError('INVALID_ARGUMENT', 'connect: give at least one node address in `nodes`', { parameter: 'nodes' });
-  const router = new Router();
-  const refresh = async () => {
-    const described = await Promise.all(
-      connections.map(async (connection) => {
-        try {
-          return { connection, describe: await connection.describe() };
-        } catch {
-          return undefined; // an unreachable node serves nothing until it answers again
-        }
-      }),
-    );
-    router.update(described.filter((d) => d !== undefined));
-  };
-  await refresh();
-  return makeMesh<M>(
-    {
-      names: (kind) => router.names(kind),
-      invoke: (kind, name, args, options) => invokeRemote(router, refresh, kind, name, args, options),
-      describe: async () => router.description,
-      refresh,
-      close: async () => {
-        for (const c of connections) c.close();
-      },
-    },
-    options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
-  );
+  const registries = options.nats === undefined ? [] : Array.isArray(options.nats) ? options.nats : [options.nats as string | NatsSettings];
+  const nodes = options.nodes ?? [];
+  if (nodes.length === 0 && registries.length === 0) throw noNodesError();
+  const backend = await RemoteBackend.open({
+    nodes,
+    registries,
+    bucket: options.bucket,
+    discoveryTimeoutMs: options.discoveryTimeoutMs ?? 3_000,
+    log: options.log ?? ((level, message) => level === 'warn' && process.stderr.write(`insights client: ${message}\n`)),
+  });
+  return makeMesh<M>(backend, options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
 }
 
 /** Wraps a backend in the proxy users call; shared by `connect` and `local`. */
@@ -88,25 +81,4 @@ export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number): Mes
     close: () => backend.close(),
   };
   return Object.assign(Object.create(null) as object, proxy, controls) as unknown as Mesh<M>;
-}
-
-async function invokeRemote(
-  router: Router,
-  refresh: () => Promise<void>,
-  kind: QueryKind,
-  name: string,
-  args: Record<string, unknown>,
-  options: CallOptions & { deadline: number },
-): Promise<unknown> {
-  let entry;
-  try {
-    entry = router.resolve(kind, name);
-  } catch (e) {
-    // The mesh may have changed since the last look: look again once before giving up.
-    if (!isInsightsError(e) || e.code !== 'NOT_FOUND') throw e;
-    await refresh();
-    entry = router.resolve(kind, name);
-  }
-  const outcome = await router.call(entry, args, options.deadline, options);
-  return outcome.type === 'json' ? outcome.value : outcome;
 }

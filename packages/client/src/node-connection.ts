@@ -14,6 +14,7 @@ import {
   type WireResultFrame,
 } from '@insights/wire';
 import { CallStream } from './call-stream.ts';
+import { CircuitBreaker } from './circuit-breaker.ts';
 
 export interface NodeCallRequest {
   readonly kind: 'query' | 'view';
@@ -35,6 +36,7 @@ type InsightsClient = grpc.Client & {
 /** One node: a gRPC channel, its multiplexed call stream, and Describe. */
 export class NodeConnection {
   readonly address: string;
+  readonly breaker = new CircuitBreaker();
   readonly #client: InsightsClient;
   readonly #stream: CallStream;
 

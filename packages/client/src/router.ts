@@ -1,6 +1,7 @@
 import { InsightsError, RETRYABLE_CODES, isInsightsError, type CallOptions } from '@insights/sdk';
 import { NameIndex, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
-import { kindFromWire, type CallOutcome, type WireDescribeResponse } from '@insights/wire';
+import type { NodeView } from '@insights/registry';
+import type { CallOutcome } from '@insights/wire';
 import type { NodeConnection } from './node-connection.ts';
 
 /** One analytic on one node. */
@@ -46,42 +47,46 @@ export class Router {
   #description: MeshDescription = { nodes: [], analytics: [] };
   #turn = 0;
 
-  update(nodes: readonly { connection: NodeConnection; describe: WireDescribeResponse }[]): void {
+  update(nodes: readonly { connection: NodeConnection; view: NodeView }[]): void {
     const byKey = new Map<string, { entry: NamedEntry<Replica[]>; desc: AnalyticDescription }>();
-    for (const { connection, describe } of nodes)
-      for (const m of describe.modules)
+    for (const { connection, view } of nodes) {
+      // A draining node takes no new calls; its replicas (if any) take over.
+      if (view.state === 'draining') continue;
+      for (const m of view.modules) {
+        if (m.state === 'failed') continue;
         for (const a of m.analytics) {
-          const kind = kindFromWire(a.kind);
-          if (kind !== 'query' && kind !== 'view') continue;
-          const key = `${kind}:${a.module}.${a.name}`;
+          if (a.kind !== 'query' && a.kind !== 'view') continue;
+          const key = `${a.kind}:${m.name}.${a.name}`;
           let slot = byKey.get(key);
           if (slot === undefined) {
             slot = {
-              entry: { kind, module: a.module, name: a.name, aliases: a.aliases, target: [] },
+              entry: { kind: a.kind, module: m.name, name: a.name, aliases: a.aliases, target: [] },
               desc: {
-                kind,
-                module: a.module,
+                kind: a.kind,
+                module: m.name,
                 name: a.name,
                 aliases: a.aliases,
                 description: a.description,
-                params: JSON.parse(a.paramsSchemaJson || '{}') as Record<string, unknown>,
+                params: a.params,
                 idempotent: a.idempotent,
                 nodes: [],
               },
             };
             byKey.set(key, slot);
           }
-          slot.entry.target.push({ node: connection, nodeId: describe.node.id, idempotent: a.idempotent });
-          (slot.desc.nodes as string[]).push(describe.node.id);
+          slot.entry.target.push({ node: connection, nodeId: view.id, idempotent: a.idempotent });
+          (slot.desc.nodes as string[]).push(view.id);
         }
+      }
+    }
     this.#index = new NameIndex([...byKey.values()].map((s) => s.entry));
     this.#description = {
-      nodes: nodes.map(({ connection, describe }) => ({
-        id: describe.node.id,
+      nodes: nodes.map(({ connection, view }) => ({
+        id: view.id,
         address: connection.address,
-        labels: describe.node.labels,
-        state: describe.node.state,
-        modules: describe.modules.map((m) => ({ name: m.name, version: m.version, state: m.state, lastError: m.lastError })),
+        labels: view.labels,
+        state: view.state,
+        modules: view.modules.map((m) => ({ name: m.name, version: m.version, state: m.state, lastError: m.lastError })),
       })),
       analytics: [...byKey.values()].map((s) => s.desc),
     };
@@ -106,14 +111,12 @@ export class Router {
     options: CallOptions,
     capability?: string,
   ): Promise<CallOutcome> {
-    const replicas = entry.target;
-    if (replicas.length === 0) throw new InsightsError('UNAVAILABLE', `no node serves ${entry.module}.${entry.name}`);
-    const start = this.#turn++ % replicas.length;
+    const replicas = this.#order(entry.target);
+    if (replicas.length === 0) throw new InsightsError('UNAVAILABLE', `no node serves ${entry.module}.${entry.name} right now`);
     let lastError: unknown;
-    for (let i = 0; i < replicas.length; i++) {
-      const replica = replicas[(start + i) % replicas.length] as Replica;
+    for (const replica of replicas) {
       try {
-        return await replica.node.call({
+        const outcome = await replica.node.call({
           kind: entry.kind as 'query' | 'view',
           name: `${entry.module}.${entry.name}`,
           args,
@@ -122,12 +125,24 @@ export class Router {
           onProgress: options.onProgress,
           capability,
         });
+        replica.node.breaker.success();
+        return outcome;
       } catch (e) {
         lastError = e;
-        const retry = isInsightsError(e) && RETRYABLE_CODES.has(e.code) && replica.idempotent && Date.now() < deadline;
-        if (!retry) throw e;
+        const transport = isInsightsError(e) && RETRYABLE_CODES.has(e.code);
+        if (transport) replica.node.breaker.failure();
+        if (!(transport && replica.idempotent && Date.now() < deadline)) throw e;
       }
     }
     throw lastError;
+  }
+
+  /** Healthy replicas first, rotating the starting point to spread load; open breakers last. */
+  #order(replicas: readonly Replica[]): Replica[] {
+    const n = replicas.length;
+    if (n <= 1) return [...replicas];
+    const start = this.#turn++ % n;
+    const rotated = replicas.map((_, i) => replicas[(start + i) % n] as Replica);
+    return [...rotated.filter((r) => !r.node.breaker.isOpen), ...rotated.filter((r) => r.node.breaker.isOpen)];
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_BUCKET, DEFAULT_TTL_MS, natsSettingsSchema } from '@insights/registry';
 import { z } from 'zod';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -45,6 +46,14 @@ export const nodeConfigSchema = z.strictObject({
   sweepIntervalMs: z.number().int().positive().default(DEFAULT_SWEEP_INTERVAL_MS),
   fileUrlSecret: z.string().min(16).optional().describe('HMAC secret for signed file URLs; default: random per start'),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  nats: z.union([z.string().min(1), natsSettingsSchema]).optional().describe('NATS to advertise on (URL or settings)'),
+  registry: z
+    .strictObject({
+      bucket: z.string().default(DEFAULT_BUCKET),
+      ttlMs: z.number().int().min(500).default(DEFAULT_TTL_MS),
+      replicas: z.number().int().min(1).max(5).default(1),
+    })
+    .default({ bucket: DEFAULT_BUCKET, ttlMs: DEFAULT_TTL_MS, replicas: 1 }),
 });
 
 export type NodeConfigInput = z.input<typeof nodeConfigSchema>;

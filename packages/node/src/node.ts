@@ -11,6 +11,7 @@ import {
   type ModuleHost,
 } from '@insights/runtime';
 import type { NodeConfig } from './config.ts';
+import { startAdvertising } from './advertising.ts';
 import { describeNode, type FailedModule } from './describe.ts';
 import { startGrpcServer } from './grpc-server.ts';
 import { startHttpServer } from './http-server.ts';
@@ -102,6 +103,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   sweeper.unref();
 
   state = 'serving';
+  const advertising = startAdvertising(config, describe, log);
   log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
 
   let closing: Promise<void> | undefined;
@@ -115,11 +117,14 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       (closing ??= (async () => {
         state = 'draining';
         clearInterval(sweeper);
+        // Leave the registry first, so clients stop sending new calls here while we drain.
+        await advertising.withdraw();
         grpc.health.setStatus('', 'NOT_SERVING');
         await dispatcher.drain(config.shutdownGraceMs);
         await Promise.all([grpc.close(1000), http.app.close()]);
         await Promise.all([...hosts.values()].map((h) => h.close()));
         await db.close();
+        await advertising.close();
         log.info('node stopped');
       })()),
   };

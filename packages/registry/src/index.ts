@@ -1,1 +1,21 @@
-export {};
+/** @insights/registry: nodes advertise themselves in a NATS KV bucket; clients watch it. */
+export { Advertiser } from './advertiser.ts';
+export type { AdvertiserOptions } from './advertiser.ts';
+export { RegistryWatcher } from './watcher.ts';
+export type { WatcherOptions } from './watcher.ts';
+export { openRegistryBucket } from './bucket.ts';
+export type { BucketOptions } from './bucket.ts';
+export {
+  advertisementSchema,
+  nodeViewSchema,
+  DEFAULT_BUCKET,
+  DEFAULT_TTL_MS,
+  adKey,
+  heartbeatKey,
+  assertNodeId,
+} from './advertisement.ts';
+export type { Advertisement, NodeView, ModuleView, AnalyticView, NodeState, Heartbeat } from './advertisement.ts';
+export { connectNatsWithRetry, natsSettingsSchema, natsSettingsFrom, toConnectionOptions } from './nats-connection.ts';
+export type { NatsSettings, ConnectRetryOptions } from './nats-connection.ts';
+export { nodeViewFromDescribe } from './describe-view.ts';
+export type { DescribeLike } from './describe-view.ts';

@@ -3,10 +3,11 @@ import { InsightsError, type ViewResult } from '@insights/sdk';
 import { recordsToTable, toCsv } from '@insights/node';
 import { coerceStringArgs } from '@insights/wire';
 import { writeFile } from 'node:fs/promises';
-import { nodeAddresses } from '../nodes-option.ts';
+import { meshOptions } from '../nodes-option.ts';
 
 export interface CallCommandOptions {
   node?: string[];
+  nats?: string;
   args?: string;
   timeout?: string;
   csv?: boolean;
@@ -25,7 +26,7 @@ export async function runCall(target: string, extra: string[], opts: CallCommand
     });
   const kind = m[1] as 'query' | 'view';
   const name = m[2] as string;
-  const mesh = await connect({ nodes: nodeAddresses(opts.node) });
+  const mesh = await connect(meshOptions(opts));
   try {
     const described = (await mesh.describe()).analytics.find(
       (a) => a.kind === kind && (a.name === name || `${a.module}.${a.name}` === name || a.aliases.includes(name)),

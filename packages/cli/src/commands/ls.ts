@@ -1,10 +1,10 @@
 import { connect } from '@insights/client';
 import { formatTable } from '../output.ts';
-import { nodeAddresses } from '../nodes-option.ts';
+import { meshOptions } from '../nodes-option.ts';
 
 /** `insights ls`: every node and analytic of the mesh, as a table or JSON. */
-export async function runLs(opts: { node?: string[]; json?: boolean }): Promise<void> {
-  const mesh = await connect({ nodes: nodeAddresses(opts.node) });
+export async function runLs(opts: { node?: string[]; nats?: string; json?: boolean }): Promise<void> {
+  const mesh = await connect(meshOptions(opts));
   try {
     const d = await mesh.describe();
     if (opts.json) return void process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);

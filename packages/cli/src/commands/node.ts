@@ -9,6 +9,8 @@ export interface NodeCommandOptions {
   http?: string;
   dataDir?: string;
   isolation?: 'process' | 'worker' | 'inline';
+  nats?: string;
+  ttl?: string;
 }
 
 /**
@@ -24,9 +26,12 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     ...(opts.grpc === undefined ? {} : { grpc: hostPort(opts.grpc, 'grpc') }),
     ...(opts.http === undefined ? {} : { http: hostPort(opts.http, 'http') }),
     ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
+    ...(opts.nats === undefined ? {} : { nats: opts.nats }),
   };
-  if (opts.module !== undefined && opts.module.length > 0)
-    input.modules = [...(input.modules ?? []), ...opts.module.map((p) => (opts.isolation ? { path: p, isolation: opts.isolation } : p))];
+  if (opts.ttl !== undefined) input.registry = { ...(fromFile?.registry ?? {}), ttlMs: Number(opts.ttl) };
+  if (input.nats === undefined && process.env.NATS_URL) input.nats = process.env.NATS_URL;
+  if (opts.isolation !== undefined) input.defaultIsolation = opts.isolation;
+  if (opts.module !== undefined && opts.module.length > 0) input.modules = [...(input.modules ?? []), ...opts.module];
   const config = parseNodeConfig(input, fromFile?.baseDir ?? process.cwd());
   const node = await startNode(config);
   process.stdout.write(

@@ -1,0 +1,167 @@
+import { InsightsError, isInsightsError, type CallOptions } from '@insights/sdk';
+import type { QueryKind } from '@insights/sdk/internal';
+import {
+  connectNatsWithRetry,
+  natsSettingsFrom,
+  nodeViewFromDescribe,
+  RegistryWatcher,
+  type NatsSettings,
+  type NodeView,
+} from '@insights/registry';
+import type { NatsConnection } from 'nats';
+import type { MeshBackend } from './mesh.ts';
+import { NodeConnection } from './node-connection.ts';
+import { Router, type MeshDescription } from './router.ts';
+
+export interface RemoteOptions {
+  nodes: readonly string[];
+  registries: readonly (string | NatsSettings)[];
+  bucket?: string | undefined;
+  /** How long `connect` waits for the first registry snapshot before returning anyway, ms. */
+  discoveryTimeoutMs: number;
+  log: (level: 'info' | 'warn', message: string) => void;
+}
+
+/** Connections no node references any more are closed after this, so their last calls finish. */
+const CLOSE_UNUSED_AFTER_MS = 30_000;
+
+/**
+ * The client side of the mesh: explicit node addresses (described over gRPC) merged with every
+ * node the NATS registries advertise, kept current as nodes join, change and leave.
+ */
+export class RemoteBackend implements MeshBackend {
+  readonly #router = new Router();
+  readonly #connections = new Map<string, NodeConnection>();
+  readonly #directViews = new Map<string, NodeView>();
+  readonly #registryViews: NodeView[][] = [];
+  readonly #watchers: RegistryWatcher[] = [];
+  readonly #nats: NatsConnection[] = [];
+  readonly #abort = new AbortController();
+  #changed: (() => void) | undefined;
+
+  private constructor(private readonly options: RemoteOptions) {}
+
+  static async open(options: RemoteOptions): Promise<RemoteBackend> {
+    const b = new RemoteBackend(options);
+    const first = options.registries.map((r, i) => b.#startRegistry(natsSettingsFrom(r), i));
+    await b.#describeDirect();
+    if (first.length > 0) {
+      const timeout = new Promise<void>((r) => setTimeout(r, options.discoveryTimeoutMs).unref());
+      await Promise.race([Promise.all(first), timeout]);
+    }
+    b.#rebuild();
+    return b;
+  }
+
+  names(kind: QueryKind): string[] {
+    return this.#router.names(kind);
+  }
+
+  async invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions & { deadline: number }): Promise<unknown> {
+    let entry;
+    try {
+      entry = this.#router.resolve(kind, name);
+    } catch (e) {
+      // The mesh may have changed since the last look: look again once before giving up.
+      if (!isInsightsError(e) || e.code !== 'NOT_FOUND') throw e;
+      await this.refresh();
+      entry = this.#router.resolve(kind, name);
+    }
+    const outcome = await this.#router.call(entry, args, options.deadline, options, (options as { capability?: string }).capability);
+    return outcome.type === 'json' ? outcome.value : outcome;
+  }
+
+  async describe(): Promise<MeshDescription> {
+    return this.#router.description;
+  }
+
+  async refresh(): Promise<void> {
+    await this.#describeDirect();
+    this.#rebuild();
+  }
+
+  /** Resolves at the next change of the mesh (for tests and dashboards that wait for a join). */
+  nextChange(): Promise<void> {
+    return new Promise((resolve) => {
+      const prev = this.#changed;
+      this.#changed = () => {
+        prev?.();
+        resolve();
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#abort.abort();
+    for (const w of this.#watchers) w.close();
+    await Promise.all(this.#nats.map((nc) => nc.close().catch(() => {})));
+    for (const c of this.#connections.values()) c.close();
+    this.#connections.clear();
+  }
+
+  async #startRegistry(settings: NatsSettings, index: number): Promise<void> {
+    this.#registryViews[index] = [];
+    const nc = await connectNatsWithRetry(settings, {
+      signal: this.#abort.signal,
+      onRetry: (e, attempt, delay) =>
+        this.options.log('warn', `NATS ${String(settings.servers)} unreachable (${e.message}); retry ${attempt} in ${delay} ms; direct nodes still work`),
+    });
+    this.#nats.push(nc);
+    const watcher = await RegistryWatcher.start(nc, {
+      ...(this.options.bucket === undefined ? {} : { bucket: this.options.bucket }),
+      onChange: (nodes) => {
+        this.#registryViews[index] = nodes;
+        this.#rebuild();
+      },
+      onInvalid: (key, reason) => this.options.log('warn', `ignoring registry entry ${key}: ${reason}`),
+    });
+    this.#watchers.push(watcher);
+    this.#registryViews[index] = watcher.nodes();
+    this.#rebuild();
+  }
+
+  async #describeDirect(): Promise<void> {
+    await Promise.all(
+      this.options.nodes.map(async (address) => {
+        try {
+          const d = await this.#connection(address).describe();
+          this.#directViews.set(address, nodeViewFromDescribe(d, address));
+        } catch {
+          this.#directViews.delete(address); // unreachable: serves nothing until it answers again
+        }
+      }),
+    );
+  }
+
+  #connection(address: string): NodeConnection {
+    let c = this.#connections.get(address);
+    if (c === undefined) {
+      c = new NodeConnection(address);
+      this.#connections.set(address, c);
+    }
+    return c;
+  }
+
+  #rebuild(): void {
+    const byId = new Map<string, NodeView>();
+    for (const views of this.#registryViews) for (const v of views) byId.set(v.id, v);
+    for (const v of this.#directViews.values()) if (!byId.has(v.id)) byId.set(v.id, v);
+    const nodes = [...byId.values()].map((view) => ({ view, connection: this.#connection(view.grpcAddress) }));
+    this.#router.update(nodes);
+    const used = new Set([...nodes.map((n) => n.view.grpcAddress), ...this.options.nodes]);
+    for (const [address, c] of this.#connections)
+      if (!used.has(address)) {
+        this.#connections.delete(address);
+        setTimeout(() => c.close(), CLOSE_UNUSED_AFTER_MS).unref();
+      }
+    const changed = this.#changed;
+    this.#changed = undefined;
+    changed?.();
+  }
+}
+
+export function noNodesError(): InsightsError {
+  return new InsightsError('INVALID_ARGUMENT', 'connect: give node addresses (`nodes`) and/or a NATS registry (`nats`)', {
+    parameter: 'nodes',
+  });
+}

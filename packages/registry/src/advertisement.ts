@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/**
+ * What a node tells the mesh about itself: identity, addresses, state and every module with its
+ * analytics and parameter schemas. Clients route from this alone, without calling each node.
+ */
+export const analyticViewSchema = z.object({
+  kind: z.enum(['query', 'view', 'event-handler', 'event-property', 'job']),
+  name: z.string().min(1),
+  aliases: z.array(z.string()).default([]),
+  description: z.string().default(''),
+  params: z.record(z.string(), z.unknown()).default({}),
+  idempotent: z.boolean().default(true),
+  meta: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const moduleViewSchema = z.object({
+  name: z.string().min(1),
+  version: z.string().default(''),
+  description: z.string().default(''),
+  state: z.string().default('ready'),
+  lastError: z.string().default(''),
+  isolation: z.string().default(''),
+  analytics: z.array(analyticViewSchema).default([]),
+});
+
+export const nodeStateSchema = z.enum(['starting', 'serving', 'draining', 'degraded']);
+
+export const nodeViewSchema = z.object({
+  id: z.string().min(1),
+  labels: z.array(z.string()).default([]),
+  version: z.string().default(''),
+  grpcAddress: z.string().min(1),
+  httpAddress: z.string().default(''),
+  state: nodeStateSchema,
+  modules: z.array(moduleViewSchema).default([]),
+});
+
+export const advertisementSchema = nodeViewSchema.extend({
+  v: z.literal(1),
+  /** A node that has not heartbeaten for this long is gone. */
+  ttlMs: z.number().int().positive(),
+  updatedAt: z.string(),
+});
+
+export const heartbeatSchema = z.object({
+  v: z.literal(1),
+  ttlMs: z.number().int().positive(),
+  state: nodeStateSchema,
+  /** Increments with every heartbeat; lets a watcher tell a restart (it drops) from a beat. */
+  seq: z.number().int().nonnegative(),
+});
+
+export type AnalyticView = z.output<typeof analyticViewSchema>;
+export type ModuleView = z.output<typeof moduleViewSchema>;
+export type NodeState = z.output<typeof nodeStateSchema>;
+/** A node as clients see it, from the registry or from a direct Describe. */
+export type NodeView = z.output<typeof nodeViewSchema>;
+export type Advertisement = z.output<typeof advertisementSchema>;
+export type Heartbeat = z.output<typeof heartbeatSchema>;
+
+export const DEFAULT_BUCKET = 'insights-registry';
+export const DEFAULT_TTL_MS = 6_000;
+/** Advertisements are re-written this often so the bucket's max age never removes a live node's. */
+export const AD_REFRESH_MS = 10 * 60_000;
+/** Entries of nodes that vanished without withdrawing are cleaned up by the bucket after this. */
+export const BUCKET_MAX_AGE_MS = 60 * 60_000;
+
+export const adKey = (nodeId: string): string => `node.${nodeId}`;
+export const heartbeatKey = (nodeId: string): string => `alive.${nodeId}`;
+
+/** KV keys are NATS subject tokens: node ids must not contain dots, spaces or wildcards. */
+export function assertNodeId(id: string): void {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(id))
+    throw new Error(`node id "${id}" may only contain letters, digits, "-" and "_" (it is a NATS KV key)`);
+}

@@ -1,0 +1,20 @@
+import type { KV, NatsConnection } from 'nats';
+import { BUCKET_MAX_AGE_MS, DEFAULT_BUCKET } from './advertisement.ts';
+
+export interface BucketOptions {
+  bucket?: string;
+  /** Replicas of the bucket's stream: 3 on a three-server JetStream cluster. */
+  replicas?: number;
+}
+
+/**
+ * Opens the registry bucket, creating it if needed (idempotent: every node and client may call
+ * this; the first one creates it). One key per node keeps writes linear in the node count.
+ */
+export function openRegistryBucket(nc: NatsConnection, options: BucketOptions = {}): Promise<KV> {
+  return nc.jetstream().views.kv(options.bucket ?? DEFAULT_BUCKET, {
+    history: 1,
+    ttl: BUCKET_MAX_AGE_MS,
+    replicas: options.replicas ?? 1,
+  });
+}

@@ -1,0 +1,109 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export interface NatsServerOptions {
+  /** Client port; 0 picks a free one. Reusing a port lets a restarted server keep its address. */
+  port?: number;
+  /** JetStream store; default a new temporary folder removed on stop(). Reuse it across restarts. */
+  storeDir?: string;
+  /** Extra lines for the server config file (accounts, cluster, TLS...). */
+  extraConfig?: string;
+  /** Server name (needed in clusters). */
+  name?: string;
+  /** Cluster: this server's route port and the routes of its peers. */
+  cluster?: { name: string; port: number; routes: string[] };
+}
+
+export interface NatsServer {
+  readonly url: string;
+  readonly port: number;
+  readonly storeDir: string;
+  readonly process: ChildProcess;
+  /** Graceful stop (SIGTERM), keeping or removing the store. */
+  stop(options?: { keepStore?: boolean }): Promise<void>;
+  /** SIGKILL, for fault tests; the store stays. */
+  kill(): Promise<void>;
+}
+
+/** True when a `nats-server` binary is on PATH. */
+export function natsServerAvailable(): boolean {
+  return spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Starts a real nats-server with JetStream on loopback, for tests, the demo and the local
+ * cluster launcher. The port is chosen by the server itself (port -1) and read back from its
+ * ports file, so parallel test files never race for a port.
+ */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
+  const work = await mkdtemp(path.join(tmpdir(), 'insights-nats-'));
+  const ownStore = options.storeDir === undefined;
+  const storeDir = options.storeDir ?? path.join(work, 'store');
+  const portsDir = path.join(work, 'ports');
+  const conf = [
+    `listen: "127.0.0.1:${options.port && options.port > 0 ? options.port : -1}"`,
+    `ports_file_dir: "${portsDir}"`,
+    options.name === undefined ? '' : `server_name: "${options.name}"`,
+    `jetstream { store_dir: "${storeDir}", max_memory_store: 256MB, max_file_store: 2GB }`,
+    options.cluster === undefined
+      ? ''
+      : `cluster { name: "${options.cluster.name}", listen: "127.0.0.1:${options.cluster.port}", routes: [${options.cluster.routes.map((r) => `"${r}"`).join(', ')}] }`,
+    options.extraConfig ?? '',
+  ].join('\n');
+  await import('node:fs').then((fs) => fs.mkdirSync(portsDir, { recursive: true }));
+  const confFile = path.join(work, 'nats.conf');
+  await writeFile(confFile, conf);
+  const proc = spawn('nats-server', ['-c', confFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  proc.stderr?.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-8000);
+  });
+  const port = await waitForPort(proc, portsDir, () => log);
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const cleanup = async (keepStore: boolean) => {
+    await rm(portsDir, { recursive: true, force: true });
+    if (!keepStore && ownStore) await rm(work, { recursive: true, force: true });
+  };
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    process: proc,
+    async stop({ keepStore = false } = {}) {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        await exited;
+      }
+      await cleanup(keepStore);
+    },
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+async function waitForPort(proc: ChildProcess, portsDir: string, log: () => string): Promise<number> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`nats-server exited with ${proc.exitCode}:\n${log()}`);
+    const files = await readdir(portsDir).catch(() => []);
+    const file = files.find((f) => f.endsWith('.ports'));
+    if (file !== undefined) {
+      try {
+        const ports = JSON.parse(await readFile(path.join(portsDir, file), 'utf8')) as { nats?: string[] };
+        const url = ports.nats?.[0];
+        if (url !== undefined) return Number(new URL(url).port);
+      } catch {
+        // written but not complete yet
+      }
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`nats-server did not report its port within 15 s:\n${log()}`);
+}
