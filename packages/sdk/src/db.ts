@@ -289,6 +289,7 @@ export type DbErrorCode =
   | 'DB_CORRUPT_JOURNAL'
   | 'DB_CORRUPT_SNAPSHOT'
   | 'DB_IO_ERROR'
+  | 'DB_LOCKED'
   | 'DB_CLOSED'
   | 'DB_UNAVAILABLE'
   | 'DB_BACKEND_ERROR';

@@ -24,15 +24,15 @@ import type {
   WithId,
   WithoutId,
 } from '@insights/sdk';
-import { cloneValue, encodeDocument, encodeValue, keyOf } from './codec.ts';
+import { cloneValue, keyOf } from './codec.ts';
 import { foreignCollections, leadingMatch, UNSUPPORTED_STAGES } from './embedded-aggregate.ts';
 import { EmbeddedAggregateCursor, EmbeddedFindCursor, type FindSpec } from './embedded-cursor.ts';
 import { describeIndex, indexDef, sameIndex } from './embedded-index.ts';
 import { distinctValues, findRefs, firstMatch, matchRefs } from './embedded-read.ts';
 import { ID_INDEX, type CollectionStore } from './embedded-store.ts';
-import { checkReplacement, replacementFor, upsertDocument, usesPositional } from './embedded-writes.ts';
+import { checkReplacement, findAndUpdate, replaceDocument, settleThenThrow, updateDocuments } from './embedded-writes.ts';
 import { DbError, isDbError } from './errors.ts';
-import { applyUpdate, checkPipeline, checkUpdate, pipelineIsReadOnly, projectDocuments, runPipeline } from './mingo-ops.ts';
+import { checkPipeline, checkUpdate, pipelineIsReadOnly, projectDocuments, runPipeline } from './mingo-ops.ts';
 
 /** What a collection needs from its database. */
 export interface StoreSource {
@@ -41,18 +41,11 @@ export interface StoreSource {
   store(name: string): Promise<CollectionStore>;
 }
 
-type Any = Document;
 const ACK = { acknowledged: true } as const;
 
 function copyOut(refs: readonly Document[], projection: FindSpec['projection'], ns: string): Document[] {
   const copies = refs.map(cloneValue);
   return projection ? projectDocuments(copies, projection, ns) : copies;
-}
-
-/** Waits for every durable promise, then rethrows `err` (writes before a failure still count). */
-async function settleThenThrow(durables: Promise<void>[], err: unknown): Promise<never> {
-  await Promise.allSettled(durables);
-  throw err;
 }
 
 export class EmbeddedCollection<T extends Document = Document> implements Collection<T> {
@@ -160,59 +153,14 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
     return this.#update(filter, update, options ?? {}, true);
   }
 
-  async #update(filter: Any, update: unknown, options: UpdateOptions, many: boolean): Promise<UpdateResult<T>> {
-    const { ops, setOnInsert } = checkUpdate(update, this.#ns);
-    const store = await this.#store();
-    const refs = many ? matchRefs(store, filter) : firstMatch(store, filter);
-    const condition = usesPositional(ops) ? filter : {};
-    const durables: Promise<void>[] = [];
-    let modifiedCount = 0;
-    try {
-      for (const ref of refs) {
-        const next = applyUpdate(cloneValue(ref), ops, condition, options.arrayFilters, this.#ns);
-        if (next === undefined) continue;
-        durables.push(store.replace(keyOf(ref['_id']), next).durable);
-        modifiedCount++;
-      }
-      let upsertedId: unknown = null;
-      if (refs.length === 0 && options.upsert) {
-        const r = store.insert(upsertDocument(filter, ops, setOnInsert, options.arrayFilters, this.#ns));
-        durables.push(r.durable);
-        upsertedId = cloneValue(r.doc['_id']);
-      }
-      await Promise.all(durables);
-      return this.#result(refs.length, modifiedCount, upsertedId);
-    } catch (err) {
-      return settleThenThrow(durables, err);
-    }
-  }
-
-  #result(matchedCount: number, modifiedCount: number, upsertedId: unknown): UpdateResult<T> {
-    const upserted = upsertedId !== null;
-    return {
-      ...ACK,
-      matchedCount,
-      modifiedCount,
-      upsertedCount: upserted ? 1 : 0,
-      upsertedId: upsertedId as UpdateResult<T>['upsertedId'],
-    };
+  async #update(filter: Document, update: unknown, options: UpdateOptions, many: boolean): Promise<UpdateResult<T>> {
+    const parsed = checkUpdate(update, this.#ns);
+    return (await updateDocuments(await this.#store(), filter, parsed, options, many)) as UpdateResult<T>;
   }
 
   async replaceOne(filter: Filter<T>, replacement: WithoutId<T>, options: ReplaceOptions = {}): Promise<UpdateResult<T>> {
     const doc = checkReplacement(replacement, this.#ns);
-    const store = await this.#store();
-    const [ref] = firstMatch(store, filter);
-    if (ref === undefined) {
-      if (!options.upsert) return this.#result(0, 0, null);
-      const id = doc['_id'] ?? upsertDocument(filter, {}, undefined, undefined, this.#ns)['_id'];
-      const r = store.insert(id === undefined ? doc : { ...doc, _id: id });
-      await r.durable;
-      return this.#result(0, 0, cloneValue(r.doc['_id']));
-    }
-    const next = replacementFor(ref, doc);
-    if (encodeDocument(next, this.#ns).json === encodeValue(ref)) return this.#result(1, 0, null);
-    await store.replace(keyOf(ref['_id']), next).durable;
-    return this.#result(1, 1, null);
+    return (await replaceDocument(await this.#store(), filter, doc, options)) as UpdateResult<T>;
   }
 
   async findOneAndUpdate(
@@ -220,27 +168,9 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
     update: UpdateFilter<T> | Document[],
     options: FindOneAndUpdateOptions = {},
   ): Promise<WithId<T> | null> {
-    const { ops, setOnInsert } = checkUpdate(update, this.#ns);
-    const store = await this.#store();
-    const [ref] = options.sort ? findRefs(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter);
-    let before: Document | null = ref ?? null;
-    let after: Document | null = before;
-    if (ref !== undefined) {
-      const condition = usesPositional(ops) ? filter : {};
-      const next = applyUpdate(cloneValue(ref), ops, condition, options.arrayFilters, this.#ns);
-      if (next !== undefined) {
-        const r = store.replace(keyOf(ref['_id']), next);
-        after = r.doc;
-        await r.durable;
-      }
-    } else if (options.upsert) {
-      const r = store.insert(upsertDocument(filter, ops, setOnInsert, options.arrayFilters, this.#ns));
-      before = null;
-      after = r.doc;
-      await r.durable;
-    }
-    const out = options.returnDocument === 'after' ? after : before;
-    return out === null ? null : ((copyOut([out], options.projection, this.#ns)[0] ?? null) as WithId<T> | null);
+    const parsed = checkUpdate(update, this.#ns);
+    const out = await findAndUpdate(await this.#store(), filter, parsed, options);
+    return out === null ? null : ((copyOut([out], options.projection, this.#ns)[0] ?? null) as WithId<T>);
   }
 
   async findOneAndDelete(filter: Filter<T>, options: FindOneAndDeleteOptions = {}): Promise<WithId<T> | null> {
@@ -259,11 +189,16 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
     return this.#delete(filter, true);
   }
 
-  async #delete(filter: Any, many: boolean): Promise<DeleteResult> {
+  async #delete(filter: Document, many: boolean): Promise<DeleteResult> {
     const store = await this.#store();
     const refs = many ? matchRefs(store, filter) : firstMatch(store, filter);
-    const durables = refs.map((ref) => store.delete(keyOf(ref['_id'])).durable);
-    await Promise.all(durables);
+    const durables: Promise<void>[] = [];
+    try {
+      for (const ref of refs) durables.push(store.delete(keyOf(ref['_id'])).durable);
+      await Promise.all(durables);
+    } catch (err) {
+      return settleThenThrow(durables, err);
+    }
     return { ...ACK, deletedCount: refs.length };
   }
 

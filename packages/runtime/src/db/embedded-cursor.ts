@@ -62,6 +62,8 @@ export class EmbeddedFindCursor<T> extends LazyCursor<T> implements FindCursor<T
     this.#run = run;
     this.#finish = finish;
     this.#spec = { ...spec };
+    if (spec.skip !== undefined) checkCount('skip', spec.skip);
+    if (spec.limit !== undefined) checkCount('limit', spec.limit);
   }
 
   sort(sort: Sort): this {

@@ -3,6 +3,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Collection, Db, Document } from '@insights/sdk';
 import { EmbeddedCollection, type StoreSource } from './embedded-collection.ts';
+import { lockDirectory } from './embedded-lock.ts';
 import { syncDir } from './embedded-journal.ts';
 import { CollectionStore, DEFAULT_COMPACT_MIN_BYTES } from './embedded-store.ts';
 import { DbError } from './errors.ts';
@@ -32,6 +33,8 @@ export class EmbeddedDb implements Db, StoreSource {
   readonly #stores = new Map<string, Promise<CollectionStore>>();
   /** A drop under way: a new store for that name must wait for its files to be gone. */
   readonly #drops = new Map<string, Promise<void>>();
+  /** The directory lock, taken at the first collection access; resolves to its release. */
+  #lock: Promise<() => Promise<void>> | undefined;
   #closed = false;
 
   constructor(options: EmbeddedDbOptions) {
@@ -51,6 +54,7 @@ export class EmbeddedDb implements Db, StoreSource {
     if (p === undefined) {
       const ns = `${this.databaseName}.${name}`;
       const opening = (async () => {
+        await this.#locked();
         await this.#drops.get(name);
         return CollectionStore.open(path.join(this.#dir, collectionDirName(name)), ns, {
           compactMinBytes: this.#compactMinBytes,
@@ -65,6 +69,17 @@ export class EmbeddedDb implements Db, StoreSource {
       });
     }
     return p;
+  }
+
+  #locked(): Promise<unknown> {
+    if (this.#lock === undefined) {
+      const attempt = lockDirectory(this.#dir, this.databaseName);
+      this.#lock = attempt;
+      attempt.catch(() => {
+        if (this.#lock === attempt) this.#lock = undefined;
+      });
+    }
+    return this.#lock;
   }
 
   #closedError(): DbError {
@@ -98,6 +113,7 @@ export class EmbeddedDb implements Db, StoreSource {
     const previous = this.#drops.get(name);
     const dir = path.join(this.#dir, collectionDirName(name));
     const drop = (async () => {
+      await this.#locked();
       await previous;
       const store = await open?.catch(() => undefined);
       let existed = store?.exists ?? false;
@@ -126,6 +142,9 @@ export class EmbeddedDb implements Db, StoreSource {
     this.#stores.clear();
     await Promise.all(stores.map((s) => s?.close()));
     await Promise.all(this.#drops.values());
+    const release = await this.#lock?.catch(() => undefined);
+    this.#lock = undefined;
+    await release?.();
   }
 
   /** Compacts every open collection now (tests and maintenance). */

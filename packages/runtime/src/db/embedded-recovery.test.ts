@@ -135,4 +135,22 @@ describe('embedded recovery', () => {
     const lines = (await readFile(journal1('c0'), 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(100);
   });
+
+  it('lock - one provider per database directory; stale locks are taken over', async () => {
+    const first = createDbProvider({ kind: 'embedded', dir });
+    await (await first.forModule('m')).collection('c').insertOne({ _id: 1 });
+    const second = createDbProvider({ kind: 'embedded', dir });
+    const err = await expectDbError((await second.forModule('m')).collection('c').findOne({}), 'DB_LOCKED');
+    expect(err.message).toContain(String(process.pid));
+    await first.close();
+    expect(await (await second.forModule('m')).collection('c').findOne({})).toEqual({ _id: 1 });
+    await second.close();
+
+    const lock = path.join(dir, 'm', 'LOCK');
+    await writeFile(lock, `${process.ppid}\n`); // a live process that is not us
+    await withDb(async (db) => void (await expectDbError(db.collection('c').findOne({}), 'DB_LOCKED')));
+    await writeFile(lock, '99999999\n'); // no such process (above any pid_max)
+    await withDb(async (db) => expect(await db.collection('c').countDocuments()).toBe(1));
+    expect(await readdir(path.join(dir, 'm'))).not.toContain('LOCK');
+  });
 });

@@ -1,7 +1,10 @@
-/** Building documents for upserts and replacements, with MongoDB's rules. */
-import type { Document } from '@insights/sdk';
-import { applyUpdate } from './mingo-ops.ts';
+/** Update, upsert and replace on the embedded engine, with MongoDB's rules. */
+import type { Document, FindOneAndUpdateOptions, ReplaceOptions, UpdateOptions, UpdateResult } from '@insights/sdk';
+import { cloneValue, encodeDocument, encodeValue, keyOf } from './codec.ts';
+import { findRefs, firstMatch, matchRefs } from './embedded-read.ts';
+import type { CollectionStore } from './embedded-store.ts';
 import { DbError } from './errors.ts';
+import { applyUpdate, type ParsedUpdate } from './mingo-ops.ts';
 
 function isOperatorObject(v: unknown): v is Document {
   return (
@@ -76,4 +79,94 @@ export function checkReplacement(replacement: unknown, ns: string): Document {
 export function replacementFor(current: Document, replacement: Document): Document {
   const { _id, ...rest } = replacement;
   return { _id: _id === undefined ? current['_id'] : _id, ...rest };
+}
+
+/** Waits for every durable promise, then rethrows `err` (writes before a failure still count). */
+export async function settleThenThrow(durables: Promise<void>[], err: unknown): Promise<never> {
+  await Promise.allSettled(durables);
+  throw err;
+}
+
+function result(matchedCount: number, modifiedCount: number, upsertedId: unknown): UpdateResult {
+  return { acknowledged: true, matchedCount, modifiedCount, upsertedCount: upsertedId === null ? 0 : 1, upsertedId };
+}
+
+/** updateOne / updateMany. */
+export async function updateDocuments(
+  store: CollectionStore,
+  filter: Document,
+  { ops, setOnInsert }: ParsedUpdate,
+  options: UpdateOptions,
+  many: boolean,
+): Promise<UpdateResult> {
+  const refs = many ? matchRefs(store, filter) : firstMatch(store, filter);
+  const condition = usesPositional(ops) ? filter : {};
+  const durables: Promise<void>[] = [];
+  let modifiedCount = 0;
+  try {
+    for (const ref of refs) {
+      const next = applyUpdate(cloneValue(ref), ops, condition, options.arrayFilters, store.ns);
+      if (next === undefined) continue;
+      durables.push(store.replace(keyOf(ref['_id']), next).durable);
+      modifiedCount++;
+    }
+    let upsertedId: unknown = null;
+    if (refs.length === 0 && options.upsert) {
+      const r = store.insert(upsertDocument(filter, ops, setOnInsert, options.arrayFilters, store.ns));
+      durables.push(r.durable);
+      upsertedId = cloneValue(r.doc['_id']);
+    }
+    await Promise.all(durables);
+    return result(refs.length, modifiedCount, upsertedId);
+  } catch (err) {
+    return settleThenThrow(durables, err);
+  }
+}
+
+/** replaceOne: keeps `_id`; an identical replacement counts as matched, not modified. */
+export async function replaceDocument(
+  store: CollectionStore,
+  filter: Document,
+  doc: Document,
+  options: ReplaceOptions,
+): Promise<UpdateResult> {
+  const [ref] = firstMatch(store, filter);
+  if (ref === undefined) {
+    if (!options.upsert) return result(0, 0, null);
+    const id = doc['_id'] ?? equalityFields(filter)['_id'];
+    const r = store.insert(id === undefined ? doc : { ...doc, _id: id });
+    await r.durable;
+    return result(0, 0, cloneValue(r.doc['_id']));
+  }
+  const next = replacementFor(ref, doc);
+  if (encodeDocument(next, store.ns).json === encodeValue(ref)) return result(1, 0, null);
+  await store.replace(keyOf(ref['_id']), next).durable;
+  return result(1, 1, null);
+}
+
+/** findOneAndUpdate: returns the stored document (not a copy) before or after, or null. */
+export async function findAndUpdate(
+  store: CollectionStore,
+  filter: Document,
+  { ops, setOnInsert }: ParsedUpdate,
+  options: FindOneAndUpdateOptions,
+): Promise<Document | null> {
+  const [ref] = options.sort ? findRefs(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter);
+  let before: Document | null = ref ?? null;
+  let after: Document | null = before;
+  if (ref !== undefined) {
+    const condition = usesPositional(ops) ? filter : {};
+    const next = applyUpdate(cloneValue(ref), ops, condition, options.arrayFilters, store.ns);
+    if (next !== undefined) {
+      const r = store.replace(keyOf(ref['_id']), next);
+      after = r.doc;
+      await r.durable;
+    }
+  } else if (options.upsert) {
+    const r = store.insert(upsertDocument(filter, ops, setOnInsert, options.arrayFilters, store.ns));
+    before = null;
+    after = r.doc;
+    await r.durable;
+  }
+  return options.returnDocument === 'after' ? after : before;
 }

@@ -23,6 +23,7 @@ describe('db errors', () => {
       'DB_INVALID_PIPELINE',
       'DB_INVALID_UPDATE',
       'DB_IO_ERROR',
+      'DB_LOCKED',
       'DB_UNAVAILABLE',
       'DB_UNSUPPORTED',
     ]);

@@ -21,6 +21,7 @@ export const DB_ERROR_CODES = {
   DB_CORRUPT_JOURNAL: 'a journal file is damaged before its last line; restore it from a backup',
   DB_CORRUPT_SNAPSHOT: 'a snapshot file is damaged; restore it from a backup',
   DB_IO_ERROR: 'a disk read or write failed; the collection refuses writes until reopened',
+  DB_LOCKED: 'another process (or provider) has this embedded database open; close it first',
   DB_CLOSED: 'the database provider was closed',
   DB_UNAVAILABLE: 'the MongoDB server cannot be reached',
   DB_BACKEND_ERROR: 'MongoDB rejected the operation',

@@ -8,6 +8,7 @@ import type { Document, Projection, Sort } from '@insights/sdk';
 import { Aggregator, Query, updateOne as mingoUpdateOne } from 'mingo';
 import type { Options } from 'mingo/types';
 import { DbError, messageOf } from './errors.ts';
+import { tryFastUpdate } from './fast-update.ts';
 import type { DbErrorCode } from '@insights/sdk';
 
 type Resolver = NonNullable<Options['collectionResolver']>;
@@ -67,8 +68,14 @@ export function projectDocuments(docs: Document[], projection: Projection, ns: s
 
 const PIPELINE_UPDATE_STAGES = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
 
+/** An update split into what mingo applies and `$setOnInsert` (applied only by upserts). */
+export interface ParsedUpdate {
+  ops: Document | Document[];
+  setOnInsert?: Document | undefined;
+}
+
 /** Checks an update is operators only (or an update pipeline); returns `$setOnInsert` apart. */
-export function checkUpdate(update: unknown, ns: string): { ops: Document | Document[]; setOnInsert?: Document } {
+export function checkUpdate(update: unknown, ns: string): ParsedUpdate {
   if (Array.isArray(update)) {
     for (const stage of update) {
       const keys = isPlainObject(stage) ? Object.keys(stage) : [];
@@ -111,7 +118,11 @@ export function applyUpdate(
   arrayFilters: Document[] | undefined,
   ns: string,
 ): Document | undefined {
-  if (!Array.isArray(ops) && Object.keys(ops).length === 0) return undefined;
+  if (!Array.isArray(ops)) {
+    if (Object.keys(ops).length === 0) return undefined;
+    const fast = arrayFilters === undefined ? tryFastUpdate(doc, ops) : undefined;
+    if (fast !== undefined) return fast ? doc : undefined;
+  }
   const docs = [doc];
   const result = wrap('DB_INVALID_UPDATE', 'update', ns, () =>
     mingoUpdateOne(docs, filter, ops as Document, arrayFilters ? { arrayFilters } : {}, BASE_OPTIONS),

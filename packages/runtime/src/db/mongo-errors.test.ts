@@ -1,6 +1,7 @@
 /** The driver-error mapping, on error objects shaped like the driver's (no server involved). */
 import { MongoInvalidArgumentError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { createDbProvider } from './index.ts';
 import { mapMongoError } from './mongo-errors.ts';
 
 describe('mongo error mapping', () => {
@@ -34,5 +35,18 @@ describe('mongo error mapping', () => {
       'DB_INVALID_UPDATE',
     );
     expect(mapMongoError(new Error('weird'), 'read', 'n').code).toBe('DB_BACKEND_ERROR');
+  });
+
+  it('mongo - a server that cannot be reached is DB_UNAVAILABLE (a real refused connection)', async () => {
+    const provider = createDbProvider({
+      kind: 'mongodb',
+      url: 'mongodb://127.0.0.1:1/?directConnection=true',
+      clientOptions: { serverSelectionTimeoutMS: 300 },
+    });
+    try {
+      await expect(provider.forModule('m')).rejects.toMatchObject({ name: 'DbError', code: 'DB_UNAVAILABLE' });
+    } finally {
+      await provider.close();
+    }
   });
 });
