@@ -78,12 +78,15 @@ export class Journal {
   #enqueue(op: Op): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ ...op, resolve, reject });
-      if (!this.#draining) void this.#drain();
+      if (!this.#draining) {
+        this.#draining = true;
+        // Start after the current tick, so every append made in it (insertMany) shares one sync.
+        queueMicrotask(() => void this.#drain());
+      }
     });
   }
 
   async #drain(): Promise<void> {
-    this.#draining = true;
     try {
       while (this.#queue.length > 0) {
         const head = this.#queue[0] as Item;
