@@ -113,7 +113,7 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
 
   async countDocuments(filter: Filter<T> = {}, options: CountOptions = {}): Promise<number> {
     const store = await this.#store();
-    if (Object.keys(filter).length === 0 && !options.skip && !options.limit) return store.docs.size;
+    if (Object.keys(filter ?? {}).length === 0 && !options.skip && !options.limit) return store.docs.size;
     return findRefs(store, filter, { skip: options.skip, limit: options.limit }).length;
   }
 

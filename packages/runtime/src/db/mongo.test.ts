@@ -11,6 +11,8 @@ const url = process.env['MONGODB_URL'];
 const SKIP_REASON = 'MONGODB_URL is not set, so there is no MongoDB server to test against';
 
 if (url === undefined || url === '') {
+  // Printed so the skip is visible in the default reporter too, not only in verbose output.
+  console.info(`db conformance - mongodb: skipped, ${SKIP_REASON}`);
   describe.skipIf(true)(`db conformance - mongodb (skipped: ${SKIP_REASON})`, () => {
     it(`skipped: ${SKIP_REASON}`, () => undefined);
   });
