@@ -58,7 +58,7 @@ describe.skipIf(NO_NATS)('mesh - registry on a real NATS server', () => {
     const extra = await startNode('extra', ['lms'], ['testmodule']);
     await expect.poll(async () => (await mesh.describe()).nodes.some((n) => n.id === 'extra'), { timeout: 5000 }).toBe(true);
     // testmodule now runs on two nodes: the same analytic with two replicas, not a collision.
-    expect((await mesh.describe()).analytics.find((a) => a.name === 'djt_fake_user_count' && a.kind === 'query')?.nodes.sort()).toEqual([
+    expect((await mesh.describe()).analytics.find((a) => a.name === 'djt_fake_user_count' && a.kind === 'query')?.nodes.slice().sort()).toEqual([
       'extra',
       'forums',
     ]);

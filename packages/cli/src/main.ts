@@ -3,6 +3,7 @@ import { runCall } from './commands/call.ts';
 import { runLs } from './commands/ls.ts';
 import { runNew } from './commands/new.ts';
 import { runNode } from './commands/node.ts';
+import { runKeygen, runToken } from './commands/token.ts';
 import { printError } from './output.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -56,6 +57,22 @@ program
   .argument('<name>', 'module name (lower-case)')
   .option('--dir <dir>', 'parent folder', 'modules')
   .action(runNew);
+
+program
+  .command('keygen')
+  .description('create a mesh signing key pair for capabilities')
+  .option('--out <dir>', 'folder for mesh.key and mesh.pub', '.')
+  .action(runKeygen);
+
+program
+  .command('token')
+  .description('mint a capability (signed, expiring) from a policy file and a context')
+  .requiredOption('--policy <file>', 'policy JSON: { "default": "allow"|"deny", "rules": [...] }')
+  .option('--context <json>', 'values locked parameters take, e.g. {"course":"..."}')
+  .requiredOption('--key <file>', 'the mesh private key (from insights keygen)')
+  .option('--ttl <seconds>', 'lifetime', '3600')
+  .option('--subject <name>', 'who it is for (nodes log it)')
+  .action(runToken);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   printError(e);

@@ -2,7 +2,9 @@
 export { connect, DEFAULT_CALL_TIMEOUT_MS } from './mesh.ts';
 export { local } from './local.ts';
 export type { LocalOptions } from './local.ts';
-export type { ConnectOptions, Mesh, MeshControls } from './mesh.ts';
+export type { ConnectOptions, Mesh, MeshControls, RestrictOptions } from './mesh.ts';
+export { generateMeshKeys, mintCapability, parsePolicy } from '@insights/policy';
+export type { Policy, PolicyContext, MeshKeyPair } from '@insights/policy';
 export type { MeshDescription, AnalyticDescription, NodeDescription } from './router.ts';
 export { NodeConnection } from './node-connection.ts';
 export { InsightsError, isInsightsError } from '@insights/sdk';

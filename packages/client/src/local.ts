@@ -12,6 +12,7 @@ import {
   type ModuleHost,
 } from '@insights/runtime';
 import { DEFAULT_CALL_TIMEOUT_MS, makeMesh, type Mesh } from './mesh.ts';
+import { Restriction } from './restriction.ts';
 import type { MeshDescription } from './router.ts';
 
 export interface LocalOptions {
@@ -49,7 +50,7 @@ export async function local<M = UntypedMesh>(options: LocalOptions): Promise<Mes
   }
   dispatcher.rebuild();
 
-  const describe = async (): Promise<MeshDescription> => ({
+  const snapshot = (): MeshDescription => ({
     nodes: [
       {
         id: 'local',
@@ -77,9 +78,10 @@ export async function local<M = UntypedMesh>(options: LocalOptions): Promise<Mes
 
   return makeMesh<M>(
     {
+      enforcesCapabilities: false,
       names: (kind) => dispatcher.names(kind),
       invoke: (kind, name, args, opts) => dispatcher.invoke(kind, name, args, opts),
-      describe,
+      snapshot,
       refresh: async () => {},
       close: async () => {
         await Promise.all([...hosts.values()].map((h) => h.close()));
@@ -88,5 +90,6 @@ export async function local<M = UntypedMesh>(options: LocalOptions): Promise<Mes
       },
     },
     options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+    Restriction.none(),
   );
 }

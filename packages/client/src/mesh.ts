@@ -1,6 +1,8 @@
 import type { CallOptions, UntypedMesh } from '@insights/sdk';
 import { createMeshProxy, type CallInvoker, type QueryKind } from '@insights/sdk/internal';
+import type { Policy, PolicyContext } from '@insights/policy';
 import type { NatsSettings } from '@insights/registry';
+import { Restriction } from './restriction.ts';
 import { noNodesError, RemoteBackend } from './remote-backend.ts';
 import type { MeshDescription } from './router.ts';
 
@@ -19,14 +21,33 @@ export interface ConnectOptions {
   discoveryTimeoutMs?: number;
   /** Where the client reports problems it recovers from (default: stderr for warnings). */
   log?: (level: 'info' | 'warn', message: string) => void;
+  /** The mesh's private signing key (PEM): lets this client mint capabilities with `restrict`. */
+  signingKey?: string;
+  /** A capability (from `insights token` or a dashboard) that every call carries. */
+  capability?: string;
+}
+
+export interface RestrictOptions {
+  /** Lifetime of the capability, seconds (default 3600; renewed while the mesh is in use). */
+  ttlSeconds?: number;
+  /** Who the capability is for; nodes log it. */
+  subject?: string;
 }
 
 /** Methods every mesh proxy has besides `query` and `view`. */
 export interface MeshControls {
-  /** Every node and analytic, with parameters, docs and the nodes that serve each. */
+  /** Every node and analytic (that this proxy may call), with parameters, docs and the nodes that serve each. */
   describe(): Promise<MeshDescription>;
   /** The same mesh whose calls default to `ms` milliseconds. */
   withTimeout(ms: number): Mesh;
+  /**
+   * A narrower mesh: `policy` allows, denies, or locks parameters to values from `context`.
+   * Nodes enforce it through a signed capability; denied analytics vanish from listings and
+   * locked parameters from schemas. Restricting again only narrows.
+   */
+  restrict(policy: Policy, context?: PolicyContext, options?: RestrictOptions): Mesh;
+  /** The capability this proxy's calls carry (hand it to a dashboard or script), if restricted. */
+  capability(): string | undefined;
   /** Re-reads every node's Describe now. */
   refresh(): Promise<void>;
   close(): Promise<void>;
@@ -34,11 +55,16 @@ export interface MeshControls {
 
 export type Mesh<M = UntypedMesh> = M & MeshControls;
 
+export type BackendCallOptions = CallOptions & { deadline: number; capability?: string | undefined };
+
 /** What a mesh proxy needs from where its analytics live (remote nodes, or modules in-process). */
 export interface MeshBackend {
+  /** True when nodes check capabilities (remote); false when the proxy must apply policies itself (local). */
+  readonly enforcesCapabilities: boolean;
   names(kind: QueryKind): string[];
-  invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions & { deadline: number }): Promise<unknown>;
-  describe(): Promise<MeshDescription>;
+  /** What is there now, synchronously (for listings and policy checks). */
+  snapshot(): MeshDescription;
+  invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown>;
   refresh(): Promise<void>;
   close(): Promise<void>;
 }
@@ -53,30 +79,39 @@ export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Pr
   const registries = options.nats === undefined ? [] : Array.isArray(options.nats) ? options.nats : [options.nats as string | NatsSettings];
   const nodes = options.nodes ?? [];
   if (nodes.length === 0 && registries.length === 0) throw noNodesError();
+  const restriction =
+    options.capability === undefined ? Restriction.none(options.signingKey) : Restriction.fromCapability(options.capability, options.signingKey);
   const backend = await RemoteBackend.open({
+    capability: () => restriction.token(),
     nodes,
     registries,
     bucket: options.bucket,
     discoveryTimeoutMs: options.discoveryTimeoutMs ?? 3_000,
     log: options.log ?? ((level, message) => level === 'warn' && process.stderr.write(`insights client: ${message}\n`)),
   });
-  return makeMesh<M>(backend, options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+  return makeMesh<M>(backend, options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, restriction);
 }
 
 /** Wraps a backend in the proxy users call; shared by `connect` and `local`. */
-export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number): Mesh<M> {
+export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, restriction: Restriction): Mesh<M> {
   const invoker: CallInvoker = {
-    names: (kind) => backend.names(kind),
-    invoke: (kind, name, args, options) =>
-      backend.invoke(kind, name, args, {
+    names: (kind) => restriction.filterNames(kind, backend.names(kind), backend.snapshot()),
+    invoke: async (kind, name, args, options) => {
+      const checked = restriction.check(kind, name, args, backend.snapshot(), !backend.enforcesCapabilities);
+      return backend.invoke(kind, name, checked, {
         ...options,
         deadline: options.deadline ?? Date.now() + (options.timeoutMs ?? defaultTimeoutMs),
-      }),
+        capability: backend.enforcesCapabilities ? restriction.token() : undefined,
+      });
+    },
   };
   const proxy = createMeshProxy<UntypedMesh>(invoker);
   const controls: MeshControls = {
-    describe: () => backend.describe(),
-    withTimeout: (ms) => makeMesh<UntypedMesh>(backend, ms),
+    describe: async () => restriction.filterDescription(backend.snapshot()),
+    withTimeout: (ms) => makeMesh<UntypedMesh>(backend, ms, restriction),
+    restrict: (policy, context = {}, opts = {}) =>
+      makeMesh<UntypedMesh>(backend, defaultTimeoutMs, restriction.narrow(policy, context, opts, backend.enforcesCapabilities)),
+    capability: () => restriction.token(),
     refresh: () => backend.refresh(),
     close: () => backend.close(),
   };

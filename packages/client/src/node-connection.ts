@@ -50,9 +50,9 @@ export class NodeConnection {
     this.#stream = new CallStream(() => this.#client.CallStream());
   }
 
-  describe(timeoutMs = 5000): Promise<WireDescribeResponse> {
+  describe(timeoutMs = 5000, capability = ''): Promise<WireDescribeResponse> {
     return new Promise((resolve, reject) =>
-      this.#client.Describe({}, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(fromGrpcError(e)) : resolve(r))),
+      this.#client.Describe({ capability }, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(fromGrpcError(e)) : resolve(r))),
     );
   }
 

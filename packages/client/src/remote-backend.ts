@@ -1,4 +1,4 @@
-import { InsightsError, isInsightsError, type CallOptions } from '@insights/sdk';
+import { InsightsError, isInsightsError } from '@insights/sdk';
 import type { QueryKind } from '@insights/sdk/internal';
 import {
   connectNatsWithRetry,
@@ -9,11 +9,13 @@ import {
   type NodeView,
 } from '@insights/registry';
 import type { NatsConnection } from 'nats';
-import type { MeshBackend } from './mesh.ts';
+import type { BackendCallOptions, MeshBackend } from './mesh.ts';
 import { NodeConnection } from './node-connection.ts';
 import { Router, type MeshDescription } from './router.ts';
 
 export interface RemoteOptions {
+  /** The capability Describe calls carry (nodes that require one answer only with it). */
+  capability: () => string | undefined;
   nodes: readonly string[];
   registries: readonly (string | NatsSettings)[];
   bucket?: string | undefined;
@@ -30,6 +32,7 @@ const CLOSE_UNUSED_AFTER_MS = 30_000;
  * node the NATS registries advertise, kept current as nodes join, change and leave.
  */
 export class RemoteBackend implements MeshBackend {
+  readonly enforcesCapabilities = true;
   readonly #router = new Router();
   readonly #connections = new Map<string, NodeConnection>();
   readonly #directViews = new Map<string, NodeView>();
@@ -57,7 +60,7 @@ export class RemoteBackend implements MeshBackend {
     return this.#router.names(kind);
   }
 
-  async invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions & { deadline: number }): Promise<unknown> {
+  async invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown> {
     let entry;
     try {
       entry = this.#router.resolve(kind, name);
@@ -67,11 +70,11 @@ export class RemoteBackend implements MeshBackend {
       await this.refresh();
       entry = this.#router.resolve(kind, name);
     }
-    const outcome = await this.#router.call(entry, args, options.deadline, options, (options as { capability?: string }).capability);
+    const outcome = await this.#router.call(entry, args, options.deadline, options, options.capability);
     return outcome.type === 'json' ? outcome.value : outcome;
   }
 
-  async describe(): Promise<MeshDescription> {
+  snapshot(): MeshDescription {
     return this.#router.description;
   }
 
@@ -124,7 +127,7 @@ export class RemoteBackend implements MeshBackend {
     await Promise.all(
       this.options.nodes.map(async (address) => {
         try {
-          const d = await this.#connection(address).describe();
+          const d = await this.#connection(address).describe(5000, this.options.capability() ?? '');
           this.#directViews.set(address, nodeViewFromDescribe(d, address));
         } catch {
           this.#directViews.delete(address); // unreachable: serves nothing until it answers again

@@ -47,6 +47,12 @@ export const nodeConfigSchema = z.strictObject({
   fileUrlSecret: z.string().min(16).optional().describe('HMAC secret for signed file URLs; default: random per start'),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   nats: z.union([z.string().min(1), natsSettingsSchema]).optional().describe('NATS to advertise on (URL or settings)'),
+  capabilities: z
+    .strictObject({
+      trustedKeys: z.array(z.string().min(1)).default([]).describe('Ed25519 public keys (PEM text or file paths) whose capabilities this node accepts'),
+      required: z.boolean().default(false).describe('Refuse calls that carry no capability'),
+    })
+    .default({ trustedKeys: [], required: false }),
   registry: z
     .strictObject({
       bucket: z.string().default(DEFAULT_BUCKET),

@@ -20,9 +20,11 @@ import {
 } from '@insights/wire';
 import { callableKind, parseArgsJson } from './call-decoding.ts';
 import type { Dispatcher } from '@insights/runtime';
+import type { Authorizer } from './authorizer.ts';
 
 export interface GrpcServerDeps {
   readonly dispatcher: Dispatcher;
+  readonly authorizer: Authorizer;
   readonly describe: () => WireDescribeResponse;
   readonly maxRequestBytes: number;
 }
@@ -71,8 +73,12 @@ export async function startGrpcServer(deps: GrpcServerDeps, host: string, port: 
 
 function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
   return {
-    Describe(_call: grpc.ServerUnaryCall<unknown, WireDescribeResponse>, cb: grpc.sendUnaryData<WireDescribeResponse>) {
-      cb(null, deps.describe());
+    Describe(call: grpc.ServerUnaryCall<{ capability: string }, WireDescribeResponse>, cb: grpc.sendUnaryData<WireDescribeResponse>) {
+      try {
+        cb(null, deps.authorizer.filterDescribe(deps.describe(), call.request.capability ?? ''));
+      } catch (e) {
+        cb(toGrpcStatus(toInsightsError(e)));
+      }
     },
 
     Call(call: grpc.ServerUnaryCall<WireCallRequest, unknown>, cb: grpc.sendUnaryData<unknown>) {
@@ -81,10 +87,11 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
       const deadline = grpcDeadline(call.getDeadline());
       (async () => {
         const req = call.request;
+        const kind = callableKind(req.kind);
         const outcome = await deps.dispatcher.call({
-          kind: callableKind(req.kind),
+          kind,
           name: req.name,
-          args: parseArgsJson(req.argsJson, deps.maxRequestBytes),
+          args: deps.authorizer.authorize(kind, req.name, parseArgsJson(req.argsJson, deps.maxRequestBytes), req.capability),
           deadline,
           signal: controller.signal,
         });
@@ -138,10 +145,11 @@ function serveCallStream(stream: grpc.ServerDuplexStream<WireCallFrame, WireResu
           }
         : undefined;
       (async () => {
+        const kind = callableKind(c.kind);
         const outcome = await deps.dispatcher.call({
-          kind: callableKind(c.kind),
+          kind,
           name: c.name,
-          args: parseArgsJson(c.argsJson, deps.maxRequestBytes),
+          args: deps.authorizer.authorize(kind, c.name, parseArgsJson(c.argsJson, deps.maxRequestBytes), c.capability),
           deadline: c.timeoutMs > 0 ? Date.now() + c.timeoutMs : undefined,
           signal: controller.signal,
           onProgress,

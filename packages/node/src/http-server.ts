@@ -4,12 +4,14 @@ import { coerceStringArgs, toInsightsError, type CallOutcome, type WireDescribeR
 import type { UrlSigner } from '@insights/runtime';
 import { recordsToTable, toCsv } from './csv.ts';
 import type { Dispatcher } from '@insights/runtime';
+import type { Authorizer } from './authorizer.ts';
 import { escapeHtml, VIEW_SECURITY_HEADERS } from './html.ts';
 
 import { renderNodePage } from './page.ts';
 
 export interface HttpServerDeps {
   readonly dispatcher: Dispatcher;
+  readonly authorizer: Authorizer;
   readonly describe: () => WireDescribeResponse;
   readonly signer: UrlSigner;
   readonly maxRequestBytes: number;
@@ -35,7 +37,7 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/schema', async () => deps.describe());
+  app.get('/schema', async (req) => deps.authorizer.filterDescribe(deps.describe(), bearer(req)));
   app.get('/', async (_req, reply) =>
     reply.type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(renderNodePage(deps.describe())),
   );
@@ -43,10 +45,11 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   for (const kind of ['query', 'view'] as const) {
     const handle = async (req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply) => {
       const { name } = req.params;
-      const args =
+      const given =
         req.method === 'POST'
           ? postArgs(req.body)
           : coerceStringArgs(req.query, deps.dispatcher.analytic(kind, name).analytic.paramsSchema);
+      const args = deps.authorizer.authorize(kind, name, given, bearer(req));
       const controller = new AbortController();
       // The response socket closing before we answered means the caller gave up.
       reply.raw.on('close', () => {
@@ -85,6 +88,12 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
 }
 
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action 'self'";
+
+/** The capability of an HTTP call: `Authorization: Bearer <capability>`. */
+function bearer(req: FastifyRequest): string {
+  const h = req.headers.authorization;
+  return h !== undefined && h.startsWith('Bearer ') ? h.slice(7).trim() : '';
+}
 
 function postArgs(body: unknown): unknown {
   if (body === undefined || body === null || body === '') return {};

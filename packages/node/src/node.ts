@@ -12,6 +12,7 @@ import {
 } from '@insights/runtime';
 import type { NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
+import { Authorizer, readTrustedKeys } from './authorizer.ts';
 import { describeNode, type FailedModule } from './describe.ts';
 import { startGrpcServer } from './grpc-server.ts';
 import { startHttpServer } from './http-server.ts';
@@ -88,7 +89,12 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     state,
   });
   const describe = () => describeNode(nodeInfo(), hosts, failed);
-  const deps = { dispatcher, describe, maxRequestBytes: config.maxRequestBytes };
+  const authorizer = new Authorizer(
+    dispatcher,
+    readTrustedKeys(config.capabilities.trustedKeys, config.baseDir),
+    config.capabilities.required,
+  );
+  const deps = { dispatcher, authorizer, describe, maxRequestBytes: config.maxRequestBytes };
   const grpc = await startGrpcServer(deps, config.grpc.host, config.grpc.port);
   const http = await startHttpServer({ ...deps, signer }, config.http.host, config.http.port);
   httpOrigin = `http://${http.address}`;
