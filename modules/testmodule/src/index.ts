@@ -3,12 +3,15 @@
  * keeps its `djt_` name so the prototype's test list maps one to one onto ours.
  */
 import { readFile } from 'node:fs/promises';
-import { defineModule, eventHandler, eventProperty, query, view, z, type EventEnvelope } from '@insights/sdk';
+import { createHash } from 'node:crypto';
+import { defineModule, eventHandler, eventProperty, normaliser, query, view, z, type EventEnvelope } from '@insights/sdk';
 
 const TEMPLATES = new URL('../templates/', import.meta.url);
 
 /** The prototype's test events are flat objects; the test data layer keeps them whole as payload. */
 const field = (e: EventEnvelope, name: string): unknown => (e.payload as Record<string, unknown> | null)?.[name];
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const hashOf = (v: unknown): string => createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 32);
 
 export default defineModule({
   name: 'testmodule',
@@ -74,12 +77,12 @@ export default defineModule({
   eventHandlers: {
     djt_event_count_event: eventHandler({
       description: 'Counts every event, and every event per user.',
-      handle: async (events, { db }) => {
+      // updateOnce: a redelivered event (crash, or beyond the duplicate window) never counts twice.
+      handle: async (events, { updateOnce }) => {
         for (const e of events) {
           const user = field(e, 'user');
-          if (typeof user === 'string')
-            await db.collection('user_event_count').updateOne({ user }, { $inc: { event_count: 1 } }, { upsert: true });
-          await db.collection('event_count').updateOne({}, { $inc: { event_count: 1 } }, { upsert: true });
+          if (typeof user === 'string') await updateOnce('user_event_count', e, { user }, { $inc: { event_count: 1 } }, { upsert: true });
+          await updateOnce('event_count', e, { _id: 'global' }, { $inc: { event_count: 1 } }, { upsert: true });
         }
       },
     }),
@@ -122,6 +125,28 @@ export default defineModule({
       filter: { where: (e) => field(e, 'event_property_check') !== undefined },
       handle: async (events, { cache, property }) => {
         for (const e of events) cache.set('last_seen_user', await property(e, 'djt_agent'), { ttlSeconds: 30 });
+      },
+    }),
+  },
+
+  normalisers: {
+    prototype_events: normaliser({
+      source: 'test',
+      description: "The prototype's flat test events ({event: 'hello', user: 'alice', ...}); type = `event` or `test`.",
+      accepts: (raw) =>
+        isObj(raw) && !('event_type' in raw) && !('name' in raw) && !('actor' in raw) && !('source' in raw && 'type' in raw),
+      normalise: (raw) => {
+        const r = raw as Record<string, unknown>;
+        const actor = typeof r.user === 'string' ? r.user : typeof r.username === 'string' ? r.username : undefined;
+        return {
+          id: typeof r.id === 'string' ? r.id : hashOf(r),
+          time: typeof r.time === 'string' ? new Date(r.time).toISOString() : new Date().toISOString(),
+          source: 'test',
+          type: typeof r.event === 'string' ? r.event : 'test',
+          actor,
+          payload: r,
+          raw: r,
+        };
       },
     }),
   },

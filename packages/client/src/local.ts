@@ -12,6 +12,7 @@ import {
   type ModuleHost,
 } from '@insights/runtime';
 import { DEFAULT_CALL_TIMEOUT_MS, makeMesh, type Mesh } from './mesh.ts';
+import { LocalEvents } from './local-events.ts';
 import { Restriction } from './restriction.ts';
 import type { MeshDescription } from './router.ts';
 
@@ -35,7 +36,10 @@ export async function local<M = UntypedMesh>(options: LocalOptions): Promise<Mes
   const db = createDbProvider({ kind: 'embedded', dir: path.join(dataDir, 'db') });
   const hosts = new Map<string, ModuleHost>();
   const dispatcher = new Dispatcher(hosts, options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+  const events = new LocalEvents(hosts);
   const env = {
+    emit: events.emit,
+    property: events.envelopeProperty,
     dataDir,
     db,
     // No HTTP server in local mode: URLs point at the file on disk.
@@ -82,6 +86,7 @@ export async function local<M = UntypedMesh>(options: LocalOptions): Promise<Mes
       names: (kind) => dispatcher.names(kind),
       invoke: (kind, name, args, opts) => dispatcher.invoke(kind, name, args, opts),
       snapshot,
+      events,
       refresh: async () => {},
       close: async () => {
         await Promise.all([...hosts.values()].map((h) => h.close()));

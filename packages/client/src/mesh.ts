@@ -1,4 +1,4 @@
-import type { CallOptions, UntypedMesh } from '@insights/sdk';
+import { InsightsError, type CallOptions, type UntypedMesh } from '@insights/sdk';
 import { createMeshProxy, type CallInvoker, type QueryKind } from '@insights/sdk/internal';
 import type { Policy, PolicyContext } from '@insights/policy';
 import type { NatsSettings } from '@insights/registry';
@@ -50,7 +50,30 @@ export interface MeshControls {
   capability(): string | undefined;
   /** Re-reads every node's Describe now. */
   refresh(): Promise<void>;
+  /** Sending events into the mesh. */
+  readonly events: MeshEvents;
   close(): Promise<void>;
+}
+
+export interface IngestReport {
+  /** Raw events received. */
+  readonly received: number;
+  /** Envelopes produced (a raw event may yield several, e.g. an xAPI batch). */
+  readonly accepted: number;
+  /** Raw events that could not be normalised, with why (index into the input). */
+  readonly rejected: readonly { index: number; message: string }[];
+  /** Events each handler processed, by `<module>.<handler>`. */
+  readonly delivered: Readonly<Record<string, number>>;
+}
+
+export interface MeshEvents {
+  /**
+   * Normalises raw events (edX tracking-log lines, processed events, xAPI, or envelopes) and
+   * delivers them to every matching handler, resolving once they have processed them.
+   */
+  ingest(events: readonly unknown[]): Promise<IngestReport>;
+  /** Computes an event property (e.g. `tincan.actor`) with the module that serves it for the event's source. */
+  property(event: unknown, name: string): Promise<unknown>;
 }
 
 export type Mesh<M = UntypedMesh> = M & MeshControls;
@@ -66,6 +89,7 @@ export interface MeshBackend {
   snapshot(): MeshDescription;
   invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown>;
   refresh(): Promise<void>;
+  readonly events?: MeshEvents;
   close(): Promise<void>;
 }
 
@@ -92,6 +116,11 @@ export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Pr
   return makeMesh<M>(backend, options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, restriction);
 }
 
+const notYet = async (): Promise<never> => {
+  throw new InsightsError('UNIMPLEMENTED', 'sending events through a remote mesh is not available in this client yet; use local mode or a node\'s ingest endpoints');
+};
+const NO_EVENTS: MeshEvents = { ingest: notYet, property: notYet };
+
 /** Wraps a backend in the proxy users call; shared by `connect` and `local`. */
 export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, restriction: Restriction): Mesh<M> {
   const invoker: CallInvoker = {
@@ -113,6 +142,7 @@ export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, rest
       makeMesh<UntypedMesh>(backend, defaultTimeoutMs, restriction.narrow(policy, context, opts, backend.enforcesCapabilities)),
     capability: () => restriction.token(),
     refresh: () => backend.refresh(),
+    events: backend.events ?? NO_EVENTS,
     close: () => backend.close(),
   };
   return Object.assign(Object.create(null) as object, proxy, controls) as unknown as Mesh<M>;

@@ -44,7 +44,7 @@ ${sections || '<p>No modules loaded.</p>'}
 </body></html>`;
 }
 
-const KIND_LABEL: Record<number, string> = { 3: 'event handler', 4: 'event property', 5: 'job' };
+const KIND_LABEL: Record<number, string> = { 3: 'event handler', 4: 'event property', 5: 'job', 6: 'data layer' };
 
 function analyticForm(module: string, a: WireAnalyticInfo): string {
   const kind = a.kind === 1 ? 'query' : 'view';

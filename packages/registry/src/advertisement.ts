@@ -5,7 +5,7 @@ import { z } from 'zod';
  * analytics and parameter schemas. Clients route from this alone, without calling each node.
  */
 export const analyticViewSchema = z.object({
-  kind: z.enum(['query', 'view', 'event-handler', 'event-property', 'job']),
+  kind: z.enum(['query', 'view', 'event-handler', 'event-property', 'job', 'normaliser']),
   name: z.string().min(1),
   aliases: z.array(z.string()).default([]),
   description: z.string().default(''),

@@ -1,4 +1,6 @@
+import type { EventEnvelope } from '@insights/sdk';
 import type { CallOutcome } from '@insights/wire';
+import type { NormaliseOutcome } from './events/normalise-result.ts';
 import type { ModuleManifest } from './manifest.ts';
 
 export type ModuleState = 'loading' | 'ready' | 'degraded' | 'failed';
@@ -38,6 +40,12 @@ export interface ModuleHost {
   readonly manifest: ModuleManifest;
   status(): HostStatus;
   call(call: HostCall, control: HostCallControl): Promise<CallOutcome>;
+  /** Delivers events to one of the module's handlers; resolves with how many matched its filter. */
+  handleEvents(handler: string, events: readonly EventEnvelope[], control: { deadline: number; signal: AbortSignal }): Promise<number>;
+  /** Runs the module's data layer (normalisers) on raw events. */
+  normalise(raws: readonly unknown[]): Promise<NormaliseOutcome[]>;
+  /** Computes one of the module's event properties. */
+  computeProperty(name: string, event: EventEnvelope): Promise<unknown>;
   /** Reads one of the module's files (expired ones are NOT_FOUND), for signed file URLs. */
   readFile(name: string): Promise<Uint8Array>;
   /** Deletes expired files; the node calls this on a timer. */

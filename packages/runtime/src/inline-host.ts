@@ -1,4 +1,5 @@
-import type { ModuleDefinition } from '@insights/sdk';
+import type { EventEnvelope, ModuleDefinition } from '@insights/sdk';
+import type { NormaliseOutcome } from './events/normalise-result.ts';
 import { isInsightsError } from '@insights/sdk';
 import type { CallOutcome } from '@insights/wire';
 import type { HostCall, HostCallControl, HostStatus, ModuleHost } from './host.ts';
@@ -54,6 +55,18 @@ export class InlineHost implements ModuleHost {
     } finally {
       this.#inFlight--;
     }
+  }
+
+  handleEvents(handler: string, events: readonly EventEnvelope[], control: { deadline: number; signal: AbortSignal }): Promise<number> {
+    return this.#runtime.handleEvents(handler, events, control.deadline, control.signal);
+  }
+
+  async normalise(raws: readonly unknown[]): Promise<NormaliseOutcome[]> {
+    return this.#runtime.normalise(raws);
+  }
+
+  async computeProperty(name: string, event: EventEnvelope): Promise<unknown> {
+    return this.#runtime.computeProperty(name, event);
   }
 
   readFile(name: string): Promise<Uint8Array> {

@@ -1,7 +1,7 @@
 import type { ModuleDefinition } from '@insights/sdk';
 import { compileParams, type CompiledParams } from './params.ts';
 
-export type AnalyticKind = 'query' | 'view' | 'event-handler' | 'event-property' | 'job';
+export type AnalyticKind = 'query' | 'view' | 'event-handler' | 'event-property' | 'job' | 'normaliser';
 
 /** A plain, cloneable description of one analytic: what crosses process and wire boundaries. */
 export interface AnalyticManifest {
@@ -83,6 +83,16 @@ export function buildManifest(def: ModuleDefinition): {
       paramsSchema: NO_PARAMS,
       idempotent: false,
       meta: { schedule: j.schedule },
+    });
+  for (const [name, n] of Object.entries(def.normalisers))
+    analytics.push({
+      kind: 'normaliser',
+      name,
+      aliases: n.aliases ?? [],
+      description: n.description ?? '',
+      paramsSchema: NO_PARAMS,
+      idempotent: true,
+      meta: { source: n.source },
     });
   return {
     manifest: { name: def.name, version: def.version, description: def.description ?? '', analytics },

@@ -5,6 +5,8 @@ import {
   isViewResult,
   type Context,
   type Db,
+  type EventContext,
+  type EventEnvelope,
   type ModuleDefinition,
   type QueryDefinition,
   type ViewDefinition,
@@ -20,6 +22,10 @@ import { LruModuleCache, type CacheLimits } from './resources/cache.ts';
 import { DiskModuleFiles, type FileUrlMaker } from './resources/files.ts';
 import type { Logger } from './resources/log.ts';
 import type { DbProvider } from './db/index.ts';
+import { stableEventId } from './events/event-id.ts';
+import { compileFilter } from './events/filter.ts';
+import type { NormaliseOutcome } from './events/normalise-result.ts';
+import { once, updateOnce } from './events/once.ts';
 
 /** What a module needs from wherever it runs: storage, a way to call the mesh, a logger. */
 export interface RuntimeEnvironment {
@@ -30,6 +36,10 @@ export interface RuntimeEnvironment {
   /** Nested calls (`ctx.mesh`): the node routes them locally or across the mesh. */
   readonly mesh: CallInvoker;
   readonly log: Logger;
+  /** Publishes a derived event (`ctx.emit`); absent where events are not wired (then emit fails clearly). */
+  readonly emit?: (event: EventEnvelope) => Promise<void>;
+  /** Computes an event property wherever it is served (`ctx.property`). */
+  readonly property?: (event: EventEnvelope, name: string) => Promise<unknown>;
   readonly cacheLimits?: CacheLimits;
 }
 
@@ -47,6 +57,7 @@ export class ModuleRuntime {
   readonly #db: Db;
   readonly #env: RuntimeEnvironment;
   readonly #log: Logger;
+  readonly #filters = new Map<string, (e: EventEnvelope) => boolean>();
 
   private constructor(def: ModuleDefinition, env: RuntimeEnvironment, db: Db) {
     const { manifest, params } = buildManifest(def);
@@ -92,6 +103,84 @@ export class ModuleRuntime {
     } finally {
       dispose();
     }
+  }
+
+  /** Delivers events to one handler (after its filter); resolves when the handler has finished. */
+  async handleEvents(handler: string, events: readonly EventEnvelope[], deadline: number, signal: AbortSignal): Promise<number> {
+    const def = this.#def.eventHandlers[handler];
+    if (def === undefined) throw new InsightsError('NOT_FOUND', `module ${this.#def.name} has no event handler "${handler}"`);
+    let filter = this.#filters.get(handler);
+    if (filter === undefined) this.#filters.set(handler, (filter = compileFilter(def.filter)));
+    const matching = events.filter(filter);
+    if (matching.length === 0) return 0;
+    const scope = deadlineSignal(deadline, signal);
+    const analytic = `${this.#def.name}.${handler}`;
+    try {
+      const base = this.#context(deadline, scope.signal, undefined);
+      const env = this.#env;
+      const db = this.#db;
+      const ctx: EventContext = {
+        ...base,
+        emit: async (e) => {
+          if (env.emit === undefined) throw new InsightsError('FAILED_PRECONDITION', 'events are not wired on this host; ctx.emit is unavailable');
+          const parentHops = Math.max(0, ...matching.map((m) => m.hops ?? 0));
+          await env.emit({
+            // Deterministic: re-processing the same events re-emits the same ids, which dedupe.
+            id: stableEventId({ from: `${this.#def.name}.${handler}`, after: matching.map((m) => m.id), type: e.type, payload: e.payload }),
+            time: new Date().toISOString(),
+            source: this.#def.name,
+            type: e.type,
+            actor: e.actor,
+            course: e.course,
+            resource: e.resource,
+            payload: e.payload,
+            raw: e.payload,
+            hops: parentHops + 1,
+          });
+        },
+        property: (e, name) =>
+          env.property === undefined ? Promise.resolve(this.computeProperty(name, e)) : env.property(e, name),
+        updateOnce: (collection, e, f, u, o) => updateOnce(db, collection, e.id, f, u, o),
+        once: (e, fn) => once(db, handler, e.id, fn),
+      };
+      await raceSignal(Promise.resolve().then(() => def.handle(matching, ctx)), scope.signal);
+      return matching.length;
+    } catch (e) {
+      throw this.#toCallError(analytic, e, scope.signal);
+    } finally {
+      scope.dispose();
+    }
+  }
+
+  /** Runs this module's data layer on raw events; `unclaimed` when none of its normalisers accepts one. */
+  normalise(raws: readonly unknown[]): NormaliseOutcome[] {
+    const normalisers = Object.values(this.#def.normalisers);
+    return raws.map((raw): NormaliseOutcome => {
+      const n = normalisers.find((x) => {
+        try {
+          return x.accepts(raw);
+        } catch {
+          return false;
+        }
+      });
+      if (n === undefined) return { type: 'unclaimed' };
+      try {
+        const out = n.normalise(raw);
+        return { type: 'ok', envelopes: Array.isArray(out) ? out : [out as EventEnvelope] };
+      } catch (e) {
+        return { type: 'error', message: e instanceof Error ? e.message : String(e) };
+      }
+    });
+  }
+
+  /** Computes one of this module's event properties; NOT_FOUND when it has none by that name for the event's source. */
+  computeProperty(name: string, event: EventEnvelope): unknown {
+    for (const [key, p] of Object.entries(this.#def.eventProperties)) {
+      if ((p.name ?? key) !== name && !(p.aliases ?? []).includes(name)) continue;
+      if (p.sources !== undefined && p.sources.length > 0 && !p.sources.includes(event.source)) continue;
+      return p.compute(event);
+    }
+    throw new InsightsError('NOT_FOUND', `module ${this.#def.name} has no event property "${name}" for source "${event.source}"`);
   }
 
   #context(deadline: number, signal: AbortSignal, onProgress: HostCallControl['onProgress']): Context {

@@ -79,6 +79,19 @@ export interface EventPropertyDefinition extends Described {
   compute(event: EventEnvelope): unknown;
 }
 
+/**
+ * A data layer: turns one platform's raw events into envelopes. Ingest tries the normalisers
+ * of the loaded modules in order and uses the first whose `accepts` says yes.
+ */
+export interface NormaliserDefinition extends Described {
+  readonly kind: 'normaliser';
+  /** The source this data layer produces (`edx`, `xapi`, ...). */
+  readonly source: string;
+  accepts(raw: unknown): boolean;
+  /** Throw an error naming the field at fault for events that cannot be normalised. */
+  normalise(raw: unknown): EventEnvelope | readonly EventEnvelope[];
+}
+
 export type Schedule = { readonly cron: string; readonly timezone?: string } | { readonly everySeconds: number };
 
 export interface JobDefinition extends Described {
@@ -109,6 +122,10 @@ export function eventHandler(init: Omit<EventHandlerDefinition, 'kind'>): EventH
 
 export function eventProperty(init: Omit<EventPropertyDefinition, 'kind'>): EventPropertyDefinition {
   return { ...init, kind: 'event-property' };
+}
+
+export function normaliser(init: Omit<NormaliserDefinition, 'kind'>): NormaliserDefinition {
+  return { ...init, kind: 'normaliser' };
 }
 
 export function job(init: Omit<JobDefinition, 'kind'>): JobDefinition {

@@ -1,4 +1,4 @@
-import type { Db } from './db.ts';
+import type { Db, Document, Filter, UpdateFilter } from './db.ts';
 import type { EventEnvelope } from './event.ts';
 import type { UntypedMesh } from './mesh-proxy.ts';
 import type { ModuleCache, ModuleFiles, ModuleLog } from './resources.ts';
@@ -31,6 +31,13 @@ export interface Context {
 export interface EventContext extends Context {
   /** Publishes a derived event that other handlers can subscribe to (hop-limited). */
   emit(event: { type: string; payload: unknown; actor?: string; course?: string; resource?: string }): Promise<void>;
-  /** Computes a registered event property (e.g. `tincan.actor`) for an event. */
+  /** Computes a registered event property (e.g. `tincan.actor`) for an event, from whichever module serves it for the event's source. */
   property(event: EventEnvelope, name: string): Promise<unknown>;
+  /**
+   * Applies a db update at most once per event: the update and the record that this event was
+   * applied are one write, so redelivery after a crash never double counts. Returns whether it applied.
+   */
+  updateOnce(collection: string, event: EventEnvelope, filter: Filter<Document>, update: UpdateFilter<Document>, options?: { upsert?: boolean }): Promise<boolean>;
+  /** Runs `fn` once per event for this handler (recorded after `fn` succeeds). */
+  once(event: EventEnvelope, fn: () => Promise<void> | void): Promise<boolean>;
 }

@@ -2,7 +2,7 @@
 export { z } from 'zod';
 export { defineModule, isModuleDefinition, SDK_CONTRACT_VERSION } from './module.ts';
 export type { ModuleDefinition, ModuleInit, InferMesh } from './module.ts';
-export { query, view, eventHandler, eventProperty, job } from './analytic.ts';
+export { query, view, eventHandler, eventProperty, job, normaliser } from './analytic.ts';
 export type {
   ParamShape,
   ArgsOf,
@@ -12,6 +12,7 @@ export type {
   EventHandlerDefinition,
   EventPropertyDefinition,
   JobDefinition,
+  NormaliserDefinition,
   EventFilter,
   DeliveryMode,
   StartFrom,

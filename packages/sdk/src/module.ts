@@ -5,6 +5,7 @@ import type {
   EventPropertyDefinition,
   InputOf,
   JobDefinition,
+  NormaliserDefinition,
   ParamShape,
   QueryDefinition,
   ViewDefinition,
@@ -32,6 +33,7 @@ export interface ModuleDefinition<
   readonly eventHandlers: Readonly<Record<string, EventHandlerDefinition>>;
   readonly eventProperties: Readonly<Record<string, EventPropertyDefinition>>;
   readonly jobs: Readonly<Record<string, JobDefinition>>;
+  readonly normalisers: Readonly<Record<string, NormaliserDefinition>>;
   readonly sdkContract: number;
 }
 
@@ -44,6 +46,7 @@ export interface ModuleInit<Q extends Record<string, AnyQuery>, V extends Record
   eventHandlers?: Record<string, EventHandlerDefinition>;
   eventProperties?: Record<string, EventPropertyDefinition>;
   jobs?: Record<string, JobDefinition>;
+  normalisers?: Record<string, NormaliserDefinition>;
 }
 
 /**
@@ -68,6 +71,7 @@ export function defineModule<
     eventHandlers: init.eventHandlers ?? {},
     eventProperties: init.eventProperties ?? {},
     jobs: init.jobs ?? {},
+    normalisers: init.normalisers ?? {},
     sdkContract: SDK_CONTRACT_VERSION,
   };
   for (const [section, entries] of Object.entries({ queries: def.queries, views: def.views, jobs: def.jobs }))

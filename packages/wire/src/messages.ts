@@ -1,7 +1,6 @@
 /** TypeScript shapes of the proto messages as @grpc/proto-loader decodes them (camelCase). */
 
-export const AnalyticKindWire = { QUERY: 1, VIEW: 2, EVENT_HANDLER: 3, EVENT_PROPERTY: 4, JOB: 5 } as const;
-export type AnalyticKind = 'query' | 'view' | 'event-handler' | 'event-property' | 'job';
+export type AnalyticKind = 'query' | 'view' | 'event-handler' | 'event-property' | 'job' | 'normaliser';
 
 const KIND_TO_WIRE: Record<AnalyticKind, number> = {
   query: 1,
@@ -9,6 +8,7 @@ const KIND_TO_WIRE: Record<AnalyticKind, number> = {
   'event-handler': 3,
   'event-property': 4,
   job: 5,
+  normaliser: 6,
 };
 const WIRE_TO_KIND = new Map(Object.entries(KIND_TO_WIRE).map(([k, v]) => [v, k as AnalyticKind]));
 

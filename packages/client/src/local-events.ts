@@ -1,0 +1,65 @@
+import type { EventEnvelope } from '@insights/sdk';
+import { EventRouter, type ModuleHost } from '@insights/runtime';
+import type { IngestReport, MeshEvents } from './mesh.ts';
+
+/** Long enough for any offline computation; local handlers are not on a clock. */
+const LOCAL_HANDLER_DEADLINE_MS = 24 * 3600_000;
+
+/**
+ * Events in local mode: the same normalisation and filters as a node, delivered directly to
+ * each matching handler in order (one batch per handler per ingest), then derived events
+ * (`ctx.emit`) until none are left.
+ */
+export class LocalEvents implements MeshEvents {
+  readonly #router: EventRouter;
+  #emitted: EventEnvelope[] = [];
+
+  constructor(hosts: ReadonlyMap<string, ModuleHost>) {
+    this.#router = new EventRouter(hosts);
+  }
+
+  /** For the runtime environment: where `ctx.emit` sends derived events. */
+  readonly emit = async (e: EventEnvelope): Promise<void> => {
+    this.#emitted.push(e);
+  };
+
+  readonly property = async (event: unknown, name: string): Promise<unknown> => {
+    const { envelopes } = await this.#router.normalise([event]);
+    const e = envelopes[0];
+    if (e === undefined) throw new Error('property: the event could not be normalised');
+    return this.#router.property(e, name);
+  };
+
+  /** Used by modules' `ctx.property`: the envelope is already normalised. */
+  readonly envelopeProperty = (e: EventEnvelope, name: string): Promise<unknown> => this.#router.property(e, name);
+
+  async ingest(raws: readonly unknown[]): Promise<IngestReport> {
+    const { envelopes, errors } = await this.#router.normalise(raws);
+    const delivered: Record<string, number> = {};
+    let batch = envelopes;
+    while (batch.length > 0) {
+      await this.#deliver(batch, delivered);
+      batch = this.#emitted;
+      this.#emitted = [];
+    }
+    return { received: raws.length, accepted: envelopes.length, rejected: errors, delivered };
+  }
+
+  async #deliver(events: readonly EventEnvelope[], delivered: Record<string, number>): Promise<void> {
+    const perHandler = new Map<string, { ref: ReturnType<EventRouter['handlers']>[number]; events: EventEnvelope[] }>();
+    for (const e of events)
+      for (const ref of this.#router.matching(e)) {
+        const key = `${ref.module}.${ref.name}`;
+        let slot = perHandler.get(key);
+        if (slot === undefined) perHandler.set(key, (slot = { ref, events: [] }));
+        slot.events.push(e);
+      }
+    const signal = new AbortController().signal;
+    await Promise.all(
+      [...perHandler].map(async ([key, { ref, events: evs }]) => {
+        const n = await ref.host.handleEvents(ref.name, evs, { deadline: Date.now() + LOCAL_HANDLER_DEADLINE_MS, signal });
+        delivered[key] = (delivered[key] ?? 0) + n;
+      }),
+    );
+  }
+}
