@@ -61,6 +61,10 @@ export class InlineHost implements ModuleHost {
     return this.#runtime.handleEvents(handler, events, control.deadline, control.signal);
   }
 
+  runJob(job: string, control: { deadline: number; signal: AbortSignal }): Promise<void> {
+    return this.#runtime.runJob(job, control.deadline, control.signal);
+  }
+
   async normalise(raws: readonly unknown[]): Promise<NormaliseOutcome[]> {
     return this.#runtime.normalise(raws);
   }

@@ -152,6 +152,20 @@ export class ModuleRuntime {
     }
   }
 
+  /** Runs a scheduled job once, with the same context as a query. */
+  async runJob(job: string, deadline: number, signal: AbortSignal): Promise<void> {
+    const def = this.#def.jobs[job];
+    if (def === undefined) throw new InsightsError('NOT_FOUND', `module ${this.#def.name} has no job "${job}"`);
+    const scope = deadlineSignal(deadline, signal);
+    try {
+      await raceSignal(Promise.resolve().then(() => def.run(this.#context(deadline, scope.signal, undefined))), scope.signal);
+    } catch (e) {
+      throw this.#toCallError(`${this.#def.name}.${job}`, e, scope.signal);
+    } finally {
+      scope.dispose();
+    }
+  }
+
   /** Runs this module's data layer on raw events; `unclaimed` when none of its normalisers accepts one. */
   normalise(raws: readonly unknown[]): NormaliseOutcome[] {
     const normalisers = Object.values(this.#def.normalisers);
@@ -203,10 +217,21 @@ export class ModuleRuntime {
       signal,
       deadline,
       module: this.#def.name,
+      refresh: (name, args = {}) => this.#refreshMemoized(name, args, deadline, signal),
       progress: (fraction, message = '') => {
         if (Number.isFinite(fraction)) onProgress?.(Math.min(1, Math.max(0, fraction)), String(message));
       },
     };
+  }
+
+  async #refreshMemoized(name: string, args: Record<string, unknown>, deadline: number, signal: AbortSignal): Promise<unknown> {
+    const kind = name in this.#def.queries ? 'query' : name in this.#def.views ? 'view' : undefined;
+    const def = kind === 'query' ? this.#def.queries[name] : kind === 'view' ? this.#def.views[name] : undefined;
+    if (kind === undefined || def === undefined || def.memoize === undefined)
+      throw new InsightsError('INVALID_ARGUMENT', `refresh: ${this.#def.name} has no memoized query or view "${name}"`, { parameter: 'name' });
+    const parsed = this.#params.get(`${kind}:${name}`)?.parse(args) ?? args;
+    const ctx = this.#context(deadline, signal, undefined);
+    return this.cache.refresh(`${kind}:${name}`, parsed, async () => def.run(parsed as never, ctx), { ttlSeconds: def.memoize.ttlSeconds });
   }
 
   #toCallError(analytic: string, e: unknown, signal: AbortSignal): InsightsError {

@@ -23,6 +23,11 @@ export interface Context {
   readonly deadline: number;
   /** Reports progress of a slow view: fraction in [0, 1]. */
   progress(fraction: number, message?: string): void;
+  /**
+   * Recomputes one of this module's memoized queries or views now and stores the result, so
+   * callers read it at once (the cron + memoize pattern). Returns the fresh result.
+   */
+  refresh(name: string, args?: Record<string, unknown>): Promise<unknown>;
   /** The module's name, as configured on the node. */
   readonly module: string;
 }
