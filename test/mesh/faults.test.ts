@@ -1,4 +1,4 @@
-import { connect, type Mesh } from '@insights/client';
+import { connect } from '@insights/client';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnNode, type NodeProcess } from '../support/cli-process.ts';

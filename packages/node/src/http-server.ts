@@ -159,8 +159,9 @@ function fastifyToInsights(err: Error & { code?: string; statusCode?: number }, 
       return new InsightsError('INVALID_ARGUMENT', `request body is not valid JSON: ${err.message}`, { parameter: '(body)' });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new InsightsError('INVALID_ARGUMENT', 'send arguments as application/json', { parameter: 'content-type' });
+    default:
+      return toInsightsError(err);
   }
-  return toInsightsError(err);
 }
 
 function firstValue(v: string | string[] | undefined): string | undefined {

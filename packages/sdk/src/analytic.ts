@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Context, EventContext } from './context.ts';
 import type { EventEnvelope } from './event.ts';
 import type { ViewResult } from './view-result.ts';

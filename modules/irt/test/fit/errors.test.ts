@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IRT_ERROR_CODES, IrtFitError, fitIrt, isIrtFitError } from '../../src/fit/index.ts';
-import type { IrtFitOptions, IrtInput, ItemResponse } from '../../src/fit/index.ts';
+import { IRT_ERROR_CODES, fitIrt, isIrtFitError } from '../../src/fit/index.ts';
+import type { IrtFitOptions, IrtInput, ItemResponse , IrtFitError} from '../../src/fit/index.ts';
 
 const GOOD: ItemResponse[][] = [
   [1, 0, 1],
