@@ -108,6 +108,9 @@ switch (step) {
     say('type-checking...');
     if (run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']) !== 0)
       fail('type errors; see above.');
+    say('linting...');
+    if (run(process.execPath, [path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), 'packages', 'modules', 'test']) !== 0)
+      fail('lint errors; see above (npx eslint --fix fixes many).');
     mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
     const out = path.join(ROOT, 'test-artifacts', 'vitest.json');
     const code = run(process.execPath, [

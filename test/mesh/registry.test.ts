@@ -33,7 +33,7 @@ describe.skipIf(NO_NATS)('mesh - registry on a real NATS server', () => {
     await Promise.all([
       startNode('lms', ['lms'], ['examples']),
       startNode('forums', ['forums'], ['testmodule']),
-      startNode('wiki', ['wiki'], [path.join(FIXTURE_MODULES, 'slow')]),
+      startNode('wiki', ['wiki'], [path.join(FIXTURE_MODULES, 'slow'), path.join(FIXTURE_MODULES, 'caller')]),
     ]);
     mesh = await connect({ nats: nats.url, log: (_l, m) => warnings.push(m) });
   }, 60_000);
@@ -52,6 +52,13 @@ describe.skipIf(NO_NATS)('mesh - registry on a real NATS server', () => {
     const d = await mesh.describe();
     expect(d.nodes.find((n) => n.id === 'forums')?.labels).toEqual(['forums']);
     expect(d.analytics.find((a) => a.name === 'djt_fake_user_count' && a.kind === 'query')?.nodes).toEqual(['forums']);
+  });
+
+  it("a module's nested call reaches an analytic on another node", async () => {
+    // caller runs on wiki; examples.hello_user runs on lms.
+    await expect.poll(() => mesh.query.greet_via_mesh!({ user: 'ada' }).catch((e: Error) => e.message), { timeout: 5000 }).toBe(
+      'relayed: Hello, ada!',
+    );
   });
 
   it('sees a node join live, and a cleanly stopped node leave at once', async () => {

@@ -46,11 +46,19 @@ export class RemoteBackend implements MeshBackend {
 
   static async open(options: RemoteOptions): Promise<RemoteBackend> {
     const b = new RemoteBackend(options);
-    const first = options.registries.map((r, i) => b.#startRegistry(natsSettingsFrom(r), i));
+    const first = options.registries.map((r, i) =>
+      b.#startRegistry(natsSettingsFrom(r), i).catch((e: unknown) => {
+        options.log('warn', `registry ${i + 1} unusable: ${(e as Error).message}`);
+        throw e;
+      }),
+    );
     await b.#describeDirect();
     if (first.length > 0) {
       const timeout = new Promise<void>((r) => setTimeout(r, options.discoveryTimeoutMs).unref());
-      await Promise.race([Promise.all(first), timeout]);
+      // A registry that fails for good (bad URL, refused credentials) fails connect; a slow one does not.
+      const all = Promise.all(first);
+      all.catch(() => {}); // reported through log when it settles after the timeout
+      await Promise.race([all, timeout]);
     }
     b.#rebuild();
     return b;

@@ -51,6 +51,7 @@ export const nodeConfigSchema = z.strictObject({
     .strictObject({
       trustedKeys: z.array(z.string().min(1)).default([]).describe('Ed25519 public keys (PEM text or file paths) whose capabilities this node accepts'),
       required: z.boolean().default(false).describe('Refuse calls that carry no capability'),
+      meshCapability: z.string().optional().describe("Capability this node's modules use for nested calls to other nodes"),
     })
     .default({ trustedKeys: [], required: false }),
   registry: z

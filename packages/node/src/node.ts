@@ -12,6 +12,7 @@ import {
 } from '@insights/runtime';
 import type { NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
+import { startNestedCallClient } from './nested-calls.ts';
 import { Authorizer, readTrustedKeys } from './authorizer.ts';
 import { describeNode, type FailedModule } from './describe.ts';
 import { startGrpcServer } from './grpc-server.ts';
@@ -110,6 +111,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
 
   state = 'serving';
   const advertising = startAdvertising(config, describe, log);
+  const meshClient = startNestedCallClient(config, dispatcher, log);
   log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
 
   let closing: Promise<void> | undefined;
@@ -131,6 +133,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         await Promise.all([...hosts.values()].map((h) => h.close()));
         await db.close();
         await advertising.close();
+        await meshClient.close();
         log.info('node stopped');
       })()),
   };

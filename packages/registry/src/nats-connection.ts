@@ -55,6 +55,17 @@ export interface ConnectRetryOptions {
  * Connects to NATS, retrying with exponential backoff (capped) while the server is unreachable
  * at start. Once connected, the client reconnects on its own after any disconnect.
  */
+/** Failures that waiting will not fix: a malformed URL, or credentials the server refuses. */
+function isPermanent(e: unknown): boolean {
+  const err = e as { code?: string; message?: string };
+  return (
+    err.message?.includes('Invalid URL') === true ||
+    err.code === 'AUTHORIZATION_VIOLATION' ||
+    err.code === 'BAD_AUTHENTICATION' ||
+    err.code === 'AUTHENTICATION_EXPIRED'
+  );
+}
+
 export async function connectNatsWithRetry(settings: NatsSettings, options: ConnectRetryOptions = {}): Promise<NatsConnection> {
   const base = toConnectionOptions(settings);
   for (let attempt = 1; ; attempt++) {
@@ -62,6 +73,7 @@ export async function connectNatsWithRetry(settings: NatsSettings, options: Conn
       return await connect(base);
     } catch (e) {
       if (options.signal?.aborted) throw e;
+      if (isPermanent(e)) throw new Error(`cannot connect to NATS ${String(settings.servers)}: ${(e as Error).message}`, { cause: e });
       const delay = Math.min(options.maxDelayMs ?? 5_000, 100 * 2 ** Math.min(attempt, 10));
       options.onRetry?.(e as Error, attempt, delay);
       await new Promise<void>((resolve) => {

@@ -24,6 +24,7 @@ export class Dispatcher implements CallInvoker {
   #inFlight = 0;
   #draining = false;
   #idle: (() => void) | undefined;
+  #fallback: CallInvoker | undefined;
 
   constructor(
     private readonly hosts: Map<string, ModuleHost>,
@@ -61,7 +62,16 @@ export class Dispatcher implements CallInvoker {
     }
   }
 
+  /**
+   * Where nested calls go when no local module serves the name: the node sets this to its mesh
+   * client, so a module's `ctx.mesh` reaches analytics on every node, not only its own.
+   */
+  setFallback(invoker: CallInvoker | undefined): void {
+    this.#fallback = invoker;
+  }
+
   async invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions): Promise<unknown> {
+    if (this.#fallback !== undefined && !this.#serves(kind, name)) return this.#fallback.invoke(kind, name, args, options);
     const deadline = options.deadline ?? (options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs);
     const outcome = await this.call({ kind, name, args, deadline, signal: options.signal, onProgress: options.onProgress });
     return outcome.type === 'json' ? outcome.value : outcome;
@@ -80,7 +90,17 @@ export class Dispatcher implements CallInvoker {
   }
 
   names(kind: QueryKind): string[] {
-    return this.#index.names(kind);
+    const local = this.#index.names(kind);
+    return this.#fallback === undefined ? local : [...new Set([...local, ...this.#fallback.names(kind)])].sort();
+  }
+
+  #serves(kind: QueryKind, name: string): boolean {
+    try {
+      this.#index.resolve(kind, name);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Refuses new calls and resolves when in-flight calls finish or `graceMs` passes. */

@@ -1,0 +1,42 @@
+import { connect, type Mesh } from '@insights/client';
+import type { Dispatcher, Logger } from '@insights/runtime';
+import type { NodeConfig } from './config.ts';
+
+/**
+ * With a registry, a module's nested calls (`ctx.mesh`) reach analytics on other nodes through
+ * an ordinary mesh client, with the node's own capability if it has one. Without NATS, nested
+ * calls stay on this node.
+ */
+export function startNestedCallClient(config: NodeConfig, dispatcher: Dispatcher, log: Logger): { close(): Promise<void> } {
+  if (config.nats === undefined) return { close: async () => {} };
+  let mesh: Mesh | undefined;
+  let closed = false;
+  const ready = connect({
+    nats: config.nats,
+    bucket: config.registry.bucket,
+    discoveryTimeoutMs: 0,
+    ...(config.capabilities.meshCapability === undefined ? {} : { capability: config.capabilities.meshCapability }),
+    log: (level, message) => (level === 'warn' ? log.warn(message, { component: 'nested-calls' }) : log.info(message)),
+  }).then(
+    (m) => {
+      if (closed) return void m.close();
+      mesh = m;
+      dispatcher.setFallback({
+        names: (kind) => Object.keys(kind === 'query' ? m.query : m.view),
+        invoke: (kind, name, args, options) => {
+          const section = kind === 'query' ? m.query : m.view;
+          return (section[name] as NonNullable<(typeof section)[string]>)(args, options);
+        },
+      });
+    },
+    (e: unknown) => log.warn('nested calls stay on this node: mesh client failed', { error: (e as Error).message }),
+  );
+  return {
+    async close() {
+      closed = true;
+      dispatcher.setFallback(undefined);
+      await ready;
+      await mesh?.close();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * `npm run demo`: a small mesh on this machine. A NATS server, three nodes named for the
+ * subsystems of a learning platform (lms, forums, wiki) hosting different modules, one module
+ * replicated on two nodes; it prints where to look and what to type, and stops on Ctrl-C.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { natsServerAvailable, startNatsServer, type NatsServer } from '@insights/registry/nats-server';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(ROOT, 'packages', 'cli', 'bin', 'insights.js');
+const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
+
+interface Ready {
+  id: string;
+  grpc: string;
+  http: string;
+}
+
+const NODES: { id: string; label: string; modules: string[] }[] = [
+  { id: 'lms', label: 'lms', modules: ['modules/edx', 'modules/examples'] },
+  { id: 'forums', label: 'forums', modules: ['modules/testmodule'] },
+  { id: 'wiki', label: 'wiki', modules: ['modules/examples'] },
+];
+
+function startNode(id: string, label: string, modules: string[], dataDir: string, nats?: string): Promise<{ proc: ChildProcess; ready: Ready }> {
+  const args = [CLI, 'node', '--id', id, '--label', label, '--grpc', '0', '--http', '0', '--data-dir', path.join(dataDir, id)];
+  if (nats) args.push('--nats', nats);
+  for (const m of modules) args.push('--module', path.join(ROOT, m));
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as Ready & { event?: string };
+        if (msg.event === 'ready') resolve({ proc, ready: msg });
+      } catch {
+        // not the ready line
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`node ${id} exited with ${code}:\n${err}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'insights-demo-'));
+  let nats: NatsServer | undefined;
+  if (natsServerAvailable()) nats = await startNatsServer();
+  else console.log('nats-server is not installed, so the demo runs its nodes without a registry (install the nats-server package for the full mesh).');
+  console.log(`Starting ${NODES.length} nodes${nats ? ` on NATS ${nats.url}` : ''}...`);
+  const nodes = await Promise.all(NODES.map((n) => startNode(n.id, n.label, n.modules, dataDir, nats?.url)));
+
+  const stop = async () => {
+    await Promise.all(nodes.map(({ proc }) => new Promise<void>((r) => (proc.exitCode !== null ? r() : (proc.once('exit', () => r()), proc.kill('SIGTERM'))))));
+    await nats?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+
+  const meshFlag = nats ? `--nats ${nats.url}` : `--node ${nodes.map((n) => n.ready.grpc).join(',')}`;
+  console.log(`\n${bold('Insights mesh demo is running.')} Press Ctrl-C to stop.\n`);
+  for (const { ready } of nodes) console.log(`  node ${ready.id.padEnd(7)} gRPC ${ready.grpc.padEnd(18)} page http://${ready.http}/`);
+  console.log(`\n${bold('Try:')}`);
+  console.log(`  npx insights ls ${meshFlag}`);
+  console.log(`  npx insights call query.hello_user --user ada ${meshFlag}`);
+  console.log(`  npx insights call query.get_grades --learners 5 --csv ${meshFlag}`);
+  console.log(`  open http://${nodes[0]!.ready.http}/view/plot_grades?course=demo   (a histogram, rendered by a module)`);
+  console.log(`\nThe examples module runs on both lms and wiki: calls are spread over the two, and survive either one stopping.`);
+}
+
+main().catch((e: unknown) => {
+  console.error(`demo failed: ${(e as Error).message}`);
+  process.exit(1);
+});
