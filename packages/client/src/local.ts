@@ -5,6 +5,7 @@ import { isModuleDefinition, type ModuleDefinition, type UntypedMesh } from '@in
 import {
   createDbProvider,
   createLogger,
+  DirectDelivery,
   Dispatcher,
   InlineHost,
   loadModuleDefinition,
@@ -12,7 +13,6 @@ import {
   type ModuleHost,
 } from '@insights/runtime';
 import { DEFAULT_CALL_TIMEOUT_MS, makeMesh, type Mesh } from './mesh.ts';
-import { LocalEvents } from './local-events.ts';
 import { Restriction } from './restriction.ts';
 import type { MeshDescription } from './router.ts';
 
@@ -36,7 +36,7 @@ export async function local<M = UntypedMesh>(options: LocalOptions): Promise<Mes
   const db = createDbProvider({ kind: 'embedded', dir: path.join(dataDir, 'db') });
   const hosts = new Map<string, ModuleHost>();
   const dispatcher = new Dispatcher(hosts, options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
-  const events = new LocalEvents(hosts);
+  const events = new DirectDelivery(hosts);
   const env = {
     emit: events.emit,
     property: events.envelopeProperty,

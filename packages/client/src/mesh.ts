@@ -1,6 +1,7 @@
 import { InsightsError, type CallOptions, type UntypedMesh } from '@insights/sdk';
 import { createMeshProxy, type CallInvoker, type QueryKind } from '@insights/sdk/internal';
 import type { Policy, PolicyContext } from '@insights/policy';
+import type { IngestReport } from '@insights/runtime';
 import type { NatsSettings } from '@insights/registry';
 import { Restriction } from './restriction.ts';
 import { noNodesError, RemoteBackend } from './remote-backend.ts';
@@ -53,17 +54,6 @@ export interface MeshControls {
   /** Sending events into the mesh. */
   readonly events: MeshEvents;
   close(): Promise<void>;
-}
-
-export interface IngestReport {
-  /** Raw events received. */
-  readonly received: number;
-  /** Envelopes produced (a raw event may yield several, e.g. an xAPI batch). */
-  readonly accepted: number;
-  /** Raw events that could not be normalised, with why (index into the input). */
-  readonly rejected: readonly { index: number; message: string }[];
-  /** Events each handler processed, by `<module>.<handler>`. */
-  readonly delivered: Readonly<Record<string, number>>;
 }
 
 export interface MeshEvents {

@@ -29,3 +29,5 @@ export { stableEventId } from './events/event-id.ts';
 export { MAX_EVENT_HOPS } from './events/hops.ts';
 export type { NormaliseOutcome } from './events/normalise-result.ts';
 export { updateOnce, once, SEEN_WINDOW } from './events/once.ts';
+export { DirectDelivery } from './events/direct-delivery.ts';
+export type { IngestReport } from './events/direct-delivery.ts';

@@ -40,7 +40,7 @@ export const table = (
 export const vegaLite = (spec: Record<string, unknown>): VegaLiteResult => ({ type: 'vega-lite', spec });
 
 /** Records (arrays of objects with the same keys) as a table, for views and CSV export. */
-export function tableFromRecords(records: readonly Record<string, unknown>[], title?: string): TableResult {
+export function tableFromRecords(records: readonly object[], title?: string): TableResult {
   const columns: string[] = [];
   const seen = new Set<string>();
   for (const r of records)
@@ -49,7 +49,7 @@ export function tableFromRecords(records: readonly Record<string, unknown>[], ti
         seen.add(k);
         columns.push(k);
       }
-  const rows = records.map((r) => columns.map((c) => toCell(r[c])));
+  const rows = records.map((r) => columns.map((c) => toCell((r as Record<string, unknown>)[c])));
   return table(columns, rows, title);
 }
 

@@ -1,16 +1,27 @@
 import type { EventEnvelope } from '@insights/sdk';
-import { EventRouter, type ModuleHost } from '@insights/runtime';
-import type { IngestReport, MeshEvents } from './mesh.ts';
+import type { ModuleHost } from '../host.ts';
+import { EventRouter } from './event-router.ts';
 
-/** Long enough for any offline computation; local handlers are not on a clock. */
-const LOCAL_HANDLER_DEADLINE_MS = 24 * 3600_000;
+export interface IngestReport {
+  /** Raw events received. */
+  readonly received: number;
+  /** Envelopes produced (a raw event may yield several, e.g. an xAPI batch). */
+  readonly accepted: number;
+  /** Raw events that could not be normalised, with why (index into the input). */
+  readonly rejected: readonly { index: number; message: string }[];
+  /** Events each handler processed, by `<module>.<handler>` (direct delivery only). */
+  readonly delivered: Readonly<Record<string, number>>;
+}
+
+/** Long enough for any offline computation; directly delivered handlers are not on a clock. */
+const DIRECT_HANDLER_DEADLINE_MS = 24 * 3600_000;
 
 /**
- * Events in local mode: the same normalisation and filters as a node, delivered directly to
- * each matching handler in order (one batch per handler per ingest), then derived events
- * (`ctx.emit`) until none are left.
+ * Events without a broker (local mode, or a node without NATS): the same normalisation and
+ * filters as the JetStream path, delivered directly to each matching handler in order (one
+ * batch per handler per ingest), then derived events (`ctx.emit`) until none are left.
  */
-export class LocalEvents implements MeshEvents {
+export class DirectDelivery {
   readonly #router: EventRouter;
   #emitted: EventEnvelope[] = [];
 
@@ -57,7 +68,7 @@ export class LocalEvents implements MeshEvents {
     const signal = new AbortController().signal;
     await Promise.all(
       [...perHandler].map(async ([key, { ref, events: evs }]) => {
-        const n = await ref.host.handleEvents(ref.name, evs, { deadline: Date.now() + LOCAL_HANDLER_DEADLINE_MS, signal });
+        const n = await ref.host.handleEvents(ref.name, evs, { deadline: Date.now() + DIRECT_HANDLER_DEADLINE_MS, signal });
         delivered[key] = (delivered[key] ?? 0) + n;
       }),
     );

@@ -1,0 +1,39 @@
+import type { EventEnvelope } from '@insights/sdk';
+
+/** Every event lives under this prefix: `insights.events.<source>.<type tokens...>`. */
+export const EVENT_SUBJECT_PREFIX = 'insights.events';
+export const DLQ_SUBJECT_PREFIX = 'insights.dlq';
+/** Plain NATS publishes of raw events to this subject are ingested by some node (queue group). */
+export const INGEST_SUBJECT = 'insights.ingest';
+/** Header that sends a re-driven event to one handler only. */
+export const ONLY_HANDLER_HEADER = 'Insights-Only-Handler';
+
+/** A subject token: letters, digits, `_` and `-` (anything else, including wildcards, becomes `_`). */
+export function token(s: string): string {
+  const t = s.replace(/[^A-Za-z0-9_-]/g, '_');
+  return t === '' ? '_' : t;
+}
+
+export function subjectFor(e: EventEnvelope): string {
+  return `${EVENT_SUBJECT_PREFIX}.${token(e.source)}.${e.type.split('.').map(token).join('.')}`;
+}
+
+/**
+ * The server-side filter of a handler's consumer. NATS 2.9 allows one filter subject per
+ * consumer, so a handler with one type pattern and at most one source is filtered by the
+ * server; anything broader gets every event and is filtered in the module (same result).
+ */
+export function filterSubjectFor(types: readonly string[], sources: readonly string[]): string {
+  const src = sources.length === 1 ? token(sources[0] as string) : '*';
+  if (types.length !== 1) return sources.length === 1 ? `${EVENT_SUBJECT_PREFIX}.${src}.>` : `${EVENT_SUBJECT_PREFIX}.>`;
+  const pattern = (types[0] as string)
+    .split('.')
+    .map((t) => (t === '*' || t === '>' ? t : token(t)))
+    .join('.');
+  return `${EVENT_SUBJECT_PREFIX}.${src}.${pattern}`;
+}
+
+/** Durable consumer name of a handler: shared by every replica of its module, so they split the work. */
+export function durableName(module: string, handler: string, partition?: number): string {
+  return `h_${token(module)}_${token(handler)}${partition === undefined ? '' : `_p${partition}`}`;
+}
