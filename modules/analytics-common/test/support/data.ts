@@ -23,6 +23,13 @@ export async function readLogEnvelopes(relativePath: string): Promise<EventEnvel
   return out;
 }
 
+/** The raw events (parsed JSON objects) of a tracking log under REAL_DATA, for `mesh.events.ingest`. */
+export async function readLogRaw(relativePath: string): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for await (const line of readTrackingLog(path.join(REAL_DATA, relativePath))) if (line.kind === 'event') out.push(line.event);
+  return out;
+}
+
 /** The tracking logs of edx-tracking/ (all 12), for analytics computed over everything. */
 export const EDX_TRACKING_LOGS = [
   'answer_dist_acceptance_tracking.log',

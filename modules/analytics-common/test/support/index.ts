@@ -7,6 +7,7 @@ export {
   HAS_REAL_DATA,
   NO_REAL_DATA_MESSAGE,
   readLogEnvelopes,
+  readLogRaw,
   REAL_DATA,
   seededRandom,
   shuffled,
