@@ -24,6 +24,8 @@ export interface ConnectOptions {
   log?: (level: 'info' | 'warn', message: string) => void;
   /** The mesh's private signing key (PEM): lets this client mint capabilities with `restrict`. */
   signingKey?: string;
+  /** Token for the nodes' ingest endpoints (`mesh.events.ingest`), when they require one. */
+  ingestToken?: string;
   /** A capability (from `insights token` or a dashboard) that every call carries. */
   capability?: string;
 }
@@ -61,7 +63,7 @@ export interface MeshEvents {
    * Normalises raw events (edX tracking-log lines, processed events, xAPI, or envelopes) and
    * delivers them to every matching handler, resolving once they have processed them.
    */
-  ingest(events: readonly unknown[]): Promise<IngestReport>;
+  ingest(events: readonly unknown[], options?: { waitForHandlers?: boolean; timeoutMs?: number }): Promise<IngestReport & { duplicates?: number }>;
   /** Computes an event property (e.g. `tincan.actor`) with the module that serves it for the event's source. */
   property(event: unknown, name: string): Promise<unknown>;
 }
@@ -97,6 +99,7 @@ export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Pr
     options.capability === undefined ? Restriction.none(options.signingKey) : Restriction.fromCapability(options.capability, options.signingKey);
   const backend = await RemoteBackend.open({
     capability: () => restriction.token(),
+    ingestToken: options.ingestToken,
     nodes,
     registries,
     bucket: options.bucket,

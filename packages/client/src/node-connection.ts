@@ -10,6 +10,8 @@ import {
   type CallOutcome,
   type WireCallFrame,
   type WireDescribeResponse,
+  type WireIngestRequest,
+  type WireIngestResponse,
   type WireResult,
   type WireResultFrame,
 } from '@insights/wire';
@@ -31,6 +33,8 @@ type InsightsClient = grpc.Client & {
   Describe(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireDescribeResponse) => void): void;
   Call(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: { result: WireResult }) => void): void;
   CallStream(): grpc.ClientDuplexStream<WireCallFrame, WireResultFrame>;
+  Ingest(req: WireIngestRequest, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireIngestResponse) => void): void;
+  IngestStream(opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireIngestResponse) => void): grpc.ClientWritableStream<WireIngestRequest>;
 };
 
 /** One node: a gRPC channel, its multiplexed call stream, and Describe. */
@@ -84,6 +88,38 @@ export class NodeConnection {
       ) as unknown as grpc.ClientUnaryCall | undefined;
       req.signal?.addEventListener('abort', () => call?.cancel(), { once: true });
     });
+  }
+
+  /** Sends raw events to this node (normalised, stored, delivered there). */
+  ingest(events: readonly unknown[], options: { waitForHandlers?: boolean; timeoutMs?: number; token?: string } = {}): Promise<WireIngestResponse> {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    return new Promise((resolve, reject) =>
+      this.#client.Ingest(
+        {
+          eventsJson: events.map((e) => Buffer.from(JSON.stringify(e))),
+          waitForHandlers: options.waitForHandlers ?? false,
+          waitTimeoutMs: timeoutMs,
+          capability: options.token ?? '',
+        },
+        { deadline: Date.now() + timeoutMs + 5000 },
+        (e, r) => (e ? reject(fromGrpcError(e)) : resolve(r)),
+      ),
+    );
+  }
+
+  /** A client stream for long imports: write chunks of raw events, then `end()` for the summary. */
+  ingestStream(token = ''): { write(events: readonly Uint8Array[]): boolean; end(): Promise<WireIngestResponse>; stream: grpc.ClientWritableStream<WireIngestRequest> } {
+    let settle!: { resolve(r: WireIngestResponse): void; reject(e: unknown): void };
+    const done = new Promise<WireIngestResponse>((resolve, reject) => (settle = { resolve, reject }));
+    const stream = this.#client.IngestStream({}, (e, r) => (e ? settle.reject(fromGrpcError(e)) : settle.resolve(r)));
+    return {
+      stream,
+      write: (events) => stream.write({ eventsJson: [...events], waitForHandlers: false, waitTimeoutMs: 0, capability: token }),
+      end: () => {
+        stream.end();
+        return done;
+      },
+    };
   }
 
   close(): void {

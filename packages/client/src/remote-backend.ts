@@ -9,11 +9,13 @@ import {
   type NodeView,
 } from '@insights/registry';
 import type { NatsConnection } from 'nats';
-import type { BackendCallOptions, MeshBackend } from './mesh.ts';
+import type { BackendCallOptions, MeshBackend, MeshEvents } from './mesh.ts';
 import { NodeConnection } from './node-connection.ts';
 import { Router, type MeshDescription } from './router.ts';
 
 export interface RemoteOptions {
+  /** Token for the nodes' ingest endpoints, when they require one. */
+  ingestToken?: string | undefined;
   /** The capability Describe calls carry (nodes that require one answer only with it). */
   capability: () => string | undefined;
   nodes: readonly string[];
@@ -81,6 +83,22 @@ export class RemoteBackend implements MeshBackend {
     const outcome = await this.#router.call(entry, args, options.deadline, options, options.capability);
     return outcome.type === 'json' ? outcome.value : outcome;
   }
+
+  /** Events go to a serving node (round robin), which normalises, stores and delivers them. */
+  readonly events: MeshEvents = {
+    ingest: async (raws, options = {}) => {
+      const nodes = this.#router.description.nodes.filter((n) => n.state === 'serving');
+      if (nodes.length === 0) throw new InsightsError('UNAVAILABLE', 'no serving node to send events to');
+      const node = nodes[this.#ingestTurn++ % nodes.length] as (typeof nodes)[number];
+      const r = await this.#connection(node.address).ingest(raws, { ...options, token: this.options.ingestToken });
+      return { received: r.received, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected, delivered: {} };
+    },
+    property: async () => {
+      throw new InsightsError('UNIMPLEMENTED', 'event properties are computed on nodes, inside handlers (ctx.property), or in local mode');
+    },
+  };
+
+  #ingestTurn = 0;
 
   snapshot(): MeshDescription {
     return this.#router.description;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_BUCKET, DEFAULT_TTL_MS, natsSettingsSchema } from '@insights/registry';
+import { MODULE_LIMIT_DEFAULTS as L } from '@insights/runtime';
 import { z } from 'zod';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -9,11 +10,30 @@ export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 30_000;
 
+const int = (min: number, text: string) => z.number().int().min(min).optional().describe(text);
+/** Matches ModuleLimits and RestartPolicy of @insights/runtime; unset keys take the runtime's defaults. */
+const moduleLimits = z.strictObject({
+  maxHeapMb: int(16, `V8 heap limit of the sandbox, MiB (default ${L.DEFAULT_MAX_HEAP_MB})`),
+  maxConcurrentCalls: int(1, `calls running at once (default ${L.DEFAULT_MAX_CONCURRENT_CALLS})`),
+  maxQueuedCalls: int(0, `calls waiting for a slot before RESOURCE_EXHAUSTED (default ${L.DEFAULT_MAX_QUEUED_CALLS})`),
+  maxResultBytes: int(1, `largest result, bytes (default ${L.DEFAULT_MAX_RESULT_BYTES})`),
+  maxLogRecordsPerSecond: int(1, `log records per second (default ${L.DEFAULT_MAX_LOG_RECORDS_PER_SECOND})`),
+  unresponsiveMs: int(1, `kill a sandbox this long past a deadline if it answers no ping (default ${L.DEFAULT_UNRESPONSIVE_MS})`),
+});
+const restartPolicy = z.strictObject({
+  initialBackoffMs: int(0, `first restart delay, doubling per crash (default ${L.DEFAULT_INITIAL_BACKOFF_MS})`),
+  maxBackoffMs: int(0, `longest restart delay (default ${L.DEFAULT_MAX_BACKOFF_MS})`),
+  crashLoopAfter: int(1, `consecutive crashes that mark the module degraded (default ${L.DEFAULT_CRASH_LOOP_AFTER})`),
+  stableAfterMs: int(0, `uptime that clears degraded (default ${L.DEFAULT_STABLE_AFTER_MS})`),
+});
+
 const moduleEntry = z.union([
   z.string().min(1),
   z.strictObject({
     path: z.string().min(1).describe('Folder or file of the module, relative to the config file'),
     isolation: z.enum(['process', 'worker', 'inline']).optional(),
+    limits: moduleLimits.optional(),
+    restart: restartPolicy.optional(),
   }),
 ]);
 
@@ -54,6 +74,22 @@ export const nodeConfigSchema = z.strictObject({
       meshCapability: z.string().optional().describe("Capability this node's modules use for nested calls to other nodes"),
     })
     .default({ trustedKeys: [], required: false }),
+  ingest: z
+    .strictObject({
+      tokens: z.array(z.string().min(16)).default([]).describe('Bearer tokens that may send events; empty: ingest is open (trusted network only)'),
+    })
+    .default({ tokens: [] }),
+  events: z
+    .strictObject({
+      stream: z.string().default('INSIGHTS_EVENTS'),
+      dlqStream: z.string().default('INSIGHTS_DLQ'),
+      maxAgeSeconds: z.number().int().nonnegative().default(0).describe('How long events are kept (0: forever, so new modules can replay)'),
+      duplicateWindowSeconds: z.number().int().positive().default(120).describe('A re-sent event with the same id is dropped within this window'),
+      replicas: z.number().int().min(1).max(5).default(1),
+      maxAttempts: z.number().int().min(1).default(5).describe('Attempts before an event goes to the dead-letter subject'),
+      ackWaitMs: z.number().int().min(1000).default(60_000).describe('How long a handler may take on one batch'),
+    })
+    .default({ stream: 'INSIGHTS_EVENTS', dlqStream: 'INSIGHTS_DLQ', maxAgeSeconds: 0, duplicateWindowSeconds: 120, replicas: 1, maxAttempts: 5, ackWaitMs: 60_000 }),
   registry: z
     .strictObject({
       bucket: z.string().default(DEFAULT_BUCKET),

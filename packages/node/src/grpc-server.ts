@@ -14,6 +14,8 @@ import {
   type WireCallFrame,
   type WireCallRequest,
   type WireDescribeResponse,
+  type WireIngestRequest,
+  type WireIngestResponse,
   type WireProgress,
   type WireResultFrame,
   type WireStreamResult,
@@ -21,8 +23,12 @@ import {
 import { callableKind, parseArgsJson } from './call-decoding.ts';
 import type { Dispatcher } from '@insights/runtime';
 import type { Authorizer } from './authorizer.ts';
+import type { EventSystem } from './events/event-system.ts';
+import { checkIngestToken } from './ingest-auth.ts';
 
 export interface GrpcServerDeps {
+  readonly events: EventSystem;
+  readonly ingestTokens: readonly string[];
   readonly dispatcher: Dispatcher;
   readonly authorizer: Authorizer;
   readonly describe: () => WireDescribeResponse;
@@ -105,6 +111,39 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
     CallStream(stream: grpc.ServerDuplexStream<WireCallFrame, WireResultFrame>) {
       serveCallStream(stream, deps);
     },
+
+    Ingest(call: grpc.ServerUnaryCall<WireIngestRequest, WireIngestResponse>, cb: grpc.sendUnaryData<WireIngestResponse>) {
+      ingest(deps, [call.request]).then(
+        (r) => cb(null, r),
+        (e: unknown) => cb(toGrpcStatus(toInsightsError(e))),
+      );
+    },
+
+    IngestStream(call: grpc.ServerReadableStream<WireIngestRequest, WireIngestResponse>, cb: grpc.sendUnaryData<WireIngestResponse>) {
+      let total: WireIngestResponse = { received: 0, accepted: 0, duplicates: 0, rejected: [] };
+      let offset = 0;
+      // Chunks are ingested as they arrive (memory stays flat); answers add up.
+      let chain: Promise<void> = Promise.resolve();
+      call.on('data', (req: WireIngestRequest) => {
+        const base = offset;
+        offset += req.eventsJson.length;
+        chain = chain.then(async () => {
+          const r = await ingest(deps, [req], base);
+          total = {
+            received: total.received + r.received,
+            accepted: total.accepted + r.accepted,
+            duplicates: total.duplicates + r.duplicates,
+            rejected: [...total.rejected, ...r.rejected].slice(0, 1000),
+          };
+        });
+      });
+      call.on('end', () => {
+        chain.then(
+          () => cb(null, total),
+          (e: unknown) => cb(toGrpcStatus(toInsightsError(e))),
+        );
+      });
+    },
   };
 }
 
@@ -177,6 +216,39 @@ function serveCallStream(stream: grpc.ServerDuplexStream<WireCallFrame, WireResu
   });
   stream.on('cancelled', close);
   stream.on('error', close);
+}
+
+async function ingest(deps: GrpcServerDeps, reqs: WireIngestRequest[], base = 0): Promise<WireIngestResponse> {
+  const raws: unknown[] = [];
+  const rejected: { index: number; message: string }[] = [];
+  let index = base;
+  let wait = false;
+  let timeoutMs = 0;
+  for (const req of reqs) {
+    checkIngestToken(deps.ingestTokens, req.capability);
+    wait ||= req.waitForHandlers;
+    timeoutMs = Math.max(timeoutMs, req.waitTimeoutMs);
+    for (const bytes of req.eventsJson) {
+      try {
+        raws.push(JSON.parse(Buffer.from(bytes).toString('utf8')));
+      } catch (e) {
+        rejected.push({ index, message: `not JSON: ${(e as Error).message}` });
+        raws.push(undefined);
+      }
+      index++;
+    }
+  }
+  const positions = raws.map((r, i) => (r === undefined ? -1 : base + i)).filter((i) => i >= 0);
+  const r = await deps.events.ingest(
+    raws.filter((r) => r !== undefined),
+    { waitForHandlers: wait, ...(timeoutMs > 0 ? { timeoutMs } : {}) },
+  );
+  return {
+    received: raws.length,
+    accepted: r.accepted,
+    duplicates: r.duplicates,
+    rejected: [...rejected, ...r.rejected.map((x) => ({ index: positions[x.index] ?? x.index, message: x.message }))].sort((a, b) => a.index - b.index),
+  };
 }
 
 function grpcDeadline(d: grpc.Deadline): number | undefined {

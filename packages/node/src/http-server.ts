@@ -5,11 +5,16 @@ import type { UrlSigner } from '@insights/runtime';
 import { recordsToTable, toCsv } from './csv.ts';
 import type { Dispatcher } from '@insights/runtime';
 import type { Authorizer } from './authorizer.ts';
+import type { EventSystem } from './events/event-system.ts';
+import { parseEventsBody } from './events/ingest-body.ts';
+import { checkIngestToken } from './ingest-auth.ts';
 import { escapeHtml, VIEW_SECURITY_HEADERS } from './html.ts';
 
 import { renderNodePage } from './page.ts';
 
 export interface HttpServerDeps {
+  readonly events: EventSystem;
+  readonly ingestTokens: readonly string[];
   readonly dispatcher: Dispatcher;
   readonly authorizer: Authorizer;
   readonly describe: () => WireDescribeResponse;
@@ -68,6 +73,22 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
     app.get(`/${kind}/:name`, handle);
     app.post(`/${kind}/:name`, handle);
   }
+
+  // Events: any body shape the prototype accepted; ?wait=handlers for hard realtime.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    scope.post('/events', async (req: FastifyRequest<{ Querystring: Query }>) => {
+      checkIngestToken(deps.ingestTokens, bearer(req));
+      const { events, bad } = parseEventsBody(String(req.body ?? ''));
+      const timeout = Number(firstValue(req.query.timeout));
+      const report = await deps.events.ingest(events, {
+        waitForHandlers: firstValue(req.query.wait) === 'handlers',
+        ...(timeout > 0 ? { timeoutMs: timeout } : {}),
+      });
+      return { ...report, rejected: [...bad, ...report.rejected] };
+    });
+  });
 
   app.get('/files/:module/*', async (req: FastifyRequest<{ Params: { module: string; '*': string }; Querystring: Query }>, reply) => {
     const { module } = req.params;

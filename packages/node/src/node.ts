@@ -7,11 +7,15 @@ import {
   startModuleHost,
   stderrJsonSink,
   UrlSigner,
+  type DbProviderOptions,
   type LogSink,
   type ModuleHost,
 } from '@insights/runtime';
 import type { NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
+import { startNatsLink } from './nats-link.ts';
+import { startEventSystem, type EventSystem } from './events/event-system.ts';
+import type { EventEnvelope } from '@insights/sdk';
 import { startNestedCallClient } from './nested-calls.ts';
 import { Authorizer, readTrustedKeys } from './authorizer.ts';
 import { describeNode, type FailedModule } from './describe.ts';
@@ -27,8 +31,11 @@ export interface RunningNode {
   readonly grpcAddress: string;
   readonly httpAddress: string;
   readonly dispatcher: Dispatcher;
+  readonly events: EventSystem;
   /** Modules that failed to load, with the reason. */
   readonly failedModules: readonly FailedModule[];
+  /** Loads a sandboxed module's code again without restarting the node (FAILED_PRECONDITION for inline). */
+  reload(module: string): Promise<void>;
   /** Stops accepting calls, lets in-flight calls finish (up to the grace period), closes everything. */
   close(): Promise<void>;
 }
@@ -41,11 +48,11 @@ export interface StartNodeOptions {
 /** Starts an analytics node: loads its modules, then serves gRPC and HTTP. */
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   const log = createLogger(options.logSink ?? stderrJsonSink, { node: config.id }, config.logLevel);
-  const db = createDbProvider(
+  const dbOptions: DbProviderOptions =
     config.db.kind === 'embedded'
       ? { kind: 'embedded', dir: path.join(config.dataDir, 'db') }
-      : { kind: 'mongodb', url: config.db.url, ...(config.db.dbPrefix === undefined ? {} : { dbPrefix: config.db.dbPrefix }) },
-  );
+      : { kind: 'mongodb', url: config.db.url, ...(config.db.dbPrefix === undefined ? {} : { dbPrefix: config.db.dbPrefix }) };
+  const db = createDbProvider(dbOptions);
   const signer = new UrlSigner(config.fileUrlSecret);
   let httpOrigin = 'http://127.0.0.1';
   let state: NodeState = 'starting';
@@ -53,19 +60,25 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const hosts = new Map<string, ModuleHost>();
   const failed: FailedModule[] = [];
   const dispatcher = new Dispatcher(hosts, config.defaultTimeoutMs);
+  // Late-bound: the event system needs the loaded hosts, and the hosts' ctx.emit needs it.
+  let events: EventSystem | undefined;
   const env = {
+    emit: (e: EventEnvelope) => (events ? events.emit(e) : Promise.reject(new Error('events are not started yet'))),
+    property: (e: EventEnvelope, name: string) => (events ? events.property(e, name) : Promise.reject(new Error('events are not started yet'))),
     dataDir: config.dataDir,
     db,
     makeFileUrl: (module: string, name: string, ttl: number) => `${httpOrigin}${signer.signedPath(module, name, ttl)}`,
     mesh: dispatcher,
     log,
+    dbOptions, // sandboxes open their own module's db
   };
 
   for (const entry of config.modules) {
     const spec = typeof entry === 'string' ? entry : entry.path;
     const isolation = (typeof entry === 'string' ? undefined : entry.isolation) ?? config.defaultIsolation;
+    const { limits, restart } = typeof entry === 'string' ? {} : entry;
     try {
-      const host = await startModuleHost({ spec, baseDir: config.baseDir, isolation }, env);
+      const host = await startModuleHost({ spec, baseDir: config.baseDir, isolation, limits, restart }, env);
       const name = host.manifest.name;
       if (hosts.has(name)) {
         await host.close();
@@ -95,7 +108,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     readTrustedKeys(config.capabilities.trustedKeys, config.baseDir),
     config.capabilities.required,
   );
-  const deps = { dispatcher, authorizer, describe, maxRequestBytes: config.maxRequestBytes };
+  const natsLink = startNatsLink(config, log);
+  events = startEventSystem(config, natsLink, hosts, log);
+  const deps = { dispatcher, authorizer, describe, events, ingestTokens: config.ingest.tokens, maxRequestBytes: config.maxRequestBytes };
   const grpc = await startGrpcServer(deps, config.grpc.host, config.grpc.port);
   const http = await startHttpServer({ ...deps, signer }, config.http.host, config.http.port);
   httpOrigin = `http://${http.address}`;
@@ -110,7 +125,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   sweeper.unref();
 
   state = 'serving';
-  const advertising = startAdvertising(config, describe, log);
+  const advertising = startAdvertising(config, natsLink, describe, log);
   const meshClient = startNestedCallClient(config, dispatcher, log);
   log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
 
@@ -120,7 +135,14 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     grpcAddress: grpc.address,
     httpAddress: http.address,
     dispatcher,
+    events,
     failedModules: failed,
+    reload: async (module) => {
+      const host = hosts.get(module) as (ModuleHost & { reload?: () => Promise<void> }) | undefined;
+      if (host?.reload === undefined) throw new Error(`no module "${module}" that can be reloaded (inline modules cannot)`);
+      await host.reload();
+      dispatcher.rebuild();
+    },
     close: () =>
       (closing ??= (async () => {
         state = 'draining';
@@ -130,9 +152,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         grpc.health.setStatus('', 'NOT_SERVING');
         await dispatcher.drain(config.shutdownGraceMs);
         await Promise.all([grpc.close(1000), http.app.close()]);
+        await events?.close();
         await Promise.all([...hosts.values()].map((h) => h.close()));
         await db.close();
-        await advertising.close();
+        await natsLink.close();
         await meshClient.close();
         log.info('node stopped');
       })()),

@@ -112,3 +112,17 @@ export interface WireResultFrame {
   results: WireStreamResult[];
   progress: WireProgress[];
 }
+
+export interface WireIngestRequest {
+  eventsJson: Uint8Array[];
+  waitForHandlers: boolean;
+  waitTimeoutMs: number;
+  capability: string;
+}
+
+export interface WireIngestResponse {
+  received: number;
+  accepted: number;
+  duplicates: number;
+  rejected: { index: number; message: string }[];
+}

@@ -1,0 +1,129 @@
+import { InsightsError, type EventEnvelope } from '@insights/sdk';
+import { DirectDelivery, EventRouter, type Logger, type ModuleHost } from '@insights/runtime';
+import type { JetStreamClient, JetStreamManager, NatsConnection, Subscription } from 'nats';
+import type { NodeConfig } from '../config.ts';
+import type { NatsLink } from '../nats-link.ts';
+import { HandlerConsumer } from './handler-consumer.ts';
+import { publishEnvelopes } from './publisher.ts';
+import { Scheduler } from './scheduler.ts';
+import { ensureEventStreams } from './streams.ts';
+import { INGEST_SUBJECT } from './subjects.ts';
+import { waitForHandlers } from './wait-for-handlers.ts';
+
+export interface IngestOptions {
+  /** Hard realtime: resolve only once every matching handler in the mesh has processed the events. */
+  waitForHandlers?: boolean;
+  /** Deadline for the wait, ms. */
+  timeoutMs?: number;
+}
+
+export interface NodeIngestReport {
+  received: number;
+  accepted: number;
+  /** Dropped as re-sent within the duplicate window. */
+  duplicates: number;
+  rejected: { index: number; message: string }[];
+  /** `jetstream` when events went through NATS; `direct` on a node without NATS. */
+  path: 'jetstream' | 'direct';
+}
+
+export interface EventSystem {
+  ingest(raws: readonly unknown[], options?: IngestOptions): Promise<NodeIngestReport>;
+  /** Where `ctx.emit` sends derived events. */
+  emit(e: EventEnvelope): Promise<void>;
+  property(e: EventEnvelope, name: string): Promise<unknown>;
+  handlerStats(): { handler: string; processed: number; deadLettered: number }[];
+  readonly scheduler: Scheduler;
+  close(): Promise<void>;
+}
+
+/**
+ * Events on a node: with NATS, ingest normalises and publishes to the JetStream stream and every
+ * handler of this node's modules reads through its own durable consumer; without NATS, events are
+ * delivered directly in this process (the same filters and normalisation).
+ */
+export function startEventSystem(config: NodeConfig, link: NatsLink, hosts: ReadonlyMap<string, ModuleHost>, log: Logger): EventSystem {
+  const router = new EventRouter(hosts);
+  const direct = new DirectDelivery(hosts);
+  const consumers: HandlerConsumer[] = [];
+  let js: JetStreamClient | undefined;
+  let jsm: JetStreamManager | undefined;
+  let sub: Subscription | undefined;
+  let closed = false;
+  const settings = config.events;
+
+  const ready: Promise<{ js: JetStreamClient; jsm: JetStreamManager }> | undefined = link.configured
+    ? link.connected.then(async (nc: NatsConnection) => {
+        jsm = await nc.jetstreamManager();
+        js = nc.jetstream();
+        await ensureEventStreams(jsm, settings);
+        for (const handler of router.handlers()) {
+          const c = new HandlerConsumer({ js, jsm, stream: settings.stream, handler, log, defaultMaxAttempts: settings.maxAttempts, ackWaitMs: settings.ackWaitMs });
+          await c.start();
+          consumers.push(c);
+        }
+        // Plain NATS publishers: raw events on insights.ingest, one node of the queue group takes each.
+        sub = nc.subscribe(INGEST_SUBJECT, {
+          queue: 'insights-ingest',
+          callback: (err, msg) => {
+            if (err) return;
+            let raws: unknown[];
+            try {
+              const v = JSON.parse(new TextDecoder().decode(msg.data)) as unknown;
+              raws = Array.isArray(v) ? v : [v];
+            } catch (e) {
+              log.warn('ignored an undecodable message on the ingest subject', { error: (e as Error).message });
+              if (msg.reply) msg.respond(new TextEncoder().encode(JSON.stringify({ error: 'not JSON' })));
+              return;
+            }
+            system.ingest(raws).then(
+              (r) => msg.reply && msg.respond(new TextEncoder().encode(JSON.stringify(r))),
+              (e: unknown) => log.warn('ingest over NATS failed', { error: (e as Error).message }),
+            );
+          },
+        });
+        log.info('events flowing through JetStream', { stream: settings.stream, handlers: consumers.map((c) => c.durable) });
+        return { js, jsm };
+      })
+    : undefined;
+  ready?.catch((e: unknown) => log.error('event system failed to start', { error: (e as Error).message }));
+
+  const scheduler = new Scheduler(hosts, log, config.id, link.configured ? link.connected : undefined, config.defaultTimeoutMs * 6);
+  scheduler.start();
+
+  const system: EventSystem = {
+    scheduler,
+    async ingest(raws, options = {}) {
+      if (ready === undefined) {
+        const r = await direct.ingest(raws);
+        return { received: r.received, accepted: r.accepted, duplicates: 0, rejected: [...r.rejected], path: 'direct' };
+      }
+      const deadline = Date.now() + (options.timeoutMs ?? config.defaultTimeoutMs);
+      const conn = await Promise.race([
+        ready,
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new InsightsError('UNAVAILABLE', 'events need NATS, which this node cannot reach yet; retry shortly')), Math.max(0, deadline - Date.now())).unref(),
+        ),
+      ]);
+      const { envelopes, errors } = await router.normalise(raws);
+      const published = await publishEnvelopes(conn.js, envelopes);
+      if (options.waitForHandlers && published.lastSeq > 0) await waitForHandlers(conn.jsm, settings.stream, published.lastSeq, deadline);
+      return { received: raws.length, accepted: envelopes.length, duplicates: published.duplicates, rejected: errors, path: 'jetstream' };
+    },
+    async emit(e) {
+      if (ready === undefined) return direct.emit(e);
+      const conn = await ready;
+      await publishEnvelopes(conn.js, [e]);
+    },
+    property: (e, name) => router.property(e, name),
+    handlerStats: () => consumers.map((c) => ({ handler: c.durable, processed: c.processed, deadLettered: c.deadLettered })),
+    async close() {
+      if (closed) return;
+      closed = true;
+      scheduler.stop();
+      sub?.unsubscribe();
+      await Promise.all(consumers.map((c) => c.stop()));
+    },
+  };
+  return system;
+}
