@@ -4,6 +4,8 @@ export { bodyOf, contextUserId, eventSource, isEnrollmentEvent, isObj, legacyTyp
 export type { Obj } from './edx-fields.ts';
 export { compareStamps, stampOf } from './event-order.ts';
 export type { Stamp } from './event-order.ts';
+export { appendToEventLog } from './event-log.ts';
+export type { EventLogDoc } from './event-log.ts';
 export { groupBy } from './group-by.ts';
 export { uniqueById } from './unique.ts';
 export { DEFAULT_MAX_CONFLICT_RETRIES, docId, KeyedUpdateConflict, updateKeyed } from './keyed-doc.ts';
