@@ -21,19 +21,18 @@ export default defineModule({
   queries: {
     djt_event_count: query({
       description: 'How many events the module has seen.',
-      run: async (_args, { db }) => (await db.collection('event_count').findOne({}))?.event_count ?? 0,
+      run: (_args, { db }) => db.collection('events_seen').countDocuments({}),
     }),
     djt_user_event_count: query({
       description: 'How many events one user has produced.',
       params: { user: z.string().min(1).describe('User name') },
-      run: async ({ user }, { db }) => (await db.collection('user_event_count').findOne({ user }))?.event_count ?? 0,
+      run: ({ user }, { db }) => db.collection('events_seen').countDocuments({ user }),
     }),
     djt_clear_database: query({
       description: 'Removes both counters (a query with side effects, so not retried).',
       idempotent: false,
       run: async (_args, { db }) => {
-        await db.collection('event_count').deleteMany({});
-        await db.collection('user_event_count').deleteMany({});
+        await db.collection('events_seen').deleteMany({});
         return 'Database clear';
       },
     }),
@@ -77,13 +76,18 @@ export default defineModule({
   eventHandlers: {
     djt_event_count_event: eventHandler({
       description: 'Counts every event, and every event per user.',
-      // updateOnce: a redelivered event (crash, or beyond the duplicate window) never counts twice.
-      handle: async (events, { updateOnce }) => {
-        for (const e of events) {
-          const user = field(e, 'user');
-          if (typeof user === 'string') await updateOnce('user_event_count', e, { user }, { $inc: { event_count: 1 } }, { upsert: true });
-          await updateOnce('event_count', e, { _id: 'global' }, { $inc: { event_count: 1 } }, { upsert: true });
-        }
+      // Each event is recorded once under its id and the counts are counts of records, so a
+      // redelivered event (after a crash, or beyond the duplicate window) never counts twice.
+      handle: async (events, { db }) => {
+        const seen = db.collection('events_seen');
+        await seen.createIndex({ user: 1 });
+        await Promise.all(
+          events.map((e) =>
+            seen.insertOne({ _id: e.id, user: typeof field(e, 'user') === 'string' ? field(e, 'user') : null }).catch((err: { code?: string }) => {
+              if (err.code !== 'DB_DUPLICATE_KEY') throw err;
+            }),
+          ),
+        );
       },
     }),
     djt_python_fs_forgets: eventHandler({

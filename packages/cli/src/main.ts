@@ -4,6 +4,8 @@ import { runLs } from './commands/ls.ts';
 import { runNew } from './commands/new.ts';
 import { runNode } from './commands/node.ts';
 import { runKeygen, runToken } from './commands/token.ts';
+import { runEventsDlq } from './commands/events-dlq.ts';
+import { runEventsImport } from './commands/events-import.ts';
 import { printError } from './output.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -73,6 +75,28 @@ program
   .option('--ttl <seconds>', 'lifetime', '3600')
   .option('--subject <name>', 'who it is for (nodes log it)')
   .action(runToken);
+
+const events = program.command('events').description('send events into the mesh and manage dead letters');
+
+events
+  .command('import')
+  .description('import a tracking log (.log, .gz, JSON lines, Tutor format; - for stdin) with a progress bar and a summary')
+  .argument('<file>', 'log file, or - for standard input')
+  .option('-n, --node <host:port>', 'node to import into (repeatable; default: any serving node of the mesh)', collect)
+  .option('--nats <url>', 'find a node in the NATS registry (default $NATS_URL)')
+  .option('--batch <n>', 'events per chunk', '500')
+  .option('--token <token>', 'ingest token (default $INSIGHTS_INGEST_TOKEN)')
+  .option('-q, --quiet', 'no progress bar')
+  .action(runEventsImport);
+
+events
+  .command('dlq')
+  .description('list dead-lettered events, or re-drive them to their handler')
+  .option('--nats <url>', 'NATS server (default $NATS_URL)')
+  .option('--handler <module.handler>', 'only this handler')
+  .option('--redrive', 'send them back to their handler')
+  .option('--json', 'machine-readable output')
+  .action(runEventsDlq);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   printError(e);

@@ -34,6 +34,7 @@ const moduleEntry = z.union([
     isolation: z.enum(['process', 'worker', 'inline']).optional(),
     limits: moduleLimits.optional(),
     restart: restartPolicy.optional(),
+    nativeAddons: z.boolean().optional().describe('Allow native addons in the sandbox (they bypass its file restrictions); default: only if a dependency needs them'),
   }),
 ]);
 
@@ -56,7 +57,10 @@ export const nodeConfigSchema = z.strictObject({
   dataDir: z.string().default('.data').describe('Per-module databases and files live here'),
   db: z
     .discriminatedUnion('kind', [
-      z.strictObject({ kind: z.literal('embedded') }),
+      z.strictObject({
+        kind: z.literal('embedded'),
+        syncIntervalMs: z.number().int().nonnegative().optional().describe('0: fsync before every acknowledgement; default 100 ms (writes survive kill -9 at once, power loss after this)'),
+      }),
       z.strictObject({ kind: z.literal('mongodb'), url: z.string().min(1), dbPrefix: z.string().optional() }),
     ])
     .default({ kind: 'embedded' }),
@@ -87,9 +91,10 @@ export const nodeConfigSchema = z.strictObject({
       duplicateWindowSeconds: z.number().int().positive().default(120).describe('A re-sent event with the same id is dropped within this window'),
       replicas: z.number().int().min(1).max(5).default(1),
       maxAttempts: z.number().int().min(1).default(5).describe('Attempts before an event goes to the dead-letter subject'),
-      ackWaitMs: z.number().int().min(1000).default(60_000).describe('How long a handler may take on one batch'),
+      ackWaitMs: z.number().int().min(1000).default(10_000).describe("Events a crashed replica held are redelivered after this long"),
+      handlerTimeoutMs: z.number().int().min(100).default(60_000).describe('How long a handler may take on one batch'),
     })
-    .default({ stream: 'INSIGHTS_EVENTS', dlqStream: 'INSIGHTS_DLQ', maxAgeSeconds: 0, duplicateWindowSeconds: 120, replicas: 1, maxAttempts: 5, ackWaitMs: 60_000 }),
+    .default({ stream: 'INSIGHTS_EVENTS', dlqStream: 'INSIGHTS_DLQ', maxAgeSeconds: 0, duplicateWindowSeconds: 120, replicas: 1, maxAttempts: 5, ackWaitMs: 10_000, handlerTimeoutMs: 60_000 }),
   registry: z
     .strictObject({
       bucket: z.string().default(DEFAULT_BUCKET),

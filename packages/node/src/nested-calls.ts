@@ -7,8 +7,13 @@ import type { NodeConfig } from './config.ts';
  * an ordinary mesh client, with the node's own capability if it has one. Without NATS, nested
  * calls stay on this node.
  */
-export function startNestedCallClient(config: NodeConfig, dispatcher: Dispatcher, log: Logger): { close(): Promise<void> } {
-  if (config.nats === undefined) return { close: async () => {} };
+export function startNestedCallClient(
+  config: NodeConfig,
+  dispatcher: Dispatcher,
+  log: Logger,
+): { close(): Promise<void>; liveNodes(): ReadonlySet<string> | undefined } {
+  if (config.nats === undefined) return { close: async () => {}, liveNodes: () => undefined };
+  let live: Set<string> | undefined;
   let mesh: Mesh | undefined;
   let closed = false;
   const ready = connect({
@@ -21,6 +26,12 @@ export function startNestedCallClient(config: NodeConfig, dispatcher: Dispatcher
     (m) => {
       if (closed) return void m.close();
       mesh = m;
+      const track = async () => {
+        live = new Set((await m.describe()).nodes.map((n) => n.id));
+      };
+      void track();
+      const timer = setInterval(() => void track(), 1000);
+      timer.unref();
       dispatcher.setFallback({
         names: (kind) => Object.keys(kind === 'query' ? m.query : m.view),
         invoke: (kind, name, args, options) => {
@@ -32,6 +43,7 @@ export function startNestedCallClient(config: NodeConfig, dispatcher: Dispatcher
     (e: unknown) => log.warn('nested calls stay on this node: mesh client failed', { error: (e as Error).message }),
   );
   return {
+    liveNodes: () => live,
     async close() {
       closed = true;
       dispatcher.setFallback(undefined);

@@ -50,7 +50,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const log = createLogger(options.logSink ?? stderrJsonSink, { node: config.id }, config.logLevel);
   const dbOptions: DbProviderOptions =
     config.db.kind === 'embedded'
-      ? { kind: 'embedded', dir: path.join(config.dataDir, 'db') }
+      ? { kind: 'embedded', dir: path.join(config.dataDir, 'db'), ...(config.db.syncIntervalMs === undefined ? {} : { syncIntervalMs: config.db.syncIntervalMs }) }
       : { kind: 'mongodb', url: config.db.url, ...(config.db.dbPrefix === undefined ? {} : { dbPrefix: config.db.dbPrefix }) };
   const db = createDbProvider(dbOptions);
   const signer = new UrlSigner(config.fileUrlSecret);
@@ -76,9 +76,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   for (const entry of config.modules) {
     const spec = typeof entry === 'string' ? entry : entry.path;
     const isolation = (typeof entry === 'string' ? undefined : entry.isolation) ?? config.defaultIsolation;
-    const { limits, restart } = typeof entry === 'string' ? {} : entry;
+    const { limits, restart, nativeAddons } = typeof entry === 'string' ? {} : entry;
     try {
-      const host = await startModuleHost({ spec, baseDir: config.baseDir, isolation, limits, restart }, env);
+      const host = await startModuleHost({ spec, baseDir: config.baseDir, isolation, limits, restart, nativeAddons }, env);
       const name = host.manifest.name;
       if (hosts.has(name)) {
         await host.close();
@@ -109,7 +109,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     config.capabilities.required,
   );
   const natsLink = startNatsLink(config, log);
-  events = startEventSystem(config, natsLink, hosts, log);
+  let meshClient: ReturnType<typeof startNestedCallClient> | undefined;
+  events = startEventSystem(config, natsLink, hosts, log, () => {
+    const live = meshClient?.liveNodes();
+    return live === undefined ? undefined : new Set([...live, config.id]);
+  });
   const deps = { dispatcher, authorizer, describe, events, ingestTokens: config.ingest.tokens, maxRequestBytes: config.maxRequestBytes };
   const grpc = await startGrpcServer(deps, config.grpc.host, config.grpc.port);
   const http = await startHttpServer({ ...deps, signer }, config.http.host, config.http.port);
@@ -126,7 +130,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
 
   state = 'serving';
   const advertising = startAdvertising(config, natsLink, describe, log);
-  const meshClient = startNestedCallClient(config, dispatcher, log);
+  meshClient = startNestedCallClient(config, dispatcher, log);
   log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
 
   let closing: Promise<void> | undefined;

@@ -42,7 +42,13 @@ export interface EventSystem {
  * handler of this node's modules reads through its own durable consumer; without NATS, events are
  * delivered directly in this process (the same filters and normalisation).
  */
-export function startEventSystem(config: NodeConfig, link: NatsLink, hosts: ReadonlyMap<string, ModuleHost>, log: Logger): EventSystem {
+export function startEventSystem(
+  config: NodeConfig,
+  link: NatsLink,
+  hosts: ReadonlyMap<string, ModuleHost>,
+  log: Logger,
+  liveNodes: () => ReadonlySet<string> | undefined = () => undefined,
+): EventSystem {
   const router = new EventRouter(hosts);
   const direct = new DirectDelivery(hosts);
   const consumers: HandlerConsumer[] = [];
@@ -58,7 +64,17 @@ export function startEventSystem(config: NodeConfig, link: NatsLink, hosts: Read
         js = nc.jetstream();
         await ensureEventStreams(jsm, settings);
         for (const handler of router.handlers()) {
-          const c = new HandlerConsumer({ js, jsm, stream: settings.stream, handler, log, defaultMaxAttempts: settings.maxAttempts, ackWaitMs: settings.ackWaitMs });
+          const c = new HandlerConsumer({
+            js,
+            jsm,
+            stream: settings.stream,
+            handler,
+            log,
+            defaultMaxAttempts: settings.maxAttempts,
+            ackWaitMs: settings.ackWaitMs,
+            handlerTimeoutMs: settings.handlerTimeoutMs,
+            ownConsumerFor: config.db.kind === 'embedded' ? config.id : undefined,
+          });
           await c.start();
           consumers.push(c);
         }
@@ -107,7 +123,7 @@ export function startEventSystem(config: NodeConfig, link: NatsLink, hosts: Read
       ]);
       const { envelopes, errors } = await router.normalise(raws);
       const published = await publishEnvelopes(conn.js, envelopes);
-      if (options.waitForHandlers && published.lastSeq > 0) await waitForHandlers(conn.jsm, settings.stream, published.lastSeq, deadline);
+      if (options.waitForHandlers && published.lastSeq > 0) await waitForHandlers(conn.jsm, settings.stream, published.lastSeq, deadline, liveNodes);
       return { received: raws.length, accepted: envelopes.length, duplicates: published.duplicates, rejected: errors, path: 'jetstream' };
     },
     async emit(e) {

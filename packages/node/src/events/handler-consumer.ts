@@ -10,13 +10,17 @@ export interface HandlerConsumerDeps {
   readonly handler: HandlerRef;
   readonly log: Logger;
   readonly defaultMaxAttempts: number;
-  /** How long a handler may take on one batch before JetStream redelivers it, ms. */
+  /** Unacknowledged events go to another replica after this long without a sign of work, ms. */
   readonly ackWaitMs: number;
+  /** How long a handler may take on one batch, ms. */
+  readonly handlerTimeoutMs: number;
+  /** Set when this replica keeps its own state (embedded db): it then reads every event itself. */
+  readonly ownConsumerFor?: string | undefined;
 }
 
 type Mode = { type: 'realtime' } | { type: 'batched'; maxEvents: number; maxWaitMs: number };
 
-const REALTIME_MAX_BATCH = 500;
+const REALTIME_MAX_BATCH = 200;
 const PREFETCH = 1000;
 const NS = 1_000_000;
 
@@ -43,7 +47,7 @@ export class HandlerConsumer {
 
   constructor(deps: HandlerConsumerDeps) {
     this.#deps = deps;
-    this.durable = durableName(deps.handler.module, deps.handler.name);
+    this.durable = durableName(deps.handler.module, deps.handler.name, deps.ownConsumerFor);
     this.#mode = (deps.handler.meta.mode as Mode | undefined) ?? { type: 'realtime' };
     this.#maxAttempts = (deps.handler.meta.maxAttempts as number | undefined) ?? deps.defaultMaxAttempts;
     this.#label = `${deps.handler.module}.${deps.handler.name}`;
@@ -58,6 +62,8 @@ export class HandlerConsumer {
       ack_wait: this.#deps.ackWaitMs * NS,
       max_ack_pending: 20_000,
       description: `insights handler ${this.#label}`,
+      // A per-node consumer of a node that never comes back is removed after a week.
+      ...(this.#deps.ownConsumerFor === undefined ? {} : { inactive_threshold: 7 * 24 * 3600 * 1000 * NS }),
       ...startPolicy(handler.meta.startFrom),
     };
     try {
@@ -144,6 +150,11 @@ export class HandlerConsumer {
       carriers.push(m);
     }
     if (events.length === 0) return;
+    // A short ack wait lets a crashed replica's events be redelivered quickly; while a batch is
+    // being processed, tell JetStream we are still working on it.
+    const keepAlive = setInterval(() => {
+      for (const m of carriers) m.working();
+    }, Math.max(500, Math.floor(this.#deps.ackWaitMs / 3)));
     try {
       await this.#deliver(events);
       for (const m of carriers) m.ack();
@@ -160,12 +171,14 @@ export class HandlerConsumer {
           await this.#failed(carriers[i] as JsMsg, events[i] as EventEnvelope, err);
         }
       }
+    } finally {
+      clearInterval(keepAlive);
     }
   }
 
   #deliver(events: EventEnvelope[]): Promise<number> {
     return this.#deps.handler.host.handleEvents(this.#deps.handler.name, events, {
-      deadline: Date.now() + Math.max(1000, this.#deps.ackWaitMs - 2000),
+      deadline: Date.now() + this.#deps.handlerTimeoutMs,
       signal: this.#abort.signal,
     });
   }

@@ -33,7 +33,11 @@ export function filterSubjectFor(types: readonly string[], sources: readonly str
   return `${EVENT_SUBJECT_PREFIX}.${src}.${pattern}`;
 }
 
-/** Durable consumer name of a handler: shared by every replica of its module, so they split the work. */
-export function durableName(module: string, handler: string, partition?: number): string {
-  return `h_${token(module)}_${token(handler)}${partition === undefined ? '' : `_p${partition}`}`;
+/**
+ * Durable consumer name of a handler. With a shared database (MongoDB) every replica of the
+ * module binds the same durable and they split the work; with the embedded database each
+ * replica keeps its own state, so each gets its own durable (`__<node>`) and sees every event.
+ */
+export function durableName(module: string, handler: string, nodeId?: string): string {
+  return `h_${token(module)}_${token(handler)}${nodeId === undefined ? '' : `__${token(nodeId)}`}`;
 }

@@ -5,7 +5,7 @@ import type { Collection, Db, Document } from '@insights/sdk';
 import { EmbeddedCollection, type StoreSource } from './embedded-collection.ts';
 import { lockDirectory } from './embedded-lock.ts';
 import { syncDir } from './embedded-journal.ts';
-import { CollectionStore, DEFAULT_COMPACT_MIN_BYTES } from './embedded-store.ts';
+import { CollectionStore, DEFAULT_COMPACT_MIN_BYTES, DEFAULT_SYNC_INTERVAL_MS } from './embedded-store.ts';
 import { DbError } from './errors.ts';
 import { checkCollectionName, collectionDirName, collectionFromDirName } from './names.ts';
 
@@ -15,6 +15,8 @@ export interface EmbeddedDbOptions {
   readonly name: string;
   /** Minimum journal size before compaction (tests set it low). */
   readonly compactMinBytes?: number | undefined;
+  /** See DbProviderOptions.syncIntervalMs. */
+  readonly syncIntervalMs?: number | undefined;
 }
 
 async function dirExists(dir: string): Promise<boolean> {
@@ -30,6 +32,7 @@ export class EmbeddedDb implements Db, StoreSource {
   readonly #root: string;
   readonly #dir: string;
   readonly #compactMinBytes: number;
+  readonly #syncIntervalMs: number;
   readonly #stores = new Map<string, Promise<CollectionStore>>();
   /** A drop under way: a new store for that name must wait for its files to be gone. */
   readonly #drops = new Map<string, Promise<void>>();
@@ -42,6 +45,7 @@ export class EmbeddedDb implements Db, StoreSource {
     this.#root = options.root;
     this.#dir = path.join(options.root, options.name);
     this.#compactMinBytes = options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
+    this.#syncIntervalMs = options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
   }
 
   collection<T extends Document = Document>(name: string): Collection<T> {
@@ -58,6 +62,7 @@ export class EmbeddedDb implements Db, StoreSource {
         await this.#drops.get(name);
         return CollectionStore.open(path.join(this.#dir, collectionDirName(name)), ns, {
           compactMinBytes: this.#compactMinBytes,
+          syncIntervalMs: this.#syncIntervalMs,
           parentDirs: [this.#dir, this.#root],
         });
       })();

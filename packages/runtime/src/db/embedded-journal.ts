@@ -8,7 +8,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { DbError, messageOf } from './errors.ts';
 
-type Op = { kind: 'line'; text: string } | { kind: 'rotate' | 'close'; path: string };
+type Op = { kind: 'line'; text: string } | { kind: 'rotate' | 'close' | 'sync'; path: string };
 type Item = Op & { resolve: () => void; reject: (e: unknown) => void };
 
 /** fsync a directory so a newly created entry in it survives a crash. */
@@ -39,10 +39,15 @@ export class Journal {
   /** Directories to sync after creating the first file (the collection dir and its parents). */
   readonly #syncDirs: readonly string[];
 
-  constructor(file: string, existingBytes: number, syncDirs: readonly string[]) {
+  /** 0: sync before acknowledging; N: acknowledge once written, sync within N ms. */
+  readonly #syncIntervalMs: number;
+  #syncTimer: NodeJS.Timeout | undefined;
+
+  constructor(file: string, existingBytes: number, syncDirs: readonly string[], syncIntervalMs = 0) {
     this.#path = file;
     this.#bytes = existingBytes;
     this.#syncDirs = syncDirs;
+    this.#syncIntervalMs = syncIntervalMs;
   }
 
   get path(): string {
@@ -90,6 +95,12 @@ export class Journal {
     try {
       while (this.#queue.length > 0) {
         const head = this.#queue[0] as Item;
+        if (head.kind === 'sync') {
+          this.#queue.shift();
+          this.#syncTimer = undefined;
+          await (this.#fh?.datasync() ?? Promise.resolve()).then(head.resolve, head.reject);
+          continue;
+        }
         if (head.kind !== 'line') {
           this.#queue.shift();
           await this.#closeFile().then(head.resolve, head.reject);
@@ -102,7 +113,9 @@ export class Journal {
           if (this.#failed) throw this.#failed;
           const fh = this.#fh ?? (await this.#openFile());
           await writeAll(fh, Buffer.from(batch.map((l) => (l.kind === 'line' ? `${l.text}\n` : '')).join('')));
-          await fh.datasync();
+          // Written: the bytes are in the operating system and survive the process being killed.
+          if (this.#syncIntervalMs === 0) await fh.datasync();
+          else this.#syncTimer ??= setTimeout(() => this.#enqueue({ kind: 'sync', path: this.#path }).catch(() => {}), this.#syncIntervalMs);
           for (const l of batch) l.resolve();
         } catch (err) {
           this.#failed ??= new DbError('DB_IO_ERROR', `Cannot write journal ${this.#path}: ${messageOf(err)}`, {
@@ -130,6 +143,11 @@ export class Journal {
   async #closeFile(): Promise<void> {
     const fh = this.#fh;
     this.#fh = undefined;
+    if (this.#syncTimer !== undefined) {
+      clearTimeout(this.#syncTimer);
+      this.#syncTimer = undefined;
+    }
+    if (fh && this.#syncIntervalMs > 0) await fh.datasync();
     if (fh) await fh.close();
   }
 }

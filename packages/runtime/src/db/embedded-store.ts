@@ -19,8 +19,12 @@ import { newObjectIdHex } from './object-id.ts';
 /** Compact when the journal reaches this size or the snapshot's size, whichever is larger. */
 export const DEFAULT_COMPACT_MIN_BYTES = 16 * 1024 * 1024;
 
+/** Acknowledged writes reach the disk within this many ms (they are in the OS at once). */
+export const DEFAULT_SYNC_INTERVAL_MS = 100;
+
 export interface StoreOptions {
   readonly compactMinBytes: number;
+  readonly syncIntervalMs: number;
   /** Parent directories to sync when the collection directory is first created. */
   readonly parentDirs: readonly string[];
 }
@@ -62,7 +66,7 @@ export class CollectionStore {
     store.#firstGen = rec.firstGen;
     store.#snapshotBytes = rec.snapshotBytes;
     store.#exists = !rec.fresh;
-    store.#journal = new Journal(journalFile(dir, rec.journalGen), rec.journalBytes, options.parentDirs);
+    store.#journal = new Journal(journalFile(dir, rec.journalGen), rec.journalBytes, options.parentDirs, options.syncIntervalMs);
     return store;
   }
 

@@ -24,6 +24,12 @@ export type DbProviderOptions =
       dir: string;
       /** Journal size that triggers compaction (default 16 MiB, or the snapshot size if larger). */
       compactMinBytes?: number;
+      /**
+       * 0: every acknowledged write is fdatasynced first (survives power loss). N > 0 (default
+       * 100): acknowledged writes are in the operating system (they survive kill -9 of the
+       * process) and reach the disk within N ms, like MongoDB's journal commit interval.
+       */
+      syncIntervalMs?: number;
     }
   | {
       kind: 'mongodb';
@@ -58,7 +64,7 @@ export function createDbProvider(options: DbProviderOptions): DbProvider {
       if (options.compactMinBytes !== undefined && !(options.compactMinBytes > 0)) {
         throw invalid('"compactMinBytes" must be a positive number of bytes.');
       }
-      return embeddedProvider(options.dir, options.compactMinBytes);
+      return embeddedProvider(options.dir, options.compactMinBytes, options.syncIntervalMs);
     case 'mongodb': {
       if (typeof options.url !== 'string' || !/^mongodb(\+srv)?:\/\//.test(options.url)) {
         throw invalid('MongoDB db needs a "url" starting with mongodb:// or mongodb+srv://.');
@@ -72,7 +78,7 @@ export function createDbProvider(options: DbProviderOptions): DbProvider {
   }
 }
 
-function embeddedProvider(dir: string, compactMinBytes: number | undefined): DbProvider {
+function embeddedProvider(dir: string, compactMinBytes: number | undefined, syncIntervalMs: number | undefined): DbProvider {
   const dbs = new Map<string, EmbeddedDb>();
   let closed = false;
   return {
@@ -81,7 +87,7 @@ function embeddedProvider(dir: string, compactMinBytes: number | undefined): DbP
       try {
         const name = checkModuleName(moduleName);
         let db = dbs.get(name);
-        if (db === undefined) dbs.set(name, (db = new EmbeddedDb({ root: dir, name, compactMinBytes })));
+        if (db === undefined) dbs.set(name, (db = new EmbeddedDb({ root: dir, name, compactMinBytes, syncIntervalMs })));
         return Promise.resolve(db);
       } catch (err) {
         return Promise.reject(err as Error);

@@ -1,7 +1,7 @@
 import type { Db, Document, Filter, UpdateFilter } from '@insights/sdk';
 
 /** How many recent event ids a document remembers for `updateOnce`. */
-export const SEEN_WINDOW = 1000;
+export const SEEN_WINDOW = 500;
 
 /**
  * Applies `update` to the document matching `filter` at most once per event id, in the same
@@ -17,11 +17,16 @@ export async function updateOnce(
   options: { upsert?: boolean } = {},
 ): Promise<boolean> {
   const c = db.collection(collection);
-  if (options.upsert) await c.updateOne(filter, { $setOnInsert: { _seen: [] } }, { upsert: true });
   const push = { _seen: { $each: [eventId], $slice: -SEEN_WINDOW } };
   const merged: UpdateFilter<Document> = { ...update, $push: { ...((update.$push as object | undefined) ?? {}), ...push } };
-  const r = await c.updateOne({ ...filter, _seen: { $ne: eventId } }, merged);
-  return r.modifiedCount > 0;
+  const guarded = { ...filter, _seen: { $ne: eventId } };
+  // The common case is one write: the document exists and has not seen this event.
+  const r = await c.updateOne(guarded, merged);
+  if (r.matchedCount > 0 || !options.upsert) return r.modifiedCount > 0;
+  // Nothing matched: the document is missing, or it has seen this event already.
+  if ((await c.findOne(filter, { projection: { _id: 1 } })) !== null) return false;
+  await c.updateOne(filter, { $setOnInsert: { _seen: [] } }, { upsert: true });
+  return (await c.updateOne(guarded, merged)).modifiedCount > 0;
 }
 
 /**
