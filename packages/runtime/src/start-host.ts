@@ -1,21 +1,15 @@
 import { InlineHost } from './inline-host.ts';
 import type { Isolation, ModuleHost } from './host.ts';
 import { loadModuleDefinition } from './loader.ts';
-import type { RuntimeEnvironment } from './module-runtime.ts';
+import { GatedHost } from './sandbox/gated-host.ts';
+import { resolveLimits, resolveRestartPolicy, type ModuleLimits, type RestartPolicy } from './sandbox/limits.ts';
+import { rateLimitedLogger } from './sandbox/rate-limited-logger.ts';
+import { SandboxHost, type SandboxEnvironment } from './sandbox/sandbox-host.ts';
 
-/** Per-module limits an operator sets in the node config. */
-export interface ModuleLimits {
-  /** V8 old-space limit of the sandbox, MiB (process and worker isolation). */
-  readonly maxHeapMb?: number;
-  /** Calls running at once; more wait in a bounded queue. */
-  readonly maxConcurrentCalls?: number;
-  /** Calls waiting for a slot before RESOURCE_EXHAUSTED. */
-  readonly maxQueuedCalls?: number;
-  /** Largest result a call may return, bytes. */
-  readonly maxResultBytes?: number;
-  /** Log records per second before the module's log is throttled. */
-  readonly maxLogRecordsPerSecond?: number;
-}
+export type { ModuleLimits, RestartPolicy } from './sandbox/limits.ts';
+
+/** What hosts need from the node: the modules' environment plus the db configuration (sandboxes open their own db). */
+export type HostEnvironment = SandboxEnvironment;
 
 export interface HostSpec {
   /** Folder or file of the module. */
@@ -23,19 +17,41 @@ export interface HostSpec {
   /** Relative specs resolve against this folder. */
   readonly baseDir: string;
   readonly isolation: Isolation;
-  readonly limits?: ModuleLimits;
+  readonly limits?: ModuleLimits | undefined;
+  /** How a crashed sandbox is restarted (process and worker isolation). */
+  readonly restart?: RestartPolicy | undefined;
+  /**
+   * Native addons in a process sandbox (they bypass Node's permission model): true allows,
+   * false refuses, unset allows them only when the module's dependencies need them (logged).
+   */
+  readonly nativeAddons?: boolean | undefined;
 }
 
 /**
  * Starts a module under the isolation the operator chose. The node calls only this, so adding
  * an isolation level never touches the node.
  */
-export async function startModuleHost(spec: HostSpec, env: RuntimeEnvironment): Promise<ModuleHost> {
+export async function startModuleHost(spec: HostSpec, env: HostEnvironment): Promise<ModuleHost> {
+  const limits = resolveLimits(spec.limits);
   switch (spec.isolation) {
-    case 'inline':
+    case 'inline': {
+      // Trusted code in the node's own thread: concurrency, result size and log rate still apply;
+      // heap and a deadline against a synchronous loop cannot (it would block the node itself).
+      const inlineEnv = { ...env, log: rateLimitedLogger(env.log, limits.maxLogRecordsPerSecond) };
+      return new GatedHost(await InlineHost.start(await loadModuleDefinition(spec.spec, spec.baseDir), inlineEnv), limits);
+    }
     case 'worker':
     case 'process':
-      // TODO(sandbox issue): worker and process isolation; until then every module runs inline.
-      return InlineHost.start(await loadModuleDefinition(spec.spec, spec.baseDir), env);
+      return SandboxHost.start(
+        {
+          isolation: spec.isolation,
+          spec: spec.spec,
+          baseDir: spec.baseDir,
+          limits,
+          restart: resolveRestartPolicy(spec.restart),
+          nativeAddons: spec.nativeAddons,
+        },
+        env,
+      );
   }
 }

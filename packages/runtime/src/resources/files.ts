@@ -6,8 +6,11 @@ import { RESERVED_DIR, resolveInside } from './safe-path.ts';
 const EXPIRY_FILE = 'expiry.json';
 const DEFAULT_URL_TTL_SECONDS = 3600;
 
-/** Gives the absolute URL of a module file; the node supplies it (it knows its HTTP origin). */
-export type FileUrlMaker = (module: string, name: string, ttlSeconds: number) => string;
+/**
+ * Gives the absolute URL of a module file; the node supplies it (it knows its HTTP origin and the
+ * signing secret). Inside a sandbox it is a round trip to the node, hence the Promise.
+ */
+export type FileUrlMaker = (module: string, name: string, ttlSeconds: number) => string | Promise<string>;
 
 /**
  * A module's files on local disk under `root`. Expiry times live in one small table, written

@@ -1,0 +1,115 @@
+/**
+ * The RuntimeEnvironment of a module inside its sandbox: its own db (opened here, by this process
+ * only), its own files and cache, and everything that belongs to the node (mesh calls, signed
+ * URLs, the log) reached over the channel.
+ */
+import type { CallOptions, EventEnvelope } from '@insights/sdk';
+import type { CallInvoker, QueryKind } from '@insights/sdk/internal';
+import { createDbProvider } from '../db/index.ts';
+import type { RuntimeEnvironment } from '../module-runtime.ts';
+import type { FileUrlMaker } from '../resources/files.ts';
+import { createLogger } from '../resources/log.ts';
+import { LogRateLimiter } from './log-rate.ts';
+import type { Outbox } from './outbox.ts';
+import { fromWireError, type ChildMessage, type DoneMessage, type FailedMessage, type InitMessage } from './protocol.ts';
+
+type Ask =
+  | { type: 'mesh'; kind: QueryKind; name: string; args: Record<string, unknown>; deadline: number | undefined }
+  | { type: 'file-url'; name: string; ttlSeconds: number }
+  | { type: 'emit'; event: EventEnvelope }
+  | { type: 'event-property'; name: string; event: EventEnvelope };
+
+/** Requests from the sandbox to its host, answered by `done`/`failed` with the same id. */
+export class HostRequests {
+  #next = 0;
+  readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+
+  constructor(private readonly out: Outbox<ChildMessage>) {}
+
+  ask(message: Ask, signal?: AbortSignal): Promise<unknown> {
+    const id = ++this.#next;
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason as Error);
+      const onAbort = () => {
+        if (!this.#pending.delete(id)) return;
+        this.out.push({ type: 'mesh-cancel', id });
+        reject(signal!.reason as Error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#pending.set(id, {
+        resolve: (v) => (signal?.removeEventListener('abort', onAbort), resolve(v)),
+        reject: (e) => (signal?.removeEventListener('abort', onAbort), reject(e)),
+      });
+      this.out.push({ ...message, id });
+    });
+  }
+
+  settle(m: DoneMessage | FailedMessage): void {
+    const p = this.#pending.get(m.id);
+    if (p === undefined) return;
+    this.#pending.delete(m.id);
+    if (m.type === 'done') p.resolve(m.value);
+    else p.reject(fromWireError(m.error));
+  }
+}
+
+/** `ctx.mesh` inside a sandbox: every call goes to the host, which runs it through its Dispatcher. */
+export class RemoteMesh implements CallInvoker {
+  #names: Record<QueryKind, string[]> = { query: [], view: [] };
+
+  constructor(private readonly requests: HostRequests) {}
+
+  setNames(query: readonly string[], view: readonly string[]): void {
+    this.#names = { query: [...query], view: [...view] };
+  }
+
+  names(kind: QueryKind): string[] {
+    return this.#names[kind];
+  }
+
+  invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions): Promise<unknown> {
+    const deadline = options.deadline ?? (options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs);
+    return this.requests.ask({ type: 'mesh', kind, name, args, deadline }, options.signal);
+  }
+}
+
+const RECORD_KEYS = new Set(['level', 'time', 'msg', 'module', 'node']);
+
+export function childEnvironment(init: InitMessage, out: Outbox<ChildMessage>, requests: HostRequests, mesh: RemoteMesh): RuntimeEnvironment {
+  const limiter = new LogRateLimiter(init.maxLogRecordsPerSecond);
+  let reporting = false;
+  const log = createLogger(
+    (record) => {
+      if (!limiter.take()) {
+        // Say once a second how much was dropped, instead of flooding the node.
+        if (!reporting) {
+          reporting = true;
+          setTimeout(() => {
+            reporting = false;
+            out.push({ type: 'log', level: 'warn', msg: 'module log throttled', fields: { dropped: limiter.takeDropped() } });
+          }, 1000).unref();
+        }
+        return;
+      }
+      let fields: Record<string, unknown> | undefined;
+      for (const k in record)
+        if (!RECORD_KEYS.has(k)) (fields ??= {})[k] = record[k];
+      out.push({ type: 'log', level: record.level, msg: record.msg, fields });
+    },
+    {},
+    init.logLevel,
+  );
+  // Signing needs the node's secret, which stays in the node: ask it (DiskModuleFiles.url awaits this).
+  const makeFileUrl = ((_module: string, name: string, ttlSeconds: number) =>
+    requests.ask({ type: 'file-url', name, ttlSeconds }) as Promise<string>) satisfies FileUrlMaker;
+  return {
+    dataDir: init.dataDir,
+    db: createDbProvider(init.db),
+    makeFileUrl,
+    mesh,
+    log,
+    ...(init.emit ? { emit: async (event: EventEnvelope) => void (await requests.ask({ type: 'emit', event })) } : {}),
+    ...(init.property ? { property: (event: EventEnvelope, name: string) => requests.ask({ type: 'event-property', name, event }) } : {}),
+    ...(init.cacheLimits === undefined ? {} : { cacheLimits: init.cacheLimits }),
+  };
+}

@@ -1,0 +1,157 @@
+/**
+ * Entry point of a sandbox (a child process or a worker thread). The host bundles this file
+ * (bundler.ts) and starts it; the first message says which module bundle to load. The module
+ * then runs in the same ModuleRuntime as inline, so module code is identical everywhere; only
+ * its environment (child-env.ts) reaches the node over the channel.
+ *
+ * One sandbox is one JS thread: a module's own loops never race with other modules.
+ */
+import { InsightsError } from '@insights/sdk';
+import { loadModuleDefinition } from '../loader.ts';
+import { ModuleRuntime, type RuntimeEnvironment } from '../module-runtime.ts';
+import { childEnvironment, HostRequests, RemoteMesh } from './child-env.ts';
+import { openParentPort } from './child-port.ts';
+import { lockdown } from './lockdown.ts';
+import { Outbox } from './outbox.ts';
+import { toWireError, type ChildMessage, type InitMessage, type ParentMessage } from './protocol.ts';
+import { exceedsSize } from './result-size.ts';
+
+const port = openParentPort();
+
+const out = new Outbox<ChildMessage>((batch) => port.post(batch));
+const requests = new HostRequests(out);
+const mesh = new RemoteMesh(requests);
+const calls = new Map<number, AbortController>();
+let runtime: ModuleRuntime | undefined;
+let env: RuntimeEnvironment | undefined;
+let maxResultBytes = Infinity;
+
+port.onBatch((batch) => {
+  for (const m of batch) handle(m);
+});
+
+function handle(m: ParentMessage): void {
+  switch (m.type) {
+    case 'init':
+      void start(m);
+      return;
+    case 'call':
+      runCall(m);
+      return;
+    case 'events':
+      cancellable(m.id, (signal) => need().handleEvents(m.handler, m.events, m.deadline, signal));
+      return;
+    case 'job':
+      cancellable(m.id, (signal) => need().runJob(m.job, m.deadline, signal));
+      return;
+    case 'normalise':
+      answer(m.id, async () => need().normalise(m.raws));
+      return;
+    case 'property':
+      answer(m.id, async () => need().computeProperty(m.name, m.event));
+      return;
+    case 'cancel':
+      calls.get(m.id)?.abort(new InsightsError(m.code, m.code === 'CANCELLED' ? 'call cancelled by the caller' : 'deadline exceeded'));
+      return;
+    case 'read-file':
+      answer(m.id, () => need().files.read(m.name));
+      return;
+    case 'sweep-files':
+      answer(m.id, () => need().files.sweep());
+      return;
+    case 'ping':
+      out.push({ type: 'pong', seq: m.seq });
+      return;
+    case 'names':
+      mesh.setNames(m.query, m.view);
+      return;
+    case 'close':
+      void close();
+      return;
+    case 'done':
+    case 'failed':
+      requests.settle(m);
+      return;
+  }
+}
+
+async function start(init: InitMessage): Promise<void> {
+  // Before any module code runs.
+  lockdown(port.isWorker, init.allowAddons);
+  maxResultBytes = init.maxResultBytes;
+  try {
+    const def = await loadModuleDefinition(init.bundle);
+    env = childEnvironment(init, out, requests, mesh);
+    runtime = await ModuleRuntime.create(def, env);
+  } catch (e) {
+    // The loader wraps the import error; the host names the module's own entry, not the bundle.
+    const cause = (e as { cause?: unknown }).cause;
+    out.push({ type: 'load-failed', message: cause instanceof Error ? cause.message : (e as Error).message });
+    out.flush();
+    port.exit(1);
+    return;
+  }
+  out.push({ type: 'ready', manifest: runtime.manifest });
+  const stats = () => {
+    const mem = process.memoryUsage();
+    out.push({ type: 'stats', rss: mem.rss, heapUsed: mem.heapUsed });
+  };
+  stats();
+  setInterval(stats, init.statsIntervalMs).unref();
+}
+
+function runCall(m: Extract<ParentMessage, { type: 'call' }>): void {
+  const rt = runtime;
+  if (rt === undefined) {
+    out.push({ type: 'failed', id: m.id, error: { code: 'UNAVAILABLE', message: 'the module is not loaded yet' } });
+    return;
+  }
+  const controller = new AbortController();
+  calls.set(m.id, controller);
+  const onProgress = m.progress
+    ? (fraction: number, message: string) => out.push({ type: 'progress', id: m.id, fraction, message })
+    : undefined;
+  rt.call({ kind: m.kind, name: m.name, args: m.args, deadline: m.deadline }, { signal: controller.signal, onProgress }).then(
+    (outcome) => {
+      calls.delete(m.id);
+      if (exceedsSize(outcome.type === 'json' ? outcome.value : outcome, maxResultBytes)) {
+        const analytic = `${rt.manifest.name}.${m.name}`;
+        const message = `${analytic} returned a result larger than its limit of ${maxResultBytes} bytes (maxResultBytes)`;
+        out.push({ type: 'failed', id: m.id, error: { code: 'RESOURCE_EXHAUSTED', message, analytic } });
+      } else out.push({ type: 'done', id: m.id, value: outcome });
+    },
+    (e: unknown) => {
+      calls.delete(m.id);
+      out.push({ type: 'failed', id: m.id, error: toWireError(e) });
+    },
+  );
+}
+
+/** Runs work the host may cancel (its caller gave up, or its deadline passed). */
+function cancellable(id: number, work: (signal: AbortSignal) => Promise<unknown>): void {
+  const controller = new AbortController();
+  calls.set(id, controller);
+  answer(id, () => work(controller.signal), () => calls.delete(id));
+}
+
+function need(): ModuleRuntime {
+  if (runtime === undefined) throw new InsightsError('UNAVAILABLE', 'the module is not loaded yet');
+  return runtime;
+}
+
+function answer(id: number, work: () => Promise<unknown>, after?: () => void): void {
+  Promise.resolve()
+    .then(work)
+    .then(
+      (value) => out.push({ type: 'done', id, value }),
+      (e: unknown) => out.push({ type: 'failed', id, error: toWireError(e) }),
+    )
+    .finally(after);
+}
+
+async function close(): Promise<void> {
+  // Let the db write what it has; the host kills us if this takes too long.
+  await env?.db.close().catch(() => undefined);
+  out.flush();
+  port.exit(0);
+}

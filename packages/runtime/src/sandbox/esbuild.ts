@@ -1,0 +1,63 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/** The part of esbuild's API the bundler uses (typed here: esbuild is reached through tsx). */
+export interface Esbuild {
+  build(options: Record<string, unknown>): Promise<{
+    outputFiles?: { path: string; text: string }[];
+    metafile?: { inputs: Record<string, unknown> };
+  }>;
+}
+
+export interface PluginBuild {
+  onResolve(
+    options: { filter: RegExp },
+    cb: (args: ResolveArgs) => Promise<Record<string, unknown> | undefined> | Record<string, unknown> | undefined,
+  ): void;
+  onLoad(
+    options: { filter: RegExp },
+    cb: (args: { path: string; namespace: string }) => Promise<Record<string, unknown> | undefined>,
+  ): void;
+  resolve(
+    path: string,
+    options: { kind: string; resolveDir: string; importer: string; pluginData?: unknown },
+  ): Promise<{ path: string; external: boolean; namespace: string; errors: unknown[]; sideEffects: boolean }>;
+}
+
+export interface ResolveArgs {
+  path: string;
+  importer: string;
+  resolveDir: string;
+  kind: string;
+  namespace: string;
+  pluginData?: unknown;
+}
+
+let loaded: Promise<Esbuild> | undefined;
+
+/**
+ * Finds esbuild: directly if it is installed for this package, else through tsx (which the node
+ * already needs to run TypeScript, and which depends on esbuild).
+ */
+export function loadEsbuild(): Promise<Esbuild> {
+  loaded ??= (async () => {
+    const bases = [import.meta.url, pathToFileURL(path.join(process.cwd(), 'noop.js')).href];
+    if (process.argv[1] !== undefined) bases.push(pathToFileURL(process.argv[1]).href);
+    for (const base of bases) {
+      const req = createRequire(base);
+      for (const find of [() => req.resolve('esbuild'), () => createRequire(req.resolve('tsx/package.json')).resolve('esbuild')]) {
+        let file: string;
+        try {
+          file = find();
+        } catch {
+          continue;
+        }
+        const mod = (await import(pathToFileURL(file).href)) as Esbuild & { default?: Esbuild };
+        return mod.default ?? mod;
+      }
+    }
+    throw new Error('esbuild not found: sandboxed modules are bundled with esbuild; install esbuild (or tsx) beside the node');
+  })();
+  return loaded;
+}

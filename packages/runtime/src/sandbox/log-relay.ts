@@ -1,0 +1,65 @@
+import { LOG_LEVELS, type Logger, type LogLevel } from '../resources/log.ts';
+import { LogRateLimiter } from './log-rate.ts';
+
+const MAX_MESSAGE = 8 * 1024;
+const STDERR_TAIL = 2 * 1024;
+const RESERVED = new Set(['level', 'time', 'msg', 'module', 'node']);
+
+/**
+ * Writes a sandbox's log records and stdout/stderr lines to the node's logger under the module's
+ * name. The sandbox throttles its own log already; this second limiter is the node's guard
+ * against a module that bypasses it (it can post on the channel directly), and it also covers
+ * console output. It keeps the end of stderr, which explains crashes (V8's out-of-memory report).
+ */
+export class LogRelay {
+  #log: Logger;
+  readonly #limiter: LogRateLimiter;
+  #stderrTail = '';
+  #reporting = false;
+
+  constructor(log: Logger, perSecond: number) {
+    this.#log = log;
+    // Twice the module's own allowance: the sandbox's summaries and bursts pass, floods do not.
+    this.#limiter = new LogRateLimiter(perSecond * 2);
+  }
+
+  /** Logs under another logger (once the module's name is known). */
+  use(log: Logger): void {
+    this.#log = log;
+  }
+
+  /** A record the sandbox sent; fields are untrusted, so reserved keys cannot be spoofed. */
+  record(level: unknown, msg: unknown, fields: unknown): void {
+    if (typeof level !== 'string' || !Object.hasOwn(LOG_LEVELS, level) || !this.#take()) return;
+    let extra: Record<string, unknown> | undefined;
+    if (typeof fields === 'object' && fields !== null)
+      for (const [k, v] of Object.entries(fields)) if (!RESERVED.has(k)) (extra ??= {})[k] = v;
+    this.#log[level as LogLevel](String(msg).slice(0, MAX_MESSAGE), extra);
+  }
+
+  /** A line the module printed (console.log, or Node itself on stderr). */
+  line(stream: 'stdout' | 'stderr', text: string): void {
+    if (stream === 'stderr') this.#stderrTail = (this.#stderrTail + text + '\n').slice(-STDERR_TAIL);
+    if (text.trim() === '' || !this.#take()) return;
+    this.#log[stream === 'stderr' ? 'warn' : 'info'](text, { stream });
+  }
+
+  /** The last stderr lines that say why a sandbox died (Node's fatal errors), or ''. */
+  crashDetail(): string {
+    const lines = this.#stderrTail.split('\n').filter((l) => /FATAL|Error|error:|out of memory|Aborted|Segmentation/i.test(l));
+    this.#stderrTail = '';
+    return lines.slice(-2).join(' | ').slice(0, 500);
+  }
+
+  #take(): boolean {
+    if (this.#limiter.take()) return true;
+    if (!this.#reporting) {
+      this.#reporting = true;
+      setTimeout(() => {
+        this.#reporting = false;
+        this.#log.warn('module log throttled by the node', { dropped: this.#limiter.takeDropped() });
+      }, 1000).unref();
+    }
+    return false;
+  }
+}

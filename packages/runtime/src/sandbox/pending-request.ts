@@ -1,0 +1,73 @@
+import type { InsightsError } from '@insights/sdk';
+import type { GateEntry } from './call-gate.ts';
+import type { RequestBody } from './protocol.ts';
+import type { Sandbox, SandboxSink } from './sandbox.ts';
+
+/** The host's side of a pending request's life: answered, past its deadline, cancelled by the caller. */
+export interface RequestOwner {
+  settle(p: PendingRequest, error: InsightsError | undefined, value?: unknown): void;
+  deadlinePassed(p: PendingRequest): void;
+  aborted(p: PendingRequest): void;
+}
+
+export interface RequestOptions {
+  /** `<module>.<analytic>`, for error messages. */
+  readonly analytic: string;
+  /** Absolute, epoch ms. */
+  readonly deadline: number;
+  readonly signal: AbortSignal;
+  readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
+  /** Checks the sandbox's answer before the node uses it (the module could send anything). */
+  readonly accept: (value: unknown) => boolean;
+}
+
+/**
+ * One request from the node to a sandboxed module (a call, an event batch, a job...) from
+ * admission to answer. It is its own deadline-timer argument, abort listener and answer sink, so
+ * a request costs one object, not a handful of closures.
+ */
+export class PendingRequest implements SandboxSink, GateEntry, EventListenerObject {
+  settled = false;
+  /** The sandbox it was sent to; undefined while it waits in the queue. */
+  sandbox: Sandbox | undefined = undefined;
+  id = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly owner: RequestOwner,
+    readonly body: RequestBody,
+    readonly options: RequestOptions,
+    readonly resolve: (value: unknown) => void,
+    readonly reject: (error: InsightsError) => void,
+  ) {}
+
+  arm(): void {
+    this.#timer = setTimeout(onDeadline, this.options.deadline - Date.now(), this);
+    this.options.signal.addEventListener('abort', this);
+  }
+
+  disarm(): void {
+    clearTimeout(this.#timer);
+    this.options.signal.removeEventListener('abort', this);
+  }
+
+  handleEvent(): void {
+    this.owner.aborted(this);
+  }
+
+  done(value: unknown): void {
+    this.owner.settle(this, undefined, value);
+  }
+
+  failed(error: InsightsError): void {
+    this.owner.settle(this, error);
+  }
+
+  progress(fraction: number, message: string): void {
+    this.options.onProgress?.(fraction, message);
+  }
+}
+
+function onDeadline(p: PendingRequest): void {
+  p.owner.deadlinePassed(p);
+}

@@ -1,0 +1,30 @@
+/**
+ * Entry point of a probe: a short-lived sandbox that loads a module only to report its manifest,
+ * with no data folders granted. The host needs the module's name before it can grant the real
+ * sandbox its own folders. Kept apart from child-main.ts so a probe does not load the database
+ * engines (half of a sandbox's start-up time).
+ */
+import { loadModuleDefinition } from '../loader.ts';
+import { buildManifest } from '../manifest.ts';
+import { openParentPort } from './child-port.ts';
+import { lockdown } from './lockdown.ts';
+import type { ParentMessage } from './protocol.ts';
+
+const port = openParentPort();
+
+port.onBatch((batch: ParentMessage[]) => {
+  for (const m of batch) if (m.type === 'init') void probe(m.bundle, m.allowAddons);
+});
+
+async function probe(bundle: string, allowAddons: boolean): Promise<void> {
+  lockdown(port.isWorker, allowAddons);
+  try {
+    const def = await loadModuleDefinition(bundle);
+    port.post([{ type: 'ready', manifest: buildManifest(def).manifest }]);
+    port.exit(0);
+  } catch (e) {
+    const cause = (e as { cause?: unknown }).cause;
+    port.post([{ type: 'load-failed', message: cause instanceof Error ? cause.message : (e as Error).message }]);
+    port.exit(1);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The messages between a module host (parent) and its sandbox (child process or worker).
+ *
+ * Both directions send batches: one IPC message is an array of these, collected during one turn
+ * of the event loop (see outbox.ts). Messages are structured-cloned (`serialization: 'advanced'`
+ * for child processes, postMessage for workers), so results cross without a JSON round trip and
+ * Uint8Array (PNG views, files) stays binary.
+ *
+ * Requests carry an `id` chosen by the side that asks; the answer is `done` or `failed` with
+ * that id, sent the other way. Parent ids and child ids never meet, because each side only
+ * matches answers against its own pending requests.
+ */
+import { InsightsError, isErrorCode } from '@insights/sdk';
+import type { EventEnvelope } from '@insights/sdk';
+import type { DbProviderOptions } from '../db/index.ts';
+import type { LogLevel } from '../resources/log.ts';
+import type { CacheLimits } from '../resources/cache.ts';
+import type { ModuleManifest } from '../manifest.ts';
+
+export type CallKind = 'query' | 'view';
+
+/** First message to a sandbox: what to load and how to reach its resources. */
+export interface InitMessage {
+  readonly type: 'init';
+  /** Plain-JS bundle of the module (built by the parent, see bundler.ts). */
+  readonly bundle: string;
+  /** Load, report the manifest, exit: how the parent learns a module's name before granting it folders. */
+  readonly probe: boolean;
+  readonly dataDir: string;
+  readonly db: DbProviderOptions;
+  readonly logLevel: LogLevel;
+  readonly cacheLimits?: CacheLimits | undefined;
+  readonly maxResultBytes: number;
+  readonly maxLogRecordsPerSecond: number;
+  readonly statsIntervalMs: number;
+  /** Whether the node wires `ctx.emit` / `ctx.property` (else the runtime's own clear error applies). */
+  readonly emit: boolean;
+  readonly property: boolean;
+  /** Whether the module may load native addons (lockdown refuses them otherwise). */
+  readonly allowAddons: boolean;
+}
+
+/** Wire form of an InsightsError: plain fields only. */
+export interface WireError {
+  readonly code: string;
+  readonly message: string;
+  readonly parameter?: string | undefined;
+  readonly suggestions?: readonly string[] | undefined;
+  readonly analytic?: string | undefined;
+}
+
+export interface DoneMessage {
+  readonly type: 'done';
+  readonly id: number;
+  readonly value: unknown;
+}
+
+export interface FailedMessage {
+  readonly type: 'failed';
+  readonly id: number;
+  readonly error: WireError;
+}
+
+/** What the host asks a module to do (each becomes a request with an id). */
+export type RequestBody =
+  | {
+      readonly type: 'call';
+      readonly kind: CallKind;
+      readonly name: string;
+      readonly args: unknown;
+      readonly deadline: number;
+      /** Whether the caller listens for progress (saves messages when nobody does). */
+      readonly progress: boolean;
+    }
+  | { readonly type: 'events'; readonly handler: string; readonly events: readonly EventEnvelope[]; readonly deadline: number }
+  | { readonly type: 'job'; readonly job: string; readonly deadline: number }
+  | { readonly type: 'normalise'; readonly raws: readonly unknown[] }
+  | { readonly type: 'property'; readonly name: string; readonly event: EventEnvelope }
+  | { readonly type: 'read-file'; readonly name: string }
+  | { readonly type: 'sweep-files' };
+
+export type RequestMessage = RequestBody & { readonly id: number };
+
+export type ParentMessage =
+  | InitMessage
+  | RequestMessage
+  | { readonly type: 'cancel'; readonly id: number; readonly code: 'CANCELLED' | 'DEADLINE_EXCEEDED' }
+  | { readonly type: 'ping'; readonly seq: number }
+  /** Names callable on the mesh, for `Object.keys(ctx.mesh.query)` (a snapshot; names() is synchronous). */
+  | { readonly type: 'names'; readonly query: readonly string[]; readonly view: readonly string[] }
+  | { readonly type: 'close' }
+  | DoneMessage
+  | FailedMessage;
+
+export type ChildMessage =
+  | { readonly type: 'ready'; readonly manifest: ModuleManifest }
+  | { readonly type: 'load-failed'; readonly message: string }
+  | { readonly type: 'progress'; readonly id: number; readonly fraction: number; readonly message: string }
+  | {
+      readonly type: 'mesh';
+      readonly id: number;
+      readonly kind: CallKind;
+      readonly name: string;
+      readonly args: Record<string, unknown>;
+      readonly deadline: number | undefined;
+    }
+  | { readonly type: 'mesh-cancel'; readonly id: number }
+  | { readonly type: 'file-url'; readonly id: number; readonly name: string; readonly ttlSeconds: number }
+  | { readonly type: 'emit'; readonly id: number; readonly event: EventEnvelope }
+  | { readonly type: 'event-property'; readonly id: number; readonly name: string; readonly event: EventEnvelope }
+  | { readonly type: 'log'; readonly level: LogLevel; readonly msg: string; readonly fields: Record<string, unknown> | undefined }
+  | { readonly type: 'pong'; readonly seq: number }
+  | { readonly type: 'stats'; readonly rss: number; readonly heapUsed: number }
+  | DoneMessage
+  | FailedMessage;
+
+/** Flattens any thrown value into a WireError (a module may throw look-alike objects: copy fields, never trust methods). */
+export function toWireError(e: unknown): WireError {
+  if (typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string') {
+    const x = e as { code: string; message?: unknown; parameter?: unknown; suggestions?: unknown; analytic?: unknown };
+    return {
+      code: x.code,
+      message: String(x.message),
+      parameter: typeof x.parameter === 'string' ? x.parameter : undefined,
+      suggestions: Array.isArray(x.suggestions) ? x.suggestions.map(String) : undefined,
+      analytic: typeof x.analytic === 'string' ? x.analytic : undefined,
+    };
+  }
+  return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Rebuilds an InsightsError; a code outside `allowed` (when given) becomes INTERNAL: never trust a sandbox's codes blindly. */
+export function fromWireError(e: WireError, allowed?: ReadonlySet<string>): InsightsError {
+  const code = isErrorCode(e.code) && (allowed === undefined || allowed.has(e.code)) ? e.code : 'INTERNAL';
+  return new InsightsError(code, String(e.message), {
+    parameter: e.parameter,
+    suggestions: e.suggestions,
+    analytic: e.analytic,
+  });
+}

@@ -1,0 +1,262 @@
+import { InsightsError, type EventEnvelope } from '@insights/sdk';
+import { MODULE_THROWABLE_CODES, type CallInvoker } from '@insights/sdk/internal';
+import type { ModuleManifest } from '../manifest.ts';
+import type { LogRelay } from './log-relay.ts';
+import { Outbox } from './outbox.ts';
+import { fromWireError, toWireError, type InitMessage, type ParentMessage, type RequestBody, type RequestMessage, type WireError } from './protocol.ts';
+import type { SandboxTransport, TransportEvents } from './transport.ts';
+import { checkManifest } from './validate.ts';
+
+/** Whoever waits for an answer from the sandbox (a call, a file read). */
+export interface SandboxSink {
+  done(value: unknown): void;
+  failed(error: InsightsError): void;
+  progress?(fraction: number, message: string): void;
+}
+
+/** What the node lends a sandbox: the mesh, URL signing, events, the log. */
+export interface SandboxServices {
+  readonly mesh: CallInvoker;
+  fileUrl(name: string, ttlSeconds: number): string | Promise<string>;
+  emit?: ((event: EventEnvelope) => Promise<void>) | undefined;
+  property?: ((event: EventEnvelope, name: string) => Promise<unknown>) | undefined;
+  readonly logs: LogRelay;
+}
+
+export type Launch = (events: TransportEvents) => SandboxTransport;
+
+/** Codes a sandbox may answer with; anything else (say, a module posting UNAVAILABLE itself) becomes INTERNAL. */
+const ANSWER_CODES: ReadonlySet<string> = new Set([...MODULE_THROWABLE_CODES, 'DEADLINE_EXCEEDED', 'CANCELLED', 'INTERNAL', 'RESOURCE_EXHAUSTED']);
+const START_TIMEOUT_MS = 30_000;
+
+/**
+ * One life of one sandbox, from launch to exit: the handshake, requests and their answers,
+ * nested mesh calls and URL signing on the module's behalf, liveness pings. Every message from
+ * the sandbox is checked before use: the module runs in there and can post anything.
+ */
+export class Sandbox {
+  readonly ready: Promise<ModuleManifest>;
+  readonly #transport: SandboxTransport;
+  readonly #out: Outbox<ParentMessage>;
+  readonly #services: SandboxServices;
+  readonly #onExit: (reason: string) => void;
+  readonly #pending = new Map<number, SandboxSink>();
+  readonly #nested = new Map<number, AbortController>();
+  #nextId = 0;
+  #started = false;
+  #exited = false;
+  #settleReady: { resolve(m: ModuleManifest): void; reject(e: Error): void } | undefined;
+  #pingSeq = 0;
+  #pingTimer: NodeJS.Timeout | undefined;
+  #killReason = '';
+  #afterExit: () => void = () => undefined;
+  rss = 0;
+  heapUsed = 0;
+
+  constructor(launch: Launch, init: InitMessage, services: SandboxServices, onExit: (reason: string) => void) {
+    this.#services = services;
+    this.#onExit = onExit;
+    this.ready = new Promise((resolve, reject) => (this.#settleReady = { resolve, reject }));
+    this.ready.catch(() => undefined); // the owner awaits it; an early exit must not be "unhandled"
+    const startTimer = setTimeout(() => this.kill(`did not load within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
+    void this.ready.finally(() => clearTimeout(startTimer)).catch(() => undefined);
+    this.#transport = launch({
+      onBatch: (b) => this.#onBatch(b),
+      onOutput: (stream, line) => services.logs.line(stream, line),
+      onExit: (reason) => this.#exit(reason),
+    });
+    this.#out = new Outbox((batch) => this.#transport.post(batch));
+    this.#out.push(init);
+  }
+
+  get pid(): number | undefined {
+    return this.#transport.pid;
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  /** True once the module loaded and said ready: from then on an exit is a crash. */
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /** Sends a request; the answer goes to `sink`. Returns its id (for cancel). */
+  request(body: RequestBody, sink: SandboxSink): number {
+    const id = ++this.#nextId;
+    if (this.#exited) {
+      sink.failed(new InsightsError('UNAVAILABLE', 'the module sandbox has exited'));
+      return id;
+    }
+    this.#pending.set(id, sink);
+    this.#out.push({ ...body, id } as RequestMessage);
+    return id;
+  }
+
+  /** Forgets a request (its caller has been answered) and tells the sandbox to stop it. */
+  cancel(id: number, code: 'CANCELLED' | 'DEADLINE_EXCEEDED'): void {
+    if (this.#pending.delete(id) && !this.#exited) this.#out.push({ type: 'cancel', id, code });
+  }
+
+  send(message: ParentMessage): void {
+    if (!this.#exited) this.#out.push(message);
+  }
+
+  /** Pings; if no answer comes within `timeoutMs` the event loop is stuck, and the sandbox is killed. */
+  checkAlive(timeoutMs: number): void {
+    if (this.#pingTimer !== undefined || this.#exited) return;
+    const seq = ++this.#pingSeq;
+    this.#out.push({ type: 'ping', seq });
+    this.#pingTimer = setTimeout(() => this.kill(`stopped responding (event loop blocked for over ${timeoutMs} ms past a call's deadline)`), timeoutMs);
+  }
+
+  kill(reason: string): void {
+    if (this.#exited) return;
+    this.#killReason ||= reason;
+    this.#transport.kill();
+  }
+
+  /** Asks the sandbox to close its db and exit; kills it after `graceMs`. */
+  async close(graceMs: number): Promise<void> {
+    if (this.#exited) return;
+    const gone = new Promise<void>((resolve) => {
+      const prev = this.#afterExit;
+      this.#afterExit = () => (prev(), resolve());
+    });
+    this.#killReason ||= 'closed';
+    this.#out.push({ type: 'close' });
+    const timer = setTimeout(() => this.#transport.kill(), graceMs);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  #exit(reason: string): void {
+    this.#exited = true;
+    this.#out.clear();
+    clearTimeout(this.#pingTimer);
+    const why = this.#killReason === '' ? reason : `${this.#killReason} (${reason})`;
+    this.#settleReady?.reject(new Error(why));
+    const gone = new InsightsError('UNAVAILABLE', `the module's sandbox ${why}; the call may have partly run`);
+    for (const sink of this.#pending.values()) sink.failed(gone);
+    this.#pending.clear();
+    for (const c of this.#nested.values()) c.abort(gone);
+    this.#nested.clear();
+    this.#afterExit();
+    this.#onExit(why);
+  }
+
+  #onBatch(batch: unknown): void {
+    if (!Array.isArray(batch)) return this.kill('broke the sandbox protocol');
+    for (const m of batch as unknown[]) {
+      if (typeof m !== 'object' || m === null) return this.kill('broke the sandbox protocol');
+      try {
+        this.#handle(m as Record<string, unknown>);
+      } catch (e) {
+        this.#services.logs.record('error', 'bad message from sandbox', { error: (e as Error).message });
+      }
+    }
+  }
+
+  #handle(m: Record<string, unknown>): void {
+    const id = m.id;
+    switch (m.type) {
+      case 'done':
+      case 'failed': {
+        const sink = typeof id === 'number' ? this.#pending.get(id) : undefined;
+        if (sink === undefined) return;
+        this.#pending.delete(id as number);
+        if (m.type === 'done') sink.done(m.value);
+        else sink.failed(fromWireError(asWireError(m.error), ANSWER_CODES));
+        return;
+      }
+      case 'progress': {
+        const sink = typeof id === 'number' ? this.#pending.get(id) : undefined;
+        if (typeof m.fraction === 'number' && Number.isFinite(m.fraction))
+          sink?.progress?.(Math.min(1, Math.max(0, m.fraction)), String(m.message ?? ''));
+        return;
+      }
+      case 'ready': {
+        if (this.#started) return;
+        let manifest: ModuleManifest;
+        try {
+          manifest = checkManifest(m.manifest);
+        } catch (e) {
+          return this.kill((e as Error).message);
+        }
+        this.#started = true;
+        this.#settleReady?.resolve(manifest);
+        return;
+      }
+      case 'load-failed':
+        this.#killReason ||= `failed to load: ${String(m.message).slice(0, 2000)}`;
+        this.#settleReady?.reject(new Error(this.#killReason));
+        return;
+      case 'pong':
+        if (m.seq === this.#pingSeq) {
+          clearTimeout(this.#pingTimer);
+          this.#pingTimer = undefined;
+        }
+        return;
+      case 'stats':
+        if (typeof m.rss === 'number') this.rss = m.rss;
+        if (typeof m.heapUsed === 'number') this.heapUsed = m.heapUsed;
+        return;
+      case 'log':
+        this.#services.logs.record(m.level, m.msg, m.fields);
+        return;
+      case 'mesh':
+        if (typeof id === 'number') this.#nestedCall(id, m);
+        return;
+      case 'mesh-cancel':
+        if (typeof id === 'number') this.#nested.get(id)?.abort(new InsightsError('CANCELLED', 'nested call cancelled'));
+        return;
+      case 'file-url':
+        if (typeof id === 'number') this.#answer(id, () => this.#services.fileUrl(String(m.name), Number(m.ttlSeconds)));
+        return;
+      case 'emit':
+        if (typeof id === 'number') this.#answer(id, () => this.#services.emit!(envelope(m.event)));
+        return;
+      case 'event-property':
+        if (typeof id === 'number') this.#answer(id, () => this.#services.property!(envelope(m.event), String(m.name)));
+        return;
+      default:
+        this.kill('broke the sandbox protocol');
+    }
+  }
+
+  /** `ctx.mesh` from inside: through the node's Dispatcher, like any other caller. */
+  #nestedCall(id: number, m: Record<string, unknown>): void {
+    const kind = m.kind === 'view' ? 'view' : 'query';
+    const controller = new AbortController();
+    this.#nested.set(id, controller);
+    const args = typeof m.args === 'object' && m.args !== null ? (m.args as Record<string, unknown>) : {};
+    const deadline = typeof m.deadline === 'number' ? m.deadline : undefined;
+    this.#answer(
+      id,
+      () => this.#services.mesh.invoke(kind, String(m.name), args, { deadline, signal: controller.signal }),
+      () => this.#nested.delete(id),
+    );
+  }
+
+  #answer(id: number, work: () => unknown, after?: () => void): void {
+    Promise.resolve()
+      .then(work)
+      .then(
+        (value) => this.send({ type: 'done', id, value }),
+        (e: unknown) => this.send({ type: 'failed', id, error: toWireError(e) }),
+      )
+      .finally(after);
+  }
+}
+
+/** Events from a sandbox go to the node's event path, which checks envelopes itself; only refuse non-objects here. */
+function envelope(v: unknown): EventEnvelope {
+  if (typeof v !== 'object' || v === null) throw new InsightsError('INVALID_ARGUMENT', 'an event must be an object');
+  return v as EventEnvelope;
+}
+
+function asWireError(e: unknown): WireError {
+  if (typeof e === 'object' && e !== null) return toWireError(e);
+  return { code: 'INTERNAL', message: 'the sandbox sent a malformed error' };
+}

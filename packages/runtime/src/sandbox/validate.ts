@@ -1,0 +1,52 @@
+/**
+ * Shape checks for what a sandbox sends that the node then uses: its manifest (Describe, the
+ * dispatcher) and call results (the wire codec). A module can post anything on its channel; a
+ * malformed value must fail its own call, never the node's code that reads it later.
+ */
+import type { CallOutcome } from '@insights/wire';
+import type { ModuleManifest } from '../manifest.ts';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
+export function checkManifest(v: unknown): ModuleManifest {
+  const ok =
+    isObject(v) &&
+    typeof v.name === 'string' &&
+    typeof v.version === 'string' &&
+    typeof v.description === 'string' &&
+    Array.isArray(v.analytics) &&
+    v.analytics.every(
+      (a: unknown) =>
+        isObject(a) &&
+        typeof a.kind === 'string' &&
+        typeof a.name === 'string' &&
+        isStrings(a.aliases) &&
+        typeof a.description === 'string' &&
+        isObject(a.paramsSchema) &&
+        typeof a.idempotent === 'boolean' &&
+        isObject(a.meta),
+    );
+  if (!ok) throw new Error('the sandbox sent a malformed manifest');
+  return v as unknown as ModuleManifest;
+}
+
+export function isCallOutcome(v: unknown): v is CallOutcome {
+  if (!isObject(v)) return false;
+  switch (v.type) {
+    case 'json':
+      return true;
+    case 'html':
+      return typeof v.html === 'string';
+    case 'svg':
+      return typeof v.svg === 'string';
+    case 'png':
+      return v.data instanceof Uint8Array;
+    case 'table':
+      return isStrings(v.columns) && Array.isArray(v.rows) && v.rows.every(Array.isArray);
+    case 'vega-lite':
+      return isObject(v.spec);
+    default:
+      return false;
+  }
+}
