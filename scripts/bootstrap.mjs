@@ -105,6 +105,7 @@ ensureWorkspace();
 switch (step) {
   case 'test': {
     ensureSystemTool('nats-server', 'nats-server', 'the mesh and event tests start real NATS servers');
+    ensureSystemTool('chromium', 'chromium', 'the dashboard tests drive a real browser', { optional: true });
     say('type-checking...');
     if (run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']) !== 0)
       fail('type errors; see above.');

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { runCall } from './commands/call.ts';
+import { runDashboard, runEmbed, runHashPassword } from './commands/dashboard.ts';
 import { runLs } from './commands/ls.ts';
 import { runNew } from './commands/new.ts';
 import { runNode } from './commands/node.ts';
@@ -97,6 +98,28 @@ events
   .option('--redrive', 'send them back to their handler')
   .option('--json', 'machine-readable output')
   .action(runEventsDlq);
+
+const dashboard = program
+  .command('dashboard')
+  .description('serve the web dashboard over the whole mesh; prints one JSON line with its URL when ready')
+  .option('-c, --config <file>', 'dashboard configuration (JSON): mesh, signing key, auth, roles, embeds')
+  .option('--nats <url>', 'NATS registry to follow (default $NATS_URL)')
+  .option('-n, --node <host:port>', 'node gRPC address (repeatable)', collect)
+  .option('--key <file>', 'mesh signing key (from insights keygen)')
+  .option('--host <host>', 'listen address (default 127.0.0.1)')
+  .option('--port <port>', 'listen port (default 8080; 0: any free port)')
+  .action(runDashboard);
+dashboard.command('hash-password').description('read a password on stdin; print its scrypt hash for the users file').action(runHashPassword);
+dashboard
+  .command('embed')
+  .description('print a signed, expiring URL of one view with fixed parameters (for an iframe in the LMS)')
+  .requiredOption('--view <module.name>', 'the view (with the dashboard\'s --config)')
+  .option('--args <json>', 'its parameters, fixed in the URL')
+  .option('--user <name>', 'act as this user of the users file (role and context)')
+  .option('--role <role>', 'or act as this role...')
+  .option('--context <json>', '...with this context, e.g. {"course":"C1"}')
+  .option('--ttl <seconds>', 'lifetime (default 7 days)')
+  .action((_opts, cmd: Command) => runEmbed(cmd.optsWithGlobals()));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   printError(e);

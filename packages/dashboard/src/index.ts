@@ -14,6 +14,8 @@ export type { DashboardConfig, DashboardConfigInput } from './config.ts';
 export { hashPassword, verifyPassword } from './passwords.ts';
 export { EmbedSigner } from './embed.ts';
 export type { EmbedGrant } from './embed.ts';
+export { mintEmbedUrl } from './embed-url.ts';
+export type { EmbedUrlRequest } from './embed-url.ts';
 export { usersFileSchema } from './users.ts';
 export type { Principal } from './principal.ts';
 export { CHOICES_KEY } from './choices.ts';

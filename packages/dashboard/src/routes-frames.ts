@@ -5,12 +5,12 @@ import { toCsv } from './csv.ts';
 import { frameCsp, frameDocument, frameError } from './frame.ts';
 import { principalKey } from './principal.ts';
 import { tableOf } from './results.ts';
-import { callMesh, publicError } from './run.ts';
+import { callMesh, downloadName, publicError } from './run.ts';
 
 const FRAME_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'private, no-store' } as const;
 
 function fileName(analytic: string, ext: string): string {
-  return `${analytic.replace(/[^A-Za-z0-9_.-]+/g, '_')}.${ext}`;
+  return `${downloadName(analytic)}.${ext}`;
 }
 
 /**

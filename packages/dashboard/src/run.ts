@@ -83,14 +83,19 @@ export async function runOverStream(stream: EventStream, mesh: Mesh, spec: CallS
 /** What the browser needs to show a result. */
 export function describeResult(r: StoredResult): Record<string, unknown> {
   const o = r.outcome;
-  const base = { id: r.id, type: o.type, analytic: r.analytic, csv: tableOf(o) === undefined ? undefined : `/result/${r.id}.csv` };
+  const base = { id: r.id, type: o.type, analytic: r.analytic, csv: tableOf(o) === undefined ? undefined : `/result/${r.id}/csv`, name: downloadName(r.analytic) };
   if (o.type !== 'json') return { ...base, frame: `/result/${r.id}/frame` };
   const text = JSON.stringify(o.value) ?? 'null';
   return {
     ...base,
-    json: `/result/${r.id}.json`,
+    json: `/result/${r.id}/json`,
     ...(text.length <= MAX_INLINE_JSON_CHARS ? { value: o.value } : { tooLarge: text.length }),
   };
+}
+
+/** A file name for downloads of an analytic's result (without extension). */
+export function downloadName(analytic: string): string {
+  return analytic.replace(/[^A-Za-z0-9_.-]+/g, '_');
 }
 
 /** An error as the browser sees it: the code and message, never a stack. */

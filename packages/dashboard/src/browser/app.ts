@@ -22,6 +22,8 @@ interface ResultInfo {
   json?: string;
   value?: unknown;
   tooLarge?: number;
+  /** File name for downloads, without extension. */
+  name: string;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T | null;
@@ -125,14 +127,17 @@ function showError(form: HTMLFormElement, e: WireError): void {
   const box = $('error');
   if (box === null) return;
   const title = ERROR_TITLES[e.code] ?? e.code;
-  box.replaceChildren(el('strong', {}, e.parameter ? `${title} “${e.parameter}”: ` : `${title}: `), document.createTextNode(e.message));
+  // Node messages repeat the analytic and parameter ("a.b: parameter \"x\": ..."); the heading already says them.
+  const marker = e.parameter ? `parameter "${e.parameter}": ` : undefined;
+  const message = marker !== undefined && e.message.includes(marker) ? e.message.slice(e.message.indexOf(marker) + marker.length) : e.message;
+  box.replaceChildren(el('strong', {}, e.parameter ? `${title} “${e.parameter}”: ` : `${title}: `), document.createTextNode(message));
   if (e.code === 'UNAUTHENTICATED') box.append(' ', el('a', { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, 'Log in again'));
   box.hidden = false;
   const field = e.parameter ? form.querySelector<HTMLElement>(`[name="${CSS.escape(e.parameter)}"]`) : null;
   if (field !== null) {
     field.setAttribute('aria-invalid', 'true');
     const msg = $(`${field.id}-error`);
-    if (msg !== null) msg.textContent = e.message;
+    if (msg !== null) msg.textContent = message;
     field.focus();
   }
 }
@@ -204,7 +209,7 @@ async function run(form: HTMLFormElement): Promise<void> {
       }
     });
   } catch (e) {
-    if (controller.signal.aborted) setStatus('Cancelled. The call was stopped on the node.');
+    if (controller.signal.aborted) setStatus('Cancelled; the call was stopped.');
     else showError(form, { code: 'UNAVAILABLE', message: `lost the connection to the dashboard (${(e as Error).message})` });
   } finally {
     if (running === controller) running = undefined;
@@ -214,16 +219,16 @@ async function run(form: HTMLFormElement): Promise<void> {
   }
 }
 
-function downloadLink(href: string, label: string): HTMLAnchorElement {
-  return el('a', { href, download: '', class: 'button secondary' }, label);
+function downloadLink(href: string, file: string, label: string): HTMLAnchorElement {
+  return el('a', { href, download: file, class: 'button secondary' }, label);
 }
 
 function showResult(r: ResultInfo): void {
   const output = $('output');
   if (output === null) return;
   const bar = el('div', { class: 'result-actions' });
-  if (r.csv) bar.append(downloadLink(r.csv, 'Download CSV'));
-  if (r.json) bar.append(downloadLink(r.json, 'Download JSON'));
+  if (r.csv) bar.append(downloadLink(r.csv, `${r.name}.csv`, 'Download CSV'));
+  if (r.json) bar.append(downloadLink(r.json, `${r.name}.json`, 'Download JSON'));
   if (r.frame !== undefined) {
     // Views are module output: a sandboxed frame with an opaque origin, scripts only for Vega-Lite.
     const frame = el('iframe', {
