@@ -18,6 +18,14 @@ export function weekRecords(rows: readonly WeeklyActivityRow[]): WeekRecord[] {
   return [...byWeek.values()];
 }
 
+/** Short legend names: the chart's legend gives each series about 130 px. */
+const LEGEND: Record<(typeof ACTIVITY_LABELS)[number], string> = {
+  ACTIVE: 'active',
+  ATTEMPTED_PROBLEM: 'attempted a problem',
+  PLAYED_VIDEO: 'played a video',
+  POSTED_FORUM: 'posted',
+};
+
 export function weeklyActivitySvg(course: string, records: readonly WeekRecord[]): string {
   return barChartSvg(
     records.map((r) => r.week_start),
@@ -27,7 +35,7 @@ export function weeklyActivitySvg(course: string, records: readonly WeekRecord[]
       xLabel: 'week starting (Monday, UTC)',
       yLabel: 'distinct learners',
       width: Math.max(640, 90 * records.length),
-      series: ACTIVITY_LABELS.map((label) => ({ name: label, values: records.map((r) => r[label]) })),
+      series: ACTIVITY_LABELS.map((label) => ({ name: LEGEND[label], values: records.map((r) => r[label]) })),
     },
   );
 }
