@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { natsServerAvailable, startNatsServer, type NatsServer } from '@insights/registry/nats-server';
+import { DEFAULT_PORT, parseDashboardConfig, startDashboard, type RunningDashboard } from '@insights/dashboard';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(ROOT, 'packages', 'cli', 'bin', 'insights.js');
@@ -53,8 +54,10 @@ async function main(): Promise<void> {
   else console.log('nats-server is not installed, so the demo runs its nodes without a registry (install the nats-server package for the full mesh).');
   console.log(`Starting ${NODES.length} nodes${nats ? ` on NATS ${nats.url}` : ''}...`);
   const nodes = await Promise.all(NODES.map((n) => startNode(n.id, n.label, n.modules, dataDir, nats?.url)));
+  const dashboard = await startDemoDashboard(nats?.url, nodes.map((n) => n.ready.grpc));
 
   const stop = async () => {
+    await dashboard.close();
     await Promise.all(nodes.map(({ proc }) => new Promise<void>((r) => (proc.exitCode !== null ? r() : (proc.once('exit', () => r()), proc.kill('SIGTERM'))))));
     await nats?.stop();
     await rm(dataDir, { recursive: true, force: true });
@@ -66,12 +69,24 @@ async function main(): Promise<void> {
   const meshFlag = nats ? `--nats ${nats.url}` : `--node ${nodes.map((n) => n.ready.grpc).join(',')}`;
   console.log(`\n${bold('Insights mesh demo is running.')} Press Ctrl-C to stop.\n`);
   for (const { ready } of nodes) console.log(`  node ${ready.id.padEnd(7)} gRPC ${ready.grpc.padEnd(18)} page http://${ready.http}/`);
+  console.log(`  dashboard    ${dashboard.url}/   (every analytic of the mesh, live; no login in the demo)`);
   console.log(`\n${bold('Try:')}`);
   console.log(`  npx insights ls ${meshFlag}`);
   console.log(`  npx insights call query.hello_user --user ada ${meshFlag}`);
   console.log(`  npx insights call query.get_grades --learners 5 --csv ${meshFlag}`);
   console.log(`  open http://${nodes[0]!.ready.http}/view/plot_grades?course=demo   (a histogram, rendered by a module)`);
   console.log(`\nThe examples module runs on both lms and wiki: calls are spread over the two, and survive either one stopping.`);
+}
+
+/** The web dashboard over the demo mesh: one allow-all role, no login (it listens on loopback only). */
+async function startDemoDashboard(nats: string | undefined, nodes: string[]): Promise<RunningDashboard> {
+  const mesh = nats === undefined ? { nodes } : { nats };
+  try {
+    return await startDashboard(parseDashboardConfig({ port: DEFAULT_PORT, mesh }));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    return startDashboard(parseDashboardConfig({ port: 0, mesh }));
+  }
 }
 
 main().catch((e: unknown) => {

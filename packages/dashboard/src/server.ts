@@ -59,7 +59,8 @@ export async function startDashboard(config: DashboardConfig, options: StartDash
     assets,
   };
 
-  const app = Fastify({ logger: false, bodyLimit: 256 * 1024, maxParamLength: 8192 }) // embed tokens are long path parameters;
+  // Embed tokens are long path parameters (the router's default limit is 100 characters).
+  const app = Fastify({ logger: false, bodyLimit: 256 * 1024, routerOptions: { maxParamLength: 8192 } });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) =>
     done(null, Object.fromEntries(new URLSearchParams(body as string))),
   );
