@@ -13,7 +13,15 @@ type Item = Op & { resolve: () => void; reject: (e: unknown) => void };
 
 /** fsync a directory so a newly created entry in it survives a crash. */
 export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+  let fh: FileHandle;
+  try {
+    fh = await open(dir, 'r');
+  } catch (e) {
+    // A module sandbox may not open the shared db root (Node's permission model); its host
+    // created and synced the module's own folder in it before starting the sandbox.
+    if ((e as NodeJS.ErrnoException).code === 'ERR_ACCESS_DENIED') return;
+    throw e;
+  }
   try {
     await fh.sync();
   } finally {

@@ -2,7 +2,7 @@ import { LOG_LEVELS, type Logger, type LogLevel } from '../resources/log.ts';
 import { LogRateLimiter } from './log-rate.ts';
 
 const MAX_MESSAGE = 8 * 1024;
-const STDERR_TAIL = 2 * 1024;
+const STDERR_TAIL = 8 * 1024;
 const RESERVED = new Set(['level', 'time', 'msg', 'module', 'node']);
 
 /**
@@ -44,11 +44,11 @@ export class LogRelay {
     this.#log[stream === 'stderr' ? 'warn' : 'info'](text, { stream });
   }
 
-  /** The last stderr lines that say why a sandbox died (Node's fatal errors), or ''. */
+  /** The stderr line that says why a sandbox died (V8's fatal error, an uncaught error), or ''. */
   crashDetail(): string {
-    const lines = this.#stderrTail.split('\n').filter((l) => /FATAL|Error|error:|out of memory|Aborted|Segmentation/i.test(l));
+    const line = this.#stderrTail.split('\n').find((l) => /^(FATAL ERROR|[A-Za-z]*Error\b|Uncaught|Segmentation fault)/.test(l));
     this.#stderrTail = '';
-    return lines.slice(-2).join(' | ').slice(0, 500);
+    return (line ?? '').slice(0, 500);
   }
 
   #take(): boolean {

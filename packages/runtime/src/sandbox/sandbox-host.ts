@@ -276,10 +276,11 @@ export class SandboxHost implements ModuleHost {
 
   #dispatch(p: PendingRequest): void {
     const sb = this.#sandbox!;
+    const now = Date.now();
+    // Before the request, so a call that lists the mesh sees the fresh names.
+    if (now - this.#namesAt > NAMES_REFRESH_MS) this.#sendNames(sb, now);
     p.sandbox = sb;
     p.id = sb.request(p.body, p);
-    const now = Date.now();
-    if (now - this.#namesAt > NAMES_REFRESH_MS) this.#sendNames(sb, now);
   }
 
   #pump(): void {
