@@ -16,11 +16,14 @@ interface Pending {
   onProgress: ((fraction: number, message: string) => void) | undefined;
 }
 
+const deadlineExceeded = () => new InsightsError('DEADLINE_EXCEEDED', 'deadline exceeded');
+
 export interface StreamCallRequest {
   readonly kind: number;
   readonly name: string;
   readonly argsJson: Uint8Array;
-  readonly timeoutMs: number;
+  /** Absolute deadline, epoch ms: the call fails with DEADLINE_EXCEEDED then, whatever the node does. */
+  readonly deadline: number;
   readonly capability: string;
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -49,16 +52,24 @@ export class CallStream {
   call(req: StreamCallRequest): Promise<CallOutcome> {
     const id = this.#nextId++;
     return new Promise<CallOutcome>((resolve, reject) => {
-      const onAbort = () => {
+      if (req.signal?.aborted) return reject(abortReason(req.signal.reason));
+      const timeoutMs = Math.max(1, req.deadline - Date.now());
+      // Ends the call here (and tells the node) at the deadline or when the caller aborts.
+      const giveUp = (e: InsightsError) => {
         if (this.#pending.delete(id)) {
           this.#cancels.push(id);
           this.#schedule();
-          reject(abortReason(req.signal?.reason));
+          cleanup();
+          reject(e);
         }
       };
-      if (req.signal?.aborted) return reject(abortReason(req.signal.reason));
-      req.signal?.addEventListener('abort', onAbort, { once: true });
-      const cleanup = () => req.signal?.removeEventListener('abort', onAbort);
+      const timer = setTimeout(() => giveUp(deadlineExceeded()), timeoutMs);
+      const onAbort = req.signal === undefined ? undefined : () => giveUp(abortReason(req.signal?.reason));
+      if (onAbort !== undefined) req.signal?.addEventListener('abort', onAbort, { once: true });
+      const cleanup = () => {
+        clearTimeout(timer);
+        if (onAbort !== undefined) req.signal?.removeEventListener('abort', onAbort);
+      };
       this.#pending.set(id, {
         resolve: (o) => (cleanup(), resolve(o)),
         reject: (e) => (cleanup(), reject(e)),
@@ -69,7 +80,7 @@ export class CallStream {
         kind: req.kind,
         name: req.name,
         argsJson: req.argsJson,
-        timeoutMs: req.timeoutMs,
+        timeoutMs,
         capability: req.capability,
         wantProgress: req.onProgress !== undefined,
       });

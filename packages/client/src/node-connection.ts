@@ -1,6 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
 import { InsightsError } from '@insights/sdk';
-import { deadlineSignal } from '@insights/runtime';
 import {
   encodeJson,
   fromGrpcError,
@@ -61,21 +60,16 @@ export class NodeConnection {
   }
 
   /** A call on the multiplexed stream; the client enforces the deadline even if the node hangs. */
-  async call(req: NodeCallRequest): Promise<CallOutcome> {
-    const { signal, dispose } = deadlineSignal(req.deadline, req.signal);
-    try {
-      return await this.#stream.call({
-        kind: kindToWire(req.kind),
-        name: req.name,
-        argsJson: encodeJson(req.args ?? {}),
-        timeoutMs: Math.max(1, req.deadline - Date.now()),
-        capability: req.capability ?? '',
-        onProgress: req.onProgress,
-        signal,
-      });
-    } finally {
-      dispose();
-    }
+  call(req: NodeCallRequest): Promise<CallOutcome> {
+    return this.#stream.call({
+      kind: kindToWire(req.kind),
+      name: req.name,
+      argsJson: encodeJson(req.args ?? {}),
+      deadline: req.deadline,
+      capability: req.capability ?? '',
+      onProgress: req.onProgress,
+      signal: req.signal,
+    });
   }
 
   /** The same call as a plain unary RPC (what foreign clients use). */

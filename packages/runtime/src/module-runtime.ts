@@ -14,6 +14,7 @@ import {
 import type { UntypedMesh } from '@insights/sdk';
 import { createMeshProxy, MODULE_THROWABLE_CODES, type CallInvoker } from '@insights/sdk/internal';
 import type { CallOutcome } from '@insights/wire';
+import { CallScope } from './call-scope.ts';
 import { deadlineSignal, minDeadline, raceSignal } from './deadline.ts';
 import type { HostCall, HostCallControl } from './host.ts';
 import { buildManifest, type ModuleManifest } from './manifest.ts';
@@ -87,21 +88,21 @@ export class ModuleRuntime {
         analytic,
       });
     const args = params.parse(call.args);
-    const { signal, dispose } = deadlineSignal(call.deadline, control.signal);
+    const scope = new CallScope(call.deadline, control.signal);
     try {
-      const ctx = this.#context(call.deadline, signal, control.onProgress);
+      const ctx = this.#context(call.deadline, () => scope.signal, control.onProgress);
       const run = async (): Promise<unknown> => def.run(args as never, ctx);
       const work =
         def.memoize === undefined
           ? run()
           : this.cache.memoize(`${call.kind}:${call.name}`, args, run, { ttlSeconds: def.memoize.ttlSeconds });
       // Handlers that ignore their signal still answer the caller at the deadline.
-      const value = await raceSignal(work, signal);
+      const value = await scope.race(work);
       return call.kind === 'query' ? { type: 'json', value } : toViewOutcome(analytic, value);
     } catch (e) {
-      throw this.#toCallError(analytic, e, signal);
+      throw this.#toCallError(analytic, e, scope.reason);
     } finally {
-      dispose();
+      scope.dispose();
     }
   }
 
@@ -116,7 +117,7 @@ export class ModuleRuntime {
     const scope = deadlineSignal(deadline, signal);
     const analytic = `${this.#def.name}.${handler}`;
     try {
-      const base = this.#context(deadline, scope.signal, undefined);
+      const base = this.#context(deadline, () => scope.signal, undefined);
       const env = this.#env;
       const db = this.#db;
       const ctx: EventContext = {
@@ -158,7 +159,7 @@ export class ModuleRuntime {
     if (def === undefined) throw new InsightsError('NOT_FOUND', `module ${this.#def.name} has no job "${job}"`);
     const scope = deadlineSignal(deadline, signal);
     try {
-      await raceSignal(Promise.resolve().then(() => def.run(this.#context(deadline, scope.signal, undefined))), scope.signal);
+      await raceSignal(Promise.resolve().then(() => def.run(this.#context(deadline, () => scope.signal, undefined))), scope.signal);
     } catch (e) {
       throw this.#toCallError(`${this.#def.name}.${job}`, e, scope.signal);
     } finally {
@@ -197,27 +198,33 @@ export class ModuleRuntime {
     throw new InsightsError('NOT_FOUND', `module ${this.#def.name} has no event property "${name}" for source "${event.source}"`);
   }
 
-  #context(deadline: number, signal: AbortSignal, onProgress: HostCallControl['onProgress']): Context {
+  /** The handler's context. `signal` and `mesh` are made on first use: most handlers need neither. */
+  #context(deadline: number, signalOf: () => AbortSignal, onProgress: HostCallControl['onProgress']): Context {
     const env = this.#env;
-    const nested: CallInvoker = {
+    let mesh: UntypedMesh | undefined;
+    const nested = (): CallInvoker => ({
       names: (kind) => env.mesh.names(kind),
       invoke: (kind, name, args, options) =>
         env.mesh.invoke(kind, name, args, {
           ...options,
           deadline: minDeadline(options.deadline, deadline) ?? deadline,
-          signal: options.signal === undefined ? signal : AbortSignal.any([options.signal, signal]),
+          signal: options.signal === undefined ? signalOf() : AbortSignal.any([options.signal, signalOf()]),
         }),
-    };
+    });
     return {
       db: this.#db,
       fs: this.files,
       cache: this.cache,
-      mesh: createMeshProxy<UntypedMesh>(nested),
+      get mesh() {
+        return (mesh ??= createMeshProxy<UntypedMesh>(nested()));
+      },
       log: this.#log,
-      signal,
+      get signal() {
+        return signalOf();
+      },
       deadline,
       module: this.#def.name,
-      refresh: (name, args = {}) => this.#refreshMemoized(name, args, deadline, signal),
+      refresh: (name, args = {}) => this.#refreshMemoized(name, args, deadline, signalOf()),
       progress: (fraction, message = '') => {
         if (Number.isFinite(fraction)) onProgress?.(Math.min(1, Math.max(0, fraction)), String(message));
       },
@@ -230,12 +237,13 @@ export class ModuleRuntime {
     if (kind === undefined || def === undefined || def.memoize === undefined)
       throw new InsightsError('INVALID_ARGUMENT', `refresh: ${this.#def.name} has no memoized query or view "${name}"`, { parameter: 'name' });
     const parsed = this.#params.get(`${kind}:${name}`)?.parse(args) ?? args;
-    const ctx = this.#context(deadline, signal, undefined);
+    const ctx = this.#context(deadline, () => signal, undefined);
     return this.cache.refresh(`${kind}:${name}`, parsed, async () => def.run(parsed as never, ctx), { ttlSeconds: def.memoize.ttlSeconds });
   }
 
-  #toCallError(analytic: string, e: unknown, signal: AbortSignal): InsightsError {
-    if (signal.aborted && isInsightsError(signal.reason)) return signal.reason;
+  #toCallError(analytic: string, e: unknown, ended: AbortSignal | InsightsError | undefined): InsightsError {
+    const reason = ended instanceof AbortSignal ? (ended.aborted ? ended.reason : undefined) : ended;
+    if (isInsightsError(reason)) return reason;
     if (isInsightsError(e)) {
       // Errors from nested mesh calls and our own checks pass through; a module may only claim
       // the codes that describe its input, never e.g. UNAVAILABLE (which would trigger retries).

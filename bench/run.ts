@@ -1,0 +1,62 @@
+/**
+ * `npm run bench` (`--smoke` for CI's short version): every scenario with the client, each
+ * server and NATS in separate processes, medians of repeated runs, baselines measured in the
+ * same run. Writes bench/results/<name>.json and, for full runs, BENCHMARKS.md.
+ */
+import { execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startNatsServer } from '@insights/registry/nats-server';
+import { REPO } from './procs.ts';
+import { callScenarios } from './scenarios/calls.ts';
+import { FULL, SMOKE, type Row } from './scenarios/plan.ts';
+import { renderReport, targets } from './report.ts';
+
+const { values: o } = parseArgs({ options: { smoke: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const plan = o.smoke ? SMOKE : FULL;
+const only = o.only?.split(',');
+const log = (s: string) => process.stderr.write(`${s}\n`);
+
+const nats = await startNatsServer();
+const rows: Row[] = [];
+const started = Date.now();
+try {
+  const want = (s: string) => only === undefined || only.some((x) => s.startsWith(x));
+  if (want('calls')) rows.push(...(await callScenarios(plan, nats.url, log)));
+  for (const [name, mod] of [
+    ['events', './scenarios/events.ts'],
+    ['import', './scenarios/import.ts'],
+    ['registry', './scenarios/registry.ts'],
+  ] as const)
+    if (want(name)) {
+      const { run } = (await import(mod)) as { run: (p: typeof plan, natsUrl: string, log: (s: string) => void) => Promise<Row[]> };
+      rows.push(...(await run(plan, nats.url, log)));
+    }
+} finally {
+  await nats.stop();
+}
+
+const machine = {
+  cpus: `${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown'}`,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  natsServer: safe(() => execSync('nats-server --version').toString().trim()),
+  os: `${os.type()} ${os.release()}`,
+};
+const result = { date: new Date().toISOString(), command: `npm run bench${o.smoke ? ' -- --smoke' : ''}${o.only ? ` -- --only ${o.only}` : ''}`, plan, machine, seconds: Math.round((Date.now() - started) / 1000), rows, targets: targets(rows) };
+mkdirSync(path.join(REPO, 'bench', 'results'), { recursive: true });
+const out = path.join(REPO, 'bench', 'results', o.smoke ? 'smoke.json' : 'latest.json');
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+if (!o.smoke && only === undefined) writeFileSync(path.join(REPO, 'BENCHMARKS.md'), renderReport(result));
+log(`\n${renderReport(result).split('## Results')[1] ?? ''}`);
+log(`results: ${path.relative(process.cwd(), out)}${!o.smoke && only === undefined ? ' and BENCHMARKS.md' : ''}`);
+
+function safe(f: () => string): string {
+  try {
+    return f();
+  } catch {
+    return 'unknown';
+  }
+}

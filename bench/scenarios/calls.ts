@@ -1,0 +1,68 @@
+/** Scenarios 1-4: call throughput, serial latency, isolation cost, large results. */
+import path from 'node:path';
+import { BENCH_DIR, runJson, startInsightsNode, startServer, type Server } from '../procs.ts';
+import { summarise } from '../stats.ts';
+import type { Plan, Row } from './plan.ts';
+
+const LOAD = path.join(BENCH_DIR, 'clients', 'load.ts');
+const ECHO_MODULE = path.join(BENCH_DIR, 'modules', 'echo');
+
+type Throughput = { throughput: number[] };
+type Latency = { latency: { p50: number; p99: number; n: number }[] };
+
+function loadArgs(plan: Plan, target: string, address: string, extra: string[] = []): string[] {
+  return ['--target', target, '--address', address, '--duration', String(plan.durationMs), '--runs', String(plan.runs), '--warmup', String(plan.warmupMs), ...extra];
+}
+
+async function withServer<T>(start: () => Promise<Server>, fn: (s: Server) => Promise<T>): Promise<T> {
+  const s = await start();
+  try {
+    return await fn(s);
+  } finally {
+    await s.stop();
+  }
+}
+
+/** Starts every baseline server once; each measurement runs against them in turn. */
+export async function callScenarios(plan: Plan, natsUrl: string, log: (s: string) => void): Promise<Row[]> {
+  const rows: Row[] = [];
+  const grpcEcho = (payload?: string) => () => startServer(path.join(BENCH_DIR, 'servers', 'grpc-echo.ts'), [], payload ? { BENCH_PAYLOAD: payload } : {});
+  const node = (isolation: string) => () => startInsightsNode(isolation, ['--module', ECHO_MODULE]);
+
+  const tput = async (scenario: string, name: string, start: () => Promise<Server>, target: string, extra: string[] = [], addr = (s: Server) => String(s.ready.grpc ?? s.ready.address)) => {
+    log(`  ${scenario}: ${name}`);
+    const r = await withServer(start, (s) => runJson<Throughput>(LOAD, loadArgs(plan, target, target === 'nats' || target === 'moleculer' ? natsUrl : addr(s), extra)));
+    rows.push({ scenario, name, unit: 'calls/s', ...summarise(r.throughput) });
+  };
+  const lat = async (name: string, start: () => Promise<Server>, target: string) => {
+    log(`  2-latency: ${name}`);
+    const r = await withServer(start, (s) => runJson<Latency>(LOAD, loadArgs(plan, target, target === 'nats' || target === 'moleculer' ? natsUrl : String(s.ready.grpc ?? s.ready.address), ['--mode', 'latency'])));
+    rows.push({ scenario: '2-latency', name: `${name} p50`, unit: 'ms', ...summarise(r.latency.map((x) => x.p50)) });
+    rows.push({ scenario: '2-latency', name: `${name} p99`, unit: 'ms', ...summarise(r.latency.map((x) => x.p99)) });
+  };
+  const nats = () => startServer(path.join(BENCH_DIR, 'servers', 'nats-echo.ts'), [], { NATS_URL: natsUrl });
+  const moleculer = () => startServer(path.join(BENCH_DIR, 'servers', 'moleculer-echo.ts'), [], { NATS_URL: natsUrl });
+
+  // 1. Throughput, 64 in flight, small payload.
+  await tput('1-throughput', 'insights (inline module)', node('inline'), 'insights');
+  await tput('1-throughput', 'raw grpc-js unary', grpcEcho(), 'grpc-unary');
+  await tput('1-throughput', 'raw grpc-js stream, one message per call', grpcEcho(), 'grpc-stream');
+  await tput('1-throughput', 'raw grpc-js stream, batched per tick', grpcEcho(), 'grpc-batched');
+  await tput('1-throughput', 'raw NATS request/reply', nats, 'nats');
+  await tput('1-throughput', 'Moleculer 0.15 over NATS', moleculer, 'moleculer');
+
+  // 2. Serial latency.
+  await lat('insights (inline module)', node('inline'), 'insights');
+  await lat('raw grpc-js stream', grpcEcho(), 'grpc-stream');
+  await lat('Moleculer 0.15 over NATS', moleculer, 'moleculer');
+
+  // 3. Isolation cost.
+  for (const iso of ['inline', 'worker', 'process']) await tput('3-isolation', `insights (${iso})`, node(iso), 'insights');
+
+  // 4. Large results, 8 in flight.
+  for (const payload of ['json1mb', 'png1mb']) {
+    await tput('4-large', `insights ${payload}`, node('inline'), 'insights', ['--payload', payload, '--concurrency', '8']);
+    await tput('4-large', `raw grpc-js stream ${payload}`, grpcEcho(payload), 'grpc-stream', ['--payload', payload, '--concurrency', '8']);
+  }
+  return rows;
+}

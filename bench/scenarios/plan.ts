@@ -1,0 +1,22 @@
+/** How long and how often each measurement runs: full (`npm run bench`) or smoke (CI). */
+export interface Plan {
+  readonly smoke: boolean;
+  readonly durationMs: number;
+  readonly runs: number;
+  readonly warmupMs: number;
+}
+
+export const FULL: Plan = { smoke: false, durationMs: 3000, runs: 5, warmupMs: 1500 };
+export const SMOKE: Plan = { smoke: true, durationMs: 300, runs: 1, warmupMs: 100 };
+
+/** One measured figure with its spread. */
+export interface Row {
+  scenario: string;
+  name: string;
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+  note?: string;
+}
