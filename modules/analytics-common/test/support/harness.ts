@@ -33,6 +33,8 @@ export interface ModuleHarness {
   deliver(events: readonly EventEnvelope[], options?: DeliverOptions): Promise<void>;
   query<R = unknown>(name: string, args?: Record<string, unknown>): Promise<R>;
   view(name: string, args?: Record<string, unknown>): Promise<ViewResult>;
+  /** Runs a scheduled job once, now. */
+  job(name: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -101,6 +103,11 @@ export async function moduleHarness(def: ModuleDefinition): Promise<ModuleHarnes
       if (v === undefined) throw new Error(`module ${def.name} has no view ${name}`);
       const r = await v.run(args(v.params, input), ctx as unknown as Context);
       return isViewResult(r) ? r : { type: 'html', html: r };
+    },
+    async job(name) {
+      const j = def.jobs[name];
+      if (j === undefined) throw new Error(`module ${def.name} has no job ${name}`);
+      await j.run(ctx as unknown as Context);
     },
     async close() {
       await provider.close();

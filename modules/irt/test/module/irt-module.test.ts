@@ -94,6 +94,30 @@ describe('irt module - first attempts to a fit', () => {
     }
   });
 
+  it('the refit job follows new attempts: the event property reads the refitted difficulty', async () => {
+    const C3 = 'course-v1:TestX+Irt+refit';
+    const first = envelopes(checksFromMatrix(C3, ITEMS, simulate(200, 11)));
+    const more = envelopes(checksFromMatrix(C3, ITEMS, simulate(400, 12))).map((e) => ({
+      ...e,
+      id: `more-${e.id}`,
+      actor: `more-${e.actor}`,
+    }));
+    const difficulty = (e: (typeof first)[number]) => irt.eventProperties['difficulty']!.compute(e);
+    const h = await moduleHarness(irt);
+    try {
+      await h.deliver(first);
+      const before = await h.query<CourseFit>('irt_fit', { course: C3, model: 'rasch' });
+      expect(difficulty(first[0]!)).toBe(before.items[0]!.difficulty);
+      await h.deliver(more);
+      await h.job('refit');
+      const after = fitCourse(C3, firstAttempts([...first, ...more]), 'rasch');
+      expect(after.learners).toBe(600);
+      expect(difficulty(first[0]!)).toBe(after.items[0]!.difficulty);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('views: item characteristic curves (Vega-Lite) and the items table', async () => {
     const h = await moduleHarness(irt);
     try {
