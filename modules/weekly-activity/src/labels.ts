@@ -43,7 +43,7 @@ export function activityFact(e: EventEnvelope): ActivityFact | undefined {
   return labels.length === 0 ? undefined : { course: e.course, learner, week: weekStart(e.time), labels };
 }
 
-/** The handler's filter: cheap checks on the node, before the event is shipped to the module. */
+/** The handler's filter: runs on the node, so events that cannot count are never shipped to the module. */
 export function mayCount(e: EventEnvelope): boolean {
-  return e.course !== undefined && contextUserId(e) !== undefined && activityLabels(e).length > 0;
+  return activityFact(e) !== undefined;
 }
