@@ -8,6 +8,9 @@ import { SessionStore } from './sessions.ts';
 import { UsersFile } from './users.ts';
 
 export const SESSION_COOKIE = 'insights_session';
+/** Wrong passwords in a row before a user name is locked out, and for how long, ms. */
+const MAX_FAILURES = 5;
+const LOCKOUT_MS = 15 * 60_000;
 
 /** What the authenticator reads from a request. */
 export interface RequestFacts {
@@ -24,6 +27,7 @@ export interface RequestFacts {
 export class Authenticator {
   readonly #sessions: SessionStore;
   readonly #users: UsersFile | undefined;
+  readonly #failures = new Map<string, { count: number; last: number }>();
 
   constructor(private readonly config: DashboardConfig) {
     this.#sessions = new SessionStore(config.sessionTtlSeconds);
@@ -61,11 +65,23 @@ export class Authenticator {
     }
   }
 
-  /** Checks a password; on success returns a new session id and its principal. */
+  /**
+   * Checks a password; on success returns a new session id and its principal. After
+   * MAX_FAILURES wrong passwords for one name, that name is locked out for LOCKOUT_MS.
+   */
   async login(user: string, password: string): Promise<{ sessionId: string; principal: Principal } | undefined> {
+    const now = Date.now();
+    const f = this.#failures.get(user);
+    if (f !== undefined && f.count >= MAX_FAILURES && now - f.last < LOCKOUT_MS)
+      throw new InsightsError('RESOURCE_EXHAUSTED', `too many failed logins for ${user}; try again in ${Math.ceil((LOCKOUT_MS - (now - f.last)) / 60_000)} minutes`);
     const u = this.#users?.get(user);
-    if (u === undefined || u.password === undefined) return verifyNothing(password).then(() => undefined);
-    if (!(await verifyPassword(password, u.password))) return undefined;
+    const ok = u === undefined || u.password === undefined ? await verifyNothing(password) : await verifyPassword(password, u.password);
+    if (!ok || u === undefined) {
+      if (this.#failures.size > 10_000) this.#failures.clear(); // bounded: a flood of names cannot exhaust memory
+      this.#failures.set(user, { count: (f !== undefined && now - f.last < LOCKOUT_MS ? f.count : 0) + 1, last: now });
+      return undefined;
+    }
+    this.#failures.delete(user);
     const principal: Principal = { user, name: u.name ?? user, role: u.role, context: u.context, via: 'session' };
     return { sessionId: this.#sessions.create(principal), principal };
   }

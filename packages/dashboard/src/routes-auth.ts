@@ -18,9 +18,15 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext):
     if (!ctx.auth.usesLoginForm) return reply.redirect('/', 303);
     const body = req.body ?? {};
     const next = safeNext(body.next);
-    const ok = await ctx.auth.login(String(body.user ?? ''), String(body.password ?? ''));
-    if (ok === undefined)
-      return sendPage(reply, renderPage({ title: 'Log in', principal: undefined, canLogOut: false, main: loginMain('Wrong user name or password.', next) }), 401);
+    const failed = (message: string, status: number) =>
+      sendPage(reply, renderPage({ title: 'Log in', principal: undefined, canLogOut: false, main: loginMain(message, next) }), status);
+    let ok;
+    try {
+      ok = await ctx.auth.login(String(body.user ?? ''), String(body.password ?? ''));
+    } catch (e) {
+      return failed((e as Error).message, 429);
+    }
+    if (ok === undefined) return failed('Wrong user name or password.', 401);
     return reply.header('set-cookie', cookie(ok.sessionId, ctx.config.sessionTtlSeconds)).redirect(next, 303);
   });
 

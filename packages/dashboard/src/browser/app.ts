@@ -64,6 +64,8 @@ function followCatalog(): void {
   source.addEventListener('catalog', (ev) => {
     nav.innerHTML = (JSON.parse((ev as MessageEvent<string>).data) as { html: string }).html; // server-escaped HTML
     applyListState();
+    if (current !== '' && nav.querySelector('[aria-current="page"]') === null && running === undefined)
+      setStatus('No node serves this analytic right now; it comes back when its node does.');
   });
 }
 

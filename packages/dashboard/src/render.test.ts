@@ -1,50 +1,15 @@
-import { generateMeshKeys } from '@insights/policy';
 import type { AnalyticDescription } from '@insights/client';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogHtml } from './catalog.ts';
 import { parseDashboardConfig } from './config.ts';
 import { asTable, toCsv } from './csv.ts';
-import { EmbedSigner } from './embed.ts';
 import { formHtml } from './form.ts';
 import { jsonForScript } from './html.ts';
-import { hashPassword, verifyPassword } from './passwords.ts';
-import type { Principal } from './principal.ts';
-
-const prof: Principal = { user: 'prof', name: 'Prof', role: 'instructor', context: { course: 'C1' }, via: 'session' };
 
 function analytic(params: Record<string, unknown>, over: Partial<AnalyticDescription> = {}): AnalyticDescription {
   return { kind: 'view', module: 'm', name: 'v', aliases: [], description: '', params, idempotent: true, nodes: ['n1'], ...over };
 }
-
-describe('dashboard - passwords', () => {
-  it('hashes with scrypt and verifies; wrong or malformed hashes fail', async () => {
-    const h = await hashPassword('s3cret');
-    expect(h).toMatch(/^scrypt\$16384\$8\$1\$[\w-]+\$[\w-]+$/);
-    expect(await verifyPassword('s3cret', h)).toBe(true);
-    expect(await verifyPassword('S3cret', h)).toBe(false);
-    expect(await verifyPassword('s3cret', 'scrypt$x$8$1$a$b')).toBe(false);
-    expect(await verifyPassword('s3cret', 'plain')).toBe(false);
-  });
-});
-
-describe('dashboard - embed tokens', () => {
-  const signer = new EmbedSigner(generateMeshKeys().privateKeyPem);
-
-  it('round-trips the view, arguments and principal', () => {
-    const g = signer.verify(signer.mint('m.v', { size: 2 }, prof, 60));
-    expect(g).toMatchObject({ analytic: 'm.v', args: { size: 2 }, principal: { user: 'prof', role: 'instructor', context: { course: 'C1' }, via: 'embed' } });
-  });
-
-  it('refuses altered, foreign, expired and garbage tokens', () => {
-    const [body, mac] = signer.mint('m.v', { size: 2 }, prof, 60).split('.') as [string, string];
-    const other = Buffer.from(Buffer.from(body, 'base64url').toString().replace('C1', 'C2')).toString('base64url');
-    expect(() => signer.verify(`${other}.${mac}`)).toThrow(/invalid signature/);
-    expect(() => new EmbedSigner(generateMeshKeys().privateKeyPem).verify(`${body}.${mac}`)).toThrow(/invalid signature/);
-    expect(() => signer.verify(signer.mint('m.v', {}, prof, 60, Date.now() - 120_000))).toThrow(/expired/);
-    expect(() => signer.verify('nonsense')).toThrow(/malformed/);
-  });
-});
 
 describe('dashboard - forms from parameter schemas', () => {
   const schema = z.toJSONSchema(
