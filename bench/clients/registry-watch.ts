@@ -1,0 +1,62 @@
+/**
+ * A client watching a big registry: memory after the first snapshot, name resolution p99,
+ * registry messages per second, and when a joining node appears / a silenced node disappears.
+ */
+import { RegistryWatcher, openRegistryBucket, type NodeView } from '@insights/registry';
+import { NameIndex } from '@insights/sdk/internal';
+import { connect } from 'nats';
+import { parseArgs } from 'node:util';
+import { percentile } from '../stats.ts';
+
+const { values: o } = parseArgs({ options: { nats: { type: 'string' }, n: { type: 'string' } } });
+const n = Number(o.n);
+const nc = await connect({ servers: o.nats });
+const heapBefore = process.memoryUsage().heapUsed;
+let nodes: NodeView[] = [];
+const events: Record<string, number> = {};
+const watcher = await RegistryWatcher.start(nc, {
+  onChange: (v) => {
+    nodes = v;
+    if (events.joined === undefined && v.some((x) => x.id === 'joiner-0')) events.joined = Date.now();
+    if (events.joined !== undefined && events.gone === undefined && !v.some((x) => x.id === 'sim-0')) events.gone = Date.now();
+  },
+});
+while (watcher.nodes().length < n) await new Promise((r) => setTimeout(r, 50));
+nodes = watcher.nodes();
+globalThis.gc?.();
+const memoryMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+
+// Resolve names as the client's router does.
+const index = new NameIndex(nodes.flatMap((v) => v.modules.flatMap((m) => m.analytics.map((a) => ({ kind: a.kind, module: m.name, name: a.name, aliases: a.aliases, target: v.id })))));
+const names = index.names('query');
+const samples: number[] = [];
+for (let i = 0; i < 20_000; i++) {
+  const name = names[(i * 7919) % names.length] as string;
+  const t = process.hrtime.bigint();
+  index.resolve('query', name);
+  samples.push(Number(process.hrtime.bigint() - t) / 1000);
+}
+samples.sort((a, b) => a - b);
+
+// Registry traffic a watcher receives.
+const kv = await openRegistryBucket(nc);
+let messages = 0;
+const it = await kv.watch({ key: '>', include: 'updates' as never });
+void (async () => {
+  for await (const _ of it) messages++;
+})();
+await new Promise((r) => setTimeout(r, 4000));
+it.stop();
+process.stdout.write(`${JSON.stringify({ event: 'ready', nodes: nodes.length, memoryMb, resolveP99Us: percentile(samples, 99), messagesPerSecond: messages / 4 })}\n`);
+
+// Join and kill timing: the orchestrator drives the fleet and reads these.
+const wait = async (k: string, ms: number) => {
+  const stop = Date.now() + ms;
+  while (events[k] === undefined && Date.now() < stop) await new Promise((r) => setTimeout(r, 10));
+};
+await wait('joined', 30_000);
+process.stdout.write(`${JSON.stringify({ event: 'join-seen', at: events.joined })}\n`);
+await wait('gone', 30_000);
+process.stdout.write(`${JSON.stringify({ event: 'kill-seen', at: events.gone })}\n`);
+watcher.close();
+await nc.close();

@@ -1,0 +1,32 @@
+/** Scenario 5: events end to end (ingest -> JetStream -> counting handler) vs raw JetStream publishing. */
+import path from 'node:path';
+import { BENCH_DIR, runJson, startInsightsNode } from '../procs.ts';
+import { summarise } from '../stats.ts';
+import type { Plan, Row } from './plan.ts';
+
+const CLIENT = path.join(BENCH_DIR, 'clients', 'events.ts');
+
+export async function run(plan: Plan, natsUrl: string, log: (s: string) => void): Promise<Row[]> {
+  const n = plan.smoke ? 2000 : 100_000;
+  const runs = plan.smoke ? 1 : 3;
+  const ours: number[] = [];
+  const raw: number[] = [];
+  let exact = true;
+  log('  5-events: insights ingest -> JetStream -> counting handler');
+  const node = await startInsightsNode('inline', ['--module', path.join(BENCH_DIR, 'modules', 'count'), '--nats', natsUrl]);
+  try {
+    for (let r = 0; r < runs; r++) {
+      const res = await runJson<{ rate: number; accepted: number; counted: number }>(CLIENT, ['--target', 'insights', '--address', String(node.ready.grpc), '--n', String(n), '--run', String(r)]);
+      ours.push(res.rate);
+      exact &&= res.accepted === n && res.counted === n;
+    }
+  } finally {
+    await node.stop();
+  }
+  log('  5-events: raw JetStream publish, one message per event');
+  for (let r = 0; r < runs; r++) raw.push((await runJson<{ rate: number }>(CLIENT, ['--target', 'jetstream', '--nats', natsUrl, '--n', String(n), '--run', String(r)])).rate);
+  return [
+    { scenario: '5-events', name: 'insights ingest -> JetStream -> counting handler', unit: 'events/s', ...summarise(ours), note: `${n} events per run, duplicate window on, counts ${exact ? 'exact' : 'NOT exact'}` },
+    { scenario: '5-events', name: 'raw JetStream publish, one message per event', unit: 'events/s', ...summarise(raw) },
+  ];
+}
