@@ -17,15 +17,24 @@ export class LogRelay {
   #stderrTail = '';
   #reporting = false;
 
-  constructor(log: Logger, perSecond: number) {
-    this.#log = log;
+  readonly #root: Logger;
+
+  /** `root` is the node's logger; records carry `module` (provisional until the module is loaded). */
+  constructor(root: Logger, module: string, perSecond: number) {
+    this.#root = root;
+    this.#log = root.child({ module });
     // Twice the module's own allowance: the sandbox's summaries and bursts pass, floods do not.
     this.#limiter = new LogRateLimiter(perSecond * 2);
   }
 
-  /** Logs under another logger (once the module's name is known). */
-  use(log: Logger): void {
-    this.#log = log;
+  /** The module's logger (the node's, with the module's name bound). */
+  get log(): Logger {
+    return this.#log;
+  }
+
+  /** Names the module in records from now on (once its name is known). */
+  named(module: string): void {
+    this.#log = this.#root.child({ module });
   }
 
   /** A record the sandbox sent; fields are untrusted, so reserved keys cannot be spoofed. */

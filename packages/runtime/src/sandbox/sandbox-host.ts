@@ -1,36 +1,22 @@
-import { mkdir, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { InsightsError, isInsightsError, type EventEnvelope } from '@insights/sdk';
 import type { CallOutcome } from '@insights/wire';
-import type { DbProviderOptions } from '../db/index.ts';
 import type { NormaliseOutcome } from '../events/normalise-result.ts';
-import type { HostCall, HostCallControl, HostStatus, ModuleHost, ModuleState } from '../host.ts';
+import type { HostCall, HostCallControl, HostStatus, ModuleHost } from '../host.ts';
 import { ModuleLoadError, resolveModuleEntry } from '../loader.ts';
 import type { ModuleManifest } from '../manifest.ts';
-import type { RuntimeEnvironment } from '../module-runtime.ts';
 import { DiskModuleFiles } from '../resources/files.ts';
-import type { Logger } from '../resources/log.ts';
-import { bundle, bundleErrorText, bundleSandboxRuntime, type Bundle } from './bundler.ts';
 import { CallGate } from './call-gate.ts';
 import type { ResolvedLimits, ResolvedRestartPolicy } from './limits.ts';
 import { LogRelay } from './log-relay.ts';
 import { PendingRequest, type RequestOptions, type RequestOwner } from './pending-request.ts';
-import { permissionArgs } from './permissions.ts';
-import { launchProcess } from './process-transport.ts';
-import type { InitMessage, RequestBody } from './protocol.ts';
-import { Sandbox, type Launch, type SandboxServices } from './sandbox.ts';
+import type { RequestBody } from './protocol.ts';
+import type { Sandbox } from './sandbox.ts';
+import { SandboxLauncher, type SandboxEnvironment } from './sandbox-launcher.ts';
+import { Supervisor } from './supervisor.ts';
 import { isCallOutcome } from './validate.ts';
-import { launchWorker } from './worker-transport.ts';
 
-/** The node's environment plus how its db is configured (a sandbox opens its own db from it). */
-export interface SandboxEnvironment extends RuntimeEnvironment {
-  readonly dbOptions?: DbProviderOptions | undefined;
-}
-
-interface Runtimes {
-  readonly child: Bundle;
-  readonly probe: Bundle;
-}
+export type { SandboxEnvironment } from './sandbox-launcher.ts';
 
 export interface SandboxHostOptions {
   readonly isolation: 'process' | 'worker';
@@ -42,61 +28,47 @@ export interface SandboxHostOptions {
   readonly nativeAddons?: boolean | undefined;
 }
 
-const CLOSE_GRACE_MS = 2000;
 const FILE_REQUEST_TIMEOUT_MS = 10_000;
-const STATS_INTERVAL_MS = 1000;
 const NAMES_REFRESH_MS = 1000;
 /** Deadline of requests that carry none (normalise, event properties): a stuck sandbox must not hold them forever. */
 const INTERNAL_TIMEOUT_MS = 30_000;
+const CLOSE_GRACE_MS = 2000;
 const NEVER = new AbortController().signal;
 
 /**
- * A module in a sandbox (child process or worker thread), supervised: calls go through a bounded
- * gate, each with a deadline the host enforces itself (a stuck sandbox is killed), crashes fail
- * in-flight calls with UNAVAILABLE and restart the sandbox with exponential backoff, and a crash
- * loop marks the module degraded until a restarted sandbox stays up.
+ * A module in a sandbox (child process or worker thread). Every request (call, event batch, job)
+ * passes a bounded gate and carries a deadline the host enforces itself: at the deadline the
+ * caller is answered and the sandbox pinged; one that cannot answer is stuck in synchronous code
+ * and is killed. The Supervisor restarts crashed sandboxes; calls in flight then fail with
+ * UNAVAILABLE.
  */
 export class SandboxHost implements ModuleHost {
   readonly isolation: 'process' | 'worker';
   readonly #o: SandboxHostOptions;
   readonly #env: SandboxEnvironment;
-  readonly #entry: string;
-  readonly #outDir: string;
-  /** The sandbox runtime bundles: `child` runs the module, `probe` only reports its manifest. */
-  readonly #runtimes: Runtimes;
+  readonly #launcher: SandboxLauncher;
+  readonly #supervisor: Supervisor;
   readonly #gate: CallGate<PendingRequest>;
-  readonly #logs: LogRelay;
   readonly #owner: RequestOwner;
-  #bundle: Bundle;
-  #manifest: ModuleManifest | undefined;
-  #log: Logger;
-  #sandbox: Sandbox | undefined;
-  #live = false;
-  #paused = false;
-  #closed = false;
-  #state: ModuleState = 'loading';
-  #lastError = '';
-  #restarts = 0;
-  #crashes = 0;
   #calls = 0;
   #errors = 0;
-  /** The module's own data folders (process isolation): files (also its working folder), db. */
-  #folders: [string, string] | undefined;
-  #restartTimer: NodeJS.Timeout | undefined;
-  #stableTimer: NodeJS.Timeout | undefined;
   #namesAt = 0;
 
-  private constructor(o: SandboxHostOptions, env: SandboxEnvironment, entry: string, runtimes: Runtimes, moduleBundle: Bundle) {
+  private constructor(o: SandboxHostOptions, env: SandboxEnvironment, launcher: SandboxLauncher, logs: LogRelay) {
     this.isolation = o.isolation;
     this.#o = o;
     this.#env = env;
-    this.#entry = entry;
-    this.#outDir = path.join(env.dataDir, 'sandbox');
-    this.#runtimes = runtimes;
-    this.#bundle = moduleBundle;
+    this.#launcher = launcher;
     this.#gate = new CallGate(o.limits.maxConcurrentCalls, o.limits.maxQueuedCalls);
-    this.#log = env.log.child({ module: path.basename(o.spec) });
-    this.#logs = new LogRelay(this.#log, o.limits.maxLogRecordsPerSecond);
+    this.#supervisor = new Supervisor(launcher, o.restart, logs, {
+      up: (sb) => {
+        this.#sendNames(sb, Date.now());
+        this.#pump();
+      },
+      crashLooping: (reason) => {
+        for (const p of this.#gate.takeWaiting()) this.#settle(p, unavailable(`module ${this.manifest.name} is crash-looping (degraded): ${reason}`));
+      },
+    });
     this.#owner = {
       settle: (p, e, v) => this.#settle(p, e, v),
       deadlinePassed: (p) => this.#deadlinePassed(p),
@@ -107,47 +79,33 @@ export class SandboxHost implements ModuleHost {
   /** Bundles the module, learns its name (process isolation), starts its sandbox; rejects with ModuleLoadError. */
   static async start(o: SandboxHostOptions, env: SandboxEnvironment): Promise<SandboxHost> {
     const entry = resolveModuleEntry(o.spec, o.baseDir);
-    const outDir = path.join(env.dataDir, 'sandbox');
-    let runtimes: Runtimes;
-    let moduleBundle: Bundle;
-    try {
-      const [child, probe, m] = await Promise.all([
-        bundleSandboxRuntime(outDir, 'child'),
-        bundleSandboxRuntime(outDir, 'probe'),
-        bundleModule(entry, outDir),
-      ]);
-      runtimes = { child, probe };
-      moduleBundle = m;
-    } catch (e) {
-      throw new ModuleLoadError(o.spec, `cannot bundle ${entry}: ${bundleErrorText(e)}`, { cause: e });
-    }
-    const host = new SandboxHost(o, env, entry, runtimes, moduleBundle);
-    try {
-      // The process needs its data folders granted at start, so it must know its name first.
-      if (o.isolation === 'process') await host.#prepareFolders((await host.#probe(moduleBundle)).name);
-      if (!(await host.#launch())) throw new Error(host.#lastError);
-    } catch (e) {
-      throw e instanceof ModuleLoadError ? e : new ModuleLoadError(o.spec, `failed to import ${entry}: ${(e as Error).message}`, { cause: e });
-    }
+    const logs = new LogRelay(env.log, path.basename(o.spec), o.limits.maxLogRecordsPerSecond);
+    const launcher = await SandboxLauncher.create({ ...o, entry, env, logs, nativeAddons: o.nativeAddons });
+    // A process is granted its data folders at start, so it must know its name first.
+    if (o.isolation === 'process') await launcher.prepareFolders((await launcher.probe(launcher.bundle)).name);
+    const host = new SandboxHost(o, env, launcher, logs);
+    if (!(await host.#supervisor.launch())) throw new ModuleLoadError(o.spec, `failed to import ${entry}: ${host.#supervisor.lastError}`);
     return host;
   }
 
   get manifest(): ModuleManifest {
-    if (this.#manifest === undefined) throw new Error('module host not started');
-    return this.#manifest;
+    const m = this.#supervisor.manifest;
+    if (m === undefined) throw new Error('module host not started');
+    return m;
   }
 
   /** OS process id of the current sandbox (process isolation), for operators and tests. */
   get pid(): number | undefined {
-    return this.#sandbox?.pid;
+    return this.#supervisor.sandbox?.pid;
   }
 
   status(): HostStatus {
-    const sb = this.#live ? this.#sandbox : undefined;
+    const s = this.#supervisor;
+    const sb = s.live ? s.sandbox : undefined;
     return {
-      state: this.#state,
-      lastError: this.#lastError,
-      restarts: this.#restarts,
+      state: s.state,
+      lastError: s.lastError,
+      restarts: s.restarts,
       memoryBytes: sb === undefined ? 0 : this.isolation === 'process' ? sb.rss : sb.heapUsed,
       inFlight: this.#gate.running + this.#gate.waiting,
       calls: this.#calls,
@@ -179,9 +137,9 @@ export class SandboxHost implements ModuleHost {
   }
 
   readFile(name: string): Promise<Uint8Array> {
-    const sb = this.#live ? this.#sandbox : undefined;
+    const sb = this.#liveSandbox();
     // No sandbox (restarting): read from disk; a fresh DiskModuleFiles re-reads the expiry table.
-    if (sb === undefined) return new DiskModuleFiles(this.manifest.name, this.#filesRoot(), this.#env.makeFileUrl).read(name);
+    if (sb === undefined) return new DiskModuleFiles(this.manifest.name, this.#launcher.filesRoot(this.manifest.name), this.#env.makeFileUrl).read(name);
     return this.#ask(sb, { type: 'read-file', name }).then((v) => {
       if (v instanceof Uint8Array) return v;
       throw new InsightsError('INTERNAL', 'the sandbox answered a file read with something else');
@@ -189,7 +147,7 @@ export class SandboxHost implements ModuleHost {
   }
 
   async sweepFiles(): Promise<string[]> {
-    const sb = this.#live ? this.#sandbox : undefined;
+    const sb = this.#liveSandbox();
     if (sb === undefined) return []; // the next sweep, with the sandbox up, does it
     const v = await this.#ask(sb, { type: 'sweep-files' });
     return Array.isArray(v) ? v.map(String) : [];
@@ -202,43 +160,35 @@ export class SandboxHost implements ModuleHost {
    * the old code is started again and the error is thrown. The caller rebuilds its dispatcher.
    */
   async reload(): Promise<void> {
-    if (this.#closed) throw new InsightsError('FAILED_PRECONDITION', `module ${this.manifest.name} is closed`);
-    let next: Bundle;
-    try {
-      next = await bundleModule(this.#entry, this.#outDir);
-    } catch (e) {
-      throw new ModuleLoadError(this.#o.spec, `cannot bundle ${this.#entry}: ${bundleErrorText(e)}`, { cause: e });
-    }
-    const probed = await this.#probe(next).catch((e: Error) => {
-      throw new ModuleLoadError(this.#o.spec, `failed to import ${this.#entry}: ${e.message}`, { cause: e });
-    });
+    const s = this.#supervisor;
+    if (s.closed) throw new InsightsError('FAILED_PRECONDITION', `module ${this.manifest.name} is closed`);
+    const next = await this.#launcher.rebundle();
+    const probed = await this.#launcher.probe(next);
     if (probed.name !== this.manifest.name)
       throw new InsightsError('FAILED_PRECONDITION', `reload changes the module's name from ${this.manifest.name} to ${probed.name}; restart the node instead`);
-    this.#paused = true;
+    s.paused = true;
     try {
-      await this.#stop(this.#o.limits.unresponsiveMs + CLOSE_GRACE_MS);
-      const previous = this.#bundle;
-      this.#bundle = next;
-      this.#crashes = 0;
-      if (await this.#launch()) return;
-      const error = this.#lastError;
-      this.#bundle = previous;
-      if (!(await this.#launch())) this.#scheduleRestart();
+      await s.stop(this.#o.limits.unresponsiveMs + CLOSE_GRACE_MS, () => this.#gate.running > 0);
+      const previous = this.#launcher.bundle;
+      this.#launcher.bundle = next;
+      s.forgiveCrashes();
+      if (await s.launch()) return;
+      const error = s.lastError;
+      this.#launcher.bundle = previous;
+      if (!(await s.launch())) s.scheduleRestart();
       throw new ModuleLoadError(this.#o.spec, `reloaded code failed to start, previous code restored: ${error}`);
     } finally {
-      this.#paused = false;
+      s.paused = false;
       this.#pump();
     }
   }
 
   async close(): Promise<void> {
-    this.#closed = true;
-    clearTimeout(this.#restartTimer);
-    for (const p of this.#gate.takeWaiting()) this.#settle(p, unavailable(`module ${this.#manifest?.name ?? this.#o.spec} is shutting down`));
-    await this.#stop(0);
+    this.#supervisor.closed = true;
+    const name = this.#supervisor.manifest?.name ?? this.#o.spec;
+    for (const p of this.#gate.takeWaiting()) this.#settle(p, unavailable(`module ${name} is shutting down`));
+    await this.#supervisor.stop(0, () => false);
   }
-
-  // --- calls -------------------------------------------------------------------------------
 
   /** Every request to the module goes through here: refusal checks, the gate, the deadline. */
   #request(body: RequestBody, o: RequestOptions): Promise<unknown> {
@@ -250,7 +200,7 @@ export class SandboxHost implements ModuleHost {
     this.#calls++;
     return new Promise((resolve, reject) => {
       const p = new PendingRequest(this.#owner, body, o, resolve, reject);
-      const admitted = this.#gate.admit(p, this.#live && !this.#paused);
+      const admitted = this.#gate.admit(p, this.#liveSandbox() !== undefined);
       if (admitted === 'full') {
         p.settled = true;
         this.#errors++;
@@ -265,17 +215,23 @@ export class SandboxHost implements ModuleHost {
   }
 
   #refusal(o: RequestOptions): InsightsError | undefined {
+    const s = this.#supervisor;
     const name = this.manifest.name;
-    if (this.#closed) return unavailable(`module ${name} is shutting down`);
-    if (this.#state === 'degraded' && !this.#live)
-      return unavailable(`module ${name} is restarting after repeated crashes (degraded); last error: ${this.#lastError}`);
+    if (s.closed) return unavailable(`module ${name} is shutting down`);
+    if (s.state === 'degraded' && !s.live) return unavailable(`module ${name} is restarting after repeated crashes (degraded); last error: ${s.lastError}`);
     if (o.signal.aborted) return cancelReason(o.signal.reason);
     if (o.deadline <= Date.now()) return new InsightsError('DEADLINE_EXCEEDED', 'deadline exceeded', { analytic: `${name}.${o.analytic}` });
     return undefined;
   }
 
+  /** The sandbox to send to, if one serves and no reload is swapping it. */
+  #liveSandbox(): Sandbox | undefined {
+    const s = this.#supervisor;
+    return s.live && !s.paused ? s.sandbox : undefined;
+  }
+
   #dispatch(p: PendingRequest): void {
-    const sb = this.#sandbox!;
+    const sb = this.#supervisor.sandbox!;
     const now = Date.now();
     // Before the request, so a call that lists the mesh sees the fresh names.
     if (now - this.#namesAt > NAMES_REFRESH_MS) this.#sendNames(sb, now);
@@ -284,7 +240,7 @@ export class SandboxHost implements ModuleHost {
   }
 
   #pump(): void {
-    while (this.#live && !this.#paused) {
+    while (this.#liveSandbox() !== undefined) {
       const p = this.#gate.next();
       if (p === undefined) return;
       this.#dispatch(p);
@@ -303,7 +259,7 @@ export class SandboxHost implements ModuleHost {
       error = new InsightsError('INTERNAL', `${this.manifest.name}.${p.options.analytic} sent a malformed answer`);
     if (error === undefined) return p.resolve(value);
     this.#errors++;
-    if (error.code === 'INTERNAL') this.#lastError = error.message;
+    if (error.code === 'INTERNAL') this.#supervisor.lastError = error.message;
     p.reject(error);
   }
 
@@ -322,199 +278,24 @@ export class SandboxHost implements ModuleHost {
     sb?.cancel(p.id, 'CANCELLED');
   }
 
-  #ask(sb: Sandbox, message: { type: 'read-file'; name: string } | { type: 'sweep-files' }): Promise<unknown> {
+  /** A file request: not gated (the node's HTTP server and sweeper), but bounded in time. */
+  #ask(sb: Sandbox, body: RequestBody): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         sb.cancel(id, 'DEADLINE_EXCEEDED');
         reject(unavailable(`module ${this.manifest.name} did not answer a file request in time`));
       }, FILE_REQUEST_TIMEOUT_MS);
-      const id = sb.request(message, {
+      const id = sb.request(body, {
         done: (v) => (clearTimeout(timer), resolve(v)),
         failed: (e) => (clearTimeout(timer), reject(e)),
       });
     });
   }
 
-  // --- supervision -------------------------------------------------------------------------
-
-  /** Starts a sandbox and waits for it to load; false (reason in lastError) if it did not. */
-  async #launch(): Promise<boolean> {
-    const sb = new Sandbox(this.#launcher(this.#bundle, false), this.#init(this.#bundle, false), this.#services(), (reason) =>
-      this.#exited(sb, reason),
-    );
-    this.#sandbox = sb;
-    let manifest: ModuleManifest;
-    try {
-      manifest = await sb.ready;
-    } catch (e) {
-      this.#lastError = this.#withDetail((e as Error).message);
-      if (this.#sandbox === sb) this.#sandbox = undefined;
-      sb.kill('failed to start');
-      return false;
-    }
-    if (this.#manifest !== undefined && manifest.name !== this.#manifest.name) {
-      this.#lastError = `the module's name changed from ${this.#manifest.name} to ${manifest.name}`;
-      sb.kill(this.#lastError);
-      return false;
-    }
-    if (sb.exited || this.#sandbox !== sb) return false;
-    if (this.#manifest === undefined) this.#log = this.#env.log.child({ module: manifest.name });
-    this.#logs.use(this.#log);
-    this.#manifest = manifest;
-    this.#live = true;
-    this.#state = this.#crashes >= this.#o.restart.crashLoopAfter ? 'degraded' : 'ready';
-    this.#sendNames(sb, Date.now());
-    this.#stableTimer = setTimeout(() => this.#stable(), this.#o.restart.stableAfterMs);
-    this.#stableTimer.unref();
-    this.#pump();
-    return true;
-  }
-
-  #exited(sb: Sandbox, reason: string): void {
-    // A sandbox that never loaded is handled by whoever launched it; an old one (reload) by #stop.
-    if (!sb.started || sb !== this.#sandbox) return;
-    this.#sandbox = undefined;
-    this.#live = false;
-    clearTimeout(this.#stableTimer);
-    if (this.#closed || this.#paused) return;
-    this.#lastError = this.#withDetail(reason);
-    this.#log.error('module sandbox crashed; restarting it', { error: this.#lastError, restarts: this.#restarts + 1 });
-    this.#scheduleRestart();
-  }
-
-  #scheduleRestart(): void {
-    if (this.#closed) return;
-    this.#crashes++;
-    this.#restarts++;
-    const policy = this.#o.restart;
-    if (this.#crashes >= policy.crashLoopAfter) {
-      if (this.#state !== 'degraded') this.#log.error('module is crash-looping: marked degraded', { crashes: this.#crashes });
-      this.#state = 'degraded';
-      // Fail fast: callers can retry elsewhere instead of waiting out a backoff.
-      for (const p of this.#gate.takeWaiting()) this.#settle(p, unavailable(`module ${this.manifest.name} is crash-looping (degraded): ${this.#lastError}`));
-    } else this.#state = 'loading';
-    const delay = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (this.#crashes - 1));
-    this.#restartTimer = setTimeout(() => {
-      if (this.#closed || this.#paused) return;
-      void this.#launch().then((ok) => ok || this.#scheduleRestart());
-    }, delay);
-  }
-
-  #stable(): void {
-    if (!this.#live) return;
-    if (this.#state === 'degraded') this.#log.info('module recovered: its sandbox stayed up', { restarts: this.#restarts });
-    this.#crashes = 0;
-    this.#state = 'ready';
-  }
-
-  /** Lets running calls finish (up to `graceMs`), then closes the sandbox; queued calls stay queued. */
-  async #stop(graceMs: number): Promise<void> {
-    const sb = this.#sandbox;
-    this.#live = false;
-    this.#sandbox = undefined;
-    clearTimeout(this.#stableTimer);
-    clearTimeout(this.#restartTimer);
-    const until = Date.now() + graceMs;
-    while (this.#gate.running > 0 && Date.now() < until && sb !== undefined && !sb.exited) await sleep(10);
-    await sb?.close(CLOSE_GRACE_MS);
-  }
-
-  async #probe(b: Bundle): Promise<ModuleManifest> {
-    const sb = new Sandbox(this.#launcher(b, true), this.#init(b, true), this.#services(), () => undefined);
-    try {
-      return await sb.ready;
-    } finally {
-      sb.kill('probe finished');
-    }
-  }
-
-  #launcher(b: Bundle, probe: boolean): Launch {
-    const runtime = probe ? this.#runtimes.probe : this.#runtimes.child;
-    const base = { runtimeBundle: runtime.file, maxHeapMb: this.#o.limits.maxHeapMb };
-    if (this.isolation === 'worker') return (events) => launchWorker({ ...base, cwd: '', permissionArgs: [] }, events);
-    const writable = probe ? [] : (this.#folders ?? []);
-    const perms = permissionArgs({ bundles: [runtime, b], writable, dataDir: this.#env.dataDir, allowAddons: this.#allowAddons(b) });
-    if (perms.narrowed.length > 0 && !probe)
-      this.#log.warn('module folder contains the node data folder: only its source folders are readable', { folders: perms.narrowed });
-    if (this.#allowAddons(b) && !probe)
-      this.#log.warn('module loads native addons, which run outside the permission model: its file restrictions are not enforced', {
-        addons: b.nativeAddons,
-      });
-    const cwd = writable[0] ?? path.dirname(this.#entry);
-    return (events) => launchProcess({ ...base, cwd, permissionArgs: perms.execArgv }, events);
-  }
-
-  #init(b: Bundle, probe: boolean): InitMessage {
-    const env = this.#env;
-    return {
-      type: 'init',
-      bundle: b.file,
-      probe,
-      dataDir: env.dataDir,
-      db: env.dbOptions ?? { kind: 'embedded', dir: path.join(env.dataDir, 'db') },
-      logLevel: env.log.level,
-      cacheLimits: env.cacheLimits,
-      maxResultBytes: this.#o.limits.maxResultBytes,
-      maxLogRecordsPerSecond: this.#o.limits.maxLogRecordsPerSecond,
-      statsIntervalMs: STATS_INTERVAL_MS,
-      emit: env.emit !== undefined,
-      property: env.property !== undefined,
-      allowAddons: this.#allowAddons(b),
-    };
-  }
-
-  #allowAddons(b: Bundle): boolean {
-    return this.#o.nativeAddons ?? b.nativeAddons.length > 0;
-  }
-
-  #services(): SandboxServices {
-    return {
-      mesh: this.#env.mesh,
-      fileUrl: (name, ttl) => this.#env.makeFileUrl(this.manifest.name, name, ttl),
-      emit: this.#env.emit,
-      property: this.#env.property,
-      logs: this.#logs,
-    };
-  }
-
   #sendNames(sb: Sandbox, now: number): void {
     this.#namesAt = now;
     sb.send({ type: 'names', query: this.#env.mesh.names('query'), view: this.#env.mesh.names('view') });
   }
-
-  // --- folders -----------------------------------------------------------------------------
-
-  /**
-   * Creates the module's own folders (files, which is also its working folder, and db) before
-   * its process starts, so the sandbox needs rights on nothing above them.
-   */
-  async #prepareFolders(name: string): Promise<void> {
-    this.#log = this.#env.log.child({ module: name });
-    this.#logs.use(this.#log);
-    const files = path.join(this.#env.dataDir, 'modules', name);
-    const db = path.join(this.#env.dataDir, 'db', name);
-    await mkdir(path.join(files, 'files'), { recursive: true });
-    await mkdir(db, { recursive: true });
-    // The db engine fsyncs its root when it first creates a module's folder; the sandbox may not
-    // open that shared root, so the node does it here.
-    const fh = await open(path.dirname(db), 'r');
-    await fh.sync().finally(() => fh.close());
-    this.#folders = [await realpath(files), await realpath(db)];
-  }
-
-  #filesRoot(): string {
-    return path.join(this.#env.dataDir, 'modules', this.manifest.name, 'files');
-  }
-
-  #withDetail(reason: string): string {
-    const detail = this.#logs.crashDetail();
-    return detail === '' || reason.includes(detail) ? reason : `${reason}: ${detail}`;
-  }
-}
-
-function bundleModule(entry: string, outDir: string): Promise<Bundle> {
-  const label = `module-${path.basename(path.dirname(entry))}-${path.basename(entry).replace(/\.[^.]+$/, '')}`.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return bundle(entry, path.join(outDir, 'modules'), { label, sourcemap: true });
 }
 
 function unavailable(message: string): InsightsError {
@@ -524,5 +305,3 @@ function unavailable(message: string): InsightsError {
 function cancelReason(reason: unknown): InsightsError {
   return isInsightsError(reason) ? reason : new InsightsError('CANCELLED', 'call cancelled by the caller');
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,173 @@
+import { mkdir, open, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import type { DbProviderOptions } from '../db/index.ts';
+import { ModuleLoadError } from '../loader.ts';
+import type { ModuleManifest } from '../manifest.ts';
+import type { RuntimeEnvironment } from '../module-runtime.ts';
+import { bundle, bundleErrorText, bundleSandboxRuntime, type Bundle } from './bundler.ts';
+import type { ResolvedLimits } from './limits.ts';
+import type { LogRelay } from './log-relay.ts';
+import { permissionArgs } from './permissions.ts';
+import { launchProcess } from './process-transport.ts';
+import type { InitMessage } from './protocol.ts';
+import { Sandbox, type Launch } from './sandbox.ts';
+import { launchWorker } from './worker-transport.ts';
+
+/** The node's environment plus how its db is configured (a sandbox opens its own db from it). */
+export interface SandboxEnvironment extends RuntimeEnvironment {
+  readonly dbOptions?: DbProviderOptions | undefined;
+}
+
+export interface LauncherOptions {
+  readonly isolation: 'process' | 'worker';
+  /** As configured, for messages. */
+  readonly spec: string;
+  /** The module's entry file. */
+  readonly entry: string;
+  readonly env: SandboxEnvironment;
+  readonly limits: ResolvedLimits;
+  /** Native addons: undefined allows them only if the module's dependencies need them. */
+  readonly nativeAddons: boolean | undefined;
+  readonly logs: LogRelay;
+}
+
+const STATS_INTERVAL_MS = 1000;
+
+/**
+ * Knows how to start sandboxes of one module: its bundles, its data folders, the permission
+ * grants and the init message. Each start is a new Sandbox; the supervisor decides when.
+ */
+export class SandboxLauncher {
+  readonly #o: LauncherOptions;
+  readonly #outDir: string;
+  readonly #runtimes: { readonly child: Bundle; readonly probe: Bundle };
+  /** The module's current code. */
+  bundle: Bundle;
+  /** The module's name, once known (it names its folders and its signed URLs). */
+  name: string | undefined;
+  /** The module's own data folders (process isolation): files (also its working folder), db. */
+  #folders: [string, string] | undefined;
+
+  private constructor(o: LauncherOptions, outDir: string, runtimes: { child: Bundle; probe: Bundle }, moduleBundle: Bundle) {
+    this.#o = o;
+    this.#outDir = outDir;
+    this.#runtimes = runtimes;
+    this.bundle = moduleBundle;
+  }
+
+  /** Bundles the sandbox runtime and the module; rejects with ModuleLoadError (syntax errors, missing imports). */
+  static async create(o: LauncherOptions): Promise<SandboxLauncher> {
+    const outDir = path.join(o.env.dataDir, 'sandbox');
+    const runtime = (which: 'child' | 'probe') =>
+      bundleSandboxRuntime(outDir, which).catch((e: unknown) => {
+        throw new ModuleLoadError(o.spec, `cannot bundle the sandbox runtime: ${bundleErrorText(e)}`, { cause: e });
+      });
+    const [child, probe, m] = await Promise.all([runtime('child'), runtime('probe'), bundleModule(o, outDir)]);
+    return new SandboxLauncher(o, outDir, { child, probe }, m);
+  }
+
+  /** Bundles the module's code again (for reload). */
+  rebundle(): Promise<Bundle> {
+    return bundleModule(this.#o, this.#outDir);
+  }
+
+  /** Starts a sandbox running `b`; `onExit` hears when it ends. */
+  start(b: Bundle, onExit: (reason: string) => void): Sandbox {
+    return new Sandbox(this.#launch(b, false), this.#init(b, false), this.#services(), onExit);
+  }
+
+  /** Loads `b` in a throwaway sandbox with no data folders, for its manifest: proves it loads, names it. */
+  async probe(b: Bundle): Promise<ModuleManifest> {
+    const sb = new Sandbox(this.#launch(b, true), this.#init(b, true), this.#services(), () => undefined);
+    try {
+      return await sb.ready;
+    } catch (e) {
+      throw new ModuleLoadError(this.#o.spec, `failed to import ${this.#o.entry}: ${(e as Error).message}`, { cause: e });
+    } finally {
+      sb.kill('probe finished');
+    }
+  }
+
+  /**
+   * Creates the module's own folders before its process starts, so the sandbox needs rights on
+   * nothing above them. The db engine fsyncs its root when it first creates a module's folder;
+   * the sandbox may not open that shared root, so the node does it here.
+   */
+  async prepareFolders(name: string): Promise<void> {
+    this.name = name;
+    this.#o.logs.named(name);
+    const files = path.join(this.#o.env.dataDir, 'modules', name);
+    const db = path.join(this.#o.env.dataDir, 'db', name);
+    await mkdir(path.join(files, 'files'), { recursive: true });
+    await mkdir(db, { recursive: true });
+    const fh = await open(path.dirname(db), 'r');
+    await fh.sync().finally(() => fh.close());
+    this.#folders = [await realpath(files), await realpath(db)];
+  }
+
+  filesRoot(name: string): string {
+    return path.join(this.#o.env.dataDir, 'modules', name, 'files');
+  }
+
+  #launch(b: Bundle, probe: boolean): Launch {
+    const runtime = probe ? this.#runtimes.probe : this.#runtimes.child;
+    const base = { runtimeBundle: runtime.file, maxHeapMb: this.#o.limits.maxHeapMb };
+    if (this.#o.isolation === 'worker') return (events) => launchWorker({ ...base, cwd: '', permissionArgs: [] }, events);
+    const writable = probe ? [] : (this.#folders ?? []);
+    const allowAddons = this.#allowAddons(b);
+    const perms = permissionArgs({ bundles: [runtime, b], writable, dataDir: this.#o.env.dataDir, allowAddons });
+    const log = this.#o.logs.log;
+    if (perms.narrowed.length > 0 && !probe)
+      log.warn('module folder contains the node data folder: only its source folders are readable', { folders: perms.narrowed });
+    if (allowAddons && !probe)
+      log.warn('module loads native addons, which run outside the permission model: its file restrictions are not enforced', {
+        addons: b.nativeAddons,
+      });
+    const cwd = writable[0] ?? path.dirname(this.#o.entry);
+    return (events) => launchProcess({ ...base, cwd, permissionArgs: perms.execArgv }, events);
+  }
+
+  #init(b: Bundle, probe: boolean): InitMessage {
+    const { env, limits } = this.#o;
+    return {
+      type: 'init',
+      bundle: b.file,
+      probe,
+      dataDir: env.dataDir,
+      db: env.dbOptions ?? { kind: 'embedded', dir: path.join(env.dataDir, 'db') },
+      logLevel: env.log.level,
+      cacheLimits: env.cacheLimits,
+      maxResultBytes: limits.maxResultBytes,
+      maxLogRecordsPerSecond: limits.maxLogRecordsPerSecond,
+      statsIntervalMs: STATS_INTERVAL_MS,
+      emit: env.emit !== undefined,
+      property: env.property !== undefined,
+      allowAddons: this.#allowAddons(b),
+    };
+  }
+
+  #allowAddons(b: Bundle): boolean {
+    return this.#o.nativeAddons ?? b.nativeAddons.length > 0;
+  }
+
+  #services() {
+    const env = this.#o.env;
+    return {
+      mesh: env.mesh,
+      fileUrl: (file: string, ttl: number) => env.makeFileUrl(this.name ?? '', file, ttl),
+      emit: env.emit,
+      property: env.property,
+      logs: this.#o.logs,
+    };
+  }
+}
+
+async function bundleModule(o: LauncherOptions, outDir: string): Promise<Bundle> {
+  const { entry } = o;
+  const label = `module-${path.basename(path.dirname(entry))}-${path.basename(entry).replace(/\.[^.]+$/, '')}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  try {
+    return await bundle(entry, path.join(outDir, 'modules'), { label, sourcemap: true });
+  } catch (e) {
+    throw new ModuleLoadError(o.spec, `cannot bundle ${entry}: ${bundleErrorText(e)}`, { cause: e });
+  }
+}
