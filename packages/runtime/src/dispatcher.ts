@@ -1,5 +1,6 @@
 import { InsightsError, type CallOptions } from '@insights/sdk';
 import { NameIndex, type CallInvoker, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
+import { NEVER_ABORTS } from './call-scope.ts';
 import type { ModuleHost } from './host.ts';
 import type { AnalyticManifest } from './manifest.ts';
 import type { CallOutcome } from '@insights/wire';
@@ -117,4 +118,4 @@ export class Dispatcher implements CallInvoker {
   }
 }
 
-const NEVER = new AbortController().signal;
+const NEVER = NEVER_ABORTS;

@@ -6,16 +6,19 @@ import {
   type Context,
   type Db,
   type EventContext,
+  type Document,
   type EventEnvelope,
+  type Filter,
+  type UpdateFilter,
   type ModuleDefinition,
   type QueryDefinition,
   type ViewDefinition,
 } from '@insights/sdk';
-import type { UntypedMesh } from '@insights/sdk';
-import { createMeshProxy, MODULE_THROWABLE_CODES, type CallInvoker } from '@insights/sdk/internal';
+import { MODULE_THROWABLE_CODES, type CallInvoker } from '@insights/sdk/internal';
 import type { CallOutcome } from '@insights/wire';
+import { CallContext, type ModuleScope } from './call-context.ts';
 import { CallScope } from './call-scope.ts';
-import { deadlineSignal, minDeadline, raceSignal } from './deadline.ts';
+import { deadlineSignal, raceSignal } from './deadline.ts';
 import type { HostCall, HostCallControl } from './host.ts';
 import { buildManifest, type ModuleManifest } from './manifest.ts';
 import type { CompiledParams } from './params.ts';
@@ -59,6 +62,7 @@ export class ModuleRuntime {
   readonly #env: RuntimeEnvironment;
   readonly #log: Logger;
   readonly #filters = new Map<string, (e: EventEnvelope) => boolean>();
+  readonly #scope: ModuleScope;
 
   private constructor(def: ModuleDefinition, env: RuntimeEnvironment, db: Db) {
     const { manifest, params } = buildManifest(def);
@@ -70,6 +74,15 @@ export class ModuleRuntime {
     this.#log = env.log.child({ module: def.name });
     this.files = new DiskModuleFiles(def.name, path.join(env.dataDir, 'modules', def.name, 'files'), env.makeFileUrl);
     this.cache = new LruModuleCache(env.cacheLimits);
+    this.#scope = {
+      db,
+      fs: this.files,
+      cache: this.cache,
+      log: this.#log,
+      module: def.name,
+      mesh: env.mesh,
+      refresh: (name, args, deadline, signal) => this.#refreshMemoized(name, args, deadline, signal),
+    };
   }
 
   static async create(def: ModuleDefinition, env: RuntimeEnvironment): Promise<ModuleRuntime> {
@@ -117,12 +130,11 @@ export class ModuleRuntime {
     const scope = deadlineSignal(deadline, signal);
     const analytic = `${this.#def.name}.${handler}`;
     try {
-      const base = this.#context(deadline, () => scope.signal, undefined);
       const env = this.#env;
       const db = this.#db;
-      const ctx: EventContext = {
-        ...base,
-        emit: async (e) => {
+      // The call context plus the event methods (getters like `signal` stay on its prototype).
+      const ctx: EventContext = Object.assign(this.#context(deadline, () => scope.signal, undefined), {
+        emit: async (e: Parameters<EventContext['emit']>[0]) => {
           if (env.emit === undefined) throw new InsightsError('FAILED_PRECONDITION', 'events are not wired on this host; ctx.emit is unavailable');
           const parentHops = Math.max(0, ...matching.map((m) => m.hops ?? 0));
           await env.emit({
@@ -139,11 +151,12 @@ export class ModuleRuntime {
             hops: parentHops + 1,
           });
         },
-        property: (e, name) =>
+        property: (e: EventEnvelope, name: string) =>
           env.property === undefined ? Promise.resolve(this.computeProperty(name, e)) : env.property(e, name),
-        updateOnce: (collection, e, f, u, o) => updateOnce(db, collection, e.id, f, u, o),
-        once: (e, fn) => once(db, handler, e.id, fn),
-      };
+        updateOnce: (collection: string, e: EventEnvelope, f: Filter<Document>, u: UpdateFilter<Document>, o?: { upsert?: boolean }) =>
+          updateOnce(db, collection, e.id, f, u, o),
+        once: (e: EventEnvelope, fn: () => Promise<void> | void) => once(db, handler, e.id, fn),
+      });
       await raceSignal(Promise.resolve().then(() => def.handle(matching, ctx)), scope.signal);
       return matching.length;
     } catch (e) {
@@ -200,35 +213,7 @@ export class ModuleRuntime {
 
   /** The handler's context. `signal` and `mesh` are made on first use: most handlers need neither. */
   #context(deadline: number, signalOf: () => AbortSignal, onProgress: HostCallControl['onProgress']): Context {
-    const env = this.#env;
-    let mesh: UntypedMesh | undefined;
-    const nested = (): CallInvoker => ({
-      names: (kind) => env.mesh.names(kind),
-      invoke: (kind, name, args, options) =>
-        env.mesh.invoke(kind, name, args, {
-          ...options,
-          deadline: minDeadline(options.deadline, deadline) ?? deadline,
-          signal: options.signal === undefined ? signalOf() : AbortSignal.any([options.signal, signalOf()]),
-        }),
-    });
-    return {
-      db: this.#db,
-      fs: this.files,
-      cache: this.cache,
-      get mesh() {
-        return (mesh ??= createMeshProxy<UntypedMesh>(nested()));
-      },
-      log: this.#log,
-      get signal() {
-        return signalOf();
-      },
-      deadline,
-      module: this.#def.name,
-      refresh: (name, args = {}) => this.#refreshMemoized(name, args, deadline, signalOf()),
-      progress: (fraction, message = '') => {
-        if (Number.isFinite(fraction)) onProgress?.(Math.min(1, Math.max(0, fraction)), String(message));
-      },
-    };
+    return new CallContext(this.#scope, deadline, signalOf, onProgress);
   }
 
   async #refreshMemoized(name: string, args: Record<string, unknown>, deadline: number, signal: AbortSignal): Promise<unknown> {
