@@ -25,6 +25,8 @@ export interface StreamCallRequest {
   /** Absolute deadline, epoch ms: the call fails with DEADLINE_EXCEEDED then, whatever the node does. */
   readonly deadline: number;
   readonly capability: string;
+  /** W3C trace context of the caller's span ('' when not tracing). */
+  readonly traceparent?: string | undefined;
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
 }
@@ -83,6 +85,7 @@ export class CallStream {
         timeoutMs,
         capability: req.capability,
         wantProgress: req.onProgress !== undefined,
+        traceparent: req.traceparent ?? '',
       });
       this.#schedule();
     });
@@ -98,7 +101,9 @@ export class CallStream {
   #schedule(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    setImmediate(() => this.#flush());
+    // nextTick from promise code runs once the microtask queue is drained: every call issued in
+    // this turn of the event loop joins the frame, without waiting for the next loop iteration.
+    process.nextTick(() => this.#flush());
   }
 
   #flush(): void {
