@@ -3,6 +3,8 @@ export { z } from 'zod';
 export { defineModule, isModuleDefinition, SDK_CONTRACT_VERSION } from './module.ts';
 export type { ModuleDefinition, ModuleInit, InferMesh } from './module.ts';
 export { query, view, eventHandler, eventProperty, job, normaliser } from './analytic.ts';
+export { eventLoop } from './event-loop.ts';
+export type { EventLoopInit } from './event-loop.ts';
 export type {
   ParamShape,
   ArgsOf,
