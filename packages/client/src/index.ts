@@ -7,6 +7,7 @@ export type { IngestReport } from '@insights/runtime';
 export { generateMeshKeys, mintCapability, parsePolicy } from '@insights/policy';
 export type { Policy, PolicyContext, MeshKeyPair } from '@insights/policy';
 export type { MeshDescription, AnalyticDescription, NodeDescription } from './router.ts';
-export { NodeConnection } from './node-connection.ts';
+export { NodeConnection, tlsCredentials } from './node-connection.ts';
+export type { ClientTlsOptions } from './node-connection.ts';
 export { InsightsError, isInsightsError } from '@insights/sdk';
 export type { ErrorCode, InferMesh, CallOptions, ViewResult } from '@insights/sdk';

@@ -3,6 +3,8 @@ import { createMeshProxy, type CallInvoker, type QueryKind } from '@insights/sdk
 import type { Policy, PolicyContext } from '@insights/policy';
 import type { IngestReport } from '@insights/runtime';
 import type { NatsSettings } from '@insights/registry';
+import type { Tracer } from '@opentelemetry/api';
+import type { ClientTlsOptions } from './node-connection.ts';
 import { Restriction } from './restriction.ts';
 import { noNodesError, RemoteBackend } from './remote-backend.ts';
 import type { MeshDescription } from './router.ts';
@@ -28,6 +30,14 @@ export interface ConnectOptions {
   ingestToken?: string;
   /** A capability (from `insights token` or a dashboard) that every call carries. */
   capability?: string;
+  /**
+   * TLS towards the nodes: the authority that signed their certificates, and a client
+   * certificate for nodes that require one (mutual TLS). Without it, nodes that advertise TLS
+   * are verified against the system's authorities and the others are called in plaintext.
+   */
+  tls?: ClientTlsOptions;
+  /** OpenTelemetry tracer for the CLIENT span of each call made inside an active span (default: the global provider's). */
+  tracer?: Tracer;
 }
 
 export interface RestrictOptions {
@@ -104,6 +114,8 @@ export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Pr
     registries,
     bucket: options.bucket,
     discoveryTimeoutMs: options.discoveryTimeoutMs ?? 3_000,
+    tls: options.tls,
+    tracer: options.tracer,
     log: options.log ?? ((level, message) => level === 'warn' && process.stderr.write(`insights client: ${message}\n`)),
   });
   return makeMesh<M>(backend, options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, restriction);

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
 import { InsightsError } from '@insights/sdk';
 import {
   encodeJson,
@@ -28,6 +30,42 @@ export interface NodeCallRequest {
   readonly capability?: string | undefined;
 }
 
+/** TLS towards nodes. Without `caFile` the system's authorities are trusted; cert and key are the client certificate for mutual TLS. */
+export interface ClientTlsOptions {
+  /** PEM authority that signed the nodes' certificates. */
+  caFile?: string;
+  /** PEM client certificate, for nodes that require one. */
+  certFile?: string;
+  keyFile?: string;
+  /** Name to verify in the nodes' certificates instead of the host of their address. */
+  serverName?: string;
+}
+
+/** gRPC channel credentials for `tls` (read once per connection). */
+export function tlsCredentials(tls: ClientTlsOptions): grpc.ChannelCredentials {
+  const read = (file: string | undefined, what: string) => {
+    if (file === undefined) return null;
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new InsightsError('INVALID_ARGUMENT', `tls.${what}: cannot read ${file}: ${(e as Error).message}`, { parameter: `tls.${what}` });
+    }
+  };
+  if ((tls.certFile === undefined) !== (tls.keyFile === undefined))
+    throw new InsightsError('INVALID_ARGUMENT', 'tls: give both certFile and keyFile (a client certificate and its key), or neither', { parameter: 'tls' });
+  return grpc.credentials.createSsl(read(tls.caFile, 'caFile'), read(tls.keyFile, 'keyFile'), read(tls.certFile, 'certFile'));
+}
+
+/**
+ * The active span's W3C traceparent, so the node continues the caller's trace. Costs one
+ * context lookup when nobody traces (no context manager: the root context, no span).
+ */
+export function activeTraceparent(): string {
+  const sc = trace.getSpanContext(context.active());
+  if (sc === undefined || !trace.isSpanContextValid(sc)) return '';
+  return `00-${sc.traceId}-${sc.spanId}-0${(sc.traceFlags & TraceFlags.SAMPLED).toString(16)}`;
+}
+
 type InsightsClient = grpc.Client & {
   Describe(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireDescribeResponse) => void): void;
   Call(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: { result: WireResult }) => void): void;
@@ -43,12 +81,13 @@ export class NodeConnection {
   readonly #client: InsightsClient;
   readonly #stream: CallStream;
 
-  constructor(address: string, credentials = grpc.credentials.createInsecure()) {
+  constructor(address: string, credentials = grpc.credentials.createInsecure(), options: { serverName?: string | undefined } = {}) {
     this.address = address;
     const Ctor = insightsClientConstructor();
     this.#client = new Ctor(address, credentials, {
       'grpc.max_receive_message_length': -1,
       'grpc.keepalive_time_ms': 30_000,
+      ...(options.serverName === undefined ? {} : { 'grpc.ssl_target_name_override': options.serverName, 'grpc.default_authority': options.serverName }),
     }) as unknown as InsightsClient;
     this.#stream = new CallStream(() => this.#client.CallStream());
   }
@@ -67,6 +106,7 @@ export class NodeConnection {
       argsJson: encodeJson(req.args ?? {}),
       deadline: req.deadline,
       capability: req.capability ?? '',
+      traceparent: activeTraceparent(),
       onProgress: req.onProgress,
       signal: req.signal,
     });
@@ -76,7 +116,7 @@ export class NodeConnection {
   callUnary(req: NodeCallRequest): Promise<CallOutcome> {
     return new Promise((resolve, reject) => {
       const call = this.#client.Call(
-        { kind: kindToWire(req.kind), name: req.name, argsJson: encodeJson(req.args ?? {}), capability: req.capability ?? '' },
+        { kind: kindToWire(req.kind), name: req.name, argsJson: encodeJson(req.args ?? {}), capability: req.capability ?? '', traceparent: activeTraceparent() },
         { deadline: req.deadline },
         (e, r) => (e ? reject(fromGrpcError(e)) : resolve(decodeResult(r.result))),
       ) as unknown as grpc.ClientUnaryCall | undefined;

@@ -9,8 +9,10 @@ import {
   type NodeView,
 } from '@insights/registry';
 import type { NatsConnection } from 'nats';
+import * as grpc from '@grpc/grpc-js';
+import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { BackendCallOptions, MeshBackend, MeshEvents } from './mesh.ts';
-import { NodeConnection } from './node-connection.ts';
+import { NodeConnection, tlsCredentials, type ClientTlsOptions } from './node-connection.ts';
 import { Router, type MeshDescription } from './router.ts';
 
 export interface RemoteOptions {
@@ -24,7 +26,17 @@ export interface RemoteOptions {
   /** How long `connect` waits for the first registry snapshot before returning anyway, ms. */
   discoveryTimeoutMs: number;
   log: (level: 'info' | 'warn', message: string) => void;
+  /** TLS for every node; without it, TLS (system authorities) only for nodes that advertise it. */
+  tls?: ClientTlsOptions | undefined;
+  /** Tracer for CLIENT spans of calls made inside an active span (default: the global provider's). */
+  tracer?: Tracer | undefined;
 }
+
+/** Retry pauses while no replica can take an idempotent call (a rolling restart, a node rejoining), ms. */
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 500;
+/** Names seen resolving, so a name that vanished for a moment is waited for instead of NOT_FOUND. */
+const MAX_KNOWN_NAMES = 10_000;
 
 /** Connections no node references any more are closed after this, so their last calls finish. */
 const CLOSE_UNUSED_AFTER_MS = 30_000;
@@ -70,16 +82,61 @@ export class RemoteBackend implements MeshBackend {
     return this.#router.names(kind);
   }
 
-  async invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown> {
+  invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown> {
+    // Tracing costs one context lookup unless the caller is inside a span.
+    if (trace.getActiveSpan() === undefined) return this.#invokeRetrying(kind, name, args, options);
+    const tracer = this.options.tracer ?? trace.getTracer('@insights/client');
+    const span = tracer.startSpan(`insights.call ${kind}.${name}`, { kind: SpanKind.CLIENT, attributes: { 'insights.analytic': name, 'insights.kind': kind } });
+    return context.with(trace.setSpan(context.active(), span), () => this.#invokeRetrying(kind, name, args, options)).then(
+      (v) => (span.setStatus({ code: SpanStatusCode.OK }), span.end(), v),
+      (e: unknown) => {
+        span.setAttribute('insights.error.code', isInsightsError(e) ? e.code : 'INTERNAL');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+        span.end();
+        throw e;
+      },
+    );
+  }
+
+  /**
+   * An idempotent call that finds no replica able to take it (every one failed UNAVAILABLE, or
+   * the only node serving it is restarting and left the registry) waits for the mesh to change
+   * and tries again until its deadline: a rolling restart costs latency, not errors.
+   */
+  async #invokeRetrying(kind: QueryKind, name: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown> {
+    for (let pause = RETRY_FIRST_MS; ; pause = Math.min(RETRY_MAX_MS, pause * 2)) {
+      try {
+        return await this.#invokeOnce(kind, name, args, options);
+      } catch (e) {
+        const key = `${kind}:${name}`;
+        const retry = isInsightsError(e) && e.code === 'UNAVAILABLE' && this.#known.get(key) === true;
+        if (!retry || options.signal?.aborted || Date.now() + pause >= options.deadline) throw e;
+        await Promise.race([this.nextChange(), new Promise((r) => setTimeout(r, pause).unref())]);
+      }
+    }
+  }
+
+  readonly #known = new Map<string, boolean>();
+
+  async #invokeOnce(kind: QueryKind, name: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown> {
     let entry;
+    const key = `${kind}:${name}`;
     try {
       entry = this.#router.resolve(kind, name);
     } catch (e) {
       // The mesh may have changed since the last look: look again once before giving up.
       if (!isInsightsError(e) || e.code !== 'NOT_FOUND') throw e;
       await this.refresh();
-      entry = this.#router.resolve(kind, name);
+      try {
+        entry = this.#router.resolve(kind, name);
+      } catch (again) {
+        // Served a moment ago: its node is restarting, not gone for good.
+        if (this.#known.has(key) && isInsightsError(again) && again.code === 'NOT_FOUND')
+          throw new InsightsError('UNAVAILABLE', `no node serves ${kind} ${name} right now (it was served a moment ago)`, { cause: again });
+        throw again;
+      }
     }
+    if (!this.#known.has(key) && this.#known.size < MAX_KNOWN_NAMES) this.#known.set(key, entry.target.every((r) => r.idempotent));
     const outcome = await this.#router.call(entry, args, options.deadline, options, options.capability);
     return outcome.type === 'json' ? outcome.value : outcome;
   }
@@ -162,20 +219,28 @@ export class RemoteBackend implements MeshBackend {
     );
   }
 
-  #connection(address: string): NodeConnection {
+  #connection(address: string, advertisesTls = false): NodeConnection {
     let c = this.#connections.get(address);
     if (c === undefined) {
-      c = new NodeConnection(address);
+      c = new NodeConnection(address, this.#credentials(advertisesTls), { serverName: this.options.tls?.serverName });
       this.#connections.set(address, c);
     }
     return c;
+  }
+
+  #tlsCredentials: grpc.ChannelCredentials | undefined;
+
+  /** Configured TLS for every node (a plaintext node then fails, never silently downgrades); else TLS where advertised. */
+  #credentials(advertisesTls: boolean): grpc.ChannelCredentials {
+    if (this.options.tls !== undefined) return (this.#tlsCredentials ??= tlsCredentials(this.options.tls));
+    return advertisesTls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
   }
 
   #rebuild(): void {
     const byId = new Map<string, NodeView>();
     for (const views of this.#registryViews) for (const v of views) byId.set(v.id, v);
     for (const v of this.#directViews.values()) if (!byId.has(v.id)) byId.set(v.id, v);
-    const nodes = [...byId.values()].map((view) => ({ view, connection: this.#connection(view.grpcAddress) }));
+    const nodes = [...byId.values()].map((view) => ({ view, connection: this.#connection(view.grpcAddress, view.tls === true) }));
     this.#router.update(nodes);
     const used = new Set([...nodes.map((n) => n.view.grpcAddress), ...this.options.nodes]);
     for (const [address, c] of this.#connections)

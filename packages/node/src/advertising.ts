@@ -2,8 +2,11 @@ import { Advertiser, nodeViewFromDescribe, type DescribeLike } from '@insights/r
 import type { Logger } from '@insights/runtime';
 import type { NodeConfig } from './config.ts';
 import type { NatsLink } from './nats-link.ts';
+import { ensureStreamReplicas, resolveReplicas } from './replicas.ts';
 
 export interface Advertising {
+  /** True once the node's entry is in the registry (readiness and metrics). */
+  readonly advertised: boolean;
   /** Takes the node out of the registry now (first step of a clean shutdown). */
   withdraw(): Promise<void>;
 }
@@ -14,24 +17,29 @@ export interface Advertising {
  * when it differs.
  */
 export function startAdvertising(config: NodeConfig, link: NatsLink, describe: () => DescribeLike, log: Logger): Advertising {
-  if (!link.configured) return { withdraw: async () => {} };
+  if (!link.configured) return { advertised: false, withdraw: async () => {} };
+  let advertised = false;
   let advertiser: Advertiser | undefined;
   let timer: NodeJS.Timeout | undefined;
   let withdrawn = false;
   const started = link.connected
     .then(async (nc) => {
       if (withdrawn) return;
-      let last = JSON.stringify(nodeViewFromDescribe(describe()));
+      const view = () => JSON.stringify({ ...nodeViewFromDescribe(describe()), tls: config.tls !== undefined });
+      let last = view();
+      const replicas = resolveReplicas(nc, config.registry.replicas);
       advertiser = new Advertiser(nc, JSON.parse(last), {
         bucket: config.registry.bucket,
         ttlMs: config.registry.ttlMs,
-        replicas: config.registry.replicas,
+        replicas,
         onError: (e) => log.warn('registry write failed; will retry', { error: e.message }),
       });
       await advertiser.start();
-      log.info('advertising in the registry', { bucket: config.registry.bucket, ttlMs: config.registry.ttlMs });
+      await ensureStreamReplicas(await nc.jetstreamManager(), `KV_${config.registry.bucket}`, replicas);
+      advertised = true;
+      log.info('advertising in the registry', { bucket: config.registry.bucket, ttlMs: config.registry.ttlMs, replicas });
       timer = setInterval(() => {
-        const now = JSON.stringify(nodeViewFromDescribe(describe()));
+        const now = view();
         if (now !== last) {
           last = now;
           void advertiser?.update(JSON.parse(now));
@@ -41,6 +49,9 @@ export function startAdvertising(config: NodeConfig, link: NatsLink, describe: (
     })
     .catch((e: unknown) => log.error('registry advertising stopped', { error: (e as Error).message }));
   return {
+    get advertised() {
+      return advertised && !withdrawn;
+    },
     async withdraw() {
       withdrawn = true;
       if (timer !== undefined) clearInterval(timer);

@@ -25,14 +25,18 @@ import type { Dispatcher } from '@insights/runtime';
 import type { Authorizer } from './authorizer.ts';
 import type { EventSystem } from './events/event-system.ts';
 import { checkIngestToken } from './ingest-auth.ts';
+import { kindLabel, traced, type CallObserver } from './call-observer.ts';
+import { TRACEPARENT } from './tracing.ts';
 
-export interface GrpcServerDeps {
+export interface GrpcServerDeps extends CallObserver {
   readonly events: EventSystem;
   readonly ingestTokens: readonly string[];
   readonly dispatcher: Dispatcher;
   readonly authorizer: Authorizer;
   readonly describe: () => WireDescribeResponse;
   readonly maxRequestBytes: number;
+  /** Insecure, or TLS (mutual when the node requires client certificates). */
+  readonly credentials: grpc.ServerCredentials;
 }
 
 export interface RunningGrpcServer {
@@ -56,7 +60,7 @@ export async function startGrpcServer(deps: GrpcServerDeps, host: string, port: 
   new ReflectionService({ ...loadPackageDefinition(), ...healthDef }).addToServer(server);
 
   const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+    server.bindAsync(`${host}:${port}`, deps.credentials, (err, p) =>
       err ? reject(err) : resolve(p),
     ),
   );
@@ -91,8 +95,10 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
       const controller = new AbortController();
       call.on('cancelled', () => controller.abort());
       const deadline = grpcDeadline(call.getDeadline());
-      (async () => {
-        const req = call.request;
+      const req = call.request;
+      const startedAt = performance.now();
+      const traceparent = req.traceparent || String(call.metadata.get(TRACEPARENT)[0] ?? '');
+      traced(deps, kindLabel(req.kind), req.name, traceparent, async () => {
         const kind = callableKind(req.kind);
         const outcome = await deps.dispatcher.call({
           kind,
@@ -102,9 +108,16 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
           signal: controller.signal,
         });
         return { result: encodeResult(outcome) };
-      })().then(
-        (res) => cb(null, res),
-        (e: unknown) => cb(toGrpcStatus(toInsightsError(e))),
+      }).then(
+        (res) => {
+          deps.metrics.observeCall(kindLabel(req.kind), req.name, startedAt, 'OK');
+          cb(null, res);
+        },
+        (e: unknown) => {
+          const err = toInsightsError(e);
+          deps.metrics.observeCall(kindLabel(req.kind), req.name, startedAt, err.code);
+          cb(toGrpcStatus(err));
+        },
       );
     },
 
@@ -113,7 +126,7 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
     },
 
     Ingest(call: grpc.ServerUnaryCall<WireIngestRequest, WireIngestResponse>, cb: grpc.sendUnaryData<WireIngestResponse>) {
-      ingest(deps, [call.request]).then(
+      traced(deps, 'ingest', 'events', String(call.metadata.get(TRACEPARENT)[0] ?? ''), () => ingest(deps, [call.request])).then(
         (r) => cb(null, r),
         (e: unknown) => cb(toGrpcStatus(toInsightsError(e))),
       );
@@ -168,7 +181,7 @@ function serveCallStream(stream: grpc.ServerDuplexStream<WireCallFrame, WireResu
   const schedule = () => {
     if (!flushScheduled) {
       flushScheduled = true;
-      setImmediate(flush);
+      process.nextTick(flush);
     }
   };
 
@@ -183,7 +196,8 @@ function serveCallStream(stream: grpc.ServerDuplexStream<WireCallFrame, WireResu
             schedule();
           }
         : undefined;
-      (async () => {
+      const startedAt = performance.now();
+      traced(deps, kindLabel(c.kind), c.name, c.traceparent, async () => {
         const kind = callableKind(c.kind);
         const outcome = await deps.dispatcher.call({
           kind,
@@ -194,9 +208,16 @@ function serveCallStream(stream: grpc.ServerDuplexStream<WireCallFrame, WireResu
           onProgress,
         });
         return encodeResult(outcome);
-      })().then(
-        (result) => results.push({ id: c.id, result }),
-        (e: unknown) => results.push({ id: c.id, error: errorToDetail(toInsightsError(e)) }),
+      }).then(
+        (result) => {
+          deps.metrics.observeCall(kindLabel(c.kind), c.name, startedAt, 'OK');
+          results.push({ id: c.id, result });
+        },
+        (e: unknown) => {
+          const err = toInsightsError(e);
+          deps.metrics.observeCall(kindLabel(c.kind), c.name, startedAt, err.code);
+          results.push({ id: c.id, error: errorToDetail(err) });
+        },
       ).finally(() => {
         running.delete(c.id);
         schedule();

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ERROR_CODES, InsightsError, type ViewResult } from '@insights/sdk';
 import { coerceStringArgs, toInsightsError, type CallOutcome, type WireDescribeResponse } from '@insights/wire';
@@ -9,10 +10,15 @@ import type { EventSystem } from './events/event-system.ts';
 import { parseEventsBody } from './events/ingest-body.ts';
 import { checkIngestToken } from './ingest-auth.ts';
 import { escapeHtml, VIEW_SECURITY_HEADERS } from './html.ts';
+import { errorCode, traced, type CallObserver } from './call-observer.ts';
+import type { Readiness } from './readiness.ts';
+import { clientVerified, httpsOptions, type TlsMaterial } from './tls.ts';
+import { TRACEPARENT } from './tracing.ts';
+import type { LogLevel } from '@insights/runtime';
 
 import { renderNodePage } from './page.ts';
 
-export interface HttpServerDeps {
+export interface HttpServerDeps extends CallObserver {
   readonly events: EventSystem;
   readonly ingestTokens: readonly string[];
   readonly dispatcher: Dispatcher;
@@ -20,7 +26,17 @@ export interface HttpServerDeps {
   readonly describe: () => WireDescribeResponse;
   readonly signer: UrlSigner;
   readonly maxRequestBytes: number;
+  readonly readiness: () => Readiness;
+  /** Bearer tokens of the admin endpoints (none: they are off). */
+  readonly adminTokens: readonly string[];
+  readonly setLogLevel: (level: LogLevel) => void;
+  /** HTTPS with the node's certificate; with requireClientCert, every path but the probes needs a verified client certificate. */
+  readonly tls?: TlsMaterial | undefined;
 }
+
+/** Reachable without a client certificate under mutual TLS: they reveal nothing but up/ready. */
+const PROBE_PATHS = new Set(['/healthz', '/readyz']);
+const LOG_LEVELS_ACCEPTED = new Set(['debug', 'info', 'warn', 'error']);
 
 type Params = { name: string };
 type Query = Record<string, string | string[] | undefined>;
@@ -32,7 +48,16 @@ type Query = Record<string, string | string[] | undefined>;
  * with the HTTP status from the one mapping table in @insights/sdk.
  */
 export async function startHttpServer(deps: HttpServerDeps, host: string, port: number): Promise<{ app: FastifyInstance; address: string }> {
-  const app = Fastify({ bodyLimit: deps.maxRequestBytes, logger: false });
+  const app = (
+    deps.tls === undefined
+      ? Fastify({ bodyLimit: deps.maxRequestBytes, logger: false })
+      : Fastify({ bodyLimit: deps.maxRequestBytes, logger: false, https: httpsOptions(deps.tls) })
+  ) as FastifyInstance;
+  if (deps.tls?.requireClientCert === true)
+    app.addHook('onRequest', async (req) => {
+      if (!PROBE_PATHS.has(req.url.split('?')[0] ?? '') && !clientVerified(req.raw.socket))
+        throw new InsightsError('UNAUTHENTICATED', 'this node requires a client certificate signed by its authority (mutual TLS)');
+    });
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
     sendError(reply, fastifyToInsights(err, deps.maxRequestBytes));
@@ -42,6 +67,19 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   );
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const r = deps.readiness();
+    return reply.code(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'not ready', checks: r.checks });
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.scrape()));
+  app.put('/admin/log-level', async (req: FastifyRequest<{ Body: unknown }>) => {
+    checkAdminToken(deps.adminTokens, bearer(req));
+    const level = (req.body as { level?: unknown } | undefined)?.level;
+    if (typeof level !== 'string' || !LOG_LEVELS_ACCEPTED.has(level))
+      throw new InsightsError('INVALID_ARGUMENT', 'level must be one of debug, info, warn, error', { parameter: 'level' });
+    deps.setLogLevel(level as LogLevel);
+    return { level };
+  });
   app.get('/schema', async (req) => deps.authorizer.filterDescribe(deps.describe(), bearer(req)));
   app.get('/', async (_req, reply) =>
     reply.type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(renderNodePage(deps.describe())),
@@ -50,24 +88,35 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   for (const kind of ['query', 'view'] as const) {
     const handle = async (req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply: FastifyReply) => {
       const { name } = req.params;
-      const given =
-        req.method === 'POST'
-          ? postArgs(req.body)
-          : coerceStringArgs(req.query, deps.dispatcher.analytic(kind, name).analytic.paramsSchema);
-      const args = deps.authorizer.authorize(kind, name, given, bearer(req));
-      const controller = new AbortController();
-      // The response socket closing before we answered means the caller gave up.
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableFinished) controller.abort();
-      });
-      const timeout = Number(firstValue(req.query._timeout));
-      const outcome = await deps.dispatcher.call({
-        kind,
-        name,
-        args,
-        deadline: timeout > 0 ? Date.now() + timeout : undefined,
-        signal: controller.signal,
-      });
+      const startedAt = performance.now();
+      const traceparent = req.headers[TRACEPARENT];
+      let outcome: CallOutcome;
+      try {
+        outcome = await traced(deps, kind, name, typeof traceparent === 'string' ? traceparent : undefined, () => {
+          const given =
+            req.method === 'POST'
+              ? postArgs(req.body)
+              : coerceStringArgs(req.query, deps.dispatcher.analytic(kind, name).analytic.paramsSchema);
+          const args = deps.authorizer.authorize(kind, name, given, bearer(req));
+          const controller = new AbortController();
+          // The response socket closing before we answered means the caller gave up.
+          reply.raw.on('close', () => {
+            if (!reply.raw.writableFinished) controller.abort();
+          });
+          const timeout = Number(firstValue(req.query._timeout));
+          return deps.dispatcher.call({
+            kind,
+            name,
+            args,
+            deadline: timeout > 0 ? Date.now() + timeout : undefined,
+            signal: controller.signal,
+          });
+        });
+      } catch (e) {
+        deps.metrics.observeCall(kind, name, startedAt, errorCode(e));
+        throw e;
+      }
+      deps.metrics.observeCall(kind, name, startedAt, 'OK');
       return sendOutcome(reply, outcome, firstValue(req.query._format));
     };
     app.get(`/${kind}/:name`, handle);
@@ -82,10 +131,13 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
       checkIngestToken(deps.ingestTokens, bearer(req));
       const { events, bad } = parseEventsBody(String(req.body ?? ''));
       const timeout = Number(firstValue(req.query.timeout));
-      const report = await deps.events.ingest(events, {
-        waitForHandlers: firstValue(req.query.wait) === 'handlers',
-        ...(timeout > 0 ? { timeoutMs: timeout } : {}),
-      });
+      const parent = req.headers[TRACEPARENT];
+      const report = await traced(deps, 'ingest', 'events', typeof parent === 'string' ? parent : undefined, () =>
+        deps.events.ingest(events, {
+          waitForHandlers: firstValue(req.query.wait) === 'handlers',
+          ...(timeout > 0 ? { timeoutMs: timeout } : {}),
+        }),
+      );
       return { ...report, rejected: [...bad, ...report.rejected] };
     });
   });
@@ -105,10 +157,18 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   });
 
   const address = await app.listen({ host, port });
-  return { app, address: address.replace(/^http:\/\//, '') };
+  return { app, address: address.replace(/^https?:\/\//, '') };
 }
 
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action 'self'";
+
+/** Admin endpoints need one of the configured admin tokens; none configured turns them off. */
+function checkAdminToken(tokens: readonly string[], given: string): void {
+  if (tokens.length === 0) throw new InsightsError('PERMISSION_DENIED', 'admin endpoints are off on this node (set admin.tokens)');
+  const g = Buffer.from(given);
+  if (!tokens.some((t) => Buffer.byteLength(t) === g.length && timingSafeEqual(Buffer.from(t), g)))
+    throw new InsightsError(given === '' ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', 'admin endpoints need Authorization: Bearer <admin token>');
+}
 
 /** The capability of an HTTP call: `Authorization: Bearer <capability>`. */
 function bearer(req: FastifyRequest): string {

@@ -8,14 +8,17 @@ export interface NatsLink {
   /** Resolves once connected (retrying in the background); never resolves without `nats` in the config. */
   readonly connected: Promise<NatsConnection>;
   readonly configured: boolean;
+  /** Connected now (false while reconnecting after a lost server, and before the first connect). */
+  isConnected(): boolean;
   close(): Promise<void>;
 }
 
 export function startNatsLink(config: NodeConfig, log: Logger): NatsLink {
-  if (config.nats === undefined) return { connected: new Promise(() => {}), configured: false, close: async () => {} };
+  if (config.nats === undefined) return { connected: new Promise(() => {}), configured: false, isConnected: () => false, close: async () => {} };
   const settings = natsSettingsFrom(config.nats);
   const abort = new AbortController();
   let nc: NatsConnection | undefined;
+  let up = false;
   const connected = connectNatsWithRetry(
     { name: `insights-node-${config.id}`, ...settings },
     {
@@ -25,9 +28,14 @@ export function startNatsLink(config: NodeConfig, log: Logger): NatsLink {
     },
   ).then((c) => {
     nc = c;
+    up = true;
     log.info('connected to NATS', { servers: settings.servers });
     void (async () => {
-      for await (const s of c.status()) if (s.type === 'disconnect' || s.type === 'reconnect') log.warn(`NATS ${s.type}`, { server: String(s.data) });
+      for await (const s of c.status())
+        if (s.type === 'disconnect' || s.type === 'reconnect') {
+          up = s.type === 'reconnect';
+          log.warn(`NATS ${s.type}`, { server: String(s.data) });
+        }
     })();
     return c;
   });
@@ -37,6 +45,7 @@ export function startNatsLink(config: NodeConfig, log: Logger): NatsLink {
   return {
     connected,
     configured: true,
+    isConnected: () => up && nc?.isClosed() === false,
     async close() {
       abort.abort();
       await nc?.drain().catch(() => {});

@@ -1,6 +1,8 @@
 import { connect, type Mesh } from '@insights/client';
 import type { Dispatcher, Logger } from '@insights/runtime';
+import type { Tracer } from '@opentelemetry/api';
 import type { NodeConfig } from './config.ts';
+import { nestedCallTls } from './tls.ts';
 
 /**
  * With a registry, a module's nested calls (`ctx.mesh`) reach analytics on other nodes through
@@ -11,6 +13,7 @@ export function startNestedCallClient(
   config: NodeConfig,
   dispatcher: Dispatcher,
   log: Logger,
+  tracer?: Tracer,
 ): { close(): Promise<void>; liveNodes(): ReadonlySet<string> | undefined } {
   if (config.nats === undefined) return { close: async () => {}, liveNodes: () => undefined };
   let live: Set<string> | undefined;
@@ -20,6 +23,9 @@ export function startNestedCallClient(
     nats: config.nats,
     bucket: config.registry.bucket,
     discoveryTimeoutMs: 0,
+    // Under mutual TLS the node presents its own certificate to the nodes it calls.
+    ...(config.tls === undefined ? {} : { tls: nestedCallTls(config.tls) }),
+    ...(tracer === undefined ? {} : { tracer }),
     ...(config.capabilities.meshCapability === undefined ? {} : { capability: config.capabilities.meshCapability }),
     log: (level, message) => (level === 'warn' ? log.warn(message, { component: 'nested-calls' }) : log.info(message)),
   }).then(

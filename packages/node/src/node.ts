@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { WireNodeInfo } from '@insights/wire';
+import { SERVICE_NAME, type WireNodeInfo } from '@insights/wire';
 import {
   createDbProvider,
   createLogger,
@@ -21,6 +21,14 @@ import { Authorizer, readTrustedKeys } from './authorizer.ts';
 import { describeNode, type FailedModule } from './describe.ts';
 import { startGrpcServer } from './grpc-server.ts';
 import { startHttpServer } from './http-server.ts';
+import { context, trace } from '@opentelemetry/api';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { LogLevel } from '@insights/runtime';
+import type { Advertising } from './advertising.ts';
+import { NodeMetrics } from './metrics.ts';
+import { readiness, startHealthReporter, type ReadinessInputs } from './readiness.ts';
+import { grpcServerCredentials, readTlsMaterial } from './tls.ts';
+import { startTracing } from './tracing.ts';
 
 export const NODE_VERSION = '0.1.0';
 
@@ -34,6 +42,8 @@ export interface RunningNode {
   readonly events: EventSystem;
   /** Modules that failed to load, with the reason. */
   readonly failedModules: readonly FailedModule[];
+  /** Changes the log level of the node and its inline modules now (what PUT /admin/log-level does). */
+  setLogLevel(level: LogLevel): void;
   /** Loads a sandboxed module's code again without restarting the node (FAILED_PRECONDITION for inline). */
   reload(module: string): Promise<void>;
   /** Stops accepting calls, lets in-flight calls finish (up to the grace period), closes everything. */
@@ -43,11 +53,24 @@ export interface RunningNode {
 export interface StartNodeOptions {
   /** Where structured logs go (default: JSON lines on stderr). */
   logSink?: LogSink;
+  /** Trace spans go here (tests pass an InMemorySpanExporter); turns tracing on like `tracing.otlpUrl`. */
+  spanExporter?: SpanExporter;
 }
 
 /** Starts an analytics node: loads its modules, then serves gRPC and HTTP. */
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
-  const log = createLogger(options.logSink ?? stderrJsonSink, { node: config.id }, config.logLevel);
+  // Tracing first: when it is on, every log record written inside a call carries its trace and span ids.
+  const tracing = startTracing(config, { exporter: options.spanExporter });
+  const baseSink = options.logSink ?? stderrJsonSink;
+  const sink: LogSink =
+    tracing === undefined
+      ? baseSink
+      : (r) => {
+          const sc = trace.getSpanContext(context.active());
+          baseSink(sc === undefined ? r : { ...r, trace_id: sc.traceId, span_id: sc.spanId });
+        };
+  const log = createLogger(sink, { node: config.id }, config.logLevel);
+  const tlsMaterial = config.tls === undefined ? undefined : readTlsMaterial(config.tls);
   const dbOptions: DbProviderOptions =
     config.db.kind === 'embedded'
       ? { kind: 'embedded', dir: path.join(config.dataDir, 'db'), ...(config.db.syncIntervalMs === undefined ? {} : { syncIntervalMs: config.db.syncIntervalMs }) }
@@ -61,6 +84,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const failed: FailedModule[] = [];
   const dispatcher = new Dispatcher(hosts, config.defaultTimeoutMs);
   // Late-bound: the event system needs the loaded hosts, and the hosts' ctx.emit needs it.
+  // eslint-disable-next-line prefer-const -- read by closures created before it is assigned
   let events: EventSystem | undefined;
   const env = {
     emit: (e: EventEnvelope) => (events ? events.emit(e) : Promise.reject(new Error('events are not started yet'))),
@@ -109,15 +133,77 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     config.capabilities.required,
   );
   const natsLink = startNatsLink(config, log);
+  // Late-bound like `events`: metrics and readiness read them before they exist.
+  // eslint-disable-next-line prefer-const
   let meshClient: ReturnType<typeof startNestedCallClient> | undefined;
-  events = startEventSystem(config, natsLink, hosts, log, () => {
-    const live = meshClient?.liveNodes();
-    return live === undefined ? undefined : new Set([...live, config.id]);
+  // eslint-disable-next-line prefer-const
+  let advertising: Advertising | undefined;
+  events = startEventSystem(
+    config,
+    natsLink,
+    hosts,
+    log,
+    () => {
+      const live = meshClient?.liveNodes();
+      return live === undefined ? undefined : new Set([...live, config.id]);
+    },
+    tracing,
+  );
+  const readinessInputs: ReadinessInputs = {
+    state: () => state,
+    natsConfigured: natsLink.configured,
+    natsConnected: () => natsLink.isConnected(),
+    advertised: () => advertising?.advertised ?? false,
+    hosts,
+    failedModules: failed,
+  };
+  const metrics = new NodeMetrics({
+    nodeId: config.id,
+    hosts,
+    resolve: (kind, name) => {
+      try {
+        const a = dispatcher.analytic(kind, name);
+        return `${a.module}.${a.analytic.name}`;
+      } catch {
+        return undefined;
+      }
+    },
+    inFlight: () => dispatcher.inFlight,
+    handlerStats: () => events?.handlerStats() ?? [],
+    consumers: () => events?.consumerInfo() ?? Promise.resolve([]),
+    natsConnected: () => (natsLink.configured ? natsLink.isConnected() : undefined),
+    advertised: () => advertising?.advertised ?? false,
+    meshNodes: () => meshClient?.liveNodes()?.size,
+    ready: () => readiness(readinessInputs).ready,
   });
-  const deps = { dispatcher, authorizer, describe, events, ingestTokens: config.ingest.tokens, maxRequestBytes: config.maxRequestBytes };
-  const grpc = await startGrpcServer(deps, config.grpc.host, config.grpc.port);
-  const http = await startHttpServer({ ...deps, signer }, config.http.host, config.http.port);
-  httpOrigin = `http://${http.address}`;
+  const deps = {
+    dispatcher,
+    authorizer,
+    describe,
+    events,
+    ingestTokens: config.ingest.tokens,
+    maxRequestBytes: config.maxRequestBytes,
+    metrics,
+    tracing,
+  };
+  const grpc = await startGrpcServer({ ...deps, credentials: grpcServerCredentials(tlsMaterial) }, config.grpc.host, config.grpc.port);
+  const http = await startHttpServer(
+    {
+      ...deps,
+      signer,
+      readiness: () => readiness(readinessInputs),
+      adminTokens: config.admin.tokens,
+      setLogLevel: (level) => setLogLevel(level),
+      tls: tlsMaterial,
+    },
+    config.http.host,
+    config.http.port,
+  );
+  httpOrigin = `${tlsMaterial === undefined ? 'http' : 'https'}://${http.address}`;
+  const setLogLevel = (level: LogLevel) => {
+    log.info('log level changed', { from: log.level, to: level });
+    log.level = level;
+  };
 
   const sweeper = setInterval(() => {
     for (const [module, host] of hosts)
@@ -129,8 +215,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   sweeper.unref();
 
   state = 'serving';
-  const advertising = startAdvertising(config, natsLink, describe, log);
-  meshClient = startNestedCallClient(config, dispatcher, log);
+  advertising = startAdvertising(config, natsLink, describe, log);
+  const healthReporter = startHealthReporter(grpc.health, readinessInputs);
+  meshClient = startNestedCallClient(config, dispatcher, log, tracing?.tracer);
   log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
 
   let closing: Promise<void> | undefined;
@@ -141,6 +228,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     dispatcher,
     events,
     failedModules: failed,
+    setLogLevel,
     reload: async (module) => {
       const host = hosts.get(module) as (ModuleHost & { reload?: () => Promise<void> }) | undefined;
       if (host?.reload === undefined) throw new Error(`no module "${module}" that can be reloaded (inline modules cannot)`);
@@ -151,9 +239,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       (closing ??= (async () => {
         state = 'draining';
         clearInterval(sweeper);
+        healthReporter.stop();
         // Leave the registry first, so clients stop sending new calls here while we drain.
-        await advertising.withdraw();
+        await advertising?.withdraw();
         grpc.health.setStatus('', 'NOT_SERVING');
+        grpc.health.setStatus(SERVICE_NAME, 'NOT_SERVING');
         await dispatcher.drain(config.shutdownGraceMs);
         await Promise.all([grpc.close(1000), http.app.close()]);
         await events?.close();
@@ -161,6 +251,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         await db.close();
         await natsLink.close();
         await meshClient.close();
+        await tracing?.shutdown();
         log.info('node stopped');
       })()),
   };

@@ -34,6 +34,8 @@ export const nodeViewSchema = z.object({
   httpAddress: z.string().default(''),
   state: nodeStateSchema,
   modules: z.array(moduleViewSchema).default([]),
+  /** The node serves gRPC over TLS: clients must connect with TLS credentials. */
+  tls: z.boolean().optional(),
 });
 
 export const advertisementSchema = nodeViewSchema.extend({

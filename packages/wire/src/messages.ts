@@ -78,6 +78,8 @@ export interface WireCallRequest {
   name: string;
   argsJson: Uint8Array;
   capability: string;
+  /** W3C trace context of the caller ('' or absent: none). */
+  traceparent?: string;
 }
 
 export interface WireStreamCall {
@@ -88,6 +90,8 @@ export interface WireStreamCall {
   timeoutMs: number;
   capability: string;
   wantProgress: boolean;
+  /** W3C trace context of the caller ('' or absent: none). */
+  traceparent?: string;
 }
 
 export interface WireCallFrame {

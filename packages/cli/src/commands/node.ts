@@ -1,4 +1,4 @@
-import { loadNodeConfigFile, parseNodeConfig, startNode, type NodeConfigInput } from '@insights/node';
+import { applyEnvOverrides, loadNodeConfigFile, parseNodeConfig, startNode, type NodeConfigInput } from '@insights/node';
 
 export interface NodeCommandOptions {
   config?: string;
@@ -20,7 +20,8 @@ export interface NodeCommandOptions {
 export async function runNode(opts: NodeCommandOptions): Promise<void> {
   const fromFile = opts.config === undefined ? undefined : loadNodeConfigFile(opts.config);
   const input: NodeConfigInput = {
-    ...(fromFile === undefined ? {} : stripDerived(fromFile)),
+    // INSIGHTS_* variables override the file; flags override both (deploy/CONFIG.md).
+    ...applyEnvOverrides(fromFile === undefined ? {} : stripDerived(fromFile)),
     ...(opts.id === undefined ? {} : { id: opts.id }),
     ...(opts.label === undefined ? {} : { labels: opts.label }),
     ...(opts.grpc === undefined ? {} : { grpc: hostPort(opts.grpc, 'grpc') }),

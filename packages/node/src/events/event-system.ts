@@ -7,8 +7,11 @@ import { HandlerConsumer } from './handler-consumer.ts';
 import { publishEnvelopes } from './publisher.ts';
 import { Scheduler } from './scheduler.ts';
 import { ensureEventStreams } from './streams.ts';
+import { resolveReplicas } from '../replicas.ts';
 import { INGEST_SUBJECT } from './subjects.ts';
 import { waitForHandlers } from './wait-for-handlers.ts';
+import type { NodeTracing } from '../tracing.ts';
+import { TRACEPARENT } from '../tracing.ts';
 
 export interface IngestOptions {
   /** Hard realtime: resolve only once every matching handler in the mesh has processed the events. */
@@ -32,7 +35,9 @@ export interface EventSystem {
   /** Where `ctx.emit` sends derived events. */
   emit(e: EventEnvelope): Promise<void>;
   property(e: EventEnvelope, name: string): Promise<unknown>;
-  handlerStats(): { handler: string; processed: number; deadLettered: number }[];
+  handlerStats(): { handler: string; processed: number; deadLettered: number; redelivered: number }[];
+  /** The handlers' durable consumers as JetStream counts them (lag = pending), for metrics. */
+  consumerInfo(): Promise<{ handler: string; pending: number; ackPending: number; redelivered: number }[]>;
   readonly scheduler: Scheduler;
   close(): Promise<void>;
 }
@@ -48,6 +53,7 @@ export function startEventSystem(
   hosts: ReadonlyMap<string, ModuleHost>,
   log: Logger,
   liveNodes: () => ReadonlySet<string> | undefined = () => undefined,
+  tracing?: NodeTracing,
 ): EventSystem {
   const router = new EventRouter(hosts);
   const direct = new DirectDelivery(hosts);
@@ -62,7 +68,7 @@ export function startEventSystem(
     ? link.connected.then(async (nc: NatsConnection) => {
         jsm = await nc.jetstreamManager();
         js = nc.jetstream();
-        await ensureEventStreams(jsm, settings);
+        await ensureEventStreams(jsm, { ...settings, replicas: resolveReplicas(nc, settings.replicas) });
         for (const handler of router.handlers()) {
           const c = new HandlerConsumer({
             js,
@@ -74,6 +80,7 @@ export function startEventSystem(
             ackWaitMs: settings.ackWaitMs,
             handlerTimeoutMs: settings.handlerTimeoutMs,
             ownConsumerFor: config.db.kind === 'embedded' ? config.id : undefined,
+            tracing,
           });
           await c.start();
           consumers.push(c);
@@ -104,7 +111,7 @@ export function startEventSystem(
     : undefined;
   ready?.catch((e: unknown) => log.error('event system failed to start', { error: (e as Error).message }));
 
-  const scheduler = new Scheduler(hosts, log, config.id, link.configured ? link.connected : undefined, config.defaultTimeoutMs * 6);
+  const scheduler = new Scheduler(hosts, log, config.id, link.configured ? link.connected : undefined, config.defaultTimeoutMs * 6, config.registry.replicas);
   scheduler.start();
 
   const system: EventSystem = {
@@ -122,7 +129,9 @@ export function startEventSystem(
         ),
       ]);
       const { envelopes, errors } = await router.normalise(raws);
-      const published = await publishEnvelopes(conn.js, envelopes);
+      // The ingest's trace travels with each event (a NATS header), so handler spans link back to it.
+      const traceparent = tracing?.current() ?? '';
+      const published = await publishEnvelopes(conn.js, envelopes, traceparent === '' ? undefined : { [TRACEPARENT]: traceparent });
       if (options.waitForHandlers && published.lastSeq > 0) await waitForHandlers(conn.jsm, settings.stream, published.lastSeq, deadline, liveNodes);
       return { received: raws.length, accepted: envelopes.length, duplicates: published.duplicates, rejected: errors, path: 'jetstream' };
     },
@@ -132,7 +141,17 @@ export function startEventSystem(
       await publishEnvelopes(conn.js, [e]);
     },
     property: (e, name) => router.property(e, name),
-    handlerStats: () => consumers.map((c) => ({ handler: c.durable, processed: c.processed, deadLettered: c.deadLettered })),
+    handlerStats: () => consumers.map((c) => ({ handler: c.durable, processed: c.processed, deadLettered: c.deadLettered, redelivered: c.redelivered })),
+    async consumerInfo() {
+      if (jsm === undefined) return [];
+      const m = jsm;
+      return Promise.all(
+        consumers.map(async (c) => {
+          const i = await m.consumers.info(settings.stream, c.durable);
+          return { handler: c.durable, pending: i.num_pending, ackPending: i.num_ack_pending, redelivered: i.num_redelivered };
+        }),
+      );
+    },
     async close() {
       if (closed) return;
       closed = true;

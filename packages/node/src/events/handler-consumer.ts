@@ -2,6 +2,8 @@ import type { EventEnvelope } from '@insights/sdk';
 import { MAX_EVENT_HOPS, type HandlerRef, type Logger } from '@insights/runtime';
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
 import { DLQ_SUBJECT_PREFIX, durableName, filterSubjectFor, ONLY_HANDLER_HEADER, token } from './subjects.ts';
+import { SpanKind, trace, type Link } from '@opentelemetry/api';
+import { contextFrom, TRACEPARENT, type NodeTracing } from '../tracing.ts';
 
 export interface HandlerConsumerDeps {
   readonly js: JetStreamClient;
@@ -16,6 +18,8 @@ export interface HandlerConsumerDeps {
   readonly handlerTimeoutMs: number;
   /** Set when this replica keeps its own state (embedded db): it then reads every event itself. */
   readonly ownConsumerFor?: string | undefined;
+  /** When tracing: each batch is a CONSUMER span linked to the traces that published its events. */
+  readonly tracing?: NodeTracing | undefined;
 }
 
 type Mode = { type: 'realtime' } | { type: 'batched'; maxEvents: number; maxWaitMs: number };
@@ -44,6 +48,8 @@ export class HandlerConsumer {
   readonly #abort = new AbortController();
   processed = 0;
   deadLettered = 0;
+  /** Messages that arrived again (nak'd retries, or another replica's unacknowledged batch). */
+  redelivered = 0;
 
   constructor(deps: HandlerConsumerDeps) {
     this.#deps = deps;
@@ -130,6 +136,7 @@ export class HandlerConsumer {
     const events: EventEnvelope[] = [];
     const carriers: JsMsg[] = [];
     for (const m of msgs) {
+      if (m.redelivered) this.redelivered++;
       const only = m.headers?.get(ONLY_HANDLER_HEADER);
       if (only !== undefined && only !== '' && only !== this.#label) {
         m.ack();
@@ -156,7 +163,7 @@ export class HandlerConsumer {
       for (const m of carriers) m.working();
     }, Math.max(500, Math.floor(this.#deps.ackWaitMs / 3)));
     try {
-      await this.#deliver(events);
+      await this.#deliver(events, carriers);
       for (const m of carriers) m.ack();
       this.processed += events.length;
     } catch (e) {
@@ -176,11 +183,22 @@ export class HandlerConsumer {
     }
   }
 
-  #deliver(events: EventEnvelope[]): Promise<number> {
-    return this.#deps.handler.host.handleEvents(this.#deps.handler.name, events, {
-      deadline: Date.now() + this.#deps.handlerTimeoutMs,
-      signal: this.#abort.signal,
-    });
+  #deliver(events: EventEnvelope[], carriers?: readonly JsMsg[]): Promise<number> {
+    const run = () =>
+      this.#deps.handler.host.handleEvents(this.#deps.handler.name, events, {
+        deadline: Date.now() + this.#deps.handlerTimeoutMs,
+        signal: this.#abort.signal,
+      });
+    const tracing = this.#deps.tracing;
+    if (tracing === undefined || carriers === undefined) return run();
+    const parents = carriers.map((m) => m.headers?.get(TRACEPARENT) ?? '').filter((t) => t !== '');
+    const links: Link[] = [];
+    for (const p of new Set(parents)) {
+      const sc = trace.getSpanContext(contextFrom(p));
+      if (sc !== undefined) links.push({ context: sc });
+    }
+    // One event: its ingest is the parent. A batch mixes traces: each one is a link.
+    return tracing.span(`insights.events ${this.#label}`, parents.length === 1 ? parents[0] : undefined, { 'insights.handler': this.#label, 'messaging.batch.message_count': events.length }, run, SpanKind.CONSUMER, links);
   }
 
   async #failed(m: JsMsg, e: EventEnvelope, err: unknown): Promise<void> {

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@insights/sdk';
-import type { JetStreamClient } from 'nats';
+import { headers as natsHeaders, type JetStreamClient } from 'nats';
 import { subjectFor } from './subjects.ts';
 
 export interface PublishReport {
@@ -21,13 +21,13 @@ export async function publishEnvelopes(js: JetStreamClient, envelopes: readonly 
   const report: PublishReport = { published: 0, duplicates: 0, lastSeq: 0 };
   const encoder = new TextEncoder();
   let next = 0;
+  const hasHeaders = headers !== undefined && Object.keys(headers).length > 0;
   const worker = async () => {
     while (next < envelopes.length) {
       const e = envelopes[next++] as EventEnvelope;
       const opts: Parameters<JetStreamClient['publish']>[2] = { msgID: e.id };
-      if (headers !== undefined) {
-        const { headers: makeHeaders } = await import('nats');
-        const h = makeHeaders();
+      if (hasHeaders) {
+        const h = natsHeaders();
         for (const [k, v] of Object.entries(headers)) h.set(k, v);
         opts.headers = h;
       }

@@ -1,6 +1,7 @@
 import type { HostStatus, Logger, ModuleHost } from '@insights/runtime';
 import { Cron } from 'croner';
 import type { KV, NatsConnection } from 'nats';
+import { ensureStreamReplicas, resolveReplicas } from '../replicas.ts';
 
 export const JOB_LEASE_BUCKET = 'insights-jobs';
 
@@ -28,8 +29,15 @@ export class Scheduler {
     private readonly nodeId: string,
     nats: Promise<NatsConnection> | undefined,
     private readonly jobTimeoutMs: number,
+    replicas?: number,
   ) {
-    this.#kv = nats?.then((nc) => nc.jetstream().views.kv(JOB_LEASE_BUCKET, { history: 1, ttl: 7 * 24 * 3600_000 }));
+    this.#kv = nats?.then(async (nc) => {
+      // Leases must outlive a lost NATS server, like the registry: same number of copies.
+      const r = resolveReplicas(nc, replicas);
+      const kv = await nc.jetstream().views.kv(JOB_LEASE_BUCKET, { history: 1, ttl: 7 * 24 * 3600_000, replicas: r });
+      await ensureStreamReplicas(await nc.jetstreamManager(), `KV_${JOB_LEASE_BUCKET}`, r);
+      return kv;
+    });
   }
 
   start(): void {

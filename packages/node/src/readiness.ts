@@ -1,0 +1,56 @@
+import type { ModuleHost } from '@insights/runtime';
+import { SERVICE_NAME } from '@insights/wire';
+import type { HealthImplementation } from 'grpc-health-check';
+import type { FailedModule } from './describe.ts';
+
+export interface ReadinessInputs {
+  state(): string;
+  readonly natsConfigured: boolean;
+  natsConnected(): boolean;
+  advertised(): boolean;
+  readonly hosts: ReadonlyMap<string, ModuleHost>;
+  readonly failedModules: readonly FailedModule[];
+}
+
+export interface Readiness {
+  readonly ready: boolean;
+  /** Each check by name: true, or why it fails. */
+  readonly checks: Record<string, true | string>;
+}
+
+/**
+ * Ready = serving, every configured module loaded and not failed, and (with NATS) connected and
+ * in the registry. A node that is not ready still answers direct calls; readiness tells a load
+ * balancer or a rolling update to wait.
+ */
+export function readiness(i: ReadinessInputs): Readiness {
+  const checks: Record<string, true | string> = {};
+  checks.serving = i.state() === 'serving' || `node is ${i.state()}`;
+  const failed = [...i.failedModules.map((f) => f.name), ...[...i.hosts].filter(([, h]) => h.status().state === 'failed').map(([n]) => n)];
+  checks.modules = failed.length === 0 || `not loaded: ${failed.join(', ')}`;
+  if (i.natsConfigured) {
+    checks.nats = i.natsConnected() || 'not connected to NATS';
+    checks.registry = i.advertised() || 'not in the registry yet';
+  }
+  return { ready: Object.values(checks).every((c) => c === true), checks };
+}
+
+/** Module services are named `insights.module.<name>` in grpc.health.v1. */
+export const moduleHealthService = (module: string): string => `insights.module.${module}`;
+
+/**
+ * Keeps grpc.health.v1 current: `` (the server) is SERVING while the process serves, the Insights
+ * service follows readiness, and each module has its own service, SERVING while it is ready.
+ */
+export function startHealthReporter(health: HealthImplementation, inputs: ReadinessInputs, intervalMs = 1000): { stop(): void } {
+  const update = () => {
+    if (inputs.state() === 'draining') return;
+    health.setStatus(SERVICE_NAME, readiness(inputs).ready ? 'SERVING' : 'NOT_SERVING');
+    for (const [name, host] of inputs.hosts) health.setStatus(moduleHealthService(name), host.status().state === 'ready' ? 'SERVING' : 'NOT_SERVING');
+    for (const f of inputs.failedModules) health.setStatus(moduleHealthService(f.name), 'NOT_SERVING');
+  };
+  update();
+  const timer = setInterval(update, intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
