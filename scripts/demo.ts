@@ -4,7 +4,10 @@
  * replicated on two nodes; it prints where to look and what to type, and stops on Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { NodeConnection } from '@insights/client';
+import { readTrackingLog } from '@insights/module-edx/lib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,11 +24,31 @@ interface Ready {
   http: string;
 }
 
+const ANALYTICS = ['weekly-activity', 'video-engagement', 'answer-distribution', 'grade-distribution', 'time-on-task', 'enrollment', 'irt'];
 const NODES: { id: string; label: string; modules: string[] }[] = [
-  { id: 'lms', label: 'lms', modules: ['modules/edx', 'modules/examples'] },
-  { id: 'forums', label: 'forums', modules: ['modules/testmodule'] },
+  { id: 'lms', label: 'lms', modules: ['modules/edx', 'modules/examples', ...ANALYTICS.map((m) => `modules/${m}`)] },
+  { id: 'forums', label: 'forums', modules: ['modules/edx', 'modules/testmodule'] },
   { id: 'wiki', label: 'wiki', modules: ['modules/examples'] },
 ];
+const REAL_LOGS = path.resolve(ROOT, '..', 'shared', 'data', 'edx-tracking');
+
+/** Replays the real Open edX tracking logs into the mesh, so the analytics have something to show. */
+async function importRealLogs(grpc: string): Promise<string | undefined> {
+  if (!existsSync(REAL_LOGS)) return undefined;
+  const node = new NodeConnection(grpc);
+  let events = 0;
+  try {
+    for (const f of readdirSync(REAL_LOGS).filter((x) => x.endsWith('.log'))) {
+      const batch: unknown[] = [];
+      for await (const l of readTrackingLog(path.join(REAL_LOGS, f))) if (l.kind === 'event') batch.push(l.event);
+      const r = await node.ingest(batch, { waitForHandlers: true, timeoutMs: 60_000 });
+      events += r.accepted;
+    }
+  } finally {
+    node.close();
+  }
+  return `${events} real Open edX tracking-log events imported from ../shared/data/edx-tracking`;
+}
 
 function startNode(id: string, label: string, modules: string[], dataDir: string, nats?: string): Promise<{ proc: ChildProcess; ready: Ready }> {
   const args = [CLI, 'node', '--id', id, '--label', label, '--grpc', '0', '--http', '0', '--data-dir', path.join(dataDir, id)];
@@ -55,6 +78,7 @@ async function main(): Promise<void> {
   console.log(`Starting ${NODES.length} nodes${nats ? ` on NATS ${nats.url}` : ''}...`);
   const nodes = await Promise.all(NODES.map((n) => startNode(n.id, n.label, n.modules, dataDir, nats?.url)));
   const dashboard = await startDemoDashboard(nats?.url, nodes.map((n) => n.ready.grpc));
+  const imported = await importRealLogs(nodes[0]!.ready.grpc).catch((e: Error) => `log import failed: ${e.message}`);
 
   const stop = async () => {
     await dashboard.close();
@@ -75,6 +99,11 @@ async function main(): Promise<void> {
   console.log(`  npx insights call query.hello_user --user ada ${meshFlag}`);
   console.log(`  npx insights call query.get_grades --learners 5 --csv ${meshFlag}`);
   console.log(`  open http://${nodes[0]!.ready.http}/view/plot_grades?course=demo   (a histogram, rendered by a module)`);
+  if (imported) {
+    console.log(`\n${imported}; try:`);
+    console.log(`  npx insights call query.weekly_activity --course edX/DemoX/Demo_Course ${meshFlag}`);
+    console.log(`  npx insights ls ${meshFlag}   (then any analytic of weekly-activity, answer-distribution, grade-distribution, ...)`);
+  } else console.log('\n(../shared/data is not here, so no real tracking log was imported.)');
   console.log(`\nThe examples module runs on both lms and wiki: calls are spread over the two, and survive either one stopping.`);
 }
 
