@@ -34,7 +34,8 @@ export function weeklyActivitySvg(course: string, records: readonly WeekRecord[]
       title: `Weekly activity: ${course}`,
       xLabel: 'week starting (Monday, UTC)',
       yLabel: 'distinct learners',
-      width: Math.max(640, 90 * records.length),
+      // Wider for a few weeks, but never so wide that a year of weeks shrinks to nothing in a frame.
+      width: Math.min(1100, Math.max(640, 90 * records.length)),
       series: ACTIVITY_LABELS.map((label) => ({ name: LEGEND[label], values: records.map((r) => r[label]) })),
     },
   );
