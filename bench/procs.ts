@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -74,7 +76,7 @@ export function startInsightsNode(isolation: string, extra: string[] = [], env: 
     '--isolation',
     isolation,
     '--data-dir',
-    path.join(REPO, 'bench', 'results', `.data-${process.pid}-${isolation}`),
+    mkdtempSync(path.join(tmpdir(), `insights-bench-${isolation}-`)),
     ...extra,
   ], { INSIGHTS_LOG_LEVEL: 'warn', ...env });
 }
