@@ -1,13 +1,15 @@
 import type { InsightsError } from '@insights/sdk';
 import type { GateEntry } from './call-gate.ts';
+import type { DeadlineWheel } from './deadline-wheel.ts';
 import type { RequestBody } from './protocol.ts';
 import type { Sandbox, SandboxSink } from './sandbox.ts';
 
 /** The host's side of a pending request's life: answered, past its deadline, cancelled by the caller. */
 export interface RequestOwner {
   settle(p: PendingRequest, error: InsightsError | undefined, value?: unknown): void;
-  deadlinePassed(p: PendingRequest): void;
   aborted(p: PendingRequest): void;
+  /** Watches deadlines (the owner learns of a passed one from the wheel). */
+  readonly deadlines: DeadlineWheel<PendingRequest>;
 }
 
 export interface RequestOptions {
@@ -23,15 +25,14 @@ export interface RequestOptions {
 
 /**
  * One request from the node to a sandboxed module (a call, an event batch, a job...) from
- * admission to answer. It is its own deadline-timer argument, abort listener and answer sink, so
- * a request costs one object, not a handful of closures.
+ * admission to answer. It is its own deadline-wheel entry, abort listener and answer sink, so a
+ * request costs one object, not a handful of closures and a timer.
  */
 export class PendingRequest implements SandboxSink, GateEntry, EventListenerObject {
   settled = false;
   /** The sandbox it was sent to; undefined while it waits in the queue. */
   sandbox: Sandbox | undefined = undefined;
   id = 0;
-  #timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly owner: RequestOwner,
@@ -41,13 +42,17 @@ export class PendingRequest implements SandboxSink, GateEntry, EventListenerObje
     readonly reject: (error: InsightsError) => void,
   ) {}
 
+  get deadline(): number {
+    return this.options.deadline;
+  }
+
   arm(): void {
-    this.#timer = setTimeout(onDeadline, this.options.deadline - Date.now(), this);
+    this.owner.deadlines.add(this);
     this.options.signal.addEventListener('abort', this);
   }
 
   disarm(): void {
-    clearTimeout(this.#timer);
+    this.owner.deadlines.delete(this);
     this.options.signal.removeEventListener('abort', this);
   }
 
@@ -66,8 +71,4 @@ export class PendingRequest implements SandboxSink, GateEntry, EventListenerObje
   progress(fraction: number, message: string): void {
     this.options.onProgress?.(fraction, message);
   }
-}
-
-function onDeadline(p: PendingRequest): void {
-  p.owner.deadlinePassed(p);
 }

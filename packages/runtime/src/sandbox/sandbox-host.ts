@@ -7,6 +7,7 @@ import { ModuleLoadError, resolveModuleEntry } from '../loader.ts';
 import type { ModuleManifest } from '../manifest.ts';
 import { DiskModuleFiles } from '../resources/files.ts';
 import { CallGate } from './call-gate.ts';
+import { DeadlineWheel } from './deadline-wheel.ts';
 import type { ResolvedLimits, ResolvedRestartPolicy } from './limits.ts';
 import { LogRelay } from './log-relay.ts';
 import { PendingRequest, type RequestOptions, type RequestOwner } from './pending-request.ts';
@@ -33,6 +34,8 @@ const NAMES_REFRESH_MS = 1000;
 /** Deadline of requests that carry none (normalise, event properties): a stuck sandbox must not hold them forever. */
 const INTERNAL_TIMEOUT_MS = 30_000;
 const CLOSE_GRACE_MS = 2000;
+/** How often the node checks the deadlines of requests in its sandboxes (the sandbox itself is exact). */
+const DEADLINE_TICK_MS = 10;
 const NEVER = new AbortController().signal;
 
 /**
@@ -71,8 +74,8 @@ export class SandboxHost implements ModuleHost {
     });
     this.#owner = {
       settle: (p, e, v) => this.#settle(p, e, v),
-      deadlinePassed: (p) => this.#deadlinePassed(p),
       aborted: (p) => this.#aborted(p),
+      deadlines: new DeadlineWheel(DEADLINE_TICK_MS, (p) => this.#deadlinePassed(p)),
     };
   }
 
