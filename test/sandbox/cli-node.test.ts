@@ -32,7 +32,10 @@ describe('sandbox - a real node process', () => {
 
   it('cli node - TypeScript modules run in child processes of the node, one per module', async () => {
     expect(node.ready.failedModules).toEqual([]);
-    const children = readFileSync(`/proc/${node.proc.pid}/task/${node.proc.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    const children = readFileSync(`/proc/${node.proc.pid}/task/${node.proc.pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     const goodPid = ((await mesh.query['good.whereami']!()) as { pid: number }).pid;
     const exiterPid = (await mesh.query['exiter.pid']!()) as number;
     expect(children).toEqual(expect.arrayContaining([goodPid, exiterPid]));

@@ -31,7 +31,10 @@ describe('sandbox - crashes', () => {
 
   /** Waits until the module's sandbox is back (one more restart) and answers again. */
   const restarted = async (module: string, restarts: number) => {
-    await waitFor(`${module} restart`, () => sandboxHost(node, module).status().restarts >= restarts && sandboxHost(node, module).status().state === 'ready');
+    await waitFor(
+      `${module} restart`,
+      () => sandboxHost(node, module).status().restarts >= restarts && sandboxHost(node, module).status().state === 'ready',
+    );
     expect(await query(node, `${module}.ping`)).toBe('pong');
   };
 
@@ -45,7 +48,10 @@ describe('sandbox - crashes', () => {
     const pid = host.pid;
     await whileProbingGood(mesh, 'throws per call', async () => {
       for (let i = 0; i < 20; i++) {
-        expect(await failure(query(node, 'thrower.sync'))).toMatchObject({ code: 'INTERNAL', message: 'thrower.sync failed: thrower: sync' });
+        expect(await failure(query(node, 'thrower.sync'))).toMatchObject({
+          code: 'INTERNAL',
+          message: 'thrower.sync failed: thrower: sync',
+        });
         expect(await failure(query(node, 'thrower.async'))).toMatchObject({ code: 'INTERNAL', message: /thrower: async/ });
       }
     });
@@ -105,14 +111,18 @@ describe('sandbox - crashes', () => {
   it('supervision - a crash loop marks the module degraded (Describe, page), fails fast, and recovers once it stays up', async () => {
     const host = sandboxHost(node, 'flaky-load');
     const schema = async () =>
-      ((await (await fetch(`http://${node.httpAddress}/schema`)).json()) as WireDescribeResponse).modules.find((m) => m.name === 'flaky-load');
+      ((await (await fetch(`http://${node.httpAddress}/schema`)).json()) as WireDescribeResponse).modules.find(
+        (m) => m.name === 'flaky-load',
+      );
     const { cwd } = (await query(node, 'good.whereami')) as { cwd: string };
     const poison = path.join(path.dirname(cwd), 'flaky-load', 'files', 'poison');
     await whileProbingGood(mesh, 'crash loop', async () => {
       expect(await failure(query(node, 'flaky-load.poison'))).toMatchObject({ code: 'UNAVAILABLE' });
       await waitFor('degraded', () => host.status().state === 'degraded');
       expect(await schema()).toMatchObject({ state: 'degraded', lastError: expect.stringMatching(/poisoned at import/) });
-      expect(await (await fetch(`http://${node.httpAddress}/`)).text()).toMatch(/flaky-load <small>[^<]* · degraded · [^<]*poisoned at import/);
+      expect(await (await fetch(`http://${node.httpAddress}/`)).text()).toMatch(
+        /flaky-load <small>[^<]* · degraded · [^<]*poisoned at import/,
+      );
       const t0 = Date.now();
       expect(await failure(query(node, 'flaky-load.ping'))).toMatchObject({ code: 'UNAVAILABLE', message: /degraded/ });
       expect(Date.now() - t0).toBeLessThan(200);

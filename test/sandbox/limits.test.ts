@@ -13,7 +13,11 @@ describe('sandbox - limits', () => {
     node = await startTestNode({
       modules: [
         hostile('good'),
-        { path: hostile('busy'), restart: FAST_RESTART, limits: { maxConcurrentCalls: 2, maxQueuedCalls: 2, unresponsiveMs: 500 } },
+        {
+          path: hostile('busy'),
+          restart: FAST_RESTART,
+          limits: { maxConcurrentCalls: 2, maxQueuedCalls: 2, unresponsiveMs: 500 },
+        },
         hostile('timers'),
         { path: hostile('big'), limits: { maxResultBytes: 1024 * 1024 } },
         { path: hostile('flood'), limits: { maxLogRecordsPerSecond: 50 } },
@@ -44,7 +48,12 @@ describe('sandbox - limits', () => {
   });
 
   it('limits - concurrency: 2 run, 2 wait, more get RESOURCE_EXHAUSTED at once; a waiting call still has its deadline', async () => {
-    const calls = Array.from({ length: 6 }, () => query(node, 'busy.nap', { ms: 300 }).then((v) => v, (e: Error) => e));
+    const calls = Array.from({ length: 6 }, () =>
+      query(node, 'busy.nap', { ms: 300 }).then(
+        (v) => v,
+        (e: Error) => e,
+      ),
+    );
     const results = await Promise.all(calls);
     expect(results.filter((r) => r === 300)).toHaveLength(4);
     expect(results.filter((r) => (r as { code?: string }).code === 'RESOURCE_EXHAUSTED')).toHaveLength(2);
@@ -62,7 +71,10 @@ describe('sandbox - limits', () => {
     const host = sandboxHost(node, 'big');
     const pid = host.pid;
     await whileProbingGood(mesh, '200 MB result', async () => {
-      expect(await failure(query(node, 'big.string', { mb: 200 }, 20_000))).toMatchObject({ code: 'RESOURCE_EXHAUSTED', message: /maxResultBytes/ });
+      expect(await failure(query(node, 'big.string', { mb: 200 }, 20_000))).toMatchObject({
+        code: 'RESOURCE_EXHAUSTED',
+        message: /maxResultBytes/,
+      });
       expect(await failure(query(node, 'big.rows', {}, 20_000))).toMatchObject({ code: 'RESOURCE_EXHAUSTED' });
       const view = node.dispatcher.call({ kind: 'view', name: 'big.png', args: { mb: 5 }, deadline: Date.now() + 5000 });
       expect(await failure(view)).toMatchObject({ code: 'RESOURCE_EXHAUSTED' });

@@ -5,13 +5,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { failure, hostile, query, sandboxHost, sleep, waitFor } from './support.ts';
 
-const event = (id: string, type: string): EventEnvelope => ({ id, time: new Date().toISOString(), source: 'test', type, payload: {}, raw: {} });
+const event = (id: string, type: string): EventEnvelope => ({
+  id,
+  time: new Date().toISOString(),
+  source: 'test',
+  type,
+  payload: {},
+  raw: {},
+});
 
 /** Module code is identical in every sandbox: its resources work the same across the boundary. */
 describe.each(['process', 'worker'] as const)('sandbox - resources across the boundary (%s)', (isolation) => {
   let node: TestNode;
   beforeAll(async () => {
-    node = await startTestNode({ modules: [{ path: hostile('good'), isolation }, { path: hostile('exiter'), isolation: 'inline' }] });
+    node = await startTestNode({
+      modules: [
+        { path: hostile('good'), isolation },
+        { path: hostile('exiter'), isolation: 'inline' },
+      ],
+    });
   });
   afterAll(() => node.stop());
 
@@ -42,7 +54,9 @@ describe.each(['process', 'worker'] as const)('sandbox - resources across the bo
   it('resources - mesh: ctx.mesh goes back through the node, to a module in another isolation', async () => {
     expect(await query(node, 'good.call_other', { name: 'exiter.pid' })).toBe(process.pid);
     await sleep(1100); // names reach the sandbox as a snapshot, refreshed at most once a second
-    expect(await query(node, 'good.mesh_names')).toEqual(expect.arrayContaining(['remember', 'good.remember', 'exiter.ping', 'good.ping']));
+    expect(await query(node, 'good.mesh_names')).toEqual(
+      expect.arrayContaining(['remember', 'good.remember', 'exiter.ping', 'good.ping']),
+    );
     expect(await failure(query(node, 'good.call_other', { name: 'nowhere' }))).toMatchObject({ code: 'NOT_FOUND' });
   });
 
@@ -75,7 +89,9 @@ describe.each(['process', 'worker'] as const)('sandbox - resources across the bo
   it('resources - event handlers, jobs, event properties and the data layer run inside the sandbox', async () => {
     const host = sandboxHost(node, 'good');
     const control = { deadline: Date.now() + 5000, signal: new AbortController().signal };
-    expect(await host.handleEvents('store', [event('e1', 'test.a'), event('e2', 'other.b'), event('e3', 'test.c')], control)).toBe(2);
+    expect(
+      await host.handleEvents('store', [event('e1', 'test.a'), event('e2', 'other.b'), event('e3', 'test.c')], control),
+    ).toBe(2);
     expect(await query(node, 'good.events_seen')).toBe(2);
     await host.runJob('tick', control);
     expect(await query(node, 'good.ticks')).toBe(1);

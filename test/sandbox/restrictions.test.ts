@@ -23,7 +23,11 @@ describe('sandbox - restrictions (process isolation)', () => {
     const dataDir = path.dirname(path.dirname(cwd));
     const port = Number(node.httpAddress.split(':').pop());
     const report = await whileProbingGood(mesh, 'escape attempts', () =>
-      query(node, 'snoop.escape', { otherFile: path.join(cwd, 'files', 'secret.txt'), outside: path.join(dataDir, 'planted.txt'), port }),
+      query(node, 'snoop.escape', {
+        otherFile: path.join(cwd, 'files', 'secret.txt'),
+        outside: path.join(dataDir, 'planted.txt'),
+        port,
+      }),
     );
     console.log(`[restrictions] ${JSON.stringify(report)}`);
     expect(report).toEqual({

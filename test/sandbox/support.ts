@@ -23,7 +23,12 @@ export function sandboxHost(node: TestNode, module: string): SandboxHost {
 }
 
 /** Calls a query through the node's dispatcher (the host enforces the deadline, not a client). */
-export async function query(node: TestNode, name: string, args: Record<string, unknown> = {}, timeoutMs = 5000): Promise<unknown> {
+export async function query(
+  node: TestNode,
+  name: string,
+  args: Record<string, unknown> = {},
+  timeoutMs = 5000,
+): Promise<unknown> {
   const outcome = await node.dispatcher.call({ kind: 'query', name, args, deadline: Date.now() + timeoutMs });
   return outcome.type === 'json' ? outcome.value : outcome;
 }

@@ -4,7 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { FAST_RESTART, failure, hostile, query, sandboxHost, waitFor, whileProbingGood } from './support.ts';
 
-const worker = (name: string, limits: Record<string, number> = {}) => ({ path: hostile(name), isolation: 'worker' as const, restart: FAST_RESTART, limits });
+const worker = (name: string, limits: Record<string, number> = {}) => ({
+  path: hostile(name),
+  isolation: 'worker' as const,
+  restart: FAST_RESTART,
+  limits,
+});
 
 /** Worker-thread sandboxes: own heap and a terminable thread, no file restrictions. */
 describe('sandbox - worker isolation', () => {
@@ -29,7 +34,10 @@ describe('sandbox - worker isolation', () => {
   });
 
   const restarted = async (module: string, restarts: number) => {
-    await waitFor(`${module} restart`, () => sandboxHost(node, module).status().restarts >= restarts && sandboxHost(node, module).status().state === 'ready');
+    await waitFor(
+      `${module} restart`,
+      () => sandboxHost(node, module).status().restarts >= restarts && sandboxHost(node, module).status().state === 'ready',
+    );
     expect(await query(node, `${module}.ping`)).toBe('pong');
   };
 
@@ -57,7 +65,10 @@ describe('sandbox - worker isolation', () => {
       expect(await failure(query(node, 'exiter.exit'))).toMatchObject({ code: 'UNAVAILABLE' });
       await restarted('exiter', 1);
       expect(await query(node, 'thrower.uncaught')).toBe('armed');
-      await waitFor('thrower restart', () => sandboxHost(node, 'thrower').status().restarts === 1 && sandboxHost(node, 'thrower').status().state === 'ready');
+      await waitFor(
+        'thrower restart',
+        () => sandboxHost(node, 'thrower').status().restarts === 1 && sandboxHost(node, 'thrower').status().state === 'ready',
+      );
     });
     expect(sandboxHost(node, 'thrower').status().lastError).toMatch(/thrower: uncaught/);
   });
@@ -73,7 +84,12 @@ describe('sandbox - worker isolation', () => {
     })) as Record<string, string>;
     console.log(`[restrictions, worker] ${JSON.stringify(report)}`);
     // Signals would reach the node itself (same pid): refused by the sandbox's lockdown.
-    expect(report).toMatchObject({ signalParent: 'ERR_ACCESS_DENIED', signalGroup: 'ERR_ACCESS_DENIED', debugParent: 'ERR_ACCESS_DENIED', addon: 'ERR_ACCESS_DENIED' });
+    expect(report).toMatchObject({
+      signalParent: 'ERR_ACCESS_DENIED',
+      signalGroup: 'ERR_ACCESS_DENIED',
+      debugParent: 'ERR_ACCESS_DENIED',
+      addon: 'ERR_ACCESS_DENIED',
+    });
     // Not refused in a worker: the file system (documented).
     expect(report.etcPasswd).toBe('ok');
   });

@@ -38,7 +38,8 @@ const SOURCE = /\.(?:[cm]?[jt]sx?)$/;
 const TS_SOURCE = /\.(?:[cm]?ts|tsx)$/;
 const NODE_MODULES = `${path.sep}node_modules${path.sep}`;
 // Bundled CommonJS code calls `require`; ESM has none, so give it one.
-const BANNER = "import { createRequire as __insightsCreateRequire } from 'node:module'; const require = __insightsCreateRequire(import.meta.url);";
+const BANNER =
+  "import { createRequire as __insightsCreateRequire } from 'node:module'; const require = __insightsCreateRequire(import.meta.url);";
 
 export interface BundleOptions {
   /** File name prefix inside outDir. */

@@ -75,7 +75,12 @@ export class RemoteMesh implements CallInvoker {
 
 const RECORD_KEYS = new Set(['level', 'time', 'msg', 'module', 'node']);
 
-export function childEnvironment(init: InitMessage, out: Outbox<ChildMessage>, requests: HostRequests, mesh: RemoteMesh): RuntimeEnvironment {
+export function childEnvironment(
+  init: InitMessage,
+  out: Outbox<ChildMessage>,
+  requests: HostRequests,
+  mesh: RemoteMesh,
+): RuntimeEnvironment {
   const limiter = new LogRateLimiter(init.maxLogRecordsPerSecond);
   let reporting = false;
   const log = createLogger(
@@ -92,8 +97,7 @@ export function childEnvironment(init: InitMessage, out: Outbox<ChildMessage>, r
         return;
       }
       let fields: Record<string, unknown> | undefined;
-      for (const k in record)
-        if (!RECORD_KEYS.has(k)) (fields ??= {})[k] = record[k];
+      for (const k in record) if (!RECORD_KEYS.has(k)) (fields ??= {})[k] = record[k];
       out.push({ type: 'log', level: record.level, msg: record.msg, fields });
     },
     {},
@@ -109,7 +113,9 @@ export function childEnvironment(init: InitMessage, out: Outbox<ChildMessage>, r
     mesh,
     log,
     ...(init.emit ? { emit: async (event: EventEnvelope) => void (await requests.ask({ type: 'emit', event })) } : {}),
-    ...(init.property ? { property: (event: EventEnvelope, name: string) => requests.ask({ type: 'event-property', name, event }) } : {}),
+    ...(init.property
+      ? { property: (event: EventEnvelope, name: string) => requests.ask({ type: 'event-property', name, event }) }
+      : {}),
     ...(init.cacheLimits === undefined ? {} : { cacheLimits: init.cacheLimits }),
   };
 }

@@ -51,7 +51,9 @@ function handle(m: ParentMessage): void {
       answer(m.id, async () => need().computeProperty(m.name, m.event));
       return;
     case 'cancel':
-      calls.get(m.id)?.abort(new InsightsError(m.code, m.code === 'CANCELLED' ? 'call cancelled by the caller' : 'deadline exceeded'));
+      calls
+        .get(m.id)
+        ?.abort(new InsightsError(m.code, m.code === 'CANCELLED' ? 'call cancelled by the caller' : 'deadline exceeded'));
       return;
     case 'read-file':
       answer(m.id, () => need().files.read(m.name));
@@ -148,7 +150,11 @@ function giveBack(c: AbortController): void {
 function cancellable(id: number, work: (signal: AbortSignal) => Promise<unknown>): void {
   const controller = new AbortController();
   calls.set(id, controller);
-  answer(id, () => work(controller.signal), () => calls.delete(id));
+  answer(
+    id,
+    () => work(controller.signal),
+    () => calls.delete(id),
+  );
 }
 
 function need(): ModuleRuntime {

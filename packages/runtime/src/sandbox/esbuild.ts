@@ -46,7 +46,10 @@ export function loadEsbuild(): Promise<Esbuild> {
     if (process.argv[1] !== undefined) bases.push(pathToFileURL(process.argv[1]).href);
     for (const base of bases) {
       const req = createRequire(base);
-      for (const find of [() => req.resolve('esbuild'), () => createRequire(req.resolve('tsx/package.json')).resolve('esbuild')]) {
+      for (const find of [
+        () => req.resolve('esbuild'),
+        () => createRequire(req.resolve('tsx/package.json')).resolve('esbuild'),
+      ]) {
         let file: string;
         try {
           file = find();

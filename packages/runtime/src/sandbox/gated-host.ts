@@ -44,7 +44,11 @@ export class GatedHost implements ModuleHost {
       const outcome = await this.#inner.call(call, control);
       if (exceedsSize(outcome.type === 'json' ? outcome.value : outcome, this.#limits.maxResultBytes)) {
         const analytic = `${this.manifest.name}.${call.name}`;
-        throw new InsightsError('RESOURCE_EXHAUSTED', `${analytic} returned a result larger than its limit of ${this.#limits.maxResultBytes} bytes (maxResultBytes)`, { analytic });
+        throw new InsightsError(
+          'RESOURCE_EXHAUSTED',
+          `${analytic} returned a result larger than its limit of ${this.#limits.maxResultBytes} bytes (maxResultBytes)`,
+          { analytic },
+        );
       }
       return outcome;
     } finally {
@@ -55,7 +59,11 @@ export class GatedHost implements ModuleHost {
 
   // Event handlers, jobs and the data layer are paced by the node's event consumers and
   // scheduler, not by callers: they pass straight through.
-  handleEvents(handler: string, events: readonly EventEnvelope[], control: { deadline: number; signal: AbortSignal }): Promise<number> {
+  handleEvents(
+    handler: string,
+    events: readonly EventEnvelope[],
+    control: { deadline: number; signal: AbortSignal },
+  ): Promise<number> {
     return this.#inner.handleEvents(handler, events, control);
   }
 
@@ -91,7 +99,12 @@ export class GatedHost implements ModuleHost {
       if (admitted === 'run') return resolve();
       if (admitted === 'full') {
         const { maxConcurrentCalls: r, maxQueuedCalls: q } = this.#limits;
-        return reject(new InsightsError('RESOURCE_EXHAUSTED', `module ${this.manifest.name} is busy: ${r} calls running and ${q} waiting (maxConcurrentCalls, maxQueuedCalls)`));
+        return reject(
+          new InsightsError(
+            'RESOURCE_EXHAUSTED',
+            `module ${this.manifest.name} is busy: ${r} calls running and ${q} waiting (maxConcurrentCalls, maxQueuedCalls)`,
+          ),
+        );
       }
       const done = () => {
         w.settled = true;
@@ -104,8 +117,16 @@ export class GatedHost implements ModuleHost {
         this.#gate.leftQueue();
         reject(e);
       };
-      const onAbort = () => leave(isInsightsError(control.signal.reason) ? control.signal.reason : new InsightsError('CANCELLED', 'call cancelled by the caller'));
-      const timer = setTimeout(() => leave(new InsightsError('DEADLINE_EXCEEDED', 'deadline exceeded')), call.deadline - Date.now());
+      const onAbort = () =>
+        leave(
+          isInsightsError(control.signal.reason)
+            ? control.signal.reason
+            : new InsightsError('CANCELLED', 'call cancelled by the caller'),
+        );
+      const timer = setTimeout(
+        () => leave(new InsightsError('DEADLINE_EXCEEDED', 'deadline exceeded')),
+        call.deadline - Date.now(),
+      );
       control.signal.addEventListener('abort', onAbort, { once: true });
       w.grant = () => {
         done();

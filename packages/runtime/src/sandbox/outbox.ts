@@ -60,7 +60,13 @@ export function postSafely<M extends { type: string }>(batch: M[], post: (b: M[]
     } catch (e) {
       const id = (m as { id?: unknown }).id;
       if (m.type === 'done' && typeof id === 'number')
-        post([{ type: 'failed', id, error: { code: 'INTERNAL', message: `the result cannot be sent: ${(e as Error).message}` } } as unknown as M]);
+        post([
+          {
+            type: 'failed',
+            id,
+            error: { code: 'INTERNAL', message: `the result cannot be sent: ${(e as Error).message}` },
+          } as unknown as M,
+        ]);
     }
   }
 }

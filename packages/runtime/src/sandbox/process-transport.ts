@@ -11,7 +11,12 @@ export function launchProcess(o: LaunchOptions, events: TransportEvents): Sandbo
   const child = fork(o.runtimeBundle, [], {
     cwd: o.cwd,
     // Set explicitly: the node's own flags (loaders, inspector, test runners) must not leak in.
-    execArgv: [...o.permissionArgs, `--max-old-space-size=${o.maxHeapMb}`, '--enable-source-maps', '--disable-warning=ExperimentalWarning'],
+    execArgv: [
+      ...o.permissionArgs,
+      `--max-old-space-size=${o.maxHeapMb}`,
+      '--enable-source-maps',
+      '--disable-warning=ExperimentalWarning',
+    ],
     serialization: 'advanced',
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     env: sandboxEnv(),

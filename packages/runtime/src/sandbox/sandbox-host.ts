@@ -69,7 +69,8 @@ export class SandboxHost implements ModuleHost {
         this.#pump();
       },
       crashLooping: (reason) => {
-        for (const p of this.#gate.takeWaiting()) this.#settle(p, unavailable(`module ${this.manifest.name} is crash-looping (degraded): ${reason}`));
+        for (const p of this.#gate.takeWaiting())
+          this.#settle(p, unavailable(`module ${this.manifest.name} is crash-looping (degraded): ${reason}`));
       },
     });
     this.#owner = {
@@ -87,7 +88,8 @@ export class SandboxHost implements ModuleHost {
     // A process is granted its data folders at start, so it must know its name first.
     if (o.isolation === 'process') await launcher.prepareFolders((await launcher.probe(launcher.bundle)).name);
     const host = new SandboxHost(o, env, launcher, logs);
-    if (!(await host.#supervisor.launch())) throw new ModuleLoadError(o.spec, `failed to import ${entry}: ${host.#supervisor.lastError}`);
+    if (!(await host.#supervisor.launch()))
+      throw new ModuleLoadError(o.spec, `failed to import ${entry}: ${host.#supervisor.lastError}`);
     return host;
   }
 
@@ -117,13 +119,33 @@ export class SandboxHost implements ModuleHost {
   }
 
   call(call: HostCall, control: HostCallControl): Promise<CallOutcome> {
-    const body = { type: 'call', kind: call.kind, name: call.name, args: call.args, deadline: call.deadline, progress: control.onProgress !== undefined } as const;
-    return this.#request(body, { analytic: call.name, deadline: call.deadline, signal: control.signal, onProgress: control.onProgress, accept: isCallOutcome }) as Promise<CallOutcome>;
+    const body = {
+      type: 'call',
+      kind: call.kind,
+      name: call.name,
+      args: call.args,
+      deadline: call.deadline,
+      progress: control.onProgress !== undefined,
+    } as const;
+    return this.#request(body, {
+      analytic: call.name,
+      deadline: call.deadline,
+      signal: control.signal,
+      onProgress: control.onProgress,
+      accept: isCallOutcome,
+    }) as Promise<CallOutcome>;
   }
 
-  handleEvents(handler: string, events: readonly EventEnvelope[], control: { deadline: number; signal: AbortSignal }): Promise<number> {
+  handleEvents(
+    handler: string,
+    events: readonly EventEnvelope[],
+    control: { deadline: number; signal: AbortSignal },
+  ): Promise<number> {
     const accept = (v: unknown) => typeof v === 'number';
-    return this.#request({ type: 'events', handler, events, deadline: control.deadline }, { analytic: handler, ...control, accept }) as Promise<number>;
+    return this.#request(
+      { type: 'events', handler, events, deadline: control.deadline },
+      { analytic: handler, ...control, accept },
+    ) as Promise<number>;
   }
 
   async runJob(job: string, control: { deadline: number; signal: AbortSignal }): Promise<void> {
@@ -132,17 +154,26 @@ export class SandboxHost implements ModuleHost {
 
   normalise(raws: readonly unknown[]): Promise<NormaliseOutcome[]> {
     const accept = (v: unknown) => Array.isArray(v) && v.length === raws.length;
-    return this.#request({ type: 'normalise', raws }, { analytic: 'normalise', deadline: Date.now() + INTERNAL_TIMEOUT_MS, signal: NEVER, accept }) as Promise<NormaliseOutcome[]>;
+    return this.#request(
+      { type: 'normalise', raws },
+      { analytic: 'normalise', deadline: Date.now() + INTERNAL_TIMEOUT_MS, signal: NEVER, accept },
+    ) as Promise<NormaliseOutcome[]>;
   }
 
   computeProperty(name: string, event: EventEnvelope): Promise<unknown> {
-    return this.#request({ type: 'property', name, event }, { analytic: name, deadline: Date.now() + INTERNAL_TIMEOUT_MS, signal: NEVER, accept: () => true });
+    return this.#request(
+      { type: 'property', name, event },
+      { analytic: name, deadline: Date.now() + INTERNAL_TIMEOUT_MS, signal: NEVER, accept: () => true },
+    );
   }
 
   readFile(name: string): Promise<Uint8Array> {
     const sb = this.#liveSandbox();
     // No sandbox (restarting): read from disk; a fresh DiskModuleFiles re-reads the expiry table.
-    if (sb === undefined) return new DiskModuleFiles(this.manifest.name, this.#launcher.filesRoot(this.manifest.name), this.#env.makeFileUrl).read(name);
+    if (sb === undefined)
+      return new DiskModuleFiles(this.manifest.name, this.#launcher.filesRoot(this.manifest.name), this.#env.makeFileUrl).read(
+        name,
+      );
     return this.#ask(sb, { type: 'read-file', name }).then((v) => {
       if (v instanceof Uint8Array) return v;
       throw new InsightsError('INTERNAL', 'the sandbox answered a file read with something else');
@@ -168,7 +199,10 @@ export class SandboxHost implements ModuleHost {
     const next = await this.#launcher.rebundle();
     const probed = await this.#launcher.probe(next);
     if (probed.name !== this.manifest.name)
-      throw new InsightsError('FAILED_PRECONDITION', `reload changes the module's name from ${this.manifest.name} to ${probed.name}; restart the node instead`);
+      throw new InsightsError(
+        'FAILED_PRECONDITION',
+        `reload changes the module's name from ${this.manifest.name} to ${probed.name}; restart the node instead`,
+      );
     s.paused = true;
     try {
       await s.stop(this.#o.limits.unresponsiveMs + CLOSE_GRACE_MS, () => this.#gate.running > 0);
@@ -209,7 +243,13 @@ export class SandboxHost implements ModuleHost {
         this.#errors++;
         const { maxConcurrentCalls: r, maxQueuedCalls: q } = this.#o.limits;
         const analytic = `${this.manifest.name}.${o.analytic}`;
-        reject(new InsightsError('RESOURCE_EXHAUSTED', `module ${this.manifest.name} is busy: ${r} calls running and ${q} waiting (maxConcurrentCalls, maxQueuedCalls)`, { analytic }));
+        reject(
+          new InsightsError(
+            'RESOURCE_EXHAUSTED',
+            `module ${this.manifest.name} is busy: ${r} calls running and ${q} waiting (maxConcurrentCalls, maxQueuedCalls)`,
+            { analytic },
+          ),
+        );
         return;
       }
       p.arm();
@@ -221,9 +261,11 @@ export class SandboxHost implements ModuleHost {
     const s = this.#supervisor;
     const name = this.manifest.name;
     if (s.closed) return unavailable(`module ${name} is shutting down`);
-    if (s.state === 'degraded' && !s.live) return unavailable(`module ${name} is restarting after repeated crashes (degraded); last error: ${s.lastError}`);
+    if (s.state === 'degraded' && !s.live)
+      return unavailable(`module ${name} is restarting after repeated crashes (degraded); last error: ${s.lastError}`);
     if (o.signal.aborted) return cancelReason(o.signal.reason);
-    if (o.deadline <= Date.now()) return new InsightsError('DEADLINE_EXCEEDED', 'deadline exceeded', { analytic: `${name}.${o.analytic}` });
+    if (o.deadline <= Date.now())
+      return new InsightsError('DEADLINE_EXCEEDED', 'deadline exceeded', { analytic: `${name}.${o.analytic}` });
     return undefined;
   }
 
@@ -268,7 +310,10 @@ export class SandboxHost implements ModuleHost {
 
   #deadlinePassed(p: PendingRequest): void {
     const sb = p.sandbox;
-    this.#settle(p, new InsightsError('DEADLINE_EXCEEDED', 'deadline exceeded', { analytic: `${this.manifest.name}.${p.options.analytic}` }));
+    this.#settle(
+      p,
+      new InsightsError('DEADLINE_EXCEEDED', 'deadline exceeded', { analytic: `${this.manifest.name}.${p.options.analytic}` }),
+    );
     if (sb === undefined) return;
     sb.cancel(p.id, 'DEADLINE_EXCEEDED');
     // A sandbox that cannot even answer a ping is stuck in synchronous code: it gets killed.

@@ -164,7 +164,10 @@ export class SandboxLauncher {
 
 async function bundleModule(o: LauncherOptions, outDir: string): Promise<Bundle> {
   const { entry } = o;
-  const label = `module-${path.basename(path.dirname(entry))}-${path.basename(entry).replace(/\.[^.]+$/, '')}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+  const label = `module-${path.basename(path.dirname(entry))}-${path.basename(entry).replace(/\.[^.]+$/, '')}`.replace(
+    /[^A-Za-z0-9_.-]/g,
+    '_',
+  );
   try {
     return await bundle(entry, path.join(outDir, 'modules'), { label, sourcemap: true });
   } catch (e) {

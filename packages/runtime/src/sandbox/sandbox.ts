@@ -3,7 +3,15 @@ import { MODULE_THROWABLE_CODES, type CallInvoker } from '@insights/sdk/internal
 import type { ModuleManifest } from '../manifest.ts';
 import type { LogRelay } from './log-relay.ts';
 import { Outbox } from './outbox.ts';
-import { fromWireError, toWireError, type InitMessage, type ParentMessage, type RequestBody, type RequestMessage, type WireError } from './protocol.ts';
+import {
+  fromWireError,
+  toWireError,
+  type InitMessage,
+  type ParentMessage,
+  type RequestBody,
+  type RequestMessage,
+  type WireError,
+} from './protocol.ts';
 import type { SandboxTransport, TransportEvents } from './transport.ts';
 import { checkManifest } from './validate.ts';
 
@@ -26,7 +34,13 @@ export interface SandboxServices {
 export type Launch = (events: TransportEvents) => SandboxTransport;
 
 /** Codes a sandbox may answer with; anything else (say, a module posting UNAVAILABLE itself) becomes INTERNAL. */
-const ANSWER_CODES: ReadonlySet<string> = new Set([...MODULE_THROWABLE_CODES, 'DEADLINE_EXCEEDED', 'CANCELLED', 'INTERNAL', 'RESOURCE_EXHAUSTED']);
+const ANSWER_CODES: ReadonlySet<string> = new Set([
+  ...MODULE_THROWABLE_CODES,
+  'DEADLINE_EXCEEDED',
+  'CANCELLED',
+  'INTERNAL',
+  'RESOURCE_EXHAUSTED',
+]);
 const START_TIMEOUT_MS = 30_000;
 
 /**
@@ -108,7 +122,10 @@ export class Sandbox {
     if (this.#pingTimer !== undefined || this.#exited) return;
     const seq = ++this.#pingSeq;
     this.#out.push({ type: 'ping', seq });
-    this.#pingTimer = setTimeout(() => this.kill(`stopped responding (event loop blocked for over ${timeoutMs} ms past a call's deadline)`), timeoutMs);
+    this.#pingTimer = setTimeout(
+      () => this.kill(`stopped responding (event loop blocked for over ${timeoutMs} ms past a call's deadline)`),
+      timeoutMs,
+    );
   }
 
   kill(reason: string): void {
