@@ -81,7 +81,7 @@ export async function makeCaller(target: string, address: string, payload: strin
     }
     case 'moleculer': {
       const { ServiceBroker } = await import('moleculer');
-      const broker = new ServiceBroker({ nodeID: `bench-client-${process.pid}`, transporter: address, logger: false });
+      const broker = new ServiceBroker({ nodeID: `bench-client-${process.pid}`, transporter: { type: 'NATS', options: { servers: address } }, logger: false });
       await broker.start();
       await broker.waitForServices(['echo']);
       return { call: () => broker.call('echo.echo', SMALL_ARGS), close: () => broker.stop() };

@@ -1,4 +1,4 @@
-import { connect, NodeConnection, type Mesh } from '@insights/client';
+import { connect, NodeConnection } from '@insights/client';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect as natsConnect } from 'nats';
