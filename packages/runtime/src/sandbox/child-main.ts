@@ -113,7 +113,8 @@ function runCall(m: Extract<ParentMessage, { type: 'call' }>): void {
   const onProgress = m.progress
     ? (fraction: number, message: string) => out.push({ type: 'progress', id: m.id, fraction, message })
     : undefined;
-  rt.call({ kind: m.kind, name: m.name, args: m.args, deadline: m.deadline }, { signal: controller.signal, onProgress }).then(
+  // The message itself is the HostCall (kind, name, args, deadline): no copy per call.
+  rt.call(m, { signal: controller.signal, onProgress }).then(
     (outcome) => {
       calls.delete(m.id);
       giveBack(controller);

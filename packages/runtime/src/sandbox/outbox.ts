@@ -2,7 +2,7 @@
  * A batch this long is posted at once, not at the end of the turn: the other side starts on it
  * while this side produces the rest, so the two overlap instead of taking turns.
  */
-const MAX_BATCH = 8;
+const MAX_BATCH = 64;
 
 /**
  * Collects messages during one turn of the event loop and posts them as one batch: one

@@ -1,7 +1,8 @@
 import type { InsightsError } from '@insights/sdk';
+import { NEVER_ABORTS } from '../call-scope.ts';
 import type { GateEntry } from './call-gate.ts';
 import type { DeadlineWheel } from './deadline-wheel.ts';
-import type { RequestBody } from './protocol.ts';
+import type { RequestMessage } from './protocol.ts';
 import type { Sandbox, SandboxSink } from './sandbox.ts';
 
 /** The host's side of a pending request's life: answered, past its deadline, cancelled by the caller. */
@@ -36,7 +37,7 @@ export class PendingRequest implements SandboxSink, GateEntry, EventListenerObje
 
   constructor(
     readonly owner: RequestOwner,
-    readonly body: RequestBody,
+    readonly body: RequestMessage,
     readonly options: RequestOptions,
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: InsightsError) => void,
@@ -48,12 +49,13 @@ export class PendingRequest implements SandboxSink, GateEntry, EventListenerObje
 
   arm(): void {
     this.owner.deadlines.add(this);
-    this.options.signal.addEventListener('abort', this);
+    // Most calls carry the dispatcher's never-aborting signal: listening to it costs, for nothing.
+    if (this.options.signal !== NEVER_ABORTS) this.options.signal.addEventListener('abort', this);
   }
 
   disarm(): void {
     this.owner.deadlines.delete(this);
-    this.options.signal.removeEventListener('abort', this);
+    if (this.options.signal !== NEVER_ABORTS) this.options.signal.removeEventListener('abort', this);
   }
 
   handleEvent(): void {

@@ -79,7 +79,8 @@ export type RequestBody =
   | { readonly type: 'read-file'; readonly name: string }
   | { readonly type: 'sweep-files' };
 
-export type RequestMessage = RequestBody & { readonly id: number };
+/** A request on the wire; its sender stamps `id` into the object it made (no copy per call). */
+export type RequestMessage = RequestBody & { id: number };
 
 export type ParentMessage =
   | InitMessage

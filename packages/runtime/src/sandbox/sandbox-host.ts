@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { InsightsError, isInsightsError, type EventEnvelope } from '@insights/sdk';
 import type { CallOutcome } from '@insights/wire';
+import { NEVER_ABORTS } from '../call-scope.ts';
 import type { NormaliseOutcome } from '../events/normalise-result.ts';
 import type { HostCall, HostCallControl, HostStatus, ModuleHost } from '../host.ts';
 import { ModuleLoadError, resolveModuleEntry } from '../loader.ts';
@@ -11,7 +12,7 @@ import { DeadlineWheel } from './deadline-wheel.ts';
 import type { ResolvedLimits, ResolvedRestartPolicy } from './limits.ts';
 import { LogRelay } from './log-relay.ts';
 import { PendingRequest, type RequestOptions, type RequestOwner } from './pending-request.ts';
-import type { RequestBody } from './protocol.ts';
+import type { RequestMessage } from './protocol.ts';
 import type { Sandbox } from './sandbox.ts';
 import { SandboxLauncher, type SandboxEnvironment } from './sandbox-launcher.ts';
 import { Supervisor } from './supervisor.ts';
@@ -36,7 +37,6 @@ const INTERNAL_TIMEOUT_MS = 30_000;
 const CLOSE_GRACE_MS = 2000;
 /** How often the node checks the deadlines of requests in its sandboxes (the sandbox itself is exact). */
 const DEADLINE_TICK_MS = 10;
-const NEVER = new AbortController().signal;
 
 /**
  * A module in a sandbox (child process or worker thread). Every request (call, event batch, job)
@@ -119,14 +119,15 @@ export class SandboxHost implements ModuleHost {
   }
 
   call(call: HostCall, control: HostCallControl): Promise<CallOutcome> {
-    const body = {
+    const body: RequestMessage = {
+      id: 0,
       type: 'call',
       kind: call.kind,
       name: call.name,
       args: call.args,
       deadline: call.deadline,
       progress: control.onProgress !== undefined,
-    } as const;
+    };
     return this.#request(body, {
       analytic: call.name,
       deadline: call.deadline,
@@ -143,27 +144,30 @@ export class SandboxHost implements ModuleHost {
   ): Promise<number> {
     const accept = (v: unknown) => typeof v === 'number';
     return this.#request(
-      { type: 'events', handler, events, deadline: control.deadline },
+      { id: 0, type: 'events', handler, events, deadline: control.deadline },
       { analytic: handler, ...control, accept },
     ) as Promise<number>;
   }
 
   async runJob(job: string, control: { deadline: number; signal: AbortSignal }): Promise<void> {
-    await this.#request({ type: 'job', job, deadline: control.deadline }, { analytic: job, ...control, accept: () => true });
+    await this.#request(
+      { id: 0, type: 'job', job, deadline: control.deadline },
+      { analytic: job, ...control, accept: () => true },
+    );
   }
 
   normalise(raws: readonly unknown[]): Promise<NormaliseOutcome[]> {
     const accept = (v: unknown) => Array.isArray(v) && v.length === raws.length;
     return this.#request(
-      { type: 'normalise', raws },
-      { analytic: 'normalise', deadline: Date.now() + INTERNAL_TIMEOUT_MS, signal: NEVER, accept },
+      { id: 0, type: 'normalise', raws },
+      { analytic: 'normalise', deadline: Date.now() + INTERNAL_TIMEOUT_MS, signal: NEVER_ABORTS, accept },
     ) as Promise<NormaliseOutcome[]>;
   }
 
   computeProperty(name: string, event: EventEnvelope): Promise<unknown> {
     return this.#request(
-      { type: 'property', name, event },
-      { analytic: name, deadline: Date.now() + INTERNAL_TIMEOUT_MS, signal: NEVER, accept: () => true },
+      { id: 0, type: 'property', name, event },
+      { analytic: name, deadline: Date.now() + INTERNAL_TIMEOUT_MS, signal: NEVER_ABORTS, accept: () => true },
     );
   }
 
@@ -174,7 +178,7 @@ export class SandboxHost implements ModuleHost {
       return new DiskModuleFiles(this.manifest.name, this.#launcher.filesRoot(this.manifest.name), this.#env.makeFileUrl).read(
         name,
       );
-    return this.#ask(sb, { type: 'read-file', name }).then((v) => {
+    return this.#ask(sb, { id: 0, type: 'read-file', name }).then((v) => {
       if (v instanceof Uint8Array) return v;
       throw new InsightsError('INTERNAL', 'the sandbox answered a file read with something else');
     });
@@ -183,7 +187,7 @@ export class SandboxHost implements ModuleHost {
   async sweepFiles(): Promise<string[]> {
     const sb = this.#liveSandbox();
     if (sb === undefined) return []; // the next sweep, with the sandbox up, does it
-    const v = await this.#ask(sb, { type: 'sweep-files' });
+    const v = await this.#ask(sb, { id: 0, type: 'sweep-files' });
     return Array.isArray(v) ? v.map(String) : [];
   }
 
@@ -228,7 +232,7 @@ export class SandboxHost implements ModuleHost {
   }
 
   /** Every request to the module goes through here: refusal checks, the gate, the deadline. */
-  #request(body: RequestBody, o: RequestOptions): Promise<unknown> {
+  #request(body: RequestMessage, o: RequestOptions): Promise<unknown> {
     const refused = this.#refusal(o);
     if (refused !== undefined) {
       this.#errors++;
@@ -327,7 +331,7 @@ export class SandboxHost implements ModuleHost {
   }
 
   /** A file request: not gated (the node's HTTP server and sweeper), but bounded in time. */
-  #ask(sb: Sandbox, body: RequestBody): Promise<unknown> {
+  #ask(sb: Sandbox, body: RequestMessage): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         sb.cancel(id, 'DEADLINE_EXCEEDED');

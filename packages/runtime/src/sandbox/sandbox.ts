@@ -8,7 +8,6 @@ import {
   toWireError,
   type InitMessage,
   type ParentMessage,
-  type RequestBody,
   type RequestMessage,
   type WireError,
 } from './protocol.ts';
@@ -97,14 +96,15 @@ export class Sandbox {
   }
 
   /** Sends a request; the answer goes to `sink`. Returns its id (for cancel). */
-  request(body: RequestBody, sink: SandboxSink): number {
+  request(message: RequestMessage, sink: SandboxSink): number {
     const id = ++this.#nextId;
     if (this.#exited) {
       sink.failed(new InsightsError('UNAVAILABLE', 'the module sandbox has exited'));
       return id;
     }
     this.#pending.set(id, sink);
-    this.#out.push({ ...body, id } as RequestMessage);
+    message.id = id;
+    this.#out.push(message);
     return id;
   }
 
