@@ -2,7 +2,7 @@
  * The messages between a module host (parent) and its sandbox (child process or worker).
  *
  * Both directions send batches: one IPC message is an array of these, collected during one turn
- * of the event loop (see outbox.ts). Messages are structured-cloned (`serialization: 'advanced'`
+ * of the event loop, at most 64 (see outbox.ts). Messages are structured-cloned (`serialization: 'advanced'`
  * for child processes, postMessage for workers), so results cross without a JSON round trip and
  * Uint8Array (PNG views, files) stays binary.
  *
@@ -24,8 +24,6 @@ export interface InitMessage {
   readonly type: 'init';
   /** Plain-JS bundle of the module (built by the parent, see bundler.ts). */
   readonly bundle: string;
-  /** Load, report the manifest, exit: how the parent learns a module's name before granting it folders. */
-  readonly probe: boolean;
   readonly dataDir: string;
   readonly db: DbProviderOptions;
   readonly logLevel: LogLevel;

@@ -73,12 +73,12 @@ export class SandboxLauncher {
 
   /** Starts a sandbox running `b`; `onExit` hears when it ends. */
   start(b: Bundle, onExit: (reason: string) => void): Sandbox {
-    return new Sandbox(this.#launch(b, false), this.#init(b, false), this.#services(), onExit);
+    return new Sandbox(this.#launch(b, false), this.#init(b), this.#services(), onExit);
   }
 
   /** Loads `b` in a throwaway sandbox with no data folders, for its manifest: proves it loads, names it. */
   async probe(b: Bundle): Promise<ModuleManifest> {
-    const sb = new Sandbox(this.#launch(b, true), this.#init(b, true), this.#services(), () => undefined);
+    const sb = new Sandbox(this.#launch(b, true), this.#init(b), this.#services(), () => undefined);
     try {
       return await sb.ready;
     } catch (e) {
@@ -127,12 +127,11 @@ export class SandboxLauncher {
     return (events) => launchProcess({ ...base, cwd, permissionArgs: perms.execArgv }, events);
   }
 
-  #init(b: Bundle, probe: boolean): InitMessage {
+  #init(b: Bundle): InitMessage {
     const { env, limits } = this.#o;
     return {
       type: 'init',
       bundle: b.file,
-      probe,
       dataDir: env.dataDir,
       db: env.dbOptions ?? { kind: 'embedded', dir: path.join(env.dataDir, 'db') },
       logLevel: env.log.level,
