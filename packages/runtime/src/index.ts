@@ -33,3 +33,4 @@ export type { NormaliseOutcome } from './events/normalise-result.ts';
 export { updateOnce, once, SEEN_WINDOW } from './events/once.ts';
 export { DirectDelivery } from './events/direct-delivery.ts';
 export type { IngestReport } from './events/direct-delivery.ts';
+export { CallScope, NEVER_ABORTS } from './call-scope.ts';

@@ -35,16 +35,7 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
   if (opts.module !== undefined && opts.module.length > 0) input.modules = [...(input.modules ?? []), ...opts.module];
   const config = parseNodeConfig(input, fromFile?.baseDir ?? process.cwd());
   const node = await startNode(config);
-  process.stdout.write(
-    `${JSON.stringify({
-      event: 'ready',
-      id: node.id,
-      grpc: node.grpcAddress,
-      http: node.httpAddress,
-      modules: node.dispatcher.names('query').length + node.dispatcher.names('view').length,
-      failedModules: node.failedModules.map((f) => ({ module: f.spec, error: f.error })),
-    })}\n`,
-  );
+  // Signal handlers first: whoever reads the ready line may stop us at once.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -57,6 +48,17 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.stdout.write(
+    `${JSON.stringify({
+      event: 'ready',
+      id: node.id,
+      grpc: node.grpcAddress,
+      http: node.httpAddress,
+      modules: node.dispatcher.names('query').length + node.dispatcher.names('view').length,
+      failedModules: node.failedModules.map((f) => ({ module: f.spec, error: f.error })),
+    })}\n`,
+  );
+
 }
 
 function stripDerived(c: ReturnType<typeof loadNodeConfigFile>): NodeConfigInput {
