@@ -38,6 +38,8 @@ export class Scheduler {
       await ensureStreamReplicas(await nc.jetstreamManager(), `KV_${JOB_LEASE_BUCKET}`, r);
       return kv;
     });
+    // Without NATS (never reached, or the node stopped first) ticks fail in #fire and are logged there.
+    this.#kv?.catch(() => {});
   }
 
   start(): void {
