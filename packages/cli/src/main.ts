@@ -121,6 +121,17 @@ dashboard
   .option('--ttl <seconds>', 'lifetime (default 7 days)')
   .action((_opts, cmd: Command) => runEmbed(cmd.optsWithGlobals()));
 
+program
+  .command('cluster')
+  .description('local clusters for development and fault tests')
+  .command('up')
+  .description('run the deploy/ topology on loopback: 3 clustered NATS servers, lms/forums/wiki nodes, a replica, the dashboard')
+  .option('--dir <dir>', 'keep NATS stores, node data and generated configs here (default: a temporary folder)')
+  .option('--isolation <level>', 'where modules run: inline (default), worker or process')
+  .option('--replica-of <subsystem>', 'the subsystem that gets a second node', 'lms')
+  .option('--no-dashboard', 'do not start the dashboard')
+  .action(async (opts) => (await import('./commands/cluster.ts')).runClusterUp(opts));
+
 program.parseAsync(process.argv).catch((e: unknown) => {
   printError(e);
   process.exitCode = 1;

@@ -100,6 +100,8 @@ export class NodeConnection {
 
   /** A call on the multiplexed stream; the client enforces the deadline even if the node hangs. */
   call(req: NodeCallRequest): Promise<CallOutcome> {
+    // A connection closed while a caller still held it fails fast and retryably (grpc-js would throw asynchronously).
+    if (this.#closed) return Promise.reject(new InsightsError('UNAVAILABLE', `connection to node ${this.address} is closed`));
     return this.#stream.call({
       kind: kindToWire(req.kind),
       name: req.name,
@@ -156,7 +158,10 @@ export class NodeConnection {
     };
   }
 
+  #closed = false;
+
   close(): void {
+    this.#closed = true;
     this.#stream.close(new InsightsError('CANCELLED', 'connection closed'));
     this.#client.close();
   }

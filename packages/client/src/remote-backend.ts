@@ -34,7 +34,7 @@ export interface RemoteOptions {
 
 /** Retry pauses while no replica can take an idempotent call (a rolling restart, a node rejoining), ms. */
 const RETRY_FIRST_MS = 50;
-const RETRY_MAX_MS = 500;
+const RETRY_MAX_MS = 250;
 /** Names seen resolving, so a name that vanished for a moment is waited for instead of NOT_FOUND. */
 const MAX_KNOWN_NAMES = 10_000;
 
@@ -111,7 +111,9 @@ export class RemoteBackend implements MeshBackend {
         const key = `${kind}:${name}`;
         const retry = isInsightsError(e) && e.code === 'UNAVAILABLE' && this.#known.get(key) === true;
         if (!retry || options.signal?.aborted || Date.now() + pause >= options.deadline) throw e;
-        await Promise.race([this.nextChange(), new Promise((r) => setTimeout(r, pause).unref())]);
+        // A timer, not nextChange(): resolving a name refreshes the mesh, which would wake every
+        // waiting call at once, again and again, without ever yielding to I/O.
+        await new Promise((r) => setTimeout(r, pause));
       }
     }
   }

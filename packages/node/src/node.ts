@@ -201,8 +201,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   );
   httpOrigin = `${tlsMaterial === undefined ? 'http' : 'https'}://${http.address}`;
   const setLogLevel = (level: LogLevel) => {
-    log.info('log level changed', { from: log.level, to: level });
+    const from = log.level;
     log.level = level;
+    log.info('log level changed', { from, to: level });
   };
 
   const sweeper = setInterval(() => {

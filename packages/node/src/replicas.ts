@@ -4,17 +4,16 @@ import type { JetStreamManager, NatsConnection } from 'nats';
 export const CLUSTER_REPLICAS = 3;
 
 /**
- * How many copies of a stream or bucket to ask for: the configured number, or else three when
- * the server belongs to a cluster of at least three servers (it gossips their client URLs in
- * `connect_urls`), else one. A single server refuses more copies than it has peers, so the
- * default must follow what is there.
+ * How many copies of a stream or bucket to ask for: the configured number, else three on a
+ * JetStream cluster, else one. The cluster's size cannot be read reliably at connect time (its
+ * servers gossip their addresses a moment after it forms, so a node that counted them could
+ * see one and create single-copy streams), so any cluster counts as three servers: a cluster
+ * of one or two JetStream servers must set `registry.replicas` and `events.replicas`.
  */
 export function resolveReplicas(nc: NatsConnection, configured: number | undefined): number {
   if (configured !== undefined) return configured;
-  const info = nc.info;
-  if (info?.cluster === undefined || info.cluster === '') return 1;
-  const servers = new Set(info.connect_urls ?? []).size;
-  return servers >= CLUSTER_REPLICAS ? CLUSTER_REPLICAS : 1;
+  const cluster = nc.info?.cluster;
+  return cluster === undefined || cluster === '' ? 1 : CLUSTER_REPLICAS;
 }
 
 /**

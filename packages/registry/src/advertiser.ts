@@ -102,7 +102,9 @@ export class Advertiser {
   }
 
   async #bucket(): Promise<KV> {
-    this.#kv ??= await openRegistryBucket(this.#nc, this.#options);
+    // A heartbeat lost with a dying NATS server must not hold the next ones back for the default
+    // 5 s: give up on it after a beat interval and write the next one.
+    this.#kv ??= await openRegistryBucket(this.#nc, { timeoutMs: Math.max(500, Math.floor(this.#ttlMs / 3)), ...this.#options });
     return this.#kv;
   }
 

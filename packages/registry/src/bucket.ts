@@ -5,6 +5,8 @@ export interface BucketOptions {
   bucket?: string;
   /** Replicas of the bucket's stream: 3 on a three-server JetStream cluster. */
   replicas?: number;
+  /** How long a write waits for JetStream's answer, ms (default 5000). */
+  timeoutMs?: number;
 }
 
 /**
@@ -12,7 +14,7 @@ export interface BucketOptions {
  * this; the first one creates it). One key per node keeps writes linear in the node count.
  */
 export function openRegistryBucket(nc: NatsConnection, options: BucketOptions = {}): Promise<KV> {
-  return nc.jetstream().views.kv(options.bucket ?? DEFAULT_BUCKET, {
+  return nc.jetstream(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }).views.kv(options.bucket ?? DEFAULT_BUCKET, {
     history: 1,
     ttl: BUCKET_MAX_AGE_MS,
     replicas: options.replicas ?? 1,

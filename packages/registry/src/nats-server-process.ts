@@ -64,7 +64,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const cleanup = async (keepStore: boolean) => {
     await rm(portsDir, { recursive: true, force: true });
-    if (!keepStore && ownStore) await rm(work, { recursive: true, force: true });
+    // With a store of the caller's, this folder holds only the config: remove it whatever happens to the store.
+    if (!ownStore || !keepStore) await rm(work, { recursive: true, force: true });
   };
   return {
     url: `nats://127.0.0.1:${port}`,
@@ -83,6 +84,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
         proc.kill('SIGKILL');
         await exited;
       }
+      if (!ownStore) await cleanup(true);
     },
   };
 }

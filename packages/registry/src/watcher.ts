@@ -23,6 +23,13 @@ interface Entry {
  * joins, leaves and changes without polling any node. A node is live while its heartbeat is
  * younger than its TTL; a withdrawn node disappears at once. After a NATS reconnect the watch is
  * rebuilt from the bucket and swapped in whole, so clients never see a spurious empty mesh.
+ *
+ * A watch can also go quiet without a reconnect: a NATS server of the cluster dies and takes the
+ * watch's consumer or the bucket's leader with it. Nodes heartbeat every TTL/3, so silence
+ * longer than a TTL means the watch, not the mesh, is suspect: the watcher then rebuilds the
+ * watch, and until it hears from the bucket again it stops the clock for expiry (nodes are not
+ * dropped for heartbeats it could not see). The rebuilt snapshot carries the server's write
+ * times, so a node that really died expires as soon as the watch is back.
  */
 export class RegistryWatcher {
   #entries = new Map<string, Entry>();
@@ -31,6 +38,9 @@ export class RegistryWatcher {
   #lastSignature = '';
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** Local time of the last entry the watch delivered (or of its last rebuild). */
+  #lastEvent = Date.now();
+  #rewatching = false;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -40,7 +50,10 @@ export class RegistryWatcher {
   static async start(nc: NatsConnection, options: WatcherOptions = {}): Promise<RegistryWatcher> {
     const w = new RegistryWatcher(nc, options);
     await w.#watch();
-    w.#timer = setInterval(() => w.#emitIfChanged(), options.expiryCheckMs ?? 250);
+    w.#timer = setInterval(() => {
+      w.#checkQuiet();
+      w.#emitIfChanged();
+    }, options.expiryCheckMs ?? 250);
     w.#timer.unref();
     void w.#followReconnects();
     return w;
@@ -48,13 +61,16 @@ export class RegistryWatcher {
 
   /** Live nodes now. */
   nodes(): NodeView[] {
-    const now = Date.now();
+    const wall = Date.now();
     const out: NodeView[] = [];
-    for (const e of this.#entries.values())
+    for (const e of this.#entries.values()) {
+      // While the watch is silent, time stands still at its last word (plus one TTL of grace).
+      const now = Math.min(wall, this.#lastEvent + e.ttlMs);
       if (e.ad !== undefined && now - e.lastBeat <= e.ttlMs) {
         const { v: _v, ttlMs: _t, updatedAt: _u, ...view } = e.ad;
         out.push(view);
       }
+    }
     return out.sort((a, b) => a.id.localeCompare(b.id));
   }
 
@@ -81,16 +97,49 @@ export class RegistryWatcher {
     this.#iterator?.stop();
     this.#iterator = iterator;
     void (async () => {
-      for await (const e of iterator) {
-        if (generation !== this.#generation) return;
-        this.#apply(initialised ? this.#entries : fresh, e, !initialised);
-        if (initialised) this.#emitIfChanged();
+      try {
+        for await (const e of iterator) {
+          if (generation !== this.#generation) return;
+          this.#lastEvent = Date.now();
+          this.#apply(initialised ? this.#entries : fresh, e, !initialised);
+          if (initialised) this.#emitIfChanged();
+        }
+      } catch {
+        // the consumer could not be recreated (no bucket leader yet): rebuilt below
       }
+      // The watch ended without close(): a NATS server took its consumer along. Watch again.
+      if (generation === this.#generation && !this.#closed) void this.#rewatch();
     })();
     await ready;
     if (generation !== this.#generation) return;
+    this.#lastEvent = Date.now();
     this.#entries = fresh;
     this.#emitIfChanged();
+  }
+
+  /** Silence longer than the longest TTL: the watch is suspect, rebuild it. */
+  #checkQuiet(): void {
+    if (this.#closed || this.#rewatching || this.#entries.size === 0) return;
+    let ttl = 0;
+    for (const e of this.#entries.values()) ttl = Math.max(ttl, e.ttlMs);
+    if (Date.now() - this.#lastEvent > ttl) void this.#rewatch();
+  }
+
+  async #rewatch(): Promise<void> {
+    if (this.#rewatching) return;
+    this.#rewatching = true;
+    try {
+      for (let attempt = 0; !this.#closed; attempt++) {
+        try {
+          await this.#watch();
+          return;
+        } catch {
+          await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+        }
+      }
+    } finally {
+      this.#rewatching = false;
+    }
   }
 
   #apply(entries: Map<string, Entry>, e: KvEntry, initial: boolean): void {
@@ -139,16 +188,7 @@ export class RegistryWatcher {
   async #followReconnects(): Promise<void> {
     for await (const s of this.nc.status()) {
       if (this.#closed) return;
-      if (s.type === 'reconnect') {
-        for (let attempt = 0; !this.#closed; attempt++) {
-          try {
-            await this.#watch();
-            break;
-          } catch {
-            await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
-          }
-        }
-      }
+      if (s.type === 'reconnect') await this.#rewatch();
     }
   }
 }

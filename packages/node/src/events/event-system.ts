@@ -64,49 +64,65 @@ export function startEventSystem(
   let closed = false;
   const settings = config.events;
 
+  const setUp = async (nc: NatsConnection): Promise<{ js: JetStreamClient; jsm: JetStreamManager }> => {
+    jsm = await nc.jetstreamManager();
+    js = nc.jetstream();
+    await ensureEventStreams(jsm, { ...settings, replicas: resolveReplicas(nc, settings.replicas) });
+    for (const handler of router.handlers()) {
+      const c = new HandlerConsumer({
+        js,
+        jsm,
+        stream: settings.stream,
+        handler,
+        log,
+        defaultMaxAttempts: settings.maxAttempts,
+        ackWaitMs: settings.ackWaitMs,
+        handlerTimeoutMs: settings.handlerTimeoutMs,
+        ownConsumerFor: config.db.kind === 'embedded' ? config.id : undefined,
+        tracing,
+      });
+      await c.start();
+      consumers.push(c);
+    }
+    // Plain NATS publishers: raw events on insights.ingest, one node of the queue group takes each.
+    sub = nc.subscribe(INGEST_SUBJECT, {
+      queue: 'insights-ingest',
+      callback: (err, msg) => {
+        if (err) return;
+        let raws: unknown[];
+        try {
+          const v = JSON.parse(new TextDecoder().decode(msg.data)) as unknown;
+          raws = Array.isArray(v) ? v : [v];
+        } catch (e) {
+          log.warn('ignored an undecodable message on the ingest subject', { error: (e as Error).message });
+          if (msg.reply) msg.respond(new TextEncoder().encode(JSON.stringify({ error: 'not JSON' })));
+          return;
+        }
+        system.ingest(raws).then(
+          (r) => msg.reply && msg.respond(new TextEncoder().encode(JSON.stringify(r))),
+          (e: unknown) => log.warn('ingest over NATS failed', { error: (e as Error).message }),
+        );
+      },
+    });
+    log.info('events flowing through JetStream', { stream: settings.stream, handlers: consumers.map((c) => c.durable) });
+    return { js, jsm };
+  };
+  // A JetStream cluster answers 503 or times out while it elects leaders (a server restarting,
+  // several nodes creating the streams at once): start again from scratch until it works.
   const ready: Promise<{ js: JetStreamClient; jsm: JetStreamManager }> | undefined = link.configured
     ? link.connected.then(async (nc: NatsConnection) => {
-        jsm = await nc.jetstreamManager();
-        js = nc.jetstream();
-        await ensureEventStreams(jsm, { ...settings, replicas: resolveReplicas(nc, settings.replicas) });
-        for (const handler of router.handlers()) {
-          const c = new HandlerConsumer({
-            js,
-            jsm,
-            stream: settings.stream,
-            handler,
-            log,
-            defaultMaxAttempts: settings.maxAttempts,
-            ackWaitMs: settings.ackWaitMs,
-            handlerTimeoutMs: settings.handlerTimeoutMs,
-            ownConsumerFor: config.db.kind === 'embedded' ? config.id : undefined,
-            tracing,
-          });
-          await c.start();
-          consumers.push(c);
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await setUp(nc);
+          } catch (e) {
+            sub?.unsubscribe();
+            await Promise.all(consumers.splice(0).map((c) => c.stop()));
+            if (closed || nc.isClosed()) throw e;
+            const retryInMs = Math.min(10_000, 250 * 2 ** attempt);
+            log.warn('event system could not start; retrying', { error: (e as Error).message, attempt, retryInMs });
+            await new Promise((r) => setTimeout(r, retryInMs));
+          }
         }
-        // Plain NATS publishers: raw events on insights.ingest, one node of the queue group takes each.
-        sub = nc.subscribe(INGEST_SUBJECT, {
-          queue: 'insights-ingest',
-          callback: (err, msg) => {
-            if (err) return;
-            let raws: unknown[];
-            try {
-              const v = JSON.parse(new TextDecoder().decode(msg.data)) as unknown;
-              raws = Array.isArray(v) ? v : [v];
-            } catch (e) {
-              log.warn('ignored an undecodable message on the ingest subject', { error: (e as Error).message });
-              if (msg.reply) msg.respond(new TextEncoder().encode(JSON.stringify({ error: 'not JSON' })));
-              return;
-            }
-            system.ingest(raws).then(
-              (r) => msg.reply && msg.respond(new TextEncoder().encode(JSON.stringify(r))),
-              (e: unknown) => log.warn('ingest over NATS failed', { error: (e as Error).message }),
-            );
-          },
-        });
-        log.info('events flowing through JetStream', { stream: settings.stream, handlers: consumers.map((c) => c.durable) });
-        return { js, jsm };
       })
     : undefined;
   ready?.catch((e: unknown) => log.error('event system failed to start', { error: (e as Error).message }));

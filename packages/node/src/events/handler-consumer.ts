@@ -26,6 +26,7 @@ type Mode = { type: 'realtime' } | { type: 'batched'; maxEvents: number; maxWait
 
 const REALTIME_MAX_BATCH = 200;
 const PREFETCH = 1000;
+const PULL_EXPIRES_MS = 5_000;
 const NS = 1_000_000;
 
 /**
@@ -83,7 +84,9 @@ export class HandlerConsumer {
       });
     }
     const consumer = await js.consumers.get(stream, this.durable);
-    this.#messages = await consumer.consume({ max_messages: PREFETCH, callback: (m) => this.#onMessage(m) });
+    // Short pulls: their heartbeats tell within seconds that the consumer's leader moved (a NATS
+    // server lost), and the pull is renewed; with the 30 s default a handler stalled that long.
+    this.#messages = await consumer.consume({ max_messages: PREFETCH, expires: PULL_EXPIRES_MS, callback: (m) => this.#onMessage(m) });
   }
 
   async stop(): Promise<void> {

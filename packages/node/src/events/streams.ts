@@ -44,6 +44,8 @@ async function upsert(jsm: JetStreamManager, config: Partial<StreamConfig> & { n
     // Already there with other settings: update what may change.
     if (!/already in use|exists/i.test((e as Error).message)) throw e;
     const current = await jsm.streams.info(config.name);
-    await jsm.streams.update(config.name, { ...current.config, ...config });
+    // Never fewer copies than the stream has: a node with another idea of the cluster must not shrink it.
+    const num_replicas = Math.max(current.config.num_replicas, config.num_replicas ?? 1);
+    await jsm.streams.update(config.name, { ...current.config, ...config, num_replicas });
   }
 }

@@ -1,0 +1,79 @@
+import path from 'node:path';
+import { connect } from 'nats';
+import { startNatsServer, type NatsServer } from '@insights/registry/nats-server';
+import { freePort } from './processes.ts';
+
+/** One server of the local cluster; it keeps its ports and store across kill and start, like a real host. */
+export interface NatsMember {
+  readonly name: string;
+  readonly url: string;
+  readonly alive: boolean;
+  /** SIGKILL: the store stays; peers keep the streams going (three copies). */
+  kill(): Promise<void>;
+  /** Starts it again on the same ports and store; it rejoins the cluster. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface NatsCluster {
+  readonly members: readonly NatsMember[];
+  /** Every client URL, for `nats.servers`. */
+  readonly urls: readonly string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Three (by default) nats-server processes on loopback, clustered with JetStream, as
+ * deploy/nats/nats-*.conf describes for real hosts. Route ports are chosen before start because
+ * every server must know its peers' routes.
+ */
+export async function startNatsCluster(dir: string, size = 3, extraConfig = ''): Promise<NatsCluster> {
+  const ports = await Promise.all(Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })));
+  const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`);
+  const members = ports.map((p, i) => member(`nats-${i + 1}`, p.client, p.route, routes, path.join(dir, `nats-${i + 1}`), extraConfig));
+  await Promise.all(members.map((m) => m.start()));
+  const urls = members.map((m) => m.url);
+  await waitForJetStream(urls, size);
+  return { members, urls, stop: async () => void (await Promise.all(members.map((m) => m.stop()))) };
+}
+
+function member(name: string, port: number, routePort: number, routes: string[], storeDir: string, extraConfig: string): NatsMember {
+  let server: NatsServer | undefined;
+  return {
+    name,
+    url: `nats://127.0.0.1:${port}`,
+    get alive() {
+      return server !== undefined;
+    },
+    async kill() {
+      await server?.kill();
+      server = undefined;
+    },
+    async start() {
+      if (server !== undefined) return;
+      server = await startNatsServer({ port, storeDir, name, cluster: { name: 'insights', port: routePort, routes }, extraConfig });
+    },
+    async stop() {
+      await server?.stop({ keepStore: true });
+      server = undefined;
+    },
+  };
+}
+
+/** Resolves once the cluster has formed: every server gossiped and JetStream has a meta leader. */
+export async function waitForJetStream(urls: readonly string[], size: number, timeoutMs = 30_000): Promise<void> {
+  const nc = await connect({ servers: [...urls], maxReconnectAttempts: -1 });
+  try {
+    const jsm = await nc.jetstreamManager({ checkAPI: false });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const seen = new Set(nc.info?.connect_urls ?? []).size;
+      const ok = seen >= size && (await jsm.getAccountInfo().then(() => true, () => false));
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`NATS cluster did not form within ${timeoutMs} ms (saw ${seen} of ${size} servers)`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await nc.close();
+  }
+}
