@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -8,7 +9,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
-import { FIXTURE_MODULES, SHIPPED_MODULES } from '../support/tmp.ts';
+import { FIXTURE_MODULES, REPO_ROOT, SHIPPED_MODULES } from '../support/tmp.ts';
 
 /** One sample of a Prometheus text exposition: `name{labels} value`, summed over matches. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number {
@@ -106,6 +107,13 @@ describe.skipIf(NO_NATS)('observability - metrics, readiness, health, log level 
     expect(sample(ev, 'insights_event_consumer_lag', { handler })).toBe(0);
     expect(sample(ev, 'insights_events_dead_lettered_total', { handler })).toBe(0);
     expect(sample(ev, 'insights_events_redelivered_total', { handler })).toBe(0);
+
+    // The Grafana dashboard in deploy/ plots only metrics a node really exposes.
+    const dashboard = readFileSync(path.join(REPO_ROOT, 'deploy', 'grafana', 'insights-mesh.json'), 'utf8');
+    const used = new Set(dashboard.match(/insights_[a-z0-9_]+/g));
+    const exposed = `${after}\n${ev}`;
+    expect([...used].filter((m) => !exposed.includes(`\n${m}{`) && !exposed.includes(`\n${m} `))).toEqual([]);
+    expect(used.size).toBeGreaterThan(10);
   });
 
   it('health - /healthz alive, /readyz ready with its checks, grpc.health.v1 per service and per module', async () => {
