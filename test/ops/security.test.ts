@@ -69,6 +69,8 @@ describe.skipIf(NO_NATS)('security - NATS accounts of deploy/nats/accounts.conf:
         registry: { ttlMs: 1500 },
         modules: [path.join(SHIPPED_MODULES, 'examples'), path.join(FIXTURE_MODULES, 'counter')],
       });
+      // Nodes create the registry bucket (clients may only read it): wait until this one is in it.
+      await expect.poll(async () => (await fetch(`http://${node!.httpAddress}/readyz`)).status, { timeout: 10_000 }).toBe(200);
       // A researcher's client: discovers through the registry and calls.
       const mesh = await connect({ nats: { servers: nats.url, nkeySeedFile: users.seeds.client }, discoveryTimeoutMs: 5000 });
       await expect.poll(() => mesh.query.hello_user!({ user: 'nk' }).catch((e: Error) => e.message), { timeout: 10_000 }).toBe('Hello, nk!');
