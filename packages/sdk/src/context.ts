@@ -40,7 +40,10 @@ export interface EventContext extends Context {
   property(event: EventEnvelope, name: string): Promise<unknown>;
   /**
    * Applies a db update at most once per event: the update and the record that this event was
-   * applied are one write, so redelivery after a crash never double counts. Returns whether it applied.
+   * applied are one write. The document remembers its last 500 event ids, so a redelivery that
+   * arrives after more than 500 newer events touched the same document counts again (JetStream
+   * redelivers a crashed replica's events after the ack wait). For exact counts under any
+   * redelivery, record each event under its id and count records, as modules/testmodule does.
    */
   updateOnce(collection: string, event: EventEnvelope, filter: Filter<Document>, update: UpdateFilter<Document>, options?: { upsert?: boolean }): Promise<boolean>;
   /** Runs `fn` once per event for this handler (recorded after `fn` succeeds). */

@@ -5,8 +5,9 @@ export const SEEN_WINDOW = 500;
 
 /**
  * Applies `update` to the document matching `filter` at most once per event id, in the same
- * write that records the id, so a redelivered event (after a crash, or beyond JetStream's
- * duplicate window) never counts twice. The document is created first if `upsert` is set.
+ * write that records the id. The window is the document's last SEEN_WINDOW ids: a redelivery
+ * older than that applies again (see EventContext.updateOnce). The document is created first if
+ * `upsert` is set.
  */
 export async function updateOnce(
   db: Db,
