@@ -14,7 +14,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'separate-type-imports' }],
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-empty-object-type': 'off',
     },
   },
@@ -27,7 +30,10 @@ export default tseslint.config(
     files: ['modules/*/src/**/*.ts'],
     ignores: ['modules/*/src/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['@insights/node', '@insights/runtime', '@insights/client', '@insights/registry', '@insights/wire'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['@insights/node', '@insights/runtime', '@insights/client', '@insights/registry', '@insights/wire'] },
+      ],
     },
   },
   {

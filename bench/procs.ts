@@ -67,16 +67,20 @@ export function runJson<T>(script: string, args: string[], env: NodeJS.ProcessEn
 
 /** Starts `insights node` with the bench echo module under an isolation level. */
 export function startInsightsNode(isolation: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Server> {
-  return startServer(path.join(REPO, 'packages', 'cli', 'src', 'main.ts'), [
-    'node',
-    '--grpc',
-    '0',
-    '--http',
-    '0',
-    '--isolation',
-    isolation,
-    '--data-dir',
-    mkdtempSync(path.join(tmpdir(), `insights-bench-${isolation}-`)),
-    ...extra,
-  ], { INSIGHTS_LOG_LEVEL: 'warn', ...env });
+  return startServer(
+    path.join(REPO, 'packages', 'cli', 'src', 'main.ts'),
+    [
+      'node',
+      '--grpc',
+      '0',
+      '--http',
+      '0',
+      '--isolation',
+      isolation,
+      '--data-dir',
+      mkdtempSync(path.join(tmpdir(), `insights-bench-${isolation}-`)),
+      ...extra,
+    ],
+    { INSIGHTS_LOG_LEVEL: 'warn', ...env },
+  );
 }

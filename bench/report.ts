@@ -20,41 +20,96 @@ export function targets(rows: readonly Row[]): Target[] {
   };
   const ours = median(rows, '1-throughput', 'insights (inline module)');
   add('1. throughput vs Moleculer over NATS', ours, median(rows, '1-throughput', 'Moleculer 0.15 over NATS'), 2.5);
-  add('1. throughput vs raw batched grpc stream', ours, median(rows, '1-throughput', 'raw grpc-js stream, batched per tick'), 0.5);
-  add('2. p50 latency vs Moleculer (lower is better)', median(rows, '2-latency', 'insights (inline module) p50'), median(rows, '2-latency', 'Moleculer 0.15 over NATS p50'), 1, true);
-  add('2. p50 latency vs raw grpc stream (lower is better)', median(rows, '2-latency', 'insights (inline module) p50'), median(rows, '2-latency', 'raw grpc-js stream p50'), 1.3, true);
-  add('3. process isolation vs inline', median(rows, '3-isolation', 'insights (process)'), median(rows, '3-isolation', 'insights (inline)'), 0.7);
-  add('3. worker isolation vs inline', median(rows, '3-isolation', 'insights (worker)'), median(rows, '3-isolation', 'insights (inline)'), 0.85);
+  add(
+    '1. throughput vs raw batched grpc stream',
+    ours,
+    median(rows, '1-throughput', 'raw grpc-js stream, batched per tick'),
+    0.5,
+  );
+  add(
+    '2. p50 latency vs Moleculer (lower is better)',
+    median(rows, '2-latency', 'insights (inline module) p50'),
+    median(rows, '2-latency', 'Moleculer 0.15 over NATS p50'),
+    1,
+    true,
+  );
+  add(
+    '2. p50 latency vs raw grpc stream (lower is better)',
+    median(rows, '2-latency', 'insights (inline module) p50'),
+    median(rows, '2-latency', 'raw grpc-js stream p50'),
+    1.3,
+    true,
+  );
+  add(
+    '3. process isolation vs inline',
+    median(rows, '3-isolation', 'insights (process)'),
+    median(rows, '3-isolation', 'insights (inline)'),
+    0.7,
+  );
+  add(
+    '3. worker isolation vs inline',
+    median(rows, '3-isolation', 'insights (worker)'),
+    median(rows, '3-isolation', 'insights (inline)'),
+    0.85,
+  );
   for (const p of ['json1mb', 'png1mb'])
-    add(`4. ${p} results vs raw grpc streaming (within 1.3x)`, median(rows, '4-large', `insights ${p}`), median(rows, '4-large', `raw grpc-js stream ${p}`), 1 / 1.3);
+    add(
+      `4. ${p} results vs raw grpc streaming (within 1.3x)`,
+      median(rows, '4-large', `insights ${p}`),
+      median(rows, '4-large', `raw grpc-js stream ${p}`),
+      1 / 1.3,
+    );
   const ev = median(rows, '5-events', 'insights ingest -> JetStream -> counting handler');
-  if (ev !== undefined) out.push({ goal: '5. events end to end >= 50,000 events/s', ratio: Math.round(ev), needed: 50_000, met: ev >= 50_000 });
+  if (ev !== undefined)
+    out.push({ goal: '5. events end to end >= 50,000 events/s', ratio: Math.round(ev), needed: 50_000, met: ev >= 50_000 });
   const imp = median(rows, '6-import', 'parse + normalise');
-  if (imp !== undefined) out.push({ goal: '6. tracking-log parse + normalise >= 100,000 lines/s', ratio: Math.round(imp), needed: 100_000, met: imp >= 100_000 });
+  if (imp !== undefined)
+    out.push({
+      goal: '6. tracking-log parse + normalise >= 100,000 lines/s',
+      ratio: Math.round(imp),
+      needed: 100_000,
+      met: imp >= 100_000,
+    });
   return out;
 }
 
 const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 10 ? 1 : 3));
 
-export function renderReport(r: { date: string; command: string; plan: Plan; machine: Record<string, unknown>; seconds: number; rows: Row[]; targets: Target[] }): string {
+export function renderReport(r: {
+  date: string;
+  command: string;
+  plan: Plan;
+  machine: Record<string, unknown>;
+  seconds: number;
+  rows: Row[];
+  targets: Target[];
+}): string {
   const lines = [
     '# Benchmarks',
     '',
     `Measured ${r.date} with \`${r.command}\` (${r.seconds} s). Each figure is the median of ${r.plan.runs} runs of ${r.plan.durationMs} ms after a ${r.plan.warmupMs} ms warm-up; the range is min–max. Client, servers and NATS each run in their own process on loopback; baselines are measured in the same run, so compare ratios, not absolute figures.`,
     '',
-    `Machine: ${Object.entries(r.machine).map(([k, v]) => `${k} ${String(v)}`).join('; ')}.`,
+    `Machine: ${Object.entries(r.machine)
+      .map(([k, v]) => `${k} ${String(v)}`)
+      .join('; ')}.`,
     '',
     '## Targets',
     '',
     '| goal | this run | needed | met |',
     '| --- | --- | --- | --- |',
-    ...r.targets.map((t) => `| ${t.goal} | ${t.ratio} | ${t.needed.toFixed ? Number(t.needed.toFixed(3)) : t.needed} | ${t.met ? 'yes' : '**no**'} |`),
+    ...r.targets.map(
+      (t) =>
+        `| ${t.goal} | ${t.ratio} | ${t.needed.toFixed ? Number(t.needed.toFixed(3)) : t.needed} | ${t.met ? 'yes' : '**no**'} |`,
+    ),
     '',
     '## Results',
     '',
     '| scenario | what | median | range | unit |',
     '| --- | --- | --- | --- | --- |',
-    ...r.rows.map((x) => `| ${x.scenario} | ${x.name} | ${fmt(x.median)} | ${fmt(x.min)}–${fmt(x.max)} | ${x.unit}${x.note ? ` (${x.note})` : ''} |`),
+    ...r.rows.map(
+      (x) =>
+        `| ${x.scenario} | ${x.name} | ${fmt(x.median)} | ${fmt(x.min)}–${fmt(x.max)} | ${x.unit}${x.note ? ` (${x.note})` : ''} |`,
+    ),
     '',
   ];
   return lines.join('\n');

@@ -31,7 +31,9 @@ try {
     ['registry', './scenarios/registry.ts'],
   ] as const)
     if (want(name)) {
-      const { run } = (await import(mod)) as { run: (p: typeof plan, natsUrl: string, log: (s: string) => void) => Promise<Row[]> };
+      const { run } = (await import(mod)) as {
+        run: (p: typeof plan, natsUrl: string, log: (s: string) => void) => Promise<Row[]>;
+      };
       rows.push(...(await run(plan, nats.url, log)));
     }
 } finally {
@@ -45,7 +47,15 @@ const machine = {
   natsServer: safe(() => execSync('nats-server --version').toString().trim()),
   os: `${os.type()} ${os.release()}`,
 };
-const result = { date: new Date().toISOString(), command: `npm run bench${o.smoke ? ' -- --smoke' : ''}${o.only ? ` -- --only ${o.only}` : ''}`, plan, machine, seconds: Math.round((Date.now() - started) / 1000), rows, targets: targets(rows) };
+const result = {
+  date: new Date().toISOString(),
+  command: `npm run bench${o.smoke ? ' -- --smoke' : ''}${o.only ? ` -- --only ${o.only}` : ''}`,
+  plan,
+  machine,
+  seconds: Math.round((Date.now() - started) / 1000),
+  rows,
+  targets: targets(rows),
+};
 mkdirSync(path.join(REPO, 'bench', 'results'), { recursive: true });
 const out = path.join(REPO, 'bench', 'results', o.smoke ? 'smoke.json' : 'latest.json');
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);

@@ -70,7 +70,8 @@ function ensureSystemTool(command, debianPackage, why, { optional = false } = {}
   say(`${command} is missing (${why}); installing the Debian package ${debianPackage} with apt-get...`);
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args], { env: aptEnv }) : run('apt-get', args, { env: aptEnv }));
+  const apt = (args) =>
+    sudo.length ? run('sudo', ['apt-get', ...args], { env: aptEnv }) : run('apt-get', args, { env: aptEnv });
   if (apt(['install', '-y', '--no-install-recommends', debianPackage]) !== 0) {
     apt(['update']);
     if (apt(['install', '-y', '--no-install-recommends', debianPackage]) !== 0) {
@@ -110,8 +111,20 @@ switch (step) {
     if (run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']) !== 0)
       fail('type errors; see above.');
     say('linting...');
-    if (run(process.execPath, [path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), 'packages', 'modules', 'test']) !== 0)
+    if (
+      run(process.execPath, [path.join(ROOT, 'node_modules', 'eslint', 'bin', 'eslint.js'), 'packages', 'modules', 'test']) !== 0
+    )
       fail('lint errors; see above (npx eslint --fix fixes many).');
+    if (
+      run(process.execPath, [
+        path.join(ROOT, 'node_modules', 'prettier', 'bin', 'prettier.cjs'),
+        '--check',
+        '--log-level',
+        'warn',
+        '.',
+      ]) !== 0
+    )
+      fail('formatting differs; run npx prettier --write . and commit.');
     mkdirSync(path.join(ROOT, 'test-artifacts'), { recursive: true });
     const out = path.join(ROOT, 'test-artifacts', 'vitest.json');
     const code = run(process.execPath, [

@@ -24,7 +24,15 @@ interface Ready {
   http: string;
 }
 
-const ANALYTICS = ['weekly-activity', 'video-engagement', 'answer-distribution', 'grade-distribution', 'time-on-task', 'enrollment', 'irt'];
+const ANALYTICS = [
+  'weekly-activity',
+  'video-engagement',
+  'answer-distribution',
+  'grade-distribution',
+  'time-on-task',
+  'enrollment',
+  'irt',
+];
 const NODES: { id: string; label: string; modules: string[] }[] = [
   { id: 'lms', label: 'lms', modules: ['modules/edx', 'modules/examples', ...ANALYTICS.map((m) => `modules/${m}`)] },
   { id: 'forums', label: 'forums', modules: ['modules/edx', 'modules/testmodule'] },
@@ -50,7 +58,13 @@ async function importRealLogs(grpc: string): Promise<string | undefined> {
   return `${events} real Open edX tracking-log events imported from ../shared/data/edx-tracking`;
 }
 
-function startNode(id: string, label: string, modules: string[], dataDir: string, nats?: string): Promise<{ proc: ChildProcess; ready: Ready }> {
+function startNode(
+  id: string,
+  label: string,
+  modules: string[],
+  dataDir: string,
+  nats?: string,
+): Promise<{ proc: ChildProcess; ready: Ready }> {
   const args = [CLI, 'node', '--id', id, '--label', label, '--grpc', '0', '--http', '0', '--data-dir', path.join(dataDir, id)];
   if (nats) args.push('--nats', nats);
   for (const m of modules) args.push('--module', path.join(ROOT, m));
@@ -74,15 +88,26 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'insights-demo-'));
   let nats: NatsServer | undefined;
   if (natsServerAvailable()) nats = await startNatsServer();
-  else console.log('nats-server is not installed, so the demo runs its nodes without a registry (install the nats-server package for the full mesh).');
+  else
+    console.log(
+      'nats-server is not installed, so the demo runs its nodes without a registry (install the nats-server package for the full mesh).',
+    );
   console.log(`Starting ${NODES.length} nodes${nats ? ` on NATS ${nats.url}` : ''}...`);
   const nodes = await Promise.all(NODES.map((n) => startNode(n.id, n.label, n.modules, dataDir, nats?.url)));
-  const dashboard = await startDemoDashboard(nats?.url, nodes.map((n) => n.ready.grpc));
+  const dashboard = await startDemoDashboard(
+    nats?.url,
+    nodes.map((n) => n.ready.grpc),
+  );
   const imported = await importRealLogs(nodes[0]!.ready.grpc).catch((e: Error) => `log import failed: ${e.message}`);
 
   const stop = async () => {
     await dashboard.close();
-    await Promise.all(nodes.map(({ proc }) => new Promise<void>((r) => (proc.exitCode !== null ? r() : (proc.once('exit', () => r()), proc.kill('SIGTERM'))))));
+    await Promise.all(
+      nodes.map(
+        ({ proc }) =>
+          new Promise<void>((r) => (proc.exitCode !== null ? r() : (proc.once('exit', () => r()), proc.kill('SIGTERM')))),
+      ),
+    );
     await nats?.stop();
     await rm(dataDir, { recursive: true, force: true });
     process.exit(0);
@@ -92,7 +117,8 @@ async function main(): Promise<void> {
 
   const meshFlag = nats ? `--nats ${nats.url}` : `--node ${nodes.map((n) => n.ready.grpc).join(',')}`;
   console.log(`\n${bold('Insights mesh demo is running.')} Press Ctrl-C to stop.\n`);
-  for (const { ready } of nodes) console.log(`  node ${ready.id.padEnd(7)} gRPC ${ready.grpc.padEnd(18)} page http://${ready.http}/`);
+  for (const { ready } of nodes)
+    console.log(`  node ${ready.id.padEnd(7)} gRPC ${ready.grpc.padEnd(18)} page http://${ready.http}/`);
   console.log(`  dashboard    ${dashboard.url}/   (every analytic of the mesh, live; no login in the demo)`);
   console.log(`\n${bold('Try:')}`);
   console.log(`  npx insights ls ${meshFlag}`);
@@ -102,7 +128,9 @@ async function main(): Promise<void> {
   if (imported) {
     console.log(`\n${imported}; try:`);
     console.log(`  npx insights call query.weekly_activity --course edX/DemoX/Demo_Course ${meshFlag}`);
-    console.log(`  npx insights ls ${meshFlag}   (then any analytic of weekly-activity, answer-distribution, grade-distribution, ...)`);
+    console.log(
+      `  npx insights ls ${meshFlag}   (then any analytic of weekly-activity, answer-distribution, grade-distribution, ...)`,
+    );
   } else console.log('\n(../shared/data is not here, so no real tracking log was imported.)');
   console.log(`\nThe examples module runs on both lms and wiki: calls are spread over the two, and survive either one stopping.`);
 }

@@ -28,13 +28,20 @@ export async function makeCaller(target: string, address: string, payload: strin
     case 'insights': {
       const mesh = await connectMesh({ nodes: [address], defaultTimeoutMs: 60_000 });
       const call: Call =
-        payload === 'json1mb' ? () => mesh.query.big_json!() : payload === 'png1mb' ? () => mesh.view.big_png!() : () => mesh.query.echo!(SMALL_ARGS);
+        payload === 'json1mb'
+          ? () => mesh.query.big_json!()
+          : payload === 'png1mb'
+            ? () => mesh.view.big_png!()
+            : () => mesh.query.echo!(SMALL_ARGS);
       return { call, close: () => mesh.close() };
     }
     case 'grpc-unary': {
       const c = echoClient(address);
       let id = 0;
-      const call: Call = () => new Promise((resolve, reject) => c.Unary!({ id: id++, data: SMALL_BYTES }, (e: Error | null, r: Msg) => (e ? reject(e) : resolve(r))));
+      const call: Call = () =>
+        new Promise((resolve, reject) =>
+          c.Unary!({ id: id++, data: SMALL_BYTES }, (e: Error | null, r: Msg) => (e ? reject(e) : resolve(r))),
+        );
       return { call, close: async () => c.close() };
     }
     case 'grpc-stream':
@@ -81,7 +88,11 @@ export async function makeCaller(target: string, address: string, payload: strin
     }
     case 'moleculer': {
       const { ServiceBroker } = await import('moleculer');
-      const broker = new ServiceBroker({ nodeID: `bench-client-${process.pid}`, transporter: { type: 'NATS', options: { servers: address } }, logger: false });
+      const broker = new ServiceBroker({
+        nodeID: `bench-client-${process.pid}`,
+        transporter: { type: 'NATS', options: { servers: address } },
+        logger: false,
+      });
       await broker.start();
       await broker.waitForServices(['echo']);
       return { call: () => broker.call('echo.echo', SMALL_ARGS), close: () => broker.stop() };

@@ -7,10 +7,25 @@ import { connect, NodeConnection } from '@insights/client';
 import { connect as natsConnect } from 'nats';
 import { parseArgs } from 'node:util';
 
-const { values: o } = parseArgs({ options: { target: { type: 'string' }, address: { type: 'string' }, nats: { type: 'string' }, n: { type: 'string' }, run: { type: 'string', default: '0' } } });
+const { values: o } = parseArgs({
+  options: {
+    target: { type: 'string' },
+    address: { type: 'string' },
+    nats: { type: 'string' },
+    n: { type: 'string' },
+    run: { type: 'string', default: '0' },
+  },
+});
 const n = Number(o.n);
 const run = o.run;
-const envelope = (i: number) => ({ id: `r${run}-${i}`, time: '2026-01-05T10:00:00.000Z', source: 'bench', type: 'bench.tick', actor: `u${i % 1000}`, payload: { i } });
+const envelope = (i: number) => ({
+  id: `r${run}-${i}`,
+  time: '2026-01-05T10:00:00.000Z',
+  source: 'bench',
+  type: 'bench.tick',
+  actor: `u${i % 1000}`,
+  payload: { i },
+});
 
 if (o.target === 'jetstream') {
   const nc = await natsConnect({ servers: o.nats });
@@ -23,7 +38,9 @@ if (o.target === 'jetstream') {
     Array.from({ length: 512 }, async () => {
       while (next < n) {
         const i = next++;
-        await js.publish(`raw${run}.bench.tick`, new TextEncoder().encode(JSON.stringify(envelope(i))), { msgID: `r${run}-${i}` });
+        await js.publish(`raw${run}.bench.tick`, new TextEncoder().encode(JSON.stringify(envelope(i))), {
+          msgID: `r${run}-${i}`,
+        });
       }
     }),
   );

@@ -56,4 +56,6 @@ for await (const l of readTrackingLog(file)) {
 }
 const secs = Number(process.hrtime.bigint() - t) / 1e9;
 await rm(dir, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ rate: lines / secs, lines, normalised: ok, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ rate: lines / secs, lines, normalised: ok, peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+);

@@ -27,7 +27,13 @@ globalThis.gc?.();
 const memoryMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
 
 // Resolve names as the client's router does.
-const index = new NameIndex(nodes.flatMap((v) => v.modules.flatMap((m) => m.analytics.map((a) => ({ kind: a.kind, module: m.name, name: a.name, aliases: a.aliases, target: v.id })))));
+const index = new NameIndex(
+  nodes.flatMap((v) =>
+    v.modules.flatMap((m) =>
+      m.analytics.map((a) => ({ kind: a.kind, module: m.name, name: a.name, aliases: a.aliases, target: v.id })),
+    ),
+  ),
+);
 const names = index.names('query');
 const samples: number[] = [];
 for (let i = 0; i < 20_000; i++) {
@@ -47,7 +53,9 @@ void (async () => {
 })();
 await new Promise((r) => setTimeout(r, 4000));
 it.stop();
-process.stdout.write(`${JSON.stringify({ event: 'ready', nodes: nodes.length, memoryMb, resolveP99Us: percentile(samples, 99), messagesPerSecond: messages / 4 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ event: 'ready', nodes: nodes.length, memoryMb, resolveP99Us: percentile(samples, 99), messagesPerSecond: messages / 4 })}\n`,
+);
 
 // Join and kill timing: the orchestrator drives the fleet and reads these.
 const wait = async (k: string, ms: number) => {

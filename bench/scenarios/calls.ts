@@ -11,7 +11,19 @@ type Throughput = { throughput: number[] };
 type Latency = { latency: { p50: number; p99: number; n: number }[] };
 
 function loadArgs(plan: Plan, target: string, address: string, extra: string[] = []): string[] {
-  return ['--target', target, '--address', address, '--duration', String(plan.durationMs), '--runs', String(plan.runs), '--warmup', String(plan.warmupMs), ...extra];
+  return [
+    '--target',
+    target,
+    '--address',
+    address,
+    '--duration',
+    String(plan.durationMs),
+    '--runs',
+    String(plan.runs),
+    '--warmup',
+    String(plan.warmupMs),
+    ...extra,
+  ];
 }
 
 async function withServer<T>(start: () => Promise<Server>, fn: (s: Server) => Promise<T>): Promise<T> {
@@ -26,17 +38,35 @@ async function withServer<T>(start: () => Promise<Server>, fn: (s: Server) => Pr
 /** Starts every baseline server once; each measurement runs against them in turn. */
 export async function callScenarios(plan: Plan, natsUrl: string, log: (s: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
-  const grpcEcho = (payload?: string) => () => startServer(path.join(BENCH_DIR, 'servers', 'grpc-echo.ts'), [], payload ? { BENCH_PAYLOAD: payload } : {});
+  const grpcEcho = (payload?: string) => () =>
+    startServer(path.join(BENCH_DIR, 'servers', 'grpc-echo.ts'), [], payload ? { BENCH_PAYLOAD: payload } : {});
   const node = (isolation: string) => () => startInsightsNode(isolation, ['--module', ECHO_MODULE]);
 
-  const tput = async (scenario: string, name: string, start: () => Promise<Server>, target: string, extra: string[] = [], addr = (s: Server) => String(s.ready.grpc ?? s.ready.address)) => {
+  const tput = async (
+    scenario: string,
+    name: string,
+    start: () => Promise<Server>,
+    target: string,
+    extra: string[] = [],
+    addr = (s: Server) => String(s.ready.grpc ?? s.ready.address),
+  ) => {
     log(`  ${scenario}: ${name}`);
-    const r = await withServer(start, (s) => runJson<Throughput>(LOAD, loadArgs(plan, target, target === 'nats' || target === 'moleculer' ? natsUrl : addr(s), extra)));
+    const r = await withServer(start, (s) =>
+      runJson<Throughput>(LOAD, loadArgs(plan, target, target === 'nats' || target === 'moleculer' ? natsUrl : addr(s), extra)),
+    );
     rows.push({ scenario, name, unit: 'calls/s', ...summarise(r.throughput) });
   };
   const lat = async (name: string, start: () => Promise<Server>, target: string) => {
     log(`  2-latency: ${name}`);
-    const r = await withServer(start, (s) => runJson<Latency>(LOAD, loadArgs(plan, target, target === 'nats' || target === 'moleculer' ? natsUrl : String(s.ready.grpc ?? s.ready.address), ['--mode', 'latency'])));
+    const r = await withServer(start, (s) =>
+      runJson<Latency>(
+        LOAD,
+        loadArgs(plan, target, target === 'nats' || target === 'moleculer' ? natsUrl : String(s.ready.grpc ?? s.ready.address), [
+          '--mode',
+          'latency',
+        ]),
+      ),
+    );
     rows.push({ scenario: '2-latency', name: `${name} p50`, unit: 'ms', ...summarise(r.latency.map((x) => x.p50)) });
     rows.push({ scenario: '2-latency', name: `${name} p99`, unit: 'ms', ...summarise(r.latency.map((x) => x.p99)) });
   };
@@ -62,7 +92,12 @@ export async function callScenarios(plan: Plan, natsUrl: string, log: (s: string
   // 4. Large results, 8 in flight.
   for (const payload of ['json1mb', 'png1mb']) {
     await tput('4-large', `insights ${payload}`, node('inline'), 'insights', ['--payload', payload, '--concurrency', '8']);
-    await tput('4-large', `raw grpc-js stream ${payload}`, grpcEcho(payload), 'grpc-stream', ['--payload', payload, '--concurrency', '8']);
+    await tput('4-large', `raw grpc-js stream ${payload}`, grpcEcho(payload), 'grpc-stream', [
+      '--payload',
+      payload,
+      '--concurrency',
+      '8',
+    ]);
   }
   return rows;
 }

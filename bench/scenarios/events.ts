@@ -16,7 +16,16 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
   const node = await startInsightsNode('inline', ['--module', path.join(BENCH_DIR, 'modules', 'count'), '--nats', natsUrl]);
   try {
     for (let r = 0; r < runs; r++) {
-      const res = await runJson<{ rate: number; accepted: number; counted: number }>(CLIENT, ['--target', 'insights', '--address', String(node.ready.grpc), '--n', String(n), '--run', String(r)]);
+      const res = await runJson<{ rate: number; accepted: number; counted: number }>(CLIENT, [
+        '--target',
+        'insights',
+        '--address',
+        String(node.ready.grpc),
+        '--n',
+        String(n),
+        '--run',
+        String(r),
+      ]);
       ours.push(res.rate);
       exact &&= res.accepted === n && res.counted === n;
     }
@@ -24,9 +33,29 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
     await node.stop();
   }
   log('  5-events: raw JetStream publish, one message per event');
-  for (let r = 0; r < runs; r++) raw.push((await runJson<{ rate: number }>(CLIENT, ['--target', 'jetstream', '--nats', natsUrl, '--n', String(n), '--run', String(r)])).rate);
+  for (let r = 0; r < runs; r++)
+    raw.push(
+      (
+        await runJson<{ rate: number }>(CLIENT, [
+          '--target',
+          'jetstream',
+          '--nats',
+          natsUrl,
+          '--n',
+          String(n),
+          '--run',
+          String(r),
+        ])
+      ).rate,
+    );
   return [
-    { scenario: '5-events', name: 'insights ingest -> JetStream -> counting handler', unit: 'events/s', ...summarise(ours), note: `${n} events per run, duplicate window on, counts ${exact ? 'exact' : 'NOT exact'}` },
+    {
+      scenario: '5-events',
+      name: 'insights ingest -> JetStream -> counting handler',
+      unit: 'events/s',
+      ...summarise(ours),
+      note: `${n} events per run, duplicate window on, counts ${exact ? 'exact' : 'NOT exact'}`,
+    },
     { scenario: '5-events', name: 'raw JetStream publish, one message per event', unit: 'events/s', ...summarise(raw) },
   ];
 }

@@ -10,8 +10,21 @@ export async function run(plan: Plan, _nats: string, log: (s: string) => void): 
   log(`  6-import: parse + normalise ${n.toLocaleString('en-US')} generated lines`);
   const results = [];
   for (let r = 0; r < runs; r++)
-    results.push(await runJson<{ rate: number; lines: number; normalised: number; peakRssMb: number }>(path.join(BENCH_DIR, 'clients', 'import.ts'), ['--n', String(n), '--data', path.resolve(REPO, '..', 'shared', 'data')]));
+    results.push(
+      await runJson<{ rate: number; lines: number; normalised: number; peakRssMb: number }>(
+        path.join(BENCH_DIR, 'clients', 'import.ts'),
+        ['--n', String(n), '--data', path.resolve(REPO, '..', 'shared', 'data')],
+      ),
+    );
   const rss = Math.max(...results.map((x) => x.peakRssMb));
   const all = results.every((x) => x.normalised === n);
-  return [{ scenario: '6-import', name: 'parse + normalise', unit: 'lines/s', ...summarise(results.map((x) => x.rate)), note: `${n} lines, peak RSS ${rss} MB, ${all ? 'every line normalised' : 'some lines failed'}` }];
+  return [
+    {
+      scenario: '6-import',
+      name: 'parse + normalise',
+      unit: 'lines/s',
+      ...summarise(results.map((x) => x.rate)),
+      note: `${n} lines, peak RSS ${rss} MB, ${all ? 'every line normalised' : 'some lines failed'}`,
+    },
+  ];
 }

@@ -12,7 +12,10 @@ import type { Plan, Row } from './plan.ts';
 type Line = Record<string, number | string>;
 
 function proc(script: string, args: string[]) {
-  const p = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(BENCH_DIR, script), ...args], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  const p = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(BENCH_DIR, script), ...args], {
+    cwd: REPO,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const lines: Line[] = [];
   const waiters: (() => void)[] = [];
   createInterface({ input: p.stdout }).on('line', (l) => {
@@ -55,7 +58,16 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
         fleet.send('kill');
         const killed = await fleet.next('killed');
         const gone = await watch.next('kill-seen');
-        const one = (name: string, unit: string, v: number, note?: string): Row => ({ scenario: '7-registry', name: `${n} nodes: ${name}`, unit, median: v, min: v, max: v, runs: [v], ...(note ? { note } : {}) });
+        const one = (name: string, unit: string, v: number, note?: string): Row => ({
+          scenario: '7-registry',
+          name: `${n} nodes: ${name}`,
+          unit,
+          median: v,
+          min: v,
+          max: v,
+          runs: [v],
+          ...(note ? { note } : {}),
+        });
         rows.push(
           one('client memory for the registry', 'MB', Number(r.memoryMb)),
           one('resolve a name, p99', 'µs', Number(r.resolveP99Us)),

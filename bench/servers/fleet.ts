@@ -7,7 +7,9 @@ import { connect } from 'nats';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
-const { values: o } = parseArgs({ options: { nats: { type: 'string' }, n: { type: 'string' }, ttl: { type: 'string', default: '6000' } } });
+const { values: o } = parseArgs({
+  options: { nats: { type: 'string' }, n: { type: 'string' }, ttl: { type: 'string', default: '6000' } },
+});
 const n = Number(o.n);
 const ttlMs = Number(o.ttl);
 const conns = await Promise.all(Array.from({ length: Math.min(10, n) }, () => connect({ servers: o.nats })));
@@ -26,7 +28,15 @@ const view = (id: string): NodeView => ({
     state: 'ready',
     lastError: '',
     isolation: 'process',
-    analytics: ['a', 'b', 'c'].map((a) => ({ kind: 'query' as const, name: `${a}${m}_${id}`, aliases: [], description: '', params: { type: 'object' }, idempotent: true, meta: {} })),
+    analytics: ['a', 'b', 'c'].map((a) => ({
+      kind: 'query' as const,
+      name: `${a}${m}_${id}`,
+      aliases: [],
+      description: '',
+      params: { type: 'object' },
+      idempotent: true,
+      meta: {},
+    })),
   })),
 });
 
@@ -38,7 +48,8 @@ const add = async (id: string, i: number) => {
   await a.start();
   fleet.set(id, a);
 };
-for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => add(`sim-${i + k}`, i + k)));
+for (let i = 0; i < n; i += 50)
+  await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => add(`sim-${i + k}`, i + k)));
 process.stdout.write(`${JSON.stringify({ event: 'ready', nodes: fleet.size })}\n`);
 
 createInterface({ input: process.stdin }).on('line', (cmd) => {

@@ -10,7 +10,8 @@ const big = bigPayload(process.env.BENCH_PAYLOAD);
 
 const server = new grpc.Server({ 'grpc.max_send_message_length': -1, 'grpc.max_receive_message_length': -1 });
 server.addService(Echo.service, {
-  Unary: (call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) => cb(null, big ? { id: call.request.id, data: big } : call.request),
+  Unary: (call: grpc.ServerUnaryCall<Msg, Msg>, cb: grpc.sendUnaryData<Msg>) =>
+    cb(null, big ? { id: call.request.id, data: big } : call.request),
   Stream: (stream: grpc.ServerDuplexStream<{ items: Msg[] }, { items: Msg[] }>) => {
     stream.on('data', (b: { items: Msg[] }) => stream.write(big ? { items: b.items.map((m) => ({ id: m.id, data: big })) } : b));
     stream.on('end', () => stream.end());

@@ -22,8 +22,23 @@ export function makeCertificates(dir: string, name = 'localhost', days = 2): Cer
   const caKey = f('ca.key');
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  run(['req', '-x509', ...ec, '-keyout', caKey, '-out', ca, '-days', String(days), '-subj', `/CN=Insights ${name} CA`,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  run([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    caKey,
+    '-out',
+    ca,
+    '-days',
+    String(days),
+    '-subj',
+    `/CN=Insights ${name} CA`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   return issue(dir, { caFile: ca, caKeyFile: caKey }, name, days);
 }
 
@@ -35,9 +50,41 @@ export function issue(dir: string, ca: { caFile: string; caKeyFile: string }, na
   const cert = f(`${name}.pem`);
   const ext = f(`${name}.ext`);
   // serverAuth and clientAuth: a node presents the same certificate to the nodes it calls.
-  writeFileSync(ext, 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n');
+  writeFileSync(
+    ext,
+    'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n',
+  );
   const run = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  run(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', csr, '-subj', `/CN=${name}`]);
-  run(['x509', '-req', '-in', csr, '-CA', ca.caFile, '-CAkey', ca.caKeyFile, '-CAcreateserial', '-out', cert, '-days', String(days), '-extfile', ext]);
+  run([
+    'req',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    csr,
+    '-subj',
+    `/CN=${name}`,
+  ]);
+  run([
+    'x509',
+    '-req',
+    '-in',
+    csr,
+    '-CA',
+    ca.caFile,
+    '-CAkey',
+    ca.caKeyFile,
+    '-CAcreateserial',
+    '-out',
+    cert,
+    '-days',
+    String(days),
+    '-extfile',
+    ext,
+  ]);
   return { caFile: ca.caFile, caKeyFile: ca.caKeyFile, certFile: cert, keyFile: key };
 }

@@ -99,7 +99,14 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
 }
 
 /** Writes the node's config: the subsystem's file with loopback addresses, local paths and no secrets. */
-function writeNodeConfig(dir: string, id: string, subsystem: Subsystem, nats: NatsCluster, o: LocalClusterOptions, ports?: { grpc: number; http: number }): string {
+function writeNodeConfig(
+  dir: string,
+  id: string,
+  subsystem: Subsystem,
+  nats: NatsCluster,
+  o: LocalClusterOptions,
+  ports?: { grpc: number; http: number },
+): string {
   const base = JSON.parse(readFileSync(path.join(CONFIG_DIR, `${subsystem}.json`), 'utf8')) as Record<string, unknown>;
   const modules = o.modules?.[subsystem] ?? (base.modules as string[]).map((m) => path.resolve(CONFIG_DIR, m));
   const config = {
@@ -121,7 +128,13 @@ function writeNodeConfig(dir: string, id: string, subsystem: Subsystem, nats: Na
   return file;
 }
 
-async function clusterNode(dir: string, id: string, subsystem: Subsystem, nats: NatsCluster, o: LocalClusterOptions): Promise<ClusterNode> {
+async function clusterNode(
+  dir: string,
+  id: string,
+  subsystem: Subsystem,
+  nats: NatsCluster,
+  o: LocalClusterOptions,
+): Promise<ClusterNode> {
   let file = writeNodeConfig(dir, id, subsystem, nats, o);
   let proc: ReadyProcess<NodeReady> | undefined = await spawnInsights<NodeReady>(['node', '-c', file]);
   const grpc = proc.ready.grpc;

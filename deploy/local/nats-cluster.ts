@@ -28,16 +28,27 @@ export interface NatsCluster {
  * every server must know its peers' routes.
  */
 export async function startNatsCluster(dir: string, size = 3, extraConfig = ''): Promise<NatsCluster> {
-  const ports = await Promise.all(Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })));
+  const ports = await Promise.all(
+    Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })),
+  );
   const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`);
-  const members = ports.map((p, i) => member(`nats-${i + 1}`, p.client, p.route, routes, path.join(dir, `nats-${i + 1}`), extraConfig));
+  const members = ports.map((p, i) =>
+    member(`nats-${i + 1}`, p.client, p.route, routes, path.join(dir, `nats-${i + 1}`), extraConfig),
+  );
   await Promise.all(members.map((m) => m.start()));
   const urls = members.map((m) => m.url);
   await waitForJetStream(urls, size);
   return { members, urls, stop: async () => void (await Promise.all(members.map((m) => m.stop()))) };
 }
 
-function member(name: string, port: number, routePort: number, routes: string[], storeDir: string, extraConfig: string): NatsMember {
+function member(
+  name: string,
+  port: number,
+  routePort: number,
+  routes: string[],
+  storeDir: string,
+  extraConfig: string,
+): NatsMember {
   let server: NatsServer | undefined;
   return {
     name,
@@ -51,7 +62,13 @@ function member(name: string, port: number, routePort: number, routes: string[],
     },
     async start() {
       if (server !== undefined) return;
-      server = await startNatsServer({ port, storeDir, name, cluster: { name: 'insights', port: routePort, routes }, extraConfig });
+      server = await startNatsServer({
+        port,
+        storeDir,
+        name,
+        cluster: { name: 'insights', port: routePort, routes },
+        extraConfig,
+      });
     },
     async stop() {
       await server?.stop({ keepStore: true });
@@ -68,9 +85,15 @@ export async function waitForJetStream(urls: readonly string[], size: number, ti
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const seen = new Set(nc.info?.connect_urls ?? []).size;
-      const ok = seen >= size && (await jsm.getAccountInfo().then(() => true, () => false));
+      const ok =
+        seen >= size &&
+        (await jsm.getAccountInfo().then(
+          () => true,
+          () => false,
+        ));
       if (ok) return;
-      if (Date.now() > deadline) throw new Error(`NATS cluster did not form within ${timeoutMs} ms (saw ${seen} of ${size} servers)`);
+      if (Date.now() > deadline)
+        throw new Error(`NATS cluster did not form within ${timeoutMs} ms (saw ${seen} of ${size} servers)`);
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {

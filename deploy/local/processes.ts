@@ -21,13 +21,24 @@ export interface ReadyProcess<T> {
  * Runs `insights <args>` and resolves with its `{"event":"ready",...}` line (nodes and the
  * dashboard print one when they serve); rejects with its stderr if it exits first.
  */
-export async function spawnInsights<T>(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<ReadyProcess<T>> {
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function spawnInsights<T>(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 60_000,
+): Promise<ReadyProcess<T>> {
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const ready = await new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => (proc.kill('SIGKILL'), reject(new Error(`insights ${args[0]} not ready within ${timeoutMs} ms:\n${stderr}`))), timeoutMs);
+    const timer = setTimeout(
+      () => (proc.kill('SIGKILL'), reject(new Error(`insights ${args[0]} not ready within ${timeoutMs} ms:\n${stderr}`))),
+      timeoutMs,
+    );
     createInterface({ input: proc.stdout! }).on('line', (line) => {
       try {
         const msg = JSON.parse(line) as { event?: string };

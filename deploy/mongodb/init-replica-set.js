@@ -11,7 +11,16 @@ rs.initiate({
   ],
 });
 const MODULES = {
-  lms: ['edx', 'weekly-activity', 'enrollment', 'grade-distribution', 'answer-distribution', 'video-engagement', 'time-on-task', 'irt'],
+  lms: [
+    'edx',
+    'weekly-activity',
+    'enrollment',
+    'grade-distribution',
+    'answer-distribution',
+    'video-engagement',
+    'time-on-task',
+    'irt',
+  ],
   forums: ['edx', 'weekly-activity'],
   wiki: ['edx', 'examples'],
 };

@@ -38,5 +38,7 @@ if (process.argv[1] !== undefined && import.meta.filename === path.resolve(proce
     process.exit(2);
   }
   const r = writeNatsUsers(dir);
-  process.stdout.write(`wrote ${r.usersConf} (copy next to accounts.conf on every server) and seeds ${Object.values(r.seeds).join(', ')}\n`);
+  process.stdout.write(
+    `wrote ${r.usersConf} (copy next to accounts.conf on every server) and seeds ${Object.values(r.seeds).join(', ')}\n`,
+  );
 }

@@ -12,7 +12,10 @@ import { REPO_ROOT } from '../support/tmp.ts';
 describe.skipIf(NO_NATS)('bench - smoke run of every scenario', () => {
   it('produces figures for scenarios 1 to 7', async () => {
     const code = await new Promise<number | null>((resolve) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'run.ts'), '--smoke'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+      const p = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench', 'run.ts'), '--smoke'], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       let err = '';
       p.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-3000)));
       p.on('exit', (c) => {
@@ -21,8 +24,18 @@ describe.skipIf(NO_NATS)('bench - smoke run of every scenario', () => {
       });
     });
     expect(code).toBe(0);
-    const r = JSON.parse(await readFile(path.join(REPO_ROOT, 'bench', 'results', 'smoke.json'), 'utf8')) as { rows: { scenario: string; median: number }[] };
-    expect([...new Set(r.rows.map((x) => x.scenario))].sort()).toEqual(['1-throughput', '2-latency', '3-isolation', '4-large', '5-events', '6-import', '7-registry']);
+    const r = JSON.parse(await readFile(path.join(REPO_ROOT, 'bench', 'results', 'smoke.json'), 'utf8')) as {
+      rows: { scenario: string; median: number }[];
+    };
+    expect([...new Set(r.rows.map((x) => x.scenario))].sort()).toEqual([
+      '1-throughput',
+      '2-latency',
+      '3-isolation',
+      '4-large',
+      '5-events',
+      '6-import',
+      '7-registry',
+    ]);
     expect(r.rows.every((x) => Number.isFinite(x.median) && x.median > 0)).toBe(true);
   }, 240_000);
 });

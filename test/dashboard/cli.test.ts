@@ -19,7 +19,11 @@ describe('cli - insights dashboard', () => {
 
   beforeAll(async () => {
     tmp = await tempDir('insights-dashboard-cli-');
-    node = await startTestNode({ defaultIsolation: 'inline', capabilities: { trustedKeys: [keys.publicKeyPem], required: true }, modules: [COURSES_MODULE] });
+    node = await startTestNode({
+      defaultIsolation: 'inline',
+      capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
+      modules: [COURSES_MODULE],
+    });
     await writeFile(path.join(tmp.dir, 'mesh.key'), keys.privateKeyPem, { mode: 0o600 });
     config = path.join(tmp.dir, 'dashboard.json');
     await writeFile(
@@ -50,10 +54,27 @@ describe('cli - insights dashboard', () => {
       });
       proc!.once('exit', (code) => reject(new Error(`insights dashboard exited with ${code}: ${stderr}`)));
     });
-    const catalog = (await (await fetch(`${ready.url}/api/catalog`)).json()) as { modules: { name: string; analytics: { name: string }[] }[] };
-    expect(catalog.modules.map((m) => [m.name, m.analytics.map((a) => a.name)])).toEqual([['courses', ['item_means', 'item_chart', 'roster']]]);
+    const catalog = (await (await fetch(`${ready.url}/api/catalog`)).json()) as {
+      modules: { name: string; analytics: { name: string }[] }[];
+    };
+    expect(catalog.modules.map((m) => [m.name, m.analytics.map((a) => a.name)])).toEqual([
+      ['courses', ['item_means', 'item_chart', 'roster']],
+    ]);
 
-    const minted = await runCli(['dashboard', 'embed', '--config', config, '--view', 'courses.roster', '--role', 'viewer', '--args', '{"course":"C2","size":3}', '--ttl', '60']);
+    const minted = await runCli([
+      'dashboard',
+      'embed',
+      '--config',
+      config,
+      '--view',
+      'courses.roster',
+      '--role',
+      'viewer',
+      '--args',
+      '{"course":"C2","size":3}',
+      '--ttl',
+      '60',
+    ]);
     expect(minted.code, minted.stderr).toBe(0);
     const token = minted.stdout.trim().split('/embed/')[1];
     const res = await fetch(`${ready.url}/embed/${token}`);

@@ -1,14 +1,24 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EmbedSigner } from '@insights/dashboard';
-import { chromiumAvailable, CHROMIUM_PATH, launchChromium, type Browser, type BrowserContext, type Page } from '@insights/dashboard/testing';
+import {
+  chromiumAvailable,
+  CHROMIUM_PATH,
+  launchChromium,
+  type Browser,
+  type BrowserContext,
+  type Page,
+} from '@insights/dashboard/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_NATS } from '../support/nats.ts';
 import { REPO_ROOT } from '../support/tmp.ts';
 import { PASSWORD, startMesh, type Mesh } from './harness.ts';
 
 const NO_BROWSER = !chromiumAvailable();
-if (NO_BROWSER) console.warn(`Chromium is not installed at ${CHROMIUM_PATH}, so the dashboard browser tests are skipped (npm test installs it on Debian/Ubuntu).`);
+if (NO_BROWSER)
+  console.warn(
+    `Chromium is not installed at ${CHROMIUM_PATH}, so the dashboard browser tests are skipped (npm test installs it on Debian/Ubuntu).`,
+  );
 
 const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'dashboard');
 /** The README's screenshot; refreshed only on request (UPDATE_DOCS_SCREENSHOTS=1), so test runs leave the tree clean. */
@@ -56,7 +66,8 @@ describe.skipIf(NO_NATS || NO_BROWSER)('dashboard - end to end in Chromium', () 
 
   it('lists every analytic of the mesh by module and by node, searches, and follows nodes as they join', async () => {
     const list = page.locator('#catalog');
-    for (const m of ['courses', 'echo', 'examples']) await expect(list.getByRole('region', { name: `module ${m}` }).isVisible()).resolves.toBe(true);
+    for (const m of ['courses', 'echo', 'examples'])
+      await expect(list.getByRole('region', { name: `module ${m}` }).isVisible()).resolves.toBe(true);
     await expect(list.locator('.by-module li').count()).resolves.toBe(11);
 
     await page.keyboard.press('/'); // keyboard shortcut to the search box
@@ -122,7 +133,9 @@ describe.skipIf(NO_NATS || NO_BROWSER)('dashboard - end to end in Chromium', () 
     const png = await resultFrame(shared);
     const img = png.locator('img');
     await img.waitFor();
-    await expect.poll(() => img.evaluate((i: HTMLImageElement) => (i.complete ? i.naturalWidth : 0)), { timeout: 10_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(() => img.evaluate((i: HTMLImageElement) => (i.complete ? i.naturalWidth : 0)), { timeout: 10_000 })
+      .toBeGreaterThan(0);
     await expect(img.getAttribute('src')).resolves.toMatch(/^\/node-files\/lms\/examples\//);
     await shot('png-view', shared);
     await shared.close();
@@ -135,7 +148,10 @@ describe.skipIf(NO_NATS || NO_BROWSER)('dashboard - end to end in Chromium', () 
     const rows = page.locator('#output table.data tbody tr');
     await rows.first().waitFor();
     await expect(rows.count()).resolves.toBe(5);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'Download CSV' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('examples.get_grades.csv');
     const csv = await readFile((await download.path())!, 'utf8');
     expect(csv.split('\r\n')[0]).toBe('learner,grade');
@@ -194,11 +210,17 @@ describe.skipIf(NO_NATS || NO_BROWSER)('dashboard - end to end in Chromium', () 
       // Editing the page URL: the same "not available" whether denied or absent.
       const denied = await prof.goto(url('/a/query/echo.admin_secret'));
       expect(denied?.status()).toBe(404);
-      await expect(prof.getByRole('alert').textContent()).resolves.toContain('There is no query “echo.admin_secret” that you can use');
+      await expect(prof.getByRole('alert').textContent()).resolves.toContain(
+        'There is no query “echo.admin_secret” that you can use',
+      );
       // Editing the API URL: the call goes through the instructor's proxy, whose capability nodes check.
       const api = async (p: string) => (await prof.request.get(url(p))).text();
-      expect(await api('/api/run/query/echo.admin_secret')).toMatch(/event: error\ndata: \{"code":"PERMISSION_DENIED","message":"query echo\.admin_secret is not allowed by your policy"/);
-      expect(await api('/api/run/query/echo.course_report?course=C2')).toMatch(/"code":"PERMISSION_DENIED".*"parameter":"course"/);
+      expect(await api('/api/run/query/echo.admin_secret')).toMatch(
+        /event: error\ndata: \{"code":"PERMISSION_DENIED","message":"query echo\.admin_secret is not allowed by your policy"/,
+      );
+      expect(await api('/api/run/query/echo.course_report?course=C2')).toMatch(
+        /"code":"PERMISSION_DENIED".*"parameter":"course"/,
+      );
       expect(await api('/api/run/view/slow.progress_view')).toContain('"code":"PERMISSION_DENIED"');
       // And no session at all: nothing.
       expect((await fetch(url('/api/catalog'))).status).toBe(401);
@@ -226,7 +248,9 @@ describe.skipIf(NO_NATS || NO_BROWSER)('dashboard - end to end in Chromium', () 
         expect(body).toContain('<caption>Learners of C1</caption>'); // the instructor's course, from the grant
         expect(body.match(/<tr><td>/g)).toHaveLength(2);
         const [payload, mac] = embedUrl.split('/embed/')[1]!.split('.') as [string, string];
-        const widened = Buffer.from(Buffer.from(payload, 'base64url').toString().replace('"size":2', '"size":40')).toString('base64url');
+        const widened = Buffer.from(Buffer.from(payload, 'base64url').toString().replace('"size":2', '"size":40')).toString(
+          'base64url',
+        );
         const altered = await anon.request.get(url(`/embed/${widened}.${mac}`));
         expect(altered.status()).toBe(403);
         expect(await altered.text()).toContain('invalid signature');
@@ -263,6 +287,8 @@ describe.skipIf(NO_NATS || NO_BROWSER)('dashboard - end to end in Chromium', () 
     await mesh.slow!.stop();
     mesh.slow = undefined;
     await expect.poll(() => page.locator('#catalog').textContent(), { timeout: 10_000 }).not.toContain('progress_view');
-    await expect(page.locator('#status').textContent()).resolves.toBe('No node serves this analytic right now; it comes back when its node does.');
+    await expect(page.locator('#status').textContent()).resolves.toBe(
+      'No node serves this analytic right now; it comes back when its node does.',
+    );
   });
 });

@@ -47,7 +47,9 @@ export async function startMesh(): Promise<Mesh> {
     capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
     modules,
   });
-  const main = await startTestNode(nodeConfig('lms', [path.join(SHIPPED_MODULES, 'examples'), path.join(FIXTURE_MODULES, 'echo'), COURSES_MODULE]));
+  const main = await startTestNode(
+    nodeConfig('lms', [path.join(SHIPPED_MODULES, 'examples'), path.join(FIXTURE_MODULES, 'echo'), COURSES_MODULE]),
+  );
   const hash = await hashPassword(PASSWORD);
   const usersFile = path.join(tmp.dir, 'users.json');
   await writeFile(

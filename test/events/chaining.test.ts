@@ -23,10 +23,17 @@ describe('events - chaining with ctx.emit, loops cut by the hop limit', () => {
 
   it.skipIf(NO_NATS)('through JetStream on a node', async () => {
     const nats = await startNatsServer();
-    const node = await startTestNode({ nats: nats.url, defaultIsolation: 'inline', modules: [path.join(FIXTURE_MODULES, 'chain')] });
+    const node = await startTestNode({
+      nats: nats.url,
+      defaultIsolation: 'inline',
+      modules: [path.join(FIXTURE_MODULES, 'chain')],
+    });
     const mesh = await connect({ nodes: [node.grpcAddress] });
     try {
-      await node.events.ingest([ev('a1', 'answer'), ev('a2', 'answer'), ev('p1', 'ping')], { waitForHandlers: true, timeoutMs: 20_000 });
+      await node.events.ingest([ev('a1', 'answer'), ev('a2', 'answer'), ev('p1', 'ping')], {
+        waitForHandlers: true,
+        timeoutMs: 20_000,
+      });
       await expect.poll(() => mesh.query.derived!(), { timeout: 10_000 }).toBe(2);
       await expect.poll(() => mesh.query.echoes!(), { timeout: 10_000 }).toBe(9);
     } finally {

@@ -27,7 +27,10 @@ const LOGS: [string, { events: number; skipped: number; bad: number }][] = [
 describe.skipIf(!existsSync(DATA))('insights events import - every real log in ../shared/data', () => {
   let node: TestNode;
   beforeAll(async () => {
-    node = await startTestNode({ defaultIsolation: 'inline', modules: [path.join(SHIPPED_MODULES, 'edx'), path.join(SHIPPED_MODULES, 'testmodule')] });
+    node = await startTestNode({
+      defaultIsolation: 'inline',
+      modules: [path.join(SHIPPED_MODULES, 'edx'), path.join(SHIPPED_MODULES, 'testmodule')],
+    });
   });
   afterAll(() => node.stop());
 
@@ -35,7 +38,13 @@ describe.skipIf(!existsSync(DATA))('insights events import - every real log in .
     const r = await runCli(['events', 'import', path.join(DATA, file), '--node', node.grpcAddress, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
     const summary = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Record<string, number>;
-    expect(summary).toMatchObject({ events: expected.events, blankOrComment: expected.skipped, badLines: expected.bad, accepted: expected.events, rejectedByNode: 0 });
+    expect(summary).toMatchObject({
+      events: expected.events,
+      blankOrComment: expected.skipped,
+      badLines: expected.bad,
+      accepted: expected.events,
+      rejectedByNode: 0,
+    });
     expect(summary.lines).toBe(expected.events + expected.skipped + expected.bad);
     if (expected.bad > 0) expect(r.stderr).toMatch(/line 3: /);
   });

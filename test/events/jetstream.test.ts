@@ -24,7 +24,14 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
 
   const node = async (id: string, modules: string[], extra: Record<string, unknown> = {}): Promise<TestNode> => {
-    const n = await startTestNode({ id, nats: nats.url, defaultIsolation: 'inline', modules, registry: { ttlMs: 1500 }, ...extra });
+    const n = await startTestNode({
+      id,
+      nats: nats.url,
+      defaultIsolation: 'inline',
+      modules,
+      registry: { ttlMs: 1500 },
+      ...extra,
+    });
     cleanup.push(() => n.stop());
     return n;
   };
@@ -46,7 +53,16 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
       return (await r.json()) as { accepted: number; rejected: { index: number; message: string }[] };
     };
     expect((await post(JSON.stringify({ id: 'h1', event: 'hello' }))).accepted).toBe(1);
-    expect((await post(JSON.stringify([{ id: 'h2', event: 'hello' }, { id: 'h3', event: 'hello' }]))).accepted).toBe(2);
+    expect(
+      (
+        await post(
+          JSON.stringify([
+            { id: 'h2', event: 'hello' },
+            { id: 'h3', event: 'hello' },
+          ]),
+        )
+      ).accepted,
+    ).toBe(2);
     const lines = await post(`{"id":"h4","event":"hello"}\n{broken\n{"id":"h5","event":"hello"}\n`);
     expect(lines.accepted).toBe(2);
     expect(lines.rejected).toEqual([{ index: 1, message: expect.stringMatching(/^line 2: not JSON/) }]);
@@ -61,14 +77,26 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     const n = await node('poison-node', [path.join(FIXTURE_MODULES, 'poison')], { events: { maxAttempts: 2 } });
     const conn = new NodeConnection(n.grpcAddress);
     cleanup.push(async () => conn.close());
-    await conn.ingest([...testEvents(20, 1000), { id: 'bad-1', time: '2026-01-05T10:00:00Z', source: 'test', type: 'tick', payload: { poison: true } }, ...testEvents(20, 2000)]);
+    await conn.ingest([
+      ...testEvents(20, 1000),
+      { id: 'bad-1', time: '2026-01-05T10:00:00Z', source: 'test', type: 'tick', payload: { poison: true } },
+      ...testEvents(20, 2000),
+    ]);
     const mesh = await connect({ nodes: [n.grpcAddress] });
     cleanup.push(() => mesh.close());
     // Its consumer starts at the beginning: the 6 test events of the previous test count too.
     await expect.poll(() => mesh.query.good!(), { timeout: 10_000 }).toBe(46);
-    await expect.poll(async () => (await runCli(['events', 'dlq', '--json', '--nats', nats.url])).stdout, { timeout: 10_000 }).toContain('bad-1');
-    const listed = JSON.parse((await runCli(['events', 'dlq', '--json', '--nats', nats.url])).stdout) as { handler: string; attempts: number; error: string }[];
-    expect(listed).toEqual([expect.objectContaining({ handler: 'picky', attempts: 2, error: expect.stringMatching(/poison event bad-1/) })]);
+    await expect
+      .poll(async () => (await runCli(['events', 'dlq', '--json', '--nats', nats.url])).stdout, { timeout: 10_000 })
+      .toContain('bad-1');
+    const listed = JSON.parse((await runCli(['events', 'dlq', '--json', '--nats', nats.url])).stdout) as {
+      handler: string;
+      attempts: number;
+      error: string;
+    }[];
+    expect(listed).toEqual([
+      expect.objectContaining({ handler: 'picky', attempts: 2, error: expect.stringMatching(/poison event bad-1/) }),
+    ]);
     const table = (await runCli(['events', 'dlq', '--nats', nats.url])).stdout;
     expect(table).toMatch(/poison\.picky\s+tick bad-1/);
     const redrive = await runCli(['events', 'dlq', '--redrive', '--nats', nats.url]);
@@ -96,7 +124,10 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     await node('ticker-b', [path.join(FIXTURE_MODULES, 'ticker')]);
     await new Promise((r) => setTimeout(r, 3500));
     delete process.env.TICKER_FILE;
-    const ticks = (await readFile(file, 'utf8')).trim().split('\n').map((l) => l.split(' ')[0]);
+    const ticks = (await readFile(file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ')[0]);
     expect(ticks.length).toBeGreaterThanOrEqual(2);
     expect(new Set(ticks).size).toBe(ticks.length); // never two runs for one tick
     const mesh = await connect({ nodes: [a.grpcAddress] });
@@ -108,7 +139,18 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
 
   it('the same 10,000 events sent twice, with a node killed by SIGKILL in the middle: every counter exactly right', async () => {
     const dataDir = path.join(tmp.dir, 'victim');
-    const args = ['--id', 'victim', '--nats', nats.url, '--isolation', 'inline', '--data-dir', dataDir, '--module', path.join(SHIPPED_MODULES, 'testmodule')];
+    const args = [
+      '--id',
+      'victim',
+      '--nats',
+      nats.url,
+      '--isolation',
+      'inline',
+      '--data-dir',
+      dataDir,
+      '--module',
+      path.join(SHIPPED_MODULES, 'testmodule'),
+    ];
     const victim = await spawnNode(args);
     const events = Array.from({ length: 10_000 }, (_, i) => ({ id: `k-${i}`, event: 'kill-test', user: `learner${i % 100}` }));
     const conn = new NodeConnection(victim.ready.grpc);
@@ -122,7 +164,8 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     const conn2 = new NodeConnection(again.ready.grpc);
     cleanup.push(async () => conn2.close());
     // Everything, twice over: the part that reached the stream before the kill is dropped as duplicate.
-    for (let round = 0; round < 2; round++) for (let i = 0; i < 10_000; i += 2000) await conn2.ingest(events.slice(i, i + 2000), { timeoutMs: 60_000 });
+    for (let round = 0; round < 2; round++)
+      for (let i = 0; i < 10_000; i += 2000) await conn2.ingest(events.slice(i, i + 2000), { timeoutMs: 60_000 });
     const mesh = await connect({ nodes: [again.ready.grpc] });
     cleanup.push(() => mesh.close());
     await expect
@@ -131,7 +174,9 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
       .catch((e: Error) => {
         throw new Error(`${e.message}\n--- node log ---\n${again.stderr().slice(-3000)}`);
       });
-    const totals = await Promise.all(Array.from({ length: 100 }, (_, u) => mesh.query.djt_user_event_count!({ user: `learner${u}` })));
+    const totals = await Promise.all(
+      Array.from({ length: 100 }, (_, u) => mesh.query.djt_user_event_count!({ user: `learner${u}` })),
+    );
     expect(totals.every((t) => t === 100)).toBe(true);
   }, 90_000);
 
@@ -143,7 +188,9 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     await n.events.ingest(testEvents(1, 800_000), { waitForHandlers: true, timeoutMs: 30_000 });
     const before = (await mesh.query.count!()) as number;
     const nc = await natsConnect({ servers: nats.url });
-    const reply = await nc.request('insights.ingest', new TextEncoder().encode(JSON.stringify(testEvents(2, 900_000))), { timeout: 5000 });
+    const reply = await nc.request('insights.ingest', new TextEncoder().encode(JSON.stringify(testEvents(2, 900_000))), {
+      timeout: 5000,
+    });
     expect(JSON.parse(new TextDecoder().decode(reply.data))).toMatchObject({ accepted: 2 });
     await nc.close();
     await expect.poll(() => mesh.query.count!(), { timeout: 10_000 }).toBe(before + 2);

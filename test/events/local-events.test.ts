@@ -52,7 +52,11 @@ describe('events - the prototype testmodule, in local mode', () => {
 
   it('test_osfs_forgets: expiry set by events', async () => {
     await mesh.events.ingest(
-      ['foo1', 'foo2', 'foo3', 'foo4'].map((f, i) => ({ filename: f, fs_forgets_contents: 'hello world!', fs_forgets_expiry: i < 2 ? -5 : 15 })),
+      ['foo1', 'foo2', 'foo3', 'foo4'].map((f, i) => ({
+        filename: f,
+        fs_forgets_contents: 'hello world!',
+        fs_forgets_expiry: i < 2 ? -5 : 15,
+      })),
     );
     expect(await mesh.query.djt_readfile!({ filename: 'foo1' })).toBe('File not found');
     expect(await mesh.query.djt_readfile!({ filename: 'foo3' })).toBe('hello world!');
@@ -79,13 +83,25 @@ describe('events - the prototype testmodule, in local mode', () => {
   });
 
   it('tincan properties dispatch by source (edx and xapi)', async () => {
-    const edxEvent = { event_type: 'play_video', event_source: 'browser', username: 'ada', time: '2014-01-01T00:00:00', event: '{"id":"v1","currentTime":12}', context: { user_id: 7, course_id: 'A/B/C' } };
+    const edxEvent = {
+      event_type: 'play_video',
+      event_source: 'browser',
+      username: 'ada',
+      time: '2014-01-01T00:00:00',
+      event: '{"id":"v1","currentTime":12}',
+      context: { user_id: 7, course_id: 'A/B/C' },
+    };
     expect(await mesh.events.property(edxEvent, 'tincan.actor')).toBeTruthy();
     expect(await mesh.events.property(edxEvent, 'edx.video_position')).toBe(12);
   });
 
   it('bad events are reported with their index and never stop the others', async () => {
-    const r = await mesh.events.ingest([{ event: 'x', seq: 1 }, 'not an object', { event_type: 'problem_check' }, { event: 'x', seq: 2 }]);
+    const r = await mesh.events.ingest([
+      { event: 'x', seq: 1 },
+      'not an object',
+      { event_type: 'problem_check' },
+      { event: 'x', seq: 2 },
+    ]);
     expect(r.accepted).toBe(2);
     expect(r.rejected.map((x) => x.index)).toEqual([1, 2]);
     expect(r.rejected[1]?.message).toMatch(/edx: .*time/);

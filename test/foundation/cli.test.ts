@@ -49,7 +49,9 @@ describe('CLI', () => {
   it('insights call explains errors in one line and exits non-zero', async () => {
     const r = await runCli(['call', 'query.hello_user', '--node', node.ready.grpc]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(/^insights: INVALID_ARGUMENT: examples\.hello_user: parameter "user": missing required parameter$/);
+    expect(r.stderr.trim()).toMatch(
+      /^insights: INVALID_ARGUMENT: examples\.hello_user: parameter "user": missing required parameter$/,
+    );
     const none = await runCli(['call', 'query.hello'], { INSIGHTS_NODES: '', NATS_URL: '' });
     expect(none.stderr).toMatch(/--node host:port/);
   });
@@ -63,7 +65,12 @@ describe('CLI', () => {
   });
 
   it('SIGTERM drains and exits 0', async () => {
-    const other = await spawnNode(['--data-dir', path.join(tmp.dir, 'other'), '--module', path.join(SHIPPED_MODULES, 'examples')]);
+    const other = await spawnNode([
+      '--data-dir',
+      path.join(tmp.dir, 'other'),
+      '--module',
+      path.join(SHIPPED_MODULES, 'examples'),
+    ]);
     const code = await other.stop();
     expect(code, other.stderr()).toBe(0);
     expect(other.stderr()).toMatch(/SIGTERM: draining in-flight calls/);

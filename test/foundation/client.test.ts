@@ -11,7 +11,11 @@ describe('client - direct mode', () => {
   let mesh: Mesh<InferMesh<typeof examples>>;
   beforeAll(async () => {
     node = await startTestNode({
-      modules: [path.join(SHIPPED_MODULES, 'testmodule'), path.join(SHIPPED_MODULES, 'examples'), path.join(FIXTURE_MODULES, 'slow')],
+      modules: [
+        path.join(SHIPPED_MODULES, 'testmodule'),
+        path.join(SHIPPED_MODULES, 'examples'),
+        path.join(FIXTURE_MODULES, 'slow'),
+      ],
     });
     mesh = await connect<InferMesh<typeof examples>>({ nodes: [node.grpcAddress] });
   });
@@ -40,8 +44,15 @@ describe('client - direct mode', () => {
 
   it('typed errors carry the code and the parameter', async () => {
     const untyped = mesh as unknown as Mesh;
-    await expect(untyped.query.hello_user!({})).rejects.toMatchObject({ name: 'InsightsError', code: 'INVALID_ARGUMENT', parameter: 'user' });
-    await expect(untyped.query.helo!()).rejects.toMatchObject({ code: 'NOT_FOUND', suggestions: expect.arrayContaining(['hello']) });
+    await expect(untyped.query.hello_user!({})).rejects.toMatchObject({
+      name: 'InsightsError',
+      code: 'INVALID_ARGUMENT',
+      parameter: 'user',
+    });
+    await expect(untyped.query.helo!()).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      suggestions: expect.arrayContaining(['hello']),
+    });
   });
 
   it('deadlines: per call, default via withTimeout, and enforced even when the handler ignores its signal', async () => {
@@ -58,7 +69,9 @@ describe('client - direct mode', () => {
     const untyped = mesh as unknown as Mesh;
     const t0 = Date.now();
     // nested_sleep asks for 60 s on its inner call, but the outer deadline (300 ms) wins.
-    await expect(untyped.query.nested_sleep!({ ms: 5000 }, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    await expect(untyped.query.nested_sleep!({ ms: 5000 }, { timeoutMs: 300 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    });
     expect(Date.now() - t0).toBeLessThan(3000);
   });
 
@@ -76,7 +89,10 @@ describe('client - direct mode', () => {
   it('progress reports of slow views reach the caller', async () => {
     const untyped = mesh as unknown as Mesh;
     const seen: string[] = [];
-    const v = await untyped.view.progress_view!({ steps: 3, stepMs: 30 }, { onProgress: (f, m) => seen.push(`${f.toFixed(2)} ${m}`) });
+    const v = await untyped.view.progress_view!(
+      { steps: 3, stepMs: 30 },
+      { onProgress: (f, m) => seen.push(`${f.toFixed(2)} ${m}`) },
+    );
     expect(v).toEqual({ type: 'html', html: '<p>done</p>' });
     expect(seen).toEqual(['0.00 step 1 of 3', '0.33 step 2 of 3', '0.67 step 3 of 3']);
   });

@@ -52,7 +52,10 @@ describe('gRPC contract', () => {
     const three = testmodule?.analytics.find((a) => a.name === 'djt_three_name');
     expect(three?.aliases).toEqual(['edx_djt_three_name', 'edx.djt_three_name']);
     const perUser = testmodule?.analytics.find((a) => a.name === 'djt_user_event_count');
-    expect(JSON.parse(perUser?.paramsSchemaJson ?? '{}')).toMatchObject({ required: ['user'], properties: { user: { type: 'string' } } });
+    expect(JSON.parse(perUser?.paramsSchemaJson ?? '{}')).toMatchObject({
+      required: ['user'],
+      properties: { user: { type: 'string' } },
+    });
     expect(testmodule?.analytics.filter((a) => a.kind === 3).map((a) => a.name)).toContain('djt_event_count_event');
     const broken = d.modules.find((m) => m.state === 'failed');
     expect(broken?.lastError).toMatch(/fails at import on purpose/);
@@ -69,15 +72,63 @@ describe('gRPC contract', () => {
   it.each([
     ['unknown analytic', 1, 'djt_fake_usr_count', '{}', 'NOT_FOUND', grpc.status.NOT_FOUND, /did you mean djt_fake_user_count/],
     ['malformed JSON', 1, 'examples.hello_user', '{"user":', 'INVALID_ARGUMENT', grpc.status.INVALID_ARGUMENT, /not valid JSON/],
-    ['missing parameter', 1, 'examples.hello_user', '{}', 'INVALID_ARGUMENT', grpc.status.INVALID_ARGUMENT, /"user": missing required/],
-    ['extra parameter', 1, 'examples.hello_user', '{"user":"a","x":1}', 'INVALID_ARGUMENT', grpc.status.INVALID_ARGUMENT, /unknown parameter "x"/],
-    ['wrong type', 1, 'examples.get_grades', '{"learners":"many"}', 'INVALID_ARGUMENT', grpc.status.INVALID_ARGUMENT, /"learners"/],
+    [
+      'missing parameter',
+      1,
+      'examples.hello_user',
+      '{}',
+      'INVALID_ARGUMENT',
+      grpc.status.INVALID_ARGUMENT,
+      /"user": missing required/,
+    ],
+    [
+      'extra parameter',
+      1,
+      'examples.hello_user',
+      '{"user":"a","x":1}',
+      'INVALID_ARGUMENT',
+      grpc.status.INVALID_ARGUMENT,
+      /unknown parameter "x"/,
+    ],
+    [
+      'wrong type',
+      1,
+      'examples.get_grades',
+      '{"learners":"many"}',
+      'INVALID_ARGUMENT',
+      grpc.status.INVALID_ARGUMENT,
+      /"learners"/,
+    ],
     ['module throws', 1, 'kaboom', '{}', 'INTERNAL', grpc.status.INTERNAL, /thrower\.kaboom failed: kaboom: the module broke$/],
-    ['module input error', 1, 'bad_input', '{"n":-1}', 'INVALID_ARGUMENT', grpc.status.INVALID_ARGUMENT, /n: must not be negative/],
+    [
+      'module input error',
+      1,
+      'bad_input',
+      '{"n":-1}',
+      'INVALID_ARGUMENT',
+      grpc.status.INVALID_ARGUMENT,
+      /n: must not be negative/,
+    ],
     ['module claims UNAVAILABLE', 1, 'claims_unavailable', '{}', 'INTERNAL', grpc.status.INTERNAL, /pretending/],
     ['view returns a number', 2, 'not_a_view', '{}', 'INTERNAL', grpc.status.INTERNAL, /a view must return/],
-    ['oversize request', 1, 'examples.hello_user', JSON.stringify({ user: 'x'.repeat(100_000) }), 'RESOURCE_EXHAUSTED', grpc.status.RESOURCE_EXHAUSTED, /./],
-    ['bad kind', 3, 'djt_event_count_event', '{}', 'INVALID_ARGUMENT', grpc.status.INVALID_ARGUMENT, /kind must be QUERY or VIEW/],
+    [
+      'oversize request',
+      1,
+      'examples.hello_user',
+      JSON.stringify({ user: 'x'.repeat(100_000) }),
+      'RESOURCE_EXHAUSTED',
+      grpc.status.RESOURCE_EXHAUSTED,
+      /./,
+    ],
+    [
+      'bad kind',
+      3,
+      'djt_event_count_event',
+      '{}',
+      'INVALID_ARGUMENT',
+      grpc.status.INVALID_ARGUMENT,
+      /kind must be QUERY or VIEW/,
+    ],
   ])('errors - %s', async (_what, kind, name, args, code, status, message) => {
     const err = await rawCall(client, kind, name, args).then(
       () => undefined,
@@ -97,7 +148,8 @@ describe('gRPC contract', () => {
   it('health - grpc.health.v1 answers SERVING', async () => {
     const { protoPath } = await import('grpc-health-check');
     const def = protoLoader.loadSync(protoPath, { enums: String });
-    const Health = (grpc.loadPackageDefinition(def).grpc as { health: { v1: { Health: grpc.ServiceClientConstructor } } }).health.v1.Health;
+    const Health = (grpc.loadPackageDefinition(def).grpc as { health: { v1: { Health: grpc.ServiceClientConstructor } } }).health
+      .v1.Health;
     const h = new Health(node.grpcAddress, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
       Check(req: object, cb: Cb<{ status: string }>): void;
     };

@@ -9,7 +9,11 @@ describe('HTTP', () => {
   beforeAll(async () => {
     node = await startTestNode({
       maxRequestBytes: 32 * 1024,
-      modules: [path.join(SHIPPED_MODULES, 'testmodule'), path.join(SHIPPED_MODULES, 'examples'), path.join(FIXTURE_MODULES, 'thrower')],
+      modules: [
+        path.join(SHIPPED_MODULES, 'testmodule'),
+        path.join(SHIPPED_MODULES, 'examples'),
+        path.join(FIXTURE_MODULES, 'thrower'),
+      ],
     });
     base = `http://${node.httpAddress}`;
   });

@@ -7,7 +7,15 @@ import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { SHIPPED_MODULES } from '../support/tmp.ts';
 
 const require = createRequire(path.join(import.meta.dirname, '..', '..', 'packages', 'node', 'package.json'));
-const REFLECTION_PROTO = path.join(path.dirname(require.resolve('@grpc/reflection')), '..', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto');
+const REFLECTION_PROTO = path.join(
+  path.dirname(require.resolve('@grpc/reflection')),
+  '..',
+  'proto',
+  'grpc',
+  'reflection',
+  'v1',
+  'reflection.proto',
+);
 
 type ReflectionResponse = {
   listServicesResponse?: { service: { name: string }[] };
@@ -20,7 +28,10 @@ function ask(address: string, request: object): Promise<ReflectionResponse> {
   const pkg = grpc.loadPackageDefinition(def) as unknown as {
     grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
   };
-  const client = new pkg.grpc.reflection.v1.ServerReflection(address, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
+  const client = new pkg.grpc.reflection.v1.ServerReflection(
+    address,
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client & {
     ServerReflectionInfo(): grpc.ClientDuplexStream<object, ReflectionResponse>;
   };
   return new Promise((resolve, reject) => {
@@ -73,7 +84,9 @@ describe('reflection - discover and call the API with nothing but the running no
       Call(req: object, cb: (e: Error | null, r: { result: { data: Buffer } }) => void): void;
     };
     const r = await new Promise<{ result: { data: Buffer } }>((res, rej) =>
-      client.Call({ kind: 'QUERY', name: 'hello_user', argsJson: Buffer.from('{"user":"grpcurl"}') }, (e, x) => (e ? rej(e) : res(x))),
+      client.Call({ kind: 'QUERY', name: 'hello_user', argsJson: Buffer.from('{"user":"grpcurl"}') }, (e, x) =>
+        e ? rej(e) : res(x),
+      ),
     );
     expect(r.result.data.toString()).toBe('"Hello, grpcurl!"');
     client.close();

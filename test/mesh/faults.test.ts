@@ -15,8 +15,18 @@ describe.skipIf(NO_NATS)('mesh - faults with real processes', () => {
 
   const spawnMeshNode = async (id: string, natsUrl = nats.url) => {
     const p = await spawnNode([
-      '--id', id, '--nats', natsUrl, '--ttl', String(TTL_MS), '--isolation', 'inline',
-      '--data-dir', path.join(tmp.dir, id), '--module', path.join(SHIPPED_MODULES, 'examples'),
+      '--id',
+      id,
+      '--nats',
+      natsUrl,
+      '--ttl',
+      String(TTL_MS),
+      '--isolation',
+      'inline',
+      '--data-dir',
+      path.join(tmp.dir, id),
+      '--module',
+      path.join(SHIPPED_MODULES, 'examples'),
     ]);
     procs.push(p);
     return p;
@@ -39,7 +49,9 @@ describe.skipIf(NO_NATS)('mesh - faults with real processes', () => {
       await expect.poll(async () => (await mesh.describe()).nodes.some((n) => n.id === 'victim'), { timeout: 5000 }).toBe(true);
       const t0 = Date.now();
       victim.proc.kill('SIGKILL');
-      await expect.poll(async () => (await mesh.describe()).nodes.some((n) => n.id === 'victim'), { timeout: TTL_MS + 3000, interval: 50 }).toBe(false);
+      await expect
+        .poll(async () => (await mesh.describe()).nodes.some((n) => n.id === 'victim'), { timeout: TTL_MS + 3000, interval: 50 })
+        .toBe(false);
       const gone = Date.now() - t0;
       console.log(`killed node left the mesh after ${gone} ms (TTL ${TTL_MS} ms)`);
       expect(gone).toBeLessThanOrEqual(TTL_MS + 1000);
@@ -53,7 +65,9 @@ describe.skipIf(NO_NATS)('mesh - faults with real processes', () => {
     await spawnMeshNode('replica-b');
     const mesh = await connect({ nats: nats.url, defaultTimeoutMs: 5000 });
     try {
-      await expect.poll(async () => (await mesh.describe()).analytics.find((x) => x.name === 'hello_user')?.nodes.length, { timeout: 5000 }).toBe(2);
+      await expect
+        .poll(async () => (await mesh.describe()).analytics.find((x) => x.name === 'hello_user')?.nodes.length, { timeout: 5000 })
+        .toBe(2);
       let ok = 0;
       const failures: string[] = [];
       const served = new Set<string>();
@@ -95,7 +109,9 @@ describe.skipIf(NO_NATS)('mesh - faults with real processes', () => {
       try {
         // A node that joins after the restart is seen by the old client, and the old node is still there.
         const late = await spawnMeshNode('late', again.url);
-        await expect.poll(async () => (await mesh.describe()).nodes.map((n) => n.id).sort(), { timeout: 15_000 }).toEqual(['late', 'survivor']);
+        await expect
+          .poll(async () => (await mesh.describe()).nodes.map((n) => n.id).sort(), { timeout: 15_000 })
+          .toEqual(['late', 'survivor']);
         await late.stop();
         expect(await mesh.query.hello_user!({ user: 'after restart' })).toBe('Hello, after restart!');
         expect(node.proc.exitCode).toBeNull();
@@ -109,11 +125,21 @@ describe.skipIf(NO_NATS)('mesh - faults with real processes', () => {
 
   it('NATS unreachable at start: the node serves direct calls and logs its retries; the client still uses direct nodes', async () => {
     const dead = 'nats://127.0.0.1:1'; // nothing listens on port 1
-    const node = await startTestNode({ id: 'lonely', nats: dead, defaultIsolation: 'inline', modules: [path.join(SHIPPED_MODULES, 'examples')] });
+    const node = await startTestNode({
+      id: 'lonely',
+      nats: dead,
+      defaultIsolation: 'inline',
+      modules: [path.join(SHIPPED_MODULES, 'examples')],
+    });
     try {
       await expect.poll(() => node.logs.some((r) => r.msg.includes('NATS unreachable')), { timeout: 5000 }).toBe(true);
       const warnings: string[] = [];
-      const mesh = await connect({ nats: dead, nodes: [node.grpcAddress], discoveryTimeoutMs: 300, log: (_l, m) => warnings.push(m) });
+      const mesh = await connect({
+        nats: dead,
+        nodes: [node.grpcAddress],
+        discoveryTimeoutMs: 300,
+        log: (_l, m) => warnings.push(m),
+      });
       try {
         expect(await mesh.query.hello_user!({ user: 'direct' })).toBe('Hello, direct!');
         await expect.poll(() => warnings.some((w) => w.includes('unreachable')), { timeout: 5000 }).toBe(true);

@@ -8,7 +8,9 @@ import { SHIPPED_MODULES } from '../support/tmp.ts';
 
 describe('local mode - the same answers as the mesh for the same modules', () => {
   it('queries, views and errors agree', async () => {
-    const node = await startTestNode({ modules: [path.join(SHIPPED_MODULES, 'examples'), path.join(SHIPPED_MODULES, 'testmodule')] });
+    const node = await startTestNode({
+      modules: [path.join(SHIPPED_MODULES, 'examples'), path.join(SHIPPED_MODULES, 'testmodule')],
+    });
     const remote = await connect({ nodes: [node.grpcAddress] });
     const offline = await local({ modules: [examples, testmodule] });
     try {
@@ -20,9 +22,15 @@ describe('local mode - the same answers as the mesh for the same modules', () =>
       ];
       for (const [name, args] of calls) expect(await offline.query[name]!(args), name).toEqual(await remote.query[name]!(args));
       expect(await offline.view.djt_fake_user_count!()).toEqual(await remote.view.djt_fake_user_count!());
-      const err = (p: Promise<unknown>) => p.then(() => undefined, (e: { code: string; parameter?: string }) => ({ code: e.code, parameter: e.parameter }));
+      const err = (p: Promise<unknown>) =>
+        p.then(
+          () => undefined,
+          (e: { code: string; parameter?: string }) => ({ code: e.code, parameter: e.parameter }),
+        );
       expect(await err(offline.query.hello_user!({}))).toEqual(await err(remote.query.hello_user!({})));
-      expect(await err(offline.query.get_grades!({ learners: 'x' }))).toEqual(await err(remote.query.get_grades!({ learners: 'x' })));
+      expect(await err(offline.query.get_grades!({ learners: 'x' }))).toEqual(
+        await err(remote.query.get_grades!({ learners: 'x' })),
+      );
       expect(Object.keys(offline.query).sort()).toEqual(Object.keys(remote.query).sort());
     } finally {
       await offline.close();

@@ -30,8 +30,10 @@ describe('mesh - policies enforced by the nodes', () => {
   /** A call that bypasses the client library entirely. */
   const rawCall = (name: string, args: object, capability = '') =>
     new Promise<unknown>((resolve, reject) =>
-      raw.Call({ kind: 1, name, argsJson: Buffer.from(JSON.stringify(args)), capability }, { deadline: Date.now() + 5000 }, (e, r) =>
-        e ? reject(fromGrpcError(e)) : resolve(JSON.parse(r.result.data.toString())),
+      raw.Call(
+        { kind: 1, name, argsJson: Buffer.from(JSON.stringify(args)), capability },
+        { deadline: Date.now() + 5000 },
+        (e, r) => (e ? reject(fromGrpcError(e)) : resolve(JSON.parse(r.result.data.toString()))),
       ),
     );
 
@@ -54,11 +56,17 @@ describe('mesh - policies enforced by the nodes', () => {
     const prof = admin.restrict(instructor, { course: 'MITx/6.002x' }, { subject: 'prof' });
     expect(Object.keys(prof.query).filter((n) => !n.includes('.'))).toEqual(['course_histogram', 'course_report']);
     const d = await prof.describe();
-    expect(d.analytics.find((a) => a.name === 'course_report')?.params).toMatchObject({ properties: { learner: {} }, required: [] });
+    expect(d.analytics.find((a) => a.name === 'course_report')?.params).toMatchObject({
+      properties: { learner: {} },
+      required: [],
+    });
     expect(d.analytics.find((a) => a.name === 'course_report')?.params).not.toHaveProperty('properties.course');
     expect(await prof.query.course_report!({ learner: 'ada' })).toEqual({ course: 'MITx/6.002x', learner: 'ada' });
     await expect(prof.query.admin_secret!()).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
-    await expect(prof.query.course_report!({ course: 'other' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED', parameter: 'course' });
+    await expect(prof.query.course_report!({ course: 'other' })).rejects.toMatchObject({
+      code: 'PERMISSION_DENIED',
+      parameter: 'course',
+    });
   });
 
   it('restricting a restricted proxy only narrows it', async () => {
@@ -72,10 +80,18 @@ describe('mesh - policies enforced by the nodes', () => {
 
   describe('raw gRPC calls that bypass the client', () => {
     const mint = (policy: Policy, context: Record<string, string>, ttlSeconds = 60, now?: number) =>
-      mintCapability({ privateKeyPem: keys.privateKeyPem, layers: [{ policy: parsePolicy(policy), context }], ttlSeconds, ...(now ? { now } : {}) });
+      mintCapability({
+        privateKeyPem: keys.privateKeyPem,
+        layers: [{ policy: parsePolicy(policy), context }],
+        ttlSeconds,
+        ...(now ? { now } : {}),
+      });
 
     it('no capability on a node that requires one: PERMISSION_DENIED', async () => {
-      await expect(rawCall('admin_secret', {})).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringMatching(/requires a capability/) });
+      await expect(rawCall('admin_secret', {})).rejects.toMatchObject({
+        code: 'PERMISSION_DENIED',
+        message: expect.stringMatching(/requires a capability/),
+      });
     });
 
     it('a valid capability works, with the lock applied by the node', async () => {
@@ -86,13 +102,29 @@ describe('mesh - policies enforced by the nodes', () => {
       const token = mint(instructor, { course: 'C9' });
       const [pre, body, sig] = token.split('.') as [string, string, string];
       const altered = Buffer.from(Buffer.from(body, 'base64url').toString().replace('C9', 'C1')).toString('base64url');
-      await expect(rawCall('course_report', {}, `${pre}.${altered}.${sig}`)).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringMatching(/signature/) });
-      const foreign = mintCapability({ privateKeyPem: generateMeshKeys().privateKeyPem, layers: [{ policy: parsePolicy({ default: 'allow' }), context: {} }], ttlSeconds: 60 });
-      await expect(rawCall('admin_secret', {}, foreign)).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringMatching(/does not trust/) });
+      await expect(rawCall('course_report', {}, `${pre}.${altered}.${sig}`)).rejects.toMatchObject({
+        code: 'PERMISSION_DENIED',
+        message: expect.stringMatching(/signature/),
+      });
+      const foreign = mintCapability({
+        privateKeyPem: generateMeshKeys().privateKeyPem,
+        layers: [{ policy: parsePolicy({ default: 'allow' }), context: {} }],
+        ttlSeconds: 60,
+      });
+      await expect(rawCall('admin_secret', {}, foreign)).rejects.toMatchObject({
+        code: 'PERMISSION_DENIED',
+        message: expect.stringMatching(/does not trust/),
+      });
       const expired = mint({ default: 'allow' }, {}, 60, Date.now() - 7_200_000);
-      await expect(rawCall('admin_secret', {}, expired)).rejects.toMatchObject({ code: 'PERMISSION_DENIED', message: expect.stringMatching(/expired/) });
+      await expect(rawCall('admin_secret', {}, expired)).rejects.toMatchObject({
+        code: 'PERMISSION_DENIED',
+        message: expect.stringMatching(/expired/),
+      });
       await expect(rawCall('admin_secret', {}, token)).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
-      await expect(rawCall('course_report', { course: 'C1' }, token)).rejects.toMatchObject({ code: 'PERMISSION_DENIED', parameter: 'course' });
+      await expect(rawCall('course_report', { course: 'C1' }, token)).rejects.toMatchObject({
+        code: 'PERMISSION_DENIED',
+        parameter: 'course',
+      });
     });
 
     it('HTTP honours the same capability', async () => {
@@ -117,7 +149,17 @@ describe('mesh - policies enforced by the nodes', () => {
       expect(gen.code, gen.stderr).toBe(0);
       const policyFile = path.join(tmp.dir, 'instructor.json');
       await writeFile(policyFile, JSON.stringify(instructor));
-      const r = await runCli(['token', '--policy', policyFile, '--context', '{"course":"CLI-1"}', '--key', path.join(tmp.dir, 'mesh.key'), '--ttl', '120']);
+      const r = await runCli([
+        'token',
+        '--policy',
+        policyFile,
+        '--context',
+        '{"course":"CLI-1"}',
+        '--key',
+        path.join(tmp.dir, 'mesh.key'),
+        '--ttl',
+        '120',
+      ]);
       expect(r.code, r.stderr).toBe(0);
       // The token is signed by the freshly generated key, which this node does not trust...
       await expect(rawCall('course_report', {}, r.stdout.trim())).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });

@@ -45,7 +45,9 @@ describe.skipIf(NO_NATS)('mesh - registry on a real NATS server', () => {
   });
 
   it('discovers three nodes and merges their analytics into one proxy', async () => {
-    await expect.poll(async () => (await mesh.describe()).nodes.map((n) => n.id).sort(), { timeout: 5000 }).toEqual(['forums', 'lms', 'wiki']);
+    await expect
+      .poll(async () => (await mesh.describe()).nodes.map((n) => n.id).sort(), { timeout: 5000 })
+      .toEqual(['forums', 'lms', 'wiki']);
     expect(Object.keys(mesh.query)).toEqual(expect.arrayContaining(['hello_user', 'djt_fake_user_count', 'sleep']));
     expect(await mesh.query.hello_user!({ user: 'ada' })).toBe('Hello, ada!');
     expect(await mesh.query.djt_fake_user_count!()).toBe(2);
@@ -56,19 +58,21 @@ describe.skipIf(NO_NATS)('mesh - registry on a real NATS server', () => {
 
   it("a module's nested call reaches an analytic on another node", async () => {
     // caller runs on wiki; examples.hello_user runs on lms.
-    await expect.poll(() => mesh.query.greet_via_mesh!({ user: 'ada' }).catch((e: Error) => e.message), { timeout: 5000 }).toBe(
-      'relayed: Hello, ada!',
-    );
+    await expect
+      .poll(() => mesh.query.greet_via_mesh!({ user: 'ada' }).catch((e: Error) => e.message), { timeout: 5000 })
+      .toBe('relayed: Hello, ada!');
   });
 
   it('sees a node join live, and a cleanly stopped node leave at once', async () => {
     const extra = await startNode('extra', ['lms'], ['testmodule']);
     await expect.poll(async () => (await mesh.describe()).nodes.some((n) => n.id === 'extra'), { timeout: 5000 }).toBe(true);
     // testmodule now runs on two nodes: the same analytic with two replicas, not a collision.
-    expect((await mesh.describe()).analytics.find((a) => a.name === 'djt_fake_user_count' && a.kind === 'query')?.nodes.slice().sort()).toEqual([
-      'extra',
-      'forums',
-    ]);
+    expect(
+      (await mesh.describe()).analytics
+        .find((a) => a.name === 'djt_fake_user_count' && a.kind === 'query')
+        ?.nodes.slice()
+        .sort(),
+    ).toEqual(['extra', 'forums']);
     const t0 = Date.now();
     await extra.close();
     await expect.poll(async () => (await mesh.describe()).nodes.some((n) => n.id === 'extra'), { timeout: 5000 }).toBe(false);
@@ -97,11 +101,16 @@ describe.skipIf(NO_NATS)('mesh - registry on a real NATS server', () => {
     await nc.close();
     await expect.poll(() => warnings.some((w) => w.includes('node.wrong')), { timeout: 5000 }).toBe(true);
     expect(warnings.some((w) => w.includes('node.garbage'))).toBe(true);
-    expect(await mesh.query.hello_user!({ user: 'still' }).catch((e: Error) => e.message)).toMatch(/Hello, still!|FAILED_PRECONDITION|several modules/);
+    expect(await mesh.query.hello_user!({ user: 'still' }).catch((e: Error) => e.message)).toMatch(
+      /Hello, still!|FAILED_PRECONDITION|several modules/,
+    );
     expect((await mesh.describe()).nodes.map((n) => n.id)).not.toContain('wrong');
   });
 
   it('unknown analytic: NOT_FOUND listing near names', async () => {
-    await expect(mesh.query.helo_user!({})).rejects.toMatchObject({ code: 'NOT_FOUND', suggestions: expect.arrayContaining(['hello_user']) });
+    await expect(mesh.query.helo_user!({})).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      suggestions: expect.arrayContaining(['hello_user']),
+    });
   });
 });

@@ -13,12 +13,19 @@ const echo = path.join(FIXTURE_MODULES, 'echo');
 const tally = path.join(import.meta.dirname, 'fixtures', 'tally');
 // The production TTL: a heartbeat lost with a NATS server must not drop a live node.
 const TTL_MS = 6000;
-const step = (m: string) => process.env.OPS_DEBUG && process.stderr.write(`[ops ${new Date().toISOString().slice(11, 23)}] ${m}\n`);
+const step = (m: string) =>
+  process.env.OPS_DEBUG && process.stderr.write(`[ops ${new Date().toISOString().slice(11, 23)}] ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Envelope events the counter fixture counts exactly once each. */
 const batch = (prefix: string, n: number, from: number) =>
-  Array.from({ length: n }, (_, i) => ({ id: `${prefix}-${from + i}`, time: '2026-01-05T10:00:00Z', source: 'test', type: 'tick', payload: {} }));
+  Array.from({ length: n }, (_, i) => ({
+    id: `${prefix}-${from + i}`,
+    time: '2026-01-05T10:00:00Z',
+    source: 'test',
+    type: 'tick',
+    payload: {},
+  }));
 
 interface Tally {
   /** Distinct event ids the node's handler stored: below what was sent means an event was lost. */
@@ -112,7 +119,7 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     });
     step('cluster up');
     mesh = await connect({ nats: { servers: [...cluster.nats.urls] }, discoveryTimeoutMs: 5000, log: () => {} });
-    for (let t = Date.now(); (await mesh.describe()).nodes.length < 4 && Date.now() - t < 15_000; ) await sleep(100);
+    for (let t = Date.now(); (await mesh.describe()).nodes.length < 4 && Date.now() - t < 15_000;) await sleep(100);
   }, 90_000);
 
   afterAll(async () => {
@@ -125,7 +132,8 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     for (const n of cluster.nodes.values()) expect((await fetch(`http://${n.http}/readyz`)).status).toBe(200);
     const nc = await natsConnect({ servers: [...cluster.nats.urls] });
     const jsm = await nc.jetstreamManager();
-    for (const s of ['INSIGHTS_EVENTS', 'INSIGHTS_DLQ', 'KV_insights-registry', 'KV_insights-jobs']) expect((await jsm.streams.info(s)).config.num_replicas).toBe(3);
+    for (const s of ['INSIGHTS_EVENTS', 'INSIGHTS_DLQ', 'KV_insights-registry', 'KV_insights-jobs'])
+      expect((await jsm.streams.info(s)).config.num_replicas).toBe(3);
     await nc.close();
     if (cluster.dashboardUrl !== undefined) expect((await fetch(`${cluster.dashboardUrl}/healthz`)).status).toBe(200);
     else console.log('dashboard not started: `insights dashboard` is not in this checkout');
@@ -172,7 +180,16 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     watching = false;
     await watch;
     step('load done');
-    if (calls.failures.length > 0) console.log(`forums-1 log:\n${cluster.nodes.get('forums-1')!.stderr().split('\n').filter((l) => !l.includes('"info"')).slice(-15).join('\n')}`);
+    if (calls.failures.length > 0)
+      console.log(
+        `forums-1 log:\n${cluster.nodes
+          .get('forums-1')!
+          .stderr()
+          .split('\n')
+          .filter((l) => !l.includes('"info"'))
+          .slice(-15)
+          .join('\n')}`,
+      );
     await victim.start();
     step('nats restarted');
     // Every node's handlers got every event: no id missing (tally), nothing uncounted (counter).
@@ -189,15 +206,20 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     await solo.close();
     const nc2 = await natsConnect({ servers: victim.url });
     await expect
-      .poll(async () => {
-        const c = (await (await nc2.jetstreamManager()).streams.info('INSIGHTS_EVENTS')).cluster;
-        return [c?.leader, ...(c?.replicas ?? []).filter((r) => r.current).map((r) => r.name)].filter(Boolean).length;
-      }, { timeout: 20_000, interval: 500 })
+      .poll(
+        async () => {
+          const c = (await (await nc2.jetstreamManager()).streams.info('INSIGHTS_EVENTS')).cluster;
+          return [c?.leader, ...(c?.replicas ?? []).filter((r) => r.current).map((r) => r.name)].filter(Boolean).length;
+        },
+        { timeout: 20_000, interval: 500 },
+      )
       .toBe(3);
     await nc2.close();
-    console.log(`killed ${victim.name} (events stream leader ${leader}) mid-ingest: 4000 events sent (${resent} batch re-sends), every node stored all ${sent} ids (all handlers caught up ${caughtUpMs} ms after the load); ` +
-      `per node ${JSON.stringify(seen)}; ` +
-      `calls ${JSON.stringify(calls.ok)} ok, ${calls.failures.length} failed, slowest ${calls.slowestMs} ms; registry never below ${minNodes} nodes`);
+    console.log(
+      `killed ${victim.name} (events stream leader ${leader}) mid-ingest: 4000 events sent (${resent} batch re-sends), every node stored all ${sent} ids (all handlers caught up ${caughtUpMs} ms after the load); ` +
+        `per node ${JSON.stringify(seen)}; ` +
+        `calls ${JSON.stringify(calls.ok)} ok, ${calls.failures.length} failed, slowest ${calls.slowestMs} ms; registry never below ${minNodes} nodes`,
+    );
     expect(calls.failures).toEqual([]);
     expect(calls.total).toBeGreaterThan(100);
     expect(minNodes).toBe(4);
@@ -227,8 +249,10 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     const lag = await metric(victim, 'insights_event_consumer_lag', durable);
     await nc.close();
     const seen = await tallies(cluster);
-    console.log(`SIGKILL forums-1 after 2,100 of 5,000 events: ack floor ${ackFloor} of ${streamLast} stream messages at the kill; ` +
-      `after restart it processed ${processedAfter} (not the ${streamLast} of a replay), lag ${lag}; per node ${JSON.stringify(seen)}`);
+    console.log(
+      `SIGKILL forums-1 after 2,100 of 5,000 events: ack floor ${ackFloor} of ${streamLast} stream messages at the kill; ` +
+        `after restart it processed ${processedAfter} (not the ${streamLast} of a replay), lag ${lag}; per node ${JSON.stringify(seen)}`,
+    );
     expect(processedAfter).toBeLessThanOrEqual(streamLast - ackFloor);
     expect(processedAfter).toBeLessThan(streamLast);
     expect(ackFloor).toBeGreaterThan(0);
@@ -248,13 +272,17 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
       step(`${id} stopped after ${Date.now() - t0} ms:\n${node.stderr().split('\n').slice(-12).join('\n')}`);
       await node.start();
       step(`${id} started after ${Date.now() - t0} ms`);
-      await expect.poll(async () => (await fetch(`http://${node.http}/readyz`)).status, { timeout: 15_000, interval: 100 }).toBe(200);
+      await expect
+        .poll(async () => (await fetch(`http://${node.http}/readyz`)).status, { timeout: 15_000, interval: 100 })
+        .toBe(200);
       downMs[id] = Date.now() - t0;
     }
     await sleep(400);
     const r = await load.stop();
-    console.log(`rolling restart (SIGTERM, start, ready) of ${order.join(', ')}: down ${JSON.stringify(downMs)} ms; ` +
-      `8 workers: ${r.total} calls ok ${JSON.stringify(r.ok)}, ${r.failures.length} failed, slowest ${r.slowestMs} ms`);
+    console.log(
+      `rolling restart (SIGTERM, start, ready) of ${order.join(', ')}: down ${JSON.stringify(downMs)} ms; ` +
+        `8 workers: ${r.total} calls ok ${JSON.stringify(r.ok)}, ${r.failures.length} failed, slowest ${r.slowestMs} ms`,
+    );
     expect(r.failures).toEqual([]);
     for (const n of Object.values(r.ok)) expect(n).toBeGreaterThan(20);
   }, 120_000);

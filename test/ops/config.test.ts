@@ -29,7 +29,10 @@ describe('ops - node configuration', () => {
     expect(rejects(() => parseNodeConfig({ registry: { replicas: 7 } }))).toMatchObject({ key: 'registry.replicas' });
     expect(rejects(() => parseNodeConfig({ tracing: { otlpUrl: 'not a url' } }))).toMatchObject({ key: 'tracing.otlpUrl' });
     expect(rejects(() => parseNodeConfig({ tls: { certFile: 'a.pem' } }))).toMatchObject({ key: 'tls.keyFile' });
-    expect(rejects(() => parseNodeConfig({ events: { replicaz: 3 } }))).toEqual({ key: 'events.replicaz', reason: 'unknown setting' });
+    expect(rejects(() => parseNodeConfig({ events: { replicaz: 3 } }))).toEqual({
+      key: 'events.replicaz',
+      reason: 'unknown setting',
+    });
     expect(rejects(() => parseNodeConfig({ tls: { certFile: 'a.pem', keyFile: 'a.key', requireClientCert: true } }))).toEqual({
       key: 'tls.caFile',
       reason: 'requireClientCert needs the authority that signs client certificates',
@@ -53,7 +56,10 @@ describe('ops - node configuration', () => {
       },
     );
     const c = parseNodeConfig(out, '/srv');
-    expect(c.nats).toEqual({ servers: ['nats://n1:4222', 'nats://n2:4222', 'nats://n3:4222'], credsFile: '/etc/insights/node.creds' });
+    expect(c.nats).toEqual({
+      servers: ['nats://n1:4222', 'nats://n2:4222', 'nats://n3:4222'],
+      credsFile: '/etc/insights/node.creds',
+    });
     expect(c.grpc).toEqual({ host: '0.0.0.0', port: 50051 });
     expect(c.http.port).toBe(8080);
     expect(c.dataDir).toBe('/var/lib/insights');
@@ -61,8 +67,13 @@ describe('ops - node configuration', () => {
     expect(c.db).toEqual({ kind: 'mongodb', url: 'mongodb://m1,m2,m3/?replicaSet=rs0' });
     expect(c.tls).toMatchObject({ certFile: '/etc/insights/tls/node.pem', requireClientCert: false });
     expect(c.ingest.tokens).toEqual(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb']);
-    expect(rejects(() => applyEnvOverrides({}, { INSIGHTS_GRPC_PORT: 'fifty' }))).toEqual({ key: 'grpc.port', reason: 'INSIGHTS_GRPC_PORT="fifty" is not a whole number' });
-    expect(rejects(() => parseNodeConfig(applyEnvOverrides({}, { INSIGHTS_LOG_LEVEL: 'loud' })))).toMatchObject({ key: 'logLevel' });
+    expect(rejects(() => applyEnvOverrides({}, { INSIGHTS_GRPC_PORT: 'fifty' }))).toEqual({
+      key: 'grpc.port',
+      reason: 'INSIGHTS_GRPC_PORT="fifty" is not a whole number',
+    });
+    expect(rejects(() => parseNodeConfig(applyEnvOverrides({}, { INSIGHTS_LOG_LEVEL: 'loud' })))).toMatchObject({
+      key: 'logLevel',
+    });
     expect(rejects(() => applyEnvOverrides({}, { INSIGHTS_TLS_CA: '/ca.pem' }))).toMatchObject({ key: 'tls.caFile' });
   });
 

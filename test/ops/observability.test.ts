@@ -36,13 +36,23 @@ describe.skipIf(NO_NATS)('observability - metrics, readiness, health, log level 
 
   beforeAll(async () => {
     nats = await startNatsServer();
-    const common = { nats: nats.url, defaultIsolation: 'inline' as const, registry: { ttlMs: 1500 }, admin: { tokens: [ADMIN_TOKEN] } };
+    const common = {
+      nats: nats.url,
+      defaultIsolation: 'inline' as const,
+      registry: { ttlMs: 1500 },
+      admin: { tokens: [ADMIN_TOKEN] },
+    };
     back = await startTestNode({ ...common, id: 'obs-back', modules: [path.join(SHIPPED_MODULES, 'examples')] });
-    front = await startTestNode({ ...common, id: 'obs-front', modules: [path.join(FIXTURE_MODULES, 'caller'), path.join(FIXTURE_MODULES, 'counter')] });
+    front = await startTestNode({
+      ...common,
+      id: 'obs-front',
+      modules: [path.join(FIXTURE_MODULES, 'caller'), path.join(FIXTURE_MODULES, 'counter')],
+    });
     // Tracing is on in these nodes only through the exporter handed to startNode.
     for (const n of [front, back]) expect(n).toBeDefined();
     mesh = await connect({ nats: nats.url, tracer: testTracer });
-    for (let t = Date.now(); (await mesh.describe()).nodes.length < 2 && Date.now() - t < 5000; ) await new Promise((r) => setTimeout(r, 50));
+    for (let t = Date.now(); (await mesh.describe()).nodes.length < 2 && Date.now() - t < 5000;)
+      await new Promise((r) => setTimeout(r, 50));
   });
   afterAll(async () => {
     await mesh?.close();
@@ -62,7 +72,13 @@ describe.skipIf(NO_NATS)('observability - metrics, readiness, health, log level 
     const ok0 = sample(before, 'insights_call_duration_seconds_count', { analytic: 'examples.hello_user', code: 'OK' }) || 0;
     // Load: 8 workers calling for 1.5 s, some with a bad argument; 2,000 events into the counter meanwhile.
     const conn = new NodeConnection(front.grpcAddress);
-    const events = Array.from({ length: 2000 }, (_, i) => ({ id: `m-${i}`, time: '2026-01-05T10:00:00Z', source: 'test', type: 'tick', payload: {} }));
+    const events = Array.from({ length: 2000 }, (_, i) => ({
+      id: `m-${i}`,
+      time: '2026-01-05T10:00:00Z',
+      source: 'test',
+      type: 'tick',
+      payload: {},
+    }));
     const ingest = conn.ingest(events, { waitForHandlers: true, timeoutMs: 20_000 });
     let calls = 0;
     let bad = 0;
@@ -87,19 +103,29 @@ describe.skipIf(NO_NATS)('observability - metrics, readiness, health, log level 
     const after = await scrape(back);
     const okMid = sample(mid, 'insights_call_duration_seconds_count', { analytic: 'examples.hello_user', code: 'OK' });
     const okAfter = sample(after, 'insights_call_duration_seconds_count', { analytic: 'examples.hello_user', code: 'OK' });
-    console.log(`metrics: hello_user OK count ${ok0} -> ${okMid} (mid-load) -> ${okAfter}; ${calls} ok and ${bad} bad calls sent`);
+    console.log(
+      `metrics: hello_user OK count ${ok0} -> ${okMid} (mid-load) -> ${okAfter}; ${calls} ok and ${bad} bad calls sent`,
+    );
     expect(okMid).toBeGreaterThan(ok0);
     expect(okAfter - ok0).toBe(calls);
-    expect(sample(after, 'insights_call_duration_seconds_count', { analytic: 'examples.hello_user', code: 'INVALID_ARGUMENT' })).toBeGreaterThanOrEqual(bad);
-    expect(sample(after, 'insights_call_duration_seconds_bucket', { analytic: 'examples.hello_user', code: 'OK', le: '+Inf' })).toBe(okAfter);
+    expect(
+      sample(after, 'insights_call_duration_seconds_count', { analytic: 'examples.hello_user', code: 'INVALID_ARGUMENT' }),
+    ).toBeGreaterThanOrEqual(bad);
+    expect(
+      sample(after, 'insights_call_duration_seconds_bucket', { analytic: 'examples.hello_user', code: 'OK', le: '+Inf' }),
+    ).toBe(okAfter);
     expect(sample(after, 'insights_calls_in_flight')).toBe(0);
     expect(sample(after, 'insights_module_up', { module: 'examples' })).toBe(1);
     expect(sample(after, 'insights_registry_advertised', { node: 'obs-back' })).toBe(1);
     expect(sample(after, 'insights_nats_connected')).toBe(1);
     expect(sample(after, 'insights_registry_nodes')).toBe(2);
     // A name nothing serves is counted under one label, whatever the caller sends.
-    await new NodeConnection(back.grpcAddress).call({ kind: 'query', name: 'no_such_thing_123', args: {}, deadline: Date.now() + 2000 }).catch(() => {});
-    expect(sample(await scrape(back), 'insights_call_duration_seconds_count', { analytic: '(unknown)', code: 'NOT_FOUND' })).toBe(1);
+    await new NodeConnection(back.grpcAddress)
+      .call({ kind: 'query', name: 'no_such_thing_123', args: {}, deadline: Date.now() + 2000 })
+      .catch(() => {});
+    expect(sample(await scrape(back), 'insights_call_duration_seconds_count', { analytic: '(unknown)', code: 'NOT_FOUND' })).toBe(
+      1,
+    );
 
     const ev = await scrape(front);
     const handler = 'h_counter_count_all__obs-front';
@@ -122,11 +148,13 @@ describe.skipIf(NO_NATS)('observability - metrics, readiness, health, log level 
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { serving: true, modules: true, nats: true, registry: true } });
     const def = protoLoader.loadSync((await import('grpc-health-check')).protoPath, { enums: String });
-    const Health = (grpc.loadPackageDefinition(def).grpc as { health: { v1: { Health: grpc.ServiceClientConstructor } } }).health.v1.Health;
+    const Health = (grpc.loadPackageDefinition(def).grpc as { health: { v1: { Health: grpc.ServiceClientConstructor } } }).health
+      .v1.Health;
     const h = new Health(back.grpcAddress, grpc.credentials.createInsecure()) as unknown as grpc.Client & {
       Check(req: object, cb: (e: grpc.ServiceError | null, r: { status: string }) => void): void;
     };
-    const check = (service: string) => new Promise<string>((res) => h.Check({ service }, (e, r) => res(e ? `error ${e.code}` : r.status)));
+    const check = (service: string) =>
+      new Promise<string>((res) => h.Check({ service }, (e, r) => res(e ? `error ${e.code}` : r.status)));
     expect(await check('')).toBe('SERVING');
     expect(await check('insights.v1.Insights')).toBe('SERVING');
     expect(await check(moduleHealthService('examples'))).toBe('SERVING');
@@ -149,8 +177,16 @@ describe.skipIf(NO_NATS)('observability - metrics, readiness, health, log level 
     // The change is logged at info, after it takes effect: at warn it is not written.
     expect(back.logs.filter((r) => r.level === 'info')).toEqual([]);
     await put('debug', ADMIN_TOKEN);
-    expect(back.logs.find((r) => r.msg === 'log level changed')).toMatchObject({ level: 'info', node: 'obs-back', from: 'warn', to: 'debug' });
-    expect(front.logs.find((r) => r.msg === 'module loaded' && r.module === 'caller')).toMatchObject({ node: 'obs-front', module: 'caller' });
+    expect(back.logs.find((r) => r.msg === 'log level changed')).toMatchObject({
+      level: 'info',
+      node: 'obs-back',
+      from: 'warn',
+      to: 'debug',
+    });
+    expect(front.logs.find((r) => r.msg === 'module loaded' && r.module === 'caller')).toMatchObject({
+      node: 'obs-front',
+      module: 'caller',
+    });
   });
 });
 
@@ -177,7 +213,12 @@ describe.skipIf(NO_NATS)('tracing - a nested mesh call shows every hop', () => {
         parseNodeConfig({ id, nats: nats.url, dataDir: tmp.dir, defaultIsolation: 'inline', registry: { ttlMs: 1500 }, modules }),
         { spanExporter: exported, logSink: () => {} },
       );
-      nodes.push(Object.assign(Object.create(node) as TestNode, node, { logs: [], stop: async () => (await node.close(), await tmp.remove()) }));
+      nodes.push(
+        Object.assign(Object.create(node) as TestNode, node, {
+          logs: [],
+          stop: async () => (await node.close(), await tmp.remove()),
+        }),
+      );
       return node;
     };
     await start('trace-back', [path.join(SHIPPED_MODULES, 'examples')]);
@@ -186,7 +227,9 @@ describe.skipIf(NO_NATS)('tracing - a nested mesh call shows every hop', () => {
     try {
       await expect.poll(async () => (await mesh.describe()).nodes.length, { timeout: 5000 }).toBe(2);
       // The front node's own mesh client must see the back node before the nested call can route.
-      await expect.poll(() => mesh.query.greet_via_mesh!({ user: 'warm' }).catch((e: Error) => e.message), { timeout: 5000 }).toBe('relayed: Hello, warm!');
+      await expect
+        .poll(() => mesh.query.greet_via_mesh!({ user: 'warm' }).catch((e: Error) => e.message), { timeout: 5000 })
+        .toBe('relayed: Hello, warm!');
       exported.reset();
       const root = testTracer.startSpan('researcher script');
       const out = await context.with(trace.setSpan(context.active(), root), () => mesh.query.greet_via_mesh!({ user: 'ada' }));
@@ -195,7 +238,8 @@ describe.skipIf(NO_NATS)('tracing - a nested mesh call shows every hop', () => {
       const all = exported.getFinishedSpans();
       const traceId = root.spanContext().traceId;
       const inTrace = all.filter((s) => s.spanContext().traceId === traceId);
-      const byParent = (parent: ReadableSpan | undefined) => inTrace.filter((s) => s.parentSpanContext?.spanId === parent?.spanContext().spanId);
+      const byParent = (parent: ReadableSpan | undefined) =>
+        inTrace.filter((s) => s.parentSpanContext?.spanId === parent?.spanContext().spanId);
       const chain: string[] = [];
       let at: ReadableSpan | undefined = inTrace.find((s) => s.name === 'researcher script');
       while (at !== undefined) {
@@ -222,7 +266,11 @@ describe.skipIf(NO_NATS)('tracing - a nested mesh call shows every hop', () => {
       });
       parent.end();
       expect(((await r.json()) as { accepted: number }).accepted).toBe(1);
-      await expect.poll(() => exported.getFinishedSpans().some((s) => s.name.startsWith('insights.events counter.count_all')), { timeout: 5000 }).toBe(true);
+      await expect
+        .poll(() => exported.getFinishedSpans().some((s) => s.name.startsWith('insights.events counter.count_all')), {
+          timeout: 5000,
+        })
+        .toBe(true);
       const ingestSpan = exported.getFinishedSpans().find((s) => s.name === 'insights.ingest events');
       const handlerSpan = exported.getFinishedSpans().find((s) => s.name.startsWith('insights.events counter.count_all'));
       expect(ingestSpan?.parentSpanContext?.spanId).toBe(parent.spanContext().spanId);

@@ -26,13 +26,19 @@ describe('security - ingest tokens and capabilities on every endpoint', () => {
 
   it('ingest - HTTP and gRPC refuse events without the token (401/UNAUTHENTICATED) or with a wrong one (403)', async () => {
     const post = (token?: string) =>
-      fetch(`http://${node.httpAddress}/events`, { method: 'POST', body: JSON.stringify(event(`h-${token ?? 'none'}`)), headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+      fetch(`http://${node.httpAddress}/events`, {
+        method: 'POST',
+        body: JSON.stringify(event(`h-${token ?? 'none'}`)),
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      });
     expect((await post()).status).toBe(401);
     expect((await post('not-the-token-000000')).status).toBe(403);
     expect(await (await post(INGEST_TOKEN)).json()).toMatchObject({ accepted: 1 });
     const conn = new NodeConnection(node.grpcAddress);
     await expect(conn.ingest([event('g-1')])).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
-    await expect(conn.ingest([event('g-2')], { token: 'not-the-token-000000' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await expect(conn.ingest([event('g-2')], { token: 'not-the-token-000000' })).rejects.toMatchObject({
+      code: 'PERMISSION_DENIED',
+    });
     expect(await conn.ingest([event('g-3')], { token: INGEST_TOKEN })).toMatchObject({ accepted: 1 });
     conn.close();
   });
@@ -47,7 +53,9 @@ describe('security - ingest tokens and capabilities on every endpoint', () => {
     const http = ((await r.json()) as { error: { code: string } }).error.code;
     expect([stream, unary, http]).toEqual(['PERMISSION_DENIED', 'PERMISSION_DENIED', 'PERMISSION_DENIED']);
     expect(r.status).toBe(403);
-    const forged = await fetch(`http://${node.httpAddress}/query/hello_user?user=x`, { headers: { authorization: 'Bearer ic1.forged.signature' } });
+    const forged = await fetch(`http://${node.httpAddress}/query/hello_user?user=x`, {
+      headers: { authorization: 'Bearer ic1.forged.signature' },
+    });
     expect([401, 403]).toContain(forged.status);
   });
 });
@@ -57,7 +65,10 @@ describe.skipIf(NO_NATS)('security - NATS accounts of deploy/nats/accounts.conf:
     const tmp = await tempDir();
     const users = writeNatsUsers(tmp.dir);
     // nats-server resolves includes against the including file, so the two files go inline.
-    const accounts = readFileSync(path.join(REPO_ROOT, 'deploy', 'nats', 'accounts.conf'), 'utf8').replace('include "users.conf"', readFileSync(users.usersConf, 'utf8'));
+    const accounts = readFileSync(path.join(REPO_ROOT, 'deploy', 'nats', 'accounts.conf'), 'utf8').replace(
+      'include "users.conf"',
+      readFileSync(users.usersConf, 'utf8'),
+    );
     const nats = await startNatsServer({ extraConfig: accounts });
     const seed = (who: 'node' | 'client' | 'ingest') => new TextEncoder().encode(readFileSync(users.seeds[who], 'utf8').trim());
     let node: TestNode | undefined;
@@ -73,19 +84,31 @@ describe.skipIf(NO_NATS)('security - NATS accounts of deploy/nats/accounts.conf:
       await expect.poll(async () => (await fetch(`http://${node!.httpAddress}/readyz`)).status, { timeout: 10_000 }).toBe(200);
       // A researcher's client: discovers through the registry and calls.
       const mesh = await connect({ nats: { servers: nats.url, nkeySeedFile: users.seeds.client }, discoveryTimeoutMs: 5000 });
-      await expect.poll(() => mesh.query.hello_user!({ user: 'nk' }).catch((e: Error) => e.message), { timeout: 10_000 }).toBe('Hello, nk!');
+      await expect
+        .poll(() => mesh.query.hello_user!({ user: 'nk' }).catch((e: Error) => e.message), { timeout: 10_000 })
+        .toBe('Hello, nk!');
       await mesh.close();
       // A platform publishes raw events to the ingest subject and gets the report back.
       const platform = await natsConnect({ servers: nats.url, authenticator: nkeyAuthenticator(seed('ingest')) });
-      const reply = await platform.request('insights.ingest', new TextEncoder().encode(JSON.stringify([event('n-1'), event('n-2')])), { timeout: 10_000 });
+      const reply = await platform.request(
+        'insights.ingest',
+        new TextEncoder().encode(JSON.stringify([event('n-1'), event('n-2')])),
+        { timeout: 10_000 },
+      );
       expect(JSON.parse(new TextDecoder().decode(reply.data))).toMatchObject({ accepted: 2 });
       // ...and may not read the registry.
-      await expect(platform.request('$JS.API.STREAM.INFO.KV_insights-registry', new Uint8Array(), { timeout: 2000 })).rejects.toThrow();
+      await expect(
+        platform.request('$JS.API.STREAM.INFO.KV_insights-registry', new Uint8Array(), { timeout: 2000 }),
+      ).rejects.toThrow();
       await platform.close();
       // A client may not delete streams or publish events directly.
       const client = await natsConnect({ servers: nats.url, authenticator: nkeyAuthenticator(seed('client')) });
-      await expect(client.request('$JS.API.STREAM.DELETE.INSIGHTS_EVENTS', new Uint8Array(), { timeout: 2000 })).rejects.toThrow();
-      await expect(client.request('insights.events.test.tick', new TextEncoder().encode('{}'), { timeout: 2000 })).rejects.toThrow();
+      await expect(
+        client.request('$JS.API.STREAM.DELETE.INSIGHTS_EVENTS', new Uint8Array(), { timeout: 2000 }),
+      ).rejects.toThrow();
+      await expect(
+        client.request('insights.events.test.tick', new TextEncoder().encode('{}'), { timeout: 2000 }),
+      ).rejects.toThrow();
       await client.close();
       // No key, no entry.
       await expect(natsConnect({ servers: nats.url, maxReconnectAttempts: 0, reconnect: false })).rejects.toThrow();

@@ -76,7 +76,10 @@ describe('security - TLS and mutual TLS on gRPC and HTTP', () => {
 
   it('mtls - only clients with a certificate from the authority get in; probes stay open for the kubelet', async () => {
     const n = await tlsNode(true);
-    const good = await connect({ nodes: [n.grpcAddress], tls: { caFile: certs.caFile, certFile: client.certFile, keyFile: client.keyFile } });
+    const good = await connect({
+      nodes: [n.grpcAddress],
+      tls: { caFile: certs.caFile, certFile: client.certFile, keyFile: client.keyFile },
+    });
     expect(await good.query.hello_user!({ user: 'mtls' })).toBe('Hello, mtls!');
     await good.close();
     for (const tls of [{ caFile: certs.caFile }, { caFile: certs.caFile, certFile: rogue.certFile, keyFile: rogue.keyFile }]) {
@@ -86,32 +89,49 @@ describe('security - TLS and mutual TLS on gRPC and HTTP', () => {
     }
     const base = `https://${n.httpAddress}`;
     expect((await httpsGet(`${base}/query/hello_user?user=a`, { ca: certs.caFile })).status).toBe(401);
-    expect((await httpsGet(`${base}/query/hello_user?user=a`, { ca: certs.caFile, cert: rogue.certFile, key: rogue.keyFile })).status).toBe(401);
-    expect(await httpsGet(`${base}/query/hello_user?user=a`, { ca: certs.caFile, cert: client.certFile, key: client.keyFile })).toEqual({ status: 200, body: '"Hello, a!"' });
+    expect(
+      (await httpsGet(`${base}/query/hello_user?user=a`, { ca: certs.caFile, cert: rogue.certFile, key: rogue.keyFile })).status,
+    ).toBe(401);
+    expect(
+      await httpsGet(`${base}/query/hello_user?user=a`, { ca: certs.caFile, cert: client.certFile, key: client.keyFile }),
+    ).toEqual({ status: 200, body: '"Hello, a!"' });
     expect((await httpsGet(`${base}/healthz`, { ca: certs.caFile })).status).toBe(200);
     expect((await httpsGet(`${base}/readyz`, { ca: certs.caFile })).status).toBe(200);
   });
 
-  it.skipIf(NO_NATS)('mtls - nodes advertise TLS; a registry client and nested calls between nodes use certificates', async () => {
-    const nats: NatsServer = await startNatsServer();
-    try {
-      await tlsNode(true, { id: 'tls-callee', nats: nats.url, registry: { ttlMs: 1500 } });
-      await tlsNode(true, { id: 'tls-caller', nats: nats.url, registry: { ttlMs: 1500 }, modules: [path.join(FIXTURE_MODULES, 'caller')] });
-      const mesh = await connect({ nats: nats.url, tls: { caFile: certs.caFile, certFile: client.certFile, keyFile: client.keyFile } });
+  it.skipIf(NO_NATS)(
+    'mtls - nodes advertise TLS; a registry client and nested calls between nodes use certificates',
+    async () => {
+      const nats: NatsServer = await startNatsServer();
       try {
-        await expect.poll(async () => (await mesh.describe()).nodes.length, { timeout: 5000 }).toBe(2);
-        const nc = await natsConnect({ servers: nats.url });
-        const ad = await (await nc.jetstream().views.kv('insights-registry')).get('node.tls-callee');
-        expect(ad?.json<{ tls?: boolean }>().tls).toBe(true);
-        await nc.close();
-        // caller (on tls-caller) calls examples.hello_user on tls-callee with the node's own certificate.
-        await expect.poll(() => mesh.query.greet_via_mesh!({ user: 'nested' }).catch((e: Error) => e.message), { timeout: 5000 }).toBe('relayed: Hello, nested!');
+        await tlsNode(true, { id: 'tls-callee', nats: nats.url, registry: { ttlMs: 1500 } });
+        await tlsNode(true, {
+          id: 'tls-caller',
+          nats: nats.url,
+          registry: { ttlMs: 1500 },
+          modules: [path.join(FIXTURE_MODULES, 'caller')],
+        });
+        const mesh = await connect({
+          nats: nats.url,
+          tls: { caFile: certs.caFile, certFile: client.certFile, keyFile: client.keyFile },
+        });
+        try {
+          await expect.poll(async () => (await mesh.describe()).nodes.length, { timeout: 5000 }).toBe(2);
+          const nc = await natsConnect({ servers: nats.url });
+          const ad = await (await nc.jetstream().views.kv('insights-registry')).get('node.tls-callee');
+          expect(ad?.json<{ tls?: boolean }>().tls).toBe(true);
+          await nc.close();
+          // caller (on tls-caller) calls examples.hello_user on tls-callee with the node's own certificate.
+          await expect
+            .poll(() => mesh.query.greet_via_mesh!({ user: 'nested' }).catch((e: Error) => e.message), { timeout: 5000 })
+            .toBe('relayed: Hello, nested!');
+        } finally {
+          await mesh.close();
+        }
       } finally {
-        await mesh.close();
+        while (nodes.length > 2) await nodes.pop()!.stop();
+        await nats.stop();
       }
-    } finally {
-      while (nodes.length > 2) await nodes.pop()!.stop();
-      await nats.stop();
-    }
-  });
+    },
+  );
 });

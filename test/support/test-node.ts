@@ -12,10 +12,9 @@ export interface TestNode extends RunningNode {
 export async function startTestNode(config: NodeConfigInput): Promise<TestNode> {
   const tmp = await tempDir('insights-node-');
   const logs: LogRecord[] = [];
-  const node = await startNode(
-    parseNodeConfig({ dataDir: tmp.dir, logLevel: 'debug', ...config }),
-    { logSink: (r) => logs.push(r) },
-  );
+  const node = await startNode(parseNodeConfig({ dataDir: tmp.dir, logLevel: 'debug', ...config }), {
+    logSink: (r) => logs.push(r),
+  });
   return Object.assign(Object.create(node) as RunningNode, node, {
     logs,
     stop: async () => {

@@ -12,7 +12,8 @@ const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof
 export default defineModule({
   name: 'edx',
   version: '0.1.0',
-  description: 'Open edX data layer: tracking logs, processed events and xAPI into envelopes; tincan.* and edx.* event properties.',
+  description:
+    'Open edX data layer: tracking logs, processed events and xAPI into envelopes; tincan.* and edx.* event properties.',
 
   normalisers: {
     edx_events: normaliser({
@@ -20,7 +21,9 @@ export default defineModule({
       description: 'Open edX tracking-log lines and processed events (source edx), and xAPI statements (source xapi).',
       accepts: (raw) =>
         isObj(raw) &&
-        (isXapiStatement(raw) || typeof raw['event_type'] === 'string' || (typeof raw['name'] === 'string' && ('timestamp' in raw || 'time' in raw))),
+        (isXapiStatement(raw) ||
+          typeof raw['event_type'] === 'string' ||
+          (typeof raw['name'] === 'string' && ('timestamp' in raw || 'time' in raw))),
       normalise,
     }),
   },

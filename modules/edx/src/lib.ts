@@ -7,7 +7,16 @@ export { courseIdFromUrl } from './course-id.ts';
 export { EDX_ERROR_CODES, EdxDataError, isEdxDataError } from './errors.ts';
 export type { EdxDataErrorFields, EdxErrorCode } from './errors.ts';
 export { eventId, hashEventId, HASH_ID_HEX_LENGTH } from './event-id.ts';
-export { decodeBody, EDX_SOURCE, isXapiStatement, normalise, PAGE_VIEW_TYPE, tryNormalise, XAPI_SOURCE, xapiActor } from './normalise.ts';
+export {
+  decodeBody,
+  EDX_SOURCE,
+  isXapiStatement,
+  normalise,
+  PAGE_VIEW_TYPE,
+  tryNormalise,
+  XAPI_SOURCE,
+  xapiActor,
+} from './normalise.ts';
 export type { NormaliseResult } from './normalise.ts';
 export { computeProperty, EDX_EVENT_PROPERTIES, EVENT_PROPERTIES, findProperty, XAPI_EVENT_PROPERTIES } from './properties.ts';
 export type { EventProperty } from './properties.ts';
@@ -16,7 +25,14 @@ export { parseTrackingLogLine } from './tracking-log.ts';
 export type { LineParseError, ParsedEventLine, ParsedLine, RawEvent, SkippedLine } from './tracking-log.ts';
 export { DEFAULT_MAX_LINE_BYTES, readTrackingLog } from './tracking-log-stream.ts';
 export type { ReadTrackingLogOptions, TrackingLogInput, TrackingLogProgress } from './tracking-log-stream.ts';
-export { DEFAULT_TRANSFORMER_VERSION, edxToXapi, fromTrackingLog, isXapiSupported, XAPI_SUPPORTED_EVENTS, xapiVerbOf } from './xapi/index.ts';
+export {
+  DEFAULT_TRANSFORMER_VERSION,
+  edxToXapi,
+  fromTrackingLog,
+  isXapiSupported,
+  XAPI_SUPPORTED_EVENTS,
+  xapiVerbOf,
+} from './xapi/index.ts';
 export type { EdxToXapiOptions } from './xapi/index.ts';
 export type {
   Extensions,

@@ -21,7 +21,8 @@ import { EdxDataError } from './errors.ts';
 import { eventId } from './event-id.ts';
 import { normaliseTime } from './time.ts';
 
-export type NormaliseResult = { readonly ok: true; readonly envelope: EventEnvelope } | { readonly ok: false; readonly error: EdxDataError };
+export type NormaliseResult =
+  { readonly ok: true; readonly envelope: EventEnvelope } | { readonly ok: false; readonly error: EdxDataError };
 
 export const PAGE_VIEW_TYPE = 'page_view';
 export const EDX_SOURCE = 'edx';
@@ -52,7 +53,11 @@ export function isXapiStatement(r: Obj): boolean {
 function normaliseEdx(r: Obj): NormaliseResult {
   const originalType = nonEmpty(r['name']) ?? nonEmpty(r['event_type']);
   if (originalType === undefined) {
-    return fail('EDX_MISSING_TYPE', 'cannot normalise the edX event: neither `name` nor `event_type` is a non-empty string', 'event_type');
+    return fail(
+      'EDX_MISSING_TYPE',
+      'cannot normalise the edX event: neither `name` nor `event_type` is a non-empty string',
+      'event_type',
+    );
   }
   const time = readTime(r, 'time', 'timestamp', 'edX event');
   if (typeof time !== 'string') return time;
@@ -135,7 +140,8 @@ function edxResource(context: Obj | undefined, body: Obj | undefined): string | 
 function normaliseXapi(r: Obj): NormaliseResult {
   const verb = r['verb'] as Obj;
   const type = nonEmpty(verb['id']);
-  if (type === undefined) return fail('EDX_MISSING_TYPE', 'cannot normalise the xAPI statement: `verb.id` is not a non-empty string', 'verb.id');
+  if (type === undefined)
+    return fail('EDX_MISSING_TYPE', 'cannot normalise the xAPI statement: `verb.id` is not a non-empty string', 'verb.id');
   const time = readTime(r, 'timestamp', 'stored', 'xAPI statement');
   if (typeof time !== 'string') return time;
   const object = r['object'] as Obj;
@@ -188,11 +194,19 @@ function readTime(r: Obj, preferred: string, fallback: string, what: string): st
   const field = r[preferred] === undefined || r[preferred] === null ? fallback : preferred;
   const value = r[field];
   if (value === undefined || value === null) {
-    return fail('EDX_MISSING_TIME', `cannot normalise the ${what}: neither \`${preferred}\` nor \`${fallback}\` is present`, preferred);
+    return fail(
+      'EDX_MISSING_TIME',
+      `cannot normalise the ${what}: neither \`${preferred}\` nor \`${fallback}\` is present`,
+      preferred,
+    );
   }
   const time = typeof value === 'string' ? normaliseTime(value) : undefined;
   if (time === undefined) {
-    return fail('EDX_BAD_TIME', `cannot normalise the ${what}: \`${field}\` is not an ISO-8601 date-time: ${JSON.stringify(value)}`, field);
+    return fail(
+      'EDX_BAD_TIME',
+      `cannot normalise the ${what}: \`${field}\` is not an ISO-8601 date-time: ${JSON.stringify(value)}`,
+      field,
+    );
   }
   return time;
 }

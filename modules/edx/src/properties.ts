@@ -29,8 +29,17 @@ const body = (e: EventEnvelope): Obj | undefined => (isObj(e.payload) ? e.payloa
 const raw = (e: EventEnvelope): Obj => (isObj(e.raw) ? e.raw : {});
 
 const VIDEO_TYPES = new Set([
-  'load_video', 'play_video', 'pause_video', 'stop_video', 'seek_video', 'complete_video', 'speed_change_video',
-  'show_transcript', 'hide_transcript', 'video_show_cc_menu', 'video_hide_cc_menu',
+  'load_video',
+  'play_video',
+  'pause_video',
+  'stop_video',
+  'seek_video',
+  'complete_video',
+  'speed_change_video',
+  'show_transcript',
+  'hide_transcript',
+  'video_show_cc_menu',
+  'video_hide_cc_menu',
 ]);
 const isVideoEvent = (e: EventEnvelope): boolean => VIDEO_TYPES.has(e.type) || e.type.startsWith('edx.video.');
 const SEEK_TYPES = new Set(['seek_video', 'edx.video.position.changed']);
@@ -117,7 +126,8 @@ export const EDX_EVENT_PROPERTIES: readonly EventProperty[] = [
   },
   {
     name: 'edx.video_position',
-    description: 'Seconds into the video: currentTime for play/pause/stop and transcript events, new_time for seeks, duration for completion.',
+    description:
+      'Seconds into the video: currentTime for play/pause/stop and transcript events, new_time for seeks, duration for completion.',
     source: EDX_SOURCE,
     compute: videoPosition,
   },
@@ -157,7 +167,9 @@ export const XAPI_EVENT_PROPERTIES: readonly EventProperty[] = [
 
 export const EVENT_PROPERTIES: readonly EventProperty[] = [...EDX_EVENT_PROPERTIES, ...XAPI_EVENT_PROPERTIES];
 
-const BY_SOURCE_AND_NAME: ReadonlyMap<string, EventProperty> = new Map(EVENT_PROPERTIES.map((p) => [`${p.source}\u0000${p.name}`, p]));
+const BY_SOURCE_AND_NAME: ReadonlyMap<string, EventProperty> = new Map(
+  EVENT_PROPERTIES.map((p) => [`${p.source}\u0000${p.name}`, p]),
+);
 
 /** The implementation of `name` for the envelope's source, if this module has one. */
 export function findProperty(name: string, source: string): EventProperty | undefined {

@@ -40,7 +40,9 @@ async function run(input: () => TrackingLogInput): Promise<void> {
       if (line.kind === 'event' && tryNormalise(line.event).ok) envelopes++;
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`round ${round}: ${lines} lines, ${envelopes} envelopes, ${seconds.toFixed(2)} s, ${Math.round(lines / seconds)} lines/s`);
+    console.log(
+      `round ${round}: ${lines} lines, ${envelopes} envelopes, ${seconds.toFixed(2)} s, ${Math.round(lines / seconds)} lines/s`,
+    );
   }
 }
 

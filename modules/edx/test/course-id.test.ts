@@ -14,10 +14,14 @@ describe('course id - from URLs and URL-path event types', () => {
     expect(courseIdFromUrl(url)).toBe(expected);
   });
 
-  it.each(['/', '/dashboard', '/courses', 'x_module', '/course/edX.E929.2014_T2/branch/draft/block/2014_T2', 'http://lms/about?next=/courses/a/b/c'])(
-    'finds none in %s',
-    (url) => {
-      expect(courseIdFromUrl(url)).toBeUndefined();
-    },
-  );
+  it.each([
+    '/',
+    '/dashboard',
+    '/courses',
+    'x_module',
+    '/course/edX.E929.2014_T2/branch/draft/block/2014_T2',
+    'http://lms/about?next=/courses/a/b/c',
+  ])('finds none in %s', (url) => {
+    expect(courseIdFromUrl(url)).toBeUndefined();
+  });
 });

@@ -21,7 +21,10 @@ describe('canonical JSON', () => {
 describe('event id', () => {
   it('is the same for the same event however it was framed or ordered', () => {
     const plain = parseTrackingLogLine('{"event_type": "a", "time": "2024-01-01T00:00:00", "event": {"x": 1, "y": 2}}', 1);
-    const prefixed = parseTrackingLogLine('2024-01-01 00:00:00,000 INFO - {"event": {"y": 2, "x": 1}, "time": "2024-01-01T00:00:00", "event_type": "a"}', 1);
+    const prefixed = parseTrackingLogLine(
+      '2024-01-01 00:00:00,000 INFO - {"event": {"y": 2, "x": 1}, "time": "2024-01-01T00:00:00", "event_type": "a"}',
+      1,
+    );
     if (plain.kind !== 'event' || prefixed.kind !== 'event') throw new Error('fixture lines must parse');
     expect(eventId(plain.event)).toBe(eventId(prefixed.event));
     expect(eventId(plain.event)).toMatch(/^[0-9a-f]{32}$/);
@@ -30,7 +33,9 @@ describe('event id', () => {
 
   it('uses the own id of xAPI statements and Caliper events only', () => {
     expect(eventId({ id: 'st-1', actor: {}, verb: {}, object: {} })).toBe('st-1');
-    expect(eventId({ id: 'urn:uuid:1', '@context': 'http://purl.imsglobal.org/ctx/caliper/v1p2', action: 'Viewed' })).toBe('urn:uuid:1');
+    expect(eventId({ id: 'urn:uuid:1', '@context': 'http://purl.imsglobal.org/ctx/caliper/v1p2', action: 'Viewed' })).toBe(
+      'urn:uuid:1',
+    );
     expect(eventId({ id: 'not-an-event-id', event_type: 'x' })).toBe(hashEventId({ id: 'not-an-event-id', event_type: 'x' }));
   });
 });

@@ -62,18 +62,33 @@ describe('normalise - tracking-log shapes', () => {
 
   it('Tutor lines: `name` is the type; a URL name is a page view', async () => {
     const [graded, dashboard] = await fixtureEvents('tracking-tutor.log');
-    expect(normalise(graded)).toMatchObject({ type: 'edx.grades.problem.submitted', actor: '7', course: 'course-v1:TestX+T101+2024' });
+    expect(normalise(graded)).toMatchObject({
+      type: 'edx.grades.problem.submitted',
+      actor: '7',
+      course: 'course-v1:TestX+T101+2024',
+    });
     expect(normalise(dashboard)).toMatchObject({ type: 'page_view', resource: '/dashboard', payload: { POST: {}, GET: {} } });
   });
 
   it('prefers the current `name` over the legacy `event_type`, and placeholder usernames are no actor', () => {
-    const e = normalise({ name: 'edx.ui.lms.sequence.next_selected', event_type: 'seq_next', username: 'anonymous', event: { user_id: 3 }, time: '2016-01-01T00:00:00Z' });
+    const e = normalise({
+      name: 'edx.ui.lms.sequence.next_selected',
+      event_type: 'seq_next',
+      username: 'anonymous',
+      event: { user_id: 3 },
+      time: '2016-01-01T00:00:00Z',
+    });
     expect(e).toMatchObject({ type: 'edx.ui.lms.sequence.next_selected', actor: '3' });
   });
 
   it('keeps a list body and a non-JSON string body as they are', () => {
-    expect(normalise({ event_type: 'problem_graded', event: ['a=1', '<p/>'], time: '2014-01-01T00:00:00' }).payload).toEqual(['a=1', '<p/>']);
-    expect(normalise({ event_type: 'problem_check', event: 'input_x_2_1=choice_1', time: '2014-01-01T00:00:00' }).payload).toBe('input_x_2_1=choice_1');
+    expect(normalise({ event_type: 'problem_graded', event: ['a=1', '<p/>'], time: '2014-01-01T00:00:00' }).payload).toEqual([
+      'a=1',
+      '<p/>',
+    ]);
+    expect(normalise({ event_type: 'problem_check', event: 'input_x_2_1=choice_1', time: '2014-01-01T00:00:00' }).payload).toBe(
+      'input_x_2_1=choice_1',
+    );
     expect(normalise({ event_type: 'page_close', event: '', time: '2014-01-01T00:00:00' }).payload).toBe('');
   });
 });
@@ -124,6 +139,8 @@ describe('normalise - errors', () => {
   });
 
   it('normalise throws the same coded error', () => {
-    expect(() => normalise({ event_type: 'x', time: 12 })).toThrow(expect.objectContaining({ name: 'EdxDataError', code: 'EDX_BAD_TIME', field: 'time' }));
+    expect(() => normalise({ event_type: 'x', time: 12 })).toThrow(
+      expect.objectContaining({ name: 'EdxDataError', code: 'EDX_BAD_TIME', field: 'time' }),
+    );
   });
 });

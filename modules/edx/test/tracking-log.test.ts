@@ -7,7 +7,10 @@ import { parseTrackingLogLine, readTrackingLog } from '../src/lib.ts';
 import type { ParsedLine, TrackingLogProgress } from '../src/lib.ts';
 import { FIXTURES } from './helpers.ts';
 
-async function collect(input: Parameters<typeof readTrackingLog>[0], options?: Parameters<typeof readTrackingLog>[1]): Promise<ParsedLine[]> {
+async function collect(
+  input: Parameters<typeof readTrackingLog>[0],
+  options?: Parameters<typeof readTrackingLog>[1],
+): Promise<ParsedLine[]> {
   const out: ParsedLine[] = [];
   for await (const line of readTrackingLog(input, options)) out.push(line);
   return out;
@@ -29,7 +32,10 @@ describe('tracking log - one line', () => {
   });
 
   it('strips a logging prefix such as the Tutor format', () => {
-    const r = parseTrackingLogLine('2023-05-23 13:53:13,461 INFO 20 [tracking] [user None] [ip None] logger.py:41 - {"name": "a"}\r', 1);
+    const r = parseTrackingLogLine(
+      '2023-05-23 13:53:13,461 INFO 20 [tracking] [user None] [ip None] logger.py:41 - {"name": "a"}\r',
+      1,
+    );
     expect(r).toMatchObject({ kind: 'event', event: { name: 'a' } });
   });
 
@@ -40,10 +46,23 @@ describe('tracking log - one line', () => {
   });
 
   it('reports malformed lines as typed errors with their line number', () => {
-    expect(parseTrackingLogLine('{"a": ', 9)).toMatchObject({ kind: 'error', ok: false, line: 9, reason: expect.stringMatching(/^invalid JSON/) });
-    expect(parseTrackingLogLine('INFO no json here', 4)).toEqual({ kind: 'error', ok: false, line: 4, reason: 'no JSON object on the line' });
+    expect(parseTrackingLogLine('{"a": ', 9)).toMatchObject({
+      kind: 'error',
+      ok: false,
+      line: 9,
+      reason: expect.stringMatching(/^invalid JSON/),
+    });
+    expect(parseTrackingLogLine('INFO no json here', 4)).toEqual({
+      kind: 'error',
+      ok: false,
+      line: 4,
+      reason: 'no JSON object on the line',
+    });
     expect(parseTrackingLogLine('[1, 2]', 5)).toMatchObject({ kind: 'error', reason: 'no JSON object on the line' });
-    expect(parseTrackingLogLine('prefix - {"a": 1} trailing', 6)).toMatchObject({ kind: 'error', reason: expect.stringMatching(/^invalid JSON/) });
+    expect(parseTrackingLogLine('prefix - {"a": 1} trailing', 6)).toMatchObject({
+      kind: 'error',
+      reason: expect.stringMatching(/^invalid JSON/),
+    });
   });
 });
 
@@ -95,7 +114,9 @@ describe('tracking log - streaming', () => {
     const controller = new AbortController();
     const lines: ParsedLine[] = [];
     const run = async () => {
-      for await (const l of readTrackingLog(Readable.from([Buffer.from('{"a":1}\n'), Buffer.from('{"b":2}\n')]), { signal: controller.signal })) {
+      for await (const l of readTrackingLog(Readable.from([Buffer.from('{"a":1}\n'), Buffer.from('{"b":2}\n')]), {
+        signal: controller.signal,
+      })) {
         lines.push(l);
         controller.abort();
       }

@@ -27,7 +27,13 @@ const readJson = (...p: string[]): unknown => JSON.parse(readFileSync(path.join(
 /** Every leaf that differs, as `path: got X, want Y`. */
 function differences(got: unknown, want: unknown, at = '', out: string[] = []): string[] {
   if (isDeepStrictEqual(got, want)) return out;
-  if (got !== null && want !== null && typeof got === 'object' && typeof want === 'object' && Array.isArray(got) === Array.isArray(want)) {
+  if (
+    got !== null &&
+    want !== null &&
+    typeof got === 'object' &&
+    typeof want === 'object' &&
+    Array.isArray(got) === Array.isArray(want)
+  ) {
     for (const k of new Set([...Object.keys(got), ...Object.keys(want)])) {
       differences((got as Record<string, unknown>)[k], (want as Record<string, unknown>)[k], `${at}.${k}`, out);
     }

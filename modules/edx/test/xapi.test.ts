@@ -6,7 +6,8 @@ import type { RawEvent, XapiStatement } from '../src/lib.ts';
 import { FIXTURES } from './helpers.ts';
 
 const options = { lmsRootUrl: 'http://lms.test/', actorId: (u: string) => `learner-${u}` };
-const processed = async (): Promise<RawEvent> => JSON.parse(await readFile(path.join(FIXTURES, 'processed-event.json'), 'utf8')) as RawEvent;
+const processed = async (): Promise<RawEvent> =>
+  JSON.parse(await readFile(path.join(FIXTURES, 'processed-event.json'), 'utf8')) as RawEvent;
 
 function single(s: XapiStatement | XapiStatement[]): XapiStatement {
   if (Array.isArray(s)) throw new Error('expected one statement');
@@ -110,8 +111,12 @@ describe('xAPI - our own fixtures', () => {
 
   it('knows the verb of every supported event without options', () => {
     expect(XAPI_SUPPORTED_EVENTS.length).toBeGreaterThan(50);
-    expect(xapiVerbOf({ name: 'problem_check', context: { event_source: 'browser' } })?.id).toBe('http://adlnet.gov/expapi/verbs/attempted');
-    expect(xapiVerbOf({ name: 'problem_check', event_source: 'server' })?.id).toBe('https://w3id.org/xapi/acrossx/verbs/evaluated');
+    expect(xapiVerbOf({ name: 'problem_check', context: { event_source: 'browser' } })?.id).toBe(
+      'http://adlnet.gov/expapi/verbs/attempted',
+    );
+    expect(xapiVerbOf({ name: 'problem_check', event_source: 'server' })?.id).toBe(
+      'https://w3id.org/xapi/acrossx/verbs/evaluated',
+    );
     expect(xapiVerbOf({ name: 'nope' })).toBeUndefined();
   });
 });

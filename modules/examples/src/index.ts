@@ -5,7 +5,7 @@ import { defineModule, query, view, z } from '@insights/sdk';
 /** Deterministic pseudo-grades, so the example looks the same every time. */
 function fakeGrades(course: string, learners: number): { learner: string; grade: number }[] {
   let seed = [...course].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
-  const next = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   return Array.from({ length: learners }, (_, i) => {
     const grade = Math.min(1, Math.max(0, 0.68 + (next() + next() + next() - 1.5) * 0.35));
     return { learner: `learner${i + 1}`, grade: Math.round(grade * 100) / 100 };
@@ -35,7 +35,7 @@ export default defineModule({
 
   views: {
     plot_grades: view({
-      description: 'Histogram of a course\'s grades, rendered to PNG, stored for 10 minutes and shown by its signed URL.',
+      description: "Histogram of a course's grades, rendered to PNG, stored for 10 minutes and shown by its signed URL.",
       params: { course },
       run: async ({ course }, { mesh, fs }) => {
         const grades = (await mesh.query.get_grades!({ course })) as { grade: number }[];

@@ -83,9 +83,11 @@ export default defineModule({
         await seen.createIndex({ user: 1 });
         await Promise.all(
           events.map((e) =>
-            seen.insertOne({ _id: e.id, user: typeof field(e, 'user') === 'string' ? field(e, 'user') : null }).catch((err: { code?: string }) => {
-              if (err.code !== 'DB_DUPLICATE_KEY') throw err;
-            }),
+            seen
+              .insertOne({ _id: e.id, user: typeof field(e, 'user') === 'string' ? field(e, 'user') : null })
+              .catch((err: { code?: string }) => {
+                if (err.code !== 'DB_DUPLICATE_KEY') throw err;
+              }),
           ),
         );
       },

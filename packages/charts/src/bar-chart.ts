@@ -32,7 +32,9 @@ export function barChartSvg(labels: readonly string[], values: readonly number[]
   const parts: string[] = [];
   parts.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
   if (options.title)
-    parts.push(`<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${esc(options.title)}</text>`);
+    parts.push(
+      `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${esc(options.title)}</text>`,
+    );
   for (const t of ticks) {
     const ty = y(t).toFixed(1);
     parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${ty}" y2="${ty}" stroke="#ddd"/>`);
@@ -53,11 +55,17 @@ export function barChartSvg(labels: readonly string[], values: readonly number[]
     const x = margin.left + i * groupW + groupW / 2;
     parts.push(`<text x="${x.toFixed(1)}" y="${margin.top + plotH + 16}" text-anchor="middle" font-size="11">${esc(l)}</text>`);
   });
-  parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${margin.top + plotH}" y2="${margin.top + plotH}" stroke="#333"/>`);
+  parts.push(
+    `<line x1="${margin.left}" x2="${width - margin.right}" y1="${margin.top + plotH}" y2="${margin.top + plotH}" stroke="#333"/>`,
+  );
   if (options.xLabel)
-    parts.push(`<text x="${margin.left + plotW / 2}" y="${height - 12}" text-anchor="middle" font-size="12">${esc(options.xLabel)}</text>`);
+    parts.push(
+      `<text x="${margin.left + plotW / 2}" y="${height - 12}" text-anchor="middle" font-size="12">${esc(options.xLabel)}</text>`,
+    );
   if (options.yLabel)
-    parts.push(`<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(options.yLabel)}</text>`);
+    parts.push(
+      `<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(options.yLabel)}</text>`,
+    );
   if (series.length > 1)
     series.forEach((s, si) => {
       const lx = margin.left + 8 + si * 130;

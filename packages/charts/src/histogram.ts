@@ -22,7 +22,10 @@ export function bins(values: readonly number[], binCount = 10, range?: { min: nu
 }
 
 /** A histogram as SVG: bins of values, bars labelled with their ranges. */
-export function histogramSvg(values: readonly number[], options: BarChartOptions & { binCount?: number; range?: { min: number; max: number } } = {}): string {
+export function histogramSvg(
+  values: readonly number[],
+  options: BarChartOptions & { binCount?: number; range?: { min: number; max: number } } = {},
+): string {
   const b = bins(values, options.binCount ?? 10, options.range);
   return barChartSvg(
     b.map((x) => `${fmt(x.from)}–${fmt(x.to)}`),

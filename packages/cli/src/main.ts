@@ -109,11 +109,14 @@ const dashboard = program
   .option('--host <host>', 'listen address (default 127.0.0.1)')
   .option('--port <port>', 'listen port (default 8080; 0: any free port)')
   .action(runDashboard);
-dashboard.command('hash-password').description('read a password on stdin; print its scrypt hash for the users file').action(runHashPassword);
+dashboard
+  .command('hash-password')
+  .description('read a password on stdin; print its scrypt hash for the users file')
+  .action(runHashPassword);
 dashboard
   .command('embed')
   .description('print a signed, expiring URL of one view with fixed parameters (for an iframe in the LMS)')
-  .requiredOption('--view <module.name>', 'the view (with the dashboard\'s --config)')
+  .requiredOption('--view <module.name>', "the view (with the dashboard's --config)")
   .option('--args <json>', 'its parameters, fixed in the URL')
   .option('--user <name>', 'act as this user of the users file (role and context)')
   .option('--role <role>', 'or act as this role...')

@@ -6,7 +6,11 @@ export interface MeshFlags {
   nats?: string;
 }
 
-const list = (s: string | undefined) => (s ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+const list = (s: string | undefined) =>
+  (s ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
 
 /**
  * Where the CLI finds the mesh: `--node` addresses and/or a `--nats` registry; without flags,
@@ -20,7 +24,7 @@ export function meshOptions(flags: MeshFlags): ConnectOptions {
   if (all.length === 0 && (nats === undefined || nats === ''))
     throw new InsightsError(
       'INVALID_ARGUMENT',
-      'no mesh to talk to: pass --nats nats://host:port (the registry), --node host:port (a node\'s gRPC address), or set NATS_URL / INSIGHTS_NODES',
+      "no mesh to talk to: pass --nats nats://host:port (the registry), --node host:port (a node's gRPC address), or set NATS_URL / INSIGHTS_NODES",
       { parameter: 'node' },
     );
   return { nodes: all, ...(nats ? { nats } : {}), discoveryTimeoutMs: 5_000 };

@@ -73,7 +73,10 @@ export interface MeshEvents {
    * Normalises raw events (edX tracking-log lines, processed events, xAPI, or envelopes) and
    * delivers them to every matching handler, resolving once they have processed them.
    */
-  ingest(events: readonly unknown[], options?: { waitForHandlers?: boolean; timeoutMs?: number }): Promise<IngestReport & { duplicates?: number }>;
+  ingest(
+    events: readonly unknown[],
+    options?: { waitForHandlers?: boolean; timeoutMs?: number },
+  ): Promise<IngestReport & { duplicates?: number }>;
   /** Computes an event property (e.g. `tincan.actor`) with the module that serves it for the event's source. */
   property(event: unknown, name: string): Promise<unknown>;
 }
@@ -102,11 +105,14 @@ export interface MeshBackend {
  * `connect<InferMesh<typeof grades>>(...)`.
  */
 export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Promise<Mesh<M>> {
-  const registries = options.nats === undefined ? [] : Array.isArray(options.nats) ? options.nats : [options.nats as string | NatsSettings];
+  const registries =
+    options.nats === undefined ? [] : Array.isArray(options.nats) ? options.nats : [options.nats as string | NatsSettings];
   const nodes = options.nodes ?? [];
   if (nodes.length === 0 && registries.length === 0) throw noNodesError();
   const restriction =
-    options.capability === undefined ? Restriction.none(options.signingKey) : Restriction.fromCapability(options.capability, options.signingKey);
+    options.capability === undefined
+      ? Restriction.none(options.signingKey)
+      : Restriction.fromCapability(options.capability, options.signingKey);
   const backend = await RemoteBackend.open({
     capability: () => restriction.token(),
     ingestToken: options.ingestToken,
@@ -122,7 +128,10 @@ export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Pr
 }
 
 const notYet = async (): Promise<never> => {
-  throw new InsightsError('UNIMPLEMENTED', 'sending events through a remote mesh is not available in this client yet; use local mode or a node\'s ingest endpoints');
+  throw new InsightsError(
+    'UNIMPLEMENTED',
+    "sending events through a remote mesh is not available in this client yet; use local mode or a node's ingest endpoints",
+  );
 };
 const NO_EVENTS: MeshEvents = { ingest: notYet, property: notYet };
 

@@ -48,11 +48,17 @@ export function tlsCredentials(tls: ClientTlsOptions): grpc.ChannelCredentials {
     try {
       return readFileSync(file);
     } catch (e) {
-      throw new InsightsError('INVALID_ARGUMENT', `tls.${what}: cannot read ${file}: ${(e as Error).message}`, { parameter: `tls.${what}` });
+      throw new InsightsError('INVALID_ARGUMENT', `tls.${what}: cannot read ${file}: ${(e as Error).message}`, {
+        parameter: `tls.${what}`,
+      });
     }
   };
   if ((tls.certFile === undefined) !== (tls.keyFile === undefined))
-    throw new InsightsError('INVALID_ARGUMENT', 'tls: give both certFile and keyFile (a client certificate and its key), or neither', { parameter: 'tls' });
+    throw new InsightsError(
+      'INVALID_ARGUMENT',
+      'tls: give both certFile and keyFile (a client certificate and its key), or neither',
+      { parameter: 'tls' },
+    );
   return grpc.credentials.createSsl(read(tls.caFile, 'caFile'), read(tls.keyFile, 'keyFile'), read(tls.certFile, 'certFile'));
 }
 
@@ -71,7 +77,10 @@ type InsightsClient = grpc.Client & {
   Call(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: { result: WireResult }) => void): void;
   CallStream(): grpc.ClientDuplexStream<WireCallFrame, WireResultFrame>;
   Ingest(req: WireIngestRequest, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireIngestResponse) => void): void;
-  IngestStream(opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireIngestResponse) => void): grpc.ClientWritableStream<WireIngestRequest>;
+  IngestStream(
+    opts: grpc.CallOptions,
+    cb: (e: grpc.ServiceError | null, r: WireIngestResponse) => void,
+  ): grpc.ClientWritableStream<WireIngestRequest>;
 };
 
 /** One node: a gRPC channel, its multiplexed call stream, and Describe. */
@@ -81,20 +90,28 @@ export class NodeConnection {
   readonly #client: InsightsClient;
   readonly #stream: CallStream;
 
-  constructor(address: string, credentials = grpc.credentials.createInsecure(), options: { serverName?: string | undefined } = {}) {
+  constructor(
+    address: string,
+    credentials = grpc.credentials.createInsecure(),
+    options: { serverName?: string | undefined } = {},
+  ) {
     this.address = address;
     const Ctor = insightsClientConstructor();
     this.#client = new Ctor(address, credentials, {
       'grpc.max_receive_message_length': -1,
       'grpc.keepalive_time_ms': 30_000,
-      ...(options.serverName === undefined ? {} : { 'grpc.ssl_target_name_override': options.serverName, 'grpc.default_authority': options.serverName }),
+      ...(options.serverName === undefined
+        ? {}
+        : { 'grpc.ssl_target_name_override': options.serverName, 'grpc.default_authority': options.serverName }),
     }) as unknown as InsightsClient;
     this.#stream = new CallStream(() => this.#client.CallStream());
   }
 
   describe(timeoutMs = 5000, capability = ''): Promise<WireDescribeResponse> {
     return new Promise((resolve, reject) =>
-      this.#client.Describe({ capability }, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(fromGrpcError(e)) : resolve(r))),
+      this.#client.Describe({ capability }, { deadline: Date.now() + timeoutMs }, (e, r) =>
+        e ? reject(fromGrpcError(e)) : resolve(r),
+      ),
     );
   }
 
@@ -118,7 +135,13 @@ export class NodeConnection {
   callUnary(req: NodeCallRequest): Promise<CallOutcome> {
     return new Promise((resolve, reject) => {
       const call = this.#client.Call(
-        { kind: kindToWire(req.kind), name: req.name, argsJson: encodeJson(req.args ?? {}), capability: req.capability ?? '', traceparent: activeTraceparent() },
+        {
+          kind: kindToWire(req.kind),
+          name: req.name,
+          argsJson: encodeJson(req.args ?? {}),
+          capability: req.capability ?? '',
+          traceparent: activeTraceparent(),
+        },
         { deadline: req.deadline },
         (e, r) => (e ? reject(fromGrpcError(e)) : resolve(decodeResult(r.result))),
       ) as unknown as grpc.ClientUnaryCall | undefined;
@@ -127,7 +150,10 @@ export class NodeConnection {
   }
 
   /** Sends raw events to this node (normalised, stored, delivered there). */
-  ingest(events: readonly unknown[], options: { waitForHandlers?: boolean; timeoutMs?: number; token?: string } = {}): Promise<WireIngestResponse> {
+  ingest(
+    events: readonly unknown[],
+    options: { waitForHandlers?: boolean; timeoutMs?: number; token?: string } = {},
+  ): Promise<WireIngestResponse> {
     const timeoutMs = options.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) =>
       this.#client.Ingest(
@@ -144,7 +170,11 @@ export class NodeConnection {
   }
 
   /** A client stream for long imports: write chunks of raw events, then `end()` for the summary. */
-  ingestStream(token = ''): { write(events: readonly Uint8Array[]): boolean; end(): Promise<WireIngestResponse>; stream: grpc.ClientWritableStream<WireIngestRequest> } {
+  ingestStream(token = ''): {
+    write(events: readonly Uint8Array[]): boolean;
+    end(): Promise<WireIngestResponse>;
+    stream: grpc.ClientWritableStream<WireIngestRequest>;
+  } {
     let settle!: { resolve(r: WireIngestResponse): void; reject(e: unknown): void };
     const done = new Promise<WireIngestResponse>((resolve, reject) => (settle = { resolve, reject }));
     const stream = this.#client.IngestStream({}, (e, r) => (e ? settle.reject(fromGrpcError(e)) : settle.resolve(r)));

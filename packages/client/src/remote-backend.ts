@@ -86,16 +86,21 @@ export class RemoteBackend implements MeshBackend {
     // Tracing costs one context lookup unless the caller is inside a span.
     if (trace.getActiveSpan() === undefined) return this.#invokeRetrying(kind, name, args, options);
     const tracer = this.options.tracer ?? trace.getTracer('@insights/client');
-    const span = tracer.startSpan(`insights.call ${kind}.${name}`, { kind: SpanKind.CLIENT, attributes: { 'insights.analytic': name, 'insights.kind': kind } });
-    return context.with(trace.setSpan(context.active(), span), () => this.#invokeRetrying(kind, name, args, options)).then(
-      (v) => (span.setStatus({ code: SpanStatusCode.OK }), span.end(), v),
-      (e: unknown) => {
-        span.setAttribute('insights.error.code', isInsightsError(e) ? e.code : 'INTERNAL');
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-        span.end();
-        throw e;
-      },
-    );
+    const span = tracer.startSpan(`insights.call ${kind}.${name}`, {
+      kind: SpanKind.CLIENT,
+      attributes: { 'insights.analytic': name, 'insights.kind': kind },
+    });
+    return context
+      .with(trace.setSpan(context.active(), span), () => this.#invokeRetrying(kind, name, args, options))
+      .then(
+        (v) => (span.setStatus({ code: SpanStatusCode.OK }), span.end(), v),
+        (e: unknown) => {
+          span.setAttribute('insights.error.code', isInsightsError(e) ? e.code : 'INTERNAL');
+          span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+          span.end();
+          throw e;
+        },
+      );
   }
 
   /**
@@ -103,7 +108,12 @@ export class RemoteBackend implements MeshBackend {
    * the only node serving it is restarting and left the registry) waits for the mesh to change
    * and tries again until its deadline: a rolling restart costs latency, not errors.
    */
-  async #invokeRetrying(kind: QueryKind, name: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown> {
+  async #invokeRetrying(
+    kind: QueryKind,
+    name: string,
+    args: Record<string, unknown>,
+    options: BackendCallOptions,
+  ): Promise<unknown> {
     for (let pause = RETRY_FIRST_MS; ; pause = Math.min(RETRY_MAX_MS, pause * 2)) {
       try {
         return await this.#invokeOnce(kind, name, args, options);
@@ -134,11 +144,17 @@ export class RemoteBackend implements MeshBackend {
       } catch (again) {
         // Served a moment ago: its node is restarting, not gone for good.
         if (this.#known.has(key) && isInsightsError(again) && again.code === 'NOT_FOUND')
-          throw new InsightsError('UNAVAILABLE', `no node serves ${kind} ${name} right now (it was served a moment ago)`, { cause: again });
+          throw new InsightsError('UNAVAILABLE', `no node serves ${kind} ${name} right now (it was served a moment ago)`, {
+            cause: again,
+          });
         throw again;
       }
     }
-    if (!this.#known.has(key) && this.#known.size < MAX_KNOWN_NAMES) this.#known.set(key, entry.target.every((r) => r.idempotent));
+    if (!this.#known.has(key) && this.#known.size < MAX_KNOWN_NAMES)
+      this.#known.set(
+        key,
+        entry.target.every((r) => r.idempotent),
+      );
     const outcome = await this.#router.call(entry, args, options.deadline, options, options.capability);
     return outcome.type === 'json' ? outcome.value : outcome;
   }
@@ -153,7 +169,10 @@ export class RemoteBackend implements MeshBackend {
       return { received: r.received, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected, delivered: {} };
     },
     property: async () => {
-      throw new InsightsError('UNIMPLEMENTED', 'event properties are computed on nodes, inside handlers (ctx.property), or in local mode');
+      throw new InsightsError(
+        'UNIMPLEMENTED',
+        'event properties are computed on nodes, inside handlers (ctx.property), or in local mode',
+      );
     },
   };
 
@@ -192,7 +211,10 @@ export class RemoteBackend implements MeshBackend {
     const nc = await connectNatsWithRetry(settings, {
       signal: this.#abort.signal,
       onRetry: (e, attempt, delay) =>
-        this.options.log('warn', `NATS ${String(settings.servers)} unreachable (${e.message}); retry ${attempt} in ${delay} ms; direct nodes still work`),
+        this.options.log(
+          'warn',
+          `NATS ${String(settings.servers)} unreachable (${e.message}); retry ${attempt} in ${delay} ms; direct nodes still work`,
+        ),
     });
     this.#nats.push(nc);
     const watcher = await RegistryWatcher.start(nc, {

@@ -53,7 +53,12 @@ export class Restriction {
     return new Restriction(p.layers, signingKey, undefined, token, p.exp * 1000);
   }
 
-  narrow(policy: Policy, context: PolicyContext, opts: { ttlSeconds?: number; subject?: string }, needsToken: boolean): Restriction {
+  narrow(
+    policy: Policy,
+    context: PolicyContext,
+    opts: { ttlSeconds?: number; subject?: string },
+    needsToken: boolean,
+  ): Restriction {
     const layers = [...this.layers, { policy: parsePolicy(policy), context: { ...context } }];
     if (needsToken && this.signingKey === undefined)
       throw new InsightsError(
@@ -94,7 +99,13 @@ export class Restriction {
    * Fails fast on what the nodes would refuse anyway; with `applyLocks` (local mode, where no
    * node checks) it also fills in the locked parameters.
    */
-  check(kind: QueryKind, name: string, args: Record<string, unknown>, mesh: MeshDescription, applyLocks: boolean): Record<string, unknown> {
+  check(
+    kind: QueryKind,
+    name: string,
+    args: Record<string, unknown>,
+    mesh: MeshDescription,
+    applyLocks: boolean,
+  ): Record<string, unknown> {
     if (this.layers.length === 0) return args;
     const a = find(mesh, kind, name);
     if (a === undefined) return args; // unknown here: let the node answer NOT_FOUND or PERMISSION_DENIED

@@ -47,7 +47,14 @@ const JS = 'text/javascript; charset=utf-8';
  */
 export async function loadAssets(): Promise<ReadonlyMap<string, Asset>> {
   const ts = async (file: string) =>
-    (await transform(await readFile(path.join(SRC, 'browser', file), 'utf8'), { loader: 'ts', format: 'iife', target: 'es2022', minify: false })).code;
+    (
+      await transform(await readFile(path.join(SRC, 'browser', file), 'utf8'), {
+        loader: 'ts',
+        format: 'iife',
+        target: 'es2022',
+        minify: false,
+      })
+    ).code;
   const interpreter = await build({
     stdin: { contents: "export { expressionInterpreter } from 'vega-interpreter';", resolveDir: PACKAGE, loader: 'js' },
     bundle: true,

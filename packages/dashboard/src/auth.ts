@@ -53,10 +53,14 @@ export class Authenticator {
       }
       case 'header': {
         if (req.peer === undefined || !auth.trustedProxies.includes(req.peer))
-          throw new InsightsError('UNAUTHENTICATED', `requests must come through the single sign-on proxy (peer ${req.peer ?? 'unknown'} is not trusted)`);
+          throw new InsightsError(
+            'UNAUTHENTICATED',
+            `requests must come through the single sign-on proxy (peer ${req.peer ?? 'unknown'} is not trusted)`,
+          );
         const raw = req.headers[auth.userHeader.toLowerCase()];
         const user = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-        if (!user) throw new InsightsError('UNAUTHENTICATED', `the single sign-on proxy did not name a user (header ${auth.userHeader})`);
+        if (!user)
+          throw new InsightsError('UNAUTHENTICATED', `the single sign-on proxy did not name a user (header ${auth.userHeader})`);
         const u = this.#users?.get(user);
         if (u !== undefined) return { user, name: u.name ?? user, role: u.role, context: u.context, via: 'header' };
         if (auth.defaultRole !== undefined) return { user, name: user, role: auth.defaultRole, context: {}, via: 'header' };
@@ -73,9 +77,13 @@ export class Authenticator {
     const now = Date.now();
     const f = this.#failures.get(user);
     if (f !== undefined && f.count >= MAX_FAILURES && now - f.last < LOCKOUT_MS)
-      throw new InsightsError('RESOURCE_EXHAUSTED', `too many failed logins for ${user}; try again in ${Math.ceil((LOCKOUT_MS - (now - f.last)) / 60_000)} minutes`);
+      throw new InsightsError(
+        'RESOURCE_EXHAUSTED',
+        `too many failed logins for ${user}; try again in ${Math.ceil((LOCKOUT_MS - (now - f.last)) / 60_000)} minutes`,
+      );
     const u = this.#users?.get(user);
-    const ok = u === undefined || u.password === undefined ? await verifyNothing(password) : await verifyPassword(password, u.password);
+    const ok =
+      u === undefined || u.password === undefined ? await verifyNothing(password) : await verifyPassword(password, u.password);
     if (!ok || u === undefined) {
       if (this.#failures.size > 10_000) this.#failures.clear(); // bounded: a flood of names cannot exhaust memory
       this.#failures.set(user, { count: (f !== undefined && now - f.last < LOCKOUT_MS ? f.count : 0) + 1, last: now });

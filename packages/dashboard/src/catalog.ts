@@ -64,7 +64,8 @@ export function findAnalytic(d: MeshDescription, kind: 'query' | 'view', name: s
  * carries `data-search` text so the search box filters without a round trip.
  */
 export function catalogHtml(c: Catalog, current?: string): string {
-  if (c.modules.length === 0) return '<p class="empty">No analytics available right now. Nodes appear here as they join the mesh.</p>';
+  if (c.modules.length === 0)
+    return '<p class="empty">No analytics available right now. Nodes appear here as they join the mesh.</p>';
   const item = (a: AnalyticDescription) => {
     const full = `${a.module}.${a.name}`;
     const here = `${a.kind}:${full}` === current;

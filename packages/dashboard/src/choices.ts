@@ -20,7 +20,8 @@ export interface Choice {
   readonly label: string;
 }
 
-export type ChoicesResult = { readonly ok: true; readonly choices: readonly Choice[] } | { readonly ok: false; readonly reason: string };
+export type ChoicesResult =
+  { readonly ok: true; readonly choices: readonly Choice[] } | { readonly ok: false; readonly reason: string };
 
 export async function loadChoices(
   mesh: Mesh,
@@ -57,7 +58,8 @@ function normalise(v: unknown): ChoicesResult {
   if (!Array.isArray(v)) return { ok: false, reason: 'the choices query did not return an array' };
   const choices: Choice[] = [];
   for (const item of v.slice(0, MAX_CHOICES)) {
-    if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') choices.push({ value: String(item), label: String(item) });
+    if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean')
+      choices.push({ value: String(item), label: String(item) });
     else if (typeof item === 'object' && item !== null) {
       const o = item as Record<string, unknown>;
       const value = o.value ?? o.id;

@@ -86,15 +86,23 @@ export function parseDashboardConfig(input: unknown, baseDir = process.cwd()): D
   const named = [c.auth.kind === 'none' ? c.auth.role : undefined, c.auth.kind === 'header' ? c.auth.defaultRole : undefined];
   for (const role of named)
     if (role !== undefined && !roleNames.includes(role))
-      throw new InsightsError('INVALID_ARGUMENT', `dashboard config: auth: role "${role}" is not in roles (${roleNames.join(', ')})`, {
-        parameter: 'auth',
-      });
+      throw new InsightsError(
+        'INVALID_ARGUMENT',
+        `dashboard config: auth: role "${role}" is not in roles (${roleNames.join(', ')})`,
+        {
+          parameter: 'auth',
+        },
+      );
   const signingKeyPem = c.signingKey === undefined ? undefined : readKey(c.signingKey, baseDir);
   const restricting = Object.values(c.roles).some((role) => role.policy.default !== 'allow' || role.policy.rules.length > 0);
   if (restricting && signingKeyPem === undefined)
-    throw new InsightsError('INVALID_ARGUMENT', 'dashboard config: signingKey: roles that restrict need the mesh signing key, so nodes can enforce them', {
-      parameter: 'signingKey',
-    });
+    throw new InsightsError(
+      'INVALID_ARGUMENT',
+      'dashboard config: signingKey: roles that restrict need the mesh signing key, so nodes can enforce them',
+      {
+        parameter: 'signingKey',
+      },
+    );
   return Object.freeze({ ...c, signingKeyPem, baseDir });
 }
 

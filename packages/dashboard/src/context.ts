@@ -34,7 +34,11 @@ export const COMMON_HEADERS = {
 
 /** The principal of a request, or UNAUTHENTICATED. */
 export function principalOf(ctx: DashboardContext, req: FastifyRequest): Principal {
-  const p = ctx.auth.identify({ headers: req.headers, peer: req.socket.remoteAddress, cookies: parseCookies(req.headers.cookie) });
+  const p = ctx.auth.identify({
+    headers: req.headers,
+    peer: req.socket.remoteAddress,
+    cookies: parseCookies(req.headers.cookie),
+  });
   if (p === undefined) throw new InsightsError('UNAUTHENTICATED', 'log in first');
   return p;
 }

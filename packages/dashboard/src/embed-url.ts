@@ -24,12 +24,18 @@ export interface EmbedUrlRequest {
  */
 export function mintEmbedUrl(config: DashboardConfig, r: EmbedUrlRequest): string {
   if (config.signingKeyPem === undefined)
-    throw new InsightsError('FAILED_PRECONDITION', 'embed URLs need the mesh signing key (signingKey in the dashboard config)', { parameter: 'signingKey' });
+    throw new InsightsError('FAILED_PRECONDITION', 'embed URLs need the mesh signing key (signingKey in the dashboard config)', {
+      parameter: 'signingKey',
+    });
   if (!(r.ttlSeconds > 0 && r.ttlSeconds <= config.embed.maxTtlSeconds))
-    throw new InsightsError('INVALID_ARGUMENT', `ttl must be between 1 and ${config.embed.maxTtlSeconds} seconds`, { parameter: 'ttl' });
+    throw new InsightsError('INVALID_ARGUMENT', `ttl must be between 1 and ${config.embed.maxTtlSeconds} seconds`, {
+      parameter: 'ttl',
+    });
   const principal = principalFor(config, r);
   const token = new EmbedSigner(config.signingKeyPem).mint(r.view, r.args, principal, r.ttlSeconds);
-  const origin = config.publicUrl?.replace(/\/$/, '') ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  const origin =
+    config.publicUrl?.replace(/\/$/, '') ??
+    `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   return `${origin}/embed/${token}`;
 }
 
@@ -37,7 +43,12 @@ function principalFor(config: DashboardConfig, r: EmbedUrlRequest): Principal {
   const roles = Object.keys(config.roles);
   if (r.user !== undefined) {
     const file = config.auth.kind === 'none' ? undefined : config.auth.usersFile;
-    if (file === undefined) throw new InsightsError('INVALID_ARGUMENT', 'this dashboard has no users file: give --role (and --context) instead of --user', { parameter: 'user' });
+    if (file === undefined)
+      throw new InsightsError(
+        'INVALID_ARGUMENT',
+        'this dashboard has no users file: give --role (and --context) instead of --user',
+        { parameter: 'user' },
+      );
     const u = new UsersFile(path.resolve(config.baseDir, file), roles).get(r.user);
     if (u === undefined) throw new InsightsError('NOT_FOUND', `no user ${r.user} in ${file}`, { parameter: 'user' });
     return { user: r.user, name: u.name ?? r.user, role: u.role, context: u.context, via: 'embed' };

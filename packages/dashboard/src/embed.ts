@@ -58,7 +58,8 @@ export class EmbedSigner {
     if (body === undefined || mac === undefined || extra !== undefined) throw denied('this embed link is malformed');
     const expected = Buffer.from(this.#mac(body), 'base64url');
     const given = Buffer.from(mac, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw denied('this embed link has an invalid signature');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      throw denied('this embed link has an invalid signature');
     let p: z.output<typeof payloadSchema>;
     try {
       p = payloadSchema.parse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));

@@ -68,7 +68,9 @@ function field(name: string, s: PropSchema, required: boolean, i: FormInput): st
       ...(blank === undefined ? [] : [`<option value="">${blank}</option>`]),
       // A deep link may carry a value the list no longer has: keep it rather than silently change it.
       ...(known || value === '' ? [] : [`<option selected>${escapeHtml(value)}</option>`]),
-      ...options.map((o) => `<option value="${escapeHtml(o.value)}"${o.value === value ? ' selected' : ''}>${escapeHtml(o.label)}</option>`),
+      ...options.map(
+        (o) => `<option value="${escapeHtml(o.value)}"${o.value === value ? ' selected' : ''}>${escapeHtml(o.label)}</option>`,
+      ),
     ];
     input = `<select ${common}>${opts.join('')}</select>`;
   } else if (types.includes('boolean') && types.every((t) => t === 'boolean' || t === 'null')) {
@@ -90,7 +92,10 @@ function field(name: string, s: PropSchema, required: boolean, i: FormInput): st
   }
   const label = `${escapeHtml(s.title ?? name)}${required ? ' <abbr title="required" class="req">*</abbr>' : ''}`;
   const sentence = (t: string) => (/[.!?]$/.test(t) ? t : `${t}.`);
-  const desc = [s.description, def === undefined ? undefined : `Default: ${def}`, ...hints].filter((t): t is string => Boolean(t)).map(sentence).join(' ');
+  const desc = [s.description, def === undefined ? undefined : `Default: ${def}`, ...hints]
+    .filter((t): t is string => Boolean(t))
+    .map(sentence)
+    .join(' ');
   return `<div class="field${types.includes('boolean') ? ' check' : ''}">
 <label for="${id}">${label}</label>
 ${input}

@@ -42,13 +42,17 @@ export function frameDocument(v: ViewResult, title: string): string {
       return doc(title, v.html);
     case 'svg':
       // As an image, an SVG can run no script and load nothing, whatever it contains.
-      return doc(title, `<img src="data:image/svg+xml;base64,${Buffer.from(v.svg).toString('base64')}" alt="${escapeHtml(title)}">`);
+      return doc(
+        title,
+        `<img src="data:image/svg+xml;base64,${Buffer.from(v.svg).toString('base64')}" alt="${escapeHtml(title)}">`,
+      );
     case 'png':
       return doc(title, `<img src="data:image/png;base64,${Buffer.from(v.data).toString('base64')}" alt="${escapeHtml(title)}">`);
     case 'table':
       return doc(title, tableHtml(v));
     case 'vega-lite': {
-      const label = typeof v.spec.description === 'string' ? v.spec.description : typeof v.spec.title === 'string' ? v.spec.title : title;
+      const label =
+        typeof v.spec.description === 'string' ? v.spec.description : typeof v.spec.title === 'string' ? v.spec.title : title;
       const scripts = VEGA_SCRIPTS.map((s) => `<script src="${s}"></script>`).join('');
       return doc(
         title,
@@ -61,7 +65,10 @@ export function frameDocument(v: ViewResult, title: string): string {
 function tableHtml(t: Extract<ViewResult, { type: 'table' }>): string {
   const head = t.columns.map((c) => `<th scope="col">${escapeHtml(c)}</th>`).join('');
   const body = t.rows
-    .map((r) => `<tr>${r.map((c) => `<td${typeof c === 'number' ? ' class="n"' : ''}>${escapeHtml(c === null ? '' : String(c))}</td>`).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${r.map((c) => `<td${typeof c === 'number' ? ' class="n"' : ''}>${escapeHtml(c === null ? '' : String(c))}</td>`).join('')}</tr>`,
+    )
     .join('');
   return `<table>${t.title === undefined ? '' : `<caption>${escapeHtml(t.title)}</caption>`}<thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }

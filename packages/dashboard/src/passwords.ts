@@ -10,7 +10,9 @@ const KEY_BYTES = 32;
 
 function derive(password: string, salt: Buffer, o: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) =>
-    scrypt(password.normalize('NFC'), salt, KEY_BYTES, { ...o, maxmem: 256 * 1024 * 1024 }, (e, key) => (e ? reject(e) : resolve(key))),
+    scrypt(password.normalize('NFC'), salt, KEY_BYTES, { ...o, maxmem: 256 * 1024 * 1024 }, (e, key) =>
+      e ? reject(e) : resolve(key),
+    ),
   );
 }
 

@@ -24,7 +24,10 @@ describe('dashboard - forms from parameter schemas', () => {
   ) as Record<string, unknown>;
 
   it('zod 4 keeps x-choices-from in the JSON Schema', () => {
-    expect(schema).toMatchObject({ properties: { course: { 'x-choices-from': 'courses', description: 'The course' } }, required: ['course'] });
+    expect(schema).toMatchObject({
+      properties: { course: { 'x-choices-from': 'courses', description: 'The course' } },
+      required: ['course'],
+    });
   });
 
   it('renders labels, required marks, defaults, selects from choices and enums, and deep-link values', () => {
@@ -64,13 +67,31 @@ describe('dashboard - catalog', () => {
   it('groups by module and node, and escapes what modules wrote', () => {
     const c = buildCatalog({
       nodes: [
-        { id: 'lms', address: 'a:1', labels: ['lms'], state: 'serving', modules: [{ name: 'g', version: '1.0', state: 'ready', lastError: '' }] },
-        { id: 'wiki', address: 'b:1', labels: [], state: 'serving', modules: [{ name: 'g', version: '1.0', state: 'ready', lastError: '' }, { name: 'hidden', version: '', state: 'ready', lastError: '' }] },
+        {
+          id: 'lms',
+          address: 'a:1',
+          labels: ['lms'],
+          state: 'serving',
+          modules: [{ name: 'g', version: '1.0', state: 'ready', lastError: '' }],
+        },
+        {
+          id: 'wiki',
+          address: 'b:1',
+          labels: [],
+          state: 'serving',
+          modules: [
+            { name: 'g', version: '1.0', state: 'ready', lastError: '' },
+            { name: 'hidden', version: '', state: 'ready', lastError: '' },
+          ],
+        },
       ],
       analytics: [analytic({}, { module: 'g', name: 'h', kind: 'query', description: '<b>x</b>', nodes: ['lms', 'wiki'] })],
     });
     expect(c.modules).toEqual([expect.objectContaining({ name: 'g', version: '1.0', nodes: ['lms', 'wiki'] })]);
-    expect(c.nodes.map((n) => [n.id, n.modules.map((m) => m.name)])).toEqual([['lms', ['g']], ['wiki', ['g']]]);
+    expect(c.nodes.map((n) => [n.id, n.modules.map((m) => m.name)])).toEqual([
+      ['lms', ['g']],
+      ['wiki', ['g']],
+    ]);
     const html = catalogHtml(c, 'query:g.h');
     expect(html).toContain('data-search="g.h  &lt;b&gt;x&lt;/b&gt; query"');
     expect(html).toContain('aria-current="page"');
@@ -81,13 +102,31 @@ describe('dashboard - catalog', () => {
 describe('dashboard - config, CSV and script JSON', () => {
   it('names the key at fault', () => {
     expect(() => parseDashboardConfig({ mesh: {} })).toThrow(/dashboard config: mesh: give a NATS registry/);
-    expect(() => parseDashboardConfig({ mesh: { nats: 'nats://x' }, auth: { kind: 'none', role: 'boss' } })).toThrow(/role "boss" is not in roles/);
-    expect(() => parseDashboardConfig({ mesh: { nats: 'nats://x' }, roles: { admin: { policy: { default: 'deny' } } } })).toThrow(/signingKey: roles that restrict/);
+    expect(() => parseDashboardConfig({ mesh: { nats: 'nats://x' }, auth: { kind: 'none', role: 'boss' } })).toThrow(
+      /role "boss" is not in roles/,
+    );
+    expect(() => parseDashboardConfig({ mesh: { nats: 'nats://x' }, roles: { admin: { policy: { default: 'deny' } } } })).toThrow(
+      /signingKey: roles that restrict/,
+    );
   });
 
   it('writes RFC 4180 CSV, neutralising spreadsheet formulas', () => {
-    expect(toCsv({ columns: ['a', 'b'], rows: [['x,y', 1], ['=SUM(A1)', null]] })).toBe('a,b\r\n"x,y",1\r\n\'=SUM(A1),\r\n');
-    expect(asTable([{ a: 1 }, { b: 2 }])).toEqual({ columns: ['a', 'b'], rows: [[1, null], [null, 2]] });
+    expect(
+      toCsv({
+        columns: ['a', 'b'],
+        rows: [
+          ['x,y', 1],
+          ['=SUM(A1)', null],
+        ],
+      }),
+    ).toBe('a,b\r\n"x,y",1\r\n\'=SUM(A1),\r\n');
+    expect(asTable([{ a: 1 }, { b: 2 }])).toEqual({
+      columns: ['a', 'b'],
+      rows: [
+        [1, null],
+        [null, 2],
+      ],
+    });
     expect(asTable({ a: 1 })).toBeUndefined();
   });
 

@@ -49,7 +49,8 @@ export class ResultStore {
 
   #trim(): void {
     const now = Date.now();
-    for (const [id, r] of this.#results) if (this.#results.size > this.max || now - r.createdAt > this.ttlMs) this.#results.delete(id);
+    for (const [id, r] of this.#results)
+      if (this.#results.size > this.max || now - r.createdAt > this.ttlMs) this.#results.delete(id);
   }
 }
 

@@ -38,7 +38,10 @@ export class RoleMeshes {
     const policy = this.#policy(p.role);
     const allowsAll = policy.default === 'allow' && policy.rules.length === 0;
     // Without a signing key only an allow-all role can exist (config checks it): use the plain proxy.
-    mesh = allowsAll && !this.#canMint ? this.admin : this.admin.restrict(policy, p.context, { subject: p.user, ttlSeconds: CAPABILITY_TTL_SECONDS });
+    mesh =
+      allowsAll && !this.#canMint
+        ? this.admin
+        : this.admin.restrict(policy, p.context, { subject: p.user, ttlSeconds: CAPABILITY_TTL_SECONDS });
     this.#cache.set(key, mesh);
     if (this.#cache.size > MAX_CACHED_PROXIES) this.#cache.delete(this.#cache.keys().next().value as string);
     return mesh;
@@ -46,7 +49,11 @@ export class RoleMeshes {
 
   /** An embed's proxy: the principal's, narrowed again to the one view, so its capability allows nothing else. */
   embedMeshFor(p: Principal, analytic: string): Mesh {
-    return this.meshFor(p).restrict({ default: 'deny', rules: [{ match: `view:${analytic}` }] }, {}, { subject: `embed:${p.user}` });
+    return this.meshFor(p).restrict(
+      { default: 'deny', rules: [{ match: `view:${analytic}` }] },
+      {},
+      { subject: `embed:${p.user}` },
+    );
   }
 
   /** Parameters the role sets for this user (shown read-only in forms). */

@@ -18,7 +18,9 @@ function kindOf(s: string): 'query' | 'view' {
 /** JSON and event-stream endpoints the page's script uses; each acts through the viewer's proxy. */
 export function registerApiRoutes(app: FastifyInstance, ctx: DashboardContext): void {
   const api =
-    <P, B = unknown>(handler: (req: FastifyRequest<{ Params: P; Querystring: Query; Body: B }>, reply: FastifyReply) => Promise<unknown>) =>
+    <P, B = unknown>(
+      handler: (req: FastifyRequest<{ Params: P; Querystring: Query; Body: B }>, reply: FastifyReply) => Promise<unknown>,
+    ) =>
     async (req: FastifyRequest<{ Params: P; Querystring: Query; Body: B }>, reply: FastifyReply) => {
       try {
         return await handler(req, reply);
@@ -61,7 +63,13 @@ export function registerApiRoutes(app: FastifyInstance, ctx: DashboardContext): 
     api<{ kind: string; name: string }>(async (req, reply) => {
       const who = principalOf(ctx, req);
       const mesh = ctx.roles.meshFor(who);
-      const spec = callFromQuery(kindOf(req.params.kind), req.params.name, req.query, await mesh.describe(), ctx.config.callTimeoutMs);
+      const spec = callFromQuery(
+        kindOf(req.params.kind),
+        req.params.name,
+        req.query,
+        await mesh.describe(),
+        ctx.config.callTimeoutMs,
+      );
       const stream = openEventStream(reply);
       await runOverStream(stream, mesh, spec, principalKey(who), {
         results: ctx.results,
@@ -77,20 +85,29 @@ export function registerApiRoutes(app: FastifyInstance, ctx: DashboardContext): 
     '/api/embed',
     api<unknown, { name?: unknown; args?: unknown; ttlSeconds?: unknown }>(async (req, reply) => {
       const who = principalOf(ctx, req);
-      if (ctx.embeds === undefined) throw new InsightsError('FAILED_PRECONDITION', 'embed URLs need the mesh signing key in the dashboard configuration');
+      if (ctx.embeds === undefined)
+        throw new InsightsError('FAILED_PRECONDITION', 'embed URLs need the mesh signing key in the dashboard configuration');
       const body = req.body ?? {};
       const mesh = ctx.roles.meshFor(who);
       const description = await mesh.describe();
       const view = findAnalytic(description, 'view', String(body.name ?? ''));
-      if (view === undefined) throw new InsightsError('PERMISSION_DENIED', `there is no view “${String(body.name)}” that you can use`, { parameter: 'name' });
+      if (view === undefined)
+        throw new InsightsError('PERMISSION_DENIED', `there is no view “${String(body.name)}” that you can use`, {
+          parameter: 'name',
+        });
       const strings = (typeof body.args === 'object' && body.args !== null ? body.args : {}) as Query;
       const spec = callFromQuery('view', `${view.module}.${view.name}`, strings, description, ctx.config.callTimeoutMs);
       const ttl = body.ttlSeconds === undefined ? DEFAULT_EMBED_TTL_SECONDS : Number(body.ttlSeconds);
       if (!(ttl > 0 && ttl <= ctx.config.embed.maxTtlSeconds))
-        throw new InsightsError('INVALID_ARGUMENT', `ttlSeconds must be between 1 and ${ctx.config.embed.maxTtlSeconds}`, { parameter: 'ttlSeconds' });
+        throw new InsightsError('INVALID_ARGUMENT', `ttlSeconds must be between 1 and ${ctx.config.embed.maxTtlSeconds}`, {
+          parameter: 'ttlSeconds',
+        });
       const token = ctx.embeds.mint(spec.name, spec.args, who, ttl);
       const origin = ctx.config.publicUrl?.replace(/\/$/, '') ?? `${req.protocol}://${req.headers.host ?? 'localhost'}`;
-      return reply.headers(COMMON_HEADERS).send({ url: `${origin}/embed/${token}`, expiresAt: new Date((Math.floor(Date.now() / 1000) + ttl) * 1000).toISOString() });
+      return reply.headers(COMMON_HEADERS).send({
+        url: `${origin}/embed/${token}`,
+        expiresAt: new Date((Math.floor(Date.now() / 1000) + ttl) * 1000).toISOString(),
+      });
     }),
   );
 }

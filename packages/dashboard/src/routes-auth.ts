@@ -19,7 +19,11 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: DashboardContext):
     const body = req.body ?? {};
     const next = safeNext(body.next);
     const failed = (message: string, status: number) =>
-      sendPage(reply, renderPage({ title: 'Log in', principal: undefined, canLogOut: false, main: loginMain(message, next) }), status);
+      sendPage(
+        reply,
+        renderPage({ title: 'Log in', principal: undefined, canLogOut: false, main: loginMain(message, next) }),
+        status,
+      );
     let ok;
     try {
       ok = await ctx.auth.login(String(body.user ?? ''), String(body.password ?? ''));

@@ -7,7 +7,11 @@ import { principalKey } from './principal.ts';
 import { tableOf } from './results.ts';
 import { callMesh, downloadName, publicError } from './run.ts';
 
-const FRAME_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'cache-control': 'private, no-store' } as const;
+const FRAME_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'private, no-store',
+} as const;
 
 function fileName(analytic: string, ext: string): string {
   return `${downloadName(analytic)}.${ext}`;
@@ -70,7 +74,11 @@ export function registerFrameRoutes(app: FastifyInstance, ctx: DashboardContext)
       const mesh = ctx.roles.embedMeshFor(grant.principal, grant.analytic);
       const controller = new AbortController();
       reply.raw.on('close', () => controller.abort());
-      let outcome = await callMesh(mesh, { kind: 'view', name: grant.analytic, args: { ...grant.args }, timeoutMs: ctx.config.callTimeoutMs }, controller.signal);
+      let outcome = await callMesh(
+        mesh,
+        { kind: 'view', name: grant.analytic, args: { ...grant.args }, timeoutMs: ctx.config.callTimeoutMs },
+        controller.signal,
+      );
       if (outcome.type === 'json') throw new InsightsError('INTERNAL', 'the view returned no view');
       if (outcome.type === 'html') {
         await ctx.nodeFiles.refresh(await ctx.admin.describe());
@@ -88,7 +96,8 @@ export function registerFrameRoutes(app: FastifyInstance, ctx: DashboardContext)
       const prefix = `/node-files/${encodeURIComponent(req.params.node)}/`;
       const raw = req.url.startsWith(prefix) ? req.url.slice(prefix.length) : undefined;
       const target = raw === undefined ? undefined : ctx.nodeFiles.target(req.params.node, raw);
-      if (target === undefined || !new URL(target).pathname.startsWith('/files/')) throw new InsightsError('NOT_FOUND', 'no such node file');
+      if (target === undefined || !new URL(target).pathname.startsWith('/files/'))
+        throw new InsightsError('NOT_FOUND', 'no such node file');
       const res = await fetch(target, { signal: AbortSignal.timeout(15_000), redirect: 'error' });
       return reply
         .code(res.status)
@@ -96,7 +105,10 @@ export function registerFrameRoutes(app: FastifyInstance, ctx: DashboardContext)
         .type(res.headers.get('content-type') ?? 'application/octet-stream')
         .send(Buffer.from(await res.arrayBuffer()));
     } catch (e) {
-      return sendJsonError(reply, isInsightsError(e) ? e : new InsightsError('UNAVAILABLE', 'the node holding this file did not answer'));
+      return sendJsonError(
+        reply,
+        isInsightsError(e) ? e : new InsightsError('UNAVAILABLE', 'the node holding this file did not answer'),
+      );
     }
   });
 }

@@ -25,7 +25,13 @@ export interface CallSpec {
  * arguments as text (typed with the analytic's schema, as the node's HTTP API does) and
  * `_timeout`, the time limit in seconds.
  */
-export function callFromQuery(kind: 'query' | 'view', name: string, query: Query, description: MeshDescription, defaultTimeoutMs: number): CallSpec {
+export function callFromQuery(
+  kind: 'query' | 'view',
+  name: string,
+  query: Query,
+  description: MeshDescription,
+  defaultTimeoutMs: number,
+): CallSpec {
   const analytic = findAnalytic(description, kind, name);
   const schema = (analytic?.params ?? {}) as ObjectSchema;
   const args = coerceStringArgs({ ...query }, schema as Parameters<typeof coerceStringArgs>[1]);
@@ -33,7 +39,8 @@ export function callFromQuery(kind: 'query' | 'view', name: string, query: Query
   let timeoutMs = defaultTimeoutMs;
   if (raw !== undefined && raw !== '') {
     const seconds = Number(raw);
-    if (!(seconds > 0)) throw new InsightsError('INVALID_ARGUMENT', 'time limit must be a positive number of seconds', { parameter: '_timeout' });
+    if (!(seconds > 0))
+      throw new InsightsError('INVALID_ARGUMENT', 'time limit must be a positive number of seconds', { parameter: '_timeout' });
     timeoutMs = Math.round(seconds * 1000);
   }
   return { kind, name: analytic === undefined ? name : `${analytic.module}.${analytic.name}`, args, timeoutMs };
@@ -64,10 +71,18 @@ export interface RunDeps {
  * then `result` (where to fetch it) or `error` (code, message, parameter). The stream closing
  * early aborts the call, and the abort travels to the node.
  */
-export async function runOverStream(stream: EventStream, mesh: Mesh, spec: CallSpec, owner: string, deps: RunDeps): Promise<void> {
+export async function runOverStream(
+  stream: EventStream,
+  mesh: Mesh,
+  spec: CallSpec,
+  owner: string,
+  deps: RunDeps,
+): Promise<void> {
   try {
     stream.send('start', { analytic: spec.name, kind: spec.kind, timeoutMs: spec.timeoutMs });
-    let outcome = await callMesh(mesh, spec, stream.signal, (fraction, message) => stream.send('progress', { fraction, message }));
+    let outcome = await callMesh(mesh, spec, stream.signal, (fraction, message) =>
+      stream.send('progress', { fraction, message }),
+    );
     if (outcome.type === 'html') {
       await deps.nodeFiles.refresh(await deps.adminDescription());
       outcome = { type: 'html', html: deps.nodeFiles.rewrite(outcome.html) };
@@ -83,7 +98,13 @@ export async function runOverStream(stream: EventStream, mesh: Mesh, spec: CallS
 /** What the browser needs to show a result. */
 export function describeResult(r: StoredResult): Record<string, unknown> {
   const o = r.outcome;
-  const base = { id: r.id, type: o.type, analytic: r.analytic, csv: tableOf(o) === undefined ? undefined : `/result/${r.id}/csv`, name: downloadName(r.analytic) };
+  const base = {
+    id: r.id,
+    type: o.type,
+    analytic: r.analytic,
+    csv: tableOf(o) === undefined ? undefined : `/result/${r.id}/csv`,
+    name: downloadName(r.analytic),
+  };
   if (o.type !== 'json') return { ...base, frame: `/result/${r.id}/frame` };
   const text = JSON.stringify(o.value) ?? 'null';
   return {

@@ -31,7 +31,9 @@ export function typesOf(s: PropSchema): string[] {
 export function enumOf(s: PropSchema): readonly unknown[] | undefined {
   if (s.enum !== undefined) return s.enum;
   if (s.anyOf !== undefined) {
-    const all = s.anyOf.flatMap((x) => enumOf(x) ?? (x.const !== undefined ? [x.const] : typesOf(x).includes('null') ? [] : [undefined]));
+    const all = s.anyOf.flatMap(
+      (x) => enumOf(x) ?? (x.const !== undefined ? [x.const] : typesOf(x).includes('null') ? [] : [undefined]),
+    );
     if (all.length > 0 && !all.includes(undefined)) return all;
   }
   return undefined;
@@ -41,5 +43,7 @@ export function enumOf(s: PropSchema): readonly unknown[] | undefined {
 export function nonNull(s: PropSchema): PropSchema {
   if (s.anyOf === undefined) return s;
   const rest = s.anyOf.filter((x) => !(x.type === 'null'));
-  return rest.length === 1 ? { ...(rest[0] as PropSchema), description: s.description ?? rest[0]?.description, default: s.default ?? rest[0]?.default } : s;
+  return rest.length === 1
+    ? { ...(rest[0] as PropSchema), description: s.description ?? rest[0]?.description, default: s.default ?? rest[0]?.default }
+    : s;
 }

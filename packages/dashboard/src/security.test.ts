@@ -27,7 +27,11 @@ describe('dashboard - embed tokens', () => {
 
   it('round-trips the view, arguments and principal', () => {
     const g = signer.verify(signer.mint('m.v', { size: 2 }, prof, 60));
-    expect(g).toMatchObject({ analytic: 'm.v', args: { size: 2 }, principal: { user: 'prof', role: 'instructor', context: { course: 'C1' }, via: 'embed' } });
+    expect(g).toMatchObject({
+      analytic: 'm.v',
+      args: { size: 2 },
+      principal: { user: 'prof', role: 'instructor', context: { course: 'C1' }, via: 'embed' },
+    });
   });
 
   it('refuses altered, foreign, expired and garbage tokens', () => {
@@ -44,8 +48,18 @@ describe('dashboard - authentication', () => {
   it('users file: a session for the right password, a lockout after repeated wrong ones', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'insights-auth-'));
     try {
-      await writeFile(path.join(dir, 'users.json'), JSON.stringify({ prof: { password: await hashPassword('pw'), role: 'viewer', context: { course: 'C1' } } }));
-      const config = parseDashboardConfig({ mesh: { nats: 'nats://x' }, auth: { kind: 'users', usersFile: 'users.json' }, roles: { viewer: { policy: { default: 'allow' } } } }, dir);
+      await writeFile(
+        path.join(dir, 'users.json'),
+        JSON.stringify({ prof: { password: await hashPassword('pw'), role: 'viewer', context: { course: 'C1' } } }),
+      );
+      const config = parseDashboardConfig(
+        {
+          mesh: { nats: 'nats://x' },
+          auth: { kind: 'users', usersFile: 'users.json' },
+          roles: { viewer: { policy: { default: 'allow' } } },
+        },
+        dir,
+      );
       const auth = new Authenticator(config);
       const ok = await auth.login('prof', 'pw');
       expect(ok?.principal).toMatchObject({ user: 'prof', role: 'viewer', context: { course: 'C1' }, via: 'session' });
@@ -62,8 +76,18 @@ describe('dashboard - authentication', () => {
 
   it('single sign-on header: believed only from trusted proxies; unknown users get the default role or nothing', () => {
     const roles = { viewer: { policy: { default: 'allow' as const } } };
-    const auth = new Authenticator(parseDashboardConfig({ mesh: { nats: 'nats://x' }, auth: { kind: 'header', userHeader: 'X-Remote-User', defaultRole: 'viewer' }, roles }));
-    expect(auth.identify({ headers: { 'x-remote-user': 'grace' }, peer: '127.0.0.1', cookies: {} })).toMatchObject({ user: 'grace', role: 'viewer', via: 'header' });
+    const auth = new Authenticator(
+      parseDashboardConfig({
+        mesh: { nats: 'nats://x' },
+        auth: { kind: 'header', userHeader: 'X-Remote-User', defaultRole: 'viewer' },
+        roles,
+      }),
+    );
+    expect(auth.identify({ headers: { 'x-remote-user': 'grace' }, peer: '127.0.0.1', cookies: {} })).toMatchObject({
+      user: 'grace',
+      role: 'viewer',
+      via: 'header',
+    });
     expect(() => auth.identify({ headers: { 'x-remote-user': 'grace' }, peer: '10.0.0.9', cookies: {} })).toThrow(/not trusted/);
     expect(() => auth.identify({ headers: {}, peer: '127.0.0.1', cookies: {} })).toThrow(/did not name a user/);
     const strict = new Authenticator(parseDashboardConfig({ mesh: { nats: 'nats://x' }, auth: { kind: 'header' }, roles }));

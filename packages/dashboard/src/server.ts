@@ -68,7 +68,9 @@ export async function startDashboard(config: DashboardConfig, options: StartDash
     const e = err.statusCode !== undefined && err.statusCode < 500 ? new InsightsError('INVALID_ARGUMENT', err.message) : err;
     return sendJsonError(reply, e);
   });
-  app.setNotFoundHandler((req, reply) => sendJsonError(reply, new InsightsError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  app.setNotFoundHandler((req, reply) =>
+    sendJsonError(reply, new InsightsError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)),
+  );
 
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
   app.get('/healthz', async (_req, reply) => reply.headers(COMMON_HEADERS).send({ status: 'ok' }));
@@ -77,14 +79,25 @@ export async function startDashboard(config: DashboardConfig, options: StartDash
     if (a === undefined) return sendJsonError(reply, new InsightsError('NOT_FOUND', 'no such asset'));
     if (req.headers['if-none-match'] === a.etag) return reply.code(304).send();
     // Sandboxed frames load these scripts from an opaque origin, hence cross-origin readable.
-    return reply.headers({ 'x-content-type-options': 'nosniff', etag: a.etag, 'cache-control': 'no-cache', 'cross-origin-resource-policy': 'cross-origin' }).type(a.type).send(a.body);
+    return reply
+      .headers({
+        'x-content-type-options': 'nosniff',
+        etag: a.etag,
+        'cache-control': 'no-cache',
+        'cross-origin-resource-policy': 'cross-origin',
+      })
+      .type(a.type)
+      .send(a.body);
   });
   registerAuthRoutes(app, ctx);
   registerPageRoutes(app, ctx);
   registerApiRoutes(app, ctx);
   registerFrameRoutes(app, ctx);
 
-  const refresher = config.mesh.nodes.length === 0 ? undefined : setInterval(() => void admin.refresh().catch(() => {}), DIRECT_REFRESH_MS).unref();
+  const refresher =
+    config.mesh.nodes.length === 0
+      ? undefined
+      : setInterval(() => void admin.refresh().catch(() => {}), DIRECT_REFRESH_MS).unref();
   const address = await app.listen({ host: config.host, port: config.port });
   let closed: Promise<void> | undefined;
   const close = () =>

@@ -68,14 +68,22 @@ export class UsersFile {
     const r = usersFileSchema.safeParse(raw);
     if (!r.success) {
       const issue = r.error.issues[0];
-      throw new InsightsError('INVALID_ARGUMENT', `users file ${this.file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`, {
-        parameter: 'usersFile',
-      });
+      throw new InsightsError(
+        'INVALID_ARGUMENT',
+        `users file ${this.file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+        {
+          parameter: 'usersFile',
+        },
+      );
     }
     for (const [user, u] of Object.entries(r.data))
       if (!this.roles.includes(u.role))
-        throw new InsightsError('INVALID_ARGUMENT', `users file ${this.file}: ${user}: role "${u.role}" is not configured`, { parameter: 'usersFile' });
-    this.#users = new Map(Object.entries(r.data).map(([k, u]) => [k, { password: u.password, role: u.role, context: u.context, name: u.name }]));
+        throw new InsightsError('INVALID_ARGUMENT', `users file ${this.file}: ${user}: role "${u.role}" is not configured`, {
+          parameter: 'usersFile',
+        });
+    this.#users = new Map(
+      Object.entries(r.data).map(([k, u]) => [k, { password: u.password, role: u.role, context: u.context, name: u.name }]),
+    );
     this.#mtimeMs = mtimeMs;
   }
 }

@@ -38,13 +38,16 @@ export function startAdvertising(config: NodeConfig, link: NatsLink, describe: (
       await ensureStreamReplicas(await nc.jetstreamManager(), `KV_${config.registry.bucket}`, replicas);
       advertised = true;
       log.info('advertising in the registry', { bucket: config.registry.bucket, ttlMs: config.registry.ttlMs, replicas });
-      timer = setInterval(() => {
-        const now = view();
-        if (now !== last) {
-          last = now;
-          void advertiser?.update(JSON.parse(now));
-        }
-      }, Math.max(250, Math.floor(config.registry.ttlMs / 3)));
+      timer = setInterval(
+        () => {
+          const now = view();
+          if (now !== last) {
+            last = now;
+            void advertiser?.update(JSON.parse(now));
+          }
+        },
+        Math.max(250, Math.floor(config.registry.ttlMs / 3)),
+      );
       timer.unref();
     })
     .catch((e: unknown) => log.error('registry advertising stopped', { error: (e as Error).message }));

@@ -24,7 +24,11 @@ export class Authorizer {
   /** The arguments to run the call with, or PERMISSION_DENIED. */
   authorize(kind: 'query' | 'view', name: string, args: unknown, capability: string): unknown {
     if (capability === '') {
-      if (this.required) throw new InsightsError('PERMISSION_DENIED', 'this node requires a capability on every call; ask your mesh operator for one');
+      if (this.required)
+        throw new InsightsError(
+          'PERMISSION_DENIED',
+          'this node requires a capability on every call; ask your mesh operator for one',
+        );
       return args;
     }
     const layers = this.#layers(capability);
@@ -36,7 +40,8 @@ export class Authorizer {
   /** Describe as a capability holder should see it. */
   filterDescribe(d: WireDescribeResponse, capability: string): WireDescribeResponse {
     if (capability === '') {
-      if (this.required) throw new InsightsError('PERMISSION_DENIED', 'this node requires a capability; ask your mesh operator for one');
+      if (this.required)
+        throw new InsightsError('PERMISSION_DENIED', 'this node requires a capability; ask your mesh operator for one');
       return d;
     }
     const layers = this.#layers(capability);

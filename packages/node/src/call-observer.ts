@@ -17,7 +17,13 @@ export function kindLabel(wireKind: number | 'query' | 'view'): 'query' | 'view'
  * Runs one call's work, in a SERVER span child of the caller's traceparent when tracing is on.
  * Without tracing this is just `work()`: the call path stays as it was.
  */
-export function traced<T>(o: CallObserver, kind: string, name: string, traceparent: string | undefined, work: () => Promise<T>): Promise<T> {
+export function traced<T>(
+  o: CallObserver,
+  kind: string,
+  name: string,
+  traceparent: string | undefined,
+  work: () => Promise<T>,
+): Promise<T> {
   if (o.tracing === undefined) return work();
   return o.tracing.span(`insights.${kind} ${name}`, traceparent, { 'insights.kind': kind, 'insights.analytic': name }, work);
 }

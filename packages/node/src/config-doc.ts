@@ -84,7 +84,8 @@ function walk(s: JsonSchema, key: string, rows: Row[]): void {
   }
   if (s.type === 'array' && s.items?.anyOf !== undefined) {
     rows.push(row(key, s, 'array'));
-    for (const v of s.items.anyOf) if (v.properties !== undefined) for (const [k, sub] of Object.entries(v.properties)) walk(sub, `${key}[].${k}`, rows);
+    for (const v of s.items.anyOf)
+      if (v.properties !== undefined) for (const [k, sub] of Object.entries(v.properties)) walk(sub, `${key}[].${k}`, rows);
     return;
   }
   rows.push(row(key, s, typeName(s)));

@@ -69,7 +69,10 @@ function parse(o: EnvOverride, raw: string): unknown {
       if (!/^(true|false|1|0)$/i.test(raw)) throw new ConfigError(o.key, `${o.env}="${raw}" must be true or false`);
       return /^(true|1)$/i.test(raw);
     case 'list':
-      return raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
   }
 }
 

@@ -34,7 +34,12 @@ const moduleEntry = z.union([
     isolation: z.enum(['process', 'worker', 'inline']).optional(),
     limits: moduleLimits.optional(),
     restart: restartPolicy.optional(),
-    nativeAddons: z.boolean().optional().describe('Allow native addons in the sandbox (they bypass its file restrictions); default: only if a dependency needs them'),
+    nativeAddons: z
+      .boolean()
+      .optional()
+      .describe(
+        'Allow native addons in the sandbox (they bypass its file restrictions); default: only if a dependency needs them',
+      ),
   }),
 ]);
 
@@ -45,11 +50,20 @@ const address = z.strictObject({
 
 /** The node's configuration file (JSON). Every key is checked at start; errors name the key. */
 export const nodeConfigSchema = z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional().describe('Node id; default: <first label>-<random>'),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+    .optional()
+    .describe('Node id; default: <first label>-<random>'),
   labels: z.array(z.string().min(1)).default([]).describe('Subsystem labels, e.g. ["lms"]'),
-  modules: z.array(moduleEntry).default([]).describe('Modules to load: a path, or { path, isolation, limits, restart, nativeAddons }'),
+  modules: z
+    .array(moduleEntry)
+    .default([])
+    .describe('Modules to load: a path, or { path, isolation, limits, restart, nativeAddons }'),
   grpc: address.default({ host: '127.0.0.1', port: 0 }).describe('gRPC listen address (calls, ingest, health, reflection)'),
-  http: address.default({ host: '127.0.0.1', port: 0 }).describe('HTTP listen address (calls, ingest, files, /healthz, /readyz, /metrics)'),
+  http: address
+    .default({ host: '127.0.0.1', port: 0 })
+    .describe('HTTP listen address (calls, ingest, files, /healthz, /readyz, /metrics)'),
   defaultIsolation: z
     .enum(['process', 'worker', 'inline'])
     .default('process')
@@ -59,7 +73,14 @@ export const nodeConfigSchema = z.strictObject({
     .discriminatedUnion('kind', [
       z.strictObject({
         kind: z.literal('embedded'),
-        syncIntervalMs: z.number().int().nonnegative().optional().describe('0: fsync before every acknowledgement; default 100 ms (writes survive kill -9 at once, power loss after this)'),
+        syncIntervalMs: z
+          .number()
+          .int()
+          .nonnegative()
+          .optional()
+          .describe(
+            '0: fsync before every acknowledgement; default 100 ms (writes survive kill -9 at once, power loss after this)',
+          ),
       }),
       z.strictObject({
         kind: z.literal('mongodb'),
@@ -70,15 +91,39 @@ export const nodeConfigSchema = z.strictObject({
     .default({ kind: 'embedded' })
     .describe('Where module databases live: embedded (files under dataDir) or mongodb (shared by replicas)'),
   defaultTimeoutMs: z.number().int().positive().default(DEFAULT_TIMEOUT_MS).describe('Deadline of calls that carry none, ms'),
-  maxRequestBytes: z.number().int().positive().default(DEFAULT_MAX_REQUEST_BYTES).describe('Largest request body or argument object, bytes'),
-  shutdownGraceMs: z.number().int().nonnegative().default(DEFAULT_SHUTDOWN_GRACE_MS).describe('How long a stopping node lets in-flight calls finish, ms'),
-  sweepIntervalMs: z.number().int().positive().default(DEFAULT_SWEEP_INTERVAL_MS).describe('How often expired module files are deleted, ms'),
+  maxRequestBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_MAX_REQUEST_BYTES)
+    .describe('Largest request body or argument object, bytes'),
+  shutdownGraceMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(DEFAULT_SHUTDOWN_GRACE_MS)
+    .describe('How long a stopping node lets in-flight calls finish, ms'),
+  sweepIntervalMs: z
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_SWEEP_INTERVAL_MS)
+    .describe('How often expired module files are deleted, ms'),
   fileUrlSecret: z.string().min(16).optional().describe('HMAC secret for signed file URLs; default: random per start'),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Least severe log level written (changeable at run time: PUT /admin/log-level)'),
-  nats: z.union([z.string().min(1), natsSettingsSchema]).optional().describe('NATS to advertise on (URL or settings)'),
+  logLevel: z
+    .enum(['debug', 'info', 'warn', 'error'])
+    .default('info')
+    .describe('Least severe log level written (changeable at run time: PUT /admin/log-level)'),
+  nats: z
+    .union([z.string().min(1), natsSettingsSchema])
+    .optional()
+    .describe('NATS to advertise on (URL or settings)'),
   capabilities: z
     .strictObject({
-      trustedKeys: z.array(z.string().min(1)).default([]).describe('Ed25519 public keys (PEM text or file paths) whose capabilities this node accepts'),
+      trustedKeys: z
+        .array(z.string().min(1))
+        .default([])
+        .describe('Ed25519 public keys (PEM text or file paths) whose capabilities this node accepts'),
       required: z.boolean().default(false).describe('Refuse calls that carry no capability'),
       meshCapability: z.string().optional().describe("Capability this node's modules use for nested calls to other nodes"),
     })
@@ -86,7 +131,10 @@ export const nodeConfigSchema = z.strictObject({
     .describe('Who may call: capabilities signed by the mesh key (see deploy/SECURITY.md)'),
   ingest: z
     .strictObject({
-      tokens: z.array(z.string().min(16)).default([]).describe('Bearer tokens that may send events; empty: ingest is open (trusted network only)'),
+      tokens: z
+        .array(z.string().min(16))
+        .default([])
+        .describe('Bearer tokens that may send events; empty: ingest is open (trusted network only)'),
     })
     .default({ tokens: [] })
     .describe('Who may send events'),
@@ -94,20 +142,57 @@ export const nodeConfigSchema = z.strictObject({
     .strictObject({
       stream: z.string().default('INSIGHTS_EVENTS').describe('JetStream stream of the events'),
       dlqStream: z.string().default('INSIGHTS_DLQ').describe('JetStream stream of the dead letters'),
-      maxAgeSeconds: z.number().int().nonnegative().default(0).describe('How long events are kept (0: forever, so new modules can replay)'),
-      duplicateWindowSeconds: z.number().int().positive().default(120).describe('A re-sent event with the same id is dropped within this window'),
-      replicas: z.number().int().min(1).max(5).optional().describe('Copies of the event streams; default: 3 on a JetStream cluster of three or more servers, else 1'),
+      maxAgeSeconds: z
+        .number()
+        .int()
+        .nonnegative()
+        .default(0)
+        .describe('How long events are kept (0: forever, so new modules can replay)'),
+      duplicateWindowSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(120)
+        .describe('A re-sent event with the same id is dropped within this window'),
+      replicas: z
+        .number()
+        .int()
+        .min(1)
+        .max(5)
+        .optional()
+        .describe('Copies of the event streams; default: 3 on a JetStream cluster of three or more servers, else 1'),
       maxAttempts: z.number().int().min(1).default(5).describe('Attempts before an event goes to the dead-letter subject'),
-      ackWaitMs: z.number().int().min(1000).default(10_000).describe("Events a crashed replica held are redelivered after this long"),
+      ackWaitMs: z
+        .number()
+        .int()
+        .min(1000)
+        .default(10_000)
+        .describe('Events a crashed replica held are redelivered after this long'),
       handlerTimeoutMs: z.number().int().min(100).default(60_000).describe('How long a handler may take on one batch'),
     })
-    .default({ stream: 'INSIGHTS_EVENTS', dlqStream: 'INSIGHTS_DLQ', maxAgeSeconds: 0, duplicateWindowSeconds: 120, maxAttempts: 5, ackWaitMs: 10_000, handlerTimeoutMs: 60_000 })
+    .default({
+      stream: 'INSIGHTS_EVENTS',
+      dlqStream: 'INSIGHTS_DLQ',
+      maxAgeSeconds: 0,
+      duplicateWindowSeconds: 120,
+      maxAttempts: 5,
+      ackWaitMs: 10_000,
+      handlerTimeoutMs: 60_000,
+    })
     .describe('JetStream streams, retries and dead letters of events'),
   registry: z
     .strictObject({
       bucket: z.string().default(DEFAULT_BUCKET).describe('NATS KV bucket of the registry'),
       ttlMs: z.number().int().min(500).default(DEFAULT_TTL_MS).describe('A node silent this long is dropped by clients, ms'),
-      replicas: z.number().int().min(1).max(5).optional().describe('Copies of the registry and job-lease buckets; default: 3 on a JetStream cluster of three or more servers, else 1'),
+      replicas: z
+        .number()
+        .int()
+        .min(1)
+        .max(5)
+        .optional()
+        .describe(
+          'Copies of the registry and job-lease buckets; default: 3 on a JetStream cluster of three or more servers, else 1',
+        ),
     })
     .default({ bucket: DEFAULT_BUCKET, ttlMs: DEFAULT_TTL_MS })
     .describe('The NATS KV registry the node advertises in'),
@@ -115,22 +200,38 @@ export const nodeConfigSchema = z.strictObject({
     .strictObject({
       certFile: z.string().min(1).describe('PEM certificate chain the node presents (gRPC and HTTP)'),
       keyFile: z.string().min(1).describe('PEM private key of that certificate'),
-      caFile: z.string().min(1).optional().describe('PEM authority that signs client certificates (needed for requireClientCert) and that nested calls trust'),
+      caFile: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('PEM authority that signs client certificates (needed for requireClientCert) and that nested calls trust'),
       requireClientCert: z.boolean().default(false).describe('Mutual TLS: accept only clients with a certificate from caFile'),
     })
     .optional()
     .describe('TLS for gRPC and HTTP; unset: plaintext (loopback or a trusted network only)'),
   tracing: z
     .strictObject({
-      otlpUrl: z.string().url().optional().describe('OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces; unset: tracing off'),
-      sampleRatio: z.number().min(0).max(1).default(1).describe('Share of new traces recorded (calls with a sampled parent always are)'),
+      otlpUrl: z
+        .string()
+        .url()
+        .optional()
+        .describe('OTLP/HTTP traces endpoint, e.g. http://otel-collector:4318/v1/traces; unset: tracing off'),
+      sampleRatio: z
+        .number()
+        .min(0)
+        .max(1)
+        .default(1)
+        .describe('Share of new traces recorded (calls with a sampled parent always are)'),
       serviceName: z.string().min(1).default('insights-node').describe('service.name of the spans'),
     })
     .default({ sampleRatio: 1, serviceName: 'insights-node' })
     .describe('OpenTelemetry traces of calls and events'),
   admin: z
     .strictObject({
-      tokens: z.array(z.string().min(16)).default([]).describe('Bearer tokens for the admin endpoints (PUT /admin/log-level); empty: those endpoints are off'),
+      tokens: z
+        .array(z.string().min(16))
+        .default([])
+        .describe('Bearer tokens for the admin endpoints (PUT /admin/log-level); empty: those endpoints are off'),
     })
     .default({ tokens: [] })
     .describe('Operator endpoints'),
@@ -157,9 +258,11 @@ export function parseNodeConfig(input: unknown, baseDir = process.cwd()): NodeCo
   const r = nodeConfigSchema.safeParse(input);
   if (!r.success) {
     const issue = r.error.issues[0];
-    const key =
-      issue?.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]].join('.') : (issue?.path.join('.') ?? '');
-    throw new ConfigError(key || '(root)', issue?.code === 'unrecognized_keys' ? 'unknown setting' : (issue?.message ?? 'invalid'));
+    const key = issue?.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]].join('.') : (issue?.path.join('.') ?? '');
+    throw new ConfigError(
+      key || '(root)',
+      issue?.code === 'unrecognized_keys' ? 'unknown setting' : (issue?.message ?? 'invalid'),
+    );
   }
   const id = r.data.id ?? `${r.data.labels[0] ?? 'node'}-${randomBytes(3).toString('hex')}`;
   const tls = r.data.tls;

@@ -8,7 +8,11 @@ export interface FailedModule {
   readonly error: string;
 }
 
-export function describeNode(node: WireNodeInfo, hosts: ReadonlyMap<string, ModuleHost>, failed: readonly FailedModule[]): WireDescribeResponse {
+export function describeNode(
+  node: WireNodeInfo,
+  hosts: ReadonlyMap<string, ModuleHost>,
+  failed: readonly FailedModule[],
+): WireDescribeResponse {
   const modules: WireModuleInfo[] = [];
   for (const [name, host] of hosts) {
     const s = host.status();

@@ -60,9 +60,7 @@ export async function startGrpcServer(deps: GrpcServerDeps, host: string, port: 
   new ReflectionService({ ...loadPackageDefinition(), ...healthDef }).addToServer(server);
 
   const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, deps.credentials, (err, p) =>
-      err ? reject(err) : resolve(p),
-    ),
+    server.bindAsync(`${host}:${port}`, deps.credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
   return {
     address: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
@@ -83,7 +81,10 @@ export async function startGrpcServer(deps: GrpcServerDeps, host: string, port: 
 
 function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
   return {
-    Describe(call: grpc.ServerUnaryCall<{ capability: string }, WireDescribeResponse>, cb: grpc.sendUnaryData<WireDescribeResponse>) {
+    Describe(
+      call: grpc.ServerUnaryCall<{ capability: string }, WireDescribeResponse>,
+      cb: grpc.sendUnaryData<WireDescribeResponse>,
+    ) {
       try {
         cb(null, deps.authorizer.filterDescribe(deps.describe(), call.request.capability ?? ''));
       } catch (e) {
@@ -132,7 +133,10 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
       );
     },
 
-    IngestStream(call: grpc.ServerReadableStream<WireIngestRequest, WireIngestResponse>, cb: grpc.sendUnaryData<WireIngestResponse>) {
+    IngestStream(
+      call: grpc.ServerReadableStream<WireIngestRequest, WireIngestResponse>,
+      cb: grpc.sendUnaryData<WireIngestResponse>,
+    ) {
       let total: WireIngestResponse = { received: 0, accepted: 0, duplicates: 0, rejected: [] };
       let offset = 0;
       // Chunks are ingested as they arrive (memory stays flat); answers add up.
@@ -208,20 +212,22 @@ function serveCallStream(stream: grpc.ServerDuplexStream<WireCallFrame, WireResu
           onProgress,
         });
         return encodeResult(outcome);
-      }).then(
-        (result) => {
-          deps.metrics.observeCall(kindLabel(c.kind), c.name, startedAt, 'OK');
-          results.push({ id: c.id, result });
-        },
-        (e: unknown) => {
-          const err = toInsightsError(e);
-          deps.metrics.observeCall(kindLabel(c.kind), c.name, startedAt, err.code);
-          results.push({ id: c.id, error: errorToDetail(err) });
-        },
-      ).finally(() => {
-        running.delete(c.id);
-        schedule();
-      });
+      })
+        .then(
+          (result) => {
+            deps.metrics.observeCall(kindLabel(c.kind), c.name, startedAt, 'OK');
+            results.push({ id: c.id, result });
+          },
+          (e: unknown) => {
+            const err = toInsightsError(e);
+            deps.metrics.observeCall(kindLabel(c.kind), c.name, startedAt, err.code);
+            results.push({ id: c.id, error: errorToDetail(err) });
+          },
+        )
+        .finally(() => {
+          running.delete(c.id);
+          schedule();
+        });
     }
   });
   const close = () => {
@@ -268,7 +274,9 @@ async function ingest(deps: GrpcServerDeps, reqs: WireIngestRequest[], base = 0)
     received: raws.length,
     accepted: r.accepted,
     duplicates: r.duplicates,
-    rejected: [...rejected, ...r.rejected.map((x) => ({ index: positions[x.index] ?? x.index, message: x.message }))].sort((a, b) => a.index - b.index),
+    rejected: [...rejected, ...r.rejected.map((x) => ({ index: positions[x.index] ?? x.index, message: x.message }))].sort(
+      (a, b) => a.index - b.index,
+    ),
   };
 }
 

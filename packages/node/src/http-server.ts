@@ -47,7 +47,11 @@ type Query = Record<string, string | string[] | undefined>;
  * node's analytics with a form each. Errors are JSON `{ error: { code, message, parameter } }`
  * with the HTTP status from the one mapping table in @insights/sdk.
  */
-export async function startHttpServer(deps: HttpServerDeps, host: string, port: number): Promise<{ app: FastifyInstance; address: string }> {
+export async function startHttpServer(
+  deps: HttpServerDeps,
+  host: string,
+  port: number,
+): Promise<{ app: FastifyInstance; address: string }> {
   const app = (
     deps.tls === undefined
       ? Fastify({ bodyLimit: deps.maxRequestBytes, logger: false })
@@ -56,7 +60,10 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
   if (deps.tls?.requireClientCert === true)
     app.addHook('onRequest', async (req) => {
       if (!PROBE_PATHS.has(req.url.split('?')[0] ?? '') && !clientVerified(req.raw.socket))
-        throw new InsightsError('UNAUTHENTICATED', 'this node requires a client certificate signed by its authority (mutual TLS)');
+        throw new InsightsError(
+          'UNAUTHENTICATED',
+          'this node requires a client certificate signed by its authority (mutual TLS)',
+        );
     });
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
@@ -142,19 +149,25 @@ export async function startHttpServer(deps: HttpServerDeps, host: string, port: 
     });
   });
 
-  app.get('/files/:module/*', async (req: FastifyRequest<{ Params: { module: string; '*': string }; Querystring: Query }>, reply) => {
-    const { module } = req.params;
-    const name = req.params['*'];
-    const exp = Number(firstValue(req.query.exp));
-    const sig = firstValue(req.query.sig) ?? '';
-    const verdict = Number.isFinite(exp) ? deps.signer.verify(module, name, exp, sig) : 'bad-signature';
-    if (verdict !== 'ok')
-      throw new InsightsError('PERMISSION_DENIED', verdict === 'expired' ? 'this file link has expired' : 'invalid file link signature');
-    const host = deps.dispatcher.host(module);
-    if (host === undefined) throw new InsightsError('NOT_FOUND', `no module ${module} on this node`);
-    const data = await host.readFile(name);
-    return reply.type(contentTypeFor(name)).headers(VIEW_SECURITY_HEADERS).send(Buffer.from(data));
-  });
+  app.get(
+    '/files/:module/*',
+    async (req: FastifyRequest<{ Params: { module: string; '*': string }; Querystring: Query }>, reply) => {
+      const { module } = req.params;
+      const name = req.params['*'];
+      const exp = Number(firstValue(req.query.exp));
+      const sig = firstValue(req.query.sig) ?? '';
+      const verdict = Number.isFinite(exp) ? deps.signer.verify(module, name, exp, sig) : 'bad-signature';
+      if (verdict !== 'ok')
+        throw new InsightsError(
+          'PERMISSION_DENIED',
+          verdict === 'expired' ? 'this file link has expired' : 'invalid file link signature',
+        );
+      const host = deps.dispatcher.host(module);
+      if (host === undefined) throw new InsightsError('NOT_FOUND', `no module ${module} on this node`);
+      const data = await host.readFile(name);
+      return reply.type(contentTypeFor(name)).headers(VIEW_SECURITY_HEADERS).send(Buffer.from(data));
+    },
+  );
 
   const address = await app.listen({ host, port });
   return { app, address: address.replace(/^https?:\/\//, '') };
@@ -164,10 +177,14 @@ const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' 
 
 /** Admin endpoints need one of the configured admin tokens; none configured turns them off. */
 function checkAdminToken(tokens: readonly string[], given: string): void {
-  if (tokens.length === 0) throw new InsightsError('PERMISSION_DENIED', 'admin endpoints are off on this node (set admin.tokens)');
+  if (tokens.length === 0)
+    throw new InsightsError('PERMISSION_DENIED', 'admin endpoints are off on this node (set admin.tokens)');
   const g = Buffer.from(given);
   if (!tokens.some((t) => Buffer.byteLength(t) === g.length && timingSafeEqual(Buffer.from(t), g)))
-    throw new InsightsError(given === '' ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', 'admin endpoints need Authorization: Bearer <admin token>');
+    throw new InsightsError(
+      given === '' ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED',
+      'admin endpoints need Authorization: Bearer <admin token>',
+    );
 }
 
 /** The capability of an HTTP call: `Authorization: Bearer <capability>`. */
@@ -225,16 +242,16 @@ function tableHtml(t: Extract<ViewResult, { type: 'table' }>): string {
 }
 
 function sendError(reply: FastifyReply, e: InsightsError): FastifyReply {
-  return reply
-    .code(ERROR_CODES[e.code].http)
-    .type('application/json; charset=utf-8')
-    .send({ error: e.toJSON() });
+  return reply.code(ERROR_CODES[e.code].http).type('application/json; charset=utf-8').send({ error: e.toJSON() });
 }
 
 function fastifyToInsights(err: Error & { code?: string; statusCode?: number }, maxBytes: number): InsightsError {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new InsightsError('RESOURCE_EXHAUSTED', `request body is larger than this node accepts (${maxBytes} bytes, maxRequestBytes)`);
+      return new InsightsError(
+        'RESOURCE_EXHAUSTED',
+        `request body is larger than this node accepts (${maxBytes} bytes, maxRequestBytes)`,
+      );
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new InsightsError('INVALID_ARGUMENT', `request body is not valid JSON: ${err.message}`, { parameter: '(body)' });

@@ -10,5 +10,8 @@ export function checkIngestToken(tokens: readonly string[], given: string): void
     return b.length === g.length && timingSafeEqual(b, g);
   });
   if (!ok)
-    throw new InsightsError(given === '' ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED', given === '' ? 'sending events needs a token: Authorization: Bearer <ingest token>' : 'this ingest token is not accepted');
+    throw new InsightsError(
+      given === '' ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED',
+      given === '' ? 'sending events needs a token: Authorization: Bearer <ingest token>' : 'this ingest token is not accepted',
+    );
 }

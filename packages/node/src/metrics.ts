@@ -50,27 +50,52 @@ export class NodeMetrics {
       buckets: CALL_BUCKETS_S,
       registers,
     });
-    new Gauge({ name: 'insights_calls_in_flight', help: 'Calls running on this node now', registers, collect() {
-      this.set(sources.inFlight());
-    } });
+    new Gauge({
+      name: 'insights_calls_in_flight',
+      help: 'Calls running on this node now',
+      registers,
+      collect() {
+        this.set(sources.inFlight());
+      },
+    });
     this.#moduleMetrics(registers);
     this.#eventMetrics(registers);
-    new Gauge({ name: 'insights_nats_connected', help: '1 while the node is connected to NATS (absent without NATS)', registers, collect() {
-      this.reset();
-      const c = sources.natsConnected();
-      if (c !== undefined) this.set(c ? 1 : 0);
-    } });
-    new Gauge({ name: 'insights_registry_advertised', help: "1 while this node's entry is in the registry", registers, collect() {
-      this.set(sources.advertised() ? 1 : 0);
-    } });
-    new Gauge({ name: 'insights_registry_nodes', help: 'Nodes of the mesh this node sees in the registry, itself included', registers, collect() {
-      this.reset();
-      const n = sources.meshNodes();
-      if (n !== undefined) this.set(n);
-    } });
-    new Gauge({ name: 'insights_node_ready', help: '1 when /readyz answers ready', registers, collect() {
-      this.set(sources.ready() ? 1 : 0);
-    } });
+    new Gauge({
+      name: 'insights_nats_connected',
+      help: '1 while the node is connected to NATS (absent without NATS)',
+      registers,
+      collect() {
+        this.reset();
+        const c = sources.natsConnected();
+        if (c !== undefined) this.set(c ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'insights_registry_advertised',
+      help: "1 while this node's entry is in the registry",
+      registers,
+      collect() {
+        this.set(sources.advertised() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'insights_registry_nodes',
+      help: 'Nodes of the mesh this node sees in the registry, itself included',
+      registers,
+      collect() {
+        this.reset();
+        const n = sources.meshNodes();
+        if (n !== undefined) this.set(n);
+      },
+    });
+    new Gauge({
+      name: 'insights_node_ready',
+      help: '1 when /readyz answers ready',
+      registers,
+      collect() {
+        this.set(sources.ready() ? 1 : 0);
+      },
+    });
   }
 
   /** Hot path: one observation per call. `startedAt` is from performance.now(). */
@@ -112,10 +137,34 @@ export class NodeMetrics {
         this.reset();
         for (const [module, host] of hosts) this.labels(module).set(read(host.status()));
       };
-    new Gauge({ name: 'insights_module_restarts', help: 'Times the module sandbox was restarted after a crash', labelNames: ['module'], registers, collect: each((s) => s.restarts) });
-    new Gauge({ name: 'insights_module_memory_bytes', help: 'Resident memory of the module sandbox (0 for inline modules)', labelNames: ['module'], registers, collect: each((s) => s.memoryBytes) });
-    new Gauge({ name: 'insights_module_in_flight', help: 'Calls running in the module now', labelNames: ['module'], registers, collect: each((s) => s.inFlight) });
-    new Gauge({ name: 'insights_module_up', help: '1 when the module is ready, 0 when loading, degraded or failed', labelNames: ['module'], registers, collect: each((s) => (s.state === 'ready' ? 1 : 0)) });
+    new Gauge({
+      name: 'insights_module_restarts',
+      help: 'Times the module sandbox was restarted after a crash',
+      labelNames: ['module'],
+      registers,
+      collect: each((s) => s.restarts),
+    });
+    new Gauge({
+      name: 'insights_module_memory_bytes',
+      help: 'Resident memory of the module sandbox (0 for inline modules)',
+      labelNames: ['module'],
+      registers,
+      collect: each((s) => s.memoryBytes),
+    });
+    new Gauge({
+      name: 'insights_module_in_flight',
+      help: 'Calls running in the module now',
+      labelNames: ['module'],
+      registers,
+      collect: each((s) => s.inFlight),
+    });
+    new Gauge({
+      name: 'insights_module_up',
+      help: '1 when the module is ready, 0 when loading, degraded or failed',
+      labelNames: ['module'],
+      registers,
+      collect: each((s) => (s.state === 'ready' ? 1 : 0)),
+    });
   }
 
   #eventMetrics(registers: Registry[]): void {
@@ -125,9 +174,27 @@ export class NodeMetrics {
         this.reset();
         for (const s of sources.handlerStats()) this.labels(s.handler).inc(read(s));
       };
-    new Counter({ name: 'insights_events_processed_total', help: 'Events handlers of this node processed', labelNames: ['handler'], registers, collect: fromStats((s) => s.processed) });
-    new Counter({ name: 'insights_events_dead_lettered_total', help: 'Events moved to the dead-letter subject after their last attempt', labelNames: ['handler'], registers, collect: fromStats((s) => s.deadLettered) });
-    new Counter({ name: 'insights_events_redelivered_total', help: 'Events this node received again (a retry or another replica gave up on them)', labelNames: ['handler'], registers, collect: fromStats((s) => s.redelivered ?? 0) });
+    new Counter({
+      name: 'insights_events_processed_total',
+      help: 'Events handlers of this node processed',
+      labelNames: ['handler'],
+      registers,
+      collect: fromStats((s) => s.processed),
+    });
+    new Counter({
+      name: 'insights_events_dead_lettered_total',
+      help: 'Events moved to the dead-letter subject after their last attempt',
+      labelNames: ['handler'],
+      registers,
+      collect: fromStats((s) => s.deadLettered),
+    });
+    new Counter({
+      name: 'insights_events_redelivered_total',
+      help: 'Events this node received again (a retry or another replica gave up on them)',
+      labelNames: ['handler'],
+      registers,
+      collect: fromStats((s) => s.redelivered ?? 0),
+    });
     // One JetStream request per handler per scrape, shared by the three gauges.
     let consumers: Promise<Awaited<ReturnType<MetricSources['consumers']>>> | undefined;
     let at = 0;
@@ -139,12 +206,26 @@ export class NodeMetrics {
       return consumers;
     };
     const gauge = (name: string, help: string, pick: (c: Awaited<ReturnType<MetricSources['consumers']>>[number]) => number) =>
-      new Gauge({ name, help, labelNames: ['handler'], registers, async collect() {
-        this.reset();
-        for (const c of await read()) this.labels(c.handler).set(pick(c));
-      } });
-    gauge('insights_event_consumer_lag', 'Events in the stream this handler has not been given yet (num_pending)', (c) => c.pending);
+      new Gauge({
+        name,
+        help,
+        labelNames: ['handler'],
+        registers,
+        async collect() {
+          this.reset();
+          for (const c of await read()) this.labels(c.handler).set(pick(c));
+        },
+      });
+    gauge(
+      'insights_event_consumer_lag',
+      'Events in the stream this handler has not been given yet (num_pending)',
+      (c) => c.pending,
+    );
     gauge('insights_event_consumer_ack_pending', 'Events given to the handler and not yet acknowledged', (c) => c.ackPending);
-    gauge('insights_event_consumer_redelivered', 'Events being redelivered now (JetStream num_redelivered)', (c) => c.redelivered);
+    gauge(
+      'insights_event_consumer_redelivered',
+      'Events being redelivered now (JetStream num_redelivered)',
+      (c) => c.redelivered,
+    );
   }
 }

@@ -14,7 +14,8 @@ export interface NatsLink {
 }
 
 export function startNatsLink(config: NodeConfig, log: Logger): NatsLink {
-  if (config.nats === undefined) return { connected: new Promise(() => {}), configured: false, isConnected: () => false, close: async () => {} };
+  if (config.nats === undefined)
+    return { connected: new Promise(() => {}), configured: false, isConnected: () => false, close: async () => {} };
   const settings = natsSettingsFrom(config.nats);
   const abort = new AbortController();
   let nc: NatsConnection | undefined;
@@ -24,7 +25,12 @@ export function startNatsLink(config: NodeConfig, log: Logger): NatsLink {
     {
       signal: abort.signal,
       onRetry: (e, attempt, delayMs) =>
-        log.warn('NATS unreachable; serving direct calls and retrying', { servers: settings.servers, error: e.message, attempt, retryInMs: delayMs }),
+        log.warn('NATS unreachable; serving direct calls and retrying', {
+          servers: settings.servers,
+          error: e.message,
+          attempt,
+          retryInMs: delayMs,
+        }),
     },
   ).then((c) => {
     nc = c;

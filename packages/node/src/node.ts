@@ -73,7 +73,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const tlsMaterial = config.tls === undefined ? undefined : readTlsMaterial(config.tls);
   const dbOptions: DbProviderOptions =
     config.db.kind === 'embedded'
-      ? { kind: 'embedded', dir: path.join(config.dataDir, 'db'), ...(config.db.syncIntervalMs === undefined ? {} : { syncIntervalMs: config.db.syncIntervalMs }) }
+      ? {
+          kind: 'embedded',
+          dir: path.join(config.dataDir, 'db'),
+          ...(config.db.syncIntervalMs === undefined ? {} : { syncIntervalMs: config.db.syncIntervalMs }),
+        }
       : { kind: 'mongodb', url: config.db.url, ...(config.db.dbPrefix === undefined ? {} : { dbPrefix: config.db.dbPrefix }) };
   const db = createDbProvider(dbOptions);
   const signer = new UrlSigner(config.fileUrlSecret);
@@ -88,7 +92,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   let events: EventSystem | undefined;
   const env = {
     emit: (e: EventEnvelope) => (events ? events.emit(e) : Promise.reject(new Error('events are not started yet'))),
-    property: (e: EventEnvelope, name: string) => (events ? events.property(e, name) : Promise.reject(new Error('events are not started yet'))),
+    property: (e: EventEnvelope, name: string) =>
+      events ? events.property(e, name) : Promise.reject(new Error('events are not started yet')),
     dataDir: config.dataDir,
     db,
     makeFileUrl: (module: string, name: string, ttl: number) => `${httpOrigin}${signer.signedPath(module, name, ttl)}`,
@@ -186,7 +191,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     metrics,
     tracing,
   };
-  const grpc = await startGrpcServer({ ...deps, credentials: grpcServerCredentials(tlsMaterial) }, config.grpc.host, config.grpc.port);
+  const grpc = await startGrpcServer(
+    { ...deps, credentials: grpcServerCredentials(tlsMaterial) },
+    config.grpc.host,
+    config.grpc.port,
+  );
   const http = await startHttpServer(
     {
       ...deps,

@@ -62,7 +62,11 @@ function analyticForm(module: string, a: WireAnalyticInfo): string {
 
 function field(formId: string, name: string, s: PropSchema, required: boolean): string {
   const id = `${formId}-${name}`;
-  const types = s.anyOf ? s.anyOf.flatMap((x) => (Array.isArray(x.type) ? x.type : [x.type])) : Array.isArray(s.type) ? s.type : [s.type];
+  const types = s.anyOf
+    ? s.anyOf.flatMap((x) => (Array.isArray(x.type) ? x.type : [x.type]))
+    : Array.isArray(s.type)
+      ? s.type
+      : [s.type];
   const label = `${escapeHtml(name)}${required ? ' <abbr title="required">*</abbr>' : ''}`;
   const def = s.default === undefined ? '' : String(s.default);
   let input: string;

@@ -26,7 +26,10 @@ export interface Readiness {
 export function readiness(i: ReadinessInputs): Readiness {
   const checks: Record<string, true | string> = {};
   checks.serving = i.state() === 'serving' || `node is ${i.state()}`;
-  const failed = [...i.failedModules.map((f) => f.name), ...[...i.hosts].filter(([, h]) => h.status().state === 'failed').map(([n]) => n)];
+  const failed = [
+    ...i.failedModules.map((f) => f.name),
+    ...[...i.hosts].filter(([, h]) => h.status().state === 'failed').map(([n]) => n),
+  ];
   checks.modules = failed.length === 0 || `not loaded: ${failed.join(', ')}`;
   if (i.natsConfigured) {
     checks.nats = i.natsConnected() || 'not connected to NATS';
@@ -46,7 +49,8 @@ export function startHealthReporter(health: HealthImplementation, inputs: Readin
   const update = () => {
     if (inputs.state() === 'draining') return;
     health.setStatus(SERVICE_NAME, readiness(inputs).ready ? 'SERVING' : 'NOT_SERVING');
-    for (const [name, host] of inputs.hosts) health.setStatus(moduleHealthService(name), host.status().state === 'ready' ? 'SERVING' : 'NOT_SERVING');
+    for (const [name, host] of inputs.hosts)
+      health.setStatus(moduleHealthService(name), host.status().state === 'ready' ? 'SERVING' : 'NOT_SERVING');
     for (const f of inputs.failedModules) health.setStatus(moduleHealthService(f.name), 'NOT_SERVING');
   };
   update();

@@ -34,7 +34,13 @@ export function grpcServerCredentials(m: TlsMaterial | undefined): grpc.ServerCr
  * does not refuse its absence, so the probe paths (`/healthz`, `/readyz`) stay reachable for a
  * kubelet that has none; every other path then refuses an unverified client (`clientVerified`).
  */
-export function httpsOptions(m: TlsMaterial): { key: Buffer; cert: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean } {
+export function httpsOptions(m: TlsMaterial): {
+  key: Buffer;
+  cert: Buffer;
+  ca?: Buffer;
+  requestCert: boolean;
+  rejectUnauthorized: boolean;
+} {
   return {
     key: m.key,
     cert: m.cert,

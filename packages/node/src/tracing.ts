@@ -1,4 +1,16 @@
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Link, type SpanContext, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  TraceFlags,
+  type Attributes,
+  type Context,
+  type Link,
+  type SpanContext,
+  type Tracer,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -24,7 +36,14 @@ export const TRACEPARENT = 'traceparent';
 export interface NodeTracing {
   readonly tracer: Tracer;
   /** Runs `fn` inside a span; `parent` is a W3C traceparent ('' or undefined: a new trace). */
-  span<T>(name: string, parent: string | undefined, attributes: Attributes, fn: () => Promise<T>, kind?: SpanKind, links?: Link[]): Promise<T>;
+  span<T>(
+    name: string,
+    parent: string | undefined,
+    attributes: Attributes,
+    fn: () => Promise<T>,
+    kind?: SpanKind,
+    links?: Link[],
+  ): Promise<T>;
   /** The active span's traceparent, for headers of published events ('' when none). */
   current(): string;
   shutdown(): Promise<void>;
@@ -51,7 +70,9 @@ export function startTracing(config: NodeConfig, options: TracingOptions = {}): 
     contextManagerSet = true;
   }
   const processor =
-    options.exporter !== undefined ? new SimpleSpanProcessor(options.exporter) : new BatchSpanProcessor(new OTLPTraceExporter({ url }));
+    options.exporter !== undefined
+      ? new SimpleSpanProcessor(options.exporter)
+      : new BatchSpanProcessor(new OTLPTraceExporter({ url }));
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({
       'service.name': config.tracing.serviceName,
@@ -97,7 +118,12 @@ export function parseTraceparent(v: string | undefined): SpanContext | undefined
   if (v === undefined || v === '') return undefined;
   const m = TRACEPARENT_RE.exec(v);
   if (m === null || /^0+$/.test(m[1] as string) || /^0+$/.test(m[2] as string)) return undefined;
-  return { traceId: m[1] as string, spanId: m[2] as string, traceFlags: parseInt(m[3] as string, 16) & TraceFlags.SAMPLED, isRemote: true };
+  return {
+    traceId: m[1] as string,
+    spanId: m[2] as string,
+    traceFlags: parseInt(m[3] as string, 16) & TraceFlags.SAMPLED,
+    isRemote: true,
+  };
 }
 
 export function formatTraceparent(sc: SpanContext | undefined): string {

@@ -19,13 +19,19 @@ export function decide(layers: readonly PolicyLayer[], target: PolicyTarget): De
   const names = [`${target.module}.${target.name}`, target.name, ...(target.aliases ?? [])];
   const locks: Record<string, string | number | boolean> = {};
   for (const [i, layer] of layers.entries()) {
-    const rule = layer.policy.rules.find((r) => (Array.isArray(r.match) ? r.match : [r.match]).some((p) => matches(p, target.kind, names)));
+    const rule = layer.policy.rules.find((r) =>
+      (Array.isArray(r.match) ? r.match : [r.match]).some((p) => matches(p, target.kind, names)),
+    );
     const effect = rule?.effect ?? layer.policy.default;
-    if (effect === 'deny') return { allowed: false, reason: `${target.kind} ${target.module}.${target.name} is not allowed by your policy` };
+    if (effect === 'deny')
+      return { allowed: false, reason: `${target.kind} ${target.module}.${target.name} is not allowed by your policy` };
     for (const [param, key] of Object.entries(rule?.lock ?? {})) {
       const value = layer.context[key];
       if (value === undefined)
-        return { allowed: false, reason: `policy layer ${i + 1} locks "${param}" to context "${key}", which this capability does not carry` };
+        return {
+          allowed: false,
+          reason: `policy layer ${i + 1} locks "${param}" to context "${key}", which this capability does not carry`,
+        };
       if (param in locks && locks[param] !== value)
         return { allowed: false, reason: `policy layers lock "${param}" to different values` };
       locks[param] = value;

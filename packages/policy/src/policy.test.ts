@@ -34,12 +34,18 @@ describe('policy - decide', () => {
   });
 
   it('restricting a restricted layer only narrows', () => {
-    const onlyHistograms: PolicyLayer = { policy: parsePolicy({ default: 'deny', rules: [{ match: '*histogram*' }] }), context: {} };
+    const onlyHistograms: PolicyLayer = {
+      policy: parsePolicy({ default: 'deny', rules: [{ match: '*histogram*' }] }),
+      context: {},
+    };
     expect(decide([instructor, onlyHistograms], { kind: 'query', module: 'grades', name: 'histogram' }).allowed).toBe(true);
     expect(decide([instructor, onlyHistograms], { kind: 'query', module: 'grades', name: 'table' }).allowed).toBe(false);
     const widen: PolicyLayer = { policy: parsePolicy({ default: 'allow' }), context: {} };
     expect(decide([instructor, widen], { kind: 'query', module: 'admin', name: 'users' }).allowed).toBe(false);
-    const otherCourse: PolicyLayer = { policy: parsePolicy({ default: 'allow', rules: [{ match: '*', lock: { course: 'c' } }] }), context: { c: 'X' } };
+    const otherCourse: PolicyLayer = {
+      policy: parsePolicy({ default: 'allow', rules: [{ match: '*', lock: { course: 'c' } }] }),
+      context: { c: 'X' },
+    };
     expect(decide([instructor, otherCourse], { kind: 'query', module: 'g', name: 'h' }).allowed).toBe(false);
   });
 
@@ -80,7 +86,12 @@ describe('capability - signed, expiring, verified with public keys only', () => 
     expect(() => verifier.verify(`${pre}.${widened}.${sig}`)).toThrow(/signature is invalid/);
     const foreign = mintCapability({ privateKeyPem: generateMeshKeys().privateKeyPem, layers: [instructor], ttlSeconds: 60 });
     expect(() => verifier.verify(foreign)).toThrow(/does not trust/);
-    const old = mintCapability({ privateKeyPem: keys.privateKeyPem, layers: [instructor], ttlSeconds: 60, now: Date.now() - 3_600_000 });
+    const old = mintCapability({
+      privateKeyPem: keys.privateKeyPem,
+      layers: [instructor],
+      ttlSeconds: 60,
+      now: Date.now() - 3_600_000,
+    });
     expect(() => verifier.verify(old)).toThrow(/expired/);
     expect(() => verifier.verify('hello')).toThrow(/not a capability/);
   });

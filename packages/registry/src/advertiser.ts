@@ -92,7 +92,10 @@ export class Advertiser {
           this.#adDirty = false;
           this.#lastAdWrite = now;
         }
-        await kv.put(heartbeatKey(this.#view.id), JSON.stringify({ v: 1, ttlMs: this.#ttlMs, state: this.#view.state, seq: this.#seq++ }));
+        await kv.put(
+          heartbeatKey(this.#view.id),
+          JSON.stringify({ v: 1, ttlMs: this.#ttlMs, state: this.#view.state, seq: this.#seq++ }),
+        );
       } catch (e) {
         this.#adDirty = true; // write everything again once NATS answers
         this.#options.onError?.(e as Error);

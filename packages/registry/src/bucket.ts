@@ -14,9 +14,11 @@ export interface BucketOptions {
  * this; the first one creates it). One key per node keeps writes linear in the node count.
  */
 export function openRegistryBucket(nc: NatsConnection, options: BucketOptions = {}): Promise<KV> {
-  return nc.jetstream(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }).views.kv(options.bucket ?? DEFAULT_BUCKET, {
-    history: 1,
-    ttl: BUCKET_MAX_AGE_MS,
-    replicas: options.replicas ?? 1,
-  });
+  return nc
+    .jetstream(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs })
+    .views.kv(options.bucket ?? DEFAULT_BUCKET, {
+      history: 1,
+      ttl: BUCKET_MAX_AGE_MS,
+      replicas: options.replicas ?? 1,
+    });
 }

@@ -1,6 +1,13 @@
 import type { AnalyticView, NodeState, NodeView } from './advertisement.ts';
 
-const KINDS: Record<number, AnalyticView['kind']> = { 1: 'query', 2: 'view', 3: 'event-handler', 4: 'event-property', 5: 'job', 6: 'normaliser' };
+const KINDS: Record<number, AnalyticView['kind']> = {
+  1: 'query',
+  2: 'view',
+  3: 'event-handler',
+  4: 'event-property',
+  5: 'job',
+  6: 'normaliser',
+};
 
 /** The parts of a gRPC Describe response this conversion reads (kept structural: no wire dependency). */
 export interface DescribeLike {

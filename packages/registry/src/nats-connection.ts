@@ -39,8 +39,14 @@ export function toConnectionOptions(s: NatsSettings): ConnectionOptions {
   if (s.pass !== undefined) opts.pass = s.pass;
   if (s.token !== undefined) opts.token = s.token;
   if (s.credsFile !== undefined) opts.authenticator = credsAuthenticator(readFileSync(s.credsFile));
-  else if (s.nkeySeedFile !== undefined) opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(s.nkeySeedFile, 'utf8').trim()));
-  if (s.tls !== undefined) opts.tls = { ...(s.tls.caFile ? { caFile: s.tls.caFile } : {}), ...(s.tls.certFile ? { certFile: s.tls.certFile } : {}), ...(s.tls.keyFile ? { keyFile: s.tls.keyFile } : {}) };
+  else if (s.nkeySeedFile !== undefined)
+    opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(s.nkeySeedFile, 'utf8').trim()));
+  if (s.tls !== undefined)
+    opts.tls = {
+      ...(s.tls.caFile ? { caFile: s.tls.caFile } : {}),
+      ...(s.tls.certFile ? { certFile: s.tls.certFile } : {}),
+      ...(s.tls.keyFile ? { keyFile: s.tls.keyFile } : {}),
+    };
   return opts;
 }
 
@@ -73,7 +79,8 @@ export async function connectNatsWithRetry(settings: NatsSettings, options: Conn
       return await connect(base);
     } catch (e) {
       if (options.signal?.aborted) throw e;
-      if (isPermanent(e)) throw new Error(`cannot connect to NATS ${String(settings.servers)}: ${(e as Error).message}`, { cause: e });
+      if (isPermanent(e))
+        throw new Error(`cannot connect to NATS ${String(settings.servers)}: ${(e as Error).message}`, { cause: e });
       const delay = Math.min(options.maxDelayMs ?? 5_000, 100 * 2 ** Math.min(attempt, 10));
       options.onRetry?.(e as Error, attempt, delay);
       await new Promise<void>((resolve) => {

@@ -160,7 +160,10 @@ export class RegistryWatcher {
     if (kind === 'node') {
       const ad = advertisementSchema.safeParse(json);
       if (!ad.success || ad.data.id !== id)
-        return this.options.onInvalid?.(e.key, ad.success ? `id "${ad.data.id}" does not match its key` : ad.error.issues[0]?.message ?? 'invalid');
+        return this.options.onInvalid?.(
+          e.key,
+          ad.success ? `id "${ad.data.id}" does not match its key` : (ad.error.issues[0]?.message ?? 'invalid'),
+        );
       entry.ad = ad.data;
       entry.ttlMs = ad.data.ttlMs;
     } else if (kind === 'alive') {

@@ -68,5 +68,4 @@ export class CallContext implements Context {
     }
     return this.#mesh;
   }
-
 }

@@ -41,7 +41,11 @@ export interface ModuleHost {
   status(): HostStatus;
   call(call: HostCall, control: HostCallControl): Promise<CallOutcome>;
   /** Delivers events to one of the module's handlers; resolves with how many matched its filter. */
-  handleEvents(handler: string, events: readonly EventEnvelope[], control: { deadline: number; signal: AbortSignal }): Promise<number>;
+  handleEvents(
+    handler: string,
+    events: readonly EventEnvelope[],
+    control: { deadline: number; signal: AbortSignal },
+  ): Promise<number>;
   /** Runs one of the module's scheduled jobs once (the node decides when, and that it runs once per tick mesh-wide). */
   runJob(job: string, control: { deadline: number; signal: AbortSignal }): Promise<void>;
   /** Runs the module's data layer (normalisers) on raw events. */

@@ -57,7 +57,11 @@ export class InlineHost implements ModuleHost {
     }
   }
 
-  handleEvents(handler: string, events: readonly EventEnvelope[], control: { deadline: number; signal: AbortSignal }): Promise<number> {
+  handleEvents(
+    handler: string,
+    events: readonly EventEnvelope[],
+    control: { deadline: number; signal: AbortSignal },
+  ): Promise<number> {
     return this.#runtime.handleEvents(handler, events, control.deadline, control.signal);
   }
 

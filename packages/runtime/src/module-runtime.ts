@@ -92,9 +92,7 @@ export class ModuleRuntime {
   async call(call: HostCall, control: HostCallControl): Promise<CallOutcome> {
     const analytic = `${this.#def.name}.${call.name}`;
     const def = (call.kind === 'query' ? this.#def.queries[call.name] : this.#def.views[call.name]) as
-      | QueryDefinition
-      | ViewDefinition
-      | undefined;
+      QueryDefinition | ViewDefinition | undefined;
     const params = this.#params.get(`${call.kind}:${call.name}`);
     if (def === undefined || params === undefined)
       throw new InsightsError('NOT_FOUND', `module ${this.#def.name} has no ${call.kind} named "${call.name}"`, {
@@ -133,31 +131,48 @@ export class ModuleRuntime {
       const env = this.#env;
       const db = this.#db;
       // The call context plus the event methods (getters like `signal` stay on its prototype).
-      const ctx: EventContext = Object.assign(this.#context(deadline, () => scope.signal, undefined), {
-        emit: async (e: Parameters<EventContext['emit']>[0]) => {
-          if (env.emit === undefined) throw new InsightsError('FAILED_PRECONDITION', 'events are not wired on this host; ctx.emit is unavailable');
-          const parentHops = Math.max(0, ...matching.map((m) => m.hops ?? 0));
-          await env.emit({
-            // Deterministic: re-processing the same events re-emits the same ids, which dedupe.
-            id: stableEventId({ from: `${this.#def.name}.${handler}`, after: matching.map((m) => m.id), type: e.type, payload: e.payload }),
-            time: new Date().toISOString(),
-            source: this.#def.name,
-            type: e.type,
-            actor: e.actor,
-            course: e.course,
-            resource: e.resource,
-            payload: e.payload,
-            raw: e.payload,
-            hops: parentHops + 1,
-          });
+      const ctx: EventContext = Object.assign(
+        this.#context(deadline, () => scope.signal, undefined),
+        {
+          emit: async (e: Parameters<EventContext['emit']>[0]) => {
+            if (env.emit === undefined)
+              throw new InsightsError('FAILED_PRECONDITION', 'events are not wired on this host; ctx.emit is unavailable');
+            const parentHops = Math.max(0, ...matching.map((m) => m.hops ?? 0));
+            await env.emit({
+              // Deterministic: re-processing the same events re-emits the same ids, which dedupe.
+              id: stableEventId({
+                from: `${this.#def.name}.${handler}`,
+                after: matching.map((m) => m.id),
+                type: e.type,
+                payload: e.payload,
+              }),
+              time: new Date().toISOString(),
+              source: this.#def.name,
+              type: e.type,
+              actor: e.actor,
+              course: e.course,
+              resource: e.resource,
+              payload: e.payload,
+              raw: e.payload,
+              hops: parentHops + 1,
+            });
+          },
+          property: (e: EventEnvelope, name: string) =>
+            env.property === undefined ? Promise.resolve(this.computeProperty(name, e)) : env.property(e, name),
+          updateOnce: (
+            collection: string,
+            e: EventEnvelope,
+            f: Filter<Document>,
+            u: UpdateFilter<Document>,
+            o?: { upsert?: boolean },
+          ) => updateOnce(db, collection, e.id, f, u, o),
+          once: (e: EventEnvelope, fn: () => Promise<void> | void) => once(db, handler, e.id, fn),
         },
-        property: (e: EventEnvelope, name: string) =>
-          env.property === undefined ? Promise.resolve(this.computeProperty(name, e)) : env.property(e, name),
-        updateOnce: (collection: string, e: EventEnvelope, f: Filter<Document>, u: UpdateFilter<Document>, o?: { upsert?: boolean }) =>
-          updateOnce(db, collection, e.id, f, u, o),
-        once: (e: EventEnvelope, fn: () => Promise<void> | void) => once(db, handler, e.id, fn),
-      });
-      await raceSignal(Promise.resolve().then(() => def.handle(matching, ctx)), scope.signal);
+      );
+      await raceSignal(
+        Promise.resolve().then(() => def.handle(matching, ctx)),
+        scope.signal,
+      );
       return matching.length;
     } catch (e) {
       throw this.#toCallError(analytic, e, scope.signal);
@@ -172,7 +187,10 @@ export class ModuleRuntime {
     if (def === undefined) throw new InsightsError('NOT_FOUND', `module ${this.#def.name} has no job "${job}"`);
     const scope = deadlineSignal(deadline, signal);
     try {
-      await raceSignal(Promise.resolve().then(() => def.run(this.#context(deadline, () => scope.signal, undefined))), scope.signal);
+      await raceSignal(
+        Promise.resolve().then(() => def.run(this.#context(deadline, () => scope.signal, undefined))),
+        scope.signal,
+      );
     } catch (e) {
       throw this.#toCallError(`${this.#def.name}.${job}`, e, scope.signal);
     } finally {
@@ -220,10 +238,14 @@ export class ModuleRuntime {
     const kind = name in this.#def.queries ? 'query' : name in this.#def.views ? 'view' : undefined;
     const def = kind === 'query' ? this.#def.queries[name] : kind === 'view' ? this.#def.views[name] : undefined;
     if (kind === undefined || def === undefined || def.memoize === undefined)
-      throw new InsightsError('INVALID_ARGUMENT', `refresh: ${this.#def.name} has no memoized query or view "${name}"`, { parameter: 'name' });
+      throw new InsightsError('INVALID_ARGUMENT', `refresh: ${this.#def.name} has no memoized query or view "${name}"`, {
+        parameter: 'name',
+      });
     const parsed = this.#params.get(`${kind}:${name}`)?.parse(args) ?? args;
     const ctx = this.#context(deadline, () => signal, undefined);
-    return this.cache.refresh(`${kind}:${name}`, parsed, async () => def.run(parsed as never, ctx), { ttlSeconds: def.memoize.ttlSeconds });
+    return this.cache.refresh(`${kind}:${name}`, parsed, async () => def.run(parsed as never, ctx), {
+      ttlSeconds: def.memoize.ttlSeconds,
+    });
   }
 
   #toCallError(analytic: string, e: unknown, ended: AbortSignal | InsightsError | undefined): InsightsError {

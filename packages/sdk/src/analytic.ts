@@ -52,8 +52,7 @@ export interface EventFilter {
 }
 
 export type DeliveryMode =
-  | { readonly type: 'realtime' }
-  | { readonly type: 'batched'; readonly maxEvents: number; readonly maxWaitMs: number };
+  { readonly type: 'realtime' } | { readonly type: 'batched'; readonly maxEvents: number; readonly maxWaitMs: number };
 
 /** Where a newly added handler starts reading the stream. */
 export type StartFrom = 'beginning' | 'now' | { readonly time: string };

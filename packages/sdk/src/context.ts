@@ -45,7 +45,13 @@ export interface EventContext extends Context {
    * redelivers a crashed replica's events after the ack wait). For exact counts under any
    * redelivery, record each event under its id and count records, as modules/testmodule does.
    */
-  updateOnce(collection: string, event: EventEnvelope, filter: Filter<Document>, update: UpdateFilter<Document>, options?: { upsert?: boolean }): Promise<boolean>;
+  updateOnce(
+    collection: string,
+    event: EventEnvelope,
+    filter: Filter<Document>,
+    update: UpdateFilter<Document>,
+    options?: { upsert?: boolean },
+  ): Promise<boolean>;
   /** Runs `fn` once per event for this handler (recorded after `fn` succeeds). */
   once(event: EventEnvelope, fn: () => Promise<void> | void): Promise<boolean>;
 }

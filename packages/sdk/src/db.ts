@@ -59,11 +59,7 @@ export interface FilterOperators<V> {
 }
 
 /** A field's condition: a value (equality; for arrays, "contains"), a RegExp, or operators. */
-export type Condition<V> =
-  | V
-  | (V extends readonly (infer E)[] ? E | FilterOperators<E> : never)
-  | FilterOperators<V>
-  | RegExp;
+export type Condition<V> = V | (V extends readonly (infer E)[] ? E | FilterOperators<E> : never) | FilterOperators<V> | RegExp;
 
 /** Logical operators at the root of a filter. */
 export interface RootFilterOperators<T> {
@@ -78,8 +74,7 @@ export interface RootFilterOperators<T> {
  * A query filter. Known top-level fields are type-checked; dotted paths (`'address.city'`) and
  * other fields are accepted as in the driver.
  */
-export type Filter<T = Document> = { [P in keyof WithId<T>]?: Condition<WithId<T>[P]> } & RootFilterOperators<T> &
-  Document;
+export type Filter<T = Document> = { [P in keyof WithId<T>]?: Condition<WithId<T>[P]> } & RootFilterOperators<T> & Document;
 
 /** Field paths to values; dotted paths (`'a.b'`, `'items.$'`, `'items.$[el]'`) are allowed. */
 export type FieldMap<V = unknown> = { [path: string]: V };

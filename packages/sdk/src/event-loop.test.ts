@@ -3,7 +3,14 @@ import type { EventContext } from './context.ts';
 import type { EventEnvelope } from './event.ts';
 import { eventLoop } from './event-loop.ts';
 
-const ev = (i: number): EventEnvelope => ({ id: `e${i}`, time: '2026-01-01T00:00:00Z', source: 't', type: 'x', payload: i, raw: i });
+const ev = (i: number): EventEnvelope => ({
+  id: `e${i}`,
+  time: '2026-01-01T00:00:00Z',
+  source: 't',
+  type: 'x',
+  payload: i,
+  raw: i,
+});
 const ctx = {} as EventContext;
 
 describe('eventLoop - one sequential consumer', () => {

@@ -29,15 +29,7 @@ export type * from './db.ts';
 export type { ModuleFiles, ModuleCache, ModuleLog, CacheSetOptions } from './resources.ts';
 export type { CallOptions, UntypedMesh } from './mesh-proxy.ts';
 export { html, svg, png, table, vegaLite, tableFromRecords, isViewResult } from './view-result.ts';
-export type {
-  ViewResult,
-  HtmlResult,
-  SvgResult,
-  PngResult,
-  TableResult,
-  TableCell,
-  VegaLiteResult,
-} from './view-result.ts';
+export type { ViewResult, HtmlResult, SvgResult, PngResult, TableResult, TableCell, VegaLiteResult } from './view-result.ts';
 export {
   InsightsError,
   isInsightsError,

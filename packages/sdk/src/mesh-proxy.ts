@@ -39,8 +39,7 @@ export function createMeshProxy<M = UntypedMesh>(invoker: CallInvoker): M {
       get(_t, prop) {
         // `then` must stay undefined, or `await mesh.query` would try to call it.
         if (typeof prop !== 'string' || prop === 'then') return undefined;
-        return (args: Record<string, unknown> = {}, options: CallOptions = {}) =>
-          invoker.invoke(kind, prop, args, options);
+        return (args: Record<string, unknown> = {}, options: CallOptions = {}) => invoker.invoke(kind, prop, args, options);
       },
       ownKeys: () => invoker.names(kind),
       getOwnPropertyDescriptor: (_t, prop) =>

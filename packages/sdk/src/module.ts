@@ -109,7 +109,8 @@ type ViewFn<D> =
  * The typed mesh for one or more module definitions: `connect<InferMesh<typeof grades>>()` gives
  * `mesh.query.get_grades(args)` with parameter and result types taken from the module's code.
  */
-export type InferMesh<M extends ModuleDefinition<any, any, string>> = { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type InferMesh<M extends ModuleDefinition<any, any, string>> = {
   readonly query: {
     readonly [K in keyof M['queries'] & string]: QueryFn<M['queries'][K]>;
   } & {

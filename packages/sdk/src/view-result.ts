@@ -32,11 +32,12 @@ export interface VegaLiteResult {
 export const html = (markup: string): HtmlResult => ({ type: 'html', html: markup });
 export const svg = (markup: string): SvgResult => ({ type: 'svg', svg: markup });
 export const png = (data: Uint8Array): PngResult => ({ type: 'png', data });
-export const table = (
-  columns: readonly string[],
-  rows: readonly (readonly TableCell[])[],
-  title?: string,
-): TableResult => ({ type: 'table', columns, rows, ...(title === undefined ? {} : { title }) });
+export const table = (columns: readonly string[], rows: readonly (readonly TableCell[])[], title?: string): TableResult => ({
+  type: 'table',
+  columns,
+  rows,
+  ...(title === undefined ? {} : { title }),
+});
 export const vegaLite = (spec: Record<string, unknown>): VegaLiteResult => ({ type: 'vega-lite', spec });
 
 /** Records (arrays of objects with the same keys) as a table, for views and CSV export. */

@@ -1,5 +1,13 @@
 /** @insights/wire: the gRPC contract as TypeScript, shared by node and client. */
-export { PROTO_ROOT, PROTO_FILE, SERVICE_NAME, LOADER_OPTIONS, loadPackageDefinition, insightsService, insightsClientConstructor } from './proto.ts';
+export {
+  PROTO_ROOT,
+  PROTO_FILE,
+  SERVICE_NAME,
+  LOADER_OPTIONS,
+  loadPackageDefinition,
+  insightsService,
+  insightsClientConstructor,
+} from './proto.ts';
 export { kindToWire, kindFromWire } from './messages.ts';
 export type * from './messages.ts';
 export { encodeResult, decodeResult, decodeArgs, encodeJson, CONTENT_TYPES } from './result-codec.ts';

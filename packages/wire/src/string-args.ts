@@ -7,7 +7,10 @@ type JsonSchema = { type?: string | string[]; properties?: Record<string, JsonSc
  * for, so `?week=3&weekly=true` reaches a handler as a number and a boolean. Parameters whose
  * names start with `_` are controls of the HTTP layer or CLI and are not passed on.
  */
-export function coerceStringArgs(query: Record<string, string | string[] | undefined>, schema: JsonSchema): Record<string, unknown> {
+export function coerceStringArgs(
+  query: Record<string, string | string[] | undefined>,
+  schema: JsonSchema,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(query)) {
     if (key.startsWith('_') || raw === undefined) continue;

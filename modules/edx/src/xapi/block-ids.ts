@@ -15,9 +15,13 @@ export function blockVersion(courseId: string): string {
 export function makeBlockId(courseId: string, blockType: string, blockId: string): string {
   const body = courseId.split(':')[1];
   if (body === undefined) {
-    throw new EdxDataError('XAPI_MISSING_FIELD', `cannot build a ${blockType} block id: course id "${courseId}" is not an opaque key`, {
-      field: 'context.course_id',
-    });
+    throw new EdxDataError(
+      'XAPI_MISSING_FIELD',
+      `cannot build a ${blockType} block id: course id "${courseId}" is not an opaque key`,
+      {
+        field: 'context.course_id',
+      },
+    );
   }
   return `${blockVersion(courseId)}:${body}+type@${blockType}+block@${blockId}`;
 }

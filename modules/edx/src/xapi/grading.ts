@@ -11,9 +11,13 @@ import { verb } from './transformer.ts';
 function dataNumber(r: Run, key: string): number {
   const data = r.d.get('data');
   if (data === null || typeof data !== 'object' || !Object.hasOwn(data, key)) {
-    throw new EdxDataError('XAPI_MISSING_FIELD', `cannot convert the edX event "${r.d.name}" to xAPI: no value for \`data.${key}\``, {
-      field: `data.${key}`,
-    });
+    throw new EdxDataError(
+      'XAPI_MISSING_FIELD',
+      `cannot convert the edX event "${r.d.name}" to xAPI: no value for \`data.${key}\``,
+      {
+        field: `data.${key}`,
+      },
+    );
   }
   const v = (data as Record<string, unknown>)[key];
   return pyTruthy(v) ? Number(v) : 0;
@@ -40,7 +44,10 @@ const courseGraded: Transformer = {
   object(r) {
     const courseId = r.d.requiredString('context.course_id');
     const name = r.courseName(courseId);
-    return activity(objectIri(r.root, 'course', courseId), { type: ACTIVITY.course, name: name === undefined ? {} : { en: name } });
+    return activity(objectIri(r.root, 'course', courseId), {
+      type: ACTIVITY.course,
+      name: name === undefined ? {} : { en: name },
+    });
   },
   result(r) {
     const grade = dataNumber(r, 'percent_grade');
@@ -57,9 +64,13 @@ const completionChanged: Transformer = {
   result(r) {
     const completion = r.d.get('data.completion');
     if (typeof completion !== 'number') {
-      throw new EdxDataError('XAPI_MISSING_FIELD', 'cannot convert the completion event to xAPI: `data.completion` is not a number', {
-        field: 'data.completion',
-      });
+      throw new EdxDataError(
+        'XAPI_MISSING_FIELD',
+        'cannot convert the completion event to xAPI: `data.completion` is not a number',
+        {
+          field: 'data.completion',
+        },
+      );
     }
     return { completion: completion === 1, extensions: extensions({ [EXT.progress]: completion * 100 }) };
   },

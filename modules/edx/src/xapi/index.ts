@@ -48,14 +48,18 @@ export function edxToXapi(event: Record<string, unknown>, options: EdxToXapiOpti
   const name = event['name'];
   const transformer = typeof name === 'string' ? REGISTRY.get(name) : undefined;
   if (transformer === undefined) {
-    throw new EdxDataError('XAPI_UNSUPPORTED_EVENT', `no xAPI transformer for the edX event "${String(name)}"`, { field: 'name' });
+    throw new EdxDataError('XAPI_UNSUPPORTED_EVENT', `no xAPI transformer for the edX event "${String(name)}"`, {
+      field: 'name',
+    });
   }
   const run = makeRun(new EventData(event), { ...options, lmsRootUrl: options.lmsRootUrl.replace(/\/+$/, '') });
   try {
     return runTransformer(transformer, run);
   } catch (e) {
     if (e instanceof TypeError) {
-      throw new EdxDataError('XAPI_MISSING_FIELD', `cannot convert the edX event "${name as string}" to xAPI: ${e.message}`, { cause: e });
+      throw new EdxDataError('XAPI_MISSING_FIELD', `cannot convert the edX event "${name as string}" to xAPI: ${e.message}`, {
+        cause: e,
+      });
     }
     throw e;
   }

@@ -31,7 +31,8 @@ const tabNavigation: Transformer = {
     const name = r.d.name;
     return {
       [EXT.startingPosition]: r.d.get('data.current_tab'),
-      [EXT.endingPosition]: name === 'edx.ui.lms.sequence.tab_selected' ? r.d.get('data.target_tab') : (ENDING_POSITION[name] ?? 'previous unit'),
+      [EXT.endingPosition]:
+        name === 'edx.ui.lms.sequence.tab_selected' ? r.d.get('data.target_tab') : (ENDING_POSITION[name] ?? 'previous unit'),
     };
   },
 };

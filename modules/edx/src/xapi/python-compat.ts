@@ -38,7 +38,13 @@ export function pyRepr(v: unknown): string {
   if (typeof v === 'string') return pyStrRepr(v);
   if (Array.isArray(v)) return '[' + v.map(pyRepr).join(', ') + ']';
   if (typeof v === 'object') {
-    return '{' + Object.entries(v).map(([k, x]) => `${pyStrRepr(k)}: ${pyRepr(x)}`).join(', ') + '}';
+    return (
+      '{' +
+      Object.entries(v)
+        .map(([k, x]) => `${pyStrRepr(k)}: ${pyRepr(x)}`)
+        .join(', ') +
+      '}'
+    );
   }
   return String(v);
 }
@@ -87,7 +93,13 @@ export function pyJsonDumps(v: unknown, ensureAscii = true): string {
   if (typeof v === 'string') return pyJsonString(v, ensureAscii);
   if (Array.isArray(v)) return '[' + v.map((x) => pyJsonDumps(x, ensureAscii)).join(', ') + ']';
   if (typeof v === 'object') {
-    return '{' + Object.entries(v).map(([k, x]) => `${pyJsonString(k, ensureAscii)}: ${pyJsonDumps(x, ensureAscii)}`).join(', ') + '}';
+    return (
+      '{' +
+      Object.entries(v)
+        .map(([k, x]) => `${pyJsonString(k, ensureAscii)}: ${pyJsonDumps(x, ensureAscii)}`)
+        .join(', ') +
+      '}'
+    );
   }
   return 'null';
 }
@@ -141,7 +153,9 @@ export function isoDuration(totalSeconds: number): string {
   if (bigger) time += String(hours).padStart(2, '0') + 'H';
   bigger = bigger || minutes !== 0;
   if (bigger) time += String(minutes).padStart(2, '0') + 'M';
-  const secs = Number.isInteger(seconds) ? String(seconds).padStart(2, '0') : seconds.toFixed(6).padStart(9, '0').replace(/0+$/, '');
+  const secs = Number.isInteger(seconds)
+    ? String(seconds).padStart(2, '0')
+    : seconds.toFixed(6).padStart(9, '0').replace(/0+$/, '');
   return `P${date}${time}${secs}S`;
 }
 

@@ -87,7 +87,11 @@ export function languageMap(lang: string, value: unknown): LanguageMap {
   return { [lang]: value };
 }
 
-export function activity(id: string | undefined, definition: XapiActivityDefinition | undefined, objectType: XapiActivity['objectType'] = 'Activity'): XapiActivity {
+export function activity(
+  id: string | undefined,
+  definition: XapiActivityDefinition | undefined,
+  objectType: XapiActivity['objectType'] = 'Activity',
+): XapiActivity {
   if (id === '') throw new TypeError("Activity 'id' must be not empty");
   return compact<XapiActivity>({ objectType, id, definition });
 }

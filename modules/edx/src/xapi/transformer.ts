@@ -9,7 +9,15 @@ import type { VerbName } from './constants.ts';
 import type { EventData } from './event-data.ts';
 import { pyIsoformat, pyJsonDumps, pyOr, pyStr, uuid5 } from './python-compat.ts';
 import { activity, compact, extensions, languageMap } from './statement.ts';
-import type { XapiActivity, XapiAgent, XapiContext, XapiContextActivities, XapiResult, XapiStatement, XapiVerb } from './statement.ts';
+import type {
+  XapiActivity,
+  XapiAgent,
+  XapiContext,
+  XapiContextActivities,
+  XapiResult,
+  XapiStatement,
+  XapiVerb,
+} from './statement.ts';
 
 /** What upstream reads from Django settings and the LMS database, supplied by the caller. */
 export interface EdxToXapiOptions {
@@ -130,11 +138,18 @@ export function baseContextExtensions(t: Transformer, run: Run): Record<string, 
  */
 function agent(run: Run): XapiAgent {
   const d = run.d;
-  const who = pyOr(pyOr(d.get('data.user_id'), () => d.get('data.username')), () => pyOr(d.get('user_id'), () => d.get('username')));
+  const who = pyOr(
+    pyOr(d.get('data.user_id'), () => d.get('data.username')),
+    () => pyOr(d.get('user_id'), () => d.get('username')),
+  );
   if (!(typeof who === 'string' || typeof who === 'number') || who === '') {
-    throw new EdxDataError('XAPI_MISSING_FIELD', `cannot convert the edX event "${pyStr(d.get('name'))}" to xAPI: no user (anonymous event)`, {
-      field: 'context.user_id',
-    });
+    throw new EdxDataError(
+      'XAPI_MISSING_FIELD',
+      `cannot convert the edX event "${pyStr(d.get('name'))}" to xAPI: no user (anonymous event)`,
+      {
+        field: 'context.user_id',
+      },
+    );
   }
   return { objectType: 'Agent', account: { homePage: run.root, name: run.o.actorId(String(who)) } };
 }

@@ -32,10 +32,16 @@ const VIDEO_VERBS: Readonly<Record<string, VerbName>> = {
   'edx.video.closed_captions.shown': 'interacted',
 };
 
-const CC_SHOWN = new Set(['edx.video.closed_captions.shown', 'edx.video.transcript.shown', 'video_show_cc_menu', 'show_transcript']);
+const CC_SHOWN = new Set([
+  'edx.video.closed_captions.shown',
+  'edx.video.transcript.shown',
+  'video_show_cc_menu',
+  'show_transcript',
+]);
 
 /** `current_time` (new events) or `currentTime` (legacy browser events), Python-`or` style. */
-const currentTime = (r: Run): number | undefined => secondsToFloat(pyOr(r.d.get('data.current_time'), () => r.d.get('data.currentTime')));
+const currentTime = (r: Run): number | undefined =>
+  secondsToFloat(pyOr(r.d.get('data.current_time'), () => r.d.get('data.currentTime')));
 
 function videoTransformer(result?: (r: Run) => XapiResult): Transformer {
   return {

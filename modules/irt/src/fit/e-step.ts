@@ -99,7 +99,8 @@ export function fullGradient(estep: EStepResult, quadrature: NormalQuadrature, i
     let ga = 0;
     for (let k = 0; k < nodeCount; k++) {
       const index = j * nodeCount + k;
-      const residual = estep.expectedCorrect[index]! - estep.expectedResponses[index]! * Math.exp(estep.probabilities.logCorrect[index]!);
+      const residual =
+        estep.expectedCorrect[index]! - estep.expectedResponses[index]! * Math.exp(estep.probabilities.logCorrect[index]!);
       gc += residual;
       ga += residual * quadrature.nodes[k]!;
     }

@@ -98,7 +98,11 @@ export function estimate(set: ResponseSet, quadrature: NormalQuadrature, options
     const step = choleskySolve(lower, size, gradient);
     let scale = 1;
     for (let h = 0; h < MAX_HALVINGS; h++, scale /= 2) {
-      const trialParams = expandParameters(model, theta.map((value, i) => value + scale * step[i]!), itemCount);
+      const trialParams = expandParameters(
+        model,
+        theta.map((value, i) => value + scale * step[i]!),
+        itemCount,
+      );
       const trial = eStep(set, trialParams, quadrature);
       // Near the optimum the gain (~g' H^-1 g) is below rounding of logL; accept ties.
       if (trial.logLikelihood >= current.logLikelihood - 1e-12 * Math.abs(current.logLikelihood)) {

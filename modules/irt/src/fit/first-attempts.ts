@@ -34,7 +34,11 @@ export function firstAttemptMatrix(
   for (const attempt of attempts) {
     const { learnerId, itemId, correct, time } = attempt;
     if (typeof learnerId !== 'string' || typeof itemId !== 'string' || typeof correct !== 'boolean') {
-      throw new IrtFitError(IRT_ERROR_CODES.INVALID_INPUT, `attempt ${order}: learnerId, itemId (strings) and correct (boolean) are required`, { row: order });
+      throw new IrtFitError(
+        IRT_ERROR_CODES.INVALID_INPUT,
+        `attempt ${order}: learnerId, itemId (strings) and correct (boolean) are required`,
+        { row: order },
+      );
     }
     if (time !== undefined && !Number.isFinite(time)) {
       throw new IrtFitError(IRT_ERROR_CODES.INVALID_INPUT, `attempt ${order}: time must be a finite number`, { row: order });

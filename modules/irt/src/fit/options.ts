@@ -26,9 +26,13 @@ function integerIn(name: string, value: number, min: number, max: number): numbe
 export function resolveOptions(options: IrtFitOptions): ResolvedOptions {
   const model = options.model;
   if (!IRT_MODELS.includes(model)) {
-    throw new IrtFitError(IRT_ERROR_CODES.INVALID_OPTIONS, `model must be one of ${IRT_MODELS.join(', ')}, got ${String(model)}`, {
-      option: 'model',
-    });
+    throw new IrtFitError(
+      IRT_ERROR_CODES.INVALID_OPTIONS,
+      `model must be one of ${IRT_MODELS.join(', ')}, got ${String(model)}`,
+      {
+        option: 'model',
+      },
+    );
   }
   const quadraturePoints = integerIn(
     'quadraturePoints',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IRT_ERROR_CODES, fitIrt, isIrtFitError } from '../../src/fit/index.ts';
-import type { IrtFitOptions, IrtInput, ItemResponse , IrtFitError} from '../../src/fit/index.ts';
+import type { IrtFitOptions, IrtInput, ItemResponse, IrtFitError } from '../../src/fit/index.ts';
 
 const GOOD: ItemResponse[][] = [
   [1, 0, 1],
@@ -60,7 +60,16 @@ describe('irt fit - errors', () => {
   });
 
   it.each<[string, IrtInput]>([
-    ['ragged rows', { type: 'matrix', responses: [[1, 0, 1], [1, 0]] }],
+    [
+      'ragged rows',
+      {
+        type: 'matrix',
+        responses: [
+          [1, 0, 1],
+          [1, 0],
+        ],
+      },
+    ],
     ['negative frequency', { type: 'patterns', patterns: GOOD, frequencies: [1, 2, -1, 1, 1] }],
     ['frequency per pattern missing', { type: 'patterns', patterns: GOOD, frequencies: [1, 2] }],
     ['duplicate item ids', { type: 'matrix', responses: GOOD, itemIds: ['a', 'b', 'a'] }],
@@ -71,7 +80,16 @@ describe('irt fit - errors', () => {
 
   it.each<[string, IrtInput]>([
     ['no learners', { type: 'matrix', responses: [], itemIds: ['a', 'b'] }],
-    ['nobody answered anything', { type: 'matrix', responses: [[null, null], [null, null]] }],
+    [
+      'nobody answered anything',
+      {
+        type: 'matrix',
+        responses: [
+          [null, null],
+          [null, null],
+        ],
+      },
+    ],
     ['no items', { type: 'matrix', responses: [[], []] }],
     ['all frequencies zero', { type: 'patterns', patterns: GOOD, frequencies: [0, 0, 0, 0, 0] }],
   ])('errors - empty data: %s', (_, input) => {

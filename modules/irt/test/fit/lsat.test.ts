@@ -94,8 +94,14 @@ describe.skipIf(!haveData)('irt fit - LSAT-6 against ltm (Rizopoulos 2006)', () 
     expect(fit.logLikelihood).toBeCloseTo(-2473.054, 2);
     expect(fit.aic).toBeCloseTo(4956.108, 2);
     expect(fit.bic).toBeCloseTo(4980.646, 2);
-    expectClose(column(fit, (item) => item.difficulty.value), [-2.872, -1.063, -0.2576, -1.3881, -2.2188]);
-    expectClose(column(fit, (item) => item.difficulty.se), [0.1287, 0.0821, 0.0766, 0.0865, 0.1048]);
+    expectClose(
+      column(fit, (item) => item.difficulty.value),
+      [-2.872, -1.063, -0.2576, -1.3881, -2.2188],
+    );
+    expectClose(
+      column(fit, (item) => item.difficulty.se),
+      [0.1287, 0.0821, 0.0766, 0.0865, 0.1048],
+    );
     for (const item of fit.items) expect(item.discrimination).toEqual({ value: 1, se: null });
   });
 
@@ -105,12 +111,27 @@ describe.skipIf(!haveData)('irt fit - LSAT-6 against ltm (Rizopoulos 2006)', () 
     expect(fit.logLikelihood).toBeCloseTo(-2466.938, 2);
     expect(fit.aic).toBeCloseTo(4945.875, 2);
     expect(fit.bic).toBeCloseTo(4975.322, 2);
-    expectClose(column(fit, (item) => item.difficulty.value), [-3.6153, -1.3224, -0.3176, -1.7301, -2.7802]);
-    expectClose(column(fit, (item) => item.difficulty.se), [0.3266, 0.1422, 0.0977, 0.1691, 0.251]);
-    expectClose(column(fit, (item) => item.discrimination.value), [0.7551, 0.7551, 0.7551, 0.7551, 0.7551]);
-    expectClose(column(fit, (item) => item.discrimination.se), [0.0694, 0.0694, 0.0694, 0.0694, 0.0694]);
+    expectClose(
+      column(fit, (item) => item.difficulty.value),
+      [-3.6153, -1.3224, -0.3176, -1.7301, -2.7802],
+    );
+    expectClose(
+      column(fit, (item) => item.difficulty.se),
+      [0.3266, 0.1422, 0.0977, 0.1691, 0.251],
+    );
+    expectClose(
+      column(fit, (item) => item.discrimination.value),
+      [0.7551, 0.7551, 0.7551, 0.7551, 0.7551],
+    );
+    expectClose(
+      column(fit, (item) => item.discrimination.se),
+      [0.0694, 0.0694, 0.0694, 0.0694, 0.0694],
+    );
     // The same fit in mirt's slope/intercept form [mirt-doc, LSAT6 page].
-    expectClose(column(fit, (item) => item.intercept.value), [2.73, 0.999, 0.24, 1.307, 2.1]);
+    expectClose(
+      column(fit, (item) => item.intercept.value),
+      [2.73, 0.999, 0.24, 1.307, 2.1],
+    );
   });
 
   it('2pl - matches ltm ltm(LSAT ~ z1) [JSS p. 12; ltm-2PL; mirt-test QMCEM]', () => {
@@ -119,10 +140,22 @@ describe.skipIf(!haveData)('irt fit - LSAT-6 against ltm (Rizopoulos 2006)', () 
     expect(fit.logLikelihood).toBeCloseTo(-2466.653, 2);
     expect(fit.aic).toBeCloseTo(4953.31, 1); // [JSS] prints AIC/BIC of fit3 to two decimals only
     expect(fit.bic).toBeCloseTo(5002.38, 1);
-    expectClose(column(fit, (item) => item.difficulty.value), [-3.3597, -1.3696, -0.2799, -1.8659, -3.1236]);
-    expectClose(column(fit, (item) => item.difficulty.se), [0.8669, 0.3073, 0.0997, 0.4341, 0.87]);
-    expectClose(column(fit, (item) => item.discrimination.value), [0.8254, 0.7229, 0.8905, 0.6886, 0.6575]);
-    expectClose(column(fit, (item) => item.discrimination.se), [0.2581, 0.1867, 0.2326, 0.1852, 0.21]);
+    expectClose(
+      column(fit, (item) => item.difficulty.value),
+      [-3.3597, -1.3696, -0.2799, -1.8659, -3.1236],
+    );
+    expectClose(
+      column(fit, (item) => item.difficulty.se),
+      [0.8669, 0.3073, 0.0997, 0.4341, 0.87],
+    );
+    expectClose(
+      column(fit, (item) => item.discrimination.value),
+      [0.8254, 0.7229, 0.8905, 0.6886, 0.6575],
+    );
+    expectClose(
+      column(fit, (item) => item.discrimination.se),
+      [0.2581, 0.1867, 0.2326, 0.1852, 0.21],
+    );
   });
 
   it('1pl vs rasch - likelihood-ratio statistic as in ltm anova(fit1, fit2) [JSS p. 11]', () => {
@@ -143,32 +176,47 @@ describe.skipIf(!haveData)('irt fit - LSAT-7 against mirt', () => {
     expect(fit.logLikelihood).toBeCloseTo(-2658.805, 2);
     expect(fit.aic).toBeCloseTo(5337.61, 2);
     expect(fit.bic).toBeCloseTo(5386.688, 2);
-    expectClose(column(fit, (item) => item.discrimination.value), [0.988, 1.081, 1.706, 0.765, 0.736]);
-    expectClose(column(fit, (item) => item.intercept.value), [1.856, 0.808, 1.804, 0.486, 1.855]);
+    expectClose(
+      column(fit, (item) => item.discrimination.value),
+      [0.988, 1.081, 1.706, 0.765, 0.736],
+    );
+    expectClose(
+      column(fit, (item) => item.intercept.value),
+      [1.856, 0.808, 1.804, 0.486, 1.855],
+    );
   });
 
   it('2pl - standard errors match mirt Richardson (numerical observed information) intervals [mirt-test]', () => {
     const fit = fitIrt(lsat7!, { model: '2pl' });
-    expectClose(column(fit, (item) => item.discrimination.se), [
-      seFromInterval(0.6406, 1.3354),
-      seFromInterval(0.7501, 1.4119),
-      seFromInterval(1.0779, 2.334),
-      seFromInterval(0.5022, 1.028),
-      seFromInterval(0.4395, 1.032),
-    ]);
-    expectClose(column(fit, (item) => item.intercept.se), [
-      seFromInterval(1.5984, 2.1138),
-      seFromInterval(0.6291, 0.9869),
-      seFromInterval(1.4036, 2.205),
-      seFromInterval(0.3392, 0.6328),
-      seFromInterval(1.6302, 2.0787),
-    ]);
+    expectClose(
+      column(fit, (item) => item.discrimination.se),
+      [
+        seFromInterval(0.6406, 1.3354),
+        seFromInterval(0.7501, 1.4119),
+        seFromInterval(1.0779, 2.334),
+        seFromInterval(0.5022, 1.028),
+        seFromInterval(0.4395, 1.032),
+      ],
+    );
+    expectClose(
+      column(fit, (item) => item.intercept.se),
+      [
+        seFromInterval(1.5984, 2.1138),
+        seFromInterval(0.6291, 0.9869),
+        seFromInterval(1.4036, 2.205),
+        seFromInterval(0.3392, 0.6328),
+        seFromInterval(1.6302, 2.0787),
+      ],
+    );
   });
 
   it("1pl - matches mirt's Rasch (a = 1, free latent variance) intercepts and equal-slope a [mirt-test]", () => {
     const fit = fitIrt(lsat7!, { model: '1pl' });
     expect(fit.converged).toBe(true);
-    expectClose(column(fit, (item) => item.intercept.value), [1.8680155, 0.7908857, 1.4607798, 0.5214175, 1.9927099]);
+    expectClose(
+      column(fit, (item) => item.intercept.value),
+      [1.8680155, 0.7908857, 1.4607798, 0.5214175, 1.9927099],
+    );
     expect(fit.items[0]!.intercept.se!).toBeCloseTo(0.100416, 2);
     expect(fit.items[0]!.discrimination.value).toBeCloseTo(1.011, 2);
   });

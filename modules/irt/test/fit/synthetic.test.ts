@@ -22,14 +22,20 @@ function expectRecovered(fit: IrtFitResult, truth: { a: readonly number[]; b: re
 
 describe('irt fit - synthetic recovery', () => {
   it('2pl - recovers known discriminations and difficulties from 4,000 simulated learners', () => {
-    const responses = simulateResponses({ learners: 4000, discriminations: DISCRIMINATIONS, difficulties: DIFFICULTIES, seed: 7 });
+    const responses = simulateResponses({
+      learners: 4000,
+      discriminations: DISCRIMINATIONS,
+      difficulties: DIFFICULTIES,
+      seed: 7,
+    });
     const fit = fitIrt({ type: 'matrix', responses }, { model: '2pl' });
     expect(fit.converged).toBe(true);
     expect(fit.learners).toBe(4000);
     expect(fit.parameterCount).toBe(16);
     expectRecovered(fit, { a: DISCRIMINATIONS, b: DIFFICULTIES }, 0.3);
     // Slope/intercept and IRT forms agree: c = -a b.
-    for (const item of fit.items) expect(item.intercept.value).toBeCloseTo(-item.discrimination.value * item.difficulty.value, 10);
+    for (const item of fit.items)
+      expect(item.intercept.value).toBeCloseTo(-item.discrimination.value * item.difficulty.value, 10);
   });
 
   it('1pl - recovers a common discrimination of 1.5', () => {
@@ -59,7 +65,10 @@ describe('irt fit - synthetic recovery', () => {
       missing: 0.35,
       seed: 17,
     });
-    responses.push(DIFFICULTIES.map(() => null), DIFFICULTIES.map(() => null));
+    responses.push(
+      DIFFICULTIES.map(() => null),
+      DIFFICULTIES.map(() => null),
+    );
     const empty = responses.filter((row) => row.every((value) => value === null)).length;
     expect(empty).toBeGreaterThanOrEqual(2);
     const fit = fitIrt({ type: 'matrix', responses }, { model: '2pl' });
@@ -72,14 +81,23 @@ describe('irt fit - synthetic recovery', () => {
   });
 
   it('2pl - dropping one item from a learner changes only that learner term (missing is not "wrong")', () => {
-    const responses = simulateResponses({ learners: 600, discriminations: DISCRIMINATIONS, difficulties: DIFFICULTIES, seed: 19 });
+    const responses = simulateResponses({
+      learners: 600,
+      discriminations: DISCRIMINATIONS,
+      difficulties: DIFFICULTIES,
+      seed: 19,
+    });
     const set = buildResponseSet({ type: 'matrix', responses });
     const withGap = responses.map((row) => [...row]);
     withGap[0]![0] = null;
     const gapSet = buildResponseSet({ type: 'matrix', responses: withGap });
     const quadrature = gaussHermiteNormal(21);
-    const params = { intercepts: Float64Array.from(DIFFICULTIES, (b, j) => -DISCRIMINATIONS[j]! * b), slopes: Float64Array.from(DISCRIMINATIONS) };
-    const only = (row: readonly ItemResponse[]): number => eStep(buildResponseSet({ type: 'matrix', responses: [row] }), params, quadrature).logLikelihood;
+    const params = {
+      intercepts: Float64Array.from(DIFFICULTIES, (b, j) => -DISCRIMINATIONS[j]! * b),
+      slopes: Float64Array.from(DISCRIMINATIONS),
+    };
+    const only = (row: readonly ItemResponse[]): number =>
+      eStep(buildResponseSet({ type: 'matrix', responses: [row] }), params, quadrature).logLikelihood;
     const full = eStep(set, params, quadrature).logLikelihood;
     const gap = eStep(gapSet, params, quadrature).logLikelihood;
     expect(gap - full).toBeCloseTo(only(withGap[0]!) - only(responses[0]!), 10);
@@ -144,12 +162,17 @@ describe('irt fit - estimation machinery', () => {
     const answeredSomething = entries.filter((e) => e.row.some((value) => value !== null)).length;
     expect(fromPatterns.distinctPatterns).toBe(answeredSomething);
     expect(fromPatterns.logLikelihood).toBeCloseTo(fromMatrix.logLikelihood, 8);
-    expect(fromPatterns.parameters.values.map((v) => v.toFixed(6))).toEqual(fromMatrix.parameters.values.map((v) => v.toFixed(6)));
+    expect(fromPatterns.parameters.values.map((v) => v.toFixed(6))).toEqual(
+      fromMatrix.parameters.values.map((v) => v.toFixed(6)),
+    );
   });
 
   it('fit - pure EM (no Newton phase) reaches the same optimum, more slowly', () => {
     const newton = fitIrt({ type: 'matrix', responses }, { model: '2pl' });
-    const em = fitIrt({ type: 'matrix', responses }, { model: '2pl', maxNewtonIterations: 0, maxEmIterations: 20000, tolerance: 1e-6 });
+    const em = fitIrt(
+      { type: 'matrix', responses },
+      { model: '2pl', maxNewtonIterations: 0, maxEmIterations: 20000, tolerance: 1e-6 },
+    );
     expect(em.iterations.newton).toBe(0);
     expect(em.iterations.em).toBeGreaterThan(newton.iterations.em);
     expect(em.logLikelihood).toBeCloseTo(newton.logLikelihood, 3);
@@ -166,7 +189,8 @@ describe('irt fit - estimation machinery', () => {
   it('fit - standardErrors: false skips the information matrix', () => {
     const fit = fitIrt({ type: 'matrix', responses }, { model: '1pl', standardErrors: false });
     expect(fit.parameters.covariance).toBeNull();
-    for (const item of fit.items) expect([item.difficulty.se, item.discrimination.se, item.intercept.se]).toEqual([null, null, null]);
+    for (const item of fit.items)
+      expect([item.difficulty.se, item.discrimination.se, item.intercept.se]).toEqual([null, null, null]);
   });
 
   it('fit - covariance is symmetric and its diagonal gives the slope/intercept standard errors', () => {

@@ -53,7 +53,8 @@ async function print(kind: 'query' | 'view', result: unknown, opts: CallCommandO
   }
   const v = result as ViewResult;
   if (v.type === 'png') {
-    if (opts.out === undefined) throw new InsightsError('INVALID_ARGUMENT', 'this view returns a PNG image: add --out file.png', { parameter: 'out' });
+    if (opts.out === undefined)
+      throw new InsightsError('INVALID_ARGUMENT', 'this view returns a PNG image: add --out file.png', { parameter: 'out' });
     await writeFile(opts.out, v.data);
     return void process.stderr.write(`wrote ${v.data.length} bytes to ${opts.out}\n`);
   }

@@ -24,13 +24,17 @@ export async function runClusterUp(opts: ClusterUpOptions): Promise<void> {
   });
   const lines = [
     `NATS      ${cluster.nats.urls.join(',')}`,
-    ...[...cluster.nodes.values()].map((n) => `${n.id.padEnd(9)} grpc ${n.grpc}  http http://${n.http}/  metrics http://${n.http}/metrics`),
+    ...[...cluster.nodes.values()].map(
+      (n) => `${n.id.padEnd(9)} grpc ${n.grpc}  http http://${n.http}/  metrics http://${n.http}/metrics`,
+    ),
     cluster.dashboardUrl === undefined ? 'dashboard (not started)' : `dashboard ${cluster.dashboardUrl}/`,
     '',
     `try: npx insights ls --nats ${cluster.nats.urls[0]}`,
     `data and configs: ${cluster.dir}`,
   ];
-  process.stdout.write(`${JSON.stringify({ event: 'ready', nats: cluster.nats.urls, nodes: [...cluster.nodes.values()].map((n) => ({ id: n.id, grpc: n.grpc, http: n.http })), dashboard: cluster.dashboardUrl })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ event: 'ready', nats: cluster.nats.urls, nodes: [...cluster.nodes.values()].map((n) => ({ id: n.id, grpc: n.grpc, http: n.http })), dashboard: cluster.dashboardUrl })}\n`,
+  );
   process.stderr.write(`${lines.join('\n')}\n\nCtrl-C stops everything.\n`);
   let stopping = false;
   const stop = () => {

@@ -20,7 +20,10 @@ export interface DashboardOptions {
 
 /** The configuration from `--config`, with flags on top; without a file, one allow-all role for everyone. */
 function configFrom(opts: DashboardOptions): DashboardConfig {
-  const nodes = (opts.node ?? []).flatMap((n) => n.split(',')).map((n) => n.trim()).filter(Boolean);
+  const nodes = (opts.node ?? [])
+    .flatMap((n) => n.split(','))
+    .map((n) => n.trim())
+    .filter(Boolean);
   const nats = opts.nats ?? (opts.config === undefined && nodes.length === 0 ? process.env.NATS_URL : undefined);
   const flags: Partial<DashboardConfigInput> = {
     ...(opts.host === undefined ? {} : { host: opts.host }),
@@ -33,9 +36,13 @@ function configFrom(opts: DashboardOptions): DashboardConfig {
     return parseDashboardConfig({ ...stripDerived(file), ...flags, ...mesh }, file.baseDir);
   }
   if (Object.keys(mesh).length === 0)
-    throw new InsightsError('INVALID_ARGUMENT', 'no mesh: pass --config dashboard.json, --nats nats://host:port, --node host:port, or set NATS_URL', {
-      parameter: 'nats',
-    });
+    throw new InsightsError(
+      'INVALID_ARGUMENT',
+      'no mesh: pass --config dashboard.json, --nats nats://host:port, --node host:port, or set NATS_URL',
+      {
+        parameter: 'nats',
+      },
+    );
   return parseDashboardConfig({ ...flags, ...mesh });
 }
 
@@ -49,7 +56,9 @@ export async function runDashboard(opts: DashboardOptions): Promise<void> {
   const config = configFrom(opts);
   const dashboard = await startDashboard(config);
   process.stdout.write(`${JSON.stringify({ event: 'ready', url: dashboard.url })}\n`);
-  process.stderr.write(`insights dashboard: open ${dashboard.url}/ (auth: ${config.auth.kind}; roles: ${Object.keys(config.roles).join(', ')})\n`);
+  process.stderr.write(
+    `insights dashboard: open ${dashboard.url}/ (auth: ${config.auth.kind}; roles: ${Object.keys(config.roles).join(', ')})\n`,
+  );
   let stopping = false;
   const stop = () => {
     if (stopping) return;
@@ -97,7 +106,12 @@ export async function runEmbed(opts: EmbedOptions): Promise<void> {
     }
     throw new InsightsError('INVALID_ARGUMENT', `--${flag} must be a JSON object, e.g. '{"course":"C1"}'`, { parameter: flag });
   };
-  if (opts.config === undefined) throw new InsightsError('INVALID_ARGUMENT', 'give the dashboard configuration: insights dashboard --config <file> embed ...', { parameter: 'config' });
+  if (opts.config === undefined)
+    throw new InsightsError(
+      'INVALID_ARGUMENT',
+      'give the dashboard configuration: insights dashboard --config <file> embed ...',
+      { parameter: 'config' },
+    );
   const url = mintEmbedUrl(loadDashboardConfigFile(opts.config), {
     view: opts.view,
     args: json('args', opts.args),

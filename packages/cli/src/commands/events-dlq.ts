@@ -20,7 +20,12 @@ interface DeadLetter {
 /** `insights events dlq [--redrive] [--handler m.h]`: lists dead-lettered events; re-drives them to their handler. */
 export async function runEventsDlq(opts: { nats?: string; handler?: string; redrive?: boolean; json?: boolean }): Promise<void> {
   const url = opts.nats ?? process.env.NATS_URL;
-  if (!url) throw new InsightsError('INVALID_ARGUMENT', 'the dead-letter subject lives in NATS: pass --nats nats://host:port or set NATS_URL', { parameter: 'nats' });
+  if (!url)
+    throw new InsightsError(
+      'INVALID_ARGUMENT',
+      'the dead-letter subject lives in NATS: pass --nats nats://host:port or set NATS_URL',
+      { parameter: 'nats' },
+    );
   const nc = await connectNatsWithRetry({ servers: url }, { maxDelayMs: 1000, signal: AbortSignal.timeout(10_000) });
   try {
     const jsm = await nc.jetstreamManager();
@@ -31,7 +36,14 @@ export async function runEventsDlq(opts: { nats?: string; handler?: string; redr
       process.stdout.write(
         `${formatTable(
           ['SEQ', 'HANDLER', 'EVENT', 'ATTEMPTS', 'FAILED AT', 'ERROR'],
-          letters.map((d) => [d.seq, `${d.module}.${d.handler}`, typeof d.event === 'string' ? '(undecodable)' : `${d.event.type} ${d.event.id}`, d.attempts, d.failedAt, d.error.slice(0, 80)]),
+          letters.map((d) => [
+            d.seq,
+            `${d.module}.${d.handler}`,
+            typeof d.event === 'string' ? '(undecodable)' : `${d.event.type} ${d.event.id}`,
+            d.attempts,
+            d.failedAt,
+            d.error.slice(0, 80),
+          ]),
         )}\n`,
       );
       return;

@@ -17,11 +17,18 @@ export interface ImportOptions extends MeshFlags {
  */
 export async function runEventsImport(file: string, opts: ImportOptions): Promise<void> {
   const batchSize = Number(opts.batch ?? 500);
-  if (!(batchSize > 0)) throw new InsightsError('INVALID_ARGUMENT', '--batch must be a positive number of events', { parameter: 'batch' });
+  if (!(batchSize > 0))
+    throw new InsightsError('INVALID_ARGUMENT', '--batch must be a positive number of events', { parameter: 'batch' });
   const address = await pickNode(opts);
   const node = new NodeConnection(address);
   const started = Date.now();
-  const bar = process.stderr.isTTY && !opts.quiet ? new SingleBar({ format: ' importing [{bar}] {percentage}% | {lines} lines | {rate} lines/s', hideCursor: true }, Presets.shades_classic) : undefined;
+  const bar =
+    process.stderr.isTTY && !opts.quiet
+      ? new SingleBar(
+          { format: ' importing [{bar}] {percentage}% | {lines} lines | {rate} lines/s', hideCursor: true },
+          Presets.shades_classic,
+        )
+      : undefined;
   let lines = 0;
   let skipped = 0;
   const bad: { line: number; reason: string }[] = [];

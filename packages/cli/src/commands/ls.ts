@@ -11,7 +11,13 @@ export async function runLs(opts: { node?: string[]; nats?: string; json?: boole
     process.stdout.write(
       `${formatTable(
         ['NODE', 'ADDRESS', 'LABELS', 'STATE', 'MODULES'],
-        d.nodes.map((n) => [n.id, n.address, n.labels.join(','), n.state, n.modules.map((m) => `${m.name}${m.state === 'ready' ? '' : `(${m.state})`}`).join(' ')]),
+        d.nodes.map((n) => [
+          n.id,
+          n.address,
+          n.labels.join(','),
+          n.state,
+          n.modules.map((m) => `${m.name}${m.state === 'ready' ? '' : `(${m.state})`}`).join(' '),
+        ]),
       )}\n\n`,
     );
     const rows = [...d.analytics]
@@ -19,7 +25,9 @@ export async function runLs(opts: { node?: string[]; nats?: string; json?: boole
       .map((a) => {
         const props = (a.params as { properties?: Record<string, unknown>; required?: string[] }).properties ?? {};
         const req = new Set((a.params as { required?: string[] }).required ?? []);
-        const params = Object.keys(props).map((p) => (req.has(p) ? p : `[${p}]`)).join(' ');
+        const params = Object.keys(props)
+          .map((p) => (req.has(p) ? p : `[${p}]`))
+          .join(' ');
         return [`${a.kind}`, `${a.module}.${a.name}`, params, a.nodes.join(','), a.description];
       });
     process.stdout.write(`${formatTable(['KIND', 'ANALYTIC', 'PARAMETERS', 'NODES', 'DESCRIPTION'], rows)}\n`);

@@ -58,7 +58,6 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
       failedModules: node.failedModules.map((f) => ({ module: f.spec, error: f.error })),
     })}\n`,
   );
-
 }
 
 function stripDerived(c: ReturnType<typeof loadNodeConfigFile>): NodeConfigInput {

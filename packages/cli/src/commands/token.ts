@@ -10,7 +10,10 @@ export async function runKeygen(opts: { out?: string }): Promise<void> {
   const priv = path.join(dir, 'mesh.key');
   const pub = path.join(dir, 'mesh.pub');
   await writeFile(priv, keys.privateKeyPem, { flag: 'wx', mode: 0o600 }).catch((e: NodeJS.ErrnoException) => {
-    throw new InsightsError('ALREADY_EXISTS', e.code === 'EEXIST' ? `${priv} exists; refusing to overwrite a signing key` : e.message);
+    throw new InsightsError(
+      'ALREADY_EXISTS',
+      e.code === 'EEXIST' ? `${priv} exists; refusing to overwrite a signing key` : e.message,
+    );
   });
   await chmod(priv, 0o600);
   await writeFile(pub, keys.publicKeyPem);
@@ -20,18 +23,30 @@ export async function runKeygen(opts: { out?: string }): Promise<void> {
 }
 
 /** `insights token`: mints a capability from a policy file and a context, for dashboards and scripts. */
-export async function runToken(opts: { policy: string; context?: string; key: string; ttl?: string; subject?: string }): Promise<void> {
+export async function runToken(opts: {
+  policy: string;
+  context?: string;
+  key: string;
+  ttl?: string;
+  subject?: string;
+}): Promise<void> {
   const policy = parsePolicy(JSON.parse(await readFile(opts.policy, 'utf8')) as unknown);
   let context: unknown = {};
   try {
     context = JSON.parse(opts.context ?? '{}');
   } catch {
-    throw new InsightsError('INVALID_ARGUMENT', '--context must be a JSON object, e.g. \'{"course":"MITx/6.002x/2013"}\'', { parameter: 'context' });
+    throw new InsightsError('INVALID_ARGUMENT', '--context must be a JSON object, e.g. \'{"course":"MITx/6.002x/2013"}\'', {
+      parameter: 'context',
+    });
   }
   const ctx = policyContextSchema.safeParse(context);
-  if (!ctx.success) throw new InsightsError('INVALID_ARGUMENT', '--context values must be strings, numbers or booleans', { parameter: 'context' });
+  if (!ctx.success)
+    throw new InsightsError('INVALID_ARGUMENT', '--context values must be strings, numbers or booleans', {
+      parameter: 'context',
+    });
   const ttlSeconds = Number(opts.ttl ?? 3600);
-  if (!(ttlSeconds > 0)) throw new InsightsError('INVALID_ARGUMENT', '--ttl must be a positive number of seconds', { parameter: 'ttl' });
+  if (!(ttlSeconds > 0))
+    throw new InsightsError('INVALID_ARGUMENT', '--ttl must be a positive number of seconds', { parameter: 'ttl' });
   const token = mintCapability({
     privateKeyPem: await readFile(opts.key, 'utf8'),
     layers: [{ policy, context: ctx.data }],

@@ -28,7 +28,11 @@ interface ResultInfo {
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T | null;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
   if (text !== undefined) e.textContent = text;
@@ -50,7 +54,8 @@ function applyListState(): void {
     li.hidden = !hit;
     if (hit && li.closest('[hidden]') === null) shown++;
   }
-  for (const g of Array.from(nav.querySelectorAll<HTMLElement>('section.group'))) g.hidden = g.querySelector('li:not([hidden])') === null;
+  for (const g of Array.from(nav.querySelectorAll<HTMLElement>('section.group')))
+    g.hidden = g.querySelector('li:not([hidden])') === null;
   const status = $('search-status');
   if (status !== null) status.textContent = terms.length === 0 ? '' : `${shown} matching analytics`;
 }
@@ -77,7 +82,12 @@ let running: AbortController | undefined;
 function formParams(form: HTMLFormElement): URLSearchParams {
   const p = new URLSearchParams();
   for (const e of Array.from(form.elements)) {
-    if (!(e instanceof HTMLInputElement || e instanceof HTMLSelectElement || e instanceof HTMLTextAreaElement) || e.name === '' || e.name === '_run') continue;
+    if (
+      !(e instanceof HTMLInputElement || e instanceof HTMLSelectElement || e instanceof HTMLTextAreaElement) ||
+      e.name === '' ||
+      e.name === '_run'
+    )
+      continue;
     if (e instanceof HTMLInputElement && e.type === 'checkbox') {
       p.set(e.name, e.checked ? 'true' : 'false');
       continue;
@@ -85,7 +95,10 @@ function formParams(form: HTMLFormElement): URLSearchParams {
     const v = e.value.trim();
     if (v === '') continue;
     if (e.dataset.type === 'array' && !v.startsWith('[')) {
-      const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+      const items = v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       p.set(e.name, JSON.stringify(e.dataset.items === 'number' || e.dataset.items === 'integer' ? items.map(Number) : items));
     } else p.set(e.name, v);
   }
@@ -131,9 +144,14 @@ function showError(form: HTMLFormElement, e: WireError): void {
   const title = ERROR_TITLES[e.code] ?? e.code;
   // Node messages repeat the analytic and parameter ("a.b: parameter \"x\": ..."); the heading already says them.
   const marker = e.parameter ? `parameter "${e.parameter}": ` : undefined;
-  const message = marker !== undefined && e.message.includes(marker) ? e.message.slice(e.message.indexOf(marker) + marker.length) : e.message;
-  box.replaceChildren(el('strong', {}, e.parameter ? `${title} “${e.parameter}”: ` : `${title}: `), document.createTextNode(message));
-  if (e.code === 'UNAUTHENTICATED') box.append(' ', el('a', { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, 'Log in again'));
+  const message =
+    marker !== undefined && e.message.includes(marker) ? e.message.slice(e.message.indexOf(marker) + marker.length) : e.message;
+  box.replaceChildren(
+    el('strong', {}, e.parameter ? `${title} “${e.parameter}”: ` : `${title}: `),
+    document.createTextNode(message),
+  );
+  if (e.code === 'UNAUTHENTICATED')
+    box.append(' ', el('a', { href: `/login?next=${encodeURIComponent(location.pathname + location.search)}` }, 'Log in again'));
   box.hidden = false;
   const field = e.parameter ? form.querySelector<HTMLElement>(`[name="${CSS.escape(e.parameter)}"]`) : null;
   if (field !== null) {
@@ -187,10 +205,13 @@ async function run(form: HTMLFormElement): Promise<void> {
   setStatus('Running…');
   const started = performance.now();
   try {
-    const res = await fetch(`/api/run/${form.dataset.kind}/${encodeURIComponent(form.dataset.analytic ?? '')}?${formParams(form).toString()}`, {
-      signal: controller.signal,
-      headers: { accept: 'text/event-stream' },
-    });
+    const res = await fetch(
+      `/api/run/${form.dataset.kind}/${encodeURIComponent(form.dataset.analytic ?? '')}?${formParams(form).toString()}`,
+      {
+        signal: controller.signal,
+        headers: { accept: 'text/event-stream' },
+      },
+    );
     if (!res.ok) {
       const body = (await res.json().catch(() => ({}))) as { error?: WireError };
       showError(form, body.error ?? { code: 'INTERNAL', message: `HTTP ${res.status}` });
@@ -284,13 +305,18 @@ function tableOf(value: unknown): HTMLElement | undefined {
     const tr = el('tr');
     for (const c of columns) {
       const v = records ? (row as Record<string, unknown>)[c] : row;
-      const td = el('td', typeof v === 'number' ? { class: 'n' } : {}, v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+      const td = el(
+        'td',
+        typeof v === 'number' ? { class: 'n' } : {},
+        v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v),
+      );
       tr.append(td);
     }
     table.tBodies[0]!.append(tr);
   }
   wrap.append(table);
-  if (value.length > MAX_ROWS) wrap.append(el('p', { class: 'hint' }, `Showing ${MAX_ROWS} of ${value.length} rows; the CSV has them all.`));
+  if (value.length > MAX_ROWS)
+    wrap.append(el('p', { class: 'hint' }, `Showing ${MAX_ROWS} of ${value.length} rows; the CSV has them all.`));
   return wrap;
 }
 
@@ -325,7 +351,11 @@ async function makeEmbed(form: HTMLFormElement): Promise<void> {
   area.value = snippet;
   panel.replaceChildren(
     el('h2', {}, 'Embed this view'),
-    el('p', {}, `Anyone with this URL sees this view with these parameters, as you, until ${new Date(body.expiresAt ?? '').toLocaleString()}.`),
+    el(
+      'p',
+      {},
+      `Anyone with this URL sees this view with these parameters, as you, until ${new Date(body.expiresAt ?? '').toLocaleString()}.`,
+    ),
     el('label', { for: 'embed-code' }, 'HTML for the LMS page'),
     area,
   );
@@ -340,12 +370,14 @@ async function makeEmbed(form: HTMLFormElement): Promise<void> {
 function init(): void {
   const search = $<HTMLInputElement>('search');
   search?.addEventListener('input', applyListState);
-  for (const r of Array.from(document.querySelectorAll<HTMLInputElement>('input[name="group"]'))) r.addEventListener('change', applyListState);
+  for (const r of Array.from(document.querySelectorAll<HTMLInputElement>('input[name="group"]')))
+    r.addEventListener('change', applyListState);
   applyListState();
   followCatalog();
 
   document.addEventListener('keydown', (ev) => {
-    const typing = ev.target instanceof HTMLInputElement || ev.target instanceof HTMLTextAreaElement || ev.target instanceof HTMLSelectElement;
+    const typing =
+      ev.target instanceof HTMLInputElement || ev.target instanceof HTMLTextAreaElement || ev.target instanceof HTMLSelectElement;
     if (ev.key === '/' && !typing && search !== null) {
       ev.preventDefault();
       search.focus();

@@ -127,7 +127,14 @@ export function startEventSystem(
     : undefined;
   ready?.catch((e: unknown) => log.error('event system failed to start', { error: (e as Error).message }));
 
-  const scheduler = new Scheduler(hosts, log, config.id, link.configured ? link.connected : undefined, config.defaultTimeoutMs * 6, config.registry.replicas);
+  const scheduler = new Scheduler(
+    hosts,
+    log,
+    config.id,
+    link.configured ? link.connected : undefined,
+    config.defaultTimeoutMs * 6,
+    config.registry.replicas,
+  );
   scheduler.start();
 
   const system: EventSystem = {
@@ -141,15 +148,29 @@ export function startEventSystem(
       const conn = await Promise.race([
         ready,
         new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new InsightsError('UNAVAILABLE', 'events need NATS, which this node cannot reach yet; retry shortly')), Math.max(0, deadline - Date.now())).unref(),
+          setTimeout(
+            () => reject(new InsightsError('UNAVAILABLE', 'events need NATS, which this node cannot reach yet; retry shortly')),
+            Math.max(0, deadline - Date.now()),
+          ).unref(),
         ),
       ]);
       const { envelopes, errors } = await router.normalise(raws);
       // The ingest's trace travels with each event (a NATS header), so handler spans link back to it.
       const traceparent = tracing?.current() ?? '';
-      const published = await publishEnvelopes(conn.js, envelopes, traceparent === '' ? undefined : { [TRACEPARENT]: traceparent });
-      if (options.waitForHandlers && published.lastSeq > 0) await waitForHandlers(conn.jsm, settings.stream, published.lastSeq, deadline, liveNodes);
-      return { received: raws.length, accepted: envelopes.length, duplicates: published.duplicates, rejected: errors, path: 'jetstream' };
+      const published = await publishEnvelopes(
+        conn.js,
+        envelopes,
+        traceparent === '' ? undefined : { [TRACEPARENT]: traceparent },
+      );
+      if (options.waitForHandlers && published.lastSeq > 0)
+        await waitForHandlers(conn.jsm, settings.stream, published.lastSeq, deadline, liveNodes);
+      return {
+        received: raws.length,
+        accepted: envelopes.length,
+        duplicates: published.duplicates,
+        rejected: errors,
+        path: 'jetstream',
+      };
     },
     async emit(e) {
       if (ready === undefined) return direct.emit(e);
@@ -157,7 +178,13 @@ export function startEventSystem(
       await publishEnvelopes(conn.js, [e]);
     },
     property: (e, name) => router.property(e, name),
-    handlerStats: () => consumers.map((c) => ({ handler: c.durable, processed: c.processed, deadLettered: c.deadLettered, redelivered: c.redelivered })),
+    handlerStats: () =>
+      consumers.map((c) => ({
+        handler: c.durable,
+        processed: c.processed,
+        deadLettered: c.deadLettered,
+        redelivered: c.redelivered,
+      })),
     async consumerInfo() {
       if (jsm === undefined) return [];
       const m = jsm;

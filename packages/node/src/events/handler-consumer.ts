@@ -1,6 +1,14 @@
 import type { EventEnvelope } from '@insights/sdk';
 import { MAX_EVENT_HOPS, type HandlerRef, type Logger } from '@insights/runtime';
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from 'nats';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from 'nats';
 import { DLQ_SUBJECT_PREFIX, durableName, filterSubjectFor, ONLY_HANDLER_HEADER, token } from './subjects.ts';
 import { SpanKind, trace, type Link } from '@opentelemetry/api';
 import { contextFrom, TRACEPARENT, type NodeTracing } from '../tracing.ts';
@@ -76,7 +84,12 @@ export class HandlerConsumer {
     try {
       await jsm.consumers.info(stream, this.durable);
       // Exists (another replica, or a restart): keep its position; update what may change.
-      await jsm.consumers.update(stream, this.durable, { filter_subject: config.filter_subject, ack_wait: config.ack_wait, max_ack_pending: config.max_ack_pending, description: config.description });
+      await jsm.consumers.update(stream, this.durable, {
+        filter_subject: config.filter_subject,
+        ack_wait: config.ack_wait,
+        max_ack_pending: config.max_ack_pending,
+        description: config.description,
+      });
     } catch (e) {
       if (!/not found/i.test((e as Error).message)) throw e;
       await jsm.consumers.add(stream, config).catch(async (err: Error) => {
@@ -86,7 +99,11 @@ export class HandlerConsumer {
     const consumer = await js.consumers.get(stream, this.durable);
     // Short pulls: their heartbeats tell within seconds that the consumer's leader moved (a NATS
     // server lost), and the pull is renewed; with the 30 s default a handler stalled that long.
-    this.#messages = await consumer.consume({ max_messages: PREFETCH, expires: PULL_EXPIRES_MS, callback: (m) => this.#onMessage(m) });
+    this.#messages = await consumer.consume({
+      max_messages: PREFETCH,
+      expires: PULL_EXPIRES_MS,
+      callback: (m) => this.#onMessage(m),
+    });
   }
 
   async stop(): Promise<void> {
@@ -162,9 +179,12 @@ export class HandlerConsumer {
     if (events.length === 0) return;
     // A short ack wait lets a crashed replica's events be redelivered quickly; while a batch is
     // being processed, tell JetStream we are still working on it.
-    const keepAlive = setInterval(() => {
-      for (const m of carriers) m.working();
-    }, Math.max(500, Math.floor(this.#deps.ackWaitMs / 3)));
+    const keepAlive = setInterval(
+      () => {
+        for (const m of carriers) m.working();
+      },
+      Math.max(500, Math.floor(this.#deps.ackWaitMs / 3)),
+    );
     try {
       await this.#deliver(events, carriers);
       for (const m of carriers) m.ack();
@@ -201,7 +221,14 @@ export class HandlerConsumer {
       if (sc !== undefined) links.push({ context: sc });
     }
     // One event: its ingest is the parent. A batch mixes traces: each one is a link.
-    return tracing.span(`insights.events ${this.#label}`, parents.length === 1 ? parents[0] : undefined, { 'insights.handler': this.#label, 'messaging.batch.message_count': events.length }, run, SpanKind.CONSUMER, links);
+    return tracing.span(
+      `insights.events ${this.#label}`,
+      parents.length === 1 ? parents[0] : undefined,
+      { 'insights.handler': this.#label, 'messaging.batch.message_count': events.length },
+      run,
+      SpanKind.CONSUMER,
+      links,
+    );
   }
 
   async #failed(m: JsMsg, e: EventEnvelope, err: unknown): Promise<void> {
@@ -209,7 +236,13 @@ export class HandlerConsumer {
     const message = err instanceof Error ? err.message : String(err);
     if (attempts >= this.#maxAttempts) return this.#deadLetter(m, e, message);
     const delay = Math.min(30_000, 200 * 2 ** (attempts - 1));
-    this.#deps.log.warn('event handler failed; will retry', { handler: this.#label, event: e.id, attempt: attempts, retryInMs: delay, error: message });
+    this.#deps.log.warn('event handler failed; will retry', {
+      handler: this.#label,
+      event: e.id,
+      attempt: attempts,
+      retryInMs: delay,
+      error: message,
+    });
     m.nak(delay);
   }
 
@@ -225,16 +258,27 @@ export class HandlerConsumer {
       failedAt: new Date().toISOString(),
       event: e ?? new TextDecoder().decode(m.data),
     };
-    await js.publish(`${DLQ_SUBJECT_PREFIX}.${token(handler.module)}.${token(handler.name)}`, new TextEncoder().encode(JSON.stringify(record)));
+    await js.publish(
+      `${DLQ_SUBJECT_PREFIX}.${token(handler.module)}.${token(handler.name)}`,
+      new TextEncoder().encode(JSON.stringify(record)),
+    );
     m.term();
     this.deadLettered++;
-    this.#deps.log.error('event moved to the dead-letter subject', { handler: this.#label, event: e?.id, attempts: record.attempts, error });
+    this.#deps.log.error('event moved to the dead-letter subject', {
+      handler: this.#label,
+      event: e?.id,
+      attempts: record.attempts,
+      error,
+    });
   }
 }
 
 function startPolicy(startFrom: unknown): Partial<ConsumerConfig> {
   if (startFrom === 'now') return { deliver_policy: DeliverPolicy.New };
   if (typeof startFrom === 'object' && startFrom !== null && typeof (startFrom as { time?: unknown }).time === 'string')
-    return { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date((startFrom as { time: string }).time).toISOString() };
+    return {
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date((startFrom as { time: string }).time).toISOString(),
+    };
   return { deliver_policy: DeliverPolicy.All };
 }

@@ -17,7 +17,11 @@ const IN_FLIGHT = 512;
  * the duplicate window are dropped), keeping many publishes in flight instead of one round trip
  * per event.
  */
-export async function publishEnvelopes(js: JetStreamClient, envelopes: readonly EventEnvelope[], headers?: Record<string, string>): Promise<PublishReport> {
+export async function publishEnvelopes(
+  js: JetStreamClient,
+  envelopes: readonly EventEnvelope[],
+  headers?: Record<string, string>,
+): Promise<PublishReport> {
   const report: PublishReport = { published: 0, duplicates: 0, lastSeq: 0 };
   const encoder = new TextEncoder();
   let next = 0;

@@ -30,5 +30,8 @@ export async function waitForHandlers(
     if (Date.now() + delay > deadline) break;
     await new Promise((r) => setTimeout(r, delay));
   }
-  throw new InsightsError('DEADLINE_EXCEEDED', `events were stored, but these handlers had not processed them by the deadline: ${unfinished.join(', ')}`);
+  throw new InsightsError(
+    'DEADLINE_EXCEEDED',
+    `events were stored, but these handlers had not processed them by the deadline: ${unfinished.join(', ')}`,
+  );
 }

@@ -19,7 +19,9 @@ describe('codec', () => {
 
   it('codec - refuses what cannot be stored, naming the path', () => {
     expect(() => encodeDocument({ a: { $date: 'x' } }, 'db.c')).toThrow(/"a.\$date" in db.c/);
-    expect(() => encodeDocument({ f: () => 1 }, 'db.c')).toThrow(expect.objectContaining({ code: 'DB_INVALID_DOCUMENT', path: 'f' }));
+    expect(() => encodeDocument({ f: () => 1 }, 'db.c')).toThrow(
+      expect.objectContaining({ code: 'DB_INVALID_DOCUMENT', path: 'f' }),
+    );
     expect(() => encodeDocument({ m: new Map() }, 'db.c')).toThrow(expect.objectContaining({ code: 'DB_INVALID_DOCUMENT' }));
     expect(() => encodeDocument({ b: 1n }, 'db.c')).toThrow(expect.objectContaining({ code: 'DB_INVALID_DOCUMENT' }));
     expect(() => encodeDocument({ d: new Date(NaN) }, 'db.c')).toThrow(expect.objectContaining({ code: 'DB_INVALID_DOCUMENT' }));

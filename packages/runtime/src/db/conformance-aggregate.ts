@@ -60,7 +60,11 @@ export function describeAggregateConformance(db: DbGetter): void {
 
     it('aggregate - $unwind and async iteration', async () => {
       const seen: unknown[] = [];
-      for await (const row of c.aggregate([{ $unwind: '$tags' }, { $group: { _id: '$tags', n: { $sum: 1 } } }, { $sort: { _id: 1 } }])) {
+      for await (const row of c.aggregate([
+        { $unwind: '$tags' },
+        { $group: { _id: '$tags', n: { $sum: 1 } } },
+        { $sort: { _id: 1 } },
+      ])) {
         seen.push(row);
       }
       expect(seen).toEqual([
@@ -70,7 +74,12 @@ export function describeAggregateConformance(db: DbGetter): void {
     });
 
     it('aggregate - $lookup joins another collection of the same database', async () => {
-      await db().collection('problems').insertMany([{ _id: 'p1', title: 'One' }, { _id: 'p2', title: 'Two' }]);
+      await db()
+        .collection('problems')
+        .insertMany([
+          { _id: 'p1', title: 'One' },
+          { _id: 'p2', title: 'Two' },
+        ]);
       const out = await c
         .aggregate([
           { $match: { user: 'u1' } },

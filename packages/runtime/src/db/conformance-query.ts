@@ -14,8 +14,26 @@ interface Learner {
 }
 
 const LEARNERS: Learner[] = [
-  { _id: 'l1', name: 'Ada', age: 36, course: 'cs101', tags: ['a', 'b'], scores: [{ q: 'q1', s: 5 }], address: { city: 'London' } },
-  { _id: 'l2', name: 'Brian', age: 22, course: 'cs101', tags: ['b'], scores: [{ q: 'q1', s: 2 }, { q: 'q2', s: 9 }] },
+  {
+    _id: 'l1',
+    name: 'Ada',
+    age: 36,
+    course: 'cs101',
+    tags: ['a', 'b'],
+    scores: [{ q: 'q1', s: 5 }],
+    address: { city: 'London' },
+  },
+  {
+    _id: 'l2',
+    name: 'Brian',
+    age: 22,
+    course: 'cs101',
+    tags: ['b'],
+    scores: [
+      { q: 'q1', s: 2 },
+      { q: 'q2', s: 9 },
+    ],
+  },
   { _id: 'l3', name: 'Chen', age: 29, course: 'ma201', tags: [], scores: [], address: { city: 'Paris' } },
   { _id: 'l4', name: 'Dana', age: 22, course: 'ma201', tags: ['a', 'c'], scores: [{ q: 'q2', s: 7 }] },
 ];

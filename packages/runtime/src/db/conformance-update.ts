@@ -16,7 +16,10 @@ export function describeUpdateConformance(db: DbGetter): void {
       expect(r).toMatchObject({ acknowledged: true, matchedCount: 1, modifiedCount: 1, upsertedCount: 0, upsertedId: null });
       expect(await c.findOne({ _id: 'a' })).toEqual({ _id: 'a', n: 6, list: [1, 2], set: ['x'], deep: { k: 2 }, added: 'y' });
       await c.updateOne({ _id: 'a' }, { $addToSet: { set: { $each: ['x', 'z'] } }, $push: { list: { $each: [3, 4] } } });
-      expect(await c.findOne({ _id: 'a' }, { projection: { set: 1, list: 1, _id: 0 } })).toEqual({ set: ['x', 'z'], list: [1, 2, 3, 4] });
+      expect(await c.findOne({ _id: 'a' }, { projection: { set: 1, list: 1, _id: 0 } })).toEqual({
+        set: ['x', 'z'],
+        list: [1, 2, 3, 4],
+      });
     });
 
     it('update - an update that changes nothing counts as matched, not modified', async () => {
@@ -28,7 +31,11 @@ export function describeUpdateConformance(db: DbGetter): void {
 
     it('update - updateMany changes every match', async () => {
       const c = db().collection('u3');
-      await c.insertMany([{ g: 1, v: 0 }, { g: 1, v: 0 }, { g: 2, v: 0 }]);
+      await c.insertMany([
+        { g: 1, v: 0 },
+        { g: 1, v: 0 },
+        { g: 2, v: 0 },
+      ]);
       expect(await c.updateMany({ g: 1 }, { $inc: { v: 1 } })).toMatchObject({ matchedCount: 2, modifiedCount: 2 });
       expect(await c.countDocuments({ v: 1 })).toBe(2);
     });
@@ -42,9 +49,18 @@ export function describeUpdateConformance(db: DbGetter): void {
       );
       expect(r).toMatchObject({ matchedCount: 0, modifiedCount: 0, upsertedCount: 1 });
       expect(r.upsertedId).toMatch(HEX_ID);
-      const again = await c.updateOne({ course: 'cs101', 'meta.kind': 'total' }, { $inc: { count: 1 }, $setOnInsert: { created: 'later' } }, { upsert: true });
+      const again = await c.updateOne(
+        { course: 'cs101', 'meta.kind': 'total' },
+        { $inc: { count: 1 }, $setOnInsert: { created: 'later' } },
+        { upsert: true },
+      );
       expect(again).toMatchObject({ matchedCount: 1, modifiedCount: 1, upsertedCount: 0, upsertedId: null });
-      expect(await c.findOne({}, { projection: { _id: 0 } })).toEqual({ course: 'cs101', meta: { kind: 'total' }, count: 2, created: 'now' });
+      expect(await c.findOne({}, { projection: { _id: 0 } })).toEqual({
+        course: 'cs101',
+        meta: { kind: 'total' },
+        count: 2,
+        created: 'now',
+      });
       const withId = await c.updateOne({ _id: 'fixed' }, { $set: { v: 1 } }, { upsert: true });
       expect(withId.upsertedId).toBe('fixed');
     });
@@ -75,7 +91,15 @@ export function describeUpdateConformance(db: DbGetter): void {
       await c.insertOne({ _id: 'a', list: [1, 2, 3, 2], q: [1, 2, 3], lo: 5, hi: 5, m: 3, old: 'x' });
       await c.updateOne(
         { _id: 'a' },
-        { $pull: { list: 2 }, $pop: { q: -1 }, $min: { lo: 2 }, $max: { hi: 9 }, $mul: { m: 2 }, $rename: { old: 'renamed' }, $currentDate: { at: true } },
+        {
+          $pull: { list: 2 },
+          $pop: { q: -1 },
+          $min: { lo: 2 },
+          $max: { hi: 9 },
+          $mul: { m: 2 },
+          $rename: { old: 'renamed' },
+          $currentDate: { at: true },
+        },
       );
       const doc = await c.findOne({ _id: 'a' });
       expect(doc).toMatchObject({ list: [1, 3], q: [2, 3], lo: 2, hi: 9, m: 6, renamed: 'x' });
@@ -85,7 +109,14 @@ export function describeUpdateConformance(db: DbGetter): void {
 
     it('update - positional $ and arrayFilters', async () => {
       const c = db().collection('u8');
-      await c.insertOne({ _id: 'a', items: [{ sku: 'x', n: 1 }, { sku: 'y', n: 1 }, { sku: 'z', n: 5 }] });
+      await c.insertOne({
+        _id: 'a',
+        items: [
+          { sku: 'x', n: 1 },
+          { sku: 'y', n: 1 },
+          { sku: 'z', n: 5 },
+        ],
+      });
       await c.updateOne({ _id: 'a', 'items.sku': 'y' }, { $inc: { 'items.$.n': 10 } });
       await c.updateOne({ _id: 'a' }, { $set: { 'items.$[big].flag': true } }, { arrayFilters: [{ 'big.n': { $gte: 5 } }] });
       expect((await c.findOne({ _id: 'a' }))?.['items']).toEqual([
@@ -97,7 +128,10 @@ export function describeUpdateConformance(db: DbGetter): void {
 
     it('update - findOneAndUpdate returns before or after; findOneAndDelete returns the removed document', async () => {
       const c = db().collection('u9');
-      await c.insertMany([{ _id: 'a', n: 1 }, { _id: 'b', n: 2 }]);
+      await c.insertMany([
+        { _id: 'a', n: 1 },
+        { _id: 'b', n: 2 },
+      ]);
       expect(await c.findOneAndUpdate({ _id: 'a' }, { $inc: { n: 1 } })).toEqual({ _id: 'a', n: 1 });
       expect(await c.findOneAndUpdate({ _id: 'a' }, { $inc: { n: 1 } }, { returnDocument: 'after' })).toEqual({ _id: 'a', n: 3 });
       expect(await c.findOneAndUpdate({ _id: 'none' }, { $set: { n: 1 } })).toBeNull();

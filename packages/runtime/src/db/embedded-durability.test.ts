@@ -30,7 +30,14 @@ interface Acked {
 function runAndKill(dir: string): Promise<Acked> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    const acked: Acked = { inserted: new Set(), deleted: new Set(), deleting: new Set(), maxCounter: 0, signal: null, stderr: '' };
+    const acked: Acked = {
+      inserted: new Set(),
+      deleted: new Set(),
+      deleting: new Set(),
+      maxCounter: 0,
+      signal: null,
+      stderr: '',
+    };
     let buffered = '';
     let killed = false;
     child.stdout.setEncoding('utf8');

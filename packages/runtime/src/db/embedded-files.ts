@@ -132,15 +132,20 @@ export async function recover(dir: string, h: ReplayHandlers): Promise<Recovered
   try {
     names = await readdir(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { journalGen: 1, firstGen: 1, journalBytes: 0, snapshotBytes: 0, fresh: true };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      return { journalGen: 1, firstGen: 1, journalBytes: 0, snapshotBytes: 0, fresh: true };
     throw err;
   }
   let snapGen = 1;
   let snapshotBytes = 0;
-  if (names.includes(SNAPSHOT_FILE)) ({ gen: snapGen, bytes: snapshotBytes } = await loadSnapshot(path.join(dir, SNAPSHOT_FILE), h));
+  if (names.includes(SNAPSHOT_FILE))
+    ({ gen: snapGen, bytes: snapshotBytes } = await loadSnapshot(path.join(dir, SNAPSHOT_FILE), h));
   if (names.includes(SNAPSHOT_TMP)) await rm(path.join(dir, SNAPSHOT_TMP), { force: true });
 
-  const gens = names.flatMap((n) => JOURNAL_RE.exec(n)?.[1] ?? []).map(Number).sort((a, b) => a - b);
+  const gens = names
+    .flatMap((n) => JOURNAL_RE.exec(n)?.[1] ?? [])
+    .map(Number)
+    .sort((a, b) => a - b);
   let journalGen = snapGen;
   let journalBytes = 0;
   for (const gen of gens) {
@@ -178,7 +183,12 @@ export function dropIndexRecord(name: string): string {
  * Writes `docs` (a point-in-time array; stored documents are never changed in place) as the
  * snapshot of generation `gen`, atomically. Returns its size in bytes.
  */
-export async function writeSnapshot(dir: string, gen: number, indexes: readonly IndexDef[], docs: readonly Document[]): Promise<number> {
+export async function writeSnapshot(
+  dir: string,
+  gen: number,
+  indexes: readonly IndexDef[],
+  docs: readonly Document[],
+): Promise<number> {
   const tmp = path.join(dir, SNAPSHOT_TMP);
   const fh = await open(tmp, 'w');
   let bytes = 0;

@@ -105,11 +105,11 @@ export class MemIndex {
 
   duplicate(doc: Document, ns: string): DbError {
     const shown = this.def.fields.map((f) => `${f}: ${keyText(valuesAtPath(doc, f)[0] ?? null)}`).join(', ');
-    return new DbError(
-      'DB_DUPLICATE_KEY',
-      `Duplicate key in ${ns}: unique index "${this.def.name}" already has { ${shown} }.`,
-      { namespace: ns, index: this.def.name, key: Object.fromEntries(this.def.fields.map((f) => [f, valuesAtPath(doc, f)[0] ?? null])) },
-    );
+    return new DbError('DB_DUPLICATE_KEY', `Duplicate key in ${ns}: unique index "${this.def.name}" already has { ${shown} }.`, {
+      namespace: ns,
+      index: this.def.name,
+      key: Object.fromEntries(this.def.fields.map((f) => [f, valuesAtPath(doc, f)[0] ?? null])),
+    });
   }
 
   add(keys: readonly string[], idKey: string): void {

@@ -123,7 +123,11 @@ export class Journal {
           await writeAll(fh, Buffer.from(batch.map((l) => (l.kind === 'line' ? `${l.text}\n` : '')).join('')));
           // Written: the bytes are in the operating system and survive the process being killed.
           if (this.#syncIntervalMs === 0) await fh.datasync();
-          else this.#syncTimer ??= setTimeout(() => this.#enqueue({ kind: 'sync', path: this.#path }).catch(() => {}), this.#syncIntervalMs);
+          else
+            this.#syncTimer ??= setTimeout(
+              () => this.#enqueue({ kind: 'sync', path: this.#path }).catch(() => {}),
+              this.#syncIntervalMs,
+            );
           for (const l of batch) l.resolve();
         } catch (err) {
           this.#failed ??= new DbError('DB_IO_ERROR', `Cannot write journal ${this.#path}: ${messageOf(err)}`, {

@@ -21,7 +21,11 @@ async function withDb<R>(fn: (db: EmbeddedDb, provider: DbProvider) => Promise<R
   }
 }
 
-const all = (db: EmbeddedDb, coll = 'c'): Promise<Document[]> => db.collection(coll).find({}, { sort: { _id: 1 } }).toArray();
+const all = (db: EmbeddedDb, coll = 'c'): Promise<Document[]> =>
+  db
+    .collection(coll)
+    .find({}, { sort: { _id: 1 } })
+    .toArray();
 
 describe('embedded recovery', () => {
   beforeEach(async () => {
@@ -94,7 +98,13 @@ describe('embedded recovery', () => {
   });
 
   it('recovery - a crash after the snapshot but before old journals were deleted', async () => {
-    await withDb(async (db) => void (await db.collection('c').insertMany([{ _id: 1, v: 1 }, { _id: 2, v: 2 }])));
+    await withDb(
+      async (db) =>
+        void (await db.collection('c').insertMany([
+          { _id: 1, v: 1 },
+          { _id: 2, v: 2 },
+        ])),
+    );
     const saved = path.join(dir, 'journal-1.saved');
     await copyFile(journal1(), saved);
     await withDb(async (db) => {

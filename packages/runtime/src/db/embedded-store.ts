@@ -10,7 +10,15 @@
 import { rm } from 'node:fs/promises';
 import type { Document } from '@insights/sdk';
 import { encodeDocument, keyOf, keyText } from './codec.ts';
-import { createIndexRecord, deleteRecord, dropIndexRecord, journalFile, putRecord, recover, writeSnapshot } from './embedded-files.ts';
+import {
+  createIndexRecord,
+  deleteRecord,
+  dropIndexRecord,
+  journalFile,
+  putRecord,
+  recover,
+  writeSnapshot,
+} from './embedded-files.ts';
 import { MemIndex, type IndexDef } from './embedded-index.ts';
 import { Journal, syncDir } from './embedded-journal.ts';
 import { DbError, messageOf } from './errors.ts';

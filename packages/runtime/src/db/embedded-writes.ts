@@ -66,11 +66,9 @@ export function checkReplacement(replacement: unknown, ns: string): Document {
   }
   const op = Object.keys(replacement).find((k) => k.startsWith('$'));
   if (op !== undefined) {
-    throw new DbError(
-      'DB_INVALID_UPDATE',
-      `Replacement for ${ns} contains the operator ${op}: use updateOne() for operators.`,
-      { namespace: ns },
-    );
+    throw new DbError('DB_INVALID_UPDATE', `Replacement for ${ns} contains the operator ${op}: use updateOne() for operators.`, {
+      namespace: ns,
+    });
   }
   return replacement as Document;
 }

@@ -52,8 +52,12 @@ describe('db errors', () => {
   });
 
   it('errors - provider options are validated', () => {
-    expect(() => createDbProvider({ kind: 'embedded', dir: '' })).toThrow(expect.objectContaining({ code: 'DB_INVALID_OPTIONS' }));
-    expect(() => createDbProvider({ kind: 'mongodb', url: 'http://x' })).toThrow(expect.objectContaining({ code: 'DB_INVALID_OPTIONS' }));
+    expect(() => createDbProvider({ kind: 'embedded', dir: '' })).toThrow(
+      expect.objectContaining({ code: 'DB_INVALID_OPTIONS' }),
+    );
+    expect(() => createDbProvider({ kind: 'mongodb', url: 'http://x' })).toThrow(
+      expect.objectContaining({ code: 'DB_INVALID_OPTIONS' }),
+    );
     expect(() => createDbProvider({ kind: 'mongodb', url: 'mongodb://x', dbPrefix: 'a.b' })).toThrow(
       expect.objectContaining({ code: 'DB_INVALID_OPTIONS' }),
     );

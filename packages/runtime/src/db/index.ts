@@ -122,7 +122,10 @@ function mongoProvider(url: string, prefix: string, clientOptions: MongoClientOp
       const name = checkModuleName(moduleName);
       const dbName = `${prefix}${name}`;
       if (dbName.length > MAX_MONGO_DB_NAME) {
-        throw new DbError('DB_INVALID_NAME', `Database name ${dbName} is over ${MAX_MONGO_DB_NAME} characters; shorten the module name or dbPrefix.`);
+        throw new DbError(
+          'DB_INVALID_NAME',
+          `Database name ${dbName} is over ${MAX_MONGO_DB_NAME} characters; shorten the module name or dbPrefix.`,
+        );
       }
       let db = dbs.get(name);
       if (db === undefined) {

@@ -33,7 +33,13 @@ describe('mingo ops', () => {
   });
 
   it('mingo - stages that may change their input are not read-only', () => {
-    for (const stage of [{ $set: { 'a.b': 1 } }, { $addFields: { x: 1 } }, { $project: { 'a.b': 0 } }, { $unwind: '$a.c' }, { $unset: 'a' }]) {
+    for (const stage of [
+      { $set: { 'a.b': 1 } },
+      { $addFields: { x: 1 } },
+      { $project: { 'a.b': 0 } },
+      { $unwind: '$a.c' },
+      { $unset: 'a' },
+    ]) {
       expect(pipelineIsReadOnly([{ $match: {} }, stage])).toBe(false);
     }
   });

@@ -61,9 +61,7 @@ export function sortDocuments(docs: Document[], sort: Sort, ns: string): Documen
 export function projectDocuments(docs: Document[], projection: Projection, ns: string): Document[] {
   if (!isPlainObject(projection)) throw new DbError('DB_INVALID_OPTIONS', `A projection must be an object (on ${ns}).`);
   if (Object.keys(projection).length === 0) return docs;
-  return wrap('DB_INVALID_OPTIONS', 'projection', ns, () =>
-    new Query({}, BASE_OPTIONS).find<Document>(docs, projection).all(),
-  );
+  return wrap('DB_INVALID_OPTIONS', 'projection', ns, () => new Query({}, BASE_OPTIONS).find<Document>(docs, projection).all());
 }
 
 const PIPELINE_UPDATE_STAGES = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
@@ -158,9 +156,13 @@ export function checkPipeline(pipeline: unknown, ns: string, unsupported: Readon
   for (const stage of pipeline) {
     const keys = isPlainObject(stage) ? Object.keys(stage) : [];
     if (keys.length !== 1) {
-      throw new DbError('DB_INVALID_PIPELINE', `Each stage must have exactly one operator (on ${ns}): ${JSON.stringify(stage)}.`, {
-        namespace: ns,
-      });
+      throw new DbError(
+        'DB_INVALID_PIPELINE',
+        `Each stage must have exactly one operator (on ${ns}): ${JSON.stringify(stage)}.`,
+        {
+          namespace: ns,
+        },
+      );
     }
     if (unsupported.has(keys[0] as string)) {
       throw new DbError('DB_UNSUPPORTED', `Stage ${keys[0]} is not supported by the embedded engine (on ${ns}).`, {

@@ -134,13 +134,21 @@ export class MongoCollectionAdapter<T extends Document = Document> implements Co
     }
   }
 
-  async updateOne(filter: Filter<T>, update: UpdateFilter<T> | Document[], options: UpdateOptions = {}): Promise<UpdateResult<T>> {
+  async updateOne(
+    filter: Filter<T>,
+    update: UpdateFilter<T> | Document[],
+    options: UpdateOptions = {},
+  ): Promise<UpdateResult<T>> {
     checkUpdate(update, this.#ns);
     const u = options.upsert ? upsertWithId(filter, update as Document) : (update as Document);
     return mongoCall('update', this.#ns, async () => updateResult<T>(await this.#c.updateOne(df(filter), du(u), options)));
   }
 
-  async updateMany(filter: Filter<T>, update: UpdateFilter<T> | Document[], options: UpdateOptions = {}): Promise<UpdateResult<T>> {
+  async updateMany(
+    filter: Filter<T>,
+    update: UpdateFilter<T> | Document[],
+    options: UpdateOptions = {},
+  ): Promise<UpdateResult<T>> {
     checkUpdate(update, this.#ns);
     const u = options.upsert ? upsertWithId(filter, update as Document) : (update as Document);
     return mongoCall('update', this.#ns, async () => updateResult<T>(await this.#c.updateMany(df(filter), du(u), options)));
@@ -167,8 +175,14 @@ export class MongoCollectionAdapter<T extends Document = Document> implements Co
   ): Promise<WithId<T> | null> {
     checkUpdate(update, this.#ns);
     const u = options.upsert ? upsertWithId(filter, update as Document) : (update as Document);
-    return mongoCall('update', this.#ns, () =>
-      this.#c.findOneAndUpdate(df(filter), du(u) as DriverUpdateFilter<Document>, { returnDocument: 'before', ...options }) as Promise<WithId<T> | null>,
+    return mongoCall(
+      'update',
+      this.#ns,
+      () =>
+        this.#c.findOneAndUpdate(df(filter), du(u) as DriverUpdateFilter<Document>, {
+          returnDocument: 'before',
+          ...options,
+        }) as Promise<WithId<T> | null>,
     );
   }
 

@@ -20,9 +20,7 @@ export class MongoDbAdapter implements Db {
   }
 
   async listCollections(): Promise<string[]> {
-    const infos = await mongoCall('admin', this.databaseName, () =>
-      this.#db.listCollections({}, { nameOnly: true }).toArray(),
-    );
+    const infos = await mongoCall('admin', this.databaseName, () => this.#db.listCollections({}, { nameOnly: true }).toArray());
     return infos
       .map((i) => i.name)
       .filter((n) => !n.startsWith('system.'))
@@ -33,9 +31,7 @@ export class MongoDbAdapter implements Db {
     checkCollectionName(name);
     const ns = `${this.databaseName}.${name}`;
     // Servers >= 7 report success for a missing collection; ask first so the answer is honest.
-    const found = await mongoCall('admin', ns, () =>
-      this.#db.listCollections({ name }, { nameOnly: true }).toArray(),
-    );
+    const found = await mongoCall('admin', ns, () => this.#db.listCollections({ name }, { nameOnly: true }).toArray());
     if (found.length === 0) return false;
     return mongoCall('admin', ns, () => this.#db.dropCollection(name));
   }

@@ -20,17 +20,20 @@ describe('mongo error mapping', () => {
     const bad = new MongoServerError({ code: 2, errmsg: 'unknown operator: $bogus' });
     expect(mapMongoError(bad, 'read', 'n').code).toBe('DB_INVALID_FILTER');
     expect(mapMongoError(bad, 'update', 'n').code).toBe('DB_INVALID_UPDATE');
-    expect(mapMongoError(new MongoServerError({ code: 40324, errmsg: 'Unrecognized pipeline stage' }), 'aggregate', 'n').code).toBe(
-      'DB_INVALID_PIPELINE',
+    expect(
+      mapMongoError(new MongoServerError({ code: 40324, errmsg: 'Unrecognized pipeline stage' }), 'aggregate', 'n').code,
+    ).toBe('DB_INVALID_PIPELINE');
+    expect(mapMongoError(new MongoServerError({ code: 27, errmsg: 'index not found' }), 'index', 'n').code).toBe(
+      'DB_INDEX_NOT_FOUND',
     );
-    expect(mapMongoError(new MongoServerError({ code: 27, errmsg: 'index not found' }), 'index', 'n').code).toBe('DB_INDEX_NOT_FOUND');
     expect(mapMongoError(new MongoServerError({ code: 13, errmsg: 'unauthorized' }), 'read', 'n').code).toBe('DB_BACKEND_ERROR');
   });
 
   it('mongo - driver errors map by name', () => {
-    expect(mapMongoError(new MongoServerSelectionError('timed out', { type: 'Unknown', servers: new Map() } as never), 'read', 'n').code).toBe(
-      'DB_UNAVAILABLE',
-    );
+    expect(
+      mapMongoError(new MongoServerSelectionError('timed out', { type: 'Unknown', servers: new Map() } as never), 'read', 'n')
+        .code,
+    ).toBe('DB_UNAVAILABLE');
     expect(mapMongoError(new MongoInvalidArgumentError('Update document requires atomic operators'), 'update', 'n').code).toBe(
       'DB_INVALID_UPDATE',
     );

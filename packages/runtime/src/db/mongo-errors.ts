@@ -71,7 +71,8 @@ export function mapMongoError(err: unknown, op: MongoOp, ns: string): DbError {
     );
   }
   if (UNAVAILABLE_NAMES.has(name)) return new DbError('DB_UNAVAILABLE', `MongoDB is unavailable (${ns}): ${msg}`, fields);
-  if (name === 'MongoCursorInUseError') return new DbError('DB_CURSOR_IN_USE', `Cursor on ${ns} is already in use: ${msg}`, fields);
+  if (name === 'MongoCursorInUseError')
+    return new DbError('DB_CURSOR_IN_USE', `Cursor on ${ns} is already in use: ${msg}`, fields);
   if (name === 'MongoInvalidArgumentError') return new DbError(BAD_INPUT_CODE[op], `Invalid request on ${ns}: ${msg}`, fields);
   if (code !== undefined) {
     if (TOO_LARGE.has(code)) return new DbError('DB_DOCUMENT_TOO_LARGE', `Document too large for ${ns}: ${msg}`, fields);

@@ -21,5 +21,11 @@ export function asEnvelope(raw: unknown): EventEnvelope | undefined {
   if (!r.success) return undefined;
   const time = new Date(r.data.time);
   if (Number.isNaN(time.getTime())) return undefined;
-  return { ...r.data, id: r.data.id ?? stableEventId(raw), time: time.toISOString(), raw: r.data.raw ?? raw, payload: r.data.payload ?? null };
+  return {
+    ...r.data,
+    id: r.data.id ?? stableEventId(raw),
+    time: time.toISOString(),
+    raw: r.data.raw ?? raw,
+    payload: r.data.payload ?? null,
+  };
 }

@@ -79,7 +79,9 @@ export class EventRouter {
   /** Handlers whose declared types and sources match (their `where` predicate runs in their own module). */
   matching(e: EventEnvelope): HandlerRef[] {
     if ((e.hops ?? 0) > MAX_EVENT_HOPS) return [];
-    return this.handlers().filter((h) => anyTypeMatches(h.types, e.type) && (h.sources.length === 0 || h.sources.includes(e.source)));
+    return this.handlers().filter(
+      (h) => anyTypeMatches(h.types, e.type) && (h.sources.length === 0 || h.sources.includes(e.source)),
+    );
   }
 
   /** Computes property `name` for an event with the module that serves it for the event's source. */
@@ -94,6 +96,8 @@ export class EventRouter {
   }
 
   #normaliserModules(): string[] {
-    return [...this.hosts.values()].filter((h) => h.manifest.analytics.some((a) => a.kind === 'normaliser')).map((h) => h.manifest.name);
+    return [...this.hosts.values()]
+      .filter((h) => h.manifest.analytics.some((a) => a.kind === 'normaliser'))
+      .map((h) => h.manifest.name);
   }
 }

@@ -6,5 +6,7 @@ export function compileFilter(filter: EventFilter | undefined): (e: EventEnvelop
   if (filter === undefined) return () => true;
   const sources = filter.sources === undefined || filter.sources.length === 0 ? undefined : new Set(filter.sources);
   return (e) =>
-    anyTypeMatches(filter.types, e.type) && (sources === undefined || sources.has(e.source)) && (filter.where === undefined || filter.where(e));
+    anyTypeMatches(filter.types, e.type) &&
+    (sources === undefined || sources.has(e.source)) &&
+    (filter.where === undefined || filter.where(e));
 }

@@ -27,7 +27,9 @@ describe('files - per-module folder', () => {
 
   it('refuses paths outside the module folder', async () => {
     for (const bad of ['../x', '/etc/passwd', 'a/../../x', '.insights/expiry.json', ''])
-      await expect(files.write(bad, 'x')).rejects.toMatchObject({ code: expect.stringMatching(/PERMISSION_DENIED|INVALID_ARGUMENT/) });
+      await expect(files.write(bad, 'x')).rejects.toMatchObject({
+        code: expect.stringMatching(/PERMISSION_DENIED|INVALID_ARGUMENT/),
+      });
   });
 
   it('expire + sweep really deletes the file from disk (the prototype test_osfs_forgets)', async () => {
