@@ -34,7 +34,15 @@ try {
       const { run } = (await import(mod)) as {
         run: (p: typeof plan, natsUrl: string, log: (s: string) => void) => Promise<Row[]>;
       };
-      rows.push(...(await run(plan, nats.url, log)));
+      // A scenario that breaks is reported; the others' figures are still written.
+      rows.push(
+        ...(await run(plan, nats.url, log).catch((e: Error) => {
+          log(`  ${name} failed: ${e.message}`);
+          return [
+            { scenario: name, name: 'failed', unit: '-', median: 0, min: 0, max: 0, runs: [], note: e.message.slice(0, 300) },
+          ];
+        })),
+      );
     }
 } finally {
   await nats.stop();

@@ -17,6 +17,8 @@ function proc(script: string, args: string[]) {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   const lines: Line[] = [];
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   const waiters: (() => void)[] = [];
   createInterface({ input: p.stdout }).on('line', (l) => {
     try {
@@ -31,7 +33,8 @@ function proc(script: string, args: string[]) {
     for (;;) {
       const found = lines.find((l) => l.event === event);
       if (found) return found;
-      if (Date.now() > stop || p.exitCode !== null) throw new Error(`${script}: no "${event}" line`);
+      if (Date.now() > stop || p.exitCode !== null)
+        throw new Error(`${script}: no "${event}" line (exit ${p.exitCode}) ${stderr.slice(-600)}`);
       await new Promise<void>((r) => {
         waiters.push(r);
         setTimeout(r, 200);
@@ -47,6 +50,7 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
   for (const n of sizes) {
     log(`  7-registry: ${n} nodes x 20 modules`);
     const fleet = proc('servers/fleet.ts', ['--nats', natsUrl, '--n', String(n)]);
+    // One size failing must not lose the others' figures.
     try {
       await fleet.next('ready');
       const watch = proc('clients/registry-watch.ts', ['--nats', natsUrl, '--n', String(n)]);
@@ -78,6 +82,18 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
       } finally {
         watch.p.kill();
       }
+    } catch (e) {
+      log(`    failed: ${(e as Error).message}`);
+      rows.push({
+        scenario: '7-registry',
+        name: `${n} nodes`,
+        unit: '-',
+        median: 0,
+        min: 0,
+        max: 0,
+        runs: [],
+        note: `failed: ${(e as Error).message.slice(0, 200)}`,
+      });
     } finally {
       fleet.send('exit');
       fleet.p.kill();
