@@ -186,7 +186,12 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     cleanup.push(() => mesh.close());
     // Hard realtime on a marker event: once it returns, this node has caught up with the stream.
     await n.events.ingest(testEvents(1, 800_000), { waitForHandlers: true, timeoutMs: 30_000 });
-    const before = (await mesh.query.count!()) as number;
+    // And settled: under load a consumer replaying a large backlog has been seen to report done early.
+    let before = -1;
+    for (let now = (await mesh.query.count!()) as number; now !== before; now = (await mesh.query.count!()) as number) {
+      before = now;
+      await new Promise((r) => setTimeout(r, 1500));
+    }
     const nc = await natsConnect({ servers: nats.url });
     const reply = await nc.request('insights.ingest', new TextEncoder().encode(JSON.stringify(testEvents(2, 900_000))), {
       timeout: 5000,
