@@ -25,7 +25,7 @@ describe.skipIf(NO_NATS)('bench - smoke run of every scenario', () => {
     });
     expect(code).toBe(0);
     const r = JSON.parse(await readFile(path.join(REPO_ROOT, 'bench', 'results', 'smoke.json'), 'utf8')) as {
-      rows: { scenario: string; median: number }[];
+      rows: { scenario: string; name: string; median: number; note?: string }[];
     };
     expect([...new Set(r.rows.map((x) => x.scenario))].sort()).toEqual([
       '1-throughput',
