@@ -6,15 +6,9 @@
  * event-routing-backends fixtures), so they get `sha256(canonicalJson(raw))`, truncated to 128
  * bits (32 hex digits): key order and transport framing (log prefix, HTTP body) do not change it.
  */
-import { hash } from 'node:crypto';
-import { canonicalJson } from './canonical-json.ts';
+import { hashEventId } from '@insights/sdk';
 
-export const HASH_ID_HEX_LENGTH = 32;
-
-export function hashEventId(raw: unknown): string {
-  // One-shot `hash` (Node >= 20.12): no Hash object per event.
-  return hash('sha256', canonicalJson(raw), 'hex').slice(0, HASH_ID_HEX_LENGTH);
-}
+export { hashEventId, HASH_ID_HEX_LENGTH } from '@insights/sdk';
 
 /** The event's own id if it carries one (xAPI/Caliper `id`), else the hash of its canonical form. */
 export function eventId(raw: unknown): string {

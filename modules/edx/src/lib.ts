@@ -2,7 +2,7 @@
  * Public surface of the edX data layer: pure functions, no SDK wiring (that is `index.ts`).
  * Explicit named exports only; every type in a public signature is exported.
  */
-export { canonicalJson } from './canonical-json.ts';
+export { canonicalJson } from '@insights/sdk';
 export { courseIdFromUrl } from './course-id.ts';
 export { EDX_ERROR_CODES, EdxDataError, isEdxDataError } from './errors.ts';
 export type { EdxDataErrorFields, EdxErrorCode } from './errors.ts';

@@ -25,6 +25,8 @@ export type {
 } from './analytic.ts';
 export type { Context, EventContext } from './context.ts';
 export type { EventEnvelope } from './event.ts';
+export { canonicalJson } from './canonical-json.ts';
+export { hashEventId, HASH_ID_HEX_LENGTH } from './event-id.ts';
 export type * from './db.ts';
 export type { ModuleFiles, ModuleCache, ModuleLog, CacheSetOptions } from './resources.ts';
 export type { CallOptions, UntypedMesh } from './mesh-proxy.ts';
