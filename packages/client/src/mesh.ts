@@ -139,10 +139,16 @@ const NO_EVENTS: MeshEvents = { ingest: notYet, property: notYet };
 export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, restriction: Restriction): Mesh<M> {
   const invoker: CallInvoker = {
     names: (kind) => restriction.filterNames(kind, backend.names(kind), backend.snapshot()),
-    invoke: async (kind, name, args, options) => {
-      const checked = restriction.check(kind, name, args, backend.snapshot(), !backend.enforcesCapabilities);
+    invoke: (kind, name, args, options) => {
+      let checked: Record<string, unknown>;
+      try {
+        checked = restriction.check(kind, name, args, backend.snapshot(), !backend.enforcesCapabilities);
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
       return backend.invoke(kind, name, checked, {
-        ...options,
+        signal: options.signal,
+        onProgress: options.onProgress,
         deadline: options.deadline ?? Date.now() + (options.timeoutMs ?? defaultTimeoutMs),
         capability: backend.enforcesCapabilities ? restriction.token() : undefined,
       });

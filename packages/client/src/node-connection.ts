@@ -9,14 +9,12 @@ import {
   kindToWire,
   decodeResult,
   type CallOutcome,
-  type WireCallFrame,
   type WireDescribeResponse,
   type WireIngestRequest,
   type WireIngestResponse,
   type WireResult,
-  type WireResultFrame,
 } from '@insights/wire';
-import { CallStream } from './call-stream.ts';
+import { CallStream, type CallStreamChannel } from './call-stream.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 
 export interface NodeCallRequest {
@@ -75,7 +73,7 @@ export function activeTraceparent(): string {
 type InsightsClient = grpc.Client & {
   Describe(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireDescribeResponse) => void): void;
   Call(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: { result: WireResult }) => void): void;
-  CallStream(): grpc.ClientDuplexStream<WireCallFrame, WireResultFrame>;
+  CallStream(): CallStreamChannel;
   Ingest(req: WireIngestRequest, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireIngestResponse) => void): void;
   IngestStream(
     opts: grpc.CallOptions,
@@ -122,7 +120,7 @@ export class NodeConnection {
     return this.#stream.call({
       kind: kindToWire(req.kind),
       name: req.name,
-      argsJson: encodeJson(req.args ?? {}),
+      argsJson: JSON.stringify(req.args ?? {}),
       deadline: req.deadline,
       capability: req.capability ?? '',
       traceparent: activeTraceparent(),

@@ -1,5 +1,5 @@
 import { InsightsError, isInsightsError } from '@insights/sdk';
-import type { QueryKind } from '@insights/sdk/internal';
+import type { NamedEntry, QueryKind } from '@insights/sdk/internal';
 import {
   connectNatsWithRetry,
   natsSettingsFrom,
@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { BackendCallOptions, MeshBackend, MeshEvents } from './mesh.ts';
 import { NodeConnection, tlsCredentials, type ClientTlsOptions } from './node-connection.ts';
-import { Router, type MeshDescription } from './router.ts';
+import { Router, type MeshDescription, type Replica } from './router.ts';
 
 export interface RemoteOptions {
   /** Token for the nodes' ingest endpoints, when they require one. */
@@ -108,55 +108,66 @@ export class RemoteBackend implements MeshBackend {
    * the only node serving it is restarting and left the registry) waits for the mesh to change
    * and tries again until its deadline: a rolling restart costs latency, not errors.
    */
-  async #invokeRetrying(
+  #invokeRetrying(
     kind: QueryKind,
     name: string,
     args: Record<string, unknown>,
     options: BackendCallOptions,
+    pause = RETRY_FIRST_MS,
   ): Promise<unknown> {
-    for (let pause = RETRY_FIRST_MS; ; pause = Math.min(RETRY_MAX_MS, pause * 2)) {
-      try {
-        return await this.#invokeOnce(kind, name, args, options);
-      } catch (e) {
-        const key = `${kind}:${name}`;
-        const retry = isInsightsError(e) && e.code === 'UNAVAILABLE' && this.#known.get(key) === true;
-        if (!retry || options.signal?.aborted || Date.now() + pause >= options.deadline) throw e;
-        // A timer, not nextChange(): resolving a name refreshes the mesh, which would wake every
-        // waiting call at once, again and again, without ever yielding to I/O.
-        await new Promise((r) => setTimeout(r, pause));
-      }
-    }
+    return this.#invokeOnce(kind, name, args, options).catch((e: unknown) => {
+      const retry = isInsightsError(e) && e.code === 'UNAVAILABLE' && this.#known[kind].get(name) === true;
+      if (!retry || options.signal?.aborted || Date.now() + pause >= options.deadline) throw e;
+      return new Promise((r) => setTimeout(r, pause)).then(() =>
+        this.#invokeRetrying(kind, name, args, options, Math.min(RETRY_MAX_MS, pause * 2)),
+      );
+    });
   }
 
-  readonly #known = new Map<string, boolean>();
+  /** Names seen resolving, per kind, and whether every replica of each is idempotent. */
+  readonly #known: Record<QueryKind, Map<string, boolean>> = { query: new Map(), view: new Map() };
 
-  async #invokeOnce(kind: QueryKind, name: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown> {
-    let entry;
-    const key = `${kind}:${name}`;
+  #invokeOnce(kind: QueryKind, name: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown> {
+    let entry: NamedEntry<Replica[]>;
     try {
       entry = this.#router.resolve(kind, name);
     } catch (e) {
-      // The mesh may have changed since the last look: look again once before giving up.
-      if (!isInsightsError(e) || e.code !== 'NOT_FOUND') throw e;
-      await this.refresh();
-      try {
-        entry = this.#router.resolve(kind, name);
-      } catch (again) {
-        // Served a moment ago: its node is restarting, not gone for good.
-        if (this.#known.has(key) && isInsightsError(again) && again.code === 'NOT_FOUND')
-          throw new InsightsError('UNAVAILABLE', `no node serves ${kind} ${name} right now (it was served a moment ago)`, {
-            cause: again,
-          });
-        throw again;
-      }
+      if (!isInsightsError(e) || e.code !== 'NOT_FOUND') return Promise.reject(e as Error);
+      return this.#resolveAfterRefresh(kind, name).then((found) => this.#callEntry(kind, name, found, args, options));
     }
-    if (!this.#known.has(key) && this.#known.size < MAX_KNOWN_NAMES)
-      this.#known.set(
-        key,
+    return this.#callEntry(kind, name, entry, args, options);
+  }
+
+  #callEntry(
+    kind: QueryKind,
+    name: string,
+    entry: NamedEntry<Replica[]>,
+    args: Record<string, unknown>,
+    options: BackendCallOptions,
+  ): Promise<unknown> {
+    const known = this.#known[kind];
+    if (!known.has(name) && known.size < MAX_KNOWN_NAMES)
+      known.set(
+        name,
         entry.target.every((r) => r.idempotent),
       );
-    const outcome = await this.#router.call(entry, args, options.deadline, options, options.capability);
-    return outcome.type === 'json' ? outcome.value : outcome;
+    return this.#router
+      .call(entry, args, options.deadline, options, options.capability)
+      .then((outcome) => (outcome.type === 'json' ? outcome.value : outcome));
+  }
+
+  /** A name this client does not know yet: the mesh may have changed since the last update. */
+  async #resolveAfterRefresh(kind: QueryKind, name: string): Promise<NamedEntry<Replica[]>> {
+    await this.refresh();
+    try {
+      return this.#router.resolve(kind, name);
+    } catch (again) {
+      if (this.#known[kind].has(name) && isInsightsError(again) && again.code === 'NOT_FOUND')
+        throw new InsightsError('UNAVAILABLE', `no node serves ${kind} ${name} right now (it was served a moment ago)`, {
+          cause: again,
+        });
+      throw again;
+    }
   }
 
   /** Events go to a serving node (round robin), which normalises, stores and delivers them. */

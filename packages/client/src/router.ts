@@ -2,7 +2,7 @@ import { InsightsError, RETRYABLE_CODES, isInsightsError, type CallOptions } fro
 import { NameIndex, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
 import type { NodeView } from '@insights/registry';
 import type { CallOutcome } from '@insights/wire';
-import type { NodeConnection } from './node-connection.ts';
+import type { NodeCallRequest, NodeConnection } from './node-connection.ts';
 
 /** One analytic on one node. */
 export interface Replica {
@@ -104,7 +104,7 @@ export class Router {
     return this.#index.resolve(kind, name);
   }
 
-  async call(
+  call(
     entry: NamedEntry<Replica[]>,
     args: unknown,
     deadline: number,
@@ -112,35 +112,42 @@ export class Router {
     capability?: string,
   ): Promise<CallOutcome> {
     const replicas = this.#order(entry.target);
-    if (replicas.length === 0) throw new InsightsError('UNAVAILABLE', `no node serves ${entry.module}.${entry.name} right now`);
-    let lastError: unknown;
-    for (const replica of replicas) {
-      try {
-        const outcome = await replica.node.call({
-          kind: entry.kind as 'query' | 'view',
-          name: `${entry.module}.${entry.name}`,
-          args,
-          deadline,
-          signal: options.signal,
-          onProgress: options.onProgress,
-          capability,
-        });
+    if (replicas.length === 0)
+      return Promise.reject(new InsightsError('UNAVAILABLE', `no node serves ${entry.module}.${entry.name} right now`));
+    const request: NodeCallRequest = {
+      kind: entry.kind as 'query' | 'view',
+      name: `${entry.module}.${entry.name}`,
+      args,
+      deadline,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      capability,
+    };
+    return this.#attempt(replicas, 0, request);
+  }
+
+  /** Calls replica `i`; a retryable failure of an idempotent analytic moves on to the next one. */
+  #attempt(replicas: readonly Replica[], i: number, request: NodeCallRequest): Promise<CallOutcome> {
+    const replica = replicas[i]!;
+    return replica.node.call(request).then(
+      (outcome) => {
         replica.node.breaker.success();
         return outcome;
-      } catch (e) {
-        lastError = e;
+      },
+      (e: unknown) => {
         const transport = isInsightsError(e) && RETRYABLE_CODES.has(e.code);
         if (transport) replica.node.breaker.failure();
-        if (!(transport && replica.idempotent && Date.now() < deadline)) throw e;
-      }
-    }
-    throw lastError;
+        if (transport && replica.idempotent && i + 1 < replicas.length && Date.now() < request.deadline)
+          return this.#attempt(replicas, i + 1, request);
+        throw e;
+      },
+    );
   }
 
   /** Healthy replicas first, rotating the starting point to spread load; open breakers last. */
-  #order(replicas: readonly Replica[]): Replica[] {
+  #order(replicas: readonly Replica[]): readonly Replica[] {
     const n = replicas.length;
-    if (n <= 1) return [...replicas];
+    if (n <= 1) return replicas;
     const start = this.#turn++ % n;
     const rotated = replicas.map((_, i) => replicas[(start + i) % n] as Replica);
     return [...rotated.filter((r) => !r.node.breaker.isOpen), ...rotated.filter((r) => r.node.breaker.isOpen)];

@@ -4,23 +4,23 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import {
   encodeResult,
-  errorToDetail,
   insightsService,
   loadPackageDefinition,
   LOADER_OPTIONS,
   SERVICE_NAME,
   toGrpcStatus,
   toInsightsError,
-  type WireCallFrame,
+  type DecodedCallFrame,
+  type OutgoingResultFrame,
   type WireCallRequest,
   type WireDescribeResponse,
   type WireIngestRequest,
   type WireIngestResponse,
-  type WireProgress,
-  type WireResultFrame,
-  type WireStreamResult,
 } from '@insights/wire';
+import { InsightsError } from '@insights/sdk';
+import { CallCancel } from '@insights/sdk/internal';
 import { callableKind, parseArgsJson } from './call-decoding.ts';
+import { CallStreamSession } from './call-stream-server.ts';
 import type { Dispatcher } from '@insights/runtime';
 import type { Authorizer } from './authorizer.ts';
 import type { EventSystem } from './events/event-system.ts';
@@ -93,8 +93,8 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
     },
 
     Call(call: grpc.ServerUnaryCall<WireCallRequest, unknown>, cb: grpc.sendUnaryData<unknown>) {
-      const controller = new AbortController();
-      call.on('cancelled', () => controller.abort());
+      const cancel = new CallCancel();
+      call.on('cancelled', () => cancel.cancel(new InsightsError('CANCELLED', 'call cancelled by the caller')));
       const deadline = grpcDeadline(call.getDeadline());
       const req = call.request;
       const startedAt = performance.now();
@@ -106,7 +106,7 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
           name: req.name,
           args: deps.authorizer.authorize(kind, req.name, parseArgsJson(req.argsJson, deps.maxRequestBytes), req.capability),
           deadline,
-          signal: controller.signal,
+          signal: cancel,
         });
         return { result: encodeResult(outcome) };
       }).then(
@@ -122,8 +122,8 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
       );
     },
 
-    CallStream(stream: grpc.ServerDuplexStream<WireCallFrame, WireResultFrame>) {
-      serveCallStream(stream, deps);
+    CallStream(stream: grpc.ServerDuplexStream<DecodedCallFrame, OutgoingResultFrame>) {
+      new CallStreamSession(stream, deps);
     },
 
     Ingest(call: grpc.ServerUnaryCall<WireIngestRequest, WireIngestResponse>, cb: grpc.sendUnaryData<WireIngestResponse>) {
@@ -162,87 +162,6 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
       });
     },
   };
-}
-
-/**
- * Multiplexed calls: each frame may carry many calls; results and progress reports that finish
- * in the same turn of the event loop go back in one frame.
- */
-function serveCallStream(stream: grpc.ServerDuplexStream<WireCallFrame, WireResultFrame>, deps: GrpcServerDeps): void {
-  const running = new Map<number, AbortController>();
-  let results: WireStreamResult[] = [];
-  let progress: WireProgress[] = [];
-  let flushScheduled = false;
-  let open = true;
-
-  const flush = () => {
-    flushScheduled = false;
-    if (!open || (results.length === 0 && progress.length === 0)) return;
-    stream.write({ results, progress });
-    results = [];
-    progress = [];
-  };
-  const schedule = () => {
-    if (!flushScheduled) {
-      flushScheduled = true;
-      process.nextTick(flush);
-    }
-  };
-
-  stream.on('data', (frame: WireCallFrame) => {
-    for (const id of frame.cancel) running.get(id)?.abort();
-    for (const c of frame.calls) {
-      const controller = new AbortController();
-      running.set(c.id, controller);
-      const onProgress = c.wantProgress
-        ? (fraction: number, message: string) => {
-            progress.push({ id: c.id, fraction, message });
-            schedule();
-          }
-        : undefined;
-      const startedAt = performance.now();
-      traced(deps, kindLabel(c.kind), c.name, c.traceparent, async () => {
-        const kind = callableKind(c.kind);
-        const outcome = await deps.dispatcher.call({
-          kind,
-          name: c.name,
-          args: deps.authorizer.authorize(kind, c.name, parseArgsJson(c.argsJson, deps.maxRequestBytes), c.capability),
-          deadline: c.timeoutMs > 0 ? Date.now() + c.timeoutMs : undefined,
-          signal: controller.signal,
-          onProgress,
-        });
-        return encodeResult(outcome);
-      })
-        .then(
-          (result) => {
-            deps.metrics.observeCall(kindLabel(c.kind), c.name, startedAt, 'OK');
-            results.push({ id: c.id, result });
-          },
-          (e: unknown) => {
-            const err = toInsightsError(e);
-            deps.metrics.observeCall(kindLabel(c.kind), c.name, startedAt, err.code);
-            results.push({ id: c.id, error: errorToDetail(err) });
-          },
-        )
-        .finally(() => {
-          running.delete(c.id);
-          schedule();
-        });
-    }
-  });
-  const close = () => {
-    if (!open) return;
-    open = false;
-    for (const c of running.values()) c.abort();
-    running.clear();
-  };
-  stream.on('end', () => {
-    // Half-close from the client: answer what is running, then end.
-    const finish = () => (running.size === 0 ? (flush(), stream.end(), close()) : setTimeout(finish, 5));
-    finish();
-  });
-  stream.on('cancelled', close);
-  stream.on('error', close);
 }
 
 async function ingest(deps: GrpcServerDeps, reqs: WireIngestRequest[], base = 0): Promise<WireIngestResponse> {

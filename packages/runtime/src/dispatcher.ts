@@ -1,5 +1,5 @@
 import { InsightsError, type CallOptions } from '@insights/sdk';
-import { NameIndex, type CallInvoker, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
+import { NameIndex, type CallInvoker, type CancelSignal, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
 import { NEVER_ABORTS } from './call-scope.ts';
 import type { ModuleHost } from './host.ts';
 import type { AnalyticManifest } from './manifest.ts';
@@ -11,7 +11,7 @@ export interface DispatchRequest {
   readonly args: unknown;
   /** Absolute deadline (epoch ms); the node's default applies when absent. */
   readonly deadline?: number | undefined;
-  readonly signal?: AbortSignal | undefined;
+  readonly signal?: CancelSignal | undefined;
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
 }
 
@@ -48,20 +48,26 @@ export class Dispatcher implements CallInvoker {
     return this.#inFlight;
   }
 
-  async call(req: DispatchRequest): Promise<CallOutcome> {
-    if (this.#draining) throw new InsightsError('UNAVAILABLE', 'node is shutting down; retry on another node');
-    const entry = this.#index.resolve(req.kind, req.name);
-    const deadline = req.deadline ?? Date.now() + this.defaultTimeoutMs;
-    this.#inFlight++;
+  call(req: DispatchRequest): Promise<CallOutcome> {
+    if (this.#draining) return Promise.reject(new InsightsError('UNAVAILABLE', 'node is shutting down; retry on another node'));
+    let work: Promise<CallOutcome>;
     try {
-      return await entry.target.call(
+      const entry = this.#index.resolve(req.kind, req.name);
+      const deadline = req.deadline ?? Date.now() + this.defaultTimeoutMs;
+      work = entry.target.call(
         { kind: req.kind, name: entry.name, args: req.args, deadline },
         { signal: req.signal ?? NEVER, onProgress: req.onProgress },
       );
-    } finally {
-      if (--this.#inFlight === 0) this.#idle?.();
+    } catch (e) {
+      return Promise.reject(e as Error);
     }
+    this.#inFlight++;
+    return work.finally(this.#callEnded);
   }
+
+  readonly #callEnded = (): void => {
+    if (--this.#inFlight === 0) this.#idle?.();
+  };
 
   /**
    * Where nested calls go when no local module serves the name: the node sets this to its mesh

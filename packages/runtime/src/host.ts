@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@insights/sdk';
+import type { CancelSignal } from '@insights/sdk/internal';
 import type { CallOutcome } from '@insights/wire';
 import type { NormaliseOutcome } from './events/normalise-result.ts';
 import type { ModuleManifest } from './manifest.ts';
@@ -16,7 +17,8 @@ export interface HostCall {
 }
 
 export interface HostCallControl {
-  readonly signal: AbortSignal;
+  /** The caller's cancellation: an AbortSignal, or the cheaper CallCancel streamed calls use. */
+  readonly signal: CancelSignal;
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
 }
 

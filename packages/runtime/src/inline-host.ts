@@ -43,18 +43,21 @@ export class InlineHost implements ModuleHost {
     };
   }
 
-  async call(call: HostCall, control: HostCallControl): Promise<CallOutcome> {
+  call(call: HostCall, control: HostCallControl): Promise<CallOutcome> {
     this.#inFlight++;
     this.#calls++;
-    try {
-      return await this.#runtime.call(call, control);
-    } catch (e) {
-      this.#errors++;
-      if (isInsightsError(e) && e.code === 'INTERNAL') this.#lastError = e.message;
-      throw e;
-    } finally {
-      this.#inFlight--;
-    }
+    return this.#runtime.call(call, control).then(
+      (outcome) => {
+        this.#inFlight--;
+        return outcome;
+      },
+      (e: unknown) => {
+        this.#inFlight--;
+        this.#errors++;
+        if (isInsightsError(e) && e.code === 'INTERNAL') this.#lastError = e.message;
+        throw e;
+      },
+    );
   }
 
   handleEvents(

@@ -5,3 +5,5 @@ export { MODULE_THROWABLE_CODES, codeForGrpcStatus } from './errors.ts';
 export { canonicalJson } from './canonical-json.ts';
 export { NameIndex, nearNames } from './name-index.ts';
 export type { NamedEntry } from './name-index.ts';
+export { DeadlineWheel } from './deadline-wheel.ts';
+export { CallCancel, type CancelSignal } from './call-cancel.ts';

@@ -33,13 +33,25 @@ export interface UntypedMesh {
  * lists what is callable now; a name absent from the list still dispatches (the node answers
  * NOT_FOUND with suggestions), so stale listings never block a call.
  */
+const NO_OPTIONS: CallOptions = Object.freeze({});
+/** Names whose call functions are kept (a script probing random names must not grow memory). */
+const MAX_MADE = 1000;
+
 export function createMeshProxy<M = UntypedMesh>(invoker: CallInvoker): M {
-  const section = (kind: QueryKind): Record<string, AnyCall<unknown>> =>
-    new Proxy({} as Record<string, AnyCall<unknown>>, {
+  const section = (kind: QueryKind): Record<string, AnyCall<unknown>> => {
+    // One function per name, made on first use: `mesh.query.x(...)` in a loop allocates nothing.
+    const made = new Map<string, AnyCall<unknown>>();
+    return new Proxy({} as Record<string, AnyCall<unknown>>, {
       get(_t, prop) {
         // `then` must stay undefined, or `await mesh.query` would try to call it.
         if (typeof prop !== 'string' || prop === 'then') return undefined;
-        return (args: Record<string, unknown> = {}, options: CallOptions = {}) => invoker.invoke(kind, prop, args, options);
+        let fn = made.get(prop);
+        if (fn === undefined) {
+          fn = (args: Record<string, unknown> = {}, options: CallOptions = NO_OPTIONS) =>
+            invoker.invoke(kind, prop, args, options);
+          if (made.size < MAX_MADE) made.set(prop, fn);
+        }
+        return fn;
       },
       ownKeys: () => invoker.names(kind),
       getOwnPropertyDescriptor: (_t, prop) =>
@@ -48,5 +60,6 @@ export function createMeshProxy<M = UntypedMesh>(invoker: CallInvoker): M {
           : undefined,
       has: (_t, prop) => typeof prop === 'string' && invoker.names(kind).includes(prop),
     });
+  };
   return { query: section('query'), view: section('view') } as M;
 }

@@ -19,6 +19,8 @@ export type Resolution<T> = { readonly entry: NamedEntry<T> };
 export class NameIndex<T> {
   readonly #byQualified = new Map<string, NamedEntry<T>>();
   readonly #byBare = new Map<string, NamedEntry<T>[]>();
+  /** kind → name → entry for every name that resolves: the call path's one lookup, no key building. */
+  readonly #resolvable = new Map<string, Map<string, NamedEntry<T>>>();
 
   constructor(entries: Iterable<NamedEntry<T>>) {
     for (const e of entries) {
@@ -30,9 +32,20 @@ export class NameIndex<T> {
         else if (!list.some((x) => x.module === e.module && x.name === e.name)) list.push(e);
       }
     }
+    const resolvable = (kind: string) => {
+      let m = this.#resolvable.get(kind);
+      if (m === undefined) this.#resolvable.set(kind, (m = new Map()));
+      return m;
+    };
+    for (const [key, list] of this.#byBare)
+      if (list.length === 1) resolvable(list[0]!.kind).set(key.slice(key.indexOf(':') + 1), list[0]!);
+    // Qualified names win over a bare name that happens to look the same.
+    for (const e of this.#byQualified.values()) resolvable(e.kind).set(`${e.module}.${e.name}`, e);
   }
 
   resolve(kind: string, name: string): NamedEntry<T> {
+    const hit = this.#resolvable.get(kind)?.get(name);
+    if (hit !== undefined) return hit;
     const qualified = this.#byQualified.get(`${kind}:${name}`);
     if (qualified !== undefined) return qualified;
     const bare = this.#byBare.get(`${kind}:${name}`);

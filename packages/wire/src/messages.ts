@@ -94,27 +94,10 @@ export interface WireStreamCall {
   traceparent?: string;
 }
 
-export interface WireCallFrame {
-  calls: WireStreamCall[];
-  cancel: number[];
-}
-
-export interface WireStreamResult {
-  id: number;
-  result?: WireResult | null;
-  error?: WireErrorDetail | null;
-  outcome?: 'result' | 'error';
-}
-
 export interface WireProgress {
   id: number;
   fraction: number;
   message: string;
-}
-
-export interface WireResultFrame {
-  results: WireStreamResult[];
-  progress: WireProgress[];
 }
 
 export interface WireIngestRequest {

@@ -1,4 +1,5 @@
 import type { ViewResult } from '@insights/sdk';
+import type { OutgoingResult } from './frame-codec.ts';
 import type { WireResult } from './messages.ts';
 
 /** What a host returns for a call before it is put on the wire: JSON data or a view. */
@@ -19,43 +20,61 @@ export function encodeJson(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value) ?? 'null');
 }
 
-export function encodeResult(r: CallOutcome): WireResult {
+/**
+ * A call's outcome as content type and data, text results left as strings: the call stream's
+ * codec writes them straight into the frame (one UTF-8 encoding, no intermediate Buffer).
+ */
+export function encodeResultText(r: CallOutcome): OutgoingResult {
   switch (r.type) {
     case 'json':
-      return { contentType: CONTENT_TYPES.json, data: encodeJson(r.value) };
+      return { contentType: CONTENT_TYPES.json, data: JSON.stringify(r.value) ?? 'null' };
     case 'html':
-      return { contentType: CONTENT_TYPES.html, data: Buffer.from(r.html) };
+      return { contentType: CONTENT_TYPES.html, data: r.html };
     case 'svg':
-      return { contentType: CONTENT_TYPES.svg, data: Buffer.from(r.svg) };
+      return { contentType: CONTENT_TYPES.svg, data: r.svg };
     case 'png':
       return { contentType: CONTENT_TYPES.png, data: r.data };
     case 'table':
       return {
         contentType: CONTENT_TYPES.table,
-        data: encodeJson({ columns: r.columns, rows: r.rows, ...(r.title === undefined ? {} : { title: r.title }) }),
+        data: JSON.stringify({ columns: r.columns, rows: r.rows, ...(r.title === undefined ? {} : { title: r.title }) }),
       };
     case 'vega-lite':
-      return { contentType: CONTENT_TYPES['vega-lite'], data: encodeJson(r.spec) };
+      return { contentType: CONTENT_TYPES['vega-lite'], data: JSON.stringify(r.spec) };
   }
 }
 
+/** The same with bytes throughout, for protobufjs (unary calls) and HTTP. */
+export function encodeResult(r: CallOutcome): WireResult {
+  const { contentType, data } = encodeResultText(r);
+  return { contentType, data: typeof data === 'string' ? Buffer.from(data) : data };
+}
+
+/** Bytes as text: Buffers (what the wire decodes) slice natively, other views go through TextDecoder. */
+function textOf(bytes: Uint8Array): string {
+  return Buffer.isBuffer(bytes) ? bytes.toString('utf8') : utf8.decode(bytes);
+}
+
 export function decodeResult(w: WireResult): CallOutcome {
+  // The common case first, without parsing the content type.
+  if (w.contentType === CONTENT_TYPES.json)
+    return { type: 'json', value: w.data.length === 0 ? null : JSON.parse(textOf(w.data)) };
   const ct = w.contentType.split(';')[0]?.trim() ?? '';
   switch (ct) {
     case 'application/json':
-      return { type: 'json', value: w.data.length === 0 ? null : JSON.parse(utf8.decode(w.data)) };
+      return { type: 'json', value: w.data.length === 0 ? null : JSON.parse(textOf(w.data)) };
     case 'text/html':
-      return { type: 'html', html: utf8.decode(w.data) };
+      return { type: 'html', html: textOf(w.data) };
     case 'image/svg+xml':
-      return { type: 'svg', svg: utf8.decode(w.data) };
+      return { type: 'svg', svg: textOf(w.data) };
     case 'image/png':
       return { type: 'png', data: w.data };
     case 'application/vnd.insights.table+json': {
-      const t = JSON.parse(utf8.decode(w.data)) as { columns: string[]; rows: []; title?: string };
+      const t = JSON.parse(textOf(w.data)) as { columns: string[]; rows: []; title?: string };
       return { type: 'table', columns: t.columns, rows: t.rows, ...(t.title === undefined ? {} : { title: t.title }) };
     }
     case 'application/vnd.vegalite+json':
-      return { type: 'vega-lite', spec: JSON.parse(utf8.decode(w.data)) as Record<string, unknown> };
+      return { type: 'vega-lite', spec: JSON.parse(textOf(w.data)) as Record<string, unknown> };
     default:
       throw new Error(`unsupported result content type "${w.contentType}"`);
   }
@@ -63,5 +82,5 @@ export function decodeResult(w: WireResult): CallOutcome {
 
 /** Parses call arguments from JSON bytes; an empty payload means no arguments. */
 export function decodeArgs(bytes: Uint8Array): unknown {
-  return bytes.length === 0 ? {} : JSON.parse(utf8.decode(bytes));
+  return bytes.length === 0 ? {} : JSON.parse(textOf(bytes));
 }

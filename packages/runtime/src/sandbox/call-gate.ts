@@ -27,6 +27,15 @@ export class CallGate<E extends GateEntry> {
     return this.#waiting;
   }
 
+  /** Takes a slot if one is free and nobody waits; false means use `admit` to queue. */
+  admitNow(): boolean {
+    if (this.#waiting === 0 && this.#running < this.maxRunning) {
+      this.#running++;
+      return true;
+    }
+    return false;
+  }
+
   /** Takes a slot ('run'), queues the entry ('queued'), or refuses it ('full'). */
   admit(entry: E, canRun: boolean): 'run' | 'queued' | 'full' {
     if (canRun && this.#waiting === 0 && this.#running < this.maxRunning) {

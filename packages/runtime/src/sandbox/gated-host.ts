@@ -38,23 +38,42 @@ export class GatedHost implements ModuleHost {
     return { ...this.#inner.status(), inFlight: this.#gate.running + this.#gate.waiting };
   }
 
-  async call(call: HostCall, control: HostCallControl): Promise<CallOutcome> {
-    await this.#slot(call, control);
+  call(call: HostCall, control: HostCallControl): Promise<CallOutcome> {
+    // A free slot (the usual case) costs no waiter, no timer and no extra promise.
+    if (this.#gate.admitNow()) return this.#run(call, control);
+    return this.#slot(call, control).then(() => this.#run(call, control));
+  }
+
+  #run(call: HostCall, control: HostCallControl): Promise<CallOutcome> {
+    let work: Promise<CallOutcome>;
     try {
-      const outcome = await this.#inner.call(call, control);
-      if (exceedsSize(outcome.type === 'json' ? outcome.value : outcome, this.#limits.maxResultBytes)) {
-        const analytic = `${this.manifest.name}.${call.name}`;
-        throw new InsightsError(
-          'RESOURCE_EXHAUSTED',
-          `${analytic} returned a result larger than its limit of ${this.#limits.maxResultBytes} bytes (maxResultBytes)`,
-          { analytic },
-        );
-      }
-      return outcome;
-    } finally {
-      this.#gate.release();
-      this.#gate.next()?.grant();
+      work = this.#inner.call(call, control);
+    } catch (e) {
+      work = Promise.reject(e as Error);
     }
+    return work.then(
+      (outcome) => {
+        this.#leave();
+        if (exceedsSize(outcome.type === 'json' ? outcome.value : outcome, this.#limits.maxResultBytes)) {
+          const analytic = `${this.manifest.name}.${call.name}`;
+          throw new InsightsError(
+            'RESOURCE_EXHAUSTED',
+            `${analytic} returned a result larger than its limit of ${this.#limits.maxResultBytes} bytes (maxResultBytes)`,
+            { analytic },
+          );
+        }
+        return outcome;
+      },
+      (e: unknown) => {
+        this.#leave();
+        throw e;
+      },
+    );
+  }
+
+  #leave(): void {
+    this.#gate.release();
+    this.#gate.next()?.grant();
   }
 
   // Event handlers, jobs and the data layer are paced by the node's event consumers and

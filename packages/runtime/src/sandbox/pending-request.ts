@@ -1,7 +1,7 @@
 import type { InsightsError } from '@insights/sdk';
 import { NEVER_ABORTS } from '../call-scope.ts';
 import type { GateEntry } from './call-gate.ts';
-import type { DeadlineWheel } from './deadline-wheel.ts';
+import type { CancelSignal, DeadlineWheel } from '@insights/sdk/internal';
 import type { RequestMessage } from './protocol.ts';
 import type { Sandbox, SandboxSink } from './sandbox.ts';
 
@@ -18,7 +18,7 @@ export interface RequestOptions {
   readonly analytic: string;
   /** Absolute, epoch ms. */
   readonly deadline: number;
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
   /** Checks the sandbox's answer before the node uses it (the module could send anything). */
   readonly accept: (value: unknown) => boolean;
@@ -29,7 +29,7 @@ export interface RequestOptions {
  * admission to answer. It is its own deadline-wheel entry, abort listener and answer sink, so a
  * request costs one object, not a handful of closures and a timer.
  */
-export class PendingRequest implements SandboxSink, GateEntry, EventListenerObject {
+export class PendingRequest implements SandboxSink, GateEntry {
   settled = false;
   /** The sandbox it was sent to; undefined while it waits in the queue. */
   sandbox: Sandbox | undefined = undefined;

@@ -8,7 +8,7 @@ import { ModuleLoadError, resolveModuleEntry } from '../loader.ts';
 import type { ModuleManifest } from '../manifest.ts';
 import { DiskModuleFiles } from '../resources/files.ts';
 import { CallGate } from './call-gate.ts';
-import { DeadlineWheel } from './deadline-wheel.ts';
+import { DeadlineWheel } from '@insights/sdk/internal';
 import type { ResolvedLimits, ResolvedRestartPolicy } from './limits.ts';
 import { LogRelay } from './log-relay.ts';
 import { PendingRequest, type RequestOptions, type RequestOwner } from './pending-request.ts';

@@ -1,8 +1,8 @@
 /**
- * Deadlines of many pending requests checked on one coarse interval instead of a timer each:
+ * Deadlines of many pending calls checked on one coarse interval instead of a timer each:
  * starting and clearing a timer per call shows in profiles of the call path, and a request's
- * deadline only needs to be noticed within a tick (the sandbox enforces it precisely itself; this
- * is the node's backstop against a sandbox that cannot).
+ * deadline only needs to be noticed within a tick (hosts and sandboxes enforce the exact one; this
+ * is the backstop when they cannot).
  */
 export class DeadlineWheel<T extends { readonly deadline: number }> {
   readonly #live = new Set<T>();

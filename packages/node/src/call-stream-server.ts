@@ -1,0 +1,180 @@
+import type * as grpc from '@grpc/grpc-js';
+import { InsightsError } from '@insights/sdk';
+import { CallCancel } from '@insights/sdk/internal';
+import {
+  encodeResultText,
+  errorToDetail,
+  toInsightsError,
+  type CallOutcome,
+  type DecodedCallFrame,
+  type OutgoingResultFrame,
+  type OutgoingStreamResult,
+  type WireProgress,
+  type WireStreamCall,
+} from '@insights/wire';
+import { callableKind, parseArgsJson } from './call-decoding.ts';
+import { kindLabel, traced } from './call-observer.ts';
+import type { GrpcServerDeps } from './grpc-server.ts';
+
+type CallStream = grpc.ServerDuplexStream<DecodedCallFrame, OutgoingResultFrame>;
+
+/**
+ * Calls of one frame started in one turn of the event loop (see #nextSlice). Measured with 64
+ * calls in flight (bench, scenario 1): 8 → 130k calls/s, 16 → 145k, 32 → 205k, unsliced → 100k.
+ */
+const SLICE = 32;
+
+const CANCELLED = new InsightsError('CANCELLED', 'call cancelled by the caller');
+const STREAM_CLOSED = new InsightsError('CANCELLED', 'call stream closed by the caller');
+
+/**
+ * One client's multiplexed call stream. Each frame may carry many calls; results and progress
+ * reports that are ready in the same turn of the event loop go back in one frame. Per call the
+ * node allocates a CallCancel and the result record, nothing else it can avoid: this is the
+ * path the throughput benchmark measures.
+ */
+export class CallStreamSession {
+  readonly #running = new Map<number, CallCancel>();
+  #results: OutgoingStreamResult[] = [];
+  #progress: WireProgress[] = [];
+  #flushScheduled = false;
+  #open = true;
+  /** Calls received but not started yet (see #nextSlice). */
+  #backlog: WireStreamCall[] = [];
+  #sliceScheduled = false;
+
+  constructor(
+    private readonly stream: CallStream,
+    private readonly deps: GrpcServerDeps,
+  ) {
+    stream.on('data', (frame: DecodedCallFrame) => this.#onFrame(frame));
+    stream.on('end', () => this.#onHalfClose());
+    stream.on('cancelled', () => this.#close());
+    stream.on('error', () => this.#close());
+  }
+
+  #onFrame(frame: DecodedCallFrame): void {
+    for (const id of frame.cancel) this.#running.get(id)?.cancel(CANCELLED);
+    if (frame.cancel.length > 0 && this.#backlog.length > 0) {
+      const gone = new Set(frame.cancel);
+      this.#backlog = this.#backlog.filter((c) => !gone.has(c.id));
+    }
+    if (this.#backlog.length > 0) {
+      for (const c of frame.calls) this.#backlog.push(c);
+      return;
+    }
+    const calls = frame.calls;
+    const n = Math.min(calls.length, SLICE);
+    for (let i = 0; i < n; i++) this.#start(calls[i]!);
+    for (let i = n; i < calls.length; i++) this.#backlog.push(calls[i]!);
+    this.#scheduleSlice();
+  }
+
+  #scheduleSlice(): void {
+    if (this.#backlog.length === 0 || this.#sliceScheduled) return;
+    this.#sliceScheduled = true;
+    setImmediate(this.#nextSlice);
+  }
+
+  /**
+   * Starts the next slice of a large frame in the next turn of the event loop, after the previous
+   * slice's results were written: the client works on those while the node computes the rest, so
+   * both processes stay busy instead of taking turns (about twice the throughput, see SLICE).
+   */
+  readonly #nextSlice = (): void => {
+    this.#sliceScheduled = false;
+    const calls = this.#backlog.splice(0, SLICE);
+    for (const c of calls) this.#start(c);
+    this.#scheduleSlice();
+  };
+
+  #start(c: WireStreamCall): void {
+    const cancel = new CallCancel();
+    this.#running.set(c.id, cancel);
+    const startedAt = performance.now();
+    const work =
+      this.deps.tracing === undefined
+        ? this.#dispatch(c, cancel)
+        : traced(this.deps, kindLabel(c.kind), c.name, c.traceparent, () => this.#dispatch(c, cancel));
+    work.then(
+      (outcome) => {
+        let result: OutgoingStreamResult;
+        try {
+          result = { id: c.id, result: encodeResultText(outcome) };
+        } catch (e) {
+          return this.#failed(c, startedAt, e);
+        }
+        this.#finish(c, startedAt, 'OK', result);
+      },
+      (e: unknown) => this.#failed(c, startedAt, e),
+    );
+  }
+
+  #dispatch(c: WireStreamCall, cancel: CallCancel): Promise<CallOutcome> {
+    try {
+      const kind = callableKind(c.kind);
+      const deps = this.deps;
+      return deps.dispatcher.call({
+        kind,
+        name: c.name,
+        args: deps.authorizer.authorize(kind, c.name, parseArgsJson(c.argsJson, deps.maxRequestBytes), c.capability),
+        deadline: c.timeoutMs > 0 ? Date.now() + c.timeoutMs : undefined,
+        signal: cancel,
+        onProgress: c.wantProgress ? (fraction, message) => this.#report(c.id, fraction, message) : undefined,
+      });
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+  }
+
+  #failed(c: WireStreamCall, startedAt: number, e: unknown): void {
+    const err = toInsightsError(e);
+    this.#finish(c, startedAt, err.code, { id: c.id, error: errorToDetail(err) });
+  }
+
+  #finish(c: WireStreamCall, startedAt: number, code: string, result: OutgoingStreamResult): void {
+    this.deps.metrics.observeCall(kindLabel(c.kind), c.name, startedAt, code);
+    this.#running.delete(c.id);
+    this.#results.push(result);
+    this.#schedule();
+  }
+
+  #report(id: number, fraction: number, message: string): void {
+    this.#progress.push({ id, fraction, message });
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    // After the microtask queue drains: every call that finished in this turn joins the frame.
+    process.nextTick(this.#flush);
+  }
+
+  readonly #flush = (): void => {
+    this.#flushScheduled = false;
+    if (!this.#open || (this.#results.length === 0 && this.#progress.length === 0)) return;
+    this.stream.write({ results: this.#results, progress: this.#progress });
+    this.#results = [];
+    this.#progress = [];
+  };
+
+  /** The client half-closed: answer what is running, then end. */
+  #onHalfClose(): void {
+    const finish = (): void => {
+      if (this.#running.size > 0 || this.#backlog.length > 0) return void setTimeout(finish, 5);
+      this.#flush();
+      this.stream.end();
+      this.#close();
+    };
+    finish();
+  }
+
+  #close(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.#backlog = [];
+    for (const c of this.#running.values()) c.cancel(STREAM_CLOSED);
+    this.#running.clear();
+  }
+}
