@@ -169,6 +169,18 @@ export const nodeConfigSchema = z.strictObject({
         .default(10_000)
         .describe('Events a crashed replica held are redelivered after this long'),
       handlerTimeoutMs: z.number().int().min(100).default(60_000).describe('How long a handler may take on one batch'),
+      partitionLeaseMs: z
+        .number()
+        .int()
+        .min(2000)
+        .default(5_000)
+        .describe('Partitioned handlers: a replica that stops renewing its partition leases this long loses them to the others'),
+      splitWithEmbeddedDb: z
+        .boolean()
+        .default(false)
+        .describe(
+          "Partitioned handlers split keys across replicas with MongoDB; with the embedded database each replica reads every event unless this is set (then each holds only its keys' state)",
+        ),
     })
     .default({
       stream: 'INSIGHTS_EVENTS',
@@ -178,6 +190,8 @@ export const nodeConfigSchema = z.strictObject({
       maxAttempts: 5,
       ackWaitMs: 10_000,
       handlerTimeoutMs: 60_000,
+      partitionLeaseMs: 5_000,
+      splitWithEmbeddedDb: false,
     })
     .describe('JetStream streams, retries and dead letters of events'),
   registry: z

@@ -61,7 +61,8 @@ export function buildManifest(def: ModuleDefinition): {
         sources: h.filter?.sources ?? [],
         mode: h.mode ?? { type: 'realtime' },
         startFrom: h.startFrom ?? 'beginning',
-        ...(h.partitionBy === undefined ? {} : { partitionBy: h.partitionBy }),
+        ...(h.partitionBy === undefined ? {} : { partitionBy: h.partitionBy, partitions: h.partitions ?? 8 }),
+        ...(h.maxAttempts === undefined ? {} : { maxAttempts: h.maxAttempts }),
       },
     });
   for (const [key, p] of Object.entries(def.eventProperties))

@@ -62,8 +62,15 @@ export interface EventHandlerDefinition extends Described {
   readonly filter?: EventFilter;
   readonly mode?: DeliveryMode;
   readonly startFrom?: StartFrom;
-  /** Replicas of the module split the work by this key; events of one key stay in order. */
+  /**
+   * Replicas of the module split the work by this key; events of one key stay in order (handled
+   * one at a time, by one replica at a time). Replicas only see all keys' state in queries when
+   * the module's database is shared (MongoDB); with the embedded database each replica holds the
+   * keys it handled.
+   */
   readonly partitionBy?: 'actor' | 'course' | 'resource';
+  /** How many partitions the keys hash into (default 8): at most this many replicas share the work. */
+  readonly partitions?: number;
   /** Attempts before an event goes to the dead-letter subject (default 5). */
   readonly maxAttempts?: number;
   handle(events: readonly EventEnvelope[], ctx: EventContext): void | Promise<void>;

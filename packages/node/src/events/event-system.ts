@@ -3,7 +3,9 @@ import { DirectDelivery, EventRouter, type Logger, type ModuleHost } from '@insi
 import type { JetStreamClient, JetStreamManager, NatsConnection, Subscription } from 'nats';
 import type { NodeConfig } from '../config.ts';
 import type { NatsLink } from '../nats-link.ts';
-import { HandlerConsumer } from './handler-consumer.ts';
+import { HandlerConsumer, type HandlerWorker } from './handler-consumer.ts';
+import { LeaseBucket } from './leases.ts';
+import { PARTITION_LEASE_BUCKET, PartitionedHandler } from './partitioned-handler.ts';
 import { publishEnvelopes } from './publisher.ts';
 import { Scheduler } from './scheduler.ts';
 import { ensureEventStreams } from './streams.ts';
@@ -57,7 +59,7 @@ export function startEventSystem(
 ): EventSystem {
   const router = new EventRouter(hosts);
   const direct = new DirectDelivery(hosts);
-  const consumers: HandlerConsumer[] = [];
+  const consumers: HandlerWorker[] = [];
   let js: JetStreamClient | undefined;
   let jsm: JetStreamManager | undefined;
   let sub: Subscription | undefined;
@@ -68,8 +70,15 @@ export function startEventSystem(
     jsm = await nc.jetstreamManager();
     js = nc.jetstream();
     await ensureEventStreams(jsm, { ...settings, replicas: resolveReplicas(nc, settings.replicas) });
-    for (const handler of router.handlers()) {
-      const c = new HandlerConsumer({
+    const handlers = router.handlers();
+    // Splitting keys across replicas is right only where every replica's queries see every key.
+    const split = config.db.kind !== 'embedded' || settings.splitWithEmbeddedDb;
+    const leases =
+      split && handlers.some((h) => h.meta.partitionBy !== undefined)
+        ? await LeaseBucket.open(nc, PARTITION_LEASE_BUCKET, settings.partitionLeaseMs, config.registry.replicas)
+        : undefined;
+    for (const handler of handlers) {
+      const common = {
         js,
         jsm,
         stream: settings.stream,
@@ -78,9 +87,12 @@ export function startEventSystem(
         defaultMaxAttempts: settings.maxAttempts,
         ackWaitMs: settings.ackWaitMs,
         handlerTimeoutMs: settings.handlerTimeoutMs,
-        ownConsumerFor: config.db.kind === 'embedded' ? config.id : undefined,
         tracing,
-      });
+      };
+      const c: HandlerWorker =
+        leases !== undefined && handler.meta.partitionBy !== undefined
+          ? new PartitionedHandler({ ...common, nodeId: config.id, leases, flush: () => nc.flush() })
+          : new HandlerConsumer({ ...common, ownConsumerFor: config.db.kind === 'embedded' ? config.id : undefined });
       await c.start();
       consumers.push(c);
     }
@@ -104,7 +116,7 @@ export function startEventSystem(
         );
       },
     });
-    log.info('events flowing through JetStream', { stream: settings.stream, handlers: consumers.map((c) => c.durable) });
+    log.info('events flowing through JetStream', { stream: settings.stream, handlers: consumers.map((c) => c.name) });
     return { js, jsm };
   };
   // A JetStream cluster answers 503 or times out while it elects leaders (a server restarting,
@@ -180,7 +192,7 @@ export function startEventSystem(
     property: (e, name) => router.property(e, name),
     handlerStats: () =>
       consumers.map((c) => ({
-        handler: c.durable,
+        handler: c.name,
         processed: c.processed,
         deadLettered: c.deadLettered,
         redelivered: c.redelivered,
@@ -189,10 +201,12 @@ export function startEventSystem(
       if (jsm === undefined) return [];
       const m = jsm;
       return Promise.all(
-        consumers.map(async (c) => {
-          const i = await m.consumers.info(settings.stream, c.durable);
-          return { handler: c.durable, pending: i.num_pending, ackPending: i.num_ack_pending, redelivered: i.num_redelivered };
-        }),
+        consumers
+          .flatMap((c) => c.durables)
+          .map(async (durable) => {
+            const i = await m.consumers.info(settings.stream, durable);
+            return { handler: durable, pending: i.num_pending, ackPending: i.num_ack_pending, redelivered: i.num_redelivered };
+          }),
       );
     },
     async close() {

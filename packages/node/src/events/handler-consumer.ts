@@ -1,33 +1,31 @@
 import type { EventEnvelope } from '@insights/sdk';
-import { MAX_EVENT_HOPS, type HandlerRef, type Logger } from '@insights/runtime';
-import {
-  AckPolicy,
-  DeliverPolicy,
-  type ConsumerConfig,
-  type ConsumerMessages,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from 'nats';
-import { DLQ_SUBJECT_PREFIX, durableName, filterSubjectFor, ONLY_HANDLER_HEADER, token } from './subjects.ts';
-import { SpanKind, trace, type Link } from '@opentelemetry/api';
-import { contextFrom, TRACEPARENT, type NodeTracing } from '../tracing.ts';
+import { AckPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg } from 'nats';
+import { deadLetter, deliverEvents, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
+import { ensureDurable, startPolicy } from './durable.ts';
+import { pullLoop } from './pull-loop.ts';
+import { durableName, filterSubjectFor } from './subjects.ts';
 
-export interface HandlerConsumerDeps {
-  readonly js: JetStreamClient;
+export interface HandlerConsumerDeps extends DeliveryDeps {
   readonly jsm: JetStreamManager;
   readonly stream: string;
-  readonly handler: HandlerRef;
-  readonly log: Logger;
   readonly defaultMaxAttempts: number;
   /** Unacknowledged events go to another replica after this long without a sign of work, ms. */
   readonly ackWaitMs: number;
-  /** How long a handler may take on one batch, ms. */
-  readonly handlerTimeoutMs: number;
   /** Set when this replica keeps its own state (embedded db): it then reads every event itself. */
   readonly ownConsumerFor?: string | undefined;
-  /** When tracing: each batch is a CONSUMER span linked to the traces that published its events. */
-  readonly tracing?: NodeTracing | undefined;
+}
+
+/** The surface the event system needs from any handler's reader (plain or partitioned). */
+export interface HandlerWorker {
+  /** For stats and logs: the durable, or the pattern of a partitioned handler's durables. */
+  readonly name: string;
+  /** The durable consumers it reads (one, or one per partition). */
+  readonly durables: readonly string[];
+  readonly processed: number;
+  readonly deadLettered: number;
+  readonly redelivered: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 type Mode = { type: 'realtime' } | { type: 'batched'; maxEvents: number; maxWaitMs: number };
@@ -43,17 +41,22 @@ const NS = 1_000_000;
  * has processed them; a failing batch is retried event by event, so one poison event goes to the
  * dead-letter subject after `maxAttempts` while the rest flow.
  */
-export class HandlerConsumer {
+export class HandlerConsumer implements HandlerWorker {
   readonly durable: string;
   readonly #deps: HandlerConsumerDeps;
   readonly #mode: Mode;
   readonly #maxAttempts: number;
   readonly #label: string;
-  #messages: ConsumerMessages | undefined;
   #buffer: JsMsg[] = [];
+  /** The batch the handler is working on. */
+  #inHand: readonly JsMsg[] = [];
   #running: Promise<void> | undefined;
+  #loop: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #keepAlive: NodeJS.Timeout | undefined;
+  #roomFreed: (() => void) | undefined;
   #stopped = false;
+  #flushPartial = false;
   readonly #abort = new AbortController();
   processed = 0;
   deadLettered = 0;
@@ -65,12 +68,19 @@ export class HandlerConsumer {
     this.durable = durableName(deps.handler.module, deps.handler.name, deps.ownConsumerFor);
     this.#mode = (deps.handler.meta.mode as Mode | undefined) ?? { type: 'realtime' };
     this.#maxAttempts = (deps.handler.meta.maxAttempts as number | undefined) ?? deps.defaultMaxAttempts;
-    this.#label = `${deps.handler.module}.${deps.handler.name}`;
+    this.#label = handlerLabel(deps.handler);
+  }
+
+  get durables(): readonly string[] {
+    return [this.durable];
+  }
+  get name(): string {
+    return this.durable;
   }
 
   async start(): Promise<void> {
     const { jsm, js, stream, handler } = this.#deps;
-    const config: Partial<ConsumerConfig> = {
+    const config: Partial<ConsumerConfig> & { durable_name: string } = {
       durable_name: this.durable,
       ack_policy: AckPolicy.Explicit,
       filter_subject: filterSubjectFor(handler.types, handler.sources),
@@ -81,42 +91,44 @@ export class HandlerConsumer {
       ...(this.#deps.ownConsumerFor === undefined ? {} : { inactive_threshold: 7 * 24 * 3600 * 1000 * NS }),
       ...startPolicy(handler.meta.startFrom),
     };
-    try {
-      await jsm.consumers.info(stream, this.durable);
-      // Exists (another replica, or a restart): keep its position; update what may change.
-      await jsm.consumers.update(stream, this.durable, {
-        filter_subject: config.filter_subject,
-        ack_wait: config.ack_wait,
-        max_ack_pending: config.max_ack_pending,
-        description: config.description,
-      });
-    } catch (e) {
-      if (!/not found/i.test((e as Error).message)) throw e;
-      await jsm.consumers.add(stream, config).catch(async (err: Error) => {
-        if (!/already|exists/i.test(err.message)) throw err; // a replica created it at the same moment
-      });
-    }
+    await ensureDurable(jsm, stream, config);
     const consumer = await js.consumers.get(stream, this.durable);
-    // Short pulls: their heartbeats tell within seconds that the consumer's leader moved (a NATS
-    // server lost), and the pull is renewed; with the 30 s default a handler stalled that long.
-    this.#messages = await consumer.consume({
-      max_messages: PREFETCH,
-      expires: PULL_EXPIRES_MS,
-      callback: (m) => this.#onMessage(m),
+    // Everything this node holds unacknowledged is being worked on: say so, so JetStream does not
+    // hand it to another replica (or to us again) while we are alive.
+    this.#keepAlive = setInterval(
+      () => {
+        for (const m of this.#inHand) m.working();
+        for (const m of this.#buffer) m.working();
+      },
+      Math.max(500, Math.floor(this.#deps.ackWaitMs / 3)),
+    );
+    this.#loop = pullLoop({
+      consumer,
+      room: () => PREFETCH - this.#buffer.length - this.#inHand.length,
+      roomFreed: () => new Promise<void>((r) => (this.#roomFreed = r)),
+      onMessage: (m) => this.#onMessage(m),
+      signal: this.#abort.signal,
+      keepGoing: () => !this.#stopped,
+      expiresMs: PULL_EXPIRES_MS,
+      onError: (e, attempt) =>
+        this.#deps.log.warn('pulling events failed; retrying', { handler: this.#label, attempt, error: e.message }),
     });
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#messages?.stop();
+    clearInterval(this.#keepAlive);
     this.#abort.abort();
+    this.#roomFreed?.();
     await this.#running;
-    // Unprocessed prefetched messages are redelivered to another replica after ack_wait; nak now to hurry that.
+    await this.#loop;
+    // Unprocessed messages are redelivered to another replica after ack_wait; nak now to hurry that.
     for (const m of this.#buffer.splice(0)) m.nak();
   }
 
   #onMessage(m: JsMsg): void {
+    if (this.#stopped) return void m.nak();
     this.#buffer.push(m);
     if (this.#mode.type === 'batched' && this.#buffer.length < this.#mode.maxEvents) {
       this.#timer ??= setTimeout(() => this.#drain(true), this.#mode.maxWaitMs);
@@ -139,7 +151,15 @@ export class HandlerConsumer {
       while (this.#buffer.length > 0 && !this.#stopped) {
         if (this.#mode.type === 'batched' && this.#buffer.length < max && !this.#flushPartial) break;
         this.#flushPartial = false;
-        await this.#process(this.#buffer.splice(0, max));
+        this.#inHand = this.#buffer.splice(0, max);
+        try {
+          await this.#process(this.#inHand);
+        } finally {
+          this.#inHand = [];
+        }
+        const freed = this.#roomFreed;
+        this.#roomFreed = undefined;
+        freed?.();
       }
     })().finally(() => {
       this.#running = undefined;
@@ -150,43 +170,23 @@ export class HandlerConsumer {
     });
   }
 
-  #flushPartial = false;
-
-  async #process(msgs: JsMsg[]): Promise<void> {
+  async #process(msgs: readonly JsMsg[]): Promise<void> {
     const events: EventEnvelope[] = [];
     const carriers: JsMsg[] = [];
     for (const m of msgs) {
       if (m.redelivered) this.redelivered++;
-      const only = m.headers?.get(ONLY_HANDLER_HEADER);
-      if (only !== undefined && only !== '' && only !== this.#label) {
-        m.ack();
-        continue;
+      const r = readMessage(m, this.#label);
+      if (r.type === 'skip') m.ack();
+      else if (r.type === 'undecodable') await this.#deadLetter(m, undefined, r.error);
+      else {
+        events.push(r.event);
+        carriers.push(m);
       }
-      let e: EventEnvelope;
-      try {
-        e = JSON.parse(new TextDecoder().decode(m.data)) as EventEnvelope;
-      } catch (err) {
-        await this.#deadLetter(m, undefined, `undecodable event: ${(err as Error).message}`);
-        continue;
-      }
-      if ((e.hops ?? 0) > MAX_EVENT_HOPS) {
-        m.ack();
-        continue;
-      }
-      events.push(e);
-      carriers.push(m);
     }
     if (events.length === 0) return;
-    // A short ack wait lets a crashed replica's events be redelivered quickly; while a batch is
-    // being processed, tell JetStream we are still working on it.
-    const keepAlive = setInterval(
-      () => {
-        for (const m of carriers) m.working();
-      },
-      Math.max(500, Math.floor(this.#deps.ackWaitMs / 3)),
-    );
+    const signal = this.#abort.signal;
     try {
-      await this.#deliver(events, carriers);
+      await deliverEvents(this.#deps, events, signal, carriers);
       for (const m of carriers) m.ack();
       this.processed += events.length;
     } catch (e) {
@@ -194,41 +194,14 @@ export class HandlerConsumer {
       // Find the poison: retry one by one; handlers are idempotent per event (ctx.updateOnce).
       for (let i = 0; i < events.length; i++) {
         try {
-          await this.#deliver([events[i] as EventEnvelope]);
+          await deliverEvents(this.#deps, [events[i] as EventEnvelope], signal);
           (carriers[i] as JsMsg).ack();
           this.processed++;
         } catch (err) {
           await this.#failed(carriers[i] as JsMsg, events[i] as EventEnvelope, err);
         }
       }
-    } finally {
-      clearInterval(keepAlive);
     }
-  }
-
-  #deliver(events: EventEnvelope[], carriers?: readonly JsMsg[]): Promise<number> {
-    const run = () =>
-      this.#deps.handler.host.handleEvents(this.#deps.handler.name, events, {
-        deadline: Date.now() + this.#deps.handlerTimeoutMs,
-        signal: this.#abort.signal,
-      });
-    const tracing = this.#deps.tracing;
-    if (tracing === undefined || carriers === undefined) return run();
-    const parents = carriers.map((m) => m.headers?.get(TRACEPARENT) ?? '').filter((t) => t !== '');
-    const links: Link[] = [];
-    for (const p of new Set(parents)) {
-      const sc = trace.getSpanContext(contextFrom(p));
-      if (sc !== undefined) links.push({ context: sc });
-    }
-    // One event: its ingest is the parent. A batch mixes traces: each one is a link.
-    return tracing.span(
-      `insights.events ${this.#label}`,
-      parents.length === 1 ? parents[0] : undefined,
-      { 'insights.handler': this.#label, 'messaging.batch.message_count': events.length },
-      run,
-      SpanKind.CONSUMER,
-      links,
-    );
   }
 
   async #failed(m: JsMsg, e: EventEnvelope, err: unknown): Promise<void> {
@@ -247,38 +220,7 @@ export class HandlerConsumer {
   }
 
   async #deadLetter(m: JsMsg, e: EventEnvelope | undefined, error: string): Promise<void> {
-    const { js, handler } = this.#deps;
-    const record = {
-      module: handler.module,
-      handler: handler.name,
-      error,
-      attempts: m.info.redeliveryCount,
-      streamSeq: m.seq,
-      subject: m.subject,
-      failedAt: new Date().toISOString(),
-      event: e ?? new TextDecoder().decode(m.data),
-    };
-    await js.publish(
-      `${DLQ_SUBJECT_PREFIX}.${token(handler.module)}.${token(handler.name)}`,
-      new TextEncoder().encode(JSON.stringify(record)),
-    );
-    m.term();
+    await deadLetter(this.#deps, m, e, error);
     this.deadLettered++;
-    this.#deps.log.error('event moved to the dead-letter subject', {
-      handler: this.#label,
-      event: e?.id,
-      attempts: record.attempts,
-      error,
-    });
   }
-}
-
-function startPolicy(startFrom: unknown): Partial<ConsumerConfig> {
-  if (startFrom === 'now') return { deliver_policy: DeliverPolicy.New };
-  if (typeof startFrom === 'object' && startFrom !== null && typeof (startFrom as { time?: unknown }).time === 'string')
-    return {
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: new Date((startFrom as { time: string }).time).toISOString(),
-    };
-  return { deliver_policy: DeliverPolicy.All };
 }

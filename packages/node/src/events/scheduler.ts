@@ -1,7 +1,7 @@
 import type { HostStatus, Logger, ModuleHost } from '@insights/runtime';
 import { Cron } from 'croner';
-import type { KV, NatsConnection } from 'nats';
-import { ensureStreamReplicas, resolveReplicas } from '../replicas.ts';
+import type { NatsConnection } from 'nats';
+import { LeaseBucket } from './leases.ts';
 
 export const JOB_LEASE_BUCKET = 'insights-jobs';
 
@@ -19,7 +19,7 @@ interface JobRef {
  */
 export class Scheduler {
   #timers: NodeJS.Timeout[] = [];
-  #kv: Promise<KV> | undefined;
+  #leases: Promise<LeaseBucket> | undefined;
   #stopped = false;
   readonly runs = new Map<string, number>();
 
@@ -31,15 +31,10 @@ export class Scheduler {
     private readonly jobTimeoutMs: number,
     replicas?: number,
   ) {
-    this.#kv = nats?.then(async (nc) => {
-      // Leases must outlive a lost NATS server, like the registry: same number of copies.
-      const r = resolveReplicas(nc, replicas);
-      const kv = await nc.jetstream().views.kv(JOB_LEASE_BUCKET, { history: 1, ttl: 7 * 24 * 3600_000, replicas: r });
-      await ensureStreamReplicas(await nc.jetstreamManager(), `KV_${JOB_LEASE_BUCKET}`, r);
-      return kv;
-    });
+    // A tick's key is kept a week, so a restarted node never repeats a tick another already ran.
+    this.#leases = nats?.then((nc) => LeaseBucket.open(nc, JOB_LEASE_BUCKET, 7 * 24 * 3600_000, replicas));
     // Without NATS (never reached, or the node stopped first) ticks fail in #fire and are logged there.
-    this.#kv?.catch(() => {});
+    this.#leases?.catch(() => {});
   }
 
   start(): void {
@@ -83,14 +78,10 @@ export class Scheduler {
     const status: HostStatus = job.host.status();
     if (status.state === 'failed') return;
     try {
-      if (this.#kv !== undefined) {
-        const kv = await this.#kv;
-        // create() fails if the key exists: another replica already has this tick.
-        const won = await kv.create(`${job.module}.${job.name}.${tick}`, new TextEncoder().encode(this.nodeId)).then(
-          () => true,
-          () => false,
-        );
-        if (!won) return;
+      if (this.#leases !== undefined) {
+        const leases = await this.#leases;
+        // Another replica that claimed this tick first runs it.
+        if ((await leases.claim(`${job.module}.${job.name}.${tick}`, this.nodeId)) === undefined) return;
       }
       await job.host.runJob(job.name, { deadline: Date.now() + this.jobTimeoutMs, signal: new AbortController().signal });
       this.runs.set(label, (this.runs.get(label) ?? 0) + 1);

@@ -41,3 +41,11 @@ export function filterSubjectFor(types: readonly string[], sources: readonly str
 export function durableName(module: string, handler: string, nodeId?: string): string {
   return `h_${token(module)}_${token(handler)}${nodeId === undefined ? '' : `__${token(nodeId)}`}`;
 }
+
+/**
+ * Durable consumer of one partition of a partitioned handler. Every replica of the module binds
+ * the same durables (whoever holds a partition's lease reads it), so there is no node suffix.
+ */
+export function partitionDurableName(module: string, handler: string, partition: number): string {
+  return `h_${token(module)}_${token(handler)}_p${partition}`;
+}
