@@ -1,5 +1,5 @@
 import { connect, type Mesh } from '@insights/client';
-import { openRegistryBucket } from '@insights/registry';
+import { openRegistryBucket, RegistryView, type RegistryEntry } from '@insights/registry';
 import { connect as natsConnect } from 'nats';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,5 +112,89 @@ describe.skipIf(NO_NATS)('mesh - registry on a real NATS server', () => {
       code: 'NOT_FOUND',
       suggestions: expect.arrayContaining(['hello_user']),
     });
+  });
+});
+
+describe('registry view - liveness and time without NATS', () => {
+  const TTL = 6000;
+  const ad = (id: string, description = '') =>
+    JSON.stringify({
+      v: 1,
+      id,
+      grpcAddress: `${id}:1`,
+      state: 'serving',
+      ttlMs: TTL,
+      updatedAt: 'x',
+      modules: [{ name: description || 'm' }],
+    });
+  const beat = (seq = 0) => JSON.stringify({ v: 1, ttlMs: TTL, state: 'serving', seq });
+  const entry = (key: string, value: string, created = 0): RegistryEntry => ({
+    key,
+    operation: 'PUT',
+    created: new Date(created),
+    string: () => value,
+  });
+  const ids = (v: RegistryView, at: number) => v.nodes(at).map((n) => n.id);
+  /** Four nodes heard at t = 0..300 ms, listed once. */
+  const fourNodes = () => {
+    const v = new RegistryView(undefined, 0);
+    for (const [i, id] of ['a', 'b', 'c', 'd'].entries()) {
+      v.applyLive(entry(`node.${id}`, ad(id)), i * 100);
+      v.applyLive(entry(`alive.${id}`, beat()), i * 100);
+    }
+    expect(v.changed(300)?.map((n) => n.id)).toEqual(['a', 'b', 'c', 'd']);
+    return v;
+  };
+
+  it('a heartbeat or an unchanged advertisement is not a change; a changed one is', () => {
+    const v = fourNodes();
+    v.applyLive(entry('alive.b', beat(1)), 2000);
+    v.applyLive(entry('node.b', ad('b')), 2001);
+    expect(v.changed(2002)).toBeUndefined();
+    v.applyLive(entry('node.b', ad('b', 'other')), 2003);
+    expect(v.changed(2004)?.find((n) => n.id === 'b')?.modules[0]?.name).toBe('other');
+  });
+
+  it('a node that stops beating while others beat is dropped after its TTL', () => {
+    const v = fourNodes();
+    for (let t = 2000; t <= 8000; t += 2000) for (const id of ['b', 'c', 'd']) v.applyLive(entry(`alive.${id}`, beat()), t);
+    expect(ids(v, 6000)).toContain('a');
+    expect(v.changed(8000)?.map((n) => n.id)).toEqual(['b', 'c', 'd']);
+  });
+
+  it('a registry that goes silent for longer than a TTL drops no node, not even when the first beat comes back', () => {
+    const v = fourNodes();
+    expect(ids(v, 9000)).toEqual(['a', 'b', 'c', 'd']); // silent: time stands still
+    v.applyLive(entry('alive.c', beat()), 9000); // the first write after a bucket leader moved
+    expect(v.changed(9000)).toBeUndefined();
+    // Live nodes get their next beat in; one that never comes back is dropped within a TTL of the registry returning.
+    for (let t = 10_500; t <= 16_500; t += 2000) for (const id of ['a', 'b', 'c']) v.applyLive(entry(`alive.${id}`, beat()), t);
+    expect(ids(v, 12_500)).toEqual(['a', 'b', 'c', 'd']);
+    expect(ids(v, 16_500)).toEqual(['a', 'b', 'c']);
+  });
+
+  it("a rebuilt snapshot: the server's write times decide, silence the bucket could not hear is not held against a node", () => {
+    const snapshot = (writes: Record<string, number>) => {
+      const s = new RegistryView(undefined, 0);
+      for (const [id, at] of Object.entries(writes)) {
+        s.applySnapshot(entry(`node.${id}`, ad(id), 0));
+        s.applySnapshot(entry(`alive.${id}`, beat(), at));
+      }
+      return s;
+    };
+    // The bucket answered at once and nothing was written for 6.5 s: those nodes are gone.
+    const gone = snapshot({ a: 0, b: 100, c: 200, d: 300 });
+    gone.adopt(fourNodes(), false, 6800);
+    expect(ids(gone, 6800)).toEqual([]);
+    // The bucket refused the watcher until 6.8 s: nobody could write; all stay.
+    const down = snapshot({ a: 0, b: 100, c: 200, d: 300 });
+    down.adopt(fourNodes(), true, 6800);
+    expect(ids(down, 6800)).toEqual(['a', 'b', 'c', 'd']);
+    // Writes resumed at 6.5 s (a new leader): nodes not heard since get a TTL from then.
+    const resumed = snapshot({ a: 0, b: 6500, c: 200, d: 300 });
+    resumed.adopt(fourNodes(), false, 6800);
+    expect(ids(resumed, 6800)).toEqual(['a', 'b', 'c', 'd']);
+    for (let t = 8500; t <= 12_500; t += 2000) resumed.applyLive(entry('alive.b', beat()), t);
+    expect(ids(resumed, 12_500)).toEqual(['b']);
   });
 });

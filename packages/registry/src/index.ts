@@ -3,6 +3,8 @@ export { Advertiser } from './advertiser.ts';
 export type { AdvertiserOptions } from './advertiser.ts';
 export { RegistryWatcher } from './watcher.ts';
 export type { WatcherOptions } from './watcher.ts';
+export { RegistryView } from './registry-view.ts';
+export type { RegistryEntry } from './registry-view.ts';
 export { openRegistryBucket } from './bucket.ts';
 export type { BucketOptions } from './bucket.ts';
 export {

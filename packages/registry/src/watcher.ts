@@ -1,6 +1,7 @@
 import type { KvEntry, NatsConnection, QueuedIterator } from 'nats';
-import { advertisementSchema, heartbeatSchema, type Advertisement, type NodeView } from './advertisement.ts';
+import type { NodeView } from './advertisement.ts';
 import { openRegistryBucket, type BucketOptions } from './bucket.ts';
+import { RegistryView } from './registry-view.ts';
 
 export interface WatcherOptions extends BucketOptions {
   /** Called with the live nodes whenever the set or any node's advertisement changes. */
@@ -11,11 +12,14 @@ export interface WatcherOptions extends BucketOptions {
   expiryCheckMs?: number;
 }
 
-interface Entry {
-  ad?: Advertisement;
-  /** Local clock of the last heartbeat, ms. */
-  lastBeat: number;
-  ttlMs: number;
+/** A bucket that delivers nothing for this long is not going to: give up on it and watch again. */
+const SNAPSHOT_TIMEOUT_MS = 30_000;
+
+export class WatchEndedError extends Error {
+  constructor() {
+    super('the registry watch ended before its snapshot was complete');
+    this.name = 'WatchEndedError';
+  }
 }
 
 /**
@@ -27,32 +31,32 @@ interface Entry {
  * A watch can also go quiet without a reconnect: a NATS server of the cluster dies and takes the
  * watch's consumer or the bucket's leader with it. Nodes heartbeat every TTL/3, so silence
  * longer than a TTL means the watch, not the mesh, is suspect: the watcher then rebuilds the
- * watch, and until it hears from the bucket again it stops the clock for expiry (nodes are not
- * dropped for heartbeats it could not see). The rebuilt snapshot carries the server's write
- * times, so a node that really died expires as soon as the watch is back.
+ * watch. While nothing is heard, no node is dropped for heartbeats it could not see (see
+ * RegistryView); the rebuilt snapshot carries the server's write times, so a node that really
+ * died expires as soon as the watch is back.
  */
 export class RegistryWatcher {
-  #entries = new Map<string, Entry>();
+  #view: RegistryView;
   #iterator: QueuedIterator<KvEntry> | undefined;
   #generation = 0;
-  #lastSignature = '';
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
-  /** Local time of the last entry the watch delivered (or of its last rebuild). */
-  #lastEvent = Date.now();
   #rewatching = false;
+  #emitQueued = false;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly options: WatcherOptions,
-  ) {}
+  ) {
+    this.#view = new RegistryView(options.onInvalid);
+  }
 
   static async start(nc: NatsConnection, options: WatcherOptions = {}): Promise<RegistryWatcher> {
     const w = new RegistryWatcher(nc, options);
-    await w.#watch();
+    await w.#watch(false);
     w.#timer = setInterval(() => {
       w.#checkQuiet();
-      w.#emitIfChanged();
+      w.#emit();
     }, options.expiryCheckMs ?? 250);
     w.#timer.unref();
     void w.#followReconnects();
@@ -61,17 +65,7 @@ export class RegistryWatcher {
 
   /** Live nodes now. */
   nodes(): NodeView[] {
-    const wall = Date.now();
-    const out: NodeView[] = [];
-    for (const e of this.#entries.values()) {
-      // While the watch is silent, time stands still at its last word (plus one TTL of grace).
-      const now = Math.min(wall, this.#lastEvent + e.ttlMs);
-      if (e.ad !== undefined && now - e.lastBeat <= e.ttlMs) {
-        const { v: _v, ttlMs: _t, updatedAt: _u, ...view } = e.ad;
-        out.push(view);
-      }
-    }
-    return out.sort((a, b) => a.id.localeCompare(b.id));
+    return this.#view.nodes();
   }
 
   close(): void {
@@ -80,49 +74,68 @@ export class RegistryWatcher {
     this.#iterator?.stop();
   }
 
-  async #watch(): Promise<void> {
+  async #watch(bucketWasDown: boolean): Promise<void> {
     const generation = ++this.#generation;
     const kv = await openRegistryBucket(this.nc, this.options);
-    const fresh = new Map<string, Entry>();
+    const fresh = new RegistryView(this.options.onInvalid);
     let initialised = false;
-    let markInitialised!: () => void;
-    const ready = new Promise<void>((resolve) => (markInitialised = resolve));
+    let returned = false;
+    let settle!: (error?: Error) => void;
+    const ready = new Promise<void>((resolve, reject) => (settle = (e) => (e === undefined ? resolve() : reject(e))));
+    const initialise = () => {
+      if (initialised || generation !== this.#generation) return;
+      fresh.adopt(this.#view, bucketWasDown);
+      this.#view = fresh;
+      initialised = true;
+      settle();
+      this.#queueEmit();
+    };
+    // The snapshot ends at the first entry with nothing pending after it. nats' own signal is
+    // not enough: it may fire before the entries already received have been iterated.
+    let libraryDone = false;
     const iterator = await kv.watch({
       key: '>',
       initializedFn: () => {
-        initialised = true;
-        markInitialised();
+        libraryDone = true;
+        // Called from the iterator, in order with the entries: all before it were the snapshot.
+        if (returned) initialise();
       },
     });
+    returned = true;
+    if (libraryDone && iterator.getReceived() === 0) initialise(); // an empty bucket
     this.#iterator?.stop();
     this.#iterator = iterator;
+    const timeout = setTimeout(() => {
+      if (!initialised) iterator.stop();
+    }, SNAPSHOT_TIMEOUT_MS);
     void (async () => {
       try {
         for await (const e of iterator) {
           if (generation !== this.#generation) return;
-          this.#lastEvent = Date.now();
-          this.#apply(initialised ? this.#entries : fresh, e, !initialised);
-          if (initialised) this.#emitIfChanged();
+          if (!initialised) {
+            fresh.applySnapshot(e);
+            if (e.delta === 0) initialise();
+          } else {
+            this.#view.applyLive(e);
+            this.#queueEmit();
+          }
         }
       } catch {
         // the consumer could not be recreated (no bucket leader yet): rebuilt below
+      } finally {
+        clearTimeout(timeout);
       }
+      settle(new WatchEndedError()); // no-op once initialised
       // The watch ended without close(): a NATS server took its consumer along. Watch again.
-      if (generation === this.#generation && !this.#closed) void this.#rewatch();
+      if (initialised && generation === this.#generation && !this.#closed) void this.#rewatch();
     })();
     await ready;
-    if (generation !== this.#generation) return;
-    this.#lastEvent = Date.now();
-    this.#entries = fresh;
-    this.#emitIfChanged();
   }
 
   /** Silence longer than the longest TTL: the watch is suspect, rebuild it. */
   #checkQuiet(): void {
-    if (this.#closed || this.#rewatching || this.#entries.size === 0) return;
-    let ttl = 0;
-    for (const e of this.#entries.values()) ttl = Math.max(ttl, e.ttlMs);
-    if (Date.now() - this.#lastEvent > ttl) void this.#rewatch();
+    if (this.#closed || this.#rewatching || this.#view.size === 0) return;
+    if (Date.now() - this.#view.heardAt > this.#view.maxTtlMs) void this.#rewatch();
   }
 
   async #rewatch(): Promise<void> {
@@ -131,7 +144,8 @@ export class RegistryWatcher {
     try {
       for (let attempt = 0; !this.#closed; attempt++) {
         try {
-          await this.#watch();
+          // A bucket that refused us could not take the nodes' heartbeats either.
+          await this.#watch(attempt > 0);
           return;
         } catch {
           await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
@@ -142,50 +156,20 @@ export class RegistryWatcher {
     }
   }
 
-  #apply(entries: Map<string, Entry>, e: KvEntry, initial: boolean): void {
-    const dot = e.key.indexOf('.');
-    const kind = e.key.slice(0, dot);
-    const id = e.key.slice(dot + 1);
-    if (e.operation !== 'PUT') {
-      entries.delete(id);
-      return;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(e.string());
-    } catch {
-      return this.options.onInvalid?.(e.key, 'not JSON');
-    }
-    const entry = entries.get(id) ?? { lastBeat: 0, ttlMs: 0 };
-    if (kind === 'node') {
-      const ad = advertisementSchema.safeParse(json);
-      if (!ad.success || ad.data.id !== id)
-        return this.options.onInvalid?.(
-          e.key,
-          ad.success ? `id "${ad.data.id}" does not match its key` : (ad.error.issues[0]?.message ?? 'invalid'),
-        );
-      entry.ad = ad.data;
-      entry.ttlMs = ad.data.ttlMs;
-    } else if (kind === 'alive') {
-      const hb = heartbeatSchema.safeParse(json);
-      if (!hb.success) return this.options.onInvalid?.(e.key, hb.error.issues[0]?.message ?? 'invalid heartbeat');
-      // Initial values carry the server's write time; later beats are timed on arrival.
-      entry.lastBeat = initial ? e.created.getTime() : Date.now();
-      entry.ttlMs = hb.data.ttlMs;
-      if (entry.ad !== undefined && entry.ad.state !== hb.data.state) entry.ad = { ...entry.ad, state: hb.data.state };
-    } else {
-      return this.options.onInvalid?.(e.key, 'unknown key kind');
-    }
-    entries.set(id, entry);
+  /** Many entries arrive in one read: one list for all of them. */
+  #queueEmit(): void {
+    if (this.#emitQueued) return;
+    this.#emitQueued = true;
+    setImmediate(() => {
+      this.#emitQueued = false;
+      this.#emit();
+    });
   }
 
-  #emitIfChanged(): void {
+  #emit(): void {
     if (this.#closed) return;
-    const nodes = this.nodes();
-    const signature = JSON.stringify(nodes);
-    if (signature === this.#lastSignature) return;
-    this.#lastSignature = signature;
-    this.options.onChange?.(nodes);
+    const nodes = this.#view.changed();
+    if (nodes !== undefined) this.options.onChange?.(nodes);
   }
 
   async #followReconnects(): Promise<void> {

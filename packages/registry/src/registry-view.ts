@@ -1,0 +1,210 @@
+import { advertisementSchema, heartbeatSchema, type NodeState, type NodeView } from './advertisement.ts';
+
+/** What the view needs of a KV entry (a subset of nats' KvEntry, so the view is testable alone). */
+export interface RegistryEntry {
+  key: string;
+  operation: string;
+  created: Date;
+  string(): string;
+}
+
+interface Node {
+  /** The advertisement without its envelope (v, ttlMs, updatedAt), state from the latest heartbeat. */
+  view?: NodeView;
+  /** Canonical JSON of the advertised view: a re-written, unchanged advertisement is not a change. */
+  adJson: string;
+  state?: NodeState;
+  /** Local clock of the last heartbeat (server write time for snapshot entries), ms. */
+  lastBeat: number;
+  ttlMs: number;
+  /** Bumped whenever what a client sees of this node changes. */
+  version: number;
+  /** Included in the list last handed to onChange. */
+  shown: boolean;
+}
+
+/** The advertiser's shortest beat interval: a shorter silence is never worth a pass over the nodes. */
+const MIN_BEAT_MS = 100;
+/** Advertisers beat every TTL/3: a longer silence from a working registry means something is wrong. */
+const beatGap = (n: Node): number => Math.max(MIN_BEAT_MS, n.ttlMs / 3);
+
+/**
+ * The registry's nodes as one watch sees them, and who is live. The per-entry work is constant:
+ * at 1,000 nodes a watcher gets ~500 heartbeats a second, so nothing here may touch every node
+ * per message (the full list is built only when something a client sees has changed).
+ *
+ * Time only counts while the registry is heard. When the watch goes silent (a NATS server lost,
+ * a bucket leader being elected), no node can be heard and most cannot write: the clock stops
+ * one beat interval after the last word, and when the registry is heard again the silence is
+ * credited to every node not heard since, so a live node gets its next beat in before it expires.
+ */
+export class RegistryView {
+  readonly #nodes = new Map<string, Node>();
+  /** Local time of the last entry delivered (or of the snapshot swap), ms. */
+  #heardAt: number;
+  /** Something a client sees may have changed since the last list. */
+  #dirty = true;
+  #lastListKey = '';
+
+  constructor(
+    private readonly onInvalid: (key: string, reason: string) => void = () => {},
+    now = Date.now(),
+  ) {
+    this.#heardAt = now;
+  }
+
+  get heardAt(): number {
+    return this.#heardAt;
+  }
+
+  get size(): number {
+    return this.#nodes.size;
+  }
+
+  get maxTtlMs(): number {
+    let ttl = 0;
+    for (const n of this.#nodes.values()) ttl = Math.max(ttl, n.ttlMs);
+    return ttl;
+  }
+
+  /** A live change from the watch: heartbeats are timed on arrival. */
+  applyLive(e: RegistryEntry, now = Date.now()): void {
+    const silence = now - this.#heardAt;
+    this.#heardAt = now;
+    if (silence > MIN_BEAT_MS) this.#credit(this.#heardAt - silence, silence);
+    this.#apply(e, now);
+  }
+
+  /** A snapshot entry (before the watch is initialised): timed by the server's write time. */
+  applySnapshot(e: RegistryEntry): void {
+    this.#apply(e, e.created.getTime());
+  }
+
+  /**
+   * Takes over a rebuilt snapshot in place of this view. `previous` stopped hearing at its
+   * heardAt; the registry is known to work again from the first write after that (or from now,
+   * if the bucket refused to answer in between). Nodes not heard since are credited the silence.
+   */
+  adopt(previous: RegistryView, bucketWasDown: boolean, now = Date.now()): void {
+    const silentFrom = previous.#heardAt;
+    let firstWrite = Infinity;
+    for (const n of this.#nodes.values()) if (n.lastBeat > silentFrom) firstWrite = Math.min(firstWrite, n.lastBeat);
+    const workingFrom = firstWrite < Infinity ? firstWrite : bucketWasDown ? now : silentFrom;
+    this.#credit(silentFrom, Math.max(0, workingFrom - silentFrom));
+    for (const [id, n] of this.#nodes) {
+      const old = previous.#nodes.get(id);
+      if (old !== undefined) n.version = old.version + (old.adJson === n.adJson && old.state === n.state ? 0 : 1);
+    }
+    this.#heardAt = now;
+    this.#lastListKey = previous.#lastListKey;
+    this.#dirty = true;
+  }
+
+  /** Live nodes at `wall`, sorted by id. */
+  nodes(wall = Date.now()): NodeView[] {
+    const out: NodeView[] = [];
+    for (const n of this.#nodes.values()) if (n.view !== undefined && this.#live(n, wall)) out.push(n.view);
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /**
+   * The live list if it differs from the one returned last time, else undefined. Cheap when
+   * nothing changed: one pass over the nodes to catch expiries, no list built.
+   */
+  changed(wall = Date.now()): NodeView[] | undefined {
+    if (!this.#dirty) {
+      for (const n of this.#nodes.values())
+        if (n.view !== undefined && this.#live(n, wall) !== n.shown) {
+          this.#dirty = true;
+          break;
+        }
+      if (!this.#dirty) return undefined;
+    }
+    this.#dirty = false;
+    let key = '';
+    for (const [id, n] of this.#nodes) {
+      n.shown = n.view !== undefined && this.#live(n, wall);
+      if (n.shown) key += `${id}@${n.version} `;
+    }
+    // Map order is insertion order, so the key is stable for the same nodes and versions.
+    if (key === this.#lastListKey) return undefined;
+    this.#lastListKey = key;
+    return this.nodes(wall);
+  }
+
+  #live(n: Node, wall: number): boolean {
+    // While the watch is silent, time stands still one beat interval after its last word.
+    const now = Math.min(wall, this.#heardAt + beatGap(n));
+    return now - n.lastBeat <= n.ttlMs;
+  }
+
+  /** Nodes last heard before `from` get back the part of `ms` beyond one beat interval. */
+  #credit(from: number, ms: number): void {
+    for (const n of this.#nodes.values()) {
+      const excess = ms - beatGap(n);
+      if (excess > 0 && n.lastBeat <= from) n.lastBeat += excess;
+    }
+  }
+
+  #apply(e: RegistryEntry, beatAt: number): void {
+    const dot = e.key.indexOf('.');
+    const kind = e.key.slice(0, dot);
+    const id = e.key.slice(dot + 1);
+    if (e.operation !== 'PUT') {
+      if (this.#nodes.get(id)?.shown === true) this.#dirty = true;
+      this.#nodes.delete(id);
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(e.string());
+    } catch {
+      return this.onInvalid(e.key, 'not JSON');
+    }
+    if (kind === 'node') return this.#applyAd(e.key, id, json);
+    if (kind === 'alive') return this.#applyBeat(e.key, id, json, beatAt);
+    this.onInvalid(e.key, 'unknown key kind');
+  }
+
+  #node(id: string): Node {
+    let n = this.#nodes.get(id);
+    if (n === undefined) this.#nodes.set(id, (n = { adJson: '', lastBeat: 0, ttlMs: 0, version: 0, shown: false }));
+    return n;
+  }
+
+  #applyAd(key: string, id: string, json: unknown): void {
+    const ad = advertisementSchema.safeParse(json);
+    if (!ad.success || ad.data.id !== id)
+      return this.onInvalid(
+        key,
+        ad.success ? `id "${ad.data.id}" does not match its key` : (ad.error.issues[0]?.message ?? 'invalid'),
+      );
+    const { v: _v, ttlMs, updatedAt: _u, ...view } = ad.data;
+    const n = this.#node(id);
+    n.ttlMs = ttlMs;
+    const adJson = JSON.stringify(view);
+    if (adJson === n.adJson) return;
+    n.adJson = adJson;
+    n.view = n.state === undefined ? view : { ...view, state: n.state };
+    n.version++;
+    this.#dirty = true;
+  }
+
+  #applyBeat(key: string, id: string, json: unknown, beatAt: number): void {
+    const hb = heartbeatSchema.safeParse(json);
+    if (!hb.success) return this.onInvalid(key, hb.error.issues[0]?.message ?? 'invalid heartbeat');
+    const n = this.#node(id);
+    n.lastBeat = Math.max(n.lastBeat, beatAt);
+    n.ttlMs = hb.data.ttlMs;
+    if (n.state !== hb.data.state) {
+      n.state = hb.data.state;
+      if (n.view !== undefined) {
+        n.view = { ...n.view, state: hb.data.state };
+        n.version++;
+        this.#dirty = true;
+      }
+    }
+    // A node that comes (back) into view: the common beat of a shown node changes nothing.
+    if (!n.shown && n.view !== undefined) this.#dirty = true;
+  }
+}
