@@ -30,9 +30,11 @@ export async function makeCaller(target: string, address: string, payload: strin
       const call: Call =
         payload === 'json1mb'
           ? () => mesh.query.big_json!()
-          : payload === 'png1mb'
-            ? () => mesh.view.big_png!()
-            : () => mesh.query.echo!(SMALL_ARGS);
+          : payload === 'json1mb-raw'
+            ? () => mesh.raw('query', 'big_json')
+            : payload === 'png1mb'
+              ? () => mesh.view.big_png!()
+              : () => mesh.query.echo!(SMALL_ARGS);
       return { call, close: () => mesh.close() };
     }
     case 'grpc-unary': {

@@ -89,9 +89,16 @@ export async function callScenarios(plan: Plan, natsUrl: string, log: (s: string
   // 3. Isolation cost.
   for (const iso of ['inline', 'worker', 'process']) await tput('3-isolation', `insights (${iso})`, node(iso), 'insights');
 
-  // 4. Large results, 8 in flight.
+  // 4. Large results, 8 in flight. JSON twice: parsed into objects by the client, and undecoded (mesh.raw).
   for (const payload of ['json1mb', 'png1mb']) {
     await tput('4-large', `insights ${payload}`, node('inline'), 'insights', ['--payload', payload, '--concurrency', '8']);
+    if (payload === 'json1mb')
+      await tput('4-large', `insights ${payload}, undecoded (mesh.raw)`, node('inline'), 'insights', [
+        '--payload',
+        'json1mb-raw',
+        '--concurrency',
+        '8',
+      ]);
     await tput('4-large', `raw grpc-js stream ${payload}`, grpcEcho(payload), 'grpc-stream', [
       '--payload',
       payload,

@@ -97,9 +97,19 @@ describe('client - direct mode', () => {
     expect(seen).toEqual(['0.00 step 1 of 3', '0.33 step 2 of 3', '0.67 step 3 of 3']);
   });
 
-  it('many concurrent calls share one stream and all answer', async () => {
+  it('many concurrent calls share one stream and all answer (one frame, started by the node in slices)', async () => {
     const results = await Promise.all(Array.from({ length: 500 }, (_, i) => mesh.query.hello_user({ user: `u${i}` })));
-    expect(results[499]).toBe('Hello, u499!');
+    expect(results.filter((r, i) => r !== `Hello, u${i}!`)).toEqual([]);
+  });
+
+  it('raw results: content type and bytes, undecoded', async () => {
+    const grades = await mesh.raw('query', 'get_grades', { learners: 3 });
+    expect(grades.contentType).toBe('application/json');
+    expect(JSON.parse(Buffer.from(grades.data).toString())).toHaveLength(3);
+    const page = await mesh.raw('view', 'plot_grades', { course: 'c' });
+    expect(page.contentType).toBe('text/html; charset=utf-8');
+    expect(Buffer.from(page.data).toString()).toContain('<img');
+    await expect(mesh.raw('query', 'helo')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
 
@@ -110,6 +120,9 @@ describe('client - local mode gives the same answers with no server', () => {
       expect(await mesh.query.get_grades({ course: 'x', learners: 3 })).toHaveLength(3);
       expect(await (mesh as unknown as Mesh).query.djt_check_three_name!()).toBe('Works');
       expect(Object.keys(mesh.view)).toEqual(expect.arrayContaining(['plot_grades', 'djt_hello_template']));
+      const raw = await mesh.raw('query', 'get_grades', { course: 'x', learners: 2 });
+      expect(raw.contentType).toBe('application/json');
+      expect(JSON.parse(Buffer.from(raw.data).toString())).toHaveLength(2);
     } finally {
       await mesh.close();
     }

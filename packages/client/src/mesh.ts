@@ -61,6 +61,12 @@ export interface MeshControls {
   restrict(policy: Policy, context?: PolicyContext, options?: RestrictOptions): Mesh;
   /** The capability this proxy's calls carry (hand it to a dashboard or script), if restricted. */
   capability(): string | undefined;
+  /**
+   * Calls an analytic and resolves with its result undecoded: content type and bytes as the node
+   * sent them. For large results that go on to a file, an HTTP response or another parser, this
+   * skips parsing them here (a 1 MB JSON result costs its transfer, not a JSON.parse).
+   */
+  raw(kind: 'query' | 'view', name: string, args?: Record<string, unknown>, options?: CallOptions): Promise<RawResult>;
   /** Re-reads every node's Describe now. */
   refresh(): Promise<void>;
   /** Sending events into the mesh. */
@@ -83,7 +89,19 @@ export interface MeshEvents {
 
 export type Mesh<M = UntypedMesh> = M & MeshControls;
 
-export type BackendCallOptions = CallOptions & { deadline: number; capability?: string | undefined };
+export type BackendCallOptions = CallOptions & {
+  deadline: number;
+  capability?: string | undefined;
+  /** Resolve with the undecoded result (`RawResult`). */
+  raw?: boolean | undefined;
+};
+
+/** A result as bytes: what `mesh.raw` resolves with. */
+export interface RawResult {
+  /** `application/json` for queries; the view's type (`text/html; charset=utf-8`, `image/png`, ...) for views. */
+  readonly contentType: string;
+  readonly data: Uint8Array;
+}
 
 /** What a mesh proxy needs from where its analytics live (remote nodes, or modules in-process). */
 export interface MeshBackend {
@@ -137,22 +155,24 @@ const NO_EVENTS: MeshEvents = { ingest: notYet, property: notYet };
 
 /** Wraps a backend in the proxy users call; shared by `connect` and `local`. */
 export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, restriction: Restriction): Mesh<M> {
+  const call = (kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions, raw: boolean) => {
+    let checked: Record<string, unknown>;
+    try {
+      checked = restriction.check(kind, name, args, backend.snapshot(), !backend.enforcesCapabilities);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
+    return backend.invoke(kind, name, checked, {
+      signal: options.signal,
+      onProgress: options.onProgress,
+      deadline: options.deadline ?? Date.now() + (options.timeoutMs ?? defaultTimeoutMs),
+      capability: backend.enforcesCapabilities ? restriction.token() : undefined,
+      raw,
+    });
+  };
   const invoker: CallInvoker = {
     names: (kind) => restriction.filterNames(kind, backend.names(kind), backend.snapshot()),
-    invoke: (kind, name, args, options) => {
-      let checked: Record<string, unknown>;
-      try {
-        checked = restriction.check(kind, name, args, backend.snapshot(), !backend.enforcesCapabilities);
-      } catch (e) {
-        return Promise.reject(e as Error);
-      }
-      return backend.invoke(kind, name, checked, {
-        signal: options.signal,
-        onProgress: options.onProgress,
-        deadline: options.deadline ?? Date.now() + (options.timeoutMs ?? defaultTimeoutMs),
-        capability: backend.enforcesCapabilities ? restriction.token() : undefined,
-      });
-    },
+    invoke: (kind, name, args, options) => call(kind, name, args, options, false),
   };
   const proxy = createMeshProxy<UntypedMesh>(invoker);
   const controls: MeshControls = {
@@ -161,6 +181,7 @@ export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, rest
     restrict: (policy, context = {}, opts = {}) =>
       makeMesh<UntypedMesh>(backend, defaultTimeoutMs, restriction.narrow(policy, context, opts, backend.enforcesCapabilities)),
     capability: () => restriction.token(),
+    raw: (kind, name, args = {}, options = {}) => call(kind, name, args, options, true) as Promise<RawResult>,
     refresh: () => backend.refresh(),
     events: backend.events ?? NO_EVENTS,
     close: () => backend.close(),

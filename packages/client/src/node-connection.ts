@@ -9,6 +9,7 @@ import {
   kindToWire,
   decodeResult,
   type CallOutcome,
+  type RawOutcome,
   type WireDescribeResponse,
   type WireIngestRequest,
   type WireIngestResponse,
@@ -26,6 +27,8 @@ export interface NodeCallRequest {
   readonly signal?: AbortSignal | undefined;
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
   readonly capability?: string | undefined;
+  /** Leave the result undecoded (`mesh.raw`). */
+  readonly raw?: boolean | undefined;
 }
 
 /** TLS towards nodes. Without `caFile` the system's authorities are trusted; cert and key are the client certificate for mutual TLS. */
@@ -114,7 +117,7 @@ export class NodeConnection {
   }
 
   /** A call on the multiplexed stream; the client enforces the deadline even if the node hangs. */
-  call(req: NodeCallRequest): Promise<CallOutcome> {
+  call(req: NodeCallRequest): Promise<CallOutcome | RawOutcome> {
     // A connection closed while a caller still held it fails fast and retryably (grpc-js would throw asynchronously).
     if (this.#closed) return Promise.reject(new InsightsError('UNAVAILABLE', `connection to node ${this.address} is closed`));
     return this.#stream.call({
@@ -126,6 +129,7 @@ export class NodeConnection {
       traceparent: activeTraceparent(),
       onProgress: req.onProgress,
       signal: req.signal,
+      raw: req.raw,
     });
   }
 

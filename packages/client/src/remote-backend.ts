@@ -11,7 +11,8 @@ import {
 import type { NatsConnection } from 'nats';
 import * as grpc from '@grpc/grpc-js';
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
-import type { BackendCallOptions, MeshBackend, MeshEvents } from './mesh.ts';
+import type { BackendCallOptions, MeshBackend, MeshEvents, RawResult } from './mesh.ts';
+import type { CallOutcome, RawOutcome } from '@insights/wire';
 import { NodeConnection, tlsCredentials, type ClientTlsOptions } from './node-connection.ts';
 import { Router, type MeshDescription, type Replica } from './router.ts';
 
@@ -151,9 +152,7 @@ export class RemoteBackend implements MeshBackend {
         name,
         entry.target.every((r) => r.idempotent),
       );
-    return this.#router
-      .call(entry, args, options.deadline, options, options.capability)
-      .then((outcome) => (outcome.type === 'json' ? outcome.value : outcome));
+    return this.#router.call(entry, args, options.deadline, options, options.capability).then(unwrapOutcome);
   }
 
   /** A name this client does not know yet: the mesh may have changed since the last update. */
@@ -287,6 +286,13 @@ export class RemoteBackend implements MeshBackend {
     this.#changed = undefined;
     changed?.();
   }
+}
+
+/** What a proxy call resolves with: JSON as its value, views as they are, raw results as content type and bytes. */
+export function unwrapOutcome(outcome: CallOutcome | RawOutcome): unknown {
+  if (outcome.type === 'json') return outcome.value;
+  if (outcome.type === 'raw') return { contentType: outcome.contentType, data: outcome.data } satisfies RawResult;
+  return outcome;
 }
 
 export function noNodesError(): InsightsError {

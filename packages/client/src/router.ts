@@ -1,7 +1,7 @@
 import { InsightsError, RETRYABLE_CODES, isInsightsError, type CallOptions } from '@insights/sdk';
 import { NameIndex, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
 import type { NodeView } from '@insights/registry';
-import type { CallOutcome } from '@insights/wire';
+import type { CallOutcome, RawOutcome } from '@insights/wire';
 import type { NodeCallRequest, NodeConnection } from './node-connection.ts';
 
 /** One analytic on one node. */
@@ -108,9 +108,9 @@ export class Router {
     entry: NamedEntry<Replica[]>,
     args: unknown,
     deadline: number,
-    options: CallOptions,
+    options: CallOptions & { raw?: boolean | undefined },
     capability?: string,
-  ): Promise<CallOutcome> {
+  ): Promise<CallOutcome | RawOutcome> {
     const replicas = this.#order(entry.target);
     if (replicas.length === 0)
       return Promise.reject(new InsightsError('UNAVAILABLE', `no node serves ${entry.module}.${entry.name} right now`));
@@ -122,12 +122,13 @@ export class Router {
       signal: options.signal,
       onProgress: options.onProgress,
       capability,
+      raw: options.raw,
     };
     return this.#attempt(replicas, 0, request);
   }
 
   /** Calls replica `i`; a retryable failure of an idempotent analytic moves on to the next one. */
-  #attempt(replicas: readonly Replica[], i: number, request: NodeCallRequest): Promise<CallOutcome> {
+  #attempt(replicas: readonly Replica[], i: number, request: NodeCallRequest): Promise<CallOutcome | RawOutcome> {
     const replica = replicas[i]!;
     return replica.node.call(request).then(
       (outcome) => {

@@ -110,15 +110,16 @@ export class ModuleRuntime {
           : this.cache.memoize(`${call.kind}:${call.name}`, args, async () => def.run(args as never, ctx), {
               ttlSeconds: def.memoize.ttlSeconds,
             });
+      const shared = def.memoize !== undefined;
       if (!isThenable(out)) {
         s.dispose();
-        return Promise.resolve(outcomeOf(call.kind, analytic, out));
+        return Promise.resolve(outcomeOf(call.kind, analytic, out, shared));
       }
       // Handlers that ignore their signal still answer the caller at the deadline.
       return s.race(out).then(
         (value) => {
           s.dispose();
-          return outcomeOf(call.kind, analytic, value);
+          return outcomeOf(call.kind, analytic, value, shared);
         },
         (e: unknown) => {
           s.dispose();
@@ -285,8 +286,9 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof (v as PromiseLike<unknown> | null)?.then === 'function';
 }
 
-function outcomeOf(kind: 'query' | 'view', analytic: string, value: unknown): CallOutcome {
-  return kind === 'query' ? { type: 'json', value } : toViewOutcome(analytic, value);
+function outcomeOf(kind: 'query' | 'view', analytic: string, value: unknown, shared: boolean): CallOutcome {
+  if (kind === 'view') return toViewOutcome(analytic, value);
+  return shared ? { type: 'json', value, shared } : { type: 'json', value };
 }
 
 function toViewOutcome(analytic: string, value: unknown): CallOutcome {

@@ -10,8 +10,16 @@ export {
 } from './proto.ts';
 export { kindToWire, kindFromWire } from './messages.ts';
 export type * from './messages.ts';
-export { encodeResult, encodeResultText, decodeResult, decodeArgs, encodeJson, CONTENT_TYPES } from './result-codec.ts';
-export type { CallOutcome } from './result-codec.ts';
+export {
+  encodeResult,
+  encodeResultText,
+  jsonTextOf,
+  decodeResult,
+  decodeArgs,
+  encodeJson,
+  CONTENT_TYPES,
+} from './result-codec.ts';
+export type { CallOutcome, RawOutcome } from './result-codec.ts';
 export { ERROR_TRAILER, toInsightsError, errorToDetail, detailToError, toGrpcStatus, fromGrpcError } from './errors.ts';
 export { encodeCallFrame, decodeCallFrame, encodeResultFrame, decodeResultFrame } from './frame-codec.ts';
 export type {

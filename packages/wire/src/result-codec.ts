@@ -3,7 +3,21 @@ import type { OutgoingResult } from './frame-codec.ts';
 import type { WireResult } from './messages.ts';
 
 /** What a host returns for a call before it is put on the wire: JSON data or a view. */
-export type CallOutcome = { readonly type: 'json'; readonly value: unknown } | ViewResult;
+export type CallOutcome =
+  | {
+      readonly type: 'json';
+      readonly value: unknown;
+      /** A memoized result handed to every caller until it expires (so never mutated): its JSON is cached. */
+      readonly shared?: boolean;
+    }
+  | ViewResult;
+
+/** A result left undecoded (the client's `mesh.raw`): its content type and bytes as the node sent them. */
+export interface RawOutcome {
+  readonly type: 'raw';
+  readonly contentType: string;
+  readonly data: Uint8Array;
+}
 
 export const CONTENT_TYPES = {
   json: 'application/json',
@@ -16,6 +30,17 @@ export const CONTENT_TYPES = {
 
 const utf8 = new TextDecoder();
 
+/** JSON of shared (memoized) results, made once per result object rather than once per call. */
+const sharedEncodings = new WeakMap<object, string>();
+
+/** JSON text of a call's value; for shared results, from the cache. */
+export function jsonTextOf(value: unknown, shared = false): string {
+  if (!shared || typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+  let text = sharedEncodings.get(value);
+  if (text === undefined) sharedEncodings.set(value, (text = JSON.stringify(value)));
+  return text;
+}
+
 export function encodeJson(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value) ?? 'null');
 }
@@ -27,7 +52,7 @@ export function encodeJson(value: unknown): Buffer {
 export function encodeResultText(r: CallOutcome): OutgoingResult {
   switch (r.type) {
     case 'json':
-      return { contentType: CONTENT_TYPES.json, data: JSON.stringify(r.value) ?? 'null' };
+      return { contentType: CONTENT_TYPES.json, data: jsonTextOf(r.value, r.shared) };
     case 'html':
       return { contentType: CONTENT_TYPES.html, data: r.html };
     case 'svg':

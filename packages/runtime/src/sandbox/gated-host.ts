@@ -6,6 +6,13 @@ import type { ModuleManifest } from '../manifest.ts';
 import { CallGate } from './call-gate.ts';
 import type { ResolvedLimits } from './limits.ts';
 import { exceedsSize } from './result-size.ts';
+import { jsonTextOf } from '@insights/wire';
+
+/** A shared (memoized) result is measured by its cached encoding, which the node sends anyway. */
+function resultTooLarge(outcome: CallOutcome, limit: number): boolean {
+  if (outcome.type !== 'json') return exceedsSize(outcome, limit);
+  return outcome.shared === true ? jsonTextOf(outcome.value, true).length > limit : exceedsSize(outcome.value, limit);
+}
 
 /** A call waiting for a slot of an inline module; `grant` hands it one. */
 class Waiter {
@@ -54,7 +61,7 @@ export class GatedHost implements ModuleHost {
     return work.then(
       (outcome) => {
         this.#leave();
-        if (exceedsSize(outcome.type === 'json' ? outcome.value : outcome, this.#limits.maxResultBytes)) {
+        if (resultTooLarge(outcome, this.#limits.maxResultBytes)) {
           const analytic = `${this.manifest.name}.${call.name}`;
           throw new InsightsError(
             'RESOURCE_EXHAUSTED',
