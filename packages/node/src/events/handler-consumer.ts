@@ -86,7 +86,8 @@ export class HandlerConsumer implements HandlerWorker {
       filter_subject: filterSubjectFor(handler.types, handler.sources),
       ack_wait: this.#deps.ackWaitMs * NS,
       max_ack_pending: 20_000,
-      description: `insights handler ${this.#label}`,
+      // The node in the description tells the wait for handlers whose consumer this is.
+      description: `insights handler ${this.#label}${this.#deps.ownConsumerFor === undefined ? '' : ` (node ${this.#deps.ownConsumerFor})`}`,
       // A per-node consumer of a node that never comes back is removed after a week.
       ...(this.#deps.ownConsumerFor === undefined ? {} : { inactive_threshold: 7 * 24 * 3600 * 1000 * NS }),
       ...startPolicy(handler.meta.startFrom),

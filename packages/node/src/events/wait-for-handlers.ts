@@ -1,5 +1,6 @@
 import { InsightsError } from '@insights/sdk';
-import type { JetStreamManager } from 'nats';
+import type { ConsumerInfo, JetStreamManager } from 'nats';
+import { token } from './subjects.ts';
 
 /**
  * Hard realtime: resolves once every handler consumer of the stream has processed everything
@@ -20,11 +21,10 @@ export async function waitForHandlers(
     unfinished = [];
     for await (const c of jsm.consumers.list(stream)) {
       if (!c.name.startsWith('h_')) continue;
-      const owner = c.name.split('__')[1];
       const live = liveNodes();
-      if (owner !== undefined && live !== undefined && !live.has(owner)) continue;
+      if (live !== undefined && ownedByDeadNode(c, live)) continue;
       const done = c.ack_floor.stream_seq >= lastSeq || (c.num_pending === 0 && c.num_ack_pending === 0);
-      if (!done) unfinished.push(c.config.description?.replace(/^insights handler /, '') ?? c.name);
+      if (!done) unfinished.push(c.config.description?.replace(/^insights handler /, '').replace(/ \(node .+\)$/, '') ?? c.name);
     }
     if (unfinished.length === 0) return;
     if (Date.now() + delay > deadline) break;
@@ -34,4 +34,16 @@ export async function waitForHandlers(
     'DEADLINE_EXCEEDED',
     `events were stored, but these handlers had not processed them by the deadline: ${unfinished.join(', ')}`,
   );
+}
+
+/**
+ * A per-node consumer (embedded database) names its node in its description; older ones only
+ * in their name, where the id is a subject token (`node.1` became `node_1`: comparing raw ids
+ * there took a live node's consumer for a dead one's and stopped waiting for it).
+ */
+function ownedByDeadNode(c: ConsumerInfo, live: ReadonlySet<string>): boolean {
+  const described = /\(node (.+)\)$/.exec(c.config.description ?? '')?.[1];
+  if (described !== undefined) return !live.has(described);
+  if (!c.name.includes('__')) return false;
+  return ![...live].some((id) => c.name.endsWith(`__${token(id)}`));
 }
