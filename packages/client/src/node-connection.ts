@@ -19,7 +19,8 @@ import { CallStream, type CallStreamChannel } from './call-stream.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 
 export interface NodeCallRequest {
-  readonly kind: 'query' | 'view';
+  /** Event properties take `{ event }` as arguments. */
+  readonly kind: 'query' | 'view' | 'event-property';
   readonly name: string;
   readonly args: unknown;
   /** Absolute deadline, epoch ms. */

@@ -14,6 +14,7 @@ import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentele
 import type { BackendCallOptions, MeshBackend, MeshEvents, RawResult } from './mesh.ts';
 import type { CallOutcome, RawOutcome } from '@insights/wire';
 import { NodeConnection, tlsCredentials, type ClientTlsOptions } from './node-connection.ts';
+import { PropertyRoutes } from './property-routes.ts';
 import { Router, type MeshDescription, type Replica } from './router.ts';
 
 export interface RemoteOptions {
@@ -49,6 +50,7 @@ const CLOSE_UNUSED_AFTER_MS = 30_000;
 export class RemoteBackend implements MeshBackend {
   readonly enforcesCapabilities = true;
   readonly #router = new Router();
+  readonly #properties = new PropertyRoutes();
   readonly #connections = new Map<string, NodeConnection>();
   readonly #directViews = new Map<string, NodeView>();
   readonly #registryViews: NodeView[][] = [];
@@ -178,12 +180,7 @@ export class RemoteBackend implements MeshBackend {
       const r = await this.#connection(node.address).ingest(raws, { ...options, token: this.options.ingestToken });
       return { received: r.received, accepted: r.accepted, duplicates: r.duplicates, rejected: r.rejected, delivered: {} };
     },
-    property: async () => {
-      throw new InsightsError(
-        'UNIMPLEMENTED',
-        'event properties are computed on nodes, inside handlers (ctx.property), or in local mode',
-      );
-    },
+    property: (event, name) => this.#properties.call(event, name, this.options.capability()),
   };
 
   #ingestTurn = 0;
@@ -276,6 +273,7 @@ export class RemoteBackend implements MeshBackend {
     for (const v of this.#directViews.values()) if (!byId.has(v.id)) byId.set(v.id, v);
     const nodes = [...byId.values()].map((view) => ({ view, connection: this.#connection(view.grpcAddress, view.tls === true) }));
     this.#router.update(nodes);
+    this.#properties.update(nodes);
     const used = new Set([...nodes.map((n) => n.view.grpcAddress), ...this.options.nodes]);
     for (const [address, c] of this.#connections)
       if (!used.has(address)) {

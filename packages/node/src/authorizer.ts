@@ -22,7 +22,7 @@ export class Authorizer {
   }
 
   /** The arguments to run the call with, or PERMISSION_DENIED. */
-  authorize(kind: 'query' | 'view', name: string, args: unknown, capability: string): unknown {
+  authorize(kind: 'query' | 'view' | 'event-property', name: string, args: unknown, capability: string): unknown {
     if (capability === '') {
       if (this.required)
         throw new InsightsError(
@@ -32,6 +32,9 @@ export class Authorizer {
       return args;
     }
     const layers = this.#layers(capability);
+    // A property is computed from the caller's own event and reads no module state: any valid
+    // capability may call it (policies name queries and views).
+    if (kind === 'event-property') return args;
     const { module, analytic } = this.dispatcher.analytic(kind, name);
     const target = { kind, module, name: analytic.name, aliases: analytic.aliases };
     return applyDecision(decide(layers, target), args, `${module}.${analytic.name}`);
@@ -51,6 +54,7 @@ export class Authorizer {
         ...m,
         analytics: m.analytics.flatMap((a) => {
           const kind = kindFromWire(a.kind);
+          if (kind === 'event-property') return [a];
           if (kind !== 'query' && kind !== 'view') return [];
           const decision = decide(layers, { kind, module: m.name, name: a.name, aliases: a.aliases });
           if (!decision.allowed) return [];

@@ -1,13 +1,13 @@
 import { InsightsError } from '@insights/sdk';
 import { decodeArgs, kindFromWire } from '@insights/wire';
 
-/** Checks the wire kind of a call: only queries and views are callable. */
-export function callableKind(wireKind: number): 'query' | 'view' {
+/** Checks the wire kind of a call: queries, views, and event properties (called with `{ event }`). */
+export function callableKind(wireKind: number): 'query' | 'view' | 'event-property' {
   const kind = kindFromWire(wireKind);
-  if (kind === 'query' || kind === 'view') return kind;
+  if (kind === 'query' || kind === 'view' || kind === 'event-property') return kind;
   throw new InsightsError(
     'INVALID_ARGUMENT',
-    `kind must be QUERY or VIEW, got ${kind === undefined ? `unknown value ${wireKind}` : kind.toUpperCase().replace('-', '_')}`,
+    `kind must be QUERY or VIEW (or EVENT_PROPERTY with {"event": ...}), got ${kind === undefined ? `unknown value ${wireKind}` : kind.toUpperCase().replace('-', '_')}`,
     { parameter: 'kind' },
   );
 }

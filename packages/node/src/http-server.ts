@@ -130,6 +130,13 @@ export async function startHttpServer(
     app.post(`/${kind}/:name`, handle);
   }
 
+  // Event properties: POST /property/<name> with {"event": ...}, a platform event as logged or an envelope.
+  app.post('/property/:name', async (req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply) => {
+    const { name } = req.params;
+    const args = deps.authorizer.authorize('event-property', name, postArgs(req.body), bearer(req));
+    return sendOutcome(reply, await deps.dispatcher.call({ kind: 'event-property', name, args }), undefined);
+  });
+
   // Events: any body shape the prototype accepted; ?wait=handlers for hard realtime.
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();

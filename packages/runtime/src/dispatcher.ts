@@ -1,12 +1,14 @@
 import { InsightsError, type CallOptions } from '@insights/sdk';
 import { NameIndex, type CallInvoker, type CancelSignal, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
 import { NEVER_ABORTS } from './call-scope.ts';
+import { callProperty } from './events/property-call.ts';
 import type { ModuleHost } from './host.ts';
 import type { AnalyticManifest } from './manifest.ts';
 import type { CallOutcome } from '@insights/wire';
 
 export interface DispatchRequest {
-  readonly kind: QueryKind;
+  /** Event properties are called with `{ event }` (see callProperty). */
+  readonly kind: QueryKind | 'event-property';
   readonly name: string;
   readonly args: unknown;
   /** Absolute deadline (epoch ms); the node's default applies when absent. */
@@ -52,6 +54,7 @@ export class Dispatcher implements CallInvoker {
     if (this.#draining) return Promise.reject(new InsightsError('UNAVAILABLE', 'node is shutting down; retry on another node'));
     let work: Promise<CallOutcome>;
     try {
+      if (req.kind === 'event-property') return this.#counted(callProperty(this.hosts, req.name, req.args));
       const entry = this.#index.resolve(req.kind, req.name);
       const deadline = req.deadline ?? Date.now() + this.defaultTimeoutMs;
       work = entry.target.call(
@@ -61,6 +64,10 @@ export class Dispatcher implements CallInvoker {
     } catch (e) {
       return Promise.reject(e as Error);
     }
+    return this.#counted(work);
+  }
+
+  #counted(work: Promise<CallOutcome>): Promise<CallOutcome> {
     this.#inFlight++;
     return work.finally(this.#callEnded);
   }

@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '@insights/sdk';
 import type { ModuleHost } from '../host.ts';
 import { EventRouter } from './event-router.ts';
+import { callProperty } from './property-call.ts';
 
 export interface IngestReport {
   /** Raw events received. */
@@ -25,7 +26,10 @@ export class DirectDelivery {
   readonly #router: EventRouter;
   #emitted: EventEnvelope[] = [];
 
+  readonly #hosts: ReadonlyMap<string, ModuleHost>;
+
   constructor(hosts: ReadonlyMap<string, ModuleHost>) {
+    this.#hosts = hosts;
     this.#router = new EventRouter(hosts);
   }
 
@@ -34,11 +38,10 @@ export class DirectDelivery {
     this.#emitted.push(e);
   };
 
+  /** `mesh.events.property` in local mode: the same answers and errors as a node's. */
   readonly property = async (event: unknown, name: string): Promise<unknown> => {
-    const { envelopes } = await this.#router.normalise([event]);
-    const e = envelopes[0];
-    if (e === undefined) throw new Error('property: the event could not be normalised');
-    return this.#router.property(e, name);
+    const outcome = await callProperty(this.#hosts, name, { event });
+    return outcome.type === 'json' ? outcome.value : outcome;
   };
 
   /** Used by modules' `ctx.property`: the envelope is already normalised. */

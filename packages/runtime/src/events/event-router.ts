@@ -84,13 +84,16 @@ export class EventRouter {
     );
   }
 
-  /** Computes property `name` for an event with the module that serves it for the event's source. */
+  /**
+   * Computes property `name` (its name, an alias, or `<module>.<name>`) for an event with the
+   * module that serves it for the event's source.
+   */
   async property(event: EventEnvelope, name: string): Promise<unknown> {
-    for (const host of this.hosts.values())
+    for (const [module, host] of this.hosts)
       for (const a of host.manifest.analytics)
-        if (a.kind === 'event-property' && (a.name === name || a.aliases.includes(name))) {
+        if (a.kind === 'event-property' && (a.name === name || a.aliases.includes(name) || `${module}.${a.name}` === name)) {
           const sources = (a.meta.sources as string[] | undefined) ?? [];
-          if (sources.length === 0 || sources.includes(event.source)) return host.computeProperty(name, event);
+          if (sources.length === 0 || sources.includes(event.source)) return host.computeProperty(a.name, event);
         }
     throw new InsightsError('NOT_FOUND', `no module serves event property "${name}" for source "${event.source}"`);
   }
