@@ -10,13 +10,14 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
   const n = plan.smoke ? 2000 : 100_000;
   const runs = plan.smoke ? 1 : 3;
   const ours: number[] = [];
+  const ingestOnly: number[] = [];
   const raw: number[] = [];
   let exact = true;
   log('  5-events: insights ingest -> JetStream -> counting handler');
   const node = await startInsightsNode('inline', ['--module', path.join(BENCH_DIR, 'modules', 'count'), '--nats', natsUrl]);
   try {
     for (let r = 0; r < runs; r++) {
-      const res = await runJson<{ rate: number; accepted: number; counted: number }>(CLIENT, [
+      const res = await runJson<{ rate: number; ingestRate: number; accepted: number; counted: number }>(CLIENT, [
         '--target',
         'insights',
         '--address',
@@ -27,6 +28,7 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
         String(r),
       ]);
       ours.push(res.rate);
+      ingestOnly.push(res.ingestRate);
       exact &&= res.accepted === n && res.counted === n;
     }
   } finally {
@@ -55,6 +57,12 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
       unit: 'events/s',
       ...summarise(ours),
       note: `${n} events per run, duplicate window on, counts ${exact ? 'exact' : 'NOT exact'}`,
+    },
+    {
+      scenario: '5-events',
+      name: 'insights ingest alone (until every event is stored in JetStream)',
+      unit: 'events/s',
+      ...summarise(ingestOnly),
     },
     { scenario: '5-events', name: 'raw JetStream publish, one message per event', unit: 'events/s', ...summarise(raw) },
   ];
