@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { CallHistogram } from './call-histogram.ts';
 import type { ModuleHost } from '@insights/runtime';
 
 /** What the node exposes to scrapes; everything but call latency is read at scrape time, off the call path. */
@@ -24,8 +25,6 @@ const CALL_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 const UNKNOWN = '(unknown)';
 const MAX_CACHED_NAMES = 4096;
 
-type Child = ReturnType<Histogram<'analytic' | 'code'>['labels']>;
-
 /**
  * The node's Prometheus metrics, on a registry of its own (several nodes may share a process in
  * tests). The call path pays one histogram observation: label children and name resolution are
@@ -33,8 +32,7 @@ type Child = ReturnType<Histogram<'analytic' | 'code'>['labels']>;
  */
 export class NodeMetrics {
   readonly registry = new Registry();
-  readonly #calls: Histogram<'analytic' | 'code'>;
-  readonly #children = new Map<string, Map<string, Child>>();
+  readonly #calls: CallHistogram;
   readonly #names = { query: new Map<string, string>(), view: new Map<string, string>() };
   readonly #sources: MetricSources;
 
@@ -43,13 +41,12 @@ export class NodeMetrics {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node: sources.nodeId });
     collectDefaultMetrics({ register: this.registry, prefix: 'insights_process_' });
-    this.#calls = new Histogram({
-      name: 'insights_call_duration_seconds',
-      help: 'Calls served by this node, by analytic (<module>.<name>) and outcome code (OK or the error code)',
-      labelNames: ['analytic', 'code'],
-      buckets: CALL_BUCKETS_S,
-      registers,
-    });
+    this.#calls = new CallHistogram(
+      'insights_call_duration_seconds',
+      'Calls served by this node, by analytic (<module>.<name>) and outcome code (OK or the error code)',
+      CALL_BUCKETS_S,
+      this.registry,
+    );
     new Gauge({
       name: 'insights_calls_in_flight',
       help: 'Calls running on this node now',
@@ -100,7 +97,7 @@ export class NodeMetrics {
 
   /** Hot path: one observation per call. `startedAt` is from performance.now(). */
   observeCall(kind: 'query' | 'view', name: string, startedAt: number, code: string): void {
-    this.#child(this.#label(kind, name), code).observe((performance.now() - startedAt) / 1000);
+    this.#calls.record(this.#label(kind, name), code, (performance.now() - startedAt) / 1000);
   }
 
   /** The text a scrape gets. */
@@ -120,14 +117,6 @@ export class NodeMetrics {
     if (resolved === undefined) return UNKNOWN;
     if (cache.size < MAX_CACHED_NAMES) cache.set(name, resolved);
     return resolved;
-  }
-
-  #child(analytic: string, code: string): Child {
-    let byCode = this.#children.get(analytic);
-    if (byCode === undefined) this.#children.set(analytic, (byCode = new Map()));
-    let child = byCode.get(code);
-    if (child === undefined) byCode.set(code, (child = this.#calls.labels(analytic, code)));
-    return child;
   }
 
   #moduleMetrics(registers: Registry[]): void {

@@ -13,6 +13,11 @@ export interface ModuleScope {
   refresh(name: string, args: Record<string, unknown>, deadline: number, signal: AbortSignal): Promise<unknown>;
 }
 
+/** Where a context's `signal` comes from: the call's scope, made only when read. */
+export interface SignalSource {
+  readonly signal: AbortSignal;
+}
+
 /**
  * A handler's context as a class: one small object per call, methods on the prototype, and the
  * expensive parts (`signal`, `mesh`) made only when a handler touches them.
@@ -24,37 +29,45 @@ export class CallContext implements Context {
   readonly cache: ModuleCache;
   readonly log: ModuleLog;
   readonly module: string;
-  readonly progress: (fraction: number, message?: string) => void;
-  readonly refresh: (name: string, args?: Record<string, unknown>) => Promise<unknown>;
   #mesh: UntypedMesh | undefined;
+  #progress: ((fraction: number, message?: string) => void) | undefined;
+  #refresh: ((name: string, args?: Record<string, unknown>) => Promise<unknown>) | undefined;
 
   constructor(
     private readonly scope: ModuleScope,
     readonly deadline: number,
-    private readonly signalOf: () => AbortSignal,
-    onProgress: ((fraction: number, message: string) => void) | undefined,
+    private readonly signals: SignalSource,
+    private readonly onProgress: ((fraction: number, message: string) => void) | undefined,
   ) {
     this.db = scope.db;
     this.fs = scope.fs;
     this.cache = scope.cache;
     this.log = scope.log;
     this.module = scope.module;
-    this.progress = (fraction, message = '') => {
-      if (Number.isFinite(fraction)) onProgress?.(Math.min(1, Math.max(0, fraction)), String(message));
-    };
-    this.refresh = (name, args = {}) => scope.refresh(name, args, deadline, signalOf());
   }
 
   /** Made on first use (a getter, so destructuring `{ signal }` still works). */
   get signal(): AbortSignal {
-    return this.signalOf();
+    return this.signals.signal;
+  }
+
+  // Getters returning functions made on first use: `const { progress } = ctx` still works, and
+  // a handler that never reports progress or refreshes costs no closures.
+  get progress(): (fraction: number, message?: string) => void {
+    return (this.#progress ??= (fraction, message = '') => {
+      if (Number.isFinite(fraction)) this.onProgress?.(Math.min(1, Math.max(0, fraction)), String(message));
+    });
+  }
+
+  get refresh(): (name: string, args?: Record<string, unknown>) => Promise<unknown> {
+    return (this.#refresh ??= (name, args = {}) => this.scope.refresh(name, args, this.deadline, this.signals.signal));
   }
 
   get mesh(): UntypedMesh {
     if (this.#mesh === undefined) {
       const env = this.scope.mesh;
       const deadline = this.deadline;
-      const signalOf = this.signalOf;
+      const signals = this.signals;
       // Nested calls inherit the remaining deadline and this call's cancellation.
       this.#mesh = createMeshProxy<UntypedMesh>({
         names: (kind) => env.names(kind),
@@ -62,7 +75,7 @@ export class CallContext implements Context {
           env.invoke(kind, name, args, {
             ...options,
             deadline: minDeadline(options.deadline, deadline) ?? deadline,
-            signal: options.signal === undefined ? signalOf() : AbortSignal.any([options.signal, signalOf()]),
+            signal: options.signal === undefined ? signals.signal : AbortSignal.any([options.signal, signals.signal]),
           }),
       });
     }

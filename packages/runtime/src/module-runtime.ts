@@ -16,7 +16,7 @@ import {
 } from '@insights/sdk';
 import { MODULE_THROWABLE_CODES, type CallInvoker } from '@insights/sdk/internal';
 import type { CallOutcome } from '@insights/wire';
-import { CallContext, type ModuleScope } from './call-context.ts';
+import { CallContext, type ModuleScope, type SignalSource } from './call-context.ts';
 import { CallScope } from './call-scope.ts';
 import { deadlineSignal, raceSignal } from './deadline.ts';
 import type { HostCall, HostCallControl } from './host.ts';
@@ -103,7 +103,7 @@ export class ModuleRuntime {
     try {
       const args = params.parse(call.args);
       const s = (scope = new CallScope(call.deadline, control.signal));
-      const ctx = this.#context(call.deadline, () => s.signal, control.onProgress);
+      const ctx = this.#context(call.deadline, s, control.onProgress);
       const out =
         def.memoize === undefined
           ? def.run(args as never, ctx)
@@ -146,44 +146,41 @@ export class ModuleRuntime {
       const env = this.#env;
       const db = this.#db;
       // The call context plus the event methods (getters like `signal` stay on its prototype).
-      const ctx: EventContext = Object.assign(
-        this.#context(deadline, () => scope.signal, undefined),
-        {
-          emit: async (e: Parameters<EventContext['emit']>[0]) => {
-            if (env.emit === undefined)
-              throw new InsightsError('FAILED_PRECONDITION', 'events are not wired on this host; ctx.emit is unavailable');
-            const parentHops = Math.max(0, ...matching.map((m) => m.hops ?? 0));
-            await env.emit({
-              // Deterministic: re-processing the same events re-emits the same ids, which dedupe.
-              id: stableEventId({
-                from: `${this.#def.name}.${handler}`,
-                after: matching.map((m) => m.id),
-                type: e.type,
-                payload: e.payload,
-              }),
-              time: new Date().toISOString(),
-              source: this.#def.name,
+      const ctx: EventContext = Object.assign(this.#context(deadline, scope, undefined), {
+        emit: async (e: Parameters<EventContext['emit']>[0]) => {
+          if (env.emit === undefined)
+            throw new InsightsError('FAILED_PRECONDITION', 'events are not wired on this host; ctx.emit is unavailable');
+          const parentHops = Math.max(0, ...matching.map((m) => m.hops ?? 0));
+          await env.emit({
+            // Deterministic: re-processing the same events re-emits the same ids, which dedupe.
+            id: stableEventId({
+              from: `${this.#def.name}.${handler}`,
+              after: matching.map((m) => m.id),
               type: e.type,
-              actor: e.actor,
-              course: e.course,
-              resource: e.resource,
               payload: e.payload,
-              raw: e.payload,
-              hops: parentHops + 1,
-            });
-          },
-          property: (e: EventEnvelope, name: string) =>
-            env.property === undefined ? Promise.resolve(this.computeProperty(name, e)) : env.property(e, name),
-          updateOnce: (
-            collection: string,
-            e: EventEnvelope,
-            f: Filter<Document>,
-            u: UpdateFilter<Document>,
-            o?: { upsert?: boolean },
-          ) => updateOnce(db, collection, e.id, f, u, o),
-          once: (e: EventEnvelope, fn: () => Promise<void> | void) => once(db, handler, e.id, fn),
+            }),
+            time: new Date().toISOString(),
+            source: this.#def.name,
+            type: e.type,
+            actor: e.actor,
+            course: e.course,
+            resource: e.resource,
+            payload: e.payload,
+            raw: e.payload,
+            hops: parentHops + 1,
+          });
         },
-      );
+        property: (e: EventEnvelope, name: string) =>
+          env.property === undefined ? Promise.resolve(this.computeProperty(name, e)) : env.property(e, name),
+        updateOnce: (
+          collection: string,
+          e: EventEnvelope,
+          f: Filter<Document>,
+          u: UpdateFilter<Document>,
+          o?: { upsert?: boolean },
+        ) => updateOnce(db, collection, e.id, f, u, o),
+        once: (e: EventEnvelope, fn: () => Promise<void> | void) => once(db, handler, e.id, fn),
+      });
       await raceSignal(
         Promise.resolve().then(() => def.handle(matching, ctx)),
         scope.signal,
@@ -203,7 +200,7 @@ export class ModuleRuntime {
     const scope = deadlineSignal(deadline, signal);
     try {
       await raceSignal(
-        Promise.resolve().then(() => def.run(this.#context(deadline, () => scope.signal, undefined))),
+        Promise.resolve().then(() => def.run(this.#context(deadline, scope, undefined))),
         scope.signal,
       );
     } catch (e) {
@@ -245,8 +242,8 @@ export class ModuleRuntime {
   }
 
   /** The handler's context. `signal` and `mesh` are made on first use: most handlers need neither. */
-  #context(deadline: number, signalOf: () => AbortSignal, onProgress: HostCallControl['onProgress']): Context {
-    return new CallContext(this.#scope, deadline, signalOf, onProgress);
+  #context(deadline: number, signals: SignalSource, onProgress: HostCallControl['onProgress']): Context {
+    return new CallContext(this.#scope, deadline, signals, onProgress);
   }
 
   async #refreshMemoized(name: string, args: Record<string, unknown>, deadline: number, signal: AbortSignal): Promise<unknown> {
@@ -257,7 +254,7 @@ export class ModuleRuntime {
         parameter: 'name',
       });
     const parsed = this.#params.get(`${kind}:${name}`)?.parse(args) ?? args;
-    const ctx = this.#context(deadline, () => signal, undefined);
+    const ctx = this.#context(deadline, { signal }, undefined);
     return this.cache.refresh(`${kind}:${name}`, parsed, async () => def.run(parsed as never, ctx), {
       ttlSeconds: def.memoize.ttlSeconds,
     });
