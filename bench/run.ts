@@ -1,10 +1,11 @@
 /**
  * `npm run bench` (`--smoke` for CI's short version): every scenario with the client, each
  * server and NATS in separate processes, medians of repeated runs, baselines measured in the
- * same run. Writes bench/results/<name>.json and, for full runs, BENCHMARKS.md.
+ * same run. Writes bench/results/<name>.json and, for full runs, BENCHMARKS.md (with
+ * bench/ANALYSIS.md, the hand-written account of where the time goes, appended).
  */
 import { execSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -65,9 +66,17 @@ const result = {
   targets: targets(rows),
 };
 mkdirSync(path.join(REPO, 'bench', 'results'), { recursive: true });
-const out = path.join(REPO, 'bench', 'results', o.smoke ? 'smoke.json' : 'latest.json');
+// A partial run (--only) never replaces the last full run's figures.
+const out = path.join(
+  REPO,
+  'bench',
+  'results',
+  o.smoke ? 'smoke.json' : only === undefined ? 'latest.json' : `partial-${only.join('-')}.json`,
+);
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
-if (!o.smoke && only === undefined) writeFileSync(path.join(REPO, 'BENCHMARKS.md'), renderReport(result));
+const analysisFile = path.join(REPO, 'bench', 'ANALYSIS.md');
+const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8') : '';
+if (!o.smoke && only === undefined) writeFileSync(path.join(REPO, 'BENCHMARKS.md'), `${renderReport(result)}\n${analysis}`);
 log(`\n${renderReport(result).split('## Results')[1] ?? ''}`);
 log(`results: ${path.relative(process.cwd(), out)}${!o.smoke && only === undefined ? ' and BENCHMARKS.md' : ''}`);
 
