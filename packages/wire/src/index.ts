@@ -11,6 +11,7 @@ export {
 export { kindToWire, kindFromWire } from './messages.ts';
 export type * from './messages.ts';
 export {
+  EncodedJson,
   encodeResult,
   encodeResultText,
   jsonTextOf,

@@ -9,6 +9,8 @@ export type CallOutcome =
       readonly value: unknown;
       /** A memoized result handed to every caller until it expires (so never mutated): its JSON is cached. */
       readonly shared?: boolean;
+      /** The value's JSON when it arrived encoded (from a sandbox): sent as is, parsed only if read. */
+      readonly text?: string;
     }
   | ViewResult;
 
@@ -33,6 +35,26 @@ const utf8 = new TextDecoder();
 /** JSON of shared (memoized) results, made once per result object rather than once per call. */
 const sharedEncodings = new WeakMap<object, string>();
 
+/**
+ * A JSON result that crossed from a sandbox already encoded: the node writes `text` into the
+ * frame untouched and parses it only if something on the node reads `value` (a nested call, CSV).
+ */
+export class EncodedJson {
+  readonly type = 'json';
+  #value: unknown;
+  #parsed = false;
+
+  constructor(readonly text: string) {}
+
+  get value(): unknown {
+    if (!this.#parsed) {
+      this.#value = JSON.parse(this.text);
+      this.#parsed = true;
+    }
+    return this.#value;
+  }
+}
+
 /** JSON text of a call's value; for shared results, from the cache. */
 export function jsonTextOf(value: unknown, shared = false): string {
   if (!shared || typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
@@ -52,7 +74,7 @@ export function encodeJson(value: unknown): Buffer {
 export function encodeResultText(r: CallOutcome): OutgoingResult {
   switch (r.type) {
     case 'json':
-      return { contentType: CONTENT_TYPES.json, data: jsonTextOf(r.value, r.shared) };
+      return { contentType: CONTENT_TYPES.json, data: r.text ?? jsonTextOf(r.value, r.shared) };
     case 'html':
       return { contentType: CONTENT_TYPES.html, data: r.html };
     case 'svg':

@@ -15,6 +15,8 @@ import { lockdown } from './lockdown.ts';
 import { Outbox } from './outbox.ts';
 import { toWireError, type ChildMessage, type InitMessage, type ParentMessage } from './protocol.ts';
 import { exceedsSize } from './result-size.ts';
+// The codec alone: the sandbox bundle must not pull in grpc-js with the package's main entry.
+import { jsonTextOf } from '@insights/wire/result-codec';
 
 const port = openParentPort();
 
@@ -118,11 +120,22 @@ function runCall(m: Extract<ParentMessage, { type: 'call' }>): void {
     (outcome) => {
       calls.delete(m.id);
       giveBack(controller);
-      if (exceedsSize(outcome.type === 'json' ? outcome.value : outcome, maxResultBytes)) {
-        const analytic = `${rt.manifest.name}.${m.name}`;
-        const message = `${analytic} returned a result larger than its limit of ${maxResultBytes} bytes (maxResultBytes)`;
-        out.push({ type: 'failed', id: m.id, error: { code: 'RESOURCE_EXHAUSTED', message, analytic } });
-      } else out.push({ type: 'done', id: m.id, value: outcome });
+      const analytic = `${rt.manifest.name}.${m.name}`;
+      if (outcome.type === 'json') {
+        // Encoded here, on the sandbox's thread: a string crosses the channel as one copy, and
+        // the node writes it into the frame without serialising the value again.
+        let text: string;
+        try {
+          text = jsonTextOf(outcome.value, outcome.shared);
+        } catch (e) {
+          const message = `${analytic} returned a value that is not JSON: ${(e as Error).message}`;
+          out.push({ type: 'failed', id: m.id, error: { code: 'INTERNAL', message, analytic } });
+          return;
+        }
+        if (text.length > maxResultBytes) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
+        else out.push({ type: 'done', id: m.id, value: { type: 'json', text } });
+      } else if (exceedsSize(outcome, maxResultBytes)) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
+      else out.push({ type: 'done', id: m.id, value: outcome });
     },
     (e: unknown) => {
       calls.delete(m.id);
@@ -130,6 +143,11 @@ function runCall(m: Extract<ParentMessage, { type: 'call' }>): void {
       out.push({ type: 'failed', id: m.id, error: toWireError(e) });
     },
   );
+}
+
+function tooLarge(analytic: string): { code: 'RESOURCE_EXHAUSTED'; message: string; analytic: string } {
+  const message = `${analytic} returned a result larger than its limit of ${maxResultBytes} bytes (maxResultBytes)`;
+  return { code: 'RESOURCE_EXHAUSTED', message, analytic };
 }
 
 /**

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { InsightsError, isInsightsError, type EventEnvelope } from '@insights/sdk';
-import type { CallOutcome } from '@insights/wire';
+import { EncodedJson, type CallOutcome } from '@insights/wire';
 import { NEVER_ABORTS } from '../call-scope.ts';
 import type { NormaliseOutcome } from '../events/normalise-result.ts';
 import type { HostCall, HostCallControl, HostStatus, ModuleHost } from '../host.ts';
@@ -134,7 +134,7 @@ export class SandboxHost implements ModuleHost {
       signal: control.signal,
       onProgress: control.onProgress,
       accept: isCallOutcome,
-    }) as Promise<CallOutcome>;
+    }).then(fromSandbox);
   }
 
   handleEvents(
@@ -356,4 +356,10 @@ function unavailable(message: string): InsightsError {
 
 function cancelReason(reason: unknown): InsightsError {
   return isInsightsError(reason) ? reason : new InsightsError('CANCELLED', 'call cancelled by the caller');
+}
+
+/** A sandbox's JSON result arrives as text: it stays text unless the node reads the value. */
+function fromSandbox(v: unknown): CallOutcome {
+  const o = v as CallOutcome;
+  return o.type === 'json' && typeof o.text === 'string' ? new EncodedJson(o.text) : o;
 }

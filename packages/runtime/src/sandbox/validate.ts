@@ -35,7 +35,8 @@ export function isCallOutcome(v: unknown): v is CallOutcome {
   if (!isObject(v)) return false;
   switch (v.type) {
     case 'json':
-      return true;
+      // From a sandbox, JSON results arrive encoded (child-main.ts).
+      return typeof v.text === 'string' || 'value' in v;
     case 'html':
       return typeof v.html === 'string';
     case 'svg':
