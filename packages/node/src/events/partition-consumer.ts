@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@insights/sdk';
-import { AckPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg } from 'nats';
+import { AckPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager, type JsMsg } from 'nats';
 import { deadLetter, deliverEvents, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
 import { ensureDurable, startPolicy } from './durable.ts';
 import { partitionOf, type PartitionKey } from './partition-key.ts';
@@ -57,6 +57,12 @@ export class PartitionConsumer {
   #keepAlive: NodeJS.Timeout | undefined;
   /** Moving average of one event's handling time, ms: sizes the pulls. */
   #avgMs = 1;
+  /**
+   * After a takeover, the events the previous owner held unacknowledged: JetStream redelivers
+   * them before anything newer but not necessarily in stream order (they expire in separate
+   * sweeps), so they are gathered, all `left` of them up to stream sequence `upTo`, and sorted.
+   */
+  #strays: { upTo: number; left: number } | undefined;
 
   constructor(deps: PartitionConsumerDeps) {
     this.#deps = deps;
@@ -85,7 +91,7 @@ export class PartitionConsumer {
    * Starts reading. After a takeover, events a previous owner held unacknowledged come back
    * only once their ack wait runs out; reading newer ones first would break the key's order, so
    * the first pull waits until none are held or that time has passed (then JetStream redelivers
-   * them before anything newer).
+   * them before anything newer), and they are handled in stream order (see #strays).
    */
   start(takeover: boolean): void {
     this.#keepAlive = setInterval(
@@ -97,6 +103,8 @@ export class PartitionConsumer {
     );
     this.#loop = (async () => {
       if (takeover) await this.#waitForStrays();
+      // Should the count be off (an ack that arrived late), newer events end the gathering anyway; so does this.
+      if (this.#strays !== undefined) setTimeout(() => this.#endStrays(), 2 * this.#deps.pullExpiresMs).unref();
       const consumer = await this.#deps.js.consumers.get(this.#deps.stream, this.durable);
       await pullLoop({
         consumer,
@@ -120,18 +128,24 @@ export class PartitionConsumer {
     });
   }
 
-  /** Hands the partition back in order: finishes the event in hand, returns the rest to the stream. */
+  /**
+   * Hands the partition back in order: no new pulls, and everything already pulled (the rest of
+   * the current pull included) is handled first, while the lease is still ours. Returning it to
+   * the stream instead (nak) reordered it: a nak'd event came back into our still-open pull and
+   * went behind newer ones.
+   */
   async release(): Promise<void> {
     this.#draining = true;
     this.#wake();
-    await this.#worker;
     await this.#loop;
     await this.#worker;
-    for (const q of this.#queue.splice(0)) q.m.nak();
     clearInterval(this.#keepAlive);
   }
 
-  /** The lease is gone (or the node stops hard): stop at once; what we held comes back after the ack wait. */
+  /**
+   * The lease is gone (or the node stops hard): stop at once. What we held stays unacknowledged;
+   * JetStream redelivers it, in stream order, after the ack wait, which the next owner waits out.
+   */
   async abort(): Promise<void> {
     this.#draining = true;
     this.#abort.abort();
@@ -143,6 +157,7 @@ export class PartitionConsumer {
   }
 
   #room(): number {
+    if (this.#strays !== undefined) return Math.max(1, this.#strays.left);
     const ahead = Math.max(
       this.#batch,
       Math.min(Math.max(MAX_AHEAD, this.#batch), Math.floor(this.#deps.ackWaitMs / 3 / this.#avgMs)),
@@ -157,17 +172,47 @@ export class PartitionConsumer {
   }
 
   async #waitForStrays(): Promise<void> {
-    const until = Date.now() + this.#deps.ackWaitMs + 500;
-    while (!this.#abort.signal.aborted && Date.now() < until) {
-      const info = await this.#deps.jsm.consumers.info(this.#deps.stream, this.durable);
+    // The previous owner's last pull may still take events for up to its expiry; they come back an ack wait later.
+    const until = Date.now() + this.#deps.pullExpiresMs + this.#deps.ackWaitMs + 500;
+    let info: ConsumerInfo | undefined;
+    while (!this.#draining && Date.now() < until) {
+      info = await this.#deps.jsm.consumers.info(this.#deps.stream, this.durable);
       if (info.num_ack_pending === 0) return;
       await new Promise((r) => setTimeout(r, 200));
     }
+    if (info !== undefined) this.#strays = { upTo: info.delivered.stream_seq, left: info.num_ack_pending };
+  }
+
+  #onMessage(m: JsMsg): void | Promise<void> {
+    if (this.#abort.signal.aborted) return;
+    const strays = this.#strays;
+    if (strays === undefined) {
+      const r = this.#accept(m);
+      this.#startWorker();
+      return r;
+    }
+    // Redeliveries come before anything newer, so the first newer event ends the gathering.
+    if (m.seq <= strays.upTo) strays.left--;
+    const r = this.#accept(m);
+    if (m.seq > strays.upTo || strays.left <= 0) this.#endStrays();
+    return r;
+  }
+
+  /** The previous owner's events are all here: handle them in stream order, then go on. */
+  #endStrays(): void {
+    if (this.#strays === undefined) return;
+    this.#strays = undefined;
+    this.#queue.sort((a, b) => a.m.seq - b.m.seq);
+    this.#startWorker();
+    this.#wake();
+  }
+
+  #startWorker(): void {
+    if (this.#queue.length > 0) this.#worker ??= this.#work().finally(() => (this.#worker = undefined));
   }
 
   /** Events of other partitions (and ones for no handler) are acknowledged here; ours queue in order. */
-  #onMessage(m: JsMsg): void | Promise<void> {
-    if (this.#draining) return void m.nak();
+  #accept(m: JsMsg): void | Promise<void> {
     if (m.redelivered) this.#deps.stats.redelivered++;
     const r = readMessage(m, this.#label);
     if (r.type === 'skip') return void m.ack();
@@ -177,15 +222,10 @@ export class PartitionConsumer {
     }
     if (partitionOf(r.event, this.#deps.key, this.#deps.partitions) !== this.#deps.partition) return void m.ack();
     this.#queue.push({ m, e: r.event });
-    this.#worker ??= this.#work().finally(() => (this.#worker = undefined));
   }
 
   async #work(): Promise<void> {
-    while (this.#queue.length > 0) {
-      if (this.#draining) {
-        for (const q of this.#queue.splice(0)) q.m.nak();
-        break;
-      }
+    while (this.#queue.length > 0 && !this.#abort.signal.aborted) {
       this.#inHand = this.#queue.splice(0, this.#batch);
       const started = performance.now();
       try {

@@ -95,10 +95,12 @@ export class PartitionedHandler implements HandlerWorker {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    await this.#tick;
+    // A clean stop hands every partition over at once instead of after the lease runs out; the
+    // timer keeps renewing the leases meanwhile, so nobody reads a partition before we let go.
+    await Promise.all([...this.#held.keys()].map((p) => this.#release(p)));
     clearInterval(this.#timer);
     await this.#tick;
-    // A clean stop hands every partition over at once instead of after the lease runs out.
-    await Promise.all([...this.#held.keys()].map((p) => this.#release(p)));
     await this.#deps.leases.kv.delete(this.#memberKey()).catch(() => {});
   }
 
@@ -111,7 +113,7 @@ export class PartitionedHandler implements HandlerWorker {
   }
 
   #balance(): Promise<void> {
-    if (this.#tick !== undefined || this.#stopped) return this.#tick ?? Promise.resolve();
+    if (this.#tick !== undefined) return this.#tick;
     this.#tick = this.#rebalance()
       .catch((e: unknown) =>
         this.#deps.log.warn('partition leases could not be renewed; retrying', {
