@@ -1,4 +1,4 @@
-import type { ModuleDefinition } from '@insights/sdk';
+import { InsightsError, type ModuleDefinition } from '@insights/sdk';
 import { compileParams, type CompiledParams } from './params.ts';
 
 export type AnalyticKind = 'query' | 'view' | 'event-handler' | 'event-property' | 'job' | 'normaliser';
@@ -48,7 +48,14 @@ export function buildManifest(def: ModuleDefinition): {
         meta: a.memoize === undefined ? {} : { memoize: a.memoize },
       });
     }
-  for (const [name, h] of Object.entries(def.eventHandlers))
+  for (const [name, h] of Object.entries(def.eventHandlers)) {
+    const partitions = h.partitions ?? 8;
+    if (h.partitionBy !== undefined && !(Number.isInteger(partitions) && partitions >= 1 && partitions <= 256))
+      throw new InsightsError(
+        'INVALID_ARGUMENT',
+        `${def.name}.${name}: partitions must be a whole number from 1 to 256, got ${String(h.partitions)}`,
+        { parameter: 'partitions' },
+      );
     analytics.push({
       kind: 'event-handler',
       name,
@@ -61,10 +68,11 @@ export function buildManifest(def: ModuleDefinition): {
         sources: h.filter?.sources ?? [],
         mode: h.mode ?? { type: 'realtime' },
         startFrom: h.startFrom ?? 'beginning',
-        ...(h.partitionBy === undefined ? {} : { partitionBy: h.partitionBy, partitions: h.partitions ?? 8 }),
+        ...(h.partitionBy === undefined ? {} : { partitionBy: h.partitionBy, partitions }),
         ...(h.maxAttempts === undefined ? {} : { maxAttempts: h.maxAttempts }),
       },
     });
+  }
   for (const [key, p] of Object.entries(def.eventProperties))
     analytics.push({
       kind: 'event-property',

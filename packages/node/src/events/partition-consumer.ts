@@ -138,6 +138,7 @@ export class PartitionConsumer {
     this.#draining = true;
     this.#wake();
     await this.#loop;
+    this.#endStrays();
     await this.#worker;
     clearInterval(this.#keepAlive);
   }
