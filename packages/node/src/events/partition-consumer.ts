@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@insights/sdk';
-import { AckPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager, type JsMsg } from 'nats';
+import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager, type JsMsg } from 'nats';
 import { deadLetter, deliverEvents, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
 import { ensureDurable, startPolicy } from './durable.ts';
 import { partitionOf, type PartitionKey } from './partition-key.ts';
@@ -72,8 +72,11 @@ export class PartitionConsumer {
     this.#batch = mode?.type === 'batched' ? Math.max(1, mode.maxEvents ?? 1) : 1;
   }
 
-  /** Creates the durable (all replicas do, for every partition, at start: its position starts with the handler). */
-  async ensure(): Promise<void> {
+  /**
+   * Creates the durable (all replicas do, for every partition, at start: its position starts
+   * with the handler), at `startSeq` when it takes over from an unpartitioned durable.
+   */
+  async ensure(startSeq?: number): Promise<void> {
     const { handler } = this.#deps;
     const config: Partial<ConsumerConfig> & { durable_name: string } = {
       durable_name: this.durable,
@@ -82,7 +85,9 @@ export class PartitionConsumer {
       ack_wait: this.#deps.ackWaitMs * NS,
       max_ack_pending: 1_000,
       description: `insights handler ${this.#label} partition ${this.#deps.partition}/${this.#deps.partitions}`,
-      ...startPolicy(handler.meta.startFrom),
+      ...(startSeq === undefined
+        ? startPolicy(handler.meta.startFrom)
+        : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }),
     };
     await ensureDurable(this.#deps.jsm, this.#deps.stream, config);
   }

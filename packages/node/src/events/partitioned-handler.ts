@@ -4,6 +4,7 @@ import type { HandlerWorker } from './handler-consumer.ts';
 import type { LeaseBucket } from './leases.ts';
 import { DEFAULT_PARTITIONS, type PartitionKey } from './partition-key.ts';
 import { PartitionConsumer, type PartitionStats } from './partition-consumer.ts';
+import { unpartitionedPosition } from './partition-migration.ts';
 import { token } from './subjects.ts';
 
 /** KV bucket of partition leases and of the marks that say which replicas of a handler are alive. */
@@ -87,7 +88,10 @@ export class PartitionedHandler implements HandlerWorker {
   }
 
   async start(): Promise<void> {
-    for (let p = 0; p < this.#partitions; p++) await this.#newReader(p).ensure();
+    const { jsm, stream, handler, nodeId } = this.#deps;
+    const before = await unpartitionedPosition(jsm, stream, handler.module, handler.name, nodeId);
+    for (let p = 0; p < this.#partitions; p++) await this.#newReader(p).ensure(before.startSeq);
+    await before.retire();
     const every = Math.max(200, Math.floor(this.#deps.leases.ttlMs / 3));
     this.#timer = setInterval(() => void this.#balance(), every);
     await this.#balance();
