@@ -1,6 +1,6 @@
-import type { EventEnvelope } from '@insights/sdk';
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager, type JsMsg } from 'nats';
-import { deadLetter, deliverEvents, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
+import { deadLetter, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
+import { deliverInOrder, type Queued } from './in-order-delivery.ts';
 import { ensureDurable, startPolicy } from './durable.ts';
 import { partitionOf, type PartitionKey } from './partition-key.ts';
 import { pullLoop } from './pull-loop.ts';
@@ -27,17 +27,13 @@ export interface PartitionConsumerDeps extends DeliveryDeps {
 
 /** At most this many events fetched ahead; fewer when the handler is slow (all must finish within the ack wait). */
 const MAX_AHEAD = 64;
-
-interface Queued {
-  readonly m: JsMsg;
-  readonly e: EventEnvelope;
-}
 const NS = 1_000_000;
 
 /**
  * Reads one partition of a partitioned handler, on the node that holds its lease. Events are
- * handled strictly one at a time in stream order and acknowledged after success; a failing event
- * is retried in place (later events of its key wait) and dead-lettered after `maxAttempts`.
+ * handled in stream order, one at a time (runs of consecutive events for batched handlers), and
+ * acknowledged after success; a failing event is retried in place (later events of its key
+ * wait) and dead-lettered after `maxAttempts` (in-order-delivery.ts).
  * Every partition's durable sees all of the handler's events (one filter subject per consumer on
  * NATS 2.9, and the subject carries no key), and passes by those of other partitions.
  */
@@ -235,66 +231,13 @@ export class PartitionConsumer {
       this.#inHand = this.#queue.splice(0, this.#batch);
       const started = performance.now();
       try {
-        await this.#handle(this.#inHand);
+        await deliverInOrder(this.#deps, this.#inHand, this.#abort.signal);
       } finally {
         this.#inHand = [];
       }
       const perEvent = (performance.now() - started) / this.#batch;
       this.#avgMs = this.#avgMs * 0.9 + Math.max(0.1, perEvent) * 0.1;
       this.#wake();
-    }
-  }
-
-  /** Delivers a run of consecutive events; if it fails, each again in order, retried in place. */
-  async #handle(run: readonly Queued[]): Promise<void> {
-    const { stats } = this.#deps;
-    if (run.length > 1) {
-      try {
-        await deliverEvents(
-          this.#deps,
-          run.map((q) => q.e),
-          this.#abort.signal,
-          run.map((q) => q.m),
-        );
-        for (const q of run) q.m.ack();
-        stats.processed += run.length;
-        return;
-      } catch {
-        if (this.#abort.signal.aborted) return;
-      }
-    }
-    for (const q of run) if (!(await this.#handleOne(q))) return;
-  }
-
-  /** False when the reader was aborted: the event stays unacknowledged for the next owner. */
-  async #handleOne({ m, e }: Queued): Promise<boolean> {
-    const { stats } = this.#deps;
-    // Attempts made by a previous owner count too.
-    for (let attempt = m.info.redeliveryCount; ; attempt++) {
-      try {
-        await deliverEvents(this.#deps, [e], this.#abort.signal, [m]);
-        m.ack();
-        stats.processed++;
-        return true;
-      } catch (err) {
-        if (this.#abort.signal.aborted) return false;
-        const message = err instanceof Error ? err.message : String(err);
-        if (attempt >= this.#deps.maxAttempts) {
-          await deadLetter(this.#deps, m, e, message, attempt);
-          stats.deadLettered++;
-          return true;
-        }
-        const delay = Math.min(30_000, 200 * 2 ** (attempt - 1));
-        this.#deps.log.warn('event handler failed; retrying in place to keep the order of its key', {
-          handler: this.#label,
-          partition: this.#deps.partition,
-          event: e.id,
-          attempt,
-          retryInMs: delay,
-          error: message,
-        });
-        await new Promise((r) => setTimeout(r, delay));
-      }
     }
   }
 }

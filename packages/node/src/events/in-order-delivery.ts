@@ -1,0 +1,79 @@
+import type { EventEnvelope } from '@insights/sdk';
+import type { JsMsg } from 'nats';
+import { deadLetter, deliverEvents, handlerLabel, type DeliveryDeps } from './delivery.ts';
+
+export interface Queued {
+  readonly m: JsMsg;
+  readonly e: EventEnvelope;
+}
+
+export interface InOrderStats {
+  processed: number;
+  deadLettered: number;
+}
+
+export interface InOrderDeps extends DeliveryDeps {
+  readonly maxAttempts: number;
+  readonly stats: InOrderStats;
+  /** Named in the logs of retries. */
+  readonly partition: number;
+}
+
+/**
+ * Delivers a run of consecutive events of one partition and acknowledges them. If the run
+ * fails, each event goes again on its own, in order, retried in place (a later event of its key
+ * must not overtake it) and dead-lettered after `maxAttempts`. Resolves false when `signal`
+ * aborted it: what is left stays unacknowledged for the next owner.
+ */
+export async function deliverInOrder(deps: InOrderDeps, run: readonly Queued[], signal: AbortSignal): Promise<boolean> {
+  if (run.length > 1) {
+    try {
+      await deliverEvents(
+        deps,
+        run.map((q) => q.e),
+        signal,
+        run.map((q) => q.m),
+      );
+      for (const q of run) q.m.ack();
+      deps.stats.processed += run.length;
+      return true;
+    } catch {
+      if (signal.aborted) return false;
+    }
+  }
+  for (const q of run) if (!(await deliverOne(deps, q, signal))) return false;
+  return true;
+}
+
+async function deliverOne(deps: InOrderDeps, { m, e }: Queued, signal: AbortSignal): Promise<boolean> {
+  // Attempts made by a previous owner count too.
+  for (let attempt = m.info.redeliveryCount; ; attempt++) {
+    try {
+      await deliverEvents(deps, [e], signal, [m]);
+      m.ack();
+      deps.stats.processed++;
+      return true;
+    } catch (err) {
+      if (signal.aborted) return false;
+      const message = err instanceof Error ? err.message : String(err);
+      if (attempt >= deps.maxAttempts) {
+        await deadLetter(deps, m, e, message, attempt);
+        deps.stats.deadLettered++;
+        return true;
+      }
+      const delay = Math.min(30_000, 200 * 2 ** (attempt - 1));
+      deps.log.warn('event handler failed; retrying in place to keep the order of its key', {
+        handler: handlerLabel(deps.handler),
+        partition: deps.partition,
+        event: e.id,
+        attempt,
+        retryInMs: delay,
+        error: message,
+      });
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+      });
+    }
+  }
+}
