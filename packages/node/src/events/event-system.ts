@@ -6,6 +6,7 @@ import type { NatsLink } from '../nats-link.ts';
 import { HandlerConsumer, type HandlerWorker } from './handler-consumer.ts';
 import { LeaseBucket } from './leases.ts';
 import { PARTITION_LEASE_BUCKET, PartitionedHandler } from './partitioned-handler.ts';
+import { JetStreamPublisher } from './jetstream-publisher.ts';
 import { publishEnvelopes } from './publisher.ts';
 import { Scheduler } from './scheduler.ts';
 import { ensureEventStreams } from './streams.ts';
@@ -14,6 +15,13 @@ import { INGEST_SUBJECT } from './subjects.ts';
 import { waitForHandlers } from './wait-for-handlers.ts';
 import type { NodeTracing } from '../tracing.ts';
 import { TRACEPARENT } from '../tracing.ts';
+
+/** What the event system uses of its NATS connection once the streams exist. */
+interface EventConnection {
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly publisher: JetStreamPublisher;
+}
 
 export interface IngestOptions {
   /** Hard realtime: resolve only once every matching handler in the mesh has processed the events. */
@@ -66,7 +74,7 @@ export function startEventSystem(
   let closed = false;
   const settings = config.events;
 
-  const setUp = async (nc: NatsConnection): Promise<{ js: JetStreamClient; jsm: JetStreamManager }> => {
+  const setUp = async (nc: NatsConnection): Promise<EventConnection> => {
     jsm = await nc.jetstreamManager();
     js = nc.jetstream();
     await ensureEventStreams(jsm, { ...settings, replicas: resolveReplicas(nc, settings.replicas) });
@@ -117,11 +125,11 @@ export function startEventSystem(
       },
     });
     log.info('events flowing through JetStream', { stream: settings.stream, handlers: consumers.map((c) => c.name) });
-    return { js, jsm };
+    return { js, jsm, publisher: new JetStreamPublisher(nc) };
   };
   // A JetStream cluster answers 503 or times out while it elects leaders (a server restarting,
   // several nodes creating the streams at once): start again from scratch until it works.
-  const ready: Promise<{ js: JetStreamClient; jsm: JetStreamManager }> | undefined = link.configured
+  const ready: Promise<EventConnection> | undefined = link.configured
     ? link.connected.then(async (nc: NatsConnection) => {
         for (let attempt = 1; ; attempt++) {
           try {
@@ -170,7 +178,7 @@ export function startEventSystem(
       // The ingest's trace travels with each event (a NATS header), so handler spans link back to it.
       const traceparent = tracing?.current() ?? '';
       const published = await publishEnvelopes(
-        conn.js,
+        conn.publisher,
         envelopes,
         traceparent === '' ? undefined : { [TRACEPARENT]: traceparent },
       );
@@ -187,7 +195,7 @@ export function startEventSystem(
     async emit(e) {
       if (ready === undefined) return direct.emit(e);
       const conn = await ready;
-      await publishEnvelopes(conn.js, [e]);
+      await publishEnvelopes(conn.publisher, [e]);
     },
     property: (e, name) => router.property(e, name),
     handlerStats: () =>
