@@ -24,6 +24,9 @@ type CallStream = grpc.ServerDuplexStream<DecodedCallFrame, OutgoingResultFrame>
  */
 const SLICE = 32;
 
+/** A frame holding this many result bytes is written at once instead of at the end of the turn. */
+const FLUSH_AT_BYTES = 256 * 1024;
+
 const CANCELLED = new InsightsError('CANCELLED', 'call cancelled by the caller');
 const STREAM_CLOSED = new InsightsError('CANCELLED', 'call stream closed by the caller');
 
@@ -42,6 +45,8 @@ export class CallStreamSession {
   /** Calls received but not started yet (see #nextSlice). */
   #backlog: WireStreamCall[] = [];
   #sliceScheduled = false;
+  /** Result bytes waiting in the next frame. */
+  #frameBytes = 0;
 
   constructor(
     private readonly stream: CallStream,
@@ -136,7 +141,11 @@ export class CallStreamSession {
     this.deps.metrics.observeCall(kindLabel(c.kind), c.name, startedAt, code);
     this.#running.delete(c.id);
     this.#results.push(result);
-    this.#schedule();
+    this.#frameBytes += result.result?.data.length ?? 0;
+    // Large results leave at once, each in its own frame: batching them would make the client
+    // wait for the whole batch (megabytes) before it could use the first.
+    if (this.#frameBytes >= FLUSH_AT_BYTES) this.#flush();
+    else this.#schedule();
   }
 
   #report(id: number, fraction: number, message: string): void {
@@ -157,6 +166,7 @@ export class CallStreamSession {
     this.stream.write({ results: this.#results, progress: this.#progress });
     this.#results = [];
     this.#progress = [];
+    this.#frameBytes = 0;
   };
 
   /** The client half-closed: answer what is running, then end. */

@@ -15,6 +15,7 @@ export {
   encodeResult,
   encodeResultText,
   jsonTextOf,
+  jsonBytesOf,
   decodeResult,
   decodeArgs,
   encodeJson,

@@ -55,6 +55,17 @@ export class EncodedJson {
   }
 }
 
+/** Encoded JSON of shared results on the node: copied into frames as bytes, not re-encoded from text. */
+const sharedBytes = new WeakMap<object, Buffer>();
+
+/** The JSON bytes of a call's value, for the wire; shared (memoized) values are encoded once. */
+export function jsonBytesOf(value: unknown, shared = false): string | Buffer {
+  if (!shared || typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
+  let bytes = sharedBytes.get(value);
+  if (bytes === undefined) sharedBytes.set(value, (bytes = Buffer.from(JSON.stringify(value))));
+  return bytes;
+}
+
 /** JSON text of a call's value; for shared results, from the cache. */
 export function jsonTextOf(value: unknown, shared = false): string {
   if (!shared || typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
@@ -74,7 +85,7 @@ export function encodeJson(value: unknown): Buffer {
 export function encodeResultText(r: CallOutcome): OutgoingResult {
   switch (r.type) {
     case 'json':
-      return { contentType: CONTENT_TYPES.json, data: r.text ?? jsonTextOf(r.value, r.shared) };
+      return { contentType: CONTENT_TYPES.json, data: r.text ?? jsonBytesOf(r.value, r.shared) };
     case 'html':
       return { contentType: CONTENT_TYPES.html, data: r.html };
     case 'svg':
