@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { InsightsError } from '@insights/sdk';
-import { DeadlineWheel } from '@insights/sdk/internal';
+import { DeadlineWheel, EndOfTurn } from '@insights/sdk/internal';
 import {
   decodeResult,
   detailToError,
@@ -71,7 +71,7 @@ export class CallStream {
   #nextId = 1;
   #outgoing: OutgoingStreamCall[] = [];
   #cancels: number[] = [];
-  #flushScheduled = false;
+  readonly #frame = new EndOfTurn(() => this.#flush());
 
   constructor(private readonly open: () => CallStreamChannel) {}
 
@@ -97,7 +97,7 @@ export class CallStream {
         wantProgress: req.onProgress !== undefined,
         traceparent: req.traceparent ?? '',
       });
-      this.#schedule();
+      this.#frame.schedule();
     });
   }
 
@@ -106,7 +106,7 @@ export class CallStream {
     if (this.#pending.get(p.id) !== p) return;
     this.#settled(p);
     this.#cancels.push(p.id);
-    this.#schedule();
+    this.#frame.schedule();
     p.reject(e);
   }
 
@@ -123,22 +123,13 @@ export class CallStream {
     p.signal?.removeEventListener('abort', p);
   }
 
-  #schedule(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    // nextTick from promise code runs once the microtask queue is drained: every call issued in
-    // this turn of the event loop joins the frame, without waiting for the next loop iteration.
-    process.nextTick(this.#flush);
-  }
-
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
+  #flush(): void {
     if (this.#outgoing.length === 0 && this.#cancels.length === 0) return;
     const frame: OutgoingCallFrame = { calls: this.#outgoing, cancel: this.#cancels };
     this.#outgoing = [];
     this.#cancels = [];
     this.#ensureStream().write(frame);
-  };
+  }
 
   #ensureStream(): CallStreamChannel {
     if (this.#stream !== undefined) return this.#stream;

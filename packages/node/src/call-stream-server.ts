@@ -1,6 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
 import { InsightsError } from '@insights/sdk';
-import { CallCancel } from '@insights/sdk/internal';
+import { CallCancel, EndOfTurn } from '@insights/sdk/internal';
 import {
   encodeResultText,
   errorToDetail,
@@ -40,7 +40,7 @@ export class CallStreamSession {
   readonly #running = new Map<number, CallCancel>();
   #results: OutgoingStreamResult[] = [];
   #progress: WireProgress[] = [];
-  #flushScheduled = false;
+  readonly #frame = new EndOfTurn(() => this.#flush());
   #open = true;
   /** Calls received but not started yet (see #nextSlice). */
   #backlog: WireStreamCall[] = [];
@@ -145,29 +145,21 @@ export class CallStreamSession {
     // Large results leave at once, each in its own frame: batching them would make the client
     // wait for the whole batch (megabytes) before it could use the first.
     if (this.#frameBytes >= FLUSH_AT_BYTES) this.#flush();
-    else this.#schedule();
+    else this.#frame.schedule();
   }
 
   #report(id: number, fraction: number, message: string): void {
     this.#progress.push({ id, fraction, message });
-    this.#schedule();
+    this.#frame.schedule();
   }
 
-  #schedule(): void {
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    // After the microtask queue drains: every call that finished in this turn joins the frame.
-    process.nextTick(this.#flush);
-  }
-
-  readonly #flush = (): void => {
-    this.#flushScheduled = false;
+  #flush(): void {
     if (!this.#open || (this.#results.length === 0 && this.#progress.length === 0)) return;
     this.stream.write({ results: this.#results, progress: this.#progress });
     this.#results = [];
     this.#progress = [];
     this.#frameBytes = 0;
-  };
+  }
 
   /** The client half-closed: answer what is running, then end. */
   #onHalfClose(): void {

@@ -7,3 +7,4 @@ export { NameIndex, nearNames } from './name-index.ts';
 export type { NamedEntry } from './name-index.ts';
 export { DeadlineWheel } from './deadline-wheel.ts';
 export { CallCancel, type CancelSignal } from './call-cancel.ts';
+export { EndOfTurn } from './end-of-turn.ts';

@@ -7,7 +7,7 @@
  * node's CPU; this is the one place the mesh trades generality for speed.
  */
 import type { WireErrorDetail, WireProgress, WireResult, WireStreamCall } from './messages.ts';
-import { FIXED64, LEN, Reader, Sizer, tag, VARINT, varintSize, Writer } from './proto-buffer.ts';
+import { FIXED64, LEN, Reader, Sizer, tag, VARINT, Writer, type ProtoOut } from './proto-buffer.ts';
 
 /** A call as the client puts it on the stream: JSON arguments as bytes or as a string. */
 export type OutgoingStreamCall = Omit<WireStreamCall, 'argsJson'> & { readonly argsJson: Uint8Array | string };
@@ -71,8 +71,7 @@ const T_PROGRESS_MESSAGE = tag(3, LEN);
 
 // ---- CallFrame ----
 
-/** Both passes walk the frame in the same order; `out` is a Sizer or a Writer. */
-function walkCall(out: Sizer | Writer, c: OutgoingStreamCall): void {
+function walkCall(out: ProtoOut, c: OutgoingStreamCall): void {
   out.varintField(T_CALL_ID, c.id);
   out.varintField(T_CALL_KIND, c.kind);
   out.bytesField(T_CALL_NAME, c.name);
@@ -83,28 +82,27 @@ function walkCall(out: Sizer | Writer, c: OutgoingStreamCall): void {
   out.bytesField(T_CALL_TRACE, c.traceparent ?? '');
 }
 
-export function encodeCallFrame(frame: OutgoingCallFrame): Buffer {
-  const sizer = new Sizer();
+/** Both passes (measure, then write) walk the frame the same way. */
+function walkCallFrame(out: ProtoOut, frame: OutgoingCallFrame): void {
   for (const c of frame.calls) {
-    const mark = sizer.beginMessage();
-    walkCall(sizer, c);
-    sizer.endMessage(T_FRAME_CALLS, mark);
+    const mark = out.begin(T_FRAME_CALLS);
+    walkCall(out, c);
+    out.end(T_FRAME_CALLS, mark);
   }
-  let cancelBytes = 0;
-  for (const id of frame.cancel) cancelBytes += varintSize(id);
-  if (cancelBytes > 0) sizer.size += 1 + varintSize(cancelBytes) + cancelBytes;
+  // Packed, as proto3 writes repeated scalars.
+  out.packed(T_FRAME_CANCEL, frame.cancel);
+}
 
+export function encodeCallFrame(frame: OutgoingCallFrame): Buffer {
+  return encodeWith(walkCallFrame, frame);
+}
+
+/** Measures, then writes into one exactly-sized Buffer. */
+function encodeWith<F>(walk: (out: ProtoOut, frame: F) => void, frame: F): Buffer {
+  const sizer = new Sizer();
+  walk(sizer, frame);
   const w = new Writer(sizer);
-  for (const c of frame.calls) {
-    w.beginMessage(T_FRAME_CALLS);
-    walkCall(w, c);
-  }
-  if (cancelBytes > 0) {
-    // Packed, as proto3 writes repeated scalars.
-    w.varint(T_FRAME_CANCEL);
-    w.varint(cancelBytes);
-    for (const id of frame.cancel) w.varint(id);
-  }
+  walk(w, frame);
   return w.buf;
 }
 
@@ -176,7 +174,7 @@ function decodeCall(r: Reader): WireStreamCall {
 
 // ---- ResultFrame ----
 
-function walkError(out: Sizer | Writer, e: WireErrorDetail): void {
+function walkError(out: ProtoOut, e: WireErrorDetail): void {
   out.bytesField(T_ERR_CODE, e.code);
   out.bytesField(T_ERR_MESSAGE, e.message);
   out.bytesField(T_ERR_PARAMETER, e.parameter);
@@ -185,53 +183,38 @@ function walkError(out: Sizer | Writer, e: WireErrorDetail): void {
   out.varintField(T_ERR_STATUS, e.grpcStatus);
 }
 
-function walkProgress(out: Sizer | Writer, p: WireProgress): void {
-  out.varintField(T_PROGRESS_ID, p.id);
-  out.double(T_PROGRESS_FRACTION, p.fraction);
-  out.bytesField(T_PROGRESS_MESSAGE, p.message);
+function walkResult(out: ProtoOut, r: OutgoingStreamResult): void {
+  out.varintField(T_RESULT_ID, r.id);
+  // The oneof member is written even when empty: its presence is the outcome.
+  if (r.result !== undefined) {
+    const inner = out.begin(T_RESULT_OK);
+    out.bytesField(T_OK_TYPE, r.result.contentType);
+    out.bytesField(T_OK_DATA, r.result.data);
+    out.end(T_RESULT_OK, inner);
+  } else {
+    const inner = out.begin(T_RESULT_ERROR);
+    walkError(out, r.error);
+    out.end(T_RESULT_ERROR, inner);
+  }
+}
+
+function walkResultFrame(out: ProtoOut, frame: OutgoingResultFrame): void {
+  for (const r of frame.results) {
+    const mark = out.begin(T_RFRAME_RESULTS);
+    walkResult(out, r);
+    out.end(T_RFRAME_RESULTS, mark);
+  }
+  for (const p of frame.progress) {
+    const mark = out.begin(T_RFRAME_PROGRESS);
+    out.varintField(T_PROGRESS_ID, p.id);
+    out.double(T_PROGRESS_FRACTION, p.fraction);
+    out.bytesField(T_PROGRESS_MESSAGE, p.message);
+    out.end(T_RFRAME_PROGRESS, mark);
+  }
 }
 
 export function encodeResultFrame(frame: OutgoingResultFrame): Buffer {
-  const sizer = new Sizer();
-  for (const r of frame.results) {
-    const mark = sizer.beginMessage();
-    sizer.varintField(T_RESULT_ID, r.id);
-    // The oneof member is written even when empty: its presence is the outcome.
-    const inner = sizer.beginMessage();
-    if (r.result !== undefined) {
-      sizer.bytesField(T_OK_TYPE, r.result.contentType);
-      sizer.bytesField(T_OK_DATA, r.result.data);
-      sizer.endMessage(T_RESULT_OK, inner);
-    } else {
-      walkError(sizer, r.error);
-      sizer.endMessage(T_RESULT_ERROR, inner);
-    }
-    sizer.endMessage(T_RFRAME_RESULTS, mark);
-  }
-  for (const p of frame.progress) {
-    const mark = sizer.beginMessage();
-    walkProgress(sizer, p);
-    sizer.endMessage(T_RFRAME_PROGRESS, mark);
-  }
-
-  const w = new Writer(sizer);
-  for (const r of frame.results) {
-    w.beginMessage(T_RFRAME_RESULTS);
-    w.varintField(T_RESULT_ID, r.id);
-    if (r.result !== undefined) {
-      w.beginMessage(T_RESULT_OK);
-      w.bytesField(T_OK_TYPE, r.result.contentType);
-      w.bytesField(T_OK_DATA, r.result.data);
-    } else {
-      w.beginMessage(T_RESULT_ERROR);
-      walkError(w, r.error);
-    }
-  }
-  for (const p of frame.progress) {
-    w.beginMessage(T_RFRAME_PROGRESS);
-    walkProgress(w, p);
-  }
-  return w.buf;
+  return encodeWith(walkResultFrame, frame);
 }
 
 export function decodeResultFrame(buf: Buffer): DecodedResultFrame {

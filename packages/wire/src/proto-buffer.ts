@@ -26,9 +26,30 @@ export function varintSize(n: number): number {
   return size;
 }
 
+/**
+ * What both passes offer, so one walk of a message serves both: `begin`/`end` bracket a nested
+ * message (the Sizer measures it; the Writer writes its tag and the measured length at `begin`).
+ */
+export interface ProtoOut {
+  varintField(tagByte: number, value: number): void;
+  bytesField(tagByte: number, value: string | Uint8Array): void;
+  double(tagByte: number, value: number): void;
+  /** A packed repeated varint field. */
+  packed(tagByte: number, values: readonly number[]): void;
+  begin(tagByte: number): number;
+  end(tagByte: number, mark: number): void;
+}
+
+function packedSize(values: readonly number[]): number {
+  let n = 0;
+  for (const v of values) n += varintSize(v);
+  return n;
+}
+
 /** Pass one: adds up the encoded size, remembering string and message lengths for pass two. */
-export class Sizer {
+export class Sizer implements ProtoOut {
   readonly lengths: number[] = [];
+  readonly #starts: number[] = [];
   size = 0;
 
   /** A string or bytes field (skipped when empty, as proto3 does). */
@@ -47,21 +68,29 @@ export class Sizer {
     if (value !== 0) this.size += varintSize(tagByte) + 8;
   }
 
-  /** Starts a nested message; returns the mark `endMessage` needs. */
-  beginMessage(): { slot: number; start: number } {
-    this.lengths.push(0);
-    return { slot: this.lengths.length - 1, start: this.size };
+  packed(tagByte: number, values: readonly number[]): void {
+    if (values.length === 0) return;
+    const n = packedSize(values);
+    this.lengths.push(n);
+    this.size += varintSize(tagByte) + varintSize(n) + n;
   }
 
-  endMessage(tagByte: number, mark: { slot: number; start: number }): void {
-    const n = this.size - mark.start;
-    this.lengths[mark.slot] = n;
+  begin(): number {
+    this.lengths.push(0);
+    const slot = this.lengths.length - 1;
+    this.#starts[slot] = this.size;
+    return slot;
+  }
+
+  end(tagByte: number, slot: number): void {
+    const n = this.size - this.#starts[slot]!;
+    this.lengths[slot] = n;
     this.size += varintSize(tagByte) + varintSize(n);
   }
 }
 
 /** Pass two: writes into a Buffer of exactly the measured size. */
-export class Writer {
+export class Writer implements ProtoOut {
   readonly buf: Buffer;
   pos = 0;
   #next = 0;
@@ -95,9 +124,21 @@ export class Writer {
     this.varint(value);
   }
 
-  beginMessage(tagByte: number): void {
+  packed(tagByte: number, values: readonly number[]): void {
+    if (values.length === 0) return;
     this.varint(tagByte);
     this.varint(this.sizes.lengths[this.#next++]!);
+    for (const v of values) this.varint(v);
+  }
+
+  begin(tagByte: number): number {
+    this.varint(tagByte);
+    this.varint(this.sizes.lengths[this.#next++]!);
+    return 0;
+  }
+
+  end(): void {
+    // The length was written at `begin`.
   }
 
   double(tagByte: number, value: number): void {
