@@ -57,6 +57,8 @@ export class RemoteBackend implements MeshBackend {
   readonly #watchers: RegistryWatcher[] = [];
   readonly #nats: NatsConnection[] = [];
   readonly #abort = new AbortController();
+  /** Names seen resolving, per kind, and whether every replica of each is idempotent. */
+  readonly #known: Record<QueryKind, Map<string, boolean>> = { query: new Map(), view: new Map() };
   #changed: (() => void) | undefined;
 
   private constructor(private readonly options: RemoteOptions) {}
@@ -126,9 +128,6 @@ export class RemoteBackend implements MeshBackend {
       );
     });
   }
-
-  /** Names seen resolving, per kind, and whether every replica of each is idempotent. */
-  readonly #known: Record<QueryKind, Map<string, boolean>> = { query: new Map(), view: new Map() };
 
   #invokeOnce(kind: QueryKind, name: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown> {
     let entry: NamedEntry<Replica[]>;

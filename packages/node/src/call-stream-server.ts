@@ -2,7 +2,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { InsightsError } from '@insights/sdk';
 import { CallCancel, EndOfTurn } from '@insights/sdk/internal';
 import {
-  encodeResultText,
+  encodeResultBody,
   errorToDetail,
   toInsightsError,
   type CallOutcome,
@@ -105,7 +105,7 @@ export class CallStreamSession {
       (outcome) => {
         let result: OutgoingStreamResult;
         try {
-          result = { id: c.id, result: encodeResultText(outcome) };
+          result = { id: c.id, result: encodeResultBody(outcome) };
         } catch (e) {
           return this.#failed(c, startedAt, e);
         }

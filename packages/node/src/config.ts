@@ -11,6 +11,15 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 30_000;
 
 const int = (min: number, text: string) => z.number().int().min(min).optional().describe(text);
+/** Replicas of JetStream streams and buckets (R1, R3 or R5 in practice). */
+const replicaCount = (what: string) =>
+  z
+    .number()
+    .int()
+    .min(1)
+    .max(5)
+    .optional()
+    .describe(`Copies of ${what}; default: 3 on a JetStream cluster of three or more servers, else 1`);
 /** Matches ModuleLimits and RestartPolicy of @insights/runtime; unset keys take the runtime's defaults. */
 const moduleLimits = z.strictObject({
   maxHeapMb: int(16, `V8 heap limit of the sandbox, MiB (default ${L.DEFAULT_MAX_HEAP_MB})`),
@@ -154,13 +163,7 @@ export const nodeConfigSchema = z.strictObject({
         .positive()
         .default(120)
         .describe('A re-sent event with the same id is dropped within this window'),
-      replicas: z
-        .number()
-        .int()
-        .min(1)
-        .max(5)
-        .optional()
-        .describe('Copies of the event streams; default: 3 on a JetStream cluster of three or more servers, else 1'),
+      replicas: replicaCount('the event streams'),
       maxAttempts: z.number().int().min(1).default(5).describe('Attempts before an event goes to the dead-letter subject'),
       ackWaitMs: z
         .number()
@@ -198,15 +201,7 @@ export const nodeConfigSchema = z.strictObject({
     .strictObject({
       bucket: z.string().default(DEFAULT_BUCKET).describe('NATS KV bucket of the registry'),
       ttlMs: z.number().int().min(500).default(DEFAULT_TTL_MS).describe('A node silent this long is dropped by clients, ms'),
-      replicas: z
-        .number()
-        .int()
-        .min(1)
-        .max(5)
-        .optional()
-        .describe(
-          'Copies of the registry and job-lease buckets; default: 3 on a JetStream cluster of three or more servers, else 1',
-        ),
+      replicas: replicaCount('the registry and job-lease buckets'),
     })
     .default({ bucket: DEFAULT_BUCKET, ttlMs: DEFAULT_TTL_MS })
     .describe('The NATS KV registry the node advertises in'),

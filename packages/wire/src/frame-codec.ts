@@ -44,6 +44,8 @@ export interface DecodedResultFrame {
 // Tags of the fields we write (field number << 3 | wire type).
 const T_FRAME_CALLS = tag(1, LEN);
 const T_FRAME_CANCEL = tag(2, LEN);
+/** The same field from encoders that do not pack repeated scalars. */
+const T_FRAME_CANCEL_UNPACKED = tag(2, VARINT);
 const T_CALL_ID = tag(1, VARINT);
 const T_CALL_KIND = tag(2, VARINT);
 const T_CALL_NAME = tag(3, LEN);
@@ -118,8 +120,7 @@ export function decodeCallFrame(buf: Buffer): DecodedCallFrame {
       const start = r.span();
       const ids = new Reader(buf, start, r.pos);
       while (!ids.done) frame.cancel.push(ids.varint());
-    } else if (t === tag(2, VARINT))
-      frame.cancel.push(r.varint()); // unpacked encoders
+    } else if (t === T_FRAME_CANCEL_UNPACKED) frame.cancel.push(r.varint());
     else r.skip(t & 7);
   }
   return frame;

@@ -13,9 +13,8 @@ export type * from './messages.ts';
 export {
   EncodedJson,
   encodeResult,
-  encodeResultText,
-  jsonTextOf,
-  jsonBytesOf,
+  encodeResultBody,
+  encodedJsonOf,
   decodeResult,
   decodeArgs,
   encodeJson,

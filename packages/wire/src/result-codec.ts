@@ -10,7 +10,7 @@ export type CallOutcome =
       /** A memoized result handed to every caller until it expires (so never mutated): its JSON is cached. */
       readonly shared?: boolean;
       /** The value's JSON when it arrived encoded (from a sandbox): sent as is, parsed only if read. */
-      readonly text?: string;
+      readonly encoded?: string | Uint8Array;
     }
   | ViewResult;
 
@@ -32,11 +32,8 @@ export const CONTENT_TYPES = {
 
 const utf8 = new TextDecoder();
 
-/** JSON of shared (memoized) results, made once per result object rather than once per call. */
-const sharedEncodings = new WeakMap<object, string>();
-
 /**
- * A JSON result that crossed from a sandbox already encoded: the node writes `text` into the
+ * A JSON result that crossed from a sandbox already encoded: the node writes `encoded` into the
  * frame untouched and parses it only if something on the node reads `value` (a nested call, CSV).
  */
 export class EncodedJson {
@@ -44,34 +41,26 @@ export class EncodedJson {
   #value: unknown;
   #parsed = false;
 
-  constructor(readonly text: string) {}
+  constructor(readonly encoded: string | Uint8Array) {}
 
   get value(): unknown {
     if (!this.#parsed) {
-      this.#value = JSON.parse(this.text);
+      this.#value = JSON.parse(typeof this.encoded === 'string' ? this.encoded : textOf(this.encoded));
       this.#parsed = true;
     }
     return this.#value;
   }
 }
 
-/** Encoded JSON of shared results on the node: copied into frames as bytes, not re-encoded from text. */
-const sharedBytes = new WeakMap<object, Buffer>();
+/** Encoded JSON of shared (memoized) results: made once per value and copied into frames as bytes. */
+const sharedEncodings = new WeakMap<object, Buffer>();
 
-/** The JSON bytes of a call's value, for the wire; shared (memoized) values are encoded once. */
-export function jsonBytesOf(value: unknown, shared = false): string | Buffer {
+/** A call's value as JSON for the wire (text, or cached bytes for a shared value). */
+export function encodedJsonOf(value: unknown, shared = false): string | Buffer {
   if (!shared || typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
-  let bytes = sharedBytes.get(value);
-  if (bytes === undefined) sharedBytes.set(value, (bytes = Buffer.from(JSON.stringify(value))));
+  let bytes = sharedEncodings.get(value);
+  if (bytes === undefined) sharedEncodings.set(value, (bytes = Buffer.from(JSON.stringify(value))));
   return bytes;
-}
-
-/** JSON text of a call's value; for shared results, from the cache. */
-export function jsonTextOf(value: unknown, shared = false): string {
-  if (!shared || typeof value !== 'object' || value === null) return JSON.stringify(value) ?? 'null';
-  let text = sharedEncodings.get(value);
-  if (text === undefined) sharedEncodings.set(value, (text = JSON.stringify(value)));
-  return text;
 }
 
 export function encodeJson(value: unknown): Buffer {
@@ -79,13 +68,13 @@ export function encodeJson(value: unknown): Buffer {
 }
 
 /**
- * A call's outcome as content type and data, text results left as strings: the call stream's
- * codec writes them straight into the frame (one UTF-8 encoding, no intermediate Buffer).
+ * A call's outcome as content type and body, text left as strings and cached encodings as bytes:
+ * the call stream's codec writes either straight into the frame (no intermediate Buffer).
  */
-export function encodeResultText(r: CallOutcome): OutgoingResult {
+export function encodeResultBody(r: CallOutcome): OutgoingResult {
   switch (r.type) {
     case 'json':
-      return { contentType: CONTENT_TYPES.json, data: r.text ?? jsonBytesOf(r.value, r.shared) };
+      return { contentType: CONTENT_TYPES.json, data: r.encoded ?? encodedJsonOf(r.value, r.shared) };
     case 'html':
       return { contentType: CONTENT_TYPES.html, data: r.html };
     case 'svg':
@@ -104,7 +93,7 @@ export function encodeResultText(r: CallOutcome): OutgoingResult {
 
 /** The same with bytes throughout, for protobufjs (unary calls) and HTTP. */
 export function encodeResult(r: CallOutcome): WireResult {
-  const { contentType, data } = encodeResultText(r);
+  const { contentType, data } = encodeResultBody(r);
   return { contentType, data: typeof data === 'string' ? Buffer.from(data) : data };
 }
 
@@ -114,10 +103,8 @@ function textOf(bytes: Uint8Array): string {
 }
 
 export function decodeResult(w: WireResult): CallOutcome {
-  // The common case first, without parsing the content type.
-  if (w.contentType === CONTENT_TYPES.json)
-    return { type: 'json', value: w.data.length === 0 ? null : JSON.parse(textOf(w.data)) };
-  const ct = w.contentType.split(';')[0]?.trim() ?? '';
+  // The common case without parsing the content type.
+  const ct = w.contentType === CONTENT_TYPES.json ? CONTENT_TYPES.json : (w.contentType.split(';')[0]?.trim() ?? '');
   switch (ct) {
     case 'application/json':
       return { type: 'json', value: w.data.length === 0 ? null : JSON.parse(textOf(w.data)) };

@@ -16,7 +16,7 @@ import { Outbox } from './outbox.ts';
 import { toWireError, type ChildMessage, type InitMessage, type ParentMessage } from './protocol.ts';
 import { exceedsSize } from './result-size.ts';
 // The codec alone: the sandbox bundle must not pull in grpc-js with the package's main entry.
-import { jsonTextOf } from '@insights/wire/result-codec';
+import { encodedJsonOf } from '@insights/wire/result-codec';
 
 const port = openParentPort();
 
@@ -122,18 +122,18 @@ function runCall(m: Extract<ParentMessage, { type: 'call' }>): void {
       giveBack(controller);
       const analytic = `${rt.manifest.name}.${m.name}`;
       if (outcome.type === 'json') {
-        // Encoded here, on the sandbox's thread: a string crosses the channel as one copy, and
-        // the node writes it into the frame without serialising the value again.
-        let text: string;
+        // Encoded here, on the sandbox's thread: it crosses the channel as one copy, and the
+        // node writes it into the frame without serialising the value again.
+        let encoded: string | Uint8Array;
         try {
-          text = jsonTextOf(outcome.value, outcome.shared);
+          encoded = encodedJsonOf(outcome.value, outcome.shared);
         } catch (e) {
           const message = `${analytic} returned a value that is not JSON: ${(e as Error).message}`;
           out.push({ type: 'failed', id: m.id, error: { code: 'INTERNAL', message, analytic } });
           return;
         }
-        if (text.length > maxResultBytes) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
-        else out.push({ type: 'done', id: m.id, value: { type: 'json', text } });
+        if (encoded.length > maxResultBytes) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
+        else out.push({ type: 'done', id: m.id, value: { type: 'json', encoded } });
       } else if (exceedsSize(outcome, maxResultBytes)) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
       else out.push({ type: 'done', id: m.id, value: outcome });
     },

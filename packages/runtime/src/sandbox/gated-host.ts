@@ -6,12 +6,12 @@ import type { ModuleManifest } from '../manifest.ts';
 import { CallGate } from './call-gate.ts';
 import type { ResolvedLimits } from './limits.ts';
 import { exceedsSize } from './result-size.ts';
-import { jsonBytesOf } from '@insights/wire';
+import { encodedJsonOf } from '@insights/wire';
 
 /** A shared (memoized) result is measured by its cached encoding, which the node sends anyway. */
 function resultTooLarge(outcome: CallOutcome, limit: number): boolean {
   if (outcome.type !== 'json') return exceedsSize(outcome, limit);
-  return outcome.shared === true ? jsonBytesOf(outcome.value, true).length > limit : exceedsSize(outcome.value, limit);
+  return outcome.shared === true ? encodedJsonOf(outcome.value, true).length > limit : exceedsSize(outcome.value, limit);
 }
 
 /** A call waiting for a slot of an inline module; `grant` hands it one. */

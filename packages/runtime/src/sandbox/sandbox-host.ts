@@ -358,8 +358,8 @@ function cancelReason(reason: unknown): InsightsError {
   return isInsightsError(reason) ? reason : new InsightsError('CANCELLED', 'call cancelled by the caller');
 }
 
-/** A sandbox's JSON result arrives as text: it stays text unless the node reads the value. */
+/** A sandbox's JSON result arrives encoded: it stays so unless the node reads the value. */
 function fromSandbox(v: unknown): CallOutcome {
   const o = v as CallOutcome;
-  return o.type === 'json' && typeof o.text === 'string' ? new EncodedJson(o.text) : o;
+  return o.type === 'json' && o.encoded !== undefined ? new EncodedJson(o.encoded) : o;
 }

@@ -36,7 +36,7 @@ export function isCallOutcome(v: unknown): v is CallOutcome {
   switch (v.type) {
     case 'json':
       // From a sandbox, JSON results arrive encoded (child-main.ts).
-      return typeof v.text === 'string' || 'value' in v;
+      return typeof v.encoded === 'string' || v.encoded instanceof Uint8Array || 'value' in v;
     case 'html':
       return typeof v.html === 'string';
     case 'svg':
