@@ -2,7 +2,7 @@ import { connect, NodeConnection } from '@insights/client';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect as natsConnect } from 'nats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnNode } from '../support/cli-process.ts';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
@@ -40,8 +40,12 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     nats = await startNatsServer();
     tmp = await tempDir();
   });
+  // Each test stops its nodes: nodes left running would all handle every later test's events in
+  // this one process (and hold up hard-realtime waits), which made the last test slow under load.
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c().catch(() => {});
+  });
   afterAll(async () => {
-    for (const c of cleanup.reverse()) await c().catch(() => {});
     await nats.stop();
     await tmp.remove();
   });

@@ -1,11 +1,19 @@
 import { connect, type Mesh } from '@insights/client';
-import { openRegistryBucket, RegistryView, type RegistryEntry } from '@insights/registry';
+import {
+  Advertiser,
+  nodeViewSchema,
+  openRegistryBucket,
+  RegistryView,
+  RegistryWatcher,
+  type RegistryEntry,
+} from '@insights/registry';
 import { connect as natsConnect } from 'nats';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { SHIPPED_MODULES, FIXTURE_MODULES } from '../support/tmp.ts';
+import { freePort } from '../../deploy/local/processes.ts';
 
 const TTL_MS = 1500;
 
@@ -197,4 +205,57 @@ describe('registry view - liveness and time without NATS', () => {
     for (let t = 8500; t <= 12_500; t += 2000) resumed.applyLive(entry('alive.b', beat()), t);
     expect(ids(resumed, 12_500)).toEqual(['b']);
   });
+
+  it('a rebuilt snapshot that lacks entries keeps those nodes (absence is not a withdrawal); a delete marker removes one', () => {
+    const s = new RegistryView(undefined, 0);
+    s.applySnapshot(entry('node.a', ad('a'), 0));
+    s.applySnapshot(entry('alive.a', beat(), 2100));
+    s.applySnapshot({ ...entry('node.b', '', 2000), operation: 'DEL' });
+    s.applySnapshot(entry('alive.d', beat(), 2200)); // its advertisement is missing
+    // c is missing altogether
+    s.adopt(fourNodes(), false, 2300);
+    expect(s.changed(2300)?.map((n) => n.id)).toEqual(['a', 'c', 'd']);
+    // A carried node still has to beat: c never does again and goes after its TTL.
+    for (let t = 4000; t <= 8000; t += 2000) for (const id of ['a', 'd']) s.applyLive(entry(`alive.${id}`, beat()), t);
+    expect(ids(s, 8000)).toEqual(['a', 'd']);
+  });
+});
+
+describe.skipIf(NO_NATS)('registry watcher - started while the JetStream cluster is still forming', () => {
+  it('keeps trying its first watch instead of giving up, and sees the nodes once the cluster answers', async () => {
+    const ports = await Promise.all([0, 1, 2].map(async () => ({ client: await freePort(), route: await freePort() })));
+    const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`);
+    const start = (i: number) =>
+      startNatsServer({
+        port: ports[i]!.client,
+        name: `s${i}`,
+        cluster: { name: 'forming', port: ports[i]!.route, routes },
+      });
+    // One server of three: no JetStream meta leader, so every bucket request fails for now.
+    const servers: NatsServer[] = [await start(0)];
+    const nc = await natsConnect({ servers: `nats://127.0.0.1:${ports[0]!.client}`, maxReconnectAttempts: -1 });
+    const retries: string[] = [];
+    let watcher: RegistryWatcher | undefined;
+    try {
+      const started = RegistryWatcher.start(nc, {
+        replicas: 3,
+        timeoutMs: 1000,
+        onRetry: (e, attempt) => retries.push(`${attempt}: ${e.message}`),
+      }).then((w) => (watcher = w));
+      await expect.poll(() => retries.length, { timeout: 15_000 }).toBeGreaterThan(0);
+      expect(watcher).toBeUndefined();
+      servers.push(await start(1), await start(2));
+      await started;
+      const ad = new Advertiser(nc, nodeViewSchema.parse({ id: 'late', grpcAddress: '127.0.0.1:1', state: 'serving' }), {
+        replicas: 3,
+      });
+      await ad.start();
+      await expect.poll(() => watcher!.nodes().map((n) => n.id), { timeout: 10_000 }).toEqual(['late']);
+      await ad.withdraw();
+    } finally {
+      watcher?.close();
+      await nc.close();
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  }, 60_000);
 });

@@ -110,6 +110,7 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
   let cluster: LocalCluster;
   let mesh: Mesh;
   let sent = 0;
+  const clientLog: string[] = [];
 
   beforeAll(async () => {
     cluster = await startLocalCluster({
@@ -118,7 +119,11 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
       isolation: 'inline',
     });
     step('cluster up');
-    mesh = await connect({ nats: { servers: [...cluster.nats.urls] }, discoveryTimeoutMs: 5000, log: () => {} });
+    mesh = await connect({
+      nats: { servers: [...cluster.nats.urls] },
+      discoveryTimeoutMs: 5000,
+      log: (_level, m) => clientLog.push(`${new Date().toISOString().slice(11, 23)} ${m}`),
+    });
     for (let t = Date.now(); (await mesh.describe()).nodes.length < 4 && Date.now() - t < 15_000;) await sleep(100);
   }, 90_000);
 
@@ -135,6 +140,10 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     for (const s of ['INSIGHTS_EVENTS', 'INSIGHTS_DLQ', 'KV_insights-registry', 'KV_insights-jobs'])
       expect((await jsm.streams.info(s)).config.num_replicas).toBe(3);
     await nc.close();
+    // Each node's own mesh client (nested calls) has found the others too.
+    await expect
+      .poll(() => mesh.query.greet_via_mesh!({ user: 'w' }).catch((e: Error) => e.message), { timeout: 15_000 })
+      .toBe('relayed: Hello, w!');
     if (cluster.dashboardUrl !== undefined) expect((await fetch(`${cluster.dashboardUrl}/healthz`)).status).toBe(200);
     else console.log('dashboard not started: `insights dashboard` is not in this checkout');
   });
@@ -150,9 +159,14 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     const load = callLoad(mesh, 6);
     let minNodes = 4;
     let watching = true;
+    const seenSets: string[] = [];
+    const watchFrom = Date.now();
     const watch = (async () => {
       while (watching) {
-        minNodes = Math.min(minNodes, (await mesh.describe()).nodes.length);
+        const ids = (await mesh.describe()).nodes.map((n) => n.id);
+        minNodes = Math.min(minNodes, ids.length);
+        const set = ids.join(',');
+        if (seenSets.at(-1)?.endsWith(` ${set}`) !== true) seenSets.push(`+${Date.now() - watchFrom} ms ${set}`);
         await sleep(100);
       }
     })();
@@ -170,7 +184,10 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
           }
         }
         step(`batch ${b} sent`);
-        if (b === 8) await victim.kill();
+        if (b === 8) {
+          step(`killing ${victim.name} at +${Date.now() - watchFrom} ms`);
+          await victim.kill();
+        }
       }
     })();
     await ingest;
@@ -224,7 +241,19 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     expect(calls.total).toBeGreaterThan(100);
     // While a leader moves, the registry can neither take heartbeats nor deliver them: that
     // silence is not held against the nodes, so the view keeps all four throughout.
-    console.log(`registry view minimum during the NATS kill: ${minNodes} of 4 nodes`);
+    console.log(`registry view minimum during the NATS kill: ${minNodes} of 4 nodes; views: ${seenSets.join(' | ')}`);
+    if (minNodes < 4) {
+      console.log(`client log:\n${clientLog.slice(-10).join('\n')}`);
+      for (const n of cluster.nodes.values())
+        console.log(
+          `${n.id} warnings:\n${n
+            .stderr()
+            .split('\n')
+            .filter((l) => l.includes('"warn"'))
+            .slice(-8)
+            .join('\n')}`,
+        );
+    }
     expect(minNodes).toBe(4);
     // Exactly-once is checked by the per-id tally above. The updateOnce counter is only reported:
     // it remembers 500 ids per document, and under these faults it has been seen both above and

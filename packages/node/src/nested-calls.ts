@@ -33,10 +33,12 @@ export function startNestedCallClient(
       if (closed) return void m.close();
       mesh = m;
       const track = async () => {
-        live = new Set((await m.describe()).nodes.map((n) => n.id));
+        const ids = new Set((await m.describe()).nodes.map((n) => n.id));
+        // A view without this node has not read the registry yet: it knows nobody is live.
+        if (ids.has(config.id)) live = ids;
       };
       void track();
-      const timer = setInterval(() => void track(), 1000);
+      const timer = setInterval(() => void track(), 500);
       timer.unref();
       dispatcher.setFallback({
         names: (kind) => Object.keys(kind === 'query' ? m.query : m.view),

@@ -40,6 +40,8 @@ const beatGap = (n: Node): number => Math.max(MIN_BEAT_MS, n.ttlMs / 3);
  */
 export class RegistryView {
   readonly #nodes = new Map<string, Node>();
+  /** Ids withdrawn (delete markers) while this view was a snapshot being built. */
+  readonly #deleted = new Set<string>();
   /** Local time of the last entry delivered (or of the snapshot swap), ms. */
   #heardAt: number;
   /** Something a client sees may have changed since the last list. */
@@ -77,6 +79,7 @@ export class RegistryView {
 
   /** A snapshot entry (before the watch is initialised): timed by the server's write time. */
   applySnapshot(e: RegistryEntry): void {
+    if (e.operation !== 'PUT') this.#deleted.add(e.key.slice(e.key.indexOf('.') + 1));
     this.#apply(e, e.created.getTime());
   }
 
@@ -86,6 +89,7 @@ export class RegistryView {
    * if the bucket refused to answer in between). Nodes not heard since are credited the silence.
    */
   adopt(previous: RegistryView, bucketWasDown: boolean, now = Date.now()): void {
+    this.#carryOver(previous, now);
     const silentFrom = previous.#heardAt;
     let firstWrite = Infinity;
     for (const n of this.#nodes.values()) if (n.lastBeat > silentFrom) firstWrite = Math.min(firstWrite, n.lastBeat);
@@ -98,6 +102,29 @@ export class RegistryView {
     this.#heardAt = now;
     this.#lastListKey = previous.#lastListKey;
     this.#dirty = true;
+  }
+
+  /**
+   * A snapshot taken while a bucket's leader moves may lack entries that were never deleted (a
+   * fault test saw a client's view fall to one node of four after a NATS server died). Absence is not a withdrawal (that is a delete marker): a node live a moment ago
+   * keeps its advertisement and last beat, and still expires by its TTL if it really died.
+   */
+  #carryOver(previous: RegistryView, now: number): void {
+    for (const [id, old] of previous.#nodes) {
+      if (this.#deleted.has(id) || old.view === undefined || !previous.#live(old, now)) continue;
+      const n = this.#nodes.get(id);
+      if (n === undefined) {
+        this.#nodes.set(id, { ...old, shown: false });
+        continue;
+      }
+      if (n.view === undefined) {
+        n.adJson = old.adJson;
+        n.view = n.state === undefined || n.state === old.view.state ? old.view : { ...old.view, state: n.state };
+      }
+      if (n.lastBeat === 0) n.lastBeat = old.lastBeat;
+      n.ttlMs ||= old.ttlMs;
+    }
+    this.#deleted.clear();
   }
 
   /** Live nodes at `wall`, sorted by id. */

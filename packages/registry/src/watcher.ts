@@ -10,10 +10,17 @@ export interface WatcherOptions extends BucketOptions {
   onInvalid?: (key: string, reason: string) => void;
   /** How often to check for nodes whose heartbeat stopped, ms. */
   expiryCheckMs?: number;
+  /**
+   * The first watch failed (a JetStream cluster still electing its leaders answers nothing
+   * useful for a while) and is tried again after `delayMs`. Without it, start() keeps trying.
+   */
+  onRetry?: (error: Error, attempt: number, delayMs: number) => void;
 }
 
 /** A bucket that delivers nothing for this long is not going to: give up on it and watch again. */
 const SNAPSHOT_TIMEOUT_MS = 30_000;
+
+const retryDelayMs = (attempt: number): number => Math.min(2000, 100 * 2 ** Math.min(attempt, 5));
 
 export class WatchEndedError extends Error {
   constructor() {
@@ -51,9 +58,23 @@ export class RegistryWatcher {
     this.#view = new RegistryView(options.onInvalid);
   }
 
+  /**
+   * Resolves once the first snapshot is in. A failed first watch is retried until it works or the
+   * connection closes: a watcher given up at startup would leave its client blind for good.
+   */
   static async start(nc: NatsConnection, options: WatcherOptions = {}): Promise<RegistryWatcher> {
     const w = new RegistryWatcher(nc, options);
-    await w.#watch(false);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await w.#watch(attempt > 1);
+        break;
+      } catch (e) {
+        if (nc.isClosed()) throw e;
+        const delayMs = retryDelayMs(attempt);
+        options.onRetry?.(e as Error, attempt, delayMs);
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+    }
     w.#timer = setInterval(() => {
       w.#checkQuiet();
       w.#emit();
@@ -148,7 +169,7 @@ export class RegistryWatcher {
           await this.#watch(attempt > 0);
           return;
         } catch {
-          await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+          await new Promise((r) => setTimeout(r, retryDelayMs(attempt)));
         }
       }
     } finally {
