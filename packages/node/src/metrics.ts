@@ -9,7 +9,13 @@ export interface MetricSources {
   /** `<module>.<name>` of a callable analytic, or undefined when nothing on this node serves the name. */
   resolve(kind: 'query' | 'view', name: string): string | undefined;
   inFlight(): number;
-  handlerStats(): readonly { handler: string; processed: number; deadLettered: number; redelivered?: number }[];
+  handlerStats(): readonly {
+    handler: string;
+    processed: number;
+    deadLettered: number;
+    redelivered?: number;
+    duplicatesSkipped?: number;
+  }[];
   /** Durable consumers as JetStream sees them (pending = the handler's lag), or [] without NATS. */
   consumers(): Promise<readonly { handler: string; pending: number; ackPending: number; redelivered: number }[]>;
   natsConnected(): boolean | undefined;
@@ -183,6 +189,13 @@ export class NodeMetrics {
       labelNames: ['handler'],
       registers,
       collect: fromStats((s) => s.redelivered ?? 0),
+    });
+    new Counter({
+      name: 'insights_events_duplicates_skipped_total',
+      help: 'Redeliveries of events this node had already handled (their ack was lost), acknowledged without handling them again',
+      labelNames: ['handler'],
+      registers,
+      collect: fromStats((s) => s.duplicatesSkipped ?? 0),
     });
     // One JetStream request per handler per scrape, shared by the three gauges.
     let consumers: Promise<Awaited<ReturnType<MetricSources['consumers']>>> | undefined;

@@ -98,6 +98,9 @@ export class Advertiser {
         );
       } catch (e) {
         this.#adDirty = true; // write everything again once NATS answers
+        // No responders: no stream takes the bucket's subjects (a server restarted without its
+        // storage). Open it again, which creates it. A timeout keeps the handle (see #watchReconnects).
+        if ((e as { code?: string }).code === '503') this.#kv = undefined;
         this.#options.onError?.(e as Error);
       }
     });
@@ -115,8 +118,10 @@ export class Advertiser {
     for await (const s of this.#nc.status()) {
       if (this.#stopped) return;
       if (s.type === 'reconnect') {
-        // The server may have lost the bucket (restart without storage): reopen and re-write.
-        this.#kv = undefined;
+        // Re-write at once, with the same handle: opening the bucket again is a JetStream API
+        // request, which times out while the cluster elects a new meta leader (the server we lost
+        // may have been it), whereas writes reach the bucket's own stream leader. Seen: a
+        // reconnected node kept failing for 8 s and dropped out of every client's view.
         this.#adDirty = true;
         void this.#beat();
       }

@@ -45,7 +45,13 @@ export interface EventSystem {
   /** Where `ctx.emit` sends derived events. */
   emit(e: EventEnvelope): Promise<void>;
   property(e: EventEnvelope, name: string): Promise<unknown>;
-  handlerStats(): { handler: string; processed: number; deadLettered: number; redelivered: number }[];
+  handlerStats(): {
+    handler: string;
+    processed: number;
+    deadLettered: number;
+    redelivered: number;
+    duplicatesSkipped: number;
+  }[];
   /** The handlers' durable consumers as JetStream counts them (lag = pending), for metrics. */
   consumerInfo(): Promise<{ handler: string; pending: number; ackPending: number; redelivered: number }[]>;
   readonly scheduler: Scheduler;
@@ -204,6 +210,7 @@ export function startEventSystem(
         processed: c.processed,
         deadLettered: c.deadLettered,
         redelivered: c.redelivered,
+        duplicatesSkipped: c.duplicatesSkipped,
       })),
     async consumerInfo() {
       if (jsm === undefined) return [];

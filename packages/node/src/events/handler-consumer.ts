@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '@insights/sdk';
 import { AckPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg } from 'nats';
+import { AckLedger } from './ack-ledger.ts';
 import { deadLetter, deliverEvents, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
 import { ensureDurable, startPolicy } from './durable.ts';
 import { pullLoop } from './pull-loop.ts';
@@ -24,6 +25,8 @@ export interface HandlerWorker {
   readonly processed: number;
   readonly deadLettered: number;
   readonly redelivered: number;
+  /** Redeliveries of events this process had handled (an ack lost), acknowledged without running the handler. */
+  readonly duplicatesSkipped: number;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -48,6 +51,9 @@ export class HandlerConsumer implements HandlerWorker {
   readonly #maxAttempts: number;
   readonly #label: string;
   #buffer: JsMsg[] = [];
+  /** Stream sequences in the buffer or in hand: a copy redelivered meanwhile is dropped. */
+  readonly #holding = new Set<number>();
+  readonly #ledger: AckLedger;
   /** The batch the handler is working on. */
   #inHand: readonly JsMsg[] = [];
   #running: Promise<void> | undefined;
@@ -69,6 +75,11 @@ export class HandlerConsumer implements HandlerWorker {
     this.#mode = (deps.handler.meta.mode as Mode | undefined) ?? { type: 'realtime' };
     this.#maxAttempts = (deps.handler.meta.maxAttempts as number | undefined) ?? deps.defaultMaxAttempts;
     this.#label = handlerLabel(deps.handler);
+    this.#ledger = new AckLedger(deps.jsm, deps.stream, () => this.durables);
+  }
+
+  get duplicatesSkipped(): number {
+    return this.#ledger.duplicatesSkipped;
   }
 
   get durables(): readonly string[] {
@@ -120,16 +131,28 @@ export class HandlerConsumer implements HandlerWorker {
     this.#stopped = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     clearInterval(this.#keepAlive);
+    this.#ledger.stop();
     this.#abort.abort();
     this.#roomFreed?.();
     await this.#running;
     await this.#loop;
     // Unprocessed messages are redelivered to another replica after ack_wait; nak now to hurry that.
-    for (const m of this.#buffer.splice(0)) m.nak();
+    for (const m of this.#buffer.splice(0)) {
+      this.#holding.delete(m.seq);
+      m.nak();
+    }
   }
 
   #onMessage(m: JsMsg): void {
     if (this.#stopped) return void m.nak();
+    if (m.redelivered) this.redelivered++;
+    if (this.#ledger.handled(m.seq)) {
+      this.#ledger.duplicatesSkipped++;
+      return void m.ack();
+    }
+    // The copy in hand acknowledges this sequence (or naks it, and it comes again).
+    if (this.#holding.has(m.seq)) return;
+    this.#holding.add(m.seq);
     this.#buffer.push(m);
     if (this.#mode.type === 'batched' && this.#buffer.length < this.#mode.maxEvents) {
       this.#timer ??= setTimeout(() => this.#drain(true), this.#mode.maxWaitMs);
@@ -156,6 +179,7 @@ export class HandlerConsumer implements HandlerWorker {
         try {
           await this.#process(this.#inHand);
         } finally {
+          for (const m of this.#inHand) this.#holding.delete(m.seq);
           this.#inHand = [];
         }
         const freed = this.#roomFreed;
@@ -175,7 +199,6 @@ export class HandlerConsumer implements HandlerWorker {
     const events: EventEnvelope[] = [];
     const carriers: JsMsg[] = [];
     for (const m of msgs) {
-      if (m.redelivered) this.redelivered++;
       const r = readMessage(m, this.#label);
       if (r.type === 'skip') m.ack();
       else if (r.type === 'undecodable') await this.#deadLetter(m, undefined, r.error);
@@ -188,7 +211,7 @@ export class HandlerConsumer implements HandlerWorker {
     const signal = this.#abort.signal;
     try {
       await deliverEvents(this.#deps, events, signal, carriers);
-      for (const m of carriers) m.ack();
+      for (const m of carriers) this.#acknowledge(m);
       this.processed += events.length;
     } catch (e) {
       if (events.length === 1) return this.#failed(carriers[0] as JsMsg, events[0] as EventEnvelope, e);
@@ -196,13 +219,18 @@ export class HandlerConsumer implements HandlerWorker {
       for (let i = 0; i < events.length; i++) {
         try {
           await deliverEvents(this.#deps, [events[i] as EventEnvelope], signal);
-          (carriers[i] as JsMsg).ack();
+          this.#acknowledge(carriers[i] as JsMsg);
           this.processed++;
         } catch (err) {
           await this.#failed(carriers[i] as JsMsg, events[i] as EventEnvelope, err);
         }
       }
     }
+  }
+
+  #acknowledge(m: JsMsg): void {
+    this.#ledger.record(m.seq);
+    m.ack();
   }
 
   async #failed(m: JsMsg, e: EventEnvelope, err: unknown): Promise<void> {

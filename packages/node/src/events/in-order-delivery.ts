@@ -1,5 +1,6 @@
 import type { EventEnvelope } from '@insights/sdk';
 import type { JsMsg } from 'nats';
+import type { AckLedger } from './ack-ledger.ts';
 import { deadLetter, deliverEvents, handlerLabel, type DeliveryDeps } from './delivery.ts';
 
 export interface Queued {
@@ -17,6 +18,13 @@ export interface InOrderDeps extends DeliveryDeps {
   readonly stats: InOrderStats;
   /** Named in the logs of retries. */
   readonly partition: number;
+  /** Remembers what was handled, so a redelivery after a lost ack is not handled twice. */
+  readonly ledger: AckLedger;
+}
+
+function acknowledge(deps: InOrderDeps, m: JsMsg): void {
+  deps.ledger.record(m.seq);
+  m.ack();
 }
 
 /**
@@ -34,7 +42,7 @@ export async function deliverInOrder(deps: InOrderDeps, run: readonly Queued[], 
         signal,
         run.map((q) => q.m),
       );
-      for (const q of run) q.m.ack();
+      for (const q of run) acknowledge(deps, q.m);
       deps.stats.processed += run.length;
       return true;
     } catch {
@@ -50,7 +58,7 @@ async function deliverOne(deps: InOrderDeps, { m, e }: Queued, signal: AbortSign
   for (let attempt = m.info.redeliveryCount; ; attempt++) {
     try {
       await deliverEvents(deps, [e], signal, [m]);
-      m.ack();
+      acknowledge(deps, m);
       deps.stats.processed++;
       return true;
     } catch (err) {

@@ -1,4 +1,5 @@
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager, type JsMsg } from 'nats';
+import type { AckLedger } from './ack-ledger.ts';
 import { deadLetter, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
 import { deliverInOrder, type Queued } from './in-order-delivery.ts';
 import { ensureDurable, startPolicy } from './durable.ts';
@@ -23,6 +24,8 @@ export interface PartitionConsumerDeps extends DeliveryDeps {
   /** Shorter than the lease: a dead owner's last pull must be over before anyone can take its partition. */
   readonly pullExpiresMs: number;
   readonly stats: PartitionStats;
+  /** Shared by the handler's partitions: sequences handled here whose ack may have been lost. */
+  readonly ledger: AckLedger;
 }
 
 /** At most this many events fetched ahead; fewer when the handler is slow (all must finish within the ack wait). */
@@ -223,6 +226,10 @@ export class PartitionConsumer {
       return deadLetter(this.#deps, m, undefined, r.error);
     }
     if (partitionOf(r.event, this.#deps.key, this.#deps.partitions) !== this.#deps.partition) return void m.ack();
+    if (this.#deps.ledger.handled(m.seq)) {
+      this.#deps.ledger.duplicatesSkipped++;
+      return void m.ack();
+    }
     this.#queue.push({ m, e: r.event });
   }
 

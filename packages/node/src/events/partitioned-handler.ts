@@ -1,4 +1,5 @@
 import type { JetStreamManager } from 'nats';
+import { AckLedger } from './ack-ledger.ts';
 import type { DeliveryDeps } from './delivery.ts';
 import type { HandlerWorker } from './handler-consumer.ts';
 import type { LeaseBucket } from './leases.ts';
@@ -42,6 +43,7 @@ export class PartitionedHandler implements HandlerWorker {
   readonly #newReader: (partition: number) => PartitionConsumer;
   readonly #held = new Map<number, Held>();
   readonly #stats: PartitionStats = { processed: 0, deadLettered: 0, redelivered: 0 };
+  readonly #ledger: AckLedger;
   readonly #base: string;
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> | undefined;
@@ -64,7 +66,9 @@ export class PartitionedHandler implements HandlerWorker {
         maxAttempts: (meta.maxAttempts as number | undefined) ?? deps.defaultMaxAttempts,
         pullExpiresMs,
         stats: this.#stats,
+        ledger: this.#ledger,
       });
+    this.#ledger = new AckLedger(deps.jsm, deps.stream, () => this.durables);
     this.durables = Array.from({ length: this.#partitions }, (_, p) => this.#newReader(p).durable);
   }
 
@@ -80,6 +84,9 @@ export class PartitionedHandler implements HandlerWorker {
   }
   get redelivered(): number {
     return this.#stats.redelivered;
+  }
+  get duplicatesSkipped(): number {
+    return this.#ledger.duplicatesSkipped;
   }
 
   /** Partitions this replica reads now. */
@@ -106,6 +113,7 @@ export class PartitionedHandler implements HandlerWorker {
     clearInterval(this.#timer);
     await this.#tick;
     await this.#deps.leases.kv.delete(this.#memberKey()).catch(() => {});
+    this.#ledger.stop();
   }
 
   #memberKey(): string {
