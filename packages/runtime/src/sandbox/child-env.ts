@@ -10,7 +10,7 @@ import type { RuntimeEnvironment } from '../module-runtime.ts';
 import type { FileUrlMaker } from '../resources/files.ts';
 import { createLogger } from '../resources/log.ts';
 import { LogRateLimiter } from './log-rate.ts';
-import type { Outbox } from './outbox.ts';
+import type { MessageSink } from './outbox.ts';
 import { fromWireError, type ChildMessage, type DoneMessage, type FailedMessage, type InitMessage } from './protocol.ts';
 
 type Ask =
@@ -24,7 +24,7 @@ export class HostRequests {
   #next = 0;
   readonly #pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
 
-  constructor(private readonly out: Outbox<ChildMessage>) {}
+  constructor(private readonly out: MessageSink<ChildMessage>) {}
 
   ask(message: Ask, signal?: AbortSignal): Promise<unknown> {
     const id = ++this.#next;
@@ -77,7 +77,7 @@ const RECORD_KEYS = new Set(['level', 'time', 'msg', 'module', 'node']);
 
 export function childEnvironment(
   init: InitMessage,
-  out: Outbox<ChildMessage>,
+  out: MessageSink<ChildMessage>,
   requests: HostRequests,
   mesh: RemoteMesh,
 ): RuntimeEnvironment {

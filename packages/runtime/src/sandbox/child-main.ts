@@ -13,14 +13,15 @@ import { childEnvironment, HostRequests, RemoteMesh } from './child-env.ts';
 import { openParentPort } from './child-port.ts';
 import { lockdown } from './lockdown.ts';
 import { Outbox } from './outbox.ts';
-import { toWireError, type ChildMessage, type InitMessage, type ParentMessage } from './protocol.ts';
+import { isPackedCalls, packAnswers, unpackCalls, type UnpackedCall } from './packed.ts';
+import { toWireError, type ChildMessage, type InitMessage, type ParentMessage, type ResultMessage } from './protocol.ts';
 import { exceedsSize } from './result-size.ts';
 // The codec alone: the sandbox bundle must not pull in grpc-js with the package's main entry.
 import { encodedJsonOf } from '@insights/wire/result-codec';
 
 const port = openParentPort();
 
-const out = new Outbox<ChildMessage>((batch) => port.post(batch));
+const out = new Outbox<ChildMessage | ResultMessage, ChildMessage | Uint8Array>((batch) => port.post(batch), packAnswers);
 const requests = new HostRequests(out);
 const mesh = new RemoteMesh(requests);
 const calls = new Map<number, AbortController>();
@@ -29,7 +30,9 @@ let env: RuntimeEnvironment | undefined;
 let maxResultBytes = Infinity;
 
 port.onBatch((batch) => {
-  for (const m of batch) handle(m);
+  for (const m of batch)
+    if (!(m instanceof Uint8Array)) handle(m);
+    else if (isPackedCalls(m)) for (const c of unpackCalls(m)) runCall(c);
 });
 
 function handle(m: ParentMessage): void {
@@ -104,7 +107,7 @@ async function start(init: InitMessage): Promise<void> {
   setInterval(stats, init.statsIntervalMs).unref();
 }
 
-function runCall(m: Extract<ParentMessage, { type: 'call' }>): void {
+function runCall(m: UnpackedCall | Extract<ParentMessage, { type: 'call' }>): void {
   const rt = runtime;
   if (rt === undefined) {
     out.push({ type: 'failed', id: m.id, error: { code: 'UNAVAILABLE', message: 'the module is not loaded yet' } });
@@ -133,7 +136,7 @@ function runCall(m: Extract<ParentMessage, { type: 'call' }>): void {
           return;
         }
         if (encoded.length > maxResultBytes) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
-        else out.push({ type: 'done', id: m.id, value: { type: 'json', encoded } });
+        else out.push({ type: 'result', id: m.id, encoded });
       } else if (exceedsSize(outcome, maxResultBytes)) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
       else out.push({ type: 'done', id: m.id, value: outcome });
     },

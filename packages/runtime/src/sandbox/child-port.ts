@@ -1,12 +1,12 @@
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { postSafely } from './outbox.ts';
-import type { ChildMessage, ParentMessage } from './protocol.ts';
+import type { ChildBatch, ParentBatch } from './protocol.ts';
 
 /** The sandbox's side of the channel to its host: process IPC or a worker's parentPort. */
 export interface ParentPort {
   readonly isWorker: boolean;
-  post(batch: ChildMessage[]): void;
-  onBatch(handler: (batch: ParentMessage[]) => void): void;
+  post(batch: ChildBatch): void;
+  onBatch(handler: (batch: ParentBatch) => void): void;
   /** Exits once what was posted has been handed to the channel. */
   exit(code: number): void;
 }
@@ -25,7 +25,7 @@ export function openParentPort(): ParentPort {
   if (typeof process.send !== 'function') throw new Error('the sandbox runtime must be started by a module host');
   // The host is gone (it crashed or was killed): nobody can use this sandbox any more.
   process.on('disconnect', () => process.exit(0));
-  const send = (b: ChildMessage[], done?: () => void) => {
+  const send = (b: ChildBatch, done?: () => void) => {
     if (process.connected) process.send!(b, undefined, undefined, done);
   };
   return {

@@ -4,19 +4,27 @@
  */
 const MAX_BATCH = 64;
 
+/** Where messages are queued (what code that only sends needs of an Outbox). */
+export interface MessageSink<M> {
+  push(message: M): void;
+}
+
 /**
  * Collects messages during one turn of the event loop and posts them as one batch: one
  * serialisation and one write per turn instead of one per call, which is what makes many small
  * concurrent calls cheap across a process boundary. `setImmediate` (not a microtask) so the
  * batch also gathers messages produced by other I/O callbacks of the same turn.
  */
-export class Outbox<M> {
+export class Outbox<M, B = M> implements MessageSink<M> {
   #queue: M[] = [];
   #scheduled = false;
-  readonly #post: (batch: M[]) => void;
+  readonly #post: (batch: B[]) => void;
+  readonly #pack: (queue: M[]) => B[];
 
-  constructor(post: (batch: M[]) => void) {
+  /** `pack` turns the queue into what is posted (packed.ts: runs of calls or results become one buffer). */
+  constructor(post: (batch: B[]) => void, pack?: (queue: M[]) => B[]) {
     this.#post = post;
+    this.#pack = pack ?? ((queue) => queue as unknown as B[]);
   }
 
   push(message: M): void {
@@ -34,7 +42,7 @@ export class Outbox<M> {
     if (this.#queue.length === 0) return;
     const batch = this.#queue;
     this.#queue = [];
-    this.#post(batch);
+    this.#post(this.#pack(batch));
   };
 
   /** Drops what is queued (the other side is gone). */
@@ -47,7 +55,7 @@ export class Outbox<M> {
  * Posts a batch; if one message cannot be cloned (a result holding a function, say), posts the
  * others one by one and turns each bad answer into an INTERNAL error for whoever waits on it.
  */
-export function postSafely<M extends { type: string }>(batch: M[], post: (b: M[]) => void): void {
+export function postSafely<M>(batch: M[], post: (b: M[]) => void): void {
   try {
     post(batch);
     return;
@@ -59,7 +67,7 @@ export function postSafely<M extends { type: string }>(batch: M[], post: (b: M[]
       post([m]);
     } catch (e) {
       const id = (m as { id?: unknown }).id;
-      if (m.type === 'done' && typeof id === 'number')
+      if ((m as { type?: unknown }).type === 'done' && typeof id === 'number')
         post([
           {
             type: 'failed',

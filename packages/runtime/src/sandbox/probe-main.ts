@@ -8,12 +8,12 @@ import { loadModuleDefinition } from '../loader.ts';
 import { buildManifest } from '../manifest.ts';
 import { openParentPort } from './child-port.ts';
 import { lockdown } from './lockdown.ts';
-import type { ParentMessage } from './protocol.ts';
+import type { ParentBatch } from './protocol.ts';
 
 const port = openParentPort();
 
-port.onBatch((batch: ParentMessage[]) => {
-  for (const m of batch) if (m.type === 'init') void probe(m.bundle, m.allowAddons);
+port.onBatch((batch: ParentBatch) => {
+  for (const m of batch) if (!(m instanceof Uint8Array) && m.type === 'init') void probe(m.bundle, m.allowAddons);
 });
 
 async function probe(bundle: string, allowAddons: boolean): Promise<void> {

@@ -2,9 +2,10 @@
  * The messages between a module host (parent) and its sandbox (child process or worker).
  *
  * Both directions send batches: one IPC message is an array of these, collected during one turn
- * of the event loop, at most 64 (see outbox.ts). Messages are structured-cloned (`serialization: 'advanced'`
- * for child processes, postMessage for workers), so results cross without a JSON round trip and
- * Uint8Array (PNG views, files) stays binary.
+ * of the event loop, at most 64 (see outbox.ts). Calls and their JSON results, the hot path,
+ * cross packed: each run of them in a batch is one buffer (packed.ts). The other messages are
+ * structured-cloned (`serialization: 'advanced'` for child processes, postMessage for workers),
+ * so Uint8Array (PNG views, files) stays binary.
  *
  * Requests carry an `id` chosen by the side that asks; the answer is `done` or `failed` with
  * that id, sent the other way. Parent ids and child ids never meet, because each side only
@@ -90,6 +91,17 @@ export type ParentMessage =
   | { readonly type: 'close' }
   | DoneMessage
   | FailedMessage;
+
+/** What a batch holds: messages, and buffers of packed calls (to the sandbox) or results (from it). */
+export type ParentBatch = (ParentMessage | Uint8Array)[];
+export type ChildBatch = (ChildMessage | Uint8Array)[];
+
+/** A call's JSON result, queued in the sandbox and posted packed (never as a message). */
+export interface ResultMessage {
+  readonly type: 'result';
+  readonly id: number;
+  readonly encoded: string | Uint8Array;
+}
 
 export type ChildMessage =
   | { readonly type: 'ready'; readonly manifest: ModuleManifest }

@@ -134,7 +134,8 @@ export class SandboxHost implements ModuleHost {
       signal: control.signal,
       onProgress: control.onProgress,
       accept: isCallOutcome,
-    }).then(fromSandbox);
+      adopt: fromSandbox,
+    }) as Promise<CallOutcome>;
   }
 
   handleEvents(
@@ -306,7 +307,7 @@ export class SandboxHost implements ModuleHost {
     } else this.#gate.leftQueue();
     if (error === undefined && !p.options.accept(value))
       error = new InsightsError('INTERNAL', `${this.manifest.name}.${p.options.analytic} sent a malformed answer`);
-    if (error === undefined) return p.resolve(value);
+    if (error === undefined) return p.resolve(p.options.adopt === undefined ? value : p.options.adopt(value));
     this.#errors++;
     if (error.code === 'INTERNAL') this.#supervisor.lastError = error.message;
     p.reject(error);
@@ -358,8 +359,9 @@ function cancelReason(reason: unknown): InsightsError {
   return isInsightsError(reason) ? reason : new InsightsError('CANCELLED', 'call cancelled by the caller');
 }
 
-/** A sandbox's JSON result arrives encoded: it stays so unless the node reads the value. */
+/** A sandbox's JSON result arrives encoded (packed.ts): it stays so unless the node reads the value. */
 function fromSandbox(v: unknown): CallOutcome {
+  if (v instanceof EncodedJson) return v;
   const o = v as CallOutcome;
   return o.type === 'json' && o.encoded !== undefined ? new EncodedJson(o.encoded) : o;
 }

@@ -1,12 +1,15 @@
 import { InsightsError, type EventEnvelope } from '@insights/sdk';
 import { MODULE_THROWABLE_CODES, type CallInvoker } from '@insights/sdk/internal';
+import { EncodedJson } from '@insights/wire';
 import type { ModuleManifest } from '../manifest.ts';
 import type { LogRelay } from './log-relay.ts';
 import { Outbox } from './outbox.ts';
+import { isPackedResults, packRequests, unpackResults } from './packed.ts';
 import {
   fromWireError,
   toWireError,
   type InitMessage,
+  type ParentBatch,
   type ParentMessage,
   type RequestMessage,
   type WireError,
@@ -50,7 +53,7 @@ const START_TIMEOUT_MS = 30_000;
 export class Sandbox {
   readonly ready: Promise<ModuleManifest>;
   readonly #transport: SandboxTransport;
-  readonly #out: Outbox<ParentMessage>;
+  readonly #out: Outbox<ParentMessage, ParentBatch[number]>;
   readonly #services: SandboxServices;
   readonly #onExit: (reason: string) => void;
   readonly #pending = new Map<number, SandboxSink>();
@@ -78,7 +81,7 @@ export class Sandbox {
       onOutput: (stream, line) => services.logs.line(stream, line),
       onExit: (reason) => this.#exit(reason),
     });
-    this.#out = new Outbox((batch) => this.#transport.post(batch));
+    this.#out = new Outbox((batch) => this.#transport.post(batch), packRequests);
     this.#out.push(init);
   }
 
@@ -166,6 +169,10 @@ export class Sandbox {
   #onBatch(batch: unknown): void {
     if (!Array.isArray(batch)) return this.kill('broke the sandbox protocol');
     for (const m of batch as unknown[]) {
+      if (m instanceof Uint8Array) {
+        if (!isPackedResults(m) || !unpackResults(m, this.#result)) return this.kill('broke the sandbox protocol');
+        continue;
+      }
       if (typeof m !== 'object' || m === null) return this.kill('broke the sandbox protocol');
       try {
         this.#handle(m as Record<string, unknown>);
@@ -174,6 +181,14 @@ export class Sandbox {
       }
     }
   }
+
+  /** A call's JSON result, a view of the packed buffer: written into the gRPC frame as is. */
+  readonly #result = (id: number, json: Uint8Array): void => {
+    const sink = this.#pending.get(id);
+    if (sink === undefined) return;
+    this.#pending.delete(id);
+    sink.done(new EncodedJson(json));
+  };
 
   #handle(m: Record<string, unknown>): void {
     const id = m.id;

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ParentMessage } from './protocol.ts';
+import type { ParentBatch } from './protocol.ts';
 
 /** What a running sandbox reports to its owner. */
 export interface TransportEvents {
@@ -15,7 +15,7 @@ export interface TransportEvents {
 export interface SandboxTransport {
   /** OS process id (process isolation), for status and for tests that kill it. */
   readonly pid: number | undefined;
-  post(batch: ParentMessage[]): void;
+  post(batch: ParentBatch): void;
   /** Hard stop (SIGKILL, worker.terminate); onExit follows. */
   kill(): void;
 }
