@@ -89,9 +89,9 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     const mesh = await connect({ nodes: [n.grpcAddress] });
     cleanup.push(() => mesh.close());
     // Its consumer starts at the beginning: the 6 test events of the previous test count too.
-    await expect.poll(() => mesh.query.good!(), { timeout: 10_000 }).toBe(46);
+    await expect.poll(() => mesh.query.good!(), { timeout: 30_000 }).toBe(46);
     await expect
-      .poll(async () => (await runCli(['events', 'dlq', '--json', '--nats', nats.url])).stdout, { timeout: 10_000 })
+      .poll(async () => (await runCli(['events', 'dlq', '--json', '--nats', nats.url])).stdout, { timeout: 30_000 })
       .toContain('bad-1');
     const listed = JSON.parse((await runCli(['events', 'dlq', '--json', '--nats', nats.url])).stdout) as {
       handler: string;
@@ -105,7 +105,7 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     expect(table).toMatch(/poison\.picky\s+tick bad-1/);
     const redrive = await runCli(['events', 'dlq', '--redrive', '--nats', nats.url]);
     expect(redrive.stdout).toMatch(/re-drove 1 event/);
-  });
+  }, 90_000);
 
   it('a module added after 5,000 events sees all of them (replay from the beginning)', async () => {
     const first = await node('early', [path.join(SHIPPED_MODULES, 'testmodule')]);
@@ -192,7 +192,7 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     cleanup.push(() => mesh.close());
     // Hard realtime on a marker event while this new consumer replays the whole stream: once it
     // returns, this node has caught up, and nothing more arrives later.
-    await n.events.ingest(testEvents(1, 800_000), { waitForHandlers: true, timeoutMs: 30_000 });
+    await n.events.ingest(testEvents(1, 800_000), { waitForHandlers: true, timeoutMs: 60_000 });
     const before = (await mesh.query.count!()) as number;
     await new Promise((r) => setTimeout(r, 3000));
     expect(await mesh.query.count!()).toBe(before);
@@ -204,5 +204,5 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     expect(JSON.parse(new TextDecoder().decode(reply.data))).toMatchObject({ accepted: 2 });
     await nc.close();
     await expect.poll(() => mesh.query.count!(), { timeout: 10_000 }).toBe(before + 2);
-  }, 60_000);
+  }, 120_000);
 });

@@ -1,4 +1,4 @@
-import { DeliverPolicy, type ConsumerConfig, type JetStreamManager } from 'nats';
+import { DeliverPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from 'nats';
 
 /**
  * Creates a durable consumer, or, when it exists (another replica made it, or this node before a
@@ -23,6 +23,29 @@ export async function ensureDurable(
       if (!/already|exists/i.test(err.message)) throw err; // a replica created it at the same moment
     });
   }
+}
+
+/**
+ * Waits, until `until` (ms since epoch) at most, for a durable to hold nothing unacknowledged.
+ * What a reader that is gone (killed, or whose lease ran out) held comes back only once its ack
+ * wait runs out, and then before anything newer: a successor that waits handles those events
+ * first, while a handler's memory of recent events (`updateOnce`) still covers those it had
+ * already applied. Resolves with the last info when events are still held.
+ */
+export async function waitForUnacknowledged(
+  jsm: JetStreamManager,
+  stream: string,
+  durable: string,
+  until: number,
+  cancelled: () => boolean,
+): Promise<ConsumerInfo | undefined> {
+  let info: ConsumerInfo | undefined;
+  while (!cancelled() && Date.now() < until) {
+    info = await jsm.consumers.info(stream, durable);
+    if (info.num_ack_pending === 0) return undefined;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return info;
 }
 
 /** Where a newly added handler starts reading the stream (`startFrom`). */

@@ -1,8 +1,8 @@
 import type { EventEnvelope } from '@insights/sdk';
-import { AckPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg } from 'nats';
+import { AckPolicy, type Consumer, type ConsumerConfig, type JetStreamManager, type JsMsg } from 'nats';
 import { AckLedger } from './ack-ledger.ts';
 import { deadLetter, deliverEvents, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
-import { ensureDurable, startPolicy } from './durable.ts';
+import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
 import { pullLoop } from './pull-loop.ts';
 import { durableName, filterSubjectFor } from './subjects.ts';
 
@@ -114,7 +114,19 @@ export class HandlerConsumer implements HandlerWorker {
       },
       Math.max(500, Math.floor(this.#deps.ackWaitMs / 3)),
     );
-    this.#loop = pullLoop({
+    this.#loop = (async () => {
+      // This node's own consumer holding events: a previous process of this node was killed while
+      // handling them. Wait for them to come back (ahead of newer ones, see waitForUnacknowledged).
+      if (this.#deps.ownConsumerFor !== undefined) {
+        const until = Date.now() + PULL_EXPIRES_MS + this.#deps.ackWaitMs + 500;
+        await waitForUnacknowledged(jsm, stream, this.durable, until, () => this.#stopped).catch(() => undefined);
+      }
+      await this.#pull(consumer);
+    })();
+  }
+
+  #pull(consumer: Consumer): Promise<void> {
+    return pullLoop({
       consumer,
       room: () => PREFETCH - this.#buffer.length - this.#inHand.length,
       roomFreed: () => new Promise<void>((r) => (this.#roomFreed = r)),

@@ -1,8 +1,8 @@
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager, type JsMsg } from 'nats';
+import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg } from 'nats';
 import type { AckLedger } from './ack-ledger.ts';
 import { deadLetter, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
 import { deliverInOrder, type Queued } from './in-order-delivery.ts';
-import { ensureDurable, startPolicy } from './durable.ts';
+import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
 import { partitionOf, type PartitionKey } from './partition-key.ts';
 import { pullLoop } from './pull-loop.ts';
 import { filterSubjectFor, partitionDurableName } from './subjects.ts';
@@ -179,12 +179,8 @@ export class PartitionConsumer {
   async #waitForStrays(): Promise<void> {
     // The previous owner's last pull may still take events for up to its expiry; they come back an ack wait later.
     const until = Date.now() + this.#deps.pullExpiresMs + this.#deps.ackWaitMs + 500;
-    let info: ConsumerInfo | undefined;
-    while (!this.#draining && Date.now() < until) {
-      info = await this.#deps.jsm.consumers.info(this.#deps.stream, this.durable);
-      if (info.num_ack_pending === 0) return;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const { jsm, stream } = this.#deps;
+    const info = await waitForUnacknowledged(jsm, stream, this.durable, until, () => this.#draining);
     if (info !== undefined) this.#strays = { upTo: info.delivered.stream_seq, left: info.num_ack_pending };
   }
 
