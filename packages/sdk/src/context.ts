@@ -40,10 +40,12 @@ export interface EventContext extends Context {
   property(event: EventEnvelope, name: string): Promise<unknown>;
   /**
    * Applies a db update at most once per event: the update and the record that this event was
-   * applied are one write. The document remembers its last 500 event ids, so a redelivery that
-   * arrives after more than 500 newer events touched the same document counts again (JetStream
-   * redelivers a crashed replica's events after the ack wait). For exact counts under any
-   * redelivery, record each event under its id and count records, as modules/testmodule does.
+   * applied are one write. The document remembers its last 500 event ids. The node keeps
+   * redeliveries within that memory: one whose ack was lost is recognised and not handed to the
+   * handler again, and a restarted node handles what its killed predecessor held before anything
+   * newer. Not covered: replicas sharing one consumer (MongoDB), where a crashed replica's events
+   * go to another that may have handled more than 500 newer ones meanwhile. For exact counts
+   * there, record each event under its id and count records, as modules/testmodule does.
    */
   updateOnce(
     collection: string,
