@@ -23,7 +23,7 @@ export type { EventProperty } from './properties.ts';
 export { normaliseTime } from './time.ts';
 export { parseTrackingLogLine } from './tracking-log.ts';
 export type { LineParseError, ParsedEventLine, ParsedLine, RawEvent, SkippedLine } from './tracking-log.ts';
-export { DEFAULT_MAX_LINE_BYTES, readTrackingLog } from './tracking-log-stream.ts';
+export { DEFAULT_MAX_LINE_BYTES, readTrackingLog, readTrackingLogBatches } from './tracking-log-stream.ts';
 export type { ReadTrackingLogOptions, TrackingLogInput, TrackingLogProgress } from './tracking-log-stream.ts';
 export {
   DEFAULT_TRANSFORMER_VERSION,

@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseTrackingLogLine, readTrackingLog } from '../src/lib.ts';
+import { parseTrackingLogLine, readTrackingLog, readTrackingLogBatches } from '../src/lib.ts';
 import type { ParsedLine, TrackingLogProgress } from '../src/lib.ts';
 import { FIXTURES } from './helpers.ts';
 
@@ -123,5 +123,57 @@ describe('tracking log - streaming', () => {
     };
     await expect(run()).rejects.toThrow();
     expect(lines).toHaveLength(1);
+  });
+});
+
+describe('tracking log - batches', () => {
+  async function batches(
+    input: Parameters<typeof readTrackingLogBatches>[0],
+    options?: Parameters<typeof readTrackingLogBatches>[1],
+  ) {
+    const out: ParsedLine[][] = [];
+    for await (const batch of readTrackingLogBatches(input, options)) out.push(batch);
+    return out;
+  }
+
+  it('yields the lines of readTrackingLog, in order, as non-empty arrays', async () => {
+    const file = path.join(FIXTURES, 'tracking-plain.log');
+    const got = await batches(file);
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.every((b) => b.length > 0)).toBe(true);
+    expect(got.flat()).toEqual(await collect(file));
+  });
+
+  it('splits on chunks: lines across chunk boundaries, bad lines and a last line without newline', async () => {
+    const text = '{"a": "é€"}\n\nnot json\n{"b": 1}\n# c\n{"c": 2}';
+    const bytes = Buffer.from(text, 'utf8');
+    const chunks = [bytes.subarray(0, 5), bytes.subarray(5, 20), bytes.subarray(20)];
+    const got = await batches(Readable.from(chunks));
+    expect(got.flat()).toEqual(await collect(Readable.from([bytes])));
+    expect(got.flat().map((l) => [l.line, l.kind])).toEqual([
+      [1, 'event'],
+      [2, 'skip'],
+      [3, 'error'],
+      [4, 'event'],
+      [5, 'skip'],
+      [6, 'event'],
+    ]);
+    expect(got.map((b) => b.length)).toEqual([2, 3, 1]); // no batch for a chunk without a newline; the last line on its own
+  });
+
+  it('reports progress once the consumer has taken each batch', async () => {
+    const seen: number[] = [];
+    const taken: number[] = [];
+    for await (const batch of readTrackingLogBatches(
+      Readable.from([Buffer.from('{"a":1}\n{"b":2}\n'), Buffer.from('{"c":3}\n')]),
+      {
+        onProgress: (p) => seen.push(p.lines),
+      },
+    )) {
+      taken.push(batch.length);
+      expect(seen).toHaveLength(taken.length - 1);
+    }
+    expect(taken).toEqual([2, 1]);
+    expect(seen).toEqual([2, 3, 3]);
   });
 });
