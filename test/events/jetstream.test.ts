@@ -117,8 +117,8 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     cleanup.push(() => mesh.close());
     // Every test-source event in the stream so far, including the earlier tests' ones.
     // Every test-source event in the stream: these 5,000, the HTTP test's 6, the poison test's 41.
-    await expect.poll(() => mesh.query.count!(), { timeout: 20_000, interval: 200 }).toBe(5000 + 6 + 41);
-  });
+    await expect.poll(() => mesh.query.count!(), { timeout: 60_000, interval: 200 }).toBe(5000 + 6 + 41);
+  }, 90_000);
 
   it('a scheduled job fires once per tick with two replicas, and refreshes a memoized query (cron + memoize)', async () => {
     const file = path.join(tmp.dir, 'ticks.txt');

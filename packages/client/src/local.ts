@@ -62,7 +62,13 @@ export async function local<M = UntypedMesh>(options: LocalOptions): Promise<Mes
         address: 'in-process',
         labels: ['local'],
         state: 'serving',
-        modules: [...hosts].map(([name, h]) => ({ name, version: h.manifest.version, state: 'ready', lastError: '' })),
+        modules: [...hosts].map(([name, h]) => ({
+          name,
+          version: h.manifest.version,
+          state: 'ready',
+          lastError: '',
+          eventHandlers: h.manifest.analytics.filter((a) => a.kind === 'event-handler').map((a) => a.name),
+        })),
       },
     ],
     analytics: [...hosts].flatMap(([module, h]) =>

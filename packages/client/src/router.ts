@@ -29,7 +29,16 @@ export interface NodeDescription {
   readonly address: string;
   readonly labels: readonly string[];
   readonly state: string;
-  readonly modules: readonly { name: string; version: string; state: string; lastError: string }[];
+  readonly modules: readonly ModuleDescription[];
+}
+
+export interface ModuleDescription {
+  readonly name: string;
+  readonly version: string;
+  readonly state: string;
+  readonly lastError: string;
+  /** Its event handlers' names (hard-realtime waits use them to know whose consumers to expect). */
+  readonly eventHandlers: readonly string[];
 }
 
 export interface MeshDescription {
@@ -86,7 +95,13 @@ export class Router {
         address: connection.address,
         labels: view.labels,
         state: view.state,
-        modules: view.modules.map((m) => ({ name: m.name, version: m.version, state: m.state, lastError: m.lastError })),
+        modules: view.modules.map((m) => ({
+          name: m.name,
+          version: m.version,
+          state: m.state,
+          lastError: m.lastError,
+          eventHandlers: m.analytics.filter((a) => a.kind === 'event-handler').map((a) => a.name),
+        })),
       })),
       analytics: [...byKey.values()].map((s) => s.desc),
     };

@@ -72,7 +72,7 @@ describe('dashboard - catalog', () => {
           address: 'a:1',
           labels: ['lms'],
           state: 'serving',
-          modules: [{ name: 'g', version: '1.0', state: 'ready', lastError: '' }],
+          modules: [{ name: 'g', version: '1.0', state: 'ready', lastError: '', eventHandlers: [] }],
         },
         {
           id: 'wiki',
@@ -80,8 +80,8 @@ describe('dashboard - catalog', () => {
           labels: [],
           state: 'serving',
           modules: [
-            { name: 'g', version: '1.0', state: 'ready', lastError: '' },
-            { name: 'hidden', version: '', state: 'ready', lastError: '' },
+            { name: 'g', version: '1.0', state: 'ready', lastError: '', eventHandlers: [] },
+            { name: 'hidden', version: '', state: 'ready', lastError: '', eventHandlers: [] },
           ],
         },
       ],

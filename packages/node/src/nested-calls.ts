@@ -2,6 +2,7 @@ import { connect, type Mesh } from '@insights/client';
 import type { Dispatcher, Logger } from '@insights/runtime';
 import type { Tracer } from '@opentelemetry/api';
 import type { NodeConfig } from './config.ts';
+import type { MeshView } from './events/wait-for-handlers.ts';
 import { nestedCallTls } from './tls.ts';
 
 /**
@@ -14,9 +15,9 @@ export function startNestedCallClient(
   dispatcher: Dispatcher,
   log: Logger,
   tracer?: Tracer,
-): { close(): Promise<void>; liveNodes(): ReadonlySet<string> | undefined } {
-  if (config.nats === undefined) return { close: async () => {}, liveNodes: () => undefined };
-  let live: Set<string> | undefined;
+): { close(): Promise<void>; meshView(): MeshView | undefined } {
+  if (config.nats === undefined) return { close: async () => {}, meshView: () => undefined };
+  let view: MeshView | undefined;
   let mesh: Mesh | undefined;
   let closed = false;
   const ready = connect({
@@ -33,9 +34,17 @@ export function startNestedCallClient(
       if (closed) return void m.close();
       mesh = m;
       const track = async () => {
-        const ids = new Set((await m.describe()).nodes.map((n) => n.id));
+        const nodes = (await m.describe()).nodes;
         // A view without this node has not read the registry yet: it knows nobody is live.
-        if (ids.has(config.id)) live = ids;
+        if (!nodes.some((n) => n.id === config.id)) return;
+        view = {
+          live: new Set(nodes.map((n) => n.id)),
+          handlers: nodes.flatMap((n) =>
+            n.modules
+              .filter((md) => md.state !== 'failed')
+              .flatMap((md) => md.eventHandlers.map((h) => ({ node: n.id, label: `${md.name}.${h}` }))),
+          ),
+        };
       };
       void track();
       const timer = setInterval(() => void track(), 500);
@@ -51,7 +60,7 @@ export function startNestedCallClient(
     (e: unknown) => log.warn('nested calls stay on this node: mesh client failed', { error: (e as Error).message }),
   );
   return {
-    liveNodes: () => live,
+    meshView: () => view,
     async close() {
       closed = true;
       dispatcher.setFallback(undefined);

@@ -143,17 +143,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   let meshClient: ReturnType<typeof startNestedCallClient> | undefined;
   // eslint-disable-next-line prefer-const
   let advertising: Advertising | undefined;
-  events = startEventSystem(
-    config,
-    natsLink,
-    hosts,
-    log,
-    () => {
-      const live = meshClient?.liveNodes();
-      return live === undefined ? undefined : new Set([...live, config.id]);
-    },
-    tracing,
-  );
+  events = startEventSystem(config, natsLink, hosts, log, () => meshClient?.meshView(), tracing);
   const readinessInputs: ReadinessInputs = {
     state: () => state,
     natsConfigured: natsLink.configured,
@@ -178,7 +168,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     consumers: () => events?.consumerInfo() ?? Promise.resolve([]),
     natsConnected: () => (natsLink.configured ? natsLink.isConnected() : undefined),
     advertised: () => advertising?.advertised ?? false,
-    meshNodes: () => meshClient?.liveNodes()?.size,
+    meshNodes: () => meshClient?.meshView()?.live.size,
     ready: () => readiness(readinessInputs).ready,
   });
   const deps = {

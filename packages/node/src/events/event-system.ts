@@ -12,7 +12,7 @@ import { Scheduler } from './scheduler.ts';
 import { ensureEventStreams } from './streams.ts';
 import { resolveReplicas } from '../replicas.ts';
 import { INGEST_SUBJECT } from './subjects.ts';
-import { waitForHandlers } from './wait-for-handlers.ts';
+import { waitForHandlers, type MeshView } from './wait-for-handlers.ts';
 import type { NodeTracing } from '../tracing.ts';
 import { TRACEPARENT } from '../tracing.ts';
 
@@ -68,7 +68,7 @@ export function startEventSystem(
   link: NatsLink,
   hosts: ReadonlyMap<string, ModuleHost>,
   log: Logger,
-  liveNodes: () => ReadonlySet<string> | undefined = () => undefined,
+  meshView: () => MeshView | undefined = () => undefined,
   tracing?: NodeTracing,
 ): EventSystem {
   const router = new EventRouter(hosts);
@@ -189,7 +189,7 @@ export function startEventSystem(
         traceparent === '' ? undefined : { [TRACEPARENT]: traceparent },
       );
       if (options.waitForHandlers && published.lastSeq > 0)
-        await waitForHandlers(conn.jsm, settings.stream, published.lastSeq, deadline, liveNodes);
+        await waitForHandlers(conn.jsm, settings.stream, published.lastSeq, deadline, meshView);
       return {
         received: raws.length,
         accepted: envelopes.length,

@@ -2,30 +2,33 @@ import { InsightsError } from '@insights/sdk';
 import type { ConsumerInfo, JetStreamManager } from 'nats';
 import { token } from './subjects.ts';
 
+/** What this node's registry view says about the mesh, for hard-realtime waits. */
+export interface MeshView {
+  /** Node ids in the registry now: a per-node consumer of a node that is gone is not waited for. */
+  readonly live: ReadonlySet<string>;
+  /** Every event handler a live node advertises, as `module.handler`. */
+  readonly handlers: readonly { readonly node: string; readonly label: string }[];
+}
+
 /**
  * Hard realtime: resolves once every handler consumer of the stream has processed everything
  * up to `lastSeq` (nothing pending, nothing awaiting acknowledgement, or its ack floor past it),
- * so every query anywhere reflects the events. At the deadline it fails naming the handlers that
- * had not finished.
+ * and every handler a live node advertises has a consumer (a node advertises its modules before
+ * its consumers exist), so every query anywhere reflects the events. At the deadline it fails
+ * naming the handlers that had not finished.
  */
 export async function waitForHandlers(
   jsm: JetStreamManager,
   stream: string,
   lastSeq: number,
   deadline: number,
-  /** Node ids in the registry now; a per-node consumer of a node that is gone is not waited for. */
-  liveNodes: () => ReadonlySet<string> | undefined,
+  meshView: () => MeshView | undefined,
 ): Promise<void> {
   let unfinished: string[] = [];
   for (let delay = 5; ; delay = Math.min(100, delay * 2)) {
-    unfinished = [];
-    for await (const c of jsm.consumers.list(stream)) {
-      if (!c.name.startsWith('h_')) continue;
-      const live = liveNodes();
-      if (live !== undefined && ownedByDeadNode(c, live)) continue;
-      const done = c.ack_floor.stream_seq >= lastSeq || (c.num_pending === 0 && c.num_ack_pending === 0);
-      if (!done) unfinished.push(c.config.description?.replace(/^insights handler /, '').replace(/ \(node .+\)$/, '') ?? c.name);
-    }
+    const consumers: ConsumerInfo[] = [];
+    for await (const c of jsm.consumers.list(stream)) consumers.push(c);
+    unfinished = unfinishedHandlers(consumers, lastSeq, meshView());
     if (unfinished.length === 0) return;
     if (Date.now() + delay > deadline) break;
     await new Promise((r) => setTimeout(r, delay));
@@ -36,14 +39,36 @@ export async function waitForHandlers(
   );
 }
 
+const DESCRIPTION = /^insights handler (\S+)(?: \(node (.+)\)| partition \d+\/\d+)?$/;
+
+/**
+ * The handlers still to wait for. Without a view (the registry not read yet) every consumer
+ * counts, a dead node's too: waiting longer beats returning early.
+ */
+export function unfinishedHandlers(consumers: readonly ConsumerInfo[], lastSeq: number, view: MeshView | undefined): string[] {
+  const unfinished: string[] = [];
+  /** `label` for a consumer every replica shares, `label@node` for a node's own. */
+  const present = new Set<string>();
+  for (const c of consumers) {
+    if (!c.name.startsWith('h_')) continue;
+    const described = DESCRIPTION.exec(c.config.description ?? '');
+    if (described !== null) present.add(described[2] === undefined ? described[1]! : `${described[1]}@${described[2]}`);
+    if (view !== undefined && ownedByDeadNode(c, described?.[2], view.live)) continue;
+    const done = c.ack_floor.stream_seq >= lastSeq || (c.num_pending === 0 && c.num_ack_pending === 0);
+    if (!done) unfinished.push(described?.[1] ?? c.name);
+  }
+  for (const { node, label } of view?.handlers ?? [])
+    if (!present.has(label) && !present.has(`${label}@${node}`)) unfinished.push(`${label} (node ${node}: no consumer yet)`);
+  return unfinished;
+}
+
 /**
  * A per-node consumer (embedded database) names its node in its description; older ones only
  * in their name, where the id is a subject token (`node.1` became `node_1`: comparing raw ids
  * there took a live node's consumer for a dead one's and stopped waiting for it).
  */
-function ownedByDeadNode(c: ConsumerInfo, live: ReadonlySet<string>): boolean {
-  const described = /\(node (.+)\)$/.exec(c.config.description ?? '')?.[1];
-  if (described !== undefined) return !live.has(described);
+function ownedByDeadNode(c: ConsumerInfo, describedNode: string | undefined, live: ReadonlySet<string>): boolean {
+  if (describedNode !== undefined) return !live.has(describedNode);
   if (!c.name.includes('__')) return false;
   return ![...live].some((id) => c.name.endsWith(`__${token(id)}`));
 }
