@@ -92,6 +92,11 @@ export function decodeBody(body: unknown): unknown {
   while (i < body.length && body.charCodeAt(i) <= 0x20) i++;
   const c = body.charCodeAt(i);
   if (c !== 0x7b && c !== 0x5b) return body; // not '{' or '[': skip the throw of JSON.parse
+  // JSON text that opens with `{` (`[`) ends with `}` (`]`) before JSON whitespace; truncated
+  // bodies do not, so they skip the throw too.
+  let end = body.length - 1;
+  for (let e = body.charCodeAt(end); e === 0x20 || e === 0x0a || e === 0x0d || e === 0x09; e = body.charCodeAt(end)) end--;
+  if (body.charCodeAt(end) !== c + 2) return body; // '{' + 2 = '}', '[' + 2 = ']'
   try {
     return JSON.parse(body) as unknown;
   } catch {

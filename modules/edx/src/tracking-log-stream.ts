@@ -13,7 +13,7 @@ import type { ParsedLine } from './tracking-log.ts';
 
 /** Lines longer than this are reported as errors and skipped instead of buffered without bound. */
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
-const READ_CHUNK_BYTES = 256 * 1024;
+const READ_CHUNK_BYTES = 1024 * 1024;
 const NEWLINE = 0x0a;
 
 export interface TrackingLogProgress {

@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { readTrackingLog, tryNormalise } from '../src/lib.ts';
+import { readTrackingLogBatches, tryNormalise } from '../src/lib.ts';
 import type { TrackingLogInput } from '../src/lib.ts';
 import { REAL_DATA } from './helpers.ts';
 
@@ -35,9 +35,11 @@ async function run(input: () => TrackingLogInput): Promise<void> {
     const started = performance.now();
     let lines = 0;
     let envelopes = 0;
-    for await (const line of readTrackingLog(input())) {
-      lines++;
-      if (line.kind === 'event' && tryNormalise(line.event).ok) envelopes++;
+    for await (const batch of readTrackingLogBatches(input())) {
+      for (const line of batch) {
+        lines++;
+        if (line.kind === 'event' && tryNormalise(line.event).ok) envelopes++;
+      }
     }
     const seconds = (performance.now() - started) / 1000;
     console.log(

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { normalise, readTrackingLog, tryNormalise } from '../src/lib.ts';
+import { decodeBody, normalise, readTrackingLog, tryNormalise } from '../src/lib.ts';
 import type { RawEvent } from '../src/lib.ts';
 import { FIXTURES } from './helpers.ts';
 
@@ -90,6 +90,13 @@ describe('normalise - tracking-log shapes', () => {
       'input_x_2_1=choice_1',
     );
     expect(normalise({ event_type: 'page_close', event: '', time: '2014-01-01T00:00:00' }).payload).toBe('');
+  });
+
+  it('decodes JSON text bodies, trailing whitespace included, and keeps truncated or malformed ones as text', () => {
+    expect(decodeBody(' {"a": [1, 2]} \r\n')).toEqual({ a: [1, 2] });
+    expect(decodeBody('[1, {"b": "}"}]\t')).toEqual([1, { b: '}' }]);
+    for (const text of ['{"POST": {"a": ["x"', '{"a": 1]', '[1, 2}', '{"a": 1} x', '{', '[', '{}}', '{"a": 1}\u000b'])
+      expect(decodeBody(text)).toBe(text);
   });
 });
 
