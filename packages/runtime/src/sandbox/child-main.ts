@@ -21,7 +21,9 @@ import { encodedJsonOf } from '@insights/wire/result-codec';
 
 const port = openParentPort();
 
-const out = new Outbox<ChildMessage | ResultMessage, ChildMessage | Uint8Array>((batch) => port.post(batch), packAnswers);
+const out = new Outbox<ChildMessage | ResultMessage, ChildMessage | Uint8Array>((batch) => port.post(batch), {
+  pack: packAnswers,
+});
 const requests = new HostRequests(out);
 const mesh = new RemoteMesh(requests);
 const calls = new Map<number, AbortController>();

@@ -81,7 +81,7 @@ export class Sandbox {
       onOutput: (stream, line) => services.logs.line(stream, line),
       onExit: (reason) => this.#exit(reason),
     });
-    this.#out = new Outbox((batch) => this.#transport.post(batch), packRequests);
+    this.#out = new Outbox((batch) => this.#transport.post(batch), { pack: packRequests, extraTurn: true });
     this.#out.push(init);
   }
 
