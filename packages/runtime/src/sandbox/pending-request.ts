@@ -45,6 +45,10 @@ export class PendingRequest implements SandboxSink, GateEntry {
     readonly reject: (error: InsightsError) => void,
   ) {}
 
+  get isCall(): boolean {
+    return this.body.type === 'call';
+  }
+
   get deadline(): number {
     return this.options.deadline;
   }

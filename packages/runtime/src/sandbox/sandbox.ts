@@ -22,6 +22,8 @@ export interface SandboxSink {
   done(value: unknown): void;
   failed(error: InsightsError): void;
   progress?(fraction: number, message: string): void;
+  /** Whether it waits for a call's answer: only those may come packed (packed.ts). */
+  readonly isCall?: boolean | undefined;
 }
 
 /** What the node lends a sandbox: the mesh, URL signing, events, the log. */
@@ -186,6 +188,7 @@ export class Sandbox {
   readonly #result = (id: number, json: Uint8Array): void => {
     const sink = this.#pending.get(id);
     if (sink === undefined) return;
+    if (sink.isCall !== true) return this.kill('broke the sandbox protocol');
     this.#pending.delete(id);
     sink.done(new EncodedJson(json));
   };
