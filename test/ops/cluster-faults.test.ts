@@ -125,7 +125,14 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
       log: (_level, m) => clientLog.push(`${new Date().toISOString().slice(11, 23)} ${m}`),
     });
     for (let t = Date.now(); (await mesh.describe()).nodes.length < 4 && Date.now() - t < 15_000;) await sleep(100);
-  }, 90_000);
+    // The faults start from a cluster that works: every node ready (which includes its own mesh
+    // client having read the registry), nested calls across nodes answering.
+    for (let t = Date.now(); Date.now() - t < 30_000; await sleep(200)) {
+      const ready = await Promise.all([...cluster.nodes.values()].map(async (n) => (await fetch(`http://${n.http}/readyz`)).ok));
+      const nested = await mesh.query.greet_via_mesh!({ user: 'w' }).catch(() => undefined);
+      if (ready.every(Boolean) && nested === 'relayed: Hello, w!') break;
+    }
+  }, 120_000);
 
   afterAll(async () => {
     await mesh?.close();
@@ -134,7 +141,9 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
 
   it('launcher - every node is ready, streams and buckets have three copies, the dashboard answers', async () => {
     expect((await mesh.describe()).nodes.map((n) => n.id).sort()).toEqual(['forums-1', 'lms-1', 'lms-2', 'wiki-1']);
-    for (const n of cluster.nodes.values()) expect((await fetch(`http://${n.http}/readyz`)).status).toBe(200);
+    // Ready includes "my own mesh client has read the registry", which takes a moment after start.
+    for (const n of cluster.nodes.values())
+      await expect.poll(async () => (await fetch(`http://${n.http}/readyz`)).status, { timeout: 20_000 }).toBe(200);
     const nc = await natsConnect({ servers: [...cluster.nats.urls] });
     const jsm = await nc.jetstreamManager();
     for (const s of ['INSIGHTS_EVENTS', 'INSIGHTS_DLQ', 'KV_insights-registry', 'KV_insights-jobs'])

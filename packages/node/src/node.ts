@@ -149,6 +149,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     natsConfigured: natsLink.configured,
     natsConnected: () => natsLink.isConnected(),
     advertised: () => advertising?.advertised ?? false,
+    meshReady: () => meshClient?.meshView() !== undefined,
     hosts,
     failedModules: failed,
   };

@@ -8,6 +8,8 @@ export interface ReadinessInputs {
   readonly natsConfigured: boolean;
   natsConnected(): boolean;
   advertised(): boolean;
+  /** The node's own mesh client has read the registry: `ctx.mesh` reaches other nodes. */
+  meshReady(): boolean;
   readonly hosts: ReadonlyMap<string, ModuleHost>;
   readonly failedModules: readonly FailedModule[];
 }
@@ -19,8 +21,8 @@ export interface Readiness {
 }
 
 /**
- * Ready = serving, every configured module loaded and not failed, and (with NATS) connected and
- * in the registry. A node that is not ready still answers direct calls; readiness tells a load
+ * Ready = serving, every configured module loaded and not failed, and (with NATS) connected, in
+ * the registry, and able to see the rest of the mesh (a module's nested calls would fail before). A node that is not ready still answers direct calls; readiness tells a load
  * balancer or a rolling update to wait.
  */
 export function readiness(i: ReadinessInputs): Readiness {
@@ -34,6 +36,7 @@ export function readiness(i: ReadinessInputs): Readiness {
   if (i.natsConfigured) {
     checks.nats = i.natsConnected() || 'not connected to NATS';
     checks.registry = i.advertised() || 'not in the registry yet';
+    checks.mesh = i.meshReady() || 'has not read the registry yet: nested calls cannot reach other nodes';
   }
   return { ready: Object.values(checks).every((c) => c === true), checks };
 }
