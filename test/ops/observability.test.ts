@@ -146,7 +146,10 @@ describe.skipIf(NO_NATS)('observability - metrics, readiness, health, log level 
     expect(await (await fetch(`http://${back.httpAddress}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`http://${back.httpAddress}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', checks: { serving: true, modules: true, nats: true, registry: true, mesh: true } });
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      checks: { serving: true, modules: true, nats: true, registry: true, mesh: true },
+    });
     const def = protoLoader.loadSync((await import('grpc-health-check')).protoPath, { enums: String });
     const Health = (grpc.loadPackageDefinition(def).grpc as { health: { v1: { Health: grpc.ServiceClientConstructor } } }).health
       .v1.Health;
