@@ -231,7 +231,7 @@ export class RemoteBackend implements MeshBackend {
       },
       onInvalid: (key, reason) => this.options.log('warn', `ignoring registry entry ${key}: ${reason}`),
       onRetry: (e, attempt, delay) =>
-        this.options.log('warn', `registry ${index + 1} not readable yet (${e.message}); retry ${attempt} in ${delay} ms`),
+        this.options.log('warn', `registry ${index + 1} not readable (${e.message}); retry ${attempt} in ${delay} ms`),
     });
     this.#watchers.push(watcher);
     this.#registryViews[index] = watcher.nodes();

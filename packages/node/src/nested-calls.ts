@@ -1,4 +1,4 @@
-import { connect, type Mesh } from '@insights/client';
+import { connect, type Mesh, type MeshDescription } from '@insights/client';
 import type { Dispatcher, Logger } from '@insights/runtime';
 import type { Tracer } from '@opentelemetry/api';
 import type { NodeConfig } from './config.ts';
@@ -17,7 +17,10 @@ export function startNestedCallClient(
   tracer?: Tracer,
 ): { close(): Promise<void>; meshView(): MeshView | undefined } {
   if (config.nats === undefined) return { close: async () => {}, meshView: () => undefined };
-  let view: MeshView | undefined;
+  /** The latest listing that includes this node (one without it has not read the registry yet). */
+  let nodes: MeshDescription['nodes'] | undefined;
+  let view: { of: MeshDescription['nodes']; view: MeshView } | undefined;
+  let timer: NodeJS.Timeout | undefined;
   let mesh: Mesh | undefined;
   let closed = false;
   const ready = connect({
@@ -34,20 +37,11 @@ export function startNestedCallClient(
       if (closed) return void m.close();
       mesh = m;
       const track = async () => {
-        const nodes = (await m.describe()).nodes;
-        // A view without this node has not read the registry yet: it knows nobody is live.
-        if (!nodes.some((n) => n.id === config.id)) return;
-        view = {
-          live: new Set(nodes.map((n) => n.id)),
-          handlers: nodes.flatMap((n) =>
-            n.modules
-              .filter((md) => md.state !== 'failed')
-              .flatMap((md) => md.eventHandlers.map((h) => ({ node: n.id, label: `${md.name}.${h}` }))),
-          ),
-        };
+        const listed = (await m.describe()).nodes;
+        if (listed.some((n) => n.id === config.id)) nodes = listed;
       };
       void track();
-      const timer = setInterval(() => void track(), 500);
+      timer = setInterval(() => void track(), 500);
       timer.unref();
       dispatcher.setFallback({
         names: (kind) => Object.keys(kind === 'query' ? m.query : m.view),
@@ -60,12 +54,29 @@ export function startNestedCallClient(
     (e: unknown) => log.warn('nested calls stay on this node: mesh client failed', { error: (e as Error).message }),
   );
   return {
-    meshView: () => view,
+    // Built when asked (hard-realtime waits, readiness, metrics), once per listing.
+    meshView: () => {
+      if (nodes === undefined) return undefined;
+      if (view?.of !== nodes) view = { of: nodes, view: meshViewOf(nodes) };
+      return view.view;
+    },
     async close() {
       closed = true;
+      clearInterval(timer);
       dispatcher.setFallback(undefined);
       await ready;
       await mesh?.close();
     },
+  };
+}
+
+function meshViewOf(nodes: MeshDescription['nodes']): MeshView {
+  return {
+    live: new Set(nodes.map((n) => n.id)),
+    handlers: nodes.flatMap((n) =>
+      n.modules
+        .filter((m) => m.state !== 'failed')
+        .flatMap((m) => m.eventHandlers.map((h) => ({ node: n.id, label: `${m.name}.${h}` }))),
+    ),
   };
 }

@@ -11,8 +11,8 @@ export interface WatcherOptions extends BucketOptions {
   /** How often to check for nodes whose heartbeat stopped, ms. */
   expiryCheckMs?: number;
   /**
-   * The first watch failed (a JetStream cluster still electing its leaders answers nothing
-   * useful for a while) and is tried again after `delayMs`. Without it, start() keeps trying.
+   * A watch failed (a JetStream cluster still electing its leaders answers nothing useful for
+   * a while) and is tried again after `delayMs`; the watcher keeps trying until it is closed.
    */
   onRetry?: (error: Error, attempt: number, delayMs: number) => void;
 }
@@ -64,17 +64,7 @@ export class RegistryWatcher {
    */
   static async start(nc: NatsConnection, options: WatcherOptions = {}): Promise<RegistryWatcher> {
     const w = new RegistryWatcher(nc, options);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await w.#watch(attempt > 1);
-        break;
-      } catch (e) {
-        if (nc.isClosed()) throw e;
-        const delayMs = retryDelayMs(attempt);
-        options.onRetry?.(e as Error, attempt, delayMs);
-        await new Promise((r) => setTimeout(r, delayMs));
-      }
-    }
+    await w.#watchUntilUp();
     w.#timer = setInterval(() => {
       w.#checkQuiet();
       w.#emit();
@@ -163,17 +153,26 @@ export class RegistryWatcher {
     if (this.#rewatching) return;
     this.#rewatching = true;
     try {
-      for (let attempt = 0; !this.#closed; attempt++) {
-        try {
-          // A bucket that refused us could not take the nodes' heartbeats either.
-          await this.#watch(attempt > 0);
-          return;
-        } catch {
-          await new Promise((r) => setTimeout(r, retryDelayMs(attempt)));
-        }
-      }
+      await this.#watchUntilUp();
+    } catch {
+      // closed meanwhile
     } finally {
       this.#rewatching = false;
+    }
+  }
+
+  /** Watches again until a snapshot is in; throws the last error once the watcher or its connection is closed. */
+  async #watchUntilUp(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // A bucket that refused us could not take the nodes' heartbeats either.
+        return await this.#watch(attempt > 1);
+      } catch (e) {
+        if (this.#closed || this.nc.isClosed()) throw e;
+        const delayMs = retryDelayMs(attempt);
+        this.options.onRetry?.(e as Error, attempt, delayMs);
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
     }
   }
 

@@ -4,7 +4,7 @@ import { AckLedger } from './ack-ledger.ts';
 import { deadLetter, deliverEvents, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
 import { pullLoop } from './pull-loop.ts';
-import { durableName, filterSubjectFor } from './subjects.ts';
+import { consumerDescription, durableName, filterSubjectFor } from './subjects.ts';
 
 export interface HandlerConsumerDeps extends DeliveryDeps {
   readonly jsm: JetStreamManager;
@@ -98,7 +98,10 @@ export class HandlerConsumer implements HandlerWorker {
       ack_wait: this.#deps.ackWaitMs * NS,
       max_ack_pending: 20_000,
       // The node in the description tells the wait for handlers whose consumer this is.
-      description: `insights handler ${this.#label}${this.#deps.ownConsumerFor === undefined ? '' : ` (node ${this.#deps.ownConsumerFor})`}`,
+      description: consumerDescription(
+        this.#label,
+        this.#deps.ownConsumerFor === undefined ? undefined : { node: this.#deps.ownConsumerFor },
+      ),
       // A per-node consumer of a node that never comes back is removed after a week.
       ...(this.#deps.ownConsumerFor === undefined ? {} : { inactive_threshold: 7 * 24 * 3600 * 1000 * NS }),
       ...startPolicy(handler.meta.startFrom),

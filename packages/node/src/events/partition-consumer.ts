@@ -5,7 +5,7 @@ import { deliverInOrder, type Queued } from './in-order-delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
 import { partitionOf, type PartitionKey } from './partition-key.ts';
 import { pullLoop } from './pull-loop.ts';
-import { filterSubjectFor, partitionDurableName } from './subjects.ts';
+import { consumerDescription, filterSubjectFor, partitionDurableName } from './subjects.ts';
 
 export interface PartitionStats {
   processed: number;
@@ -83,7 +83,7 @@ export class PartitionConsumer {
       filter_subject: filterSubjectFor(handler.types, handler.sources),
       ack_wait: this.#deps.ackWaitMs * NS,
       max_ack_pending: 1_000,
-      description: `insights handler ${this.#label} partition ${this.#deps.partition}/${this.#deps.partitions}`,
+      description: consumerDescription(this.#label, { partition: this.#deps.partition, partitions: this.#deps.partitions }),
       ...(startSeq === undefined
         ? startPolicy(handler.meta.startFrom)
         : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }),

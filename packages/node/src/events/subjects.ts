@@ -49,3 +49,23 @@ export function durableName(module: string, handler: string, nodeId?: string): s
 export function partitionDurableName(module: string, handler: string, partition: number): string {
   return `h_${token(module)}_${token(handler)}_p${partition}`;
 }
+
+/** Whose a handler consumer is: one node's own (embedded db), one partition's, or every replica's. */
+export type ConsumerOwner = { node: string } | { partition: number; partitions: number } | undefined;
+
+/** A handler consumer's description: hard-realtime waits read it back (parseConsumerDescription). */
+export function consumerDescription(label: string, owner: ConsumerOwner): string {
+  if (owner === undefined) return `insights handler ${label}`;
+  return 'node' in owner
+    ? `insights handler ${label} (node ${owner.node})`
+    : `insights handler ${label} partition ${owner.partition}/${owner.partitions}`;
+}
+
+const DESCRIPTION = /^insights handler (\S+)(?: \(node (.+)\)| partition \d+\/\d+)?$/;
+
+/** The handler (`module.handler`) and, for a node's own consumer, the node; undefined if not ours. */
+export function parseConsumerDescription(description: string): { label: string; node?: string } | undefined {
+  const m = DESCRIPTION.exec(description);
+  if (m === null) return undefined;
+  return m[2] === undefined ? { label: m[1]! } : { label: m[1]!, node: m[2] };
+}

@@ -1,6 +1,6 @@
 import { InsightsError } from '@insights/sdk';
 import type { ConsumerInfo, JetStreamManager } from 'nats';
-import { token } from './subjects.ts';
+import { parseConsumerDescription, token } from './subjects.ts';
 
 /** What this node's registry view says about the mesh, for hard-realtime waits. */
 export interface MeshView {
@@ -39,8 +39,6 @@ export async function waitForHandlers(
   );
 }
 
-const DESCRIPTION = /^insights handler (\S+)(?: \(node (.+)\)| partition \d+\/\d+)?$/;
-
 /**
  * The handlers still to wait for. Without a view (the registry not read yet) every consumer
  * counts, a dead node's too: waiting longer beats returning early.
@@ -51,11 +49,12 @@ export function unfinishedHandlers(consumers: readonly ConsumerInfo[], lastSeq: 
   const present = new Set<string>();
   for (const c of consumers) {
     if (!c.name.startsWith('h_')) continue;
-    const described = DESCRIPTION.exec(c.config.description ?? '');
-    if (described !== null) present.add(described[2] === undefined ? described[1]! : `${described[1]}@${described[2]}`);
-    if (view !== undefined && ownedByDeadNode(c, described?.[2], view.live)) continue;
+    const described = parseConsumerDescription(c.config.description ?? '');
+    if (described !== undefined)
+      present.add(described.node === undefined ? described.label : `${described.label}@${described.node}`);
+    if (view !== undefined && ownedByDeadNode(c, described?.node, view.live)) continue;
     const done = c.ack_floor.stream_seq >= lastSeq || (c.num_pending === 0 && c.num_ack_pending === 0);
-    if (!done) unfinished.push(described?.[1] ?? c.name);
+    if (!done) unfinished.push(described?.label ?? c.name);
   }
   for (const { node, label } of view?.handlers ?? [])
     if (!present.has(label) && !present.has(`${label}@${node}`)) unfinished.push(`${label} (node ${node}: no consumer yet)`);
