@@ -43,11 +43,12 @@ const moduleEntry = z.union([
     isolation: z.enum(['process', 'worker', 'inline']).optional(),
     limits: moduleLimits.optional(),
     restart: restartPolicy.optional(),
-    nativeAddons: z
-      .boolean()
+    nativeAddon: z
+      .string()
+      .refine((p) => path.isAbsolute(p) && p.endsWith('.node'), 'must be an absolute path to one .node file')
       .optional()
       .describe(
-        'Allow native addons in the sandbox (they bypass its file restrictions); default: only if a dependency needs them',
+        "The one native addon file (absolute path) this module may load; addons run outside the sandbox's permission model. Default: none",
       ),
   }),
 ]);
@@ -68,7 +69,7 @@ export const nodeConfigSchema = z.strictObject({
   modules: z
     .array(moduleEntry)
     .default([])
-    .describe('Modules to load: a path, or { path, isolation, limits, restart, nativeAddons }'),
+    .describe('Modules to load: a path, or { path, isolation, limits, restart, nativeAddon }'),
   grpc: address.default({ host: '127.0.0.1', port: 0 }).describe('gRPC listen address (calls, ingest, health, reflection)'),
   http: address
     .default({ host: '127.0.0.1', port: 0 })

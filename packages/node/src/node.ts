@@ -99,15 +99,14 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     makeFileUrl: (module: string, name: string, ttl: number) => `${httpOrigin}${signer.signedPath(module, name, ttl)}`,
     mesh: dispatcher,
     log,
-    dbOptions, // sandboxes open their own module's db
   };
 
   for (const entry of config.modules) {
     const spec = typeof entry === 'string' ? entry : entry.path;
     const isolation = (typeof entry === 'string' ? undefined : entry.isolation) ?? config.defaultIsolation;
-    const { limits, restart, nativeAddons } = typeof entry === 'string' ? {} : entry;
+    const { limits, restart, nativeAddon } = typeof entry === 'string' ? {} : entry;
     try {
-      const host = await startModuleHost({ spec, baseDir: config.baseDir, isolation, limits, restart, nativeAddons }, env);
+      const host = await startModuleHost({ spec, baseDir: config.baseDir, isolation, limits, restart, nativeAddon }, env);
       const name = host.manifest.name;
       if (hosts.has(name)) {
         await host.close();

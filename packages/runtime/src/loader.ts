@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isModuleDefinition, SDK_CONTRACT_VERSION, type ModuleDefinition } from '@insights/sdk';
+import { isModuleDefinition, isModuleName, MODULE_NAME_RULE, SDK_CONTRACT_VERSION, type ModuleDefinition } from '@insights/sdk';
 
 /** Why a module could not be loaded, for the node's log and Describe. */
 export class ModuleLoadError extends Error {
@@ -49,6 +49,9 @@ export async function loadModuleDefinition(spec: string, baseDir?: string): Prom
   const def = ns.default;
   if (!isModuleDefinition(def))
     throw new ModuleLoadError(spec, `${entry} must \`export default defineModule({...})\` from @insights/sdk`);
+  // defineModule checks too, but a hand-made definition object skips it; names become folders.
+  if (!isModuleName(def.name))
+    throw new ModuleLoadError(spec, `module name ${JSON.stringify(def.name)} is not allowed: it must be ${MODULE_NAME_RULE}`);
   if (def.sdkContract !== SDK_CONTRACT_VERSION)
     throw new ModuleLoadError(
       spec,

@@ -26,10 +26,17 @@ import { LruModuleCache, type CacheLimits } from './resources/cache.ts';
 import { DiskModuleFiles, type FileUrlMaker } from './resources/files.ts';
 import type { Logger } from './resources/log.ts';
 import type { DbProvider } from './db/index.ts';
-import { stableEventId } from './events/event-id.ts';
+import { checkEmitFields, deriveEvent, maxHops, type EmitFields } from './events/derived-event.ts';
 import { compileFilter } from './events/filter.ts';
 import type { NormaliseOutcome } from './events/normalise-result.ts';
 import { once, updateOnce } from './events/once.ts';
+
+/** Why an event is emitted: the handler, the ids of the events it handled, the module's fields. */
+export interface EmitCause {
+  readonly handler: string;
+  readonly parents: readonly string[];
+  readonly fields: EmitFields;
+}
 
 /** What a module needs from wherever it runs: storage, a way to call the mesh, a logger. */
 export interface RuntimeEnvironment {
@@ -40,8 +47,12 @@ export interface RuntimeEnvironment {
   /** Nested calls (`ctx.mesh`): the node routes them locally or across the mesh. */
   readonly mesh: CallInvoker;
   readonly log: Logger;
-  /** Publishes a derived event (`ctx.emit`); absent where events are not wired (then emit fails clearly). */
-  readonly emit?: (event: EventEnvelope) => Promise<void>;
+  /**
+   * Publishes a derived event (`ctx.emit`); absent where events are not wired (then emit fails
+   * clearly). `cause` is what the module decided and which events it handled: a sandbox sends
+   * only that, and its host derives the envelope again (derived-event.ts).
+   */
+  readonly emit?: (event: EventEnvelope, cause: EmitCause) => Promise<void>;
   /** Computes an event property wherever it is served (`ctx.property`). */
   readonly property?: (event: EventEnvelope, name: string) => Promise<unknown>;
   readonly cacheLimits?: CacheLimits;
@@ -150,25 +161,10 @@ export class ModuleRuntime {
         emit: async (e: Parameters<EventContext['emit']>[0]) => {
           if (env.emit === undefined)
             throw new InsightsError('FAILED_PRECONDITION', 'events are not wired on this host; ctx.emit is unavailable');
-          const parentHops = Math.max(0, ...matching.map((m) => m.hops ?? 0));
-          await env.emit({
-            // Deterministic: re-processing the same events re-emits the same ids, which dedupe.
-            id: stableEventId({
-              from: `${this.#def.name}.${handler}`,
-              after: matching.map((m) => m.id),
-              type: e.type,
-              payload: e.payload,
-            }),
-            time: new Date().toISOString(),
-            source: this.#def.name,
-            type: e.type,
-            actor: e.actor,
-            course: e.course,
-            resource: e.resource,
-            payload: e.payload,
-            raw: e.payload,
-            hops: parentHops + 1,
-          });
+          const fields = checkEmitFields(e, false);
+          const parents = matching.map((m) => m.id);
+          const event = deriveEvent(this.#def.name, handler, parents, maxHops(matching), fields);
+          await env.emit(event, { handler, parents, fields });
         },
         property: (e: EventEnvelope, name: string) =>
           env.property === undefined ? Promise.resolve(this.computeProperty(name, e)) : env.property(e, name),

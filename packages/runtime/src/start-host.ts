@@ -8,7 +8,7 @@ import { SandboxHost, type SandboxEnvironment } from './sandbox/sandbox-host.ts'
 
 export type { ModuleLimits, RestartPolicy } from './sandbox/limits.ts';
 
-/** What hosts need from the node: the modules' environment plus the db configuration (sandboxes open their own db). */
+/** What hosts need from the node: the modules' environment (its db provider also serves sandboxes' operations). */
 export type HostEnvironment = SandboxEnvironment;
 
 export interface HostSpec {
@@ -21,10 +21,10 @@ export interface HostSpec {
   /** How a crashed sandbox is restarted (process and worker isolation). */
   readonly restart?: RestartPolicy | undefined;
   /**
-   * Native addons in a process sandbox (they bypass Node's permission model): true allows,
-   * false refuses, unset allows them only when the module's dependencies need them (logged).
+   * The one native addon file (absolute path) a process or worker sandbox may load. Addons run
+   * outside Node's permission model, so none is allowed unless the operator names it here.
    */
-  readonly nativeAddons?: boolean | undefined;
+  readonly nativeAddon?: string | undefined;
 }
 
 /**
@@ -49,7 +49,7 @@ export async function startModuleHost(spec: HostSpec, env: HostEnvironment): Pro
           baseDir: spec.baseDir,
           limits,
           restart: resolveRestartPolicy(spec.restart),
-          nativeAddons: spec.nativeAddons,
+          nativeAddon: spec.nativeAddon,
         },
         env,
       );

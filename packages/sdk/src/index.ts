@@ -2,6 +2,7 @@
 export { z } from 'zod';
 export { defineModule, isModuleDefinition, SDK_CONTRACT_VERSION } from './module.ts';
 export type { ModuleDefinition, ModuleInit, InferMesh } from './module.ts';
+export { isModuleName, MODULE_NAME_PATTERN, MODULE_NAME_RULE } from './module-name.ts';
 export { query, view, eventHandler, eventProperty, job, normaliser } from './analytic.ts';
 export { eventLoop } from './event-loop.ts';
 export type { EventLoopInit } from './event-loop.ts';

@@ -11,12 +11,12 @@ import type {
   ViewDefinition,
 } from './analytic.ts';
 import type { CallOptions } from './mesh-proxy.ts';
+import { isModuleName, MODULE_NAME_RULE } from './module-name.ts';
 import type { ViewResult } from './view-result.ts';
 
 /** Bumped when the module contract changes incompatibly; nodes refuse modules built for another. */
 export const SDK_CONTRACT_VERSION = 1;
 
-const MODULE_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 const ANALYTIC_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
 export interface ModuleDefinition<
@@ -58,10 +58,8 @@ export function defineModule<
   V extends Record<string, AnyView> = {},
   const N extends string = string,
 >(init: ModuleInit<Q, V, N>): ModuleDefinition<Q, V, N> {
-  if (!MODULE_NAME.test(init.name))
-    throw new TypeError(
-      `defineModule: name "${init.name}" must be lower-case letters, digits, "-" or "_", starting with a letter`,
-    );
+  if (!isModuleName(init.name))
+    throw new TypeError(`defineModule: name ${JSON.stringify(init.name)} must be ${MODULE_NAME_RULE}`);
   const def: ModuleDefinition<Q, V, N> = {
     name: init.name,
     version: init.version ?? '0.0.0',

@@ -5,41 +5,51 @@
  * Why not `--import tsx` in the sandbox: under Node 20's permission model, registering loader
  * hooks needs a worker thread (`module.register` fails with ERR_ACCESS_DENIED unless
  * --allow-worker), and esbuild, which tsx uses to transpile, runs as a child process (needs
- * --allow-child-process). Granting either would let the module spawn too. So the node, which is
- * unrestricted, bundles with esbuild ahead of time; the sandbox only reads files.
+ * --allow-child-process). Granting either would let the module spawn too. So the node bundles
+ * with esbuild ahead of time; the sandbox only reads files.
  *
- * Sources outside node_modules (the module, workspace packages such as @insights/sdk, even when
- * written in TypeScript) are bundled; packages inside node_modules stay external and are imported
- * by absolute file URL, so the module and the runtime share one copy of zod and friends.
- * `import.meta.url/dirname/filename` are rewritten per file to the original location, so a module
- * that reads its own templates (`new URL('../templates/', import.meta.url)`) still finds them.
+ * Only files of the module's own package and of the packages it declares are bundled or
+ * imported, each checked by real path (bundle-scope.ts): an absolute import, a relative import
+ * that leaves the package, a symlink that leads out of it, an undeclared package or an import
+ * attribute that inlines a file from elsewhere fails the bundle with the file and the rule
+ * named. Module bundles are built in a child process with an empty environment
+ * (bundle-process.ts). Sources outside node_modules (the module, workspace packages such as
+ * @insights/sdk, even when written in TypeScript) are bundled; packages inside node_modules stay
+ * external and are imported by absolute file URL, so the module and the runtime share one copy
+ * of zod and friends. `import.meta.url/dirname/filename` are rewritten per file to the original
+ * location, so a module that reads its own templates still finds them.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadEsbuild, type PluginBuild } from './esbuild.ts';
+import { BundleRuleError } from './bundle-errors.ts';
+import { BundleScope } from './bundle-scope.ts';
+import { loadEsbuild, type PluginBuild, type ResolveArgs } from './esbuild.ts';
 
 export interface Bundle {
   /** The bundle: one ESM file. */
   readonly file: string;
-  /** Folders the bundle reads at run time: node_modules roots of its externals, folders of bundled packages. */
+  /**
+   * Folders the bundle may read at run time: the module's package, the packages it imported
+   * (declared dependencies), and what its external packages declare in turn. Never a folder an
+   * import merely pointed at.
+   */
   readonly readRoots: readonly string[];
   /** Folders of the bundled source files: the narrower grant when a package folder is too wide. */
   readonly sourceDirs: readonly string[];
-  /** External packages that load native addons (they need --allow-addons, which voids the fs restrictions). */
-  readonly nativeAddons: readonly string[];
 }
 
 const SKIP = Symbol('insights-sandbox-resolved');
 const SOURCE = /\.(?:[cm]?[jt]sx?)$/;
 const TS_SOURCE = /\.(?:[cm]?ts|tsx)$/;
 const NODE_MODULES = `${path.sep}node_modules${path.sep}`;
+// Spelled apart: this file is bundled too (bundle-main.ts), and its import.meta is rewritten.
+const META_URL = ['import', 'meta', 'url'].join('.');
 // Bundled CommonJS code calls `require`; ESM has none, so give it one.
-const BANNER =
-  "import { createRequire as __insightsCreateRequire } from 'node:module'; const require = __insightsCreateRequire(import.meta.url);";
+const BANNER = `import { createRequire as __insightsCreateRequire } from 'node:module'; const require = __insightsCreateRequire(${META_URL});`;
 
 export interface BundleOptions {
   /** File name prefix inside outDir. */
@@ -51,11 +61,10 @@ export interface BundleOptions {
 /** Bundles `entry` into `outDir/<label>-<content hash>.mjs` (same content, same file). */
 export async function bundle(entry: string, outDir: string, options: BundleOptions): Promise<Bundle> {
   const esbuild = await loadEsbuild();
-  const externalRoots = new Set<string>();
-  const nativeAddons = new Set<string>();
-  const cwd = path.dirname(entry);
+  const scope = new BundleScope(entry);
+  const cwd = path.dirname(realpathSync(entry));
   const result = await esbuild.build({
-    entryPoints: [entry],
+    entryPoints: [realpathSync(entry)],
     absWorkingDir: cwd,
     bundle: true,
     write: false,
@@ -68,7 +77,7 @@ export async function bundle(entry: string, outDir: string, options: BundleOptio
     metafile: true,
     logLevel: 'silent',
     banner: { js: BANNER },
-    plugins: [{ name: 'insights-sandbox', setup: (build: PluginBuild) => setup(build, externalRoots, nativeAddons) }],
+    plugins: [{ name: 'insights-sandbox', setup: (build: PluginBuild) => setup(build, scope) }],
   });
   const text = result.outputFiles?.[0]?.text ?? '';
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
@@ -79,28 +88,26 @@ export async function bundle(entry: string, outDir: string, options: BundleOptio
     await writeFile(tmp, text);
     await rename(tmp, file);
   }
-  const roots = new Set(externalRoots);
   const sourceDirs = new Set<string>();
   for (const input of Object.keys(result.metafile?.inputs ?? {})) {
     const abs = path.resolve(cwd, input);
-    if (abs.includes(NODE_MODULES)) continue;
-    roots.add(packageRoot(abs));
-    sourceDirs.add(realpathSync(path.dirname(abs)));
+    if (!abs.includes(NODE_MODULES)) sourceDirs.add(path.dirname(abs));
   }
-  return { file, readRoots: [...roots], sourceDirs: [...sourceDirs], nativeAddons: [...nativeAddons] };
+  return { file, readRoots: scope.roots, sourceDirs: [...sourceDirs] };
 }
 
 const runtimeBundles = new Map<string, Promise<Bundle>>();
 
 /**
  * The sandbox's own entry points bundled once per output folder and node process: `child` runs
- * a module (child-main.ts), `probe` only reports its manifest (probe-main.ts).
+ * a module (child-main.ts), `probe` only reports its manifest (probe-main.ts), `bundler` bundles
+ * modules in their own process (bundle-main.ts). This is the node's own code: bundled here.
  */
-export function bundleSandboxRuntime(outDir: string, which: 'child' | 'probe'): Promise<Bundle> {
+export function bundleSandboxRuntime(outDir: string, which: 'child' | 'probe' | 'bundler'): Promise<Bundle> {
   const key = `${outDir}\0${which}`;
   let p = runtimeBundles.get(key);
   if (p === undefined) {
-    const ts = fileURLToPath(new URL(which === 'child' ? './child-main.ts' : './probe-main.ts', import.meta.url));
+    const ts = fileURLToPath(new URL(`./${which === 'bundler' ? 'bundle' : which}-main.ts`, import.meta.url));
     const entry = existsSync(ts) ? ts : ts.replace(/\.ts$/, '.js');
     p = bundle(entry, outDir, { label: `sandbox-${which}`, sourcemap: false });
     runtimeBundles.set(key, p);
@@ -119,30 +126,74 @@ export function bundleErrorText(e: unknown): string {
     .join('; ');
 }
 
-function setup(build: PluginBuild, externalRoots: Set<string>, nativeAddons: Set<string>): void {
-  build.onResolve({ filter: /^[^./]/ }, async (args) => {
-    if (args.pluginData === SKIP || args.kind === 'entry-point' || path.isAbsolute(args.path)) return undefined;
-    if (isBuiltin(args.path)) return { path: args.path, external: true };
-    const r = await build.resolve(args.path, {
-      kind: args.kind,
-      resolveDir: args.resolveDir,
-      importer: args.importer,
-      pluginData: SKIP,
-    });
-    if (r.errors.length > 0) return { errors: r.errors };
-    if (r.external || !r.path.includes(NODE_MODULES) || TS_SOURCE.test(r.path))
-      return { path: r.path, namespace: r.namespace, sideEffects: r.sideEffects, external: r.external };
-    externalRoots.add(r.path.slice(0, r.path.indexOf(NODE_MODULES) + NODE_MODULES.length - 1));
-    if (isNativeAddonPackage(r.path)) nativeAddons.add(args.path);
-    const isRequire = args.kind === 'require-call' || args.kind === 'require-resolve';
-    return { path: isRequire ? r.path : pathToFileURL(r.path).href, external: true };
+/** Import attributes that make esbuild inline a file's bytes into the bundle. */
+const INLINING_ATTRIBUTES = new Set(['text', 'bytes', 'json', 'file', 'binary', 'base64', 'dataurl', 'copy']);
+
+function setup(build: PluginBuild, scope: BundleScope): void {
+  build.onResolve({ filter: /.*/ }, async (args) => {
+    if (args.pluginData === SKIP || args.kind === 'entry-point') return undefined;
+    try {
+      return await resolveChecked(build, scope, args);
+    } catch (e) {
+      if (!(e instanceof BundleRuleError)) throw e;
+      return { errors: [{ text: e.message, detail: { rule: e.rule, file: e.file } }] };
+    }
   });
-  build.onLoad({ filter: SOURCE }, async (args) => {
-    if (args.namespace !== 'file' || args.path.includes(NODE_MODULES)) return undefined;
+  build.onLoad({ filter: /.*/ }, async (args) => {
+    if (args.namespace !== 'file') return undefined;
+    // Every file esbuild reads passed onResolve; the entry and its real path are checked here too.
+    scope.checkFile(args.path, args.path, args.path);
+    if (!SOURCE.test(args.path) || args.path.includes(NODE_MODULES)) return undefined;
     const source = await readFile(args.path, 'utf8');
     if (!source.includes('import.meta')) return undefined;
     return { contents: rewriteImportMeta(source, args.path), loader: loaderFor(args.path), resolveDir: path.dirname(args.path) };
   });
+}
+
+async function resolveChecked(
+  build: PluginBuild,
+  scope: BundleScope,
+  args: ResolveArgs,
+): Promise<Record<string, unknown> | undefined> {
+  const spec = args.path;
+  if (isBuiltin(spec)) return { path: spec, external: true };
+  if (path.isAbsolute(spec) || /^file:/i.test(spec))
+    throw new BundleRuleError(
+      args.importer,
+      'absolute-import',
+      `imports ${JSON.stringify(spec)}: absolute imports are not allowed`,
+    );
+  const r = await build.resolve(spec, {
+    kind: args.kind,
+    resolveDir: args.resolveDir,
+    importer: args.importer,
+    pluginData: SKIP,
+    with: args.with,
+  });
+  if (r.errors.length > 0) return { errors: r.errors };
+  if (r.external) throw new BundleRuleError(args.importer, 'unresolvable', `cannot bundle ${JSON.stringify(spec)}`);
+  const bare = !spec.startsWith('.');
+  const inNodeModules = r.path.includes(NODE_MODULES);
+  const real = bare
+    ? scope.allowDependency(spec, args.importer, r.path, inNodeModules)
+    : scope.checkFile(r.path, args.importer, spec);
+  const attribute = args.with?.type;
+  if (attribute !== undefined && INLINING_ATTRIBUTES.has(attribute) && !isInsideOwn(scope, real))
+    throw new BundleRuleError(
+      args.importer,
+      'import-attribute',
+      `imports ${JSON.stringify(spec)} with { type: '${attribute}' }: only files of the module's own package may be inlined`,
+    );
+  if (bare && inNodeModules && !TS_SOURCE.test(real)) {
+    const isRequire = args.kind === 'require-call' || args.kind === 'require-resolve';
+    return { path: isRequire ? real : pathToFileURL(real).href, external: true };
+  }
+  return { path: real, sideEffects: r.sideEffects };
+}
+
+function isInsideOwn(scope: BundleScope, real: string): boolean {
+  const rel = path.relative(scope.ownRoot, real);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) && !real.includes(NODE_MODULES);
 }
 
 function rewriteImportMeta(source: string, file: string): string {
@@ -158,33 +209,4 @@ function loaderFor(file: string): string {
   if (file.endsWith('.tsx')) return 'tsx';
   if (file.endsWith('.jsx')) return 'jsx';
   return TS_SOURCE.test(file) ? 'ts' : 'js';
-}
-
-const NATIVE_LOADERS = ['bindings', 'node-gyp-build', 'prebuild-install', 'node-pre-gyp', '@mapbox/node-pre-gyp'];
-
-/** Whether the package holding `file` loads a native addon (napi-rs, node-gyp, prebuild). */
-function isNativeAddonPackage(file: string): boolean {
-  let dir = path.dirname(file);
-  while (!existsSync(path.join(dir, 'package.json')) && dir.includes(NODE_MODULES)) dir = path.dirname(dir);
-  try {
-    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
-    const deps = { ...(pkg.dependencies as object | undefined), ...(pkg.optionalDependencies as object | undefined) };
-    return 'napi' in pkg || pkg.gypfile === true || 'binary' in pkg || NATIVE_LOADERS.some((d) => d in deps);
-  } catch {
-    return false;
-  }
-}
-
-const roots = new Map<string, string>();
-
-/** The folder of the nearest package.json above `file` (its realpath), or the file's own folder. */
-function packageRoot(file: string): string {
-  const start = path.dirname(file);
-  const cached = roots.get(start);
-  if (cached !== undefined) return cached;
-  let dir = start;
-  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  const root = realpathSync(existsSync(path.join(dir, 'package.json')) ? dir : start);
-  roots.set(start, root);
-  return root;
 }

@@ -1,22 +1,26 @@
 /**
- * The RuntimeEnvironment of a module inside its sandbox: its own db (opened here, by this process
- * only), its own files and cache, and everything that belongs to the node (mesh calls, signed
- * URLs, the log) reached over the channel.
+ * The RuntimeEnvironment of a module inside its sandbox: its own files and cache, and everything
+ * that belongs to the node (its database, mesh calls, signed URLs, events, the log) reached over
+ * the channel. The sandbox never opens a database: the node owns every handle (remote-db.ts).
  */
 import type { CallOptions, EventEnvelope } from '@insights/sdk';
 import type { CallInvoker, QueryKind } from '@insights/sdk/internal';
-import { createDbProvider } from '../db/index.ts';
+import { DB_ERROR_CODES, DbError } from '../db/errors.ts';
+import type { EmitFields } from '../events/derived-event.ts';
 import type { RuntimeEnvironment } from '../module-runtime.ts';
 import type { FileUrlMaker } from '../resources/files.ts';
 import { createLogger } from '../resources/log.ts';
 import { LogRateLimiter } from './log-rate.ts';
+import type { DbOperation } from './db-protocol.ts';
 import type { MessageSink } from './outbox.ts';
+import { remoteDbProvider } from './remote-db.ts';
 import { fromWireError, type ChildMessage, type DoneMessage, type FailedMessage, type InitMessage } from './protocol.ts';
 
 type Ask =
   | { type: 'mesh'; kind: QueryKind; name: string; args: Record<string, unknown>; deadline: number | undefined }
   | { type: 'file-url'; name: string; ttlSeconds: number }
-  | { type: 'emit'; event: EventEnvelope }
+  | { type: 'emit'; handler: string; parents: readonly string[]; event: EmitFields }
+  | { type: 'db'; op: DbOperation }
   | { type: 'event-property'; name: string; event: EventEnvelope };
 
 /** Requests from the sandbox to its host, answered by `done`/`failed` with the same id. */
@@ -49,6 +53,9 @@ export class HostRequests {
     if (p === undefined) return;
     this.#pending.delete(m.id);
     if (m.type === 'done') p.resolve(m.value);
+    // Database errors keep their DB_* code, as the Db interface promises module code.
+    else if (Object.hasOwn(DB_ERROR_CODES, m.error.code))
+      p.reject(new DbError(m.error.code as DbError['code'], String(m.error.message)));
     else p.reject(fromWireError(m.error));
   }
 }
@@ -108,11 +115,17 @@ export function childEnvironment(
     requests.ask({ type: 'file-url', name, ttlSeconds }) as Promise<string>) satisfies FileUrlMaker;
   return {
     dataDir: init.dataDir,
-    db: createDbProvider(init.db),
+    db: remoteDbProvider((op) => requests.ask({ type: 'db', op })),
     makeFileUrl,
     mesh,
     log,
-    ...(init.emit ? { emit: async (event: EventEnvelope) => void (await requests.ask({ type: 'emit', event })) } : {}),
+    // Only what the module decides crosses; the host sets source, id and hops from the events it sent.
+    ...(init.emit
+      ? {
+          emit: async (_event: EventEnvelope, cause: { handler: string; parents: readonly string[]; fields: EmitFields }) =>
+            void (await requests.ask({ type: 'emit', handler: cause.handler, parents: cause.parents, event: cause.fields })),
+        }
+      : {}),
     ...(init.property
       ? { property: (event: EventEnvelope, name: string) => requests.ask({ type: 'event-property', name, event }) }
       : {}),

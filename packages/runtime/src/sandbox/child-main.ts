@@ -86,7 +86,7 @@ function handle(m: ParentMessage): void {
 
 async function start(init: InitMessage): Promise<void> {
   // Before any module code runs.
-  lockdown(port.isWorker, init.allowAddons);
+  lockdown(port.isWorker, init.addon);
   maxResultBytes = init.maxResultBytes;
   try {
     const def = await loadModuleDefinition(init.bundle);

@@ -21,7 +21,7 @@ export interface PluginBuild {
   ): void;
   resolve(
     path: string,
-    options: { kind: string; resolveDir: string; importer: string; pluginData?: unknown },
+    options: { kind: string; resolveDir: string; importer: string; pluginData?: unknown; with?: Record<string, string> },
   ): Promise<{ path: string; external: boolean; namespace: string; errors: unknown[]; sideEffects: boolean }>;
 }
 
@@ -32,6 +32,8 @@ export interface ResolveArgs {
   kind: string;
   namespace: string;
   pluginData?: unknown;
+  /** Import attributes (`with { type: 'text' }`). */
+  with?: Record<string, string>;
 }
 
 let loaded: Promise<Esbuild> | undefined;

@@ -1,5 +1,6 @@
 import { syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
+import { realpathSync } from 'node:fs';
 
 /**
  * Closes process-control doors that Node's permission model (v20) leaves open, before any module
@@ -12,7 +13,7 @@ import os from 'node:os';
  * is closed (it is, under the permission model). Worker sandboxes share the node's pid, so there
  * even signalling "itself" is refused. Run sandboxes as their own OS user for a real boundary.
  */
-export function lockdown(isWorker: boolean, allowAddons: boolean): void {
+export function lockdown(isWorker: boolean, addon: string | undefined): void {
   const own = process.pid;
   const proc = process as unknown as Record<string, unknown>;
   const rawKill = proc._kill as ((pid: number, signal: number) => number) | undefined;
@@ -25,10 +26,15 @@ export function lockdown(isWorker: boolean, allowAddons: boolean): void {
   proc._debugProcess = () => {
     throw denied('process._debugProcess');
   };
-  if (!allowAddons)
-    process.dlopen = () => {
-      throw denied('loading native addons');
-    };
+  const dlopen = process.dlopen.bind(process);
+  process.dlopen = ((module: { exports: unknown }, filename: string, flags?: number) => {
+    // Only the exact file the operator named in the node's config (modules[].nativeAddon).
+    if (addon === undefined || realpathOrSelf(String(filename)) !== addon)
+      throw denied(
+        `loading the native addon ${String(filename)} (only a file the operator allows in modules[].nativeAddon may load)`,
+      );
+    return flags === undefined ? dlopen(module, filename) : dlopen(module, filename, flags);
+  }) as typeof process.dlopen;
   const setPriority = os.setPriority.bind(os);
   os.setPriority = ((a: number, b?: number) => {
     if (b !== undefined && a !== 0 && a !== own) throw denied('changing the priority of other processes');
@@ -37,6 +43,14 @@ export function lockdown(isWorker: boolean, allowAddons: boolean): void {
   }) as typeof os.setPriority;
   // `import { kill } from 'node:process'` reads the ESM facade: make it see the guarded versions.
   syncBuiltinESMExports();
+}
+
+function realpathOrSelf(file: string): string {
+  try {
+    return realpathSync(file);
+  } catch {
+    return file;
+  }
 }
 
 function denied(what: string): Error {

@@ -2,8 +2,8 @@
  * Node's permission model flags for a module's child process (Node 20: `--experimental-permission`,
  * one `--allow-fs-read`/`--allow-fs-write` flag per path). With the model on and no
  * `--allow-child-process`/`--allow-worker`, the child can neither spawn processes nor start
- * workers, native addons are refused (unless the module needs them: then nothing is enforced for
- * it), and `process.binding` is closed. The model does NOT cover the network, signals to other
+ * workers, native addons are refused (unless the operator allows one exact file for the module),
+ * and `process.binding` is closed. The model does NOT cover the network, signals to other
  * processes (see lockdown.ts), or CPU; see deploy/hardening.
  */
 import path from 'node:path';
@@ -16,8 +16,11 @@ export interface SandboxGrants {
   readonly writable: readonly string[];
   /** The node's data folder: no read grant may contain it (it holds every module's data). */
   readonly dataDir: string;
-  /** Native addons run outside the permission model: allowing them voids the file restrictions. */
-  readonly allowAddons: boolean;
+  /**
+   * The one native addon file the operator allows (absolute path), or none. Node can only allow
+   * addons as a whole (`--allow-addons`); lockdown.ts then lets only this file load.
+   */
+  readonly addon: string | undefined;
 }
 
 export interface PermissionArgs {
@@ -45,13 +48,14 @@ export function permissionArgs(g: SandboxGrants): PermissionArgs {
     }
   }
   for (const w of g.writable) read.add(w);
+  if (g.addon !== undefined) read.add(g.addon);
   const readList = [...read];
   return {
     execArgv: [
       '--experimental-permission',
       ...readList.map((p) => `--allow-fs-read=${p}`),
       ...g.writable.map((p) => `--allow-fs-write=${p}`),
-      ...(g.allowAddons ? ['--allow-addons', '--disable-warning=SecurityWarning'] : []),
+      ...(g.addon !== undefined ? ['--allow-addons', '--disable-warning=SecurityWarning'] : []),
     ],
     read: readList,
     write: [...g.writable],

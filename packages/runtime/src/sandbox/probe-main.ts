@@ -13,11 +13,11 @@ import type { ParentBatch } from './protocol.ts';
 const port = openParentPort();
 
 port.onBatch((batch: ParentBatch) => {
-  for (const m of batch) if (!(m instanceof Uint8Array) && m.type === 'init') void probe(m.bundle, m.allowAddons);
+  for (const m of batch) if (!(m instanceof Uint8Array) && m.type === 'init') void probe(m.bundle, m.addon);
 });
 
-async function probe(bundle: string, allowAddons: boolean): Promise<void> {
-  lockdown(port.isWorker, allowAddons);
+async function probe(bundle: string, addon: string | undefined): Promise<void> {
+  lockdown(port.isWorker, addon);
   try {
     const def = await loadModuleDefinition(bundle);
     port.post([{ type: 'ready', manifest: buildManifest(def).manifest }]);

@@ -13,10 +13,11 @@
  */
 import { InsightsError, isErrorCode } from '@insights/sdk';
 import type { EventEnvelope } from '@insights/sdk';
-import type { DbProviderOptions } from '../db/index.ts';
 import type { LogLevel } from '../resources/log.ts';
 import type { CacheLimits } from '../resources/cache.ts';
 import type { ModuleManifest } from '../manifest.ts';
+import type { EmitFields } from '../events/derived-event.ts';
+import type { DbOperation } from './db-protocol.ts';
 
 export type CallKind = 'query' | 'view';
 
@@ -25,8 +26,8 @@ export interface InitMessage {
   readonly type: 'init';
   /** Plain-JS bundle of the module (built by the parent, see bundler.ts). */
   readonly bundle: string;
+  /** Where the module's files live (`<dataDir>/modules/<name>/files`). No db settings: the node runs db operations. */
   readonly dataDir: string;
-  readonly db: DbProviderOptions;
   readonly logLevel: LogLevel;
   readonly cacheLimits?: CacheLimits | undefined;
   readonly maxResultBytes: number;
@@ -35,8 +36,8 @@ export interface InitMessage {
   /** Whether the node wires `ctx.emit` / `ctx.property` (else the runtime's own clear error applies). */
   readonly emit: boolean;
   readonly property: boolean;
-  /** Whether the module may load native addons (lockdown refuses them otherwise). */
-  readonly allowAddons: boolean;
+  /** The one native addon file the operator allows this module (lockdown refuses every other). */
+  readonly addon: string | undefined;
 }
 
 /** Wire form of an InsightsError: plain fields only. */
@@ -117,7 +118,16 @@ export type ChildMessage =
     }
   | { readonly type: 'mesh-cancel'; readonly id: number }
   | { readonly type: 'file-url'; readonly id: number; readonly name: string; readonly ttlSeconds: number }
-  | { readonly type: 'emit'; readonly id: number; readonly event: EventEnvelope }
+  /** `ctx.emit`: only what the module decides, and which of the events it is handling caused it (the host derives the rest). */
+  | {
+      readonly type: 'emit';
+      readonly id: number;
+      readonly handler: string;
+      readonly parents: readonly string[];
+      readonly event: EmitFields;
+    }
+  /** A database operation on the module's own database (db-protocol.ts), run by the host. */
+  | { readonly type: 'db'; readonly id: number; readonly op: DbOperation }
   | { readonly type: 'event-property'; readonly id: number; readonly name: string; readonly event: EventEnvelope }
   | { readonly type: 'log'; readonly level: LogLevel; readonly msg: string; readonly fields: Record<string, unknown> | undefined }
   | { readonly type: 'pong'; readonly seq: number }

@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { InsightsError, isInsightsError, type EventEnvelope } from '@insights/sdk';
 import { EncodedJson, type CallOutcome } from '@insights/wire';
@@ -26,8 +27,8 @@ export interface SandboxHostOptions {
   readonly baseDir: string;
   readonly limits: ResolvedLimits;
   readonly restart: ResolvedRestartPolicy;
-  /** Native addons: undefined allows them only if the module's dependencies need them. */
-  readonly nativeAddons?: boolean | undefined;
+  /** The one native addon file (absolute path) the operator allows this module; none by default. */
+  readonly nativeAddon?: string | undefined;
 }
 
 const FILE_REQUEST_TIMEOUT_MS = 10_000;
@@ -84,7 +85,7 @@ export class SandboxHost implements ModuleHost {
   static async start(o: SandboxHostOptions, env: SandboxEnvironment): Promise<SandboxHost> {
     const entry = resolveModuleEntry(o.spec, o.baseDir);
     const logs = new LogRelay(env.log, path.basename(o.spec), o.limits.maxLogRecordsPerSecond);
-    const launcher = await SandboxLauncher.create({ ...o, entry, env, logs, nativeAddons: o.nativeAddons });
+    const launcher = await SandboxLauncher.create({ ...o, entry, env, logs, nativeAddon: await allowedAddon(o) });
     // A process is granted its data folders at start, so it must know its name first.
     if (o.isolation === 'process') await launcher.prepareFolders((await launcher.probe(launcher.bundle)).name);
     const host = new SandboxHost(o, env, launcher, logs);
@@ -348,6 +349,18 @@ export class SandboxHost implements ModuleHost {
   #sendNames(sb: Sandbox, now: number): void {
     this.#namesAt = now;
     sb.send({ type: 'names', query: this.#env.mesh.names('query'), view: this.#env.mesh.names('view') });
+  }
+}
+
+/** The operator's addon file as a real path (what lockdown.ts compares), or a clear error. */
+async function allowedAddon(o: SandboxHostOptions): Promise<string | undefined> {
+  if (o.nativeAddon === undefined) return undefined;
+  if (!path.isAbsolute(o.nativeAddon))
+    throw new ModuleLoadError(o.spec, `nativeAddon must be an absolute path to one .node file, got ${o.nativeAddon}`);
+  try {
+    return await realpath(o.nativeAddon);
+  } catch (e) {
+    throw new ModuleLoadError(o.spec, `nativeAddon ${o.nativeAddon} cannot be read: ${(e as Error).message}`, { cause: e });
   }
 }
 

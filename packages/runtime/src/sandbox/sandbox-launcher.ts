@@ -1,10 +1,11 @@
 import { mkdir, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import type { DbProviderOptions } from '../db/index.ts';
+import { isModuleName, MODULE_NAME_RULE } from '@insights/sdk';
 import { ModuleLoadError } from '../loader.ts';
 import type { ModuleManifest } from '../manifest.ts';
 import type { RuntimeEnvironment } from '../module-runtime.ts';
-import { bundle, bundleErrorText, bundleSandboxRuntime, type Bundle } from './bundler.ts';
+import { bundleInProcess } from './bundle-process.ts';
+import { bundleErrorText, bundleSandboxRuntime, type Bundle } from './bundler.ts';
 import type { ResolvedLimits } from './limits.ts';
 import type { LogRelay } from './log-relay.ts';
 import { permissionArgs } from './permissions.ts';
@@ -13,10 +14,8 @@ import type { InitMessage } from './protocol.ts';
 import { Sandbox, type Launch } from './sandbox.ts';
 import { launchWorker } from './worker-transport.ts';
 
-/** The node's environment plus how its db is configured (a sandbox opens its own db from it). */
-export interface SandboxEnvironment extends RuntimeEnvironment {
-  readonly dbOptions?: DbProviderOptions | undefined;
-}
+/** The node's environment; its `db` provider serves the sandboxes' databases (they never open one). */
+export type SandboxEnvironment = RuntimeEnvironment;
 
 export interface LauncherOptions {
   readonly isolation: 'process' | 'worker';
@@ -26,8 +25,8 @@ export interface LauncherOptions {
   readonly entry: string;
   readonly env: SandboxEnvironment;
   readonly limits: ResolvedLimits;
-  /** Native addons: undefined allows them only if the module's dependencies need them. */
-  readonly nativeAddons: boolean | undefined;
+  /** The one native addon file (absolute path) the operator allows this module; none by default. */
+  readonly nativeAddon: string | undefined;
   readonly logs: LogRelay;
 }
 
@@ -73,7 +72,7 @@ export class SandboxLauncher {
 
   /** Starts a sandbox running `b`; `onExit` hears when it ends. */
   start(b: Bundle, onExit: (reason: string) => void): Sandbox {
-    return new Sandbox(this.#launch(b, false), this.#init(b), this.#services(), onExit);
+    return new Sandbox(this.#launch(b, false), this.#init(b), this.#services(), onExit, this.name);
   }
 
   /** Loads `b` in a throwaway sandbox with no data folders, for its manifest: proves it loads, names it. */
@@ -94,6 +93,12 @@ export class SandboxLauncher {
    * the sandbox may not open that shared root, so the node does it here.
    */
   async prepareFolders(name: string): Promise<void> {
+    // Checked again here (the sandbox checked it, and so did the host): folder paths are built from it.
+    if (!isModuleName(name))
+      throw new ModuleLoadError(
+        this.#o.spec,
+        `module name ${JSON.stringify(name)} is not allowed: it must be ${MODULE_NAME_RULE}`,
+      );
     this.name = name;
     this.#o.logs.named(name);
     const files = path.join(this.#o.env.dataDir, 'modules', name);
@@ -114,15 +119,13 @@ export class SandboxLauncher {
     const base = { runtimeBundle: runtime.file, maxHeapMb: this.#o.limits.maxHeapMb };
     if (this.#o.isolation === 'worker') return (events) => launchWorker({ ...base, cwd: '', permissionArgs: [] }, events);
     const writable = probe ? [] : (this.#folders ?? []);
-    const allowAddons = this.#allowAddons(b);
-    const perms = permissionArgs({ bundles: [runtime, b], writable, dataDir: this.#o.env.dataDir, allowAddons });
+    const addon = this.#o.nativeAddon;
+    const perms = permissionArgs({ bundles: [runtime, b], writable, dataDir: this.#o.env.dataDir, addon });
     const log = this.#o.logs.log;
     if (perms.narrowed.length > 0 && !probe)
       log.warn('module folder contains the node data folder: only its source folders are readable', { folders: perms.narrowed });
-    if (allowAddons && !probe)
-      log.warn('module loads native addons, which run outside the permission model: its file restrictions are not enforced', {
-        addons: b.nativeAddons,
-      });
+    if (addon !== undefined && !probe)
+      log.warn('the operator allows this module a native addon, which runs outside the permission model', { addon });
     const cwd = writable[0] ?? path.dirname(this.#o.entry);
     return (events) => launchProcess({ ...base, cwd, permissionArgs: perms.execArgv }, events);
   }
@@ -133,7 +136,6 @@ export class SandboxLauncher {
       type: 'init',
       bundle: b.file,
       dataDir: env.dataDir,
-      db: env.dbOptions ?? { kind: 'embedded', dir: path.join(env.dataDir, 'db') },
       logLevel: env.log.level,
       cacheLimits: env.cacheLimits,
       maxResultBytes: limits.maxResultBytes,
@@ -141,12 +143,8 @@ export class SandboxLauncher {
       statsIntervalMs: STATS_INTERVAL_MS,
       emit: env.emit !== undefined,
       property: env.property !== undefined,
-      allowAddons: this.#allowAddons(b),
+      addon: this.#o.nativeAddon,
     };
-  }
-
-  #allowAddons(b: Bundle): boolean {
-    return this.#o.nativeAddons ?? b.nativeAddons.length > 0;
   }
 
   #services() {
@@ -156,6 +154,7 @@ export class SandboxLauncher {
       fileUrl: (file: string, ttl: number) => env.makeFileUrl(this.name ?? '', file, ttl),
       emit: env.emit,
       property: env.property,
+      db: (name: string) => env.db.forModule(name),
       logs: this.#o.logs,
     };
   }
@@ -168,7 +167,7 @@ async function bundleModule(o: LauncherOptions, outDir: string): Promise<Bundle>
     '_',
   );
   try {
-    return await bundle(entry, path.join(outDir, 'modules'), { label, sourcemap: true });
+    return await bundleInProcess(entry, path.join(outDir, 'modules'), outDir, { label, sourcemap: true });
   } catch (e) {
     throw new ModuleLoadError(o.spec, `cannot bundle ${entry}: ${bundleErrorText(e)}`, { cause: e });
   }

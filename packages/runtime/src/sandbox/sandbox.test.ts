@@ -1,4 +1,4 @@
-import type { InsightsError } from '@insights/sdk';
+import type { EventEnvelope, InsightsError } from '@insights/sdk';
 import { EncodedJson } from '@insights/wire';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../resources/log.ts';
@@ -18,9 +18,12 @@ function fakeSandbox() {
   const posted: ParentBatch[] = [];
   let events: TransportEvents | undefined;
   let killed = false;
+  const emitted: EventEnvelope[] = [];
   const services = {
     mesh: {} as never,
     fileUrl: () => '',
+    db: () => Promise.reject(new Error('no db in this test')),
+    emit: (e: EventEnvelope) => (emitted.push(e), Promise.resolve()),
     logs: new LogRelay(
       createLogger(() => undefined),
       'm',
@@ -43,7 +46,7 @@ function fakeSandbox() {
     services,
     () => undefined,
   );
-  return { sandbox, posted, answer: (batch: unknown[]) => events!.onBatch(batch), killed: () => killed };
+  return { sandbox, posted, emitted, answer: (batch: unknown[]) => events!.onBatch(batch), killed: () => killed };
 }
 
 class Sink implements SandboxSink {

@@ -1,7 +1,10 @@
-import { InsightsError, type EventEnvelope } from '@insights/sdk';
+import { InsightsError, type Db, type EventEnvelope } from '@insights/sdk';
 import { MODULE_THROWABLE_CODES, type CallInvoker } from '@insights/sdk/internal';
 import { EncodedJson } from '@insights/wire';
+import { checkEmitFields, deriveEvent, maxHops } from '../events/derived-event.ts';
 import type { ModuleManifest } from '../manifest.ts';
+import type { EmitCause } from '../module-runtime.ts';
+import { DbBroker } from './db-broker.ts';
 import type { LogRelay } from './log-relay.ts';
 import { Outbox } from './outbox.ts';
 import { isPackedResults, packRequests, unpackResults } from './packed.ts';
@@ -30,9 +33,17 @@ export interface SandboxSink {
 export interface SandboxServices {
   readonly mesh: CallInvoker;
   fileUrl(name: string, ttlSeconds: number): string | Promise<string>;
-  emit?: ((event: EventEnvelope) => Promise<void>) | undefined;
+  emit?: ((event: EventEnvelope, cause: EmitCause) => Promise<void>) | undefined;
   property?: ((event: EventEnvelope, name: string) => Promise<unknown>) | undefined;
+  /** The module's own database, opened by the node by the module's (checked) name. */
+  db(moduleName: string): Promise<Db>;
   readonly logs: LogRelay;
+}
+
+/** An event batch the sandbox is handling: what its emits may name as their cause. */
+interface Handling {
+  readonly handler: string;
+  readonly events: readonly EventEnvelope[];
 }
 
 export type Launch = (events: TransportEvents) => SandboxTransport;
@@ -60,6 +71,9 @@ export class Sandbox {
   readonly #onExit: (reason: string) => void;
   readonly #pending = new Map<number, SandboxSink>();
   readonly #nested = new Map<number, AbortController>();
+  readonly #handling = new Map<number, Handling>();
+  readonly #db: DbBroker;
+  #manifest: ModuleManifest | undefined;
   #nextId = 0;
   #started = false;
   #exited = false;
@@ -71,9 +85,24 @@ export class Sandbox {
   rss = 0;
   heapUsed = 0;
 
-  constructor(launch: Launch, init: InitMessage, services: SandboxServices, onExit: (reason: string) => void) {
+  /**
+   * @param expectedName the name the module's probe reported (its folders are named after it):
+   *   a sandbox that reports another name is refused.
+   */
+  constructor(
+    launch: Launch,
+    init: InitMessage,
+    services: SandboxServices,
+    onExit: (reason: string) => void,
+    readonly expectedName?: string,
+  ) {
     this.#services = services;
     this.#onExit = onExit;
+    this.#db = new DbBroker(() => {
+      // Only once the module has said who it is; its name was checked (validate.ts, and the probe's).
+      if (this.#manifest === undefined) return Promise.reject(new InsightsError('UNAVAILABLE', 'the module has not loaded yet'));
+      return services.db(this.#manifest.name);
+    });
     this.ready = new Promise((resolve, reject) => (this.#settleReady = { resolve, reject }));
     this.ready.catch(() => undefined); // the owner awaits it; an early exit must not be "unhandled"
     const startTimer = setTimeout(() => this.kill(`did not load within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
@@ -108,6 +137,7 @@ export class Sandbox {
       return id;
     }
     this.#pending.set(id, sink);
+    if (message.type === 'events') this.#handling.set(id, { handler: message.handler, events: message.events });
     message.id = id;
     this.#out.push(message);
     return id;
@@ -115,6 +145,7 @@ export class Sandbox {
 
   /** Forgets a request (its caller has been answered) and tells the sandbox to stop it. */
   cancel(id: number, code: 'CANCELLED' | 'DEADLINE_EXCEEDED'): void {
+    this.#handling.delete(id);
     if (this.#pending.delete(id) && !this.#exited) this.#out.push({ type: 'cancel', id, code });
   }
 
@@ -164,6 +195,8 @@ export class Sandbox {
     this.#pending.clear();
     for (const c of this.#nested.values()) c.abort(gone);
     this.#nested.clear();
+    this.#handling.clear();
+    void this.#db.close();
     this.#afterExit();
     this.#onExit(why);
   }
@@ -201,6 +234,7 @@ export class Sandbox {
         const sink = typeof id === 'number' ? this.#pending.get(id) : undefined;
         if (sink === undefined) return;
         this.#pending.delete(id as number);
+        this.#handling.delete(id as number);
         if (m.type === 'done') sink.done(m.value);
         else sink.failed(fromWireError(asWireError(m.error), ANSWER_CODES));
         return;
@@ -219,7 +253,12 @@ export class Sandbox {
         } catch (e) {
           return this.kill((e as Error).message);
         }
+        if (this.expectedName !== undefined && manifest.name !== this.expectedName)
+          return this.kill(
+            `reported the module name ${JSON.stringify(manifest.name)}, but its probe reported ${JSON.stringify(this.expectedName)}: refused`,
+          );
         this.#started = true;
+        this.#manifest = manifest;
         this.#settleReady?.resolve(manifest);
         return;
       }
@@ -250,7 +289,10 @@ export class Sandbox {
         if (typeof id === 'number') this.#answer(id, () => this.#services.fileUrl(String(m.name), Number(m.ttlSeconds)));
         return;
       case 'emit':
-        if (typeof id === 'number') this.#answer(id, () => this.#services.emit!(envelope(m.event)));
+        if (typeof id === 'number') this.#answer(id, () => this.#emit(m));
+        return;
+      case 'db':
+        if (typeof id === 'number') this.#answer(id, () => this.#db.run(m.op));
         return;
       case 'event-property':
         if (typeof id === 'number') this.#answer(id, () => this.#services.property!(envelope(m.event), String(m.name)));
@@ -258,6 +300,45 @@ export class Sandbox {
       default:
         this.kill('broke the sandbox protocol');
     }
+  }
+
+  /**
+   * `ctx.emit` from inside: the sandbox names the fields a module may decide and which events of
+   * a batch it is handling caused the event; source, id and hops are derived here from that
+   * batch as the host sent it. The hop count is one more than the batch's highest, so naming a
+   * platform event cannot reset it.
+   */
+  #emit(m: Record<string, unknown>): Promise<void> {
+    const emit = this.#services.emit;
+    if (emit === undefined)
+      throw new InsightsError('FAILED_PRECONDITION', 'events are not wired on this host; ctx.emit is unavailable');
+    const fields = checkEmitFields(m.event, true);
+    const handler = m.handler;
+    const parents = m.parents;
+    if (
+      typeof handler !== 'string' ||
+      !Array.isArray(parents) ||
+      parents.length === 0 ||
+      !parents.every((p) => typeof p === 'string')
+    )
+      throw new InsightsError(
+        'INVALID_ARGUMENT',
+        'ctx.emit: an emit must name its handler and the ids of the events that caused it',
+        {
+          parameter: 'parents',
+        },
+      );
+    const batch = [...this.#handling.values()].find(
+      (h) => h.handler === handler && parents.every((p) => h.events.some((e) => e.id === p)),
+    );
+    if (batch === undefined || this.#manifest === undefined)
+      throw new InsightsError(
+        'PERMISSION_DENIED',
+        `ctx.emit: handler ${JSON.stringify(handler).slice(0, 80)} is not handling the events it names; a module emits only while handling them`,
+        { parameter: 'parents' },
+      );
+    const cause = { handler, parents: parents as string[], fields };
+    return emit(deriveEvent(this.#manifest.name, handler, cause.parents, maxHops(batch.events), fields), cause);
   }
 
   /** `ctx.mesh` from inside: through the node's Dispatcher, like any other caller. */

@@ -3,6 +3,7 @@
  * dispatcher) and call results (the wire codec). A module can post anything on its channel; a
  * malformed value must fail its own call, never the node's code that reads it later.
  */
+import { isModuleName, MODULE_NAME_RULE } from '@insights/sdk';
 import type { CallOutcome } from '@insights/wire';
 import type { ModuleManifest } from '../manifest.ts';
 
@@ -28,6 +29,10 @@ export function checkManifest(v: unknown): ModuleManifest {
         isObject(a.meta),
     );
   if (!ok) throw new Error('the sandbox sent a malformed manifest');
+  if (!isModuleName(v.name))
+    throw new Error(
+      `the sandbox reported the module name ${JSON.stringify(v.name).slice(0, 80)}, which is not allowed: it must be ${MODULE_NAME_RULE}`,
+    );
   return v as unknown as ModuleManifest;
 }
 
