@@ -4,7 +4,7 @@
  * checked by its real path, so a symlink cannot lead anywhere else. Everything else is refused
  * with an error naming the file and the rule (bundle-errors.ts).
  */
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { BundleRuleError } from './bundle-errors.ts';
 
@@ -38,6 +38,7 @@ export class BundleScope {
     const own = this.#packageAbove(realpathSync(entry));
     if (own === undefined) throw new BundleRuleError(entry, 'module-package', 'the module has no package.json above its entry');
     this.#allow(own, false);
+    refuseEscapingLinks(own.root);
   }
 
   /** The package roots the bundle may read at run time (module, dependencies, their dependencies). */
@@ -158,4 +159,38 @@ function findInstalled(root: string, name: string): string | undefined {
     if (existsSync(path.join(candidate, 'package.json'))) return candidate;
   }
   return undefined;
+}
+
+/** Entries looked at when checking a package for symlinks (a package larger than this is refused). */
+const MAX_PACKAGE_ENTRIES = 50_000;
+
+/**
+ * Refuses a package that ships a symlink leading out of it: Node's permission model follows
+ * symlinks, so one inside a readable folder would open whatever it points at (the node's data
+ * folder, say) at run time. node_modules is skipped: the package manager's links are resolved
+ * and checked per import.
+ */
+function refuseEscapingLinks(root: string): void {
+  const stack = [root];
+  let seen = 0;
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    for (const d of readdirSync(dir, { withFileTypes: true })) {
+      if (++seen > MAX_PACKAGE_ENTRIES)
+        throw new BundleRuleError(root, 'module-package', `the module's package holds over ${MAX_PACKAGE_ENTRIES} files`);
+      const full = path.join(dir, d.name);
+      if (d.isDirectory()) {
+        if (d.name !== 'node_modules' && d.name !== '.git') stack.push(full);
+      } else if (d.isSymbolicLink()) {
+        let target: string;
+        try {
+          target = realpathSync(full);
+        } catch {
+          continue; // dangling: leads nowhere
+        }
+        if (!isInside(root, target))
+          throw new BundleRuleError(full, 'symlink-outside-package', `is a symlink to ${target}, outside the module's package`);
+      }
+    }
+  }
 }
