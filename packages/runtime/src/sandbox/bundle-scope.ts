@@ -37,7 +37,7 @@ export class BundleScope {
   constructor(entry: string) {
     const own = this.#packageAbove(realpathSync(entry));
     if (own === undefined) throw new BundleRuleError(entry, 'module-package', 'the module has no package.json above its entry');
-    this.#allow(own, false);
+    this.#allow(own);
     refuseEscapingLinks(own.root);
   }
 
@@ -73,10 +73,9 @@ export class BundleScope {
 
   /**
    * Checks a bare import: the importing package must declare it. Then allows the dependency's
-   * package (found by the resolved file's real path); an external one (loaded from node_modules
-   * at run time) also brings what it declares, transitively, since Node loads those then.
+   * package, found by the resolved file's real path.
    */
-  allowDependency(specifier: string, importer: string, resolved: string, external: boolean): string {
+  allowDependency(specifier: string, importer: string, resolved: string): string {
     const name = packageNameOf(specifier);
     const from = this.#owner(realpathSync(importer));
     if (from === undefined) throw new BundleRuleError(importer, 'outside-package', 'the importing file is outside the package');
@@ -90,19 +89,22 @@ export class BundleScope {
     const pkg = this.#packageNamed(real, name);
     if (pkg === undefined)
       throw new BundleRuleError(importer, 'unresolvable', `cannot find the package of ${JSON.stringify(name)}`);
-    this.#allow(pkg, external);
+    this.#allow(pkg);
     return real;
   }
 
-  #allow(pkg: PackageInfo, transitive: boolean): void {
+  /**
+   * Allows a package and what it declares, transitively: code reaches its declared dependencies
+   * at run time too (externals import theirs; `require.resolve` finds data files such as fonts).
+   */
+  #allow(pkg: PackageInfo): void {
     if (this.#allowed.has(pkg.root)) return;
     this.#allowed.set(pkg.root, pkg);
-    if (!transitive) return;
     for (const dep of pkg.dependencies) {
       const dir = findInstalled(pkg.root, dep);
       if (dir === undefined) continue; // optional and absent
       const info = this.#info(dir);
-      if (info !== undefined) this.#allow(info, true);
+      if (info !== undefined) this.#allow(info);
     }
   }
 

@@ -174,9 +174,7 @@ async function resolveChecked(
   if (r.external) throw new BundleRuleError(args.importer, 'unresolvable', `cannot bundle ${JSON.stringify(spec)}`);
   const bare = !spec.startsWith('.');
   const inNodeModules = r.path.includes(NODE_MODULES);
-  const real = bare
-    ? scope.allowDependency(spec, args.importer, r.path, inNodeModules)
-    : scope.checkFile(r.path, args.importer, spec);
+  const real = bare ? scope.allowDependency(spec, args.importer, r.path) : scope.checkFile(r.path, args.importer, spec);
   const attribute = args.with?.type;
   if (attribute !== undefined && INLINING_ATTRIBUTES.has(attribute) && !isInsideOwn(scope, real))
     throw new BundleRuleError(
