@@ -14,7 +14,14 @@ import { LogRateLimiter } from './log-rate.ts';
 import type { DbOperation } from './db-protocol.ts';
 import type { MessageSink } from './outbox.ts';
 import { remoteDbProvider } from './remote-db.ts';
-import { fromWireError, type ChildMessage, type DoneMessage, type FailedMessage, type InitMessage } from './protocol.ts';
+import {
+  fromWireError,
+  type ChildMessage,
+  type DoneMessage,
+  type FailedMessage,
+  type InitMessage,
+  type WireError,
+} from './protocol.ts';
 
 type Ask =
   | { type: 'mesh'; kind: QueryKind; name: string; args: Record<string, unknown>; deadline: number | undefined }
@@ -58,6 +65,12 @@ export class HostRequests {
       p.reject(new DbError(m.error.code as DbError['code'], String(m.error.message)));
     else p.reject(fromWireError(m.error));
   }
+}
+
+/** The error a host's answer carries; database errors keep their DB_* code, as the Db interface promises module code. */
+export function errorFromHost(e: WireError): Error {
+  if (Object.hasOwn(DB_ERROR_CODES, e.code)) return new DbError(e.code as DbError['code'], String(e.message), { ...e.db });
+  return fromWireError(e);
 }
 
 /** `ctx.mesh` inside a sandbox: every call goes to the host, which runs it through its Dispatcher. */

@@ -47,6 +47,8 @@ export interface WireError {
   readonly parameter?: string | undefined;
   readonly suggestions?: readonly string[] | undefined;
   readonly analytic?: string | undefined;
+  /** A database error's fields (DB_* codes), so module code sees the same error in a sandbox. */
+  readonly db?: { namespace?: string; index?: string; key?: unknown; path?: string } | undefined;
 }
 
 export interface DoneMessage {
@@ -145,9 +147,21 @@ export function toWireError(e: unknown): WireError {
       parameter: typeof x.parameter === 'string' ? x.parameter : undefined,
       suggestions: Array.isArray(x.suggestions) ? x.suggestions.map(String) : undefined,
       analytic: typeof x.analytic === 'string' ? x.analytic : undefined,
+      db: x.code.startsWith('DB_') ? dbFields(x as Record<string, unknown>) : undefined,
     };
   }
   return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
+}
+
+function dbFields(x: Record<string, unknown>): WireError['db'] {
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  let key: unknown;
+  try {
+    key = structuredClone(x.key);
+  } catch {
+    key = String(x.key);
+  }
+  return { namespace: str(x.namespace), index: str(x.index), key, path: str(x.path) };
 }
 
 /** Rebuilds an InsightsError; a code outside `allowed` (when given) becomes INTERNAL: never trust a sandbox's codes blindly. */
