@@ -55,9 +55,14 @@ export function renderConfigReference(): string {
     'Lists are comma-separated. `INSIGHTS_NATS_URL` may list every server of a cluster;',
     '`INSIGHTS_MONGODB_URL` switches `db` to MongoDB. `NATS_URL` is read too when nothing else names NATS.',
     '',
-    '| variable | setting |',
-    '| --- | --- |',
-    ...ENV_OVERRIDES.map((o) => `| \`${o.env}\` | \`${o.key}\` |`),
+    'Secrets (marked below) may instead be given as a file: `<variable>_FILE` names a file holding the',
+    'value (Docker and Kubernetes secrets). The node reads them at start and deletes both variables from',
+    'its environment, so modules in `worker` or `inline` isolation cannot read them from `process.env`;',
+    '`/proc/self/environ` still shows the environment the process started with, so prefer `_FILE`.',
+    '',
+    '| variable | setting | secret |',
+    '| --- | --- | --- |',
+    ...ENV_OVERRIDES.map((o) => `| \`${o.env}\` | \`${o.key}\` | ${o.secret === true ? 'yes (`_FILE` too)' : ''} |`),
     '',
   ];
   return lines.join('\n');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError, type NodeConfigInput } from './config.ts';
 
 type Kind = 'string' | 'int' | 'bool' | 'list';
@@ -8,6 +9,12 @@ export interface EnvOverride {
   /** Dotted path of the setting, as CONFIG.md and config errors name it. */
   readonly key: string;
   readonly kind: Kind;
+  /**
+   * A secret: also read from the file named by `<env>_FILE` (so it never sits in the process's
+   * environment, which /proc/self/environ shows as it was at start), and removed from the
+   * environment once read, so modules in worker or inline isolation cannot read it there.
+   */
+  readonly secret?: boolean;
 }
 
 /**
@@ -28,15 +35,15 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { env: 'INSIGHTS_DATA_DIR', key: 'dataDir', kind: 'string' },
   { env: 'INSIGHTS_ISOLATION', key: 'defaultIsolation', kind: 'string' },
   { env: 'INSIGHTS_LOG_LEVEL', key: 'logLevel', kind: 'string' },
-  { env: 'INSIGHTS_MONGODB_URL', key: 'db.url', kind: 'string' },
-  { env: 'INSIGHTS_FILE_URL_SECRET', key: 'fileUrlSecret', kind: 'string' },
+  { env: 'INSIGHTS_MONGODB_URL', key: 'db.url', kind: 'string', secret: true },
+  { env: 'INSIGHTS_FILE_URL_SECRET', key: 'fileUrlSecret', kind: 'string', secret: true },
   { env: 'INSIGHTS_TLS_CERT', key: 'tls.certFile', kind: 'string' },
   { env: 'INSIGHTS_TLS_KEY', key: 'tls.keyFile', kind: 'string' },
   { env: 'INSIGHTS_TLS_CA', key: 'tls.caFile', kind: 'string' },
   { env: 'INSIGHTS_TLS_REQUIRE_CLIENT_CERT', key: 'tls.requireClientCert', kind: 'bool' },
-  { env: 'INSIGHTS_INGEST_TOKENS', key: 'ingest.tokens', kind: 'list' },
-  { env: 'INSIGHTS_ADMIN_TOKENS', key: 'admin.tokens', kind: 'list' },
-  { env: 'INSIGHTS_MESH_CAPABILITY', key: 'capabilities.meshCapability', kind: 'string' },
+  { env: 'INSIGHTS_INGEST_TOKENS', key: 'ingest.tokens', kind: 'list', secret: true },
+  { env: 'INSIGHTS_ADMIN_TOKENS', key: 'admin.tokens', kind: 'list', secret: true },
+  { env: 'INSIGHTS_MESH_CAPABILITY', key: 'capabilities.meshCapability', kind: 'string', secret: true },
   { env: 'INSIGHTS_TRUSTED_KEYS', key: 'capabilities.trustedKeys', kind: 'list' },
   { env: 'INSIGHTS_REGISTRY_REPLICAS', key: 'registry.replicas', kind: 'int' },
   { env: 'INSIGHTS_EVENTS_REPLICAS', key: 'events.replicas', kind: 'int' },
@@ -47,15 +54,31 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
 /**
  * Returns a copy of `input` with every INSIGHTS_* variable of `env` applied. A value of the wrong
  * shape is a ConfigError naming the setting and the variable; the schema checks the rest.
+ * Secrets are read from `<variable>_FILE` too, and deleted from `env` once read.
  */
 export function applyEnvOverrides(input: NodeConfigInput, env: NodeJS.ProcessEnv = process.env): NodeConfigInput {
   const out = structuredClone(input) as Record<string, unknown>;
   for (const o of ENV_OVERRIDES) {
-    const raw = env[o.env];
+    const raw = o.secret === true ? takeSecret(o, env) : env[o.env];
     if (raw === undefined || raw === '') continue;
     set(out, o, parse(o, raw.trim()));
   }
   return out as NodeConfigInput;
+}
+
+/** A secret's value from the variable or from the file `<variable>_FILE` names (not both); both are removed from `env`. */
+function takeSecret(o: EnvOverride, env: NodeJS.ProcessEnv): string | undefined {
+  const direct = env[o.env];
+  const file = env[`${o.env}_FILE`];
+  delete env[o.env];
+  delete env[`${o.env}_FILE`];
+  if (file === undefined || file === '') return direct;
+  if (direct !== undefined && direct !== '') throw new ConfigError(o.key, `${o.env} and ${o.env}_FILE are both set; use one`);
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(o.key, `${o.env}_FILE=${file} cannot be read: ${(e as Error).message}`);
+  }
 }
 
 function parse(o: EnvOverride, raw: string): unknown {

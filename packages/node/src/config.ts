@@ -40,7 +40,12 @@ const moduleEntry = z.union([
   z.string().min(1),
   z.strictObject({
     path: z.string().min(1).describe('Folder or file of the module, relative to the config file'),
-    isolation: z.enum(['process', 'worker', 'inline']).optional(),
+    isolation: z
+      .enum(['process', 'worker', 'inline'])
+      .optional()
+      .describe(
+        "process: a sandboxed child process. worker and inline run in the node's own process, with its memory and files: TRUSTED code only",
+      ),
     limits: moduleLimits.optional(),
     restart: restartPolicy.optional(),
     nativeAddon: z
@@ -77,7 +82,9 @@ export const nodeConfigSchema = z.strictObject({
   defaultIsolation: z
     .enum(['process', 'worker', 'inline'])
     .default('process')
-    .describe('Where modules run unless their entry says otherwise'),
+    .describe(
+      'Where modules run unless their entry says otherwise. Only process sandboxes contain a module; worker and inline are for TRUSTED code',
+    ),
   dataDir: z.string().default('.data').describe('Per-module databases and files live here'),
   db: z
     .discriminatedUnion('kind', [

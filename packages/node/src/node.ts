@@ -114,6 +114,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       }
       hosts.set(name, host);
       log.info('module loaded', { module: name, spec, isolation });
+      if (isolation !== 'process')
+        log.warn(`module runs in ${isolation} isolation, inside the node's own process: trusted code only`, { module: name });
     } catch (e) {
       const error = (e as Error).message;
       failed.push({ spec, name: path.basename(spec).replace(/\.[cm]?[jt]s$/, ''), error });

@@ -1,0 +1,37 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from './config.ts';
+import { applyEnvOverrides } from './config-env.ts';
+
+describe('config env - secrets', () => {
+  it('config env - a secret is read from <variable>_FILE, and both variables leave the environment once read', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'insights-secret-'));
+    try {
+      const file = path.join(dir, 'admin-tokens');
+      await writeFile(file, 'cccccccccccccccc,dddddddddddddddd\n');
+      const env: NodeJS.ProcessEnv = {
+        INSIGHTS_ADMIN_TOKENS_FILE: file,
+        INSIGHTS_FILE_URL_SECRET: 'a-secret-of-at-least-32-characters!!',
+        INSIGHTS_LOG_LEVEL: 'debug',
+      };
+      const out = applyEnvOverrides({}, env) as Record<string, Record<string, unknown>>;
+      expect(out.admin).toEqual({ tokens: ['cccccccccccccccc', 'dddddddddddddddd'] });
+      expect(out.fileUrlSecret).toBe('a-secret-of-at-least-32-characters!!');
+      // What a worker or inline module could read from process.env: no secret, other settings kept.
+      expect(env).toEqual({ INSIGHTS_LOG_LEVEL: 'debug' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('config env - a secret given twice, or a _FILE that cannot be read, is a ConfigError naming the setting', () => {
+    const both = () => applyEnvOverrides({}, { INSIGHTS_MESH_CAPABILITY: 'x', INSIGHTS_MESH_CAPABILITY_FILE: '/x' });
+    expect(both).toThrow(ConfigError);
+    expect(both).toThrow(/INSIGHTS_MESH_CAPABILITY and INSIGHTS_MESH_CAPABILITY_FILE are both set/);
+    expect(() => applyEnvOverrides({}, { INSIGHTS_MONGODB_URL_FILE: '/nonexistent/url' })).toThrow(
+      /INSIGHTS_MONGODB_URL_FILE=\/nonexistent\/url cannot be read/,
+    );
+  });
+});
