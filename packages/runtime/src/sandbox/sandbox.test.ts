@@ -114,4 +114,46 @@ describe('sandbox channel (host side)', () => {
     expect(second.killed()).toBe(true);
     expect(c.error?.code).toBe('UNAVAILABLE');
   });
+
+  it("derives an emitted event from the batch it sent: source, id and hops are never the sandbox's", async () => {
+    const { sandbox, posted, emitted, answer } = fakeSandbox();
+    answer([{ type: 'ready', manifest: { name: 'm', version: '1', description: '', analytics: [] } }]);
+    const ev = (id: string, hops: number) => ({
+      id,
+      time: '2026-01-01T00:00:00Z',
+      source: 'test',
+      type: 't',
+      payload: {},
+      raw: {},
+      hops,
+    });
+    const handling = new Sink(false);
+    sandbox.request({ id: 0, type: 'events', handler: 'h', events: [ev('e0', 0), ev('e5', 5)], deadline: 1e13 }, handling);
+    answer([
+      { type: 'emit', id: 1, handler: 'h', parents: ['e0'], event: { type: 'derived', payload: { n: 1 } } },
+      { type: 'emit', id: 2, handler: 'h', parents: ['e0'], event: { type: 'derived', payload: {}, hops: 0 } },
+      { type: 'emit', id: 3, handler: 'other', parents: ['e0'], event: { type: 'derived', payload: {} } },
+      { type: 'emit', id: 4, handler: 'h', parents: ['nope'], event: { type: 'derived', payload: {} } },
+      { type: 'emit', id: 5, handler: 'h', parents: ['e0'], event: { type: 'bad type!', payload: {} } },
+    ]);
+    await turns(6);
+    // Naming only the hop-0 event does not reset the count: one more than the batch's highest.
+    expect(emitted).toEqual([expect.objectContaining({ source: 'm', type: 'derived', hops: 6, payload: { n: 1 } })]);
+    const answers = posted.flat().filter((m): m is Exclude<typeof m, Uint8Array> => !(m instanceof Uint8Array));
+    const failed = Object.fromEntries(
+      answers.flatMap((m) => (m.type === 'failed' ? [[m.id, `${m.error.code} ${m.error.parameter ?? ''}`]] : [])),
+    );
+    expect(failed).toEqual({
+      2: 'INVALID_ARGUMENT hops',
+      3: 'PERMISSION_DENIED parents',
+      4: 'PERMISSION_DENIED parents',
+      5: 'INVALID_ARGUMENT type',
+    });
+    // Once the batch is answered, its events can no longer be named.
+    answer([{ type: 'done', id: 1, value: 2 }]);
+    answer([{ type: 'emit', id: 6, handler: 'h', parents: ['e0'], event: { type: 'late', payload: {} } }]);
+    await turns(6);
+    expect(emitted).toHaveLength(1);
+    sandbox.kill('test over');
+  });
 });
