@@ -51,6 +51,13 @@ describe('sandbox hostile - bundling and module names', () => {
     await makeModule(linked, 'bundle-symlink', leakingModule('bundle-symlink', `const leaked = 'nothing at bundle time';`));
     // Shipped inside the module's folder: a way into every module's data at run time.
     await symlink(dataDir, path.join(linked, 'data'));
+    const tsconfig = await makeModule(
+      path.join(tmp.dir, 'bundle-tsconfig'),
+      'bundle-tsconfig',
+      leakingModule('bundle-tsconfig', `const leaked = 'compiled';`),
+    );
+    // esbuild would read this file, and show its first line in the error.
+    await writeFile(path.join(tsconfig, 'tsconfig.json'), JSON.stringify({ extends: '/etc/passwd' }));
     node = await startTestNode({
       dataDir,
       modules: [
@@ -60,6 +67,7 @@ describe('sandbox hostile - bundling and module names', () => {
         hostile('bundle-outside'),
         configImport,
         linked,
+        tsconfig,
         hostile('name-traversal'),
         hostile('name-forged'),
         hostile('name-switch'),
@@ -103,6 +111,11 @@ describe('sandbox hostile - bundling and module names', () => {
     expect(error).toContain('(rule: symlink-outside-package)');
   });
 
+  it("bundle - a module's tsconfig.json is not read (its `extends` could name any host file): it compiles as the node says", async () => {
+    expect(failure(path.join(tmp.dir, 'bundle-tsconfig'))).toBe('(loaded)');
+    expect(await query(node, 'bundle-tsconfig.leak')).toBe('"compiled"');
+  });
+
   it('bundle - nothing the refused imports named reached a bundle on disk', async () => {
     const outDir = path.join(dataDir, 'sandbox', 'modules');
     for (const f of await readdir(outDir)) {
@@ -129,7 +142,7 @@ describe('sandbox hostile - bundling and module names', () => {
   it('names - the data folders hold only the loaded modules, and the neighbour keeps answering with its own data', async () => {
     expect(await query(node, 'good.ping')).toBe('pong');
     expect(await query(node, 'good.remember', { key: 'k', value: 'v' })).toBe('v');
-    expect((await readdir(path.join(dataDir, 'modules'))).sort()).toEqual(['good', 'name-switch']);
+    expect((await readdir(path.join(dataDir, 'modules'))).sort()).toEqual(['bundle-tsconfig', 'good', 'name-switch']);
     expect(node.failedModules).toHaveLength(8);
   });
 });

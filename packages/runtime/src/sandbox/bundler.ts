@@ -51,6 +51,9 @@ const META_URL = ['import', 'meta', 'url'].join('.');
 // Bundled CommonJS code calls `require`; ESM has none, so give it one.
 const BANNER = `import { createRequire as __insightsCreateRequire } from 'node:module'; const require = __insightsCreateRequire(${META_URL});`;
 
+/** How module TypeScript compiles: as the repository's tsconfig.base.json says, for what esbuild uses. */
+const TSCONFIG = { compilerOptions: { verbatimModuleSyntax: true, useDefineForClassFields: true, target: 'ES2023' } };
+
 export interface BundleOptions {
   /** File name prefix inside outDir. */
   readonly label: string;
@@ -77,6 +80,8 @@ export async function bundle(entry: string, outDir: string, options: BundleOptio
     metafile: true,
     logLevel: 'silent',
     banner: { js: BANNER },
+    // Fixed, so esbuild reads no tsconfig.json: its `extends` could name any file on the host.
+    tsconfigRaw: TSCONFIG,
     plugins: [{ name: 'insights-sandbox', setup: (build: PluginBuild) => setup(build, scope) }],
   });
   const text = result.outputFiles?.[0]?.text ?? '';
