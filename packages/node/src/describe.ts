@@ -23,6 +23,7 @@ export function describeNode(
       state: s.state,
       lastError: s.lastError,
       isolation: host.isolation,
+      trusted: host.isolation !== 'process',
       stats: { restarts: s.restarts, memoryBytes: s.memoryBytes, inFlight: s.inFlight, calls: s.calls, errors: s.errors },
       analytics: host.manifest.analytics.map((a) => ({
         kind: kindToWire(a.kind),
@@ -44,6 +45,7 @@ export function describeNode(
       state: 'failed',
       lastError: f.error,
       isolation: '',
+      trusted: false,
       stats: { restarts: 0, memoryBytes: 0, inFlight: 0, calls: 0, errors: 0 },
       analytics: [],
     });

@@ -66,6 +66,8 @@ export interface WireModuleInfo {
   analytics: WireAnalyticInfo[];
   isolation: string;
   stats: WireModuleStats;
+  /** Worker and inline modules run in the node's process, unsandboxed: trusted code only. */
+  trusted: boolean;
 }
 
 export interface WireDescribeResponse {
