@@ -1,9 +1,10 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type Mesh } from '@insights/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestNode, type TestNode } from '../../support/test-node.ts';
-import { SHIPPED_MODULES } from '../../support/tmp.ts';
+import { REPO_ROOT, SHIPPED_MODULES } from '../../support/tmp.ts';
 import { hostile, query, sandboxHost, whileProbingGood } from '../support.ts';
 
 /** Width and height from a PNG's IHDR chunk, after checking its signature. */
@@ -82,3 +83,32 @@ describe('sandbox hostile - native addons', () => {
     expect(size.height).toBeGreaterThan(100);
   });
 });
+
+/** A real native addon already installed (lightningcss, a vite dependency), if this platform has one. */
+function installedAddon(): string | undefined {
+  const store = path.join(REPO_ROOT, 'node_modules', '.pnpm');
+  const dir = readdirSync(store).find((d) => d.startsWith('lightningcss-linux-x64-gnu@'));
+  const file = dir && path.join(store, dir, 'node_modules', 'lightningcss-linux-x64-gnu', 'lightningcss.linux-x64-gnu.node');
+  return file !== undefined && existsSync(file) ? file : undefined;
+}
+
+const ADDON = installedAddon();
+
+describe.skipIf(ADDON === undefined)(
+  'sandbox hostile - one addon allowed by the operator (needs lightningcss-linux-x64-gnu)',
+  () => {
+    let node: TestNode;
+    beforeAll(async () => {
+      node = await startTestNode({ modules: [hostile('good'), { path: hostile('addon-loader'), nativeAddon: ADDON }] });
+    }, 120_000);
+    afterAll(() => node.stop());
+
+    it('addon - exactly the allowed file loads; one the module writes itself is still refused', async () => {
+      expect(node.failedModules).toEqual([]);
+      expect(await query(node, 'addon-loader.load_file', { file: ADDON })).toEqual({ code: 'ok', message: '' });
+      const report = (await query(node, 'addon-loader.load')) as Record<string, { code: string }>;
+      expect([report.require!.code, report.dlopen!.code]).toEqual(['ERR_ACCESS_DENIED', 'ERR_ACCESS_DENIED']);
+      expect(await query(node, 'good.ping')).toBe('pong');
+    });
+  },
+);
