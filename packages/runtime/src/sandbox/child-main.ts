@@ -197,7 +197,7 @@ function answer(id: number, work: () => Promise<unknown>, after?: () => void): v
 }
 
 async function close(): Promise<void> {
-  // Let the db write what it has; the host kills us if this takes too long.
+  // The db is the node's (remote-db.ts): nothing to flush here beyond what is queued.
   await env?.db.close().catch(() => undefined);
   out.flush();
   port.exit(0);

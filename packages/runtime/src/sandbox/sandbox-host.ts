@@ -196,7 +196,7 @@ export class SandboxHost implements ModuleHost {
   /**
    * Loads the module's code again without restarting the node: the new code is bundled and
    * test-loaded first (the old one keeps serving meanwhile), then calls pause, in-flight ones
-   * finish, the old sandbox closes (it owns the db) and the new one starts. If the new one fails,
+   * finish, the old sandbox closes and the new one starts (the node keeps the module's db open). If the new one fails,
    * the old code is started again and the error is thrown. The caller rebuilds its dispatcher.
    */
   async reload(): Promise<void> {
