@@ -44,6 +44,8 @@ export interface SandboxServices {
 interface Handling {
   readonly handler: string;
   readonly events: readonly EventEnvelope[];
+  /** Made on the first emit of the batch. */
+  ids?: ReadonlySet<string>;
 }
 
 export type Launch = (events: TransportEvents) => SandboxTransport;
@@ -328,9 +330,11 @@ export class Sandbox {
           parameter: 'parents',
         },
       );
-    const batch = [...this.#handling.values()].find(
-      (h) => h.handler === handler && parents.every((p) => h.events.some((e) => e.id === p)),
-    );
+    const batch = [...this.#handling.values()].find((h) => {
+      if (h.handler !== handler || parents.length > h.events.length) return false;
+      const ids = (h.ids ??= new Set(h.events.map((e) => e.id)));
+      return parents.every((p) => ids.has(p as string));
+    });
     if (batch === undefined || this.#manifest === undefined)
       throw new InsightsError(
         'PERMISSION_DENIED',
