@@ -34,7 +34,13 @@ export interface Context {
 
 /** Context of an event handler: adds emitting derived events. */
 export interface EventContext extends Context {
-  /** Publishes a derived event that other handlers can subscribe to (hop-limited). */
+  /**
+   * Publishes a derived event that other handlers can subscribe to (hop-limited). The module
+   * decides the type (dot-separated tokens of letters, digits, `_`, `-`; at most 200 characters),
+   * the payload (JSON, at most 256 KiB) and the actor, course and resource; the node sets the
+   * source (the module's name), the id (derived from this handler and the events it is handling,
+   * so re-processing dedupes) and the hop count. Only while handling events.
+   */
   emit(event: { type: string; payload: unknown; actor?: string; course?: string; resource?: string }): Promise<void>;
   /** Computes a registered event property (e.g. `tincan.actor`) for an event, from whichever module serves it for the event's source. */
   property(event: EventEnvelope, name: string): Promise<unknown>;
