@@ -25,6 +25,18 @@ describe('outbox', () => {
     expect(posted).toEqual([[1, 2, 3]]);
   });
 
+  it('with extraTurn, an urgent message (an awaited db answer) goes at the end of its turn, with what else was queued', async () => {
+    const posted: number[][] = [];
+    const outbox = new Outbox<number>((b) => posted.push(b), { extraTurn: true });
+    outbox.push(1);
+    outbox.push(2, true);
+    await turn();
+    expect(posted).toEqual([[1, 2]]);
+    outbox.push(3);
+    await turn();
+    expect(posted).toEqual([[1, 2]]);
+  });
+
   it('posts a full batch at once, and what follows in its own', async () => {
     const posted: number[][] = [];
     const outbox = new Outbox<number>((b) => posted.push(b), { extraTurn: true });

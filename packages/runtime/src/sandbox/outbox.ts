@@ -33,6 +33,8 @@ export class Outbox<M, B = M> implements MessageSink<M> {
   /** An immediate is pending (it posts whatever is queued when it runs). */
   #scheduled = false;
   #waited = false;
+  /** Something queued is awaited by a caller that has nothing else to send: no extra turn. */
+  #urgent = false;
   readonly #post: (batch: B[]) => void;
   readonly #pack: (queue: M[]) => B[];
   readonly #extraTurn: boolean;
@@ -43,8 +45,10 @@ export class Outbox<M, B = M> implements MessageSink<M> {
     this.#extraTurn = options.extraTurn === true;
   }
 
-  push(message: M): void {
+  /** Queues `message`; `urgent` posts it at the end of this turn even with `extraTurn`. */
+  push(message: M, urgent = false): void {
     this.#queue.push(message);
+    if (urgent) this.#urgent = true;
     if (this.#queue.length >= MAX_BATCH) return this.flush();
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -53,7 +57,7 @@ export class Outbox<M, B = M> implements MessageSink<M> {
   }
 
   readonly #turnEnded = (): void => {
-    if (this.#extraTurn && !this.#waited && this.#queue.length > 0) {
+    if (this.#extraTurn && !this.#waited && !this.#urgent && this.#queue.length > 0) {
       this.#waited = true;
       setImmediate(this.#turnEnded);
       return;
@@ -68,6 +72,7 @@ export class Outbox<M, B = M> implements MessageSink<M> {
     if (this.#queue.length === 0) return;
     const batch = this.#queue;
     this.#queue = [];
+    this.#urgent = false;
     this.#post(this.#pack(batch));
   };
 

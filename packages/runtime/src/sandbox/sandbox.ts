@@ -155,6 +155,10 @@ export class Sandbox {
     if (!this.#exited) this.#out.push(message);
   }
 
+  #reply(message: ParentMessage, urgent: boolean): void {
+    if (!this.#exited) this.#out.push(message, urgent);
+  }
+
   /** Pings; if no answer comes within `timeoutMs` the event loop is stuck, and the sandbox is killed. */
   checkAlive(timeoutMs: number): void {
     if (this.#pingTimer !== undefined || this.#exited) return;
@@ -294,7 +298,8 @@ export class Sandbox {
         if (typeof id === 'number') this.#answer(id, () => this.#emit(m));
         return;
       case 'db':
-        if (typeof id === 'number') this.#answer(id, () => this.#db.run(m.op));
+        // The module awaits it, usually one at a time: answer at the end of this turn.
+        if (typeof id === 'number') this.#answer(id, () => this.#db.run(m.op), undefined, true);
         return;
       case 'event-property':
         if (typeof id === 'number') this.#answer(id, () => this.#services.property!(envelope(m.event), String(m.name)));
@@ -359,12 +364,12 @@ export class Sandbox {
     );
   }
 
-  #answer(id: number, work: () => unknown, after?: () => void): void {
+  #answer(id: number, work: () => unknown, after?: () => void, urgent = false): void {
     Promise.resolve()
       .then(work)
       .then(
-        (value) => this.send({ type: 'done', id, value }),
-        (e: unknown) => this.send({ type: 'failed', id, error: toWireError(e) }),
+        (value) => this.#reply({ type: 'done', id, value }, urgent),
+        (e: unknown) => this.#reply({ type: 'failed', id, error: toWireError(e) }, urgent),
       )
       .finally(after);
   }
