@@ -11,10 +11,20 @@ import { bundleSandboxRuntime, type Bundle, type BundleOptions } from './bundler
 /** Longest a module may take to bundle. */
 const BUNDLE_TIMEOUT_MS = 120_000;
 
+/** What a bundler process needs: its own code, the module it bundles, where the bundle goes. */
+export interface BundlerSpawn {
+  /** The bundled bundle-main.ts. */
+  readonly script: string;
+  /** The module's entry file (its package is what it reads, with the packages that declares). */
+  readonly entry: string;
+  /** Where it writes the bundle (the only folder it writes). */
+  readonly outDir: string;
+}
+
 /** Starts the bundler process: an empty environment, no inherited Node flags, IPC for the one request. */
-export function spawnBundler(script: string, cwd: string): ChildProcess {
-  return fork(script, [], {
-    cwd,
+export function spawnBundler(s: BundlerSpawn): ChildProcess {
+  return fork(s.script, [], {
+    cwd: path.dirname(s.entry),
     env: {},
     execArgv: ['--disable-warning=ExperimentalWarning'],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
@@ -30,7 +40,7 @@ export async function bundleInProcess(
   options: BundleOptions,
 ): Promise<Bundle> {
   const bundler = await bundleSandboxRuntime(runtimeDir, 'bundler');
-  const child = spawnBundler(bundler.file, path.dirname(entry));
+  const child = spawnBundler({ script: bundler.file, entry, outDir });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
   return new Promise<Bundle>((resolve, reject) => {
