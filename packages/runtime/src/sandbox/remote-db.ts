@@ -29,14 +29,18 @@ export function remoteDbProvider(send: DbSend): DbProvider {
 }
 
 class RemoteDb implements Db {
+  /** Handlers call `db.collection(name)` per operation: one handle per name. */
+  readonly #collections = new Map<string, Collection>();
+
   constructor(
     readonly databaseName: string,
     readonly send: DbSend,
   ) {}
 
   collection<T extends Document = Document>(name: string): Collection<T> {
-    checkCollectionName(name);
-    return remoteCollection<T>(name, this.send);
+    let c = this.#collections.get(name);
+    if (c === undefined) this.#collections.set(name, (c = remoteCollection(checkCollectionName(name), this.send)));
+    return c as unknown as Collection<T>;
   }
 
   async listCollections(): Promise<string[]> {
