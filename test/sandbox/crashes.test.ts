@@ -23,7 +23,8 @@ describe('sandbox - crashes', () => {
       ],
     });
     mesh = await connect({ nodes: [node.grpcAddress] });
-  });
+    // Seven modules, each bundled in its own process, probed and started: over 30 s on a loaded machine.
+  }, 120_000);
   afterAll(async () => {
     await mesh.close();
     await node.stop();
