@@ -31,8 +31,9 @@ export class MysqlEngine implements SqlEngine {
       password: c.password,
       database: c.database,
       dateStrings: true,
+      // 64-bit integers (COUNT(*), BIGINT ids) as numbers while exact, as strings beyond 2^53.
       supportBigNumbers: true,
-      bigNumberStrings: true,
+      bigNumberStrings: false,
       multipleStatements: false,
       connectTimeout: 5000,
       timezone: 'Z',
