@@ -85,6 +85,19 @@ function ensureSystemTool(command, debianPackage, why, { optional = false } = {}
   return has(command);
 }
 
+/** Debian keeps PostgreSQL's server out of PATH: look for it under /usr/lib/postgresql/<version>/bin. */
+function hasPostgres() {
+  if (has('postgres') && has('initdb')) return true;
+  return spawnSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/initdb'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The SQL-source tests start real MariaDB and PostgreSQL servers (read replicas of an LMS). */
+function ensureSqlServers() {
+  ensureSystemTool('mariadbd', 'mariadb-server', 'the SQL-source tests start a real MariaDB', { optional: true });
+  if (!hasPostgres()) ensureSystemTool('psql', 'postgresql', 'the SQL-source tests start a real PostgreSQL', { optional: true });
+  if (!hasPostgres()) say('PostgreSQL is not installed: its SQL-source tests are skipped.');
+}
+
 function tsx(script, args) {
   return run(process.execPath, ['--import', 'tsx', script, ...args]);
 }
@@ -107,6 +120,7 @@ switch (step) {
   case 'test': {
     ensureSystemTool('nats-server', 'nats-server', 'the mesh and event tests start real NATS servers');
     ensureSystemTool('chromium', 'chromium', 'the dashboard tests drive a real browser', { optional: true });
+    ensureSqlServers();
     say('type-checking...');
     if (run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']) !== 0)
       fail('type errors; see above.');
