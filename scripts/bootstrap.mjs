@@ -55,19 +55,19 @@ function ensureWorkspace() {
   if (run(cmd, [...pre, 'install', ...frozen]) !== 0) fail('dependency install failed; see the output above.');
 }
 
-/** Installs a Debian package when its command is missing (Debian/Ubuntu only), or explains how. */
-function ensureSystemTool(command, debianPackage, why, { optional = false } = {}) {
-  if (has(command)) return true;
+/** Installs a Debian package when `present()` says it is missing (Debian/Ubuntu only), or explains how. */
+function ensureSystemPackage(present, what, debianPackage, why, { optional = false } = {}) {
+  if (present()) return true;
   const isDebian = existsSync('/etc/debian_version') && has('apt-get');
   if (!isDebian) {
-    const msg = `${command} is not installed (${why}). Install the ${debianPackage} package for your system and run this again.`;
+    const msg = `${what} is not installed (${why}). Install the ${debianPackage} package for your system and run this again.`;
     if (optional) {
       say(`${msg} Skipping what needs it.`);
       return false;
     }
     fail(msg);
   }
-  say(`${command} is missing (${why}); installing the Debian package ${debianPackage} with apt-get...`);
+  say(`${what} is missing (${why}); installing the Debian package ${debianPackage} with apt-get...`);
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const apt = (args) =>
@@ -82,7 +82,12 @@ function ensureSystemTool(command, debianPackage, why, { optional = false } = {}
       fail(`could not install ${debianPackage}; install it by hand and run this again.`);
     }
   }
-  return has(command);
+  return present();
+}
+
+/** Installs a Debian package when its command is missing. */
+function ensureSystemTool(command, debianPackage, why, options) {
+  return ensureSystemPackage(() => has(command), command, debianPackage, why, options);
 }
 
 /** Debian keeps PostgreSQL's server out of PATH: look for it under /usr/lib/postgresql/<version>/bin. */
@@ -94,8 +99,7 @@ function hasPostgres() {
 /** The SQL-source tests start real MariaDB and PostgreSQL servers (read replicas of an LMS). */
 function ensureSqlServers() {
   ensureSystemTool('mariadbd', 'mariadb-server', 'the SQL-source tests start a real MariaDB', { optional: true });
-  if (!hasPostgres()) ensureSystemTool('psql', 'postgresql', 'the SQL-source tests start a real PostgreSQL', { optional: true });
-  if (!hasPostgres()) say('PostgreSQL is not installed: its SQL-source tests are skipped.');
+  ensureSystemPackage(hasPostgres, 'PostgreSQL', 'postgresql', 'the SQL-source tests start a real PostgreSQL', { optional: true });
 }
 
 function tsx(script, args) {
