@@ -99,7 +99,9 @@ function hasPostgres() {
 /** The SQL-source tests start real MariaDB and PostgreSQL servers (read replicas of an LMS). */
 function ensureSqlServers() {
   ensureSystemTool('mariadbd', 'mariadb-server', 'the SQL-source tests start a real MariaDB', { optional: true });
-  ensureSystemPackage(hasPostgres, 'PostgreSQL', 'postgresql', 'the SQL-source tests start a real PostgreSQL', { optional: true });
+  ensureSystemPackage(hasPostgres, 'PostgreSQL', 'postgresql', 'the SQL-source tests start a real PostgreSQL', {
+    optional: true,
+  });
 }
 
 function tsx(script, args) {
