@@ -10,6 +10,7 @@ import type { RuntimeEnvironment } from '../module-runtime.ts';
 import type { FileUrlMaker } from '../resources/files.ts';
 import { createLogger } from '../resources/log.ts';
 import { LogRateLimiter } from './log-rate.ts';
+import { channelSqlGateway, type SqlAsk } from './sql-cursors.ts';
 import type { MessageSink } from './outbox.ts';
 import { fromWireError, type ChildMessage, type DoneMessage, type FailedMessage, type InitMessage } from './protocol.ts';
 
@@ -17,7 +18,8 @@ type Ask =
   | { type: 'mesh'; kind: QueryKind; name: string; args: Record<string, unknown>; deadline: number | undefined }
   | { type: 'file-url'; name: string; ttlSeconds: number }
   | { type: 'emit'; event: EventEnvelope }
-  | { type: 'event-property'; name: string; event: EventEnvelope };
+  | { type: 'event-property'; name: string; event: EventEnvelope }
+  | ({ type: 'sql' } & SqlAsk);
 
 /** Requests from the sandbox to its host, answered by `done`/`failed` with the same id. */
 export class HostRequests {
@@ -112,6 +114,7 @@ export function childEnvironment(
     makeFileUrl,
     mesh,
     log,
+    sql: channelSqlGateway((m, signal) => requests.ask({ ...m, type: 'sql' }, signal)),
     ...(init.emit ? { emit: async (event: EventEnvelope) => void (await requests.ask({ type: 'emit', event })) } : {}),
     ...(init.property
       ? { property: (event: EventEnvelope, name: string) => requests.ask({ type: 'event-property', name, event }) }

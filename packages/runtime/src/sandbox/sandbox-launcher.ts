@@ -11,6 +11,7 @@ import { permissionArgs } from './permissions.ts';
 import { launchProcess } from './process-transport.ts';
 import type { InitMessage } from './protocol.ts';
 import { Sandbox, type Launch } from './sandbox.ts';
+import { SqlCursors } from './sql-cursors.ts';
 import { launchWorker } from './worker-transport.ts';
 
 /** The node's environment plus how its db is configured (a sandbox opens its own db from it). */
@@ -156,6 +157,8 @@ export class SandboxLauncher {
       fileUrl: (file: string, ttl: number) => env.makeFileUrl(this.name ?? '', file, ttl),
       emit: env.emit,
       property: env.property,
+      // Statements run as the module the node loaded, whatever the sandbox claims.
+      sql: new SqlCursors(env.sql, () => this.name ?? ''),
       logs: this.#o.logs,
     };
   }

@@ -3,6 +3,7 @@ import { MODULE_THROWABLE_CODES, type CallInvoker } from '@insights/sdk/internal
 import { EncodedJson } from '@insights/wire';
 import type { ModuleManifest } from '../manifest.ts';
 import type { LogRelay } from './log-relay.ts';
+import type { SqlCursors } from './sql-cursors.ts';
 import { Outbox } from './outbox.ts';
 import { isPackedResults, packRequests, unpackResults } from './packed.ts';
 import {
@@ -32,6 +33,8 @@ export interface SandboxServices {
   fileUrl(name: string, ttlSeconds: number): string | Promise<string>;
   emit?: ((event: EventEnvelope) => Promise<void>) | undefined;
   property?: ((event: EventEnvelope, name: string) => Promise<unknown>) | undefined;
+  /** The node's read replicas, bound to this module's name by the node. */
+  readonly sql?: SqlCursors | undefined;
   readonly logs: LogRelay;
 }
 
@@ -156,6 +159,7 @@ export class Sandbox {
   #exit(reason: string): void {
     this.#exited = true;
     this.#out.clear();
+    this.#services.sql?.closeAll();
     clearTimeout(this.#pingTimer);
     const why = this.#killReason === '' ? reason : `${this.#killReason} (${reason})`;
     this.#settleReady?.reject(new Error(why));
@@ -254,6 +258,9 @@ export class Sandbox {
         return;
       case 'event-property':
         if (typeof id === 'number') this.#answer(id, () => this.#services.property!(envelope(m.event), String(m.name)));
+        return;
+      case 'sql':
+        if (typeof id === 'number') this.#answer(id, () => this.#services.sql!.handle(m));
         return;
       default:
         this.kill('broke the sandbox protocol');
