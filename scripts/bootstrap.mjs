@@ -55,19 +55,19 @@ function ensureWorkspace() {
   if (run(cmd, [...pre, 'install', ...frozen]) !== 0) fail('dependency install failed; see the output above.');
 }
 
-/** Installs a Debian package when its command is missing (Debian/Ubuntu only), or explains how. */
-function ensureSystemTool(command, debianPackage, why, { optional = false } = {}) {
-  if (has(command)) return true;
+/** Installs a Debian package when `present()` says it is missing (Debian/Ubuntu only), or explains how. */
+function ensureSystemPackage(present, what, debianPackage, why, { optional = false } = {}) {
+  if (present()) return true;
   const isDebian = existsSync('/etc/debian_version') && has('apt-get');
   if (!isDebian) {
-    const msg = `${command} is not installed (${why}). Install the ${debianPackage} package for your system and run this again.`;
+    const msg = `${what} is not installed (${why}). Install the ${debianPackage} package for your system and run this again.`;
     if (optional) {
       say(`${msg} Skipping what needs it.`);
       return false;
     }
     fail(msg);
   }
-  say(`${command} is missing (${why}); installing the Debian package ${debianPackage} with apt-get...`);
+  say(`${what} is missing (${why}); installing the Debian package ${debianPackage} with apt-get...`);
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const apt = (args) =>
@@ -82,7 +82,26 @@ function ensureSystemTool(command, debianPackage, why, { optional = false } = {}
       fail(`could not install ${debianPackage}; install it by hand and run this again.`);
     }
   }
-  return has(command);
+  return present();
+}
+
+/** Installs a Debian package when its command is missing. */
+function ensureSystemTool(command, debianPackage, why, options) {
+  return ensureSystemPackage(() => has(command), command, debianPackage, why, options);
+}
+
+/** Debian keeps PostgreSQL's server out of PATH: look for it under /usr/lib/postgresql/<version>/bin. */
+function hasPostgres() {
+  if (has('postgres') && has('initdb')) return true;
+  return spawnSync('sh', ['-c', 'ls /usr/lib/postgresql/*/bin/initdb'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The SQL-source tests start real MariaDB and PostgreSQL servers (read replicas of an LMS). */
+function ensureSqlServers() {
+  ensureSystemTool('mariadbd', 'mariadb-server', 'the SQL-source tests start a real MariaDB', { optional: true });
+  ensureSystemPackage(hasPostgres, 'PostgreSQL', 'postgresql', 'the SQL-source tests start a real PostgreSQL', {
+    optional: true,
+  });
 }
 
 function tsx(script, args) {
@@ -107,6 +126,7 @@ switch (step) {
   case 'test': {
     ensureSystemTool('nats-server', 'nats-server', 'the mesh and event tests start real NATS servers');
     ensureSystemTool('chromium', 'chromium', 'the dashboard tests drive a real browser', { optional: true });
+    ensureSqlServers();
     say('type-checking...');
     if (run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']) !== 0)
       fail('type errors; see above.');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sqlSourcesSchema } from '@insights/sql';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_BUCKET, DEFAULT_TTL_MS, natsSettingsSchema } from '@insights/registry';
@@ -243,6 +244,14 @@ export const nodeConfigSchema = z.strictObject({
     })
     .default({ sampleRatio: 1, serviceName: 'insights-node' })
     .describe('OpenTelemetry traces of calls and events'),
+  sql: z
+    .strictObject({
+      sources: sqlSourcesSchema.describe(
+        'Read replicas by name (e.g. "lms"): kind, host, port, database, a read-only user, and the modules granted each',
+      ),
+    })
+    .default({ sources: {} })
+    .describe('Read-replica SQL databases modules query with ctx.sql(name); the node runs every statement'),
   admin: z
     .strictObject({
       tokens: z

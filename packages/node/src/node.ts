@@ -29,6 +29,7 @@ import { NodeMetrics } from './metrics.ts';
 import { readiness, startHealthReporter, type ReadinessInputs } from './readiness.ts';
 import { grpcServerCredentials, readTlsMaterial } from './tls.ts';
 import { startTracing } from './tracing.ts';
+import { startSqlSources } from './sql-sources.ts';
 
 export const NODE_VERSION = '0.1.0';
 
@@ -80,6 +81,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         }
       : { kind: 'mongodb', url: config.db.url, ...(config.db.dbPrefix === undefined ? {} : { dbPrefix: config.db.dbPrefix }) };
   const db = createDbProvider(dbOptions);
+  const sql = startSqlSources(config);
   const signer = new UrlSigner(config.fileUrlSecret);
   let httpOrigin = 'http://127.0.0.1';
   let state: NodeState = 'starting';
@@ -99,6 +101,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     makeFileUrl: (module: string, name: string, ttl: number) => `${httpOrigin}${signer.signedPath(module, name, ttl)}`,
     mesh: dispatcher,
     log,
+    sql,
   };
 
   for (const entry of config.modules) {
@@ -251,6 +254,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         await events?.close();
         await Promise.all([...hosts.values()].map((h) => h.close()));
         await db.close();
+        await sql?.close();
         await natsLink.close();
         await meshClient.close();
         await tracing?.shutdown();

@@ -1,6 +1,7 @@
-import type { Context, Db, ModuleCache, ModuleFiles, ModuleLog, UntypedMesh } from '@insights/sdk';
+import type { Context, Db, ModuleCache, ModuleFiles, ModuleLog, SqlClient, UntypedMesh } from '@insights/sdk';
 import { createMeshProxy, type CallInvoker } from '@insights/sdk/internal';
 import { minDeadline } from './deadline.ts';
+import { ModuleSqlClient, type SqlGateway } from './resources/sql-client.ts';
 
 /** What a call's context needs from its module: shared by every call of that module. */
 export interface ModuleScope {
@@ -10,6 +11,8 @@ export interface ModuleScope {
   readonly log: ModuleLog;
   readonly module: string;
   readonly mesh: CallInvoker;
+  /** The node's read replicas, where it has any (`ctx.sql`). */
+  readonly sql: SqlGateway | undefined;
   refresh(name: string, args: Record<string, unknown>, deadline: number, signal: AbortSignal): Promise<unknown>;
 }
 
@@ -32,6 +35,7 @@ export class CallContext implements Context {
   #mesh: UntypedMesh | undefined;
   #progress: ((fraction: number, message?: string) => void) | undefined;
   #refresh: ((name: string, args?: Record<string, unknown>) => Promise<unknown>) | undefined;
+  #sql: ((source: string) => SqlClient) | undefined;
 
   constructor(
     private readonly scope: ModuleScope,
@@ -61,6 +65,11 @@ export class CallContext implements Context {
 
   get refresh(): (name: string, args?: Record<string, unknown>) => Promise<unknown> {
     return (this.#refresh ??= (name, args = {}) => this.scope.refresh(name, args, this.deadline, this.signals.signal));
+  }
+
+  get sql(): (source: string) => SqlClient {
+    return (this.#sql ??= (source) =>
+      new ModuleSqlClient(this.scope.sql, this.scope.module, source, this.deadline, () => this.signals.signal));
   }
 
   get mesh(): UntypedMesh {

@@ -16,6 +16,7 @@ export type { FileUrlMaker } from './resources/files.ts';
 export { UrlSigner } from './resources/url-signer.ts';
 export { createLogger, stderrJsonSink, LOG_LEVELS } from './resources/log.ts';
 export type { Logger, LogSink, LogRecord, LogLevel } from './resources/log.ts';
+export type { SqlGateway, SqlGatewayRequest } from './resources/sql-client.ts';
 export { createDbProvider } from './db/index.ts';
 export type { DbProvider, DbProviderOptions } from './db/index.ts';
 export { Dispatcher } from './dispatcher.ts';

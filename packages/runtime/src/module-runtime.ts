@@ -30,6 +30,7 @@ import { checkEmitFields, deriveEvent, maxHops, type EmitFields } from './events
 import { compileFilter } from './events/filter.ts';
 import type { NormaliseOutcome } from './events/normalise-result.ts';
 import { once, updateOnce } from './events/once.ts';
+import type { SqlGateway } from './resources/sql-client.ts';
 
 /** Why an event is emitted: the handler, the ids of the events it handled, the module's fields. */
 export interface EmitCause {
@@ -56,6 +57,8 @@ export interface RuntimeEnvironment {
   /** Computes an event property wherever it is served (`ctx.property`). */
   readonly property?: (event: EventEnvelope, name: string) => Promise<unknown>;
   readonly cacheLimits?: CacheLimits;
+  /** Read replicas the node runs statements on (`ctx.sql`); absent where none are configured. */
+  readonly sql?: SqlGateway | undefined;
 }
 
 /**
@@ -92,6 +95,7 @@ export class ModuleRuntime {
       log: this.#log,
       module: def.name,
       mesh: env.mesh,
+      sql: env.sql,
       refresh: (name, args, deadline, signal) => this.#refreshMemoized(name, args, deadline, signal),
     };
   }
@@ -262,7 +266,8 @@ export class ModuleRuntime {
     if (isInsightsError(e)) {
       // Errors from nested mesh calls and our own checks pass through; a module may only claim
       // the codes that describe its input, never e.g. UNAVAILABLE (which would trigger retries).
-      if (MODULE_THROWABLE_CODES.has(e.code) || e.code === 'DEADLINE_EXCEEDED' || e.code === 'CANCELLED') {
+      // A limit of a node resource (ctx.sql's rows and bytes) is not retryable either: it passes.
+      if (MODULE_THROWABLE_CODES.has(e.code) || PASS_THROUGH_CODES.has(e.code)) {
         return e.analytic === undefined
           ? new InsightsError(e.code, e.message, { parameter: e.parameter, suggestions: e.suggestions, analytic })
           : e;
@@ -274,6 +279,9 @@ export class ModuleRuntime {
     return new InsightsError('INTERNAL', `${analytic} failed: ${message}`, { analytic });
   }
 }
+
+/** Codes the node's own resources raise inside a module's call, kept as they are. */
+const PASS_THROUGH_CODES: ReadonlySet<string> = new Set(['DEADLINE_EXCEEDED', 'CANCELLED', 'RESOURCE_EXHAUSTED']);
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof (v as PromiseLike<unknown> | null)?.then === 'function';

@@ -2,6 +2,7 @@ import type { Db, Document, Filter, UpdateFilter } from './db.ts';
 import type { EventEnvelope } from './event.ts';
 import type { UntypedMesh } from './mesh-proxy.ts';
 import type { ModuleCache, ModuleFiles, ModuleLog } from './resources.ts';
+import type { SqlClient } from './sql.ts';
 
 /**
  * What every handler receives besides its arguments. Resources come through here, never by
@@ -17,6 +18,11 @@ export interface Context {
   /** Every analytic of the mesh; nested calls inherit this call's remaining deadline. */
   readonly mesh: UntypedMesh;
   readonly log: ModuleLog;
+  /**
+   * A read-replica database the operator granted this module in the node's config (e.g. the
+   * LMS's MySQL). Statements run in the node, read-only, within this call's deadline.
+   */
+  sql(source: string): SqlClient;
   /** Aborts at the deadline or when the caller cancels. */
   readonly signal: AbortSignal;
   /** Absolute deadline, epoch milliseconds. */

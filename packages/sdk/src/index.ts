@@ -30,6 +30,7 @@ export { canonicalJson } from './canonical-json.ts';
 export { hashEventId, HASH_ID_HEX_LENGTH } from './event-id.ts';
 export type * from './db.ts';
 export type { ModuleFiles, ModuleCache, ModuleLog, CacheSetOptions } from './resources.ts';
+export type { SqlClient, SqlParam, SqlRow, SqlRowsOptions } from './sql.ts';
 export type { CallOptions, UntypedMesh } from './mesh-proxy.ts';
 export { html, svg, png, table, vegaLite, tableFromRecords, isViewResult } from './view-result.ts';
 export type { ViewResult, HtmlResult, SvgResult, PngResult, TableResult, TableCell, VegaLiteResult } from './view-result.ts';

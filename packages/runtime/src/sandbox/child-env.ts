@@ -12,6 +12,7 @@ import type { FileUrlMaker } from '../resources/files.ts';
 import { createLogger } from '../resources/log.ts';
 import { LogRateLimiter } from './log-rate.ts';
 import type { DbOperation } from './db-protocol.ts';
+import { channelSqlGateway, type SqlAsk } from './sql-cursors.ts';
 import type { MessageSink } from './outbox.ts';
 import { remoteDbProvider } from './remote-db.ts';
 import {
@@ -28,7 +29,8 @@ type Ask =
   | { type: 'file-url'; name: string; ttlSeconds: number }
   | { type: 'emit'; handler: string; parents: readonly string[]; event: EmitFields }
   | { type: 'db'; op: DbOperation }
-  | { type: 'event-property'; name: string; event: EventEnvelope };
+  | { type: 'event-property'; name: string; event: EventEnvelope }
+  | ({ type: 'sql' } & SqlAsk);
 
 /** Requests from the sandbox to its host, answered by `done`/`failed` with the same id. */
 export class HostRequests {
@@ -132,6 +134,7 @@ export function childEnvironment(
     makeFileUrl,
     mesh,
     log,
+    sql: channelSqlGateway((m, signal) => requests.ask({ ...m, type: 'sql' }, signal)),
     // Only what the module decides crosses; the host sets source, id and hops from the events it sent.
     ...(init.emit
       ? {

@@ -131,6 +131,8 @@ export type ChildMessage =
   /** A database operation on the module's own database (db-protocol.ts), run by the host. */
   | { readonly type: 'db'; readonly id: number; readonly op: DbOperation }
   | { readonly type: 'event-property'; readonly id: number; readonly name: string; readonly event: EventEnvelope }
+  /** `ctx.sql`: open a statement, read its next batch, or close it (sql-cursors.ts); the host runs it. */
+  | { readonly type: 'sql'; readonly id: number; readonly op: 'open' | 'next' | 'close'; readonly [field: string]: unknown }
   | { readonly type: 'log'; readonly level: LogLevel; readonly msg: string; readonly fields: Record<string, unknown> | undefined }
   | { readonly type: 'pong'; readonly seq: number }
   | { readonly type: 'stats'; readonly rss: number; readonly heapUsed: number }

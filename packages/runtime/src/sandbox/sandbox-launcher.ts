@@ -12,6 +12,7 @@ import { permissionArgs } from './permissions.ts';
 import { launchProcess } from './process-transport.ts';
 import type { InitMessage } from './protocol.ts';
 import { Sandbox, type Launch } from './sandbox.ts';
+import { SqlCursors } from './sql-cursors.ts';
 import { launchWorker } from './worker-transport.ts';
 
 /** The node's environment; its `db` provider serves the sandboxes' databases (they never open one). */
@@ -155,6 +156,8 @@ export class SandboxLauncher {
       emit: env.emit,
       property: env.property,
       db: (name: string) => env.db.forModule(name),
+      // Statements run as the module the node loaded, whatever the sandbox claims.
+      sql: new SqlCursors(env.sql, () => this.name ?? ''),
       logs: this.#o.logs,
     };
   }

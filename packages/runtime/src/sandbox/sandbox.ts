@@ -6,6 +6,7 @@ import type { ModuleManifest } from '../manifest.ts';
 import type { EmitCause } from '../module-runtime.ts';
 import { DbBroker } from './db-broker.ts';
 import type { LogRelay } from './log-relay.ts';
+import type { SqlCursors } from './sql-cursors.ts';
 import { Outbox } from './outbox.ts';
 import { isPackedResults, packRequests, unpackResults } from './packed.ts';
 import {
@@ -37,6 +38,8 @@ export interface SandboxServices {
   property?: ((event: EventEnvelope, name: string) => Promise<unknown>) | undefined;
   /** The module's own database, opened by the node by the module's (checked) name. */
   db(moduleName: string): Promise<Db>;
+  /** The node's read replicas, bound to this module's name by the node. */
+  readonly sql?: SqlCursors | undefined;
   readonly logs: LogRelay;
 }
 
@@ -193,6 +196,7 @@ export class Sandbox {
   #exit(reason: string): void {
     this.#exited = true;
     this.#out.clear();
+    this.#services.sql?.closeAll();
     clearTimeout(this.#pingTimer);
     const why = this.#killReason === '' ? reason : `${this.#killReason} (${reason})`;
     this.#settleReady?.reject(new Error(why));
@@ -303,6 +307,9 @@ export class Sandbox {
         return;
       case 'event-property':
         if (typeof id === 'number') this.#answer(id, () => this.#services.property!(envelope(m.event), String(m.name)));
+        return;
+      case 'sql':
+        if (typeof id === 'number') this.#answer(id, () => this.#services.sql!.handle(m));
         return;
       default:
         this.kill('broke the sandbox protocol');
