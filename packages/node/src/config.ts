@@ -56,6 +56,10 @@ const moduleEntry = z.union([
       .describe(
         "The one native addon file (absolute path) this module may load; addons run outside the sandbox's permission model. Default: none",
       ),
+    reads: z
+      .array(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a module name'))
+      .default([])
+      .describe('Modules on this node whose data this module may read (ctx.readDb), read-only. Default: none'),
   }),
 ]);
 
@@ -75,7 +79,7 @@ export const nodeConfigSchema = z.strictObject({
   modules: z
     .array(moduleEntry)
     .default([])
-    .describe('Modules to load: a path, or { path, isolation, limits, restart, nativeAddon }'),
+    .describe('Modules to load: a path, or { path, isolation, limits, restart, nativeAddon, reads }'),
   grpc: address.default({ host: '127.0.0.1', port: 0 }).describe('gRPC listen address (calls, ingest, health, reflection)'),
   http: address
     .default({ host: '127.0.0.1', port: 0 })

@@ -4,6 +4,7 @@ import {
   createDbProvider,
   createLogger,
   Dispatcher,
+  ReadOnlyDb,
   startModuleHost,
   stderrJsonSink,
   UrlSigner,
@@ -15,7 +16,7 @@ import type { NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
 import { startNatsLink } from './nats-link.ts';
 import { startEventSystem, type EventSystem } from './events/event-system.ts';
-import type { EventEnvelope } from '@insights/sdk';
+import { InsightsError, type EventEnvelope } from '@insights/sdk';
 import { startNestedCallClient } from './nested-calls.ts';
 import { Authorizer, readTrustedKeys } from './authorizer.ts';
 import { describeNode, type FailedModule } from './describe.ts';
@@ -102,6 +103,22 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     mesh: dispatcher,
     log,
     sql,
+    readDb: (reader: string, owner: string) => readOtherModule(reader, owner),
+  };
+  /** Which modules each module may read (modules[].reads), by the names the modules loaded as. */
+  const readGrants = new Map<string, ReadonlySet<string>>();
+  const readOtherModule = async (reader: string, owner: string) => {
+    if (readGrants.get(reader)?.has(owner) !== true)
+      throw new InsightsError(
+        'PERMISSION_DENIED',
+        `module "${reader}" may not read module "${owner}"'s data: the node's config must allow it (modules[].reads)`,
+      );
+    if (!hosts.has(owner))
+      throw new InsightsError(
+        'NOT_FOUND',
+        `module "${owner}" is not loaded on this node (ctx.readDb reads modules of the same node)`,
+      );
+    return new ReadOnlyDb(await db.forModule(owner), reader, owner);
   };
 
   for (const entry of config.modules) {
@@ -116,6 +133,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         throw new Error(`a module named "${name}" is already loaded on this node`);
       }
       hosts.set(name, host);
+      readGrants.set(name, new Set(typeof entry === 'string' ? [] : entry.reads));
       log.info('module loaded', { module: name, spec, isolation });
       if (isolation !== 'process')
         log.warn(`module runs in ${isolation} isolation, inside the node's own process: trusted code only`, { module: name });

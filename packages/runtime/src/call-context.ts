@@ -13,6 +13,8 @@ export interface ModuleScope {
   readonly mesh: CallInvoker;
   /** The node's read replicas, where it has any (`ctx.sql`). */
   readonly sql: SqlGateway | undefined;
+  /** Another module's database, read-only, where the node allows it (`ctx.readDb`). */
+  readDb(owner: string): Promise<Db>;
   refresh(name: string, args: Record<string, unknown>, deadline: number, signal: AbortSignal): Promise<unknown>;
 }
 
@@ -36,6 +38,7 @@ export class CallContext implements Context {
   #progress: ((fraction: number, message?: string) => void) | undefined;
   #refresh: ((name: string, args?: Record<string, unknown>) => Promise<unknown>) | undefined;
   #sql: ((source: string) => SqlClient) | undefined;
+  #readDb: ((module: string) => Promise<Db>) | undefined;
 
   constructor(
     private readonly scope: ModuleScope,
@@ -70,6 +73,10 @@ export class CallContext implements Context {
   get sql(): (source: string) => SqlClient {
     return (this.#sql ??= (source) =>
       new ModuleSqlClient(this.scope.sql, this.scope.module, source, this.deadline, () => this.signals.signal));
+  }
+
+  get readDb(): (module: string) => Promise<Db> {
+    return (this.#readDb ??= (module) => this.scope.readDb(String(module)));
   }
 
   get mesh(): UntypedMesh {

@@ -17,6 +17,7 @@ export { UrlSigner } from './resources/url-signer.ts';
 export { createLogger, stderrJsonSink, LOG_LEVELS } from './resources/log.ts';
 export type { Logger, LogSink, LogRecord, LogLevel } from './resources/log.ts';
 export type { SqlGateway, SqlGatewayRequest } from './resources/sql-client.ts';
+export { ReadOnlyDb } from './resources/read-only-db.ts';
 export { createDbProvider } from './db/index.ts';
 export type { DbProvider, DbProviderOptions } from './db/index.ts';
 export { Dispatcher } from './dispatcher.ts';

@@ -59,6 +59,8 @@ export interface RuntimeEnvironment {
   readonly cacheLimits?: CacheLimits;
   /** Read replicas the node runs statements on (`ctx.sql`); absent where none are configured. */
   readonly sql?: SqlGateway | undefined;
+  /** Another module's database for `reader`, read-only, where the node allows it (`ctx.readDb`). */
+  readonly readDb?: ((reader: string, owner: string) => Promise<Db>) | undefined;
 }
 
 /**
@@ -96,6 +98,15 @@ export class ModuleRuntime {
       module: def.name,
       mesh: env.mesh,
       sql: env.sql,
+      readDb: (owner) =>
+        env.readDb === undefined
+          ? Promise.reject(
+              new InsightsError(
+                'PERMISSION_DENIED',
+                `module "${def.name}" may not read module "${owner}"'s data: this host does not allow reads of other modules`,
+              ),
+            )
+          : env.readDb(def.name, owner),
       refresh: (name, args, deadline, signal) => this.#refreshMemoized(name, args, deadline, signal),
     };
   }

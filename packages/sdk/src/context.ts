@@ -23,6 +23,11 @@ export interface Context {
    * LMS's MySQL). Statements run in the node, read-only, within this call's deadline.
    */
   sql(source: string): SqlClient;
+  /**
+   * Another module's database on this node, read-only (find, aggregate, count...; writes fail
+   * with PERMISSION_DENIED). The node's config must allow it: `modules[].reads: ["<module>"]`.
+   */
+  readDb(module: string): Promise<Db>;
   /** Aborts at the deadline or when the caller cancels. */
   readonly signal: AbortSignal;
   /** Absolute deadline, epoch milliseconds. */

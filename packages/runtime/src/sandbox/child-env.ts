@@ -28,7 +28,7 @@ type Ask =
   | { type: 'mesh'; kind: QueryKind; name: string; args: Record<string, unknown>; deadline: number | undefined }
   | { type: 'file-url'; name: string; ttlSeconds: number }
   | { type: 'emit'; handler: string; parents: readonly string[]; event: EmitFields }
-  | { type: 'db'; op: DbOperation }
+  | { type: 'db'; op: DbOperation; of?: string }
   | { type: 'event-property'; name: string; event: EventEnvelope }
   | ({ type: 'sql' } & SqlAsk);
 
@@ -131,6 +131,8 @@ export function childEnvironment(
   return {
     dataDir: init.dataDir,
     db: remoteDbProvider((op) => requests.ask({ type: 'db', op })),
+    // The host checks the grant and refuses writes; the module never names its own identity.
+    readDb: (_reader, owner) => remoteDbProvider((op) => requests.ask({ type: 'db', op, of: owner })).forModule(owner),
     makeFileUrl,
     mesh,
     log,

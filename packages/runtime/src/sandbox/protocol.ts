@@ -129,7 +129,8 @@ export type ChildMessage =
       readonly event: EmitFields;
     }
   /** A database operation on the module's own database (db-protocol.ts), run by the host. */
-  | { readonly type: 'db'; readonly id: number; readonly op: DbOperation }
+  /** `of`: another module's database, read-only, where the node allows it (ctx.readDb). */
+  | { readonly type: 'db'; readonly id: number; readonly op: DbOperation; readonly of?: string }
   | { readonly type: 'event-property'; readonly id: number; readonly name: string; readonly event: EventEnvelope }
   /** `ctx.sql`: open a statement, read its next batch, or close it (sql-cursors.ts); the host runs it. */
   | { readonly type: 'sql'; readonly id: number; readonly op: 'open' | 'next' | 'close'; readonly [field: string]: unknown }

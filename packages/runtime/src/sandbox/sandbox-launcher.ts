@@ -1,3 +1,4 @@
+import { InsightsError } from '@insights/sdk';
 import { mkdir, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { isModuleName, MODULE_NAME_RULE } from '@insights/sdk';
@@ -156,6 +157,13 @@ export class SandboxLauncher {
       emit: env.emit,
       property: env.property,
       db: (name: string) => env.db.forModule(name),
+      // As the module the node loaded: the node checks modules[].reads and refuses writes.
+      readDb: (owner: string) =>
+        env.readDb === undefined
+          ? Promise.reject(
+              new InsightsError('PERMISSION_DENIED', `module "${this.name ?? ''}" may not read module "${owner}"'s data`),
+            )
+          : env.readDb(this.name ?? '', owner),
       // Statements run as the module the node loaded, whatever the sandbox claims.
       sql: new SqlCursors(env.sql, () => this.name ?? ''),
       logs: this.#o.logs,

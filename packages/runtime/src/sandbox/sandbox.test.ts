@@ -23,6 +23,7 @@ function fakeSandbox() {
     mesh: {} as never,
     fileUrl: () => '',
     db: () => Promise.reject(new Error('no db in this test')),
+    readDb: () => Promise.reject(new Error('no db in this test')),
     emit: (e: EventEnvelope) => (emitted.push(e), Promise.resolve()),
     logs: new LogRelay(
       createLogger(() => undefined),

@@ -38,6 +38,8 @@ export interface SandboxServices {
   property?: ((event: EventEnvelope, name: string) => Promise<unknown>) | undefined;
   /** The module's own database, opened by the node by the module's (checked) name. */
   db(moduleName: string): Promise<Db>;
+  /** Another module's database, read-only, where the node allows this module (ctx.readDb). */
+  readDb(owner: string): Promise<Db>;
   /** The node's read replicas, bound to this module's name by the node. */
   readonly sql?: SqlCursors | undefined;
   readonly logs: LogRelay;
@@ -78,6 +80,8 @@ export class Sandbox {
   readonly #nested = new Map<number, AbortController>();
   readonly #handling = new Map<number, Handling>();
   readonly #db: DbBroker;
+  /** Brokers of other modules' databases this module reads (ctx.readDb), by owner. */
+  readonly #reads = new Map<string, DbBroker>();
   #manifest: ModuleManifest | undefined;
   #nextId = 0;
   #started = false;
@@ -207,6 +211,7 @@ export class Sandbox {
     this.#nested.clear();
     this.#handling.clear();
     void this.#db.close();
+    for (const b of this.#reads.values()) void b.close();
     this.#afterExit();
     this.#onExit(why);
   }
@@ -303,7 +308,7 @@ export class Sandbox {
         return;
       case 'db':
         // The module awaits it, usually one at a time: answer at the end of this turn.
-        if (typeof id === 'number') this.#answer(id, () => this.#db.run(m.op), undefined, true);
+        if (typeof id === 'number') this.#answer(id, () => this.#brokerFor(m.of).run(m.op), undefined, true);
         return;
       case 'event-property':
         if (typeof id === 'number') this.#answer(id, () => this.#services.property!(envelope(m.event), String(m.name)));
@@ -369,6 +374,14 @@ export class Sandbox {
       () => this.#services.mesh.invoke(kind, String(m.name), args, { deadline, signal: controller.signal }),
       () => this.#nested.delete(id),
     );
+  }
+
+  #brokerFor(of: unknown): DbBroker {
+    if (of === undefined) return this.#db;
+    const owner = String(of);
+    let b = this.#reads.get(owner);
+    if (b === undefined) this.#reads.set(owner, (b = new DbBroker(() => this.#services.readDb(owner))));
+    return b;
   }
 
   #answer(id: number, work: () => unknown, after?: () => void, urgent = false): void {
