@@ -23,6 +23,8 @@ export function describeNode(
       state: s.state,
       lastError: s.lastError,
       isolation: host.isolation,
+      sandbox: s.sandbox?.mode ?? 'none',
+      sandboxLimitsJson: JSON.stringify(s.sandbox?.limits ?? {}),
       stats: { restarts: s.restarts, memoryBytes: s.memoryBytes, inFlight: s.inFlight, calls: s.calls, errors: s.errors },
       analytics: host.manifest.analytics.map((a) => ({
         kind: kindToWire(a.kind),
@@ -44,6 +46,8 @@ export function describeNode(
       state: 'failed',
       lastError: f.error,
       isolation: '',
+      sandbox: '',
+      sandboxLimitsJson: '',
       stats: { restarts: 0, memoryBytes: 0, inFlight: 0, calls: 0, errors: 0 },
       analytics: [],
     });

@@ -27,6 +27,7 @@ import type { LogLevel } from '@insights/runtime';
 import type { Advertising } from './advertising.ts';
 import { NodeMetrics } from './metrics.ts';
 import { readiness, startHealthReporter, type ReadinessInputs } from './readiness.ts';
+import { checkSandbox } from './sandbox-mode.ts';
 import { grpcServerCredentials, readTlsMaterial } from './tls.ts';
 import { startTracing } from './tracing.ts';
 
@@ -79,6 +80,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           ...(config.db.syncIntervalMs === undefined ? {} : { syncIntervalMs: config.db.syncIntervalMs }),
         }
       : { kind: 'mongodb', url: config.db.url, ...(config.db.dbPrefix === undefined ? {} : { dbPrefix: config.db.dbPrefix }) };
+  // Before anything starts: with sandbox.require on and no bubblewrap, refuse here.
+  const sandbox = await checkSandbox(config, log);
   const db = createDbProvider(dbOptions);
   const signer = new UrlSigner(config.fileUrlSecret);
   let httpOrigin = 'http://127.0.0.1';
@@ -100,6 +103,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     mesh: dispatcher,
     log,
     dbOptions, // sandboxes open their own module's db
+    kernelSandbox: sandbox.support,
   };
 
   for (const entry of config.modules) {
@@ -130,6 +134,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     grpcAddress: grpc.address,
     httpAddress: http.address,
     state,
+    sandbox: sandbox.mode,
   });
   const describe = () => describeNode(nodeInfo(), hosts, failed);
   const authorizer = new Authorizer(
@@ -152,6 +157,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     meshReady: () => meshClient?.meshView() !== undefined,
     hosts,
     failedModules: failed,
+    sandbox: sandbox.mode,
   };
   const metrics = new NodeMetrics({
     nodeId: config.id,
