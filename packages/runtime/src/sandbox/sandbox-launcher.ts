@@ -92,8 +92,9 @@ export class SandboxLauncher {
 
   /** Starts a sandbox running `b`; `onExit` hears when it ends. */
   start(b: Bundle, onExit: (reason: string) => void): Sandbox {
-    const quota = this.#quotaWatch(() => sb);
-    const sb: Sandbox = new Sandbox(this.#launch(b, false), this.#init(b), this.#services(), (reason) => {
+    const run = { readOnly: false };
+    const quota = this.#quotaWatch(() => sb, run);
+    const sb: Sandbox = new Sandbox(this.#launch(b, false, run), this.#init(b), this.#services(), (reason) => {
       quota?.stop();
       onExit(reason);
     });
@@ -112,14 +113,15 @@ export class SandboxLauncher {
    * Kernel sandboxes: measures the module's folders while it runs; over its quota the sandbox
    * is killed with the reason, and the next one sees its folders read-only (#wrapper).
    */
-  #quotaWatch(sandbox: () => Sandbox): { stop(): void } | undefined {
+  #quotaWatch(sandbox: () => Sandbox, run: { readonly readOnly: boolean }): { stop(): void } | undefined {
     if (this.#kernel?.available !== true || this.#folders === undefined) return undefined;
     const quotaMb = this.#o.limits.diskQuotaMb;
-    return watchDiskQuota(this.#folders, quotaMb * MIB, (bytes) =>
+    return watchDiskQuota(this.#folders, quotaMb * MIB, (bytes) => {
+      if (run.readOnly) return; // already started read-only: it cannot grow
       sandbox().kill(
         `filled its data folder: ${(bytes / MIB).toFixed(1)} MiB, over its disk quota of ${quotaMb} MiB (limits.diskQuotaMb); it restarts with the folder read-only until space is freed`,
-      ),
-    );
+      );
+    });
   }
 
   /** Loads `b` in a throwaway sandbox with no data folders, for its manifest: proves it loads, names it. */
@@ -155,7 +157,7 @@ export class SandboxLauncher {
     return path.join(this.#o.env.dataDir, 'modules', name, 'files');
   }
 
-  #launch(b: Bundle, probe: boolean): Launch {
+  #launch(b: Bundle, probe: boolean, run = { readOnly: false }): Launch {
     const runtime = probe ? this.#runtimes.probe : this.#runtimes.child;
     const base = { runtimeBundle: runtime.file, maxHeapMb: this.#o.limits.maxHeapMb };
     if (this.#o.isolation === 'worker') return (events) => launchWorker({ ...base, cwd: '', permissionArgs: [] }, events);
@@ -170,23 +172,30 @@ export class SandboxLauncher {
         addons: b.nativeAddons,
       });
     const cwd = writable[0] ?? path.dirname(this.#o.entry);
-    const wrapper = this.#kernel?.available === true ? () => this.#wrapper(perms, writable, cwd, probe) : undefined;
+    const wrapper = this.#kernel?.available === true ? () => this.#wrapper(perms, writable, cwd, probe, run) : undefined;
     return (events) => launchProcess({ ...base, cwd, permissionArgs: perms.execArgv }, events, wrapper);
   }
 
   /** bubblewrap, rlimits and a cgroup around one sandbox run (kernel-command.ts). */
-  async #wrapper(perms: PermissionArgs, writable: readonly string[], cwd: string, probe: boolean): Promise<ProcessWrapper> {
+  async #wrapper(
+    perms: PermissionArgs,
+    writable: readonly string[],
+    cwd: string,
+    probe: boolean,
+    run: { readOnly: boolean },
+  ): Promise<ProcessWrapper> {
     const support = this.#kernel;
     if (support?.available !== true) throw new Error('no kernel sandbox');
     const limits = this.#o.limits;
     const overQuota = writable.length > 0 && (await foldersBytes(writable)) > limits.diskQuotaMb * MIB;
+    run.readOnly = overQuota;
     if (overQuota)
       this.#o.logs.log.error('module data folder is over its disk quota: its sandbox sees it read-only', {
         quotaMb: limits.diskQuotaMb,
       });
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(sandboxEnv())) if (v !== undefined) env[k] = v;
-    const run = await kernelRun({
+    return kernelRun({
       support,
       label: `${this.name ?? 'probe'}${probe ? '-probe' : ''}`,
       limits,
@@ -196,7 +205,6 @@ export class SandboxLauncher {
       cwd,
       env,
     });
-    return run;
   }
 
   #init(b: Bundle): InitMessage {
