@@ -60,6 +60,10 @@ export function bwrapArgs(m: BwrapMounts, command: readonly string[]): string[] 
       .sort((a, b) => a.length - b.length)
       .flatMap((p) => ['--ro-bind', p, p]),
     ...unique(m.writable).flatMap((p) => [m.writableReadOnly ? '--ro-bind' : '--bind', p, p]),
+    // Everything else is bwrap's root tmpfs: read-only, so nothing can be written outside /tmp
+    // and the module's folders.
+    '--remount-ro',
+    '/',
     '--chdir',
     m.cwd,
     '--',
