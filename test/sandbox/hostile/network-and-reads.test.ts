@@ -16,7 +16,10 @@ describeKernel('hostile - network and reads (kernel sandbox)', () => {
   let configFile: string;
   beforeAll(async () => {
     if (!NO_NATS) nats = await startNatsServer();
-    node = await startTestNode({ modules: [hostile('good'), hostile('net-escape'), hostile('kernel-snoop')] });
+    node = await startTestNode({
+      modules: [hostile('good'), hostile('net-escape'), hostile('kernel-snoop')],
+      sandbox: { require: true },
+    });
     mesh = await connect({ nodes: [node.grpcAddress] });
     const { cwd } = (await query(node, 'good.whereami')) as { cwd: string };
     dataDir = path.dirname(path.dirname(cwd));
