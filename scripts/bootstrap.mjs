@@ -106,9 +106,14 @@ ensureWorkspace();
 switch (step) {
   case 'test': {
     ensureSystemTool('nats-server', 'nats-server', 'the mesh and event tests start real NATS servers');
-    ensureSystemTool('bwrap', 'bubblewrap', 'process modules run in a bubblewrap kernel sandbox; the hostile-module suite needs it', {
-      optional: true,
-    });
+    ensureSystemTool(
+      'bwrap',
+      'bubblewrap',
+      'process modules run in a bubblewrap kernel sandbox; the hostile-module suite needs it',
+      {
+        optional: true,
+      },
+    );
     ensureSystemTool('chromium', 'chromium', 'the dashboard tests drive a real browser', { optional: true });
     say('type-checking...');
     if (run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']) !== 0)

@@ -18,7 +18,9 @@ import {
   type SandboxHost,
 } from '@insights/runtime';
 
-const { values: o } = parseArgs({ options: { kernel: { type: 'string', default: 'on' }, runs: { type: 'string', default: '10' } } });
+const { values: o } = parseArgs({
+  options: { kernel: { type: 'string', default: 'on' }, runs: { type: 'string', default: '10' } },
+});
 const kernelSandbox: KernelSupport =
   o.kernel === 'on' ? await probeKernelSandbox() : { available: false, reason: 'turned off for the measurement' };
 if (o.kernel === 'on' && !kernelSandbox.available) throw new Error(`no kernel sandbox here: ${kernelSandbox.reason}`);

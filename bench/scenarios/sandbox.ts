@@ -47,8 +47,18 @@ export async function run(plan: Plan, _natsUrl: string, log: (s: string) => void
         '--mode',
         'latency',
       ]);
-      rows.push({ scenario: '8-sandbox', name: `insights (${m.name}) p50`, unit: 'ms', ...summarise(l.latency.map((x) => x.p50)) });
-      rows.push({ scenario: '8-sandbox', name: `insights (${m.name}) p99`, unit: 'ms', ...summarise(l.latency.map((x) => x.p99)) });
+      rows.push({
+        scenario: '8-sandbox',
+        name: `insights (${m.name}) p50`,
+        unit: 'ms',
+        ...summarise(l.latency.map((x) => x.p50)),
+      });
+      rows.push({
+        scenario: '8-sandbox',
+        name: `insights (${m.name}) p99`,
+        unit: 'ms',
+        ...summarise(l.latency.map((x) => x.p99)),
+      });
     } finally {
       await node.stop();
     }

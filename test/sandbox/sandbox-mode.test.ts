@@ -24,7 +24,10 @@ describe('sandbox - without bubblewrap', () => {
     const base = node.httpAddress.startsWith('http') ? node.httpAddress : `http://${node.httpAddress}`;
     const ready = (await (await fetch(`${base}/readyz`)).json()) as { sandbox: { mode: string } };
     expect(ready.sandbox.mode).toBe('permission-model-only');
-    const schema = (await (await fetch(`${base}/schema`)).json()) as { node: { sandbox: string }; modules: { sandbox: string }[] };
+    const schema = (await (await fetch(`${base}/schema`)).json()) as {
+      node: { sandbox: string };
+      modules: { sandbox: string }[];
+    };
     expect(schema.node.sandbox).toBe('permission-model-only');
     expect(schema.modules.map((m) => m.sandbox)).toEqual(['permission-model-only']);
   });
@@ -32,7 +35,11 @@ describe('sandbox - without bubblewrap', () => {
   it('sandbox mode - sandbox.require refuses to start, with a coded error that says why', async () => {
     const tmp = await tempDir('insights-node-');
     try {
-      const config = parseNodeConfig({ dataDir: tmp.dir, modules: [hostile('good')], sandbox: { require: true, bwrap: MISSING_BWRAP } });
+      const config = parseNodeConfig({
+        dataDir: tmp.dir,
+        modules: [hostile('good')],
+        sandbox: { require: true, bwrap: MISSING_BWRAP },
+      });
       await expect(startNode(config, { logSink: () => undefined })).rejects.toMatchObject({
         code: 'SANDBOX_UNAVAILABLE',
         message: expect.stringContaining(`sandbox.require is on, but process modules cannot run in the kernel sandbox`),

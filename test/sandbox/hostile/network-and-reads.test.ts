@@ -48,7 +48,9 @@ describeKernel('hostile - network and reads (kernel sandbox)', () => {
       maxOpenFiles: 1024,
       diskQuotaMb: 1024,
     });
-    const ready = (await (await fetch(`${base}/readyz`)).json()) as { sandbox: { mode: string; modules: Record<string, unknown> } };
+    const ready = (await (await fetch(`${base}/readyz`)).json()) as {
+      sandbox: { mode: string; modules: Record<string, unknown> };
+    };
     expect(ready.sandbox.mode).toBe('kernel');
     expect(ready.sandbox.modules['net-escape']).toMatchObject({ mode: 'kernel', limits: { maxOpenFiles: 1024 } });
   });

@@ -47,14 +47,17 @@ describeKernel('hostile - resources (kernel sandbox)', () => {
     expect(await query(node, 'fd-hog.release')).toBe('released');
   });
 
-  it.skipIf(!cgroups)('hostile - Buffer.alloc past its memory limit: killed by the cgroup, restarted, with the reason', async () => {
-    const e = await whileProbingGood(mesh, 'memory outside the heap', () => failure(query(node, 'mem-hog.grow', {}, 30_000)));
-    expect(e.code).toBe('UNAVAILABLE');
-    expect(e.message).toMatch(/memory limit of 256 MiB \(limits\.maxMemoryMb\)/);
-    await waitFor('mem-hog restarted', () => sandboxHost(node, 'mem-hog').status().state === 'ready');
-    expect(sandboxHost(node, 'mem-hog').status().restarts).toBeGreaterThanOrEqual(1);
-    expect(await query(node, 'mem-hog.ping')).toBe('pong');
-  });
+  it.skipIf(!cgroups)(
+    'hostile - Buffer.alloc past its memory limit: killed by the cgroup, restarted, with the reason',
+    async () => {
+      const e = await whileProbingGood(mesh, 'memory outside the heap', () => failure(query(node, 'mem-hog.grow', {}, 30_000)));
+      expect(e.code).toBe('UNAVAILABLE');
+      expect(e.message).toMatch(/memory limit of 256 MiB \(limits\.maxMemoryMb\)/);
+      await waitFor('mem-hog restarted', () => sandboxHost(node, 'mem-hog').status().state === 'ready');
+      expect(sandboxHost(node, 'mem-hog').status().restarts).toBeGreaterThanOrEqual(1);
+      expect(await query(node, 'mem-hog.ping')).toBe('pong');
+    },
+  );
 
   it('hostile - filling its data folder: stopped at its disk quota, restarted read-only; nothing else changed', async () => {
     const own = [path.join(dataDir, 'modules', 'disk-filler'), path.join(dataDir, 'db', 'disk-filler')];
@@ -62,9 +65,11 @@ describeKernel('hostile - resources (kernel sandbox)', () => {
     const e = await whileProbingGood(mesh, 'disk filler', () => failure(query(node, 'disk-filler.fill', { mb: 64 }, 30_000)));
     expect(e.code).toBe('UNAVAILABLE');
     expect(e.message).toMatch(/over its disk quota of 8 MiB \(limits\.diskQuotaMb\)/);
-    await waitFor('disk-filler restarted', () => sandboxHost(node, 'disk-filler').status().state === 'ready').catch((x: unknown) => {
-      throw new Error(`${(x as Error).message}: ${JSON.stringify(sandboxHost(node, 'disk-filler').status())}`);
-    });
+    await waitFor('disk-filler restarted', () => sandboxHost(node, 'disk-filler').status().state === 'ready').catch(
+      (x: unknown) => {
+        throw new Error(`${(x as Error).message}: ${JSON.stringify(sandboxHost(node, 'disk-filler').status())}`);
+      },
+    );
     // Over quota, its folder is read-only: writes fail with a clear code, reads still work.
     expect(await query(node, 'disk-filler.write')).toBe('EROFS');
     expect(await query(node, 'disk-filler.read')).toBe(1024 * 1024);

@@ -17,7 +17,16 @@ const pairs = (args: string[], flag: string) => args.flatMap((a, i) => (a === fl
 describe('sandbox - bwrap arguments', () => {
   it('bwrap - every namespace, no capabilities, an empty environment but the channel, dies with the node', () => {
     const args = bwrapArgs(base, ['/usr/bin/node', 'x.mjs']);
-    for (const flag of ['--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-user', '--die-with-parent', '--new-session', '--clearenv', '--disable-userns'])
+    for (const flag of [
+      '--unshare-pid',
+      '--unshare-net',
+      '--unshare-ipc',
+      '--unshare-user',
+      '--die-with-parent',
+      '--new-session',
+      '--clearenv',
+      '--disable-userns',
+    ])
       expect(args).toContain(flag);
     expect(pairs(args, '--cap-drop')).toEqual(['ALL']);
     expect(pairs(args, '--uid')).toEqual([String(SANDBOX_UID)]);

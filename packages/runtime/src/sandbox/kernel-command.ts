@@ -37,7 +37,10 @@ export interface KernelRunOptions {
 }
 
 /** The limits a kernel sandbox runs under, as Describe reports them. */
-export function kernelLimitsInForce(support: Extract<KernelSupport, { available: true }>, l: ResolvedLimits): Record<string, unknown> {
+export function kernelLimitsInForce(
+  support: Extract<KernelSupport, { available: true }>,
+  l: ResolvedLimits,
+): Record<string, unknown> {
   return {
     network: 'none (loopback only)',
     user: support.userNamespace ? 'uid 65534 in its own user namespace' : 'no user namespace (capabilities dropped)',
@@ -46,7 +49,12 @@ export function kernelLimitsInForce(support: Extract<KernelSupport, { available:
     tmpMb: l.tmpMb,
     ...(support.cgroups === undefined
       ? { cgroups: `not in force: ${support.cgroupsMissing}` }
-      : { cgroups: support.cgroups.version, maxMemoryMb: l.maxMemoryMb, maxCpuPercent: l.maxCpuPercent, maxProcesses: l.maxProcesses }),
+      : {
+          cgroups: support.cgroups.version,
+          maxMemoryMb: l.maxMemoryMb,
+          maxCpuPercent: l.maxCpuPercent,
+          maxProcesses: l.maxProcesses,
+        }),
   };
 }
 
@@ -75,7 +83,14 @@ export async function kernelRun(o: KernelRunOptions): Promise<KernelRun> {
     [node[0]!],
   );
   const fileBytes = limits.diskQuotaMb * MIB;
-  const prlimit = ['prlimit', `--nofile=${limits.maxOpenFiles}:${limits.maxOpenFiles}`, `--fsize=${fileBytes}:${fileBytes}`, '--', support.bwrap, ...bwrap];
+  const prlimit = [
+    'prlimit',
+    `--nofile=${limits.maxOpenFiles}:${limits.maxOpenFiles}`,
+    `--fsize=${fileBytes}:${fileBytes}`,
+    '--',
+    support.bwrap,
+    ...bwrap,
+  ];
   const oomBefore = (await cgroup?.oomKills()) ?? 0;
   return {
     file: '/bin/sh',

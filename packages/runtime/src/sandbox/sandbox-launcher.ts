@@ -104,7 +104,12 @@ export class SandboxLauncher {
   /** What isolates this module's sandboxes, and the limits in force there (for Describe). */
   report(): SandboxReport {
     const k = this.#kernel;
-    if (k === undefined) return { mode: 'none', limits: { maxHeapMb: this.#o.limits.maxHeapMb }, note: 'worker thread in the node: trusted code only' };
+    if (k === undefined)
+      return {
+        mode: 'none',
+        limits: { maxHeapMb: this.#o.limits.maxHeapMb },
+        note: 'worker thread in the node: trusted code only',
+      };
     if (!k.available) return { mode: 'permission-model-only', limits: { maxHeapMb: this.#o.limits.maxHeapMb }, note: k.reason };
     return { mode: 'kernel', limits: { maxHeapMb: this.#o.limits.maxHeapMb, ...kernelLimitsInForce(k, this.#o.limits) } };
   }
