@@ -5,7 +5,7 @@
  * and Describe says these limits are not in force.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export type CgroupVersion = 'v2' | 'v1';
@@ -38,9 +38,30 @@ export async function findCgroupRoot(): Promise<CgroupRoot | string> {
     return 'no /proc/self/cgroup (not Linux?)';
   }
   const v2 = await v2Root(self);
-  if (typeof v2 !== 'string') return v2;
-  const v1 = await v1Root(self);
-  return typeof v1 === 'string' ? `${v2}; ${v1}` : v1;
+  const root = typeof v2 !== 'string' ? v2 : await v1Root(self);
+  if (typeof root === 'string') return `${v2}; ${root}`;
+  await removeStale(root);
+  return root;
+}
+
+/** Cgroups left by a node that was killed (its pid is gone): emptied and removed. */
+async function removeStale(root: CgroupRoot): Promise<void> {
+  for (const dir of new Set(Object.values(root.dirs)))
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const pid = Number(/^insights-(\d+)-/.exec(name)?.[1]);
+      if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+      await killAll(path.join(dir, name));
+      await rmdir(path.join(dir, name)).catch(() => undefined);
+    }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function v2Root(self: string): Promise<CgroupRoot | string> {
