@@ -55,10 +55,7 @@ export function bwrapArgs(m: BwrapMounts, command: readonly string[]): string[] 
     String(m.tmpBytes),
     '--tmpfs',
     '/tmp',
-    ...unique(m.readOnly)
-      // Parents before children: a later mount covers what is under it.
-      .sort((a, b) => a.length - b.length)
-      .flatMap((p) => ['--ro-bind', p, p]),
+    ...outermost(m.readOnly).flatMap((p) => ['--ro-bind', p, p]),
     ...unique(m.writable).flatMap((p) => [m.writableReadOnly ? '--ro-bind' : '--bind', p, p]),
     // Everything else is bwrap's root tmpfs: read-only, so nothing can be written outside /tmp
     // and the module's folders.
@@ -74,4 +71,16 @@ export function bwrapArgs(m: BwrapMounts, command: readonly string[]): string[] 
 
 function unique(paths: readonly string[]): string[] {
   return [...new Set(paths)];
+}
+
+/**
+ * The paths not inside another one of them, parents first. A path under a bound folder is
+ * already visible there; binding it again would ask bwrap to create a mount point inside a
+ * read-only mount (which fails for symlinked files such as /lib64/ld-linux-x86-64.so.2).
+ */
+function outermost(paths: readonly string[]): string[] {
+  const sorted = unique(paths).sort((a, b) => a.length - b.length);
+  const kept: string[] = [];
+  for (const p of sorted) if (!kept.some((k) => k === '/' || p.startsWith(`${k}/`))) kept.push(p);
+  return kept;
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -28,4 +28,12 @@ export function parseLdd(text: string): string[] {
     if (m?.[1] !== undefined) files.push(m[1]);
   }
   return files;
+}
+
+/**
+ * The system's shared-library folders, read-only, for a module allowed native addons: an addon
+ * links libraries Node itself does not (librt, libz...). They hold code, not secrets.
+ */
+export function systemLibraryDirs(): string[] {
+  return ['/lib', '/lib64', '/usr/lib', '/usr/lib64', '/usr/local/lib'].filter((d) => existsSync(d));
 }

@@ -8,6 +8,7 @@ import { bundle, bundleErrorText, bundleSandboxRuntime, type Bundle } from './bu
 import { foldersBytes, watchDiskQuota } from './disk-quota.ts';
 import { kernelLimitsInForce, kernelRun } from './kernel-command.ts';
 import { probeKernelSandbox, type KernelSupport } from './kernel-probe.ts';
+import { systemLibraryDirs } from './node-files.ts';
 import type { ResolvedLimits } from './limits.ts';
 import type { LogRelay } from './log-relay.ts';
 import { permissionArgs, type PermissionArgs } from './permissions.ts';
@@ -177,7 +178,8 @@ export class SandboxLauncher {
         addons: b.nativeAddons,
       });
     const cwd = writable[0] ?? path.dirname(this.#o.entry);
-    const wrapper = this.#kernel?.available === true ? () => this.#wrapper(perms, writable, cwd, probe, run) : undefined;
+    const wrapper =
+      this.#kernel?.available === true ? () => this.#wrapper(perms, writable, cwd, probe, run, allowAddons) : undefined;
     return (events) => launchProcess({ ...base, cwd, permissionArgs: perms.execArgv }, events, wrapper);
   }
 
@@ -188,6 +190,7 @@ export class SandboxLauncher {
     cwd: string,
     probe: boolean,
     run: { readOnly: boolean },
+    allowAddons: boolean,
   ): Promise<ProcessWrapper> {
     const support = this.#kernel;
     if (support?.available !== true) throw new Error('no kernel sandbox');
@@ -204,7 +207,7 @@ export class SandboxLauncher {
       support,
       label: `${this.name ?? 'probe'}${probe ? '-probe' : ''}`,
       limits,
-      readOnly: perms.read.filter((p) => !writable.includes(p)),
+      readOnly: [...perms.read.filter((p) => !writable.includes(p)), ...(allowAddons ? systemLibraryDirs() : [])],
       writable,
       overQuota,
       cwd,
