@@ -84,7 +84,7 @@ export async function kernelRun(o: KernelRunOptions): Promise<KernelRun> {
   );
   const fileBytes = limits.diskQuotaMb * MIB;
   const prlimit = [
-    'prlimit',
+    support.prlimit,
     `--nofile=${limits.maxOpenFiles}:${limits.maxOpenFiles}`,
     `--fsize=${fileBytes}:${fileBytes}`,
     '--',

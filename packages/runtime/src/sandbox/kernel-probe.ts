@@ -5,6 +5,8 @@
  * `permission-model-only` for every module of the node.
  */
 import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { bwrapArgs } from './bwrap.ts';
 import { findCgroupRoot, type CgroupRoot } from './cgroup.ts';
@@ -18,7 +20,9 @@ const PROBE_TIMEOUT_MS = 10_000;
 export type KernelSupport =
   | {
       readonly available: true;
+      /** Absolute paths: sandboxes start with an empty environment, so no PATH lookup there. */
       readonly bwrap: string;
+      readonly prlimit: string;
       /** Sandboxes run as uid 65534 in their own user namespace. */
       readonly userNamespace: boolean;
       /** Where sandbox cgroups go, or undefined (then `cgroupsMissing` says why). */
@@ -38,8 +42,27 @@ export function probeKernelSandbox(bwrap = DEFAULT_BWRAP): Promise<KernelSupport
   return p;
 }
 
-async function probe(bwrap: string): Promise<KernelSupport> {
+/** `command` as an absolute path: itself if it has a slash, else the first executable match on PATH. */
+export function findProgram(command: string): string | undefined {
+  const candidates = command.includes('/')
+    ? [command]
+    : (process.env.PATH ?? '/usr/bin:/bin').split(path.delimiter).map((d) => path.join(d, command));
+  for (const c of candidates)
+    try {
+      accessSync(c, constants.X_OK);
+      return path.resolve(c);
+    } catch {
+      // not here
+    }
+  return undefined;
+}
+
+async function probe(command: string): Promise<KernelSupport> {
   if (process.platform !== 'linux') return { available: false, reason: `bubblewrap needs Linux (this is ${process.platform})` };
+  const bwrap = findProgram(command);
+  if (bwrap === undefined) return { available: false, reason: `${command} is not installed (Debian package bubblewrap)` };
+  const prlimit = findProgram('prlimit');
+  if (prlimit === undefined) return { available: false, reason: 'prlimit is not installed (Debian package util-linux)' };
   let files: string[];
   try {
     files = await nodeRuntimeFiles();
@@ -57,14 +80,13 @@ async function probe(bwrap: string): Promise<KernelSupport> {
       if (stdout === 'ok') {
         const cgroups = await findCgroupRoot();
         return typeof cgroups === 'string'
-          ? { available: true, bwrap, userNamespace, cgroups: undefined, cgroupsMissing: cgroups }
-          : { available: true, bwrap, userNamespace, cgroups, cgroupsMissing: '' };
+          ? { available: true, bwrap, prlimit, userNamespace, cgroups: undefined, cgroupsMissing: cgroups }
+          : { available: true, bwrap, prlimit, userNamespace, cgroups, cgroupsMissing: '' };
       }
       lastError = `unexpected output ${JSON.stringify(stdout.slice(0, 200))}`;
     } catch (e) {
       const err = e as NodeJS.ErrnoException & { stderr?: string };
-      lastError = err.code === 'ENOENT' ? `${bwrap} is not installed` : (err.stderr?.trim() || err.message).slice(0, 300);
-      if (err.code === 'ENOENT') break;
+      lastError = (err.stderr?.trim() || err.message).slice(0, 300);
     }
   }
   return { available: false, reason: `bubblewrap cannot run here: ${lastError}` };
