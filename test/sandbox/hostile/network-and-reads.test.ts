@@ -26,7 +26,7 @@ describeKernel('hostile - network and reads (kernel sandbox)', () => {
     // Stands for the node's config file: a host file holding secrets, outside every module folder.
     configFile = path.join(path.dirname(dataDir), `${path.basename(dataDir)}-node.json`);
     await writeFile(configFile, JSON.stringify({ admin: { tokens: ['secret-admin-token-0123'] } }));
-  });
+  }, 60_000); // starting several sandboxes on a busy machine
   afterAll(async () => {
     await mesh?.close();
     await node?.stop();

@@ -26,7 +26,7 @@ describeKernel('hostile - resources (kernel sandbox)', () => {
     mesh = await connect({ nodes: [node.grpcAddress] });
     const { cwd } = (await query(node, 'good.whereami')) as { cwd: string };
     dataDir = path.dirname(path.dirname(cwd));
-  });
+  }, 60_000); // starting several sandboxes on a busy machine
   afterAll(async () => {
     await mesh?.close();
     await node?.stop();
@@ -50,7 +50,10 @@ describeKernel('hostile - resources (kernel sandbox)', () => {
   it.skipIf(!cgroups)(
     'hostile - Buffer.alloc past its memory limit: killed by the cgroup, restarted, with the reason',
     async () => {
+      const nodeRss = process.memoryUsage().rss;
       const e = await whileProbingGood(mesh, 'memory outside the heap', () => failure(query(node, 'mem-hog.grow', {}, 30_000)));
+      // The sandbox's memory was its own: the node did not grow with it.
+      expect(process.memoryUsage().rss - nodeRss).toBeLessThan(128 * 1024 * 1024);
       expect(e.code).toBe('UNAVAILABLE');
       expect(e.message).toMatch(/memory limit of 256 MiB \(limits\.maxMemoryMb\)/);
       await waitFor('mem-hog restarted', () => sandboxHost(node, 'mem-hog').status().state === 'ready');
