@@ -30,6 +30,7 @@ try {
     ['events', './scenarios/events.ts'],
     ['import', './scenarios/import.ts'],
     ['registry', './scenarios/registry.ts'],
+    ['sandbox', './scenarios/sandbox.ts'],
   ] as const)
     if (want(name)) {
       const { run } = (await import(mod)) as {

@@ -125,6 +125,14 @@ ensureWorkspace();
 switch (step) {
   case 'test': {
     ensureSystemTool('nats-server', 'nats-server', 'the mesh and event tests start real NATS servers');
+    ensureSystemTool(
+      'bwrap',
+      'bubblewrap',
+      'process modules run in a bubblewrap kernel sandbox; the hostile-module suite needs it',
+      {
+        optional: true,
+      },
+    );
     ensureSystemTool('chromium', 'chromium', 'the dashboard tests drive a real browser', { optional: true });
     ensureSqlServers();
     say('type-checking...');
@@ -160,9 +168,11 @@ switch (step) {
   }
   case 'demo':
     ensureSystemTool('nats-server', 'nats-server', 'the demo mesh runs on NATS', { optional: true });
+    ensureSystemTool('bwrap', 'bubblewrap', 'process modules run in a bubblewrap kernel sandbox', { optional: true });
     process.exit(tsx(path.join(ROOT, 'scripts', 'demo.ts'), rest));
   case 'bench':
     ensureSystemTool('nats-server', 'nats-server', 'benchmarks compare against NATS');
+    ensureSystemTool('bwrap', 'bubblewrap', 'the benchmarks measure the bubblewrap sandbox', { optional: true });
     process.exit(tsx(path.join(ROOT, 'bench', 'run.ts'), rest));
   default:
     fail(`unknown step "${step}": use test, demo or bench`);

@@ -149,6 +149,7 @@ describe.skipIf(NO_NATS)('observability - metrics, readiness, health, log level 
     expect(await ready.json()).toEqual({
       status: 'ready',
       checks: { serving: true, modules: true, nats: true, registry: true, mesh: true },
+      sandbox: { mode: expect.stringMatching(/^(kernel|permission-model-only)$/), modules: expect.any(Object) },
     });
     const def = protoLoader.loadSync((await import('grpc-health-check')).protoPath, { enums: String });
     const Health = (grpc.loadPackageDefinition(def).grpc as { health: { v1: { Health: grpc.ServiceClientConstructor } } }).health

@@ -34,6 +34,8 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { env: 'INSIGHTS_HTTP_PORT', key: 'http.port', kind: 'int' },
   { env: 'INSIGHTS_DATA_DIR', key: 'dataDir', kind: 'string' },
   { env: 'INSIGHTS_ISOLATION', key: 'defaultIsolation', kind: 'string' },
+  { env: 'INSIGHTS_SANDBOX_REQUIRE', key: 'sandbox.require', kind: 'bool' },
+  { env: 'INSIGHTS_SANDBOX_BWRAP', key: 'sandbox.bwrap', kind: 'string' },
   { env: 'INSIGHTS_LOG_LEVEL', key: 'logLevel', kind: 'string' },
   { env: 'INSIGHTS_MONGODB_URL', key: 'db.url', kind: 'string', secret: true },
   { env: 'INSIGHTS_FILE_URL_SECRET', key: 'fileUrlSecret', kind: 'string', secret: true },

@@ -29,6 +29,15 @@ const moduleLimits = z.strictObject({
   maxResultBytes: int(1, `largest result, bytes (default ${L.DEFAULT_MAX_RESULT_BYTES})`),
   maxLogRecordsPerSecond: int(1, `log records per second (default ${L.DEFAULT_MAX_LOG_RECORDS_PER_SECOND})`),
   unresponsiveMs: int(1, `kill a sandbox this long past a deadline if it answers no ping (default ${L.DEFAULT_UNRESPONSIVE_MS})`),
+  maxMemoryMb: int(
+    32,
+    `kernel sandbox: memory of the whole sandbox, heap and outside it, MiB (cgroup; default ${L.DEFAULT_MAX_MEMORY_MB} or maxHeapMb + 256)`,
+  ),
+  maxCpuPercent: int(1, `kernel sandbox: CPU time, percent of one core (cgroup; default ${L.DEFAULT_MAX_CPU_PERCENT})`),
+  maxProcesses: int(16, `kernel sandbox: processes and threads (cgroup; default ${L.DEFAULT_MAX_PROCESSES})`),
+  maxOpenFiles: int(32, `kernel sandbox: open files and sockets (RLIMIT_NOFILE; default ${L.DEFAULT_MAX_OPEN_FILES})`),
+  diskQuotaMb: int(1, `kernel sandbox: what the module's data folder may hold, MiB (default ${L.DEFAULT_DISK_QUOTA_MB})`),
+  tmpMb: int(1, `kernel sandbox: size of its private memory-backed /tmp, MiB (default ${L.DEFAULT_TMP_MB})`),
 });
 const restartPolicy = z.strictObject({
   initialBackoffMs: int(0, `first restart delay, doubling per crash (default ${L.DEFAULT_INITIAL_BACKOFF_MS})`),
@@ -91,6 +100,16 @@ export const nodeConfigSchema = z.strictObject({
       'Where modules run unless their entry says otherwise. Only process sandboxes contain a module; worker and inline are for TRUSTED code',
     ),
   dataDir: z.string().default('.data').describe('Per-module databases and files live here'),
+  sandbox: z
+    .strictObject({
+      require: z
+        .boolean()
+        .default(false)
+        .describe('Refuse to start unless process modules can run in the kernel sandbox (bubblewrap); on in production'),
+      bwrap: z.string().min(1).default('bwrap').describe('The bubblewrap program: a name looked up in PATH, or a path'),
+    })
+    .default({ require: false, bwrap: 'bwrap' })
+    .describe('The kernel sandbox around process modules'),
   db: z
     .discriminatedUnion('kind', [
       z.strictObject({

@@ -11,7 +11,7 @@ const host = (isolation: ModuleHost['isolation']): ModuleHost =>
 
 describe('describe - modules', () => {
   it('describe - says worker and inline modules are trusted (they run in the node, unsandboxed), process ones are not', () => {
-    const node = { id: 'n', labels: [], version: '1', grpcAddress: '', httpAddress: '', state: 'serving' };
+    const node = { id: 'n', labels: [], version: '1', grpcAddress: '', httpAddress: '', state: 'serving', sandbox: 'kernel' };
     const hosts = new Map(['process', 'worker', 'inline'].map((i) => [i, host(i as ModuleHost['isolation'])]));
     const d = describeNode(node, hosts, [{ spec: 'x', name: 'x', error: 'failed' }]);
     expect(d.modules.map((m) => [m.name, m.trusted])).toEqual([

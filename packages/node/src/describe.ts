@@ -24,6 +24,8 @@ export function describeNode(
       lastError: s.lastError,
       isolation: host.isolation,
       trusted: host.isolation !== 'process',
+      sandbox: s.sandbox?.mode ?? 'none',
+      sandboxLimitsJson: JSON.stringify(s.sandbox?.limits ?? {}),
       stats: { restarts: s.restarts, memoryBytes: s.memoryBytes, inFlight: s.inFlight, calls: s.calls, errors: s.errors },
       analytics: host.manifest.analytics.map((a) => ({
         kind: kindToWire(a.kind),
@@ -46,6 +48,8 @@ export function describeNode(
       lastError: f.error,
       isolation: '',
       trusted: false,
+      sandbox: '',
+      sandboxLimitsJson: '',
       stats: { restarts: 0, memoryBytes: 0, inFlight: 0, calls: 0, errors: 0 },
       analytics: [],
     });

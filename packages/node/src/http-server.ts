@@ -76,7 +76,9 @@ export async function startHttpServer(
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const r = deps.readiness();
-    return reply.code(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'not ready', checks: r.checks });
+    return reply
+      .code(r.ready ? 200 : 503)
+      .send({ status: r.ready ? 'ready' : 'not ready', checks: r.checks, sandbox: r.sandbox });
   });
   app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.scrape()));
   app.put('/admin/log-level', async (req: FastifyRequest<{ Body: unknown }>) => {

@@ -28,6 +28,7 @@ import type { LogLevel } from '@insights/runtime';
 import type { Advertising } from './advertising.ts';
 import { NodeMetrics } from './metrics.ts';
 import { readiness, startHealthReporter, type ReadinessInputs } from './readiness.ts';
+import { checkSandbox } from './sandbox-mode.ts';
 import { grpcServerCredentials, readTlsMaterial } from './tls.ts';
 import { startTracing } from './tracing.ts';
 import { startSqlSources } from './sql-sources.ts';
@@ -81,6 +82,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           ...(config.db.syncIntervalMs === undefined ? {} : { syncIntervalMs: config.db.syncIntervalMs }),
         }
       : { kind: 'mongodb', url: config.db.url, ...(config.db.dbPrefix === undefined ? {} : { dbPrefix: config.db.dbPrefix }) };
+  // Before anything starts: with sandbox.require on and no bubblewrap, refuse here.
+  const sandbox = await checkSandbox(config, log);
   const db = createDbProvider(dbOptions);
   const sql = startSqlSources(config);
   const signer = new UrlSigner(config.fileUrlSecret);
@@ -104,6 +107,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     log,
     sql,
     readDb: (reader: string, owner: string) => readOtherModule(reader, owner),
+    kernelSandbox: sandbox.support,
   };
   /** Which modules each module may read (modules[].reads), by the names the modules loaded as. */
   const readGrants = new Map<string, ReadonlySet<string>>();
@@ -152,6 +156,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     grpcAddress: grpc.address,
     httpAddress: http.address,
     state,
+    sandbox: sandbox.mode,
   });
   const describe = () => describeNode(nodeInfo(), hosts, failed);
   const authorizer = new Authorizer(
@@ -174,6 +179,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     meshReady: () => meshClient?.meshView() !== undefined,
     hosts,
     failedModules: failed,
+    sandbox: sandbox.mode,
   };
   const metrics = new NodeMetrics({
     nodeId: config.id,

@@ -1,4 +1,4 @@
-import type { ModuleHost } from '@insights/runtime';
+import type { ModuleHost, SandboxReport } from '@insights/runtime';
 import { SERVICE_NAME } from '@insights/wire';
 import type { HealthImplementation } from 'grpc-health-check';
 import type { FailedModule } from './describe.ts';
@@ -12,12 +12,16 @@ export interface ReadinessInputs {
   meshReady(): boolean;
   readonly hosts: ReadonlyMap<string, ModuleHost>;
   readonly failedModules: readonly FailedModule[];
+  /** The node-wide sandbox mode: `kernel` or `permission-model-only`. */
+  readonly sandbox: string;
 }
 
 export interface Readiness {
   readonly ready: boolean;
   /** Each check by name: true, or why it fails. */
   readonly checks: Record<string, true | string>;
+  /** What isolates modules: the node's mode, and per module its mode and the limits in force. */
+  readonly sandbox: { readonly mode: string; readonly modules: Record<string, SandboxReport> };
 }
 
 /**
@@ -38,7 +42,9 @@ export function readiness(i: ReadinessInputs): Readiness {
     checks.registry = i.advertised() || 'not in the registry yet';
     checks.mesh = i.meshReady() || 'has not read the registry yet: nested calls cannot reach other nodes';
   }
-  return { ready: Object.values(checks).every((c) => c === true), checks };
+  const modules: Record<string, SandboxReport> = {};
+  for (const [name, host] of i.hosts) modules[name] = host.status().sandbox ?? { mode: 'none', limits: {} };
+  return { ready: Object.values(checks).every((c) => c === true), checks, sandbox: { mode: i.sandbox, modules } };
 }
 
 /** Module services are named `insights.module.<name>` in grpc.health.v1. */

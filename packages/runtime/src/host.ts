@@ -3,6 +3,7 @@ import type { CancelSignal } from '@insights/sdk/internal';
 import type { CallOutcome } from '@insights/wire';
 import type { NormaliseOutcome } from './events/normalise-result.ts';
 import type { ModuleManifest } from './manifest.ts';
+import type { SandboxReport } from './sandbox/sandbox-report.ts';
 
 export type ModuleState = 'loading' | 'ready' | 'degraded' | 'failed';
 export type Isolation = 'process' | 'worker' | 'inline';
@@ -30,6 +31,8 @@ export interface HostStatus {
   readonly inFlight: number;
   readonly calls: number;
   readonly errors: number;
+  /** What isolates the module (unset: it runs in the node's process, trusted). */
+  readonly sandbox?: SandboxReport | undefined;
 }
 
 /**

@@ -36,6 +36,8 @@ export interface WireNodeInfo {
   grpcAddress: string;
   httpAddress: string;
   state: string;
+  /** kernel | permission-model-only: what process modules run in. */
+  sandbox: string;
 }
 
 export interface WireAnalyticInfo {
@@ -65,6 +67,10 @@ export interface WireModuleInfo {
   lastError: string;
   analytics: WireAnalyticInfo[];
   isolation: string;
+  /** kernel | permission-model-only | none (worker and inline: trusted code in the node's process). */
+  sandbox: string;
+  /** The limits in force, as JSON. */
+  sandboxLimitsJson: string;
   stats: WireModuleStats;
   /** Worker and inline modules run in the node's process, unsandboxed: trusted code only. */
   trusted: boolean;

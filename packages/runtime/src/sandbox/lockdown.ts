@@ -41,6 +41,9 @@ export function lockdown(isWorker: boolean, addon: string | undefined): void {
     if (isWorker) throw denied('changing the priority of the node');
     return b === undefined ? setPriority(a) : setPriority(a, b);
   }) as typeof os.setPriority;
+  // Past the file size limit (RLIMIT_FSIZE, kernel sandbox) a write fails with EFBIG instead of
+  // the signal killing the sandbox.
+  process.on('SIGXFSZ', () => undefined);
   // `import { kill } from 'node:process'` reads the ESM facade: make it see the guarded versions.
   syncBuiltinESMExports();
 }

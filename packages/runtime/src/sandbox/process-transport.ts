@@ -1,47 +1,95 @@
-import { fork } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { postSafely } from './outbox.ts';
 import { readLines, sandboxEnv, type LaunchOptions, type SandboxTransport, type TransportEvents } from './transport.ts';
 
+/** How a kernel sandbox wraps Node: the command to run instead of Node itself (see kernel-command.ts). */
+export interface ProcessWrapper {
+  readonly file: string;
+  /** Its arguments; Node's own (flags, then the runtime bundle) follow. */
+  readonly args: readonly string[];
+  explainExit(reason: string): Promise<string>;
+  cleanup(): Promise<void>;
+}
+
 /**
  * Runs a sandbox in its own child process: its own heap (`--max-old-space-size`), the permission
- * model's file and spawn restrictions, structured-clone IPC. Whatever the module does, including
- * a native crash, ends only this process.
+ * model's file and spawn restrictions, structured-clone IPC, and, given a wrapper (prepared
+ * asynchronously: cgroups), the kernel sandbox around it. Whatever the module does, including a
+ * native crash, ends only this process.
  */
-export function launchProcess(o: LaunchOptions, events: TransportEvents): SandboxTransport {
-  const child = fork(o.runtimeBundle, [], {
-    cwd: o.cwd,
-    // Set explicitly: the node's own flags (loaders, inspector, test runners) must not leak in.
-    execArgv: [
-      ...o.permissionArgs,
-      `--max-old-space-size=${o.maxHeapMb}`,
-      '--enable-source-maps',
-      '--disable-warning=ExperimentalWarning',
-    ],
-    serialization: 'advanced',
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: sandboxEnv(),
-  });
+export function launchProcess(
+  o: LaunchOptions,
+  events: TransportEvents,
+  wrapper?: () => Promise<ProcessWrapper>,
+): SandboxTransport {
+  // Set explicitly: the node's own flags (loaders, inspector, test runners) must not leak in.
+  const nodeArgs = [
+    ...o.permissionArgs,
+    `--max-old-space-size=${o.maxHeapMb}`,
+    '--enable-source-maps',
+    '--disable-warning=ExperimentalWarning',
+    o.runtimeBundle,
+  ];
+  let child: ChildProcess | undefined;
+  let killed = false;
   let exited = false;
+  /** Batches posted before a wrapped process has started. */
+  const early: Parameters<SandboxTransport['post']>[0][] = [];
   const exit = (reason: string) => {
     if (exited) return;
     exited = true;
     events.onExit(reason);
   };
-  child.on('message', (m) => events.onBatch(m));
-  child.on('exit', (code, signal) => exit(signal === null ? `exited with code ${code}` : `was killed by ${signal}`));
-  child.on('error', (e) => {
-    // 'error' also reports failed sends to a dying child; only a failed start ends it here.
-    if (child.pid === undefined) exit(`could not start: ${e.message}`);
-  });
-  readLines(child.stdout, (l) => events.onOutput('stdout', l));
-  readLines(child.stderr, (l) => events.onOutput('stderr', l));
+  const start = (w: ProcessWrapper | undefined) => {
+    const c = spawn(w?.file ?? process.execPath, w === undefined ? nodeArgs : [...w.args, ...nodeArgs], {
+      cwd: o.cwd,
+      serialization: 'advanced',
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      env: sandboxEnv(),
+    });
+    child = c;
+    const ended = (reason: string) => {
+      if (w === undefined) return exit(reason);
+      void w
+        .explainExit(reason)
+        .catch(() => reason)
+        .then(async (r) => {
+          await w.cleanup().catch(() => undefined);
+          exit(r);
+        });
+    };
+    c.on('message', (m) => events.onBatch(m));
+    c.on('exit', (code, signal) => ended(signal === null ? `exited with code ${code}` : `was killed by ${signal}`));
+    c.on('error', (e) => {
+      // 'error' also reports failed sends to a dying child; only a failed start ends it here.
+      if (c.pid === undefined) ended(`could not start: ${e.message}`);
+    });
+    readLines(c.stdout, (l) => events.onOutput('stdout', l));
+    readLines(c.stderr, (l) => events.onOutput('stderr', l));
+    for (const b of early.splice(0)) post(b);
+  };
+  const post = (batch: Parameters<SandboxTransport['post']>[0]) => {
+    if (child === undefined) early.push(batch);
+    else if (child.connected) postSafely(batch, (b) => child!.send(b));
+  };
+  if (wrapper === undefined) start(undefined);
+  else
+    wrapper().then(
+      async (w) => {
+        if (!killed) return start(w);
+        await w.cleanup().catch(() => undefined);
+        exit('was stopped before it started');
+      },
+      (e: unknown) => exit(`could not start its kernel sandbox: ${(e as Error).message}`),
+    );
   return {
-    pid: child.pid,
-    post: (batch) => {
-      if (child.connected) postSafely(batch, (b) => child.send(b));
+    get pid() {
+      return child?.pid;
     },
+    post,
     kill: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      killed = true;
+      if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
 }

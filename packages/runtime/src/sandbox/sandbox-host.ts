@@ -116,6 +116,7 @@ export class SandboxHost implements ModuleHost {
       inFlight: this.#gate.running + this.#gate.waiting,
       calls: this.#calls,
       errors: this.#errors,
+      sandbox: this.#launcher.report(),
     };
   }
 

@@ -7,17 +7,28 @@ import type { ModuleManifest } from '../manifest.ts';
 import type { RuntimeEnvironment } from '../module-runtime.ts';
 import { bundleInProcess } from './bundle-process.ts';
 import { bundleErrorText, bundleSandboxRuntime, type Bundle } from './bundler.ts';
+import { foldersBytes, watchDiskQuota } from './disk-quota.ts';
+import { kernelLimitsInForce, kernelRun } from './kernel-command.ts';
+import { probeKernelSandbox, type KernelSupport } from './kernel-probe.ts';
+import { systemLibraryDirs } from './node-files.ts';
 import type { ResolvedLimits } from './limits.ts';
 import type { LogRelay } from './log-relay.ts';
-import { permissionArgs } from './permissions.ts';
-import { launchProcess } from './process-transport.ts';
+import { permissionArgs, type PermissionArgs } from './permissions.ts';
+import { launchProcess, type ProcessWrapper } from './process-transport.ts';
 import type { InitMessage } from './protocol.ts';
+import type { SandboxReport } from './sandbox-report.ts';
 import { Sandbox, type Launch } from './sandbox.ts';
 import { SqlCursors } from './sql-cursors.ts';
+import { sandboxEnv } from './transport.ts';
 import { launchWorker } from './worker-transport.ts';
 
 /** The node's environment; its `db` provider serves the sandboxes' databases (they never open one). */
-export type SandboxEnvironment = RuntimeEnvironment;
+export interface SandboxEnvironment extends RuntimeEnvironment {
+  /** Whether process sandboxes run under bubblewrap (the node probes once); unset: probed here. */
+  readonly kernelSandbox?: KernelSupport | undefined;
+}
+
+const MIB = 1024 * 1024;
 
 export interface LauncherOptions {
   readonly isolation: 'process' | 'worker';
@@ -42,6 +53,8 @@ export class SandboxLauncher {
   readonly #o: LauncherOptions;
   readonly #outDir: string;
   readonly #runtimes: { readonly child: Bundle; readonly probe: Bundle };
+  /** Process isolation: the kernel sandbox, or why there is none. */
+  readonly #kernel: KernelSupport | undefined;
   /** The module's current code. */
   bundle: Bundle;
   /** The module's name, once known (it names its folders and its signed URLs). */
@@ -49,8 +62,15 @@ export class SandboxLauncher {
   /** The module's own data folders (process isolation): files (also its working folder), db. */
   #folders: [string, string] | undefined;
 
-  private constructor(o: LauncherOptions, outDir: string, runtimes: { child: Bundle; probe: Bundle }, moduleBundle: Bundle) {
+  private constructor(
+    o: LauncherOptions,
+    outDir: string,
+    runtimes: { child: Bundle; probe: Bundle },
+    moduleBundle: Bundle,
+    kernel: KernelSupport | undefined,
+  ) {
     this.#o = o;
+    this.#kernel = kernel;
     this.#outDir = outDir;
     this.#runtimes = runtimes;
     this.bundle = moduleBundle;
@@ -63,8 +83,9 @@ export class SandboxLauncher {
       bundleSandboxRuntime(outDir, which).catch((e: unknown) => {
         throw new ModuleLoadError(o.spec, `cannot bundle the sandbox runtime: ${bundleErrorText(e)}`, { cause: e });
       });
-    const [child, probe, m] = await Promise.all([runtime('child'), runtime('probe'), bundleModule(o, outDir)]);
-    return new SandboxLauncher(o, outDir, { child, probe }, m);
+    const kernel = o.isolation === 'process' ? (o.env.kernelSandbox ?? probeKernelSandbox()) : undefined;
+    const [child, probe, m, k] = await Promise.all([runtime('child'), runtime('probe'), bundleModule(o, outDir), kernel]);
+    return new SandboxLauncher(o, outDir, { child, probe }, m, k);
   }
 
   /** Bundles the module's code again (for reload). */
@@ -74,7 +95,47 @@ export class SandboxLauncher {
 
   /** Starts a sandbox running `b`; `onExit` hears when it ends. */
   start(b: Bundle, onExit: (reason: string) => void): Sandbox {
-    return new Sandbox(this.#launch(b, false), this.#init(b), this.#services(), onExit, this.name);
+    const run = { readOnly: false };
+    const quota = this.#quotaWatch(() => sb, run);
+    const sb: Sandbox = new Sandbox(
+      this.#launch(b, false, run),
+      this.#init(b),
+      this.#services(),
+      (reason) => {
+        quota?.stop();
+        onExit(reason);
+      },
+      this.name,
+    );
+    return sb;
+  }
+
+  /** What isolates this module's sandboxes, and the limits in force there (for Describe). */
+  report(): SandboxReport {
+    const k = this.#kernel;
+    if (k === undefined)
+      return {
+        mode: 'none',
+        limits: { maxHeapMb: this.#o.limits.maxHeapMb },
+        note: 'worker thread in the node: trusted code only',
+      };
+    if (!k.available) return { mode: 'permission-model-only', limits: { maxHeapMb: this.#o.limits.maxHeapMb }, note: k.reason };
+    return { mode: 'kernel', limits: { maxHeapMb: this.#o.limits.maxHeapMb, ...kernelLimitsInForce(k, this.#o.limits) } };
+  }
+
+  /**
+   * Kernel sandboxes: measures the module's folders while it runs; over its quota the sandbox
+   * is killed with the reason, and the next one sees its folders read-only (#wrapper).
+   */
+  #quotaWatch(sandbox: () => Sandbox, run: { readonly readOnly: boolean }): { stop(): void } | undefined {
+    if (this.#kernel?.available !== true || this.#folders === undefined) return undefined;
+    const quotaMb = this.#o.limits.diskQuotaMb;
+    return watchDiskQuota(this.#folders, quotaMb * MIB, (bytes) => {
+      if (run.readOnly) return; // already started read-only: it cannot grow
+      sandbox().kill(
+        `filled its data folder: ${(bytes / MIB).toFixed(1)} MiB, over its disk quota of ${quotaMb} MiB (limits.diskQuotaMb); it restarts with the folder read-only until space is freed`,
+      );
+    });
   }
 
   /** Loads `b` in a throwaway sandbox with no data folders, for its manifest: proves it loads, names it. */
@@ -116,7 +177,7 @@ export class SandboxLauncher {
     return path.join(this.#o.env.dataDir, 'modules', name, 'files');
   }
 
-  #launch(b: Bundle, probe: boolean): Launch {
+  #launch(b: Bundle, probe: boolean, run = { readOnly: false }): Launch {
     const runtime = probe ? this.#runtimes.probe : this.#runtimes.child;
     const base = { runtimeBundle: runtime.file, maxHeapMb: this.#o.limits.maxHeapMb };
     if (this.#o.isolation === 'worker') return (events) => launchWorker({ ...base, cwd: '', permissionArgs: [] }, events);
@@ -129,7 +190,41 @@ export class SandboxLauncher {
     if (addon !== undefined && !probe)
       log.warn('the operator allows this module a native addon, which runs outside the permission model', { addon });
     const cwd = writable[0] ?? path.dirname(this.#o.entry);
-    return (events) => launchProcess({ ...base, cwd, permissionArgs: perms.execArgv }, events);
+    const wrapper =
+      this.#kernel?.available === true ? () => this.#wrapper(perms, writable, cwd, probe, run, addon !== undefined) : undefined;
+    return (events) => launchProcess({ ...base, cwd, permissionArgs: perms.execArgv }, events, wrapper);
+  }
+
+  /** bubblewrap, rlimits and a cgroup around one sandbox run (kernel-command.ts). */
+  async #wrapper(
+    perms: PermissionArgs,
+    writable: readonly string[],
+    cwd: string,
+    probe: boolean,
+    run: { readOnly: boolean },
+    allowAddons: boolean,
+  ): Promise<ProcessWrapper> {
+    const support = this.#kernel;
+    if (support?.available !== true) throw new Error('no kernel sandbox');
+    const limits = this.#o.limits;
+    const overQuota = writable.length > 0 && (await foldersBytes(writable)) > limits.diskQuotaMb * MIB;
+    run.readOnly = overQuota;
+    if (overQuota)
+      this.#o.logs.log.error('module data folder is over its disk quota: its sandbox sees it read-only', {
+        quotaMb: limits.diskQuotaMb,
+      });
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(sandboxEnv())) if (v !== undefined) env[k] = v;
+    return kernelRun({
+      support,
+      label: `${this.name ?? 'probe'}${probe ? '-probe' : ''}`,
+      limits,
+      readOnly: [...perms.read.filter((p) => !writable.includes(p)), ...(allowAddons ? systemLibraryDirs() : [])],
+      writable,
+      overQuota,
+      cwd,
+      env,
+    });
   }
 
   #init(b: Bundle): InitMessage {

@@ -1,0 +1,104 @@
+/**
+ * The command that starts one sandbox run under the kernel's limits, outside in:
+ *   sh (joins the run's cgroup, then execs) → prlimit (open files, file size) → bwrap → node.
+ * Joining before exec means no process of the sandbox ever runs outside its cgroup.
+ */
+import { bwrapArgs } from './bwrap.ts';
+import { SandboxCgroup } from './cgroup.ts';
+import type { KernelSupport } from './kernel-probe.ts';
+import type { ResolvedLimits } from './limits.ts';
+import { nodeRuntimeFiles } from './node-files.ts';
+
+const MIB = 1024 * 1024;
+/** Node's IPC channel: stdio index 3 of the spawned process, inherited by prlimit and bwrap. */
+export const CHANNEL_FD = 3;
+const JOIN_CGROUP = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+
+/** The command to run instead of Node: Node's own arguments follow `args`. */
+export interface KernelRun {
+  readonly file: string;
+  readonly args: string[];
+  /** A better reason for an exit, when the kernel caused it (the memory limit). */
+  explainExit(reason: string): Promise<string>;
+  /** Removes the run's cgroup (after the process has exited). */
+  cleanup(): Promise<void>;
+}
+
+export interface KernelRunOptions {
+  readonly support: Extract<KernelSupport, { available: true }>;
+  /** Names the cgroup, for operators. */
+  readonly label: string;
+  readonly limits: ResolvedLimits;
+  readonly readOnly: readonly string[];
+  readonly writable: readonly string[];
+  readonly overQuota: boolean;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** The limits a kernel sandbox runs under, as Describe reports them. */
+export function kernelLimitsInForce(
+  support: Extract<KernelSupport, { available: true }>,
+  l: ResolvedLimits,
+): Record<string, unknown> {
+  return {
+    network: 'none (loopback only)',
+    user: support.userNamespace ? 'uid 65534 in its own user namespace' : 'no user namespace (capabilities dropped)',
+    maxOpenFiles: l.maxOpenFiles,
+    diskQuotaMb: l.diskQuotaMb,
+    tmpMb: l.tmpMb,
+    ...(support.cgroups === undefined
+      ? { cgroups: `not in force: ${support.cgroupsMissing}` }
+      : {
+          cgroups: support.cgroups.version,
+          maxMemoryMb: l.maxMemoryMb,
+          maxCpuPercent: l.maxCpuPercent,
+          maxProcesses: l.maxProcesses,
+        }),
+  };
+}
+
+export async function kernelRun(o: KernelRunOptions): Promise<KernelRun> {
+  const node = await nodeRuntimeFiles();
+  const { support, limits } = o;
+  const cgroup =
+    support.cgroups === undefined
+      ? undefined
+      : await SandboxCgroup.create(support.cgroups, o.label, {
+          memoryBytes: limits.maxMemoryMb * MIB,
+          cpuPercent: limits.maxCpuPercent,
+          pids: limits.maxProcesses,
+        });
+  const env = { ...o.env, NODE_CHANNEL_FD: String(CHANNEL_FD), NODE_CHANNEL_SERIALIZATION_MODE: 'advanced' };
+  const bwrap = bwrapArgs(
+    {
+      readOnly: [...node, ...o.readOnly],
+      writable: o.writable,
+      writableReadOnly: o.overQuota,
+      tmpBytes: limits.tmpMb * MIB,
+      cwd: o.cwd,
+      env,
+      userNamespace: support.userNamespace,
+    },
+    [node[0]!],
+  );
+  const fileBytes = limits.diskQuotaMb * MIB;
+  const prlimit = [
+    support.prlimit,
+    `--nofile=${limits.maxOpenFiles}:${limits.maxOpenFiles}`,
+    `--fsize=${fileBytes}:${fileBytes}`,
+    '--',
+    support.bwrap,
+    ...bwrap,
+  ];
+  const oomBefore = (await cgroup?.oomKills()) ?? 0;
+  return {
+    file: '/bin/sh',
+    args: ['-c', JOIN_CGROUP, 'insights-sandbox', ...(cgroup?.procsFiles ?? []), '--', ...prlimit],
+    explainExit: async (reason) =>
+      cgroup !== undefined && (await cgroup.oomKills()) > oomBefore
+        ? `was killed by the kernel: it used more than its memory limit of ${limits.maxMemoryMb} MiB (limits.maxMemoryMb)`
+        : reason,
+    cleanup: async () => cgroup?.remove(),
+  };
+}
