@@ -1,6 +1,7 @@
 import { connect, type Mesh } from '@insights/client';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kernel } from '../sandbox/hostile/kernel.ts';
 import { dumpRows, loadLmsDumps } from '../support/lms-dumps.ts';
 import { NO_MARIADB, startMariaDb, type SqlServer } from '../support/sql-servers.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
@@ -95,6 +96,13 @@ describe.skipIf(NO_MARIADB).each(['inline', 'process'] as const)(
         );
       expect(await mesh.query['sql-reader.run_sql']!({ source: 'lms', text: 'SELECT 2 AS two' })).toEqual([{ two: 2 }]);
     });
+
+    it.skipIf(isolation !== 'process' || !kernel.available)(
+      'a sandboxed module cannot reach the database port itself',
+      async () => {
+        expect(await mesh.query['sql-reader.connect_port']!({ port: server.port })).toMatch(/^refused: /);
+      },
+    );
 
     it('credentials never reach the module: the config it could see holds no password', async () => {
       const d = await mesh.describe();
