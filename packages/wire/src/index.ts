@@ -34,3 +34,5 @@ export type {
   DecodedStreamResult,
 } from './frame-codec.ts';
 export { coerceStringArgs } from './string-args.ts';
+export { checkJsonLimits, describeJsonBreach } from './json-limits.ts';
+export type { JsonLimits, JsonLimitBreach } from './json-limits.ts';

@@ -49,6 +49,7 @@ export interface EventSystem {
     handler: string;
     processed: number;
     deadLettered: number;
+    rejected: number;
     redelivered: number;
     duplicatesSkipped: number;
   }[];
@@ -102,6 +103,7 @@ export function startEventSystem(
         ackWaitMs: settings.ackWaitMs,
         handlerTimeoutMs: settings.handlerTimeoutMs,
         tracing,
+        limits: config.limits,
       };
       const c: HandlerWorker =
         leases !== undefined && handler.meta.partitionBy !== undefined
@@ -209,6 +211,7 @@ export function startEventSystem(
         handler: c.name,
         processed: c.processed,
         deadLettered: c.deadLettered,
+        rejected: c.rejected,
         redelivered: c.redelivered,
         duplicatesSkipped: c.duplicatesSkipped,
       })),
