@@ -19,7 +19,9 @@ import {
 } from '@insights/wire';
 import { InsightsError } from '@insights/sdk';
 import { CallCancel } from '@insights/sdk/internal';
-import { callableKind, parseArgsJson } from './call-decoding.ts';
+import { callDeadline, callableKind, parseArgsJson, type ArgsLimits } from './call-decoding.ts';
+import type { InputLimits } from './config-limits.ts';
+import { eventJsonRefusal } from './events/ingest-body.ts';
 import { CallStreamSession } from './call-stream-server.ts';
 import type { Dispatcher } from '@insights/runtime';
 import type { Authorizer } from './authorizer.ts';
@@ -35,6 +37,9 @@ export interface GrpcServerDeps extends CallObserver {
   readonly authorizer: Authorizer;
   readonly describe: () => WireDescribeResponse;
   readonly maxRequestBytes: number;
+  /** maxRequestBytes and limits.maxJsonDepth, as argument parsing wants them. */
+  readonly argsLimits: ArgsLimits;
+  readonly limits: InputLimits;
   /** Insecure, or TLS (mutual when the node requires client certificates). */
   readonly credentials: grpc.ServerCredentials;
 }
@@ -95,16 +100,18 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
     Call(call: grpc.ServerUnaryCall<WireCallRequest, unknown>, cb: grpc.sendUnaryData<unknown>) {
       const cancel = new CallCancel();
       call.on('cancelled', () => cancel.cancel(new InsightsError('CANCELLED', 'call cancelled by the caller')));
-      const deadline = grpcDeadline(call.getDeadline());
+      const asked = grpcDeadline(call.getDeadline());
       const req = call.request;
       const startedAt = performance.now();
       const traceparent = req.traceparent || String(call.metadata.get(TRACEPARENT)[0] ?? '');
       traced(deps, kindLabel(req.kind), req.name, traceparent, async () => {
         const kind = callableKind(req.kind);
+        const deadline =
+          asked === undefined ? undefined : callDeadline(Math.max(1, asked - Date.now()), deps.limits.maxDeadlineMs, 'deadline');
         const outcome = await deps.dispatcher.call({
           kind,
           name: req.name,
-          args: deps.authorizer.authorize(kind, req.name, parseArgsJson(req.argsJson, deps.maxRequestBytes), req.capability),
+          args: deps.authorizer.authorize(kind, req.name, parseArgsJson(req.argsJson, deps.argsLimits), req.capability),
           deadline,
           signal: cancel,
         });
@@ -175,6 +182,13 @@ async function ingest(deps: GrpcServerDeps, reqs: WireIngestRequest[], base = 0)
     wait ||= req.waitForHandlers;
     timeoutMs = Math.max(timeoutMs, req.waitTimeoutMs);
     for (const bytes of req.eventsJson) {
+      const refusal = eventJsonRefusal(bytes, deps.limits);
+      if (refusal !== undefined) {
+        rejected.push({ index, message: refusal });
+        raws.push(undefined);
+        index++;
+        continue;
+      }
       try {
         raws.push(JSON.parse(Buffer.from(bytes).toString('utf8')));
       } catch (e) {

@@ -8,7 +8,10 @@ import type { Dispatcher } from '@insights/runtime';
 import type { Authorizer } from './authorizer.ts';
 import type { EventSystem } from './events/event-system.ts';
 import { parseEventsBody } from './events/ingest-body.ts';
+import type { InputLimits } from './config-limits.ts';
+import { checkJsonLimits, describeJsonBreach } from '@insights/wire';
 import { checkIngestToken } from './ingest-auth.ts';
+import { callDeadline } from './call-decoding.ts';
 import { escapeHtml, VIEW_SECURITY_HEADERS } from './html.ts';
 import { errorCode, traced, type CallObserver } from './call-observer.ts';
 import type { Readiness } from './readiness.ts';
@@ -26,6 +29,7 @@ export interface HttpServerDeps extends CallObserver {
   readonly describe: () => WireDescribeResponse;
   readonly signer: UrlSigner;
   readonly maxRequestBytes: number;
+  readonly limits: InputLimits;
   readonly readiness: () => Readiness;
   /** Bearer tokens of the admin endpoints (none: they are off). */
   readonly adminTokens: readonly string[];
@@ -65,6 +69,20 @@ export async function startHttpServer(
           'this node requires a client certificate signed by its authority (mutual TLS)',
         );
     });
+
+  // JSON bodies are scanned for depth before Fastify's own parser (which keeps its prototype-poisoning guard) builds them.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const breach = checkJsonLimits(body as string, { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: deps.limits.maxJsonDepth });
+    if (breach === undefined) return parseJson(req, body as string, done);
+    deps.metrics.refused('http', 'maxJsonDepth');
+    done(
+      new InsightsError('INVALID_ARGUMENT', describeJsonBreach('arguments', breach, 'limits.maxJsonDepth'), {
+        parameter: '(body)',
+      }),
+      undefined,
+    );
+  });
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
     sendError(reply, fastifyToInsights(err, deps.maxRequestBytes));
@@ -115,7 +133,7 @@ export async function startHttpServer(
             kind,
             name,
             args,
-            deadline: timeout > 0 ? Date.now() + timeout : undefined,
+            deadline: callDeadline(timeout, deps.limits.maxDeadlineMs, '_timeout'),
             signal: controller.signal,
           });
         });
@@ -143,7 +161,7 @@ export async function startHttpServer(
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     scope.post('/events', async (req: FastifyRequest<{ Querystring: Query }>) => {
       checkIngestToken(deps.ingestTokens, bearer(req));
-      const { events, bad } = parseEventsBody(String(req.body ?? ''));
+      const { events, bad } = parseEventsBody(String(req.body ?? ''), deps.limits);
       const timeout = Number(firstValue(req.query.timeout));
       const parent = req.headers[TRACEPARENT];
       const report = await traced(deps, 'ingest', 'events', typeof parent === 'string' ? parent : undefined, () =>

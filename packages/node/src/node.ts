@@ -179,6 +179,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     events,
     ingestTokens: config.ingest.tokens,
     maxRequestBytes: config.maxRequestBytes,
+    limits: config.limits,
+    argsLimits: { maxBytes: config.maxRequestBytes, maxDepth: config.limits.maxJsonDepth },
     metrics,
     tracing,
   };

@@ -14,6 +14,7 @@ import { resolveReplicas } from '../replicas.ts';
 import { INGEST_SUBJECT } from './subjects.ts';
 import { waitForHandlers, type MeshView } from './wait-for-handlers.ts';
 import type { NodeTracing } from '../tracing.ts';
+import { checkJsonLimits, describeJsonBreach } from '@insights/wire';
 import { TRACEPARENT } from '../tracing.ts';
 
 /** What the event system uses of its NATS connection once the streams exist. */
@@ -118,6 +119,21 @@ export function startEventSystem(
       callback: (err, msg) => {
         if (err) return;
         let raws: unknown[];
+        // An array of events at the depth limit, within the request size: refused before parsing.
+        const breach = checkJsonLimits(msg.data, {
+          maxBytes: config.maxRequestBytes,
+          maxDepth: config.limits.maxJsonDepth + 1,
+        });
+        if (breach !== undefined) {
+          const error = describeJsonBreach(
+            'events',
+            breach,
+            breach.limit === 'maxBytes' ? 'maxRequestBytes' : 'limits.maxJsonDepth',
+          );
+          log.warn('refused a message on the ingest subject', { error });
+          if (msg.reply) msg.respond(new TextEncoder().encode(JSON.stringify({ error })));
+          return;
+        }
         try {
           const v = JSON.parse(new TextDecoder().decode(msg.data)) as unknown;
           raws = Array.isArray(v) ? v : [v];
