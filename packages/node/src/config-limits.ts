@@ -4,8 +4,8 @@ import { z } from 'zod';
 export const DEFAULT_INPUT_LIMITS = Object.freeze({
   maxJsonDepth: 64,
   maxEventBytes: 1024 * 1024,
-  maxCallsPerFrame: 1024,
-  maxFramesInFlightPerStream: 64,
+  maxCallsPerFrame: 4096,
+  maxFramesInFlightPerStream: 1024,
   maxConnections: 2048,
   maxConnectionsPerPeer: 128,
   maxDeadlineMs: 15 * 60_000,

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import * as net from 'node:net';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
@@ -29,6 +30,7 @@ import type { EventSystem } from './events/event-system.ts';
 import { checkIngestToken } from './ingest-auth.ts';
 import { kindLabel, traced, type CallObserver } from './call-observer.ts';
 import { TRACEPARENT } from './tracing.ts';
+import { ConnectionGate } from './connection-gate.ts';
 
 export interface GrpcServerDeps extends CallObserver {
   readonly events: EventSystem;
@@ -64,23 +66,45 @@ export async function startGrpcServer(deps: GrpcServerDeps, host: string, port: 
   const healthDef = protoLoader.loadSync(healthProtoPath, LOADER_OPTIONS);
   new ReflectionService({ ...loadPackageDefinition(), ...healthDef }).addToServer(server);
 
-  const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, deps.credentials, (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  // grpc-js has no connection limit: the node listens itself, counts connections per peer and in
+  // total, and hands admitted sockets to grpc-js (its connection injector: same HTTP/2, TLS and handlers).
+  const injector = server.createConnectionInjector(deps.credentials);
+  const gate = new ConnectionGate(deps.limits);
+  const listener = net.createServer({ noDelay: true }, (socket) => {
+    const refused = gate.admit(socket);
+    if (refused === undefined) return injector.injectConnection(socket);
+    deps.metrics.refused('grpc-connection', refused);
+    socket.destroy();
+  });
+  // A limit below the gate's: the kernel-level backstop should the gate ever miscount.
+  listener.maxConnections = deps.limits.maxConnections + 1;
+  const boundPort = await new Promise<number>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, host, () => {
+      listener.off('error', reject);
+      resolve((listener.address() as net.AddressInfo).port);
+    });
+  });
   return {
     address: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
     health,
-    close: (graceMs) =>
-      new Promise<void>((resolve) => {
+    close: async (graceMs) => {
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();
+          injector.destroy();
           resolve();
         }, graceMs);
         server.tryShutdown(() => {
           clearTimeout(force);
           resolve();
         });
-      }),
+      });
+      // Sockets grpc-js never made a session of (a TLS handshake never finished) are ours to close.
+      gate.destroyAll();
+      await closed;
+    },
   };
 }
 

@@ -12,6 +12,8 @@ import type { InputLimits } from './config-limits.ts';
 import { checkJsonLimits, describeJsonBreach } from '@insights/wire';
 import { checkIngestToken } from './ingest-auth.ts';
 import { callDeadline } from './call-decoding.ts';
+import { ConnectionGate, type ConnectionLimit } from './connection-gate.ts';
+import type { Socket } from 'node:net';
 import { escapeHtml, VIEW_SECURITY_HEADERS } from './html.ts';
 import { errorCode, traced, type CallObserver } from './call-observer.ts';
 import type { Readiness } from './readiness.ts';
@@ -61,6 +63,7 @@ export async function startHttpServer(
       ? Fastify({ bodyLimit: deps.maxRequestBytes, logger: false })
       : Fastify({ bodyLimit: deps.maxRequestBytes, logger: false, https: httpsOptions(deps.tls) })
   ) as FastifyInstance;
+  gateConnections(app, deps);
   if (deps.tls?.requireClientCert === true)
     app.addHook('onRequest', async (req) => {
       if (!PROBE_PATHS.has(req.url.split('?')[0] ?? '') && !clientVerified(req.raw.socket))
@@ -196,6 +199,30 @@ export async function startHttpServer(
 
   const address = await app.listen({ host, port });
   return { app, address: address.replace(/^https?:\/\//, '') };
+}
+
+/**
+ * Connections per peer and in total (limits.maxConnections*): checked before the HTTP server reads
+ * a byte. A refused plain-HTTP peer gets a 503 naming the limit; under TLS the socket is just closed.
+ */
+function gateConnections(app: FastifyInstance, deps: HttpServerDeps): void {
+  const gate = new ConnectionGate(deps.limits);
+  // Node's own cap, one above the gate's: a backstop should the gate ever miscount.
+  app.server.maxConnections = deps.limits.maxConnections + 1;
+  app.server.prependListener('connection', (socket: Socket) => {
+    const refused = gate.admit(socket);
+    if (refused === undefined) return;
+    deps.metrics.refused('http-connection', refused);
+    if (deps.tls === undefined) socket.write(connectionRefusal(refused, deps.limits[refused]));
+    socket.destroy();
+  });
+}
+
+function connectionRefusal(limit: ConnectionLimit, max: number): string {
+  const body = JSON.stringify({
+    error: new InsightsError('UNAVAILABLE', `too many connections to this node (${max}, limits.${limit}); retry later`).toJSON(),
+  });
+  return `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action 'self'";
