@@ -25,6 +25,9 @@ describe('json limits - a scan before parsing', () => {
   });
 
   it('measures size in UTF-8 bytes', () => {
+    const text = 'aé€😀';
+    expect(checkJsonLimits(text, { maxBytes: Buffer.byteLength(text), maxDepth: 1 })).toBeUndefined();
+    expect(checkJsonLimits(text, { maxBytes: Buffer.byteLength(text) - 1, maxDepth: 1 })?.actual).toBe(Buffer.byteLength(text));
     expect(checkJsonLimits(`"${'é'.repeat(600)}"`, limits)).toEqual({ limit: 'maxBytes', actual: 1202, max: 1000 });
     expect(checkJsonLimits(bytes(`"${'x'.repeat(1000)}"`), limits)?.limit).toBe('maxBytes');
   });

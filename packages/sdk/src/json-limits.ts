@@ -31,7 +31,7 @@ const CLOSE_OBJECT = 0x7d;
  * ASCII either way, and their size is measured in UTF-8 bytes.
  */
 export function checkJsonLimits(json: Uint8Array | string, limits: JsonLimits): JsonLimitBreach | undefined {
-  const size = typeof json === 'string' ? Buffer.byteLength(json, 'utf8') : json.length;
+  const size = typeof json === 'string' ? utf8Length(json) : json.length;
   if (size > limits.maxBytes) return { limit: 'maxBytes', actual: size, max: limits.maxBytes };
   const at: (i: number) => number = typeof json === 'string' ? (i) => json.charCodeAt(i) : (i) => json[i] as number;
   let depth = 0;
@@ -47,6 +47,17 @@ export function checkJsonLimits(json: Uint8Array | string, limits: JsonLimits): 
     } else if (c === CLOSE_ARRAY || c === CLOSE_OBJECT) depth--;
   }
   return undefined;
+}
+
+/** Bytes of `s` in UTF-8, without encoding it (the SDK runs where Buffer does not exist). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A surrogate half counts 2: a pair is 4 bytes, as is its code point.
+    n += c < 0x80 ? 1 : c < 0x800 || (c >= 0xd800 && c <= 0xdfff) ? 2 : 3;
+  }
+  return n;
 }
 
 /** The sentence that names a breached limit, for error messages. */
