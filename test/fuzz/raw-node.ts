@@ -2,8 +2,10 @@ import { readFileSync, readdirSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { isErrorCode, type ErrorCode } from '@insights/sdk';
 import {
+  encodeCallFrame,
   fromGrpcError,
   insightsClientConstructor,
+  insightsService,
   type DecodedResultFrame,
   type OutgoingCallFrame,
   type WireIngestRequest,
@@ -15,8 +17,17 @@ export type Answer = { ok: true } | { ok: false; code: ErrorCode | 'UNCODED'; me
 type RawClient = grpc.Client & {
   Call(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null) => void): void;
   Ingest(req: WireIngestRequest, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null) => void): void;
-  CallStream(): grpc.ClientDuplexStream<OutgoingCallFrame, DecodedResultFrame>;
+  CallStream(): grpc.ClientDuplexStream<OutgoingCallFrame | Buffer, DecodedResultFrame>;
 };
+
+/** The contract with CallStream frames written as given bytes (mutated, truncated...), not encoded. */
+function bytesClientConstructor(): grpc.ServiceClientConstructor {
+  const service = insightsService();
+  return grpc.makeClientConstructor(
+    { ...service, CallStream: { ...service.CallStream!, requestSerialize: (b: Buffer) => b } },
+    'InsightsBytes',
+  );
+}
 
 /**
  * A gRPC client that sends whatever bytes a test gives it (arguments as raw bytes, frames as
@@ -24,13 +35,13 @@ type RawClient = grpc.Client & {
  */
 export class RawNode {
   readonly #client: RawClient;
+  readonly #bytes: RawClient;
 
   constructor(address: string) {
-    const Ctor = insightsClientConstructor();
-    this.#client = new Ctor(address, grpc.credentials.createInsecure(), {
-      'grpc.max_receive_message_length': -1,
-      'grpc.max_send_message_length': -1,
-    }) as unknown as RawClient;
+    const options = { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 };
+    const credentials = grpc.credentials.createInsecure();
+    this.#client = new (insightsClientConstructor())(address, credentials, options) as unknown as RawClient;
+    this.#bytes = new (bytesClientConstructor())(address, credentials, options) as unknown as RawClient;
   }
 
   /** A unary Call with `argsJson` as given. */
@@ -54,13 +65,14 @@ export class RawNode {
   }
 
   /**
-   * Opens a CallStream, writes `frames`, half-closes, and gathers every result until the node
+   * Opens a CallStream, writes `frames` (objects encoded, Buffers sent as they are), half-closes, and gathers every result until the node
    * ends the stream: per call id, ok or the code it was refused with; `stream` is how the stream ended.
    */
-  stream(frames: OutgoingCallFrame[], timeoutMs = 20_000): Promise<{ results: Map<number, Answer>; stream: Answer }> {
+  stream(frames: (OutgoingCallFrame | Buffer)[], timeoutMs = 20_000): Promise<{ results: Map<number, Answer>; stream: Answer }> {
     return new Promise((resolve) => {
       const results = new Map<number, Answer>();
-      const s = this.#client.CallStream();
+      const asBytes = frames.some((f) => Buffer.isBuffer(f));
+      const s = asBytes ? this.#bytes.CallStream() : this.#client.CallStream();
       const timer = setTimeout(() => s.cancel(), timeoutMs);
       s.on('data', (f: DecodedResultFrame) => {
         for (const r of f.results)
@@ -77,13 +89,14 @@ export class RawNode {
       };
       s.on('error', (e: grpc.ServiceError) => done(answerOf(e)));
       s.on('end', () => done({ ok: true }));
-      for (const f of frames) s.write(f);
+      for (const f of frames) s.write(asBytes && !Buffer.isBuffer(f) ? encodeCallFrame(f) : f);
       s.end();
     });
   }
 
   close(): void {
     this.#client.close();
+    this.#bytes.close();
   }
 }
 
