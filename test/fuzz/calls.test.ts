@@ -116,7 +116,7 @@ describe('fuzz - calls (unary, CallStream frames, HTTP bodies)', () => {
           const res = await fetch(`http://${fuzz.node.ready.http}${r.path}${r.query}`, {
             method: r.method,
             headers: { 'content-type': r.contentType },
-            ...(r.method === 'GET' ? {} : { body: r.body }),
+            ...(r.method === 'GET' ? {} : { body: new Uint8Array(r.body) }),
           });
           const text = await res.text();
           expect(res.status, text).not.toBe(500);
