@@ -3,6 +3,7 @@ import { connect as natsConnect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnNode, type NodeProcess } from '../support/cli-process.ts';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { startTestNode } from '../support/test-node.ts';
 import { FIXTURE_MODULES, tempDir } from '../support/tmp.ts';
 
 const SUBJECT = 'insights.events.test.tick';
@@ -115,4 +116,50 @@ describe.skipIf(NO_NATS)('events - hostile messages on the events subject', () =
     await publishGood(total, total + 1);
     await counted(total + 1);
   }, 120_000);
+});
+
+describe.skipIf(NO_NATS)('events - hostile messages for a partitioned handler', () => {
+  let nats: NatsServer;
+  beforeAll(async () => {
+    nats = await startNatsServer();
+  });
+  afterAll(() => nats?.stop());
+
+  it('every partition passes them by and one dead-letters each; the keys are handled exactly', async () => {
+    const node = await startTestNode({
+      id: 'hostile-shard',
+      nats: nats.url,
+      defaultIsolation: 'inline',
+      modules: [path.join(FIXTURE_MODULES, 'sharded')],
+      events: { splitWithEmbeddedDb: true },
+    });
+    const nc = await natsConnect({ servers: nats.url });
+    try {
+      const js = nc.jetstream();
+      const hostile = HOSTILE.filter((h) => !h.name.includes('MB'));
+      const goodEvents = Array.from({ length: 12 }, (_, i) => ({
+        id: `s-${i}`,
+        time: '2026-01-05T10:00:00Z',
+        source: 'shard',
+        type: 'tick',
+        actor: `a${i % 4}`,
+        payload: { seq: i },
+      }));
+      await node.events.ingest(goodEvents.slice(0, 6));
+      for (const h of hostile) await js.publish('insights.events.shard.tick', new TextEncoder().encode(h.body));
+      await node.events.ingest(goodEvents.slice(6), { waitForHandlers: true, timeoutMs: 30_000 });
+      const handled = (await node.dispatcher.call({ kind: 'query', name: 'sharded.handled', args: {} })) as {
+        value: { _id: string; n: number }[];
+      };
+      expect(handled.value.reduce((sum, d) => sum + d.n, 0)).toBe(goodEvents.length);
+      const jsm = await nc.jetstreamManager();
+      await expect
+        .poll(async () => (await jsm.streams.info('INSIGHTS_DLQ')).state.messages, { timeout: 10_000 })
+        .toBe(hostile.length);
+      expect(node.events.handlerStats()[0]).toMatchObject({ rejected: hostile.length, deadLettered: hostile.length });
+    } finally {
+      await nc.close();
+      await node.stop();
+    }
+  }, 60_000);
 });
