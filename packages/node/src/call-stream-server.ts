@@ -4,6 +4,7 @@ import { CallCancel, EndOfTurn } from '@insights/sdk/internal';
 import {
   encodeResultBody,
   errorToDetail,
+  toGrpcStatus,
   toInsightsError,
   type CallOutcome,
   type DecodedCallFrame,
@@ -78,6 +79,7 @@ export class CallStreamSession {
   }
 
   #onFrame(frame: DecodedCallFrame): void {
+    if (frame.malformed !== undefined) return this.#malformed(frame.malformed);
     for (const id of frame.cancel) this.#running.get(id)?.cancel(CANCELLED);
     if (frame.cancel.length > 0 && this.#backlog.length > 0) {
       const gone = new Set(frame.cancel);
@@ -104,6 +106,14 @@ export class CallStreamSession {
     for (let i = 0; i < n; i++) this.#start(calls[i]!, tally);
     for (let i = n; i < calls.length; i++) this.#backlog.push({ call: calls[i]!, frame: tally });
     this.#scheduleSlice();
+  }
+
+  /** Bytes that were no CallFrame: the stream ends INVALID_ARGUMENT (what it carried cannot be answered call by call). */
+  #malformed(reason: string): void {
+    this.deps.metrics.refused('call-stream', 'malformed-frame');
+    const e = new InsightsError('INVALID_ARGUMENT', `undecodable CallStream frame: ${reason}`, { parameter: 'frame' });
+    this.#close();
+    this.stream.emit('error', toGrpcStatus(e));
   }
 
   /** Why a frame of `n` calls cannot be taken now (limits.maxCallsPerFrame, limits.maxFramesInFlightPerStream), if it cannot. */
