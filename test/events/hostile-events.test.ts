@@ -125,7 +125,7 @@ describe.skipIf(NO_NATS)('events - hostile messages for a partitioned handler', 
   });
   afterAll(() => nats?.stop());
 
-  it('every partition passes them by and one dead-letters each; the keys are handled exactly', async () => {
+  it('every partition passes them by and one dead-letters each; the keys are handled exactly; the ingest subject refuses deep bodies', async () => {
     const node = await startTestNode({
       id: 'hostile-shard',
       nats: nats.url,
@@ -157,6 +157,12 @@ describe.skipIf(NO_NATS)('events - hostile messages for a partitioned handler', 
         .poll(async () => (await jsm.streams.info('INSIGHTS_DLQ')).state.messages, { timeout: 10_000 })
         .toBe(hostile.length);
       expect(node.events.handlerStats()[0]).toMatchObject({ rejected: hostile.length, deadLettered: hostile.length });
+      // The plain NATS ingest subject refuses a body nested past the limit before parsing it, and says so.
+      const deep = `[${'['.repeat(100)}${']'.repeat(100)}]`;
+      const reply = await nc.request('insights.ingest', new TextEncoder().encode(deep), { timeout: 5000 });
+      expect(JSON.parse(new TextDecoder().decode(reply.data))).toEqual({
+        error: 'events: nested deeper than 64 levels of arrays and objects (limits.maxJsonDepth)',
+      });
     } finally {
       await nc.close();
       await node.stop();

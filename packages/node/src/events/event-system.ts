@@ -14,7 +14,7 @@ import { resolveReplicas } from '../replicas.ts';
 import { INGEST_SUBJECT } from './subjects.ts';
 import { waitForHandlers, type MeshView } from './wait-for-handlers.ts';
 import type { NodeTracing } from '../tracing.ts';
-import { checkJsonLimits, describeJsonBreach } from '@insights/wire';
+import { eventsBatchRefusal } from './ingest-body.ts';
 import { TRACEPARENT } from '../tracing.ts';
 
 /** What the event system uses of its NATS connection once the streams exist. */
@@ -119,19 +119,10 @@ export function startEventSystem(
       callback: (err, msg) => {
         if (err) return;
         let raws: unknown[];
-        // An array of events at the depth limit, within the request size: refused before parsing.
-        const breach = checkJsonLimits(msg.data, {
-          maxBytes: config.maxRequestBytes,
-          maxDepth: config.limits.maxJsonDepth + 1,
-        });
-        if (breach !== undefined) {
-          const error = describeJsonBreach(
-            'events',
-            breach,
-            breach.limit === 'maxBytes' ? 'maxRequestBytes' : 'limits.maxJsonDepth',
-          );
-          log.warn('refused a message on the ingest subject', { error });
-          if (msg.reply) msg.respond(new TextEncoder().encode(JSON.stringify({ error })));
+        const refusal = eventsBatchRefusal(msg.data, config.maxRequestBytes, 'maxRequestBytes', config.limits);
+        if (refusal !== undefined) {
+          log.warn('refused a message on the ingest subject', { error: refusal });
+          if (msg.reply) msg.respond(new TextEncoder().encode(JSON.stringify({ error: refusal })));
           return;
         }
         try {

@@ -47,14 +47,25 @@ export function eventJsonRefusal(json: Uint8Array | string, limits: IngestLimits
 }
 
 /**
- * A whole ingest body (one event, an array, JSON lines, or a JSON string of those) is refused
- * before parsing when it nests deeper than an array of events at the depth limit (limits.maxJsonDepth).
- * Its size is bounded by maxRequestBytes already.
+ * Why a batch of events (one event, or an array of them) is refused before parsing: over
+ * `maxBytes` (named `bytesSetting`), or an event nested past limits.maxJsonDepth (the array
+ * around the events is not counted). Undefined when it may be parsed.
  */
+export function eventsBatchRefusal(
+  json: Uint8Array | string,
+  maxBytes: number,
+  bytesSetting: string,
+  limits: IngestLimits,
+): string | undefined {
+  const breach = checkJsonLimits(json, { maxBytes, maxDepth: limits.maxJsonDepth + 1 });
+  if (breach === undefined) return undefined;
+  return breach.limit === 'maxBytes'
+    ? describeJsonBreach('events', breach, bytesSetting)
+    : describeJsonBreach('events', { ...breach, max: limits.maxJsonDepth }, 'limits.maxJsonDepth');
+}
+
+/** A whole ingest body whose events nest too deep is refused before parsing (its size is bounded by maxRequestBytes already). */
 export function checkEventsBodyDepth(text: string, limits: IngestLimits): void {
-  const breach = checkJsonLimits(text, { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: limits.maxJsonDepth + 1 });
-  if (breach !== undefined)
-    throw new InsightsError('INVALID_ARGUMENT', describeJsonBreach('events', breach, 'limits.maxJsonDepth'), {
-      parameter: '(body)',
-    });
+  const refusal = eventsBatchRefusal(text, Number.MAX_SAFE_INTEGER, 'maxRequestBytes', limits);
+  if (refusal !== undefined) throw new InsightsError('INVALID_ARGUMENT', refusal, { parameter: '(body)' });
 }
