@@ -76,7 +76,7 @@ export async function startGrpcServer(deps: GrpcServerDeps, host: string, port: 
     deps.metrics.refused('grpc-connection', refused);
     socket.destroy();
   });
-  // A limit below the gate's: the kernel-level backstop should the gate ever miscount.
+  // Node's own cap, one above the gate's: a backstop should the gate ever miscount.
   listener.maxConnections = deps.limits.maxConnections + 1;
   const boundPort = await new Promise<number>((resolve, reject) => {
     listener.once('error', reject);
