@@ -33,6 +33,8 @@ export interface StreamCallRequest {
 
 /** How often pending calls' deadlines are checked: a call fails at most this late. */
 const DEADLINE_TICK_MS = 5;
+/** Calls per frame at most: well under what nodes accept (limits.maxCallsPerFrame). */
+const FRAME_CALLS = 1024;
 
 /**
  * One call from issue to answer. It is its own deadline-wheel entry and abort listener, so a call
@@ -125,10 +127,18 @@ export class CallStream {
 
   #flush(): void {
     if (this.#outgoing.length === 0 && this.#cancels.length === 0) return;
-    const frame: OutgoingCallFrame = { calls: this.#outgoing, cancel: this.#cancels };
+    const calls = this.#outgoing;
+    const stream = this.#ensureStream();
+    const frame: OutgoingCallFrame = {
+      calls: calls.length > FRAME_CALLS ? calls.slice(0, FRAME_CALLS) : calls,
+      cancel: this.#cancels,
+    };
     this.#outgoing = [];
     this.#cancels = [];
-    this.#ensureStream().write(frame);
+    stream.write(frame);
+    // Nodes refuse frames of more than limits.maxCallsPerFrame calls (default 4096): a big turn goes in several.
+    for (let i = FRAME_CALLS; i < calls.length; i += FRAME_CALLS)
+      stream.write({ calls: calls.slice(i, i + FRAME_CALLS), cancel: [] } satisfies OutgoingCallFrame);
   }
 
   #ensureStream(): CallStreamChannel {

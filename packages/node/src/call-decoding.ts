@@ -1,5 +1,5 @@
 import { InsightsError } from '@insights/sdk';
-import { decodeArgs, kindFromWire } from '@insights/wire';
+import { checkJsonLimits, decodeArgs, describeJsonBreach, kindFromWire } from '@insights/wire';
 
 /** Checks the wire kind of a call: queries, views, and event properties (called with `{ event }`). */
 export function callableKind(wireKind: number): 'query' | 'view' | 'event-property' {
@@ -12,13 +12,27 @@ export function callableKind(wireKind: number): 'query' | 'view' | 'event-proper
   );
 }
 
-/** Parses JSON arguments, turning a syntax error into INVALID_ARGUMENT that says where. */
-export function parseArgsJson(bytes: Uint8Array, maxBytes: number): unknown {
-  if (bytes.length > maxBytes)
-    throw new InsightsError(
-      'RESOURCE_EXHAUSTED',
-      `arguments are ${bytes.length} bytes; this node accepts at most ${maxBytes} (maxRequestBytes)`,
-    );
+/** What call arguments may be before they are parsed. */
+export interface ArgsLimits {
+  /** maxRequestBytes of the node config. */
+  readonly maxBytes: number;
+  /** limits.maxJsonDepth of the node config. */
+  readonly maxDepth: number;
+}
+
+/**
+ * Parses JSON arguments after a scan of their size and depth (before JSON.parse builds anything:
+ * deeply nested arguments once held tens of MB each until their deadline), turning a syntax error
+ * into INVALID_ARGUMENT that says where.
+ */
+export function parseArgsJson(bytes: Uint8Array, limits: ArgsLimits): unknown {
+  const breach = checkJsonLimits(bytes, limits);
+  if (breach?.limit === 'maxBytes')
+    throw new InsightsError('RESOURCE_EXHAUSTED', describeJsonBreach('arguments', breach, 'maxRequestBytes'));
+  if (breach !== undefined)
+    throw new InsightsError('INVALID_ARGUMENT', describeJsonBreach('arguments', breach, 'limits.maxJsonDepth'), {
+      parameter: 'args_json',
+    });
   try {
     return decodeArgs(bytes);
   } catch (e) {
@@ -26,4 +40,19 @@ export function parseArgsJson(bytes: Uint8Array, maxBytes: number): unknown {
       parameter: 'args_json',
     });
   }
+}
+
+/**
+ * The absolute deadline of a call asking for `timeoutMs` (0 or less: none given, the node's
+ * default applies). A caller may not hold a slot longer than `maxDeadlineMs`.
+ */
+export function callDeadline(timeoutMs: number, maxDeadlineMs: number, parameter: string): number | undefined {
+  if (!(timeoutMs > 0)) return undefined;
+  if (timeoutMs > maxDeadlineMs)
+    throw new InsightsError(
+      'INVALID_ARGUMENT',
+      `${parameter} ${timeoutMs} ms is longer than this node allows (${maxDeadlineMs} ms, limits.maxDeadlineMs)`,
+      { parameter },
+    );
+  return Date.now() + timeoutMs;
 }

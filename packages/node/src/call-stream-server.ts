@@ -4,6 +4,7 @@ import { CallCancel, EndOfTurn } from '@insights/sdk/internal';
 import {
   encodeResultBody,
   errorToDetail,
+  toGrpcStatus,
   toInsightsError,
   type CallOutcome,
   type DecodedCallFrame,
@@ -12,7 +13,7 @@ import {
   type WireProgress,
   type WireStreamCall,
 } from '@insights/wire';
-import { callableKind, parseArgsJson } from './call-decoding.ts';
+import { callDeadline, callableKind, parseArgsJson } from './call-decoding.ts';
 import { kindLabel, traced } from './call-observer.ts';
 import type { GrpcServerDeps } from './grpc-server.ts';
 
@@ -30,6 +31,23 @@ const FLUSH_AT_BYTES = 256 * 1024;
 const CANCELLED = new InsightsError('CANCELLED', 'call cancelled by the caller');
 const STREAM_CLOSED = new InsightsError('CANCELLED', 'call stream closed by the caller');
 
+/** Calls of one frame not answered yet: the frame is in flight until it reaches 0. */
+interface FrameTally {
+  left: number;
+}
+
+/** A running call: its cancel signal, and the frame it came in (one allocation per call, as before). */
+class StreamCall extends CallCancel {
+  constructor(readonly frame: FrameTally) {
+    super();
+  }
+}
+
+interface Waiting {
+  readonly call: WireStreamCall;
+  readonly frame: FrameTally;
+}
+
 /**
  * One client's multiplexed call stream. Each frame may carry many calls; results and progress
  * reports that are ready in the same turn of the event loop go back in one frame. Per call the
@@ -37,13 +55,15 @@ const STREAM_CLOSED = new InsightsError('CANCELLED', 'call stream closed by the 
  * path the throughput benchmark measures.
  */
 export class CallStreamSession {
-  readonly #running = new Map<number, CallCancel>();
+  readonly #running = new Map<number, StreamCall>();
   #results: OutgoingStreamResult[] = [];
   #progress: WireProgress[] = [];
   readonly #frame = new EndOfTurn(() => this.#flush());
   #open = true;
   /** Calls received but not started yet (see #nextSlice). */
-  #backlog: WireStreamCall[] = [];
+  #backlog: Waiting[] = [];
+  /** Frames with calls not answered yet (limits.maxFramesInFlightPerStream). */
+  #framesInFlight = 0;
   #sliceScheduled = false;
   /** Result bytes waiting in the next frame. */
   #frameBytes = 0;
@@ -59,20 +79,72 @@ export class CallStreamSession {
   }
 
   #onFrame(frame: DecodedCallFrame): void {
+    if (frame.malformed !== undefined) return this.#malformed(frame.malformed);
     for (const id of frame.cancel) this.#running.get(id)?.cancel(CANCELLED);
     if (frame.cancel.length > 0 && this.#backlog.length > 0) {
       const gone = new Set(frame.cancel);
-      this.#backlog = this.#backlog.filter((c) => !gone.has(c.id));
-    }
-    if (this.#backlog.length > 0) {
-      for (const c of frame.calls) this.#backlog.push(c);
-      return;
+      this.#backlog = this.#backlog.filter((w) => {
+        if (!gone.has(w.call.id)) return true;
+        this.#answered(w.frame);
+        return false;
+      });
     }
     const calls = frame.calls;
+    if (calls.length === 0) return;
+    const refusal = this.#refusal(calls.length);
+    if (refusal !== undefined) {
+      for (const c of calls) this.#refuse(c, refusal);
+      return;
+    }
+    const tally: FrameTally = { left: calls.length };
+    this.#framesInFlight++;
+    if (this.#backlog.length > 0) {
+      for (const c of calls) this.#backlog.push({ call: c, frame: tally });
+      return;
+    }
     const n = Math.min(calls.length, SLICE);
-    for (let i = 0; i < n; i++) this.#start(calls[i]!);
-    for (let i = n; i < calls.length; i++) this.#backlog.push(calls[i]!);
+    for (let i = 0; i < n; i++) this.#start(calls[i]!, tally);
+    for (let i = n; i < calls.length; i++) this.#backlog.push({ call: calls[i]!, frame: tally });
     this.#scheduleSlice();
+  }
+
+  /** Bytes that were no CallFrame: the stream ends INVALID_ARGUMENT (what it carried cannot be answered call by call). */
+  #malformed(reason: string): void {
+    this.deps.metrics.refused('call-stream', 'malformed-frame');
+    const e = new InsightsError('INVALID_ARGUMENT', `undecodable CallStream frame: ${reason}`, { parameter: 'frame' });
+    this.#close();
+    this.stream.emit('error', toGrpcStatus(e));
+  }
+
+  /** Why a frame of `n` calls cannot be taken now (limits.maxCallsPerFrame, limits.maxFramesInFlightPerStream), if it cannot. */
+  #refusal(n: number): InsightsError | undefined {
+    const { maxCallsPerFrame, maxFramesInFlightPerStream } = this.deps.limits;
+    if (n > maxCallsPerFrame) {
+      this.deps.metrics.refused('call-stream', 'maxCallsPerFrame');
+      return new InsightsError(
+        'RESOURCE_EXHAUSTED',
+        `a CallStream frame may carry at most ${maxCallsPerFrame} calls (limits.maxCallsPerFrame); this one had ${n}`,
+      );
+    }
+    if (this.#framesInFlight >= maxFramesInFlightPerStream) {
+      this.deps.metrics.refused('call-stream', 'maxFramesInFlightPerStream');
+      return new InsightsError(
+        'RESOURCE_EXHAUSTED',
+        `this stream already has ${maxFramesInFlightPerStream} frames whose calls are not all answered (limits.maxFramesInFlightPerStream); retry when answers arrive`,
+      );
+    }
+    return undefined;
+  }
+
+  /** Answers a call that never started: refused at the door. */
+  #refuse(c: WireStreamCall, e: InsightsError): void {
+    this.deps.metrics.observeCall(kindLabel(c.kind), c.name, performance.now(), e.code);
+    this.#results.push({ id: c.id, error: errorToDetail(e) });
+    this.#frame.schedule();
+  }
+
+  #answered(frame: FrameTally): void {
+    if (--frame.left === 0) this.#framesInFlight--;
   }
 
   #scheduleSlice(): void {
@@ -88,13 +160,13 @@ export class CallStreamSession {
    */
   readonly #nextSlice = (): void => {
     this.#sliceScheduled = false;
-    const calls = this.#backlog.splice(0, SLICE);
-    for (const c of calls) this.#start(c);
+    const waiting = this.#backlog.splice(0, SLICE);
+    for (const w of waiting) this.#start(w.call, w.frame);
     this.#scheduleSlice();
   };
 
-  #start(c: WireStreamCall): void {
-    const cancel = new CallCancel();
+  #start(c: WireStreamCall, frame: FrameTally): void {
+    const cancel = new StreamCall(frame);
     this.#running.set(c.id, cancel);
     const startedAt = performance.now();
     const work =
@@ -115,15 +187,15 @@ export class CallStreamSession {
     );
   }
 
-  #dispatch(c: WireStreamCall, cancel: CallCancel): Promise<CallOutcome> {
+  #dispatch(c: WireStreamCall, cancel: StreamCall): Promise<CallOutcome> {
     try {
       const kind = callableKind(c.kind);
       const deps = this.deps;
       return deps.dispatcher.call({
         kind,
         name: c.name,
-        args: deps.authorizer.authorize(kind, c.name, parseArgsJson(c.argsJson, deps.maxRequestBytes), c.capability),
-        deadline: c.timeoutMs > 0 ? Date.now() + c.timeoutMs : undefined,
+        args: deps.authorizer.authorize(kind, c.name, parseArgsJson(c.argsJson, deps.argsLimits), c.capability),
+        deadline: callDeadline(c.timeoutMs, deps.limits.maxDeadlineMs, 'timeout_ms'),
         signal: cancel,
         onProgress: c.wantProgress ? (fraction, message) => this.#report(c.id, fraction, message) : undefined,
       });
@@ -139,7 +211,11 @@ export class CallStreamSession {
 
   #finish(c: WireStreamCall, startedAt: number, code: string, result: OutgoingStreamResult): void {
     this.deps.metrics.observeCall(kindLabel(c.kind), c.name, startedAt, code);
-    this.#running.delete(c.id);
+    const running = this.#running.get(c.id);
+    if (running !== undefined) {
+      this.#running.delete(c.id);
+      this.#answered(running.frame);
+    }
     this.#results.push(result);
     this.#frameBytes += result.result?.data.length ?? 0;
     // Large results leave at once, each in its own frame: batching them would make the client
@@ -176,6 +252,7 @@ export class CallStreamSession {
     if (!this.#open) return;
     this.#open = false;
     this.#backlog = [];
+    this.#framesInFlight = 0;
     for (const c of this.#running.values()) c.cancel(STREAM_CLOSED);
     this.#running.clear();
   }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DEFAULT_BUCKET, DEFAULT_TTL_MS, natsSettingsSchema } from '@insights/registry';
 import { MODULE_LIMIT_DEFAULTS as L } from '@insights/runtime';
 import { z } from 'zod';
+import { inputLimitsSchema } from './config-limits.ts';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
@@ -138,6 +139,7 @@ export const nodeConfigSchema = z.strictObject({
     .positive()
     .default(DEFAULT_MAX_REQUEST_BYTES)
     .describe('Largest request body or argument object, bytes'),
+  limits: inputLimitsSchema,
   shutdownGraceMs: z
     .number()
     .int()

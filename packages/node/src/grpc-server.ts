@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import * as net from 'node:net';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
@@ -19,7 +20,9 @@ import {
 } from '@insights/wire';
 import { InsightsError } from '@insights/sdk';
 import { CallCancel } from '@insights/sdk/internal';
-import { callableKind, parseArgsJson } from './call-decoding.ts';
+import { callDeadline, callableKind, parseArgsJson, type ArgsLimits } from './call-decoding.ts';
+import type { InputLimits } from './config-limits.ts';
+import { eventJsonRefusal } from './events/ingest-body.ts';
 import { CallStreamSession } from './call-stream-server.ts';
 import type { Dispatcher } from '@insights/runtime';
 import type { Authorizer } from './authorizer.ts';
@@ -27,6 +30,7 @@ import type { EventSystem } from './events/event-system.ts';
 import { checkIngestToken } from './ingest-auth.ts';
 import { kindLabel, traced, type CallObserver } from './call-observer.ts';
 import { TRACEPARENT } from './tracing.ts';
+import { ConnectionGate } from './connection-gate.ts';
 
 export interface GrpcServerDeps extends CallObserver {
   readonly events: EventSystem;
@@ -35,6 +39,9 @@ export interface GrpcServerDeps extends CallObserver {
   readonly authorizer: Authorizer;
   readonly describe: () => WireDescribeResponse;
   readonly maxRequestBytes: number;
+  /** maxRequestBytes and limits.maxJsonDepth, as argument parsing wants them. */
+  readonly argsLimits: ArgsLimits;
+  readonly limits: InputLimits;
   /** Insecure, or TLS (mutual when the node requires client certificates). */
   readonly credentials: grpc.ServerCredentials;
 }
@@ -59,23 +66,45 @@ export async function startGrpcServer(deps: GrpcServerDeps, host: string, port: 
   const healthDef = protoLoader.loadSync(healthProtoPath, LOADER_OPTIONS);
   new ReflectionService({ ...loadPackageDefinition(), ...healthDef }).addToServer(server);
 
-  const boundPort = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, deps.credentials, (err, p) => (err ? reject(err) : resolve(p))),
-  );
+  // grpc-js has no connection limit: the node listens itself, counts connections per peer and in
+  // total, and hands admitted sockets to grpc-js (its connection injector: same HTTP/2, TLS and handlers).
+  const injector = server.createConnectionInjector(deps.credentials);
+  const gate = new ConnectionGate(deps.limits);
+  const listener = net.createServer({ noDelay: true }, (socket) => {
+    const refused = gate.admit(socket);
+    if (refused === undefined) return injector.injectConnection(socket);
+    deps.metrics.refused('grpc-connection', refused);
+    socket.destroy();
+  });
+  // Node's own cap, one above the gate's: a backstop should the gate ever miscount.
+  listener.maxConnections = deps.limits.maxConnections + 1;
+  const boundPort = await new Promise<number>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(port, host, () => {
+      listener.off('error', reject);
+      resolve((listener.address() as net.AddressInfo).port);
+    });
+  });
   return {
     address: `${host.includes(':') ? `[${host}]` : host}:${boundPort}`,
     health,
-    close: (graceMs) =>
-      new Promise<void>((resolve) => {
+    close: async (graceMs) => {
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
+      await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
           server.forceShutdown();
+          injector.destroy();
           resolve();
         }, graceMs);
         server.tryShutdown(() => {
           clearTimeout(force);
           resolve();
         });
-      }),
+      });
+      // Sockets grpc-js never made a session of (a TLS handshake never finished) are ours to close.
+      gate.destroyAll();
+      await closed;
+    },
   };
 }
 
@@ -95,16 +124,18 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
     Call(call: grpc.ServerUnaryCall<WireCallRequest, unknown>, cb: grpc.sendUnaryData<unknown>) {
       const cancel = new CallCancel();
       call.on('cancelled', () => cancel.cancel(new InsightsError('CANCELLED', 'call cancelled by the caller')));
-      const deadline = grpcDeadline(call.getDeadline());
+      const asked = grpcDeadline(call.getDeadline());
       const req = call.request;
       const startedAt = performance.now();
       const traceparent = req.traceparent || String(call.metadata.get(TRACEPARENT)[0] ?? '');
       traced(deps, kindLabel(req.kind), req.name, traceparent, async () => {
         const kind = callableKind(req.kind);
+        const deadline =
+          asked === undefined ? undefined : callDeadline(Math.max(1, asked - Date.now()), deps.limits.maxDeadlineMs, 'deadline');
         const outcome = await deps.dispatcher.call({
           kind,
           name: req.name,
-          args: deps.authorizer.authorize(kind, req.name, parseArgsJson(req.argsJson, deps.maxRequestBytes), req.capability),
+          args: deps.authorizer.authorize(kind, req.name, parseArgsJson(req.argsJson, deps.argsLimits), req.capability),
           deadline,
           signal: cancel,
         });
@@ -175,6 +206,13 @@ async function ingest(deps: GrpcServerDeps, reqs: WireIngestRequest[], base = 0)
     wait ||= req.waitForHandlers;
     timeoutMs = Math.max(timeoutMs, req.waitTimeoutMs);
     for (const bytes of req.eventsJson) {
+      const refusal = eventJsonRefusal(bytes, deps.limits);
+      if (refusal !== undefined) {
+        rejected.push({ index, message: refusal });
+        raws.push(undefined);
+        index++;
+        continue;
+      }
       try {
         raws.push(JSON.parse(Buffer.from(bytes).toString('utf8')));
       } catch (e) {

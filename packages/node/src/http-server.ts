@@ -8,7 +8,12 @@ import type { Dispatcher } from '@insights/runtime';
 import type { Authorizer } from './authorizer.ts';
 import type { EventSystem } from './events/event-system.ts';
 import { parseEventsBody } from './events/ingest-body.ts';
+import type { InputLimits } from './config-limits.ts';
+import { checkJsonLimits, describeJsonBreach } from '@insights/wire';
 import { checkIngestToken } from './ingest-auth.ts';
+import { callDeadline } from './call-decoding.ts';
+import { ConnectionGate, type ConnectionLimit } from './connection-gate.ts';
+import type { Socket } from 'node:net';
 import { escapeHtml, VIEW_SECURITY_HEADERS } from './html.ts';
 import { errorCode, traced, type CallObserver } from './call-observer.ts';
 import type { Readiness } from './readiness.ts';
@@ -26,6 +31,7 @@ export interface HttpServerDeps extends CallObserver {
   readonly describe: () => WireDescribeResponse;
   readonly signer: UrlSigner;
   readonly maxRequestBytes: number;
+  readonly limits: InputLimits;
   readonly readiness: () => Readiness;
   /** Bearer tokens of the admin endpoints (none: they are off). */
   readonly adminTokens: readonly string[];
@@ -57,6 +63,7 @@ export async function startHttpServer(
       ? Fastify({ bodyLimit: deps.maxRequestBytes, logger: false })
       : Fastify({ bodyLimit: deps.maxRequestBytes, logger: false, https: httpsOptions(deps.tls) })
   ) as FastifyInstance;
+  gateConnections(app, deps);
   if (deps.tls?.requireClientCert === true)
     app.addHook('onRequest', async (req) => {
       if (!PROBE_PATHS.has(req.url.split('?')[0] ?? '') && !clientVerified(req.raw.socket))
@@ -65,6 +72,20 @@ export async function startHttpServer(
           'this node requires a client certificate signed by its authority (mutual TLS)',
         );
     });
+
+  // JSON bodies are scanned for depth before Fastify's own parser (which keeps its prototype-poisoning guard) builds them.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const breach = checkJsonLimits(body as string, { maxBytes: Number.MAX_SAFE_INTEGER, maxDepth: deps.limits.maxJsonDepth });
+    if (breach === undefined) return parseJson(req, body as string, done);
+    deps.metrics.refused('http', 'maxJsonDepth');
+    done(
+      new InsightsError('INVALID_ARGUMENT', describeJsonBreach('arguments', breach, 'limits.maxJsonDepth'), {
+        parameter: '(body)',
+      }),
+      undefined,
+    );
+  });
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
     sendError(reply, fastifyToInsights(err, deps.maxRequestBytes));
@@ -117,7 +138,7 @@ export async function startHttpServer(
             kind,
             name,
             args,
-            deadline: timeout > 0 ? Date.now() + timeout : undefined,
+            deadline: callDeadline(timeout, deps.limits.maxDeadlineMs, '_timeout'),
             signal: controller.signal,
           });
         });
@@ -145,7 +166,7 @@ export async function startHttpServer(
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     scope.post('/events', async (req: FastifyRequest<{ Querystring: Query }>) => {
       checkIngestToken(deps.ingestTokens, bearer(req));
-      const { events, bad } = parseEventsBody(String(req.body ?? ''));
+      const { events, bad } = parseEventsBody(String(req.body ?? ''), deps.limits);
       const timeout = Number(firstValue(req.query.timeout));
       const parent = req.headers[TRACEPARENT];
       const report = await traced(deps, 'ingest', 'events', typeof parent === 'string' ? parent : undefined, () =>
@@ -180,6 +201,30 @@ export async function startHttpServer(
 
   const address = await app.listen({ host, port });
   return { app, address: address.replace(/^https?:\/\//, '') };
+}
+
+/**
+ * Connections per peer and in total (limits.maxConnections*): checked before the HTTP server reads
+ * a byte. A refused plain-HTTP peer gets a 503 naming the limit; under TLS the socket is just closed.
+ */
+function gateConnections(app: FastifyInstance, deps: HttpServerDeps): void {
+  const gate = new ConnectionGate(deps.limits);
+  // Node's own cap, one above the gate's: a backstop should the gate ever miscount.
+  app.server.maxConnections = deps.limits.maxConnections + 1;
+  app.server.prependListener('connection', (socket: Socket) => {
+    const refused = gate.admit(socket);
+    if (refused === undefined) return;
+    deps.metrics.refused('http-connection', refused);
+    if (deps.tls === undefined) socket.write(connectionRefusal(refused, deps.limits[refused]));
+    socket.destroy();
+  });
+}
+
+function connectionRefusal(limit: ConnectionLimit, max: number): string {
+  const body = JSON.stringify({
+    error: new InsightsError('UNAVAILABLE', `too many connections to this node (${max}, limits.${limit}); retry later`).toJSON(),
+  });
+  return `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; frame-src 'self'; form-action 'self'";

@@ -13,6 +13,7 @@ export interface MetricSources {
     handler: string;
     processed: number;
     deadLettered: number;
+    rejected?: number;
     redelivered?: number;
     duplicatesSkipped?: number;
   }[];
@@ -41,6 +42,7 @@ export class NodeMetrics {
   readonly #calls: CallHistogram;
   readonly #names = { query: new Map<string, string>(), view: new Map<string, string>() };
   readonly #sources: MetricSources;
+  readonly #refused: Counter<'entry' | 'limit'>;
 
   constructor(sources: MetricSources) {
     this.#sources = sources;
@@ -60,6 +62,12 @@ export class NodeMetrics {
       collect() {
         this.set(sources.inFlight());
       },
+    });
+    this.#refused = new Counter({
+      name: 'insights_input_refused_total',
+      help: 'Requests, frames and connections refused at the door for a configured limit (limits.*), by entry point and limit',
+      labelNames: ['entry', 'limit'],
+      registers,
     });
     this.#moduleMetrics(registers);
     this.#eventMetrics(registers);
@@ -104,6 +112,11 @@ export class NodeMetrics {
   /** Hot path: one observation per call. `startedAt` is from performance.now(). */
   observeCall(kind: 'query' | 'view', name: string, startedAt: number, code: string): void {
     this.#calls.record(this.#label(kind, name), code, (performance.now() - startedAt) / 1000);
+  }
+
+  /** Counts one refusal at an entry point (`grpc-connection`, `call`, ...) for a limit (`maxJsonDepth`, ...): a fixed, small label set. */
+  refused(entry: string, limit: string): void {
+    this.#refused.labels(entry, limit).inc();
   }
 
   /** The text a scrape gets. */
@@ -182,6 +195,13 @@ export class NodeMetrics {
       labelNames: ['handler'],
       registers,
       collect: fromStats((s) => s.deadLettered),
+    });
+    new Counter({
+      name: 'insights_events_rejected_total',
+      help: 'Messages on the event stream that were no valid event (too large or deep, not JSON, not an envelope), dead-lettered unhandled',
+      labelNames: ['handler'],
+      registers,
+      collect: fromStats((s) => s.rejected ?? 0),
     });
     new Counter({
       name: 'insights_events_redelivered_total',

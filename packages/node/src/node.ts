@@ -207,6 +207,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     events,
     ingestTokens: config.ingest.tokens,
     maxRequestBytes: config.maxRequestBytes,
+    limits: config.limits,
+    argsLimits: { maxBytes: config.maxRequestBytes, maxDepth: config.limits.maxJsonDepth },
     metrics,
     tracing,
   };

@@ -1,4 +1,5 @@
 import { advertisementSchema, heartbeatSchema, type NodeState, type NodeView } from './advertisement.ts';
+import { screenRegistryEntry } from './entry-screen.ts';
 
 /** What the view needs of a KV entry (a subset of nats' KvEntry, so the view is testable alone). */
 export interface RegistryEntry {
@@ -182,9 +183,12 @@ export class RegistryView {
       this.#nodes.delete(id);
       return;
     }
+    const text = e.string();
+    const refused = screenRegistryEntry(e.key, id, text);
+    if (refused !== undefined) return this.onInvalid(e.key, refused);
     let json: unknown;
     try {
-      json = JSON.parse(e.string());
+      json = JSON.parse(text);
     } catch {
       return this.onInvalid(e.key, 'not JSON');
     }

@@ -8,3 +8,5 @@ export type { NamedEntry } from './name-index.ts';
 export { DeadlineWheel } from './deadline-wheel.ts';
 export { CallCancel, type CancelSignal } from './call-cancel.ts';
 export { EndOfTurn } from './end-of-turn.ts';
+export { checkJsonLimits, describeJsonBreach } from './json-limits.ts';
+export type { JsonLimits, JsonLimitBreach } from './json-limits.ts';

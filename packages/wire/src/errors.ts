@@ -35,7 +35,17 @@ export function detailToError(d: WireErrorDetail): InsightsError {
 export function toGrpcStatus(e: InsightsError): Partial<grpc.StatusObject> & { code: grpc.status } {
   const metadata = new grpc.Metadata();
   metadata.set(ERROR_TRAILER, Buffer.from(JSON.stringify(errorToDetail(e))));
-  return { code: ERROR_CODES[e.code].grpc as grpc.status, details: e.message, metadata };
+  return { code: ERROR_CODES[e.code].grpc as grpc.status, details: wellFormed(e.message), metadata };
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * grpc-js percent-encodes the status message with encodeURI, which throws on a lone surrogate,
+ * outside any handler: an error message quoting a caller's malformed name killed the node.
+ */
+function wellFormed(s: string): string {
+  return s.replace(LONE_SURROGATE, '\uFFFD');
 }
 
 /** Turns a grpc-js client error back into a typed mesh error. */

@@ -2,6 +2,8 @@ import type * as grpc from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import {
   decodeCallFrame,
+  decodeCallFrameSafely,
+  MAX_DECODED_CALLS,
   decodeResultFrame,
   encodeCallFrame,
   encodeResultFrame,
@@ -84,6 +86,20 @@ describe('CallFrame codec', () => {
     expect(frame.calls.map((c) => c.name)).toEqual(['echo']);
     const whole = encodeCallFrame({ calls, cancel: [] });
     expect(() => decodeCallFrame(whole.subarray(0, whole.length - 3))).toThrow(RangeError);
+  });
+
+  it('the server decoder turns bytes that are no frame into an empty frame saying why, and caps the calls per frame', () => {
+    const whole = encodeCallFrame({ calls, cancel: [] });
+    expect(decodeCallFrameSafely(whole.subarray(0, whole.length - 3))).toEqual({
+      calls: [],
+      cancel: [],
+      malformed: 'protobuf: length-delimited field runs past its message',
+    });
+    // Empty calls cost two bytes each on the wire and an object each once decoded.
+    const empties = Buffer.alloc(2 * (MAX_DECODED_CALLS + 1));
+    for (let i = 0; i < empties.length; i += 2) empties[i] = (1 << 3) | 2;
+    expect(decodeCallFrameSafely(empties).malformed).toMatch(/more than 65536 calls/);
+    expect(decodeCallFrameSafely(empties.subarray(0, 2 * MAX_DECODED_CALLS)).calls).toHaveLength(MAX_DECODED_CALLS);
   });
 });
 

@@ -35,7 +35,16 @@ export interface DecodedStreamResult {
 export interface DecodedCallFrame {
   calls: WireStreamCall[];
   cancel: number[];
+  /** Set when the bytes were no CallFrame (see decodeCallFrameSafely): why. */
+  malformed?: string;
 }
+
+/**
+ * Calls decoded from one frame at most: past it the frame is malformed. Each decoded call is an
+ * object; a 4 MB frame of empty calls would otherwise be a million of them before any limit of
+ * the node's (limits.maxCallsPerFrame) could look at the count.
+ */
+export const MAX_DECODED_CALLS = 65_536;
 export interface DecodedResultFrame {
   results: DecodedStreamResult[];
   progress: WireProgress[];
@@ -114,6 +123,8 @@ export function decodeCallFrame(buf: Buffer): DecodedCallFrame {
   while (!r.done) {
     const t = r.varint();
     if (t === T_FRAME_CALLS) {
+      if (frame.calls.length === MAX_DECODED_CALLS)
+        throw new RangeError(`protobuf: a CallFrame carries more than ${MAX_DECODED_CALLS} calls`);
       const start = r.span();
       frame.calls.push(decodeCall(new Reader(buf, start, r.pos)));
     } else if (t === T_FRAME_CANCEL) {
@@ -124,6 +135,18 @@ export function decodeCallFrame(buf: Buffer): DecodedCallFrame {
     else r.skip(t & 7);
   }
   return frame;
+}
+
+/**
+ * The server's deserializer: bytes that are no CallFrame become an empty frame that says why, so
+ * the node answers INVALID_ARGUMENT (grpc-js would answer a throwing deserializer INTERNAL).
+ */
+export function decodeCallFrameSafely(buf: Buffer): DecodedCallFrame {
+  try {
+    return decodeCallFrame(buf);
+  } catch (e) {
+    return { calls: [], cancel: [], malformed: (e as Error).message };
+  }
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -34,3 +34,6 @@ export type {
   DecodedStreamResult,
 } from './frame-codec.ts';
 export { coerceStringArgs } from './string-args.ts';
+// Shared with the registry (which does not depend on the wire), so it lives in the SDK's internal surface.
+export { checkJsonLimits, describeJsonBreach } from '@insights/sdk/internal';
+export type { JsonLimits, JsonLimitBreach } from '@insights/sdk/internal';

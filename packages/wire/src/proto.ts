@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { decodeCallFrame, decodeResultFrame, encodeCallFrame, encodeResultFrame } from './frame-codec.ts';
+import { decodeCallFrameSafely, decodeResultFrame, encodeCallFrame, encodeResultFrame } from './frame-codec.ts';
 
 /** Absolute path of the proto root (the `proto/` folder at the top of the repository). */
 export const PROTO_ROOT = fileURLToPath(new URL('../../../proto', import.meta.url));
@@ -45,7 +45,7 @@ export function insightsService(): grpc.ServiceDefinition {
     CallStream: {
       ...generic.CallStream!,
       requestSerialize: encodeCallFrame,
-      requestDeserialize: decodeCallFrame,
+      requestDeserialize: decodeCallFrameSafely,
       responseSerialize: encodeResultFrame,
       responseDeserialize: decodeResultFrame,
     } as grpc.MethodDefinition<unknown, unknown>,

@@ -3,6 +3,7 @@ import { MAX_EVENT_HOPS, type HandlerRef, type Logger } from '@insights/runtime'
 import type { JetStreamClient, JsMsg } from 'nats';
 import { SpanKind, trace, type Link } from '@opentelemetry/api';
 import { contextFrom, TRACEPARENT, type NodeTracing } from '../tracing.ts';
+import { readStoredEnvelope, type EventLimits } from './stored-envelope.ts';
 import { DLQ_SUBJECT_PREFIX, ONLY_HANDLER_HEADER, token } from './subjects.ts';
 
 /** What handing events to one handler needs; shared by plain and partitioned consumers. */
@@ -14,28 +15,28 @@ export interface DeliveryDeps {
   readonly handlerTimeoutMs: number;
   /** When tracing: each batch is a CONSUMER span linked to the traces that published its events. */
   readonly tracing?: NodeTracing | undefined;
+  /** What a message read from NATS may be before it is refused (dead-lettered, never handled). */
+  readonly limits: EventLimits;
 }
 
 export const handlerLabel = (h: HandlerRef): string => `${h.module}.${h.name}`;
 
 /**
  * What a message means for this handler: an event to deliver, one to acknowledge and pass by
- * (re-driven for another handler, or past the hop limit), or bytes that are no event at all.
+ * (re-driven for another handler, or past the hop limit), or one refused: too large, too deep,
+ * not JSON or not an envelope (anyone able to publish on the subject can send anything).
  */
 export function readMessage(
   m: JsMsg,
   label: string,
-): { type: 'event'; event: EventEnvelope } | { type: 'skip' } | { type: 'undecodable'; error: string } {
+  limits: EventLimits,
+): { type: 'event'; event: EventEnvelope } | { type: 'skip' } | { type: 'invalid'; error: string } {
   const only = m.headers?.get(ONLY_HANDLER_HEADER);
   if (only !== undefined && only !== '' && only !== label) return { type: 'skip' };
-  let e: EventEnvelope;
-  try {
-    e = JSON.parse(new TextDecoder().decode(m.data)) as EventEnvelope;
-  } catch (err) {
-    return { type: 'undecodable', error: `undecodable event: ${(err as Error).message}` };
-  }
-  if ((e.hops ?? 0) > MAX_EVENT_HOPS) return { type: 'skip' };
-  return { type: 'event', event: e };
+  const r = readStoredEnvelope(m.data, limits);
+  if (!r.ok) return { type: 'invalid', error: r.reason };
+  if ((r.event.hops ?? 0) > MAX_EVENT_HOPS) return { type: 'skip' };
+  return { type: 'event', event: r.event };
 }
 
 /** Runs the handler on `events`, in a CONSUMER span when tracing (its events' ingest traces as parent or links). */
@@ -67,14 +68,24 @@ export function deliverEvents(
   );
 }
 
-/** Publishes the failed event with its error to the handler's dead-letter subject and drops it from the consumer. */
+/** A dead-letter record carries at most this much of a refused message's bytes (it must fit a NATS message). */
+const DEAD_LETTER_EXCERPT_BYTES = 4096;
+/** A dead letter that could not be written is offered again after this long, ms. */
+const DEAD_LETTER_RETRY_MS = 5_000;
+
+/**
+ * Publishes the failed event with its error to the handler's dead-letter subject and drops it
+ * from the consumer. Never rejects: a dead letter that cannot be written (NATS away) is logged
+ * and the message goes back to the stream for later, so no consumer loop dies of it. Resolves
+ * whether the record was written.
+ */
 export async function deadLetter(
   deps: DeliveryDeps,
   m: JsMsg,
   e: EventEnvelope | undefined,
   error: string,
   attempts = m.info.redeliveryCount,
-): Promise<void> {
+): Promise<boolean> {
   const { js, handler } = deps;
   const record = {
     module: handler.module,
@@ -84,12 +95,22 @@ export async function deadLetter(
     streamSeq: m.seq,
     subject: m.subject,
     failedAt: new Date().toISOString(),
-    event: e ?? new TextDecoder().decode(m.data),
+    ...(e !== undefined ? { event: e } : refusedBytes(m.data)),
   };
-  await js.publish(
-    `${DLQ_SUBJECT_PREFIX}.${token(handler.module)}.${token(handler.name)}`,
-    new TextEncoder().encode(JSON.stringify(record)),
-  );
+  try {
+    await js.publish(
+      `${DLQ_SUBJECT_PREFIX}.${token(handler.module)}.${token(handler.name)}`,
+      new TextEncoder().encode(JSON.stringify(record)),
+    );
+  } catch (err) {
+    deps.log.error('could not write a dead letter; the event goes back to the stream', {
+      handler: handlerLabel(handler),
+      streamSeq: m.seq,
+      error: (err as Error).message,
+    });
+    m.nak(DEAD_LETTER_RETRY_MS);
+    return false;
+  }
   m.term();
   deps.log.error('event moved to the dead-letter subject', {
     handler: handlerLabel(handler),
@@ -97,4 +118,11 @@ export async function deadLetter(
     attempts: record.attempts,
     error,
   });
+  return true;
+}
+
+/** A refused message as its dead letter shows it: the whole text when small, else its size and first bytes. */
+function refusedBytes(data: Uint8Array): { event: string; bytes?: number } {
+  if (data.length <= DEAD_LETTER_EXCERPT_BYTES) return { event: new TextDecoder().decode(data) };
+  return { event: new TextDecoder().decode(data.subarray(0, DEAD_LETTER_EXCERPT_BYTES)), bytes: data.length };
 }

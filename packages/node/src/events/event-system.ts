@@ -14,6 +14,7 @@ import { resolveReplicas } from '../replicas.ts';
 import { INGEST_SUBJECT } from './subjects.ts';
 import { waitForHandlers, type MeshView } from './wait-for-handlers.ts';
 import type { NodeTracing } from '../tracing.ts';
+import { eventsBatchRefusal } from './ingest-body.ts';
 import { TRACEPARENT } from '../tracing.ts';
 
 /** What the event system uses of its NATS connection once the streams exist. */
@@ -49,6 +50,7 @@ export interface EventSystem {
     handler: string;
     processed: number;
     deadLettered: number;
+    rejected: number;
     redelivered: number;
     duplicatesSkipped: number;
   }[];
@@ -102,6 +104,7 @@ export function startEventSystem(
         ackWaitMs: settings.ackWaitMs,
         handlerTimeoutMs: settings.handlerTimeoutMs,
         tracing,
+        limits: config.limits,
       };
       const c: HandlerWorker =
         leases !== undefined && handler.meta.partitionBy !== undefined
@@ -116,6 +119,12 @@ export function startEventSystem(
       callback: (err, msg) => {
         if (err) return;
         let raws: unknown[];
+        const refusal = eventsBatchRefusal(msg.data, config.maxRequestBytes, 'maxRequestBytes', config.limits);
+        if (refusal !== undefined) {
+          log.warn('refused a message on the ingest subject', { error: refusal });
+          if (msg.reply) msg.respond(new TextEncoder().encode(JSON.stringify({ error: refusal })));
+          return;
+        }
         try {
           const v = JSON.parse(new TextDecoder().decode(msg.data)) as unknown;
           raws = Array.isArray(v) ? v : [v];
@@ -209,6 +218,7 @@ export function startEventSystem(
         handler: c.name,
         processed: c.processed,
         deadLettered: c.deadLettered,
+        rejected: c.rejected,
         redelivered: c.redelivered,
         duplicatesSkipped: c.duplicatesSkipped,
       })),

@@ -24,6 +24,8 @@ export interface HandlerWorker {
   readonly durables: readonly string[];
   readonly processed: number;
   readonly deadLettered: number;
+  /** Messages refused before any handler saw them (too large or deep, not JSON, not an envelope); dead-lettered too. */
+  readonly rejected: number;
   readonly redelivered: number;
   /** Redeliveries of events this process had handled (an ack lost), acknowledged without running the handler. */
   readonly duplicatesSkipped: number;
@@ -66,6 +68,7 @@ export class HandlerConsumer implements HandlerWorker {
   readonly #abort = new AbortController();
   processed = 0;
   deadLettered = 0;
+  rejected = 0;
   /** Messages that arrived again (nak'd retries, or another replica's unacknowledged batch). */
   redelivered = 0;
 
@@ -125,7 +128,9 @@ export class HandlerConsumer implements HandlerWorker {
         await waitForUnacknowledged(jsm, stream, this.durable, until, () => this.#stopped).catch(() => undefined);
       }
       await this.#pull(consumer);
-    })();
+    })().catch((e: unknown) =>
+      this.#deps.log.error('event reader stopped', { handler: this.#label, error: (e as Error).message }),
+    );
   }
 
   #pull(consumer: Consumer): Promise<void> {
@@ -193,6 +198,9 @@ export class HandlerConsumer implements HandlerWorker {
         this.#inHand = this.#buffer.splice(0, max);
         try {
           await this.#process(this.#inHand);
+        } catch (e) {
+          // Never expected (#process settles every message); left unacknowledged, they come again.
+          this.#deps.log.error('event batch failed unexpectedly', { handler: this.#label, error: (e as Error).message });
         } finally {
           for (const m of this.#inHand) this.#holding.delete(m.seq);
           this.#inHand = [];
@@ -214,10 +222,12 @@ export class HandlerConsumer implements HandlerWorker {
     const events: EventEnvelope[] = [];
     const carriers: JsMsg[] = [];
     for (const m of msgs) {
-      const r = readMessage(m, this.#label);
+      const r = readMessage(m, this.#label, this.#deps.limits);
       if (r.type === 'skip') m.ack();
-      else if (r.type === 'undecodable') await this.#deadLetter(m, undefined, r.error);
-      else {
+      else if (r.type === 'invalid') {
+        this.rejected++;
+        await this.#deadLetter(m, undefined, r.error);
+      } else {
         events.push(r.event);
         carriers.push(m);
       }
@@ -264,7 +274,6 @@ export class HandlerConsumer implements HandlerWorker {
   }
 
   async #deadLetter(m: JsMsg, e: EventEnvelope | undefined, error: string): Promise<void> {
-    await deadLetter(this.#deps, m, e, error);
-    this.deadLettered++;
+    if (await deadLetter(this.#deps, m, e, error)) this.deadLettered++;
   }
 }

@@ -65,8 +65,8 @@ async function deliverOne(deps: InOrderDeps, { m, e }: Queued, signal: AbortSign
       if (signal.aborted) return false;
       const message = err instanceof Error ? err.message : String(err);
       if (attempt >= deps.maxAttempts) {
-        await deadLetter(deps, m, e, message, attempt);
-        deps.stats.deadLettered++;
+        // Not written (NATS away): the event went back to the stream and comes again.
+        if (await deadLetter(deps, m, e, message, attempt)) deps.stats.deadLettered++;
         return true;
       }
       const delay = Math.min(30_000, 200 * 2 ** (attempt - 1));

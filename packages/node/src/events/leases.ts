@@ -1,6 +1,9 @@
 import type { KV, NatsConnection } from 'nats';
 import { ensureStreamReplicas, resolveReplicas } from '../replicas.ts';
 
+/** The one token after a prefix that a lease or membership key ends with (a node id, a partition). */
+const LEASE_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /**
  * Leases in a NATS KV bucket. The bucket's max age is the lease lifetime: the server drops a
  * key that nobody rewrote within it, so a holder that dies (kill -9, lost network) loses its
@@ -52,10 +55,13 @@ export class LeaseBucket {
     await this.kv.delete(key, { previousSeq: revision }).catch(() => {});
   }
 
-  /** Live keys under `prefix` (expired and released ones are gone). */
+  /**
+   * Live keys under `prefix` (expired and released ones are gone). Anyone able to write the bucket
+   * can add keys: only `<prefix>.<one token>` counts, so a key of another shape cannot skew a count.
+   */
   async keys(prefix: string): Promise<string[]> {
     const out: string[] = [];
-    for await (const k of await this.kv.keys(`${prefix}.>`)) out.push(k);
+    for await (const k of await this.kv.keys(`${prefix}.>`)) if (LEASE_TOKEN.test(k.slice(prefix.length + 1))) out.push(k);
     return out;
   }
 }

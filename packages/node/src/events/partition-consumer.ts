@@ -10,6 +10,8 @@ import { consumerDescription, filterSubjectFor, partitionDurableName } from './s
 export interface PartitionStats {
   processed: number;
   deadLettered: number;
+  /** Messages that were no valid event, refused (and dead-lettered) by partition 0. */
+  rejected: number;
   redelivered: number;
 }
 
@@ -209,17 +211,30 @@ export class PartitionConsumer {
   }
 
   #startWorker(): void {
-    if (this.#queue.length > 0) this.#worker ??= this.#work().finally(() => (this.#worker = undefined));
+    if (this.#queue.length > 0)
+      this.#worker ??= this.#work()
+        .catch((e: unknown) =>
+          this.#deps.log.error('partition worker failed; what it held comes again', {
+            handler: this.#label,
+            partition: this.#deps.partition,
+            error: (e as Error).message,
+          }),
+        )
+        .finally(() => (this.#worker = undefined));
   }
 
   /** Events of other partitions (and ones for no handler) are acknowledged here; ours queue in order. */
   #accept(m: JsMsg): void | Promise<void> {
     if (m.redelivered) this.#deps.stats.redelivered++;
-    const r = readMessage(m, this.#label);
+    const r = readMessage(m, this.#label, this.#deps.limits);
     if (r.type === 'skip') return void m.ack();
-    if (r.type === 'undecodable') {
-      this.#deps.stats.deadLettered++;
-      return deadLetter(this.#deps, m, undefined, r.error);
+    if (r.type === 'invalid') {
+      // Every partition reads every message: one of them records a refused one, the others pass it by.
+      if (this.#deps.partition !== 0) return void m.ack();
+      this.#deps.stats.rejected++;
+      return deadLetter(this.#deps, m, undefined, r.error).then((written) => {
+        if (written) this.#deps.stats.deadLettered++;
+      });
     }
     if (partitionOf(r.event, this.#deps.key, this.#deps.partitions) !== this.#deps.partition) return void m.ack();
     if (this.#deps.ledger.handled(m.seq)) {

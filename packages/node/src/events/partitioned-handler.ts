@@ -42,7 +42,7 @@ export class PartitionedHandler implements HandlerWorker {
   readonly #partitions: number;
   readonly #newReader: (partition: number) => PartitionConsumer;
   readonly #held = new Map<number, Held>();
-  readonly #stats: PartitionStats = { processed: 0, deadLettered: 0, redelivered: 0 };
+  readonly #stats: PartitionStats = { processed: 0, deadLettered: 0, rejected: 0, redelivered: 0 };
   readonly #ledger: AckLedger;
   readonly #base: string;
   #timer: NodeJS.Timeout | undefined;
@@ -81,6 +81,9 @@ export class PartitionedHandler implements HandlerWorker {
   }
   get deadLettered(): number {
     return this.#stats.deadLettered;
+  }
+  get rejected(): number {
+    return this.#stats.rejected;
   }
   get redelivered(): number {
     return this.#stats.redelivered;
@@ -158,7 +161,14 @@ export class PartitionedHandler implements HandlerWorker {
     const replicas = Math.max(1, (await leases.keys(`m.${this.#base}`)).length);
     const share = Math.ceil(this.#partitions / replicas);
     const owned = this.owned();
-    for (const p of owned.slice(share)) void this.#release(p);
+    for (const p of owned.slice(share))
+      this.#release(p).catch((e: unknown) =>
+        log.warn('giving a partition back failed; its lease runs out instead', {
+          handler: `${this.#deps.handler.module}.${this.#deps.handler.name}`,
+          partition: p,
+          error: (e as Error).message,
+        }),
+      );
     let count = Math.min(owned.length, share);
     // Start from a different partition on each node, so replicas rarely race for the same one.
     const offset = hashOf(nodeId);

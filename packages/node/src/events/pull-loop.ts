@@ -16,6 +16,7 @@ export interface PullLoopOptions {
    * server lost), and the next pull goes to the new leader.
    */
   readonly expiresMs: number;
+  /** A failed pull (attempt counts them) or a message whose handling threw (attempt 0); the loop goes on. */
   onError(e: Error, attempt: number): void;
 }
 
@@ -37,7 +38,14 @@ export async function pullLoop(o: PullLoopOptions): Promise<void> {
       const stop = () => batch.stop();
       o.signal.addEventListener('abort', stop, { once: true });
       try {
-        for await (const m of batch) await o.onMessage(m);
+        for await (const m of batch) {
+          // One message's failure must not end the pull (nor the loop): it stays unacknowledged and comes again.
+          try {
+            await o.onMessage(m);
+          } catch (e) {
+            o.onError(e as Error, 0);
+          }
+        }
       } finally {
         o.signal.removeEventListener('abort', stop);
       }

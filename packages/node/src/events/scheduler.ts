@@ -67,7 +67,12 @@ export class Scheduler {
       tick = next.getTime();
     }
     const t = setTimeout(() => {
-      void this.#fire(job, tick).finally(() => this.#arm(job));
+      // #fire logs its own failures; arming the next tick must not become an unhandled rejection either.
+      this.#fire(job, tick)
+        .finally(() => this.#arm(job))
+        .catch((e: unknown) =>
+          this.log.error('job could not be scheduled again', { job: `${job.module}.${job.name}`, error: (e as Error).message }),
+        );
     }, tick - now);
     t.unref();
     this.#timers.push(t);

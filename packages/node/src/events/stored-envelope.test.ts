@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { readStoredEnvelope } from './stored-envelope.ts';
+
+const limits = { maxEventBytes: 1024, maxJsonDepth: 8 };
+const read = (text: string) => readStoredEnvelope(new TextEncoder().encode(text), limits);
+const envelope = { id: 'e1', time: '2026-01-05T10:00:00Z', source: 'test', type: 'tick', payload: { a: 1 }, raw: {} };
+
+describe('events - an envelope read from the stream', () => {
+  it('reads a stored envelope as the SDK describes it', () => {
+    expect(read(JSON.stringify(envelope))).toEqual({ ok: true, event: envelope });
+  });
+
+  it('refuses with a reason naming the limit or the field at fault', () => {
+    expect(read('null')).toMatchObject({ ok: false, reason: expect.stringMatching(/^event is not an envelope: \(root\)/) });
+    expect(read(JSON.stringify({ ...envelope, hops: -1 }))).toMatchObject({ reason: expect.stringMatching(/: hops: /) });
+    expect(read(JSON.stringify({ ...envelope, id: 5 }))).toMatchObject({ reason: expect.stringMatching(/: id: /) });
+    expect(read('{"id":')).toMatchObject({ reason: expect.stringMatching(/^event is not JSON/) });
+    expect(read(`"${'x'.repeat(2000)}"`)).toMatchObject({ reason: expect.stringMatching(/limits\.maxEventBytes/) });
+    expect(read('['.repeat(9))).toMatchObject({ reason: expect.stringMatching(/limits\.maxJsonDepth/) });
+  });
+});

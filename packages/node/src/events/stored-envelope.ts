@@ -1,0 +1,56 @@
+import type { EventEnvelope } from '@insights/sdk';
+import { checkJsonLimits, describeJsonBreach } from '@insights/wire';
+import { z } from 'zod';
+
+/**
+ * An envelope as nodes publish it on `insights.events.>` (publisher.ts): every field the SDK
+ * promises handlers, with its type. Anyone who can publish on the subject can put anything
+ * there, so a consumer checks this before a handler (or the node's own code) reads a field.
+ */
+const storedEnvelopeSchema = z.object({
+  id: z.string().min(1),
+  time: z.string().min(1),
+  source: z.string().min(1),
+  type: z.string().min(1),
+  actor: z.string().optional(),
+  course: z.string().optional(),
+  resource: z.string().optional(),
+  payload: z.unknown(),
+  raw: z.unknown(),
+  hops: z.number().int().nonnegative().optional(),
+});
+
+/** Size and depth an event read from NATS may have (the node config's `limits`). */
+export interface EventLimits {
+  readonly maxEventBytes: number;
+  readonly maxJsonDepth: number;
+}
+
+export type EnvelopeReading = { ok: true; event: EventEnvelope } | { ok: false; reason: string };
+
+/**
+ * Reads one stored event: size and depth first (before JSON.parse builds anything), then JSON,
+ * then the envelope's shape. The reason of a refusal names the limit or the field at fault; it
+ * goes into the dead-letter record.
+ */
+export function readStoredEnvelope(bytes: Uint8Array, limits: EventLimits): EnvelopeReading {
+  const breach = checkJsonLimits(bytes, { maxBytes: limits.maxEventBytes, maxDepth: limits.maxJsonDepth });
+  if (breach !== undefined)
+    return {
+      ok: false,
+      reason: describeJsonBreach('event', breach, breach.limit === 'maxBytes' ? 'limits.maxEventBytes' : 'limits.maxJsonDepth'),
+    };
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  } catch (e) {
+    return { ok: false, reason: `event is not JSON: ${(e as Error).message}` };
+  }
+  const r = storedEnvelopeSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const at = issue === undefined || issue.path.length === 0 ? '(root)' : issue.path.join('.');
+    return { ok: false, reason: `event is not an envelope: ${at}: ${issue?.message ?? 'invalid'}` };
+  }
+  return { ok: true, event: r.data as EventEnvelope };
+}
