@@ -6,6 +6,7 @@ import {
   decodeCapability,
   mintCapability,
   parsePolicy,
+  schemaParameters,
   stripLocked,
   type Policy,
   type PolicyContext,
@@ -80,7 +81,7 @@ export class Restriction {
     if (this.layers.length === 0) return names;
     return names.filter((n) => {
       const a = find(mesh, kind, n);
-      return a !== undefined && decide(this.layers, a).allowed;
+      return a !== undefined && decide(this.layers, policyTarget(a)).allowed;
     });
   }
 
@@ -89,7 +90,7 @@ export class Restriction {
     return {
       nodes: mesh.nodes,
       analytics: mesh.analytics.flatMap((a) => {
-        const d = decide(this.layers, a);
+        const d = decide(this.layers, policyTarget(a));
         return d.allowed ? [{ ...a, params: stripLocked(a.params, d.locks) }] : [];
       }),
     };
@@ -109,7 +110,7 @@ export class Restriction {
     if (this.layers.length === 0) return args;
     const a = find(mesh, kind, name);
     if (a === undefined) return args; // unknown here: let the node answer NOT_FOUND or PERMISSION_DENIED
-    const locked = applyDecision(decide(this.layers, a), args, `${a.module}.${a.name}`);
+    const locked = applyDecision(decide(this.layers, policyTarget(a)), args, `${a.module}.${a.name}`);
     return applyLocks ? locked : args;
   }
 
@@ -134,4 +135,9 @@ function find(mesh: MeshDescription, kind: QueryKind, name: string): AnalyticDes
       return bare.length === 1 ? bare[0] : undefined;
     })()
   );
+}
+
+/** Locks apply only to analytics that have the locked parameter. */
+function policyTarget(a: AnalyticDescription): AnalyticDescription & { parameters: string[] } {
+  return { ...a, parameters: schemaParameters(a.params) };
 }
