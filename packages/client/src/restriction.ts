@@ -49,9 +49,17 @@ export class Restriction {
     return r;
   }
 
+  /** From a capability, or a chain of them (space-separated; every one applies). */
   static fromCapability(token: string, signingKey?: string): Restriction {
-    const p = decodeCapability(token);
-    return new Restriction(p.layers, signingKey, undefined, token, p.exp * 1000);
+    const payloads = token.split(' ').map((t) => decodeCapability(t));
+    const exp = Math.min(...payloads.map((p) => p.exp));
+    return new Restriction(
+      payloads.flatMap((p) => p.layers),
+      signingKey,
+      undefined,
+      token,
+      exp * 1000,
+    );
   }
 
   narrow(

@@ -119,10 +119,17 @@ export class CallStreamSession {
     try {
       const kind = callableKind(c.kind);
       const deps = this.deps;
+      const { args, authority } = deps.authorizer.authorize(
+        kind,
+        c.name,
+        parseArgsJson(c.argsJson, deps.maxRequestBytes),
+        c.capability,
+      );
       return deps.dispatcher.call({
         kind,
         name: c.name,
-        args: deps.authorizer.authorize(kind, c.name, parseArgsJson(c.argsJson, deps.maxRequestBytes), c.capability),
+        args,
+        authority,
         deadline: c.timeoutMs > 0 ? Date.now() + c.timeoutMs : undefined,
         signal: cancel,
         onProgress: c.wantProgress ? (fraction, message) => this.#report(c.id, fraction, message) : undefined,

@@ -134,9 +134,26 @@ export const nodeConfigSchema = z.strictObject({
         .default([])
         .describe('Ed25519 public keys (PEM text or file paths) whose capabilities this node accepts'),
       required: z.boolean().default(false).describe('Refuse calls that carry no capability'),
-      meshCapability: z.string().optional().describe("Capability this node's modules use for nested calls to other nodes"),
+      meshCapability: z
+        .string()
+        .optional()
+        .describe(
+          "This node's own capability: it bounds every nested call its modules make, and is their authority for work with no caller (event handlers, jobs)",
+        ),
+      moduleCapabilities: z
+        .record(z.string().min(1), z.string().min(1))
+        .default({})
+        .describe(
+          "Module name -> capability: that module's own authority for work with no caller (default: meshCapability); the node checks it at start",
+        ),
+      elevate: z
+        .record(z.string().min(1), z.array(z.string().min(1)).min(1))
+        .default({})
+        .describe(
+          "Module name -> analytic globs it may call on its own authority during a caller's request (like setuid; logged; off by default)",
+        ),
     })
-    .default({ trustedKeys: [], required: false })
+    .default({ trustedKeys: [], required: false, moduleCapabilities: {}, elevate: {} })
     .describe('Who may call: capabilities signed by the mesh key (see deploy/SECURITY.md)'),
   ingest: z
     .strictObject({

@@ -101,13 +101,13 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
       const traceparent = req.traceparent || String(call.metadata.get(TRACEPARENT)[0] ?? '');
       traced(deps, kindLabel(req.kind), req.name, traceparent, async () => {
         const kind = callableKind(req.kind);
-        const outcome = await deps.dispatcher.call({
+        const { args, authority } = deps.authorizer.authorize(
           kind,
-          name: req.name,
-          args: deps.authorizer.authorize(kind, req.name, parseArgsJson(req.argsJson, deps.maxRequestBytes), req.capability),
-          deadline,
-          signal: cancel,
-        });
+          req.name,
+          parseArgsJson(req.argsJson, deps.maxRequestBytes),
+          req.capability,
+        );
+        const outcome = await deps.dispatcher.call({ kind, name: req.name, args, authority, deadline, signal: cancel });
         return { result: encodeResult(outcome) };
       }).then(
         (res) => {

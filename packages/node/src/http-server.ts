@@ -104,7 +104,7 @@ export async function startHttpServer(
             req.method === 'POST'
               ? postArgs(req.body)
               : coerceStringArgs(req.query, deps.dispatcher.analytic(kind, name).analytic.paramsSchema);
-          const args = deps.authorizer.authorize(kind, name, given, bearer(req));
+          const { args, authority } = deps.authorizer.authorize(kind, name, given, bearer(req));
           const controller = new AbortController();
           // The response socket closing before we answered means the caller gave up.
           reply.raw.on('close', () => {
@@ -115,6 +115,7 @@ export async function startHttpServer(
             kind,
             name,
             args,
+            authority,
             deadline: timeout > 0 ? Date.now() + timeout : undefined,
             signal: controller.signal,
           });
@@ -133,7 +134,7 @@ export async function startHttpServer(
   // Event properties: POST /property/<name> with {"event": ...}, a platform event as logged or an envelope.
   app.post('/property/:name', async (req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply) => {
     const { name } = req.params;
-    const args = deps.authorizer.authorize('event-property', name, postArgs(req.body), bearer(req));
+    const { args } = deps.authorizer.authorize('event-property', name, postArgs(req.body), bearer(req));
     return sendOutcome(reply, await deps.dispatcher.call({ kind: 'event-property', name, args }), undefined);
   });
 

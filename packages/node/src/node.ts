@@ -18,6 +18,7 @@ import { startEventSystem, type EventSystem } from './events/event-system.ts';
 import type { EventEnvelope } from '@insights/sdk';
 import { startNestedCallClient } from './nested-calls.ts';
 import { Authorizer, readTrustedKeys } from './authorizer.ts';
+import { NestedCallRules } from './nested-call-rules.ts';
 import { describeNode, type FailedModule } from './describe.ts';
 import { startGrpcServer } from './grpc-server.ts';
 import { startHttpServer } from './http-server.ts';
@@ -136,7 +137,10 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     dispatcher,
     readTrustedKeys(config.capabilities.trustedKeys, config.baseDir),
     config.capabilities.required,
+    log,
   );
+  // Nested calls carry the authority of the call that caused them (or the module's own).
+  dispatcher.setGuard(new NestedCallRules(config.capabilities, authorizer, log));
   const natsLink = startNatsLink(config, log);
   // Late-bound like `events`: metrics and readiness read them before they exist.
   // eslint-disable-next-line prefer-const

@@ -97,9 +97,9 @@ describe('capability - signed, expiring, verified with public keys only', () => 
     expect(p).toMatchObject({ kid: keys.kid, sub: 'prof', layers: [{ context: { course: 'MITx/6.002x/2013' } }] });
     expect(decodeCapability(token).kid).toBe(keys.kid);
     expect(p.jti).toMatch(/^[\w-]{16}$/);
-    expect(decodeCapability(mintCapability({ privateKeyPem: keys.privateKeyPem, layers: [instructor], ttlSeconds: 60 })).jti).not.toBe(
-      p.jti,
-    );
+    expect(
+      decodeCapability(mintCapability({ privateKeyPem: keys.privateKeyPem, layers: [instructor], ttlSeconds: 60 })).jti,
+    ).not.toBe(p.jti);
   });
 
   it('rejects altered, foreign, expired and garbage tokens', () => {

@@ -1,5 +1,6 @@
 import type { Context, Db, ModuleCache, ModuleFiles, ModuleLog, UntypedMesh } from '@insights/sdk';
-import { createMeshProxy, type CallInvoker } from '@insights/sdk/internal';
+import { createMeshProxy } from '@insights/sdk/internal';
+import type { NestedCaller, NestedCallInvoker } from './call-authority.ts';
 import { minDeadline } from './deadline.ts';
 
 /** What a call's context needs from its module: shared by every call of that module. */
@@ -9,8 +10,14 @@ export interface ModuleScope {
   readonly cache: ModuleCache;
   readonly log: ModuleLog;
   readonly module: string;
-  readonly mesh: CallInvoker;
-  refresh(name: string, args: Record<string, unknown>, deadline: number, signal: AbortSignal): Promise<unknown>;
+  readonly mesh: NestedCallInvoker;
+  refresh(
+    name: string,
+    args: Record<string, unknown>,
+    deadline: number,
+    signal: AbortSignal,
+    caller: NestedCaller,
+  ): Promise<unknown>;
 }
 
 /** Where a context's `signal` comes from: the call's scope, made only when read. */
@@ -38,6 +45,8 @@ export class CallContext implements Context {
     readonly deadline: number,
     private readonly signals: SignalSource,
     private readonly onProgress: ((fraction: number, message: string) => void) | undefined,
+    /** Whose authority nested calls carry: the node resolves it; the handler never sees it. */
+    private readonly caller: NestedCaller,
   ) {
     this.db = scope.db;
     this.fs = scope.fs;
@@ -60,7 +69,8 @@ export class CallContext implements Context {
   }
 
   get refresh(): (name: string, args?: Record<string, unknown>) => Promise<unknown> {
-    return (this.#refresh ??= (name, args = {}) => this.scope.refresh(name, args, this.deadline, this.signals.signal));
+    return (this.#refresh ??= (name, args = {}) =>
+      this.scope.refresh(name, args, this.deadline, this.signals.signal, this.caller));
   }
 
   get mesh(): UntypedMesh {
@@ -68,15 +78,22 @@ export class CallContext implements Context {
       const env = this.scope.mesh;
       const deadline = this.deadline;
       const signals = this.signals;
-      // Nested calls inherit the remaining deadline and this call's cancellation.
+      const caller = this.caller;
+      // Nested calls inherit the remaining deadline, this call's cancellation and its caller's authority.
       this.#mesh = createMeshProxy<UntypedMesh>({
         names: (kind) => env.names(kind),
         invoke: (kind, name, args, options) =>
-          env.invoke(kind, name, args, {
-            ...options,
-            deadline: minDeadline(options.deadline, deadline) ?? deadline,
-            signal: options.signal === undefined ? signals.signal : AbortSignal.any([options.signal, signals.signal]),
-          }),
+          env.invoke(
+            kind,
+            name,
+            args,
+            {
+              ...options,
+              deadline: minDeadline(options.deadline, deadline) ?? deadline,
+              signal: options.signal === undefined ? signals.signal : AbortSignal.any([options.signal, signals.signal]),
+            },
+            caller,
+          ),
       });
     }
     return this.#mesh;

@@ -1,5 +1,6 @@
 import { InsightsError, type CallOptions } from '@insights/sdk';
-import { NameIndex, type CallInvoker, type CancelSignal, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
+import { NameIndex, type CancelSignal, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
+import type { AuthorityTarget, CallAuthority, NestedCaller, NestedCallGuard, NestedCallInvoker } from './call-authority.ts';
 import { NEVER_ABORTS } from './call-scope.ts';
 import { callProperty } from './events/property-call.ts';
 import type { ModuleHost } from './host.ts';
@@ -15,19 +16,24 @@ export interface DispatchRequest {
   readonly deadline?: number | undefined;
   readonly signal?: CancelSignal | undefined;
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
+  /** Who the call runs for: its nested calls are checked against this (see CallAuthority). */
+  readonly authority?: CallAuthority | undefined;
 }
 
 /**
  * Routes calls to module hosts: resolves names (aliases, `<module>.<name>`, collisions),
  * applies the default deadline, counts in-flight calls for graceful shutdown. It is also the
- * CallInvoker behind modules' `ctx.mesh`, so nested calls take the same path as remote ones.
+ * CallInvoker behind modules' `ctx.mesh`, so nested calls take the same path as remote ones,
+ * each checked against the authority of the call that caused it (the node's NestedCallGuard).
  */
-export class Dispatcher implements CallInvoker {
+export class Dispatcher implements NestedCallInvoker {
   #index = new NameIndex<ModuleHost>([]);
+  #targets = new WeakMap<NamedEntry<ModuleHost>, AuthorityTarget>();
+  #guard: NestedCallGuard | undefined;
   #inFlight = 0;
   #draining = false;
   #idle: (() => void) | undefined;
-  #fallback: CallInvoker | undefined;
+  #fallback: NestedCallInvoker | undefined;
 
   constructor(
     private readonly hosts: Map<string, ModuleHost>,
@@ -44,6 +50,7 @@ export class Dispatcher implements CallInvoker {
         if (a.kind === 'query' || a.kind === 'view')
           entries.push({ kind: a.kind, module, name: a.name, aliases: a.aliases, target: host });
     this.#index = new NameIndex(entries);
+    this.#targets = new WeakMap();
   }
 
   get inFlight(): number {
@@ -59,7 +66,7 @@ export class Dispatcher implements CallInvoker {
       const deadline = req.deadline ?? Date.now() + this.defaultTimeoutMs;
       work = entry.target.call(
         { kind: req.kind, name: entry.name, args: req.args, deadline },
-        { signal: req.signal ?? NEVER, onProgress: req.onProgress },
+        { signal: req.signal ?? NEVER, onProgress: req.onProgress, authority: req.authority },
       );
     } catch (e) {
       return Promise.reject(e as Error);
@@ -80,15 +87,62 @@ export class Dispatcher implements CallInvoker {
    * Where nested calls go when no local module serves the name: the node sets this to its mesh
    * client, so a module's `ctx.mesh` reaches analytics on every node, not only its own.
    */
-  setFallback(invoker: CallInvoker | undefined): void {
+  setFallback(invoker: NestedCallInvoker | undefined): void {
     this.#fallback = invoker;
   }
 
-  async invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions): Promise<unknown> {
-    if (this.#fallback !== undefined && !this.#serves(kind, name)) return this.#fallback.invoke(kind, name, args, options);
+  /** Decides which authority nested calls run with; without one (local mode) they run with the caller's, if any. */
+  setGuard(guard: NestedCallGuard | undefined): void {
+    this.#guard = guard;
+  }
+
+  /** A nested call (`ctx.mesh`): checked against the authority of the call that caused it, here or on the node that serves it. */
+  async invoke(
+    kind: QueryKind,
+    name: string,
+    args: Record<string, unknown>,
+    options: CallOptions,
+    caller?: NestedCaller,
+  ): Promise<unknown> {
+    const entry = this.#fallback === undefined ? this.#index.resolve(kind, name) : this.#tryResolve(kind, name);
+    if (entry === undefined) {
+      const authority = this.#authorityFor(caller, name);
+      return this.#fallback!.invoke(kind, name, args, options, caller && { module: caller.module, authority });
+    }
+    const authority = this.#authorityFor(caller, `${entry.module}.${entry.name}`);
+    const checked = authority === undefined ? args : authority.authorize(this.#target(entry), args);
     const deadline = options.deadline ?? (options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs);
-    const outcome = await this.call({ kind, name, args, deadline, signal: options.signal, onProgress: options.onProgress });
+    const outcome = await this.call({
+      kind,
+      name: `${entry.module}.${entry.name}`,
+      args: checked,
+      deadline,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      authority,
+    });
     return outcome.type === 'json' ? outcome.value : outcome;
+  }
+
+  #authorityFor(caller: NestedCaller | undefined, target: string): CallAuthority | undefined {
+    return this.#guard === undefined ? caller?.authority : this.#guard.authorityFor(caller, target);
+  }
+
+  #target(entry: NamedEntry<ModuleHost>): AuthorityTarget {
+    let t = this.#targets.get(entry);
+    if (t === undefined) {
+      const a = entry.target.manifest.analytics.find((x) => x.kind === entry.kind && x.name === entry.name);
+      const props = a?.paramsSchema.properties;
+      t = {
+        kind: entry.kind as QueryKind,
+        module: entry.module,
+        name: entry.name,
+        aliases: entry.aliases,
+        parameters: typeof props === 'object' && props !== null ? Object.keys(props) : [],
+      };
+      this.#targets.set(entry, t);
+    }
+    return t;
   }
 
   /** The manifest entry and module of a callable analytic (resolving aliases), or throws NOT_FOUND. */
@@ -108,12 +162,11 @@ export class Dispatcher implements CallInvoker {
     return this.#fallback === undefined ? local : [...new Set([...local, ...this.#fallback.names(kind)])].sort();
   }
 
-  #serves(kind: QueryKind, name: string): boolean {
+  #tryResolve(kind: QueryKind, name: string): NamedEntry<ModuleHost> | undefined {
     try {
-      this.#index.resolve(kind, name);
-      return true;
+      return this.#index.resolve(kind, name);
     } catch {
-      return false;
+      return undefined;
     }
   }
 

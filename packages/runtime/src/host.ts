@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '@insights/sdk';
 import type { CancelSignal } from '@insights/sdk/internal';
 import type { CallOutcome } from '@insights/wire';
+import type { CallAuthority } from './call-authority.ts';
 import type { NormaliseOutcome } from './events/normalise-result.ts';
 import type { ModuleManifest } from './manifest.ts';
 
@@ -20,6 +21,10 @@ export interface HostCallControl {
   /** The caller's cancellation: an AbortSignal, or the cheaper CallCancel streamed calls use. */
   readonly signal: CancelSignal;
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
+  /** Who the call runs for: the module's nested calls are checked against it. */
+  readonly authority?: CallAuthority | undefined;
+  /** Inside a sandbox: the host's id of this call, which the module's nested calls name. */
+  readonly callId?: number | undefined;
 }
 
 export interface HostStatus {

@@ -14,8 +14,9 @@ import {
   type QueryDefinition,
   type ViewDefinition,
 } from '@insights/sdk';
-import { MODULE_THROWABLE_CODES, type CallInvoker } from '@insights/sdk/internal';
+import { MODULE_THROWABLE_CODES } from '@insights/sdk/internal';
 import type { CallOutcome } from '@insights/wire';
+import type { NestedCaller, NestedCallInvoker } from './call-authority.ts';
 import { CallContext, type ModuleScope, type SignalSource } from './call-context.ts';
 import { CallScope } from './call-scope.ts';
 import { deadlineSignal, raceSignal } from './deadline.ts';
@@ -37,8 +38,8 @@ export interface RuntimeEnvironment {
   readonly dataDir: string;
   readonly db: DbProvider;
   readonly makeFileUrl: FileUrlMaker;
-  /** Nested calls (`ctx.mesh`): the node routes them locally or across the mesh. */
-  readonly mesh: CallInvoker;
+  /** Nested calls (`ctx.mesh`): the node routes them locally or across the mesh, told who calls. */
+  readonly mesh: NestedCallInvoker;
   readonly log: Logger;
   /** Publishes a derived event (`ctx.emit`); absent where events are not wired (then emit fails clearly). */
   readonly emit?: (event: EventEnvelope) => Promise<void>;
@@ -81,7 +82,7 @@ export class ModuleRuntime {
       log: this.#log,
       module: def.name,
       mesh: env.mesh,
-      refresh: (name, args, deadline, signal) => this.#refreshMemoized(name, args, deadline, signal),
+      refresh: (name, args, deadline, signal, caller) => this.#refreshMemoized(name, args, deadline, signal, caller),
     };
   }
 
@@ -103,7 +104,11 @@ export class ModuleRuntime {
     try {
       const args = params.parse(call.args);
       const s = (scope = new CallScope(call.deadline, control.signal));
-      const ctx = this.#context(call.deadline, s, control.onProgress);
+      const ctx = this.#context(call.deadline, s, control.onProgress, {
+        module: this.#def.name,
+        authority: control.authority,
+        callId: control.callId,
+      });
       const out =
         def.memoize === undefined
           ? def.run(args as never, ctx)
@@ -133,7 +138,14 @@ export class ModuleRuntime {
   }
 
   /** Delivers events to one handler (after its filter); resolves when the handler has finished. */
-  async handleEvents(handler: string, events: readonly EventEnvelope[], deadline: number, signal: AbortSignal): Promise<number> {
+  /** `callId`: in a sandbox, the host's id of this request (nested calls name it; they run with the module's authority). */
+  async handleEvents(
+    handler: string,
+    events: readonly EventEnvelope[],
+    deadline: number,
+    signal: AbortSignal,
+    callId?: number,
+  ): Promise<number> {
     const def = this.#def.eventHandlers[handler];
     if (def === undefined) throw new InsightsError('NOT_FOUND', `module ${this.#def.name} has no event handler "${handler}"`);
     let filter = this.#filters.get(handler);
@@ -146,7 +158,7 @@ export class ModuleRuntime {
       const env = this.#env;
       const db = this.#db;
       // The call context plus the event methods (getters like `signal` stay on its prototype).
-      const ctx: EventContext = Object.assign(this.#context(deadline, scope, undefined), {
+      const ctx: EventContext = Object.assign(this.#context(deadline, scope, undefined, { module: this.#def.name, callId }), {
         emit: async (e: Parameters<EventContext['emit']>[0]) => {
           if (env.emit === undefined)
             throw new InsightsError('FAILED_PRECONDITION', 'events are not wired on this host; ctx.emit is unavailable');
@@ -194,13 +206,13 @@ export class ModuleRuntime {
   }
 
   /** Runs a scheduled job once, with the same context as a query. */
-  async runJob(job: string, deadline: number, signal: AbortSignal): Promise<void> {
+  async runJob(job: string, deadline: number, signal: AbortSignal, callId?: number): Promise<void> {
     const def = this.#def.jobs[job];
     if (def === undefined) throw new InsightsError('NOT_FOUND', `module ${this.#def.name} has no job "${job}"`);
     const scope = deadlineSignal(deadline, signal);
     try {
       await raceSignal(
-        Promise.resolve().then(() => def.run(this.#context(deadline, scope, undefined))),
+        Promise.resolve().then(() => def.run(this.#context(deadline, scope, undefined, { module: this.#def.name, callId }))),
         scope.signal,
       );
     } catch (e) {
@@ -242,11 +254,17 @@ export class ModuleRuntime {
   }
 
   /** The handler's context. `signal` and `mesh` are made on first use: most handlers need neither. */
-  #context(deadline: number, signals: SignalSource, onProgress: HostCallControl['onProgress']): Context {
-    return new CallContext(this.#scope, deadline, signals, onProgress);
+  #context(deadline: number, signals: SignalSource, onProgress: HostCallControl['onProgress'], caller: NestedCaller): Context {
+    return new CallContext(this.#scope, deadline, signals, onProgress, caller);
   }
 
-  async #refreshMemoized(name: string, args: Record<string, unknown>, deadline: number, signal: AbortSignal): Promise<unknown> {
+  async #refreshMemoized(
+    name: string,
+    args: Record<string, unknown>,
+    deadline: number,
+    signal: AbortSignal,
+    caller: NestedCaller,
+  ): Promise<unknown> {
     const kind = name in this.#def.queries ? 'query' : name in this.#def.views ? 'view' : undefined;
     const def = kind === 'query' ? this.#def.queries[name] : kind === 'view' ? this.#def.views[name] : undefined;
     if (kind === undefined || def === undefined || def.memoize === undefined)
@@ -254,7 +272,7 @@ export class ModuleRuntime {
         parameter: 'name',
       });
     const parsed = this.#params.get(`${kind}:${name}`)?.parse(args) ?? args;
-    const ctx = this.#context(deadline, { signal }, undefined);
+    const ctx = this.#context(deadline, { signal }, undefined, caller);
     return this.cache.refresh(`${kind}:${name}`, parsed, async () => def.run(parsed as never, ctx), {
       ttlSeconds: def.memoize.ttlSeconds,
     });

@@ -4,7 +4,8 @@
  * URLs, the log) reached over the channel.
  */
 import type { CallOptions, EventEnvelope } from '@insights/sdk';
-import type { CallInvoker, QueryKind } from '@insights/sdk/internal';
+import type { QueryKind } from '@insights/sdk/internal';
+import type { NestedCaller, NestedCallInvoker } from '../call-authority.ts';
 import { createDbProvider } from '../db/index.ts';
 import type { RuntimeEnvironment } from '../module-runtime.ts';
 import type { FileUrlMaker } from '../resources/files.ts';
@@ -14,7 +15,14 @@ import type { MessageSink } from './outbox.ts';
 import { fromWireError, type ChildMessage, type DoneMessage, type FailedMessage, type InitMessage } from './protocol.ts';
 
 type Ask =
-  | { type: 'mesh'; kind: QueryKind; name: string; args: Record<string, unknown>; deadline: number | undefined }
+  | {
+      type: 'mesh';
+      kind: QueryKind;
+      name: string;
+      args: Record<string, unknown>;
+      deadline: number | undefined;
+      call: number | undefined;
+    }
   | { type: 'file-url'; name: string; ttlSeconds: number }
   | { type: 'emit'; event: EventEnvelope }
   | { type: 'event-property'; name: string; event: EventEnvelope };
@@ -53,8 +61,11 @@ export class HostRequests {
   }
 }
 
-/** `ctx.mesh` inside a sandbox: every call goes to the host, which runs it through its Dispatcher. */
-export class RemoteMesh implements CallInvoker {
+/**
+ * `ctx.mesh` inside a sandbox: every call goes to the host, which runs it through its Dispatcher
+ * with the authority of the request it names (the sandbox holds ids, never capabilities).
+ */
+export class RemoteMesh implements NestedCallInvoker {
   #names: Record<QueryKind, string[]> = { query: [], view: [] };
 
   constructor(private readonly requests: HostRequests) {}
@@ -67,9 +78,15 @@ export class RemoteMesh implements CallInvoker {
     return this.#names[kind];
   }
 
-  invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions): Promise<unknown> {
+  invoke(
+    kind: QueryKind,
+    name: string,
+    args: Record<string, unknown>,
+    options: CallOptions,
+    caller?: NestedCaller,
+  ): Promise<unknown> {
     const deadline = options.deadline ?? (options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs);
-    return this.requests.ask({ type: 'mesh', kind, name, args, deadline }, options.signal);
+    return this.requests.ask({ type: 'mesh', kind, name, args, deadline, call: caller?.callId }, options.signal);
   }
 }
 

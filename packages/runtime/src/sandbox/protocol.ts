@@ -114,6 +114,8 @@ export type ChildMessage =
       readonly name: string;
       readonly args: Record<string, unknown>;
       readonly deadline: number | undefined;
+      /** The id of the host's request (call, event batch, job) this nested call works for: the host checks it against that request's authority. */
+      readonly call: number | undefined;
     }
   | { readonly type: 'mesh-cancel'; readonly id: number }
   | { readonly type: 'file-url'; readonly id: number; readonly name: string; readonly ttlSeconds: number }

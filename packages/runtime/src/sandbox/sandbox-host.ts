@@ -133,6 +133,7 @@ export class SandboxHost implements ModuleHost {
       deadline: call.deadline,
       signal: control.signal,
       onProgress: control.onProgress,
+      authority: control.authority,
       accept: isCallOutcome,
       adopt: fromSandbox,
     }) as Promise<CallOutcome>;

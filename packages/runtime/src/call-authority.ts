@@ -1,0 +1,55 @@
+import type { CallOptions } from '@insights/sdk';
+import type { CallInvoker, QueryKind } from '@insights/sdk/internal';
+
+/** A nested call's target as an authority sees it (the analytic is resolved on this node). */
+export interface AuthorityTarget {
+  readonly kind: QueryKind;
+  readonly module: string;
+  readonly name: string;
+  readonly aliases: readonly string[];
+  /** The analytic's parameter names: locks apply only to parameters it has. */
+  readonly parameters: readonly string[];
+}
+
+/**
+ * Who a call runs for: a caller's verified capability, or a module's own authority. The node
+ * makes these; the runtime only carries them from a call to the nested calls it causes. Module
+ * code never sees one (in a sandbox it names its call by the id the host issued, see Sandbox).
+ */
+export interface CallAuthority {
+  /** The arguments a nested call to a local analytic runs with (locks filled in), or PERMISSION_DENIED. */
+  authorize(target: AuthorityTarget, args: Record<string, unknown>): Record<string, unknown>;
+  /** What this node presents to other nodes on this authority's behalf (capability tokens, space-separated). */
+  readonly capability?: string | undefined;
+  /** Who, for logs and the audit: subject and capability id. */
+  readonly label: string;
+}
+
+/** Who makes a nested call: the calling module, and the call it works for. */
+export interface NestedCaller {
+  readonly module: string;
+  /** The authority of the call being worked for; undefined for work with no caller (event handlers, jobs). */
+  readonly authority?: CallAuthority | undefined;
+  /** Inside a sandbox: the id the host gave the request this nested call works for (the host looks its authority up). */
+  readonly callId?: number | undefined;
+}
+
+/** A CallInvoker that is told who makes each call: the node's Dispatcher, a sandbox's channel to it. */
+export interface NestedCallInvoker extends CallInvoker {
+  invoke(
+    kind: QueryKind,
+    name: string,
+    args: Record<string, unknown>,
+    options: CallOptions,
+    caller?: NestedCaller,
+  ): Promise<unknown>;
+}
+
+/**
+ * The node's rule for which authority a nested call runs with: the caller's, or the calling
+ * module's own (work with no caller; or an operator-granted elevation, logged).
+ */
+export interface NestedCallGuard {
+  /** `target` is the resolved `<module>.<name>` for local analytics, the name as called otherwise. */
+  authorityFor(caller: NestedCaller | undefined, target: string): CallAuthority | undefined;
+}
