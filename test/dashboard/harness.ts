@@ -45,6 +45,7 @@ export async function startMesh(): Promise<Mesh> {
     defaultIsolation: 'inline' as const,
     nats: nats.url,
     capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
+    ingest: { tokens: ['ingest-token-for-tests-0001'] }, // required capabilities need ingest tokens
     modules,
   });
   const main = await startTestNode(

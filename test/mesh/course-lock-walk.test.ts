@@ -26,6 +26,7 @@ describe('course lock - every view of the shipped modules, every nested call', (
     node = await startTestNode({
       defaultIsolation: 'inline',
       capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
+      ingest: { tokens: ['ingest-token-for-tests-0001'] }, // required capabilities need ingest tokens
       modules,
     });
     expect(node.failedModules).toEqual([]);

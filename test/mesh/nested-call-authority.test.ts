@@ -18,6 +18,7 @@ const token = (policy: Policy, context: Record<string, string> = {}, subject = '
     ttlSeconds: 600,
     subject,
   });
+const ingest = { tokens: ['ingest-token-for-tests-0001'] };
 const capabilities = {
   trustedKeys: [keys.publicKeyPem],
   required: true,
@@ -44,7 +45,7 @@ describe.skipIf(NO_NATS)('nested calls - the caller authority travels with the c
   beforeAll(async () => {
     nats = await startNatsServer();
     const start = async (id: string, modules: string[]) => {
-      const n = await startTestNode({ id, nats: nats.url, capabilities, modules });
+      const n = await startTestNode({ id, nats: nats.url, capabilities, ingest, modules });
       nodes.push(n);
       return n;
     };
@@ -108,6 +109,7 @@ describe.skipIf(NO_NATS)('nested calls - the caller authority travels with the c
         id: 'back',
         nats: nats.url,
         capabilities,
+        ingest,
         modules: [path.join(SHIPPED_MODULES, 'examples'), path.join(SHIPPED_MODULES, 'testmodule')],
       });
       nodes.push(back);

@@ -46,9 +46,14 @@ export class Authorizer {
       return { args, authority: undefined };
     }
     const authority = this.verify(capability);
-    // A property is computed from the caller's own event and reads no module state: any valid
-    // capability may call it (policies name queries and views).
-    if (kind === 'event-property') return { args, authority };
+    // A property is checked like a query (`property:` patterns), against every module serving the name.
+    if (kind === 'event-property') {
+      const modules = this.dispatcher.propertyModules(name);
+      if (modules.length === 0) throw new InsightsError('NOT_FOUND', `no event property named "${name}" on this node`);
+      for (const module of modules)
+        authority.authorize({ kind: 'property', module, name, aliases: [], parameters: ['event'] }, {});
+      return { args, authority };
+    }
     const { module, analytic } = this.dispatcher.analytic(kind, name);
     const target = {
       kind,
@@ -74,11 +79,11 @@ export class Authorizer {
         ...m,
         analytics: m.analytics.flatMap((a) => {
           const kind = kindFromWire(a.kind);
-          if (kind === 'event-property') return [a];
-          if (kind !== 'query' && kind !== 'view') return [];
+          if (kind !== 'query' && kind !== 'view' && kind !== 'event-property') return [];
           const schema = JSON.parse(a.paramsSchemaJson || '{}') as Record<string, unknown>;
           const parameters = schemaParameters(schema);
-          const decision = decide(layers, { kind, module: m.name, name: a.name, aliases: a.aliases, parameters });
+          const policyKind = kind === 'event-property' ? 'property' : kind;
+          const decision = decide(layers, { kind: policyKind, module: m.name, name: a.name, aliases: a.aliases, parameters });
           if (!decision.allowed) return [];
           return [{ ...a, paramsSchemaJson: JSON.stringify(stripLocked(schema, decision.locks)) }];
         }),

@@ -261,6 +261,17 @@ export const nodeConfigSchema = z.strictObject({
     })
     .default({ tokens: [] })
     .describe('Operator endpoints'),
+  metrics: z
+    .strictObject({
+      tokens: z
+        .array(z.string().min(16))
+        .default([])
+        .describe(
+          'Bearer tokens that may scrape GET /metrics; empty: open, unless capabilities are required (then /metrics is off)',
+        ),
+    })
+    .default({ tokens: [] })
+    .describe('Who may read the Prometheus metrics'),
 });
 
 export type NodeConfigInput = z.input<typeof nodeConfigSchema>;
@@ -279,6 +290,19 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Checks made when a node starts rather than when a file is parsed (tokens often come from the
+ * environment): events share one stream mesh-wide, so a node that requires capabilities must not
+ * offer an open ingest that would feed every node's handlers.
+ */
+export function checkStartable(config: NodeConfig): void {
+  if (config.capabilities.required && config.ingest.tokens.length === 0)
+    throw new ConfigError(
+      'ingest.tokens',
+      'capabilities.required needs ingest tokens too (INSIGHTS_INGEST_TOKENS): an open ingest feeds every node of the mesh',
+    );
+}
+
 /** Parses a config object: copies, applies defaults, validates, freezes. `baseDir` anchors relative paths. */
 export function parseNodeConfig(input: unknown, baseDir = process.cwd()): NodeConfig {
   const r = nodeConfigSchema.safeParse(input);
@@ -294,6 +318,7 @@ export function parseNodeConfig(input: unknown, baseDir = process.cwd()): NodeCo
   const tls = r.data.tls;
   if (tls?.requireClientCert === true && tls.caFile === undefined)
     throw new ConfigError('tls.caFile', 'requireClientCert needs the authority that signs client certificates');
+
   return Object.freeze({
     ...r.data,
     id,

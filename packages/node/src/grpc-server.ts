@@ -153,6 +153,9 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
             rejected: [...total.rejected, ...r.rejected].slice(0, 1000),
           };
         });
+        // A refused chunk (bad token) is answered at 'end'; until then its rejection must not count
+        // as unhandled, which would end the node's process.
+        chain.catch(() => undefined);
       });
       call.on('end', () => {
         chain.then(

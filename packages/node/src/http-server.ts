@@ -29,6 +29,9 @@ export interface HttpServerDeps extends CallObserver {
   readonly readiness: () => Readiness;
   /** Bearer tokens of the admin endpoints (none: they are off). */
   readonly adminTokens: readonly string[];
+  /** Bearer tokens that may scrape /metrics (none: open, or off where capabilities are required). */
+  readonly metricsTokens: readonly string[];
+  readonly capabilitiesRequired: boolean;
   readonly setLogLevel: (level: LogLevel) => void;
   /** HTTPS with the node's certificate; with requireClientCert, every path but the probes needs a verified client certificate. */
   readonly tls?: TlsMaterial | undefined;
@@ -78,7 +81,11 @@ export async function startHttpServer(
     const r = deps.readiness();
     return reply.code(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'not ready', checks: r.checks });
   });
-  app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.scrape()));
+  app.get('/metrics', async (req, reply) => {
+    if (deps.metricsTokens.length > 0 || deps.capabilitiesRequired)
+      checkBearerToken(deps.metricsTokens, bearer(req), 'metrics.tokens', 'metrics');
+    return reply.type(deps.metrics.contentType).send(await deps.metrics.scrape());
+  });
   app.put('/admin/log-level', async (req: FastifyRequest<{ Body: unknown }>) => {
     checkAdminToken(deps.adminTokens, bearer(req));
     const level = (req.body as { level?: unknown } | undefined)?.level;
@@ -88,8 +95,12 @@ export async function startHttpServer(
     return { level };
   });
   app.get('/schema', async (req) => deps.authorizer.filterDescribe(deps.describe(), bearer(req)));
-  app.get('/', async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(renderNodePage(deps.describe())),
+  // The page lists what the caller's capability allows, like /schema (nothing without one where required).
+  app.get('/', async (req, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', PAGE_CSP)
+      .send(renderNodePage(deps.authorizer.filterDescribe(deps.describe(), bearer(req)))),
   );
 
   for (const kind of ['query', 'view'] as const) {
@@ -185,13 +196,17 @@ const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' 
 
 /** Admin endpoints need one of the configured admin tokens; none configured turns them off. */
 function checkAdminToken(tokens: readonly string[], given: string): void {
-  if (tokens.length === 0)
-    throw new InsightsError('PERMISSION_DENIED', 'admin endpoints are off on this node (set admin.tokens)');
+  checkBearerToken(tokens, given, 'admin.tokens', 'admin endpoints');
+}
+
+/** An operator route's own bearer token (never a capability); no tokens configured: the route is off. */
+function checkBearerToken(tokens: readonly string[], given: string, setting: string, what: string): void {
+  if (tokens.length === 0) throw new InsightsError('PERMISSION_DENIED', `${what} are off on this node (set ${setting})`);
   const g = Buffer.from(given);
   if (!tokens.some((t) => Buffer.byteLength(t) === g.length && timingSafeEqual(Buffer.from(t), g)))
     throw new InsightsError(
       given === '' ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED',
-      'admin endpoints need Authorization: Bearer <admin token>',
+      `${what} need Authorization: Bearer <${setting.replace(/s$/, '').replace('.', ' ')}>`,
     );
 }
 

@@ -11,7 +11,7 @@ import {
   type LogSink,
   type ModuleHost,
 } from '@insights/runtime';
-import type { NodeConfig } from './config.ts';
+import { checkStartable, type NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
 import { startNatsLink } from './nats-link.ts';
 import { startEventSystem, type EventSystem } from './events/event-system.ts';
@@ -60,6 +60,7 @@ export interface StartNodeOptions {
 
 /** Starts an analytics node: loads its modules, then serves gRPC and HTTP. */
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
+  checkStartable(config);
   // Tracing first: when it is on, every log record written inside a call carries its trace and span ids.
   const tracing = startTracing(config, { exporter: options.spanExporter });
   const baseSink = options.logSink ?? stderrJsonSink;
@@ -197,6 +198,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       signer,
       readiness: () => readiness(readinessInputs),
       adminTokens: config.admin.tokens,
+      metricsTokens: config.metrics.tokens,
+      capabilitiesRequired: config.capabilities.required,
       setLogLevel: (level) => setLogLevel(level),
       tls: tlsMaterial,
     },

@@ -4,7 +4,8 @@ import type { PolicyLayer } from './policy.ts';
 
 /** The analytic a call targets, as far as policies see it. */
 export interface PolicyTarget {
-  readonly kind: 'query' | 'view';
+  /** `property`: an event property called from outside (`POST /property/<name>`), matched by `property:` patterns. */
+  readonly kind: 'query' | 'view' | 'property';
   readonly module: string;
   readonly name: string;
   readonly aliases?: readonly string[];

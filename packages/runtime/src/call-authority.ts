@@ -3,7 +3,8 @@ import type { CallInvoker, QueryKind } from '@insights/sdk/internal';
 
 /** A nested call's target as an authority sees it (the analytic is resolved on this node). */
 export interface AuthorityTarget {
-  readonly kind: QueryKind;
+  /** `property`: an event property called from outside. */
+  readonly kind: QueryKind | 'property';
   readonly module: string;
   readonly name: string;
   readonly aliases: readonly string[];

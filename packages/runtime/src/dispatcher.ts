@@ -153,6 +153,15 @@ export class Dispatcher implements NestedCallInvoker {
     return { module: entry.module, analytic };
   }
 
+  /** Modules on this node that declare an event property by this name or alias (for policy checks). */
+  propertyModules(name: string): string[] {
+    const out: string[] = [];
+    for (const [module, host] of this.hosts)
+      if (host.manifest.analytics.some((a) => a.kind === 'event-property' && (a.name === name || a.aliases.includes(name))))
+        out.push(module);
+    return out;
+  }
+
   host(module: string): ModuleHost | undefined {
     return this.hosts.get(module);
   }
