@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, InsightsError, isInsightsError } from '@insights/sdk';
 import { principalOf, sendJsonError, type DashboardContext } from './context.ts';
-import { toCsv } from './csv.ts';
+import { toCsv } from '@insights/wire';
 import { frameCsp, frameDocument, frameError } from './frame.ts';
 import { principalKey } from './principal.ts';
 import { tableOf } from './results.ts';

@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ERROR_CODES, InsightsError, type ViewResult } from '@insights/sdk';
-import { coerceStringArgs, toInsightsError, type CallOutcome, type WireDescribeResponse } from '@insights/wire';
+import { coerceStringArgs, toCsv, toInsightsError, type CallOutcome, type WireDescribeResponse } from '@insights/wire';
 import type { UrlSigner } from '@insights/runtime';
-import { recordsToTable, toCsv } from './csv.ts';
+import { recordsToTable } from './csv.ts';
 import type { Dispatcher } from '@insights/runtime';
 import type { Authorizer } from './authorizer.ts';
 import type { EventSystem } from './events/event-system.ts';
@@ -228,8 +228,7 @@ function postArgs(body: unknown): unknown {
 function sendOutcome(reply: FastifyReply, outcome: CallOutcome, format: string | undefined): FastifyReply {
   if (outcome.type === 'json') {
     if (format === 'csv') {
-      const t = recordsToTable(outcome.value);
-      return reply.type('text/csv; charset=utf-8').send(toCsv(t.columns, t.rows));
+      return reply.type('text/csv; charset=utf-8').send(toCsv(recordsToTable(outcome.value)));
     }
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(outcome.value) ?? 'null');
   }
@@ -246,7 +245,7 @@ function sendView(reply: FastifyReply, v: ViewResult, format: string | undefined
     case 'png':
       return reply.type('image/png').send(Buffer.from(v.data));
     case 'table':
-      if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(toCsv(v.columns, v.rows));
+      if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(toCsv(v));
       if (format === 'json') return reply.type('application/json').send({ columns: v.columns, rows: v.rows });
       return reply.type('text/html; charset=utf-8').send(tableHtml(v));
     case 'vega-lite':
