@@ -121,7 +121,7 @@ dashboard
   .option('--user <name>', 'act as this user of the users file (role and context)')
   .option('--role <role>', 'or act as this role...')
   .option('--context <json>', '...with this context, e.g. {"course":"C1"}')
-  .option('--ttl <seconds>', 'lifetime (default 7 days)')
+  .option('--ttl <seconds>', 'lifetime (default 1 hour; at most embed.maxTtlSeconds)')
   .action((_opts, cmd: Command) => runEmbed(cmd.optsWithGlobals()));
 
 program

@@ -71,6 +71,8 @@ export function registerFrameRoutes(app: FastifyInstance, ctx: DashboardContext)
     try {
       if (ctx.embeds === undefined) throw new InsightsError('NOT_FOUND', 'this dashboard has no embed URLs');
       const grant = ctx.embeds.verify(req.params.token);
+      // Checked on every use: a removed or changed user's links stop working.
+      ctx.auth.checkEmbed(grant.principal);
       const mesh = ctx.roles.embedMeshFor(grant.principal, grant.analytic);
       const controller = new AbortController();
       reply.raw.on('close', () => controller.abort());
