@@ -77,6 +77,18 @@ program
   .option('--subject <name>', 'who it is for (nodes log it)')
   .action(runToken);
 
+program
+  .command('capability')
+  .description('manage capabilities')
+  .command('revoke')
+  .description('revoke a capability before it expires, by its id (nodes refuse it at once)')
+  .argument('<id>', "the capability's id (printed by insights token)")
+  .option('--nats <url>', 'NATS server (default $NATS_URL)')
+  .option('--reason <text>', 'why (stored with the revocation)')
+  .action(async (id: string, opts: { nats?: string; reason?: string }) =>
+    (await import('./commands/capability.ts')).runCapabilityRevoke(id, opts),
+  );
+
 const events = program.command('events').description('send events into the mesh and manage dead letters');
 
 events

@@ -31,6 +31,8 @@ export class Authorizer {
     trustedKeysPem: readonly string[],
     private readonly required: boolean,
     private readonly log: Logger,
+    /** Capability ids revoked before they expire (checked on every call). */
+    private readonly revoked: { has(id: string): boolean } = { has: () => false },
   ) {
     this.#verifier = trustedKeysPem.length === 0 ? undefined : new CapabilityVerifier(trustedKeysPem);
   }
@@ -104,6 +106,9 @@ export class Authorizer {
       );
     // Signature and expiry are checked on every call (the verifier caches signatures, not expiry).
     const payloads = tokens.map((t) => verifier.verify(t));
+    for (const p of payloads)
+      if (p.jti !== undefined && this.revoked.has(p.jti))
+        throw new InsightsError('PERMISSION_DENIED', `capability ${p.jti} has been revoked; ask for a new one`);
     let authority = this.#authorities.get(capability);
     if (authority === undefined) {
       const label = payloads.map((p) => `${p.sub ?? '(no subject)'}#${p.jti ?? p.kid}`).join(' via ');

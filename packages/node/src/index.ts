@@ -18,3 +18,4 @@ export type { Readiness } from './readiness.ts';
 export { parseTraceparent, formatTraceparent } from './tracing.ts';
 export type { FailedModule } from './describe.ts';
 export { recordsToTable } from './csv.ts';
+export { revokeCapability, openRevocationBucket, REVOCATION_BUCKET } from './revocations.ts';

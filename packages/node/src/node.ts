@@ -19,6 +19,7 @@ import type { EventEnvelope } from '@insights/sdk';
 import { startNestedCallClient } from './nested-calls.ts';
 import { Authorizer, readTrustedKeys } from './authorizer.ts';
 import { NestedCallRules } from './nested-call-rules.ts';
+import { RevocationList } from './revocations.ts';
 import { describeNode, type FailedModule } from './describe.ts';
 import { startGrpcServer } from './grpc-server.ts';
 import { startHttpServer } from './http-server.ts';
@@ -134,15 +135,17 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     state,
   });
   const describe = () => describeNode(nodeInfo(), hosts, failed);
+  const natsLink = startNatsLink(config, log);
+  const revocations = new RevocationList(natsLink, config.registry.replicas, log);
   const authorizer = new Authorizer(
     dispatcher,
     readTrustedKeys(config.capabilities.trustedKeys, config.baseDir),
     config.capabilities.required,
     log,
+    revocations,
   );
   // Nested calls carry the authority of the call that caused them (or the module's own).
   dispatcher.setGuard(new NestedCallRules(config.capabilities, authorizer, log));
-  const natsLink = startNatsLink(config, log);
   // Late-bound like `events`: metrics and readiness read them before they exist.
   // eslint-disable-next-line prefer-const
   let meshClient: ReturnType<typeof startNestedCallClient> | undefined;
@@ -257,6 +260,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         await events?.close();
         await Promise.all([...hosts.values()].map((h) => h.close()));
         await db.close();
+        revocations.close();
         await natsLink.close();
         await meshClient.close();
         await tracing?.shutdown();
