@@ -136,7 +136,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   });
   const describe = () => describeNode(nodeInfo(), hosts, failed);
   const natsLink = startNatsLink(config, log);
-  const revocations = new RevocationList(natsLink, config.registry.replicas, log);
+  const revocations = new RevocationList(natsLink, config.registry.replicas ?? 1, log);
   const authorizer = new Authorizer(
     dispatcher,
     readTrustedKeys(config.capabilities.trustedKeys, config.baseDir),
