@@ -8,6 +8,7 @@ import { runKeygen, runToken } from './commands/token.ts';
 import { runEventsDlq } from './commands/events-dlq.ts';
 import { runEventsImport } from './commands/events-import.ts';
 import { printError } from './output.ts';
+import type { AuditOptions } from './commands/audit.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -88,6 +89,19 @@ program
   .action(async (id: string, opts: { nats?: string; reason?: string }) =>
     (await import('./commands/capability.ts')).runCapabilityRevoke(id, opts),
   );
+
+program
+  .command('audit')
+  .description('who read what, when, through what: the audit trail, filtered')
+  .option('--nats <url>', 'NATS server (default $NATS_URL)')
+  .option('--stream <name>', 'audit stream (default INSIGHTS_AUDIT)')
+  .option('--user <subject-or-id>', 'calls by this capability subject (e.g. a dashboard user) or capability id')
+  .option('--learner <id>', 'calls whose arguments mention this learner id')
+  .option('--analytic <glob>', 'calls of these analytics, e.g. examples.*')
+  .option('--since <time>', 'from this time (ISO 8601)')
+  .option('--until <time>', 'up to this time (ISO 8601)')
+  .option('--json', 'one JSON record per line')
+  .action(async (opts: AuditOptions) => (await import('./commands/audit.ts')).runAudit(opts));
 
 const events = program.command('events').description('send events into the mesh and manage dead letters');
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InsightsError } from '@insights/sdk';
-import { CapabilityVerifier, decide, schemaParameters, stripLocked } from '@insights/policy';
+import { CapabilityVerifier, decide, decodeCapability, schemaParameters, stripLocked } from '@insights/policy';
 import type { Dispatcher, Logger } from '@insights/runtime';
 import { kindFromWire, type WireDescribeResponse } from '@insights/wire';
 import { CapabilityAuthority } from './capability-authority.ts';
@@ -37,8 +37,36 @@ export class Authorizer {
     this.#verifier = trustedKeysPem.length === 0 ? undefined : new CapabilityVerifier(trustedKeysPem);
   }
 
-  /** The call's arguments (locks filled in) and authority, or PERMISSION_DENIED. */
+  /** The call's arguments (locks filled in) and authority, or PERMISSION_DENIED (recorded in the audit trail). */
   authorize(kind: 'query' | 'view' | 'event-property', name: string, args: unknown, capability: string): AuthorizedCall {
+    try {
+      return this.#authorize(kind, name, args, capability);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (code === 'PERMISSION_DENIED' || code === 'UNAUTHENTICATED')
+        this.dispatcher.recordRefused({ kind, name, args, who: this.#who(capability), code });
+      throw e;
+    }
+  }
+
+  /** Who a refused call claimed to be (subjects and ids, unverified: for the audit only). */
+  #who(capability: string): string | undefined {
+    if (capability === '') return undefined;
+    try {
+      return capability
+        .split(' ')
+        .slice(0, MAX_CHAIN)
+        .map((t) => {
+          const p = decodeCapability(t);
+          return `${p.sub ?? '(no subject)'}#${p.jti ?? p.kid}`;
+        })
+        .join(' via ');
+    } catch {
+      return '(not a capability)';
+    }
+  }
+
+  #authorize(kind: 'query' | 'view' | 'event-property', name: string, args: unknown, capability: string): AuthorizedCall {
     if (capability === '') {
       if (this.required)
         throw new InsightsError(

@@ -261,6 +261,26 @@ export const nodeConfigSchema = z.strictObject({
     })
     .default({ tokens: [] })
     .describe('Operator endpoints'),
+  audit: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe('Record every call and nested call (who, what, arguments after locks, outcome; never results)'),
+      stream: z
+        .string()
+        .min(1)
+        .default('INSIGHTS_AUDIT')
+        .describe('JetStream stream of the audit records (subjects insights.audit.>)'),
+      maxAgeSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(90 * 24 * 3600)
+        .describe('How long audit records are kept (0: until removed); the shortest setting of the mesh wins at each start'),
+    })
+    .default({ enabled: true, stream: 'INSIGHTS_AUDIT', maxAgeSeconds: 90 * 24 * 3600 })
+    .describe('The audit trail: a JetStream stream only nodes publish to'),
   metrics: z
     .strictObject({
       tokens: z

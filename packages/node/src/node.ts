@@ -20,6 +20,7 @@ import { startNestedCallClient } from './nested-calls.ts';
 import { Authorizer, readTrustedKeys } from './authorizer.ts';
 import { NestedCallRules } from './nested-call-rules.ts';
 import { RevocationList } from './revocations.ts';
+import { AuditTrail } from './audit-trail.ts';
 import { describeNode, type FailedModule } from './describe.ts';
 import { startGrpcServer } from './grpc-server.ts';
 import { startHttpServer } from './http-server.ts';
@@ -137,6 +138,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const describe = () => describeNode(nodeInfo(), hosts, failed);
   const natsLink = startNatsLink(config, log);
   const revocations = new RevocationList(natsLink, config.registry.replicas ?? 1, log);
+  // Every call and nested call, recorded (who, what, arguments after locks, outcome).
+  dispatcher.setRecorder(new AuditTrail(config, natsLink, log));
   const authorizer = new Authorizer(
     dispatcher,
     readTrustedKeys(config.capabilities.trustedKeys, config.baseDir),

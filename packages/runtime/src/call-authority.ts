@@ -33,6 +33,8 @@ export interface NestedCaller {
   readonly authority?: CallAuthority | undefined;
   /** Inside a sandbox: the id the host gave the request this nested call works for (the host looks its authority up). */
   readonly callId?: number | undefined;
+  /** The audit id of the call being worked for (links a nested call's record to its parent's). */
+  readonly parentId?: string | undefined;
 }
 
 /** A CallInvoker that is told who makes each call: the node's Dispatcher, a sandbox's channel to it. */
@@ -53,4 +55,28 @@ export interface NestedCallInvoker extends CallInvoker {
 export interface NestedCallGuard {
   /** `target` is the resolved `<module>.<name>` for local analytics, the name as called otherwise. */
   authorityFor(caller: NestedCaller | undefined, target: string): CallAuthority | undefined;
+}
+
+/** One call as the audit sees it: who, what, the arguments after locks, the outcome. Never the result. */
+export interface CallRecord {
+  /** This node's id for the call; nested calls name it as their `parentId`. */
+  readonly id: string;
+  readonly parentId: string | undefined;
+  readonly kind: QueryKind | 'event-property';
+  /** `<module>.<name>` when resolved here, else the name as called. */
+  readonly analytic: string;
+  readonly args: unknown;
+  /** Who: the authority's label (capability subjects and ids); undefined for unchecked calls. */
+  readonly who: string | undefined;
+  /** `OK` or the error code. */
+  readonly outcome: string;
+  readonly resultBytes: number;
+  readonly startedAt: number;
+  readonly durationMs: number;
+}
+
+/** Where the Dispatcher reports calls (the node's audit trail): `begin` when one starts, `end` when it settles. */
+export interface CallRecorder {
+  begin(id: string, parentId: string | undefined): void;
+  end(record: CallRecord): void;
 }

@@ -1,6 +1,14 @@
 import { InsightsError, type CallOptions } from '@insights/sdk';
 import { NameIndex, type CancelSignal, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
-import type { AuthorityTarget, CallAuthority, NestedCaller, NestedCallGuard, NestedCallInvoker } from './call-authority.ts';
+import type {
+  AuthorityTarget,
+  CallAuthority,
+  CallRecorder,
+  NestedCaller,
+  NestedCallGuard,
+  NestedCallInvoker,
+} from './call-authority.ts';
+import { newAuditId, resultBytes } from './call-record.ts';
 import { NEVER_ABORTS } from './call-scope.ts';
 import { callProperty } from './events/property-call.ts';
 import type { ModuleHost } from './host.ts';
@@ -18,6 +26,8 @@ export interface DispatchRequest {
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
   /** Who the call runs for: its nested calls are checked against this (see CallAuthority). */
   readonly authority?: CallAuthority | undefined;
+  /** For a nested call: the audit id of the call that made it. */
+  readonly parentId?: string | undefined;
 }
 
 /**
@@ -30,6 +40,7 @@ export class Dispatcher implements NestedCallInvoker {
   #index = new NameIndex<ModuleHost>([]);
   #targets = new WeakMap<NamedEntry<ModuleHost>, AuthorityTarget>();
   #guard: NestedCallGuard | undefined;
+  #recorder: CallRecorder | undefined;
   #inFlight = 0;
   #draining = false;
   #idle: (() => void) | undefined;
@@ -59,19 +70,81 @@ export class Dispatcher implements NestedCallInvoker {
 
   call(req: DispatchRequest): Promise<CallOutcome> {
     if (this.#draining) return Promise.reject(new InsightsError('UNAVAILABLE', 'node is shutting down; retry on another node'));
+    const recorder = this.#recorder;
+    const auditId = recorder === undefined ? undefined : newAuditId();
+    if (auditId !== undefined) recorder!.begin(auditId, req.parentId);
+    let analytic = req.name;
     let work: Promise<CallOutcome>;
     try {
-      if (req.kind === 'event-property') return this.#counted(callProperty(this.hosts, req.name, req.args));
-      const entry = this.#index.resolve(req.kind, req.name);
-      const deadline = req.deadline ?? Date.now() + this.defaultTimeoutMs;
-      work = entry.target.call(
-        { kind: req.kind, name: entry.name, args: req.args, deadline },
-        { signal: req.signal ?? NEVER, onProgress: req.onProgress, authority: req.authority },
-      );
+      if (req.kind === 'event-property') work = this.#counted(callProperty(this.hosts, req.name, req.args));
+      else {
+        const entry = this.#index.resolve(req.kind, req.name);
+        analytic = `${entry.module}.${entry.name}`;
+        const deadline = req.deadline ?? Date.now() + this.defaultTimeoutMs;
+        work = this.#counted(
+          entry.target.call(
+            { kind: req.kind, name: entry.name, args: req.args, deadline },
+            { signal: req.signal ?? NEVER, onProgress: req.onProgress, authority: req.authority, auditId },
+          ),
+        );
+      }
     } catch (e) {
-      return Promise.reject(e as Error);
+      work = Promise.reject(e as Error);
     }
-    return this.#counted(work);
+    if (auditId === undefined) return work;
+    const startedAt = Date.now();
+    const record = (outcome: string, bytes: number) =>
+      recorder!.end({
+        id: auditId,
+        parentId: req.parentId,
+        kind: req.kind,
+        analytic,
+        args: req.args,
+        who: req.authority?.label,
+        outcome,
+        resultBytes: bytes,
+        startedAt,
+        durationMs: Date.now() - startedAt,
+      });
+    return work.then(
+      (o) => (record('OK', resultBytes(o)), o),
+      (e: unknown) => {
+        record((e as { code?: unknown }).code === undefined ? 'INTERNAL' : String((e as { code: unknown }).code), 0);
+        throw e;
+      },
+    );
+  }
+
+  /** Reports every call (and refused nested call) to the audit trail. */
+  setRecorder(recorder: CallRecorder | undefined): void {
+    this.#recorder = recorder;
+  }
+
+  /** A call refused before it ran (the node's capability check, a nested call's authority): recorded too. */
+  recordRefused(r: {
+    kind: QueryKind | 'event-property';
+    name: string;
+    args: unknown;
+    who: string | undefined;
+    parentId?: string | undefined;
+    code: string;
+  }): void {
+    const recorder = this.#recorder;
+    if (recorder === undefined) return;
+    const id = newAuditId();
+    recorder.begin(id, r.parentId);
+    recorder.end({
+      id,
+      parentId: r.parentId,
+      kind: r.kind,
+      analytic: r.name,
+      args: r.args,
+      who: r.who,
+      outcome: r.code,
+      resultBytes: 0,
+      startedAt: Date.now(),
+      durationMs: 0,
+    });
   }
 
   #counted(work: Promise<CallOutcome>): Promise<CallOutcome> {
@@ -106,11 +179,26 @@ export class Dispatcher implements NestedCallInvoker {
   ): Promise<unknown> {
     const entry = this.#fallback === undefined ? this.#index.resolve(kind, name) : this.#tryResolve(kind, name);
     if (entry === undefined) {
+      // The node serving it checks the forwarded capability and records the call there.
       const authority = this.#authorityFor(caller, name);
       return this.#fallback!.invoke(kind, name, args, options, caller && { module: caller.module, authority });
     }
     const authority = this.#authorityFor(caller, `${entry.module}.${entry.name}`);
-    const checked = authority === undefined ? args : authority.authorize(this.#target(entry), args);
+    let checked = args;
+    try {
+      if (authority !== undefined) checked = authority.authorize(this.#target(entry), args);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      this.recordRefused({
+        kind,
+        name: `${entry.module}.${entry.name}`,
+        args,
+        who: authority?.label,
+        parentId: caller?.parentId,
+        code: typeof code === 'string' ? code : 'INTERNAL',
+      });
+      throw e;
+    }
     const deadline = options.deadline ?? (options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs);
     const outcome = await this.call({
       kind,
@@ -120,6 +208,7 @@ export class Dispatcher implements NestedCallInvoker {
       signal: options.signal,
       onProgress: options.onProgress,
       authority,
+      parentId: caller?.parentId,
     });
     return outcome.type === 'json' ? outcome.value : outcome;
   }

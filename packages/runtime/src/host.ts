@@ -25,6 +25,8 @@ export interface HostCallControl {
   readonly authority?: CallAuthority | undefined;
   /** Inside a sandbox: the host's id of this call, which the module's nested calls name. */
   readonly callId?: number | undefined;
+  /** The audit id of this call: its nested calls' records name it as their parent. */
+  readonly auditId?: string | undefined;
 }
 
 export interface HostStatus {

@@ -108,6 +108,7 @@ export class ModuleRuntime {
         module: this.#def.name,
         authority: control.authority,
         callId: control.callId,
+        parentId: control.auditId,
       });
       const out =
         def.memoize === undefined

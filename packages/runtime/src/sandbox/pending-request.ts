@@ -27,6 +27,8 @@ export interface RequestOptions {
   readonly adopt?: ((value: unknown) => unknown) | undefined;
   /** Who a call runs for: nested calls naming this request carry it. */
   readonly authority?: CallAuthority | undefined;
+  /** The call's audit id: nested calls naming this request are recorded as its children. */
+  readonly auditId?: string | undefined;
 }
 
 /**
@@ -60,6 +62,10 @@ export class PendingRequest implements SandboxSink, GateEntry {
 
   get authority(): CallAuthority | undefined {
     return this.options.authority;
+  }
+
+  get auditId(): string | undefined {
+    return this.options.auditId;
   }
 
   get deadline(): number {

@@ -134,6 +134,7 @@ export class SandboxHost implements ModuleHost {
       signal: control.signal,
       onProgress: control.onProgress,
       authority: control.authority,
+      auditId: control.auditId,
       accept: isCallOutcome,
       adopt: fromSandbox,
     }) as Promise<CallOutcome>;

@@ -29,6 +29,8 @@ export interface SandboxSink {
   readonly makesNestedCalls?: boolean | undefined;
   /** Whose authority nested calls naming this request carry (undefined: the module's own). */
   readonly authority?: CallAuthority | undefined;
+  /** The request's audit id, the parent of the nested calls naming it. */
+  readonly auditId?: string | undefined;
 }
 
 /** What the node lends a sandbox: the mesh, URL signing, events, the log. */
@@ -284,7 +286,7 @@ export class Sandbox {
     this.#nested.set(id, controller);
     const args = typeof m.args === 'object' && m.args !== null ? (m.args as Record<string, unknown>) : {};
     const deadline = typeof m.deadline === 'number' ? m.deadline : undefined;
-    const caller = { module: this.#module, authority: causedBy.authority };
+    const caller = { module: this.#module, authority: causedBy.authority, parentId: causedBy.auditId };
     this.#answer(
       id,
       () => this.#services.mesh.invoke(kind, String(m.name), args, { deadline, signal: controller.signal }, caller),

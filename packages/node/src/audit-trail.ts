@@ -1,0 +1,147 @@
+import { context, trace } from '@opentelemetry/api';
+import type { CallRecord, CallRecorder, Logger } from '@insights/runtime';
+import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
+import type { NodeConfig } from './config.ts';
+import type { NatsLink } from './nats-link.ts';
+
+/** Audit records are published on `insights.audit.<node>`; only the node NATS user may publish there. */
+export const AUDIT_SUBJECT_PREFIX = 'insights.audit';
+const NS = 1_000_000_000;
+/** Records kept while NATS is away; beyond this the oldest are dropped (and counted in a warning). */
+const MAX_PENDING = 10_000;
+
+/** One audit record as stored: who called what, with which arguments after locks, and how it ended. Never the result. */
+export interface AuditRecord {
+  readonly v: 1;
+  readonly time: string;
+  readonly node: string;
+  readonly id: string;
+  readonly parent?: string | undefined;
+  /** The OpenTelemetry trace id: links the records of one call tree across nodes (when tracing is on). */
+  readonly trace?: string | undefined;
+  readonly kind: string;
+  readonly analytic: string;
+  /** Capability subjects and ids (`prof#<jti> via node#<jti>` for a call forwarded by another node). */
+  readonly who?: string | undefined;
+  readonly args: unknown;
+  readonly outcome: string;
+  readonly resultBytes: number;
+  readonly durationMs: number;
+}
+
+/**
+ * The audit trail: every call that reaches this node and every nested call it causes, published
+ * to the JetStream stream `audit.stream` (retention `audit.maxAgeSeconds`). Modules cannot write
+ * to it: sandboxes have no NATS connection, and the stream's subjects are the node user's alone
+ * (deploy/nats/accounts.conf). Without NATS the records go to the log at info level.
+ */
+export class AuditTrail implements CallRecorder {
+  readonly #traces = new Map<string, string | undefined>();
+  #pending: AuditRecord[] = [];
+  #dropped = 0;
+  #nc: NatsConnection | undefined;
+  #flushing = false;
+
+  constructor(
+    private readonly config: NodeConfig,
+    link: NatsLink,
+    private readonly log: Logger,
+  ) {
+    if (!link.configured) return;
+    void link.connected.then(
+      async (nc) => {
+        await ensureAuditStream(nc, config);
+        this.#nc = nc;
+        this.#flush();
+      },
+      (e: unknown) => log.warn('audit stream unavailable; records wait in memory', { error: (e as Error).message }),
+    );
+  }
+
+  begin(id: string, parentId: string | undefined): void {
+    // A nested call from a sandbox runs outside the caller's span: it inherits its parent's trace.
+    const active = trace.getSpanContext(context.active())?.traceId;
+    this.#traces.set(id, active ?? (parentId === undefined ? undefined : this.#traces.get(parentId)));
+  }
+
+  end(r: CallRecord): void {
+    const traceId = this.#traces.get(r.id);
+    this.#traces.delete(r.id);
+    if (!this.config.audit.enabled) return;
+    const record: AuditRecord = {
+      v: 1,
+      time: new Date(r.startedAt).toISOString(),
+      node: this.config.id,
+      id: r.id,
+      ...(r.parentId === undefined ? {} : { parent: r.parentId }),
+      ...(traceId === undefined ? {} : { trace: traceId }),
+      kind: r.kind,
+      analytic: r.analytic,
+      ...(r.who === undefined ? {} : { who: r.who }),
+      args: r.args,
+      outcome: r.outcome,
+      resultBytes: r.resultBytes,
+      durationMs: r.durationMs,
+    };
+    if (!this.#pendingOrLog(record)) return;
+    this.#flush();
+  }
+
+  /** Queues a record for NATS; without NATS configured, logs it instead (false). */
+  #pendingOrLog(record: AuditRecord): boolean {
+    if (this.config.nats === undefined) {
+      this.log.info('audit', { audit: record });
+      return false;
+    }
+    if (this.#pending.length >= MAX_PENDING) {
+      this.#pending.shift();
+      this.#dropped++;
+    }
+    this.#pending.push(record);
+    return true;
+  }
+
+  #flush(): void {
+    const nc = this.#nc;
+    if (nc === undefined || this.#flushing) return;
+    this.#flushing = true;
+    const js = nc.jetstream();
+    const batch = this.#pending;
+    this.#pending = [];
+    if (this.#dropped > 0) {
+      this.log.warn('audit records dropped while NATS was away', { dropped: this.#dropped });
+      this.#dropped = 0;
+    }
+    void Promise.all(
+      batch.map((r) =>
+        js.publish(`${AUDIT_SUBJECT_PREFIX}.${this.config.id}`, JSON.stringify(r)).catch((e: unknown) => {
+          this.log.warn('audit record not stored; retrying', { error: (e as Error).message });
+          this.#pending.push(r);
+        }),
+      ),
+    ).finally(() => {
+      this.#flushing = false;
+      if (this.#pending.length > 0) setTimeout(() => this.#flush(), 1000).unref();
+    });
+  }
+}
+
+/** Creates the audit stream or brings its retention up to date (every node, at start). */
+export async function ensureAuditStream(nc: NatsConnection, config: NodeConfig): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  const stream = {
+    name: config.audit.stream,
+    subjects: [`${AUDIT_SUBJECT_PREFIX}.>`],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_age: config.audit.maxAgeSeconds * NS,
+    num_replicas: config.events.replicas ?? 1,
+  };
+  try {
+    await jsm.streams.add(stream);
+  } catch (e) {
+    if (!/already in use|exists/i.test((e as Error).message)) throw e;
+    const current = await jsm.streams.info(stream.name);
+    await jsm.streams.update(stream.name, { ...current.config, max_age: stream.max_age });
+  }
+}
