@@ -2,7 +2,7 @@ import { generateMeshKeys, mintCapability, parsePolicy, type Policy } from '@ins
 import { createLogger, Dispatcher, type LogRecord } from '@insights/runtime';
 import { describe, expect, it } from 'vitest';
 import { Authorizer } from './authorizer.ts';
-import { CapabilityAuthority } from './capability-authority.ts';
+import type { CapabilityAuthority } from './capability-authority.ts';
 import { parseNodeConfig } from './config.ts';
 import { NestedCallRules } from './nested-call-rules.ts';
 

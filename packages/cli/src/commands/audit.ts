@@ -33,6 +33,7 @@ export async function runAudit(opts: AuditOptions): Promise<void> {
     (opts.user === undefined || whoMatches(r.who, opts.user)) &&
     (opts.learner === undefined || mentions(r.args, opts.learner)) &&
     (analytic === undefined || analytic.test(r.analytic)) &&
+    (since === undefined || Date.parse(r.time) >= since) &&
     (until === undefined || Date.parse(r.time) <= until);
   const nc = await connectNatsWithRetry({ servers: url }, { maxDelayMs: 1000, signal: AbortSignal.timeout(10_000) });
   const found: AuditRecord[] = [];
@@ -45,10 +46,6 @@ export async function runAudit(opts: AuditOptions): Promise<void> {
       });
     });
     let seq = info.state.first_seq;
-    if (since !== undefined) {
-      const first = await jsm.streams.getMessage(stream, { start_time: new Date(since) }).catch(() => undefined);
-      seq = first?.seq ?? info.state.last_seq + 1;
-    }
     for (; seq <= info.state.last_seq; seq++) {
       const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined); // deleted by retention meanwhile
       if (m === undefined) continue;
