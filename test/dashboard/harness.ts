@@ -67,6 +67,7 @@ export async function startMesh(): Promise<Mesh> {
     auth: { kind: 'users', usersFile },
     roles: { admin: { policy: { default: 'allow' } }, instructor: { policy: INSTRUCTOR } },
     embed: { frameAncestors: ['http://lms.example'] },
+    audit: { roles: ['admin'] },
   });
   const dashboard = await startDashboard(config);
   const mesh: Mesh = {

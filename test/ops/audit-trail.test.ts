@@ -1,11 +1,13 @@
 import { connect, generateMeshKeys, mintCapability, parsePolicy, type Mesh, type Policy } from '@insights/client';
+import { hashPassword, parseDashboardConfig, startDashboard } from '@insights/dashboard';
+import { writeFile } from 'node:fs/promises';
 import { connect as natsConnect, type NatsConnection } from 'nats';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-process.ts';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
-import { SHIPPED_MODULES } from '../support/tmp.ts';
+import { SHIPPED_MODULES, tempDir } from '../support/tmp.ts';
 
 interface Record {
   id: string;
@@ -126,5 +128,45 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
         .split('\n')
         .map((l) => (JSON.parse(l) as Record).analytic),
     ).toEqual(['examples.get_grades']);
+  }, 60_000);
+
+  it('dashboard - the audit page shows the trail to the audit roles only, filtered like the CLI', async () => {
+    const tmp = await tempDir('insights-audit-dashboard-');
+    const password = await hashPassword('pw');
+    const usersFile = path.join(tmp.dir, 'users.json');
+    await writeFile(usersFile, JSON.stringify({ dpo: { password, role: 'auditor' }, prof: { password, role: 'instructor' } }));
+    const dashboard = await startDashboard(
+      parseDashboardConfig({
+        port: 0,
+        mesh: { nats: nats.url },
+        signingKey: keys.privateKeyPem,
+        auth: { kind: 'users', usersFile },
+        roles: { auditor: { policy: { default: 'deny' } }, instructor: { policy: { default: 'allow' } } },
+        audit: { roles: ['auditor'] },
+      }),
+    );
+    const login = async (user: string) => {
+      const r = await fetch(`${dashboard.url}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `user=${user}&password=pw`,
+        redirect: 'manual',
+      });
+      return /^([^;]+)/.exec(r.headers.get('set-cookie') ?? '')![1]!;
+    };
+    try {
+      const page = await fetch(`${dashboard.url}/admin/audit?user=student`, { headers: { cookie: await login('dpo') } });
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('examples.get_grades');
+      expect(html).toContain('student#');
+      expect(html).not.toContain('prof#');
+      const prof = await fetch(`${dashboard.url}/admin/audit`, { headers: { cookie: await login('prof') } });
+      expect(prof.status).toBe(403);
+      expect((await fetch(`${dashboard.url}/admin/audit`, { redirect: 'manual' })).status).toBe(303);
+    } finally {
+      await dashboard.close();
+      await tmp.remove();
+    }
   }, 60_000);
 });

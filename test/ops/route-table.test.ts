@@ -59,6 +59,7 @@ describe.skipIf(NO_NATS)('route table - every route of deploy/SECURITY.md, refus
   let conn: NodeConnection;
   let mesh: Mesh;
   let cookie = '';
+  let profCookie = '';
   let resultId = '';
   let embedUrl = '';
   let nodeFileUrl = '';
@@ -90,6 +91,7 @@ describe.skipIf(NO_NATS)('route table - every route of deploy/SECURITY.md, refus
     mesh = await startMesh();
     const d = mesh.dashboard.url;
     cookie = await relogin();
+    profCookie = await relogin('prof');
     const run = await http('GET', `${d}/api/run/view/examples.plot_grades?course=C1`, { cookie });
     resultId = /\/result\/([^/"]+)\/frame/.exec(run.text)![1]!;
     const frame = await http('GET', `${d}/result/${resultId}/frame`, { cookie });
@@ -109,11 +111,11 @@ describe.skipIf(NO_NATS)('route table - every route of deploy/SECURITY.md, refus
     await mesh?.close();
   });
 
-  const relogin = async () => {
+  const relogin = async (user = 'ada') => {
     const r = await fetch(`${mesh.dashboard.url}/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: `user=ada&password=${encodeURIComponent(PASSWORD)}`,
+      body: `user=${user}&password=${encodeURIComponent(PASSWORD)}`,
       redirect: 'manual',
     });
     return /^([^;]+)/.exec(r.headers.get('set-cookie') ?? '')![1]!;
@@ -300,6 +302,11 @@ describe.skipIf(NO_NATS)('route table - every route of deploy/SECURITY.md, refus
       verdictOf((await http('GET', `${mesh.dashboard.url}/result/${resultId}/csv`, w ? { cookie } : {})).status),
     'dashboard GET /result/<id>/frame': async (w) =>
       verdictOf((await http('GET', `${mesh.dashboard.url}/result/${resultId}/frame`, w ? { cookie } : {})).status),
+    'dashboard GET /admin/audit': async (w) => {
+      // The instructor has a session but no audit role; the admin has both.
+      const r = await http('GET', `${mesh.dashboard.url}/admin/audit`, { cookie: w ? cookie : profCookie });
+      return verdictOf(r.status, r.location);
+    },
     'dashboard GET /embed/<token>': async (w) =>
       verdictOf((await http('GET', w ? embedUrl : `${mesh.dashboard.url}/embed/forged.token`)).status),
     'dashboard GET /node-files/<node>/<file>': async (w) =>

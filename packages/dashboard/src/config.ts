@@ -57,6 +57,13 @@ export const dashboardConfigSchema = z.strictObject({
       maxTtlSeconds: z.number().int().positive().default(DEFAULT_MAX_EMBED_TTL_SECONDS),
     })
     .default({ frameAncestors: [], maxTtlSeconds: DEFAULT_MAX_EMBED_TTL_SECONDS }),
+  /** The audit page (/admin/audit): which roles may read the mesh's audit trail (none by default). */
+  audit: z
+    .strictObject({
+      roles: z.array(z.string().min(1)).default([]),
+      stream: z.string().min(1).default('INSIGHTS_AUDIT'),
+    })
+    .default({ roles: [], stream: 'INSIGHTS_AUDIT' }),
   /** Deadline of a call when the form gives none, ms. */
   callTimeoutMs: z.number().int().positive().default(DEFAULT_CALL_TIMEOUT_MS),
   sessionTtlSeconds: z.number().int().positive().default(DEFAULT_SESSION_TTL_SECONDS),

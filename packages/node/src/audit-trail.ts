@@ -1,33 +1,13 @@
 import { context, trace } from '@opentelemetry/api';
 import type { CallRecord, CallRecorder, Logger } from '@insights/runtime';
 import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
+import { AUDIT_SUBJECT_PREFIX, type AuditRecord } from '@insights/registry';
 import type { NodeConfig } from './config.ts';
 import type { NatsLink } from './nats-link.ts';
 
-/** Audit records are published on `insights.audit.<node>`; only the node NATS user may publish there. */
-export const AUDIT_SUBJECT_PREFIX = 'insights.audit';
 const NS = 1_000_000_000;
 /** Records kept while NATS is away; beyond this the oldest are dropped (and counted in a warning). */
 const MAX_PENDING = 10_000;
-
-/** One audit record as stored: who called what, with which arguments after locks, and how it ended. Never the result. */
-export interface AuditRecord {
-  readonly v: 1;
-  readonly time: string;
-  readonly node: string;
-  readonly id: string;
-  readonly parent?: string | undefined;
-  /** The OpenTelemetry trace id: links the records of one call tree across nodes (when tracing is on). */
-  readonly trace?: string | undefined;
-  readonly kind: string;
-  readonly analytic: string;
-  /** Capability subjects and ids (`prof#<jti> via node#<jti>` for a call forwarded by another node). */
-  readonly who?: string | undefined;
-  readonly args: unknown;
-  readonly outcome: string;
-  readonly resultBytes: number;
-  readonly durationMs: number;
-}
 
 /**
  * The audit trail: every call that reaches this node and every nested call it causes, published
@@ -58,6 +38,7 @@ export class AuditTrail implements CallRecorder {
     );
   }
 
+  // begin and end never throw: an audit fault is logged, and the call it records goes on.
   begin(id: string, parentId: string | undefined): void {
     // A nested call from a sandbox runs outside the caller's span: it inherits its parent's trace.
     const active = trace.getSpanContext(context.active())?.traceId;
@@ -65,6 +46,14 @@ export class AuditTrail implements CallRecorder {
   }
 
   end(r: CallRecord): void {
+    try {
+      this.#end(r);
+    } catch (e) {
+      this.log.error('audit record failed', { analytic: r.analytic, error: (e as Error).message });
+    }
+  }
+
+  #end(r: CallRecord): void {
     const traceId = this.#traces.get(r.id);
     this.#traces.delete(r.id);
     if (!this.config.audit.enabled) return;

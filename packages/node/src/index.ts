@@ -19,5 +19,3 @@ export { parseTraceparent, formatTraceparent } from './tracing.ts';
 export type { FailedModule } from './describe.ts';
 export { recordsToTable } from './csv.ts';
 export { revokeCapability, openRevocationBucket, REVOCATION_BUCKET } from './revocations.ts';
-export { AUDIT_SUBJECT_PREFIX } from './audit-trail.ts';
-export type { AuditRecord } from './audit-trail.ts';

@@ -1,6 +1,5 @@
-import type { AuditRecord } from '@insights/node';
 import { globToRegExp } from '@insights/policy';
-import { connectNatsWithRetry } from '@insights/registry';
+import { connectNatsWithRetry, readAuditRecords, type AuditRecord } from '@insights/registry';
 import { InsightsError } from '@insights/sdk';
 import { formatTable } from '../output.ts';
 
@@ -28,33 +27,28 @@ export async function runAudit(opts: AuditOptions): Promise<void> {
     });
   const since = time(opts.since, 'since');
   const until = time(opts.until, 'until');
-  const analytic = opts.analytic === undefined ? undefined : globToRegExp(opts.analytic);
-  const keep = (r: AuditRecord) =>
-    (opts.user === undefined || whoMatches(r.who, opts.user)) &&
-    (opts.learner === undefined || mentions(r.args, opts.learner)) &&
-    (analytic === undefined || analytic.test(r.analytic)) &&
-    (since === undefined || Date.parse(r.time) >= since) &&
-    (until === undefined || Date.parse(r.time) <= until);
+  const filter = {
+    user: opts.user,
+    learner: opts.learner,
+    analytic: opts.analytic === undefined ? undefined : globToRegExp(opts.analytic),
+    since,
+    until,
+  };
   const nc = await connectNatsWithRetry({ servers: url }, { maxDelayMs: 1000, signal: AbortSignal.timeout(10_000) });
-  const found: AuditRecord[] = [];
+  let found: AuditRecord[] | undefined;
   try {
-    const jsm = await nc.jetstreamManager();
-    const stream = opts.stream ?? 'INSIGHTS_AUDIT';
-    const info = await jsm.streams.info(stream).catch(() => {
-      throw new InsightsError('NOT_FOUND', `no audit stream ${stream} (do the nodes have audit.enabled and NATS?)`, {
-        parameter: 'stream',
-      });
-    });
-    let seq = info.state.first_seq;
-    for (; seq <= info.state.last_seq; seq++) {
-      const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined); // deleted by retention meanwhile
-      if (m === undefined) continue;
-      const r = m.json<AuditRecord>();
-      if (keep(r)) found.push(r);
-    }
+    found = await readAuditRecords(nc, filter, opts.stream === undefined ? {} : { stream: opts.stream });
   } finally {
     await nc.drain();
   }
+  if (found === undefined)
+    throw new InsightsError(
+      'NOT_FOUND',
+      `no audit stream ${opts.stream ?? 'INSIGHTS_AUDIT'} (do the nodes have NATS and audit.enabled?)`,
+      {
+        parameter: 'stream',
+      },
+    );
   if (opts.json === true) {
     for (const r of found) process.stdout.write(`${JSON.stringify(r)}\n`);
     return;
@@ -85,20 +79,4 @@ function time(v: string | undefined, parameter: string): number | undefined {
       parameter,
     });
   return t;
-}
-
-/** `who` is `<subject>#<id>[ via ...]`: a user matches by subject or by capability id. */
-function whoMatches(who: string | undefined, user: string): boolean {
-  return (who ?? '').split(/ via | within /).some((part) => {
-    const [subject, id] = part.split('#');
-    return subject === user || id === user;
-  });
-}
-
-/** Whether a value appears anywhere in the arguments (learner ids are strings or numbers). */
-function mentions(v: unknown, learner: string): boolean {
-  if (typeof v === 'string' || typeof v === 'number') return String(v) === learner;
-  if (Array.isArray(v)) return v.some((x) => mentions(x, learner));
-  if (typeof v === 'object' && v !== null) return Object.values(v).some((x) => mentions(x, learner));
-  return false;
 }
