@@ -3,9 +3,11 @@ import type { CallRecord, CallRecorder, Logger } from '@insights/runtime';
 import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
 import { AUDIT_SUBJECT_PREFIX, type AuditRecord } from '@insights/registry';
 import type { NodeConfig } from './config.ts';
+import { JetStreamPublisher } from './events/jetstream-publisher.ts';
 import type { NatsLink } from './nats-link.ts';
 
 const NS = 1_000_000_000;
+const ENCODER = new TextEncoder();
 /** Records kept while NATS is away; beyond this the oldest are dropped (and counted in a warning). */
 const MAX_PENDING = 10_000;
 
@@ -19,7 +21,7 @@ export class AuditTrail implements CallRecorder {
   readonly #traces = new Map<string, string | undefined>();
   #pending: AuditRecord[] = [];
   #dropped = 0;
-  #nc: NatsConnection | undefined;
+  #publisher: JetStreamPublisher | undefined;
   #flushing = false;
 
   constructor(
@@ -31,7 +33,8 @@ export class AuditTrail implements CallRecorder {
     void link.connected.then(
       async (nc) => {
         await ensureAuditStream(nc, config);
-        this.#nc = nc;
+        // Many records in flight, acknowledgements on one subscription (a request per record cost too much CPU).
+        this.#publisher = new JetStreamPublisher(nc);
         this.#flush();
       },
       (e: unknown) => log.warn('audit stream unavailable; records wait in memory', { error: (e as Error).message }),
@@ -91,27 +94,35 @@ export class AuditTrail implements CallRecorder {
   }
 
   #flush(): void {
-    const nc = this.#nc;
-    if (nc === undefined || this.#flushing) return;
+    const publisher = this.#publisher;
+    if (publisher === undefined || this.#flushing) return;
     this.#flushing = true;
-    const js = nc.jetstream();
     const batch = this.#pending;
     this.#pending = [];
     if (this.#dropped > 0) {
       this.log.warn('audit records dropped while NATS was away', { dropped: this.#dropped });
       this.#dropped = 0;
     }
+    const subject = `${AUDIT_SUBJECT_PREFIX}.${this.config.id}`;
+    let failed = false;
     void Promise.all(
+      // The record id is the message id: a retried record is stored once.
       batch.map((r) =>
-        js.publish(`${AUDIT_SUBJECT_PREFIX}.${this.config.id}`, JSON.stringify(r)).catch((e: unknown) => {
-          this.log.warn('audit record not stored; retrying', { error: (e as Error).message });
+        publisher.publish(subject, ENCODER.encode(JSON.stringify(r)), r.id).catch((e: unknown) => {
+          if (!failed) this.log.warn('audit records not stored; retrying in a second', { error: (e as Error).message });
+          failed = true;
           this.#pending.push(r);
         }),
       ),
     ).finally(() => {
       this.#flushing = false;
-      if (this.#pending.length > 0) setTimeout(() => this.#flush(), 1000).unref();
+      // Records that came meanwhile go at once; after a failure, wait a second.
+      if (this.#pending.length > 0) setTimeout(() => this.#flush(), failed ? 1000 : 0).unref();
     });
+  }
+
+  close(): void {
+    this.#publisher?.close();
   }
 }
 

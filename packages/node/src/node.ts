@@ -139,7 +139,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const natsLink = startNatsLink(config, log);
   const revocations = new RevocationList(natsLink, config.registry.replicas ?? 1, log);
   // Every call and nested call, recorded (who, what, arguments after locks, outcome).
-  dispatcher.setRecorder(new AuditTrail(config, natsLink, log));
+  const audit = new AuditTrail(config, natsLink, log);
+  dispatcher.setRecorder(audit);
   const authorizer = new Authorizer(
     dispatcher,
     readTrustedKeys(config.capabilities.trustedKeys, config.baseDir),
@@ -264,6 +265,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         await Promise.all([...hosts.values()].map((h) => h.close()));
         await db.close();
         revocations.close();
+        audit.close();
         await natsLink.close();
         await meshClient.close();
         await tracing?.shutdown();
