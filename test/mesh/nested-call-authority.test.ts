@@ -51,7 +51,11 @@ describe.skipIf(NO_NATS)('nested calls - the caller authority travels with the c
     };
     // Process sandboxes (the default isolation): the sandbox names its call, the host holds the authority.
     [solo] = await Promise.all([
-      start('solo', [path.join(SHIPPED_MODULES, 'examples'), path.join(SHIPPED_MODULES, 'testmodule')]),
+      start('solo', [
+        path.join(SHIPPED_MODULES, 'examples'),
+        path.join(SHIPPED_MODULES, 'testmodule'),
+        path.join(FIXTURE_MODULES, 'relay'),
+      ]),
       start('front', [path.join(FIXTURE_MODULES, 'relay')]),
     ]);
   }, 120_000);
@@ -88,6 +92,17 @@ describe.skipIf(NO_NATS)('nested calls - the caller authority travels with the c
       });
       // The view's default course is another course too.
       await expect(prof.view['examples.plot_grades']!({})).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    });
+
+    it("a memoized analytic never hands one caller what its nested calls read under another's lock", async () => {
+      const lockAll: Policy = { default: 'allow', rules: [{ match: '*', lock: { course: 'course' } }] };
+      const c1 = await direct(token(lockAll, { course: 'C1' }));
+      const c2 = await direct(token(lockAll, { course: 'C2' }));
+      const first = await c1.query['relay.memo_grades']!();
+      const second = await c2.query['relay.memo_grades']!();
+      expect(second).toEqual(await c2.query['examples.get_grades']!({ learners: 3 }));
+      expect(second).not.toEqual(first);
+      expect(await c1.query['relay.memo_grades']!()).toEqual(first); // still memoized for the same caller
     });
 
     it('djt_check_three_name cannot reach a denied djt_three_name', async () => {

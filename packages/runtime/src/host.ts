@@ -27,6 +27,12 @@ export interface HostCallControl {
   readonly callId?: number | undefined;
   /** The audit id of this call: its nested calls' records name it as their parent. */
   readonly auditId?: string | undefined;
+  /**
+   * Whose results a memoized analytic may share (inside a sandbox, where the authority itself
+   * never goes): callers of different authority never share one, since the analytic's nested
+   * calls ran under the first caller's. Defaults to the authority's label.
+   */
+  readonly memoScope?: string | undefined;
 }
 
 export interface HostStatus {

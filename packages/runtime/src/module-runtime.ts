@@ -113,9 +113,14 @@ export class ModuleRuntime {
       const out =
         def.memoize === undefined
           ? def.run(args as never, ctx)
-          : this.cache.memoize(`${call.kind}:${call.name}`, args, async () => def.run(args as never, ctx), {
-              ttlSeconds: def.memoize.ttlSeconds,
-            });
+          : this.cache.memoize(
+              memoName(call.kind, call.name, control.memoScope ?? control.authority?.label),
+              args,
+              async () => def.run(args as never, ctx),
+              {
+                ttlSeconds: def.memoize.ttlSeconds,
+              },
+            );
       const shared = def.memoize !== undefined;
       if (!isThenable(out)) {
         s.dispose();
@@ -274,7 +279,7 @@ export class ModuleRuntime {
       });
     const parsed = this.#params.get(`${kind}:${name}`)?.parse(args) ?? args;
     const ctx = this.#context(deadline, { signal }, undefined, caller);
-    return this.cache.refresh(`${kind}:${name}`, parsed, async () => def.run(parsed as never, ctx), {
+    return this.cache.refresh(memoName(kind, name, caller.authority?.label), parsed, async () => def.run(parsed as never, ctx), {
       ttlSeconds: def.memoize.ttlSeconds,
     });
   }
@@ -296,6 +301,11 @@ export class ModuleRuntime {
     this.#log.error('analytic threw', { analytic, error: message, stack: e instanceof Error ? e.stack : undefined });
     return new InsightsError('INTERNAL', `${analytic} failed: ${message}`, { analytic });
   }
+}
+
+/** A memoized analytic's cache name: one per authority, so no caller sees what another's nested calls read. */
+function memoName(kind: string, name: string, scope: string | undefined): string {
+  return scope === undefined ? `${kind}:${name}` : `${kind}:${name}@${scope}`;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

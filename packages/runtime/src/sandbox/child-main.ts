@@ -122,7 +122,8 @@ function runCall(m: UnpackedCall | Extract<ParentMessage, { type: 'call' }>): vo
     : undefined;
   // The message itself is the HostCall (kind, name, args, deadline): no copy per call.
   // The call's id names it in its nested calls: the host looks up whose authority they carry.
-  rt.call(m, { signal: controller.signal, onProgress, callId: m.id }).then(
+  const memoScope = 'memoScope' in m ? m.memoScope : undefined;
+  rt.call(m, { signal: controller.signal, onProgress, callId: m.id, memoScope }).then(
     (outcome) => {
       calls.delete(m.id);
       giveBack(controller);

@@ -70,6 +70,8 @@ export type RequestBody =
       readonly deadline: number;
       /** Whether the caller listens for progress (saves messages when nobody does). */
       readonly progress: boolean;
+      /** A memoized analytic called with an authority: whose results it may share (such calls travel unpacked). */
+      readonly memoScope?: string | undefined;
     }
   | { readonly type: 'events'; readonly handler: string; readonly events: readonly EventEnvelope[]; readonly deadline: number }
   | { readonly type: 'job'; readonly job: string; readonly deadline: number }
