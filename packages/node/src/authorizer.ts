@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InsightsError } from '@insights/sdk';
-import { CapabilityVerifier, decide, decodeCapability, schemaParameters, stripLocked } from '@insights/policy';
+import { CapabilityVerifier, decide, decodeCapability, schemaParameters, stripLocked, type PolicyLayer } from '@insights/policy';
 import type { Dispatcher, Logger } from '@insights/runtime';
 import { kindFromWire, type WireDescribeResponse } from '@insights/wire';
 import { CapabilityAuthority } from './capability-authority.ts';
+import type { Pseudonyms } from './pseudonyms.ts';
 
 /** A call may carry a chain of capabilities (a caller's, then the forwarding node's): all must allow. */
 const MAX_CHAIN = 4;
@@ -33,6 +34,8 @@ export class Authorizer {
     private readonly log: Logger,
     /** Capability ids revoked before they expire (checked on every call). */
     private readonly revoked: { has(id: string): boolean } = { has: () => false },
+    /** Pseudonyms per research project (policies with `pseudonymise`). */
+    private readonly pseudonyms: ReadonlyMap<string, Pseudonyms> = new Map(),
   ) {
     this.#verifier = trustedKeysPem.length === 0 ? undefined : new CapabilityVerifier(trustedKeysPem);
   }
@@ -92,7 +95,8 @@ export class Authorizer {
       aliases: analytic.aliases,
       parameters: schemaParameters(analytic.paramsSchema),
     };
-    return { args: authority.authorize(target, args as Record<string, unknown>), authority };
+    const given = authority.pseudonyms === undefined ? args : authority.pseudonyms.args(args);
+    return { args: authority.authorize(target, given as Record<string, unknown>), authority };
   }
 
   /** Describe as a capability holder should see it. */
@@ -140,17 +144,27 @@ export class Authorizer {
     let authority = this.#authorities.get(capability);
     if (authority === undefined) {
       const label = payloads.map((p) => `${p.sub ?? '(no subject)'}#${p.jti ?? p.kid}`).join(' via ');
-      authority = new CapabilityAuthority(
-        payloads.flatMap((p) => p.layers),
-        capability,
-        label,
-        this.log,
-      );
+      const layers = payloads.flatMap((p) => p.layers);
+      authority = new CapabilityAuthority(layers, capability, label, this.log, pseudonymsOf(layers, this.pseudonyms));
       if (this.#authorities.size >= MAX_CACHED_AUTHORITIES) this.#authorities.clear();
       this.#authorities.set(capability, authority);
     }
     return authority;
   }
+}
+
+/** The pseudonyms a capability's layers call for: none, or one project's (two projects in one chain deny). */
+function pseudonymsOf(layers: readonly PolicyLayer[], byProject: ReadonlyMap<string, Pseudonyms>): Pseudonyms | undefined {
+  const projects = [
+    ...new Set(layers.flatMap((l) => (l.policy.pseudonymise === undefined ? [] : [l.policy.pseudonymise.project]))),
+  ];
+  if (projects.length === 0) return undefined;
+  if (projects.length > 1)
+    throw new InsightsError('PERMISSION_DENIED', `a capability may pseudonymise for one project, not ${projects.join(' and ')}`);
+  const p = byProject.get(projects[0]!);
+  if (p === undefined)
+    throw new InsightsError('PERMISSION_DENIED', `this node has no pseudonym key for project ${projects[0]!} (pseudonyms.keys)`);
+  return p;
 }
 
 /** Trusted keys are given inline (PEM) or as files relative to the config. */

@@ -1,5 +1,7 @@
 import { applyDecision, decide, type PolicyLayer } from '@insights/policy';
 import type { AuthorityTarget, CallAuthority, Logger } from '@insights/runtime';
+import type { CallOutcome } from '@insights/wire';
+import type { Pseudonyms } from './pseudonyms.ts';
 
 /**
  * The authority of a verified capability chain: a caller's capability, a node's or module's
@@ -16,7 +18,13 @@ export class CapabilityAuthority implements CallAuthority {
     /** Who: capability subjects and ids, for logs and the audit. */
     readonly label: string,
     private readonly log: Logger,
+    /** Set when a layer's policy pseudonymises: results shown with pseudonyms, pseudonyms accepted as arguments. */
+    readonly pseudonyms?: Pseudonyms,
   ) {}
+
+  present(outcome: CallOutcome, analytic: string): CallOutcome {
+    return this.pseudonyms === undefined ? outcome : this.pseudonyms.result(outcome, analytic);
+  }
 
   authorize(target: AuthorityTarget, args: Record<string, unknown>): Record<string, unknown> {
     const analytic = `${target.module}.${target.name}`;

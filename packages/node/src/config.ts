@@ -261,6 +261,19 @@ export const nodeConfigSchema = z.strictObject({
     })
     .default({ tokens: [] })
     .describe('Operator endpoints'),
+  pseudonyms: z
+    .strictObject({
+      keys: z
+        .record(z.string().min(1), z.string().min(32))
+        .default({})
+        .describe('Project -> secret key of its pseudonyms (the same on every node); a policy with pseudonymise.project uses it'),
+      fields: z
+        .array(z.string().min(1))
+        .default(['learner', 'user', 'actor', 'username', 'user_id'])
+        .describe('Result and parameter fields holding learner identifiers'),
+    })
+    .default({ keys: {}, fields: ['learner', 'user', 'actor', 'username', 'user_id'] })
+    .describe('Pseudonymised research access (see deploy/SECURITY.md)'),
   audit: z
     .strictObject({
       enabled: z

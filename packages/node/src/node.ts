@@ -20,6 +20,7 @@ import { startNestedCallClient } from './nested-calls.ts';
 import { Authorizer, readTrustedKeys } from './authorizer.ts';
 import { NestedCallRules } from './nested-call-rules.ts';
 import { RevocationList } from './revocations.ts';
+import { Pseudonyms } from './pseudonyms.ts';
 import { AuditTrail } from './audit-trail.ts';
 import { describeNode, type FailedModule } from './describe.ts';
 import { startGrpcServer } from './grpc-server.ts';
@@ -147,6 +148,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     config.capabilities.required,
     log,
     revocations,
+    new Map(
+      Object.entries(config.pseudonyms.keys).map(([project, key]) => [project, new Pseudonyms(key, config.pseudonyms.fields)]),
+    ),
   );
   // Nested calls carry the authority of the call that caused them (or the module's own).
   dispatcher.setGuard(new NestedCallRules(config.capabilities, authorizer, log));

@@ -1,5 +1,6 @@
 import type { CallOptions } from '@insights/sdk';
 import type { CallInvoker, QueryKind } from '@insights/sdk/internal';
+import type { CallOutcome } from '@insights/wire';
 
 /** A nested call's target as an authority sees it (the analytic is resolved on this node). */
 export interface AuthorityTarget {
@@ -24,6 +25,8 @@ export interface CallAuthority {
   readonly capability?: string | undefined;
   /** Who, for logs and the audit: subject and capability id. */
   readonly label: string;
+  /** What the caller may see of a result of a call it made from outside (pseudonymised research access). */
+  present?(outcome: CallOutcome, analytic: string): CallOutcome;
 }
 
 /** Who makes a nested call: the calling module, and the call it works for. */

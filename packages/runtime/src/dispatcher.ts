@@ -91,6 +91,9 @@ export class Dispatcher implements NestedCallInvoker {
     } catch (e) {
       work = Promise.reject(e as Error);
     }
+    // A caller's own view of its result (pseudonyms for a research role); nested calls see real values.
+    const present = req.parentId === undefined ? req.authority?.present : undefined;
+    if (present !== undefined) work = work.then((o) => present.call(req.authority, o, analytic));
     if (auditId === undefined) return work;
     const startedAt = Date.now();
     const record = (outcome: string, bytes: number) =>
