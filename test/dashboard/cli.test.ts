@@ -22,6 +22,7 @@ describe('cli - insights dashboard', () => {
     node = await startTestNode({
       defaultIsolation: 'inline',
       capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
+      ingest: { tokens: ['ingest-token-for-tests-0001'] }, // required capabilities need ingest tokens
       modules: [COURSES_MODULE],
     });
     await writeFile(path.join(tmp.dir, 'mesh.key'), keys.privateKeyPem, { mode: 0o600 });

@@ -45,6 +45,7 @@ export async function startMesh(): Promise<Mesh> {
     defaultIsolation: 'inline' as const,
     nats: nats.url,
     capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
+    ingest: { tokens: ['ingest-token-for-tests-0001'] }, // required capabilities need ingest tokens
     modules,
   });
   const main = await startTestNode(
@@ -66,6 +67,7 @@ export async function startMesh(): Promise<Mesh> {
     auth: { kind: 'users', usersFile },
     roles: { admin: { policy: { default: 'allow' } }, instructor: { policy: INSTRUCTOR } },
     embed: { frameAncestors: ['http://lms.example'] },
+    audit: { roles: ['admin'] },
   });
   const dashboard = await startDashboard(config);
   const mesh: Mesh = {

@@ -41,6 +41,7 @@ describe('mesh - policies enforced by the nodes', () => {
     node = await startTestNode({
       defaultIsolation: 'inline',
       capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
+      ingest: { tokens: ['ingest-token-for-tests-0001'] }, // required capabilities need ingest tokens
       modules: [path.join(FIXTURE_MODULES, 'echo')],
     });
     admin = await connect({ nodes: [node.grpcAddress], signingKey: keys.privateKeyPem });
@@ -167,6 +168,7 @@ describe('mesh - policies enforced by the nodes', () => {
       const trusting = await startTestNode({
         defaultIsolation: 'inline',
         capabilities: { trustedKeys: [path.join(tmp.dir, 'mesh.pub')], required: true },
+        ingest: { tokens: ['ingest-token-for-tests-0001'] },
         modules: [path.join(FIXTURE_MODULES, 'echo')],
       });
       try {

@@ -8,6 +8,7 @@ import { runKeygen, runToken } from './commands/token.ts';
 import { runEventsDlq } from './commands/events-dlq.ts';
 import { runEventsImport } from './commands/events-import.ts';
 import { printError } from './output.ts';
+import type { AuditOptions } from './commands/audit.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -77,6 +78,31 @@ program
   .option('--subject <name>', 'who it is for (nodes log it)')
   .action(runToken);
 
+program
+  .command('capability')
+  .description('manage capabilities')
+  .command('revoke')
+  .description('revoke a capability before it expires, by its id (nodes refuse it at once)')
+  .argument('<id>', "the capability's id (printed by insights token)")
+  .option('--nats <url>', 'NATS server (default $NATS_URL)')
+  .option('--reason <text>', 'why (stored with the revocation)')
+  .action(async (id: string, opts: { nats?: string; reason?: string }) =>
+    (await import('./commands/capability.ts')).runCapabilityRevoke(id, opts),
+  );
+
+program
+  .command('audit')
+  .description('who read what, when, through what: the audit trail, filtered')
+  .option('--nats <url>', 'NATS server (default $NATS_URL)')
+  .option('--stream <name>', 'audit stream (default INSIGHTS_AUDIT)')
+  .option('--user <subject-or-id>', 'calls by this capability subject (e.g. a dashboard user) or capability id')
+  .option('--learner <id>', 'calls whose arguments mention this learner id')
+  .option('--analytic <glob>', 'calls of these analytics, e.g. examples.*')
+  .option('--since <time>', 'from this time (ISO 8601)')
+  .option('--until <time>', 'up to this time (ISO 8601)')
+  .option('--json', 'one JSON record per line')
+  .action(async (opts: AuditOptions) => (await import('./commands/audit.ts')).runAudit(opts));
+
 const events = program.command('events').description('send events into the mesh and manage dead letters');
 
 events
@@ -121,7 +147,7 @@ dashboard
   .option('--user <name>', 'act as this user of the users file (role and context)')
   .option('--role <role>', 'or act as this role...')
   .option('--context <json>', '...with this context, e.g. {"course":"C1"}')
-  .option('--ttl <seconds>', 'lifetime (default 7 days)')
+  .option('--ttl <seconds>', 'lifetime (default 1 hour; at most embed.maxTtlSeconds)')
   .action((_opts, cmd: Command) => runEmbed(cmd.optsWithGlobals()));
 
 program

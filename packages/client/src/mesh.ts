@@ -54,6 +54,11 @@ export interface MeshControls {
   /** The same mesh whose calls default to `ms` milliseconds. */
   withTimeout(ms: number): Mesh;
   /**
+   * The same connections, with calls that carry another capability (or chain of them,
+   * space-separated). A node uses it to forward a caller's capability on nested calls.
+   */
+  withCapability(capability: string): Mesh;
+  /**
    * A narrower mesh: `policy` allows, denies, or locks parameters to values from `context`.
    * Nodes enforce it through a signed capability; denied analytics vanish from listings and
    * locked parameters from schemas. Restricting again only narrows.
@@ -178,6 +183,7 @@ export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, rest
   const controls: MeshControls = {
     describe: async () => restriction.filterDescription(backend.snapshot()),
     withTimeout: (ms) => makeMesh<UntypedMesh>(backend, ms, restriction),
+    withCapability: (capability) => makeMesh<UntypedMesh>(backend, defaultTimeoutMs, Restriction.fromCapability(capability)),
     restrict: (policy, context = {}, opts = {}) =>
       makeMesh<UntypedMesh>(backend, defaultTimeoutMs, restriction.narrow(policy, context, opts, backend.enforcesCapabilities)),
     capability: () => restriction.token(),

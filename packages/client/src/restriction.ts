@@ -6,6 +6,7 @@ import {
   decodeCapability,
   mintCapability,
   parsePolicy,
+  schemaParameters,
   stripLocked,
   type Policy,
   type PolicyContext,
@@ -48,9 +49,17 @@ export class Restriction {
     return r;
   }
 
+  /** From a capability, or a chain of them (space-separated; every one applies). */
   static fromCapability(token: string, signingKey?: string): Restriction {
-    const p = decodeCapability(token);
-    return new Restriction(p.layers, signingKey, undefined, token, p.exp * 1000);
+    const payloads = token.split(' ').map((t) => decodeCapability(t));
+    const exp = Math.min(...payloads.map((p) => p.exp));
+    return new Restriction(
+      payloads.flatMap((p) => p.layers),
+      signingKey,
+      undefined,
+      token,
+      exp * 1000,
+    );
   }
 
   narrow(
@@ -80,7 +89,7 @@ export class Restriction {
     if (this.layers.length === 0) return names;
     return names.filter((n) => {
       const a = find(mesh, kind, n);
-      return a !== undefined && decide(this.layers, a).allowed;
+      return a !== undefined && decide(this.layers, policyTarget(a)).allowed;
     });
   }
 
@@ -89,7 +98,7 @@ export class Restriction {
     return {
       nodes: mesh.nodes,
       analytics: mesh.analytics.flatMap((a) => {
-        const d = decide(this.layers, a);
+        const d = decide(this.layers, policyTarget(a));
         return d.allowed ? [{ ...a, params: stripLocked(a.params, d.locks) }] : [];
       }),
     };
@@ -109,7 +118,7 @@ export class Restriction {
     if (this.layers.length === 0) return args;
     const a = find(mesh, kind, name);
     if (a === undefined) return args; // unknown here: let the node answer NOT_FOUND or PERMISSION_DENIED
-    const locked = applyDecision(decide(this.layers, a), args, `${a.module}.${a.name}`);
+    const locked = applyDecision(decide(this.layers, policyTarget(a)), args, `${a.module}.${a.name}`);
     return applyLocks ? locked : args;
   }
 
@@ -134,4 +143,9 @@ function find(mesh: MeshDescription, kind: QueryKind, name: string): AnalyticDes
       return bare.length === 1 ? bare[0] : undefined;
     })()
   );
+}
+
+/** Locks apply only to analytics that have the locked parameter. */
+function policyTarget(a: AnalyticDescription): AnalyticDescription & { parameters: string[] } {
+  return { ...a, parameters: schemaParameters(a.params) };
 }

@@ -49,7 +49,11 @@ export class Authenticator {
         return { user: 'anonymous', name: 'anonymous', role: auth.role, context: {}, via: 'none' };
       case 'users': {
         const id = req.cookies[SESSION_COOKIE];
-        return id === undefined ? undefined : this.#sessions.get(id);
+        const p = id === undefined ? undefined : this.#sessions.get(id);
+        if (p === undefined || this.isCurrent(p)) return p;
+        // Removed, or password, role or context changed since login: the session ends here.
+        this.#sessions.delete(id!);
+        return undefined;
       }
       case 'header': {
         if (req.peer === undefined || !auth.trustedProxies.includes(req.peer))
@@ -62,7 +66,8 @@ export class Authenticator {
         if (!user)
           throw new InsightsError('UNAUTHENTICATED', `the single sign-on proxy did not name a user (header ${auth.userHeader})`);
         const u = this.#users?.get(user);
-        if (u !== undefined) return { user, name: u.name ?? user, role: u.role, context: u.context, via: 'header' };
+        if (u !== undefined)
+          return { user, name: u.name ?? user, role: u.role, context: u.context, via: 'header', generation: u.generation };
         if (auth.defaultRole !== undefined) return { user, name: user, role: auth.defaultRole, context: {}, via: 'header' };
         throw new InsightsError('PERMISSION_DENIED', `user ${user} has no role on this dashboard; ask an operator to add them`);
       }
@@ -90,8 +95,33 @@ export class Authenticator {
       return undefined;
     }
     this.#failures.delete(user);
-    const principal: Principal = { user, name: u.name ?? user, role: u.role, context: u.context, via: 'session' };
+    const principal: Principal = {
+      user,
+      name: u.name ?? user,
+      role: u.role,
+      context: u.context,
+      via: 'session',
+      generation: u.generation,
+    };
     return { sessionId: this.#sessions.create(principal), principal };
+  }
+
+  /**
+   * Whether a principal made earlier (a session, an embed URL) still stands: a users-file user
+   * must still be there with the same generation; others (role embeds, no login) carry none.
+   */
+  isCurrent(p: Principal): boolean {
+    if (p.generation === undefined) return true;
+    return this.#users?.get(p.user)?.generation === p.generation;
+  }
+
+  /** PERMISSION_DENIED unless an embed URL's user still stands as it was when the URL was made. */
+  checkEmbed(p: Principal): void {
+    if (!this.isCurrent(p))
+      throw new InsightsError(
+        'PERMISSION_DENIED',
+        'this embed link was revoked: its user was removed or changed (password, role or context); ask for a new one',
+      );
   }
 
   logout(cookies: Readonly<Record<string, string>>): void {

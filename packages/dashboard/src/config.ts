@@ -7,8 +7,9 @@ import { z } from 'zod';
 export const DEFAULT_PORT = 8080;
 export const DEFAULT_CALL_TIMEOUT_MS = 60_000;
 export const DEFAULT_SESSION_TTL_SECONDS = 8 * 3600;
-export const DEFAULT_EMBED_TTL_SECONDS = 7 * 24 * 3600;
-export const DEFAULT_MAX_EMBED_TTL_SECONDS = 90 * 24 * 3600;
+/** Embed URLs are bearer links: short by default (an hour), at most a week unless the operator allows longer. */
+export const DEFAULT_EMBED_TTL_SECONDS = 3600;
+export const DEFAULT_MAX_EMBED_TTL_SECONDS = 7 * 24 * 3600;
 
 const roleSchema = z.strictObject({
   /** What this role may call: the mesh's policy language (allow / deny / lock to the user's context). */
@@ -56,6 +57,13 @@ export const dashboardConfigSchema = z.strictObject({
       maxTtlSeconds: z.number().int().positive().default(DEFAULT_MAX_EMBED_TTL_SECONDS),
     })
     .default({ frameAncestors: [], maxTtlSeconds: DEFAULT_MAX_EMBED_TTL_SECONDS }),
+  /** The audit page (/admin/audit): which roles may read the mesh's audit trail (none by default). */
+  audit: z
+    .strictObject({
+      roles: z.array(z.string().min(1)).default([]),
+      stream: z.string().min(1).default('INSIGHTS_AUDIT'),
+    })
+    .default({ roles: [], stream: 'INSIGHTS_AUDIT' }),
   /** Deadline of a call when the form gives none, ms. */
   callTimeoutMs: z.number().int().positive().default(DEFAULT_CALL_TIMEOUT_MS),
   sessionTtlSeconds: z.number().int().positive().default(DEFAULT_SESSION_TTL_SECONDS),

@@ -1,3 +1,4 @@
+import type { AuditReader } from './audit-page.ts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Mesh } from '@insights/client';
 import { ERROR_CODES, InsightsError } from '@insights/sdk';
@@ -23,6 +24,7 @@ export interface DashboardContext {
   /** Absent without a signing key: then there are no embed URLs. */
   readonly embeds: EmbedSigner | undefined;
   readonly assets: ReadonlyMap<string, Asset>;
+  readonly audit: AuditReader;
 }
 
 /** Headers on every HTML page and JSON answer. */

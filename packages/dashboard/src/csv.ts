@@ -1,23 +1,8 @@
 import type { TableCell } from '@insights/sdk';
+import type { CsvTable } from '@insights/wire';
 
-export interface Table {
-  readonly columns: readonly string[];
-  readonly rows: readonly (readonly TableCell[])[];
-}
-
-/** RFC 4180 CSV: quotes fields with commas, quotes or line breaks; CRLF line ends. */
-export function toCsv(t: Table): string {
-  const line = (cells: readonly unknown[]) => cells.map(csvField).join(',');
-  return [line(t.columns), ...t.rows.map(line)].join('\r\n') + '\r\n';
-}
-
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  let s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  // A cell starting with = + - @ runs as a formula when the file is opened in a spreadsheet.
-  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
+/** Rows under named columns. The CSV writer is @insights/wire's toCsv, shared with the node and the CLI. */
+export type Table = CsvTable;
 
 /**
  * A query result as a table, if it is one: an array of records (columns = their keys), an array

@@ -51,7 +51,7 @@ function principalFor(config: DashboardConfig, r: EmbedUrlRequest): Principal {
       );
     const u = new UsersFile(path.resolve(config.baseDir, file), roles).get(r.user);
     if (u === undefined) throw new InsightsError('NOT_FOUND', `no user ${r.user} in ${file}`, { parameter: 'user' });
-    return { user: r.user, name: u.name ?? r.user, role: u.role, context: u.context, via: 'embed' };
+    return { user: r.user, name: u.name ?? r.user, role: u.role, context: u.context, via: 'embed', generation: u.generation };
   }
   if (r.role === undefined || !roles.includes(r.role))
     throw new InsightsError('INVALID_ARGUMENT', `give --user, or --role with one of: ${roles.join(', ')}`, { parameter: 'role' });

@@ -19,6 +19,8 @@ const payloadSchema = z.strictObject({
   u: z.string().min(1),
   r: z.string().min(1),
   c: policyContextSchema,
+  /** The user's users-file generation when minted (see UsersFile): the link dies when it moves. */
+  g: z.string().min(1).max(64).optional(),
   exp: z.number().int(),
 });
 
@@ -46,6 +48,7 @@ export class EmbedSigner {
       u: principal.user,
       r: principal.role,
       c: { ...principal.context },
+      ...(principal.generation === undefined ? {} : { g: principal.generation }),
       exp: Math.floor(nowMs / 1000) + Math.max(1, Math.floor(ttlSeconds)),
     };
     const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
@@ -70,7 +73,7 @@ export class EmbedSigner {
     return {
       analytic: p.a,
       args: p.args,
-      principal: { user: p.u, name: p.u, role: p.r, context: p.c, via: 'embed' },
+      principal: { user: p.u, name: p.u, role: p.r, context: p.c, via: 'embed', generation: p.g },
       expiresAt: p.exp,
     };
   }

@@ -10,6 +10,8 @@ export interface Principal {
   readonly context: PolicyContext;
   /** How the request was authenticated; only sessions can log out. */
   readonly via: 'none' | 'session' | 'header' | 'embed';
+  /** The users-file generation of the user when the session or embed was made (none: not a users-file user). */
+  readonly generation?: string | undefined;
 }
 
 /** The key proxies and results are cached under: the same user with another context is another key. */

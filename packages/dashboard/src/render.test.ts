@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, catalogHtml } from './catalog.ts';
 import { parseDashboardConfig } from './config.ts';
-import { asTable, toCsv } from './csv.ts';
+import { toCsv } from '@insights/wire';
+import { asTable } from './csv.ts';
 import { formHtml } from './form.ts';
 import { jsonForScript } from './html.ts';
 

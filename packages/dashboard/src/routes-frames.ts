@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, InsightsError, isInsightsError } from '@insights/sdk';
 import { principalOf, sendJsonError, type DashboardContext } from './context.ts';
-import { toCsv } from './csv.ts';
+import { toCsv } from '@insights/wire';
 import { frameCsp, frameDocument, frameError } from './frame.ts';
 import { principalKey } from './principal.ts';
 import { tableOf } from './results.ts';
@@ -71,6 +71,8 @@ export function registerFrameRoutes(app: FastifyInstance, ctx: DashboardContext)
     try {
       if (ctx.embeds === undefined) throw new InsightsError('NOT_FOUND', 'this dashboard has no embed URLs');
       const grant = ctx.embeds.verify(req.params.token);
+      // Checked on every use: a removed or changed user's links stop working.
+      ctx.auth.checkEmbed(grant.principal);
       const mesh = ctx.roles.embedMeshFor(grant.principal, grant.analytic);
       const controller = new AbortController();
       reply.raw.on('close', () => controller.abort());

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ERROR_CODES, isInsightsError } from '@insights/sdk';
 import { analyticMain } from './analytic-page.ts';
+import { auditMain } from './audit-page.ts';
 import { buildCatalog, catalogHtml, findAnalytic } from './catalog.ts';
 import { loadChoices } from './choices.ts';
 import { COMMON_HEADERS, principalOf, type DashboardContext } from './context.ts';
@@ -110,6 +111,25 @@ export function registerPageRoutes(app: FastifyInstance, ctx: DashboardContext):
           main,
         }),
       );
+    }),
+  );
+
+  /** The audit trail, for the roles in audit.roles. */
+  app.get(
+    '/admin/audit',
+    page(async (req, reply, who) => {
+      const common = { principal: who, canLogOut: who.via === 'session' };
+      try {
+        ctx.audit.check(who);
+        const { filter, records } = await ctx.audit.records(req.query);
+        return sendPage(reply, renderPage({ ...common, title: 'Audit trail', main: auditMain(filter, records) }));
+      } catch (e) {
+        return sendPage(
+          reply,
+          renderPage({ ...common, title: 'Not allowed', main: messageMain('Audit trail', (e as Error).message) }),
+          isInsightsError(e) ? ERROR_CODES[e.code].http : 500,
+        );
+      }
     }),
   );
 

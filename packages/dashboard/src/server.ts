@@ -9,6 +9,7 @@ import { EmbedSigner } from './embed.ts';
 import { NodeFiles } from './node-files.ts';
 import { ResultStore } from './results.ts';
 import { RoleMeshes } from './roles.ts';
+import { AuditReader } from './audit-page.ts';
 import { registerApiRoutes } from './routes-api.ts';
 import { registerAuthRoutes } from './routes-auth.ts';
 import { registerFrameRoutes } from './routes-frames.ts';
@@ -57,6 +58,7 @@ export async function startDashboard(config: DashboardConfig, options: StartDash
     nodeFiles: new NodeFiles(() => admin.capability()),
     embeds: config.signingKeyPem === undefined ? undefined : new EmbedSigner(config.signingKeyPem),
     assets,
+    audit: new AuditReader(config),
   };
 
   // Embed tokens are long path parameters (the router's default limit is 100 characters).
@@ -107,6 +109,7 @@ export async function startDashboard(config: DashboardConfig, options: StartDash
       app.server.closeAllConnections();
       await app.close();
       auth.close();
+      await ctx.audit.close();
       if (options.mesh === undefined) await admin.close();
     })());
   return { url: address, mesh: admin, close, [Symbol.asyncDispose]: close };

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { policyContextSchema, type PolicyContext } from '@insights/policy';
 import { InsightsError } from '@insights/sdk';
@@ -21,6 +22,19 @@ export interface UserRecord {
   readonly role: string;
   readonly context: PolicyContext;
   readonly name: string | undefined;
+  /**
+   * Changes whenever the user's password, role or context changes: sessions and embed URLs
+   * remember the generation they were made under and stop working when it moves (or the user
+   * is removed). Derived from the record, so it survives restarts and needs no counter on disk.
+   */
+  readonly generation: string;
+}
+
+function generationOf(u: { password?: string | undefined; role: string; context: Readonly<Record<string, unknown>> }): string {
+  return createHash('sha256')
+    .update(JSON.stringify([u.password ?? '', u.role, u.context]))
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 /**
@@ -82,7 +96,10 @@ export class UsersFile {
           parameter: 'usersFile',
         });
     this.#users = new Map(
-      Object.entries(r.data).map(([k, u]) => [k, { password: u.password, role: u.role, context: u.context, name: u.name }]),
+      Object.entries(r.data).map(([k, u]) => [
+        k,
+        { password: u.password, role: u.role, context: u.context, name: u.name, generation: generationOf(u) },
+      ]),
     );
     this.#mtimeMs = mtimeMs;
   }

@@ -1,43 +1,102 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InsightsError } from '@insights/sdk';
-import { applyDecision, CapabilityVerifier, decide, stripLocked, type PolicyLayer } from '@insights/policy';
-import type { Dispatcher } from '@insights/runtime';
+import { CapabilityVerifier, decide, decodeCapability, schemaParameters, stripLocked, type PolicyLayer } from '@insights/policy';
+import type { Dispatcher, Logger } from '@insights/runtime';
 import { kindFromWire, type WireDescribeResponse } from '@insights/wire';
+import { CapabilityAuthority } from './capability-authority.ts';
+import type { Pseudonyms } from './pseudonyms.ts';
+
+/** A call may carry a chain of capabilities (a caller's, then the forwarding node's): all must allow. */
+const MAX_CHAIN = 4;
+const MAX_CACHED_AUTHORITIES = 10_000;
+
+/** A call let in: the arguments to run it with, and the authority its nested calls carry. */
+export interface AuthorizedCall {
+  readonly args: unknown;
+  readonly authority: CapabilityAuthority | undefined;
+}
 
 /**
  * Enforces capabilities on every call that reaches this node from outside (gRPC and HTTP):
- * verifies the signature and expiry, applies every policy layer, fills in locked parameters.
- * Nested calls from modules (`ctx.mesh`) run with the module's own authority and skip this.
+ * verifies the signature and expiry of every token the call carries, applies every policy
+ * layer, fills in locked parameters. The verified authority then travels with the call: its
+ * nested calls (`ctx.mesh`) are checked against it too (see NestedCallRules).
  */
 export class Authorizer {
   readonly #verifier: CapabilityVerifier | undefined;
+  readonly #authorities = new Map<string, CapabilityAuthority>();
 
   constructor(
     private readonly dispatcher: Dispatcher,
     trustedKeysPem: readonly string[],
     private readonly required: boolean,
+    private readonly log: Logger,
+    /** Capability ids revoked before they expire (checked on every call). */
+    private readonly revoked: { has(id: string): boolean } = { has: () => false },
+    /** Pseudonyms per research project (policies with `pseudonymise`). */
+    private readonly pseudonyms: ReadonlyMap<string, Pseudonyms> = new Map(),
   ) {
     this.#verifier = trustedKeysPem.length === 0 ? undefined : new CapabilityVerifier(trustedKeysPem);
   }
 
-  /** The arguments to run the call with, or PERMISSION_DENIED. */
-  authorize(kind: 'query' | 'view' | 'event-property', name: string, args: unknown, capability: string): unknown {
+  /** The call's arguments (locks filled in) and authority, or PERMISSION_DENIED (recorded in the audit trail). */
+  authorize(kind: 'query' | 'view' | 'event-property', name: string, args: unknown, capability: string): AuthorizedCall {
+    try {
+      return this.#authorize(kind, name, args, capability);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      if (code === 'PERMISSION_DENIED' || code === 'UNAUTHENTICATED')
+        this.dispatcher.recordRefused({ kind, name, args, who: this.#who(capability), code });
+      throw e;
+    }
+  }
+
+  /** Who a refused call claimed to be (subjects and ids, unverified: for the audit only). */
+  #who(capability: string): string | undefined {
+    if (capability === '') return undefined;
+    try {
+      return capability
+        .split(' ')
+        .slice(0, MAX_CHAIN)
+        .map((t) => {
+          const p = decodeCapability(t);
+          return `${p.sub ?? '(no subject)'}#${p.jti ?? p.kid}`;
+        })
+        .join(' via ');
+    } catch {
+      return '(not a capability)';
+    }
+  }
+
+  #authorize(kind: 'query' | 'view' | 'event-property', name: string, args: unknown, capability: string): AuthorizedCall {
     if (capability === '') {
       if (this.required)
         throw new InsightsError(
           'PERMISSION_DENIED',
           'this node requires a capability on every call; ask your mesh operator for one',
         );
-      return args;
+      return { args, authority: undefined };
     }
-    const layers = this.#layers(capability);
-    // A property is computed from the caller's own event and reads no module state: any valid
-    // capability may call it (policies name queries and views).
-    if (kind === 'event-property') return args;
+    const authority = this.verify(capability);
+    // A property is checked like a query (`property:` patterns), against every module serving the name.
+    if (kind === 'event-property') {
+      const modules = this.dispatcher.propertyModules(name);
+      if (modules.length === 0) throw new InsightsError('NOT_FOUND', `no event property named "${name}" on this node`);
+      for (const module of modules)
+        authority.authorize({ kind: 'property', module, name, aliases: [], parameters: ['event'] }, {});
+      return { args, authority };
+    }
     const { module, analytic } = this.dispatcher.analytic(kind, name);
-    const target = { kind, module, name: analytic.name, aliases: analytic.aliases };
-    return applyDecision(decide(layers, target), args, `${module}.${analytic.name}`);
+    const target = {
+      kind,
+      module,
+      name: analytic.name,
+      aliases: analytic.aliases,
+      parameters: schemaParameters(analytic.paramsSchema),
+    };
+    const given = authority.pseudonyms === undefined ? args : authority.pseudonyms.args(args);
+    return { args: authority.authorize(target, given as Record<string, unknown>), authority };
   }
 
   /** Describe as a capability holder should see it. */
@@ -47,29 +106,65 @@ export class Authorizer {
         throw new InsightsError('PERMISSION_DENIED', 'this node requires a capability; ask your mesh operator for one');
       return d;
     }
-    const layers = this.#layers(capability);
+    const layers = this.verify(capability).layers;
     return {
       node: d.node,
       modules: d.modules.map((m) => ({
         ...m,
         analytics: m.analytics.flatMap((a) => {
           const kind = kindFromWire(a.kind);
-          if (kind === 'event-property') return [a];
-          if (kind !== 'query' && kind !== 'view') return [];
-          const decision = decide(layers, { kind, module: m.name, name: a.name, aliases: a.aliases });
-          if (!decision.allowed) return [];
+          if (kind !== 'query' && kind !== 'view' && kind !== 'event-property') return [];
           const schema = JSON.parse(a.paramsSchemaJson || '{}') as Record<string, unknown>;
+          const parameters = schemaParameters(schema);
+          const policyKind = kind === 'event-property' ? 'property' : kind;
+          const decision = decide(layers, { kind: policyKind, module: m.name, name: a.name, aliases: a.aliases, parameters });
+          if (!decision.allowed) return [];
           return [{ ...a, paramsSchemaJson: JSON.stringify(stripLocked(schema, decision.locks)) }];
         }),
       })),
     };
   }
 
-  #layers(capability: string): readonly PolicyLayer[] {
-    if (this.#verifier === undefined)
+  /** Verifies every token of a capability chain (space-separated); PERMISSION_DENIED says which failed. */
+  verify(capability: string): CapabilityAuthority {
+    const verifier = this.#verifier;
+    if (verifier === undefined)
       throw new InsightsError('PERMISSION_DENIED', 'this node trusts no capability keys (capabilities.trustedKeys is empty)');
-    return this.#verifier.verify(capability).layers;
+    const tokens = capability.split(' ');
+    if (tokens.length > MAX_CHAIN)
+      throw new InsightsError(
+        'PERMISSION_DENIED',
+        `a call carries at most ${MAX_CHAIN} capabilities; this one carries ${tokens.length}`,
+      );
+    // Signature and expiry are checked on every call (the verifier caches signatures, not expiry).
+    const payloads = tokens.map((t) => verifier.verify(t));
+    for (const p of payloads)
+      if (p.jti !== undefined && this.revoked.has(p.jti))
+        throw new InsightsError('PERMISSION_DENIED', `capability ${p.jti} has been revoked; ask for a new one`);
+    let authority = this.#authorities.get(capability);
+    if (authority === undefined) {
+      const label = payloads.map((p) => `${p.sub ?? '(no subject)'}#${p.jti ?? p.kid}`).join(' via ');
+      const layers = payloads.flatMap((p) => p.layers);
+      authority = new CapabilityAuthority(layers, capability, label, this.log, pseudonymsOf(layers, this.pseudonyms));
+      if (this.#authorities.size >= MAX_CACHED_AUTHORITIES) this.#authorities.clear();
+      this.#authorities.set(capability, authority);
+    }
+    return authority;
   }
+}
+
+/** The pseudonyms a capability's layers call for: none, or one project's (two projects in one chain deny). */
+function pseudonymsOf(layers: readonly PolicyLayer[], byProject: ReadonlyMap<string, Pseudonyms>): Pseudonyms | undefined {
+  const projects = [
+    ...new Set(layers.flatMap((l) => (l.policy.pseudonymise === undefined ? [] : [l.policy.pseudonymise.project]))),
+  ];
+  if (projects.length === 0) return undefined;
+  if (projects.length > 1)
+    throw new InsightsError('PERMISSION_DENIED', `a capability may pseudonymise for one project, not ${projects.join(' and ')}`);
+  const p = byProject.get(projects[0]!);
+  if (p === undefined)
+    throw new InsightsError('PERMISSION_DENIED', `this node has no pseudonym key for project ${projects[0]!} (pseudonyms.keys)`);
+  return p;
 }
 
 /** Trusted keys are given inline (PEM) or as files relative to the config. */

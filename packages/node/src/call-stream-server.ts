@@ -191,10 +191,17 @@ export class CallStreamSession {
     try {
       const kind = callableKind(c.kind);
       const deps = this.deps;
+      const { args, authority } = deps.authorizer.authorize(
+        kind,
+        c.name,
+        parseArgsJson(c.argsJson, deps.argsLimits),
+        c.capability,
+      );
       return deps.dispatcher.call({
         kind,
         name: c.name,
-        args: deps.authorizer.authorize(kind, c.name, parseArgsJson(c.argsJson, deps.argsLimits), c.capability),
+        args,
+        authority,
         deadline: callDeadline(c.timeoutMs, deps.limits.maxDeadlineMs, 'timeout_ms'),
         signal: cancel,
         onProgress: c.wantProgress ? (fraction, message) => this.#report(c.id, fraction, message) : undefined,

@@ -45,6 +45,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { env: 'INSIGHTS_TLS_REQUIRE_CLIENT_CERT', key: 'tls.requireClientCert', kind: 'bool' },
   { env: 'INSIGHTS_INGEST_TOKENS', key: 'ingest.tokens', kind: 'list', secret: true },
   { env: 'INSIGHTS_ADMIN_TOKENS', key: 'admin.tokens', kind: 'list', secret: true },
+  { env: 'INSIGHTS_METRICS_TOKENS', key: 'metrics.tokens', kind: 'list', secret: true },
   { env: 'INSIGHTS_MESH_CAPABILITY', key: 'capabilities.meshCapability', kind: 'string', secret: true },
   { env: 'INSIGHTS_TRUSTED_KEYS', key: 'capabilities.trustedKeys', kind: 'list' },
   { env: 'INSIGHTS_REGISTRY_REPLICAS', key: 'registry.replicas', kind: 'int' },

@@ -168,9 +168,26 @@ export const nodeConfigSchema = z.strictObject({
         .default([])
         .describe('Ed25519 public keys (PEM text or file paths) whose capabilities this node accepts'),
       required: z.boolean().default(false).describe('Refuse calls that carry no capability'),
-      meshCapability: z.string().optional().describe("Capability this node's modules use for nested calls to other nodes"),
+      meshCapability: z
+        .string()
+        .optional()
+        .describe(
+          "This node's own capability: it bounds every nested call its modules make, and is their authority for work with no caller (event handlers, jobs)",
+        ),
+      moduleCapabilities: z
+        .record(z.string().min(1), z.string().min(1))
+        .default({})
+        .describe(
+          "Module name -> capability: that module's own authority for work with no caller (default: meshCapability); the node checks it at start",
+        ),
+      elevate: z
+        .record(z.string().min(1), z.array(z.string().min(1)).min(1))
+        .default({})
+        .describe(
+          "Module name -> analytic globs it may call on its own authority during a caller's request (like setuid; logged; off by default)",
+        ),
     })
-    .default({ trustedKeys: [], required: false })
+    .default({ trustedKeys: [], required: false, moduleCapabilities: {}, elevate: {} })
     .describe('Who may call: capabilities signed by the mesh key (see deploy/SECURITY.md)'),
   ingest: z
     .strictObject({
@@ -286,6 +303,50 @@ export const nodeConfigSchema = z.strictObject({
     })
     .default({ tokens: [] })
     .describe('Operator endpoints'),
+  pseudonyms: z
+    .strictObject({
+      keys: z
+        .record(z.string().min(1), z.string().min(32))
+        .default({})
+        .describe('Project -> secret key of its pseudonyms (the same on every node); a policy with pseudonymise.project uses it'),
+      fields: z
+        .array(z.string().min(1))
+        .default(['learner', 'user', 'actor', 'username', 'user_id'])
+        .describe('Result and parameter fields holding learner identifiers'),
+    })
+    .default({ keys: {}, fields: ['learner', 'user', 'actor', 'username', 'user_id'] })
+    .describe('Pseudonymised research access (see deploy/SECURITY.md)'),
+  audit: z
+    .strictObject({
+      enabled: z
+        .boolean()
+        .default(true)
+        .describe('Record every call and nested call (who, what, arguments after locks, outcome; never results)'),
+      stream: z
+        .string()
+        .min(1)
+        .default('INSIGHTS_AUDIT')
+        .describe('JetStream stream of the audit records (subjects insights.audit.>)'),
+      maxAgeSeconds: z
+        .number()
+        .int()
+        .min(0)
+        .default(90 * 24 * 3600)
+        .describe('How long audit records are kept (0: until removed); the shortest setting of the mesh wins at each start'),
+    })
+    .default({ enabled: true, stream: 'INSIGHTS_AUDIT', maxAgeSeconds: 90 * 24 * 3600 })
+    .describe('The audit trail: a JetStream stream only nodes publish to'),
+  metrics: z
+    .strictObject({
+      tokens: z
+        .array(z.string().min(16))
+        .default([])
+        .describe(
+          'Bearer tokens that may scrape GET /metrics; empty: open, unless capabilities are required (then /metrics is off)',
+        ),
+    })
+    .default({ tokens: [] })
+    .describe('Who may read the Prometheus metrics'),
 });
 
 export type NodeConfigInput = z.input<typeof nodeConfigSchema>;
@@ -304,6 +365,19 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Checks made when a node starts rather than when a file is parsed (tokens often come from the
+ * environment): events share one stream mesh-wide, so a node that requires capabilities must not
+ * offer an open ingest that would feed every node's handlers.
+ */
+export function checkStartable(config: NodeConfig): void {
+  if (config.capabilities.required && config.ingest.tokens.length === 0)
+    throw new ConfigError(
+      'ingest.tokens',
+      'capabilities.required needs ingest tokens too (INSIGHTS_INGEST_TOKENS): an open ingest feeds every node of the mesh',
+    );
+}
+
 /** Parses a config object: copies, applies defaults, validates, freezes. `baseDir` anchors relative paths. */
 export function parseNodeConfig(input: unknown, baseDir = process.cwd()): NodeConfig {
   const r = nodeConfigSchema.safeParse(input);
@@ -319,6 +393,7 @@ export function parseNodeConfig(input: unknown, baseDir = process.cwd()): NodeCo
   const tls = r.data.tls;
   if (tls?.requireClientCert === true && tls.caFile === undefined)
     throw new ConfigError('tls.caFile', 'requireClientCert needs the authority that signs client certificates');
+
   return Object.freeze({
     ...r.data,
     id,

@@ -1,16 +1,6 @@
 import type { TableCell } from '@insights/sdk';
 
-/** RFC 4180 CSV: quotes fields with commas, quotes or line breaks; CRLF line ends. */
-export function toCsv(columns: readonly string[], rows: readonly (readonly TableCell[])[]): string {
-  const line = (cells: readonly unknown[]) => cells.map(csvField).join(',');
-  return [line(columns), ...rows.map(line)].join('\r\n') + '\r\n';
-}
-
-function csvField(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
+// The CSV writer itself is @insights/wire's toCsv (formula cells neutralised), shared with the CLI and dashboard.
 
 /** A query result as a table: arrays of records by their keys, arrays of arrays as rows, else one cell. */
 export function recordsToTable(value: unknown): { columns: string[]; rows: TableCell[][] } {

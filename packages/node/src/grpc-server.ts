@@ -132,13 +132,13 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
         const kind = callableKind(req.kind);
         const deadline =
           asked === undefined ? undefined : callDeadline(Math.max(1, asked - Date.now()), deps.limits.maxDeadlineMs, 'deadline');
-        const outcome = await deps.dispatcher.call({
+        const { args, authority } = deps.authorizer.authorize(
           kind,
-          name: req.name,
-          args: deps.authorizer.authorize(kind, req.name, parseArgsJson(req.argsJson, deps.argsLimits), req.capability),
-          deadline,
-          signal: cancel,
-        });
+          req.name,
+          parseArgsJson(req.argsJson, deps.argsLimits),
+          req.capability,
+        );
+        const outcome = await deps.dispatcher.call({ kind, name: req.name, args, authority, deadline, signal: cancel });
         return { result: encodeResult(outcome) };
       }).then(
         (res) => {
@@ -184,6 +184,9 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
             rejected: [...total.rejected, ...r.rejected].slice(0, 1000),
           };
         });
+        // A refused chunk (bad token) is answered at 'end'; until then its rejection must not count
+        // as unhandled, which would end the node's process.
+        chain.catch(() => undefined);
       });
       call.on('end', () => {
         chain.then(

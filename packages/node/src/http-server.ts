@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ERROR_CODES, InsightsError, type ViewResult } from '@insights/sdk';
-import { coerceStringArgs, toInsightsError, type CallOutcome, type WireDescribeResponse } from '@insights/wire';
+import { coerceStringArgs, toCsv, toInsightsError, type CallOutcome, type WireDescribeResponse } from '@insights/wire';
 import type { UrlSigner } from '@insights/runtime';
-import { recordsToTable, toCsv } from './csv.ts';
+import { recordsToTable } from './csv.ts';
 import type { Dispatcher } from '@insights/runtime';
 import type { Authorizer } from './authorizer.ts';
 import type { EventSystem } from './events/event-system.ts';
@@ -35,6 +35,9 @@ export interface HttpServerDeps extends CallObserver {
   readonly readiness: () => Readiness;
   /** Bearer tokens of the admin endpoints (none: they are off). */
   readonly adminTokens: readonly string[];
+  /** Bearer tokens that may scrape /metrics (none: open, or off where capabilities are required). */
+  readonly metricsTokens: readonly string[];
+  readonly capabilitiesRequired: boolean;
   readonly setLogLevel: (level: LogLevel) => void;
   /** HTTPS with the node's certificate; with requireClientCert, every path but the probes needs a verified client certificate. */
   readonly tls?: TlsMaterial | undefined;
@@ -101,7 +104,11 @@ export async function startHttpServer(
       .code(r.ready ? 200 : 503)
       .send({ status: r.ready ? 'ready' : 'not ready', checks: r.checks, sandbox: r.sandbox });
   });
-  app.get('/metrics', async (_req, reply) => reply.type(deps.metrics.contentType).send(await deps.metrics.scrape()));
+  app.get('/metrics', async (req, reply) => {
+    if (deps.metricsTokens.length > 0 || deps.capabilitiesRequired)
+      checkBearerToken(deps.metricsTokens, bearer(req), 'metrics.tokens', 'metrics');
+    return reply.type(deps.metrics.contentType).send(await deps.metrics.scrape());
+  });
   app.put('/admin/log-level', async (req: FastifyRequest<{ Body: unknown }>) => {
     checkAdminToken(deps.adminTokens, bearer(req));
     const level = (req.body as { level?: unknown } | undefined)?.level;
@@ -111,8 +118,12 @@ export async function startHttpServer(
     return { level };
   });
   app.get('/schema', async (req) => deps.authorizer.filterDescribe(deps.describe(), bearer(req)));
-  app.get('/', async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).send(renderNodePage(deps.describe())),
+  // The page lists what the caller's capability allows, like /schema (nothing without one where required).
+  app.get('/', async (req, reply) =>
+    reply
+      .type('text/html; charset=utf-8')
+      .header('content-security-policy', PAGE_CSP)
+      .send(renderNodePage(deps.authorizer.filterDescribe(deps.describe(), bearer(req)))),
   );
 
   for (const kind of ['query', 'view'] as const) {
@@ -127,7 +138,7 @@ export async function startHttpServer(
             req.method === 'POST'
               ? postArgs(req.body)
               : coerceStringArgs(req.query, deps.dispatcher.analytic(kind, name).analytic.paramsSchema);
-          const args = deps.authorizer.authorize(kind, name, given, bearer(req));
+          const { args, authority } = deps.authorizer.authorize(kind, name, given, bearer(req));
           const controller = new AbortController();
           // The response socket closing before we answered means the caller gave up.
           reply.raw.on('close', () => {
@@ -138,6 +149,7 @@ export async function startHttpServer(
             kind,
             name,
             args,
+            authority,
             deadline: callDeadline(timeout, deps.limits.maxDeadlineMs, '_timeout'),
             signal: controller.signal,
           });
@@ -156,7 +168,7 @@ export async function startHttpServer(
   // Event properties: POST /property/<name> with {"event": ...}, a platform event as logged or an envelope.
   app.post('/property/:name', async (req: FastifyRequest<{ Params: Params; Querystring: Query }>, reply) => {
     const { name } = req.params;
-    const args = deps.authorizer.authorize('event-property', name, postArgs(req.body), bearer(req));
+    const { args } = deps.authorizer.authorize('event-property', name, postArgs(req.body), bearer(req));
     return sendOutcome(reply, await deps.dispatcher.call({ kind: 'event-property', name, args }), undefined);
   });
 
@@ -231,13 +243,17 @@ const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' 
 
 /** Admin endpoints need one of the configured admin tokens; none configured turns them off. */
 function checkAdminToken(tokens: readonly string[], given: string): void {
-  if (tokens.length === 0)
-    throw new InsightsError('PERMISSION_DENIED', 'admin endpoints are off on this node (set admin.tokens)');
+  checkBearerToken(tokens, given, 'admin.tokens', 'admin endpoints');
+}
+
+/** An operator route's own bearer token (never a capability); no tokens configured: the route is off. */
+function checkBearerToken(tokens: readonly string[], given: string, setting: string, what: string): void {
+  if (tokens.length === 0) throw new InsightsError('PERMISSION_DENIED', `${what} are off on this node (set ${setting})`);
   const g = Buffer.from(given);
   if (!tokens.some((t) => Buffer.byteLength(t) === g.length && timingSafeEqual(Buffer.from(t), g)))
     throw new InsightsError(
       given === '' ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED',
-      'admin endpoints need Authorization: Bearer <admin token>',
+      `${what} need Authorization: Bearer <${setting.replace(/s$/, '').replace('.', ' ')}>`,
     );
 }
 
@@ -259,8 +275,7 @@ function postArgs(body: unknown): unknown {
 function sendOutcome(reply: FastifyReply, outcome: CallOutcome, format: string | undefined): FastifyReply {
   if (outcome.type === 'json') {
     if (format === 'csv') {
-      const t = recordsToTable(outcome.value);
-      return reply.type('text/csv; charset=utf-8').send(toCsv(t.columns, t.rows));
+      return reply.type('text/csv; charset=utf-8').send(toCsv(recordsToTable(outcome.value)));
     }
     return reply.type('application/json; charset=utf-8').send(JSON.stringify(outcome.value) ?? 'null');
   }
@@ -277,7 +292,7 @@ function sendView(reply: FastifyReply, v: ViewResult, format: string | undefined
     case 'png':
       return reply.type('image/png').send(Buffer.from(v.data));
     case 'table':
-      if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(toCsv(v.columns, v.rows));
+      if (format === 'csv') return reply.type('text/csv; charset=utf-8').send(toCsv(v));
       if (format === 'json') return reply.type('application/json').send({ columns: v.columns, rows: v.rows });
       return reply.type('text/html; charset=utf-8').send(tableHtml(v));
     case 'vega-lite':

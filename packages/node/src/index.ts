@@ -17,4 +17,5 @@ export { moduleHealthService } from './readiness.ts';
 export type { Readiness } from './readiness.ts';
 export { parseTraceparent, formatTraceparent } from './tracing.ts';
 export type { FailedModule } from './describe.ts';
-export { toCsv, recordsToTable } from './csv.ts';
+export { recordsToTable } from './csv.ts';
+export { revokeCapability, openRevocationBucket, REVOCATION_BUCKET } from './revocations.ts';

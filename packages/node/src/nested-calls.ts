@@ -1,5 +1,5 @@
 import { connect, type Mesh, type MeshDescription } from '@insights/client';
-import type { Dispatcher, Logger } from '@insights/runtime';
+import type { CallAuthority, Dispatcher, Logger } from '@insights/runtime';
 import type { Tracer } from '@opentelemetry/api';
 import type { NodeConfig } from './config.ts';
 import type { MeshView } from './events/wait-for-handlers.ts';
@@ -7,8 +7,9 @@ import { nestedCallTls } from './tls.ts';
 
 /**
  * With a registry, a module's nested calls (`ctx.mesh`) reach analytics on other nodes through
- * an ordinary mesh client, with the node's own capability if it has one. Without NATS, nested
- * calls stay on this node.
+ * an ordinary mesh client. A call made for a caller carries the caller's capability chain (and
+ * the node's own), so the serving node checks the caller's policy too; work with no caller
+ * carries the module's or node's own capability. Without NATS, nested calls stay on this node.
  */
 export function startNestedCallClient(
   config: NodeConfig,
@@ -43,10 +44,20 @@ export function startNestedCallClient(
       void track();
       timer = setInterval(() => void track(), 500);
       timer.unref();
+      // One proxy per authority over the same connections (a caller's authority lives for its call).
+      const meshes = new WeakMap<CallAuthority, Mesh>();
+      const meshFor = (authority: CallAuthority | undefined): Mesh => {
+        const capability = authority?.capability;
+        if (authority === undefined || capability === undefined) return m;
+        let forwarded = meshes.get(authority);
+        if (forwarded === undefined) meshes.set(authority, (forwarded = m.withCapability(capability)));
+        return forwarded;
+      };
       dispatcher.setFallback({
         names: (kind) => Object.keys(kind === 'query' ? m.query : m.view),
-        invoke: (kind, name, args, options) => {
-          const section = kind === 'query' ? m.query : m.view;
+        invoke: (kind, name, args, options, caller) => {
+          const mesh = meshFor(caller?.authority);
+          const section = kind === 'query' ? mesh.query : mesh.view;
           return (section[name] as NonNullable<(typeof section)[string]>)(args, options);
         },
       });

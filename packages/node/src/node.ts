@@ -12,13 +12,17 @@ import {
   type LogSink,
   type ModuleHost,
 } from '@insights/runtime';
-import type { NodeConfig } from './config.ts';
+import { checkStartable, type NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
 import { startNatsLink } from './nats-link.ts';
 import { startEventSystem, type EventSystem } from './events/event-system.ts';
 import { InsightsError, type EventEnvelope } from '@insights/sdk';
 import { startNestedCallClient } from './nested-calls.ts';
 import { Authorizer, readTrustedKeys } from './authorizer.ts';
+import { NestedCallRules } from './nested-call-rules.ts';
+import { RevocationList } from './revocations.ts';
+import { Pseudonyms } from './pseudonyms.ts';
+import { AuditTrail } from './audit-trail.ts';
 import { describeNode, type FailedModule } from './describe.ts';
 import { startGrpcServer } from './grpc-server.ts';
 import { startHttpServer } from './http-server.ts';
@@ -62,6 +66,7 @@ export interface StartNodeOptions {
 
 /** Starts an analytics node: loads its modules, then serves gRPC and HTTP. */
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
+  checkStartable(config);
   // Tracing first: when it is on, every log record written inside a call carries its trace and span ids.
   const tracing = startTracing(config, { exporter: options.spanExporter });
   const baseSink = options.logSink ?? stderrJsonSink;
@@ -159,12 +164,23 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     sandbox: sandbox.mode,
   });
   const describe = () => describeNode(nodeInfo(), hosts, failed);
+  const natsLink = startNatsLink(config, log);
+  const revocations = new RevocationList(natsLink, config.registry.replicas ?? 1, log);
+  // Every call and nested call, recorded (who, what, arguments after locks, outcome).
+  const audit = new AuditTrail(config, natsLink, log);
+  dispatcher.setRecorder(audit);
   const authorizer = new Authorizer(
     dispatcher,
     readTrustedKeys(config.capabilities.trustedKeys, config.baseDir),
     config.capabilities.required,
+    log,
+    revocations,
+    new Map(
+      Object.entries(config.pseudonyms.keys).map(([project, key]) => [project, new Pseudonyms(key, config.pseudonyms.fields)]),
+    ),
   );
-  const natsLink = startNatsLink(config, log);
+  // Nested calls carry the authority of the call that caused them (or the module's own).
+  dispatcher.setGuard(new NestedCallRules(config.capabilities, authorizer, log));
   // Late-bound like `events`: metrics and readiness read them before they exist.
   // eslint-disable-next-line prefer-const
   let meshClient: ReturnType<typeof startNestedCallClient> | undefined;
@@ -223,6 +239,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       signer,
       readiness: () => readiness(readinessInputs),
       adminTokens: config.admin.tokens,
+      metricsTokens: config.metrics.tokens,
+      capabilitiesRequired: config.capabilities.required,
       setLogLevel: (level) => setLogLevel(level),
       tls: tlsMaterial,
     },
@@ -281,6 +299,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         await Promise.all([...hosts.values()].map((h) => h.close()));
         await db.close();
         await sql?.close();
+        revocations.close();
+        audit.close();
         await natsLink.close();
         await meshClient.close();
         await tracing?.shutdown();

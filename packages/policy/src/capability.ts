@@ -1,4 +1,13 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  sign,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import { InsightsError } from '@insights/sdk';
 import { z } from 'zod';
 import { policyContextSchema, policySchema, type PolicyLayer } from './policy.ts';
@@ -18,6 +27,8 @@ const payloadSchema = z.strictObject({
   iat: z.number().int(),
   exp: z.number().int(),
   sub: z.string().optional(),
+  /** The capability's id: what revocation names and the audit records. */
+  jti: z.string().min(1).max(64).optional(),
   layers: z.array(z.strictObject({ policy: policySchema, context: policyContextSchema })).min(1),
 });
 
@@ -65,6 +76,7 @@ export function mintCapability(o: MintOptions): string {
     iat: Math.floor(now / 1000),
     exp: Math.floor(now / 1000 + o.ttlSeconds),
     ...(o.subject === undefined ? {} : { sub: o.subject }),
+    jti: randomBytes(12).toString('base64url'),
     layers: o.layers.map((l) => ({ policy: l.policy, context: { ...l.context } })),
   };
   const body = `${PREFIX}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;

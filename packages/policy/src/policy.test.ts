@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CapabilityVerifier, decodeCapability, generateMeshKeys, mintCapability } from './capability.ts';
-import { applyDecision, decide, stripLocked } from './evaluate.ts';
+import { applyDecision, decide, schemaParameters, stripLocked } from './evaluate.ts';
 import { parsePolicy, type PolicyLayer } from './policy.ts';
 
 const instructor: PolicyLayer = {
@@ -21,9 +21,22 @@ describe('policy - decide', () => {
     expect(applyDecision(d, { bins: 10 }, 'grades.histogram')).toEqual({ bins: 10, course: 'MITx/6.002x/2013' });
   });
 
-  it('refuses a caller-supplied locked parameter', () => {
+  it('refuses a caller-supplied locked parameter with another value, accepts the locked value itself', () => {
     const d = decide([instructor], { kind: 'query', module: 'grades', name: 'histogram' });
     expect(() => applyDecision(d, { course: 'other' }, 'grades.histogram')).toThrow(/locked by your policy/);
+    expect(applyDecision(d, { course: 'MITx/6.002x/2013' }, 'grades.histogram')).toEqual({ course: 'MITx/6.002x/2013' });
+  });
+
+  it('a lock leaves analytics without the locked parameter callable (and unlocked)', () => {
+    const withCourse = decide([instructor], { kind: 'query', module: 'g', name: 'h', parameters: ['course', 'bins'] });
+    expect(withCourse).toEqual({ allowed: true, locks: { course: 'MITx/6.002x/2013' } });
+    const without = decide([instructor], { kind: 'query', module: 'g', name: 'count', parameters: ['bins'] });
+    expect(without).toEqual({ allowed: true, locks: {} });
+    expect(applyDecision(without, { bins: 3 }, 'g.count')).toEqual({ bins: 3 });
+    // A lock whose context key is missing cannot matter to an analytic without the parameter.
+    expect(decide([{ ...instructor, context: {} }], { kind: 'query', module: 'g', name: 'count', parameters: [] }).allowed).toBe(
+      true,
+    );
   });
 
   it('denies by module glob, by kind-qualified glob, and by alias', () => {
@@ -54,6 +67,12 @@ describe('policy - decide', () => {
     expect(d).toMatchObject({ allowed: false, reason: expect.stringContaining('context "course"') });
   });
 
+  it('reads parameter names from a JSON Schema', () => {
+    expect(schemaParameters({ type: 'object', properties: { course: {}, bins: {} } })).toEqual(['course', 'bins']);
+    expect(schemaParameters({})).toEqual([]);
+    expect(schemaParameters(undefined)).toEqual([]);
+  });
+
   it('strips locked parameters from schemas', () => {
     expect(stripLocked({ type: 'object', properties: { course: {}, bins: {} }, required: ['course'] }, { course: 'x' })).toEqual({
       type: 'object',
@@ -77,6 +96,10 @@ describe('capability - signed, expiring, verified with public keys only', () => 
     const p = verifier.verify(token);
     expect(p).toMatchObject({ kid: keys.kid, sub: 'prof', layers: [{ context: { course: 'MITx/6.002x/2013' } }] });
     expect(decodeCapability(token).kid).toBe(keys.kid);
+    expect(p.jti).toMatch(/^[\w-]{16}$/);
+    expect(
+      decodeCapability(mintCapability({ privateKeyPem: keys.privateKeyPem, layers: [instructor], ttlSeconds: 60 })).jti,
+    ).not.toBe(p.jti);
   });
 
   it('rejects altered, foreign, expired and garbage tokens', () => {

@@ -17,6 +17,12 @@ export const policyRuleSchema = z.strictObject({
 export const policySchema = z.strictObject({
   default: z.enum(['allow', 'deny']),
   rules: z.array(policyRuleSchema).default([]),
+  /**
+   * Research access without identities: learner identifiers in results are replaced by keyed
+   * pseudonyms (HMAC with the node's key for this project), and pseudonyms are accepted as
+   * parameters. The project names the key in the nodes' `pseudonyms.keys`.
+   */
+  pseudonymise: z.strictObject({ project: z.string().min(1) }).optional(),
 });
 
 export type Policy = z.input<typeof policySchema>;

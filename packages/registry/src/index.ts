@@ -21,3 +21,5 @@ export { connectNatsWithRetry, natsSettingsSchema, natsSettingsFrom, toConnectio
 export type { NatsSettings, ConnectRetryOptions } from './nats-connection.ts';
 export { nodeViewFromDescribe } from './describe-view.ts';
 export type { DescribeLike } from './describe-view.ts';
+export { AUDIT_SUBJECT_PREFIX, DEFAULT_AUDIT_STREAM, auditMatches, readAuditRecords } from './audit-records.ts';
+export type { AuditRecord, AuditFilter } from './audit-records.ts';

@@ -1,5 +1,6 @@
 import type { Context, Db, ModuleCache, ModuleFiles, ModuleLog, SqlClient, UntypedMesh } from '@insights/sdk';
-import { createMeshProxy, type CallInvoker } from '@insights/sdk/internal';
+import { createMeshProxy } from '@insights/sdk/internal';
+import type { NestedCaller, NestedCallInvoker } from './call-authority.ts';
 import { minDeadline } from './deadline.ts';
 import { ModuleSqlClient, type SqlGateway } from './resources/sql-client.ts';
 
@@ -10,12 +11,18 @@ export interface ModuleScope {
   readonly cache: ModuleCache;
   readonly log: ModuleLog;
   readonly module: string;
-  readonly mesh: CallInvoker;
+  readonly mesh: NestedCallInvoker;
   /** The node's read replicas, where it has any (`ctx.sql`). */
   readonly sql: SqlGateway | undefined;
   /** Another module's database, read-only, where the node allows it (`ctx.readDb`). */
   readDb(owner: string): Promise<Db>;
-  refresh(name: string, args: Record<string, unknown>, deadline: number, signal: AbortSignal): Promise<unknown>;
+  refresh(
+    name: string,
+    args: Record<string, unknown>,
+    deadline: number,
+    signal: AbortSignal,
+    caller: NestedCaller,
+  ): Promise<unknown>;
 }
 
 /** Where a context's `signal` comes from: the call's scope, made only when read. */
@@ -45,6 +52,8 @@ export class CallContext implements Context {
     readonly deadline: number,
     private readonly signals: SignalSource,
     private readonly onProgress: ((fraction: number, message: string) => void) | undefined,
+    /** Whose authority nested calls carry: the node resolves it; the handler never sees it. */
+    private readonly caller: NestedCaller,
   ) {
     this.db = scope.db;
     this.fs = scope.fs;
@@ -67,7 +76,8 @@ export class CallContext implements Context {
   }
 
   get refresh(): (name: string, args?: Record<string, unknown>) => Promise<unknown> {
-    return (this.#refresh ??= (name, args = {}) => this.scope.refresh(name, args, this.deadline, this.signals.signal));
+    return (this.#refresh ??= (name, args = {}) =>
+      this.scope.refresh(name, args, this.deadline, this.signals.signal, this.caller));
   }
 
   get sql(): (source: string) => SqlClient {
@@ -84,15 +94,22 @@ export class CallContext implements Context {
       const env = this.scope.mesh;
       const deadline = this.deadline;
       const signals = this.signals;
-      // Nested calls inherit the remaining deadline and this call's cancellation.
+      const caller = this.caller;
+      // Nested calls inherit the remaining deadline, this call's cancellation and its caller's authority.
       this.#mesh = createMeshProxy<UntypedMesh>({
         names: (kind) => env.names(kind),
         invoke: (kind, name, args, options) =>
-          env.invoke(kind, name, args, {
-            ...options,
-            deadline: minDeadline(options.deadline, deadline) ?? deadline,
-            signal: options.signal === undefined ? signals.signal : AbortSignal.any([options.signal, signals.signal]),
-          }),
+          env.invoke(
+            kind,
+            name,
+            args,
+            {
+              ...options,
+              deadline: minDeadline(options.deadline, deadline) ?? deadline,
+              signal: options.signal === undefined ? signals.signal : AbortSignal.any([options.signal, signals.signal]),
+            },
+            caller,
+          ),
       });
     }
     return this.#mesh;

@@ -1,5 +1,14 @@
 import { InsightsError, type CallOptions } from '@insights/sdk';
-import { NameIndex, type CallInvoker, type CancelSignal, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
+import { NameIndex, type CancelSignal, type NamedEntry, type QueryKind } from '@insights/sdk/internal';
+import type {
+  AuthorityTarget,
+  CallAuthority,
+  CallRecorder,
+  NestedCaller,
+  NestedCallGuard,
+  NestedCallInvoker,
+} from './call-authority.ts';
+import { newAuditId, resultBytes } from './call-record.ts';
 import { NEVER_ABORTS } from './call-scope.ts';
 import { callProperty } from './events/property-call.ts';
 import type { ModuleHost } from './host.ts';
@@ -15,19 +24,27 @@ export interface DispatchRequest {
   readonly deadline?: number | undefined;
   readonly signal?: CancelSignal | undefined;
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
+  /** Who the call runs for: its nested calls are checked against this (see CallAuthority). */
+  readonly authority?: CallAuthority | undefined;
+  /** For a nested call: the audit id of the call that made it. */
+  readonly parentId?: string | undefined;
 }
 
 /**
  * Routes calls to module hosts: resolves names (aliases, `<module>.<name>`, collisions),
  * applies the default deadline, counts in-flight calls for graceful shutdown. It is also the
- * CallInvoker behind modules' `ctx.mesh`, so nested calls take the same path as remote ones.
+ * CallInvoker behind modules' `ctx.mesh`, so nested calls take the same path as remote ones,
+ * each checked against the authority of the call that caused it (the node's NestedCallGuard).
  */
-export class Dispatcher implements CallInvoker {
+export class Dispatcher implements NestedCallInvoker {
   #index = new NameIndex<ModuleHost>([]);
+  #targets = new WeakMap<NamedEntry<ModuleHost>, AuthorityTarget>();
+  #guard: NestedCallGuard | undefined;
+  #recorder: CallRecorder | undefined;
   #inFlight = 0;
   #draining = false;
   #idle: (() => void) | undefined;
-  #fallback: CallInvoker | undefined;
+  #fallback: NestedCallInvoker | undefined;
 
   constructor(
     private readonly hosts: Map<string, ModuleHost>,
@@ -44,6 +61,7 @@ export class Dispatcher implements CallInvoker {
         if (a.kind === 'query' || a.kind === 'view')
           entries.push({ kind: a.kind, module, name: a.name, aliases: a.aliases, target: host });
     this.#index = new NameIndex(entries);
+    this.#targets = new WeakMap();
   }
 
   get inFlight(): number {
@@ -52,19 +70,84 @@ export class Dispatcher implements CallInvoker {
 
   call(req: DispatchRequest): Promise<CallOutcome> {
     if (this.#draining) return Promise.reject(new InsightsError('UNAVAILABLE', 'node is shutting down; retry on another node'));
+    const recorder = this.#recorder;
+    const auditId = recorder === undefined ? undefined : newAuditId();
+    if (auditId !== undefined) recorder!.begin(auditId, req.parentId);
+    let analytic = req.name;
     let work: Promise<CallOutcome>;
     try {
-      if (req.kind === 'event-property') return this.#counted(callProperty(this.hosts, req.name, req.args));
-      const entry = this.#index.resolve(req.kind, req.name);
-      const deadline = req.deadline ?? Date.now() + this.defaultTimeoutMs;
-      work = entry.target.call(
-        { kind: req.kind, name: entry.name, args: req.args, deadline },
-        { signal: req.signal ?? NEVER, onProgress: req.onProgress },
-      );
+      if (req.kind === 'event-property') work = this.#counted(callProperty(this.hosts, req.name, req.args));
+      else {
+        const entry = this.#index.resolve(req.kind, req.name);
+        analytic = `${entry.module}.${entry.name}`;
+        const deadline = req.deadline ?? Date.now() + this.defaultTimeoutMs;
+        work = this.#counted(
+          entry.target.call(
+            { kind: req.kind, name: entry.name, args: req.args, deadline },
+            { signal: req.signal ?? NEVER, onProgress: req.onProgress, authority: req.authority, auditId },
+          ),
+        );
+      }
     } catch (e) {
-      return Promise.reject(e as Error);
+      work = Promise.reject(e as Error);
     }
-    return this.#counted(work);
+    // A caller's own view of its result (pseudonyms for a research role); nested calls see real values.
+    const present = req.parentId === undefined ? req.authority?.present : undefined;
+    if (present !== undefined) work = work.then((o) => present.call(req.authority, o, analytic));
+    if (auditId === undefined) return work;
+    const startedAt = Date.now();
+    const record = (outcome: string, bytes: number) =>
+      recorder!.end({
+        id: auditId,
+        parentId: req.parentId,
+        kind: req.kind,
+        analytic,
+        args: req.args,
+        who: req.authority?.label,
+        outcome,
+        resultBytes: bytes,
+        startedAt,
+        durationMs: Date.now() - startedAt,
+      });
+    return work.then(
+      (o) => (record('OK', resultBytes(o)), o),
+      (e: unknown) => {
+        record((e as { code?: unknown }).code === undefined ? 'INTERNAL' : String((e as { code: unknown }).code), 0);
+        throw e;
+      },
+    );
+  }
+
+  /** Reports every call (and refused nested call) to the audit trail. */
+  setRecorder(recorder: CallRecorder | undefined): void {
+    this.#recorder = recorder;
+  }
+
+  /** A call refused before it ran (the node's capability check, a nested call's authority): recorded too. */
+  recordRefused(r: {
+    kind: QueryKind | 'event-property';
+    name: string;
+    args: unknown;
+    who: string | undefined;
+    parentId?: string | undefined;
+    code: string;
+  }): void {
+    const recorder = this.#recorder;
+    if (recorder === undefined) return;
+    const id = newAuditId();
+    recorder.begin(id, r.parentId);
+    recorder.end({
+      id,
+      parentId: r.parentId,
+      kind: r.kind,
+      analytic: r.name,
+      args: r.args,
+      who: r.who,
+      outcome: r.code,
+      resultBytes: 0,
+      startedAt: Date.now(),
+      durationMs: 0,
+    });
   }
 
   #counted(work: Promise<CallOutcome>): Promise<CallOutcome> {
@@ -80,15 +163,78 @@ export class Dispatcher implements CallInvoker {
    * Where nested calls go when no local module serves the name: the node sets this to its mesh
    * client, so a module's `ctx.mesh` reaches analytics on every node, not only its own.
    */
-  setFallback(invoker: CallInvoker | undefined): void {
+  setFallback(invoker: NestedCallInvoker | undefined): void {
     this.#fallback = invoker;
   }
 
-  async invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions): Promise<unknown> {
-    if (this.#fallback !== undefined && !this.#serves(kind, name)) return this.#fallback.invoke(kind, name, args, options);
+  /** Decides which authority nested calls run with; without one (local mode) they run with the caller's, if any. */
+  setGuard(guard: NestedCallGuard | undefined): void {
+    this.#guard = guard;
+  }
+
+  /** A nested call (`ctx.mesh`): checked against the authority of the call that caused it, here or on the node that serves it. */
+  async invoke(
+    kind: QueryKind,
+    name: string,
+    args: Record<string, unknown>,
+    options: CallOptions,
+    caller?: NestedCaller,
+  ): Promise<unknown> {
+    const entry = this.#fallback === undefined ? this.#index.resolve(kind, name) : this.#tryResolve(kind, name);
+    if (entry === undefined) {
+      // The node serving it checks the forwarded capability and records the call there.
+      const authority = this.#authorityFor(caller, name);
+      return this.#fallback!.invoke(kind, name, args, options, caller && { module: caller.module, authority });
+    }
+    const authority = this.#authorityFor(caller, `${entry.module}.${entry.name}`);
+    let checked = args;
+    try {
+      if (authority !== undefined) checked = authority.authorize(this.#target(entry), args);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      this.recordRefused({
+        kind,
+        name: `${entry.module}.${entry.name}`,
+        args,
+        who: authority?.label,
+        parentId: caller?.parentId,
+        code: typeof code === 'string' ? code : 'INTERNAL',
+      });
+      throw e;
+    }
     const deadline = options.deadline ?? (options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs);
-    const outcome = await this.call({ kind, name, args, deadline, signal: options.signal, onProgress: options.onProgress });
+    const outcome = await this.call({
+      kind,
+      name: `${entry.module}.${entry.name}`,
+      args: checked,
+      deadline,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      authority,
+      parentId: caller?.parentId,
+    });
     return outcome.type === 'json' ? outcome.value : outcome;
+  }
+
+  #authorityFor(caller: NestedCaller | undefined, target: string): CallAuthority | undefined {
+    return this.#guard === undefined ? caller?.authority : this.#guard.authorityFor(caller, target);
+  }
+
+  #target(entry: NamedEntry<ModuleHost>): AuthorityTarget {
+    let t = this.#targets.get(entry);
+    if (t === undefined) {
+      const a = entry.target.manifest.analytics.find((x) => x.kind === entry.kind && x.name === entry.name);
+      const props = a?.paramsSchema.properties;
+      t = {
+        kind: entry.kind as QueryKind,
+        module: entry.module,
+        name: entry.name,
+        aliases: entry.aliases,
+        parameters: typeof props === 'object' && props !== null ? Object.keys(props) : [],
+      };
+      this.#targets.set(entry, t);
+    }
+    return t;
   }
 
   /** The manifest entry and module of a callable analytic (resolving aliases), or throws NOT_FOUND. */
@@ -97,6 +243,15 @@ export class Dispatcher implements CallInvoker {
     const analytic = entry.target.manifest.analytics.find((a) => a.kind === kind && a.name === entry.name);
     if (analytic === undefined) throw new InsightsError('NOT_FOUND', `no ${kind} named "${name}"`);
     return { module: entry.module, analytic };
+  }
+
+  /** Modules on this node that declare an event property by this name or alias (for policy checks). */
+  propertyModules(name: string): string[] {
+    const out: string[] = [];
+    for (const [module, host] of this.hosts)
+      if (host.manifest.analytics.some((a) => a.kind === 'event-property' && (a.name === name || a.aliases.includes(name))))
+        out.push(module);
+    return out;
   }
 
   host(module: string): ModuleHost | undefined {
@@ -108,12 +263,11 @@ export class Dispatcher implements CallInvoker {
     return this.#fallback === undefined ? local : [...new Set([...local, ...this.#fallback.names(kind)])].sort();
   }
 
-  #serves(kind: QueryKind, name: string): boolean {
+  #tryResolve(kind: QueryKind, name: string): NamedEntry<ModuleHost> | undefined {
     try {
-      this.#index.resolve(kind, name);
-      return true;
+      return this.#index.resolve(kind, name);
     } catch {
-      return false;
+      return undefined;
     }
   }
 

@@ -1,6 +1,7 @@
 import type { EventEnvelope } from '@insights/sdk';
 import type { CancelSignal } from '@insights/sdk/internal';
 import type { CallOutcome } from '@insights/wire';
+import type { CallAuthority } from './call-authority.ts';
 import type { NormaliseOutcome } from './events/normalise-result.ts';
 import type { ModuleManifest } from './manifest.ts';
 import type { SandboxReport } from './sandbox/sandbox-report.ts';
@@ -21,6 +22,18 @@ export interface HostCallControl {
   /** The caller's cancellation: an AbortSignal, or the cheaper CallCancel streamed calls use. */
   readonly signal: CancelSignal;
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
+  /** Who the call runs for: the module's nested calls are checked against it. */
+  readonly authority?: CallAuthority | undefined;
+  /** Inside a sandbox: the host's id of this call, which the module's nested calls name. */
+  readonly callId?: number | undefined;
+  /** The audit id of this call: its nested calls' records name it as their parent. */
+  readonly auditId?: string | undefined;
+  /**
+   * Whose results a memoized analytic may share (inside a sandbox, where the authority itself
+   * never goes): callers of different authority never share one, since the analytic's nested
+   * calls ran under the first caller's. Defaults to the authority's label.
+   */
+  readonly memoScope?: string | undefined;
 }
 
 export interface HostStatus {

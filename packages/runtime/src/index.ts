@@ -21,6 +21,15 @@ export { ReadOnlyDb } from './resources/read-only-db.ts';
 export { createDbProvider } from './db/index.ts';
 export type { DbProvider, DbProviderOptions } from './db/index.ts';
 export { Dispatcher } from './dispatcher.ts';
+export type {
+  CallAuthority,
+  AuthorityTarget,
+  NestedCaller,
+  NestedCallInvoker,
+  NestedCallGuard,
+  CallRecord,
+  CallRecorder,
+} from './call-authority.ts';
 export type { DispatchRequest } from './dispatcher.ts';
 export { startModuleHost } from './start-host.ts';
 export type { HostSpec, HostEnvironment, ModuleLimits, RestartPolicy } from './start-host.ts';

@@ -14,8 +14,9 @@ import {
   type QueryDefinition,
   type ViewDefinition,
 } from '@insights/sdk';
-import { MODULE_THROWABLE_CODES, type CallInvoker } from '@insights/sdk/internal';
+import { MODULE_THROWABLE_CODES } from '@insights/sdk/internal';
 import type { CallOutcome } from '@insights/wire';
+import type { NestedCaller, NestedCallInvoker } from './call-authority.ts';
 import { CallContext, type ModuleScope, type SignalSource } from './call-context.ts';
 import { CallScope } from './call-scope.ts';
 import { deadlineSignal, raceSignal } from './deadline.ts';
@@ -45,8 +46,8 @@ export interface RuntimeEnvironment {
   readonly dataDir: string;
   readonly db: DbProvider;
   readonly makeFileUrl: FileUrlMaker;
-  /** Nested calls (`ctx.mesh`): the node routes them locally or across the mesh. */
-  readonly mesh: CallInvoker;
+  /** Nested calls (`ctx.mesh`): the node routes them locally or across the mesh, told who calls. */
+  readonly mesh: NestedCallInvoker;
   readonly log: Logger;
   /**
    * Publishes a derived event (`ctx.emit`); absent where events are not wired (then emit fails
@@ -107,7 +108,7 @@ export class ModuleRuntime {
               ),
             )
           : env.readDb(def.name, owner),
-      refresh: (name, args, deadline, signal) => this.#refreshMemoized(name, args, deadline, signal),
+      refresh: (name, args, deadline, signal, caller) => this.#refreshMemoized(name, args, deadline, signal, caller),
     };
   }
 
@@ -129,13 +130,23 @@ export class ModuleRuntime {
     try {
       const args = params.parse(call.args);
       const s = (scope = new CallScope(call.deadline, control.signal));
-      const ctx = this.#context(call.deadline, s, control.onProgress);
+      const ctx = this.#context(call.deadline, s, control.onProgress, {
+        module: this.#def.name,
+        authority: control.authority,
+        callId: control.callId,
+        parentId: control.auditId,
+      });
       const out =
         def.memoize === undefined
           ? def.run(args as never, ctx)
-          : this.cache.memoize(`${call.kind}:${call.name}`, args, async () => def.run(args as never, ctx), {
-              ttlSeconds: def.memoize.ttlSeconds,
-            });
+          : this.cache.memoize(
+              memoName(call.kind, call.name, control.memoScope ?? control.authority?.label),
+              args,
+              async () => def.run(args as never, ctx),
+              {
+                ttlSeconds: def.memoize.ttlSeconds,
+              },
+            );
       const shared = def.memoize !== undefined;
       if (!isThenable(out)) {
         s.dispose();
@@ -159,7 +170,14 @@ export class ModuleRuntime {
   }
 
   /** Delivers events to one handler (after its filter); resolves when the handler has finished. */
-  async handleEvents(handler: string, events: readonly EventEnvelope[], deadline: number, signal: AbortSignal): Promise<number> {
+  /** `callId`: in a sandbox, the host's id of this request (nested calls name it; they run with the module's authority). */
+  async handleEvents(
+    handler: string,
+    events: readonly EventEnvelope[],
+    deadline: number,
+    signal: AbortSignal,
+    callId?: number,
+  ): Promise<number> {
     const def = this.#def.eventHandlers[handler];
     if (def === undefined) throw new InsightsError('NOT_FOUND', `module ${this.#def.name} has no event handler "${handler}"`);
     let filter = this.#filters.get(handler);
@@ -172,7 +190,7 @@ export class ModuleRuntime {
       const env = this.#env;
       const db = this.#db;
       // The call context plus the event methods (getters like `signal` stay on its prototype).
-      const ctx: EventContext = Object.assign(this.#context(deadline, scope, undefined), {
+      const ctx: EventContext = Object.assign(this.#context(deadline, scope, undefined, { module: this.#def.name, callId }), {
         emit: async (e: Parameters<EventContext['emit']>[0]) => {
           if (env.emit === undefined)
             throw new InsightsError('FAILED_PRECONDITION', 'events are not wired on this host; ctx.emit is unavailable');
@@ -205,13 +223,13 @@ export class ModuleRuntime {
   }
 
   /** Runs a scheduled job once, with the same context as a query. */
-  async runJob(job: string, deadline: number, signal: AbortSignal): Promise<void> {
+  async runJob(job: string, deadline: number, signal: AbortSignal, callId?: number): Promise<void> {
     const def = this.#def.jobs[job];
     if (def === undefined) throw new InsightsError('NOT_FOUND', `module ${this.#def.name} has no job "${job}"`);
     const scope = deadlineSignal(deadline, signal);
     try {
       await raceSignal(
-        Promise.resolve().then(() => def.run(this.#context(deadline, scope, undefined))),
+        Promise.resolve().then(() => def.run(this.#context(deadline, scope, undefined, { module: this.#def.name, callId }))),
         scope.signal,
       );
     } catch (e) {
@@ -253,11 +271,17 @@ export class ModuleRuntime {
   }
 
   /** The handler's context. `signal` and `mesh` are made on first use: most handlers need neither. */
-  #context(deadline: number, signals: SignalSource, onProgress: HostCallControl['onProgress']): Context {
-    return new CallContext(this.#scope, deadline, signals, onProgress);
+  #context(deadline: number, signals: SignalSource, onProgress: HostCallControl['onProgress'], caller: NestedCaller): Context {
+    return new CallContext(this.#scope, deadline, signals, onProgress, caller);
   }
 
-  async #refreshMemoized(name: string, args: Record<string, unknown>, deadline: number, signal: AbortSignal): Promise<unknown> {
+  async #refreshMemoized(
+    name: string,
+    args: Record<string, unknown>,
+    deadline: number,
+    signal: AbortSignal,
+    caller: NestedCaller,
+  ): Promise<unknown> {
     const kind = name in this.#def.queries ? 'query' : name in this.#def.views ? 'view' : undefined;
     const def = kind === 'query' ? this.#def.queries[name] : kind === 'view' ? this.#def.views[name] : undefined;
     if (kind === undefined || def === undefined || def.memoize === undefined)
@@ -265,8 +289,8 @@ export class ModuleRuntime {
         parameter: 'name',
       });
     const parsed = this.#params.get(`${kind}:${name}`)?.parse(args) ?? args;
-    const ctx = this.#context(deadline, { signal }, undefined);
-    return this.cache.refresh(`${kind}:${name}`, parsed, async () => def.run(parsed as never, ctx), {
+    const ctx = this.#context(deadline, { signal }, undefined, caller);
+    return this.cache.refresh(memoName(kind, name, caller.authority?.label), parsed, async () => def.run(parsed as never, ctx), {
       ttlSeconds: def.memoize.ttlSeconds,
     });
   }
@@ -293,6 +317,11 @@ export class ModuleRuntime {
 
 /** Codes the node's own resources raise inside a module's call, kept as they are. */
 const PASS_THROUGH_CODES: ReadonlySet<string> = new Set(['DEADLINE_EXCEEDED', 'CANCELLED', 'RESOURCE_EXHAUSTED']);
+
+/** A memoized analytic's cache name: one per authority, so no caller sees what another's nested calls read. */
+function memoName(kind: string, name: string, scope: string | undefined): string {
+  return scope === undefined ? `${kind}:${name}` : `${kind}:${name}@${scope}`;
+}
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return typeof (v as PromiseLike<unknown> | null)?.then === 'function';

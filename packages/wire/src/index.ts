@@ -21,6 +21,8 @@ export {
   CONTENT_TYPES,
 } from './result-codec.ts';
 export type { CallOutcome, RawOutcome } from './result-codec.ts';
+export { toCsv, neutraliseFormula } from './csv.ts';
+export type { CsvTable } from './csv.ts';
 export { ERROR_TRAILER, toInsightsError, errorToDetail, detailToError, toGrpcStatus, fromGrpcError } from './errors.ts';
 export { encodeCallFrame, decodeCallFrame, encodeResultFrame, decodeResultFrame } from './frame-codec.ts';
 export type {

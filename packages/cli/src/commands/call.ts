@@ -1,7 +1,7 @@
 import { connect } from '@insights/client';
 import { InsightsError, type ViewResult } from '@insights/sdk';
-import { recordsToTable, toCsv } from '@insights/node';
-import { coerceStringArgs } from '@insights/wire';
+import { recordsToTable } from '@insights/node';
+import { coerceStringArgs, toCsv } from '@insights/wire';
 import { writeFile } from 'node:fs/promises';
 import { meshOptions } from '../nodes-option.ts';
 
@@ -46,8 +46,7 @@ export async function runCall(target: string, extra: string[], opts: CallCommand
 async function print(kind: 'query' | 'view', result: unknown, opts: CallCommandOptions): Promise<void> {
   if (kind === 'query') {
     if (opts.csv) {
-      const t = recordsToTable(result);
-      return void process.stdout.write(toCsv(t.columns, t.rows));
+      return void process.stdout.write(toCsv(recordsToTable(result)));
     }
     return void process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   }
@@ -58,7 +57,7 @@ async function print(kind: 'query' | 'view', result: unknown, opts: CallCommandO
     await writeFile(opts.out, v.data);
     return void process.stderr.write(`wrote ${v.data.length} bytes to ${opts.out}\n`);
   }
-  if (v.type === 'table' && opts.csv) return void process.stdout.write(toCsv(v.columns, v.rows));
+  if (v.type === 'table' && opts.csv) return void process.stdout.write(toCsv(v));
   const text = v.type === 'html' ? v.html : v.type === 'svg' ? v.svg : JSON.stringify(v.type === 'table' ? v : v.spec, null, 2);
   if (opts.out !== undefined) await writeFile(opts.out, text);
   else process.stdout.write(`${text}\n`);

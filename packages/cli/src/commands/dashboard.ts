@@ -1,4 +1,5 @@
 import {
+  DEFAULT_EMBED_TTL_SECONDS,
   hashPassword,
   loadDashboardConfigFile,
   mintEmbedUrl,
@@ -118,7 +119,7 @@ export async function runEmbed(opts: EmbedOptions): Promise<void> {
     ...(opts.user === undefined ? {} : { user: opts.user }),
     ...(opts.role === undefined ? {} : { role: opts.role }),
     ...(opts.context === undefined ? {} : { context: json('context', opts.context) as Record<string, string> }),
-    ttlSeconds: Number(opts.ttl ?? 7 * 24 * 3600),
+    ttlSeconds: Number(opts.ttl ?? DEFAULT_EMBED_TTL_SECONDS),
   });
   process.stdout.write(`${url}\n`);
 }

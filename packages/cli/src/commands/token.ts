@@ -1,6 +1,6 @@
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generateMeshKeys, mintCapability, parsePolicy, policyContextSchema } from '@insights/policy';
+import { decodeCapability, generateMeshKeys, mintCapability, parsePolicy, policyContextSchema } from '@insights/policy';
 import { InsightsError } from '@insights/sdk';
 
 /** `insights keygen`: a new mesh signing key pair (mesh.key stays secret; mesh.pub goes to nodes). */
@@ -54,4 +54,6 @@ export async function runToken(opts: {
     ...(opts.subject === undefined ? {} : { subject: opts.subject }),
   });
   process.stdout.write(`${token}\n`);
+  // The id names it to `insights capability revoke`; stderr keeps stdout the token alone.
+  process.stderr.write(`capability id ${decodeCapability(token).jti ?? '(none)'}\n`);
 }

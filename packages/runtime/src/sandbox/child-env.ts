@@ -4,7 +4,8 @@
  * the channel. The sandbox never opens a database: the node owns every handle (remote-db.ts).
  */
 import type { CallOptions, EventEnvelope } from '@insights/sdk';
-import type { CallInvoker, QueryKind } from '@insights/sdk/internal';
+import type { QueryKind } from '@insights/sdk/internal';
+import type { NestedCaller, NestedCallInvoker } from '../call-authority.ts';
 import { DB_ERROR_CODES, DbError } from '../db/errors.ts';
 import type { EmitFields } from '../events/derived-event.ts';
 import type { RuntimeEnvironment } from '../module-runtime.ts';
@@ -25,7 +26,14 @@ import {
 } from './protocol.ts';
 
 type Ask =
-  | { type: 'mesh'; kind: QueryKind; name: string; args: Record<string, unknown>; deadline: number | undefined }
+  | {
+      type: 'mesh';
+      kind: QueryKind;
+      name: string;
+      args: Record<string, unknown>;
+      deadline: number | undefined;
+      call: number | undefined;
+    }
   | { type: 'file-url'; name: string; ttlSeconds: number }
   | { type: 'emit'; handler: string; parents: readonly string[]; event: EmitFields }
   | { type: 'db'; op: DbOperation; of?: string }
@@ -75,8 +83,11 @@ export function errorFromHost(e: WireError): Error {
   return fromWireError(e);
 }
 
-/** `ctx.mesh` inside a sandbox: every call goes to the host, which runs it through its Dispatcher. */
-export class RemoteMesh implements CallInvoker {
+/**
+ * `ctx.mesh` inside a sandbox: every call goes to the host, which runs it through its Dispatcher
+ * with the authority of the request it names (the sandbox holds ids, never capabilities).
+ */
+export class RemoteMesh implements NestedCallInvoker {
   #names: Record<QueryKind, string[]> = { query: [], view: [] };
 
   constructor(private readonly requests: HostRequests) {}
@@ -89,9 +100,15 @@ export class RemoteMesh implements CallInvoker {
     return this.#names[kind];
   }
 
-  invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions): Promise<unknown> {
+  invoke(
+    kind: QueryKind,
+    name: string,
+    args: Record<string, unknown>,
+    options: CallOptions,
+    caller?: NestedCaller,
+  ): Promise<unknown> {
     const deadline = options.deadline ?? (options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs);
-    return this.requests.ask({ type: 'mesh', kind, name, args, deadline }, options.signal);
+    return this.requests.ask({ type: 'mesh', kind, name, args, deadline, call: caller?.callId }, options.signal);
   }
 }
 

@@ -46,10 +46,10 @@ function handle(m: ParentMessage): void {
       runCall(m);
       return;
     case 'events':
-      cancellable(m.id, (signal) => need().handleEvents(m.handler, m.events, m.deadline, signal));
+      cancellable(m.id, (signal) => need().handleEvents(m.handler, m.events, m.deadline, signal, m.id));
       return;
     case 'job':
-      cancellable(m.id, (signal) => need().runJob(m.job, m.deadline, signal));
+      cancellable(m.id, (signal) => need().runJob(m.job, m.deadline, signal, m.id));
       return;
     case 'normalise':
       answer(m.id, async () => need().normalise(m.raws));
@@ -121,7 +121,9 @@ function runCall(m: UnpackedCall | Extract<ParentMessage, { type: 'call' }>): vo
     ? (fraction: number, message: string) => out.push({ type: 'progress', id: m.id, fraction, message })
     : undefined;
   // The message itself is the HostCall (kind, name, args, deadline): no copy per call.
-  rt.call(m, { signal: controller.signal, onProgress }).then(
+  // The call's id names it in its nested calls: the host looks up whose authority they carry.
+  const memoScope = 'memoScope' in m ? m.memoScope : undefined;
+  rt.call(m, { signal: controller.signal, onProgress, callId: m.id, memoScope }).then(
     (outcome) => {
       calls.delete(m.id);
       giveBack(controller);

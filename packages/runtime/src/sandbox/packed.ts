@@ -177,7 +177,8 @@ export function packRequests(queue: ParentMessage[]): ParentBatch {
   let run: CallToPack[] = [];
   let args: string[] = [];
   for (const m of queue) {
-    const json = m.type === 'call' && packableName(m.name) ? argsJson(m.args) : undefined;
+    // A call with a memo scope (rare: memoized and restricted) keeps its extra field as a message.
+    const json = m.type === 'call' && m.memoScope === undefined && packableName(m.name) ? argsJson(m.args) : undefined;
     if (json !== undefined) {
       run.push(m as CallToPack);
       args.push(json);

@@ -1,4 +1,5 @@
 import type { InsightsError } from '@insights/sdk';
+import type { CallAuthority } from '../call-authority.ts';
 import { NEVER_ABORTS } from '../call-scope.ts';
 import type { GateEntry } from './call-gate.ts';
 import type { CancelSignal, DeadlineWheel } from '@insights/sdk/internal';
@@ -24,6 +25,10 @@ export interface RequestOptions {
   readonly accept: (value: unknown) => boolean;
   /** Turns an accepted answer into what the caller gets (saves a promise per call over `.then`). */
   readonly adopt?: ((value: unknown) => unknown) | undefined;
+  /** Who a call runs for: nested calls naming this request carry it. */
+  readonly authority?: CallAuthority | undefined;
+  /** The call's audit id: nested calls naming this request are recorded as its children. */
+  readonly auditId?: string | undefined;
 }
 
 /**
@@ -47,6 +52,20 @@ export class PendingRequest implements SandboxSink, GateEntry {
 
   get isCall(): boolean {
     return this.body.type === 'call';
+  }
+
+  /** Calls, event batches and jobs get a context with `mesh`; other requests make no nested calls. */
+  get makesNestedCalls(): boolean {
+    const t = this.body.type;
+    return t === 'call' || t === 'events' || t === 'job';
+  }
+
+  get authority(): CallAuthority | undefined {
+    return this.options.authority;
+  }
+
+  get auditId(): string | undefined {
+    return this.options.auditId;
   }
 
   get deadline(): number {

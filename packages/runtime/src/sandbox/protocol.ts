@@ -73,6 +73,8 @@ export type RequestBody =
       readonly deadline: number;
       /** Whether the caller listens for progress (saves messages when nobody does). */
       readonly progress: boolean;
+      /** A memoized analytic called with an authority: whose results it may share (such calls travel unpacked). */
+      readonly memoScope?: string | undefined;
     }
   | { readonly type: 'events'; readonly handler: string; readonly events: readonly EventEnvelope[]; readonly deadline: number }
   | { readonly type: 'job'; readonly job: string; readonly deadline: number }
@@ -117,6 +119,8 @@ export type ChildMessage =
       readonly name: string;
       readonly args: Record<string, unknown>;
       readonly deadline: number | undefined;
+      /** The id of the host's request (call, event batch, job) this nested call works for: the host checks it against that request's authority. */
+      readonly call: number | undefined;
     }
   | { readonly type: 'mesh-cancel'; readonly id: number }
   | { readonly type: 'file-url'; readonly id: number; readonly name: string; readonly ttlSeconds: number }

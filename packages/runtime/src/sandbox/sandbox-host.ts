@@ -129,12 +129,15 @@ export class SandboxHost implements ModuleHost {
       args: call.args,
       deadline: call.deadline,
       progress: control.onProgress !== undefined,
+      ...(control.authority !== undefined && this.#memoized(call.kind, call.name) ? { memoScope: control.authority.label } : {}),
     };
     return this.#request(body, {
       analytic: call.name,
       deadline: call.deadline,
       signal: control.signal,
       onProgress: control.onProgress,
+      authority: control.authority,
+      auditId: control.auditId,
       accept: isCallOutcome,
       adopt: fromSandbox,
     }) as Promise<CallOutcome>;
@@ -345,6 +348,10 @@ export class SandboxHost implements ModuleHost {
         failed: (e) => (clearTimeout(timer), reject(e)),
       });
     });
+  }
+
+  #memoized(kind: string, name: string): boolean {
+    return this.manifest.analytics.some((a) => a.kind === kind && a.name === name && a.meta.memoize !== undefined);
   }
 
   #sendNames(sb: Sandbox, now: number): void {

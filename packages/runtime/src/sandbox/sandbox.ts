@@ -1,6 +1,7 @@
 import { InsightsError, type Db, type EventEnvelope } from '@insights/sdk';
-import { MODULE_THROWABLE_CODES, type CallInvoker } from '@insights/sdk/internal';
+import { MODULE_THROWABLE_CODES } from '@insights/sdk/internal';
 import { EncodedJson } from '@insights/wire';
+import type { CallAuthority, NestedCallInvoker } from '../call-authority.ts';
 import { checkEmitFields, deriveEvent, maxHops } from '../events/derived-event.ts';
 import type { ModuleManifest } from '../manifest.ts';
 import type { EmitCause } from '../module-runtime.ts';
@@ -28,11 +29,17 @@ export interface SandboxSink {
   progress?(fraction: number, message: string): void;
   /** Whether it waits for a call's answer: only those may come packed (packed.ts). */
   readonly isCall?: boolean | undefined;
+  /** Whether the request's handler has a `ctx.mesh` (calls, event batches, jobs): only those may be named by nested calls. */
+  readonly makesNestedCalls?: boolean | undefined;
+  /** Whose authority nested calls naming this request carry (undefined: the module's own). */
+  readonly authority?: CallAuthority | undefined;
+  /** The request's audit id, the parent of the nested calls naming it. */
+  readonly auditId?: string | undefined;
 }
 
 /** What the node lends a sandbox: the mesh, URL signing, events, the log. */
 export interface SandboxServices {
-  readonly mesh: CallInvoker;
+  readonly mesh: NestedCallInvoker;
   fileUrl(name: string, ttlSeconds: number): string | Promise<string>;
   emit?: ((event: EventEnvelope, cause: EmitCause) => Promise<void>) | undefined;
   property?: ((event: EventEnvelope, name: string) => Promise<unknown>) | undefined;
@@ -92,6 +99,7 @@ export class Sandbox {
   #pingSeq = 0;
   #pingTimer: NodeJS.Timeout | undefined;
   #killReason = '';
+  #module = '';
   #afterExit: () => void = () => undefined;
   rss = 0;
   heapUsed = 0;
@@ -286,6 +294,7 @@ export class Sandbox {
           );
         this.#started = true;
         this.#manifest = manifest;
+        this.#module = manifest.name;
         this.#settleReady?.resolve(manifest);
         return;
       }
@@ -374,16 +383,27 @@ export class Sandbox {
     return emit(deriveEvent(this.#manifest.name, handler, cause.parents, maxHops(batch.events), fields), cause);
   }
 
-  /** `ctx.mesh` from inside: through the node's Dispatcher, like any other caller. */
+  /**
+   * `ctx.mesh` from inside: through the node's Dispatcher, like any other caller, with the
+   * authority of the request it names. Only a request still running in this sandbox counts; the
+   * sandbox names it by the id this side issued and never sees the authority itself.
+   */
   #nestedCall(id: number, m: Record<string, unknown>): void {
     const kind = m.kind === 'view' ? 'view' : 'query';
+    const causedBy = typeof m.call === 'number' ? this.#pending.get(m.call) : undefined;
+    if (causedBy?.makesNestedCalls !== true) {
+      const message = 'a nested call must come from a call, event batch or job that is still running in this module';
+      this.send({ type: 'failed', id, error: { code: 'PERMISSION_DENIED', message } });
+      return;
+    }
     const controller = new AbortController();
     this.#nested.set(id, controller);
     const args = typeof m.args === 'object' && m.args !== null ? (m.args as Record<string, unknown>) : {};
     const deadline = typeof m.deadline === 'number' ? m.deadline : undefined;
+    const caller = { module: this.#module, authority: causedBy.authority, parentId: causedBy.auditId };
     this.#answer(
       id,
-      () => this.#services.mesh.invoke(kind, String(m.name), args, { deadline, signal: controller.signal }),
+      () => this.#services.mesh.invoke(kind, String(m.name), args, { deadline, signal: controller.signal }, caller),
       () => this.#nested.delete(id),
     );
   }

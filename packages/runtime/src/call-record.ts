@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import type { CallOutcome } from '@insights/wire';
+
+/** A call's audit id: random, so ids from different nodes and restarts never collide. */
+export function newAuditId(): string {
+  return randomBytes(9).toString('base64url');
+}
+
+/** A result's size in bytes as the caller receives it (about: JSON length, or the view's bytes). */
+export function resultBytes(o: CallOutcome): number {
+  switch (o.type) {
+    case 'json': {
+      if (o.encoded !== undefined) return typeof o.encoded === 'string' ? Buffer.byteLength(o.encoded) : o.encoded.byteLength;
+      try {
+        return Buffer.byteLength(JSON.stringify(o.value) ?? '');
+      } catch {
+        return 0;
+      }
+    }
+    case 'html':
+      return Buffer.byteLength(o.html);
+    case 'svg':
+      return Buffer.byteLength(o.svg);
+    case 'png':
+      return o.data.byteLength;
+    default:
+      try {
+        return Buffer.byteLength(JSON.stringify(o));
+      } catch {
+        return 0;
+      }
+  }
+}

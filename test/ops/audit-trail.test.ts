@@ -1,0 +1,172 @@
+import { connect, generateMeshKeys, mintCapability, parsePolicy, type Mesh, type Policy } from '@insights/client';
+import { hashPassword, parseDashboardConfig, startDashboard } from '@insights/dashboard';
+import { writeFile } from 'node:fs/promises';
+import { connect as natsConnect, type NatsConnection } from 'nats';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli-process.ts';
+import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { startTestNode, type TestNode } from '../support/test-node.ts';
+import { SHIPPED_MODULES, tempDir } from '../support/tmp.ts';
+
+interface Record {
+  id: string;
+  parent?: string;
+  node: string;
+  analytic: string;
+  who?: string;
+  args: { course?: string };
+  outcome: string;
+  resultBytes: number;
+  time: string;
+}
+
+/**
+ * Issue 14: "who read this learner's data, when, through what?" Every call that enters the mesh
+ * and every nested call it causes is one record in the audit stream, linked to its parent, with
+ * the arguments after locks and never the result.
+ */
+describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tree', () => {
+  const keys = generateMeshKeys();
+  const token = (policy: Policy, subject: string, context: { [k: string]: string } = {}) =>
+    mintCapability({
+      privateKeyPem: keys.privateKeyPem,
+      layers: [{ policy: parsePolicy(policy), context }],
+      ttlSeconds: 600,
+      subject,
+    });
+  let nats: NatsServer;
+  let node: TestNode;
+  let nc: NatsConnection;
+  const meshes: Mesh[] = [];
+
+  const records = async (): Promise<Record[]> => {
+    const jsm = await nc.jetstreamManager();
+    const info = await jsm.streams.info('INSIGHTS_AUDIT');
+    const out: Record[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++)
+      out.push((await jsm.streams.getMessage('INSIGHTS_AUDIT', { seq })).json<Record>());
+    return out;
+  };
+  const waitFor = async (n: number): Promise<Record[]> => {
+    for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
+      const r = await records().catch(() => []);
+      if (r.length >= n) return r;
+    }
+    return records();
+  };
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    node = await startTestNode({
+      id: 'audited',
+      nats: nats.url,
+      capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
+      ingest: { tokens: ['ingest-token-for-tests-0001'] },
+      modules: [path.join(SHIPPED_MODULES, 'examples')], // a process sandbox: nested calls cross the channel
+    });
+    nc = await natsConnect({ servers: nats.url });
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(meshes.map((m) => m.close()));
+    await nc?.close();
+    await node?.stop();
+    await nats?.stop();
+  });
+
+  it('a view and its nested call: two records, linked, with the lock in the arguments, outcome and size, no result', async () => {
+    const prof = await connect({
+      nodes: [node.grpcAddress],
+      capability: token({ default: 'allow', rules: [{ match: '*', lock: { course: 'course' } }] }, 'prof', { course: 'C1' }),
+    });
+    meshes.push(prof);
+    await prof.view['examples.plot_grades']!({});
+    const all = await waitFor(2);
+    expect(all).toHaveLength(2);
+    const view = all.find((r) => r.analytic === 'examples.plot_grades')!;
+    const nested = all.find((r) => r.analytic === 'examples.get_grades')!;
+    expect(view).toMatchObject({ node: 'audited', outcome: 'OK', args: { course: 'C1' }, who: expect.stringMatching(/^prof#/) });
+    expect(view.parent).toBeUndefined();
+    expect(nested).toMatchObject({
+      parent: view.id,
+      outcome: 'OK',
+      args: { course: 'C1' },
+      who: expect.stringMatching(/^prof#/),
+    });
+    expect(nested.resultBytes).toBeGreaterThan(100);
+    // Results never enter the audit: the grades' learners appear nowhere in it.
+    expect(JSON.stringify(all)).not.toMatch(/"learner"|"grade"/);
+  });
+
+  it('a refused call is recorded too, and insights audit filters by user, analytic and learner id', async () => {
+    const denied = await connect({
+      nodes: [node.grpcAddress],
+      capability: token({ default: 'allow', rules: [{ match: 'examples.get_grades', effect: 'deny' }] }, 'student'),
+    });
+    meshes.push(denied);
+    await expect(denied.view['examples.plot_grades']!({ course: 'C9' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    const all = await waitFor(4);
+    const refused = all.find((r) => r.who?.startsWith('student#') && r.analytic === 'examples.get_grades');
+    expect(refused).toMatchObject({ outcome: 'PERMISSION_DENIED', args: { course: 'C9' } });
+    expect(refused?.parent).toBe(all.find((r) => r.who?.startsWith('student#') && r.analytic === 'examples.plot_grades')?.id);
+
+    const byUser = await runCli(['audit', '--nats', nats.url, '--user', 'student', '--json']);
+    expect(byUser.code, byUser.stderr).toBe(0);
+    const lines = byUser.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record);
+    expect(lines.map((r) => `${r.analytic} ${r.outcome}`).sort()).toEqual([
+      'examples.get_grades PERMISSION_DENIED',
+      'examples.plot_grades PERMISSION_DENIED',
+    ]);
+    const byLearner = await runCli(['audit', '--nats', nats.url, '--learner', 'C1', '--analytic', 'examples.get_*', '--json']);
+    expect(
+      byLearner.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as Record).analytic),
+    ).toEqual(['examples.get_grades']);
+  }, 60_000);
+
+  it('dashboard - the audit page shows the trail to the audit roles only, filtered like the CLI', async () => {
+    const tmp = await tempDir('insights-audit-dashboard-');
+    const password = await hashPassword('pw');
+    const usersFile = path.join(tmp.dir, 'users.json');
+    await writeFile(usersFile, JSON.stringify({ dpo: { password, role: 'auditor' }, prof: { password, role: 'instructor' } }));
+    const dashboard = await startDashboard(
+      parseDashboardConfig({
+        port: 0,
+        mesh: { nats: nats.url },
+        signingKey: keys.privateKeyPem,
+        auth: { kind: 'users', usersFile },
+        roles: { auditor: { policy: { default: 'deny' } }, instructor: { policy: { default: 'allow' } } },
+        audit: { roles: ['auditor'] },
+      }),
+    );
+    const login = async (user: string) => {
+      const r = await fetch(`${dashboard.url}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `user=${user}&password=pw`,
+        redirect: 'manual',
+      });
+      return /^([^;]+)/.exec(r.headers.get('set-cookie') ?? '')![1]!;
+    };
+    try {
+      const page = await fetch(`${dashboard.url}/admin/audit?user=student`, { headers: { cookie: await login('dpo') } });
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('examples.get_grades');
+      expect(html).toContain('student#');
+      expect(html).not.toContain('prof#');
+      const prof = await fetch(`${dashboard.url}/admin/audit`, { headers: { cookie: await login('prof') } });
+      expect(prof.status).toBe(403);
+      expect((await fetch(`${dashboard.url}/admin/audit`, { redirect: 'manual' })).status).toBe(303);
+    } finally {
+      await dashboard.close();
+      await tmp.remove();
+    }
+  }, 60_000);
+});
