@@ -1,16 +1,15 @@
 import path from 'node:path';
 import { SERVICE_NAME, type WireNodeInfo } from '@insights/wire';
 import {
-  createDbProvider,
   createLogger,
   Dispatcher,
   startModuleHost,
   stderrJsonSink,
   UrlSigner,
-  type DbProviderOptions,
   type LogSink,
   type ModuleHost,
 } from '@insights/runtime';
+import { createDbProvider, type DbProviderOptions } from '@insights/db';
 import type { NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
 import { startNatsLink } from './nats-link.ts';

@@ -16,8 +16,6 @@ export type { FileUrlMaker } from './resources/files.ts';
 export { UrlSigner } from './resources/url-signer.ts';
 export { createLogger, stderrJsonSink, LOG_LEVELS } from './resources/log.ts';
 export type { Logger, LogSink, LogRecord, LogLevel } from './resources/log.ts';
-export { createDbProvider } from './db/index.ts';
-export type { DbProvider, DbProviderOptions } from './db/index.ts';
 export { Dispatcher } from './dispatcher.ts';
 export type { DispatchRequest } from './dispatcher.ts';
 export { startModuleHost } from './start-host.ts';

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDbProvider } from './index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../../../..');
+const repoRoot = path.resolve(here, '../../..');
 const CHILD = path.join(here, 'durability-child.ts');
 /** Kill once this many inserts were acknowledged. */
 const KILL_AFTER_INSERTS = 600;

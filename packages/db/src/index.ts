@@ -1,0 +1,151 @@
+/**
+ * The per-module database provider: each module gets its own `Db`, on the embedded engine
+ * (default; files under `dir/<module>/`) or on MongoDB (database `<dbPrefix><module>`).
+ */
+import type { Db } from '@insights/sdk';
+import { MongoClient, type MongoClientOptions } from 'mongodb';
+import { EmbeddedDb } from './embedded-db.ts';
+import { DbError } from './errors.ts';
+import { mapMongoError } from './mongo-errors.ts';
+import { MongoDbAdapter } from './mongo-db.ts';
+import { checkModuleName } from './names.ts';
+
+export { DbError, isDbError, DB_ERROR_CODES } from './errors.ts';
+export type { DbErrorFields } from './errors.ts';
+
+export const DEFAULT_DB_PREFIX = 'insights_';
+/** MongoDB database names are limited to 63 bytes. */
+const MAX_MONGO_DB_NAME = 63;
+
+export type DbProviderOptions =
+  | {
+      kind: 'embedded';
+      /** Root directory; module `m` lives in `<dir>/m/`. */
+      dir: string;
+      /** Journal size that triggers compaction (default 16 MiB, or the snapshot size if larger). */
+      compactMinBytes?: number;
+      /**
+       * 0: every acknowledged write is fdatasynced first (survives power loss). N > 0 (default
+       * 100): acknowledged writes are in the operating system (they survive kill -9 of the
+       * process) and reach the disk within N ms, like MongoDB's journal commit interval.
+       */
+      syncIntervalMs?: number;
+    }
+  | {
+      kind: 'mongodb';
+      /** `mongodb://` or `mongodb+srv://` connection string. */
+      url: string;
+      /** Database name prefix (default `insights_`): module `m` uses `<dbPrefix>m`. */
+      dbPrefix?: string;
+      /** Passed to the driver's MongoClient (timeouts, TLS, pool size...). */
+      clientOptions?: MongoClientOptions;
+    };
+
+export interface DbProvider {
+  /** The module's database (the same object for repeated calls). Rejects unsafe names. */
+  forModule(moduleName: string): Promise<Db>;
+  /** Waits for pending writes, then releases files or connections. */
+  close(): Promise<void>;
+}
+
+function invalid(message: string): DbError {
+  return new DbError('DB_INVALID_OPTIONS', message);
+}
+
+function closedError(): DbError {
+  return new DbError('DB_CLOSED', 'The database provider was closed.');
+}
+
+export function createDbProvider(options: DbProviderOptions): DbProvider {
+  if (typeof options !== 'object' || options === null) throw invalid('createDbProvider needs an options object.');
+  switch (options.kind) {
+    case 'embedded':
+      if (typeof options.dir !== 'string' || options.dir === '') throw invalid('Embedded db needs a "dir".');
+      if (options.compactMinBytes !== undefined && !(options.compactMinBytes > 0)) {
+        throw invalid('"compactMinBytes" must be a positive number of bytes.');
+      }
+      return embeddedProvider(options.dir, options.compactMinBytes, options.syncIntervalMs);
+    case 'mongodb': {
+      if (typeof options.url !== 'string' || !/^mongodb(\+srv)?:\/\//.test(options.url)) {
+        throw invalid('MongoDB db needs a "url" starting with mongodb:// or mongodb+srv://.');
+      }
+      const prefix = options.dbPrefix ?? DEFAULT_DB_PREFIX;
+      if (!/^[A-Za-z0-9_-]*$/.test(prefix)) throw invalid(`"dbPrefix" ${JSON.stringify(prefix)} may use only A-Z a-z 0-9 _ -.`);
+      return mongoProvider(options.url, prefix, options.clientOptions ?? {});
+    }
+    default:
+      throw invalid(`Unknown db kind ${JSON.stringify((options as { kind?: unknown }).kind)}: use "embedded" or "mongodb".`);
+  }
+}
+
+function embeddedProvider(dir: string, compactMinBytes: number | undefined, syncIntervalMs: number | undefined): DbProvider {
+  const dbs = new Map<string, EmbeddedDb>();
+  let closed = false;
+  return {
+    forModule(moduleName) {
+      if (closed) return Promise.reject(closedError());
+      try {
+        const name = checkModuleName(moduleName);
+        let db = dbs.get(name);
+        if (db === undefined) dbs.set(name, (db = new EmbeddedDb({ root: dir, name, compactMinBytes, syncIntervalMs })));
+        return Promise.resolve(db);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    },
+    async close() {
+      closed = true;
+      await Promise.all([...dbs.values()].map((db) => db.close()));
+      dbs.clear();
+    },
+  };
+}
+
+function mongoProvider(url: string, prefix: string, clientOptions: MongoClientOptions): DbProvider {
+  let client: Promise<MongoClient> | undefined;
+  let closed = false;
+  const dbs = new Map<string, MongoDbAdapter>();
+  const connect = (): Promise<MongoClient> => {
+    if (client === undefined) {
+      const attempt = new MongoClient(url, clientOptions).connect();
+      client = attempt;
+      // A failed connection is not cached: the next call tries again.
+      attempt.catch(() => {
+        if (client === attempt) client = undefined;
+      });
+    }
+    return client;
+  };
+  return {
+    async forModule(moduleName) {
+      if (closed) throw closedError();
+      const name = checkModuleName(moduleName);
+      const dbName = `${prefix}${name}`;
+      if (dbName.length > MAX_MONGO_DB_NAME) {
+        throw new DbError(
+          'DB_INVALID_NAME',
+          `Database name ${dbName} is over ${MAX_MONGO_DB_NAME} characters; shorten the module name or dbPrefix.`,
+        );
+      }
+      let db = dbs.get(name);
+      if (db === undefined) {
+        let c: MongoClient;
+        try {
+          c = await connect();
+        } catch (err) {
+          throw mapMongoError(err, 'admin', dbName);
+        }
+        db = dbs.get(name) ?? new MongoDbAdapter(c.db(dbName));
+        dbs.set(name, db);
+      }
+      return db;
+    },
+    async close() {
+      closed = true;
+      const c = await client?.catch(() => undefined);
+      client = undefined;
+      dbs.clear();
+      await c?.close();
+    },
+  };
+}
