@@ -1,90 +1,89 @@
-/** `Db` of the embedded engine: one directory per module database, one per collection inside. */
-import { readdir, rm, stat } from 'node:fs/promises';
+/**
+ * `Db` of the embedded engine: one directory per module database (`<root>/<module>/`) holding
+ * its lock and one SQLite file. A directory in the journal format of earlier versions is
+ * migrated the first time it is opened (see journal-migration.ts).
+ */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Collection, Db, Document } from '@insights/sdk';
 import { EmbeddedCollection, type StoreSource } from './embedded-collection.ts';
 import { lockDirectory } from './embedded-lock.ts';
-import { syncDir } from './embedded-journal.ts';
-import { CollectionStore, DEFAULT_COMPACT_MIN_BYTES, DEFAULT_SYNC_INTERVAL_MS } from './embedded-store.ts';
 import { DbError } from './errors.ts';
-import { checkCollectionName, collectionDirName, collectionFromDirName } from './names.ts';
+import { migrateJournalDirectory } from './journal-migration.ts';
+import { checkCollectionName } from './names.ts';
+import { DB_FILE, DEFAULT_CACHE_SIZE_KIB, SqliteDatabase } from './sqlite-database.ts';
+import { CollectionStore } from './sqlite-store.ts';
 
 export interface EmbeddedDbOptions {
-  /** Directory holding every module database (`<root>/<module>/<collection>/`). */
+  /** Directory holding every module database (`<root>/<module>/db.sqlite`). */
   readonly root: string;
   readonly name: string;
-  /** Minimum journal size before compaction (tests set it low). */
-  readonly compactMinBytes?: number | undefined;
+  /** See DbProviderOptions.cacheSizeKiB. */
+  readonly cacheSizeKiB?: number | undefined;
   /** See DbProviderOptions.syncIntervalMs. */
   readonly syncIntervalMs?: number | undefined;
 }
 
-async function dirExists(dir: string): Promise<boolean> {
-  try {
-    return (await stat(dir)).isDirectory();
-  } catch {
-    return false;
-  }
+interface Opened {
+  readonly sqlite: SqliteDatabase;
+  readonly release: () => Promise<void>;
 }
 
 export class EmbeddedDb implements Db, StoreSource {
   readonly databaseName: string;
-  readonly #root: string;
   readonly #dir: string;
-  readonly #compactMinBytes: number;
-  readonly #syncIntervalMs: number;
-  readonly #stores = new Map<string, Promise<CollectionStore>>();
-  /** A drop under way: a new store for that name must wait for its files to be gone. */
-  readonly #drops = new Map<string, Promise<void>>();
-  /** The directory lock, taken at the first collection access; resolves to its release. */
-  #lock: Promise<() => Promise<void>> | undefined;
+  readonly #options: EmbeddedDbOptions;
+  #opened: Promise<Opened> | undefined;
   #closed = false;
 
   constructor(options: EmbeddedDbOptions) {
     this.databaseName = options.name;
-    this.#root = options.root;
     this.#dir = path.join(options.root, options.name);
-    this.#compactMinBytes = options.compactMinBytes ?? DEFAULT_COMPACT_MIN_BYTES;
-    this.#syncIntervalMs = options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
+    this.#options = options;
   }
 
   collection<T extends Document = Document>(name: string): Collection<T> {
     return new EmbeddedCollection<T>(this, checkCollectionName(name));
   }
 
-  store(name: string): Promise<CollectionStore> {
+  #open(): Promise<Opened> {
     if (this.#closed) return Promise.reject(this.#closedError());
-    let p = this.#stores.get(name);
-    if (p === undefined) {
-      const ns = `${this.databaseName}.${name}`;
-      const opening = (async () => {
-        await this.#locked();
-        await this.#drops.get(name);
-        return CollectionStore.open(path.join(this.#dir, collectionDirName(name)), ns, {
-          compactMinBytes: this.#compactMinBytes,
-          syncIntervalMs: this.#syncIntervalMs,
-          parentDirs: [this.#dir, this.#root],
-        });
+    if (this.#opened === undefined) {
+      const attempt = (async (): Promise<Opened> => {
+        await mkdir(this.#dir, { recursive: true });
+        const release = await lockDirectory(this.#dir, this.databaseName);
+        try {
+          const sqlite = new SqliteDatabase({
+            file: path.join(this.#dir, DB_FILE),
+            name: this.databaseName,
+            cacheSizeKiB: this.#options.cacheSizeKiB ?? DEFAULT_CACHE_SIZE_KIB,
+            syncEveryCommit: this.#options.syncIntervalMs === 0,
+          });
+          try {
+            await migrateJournalDirectory(this.#dir, sqlite);
+          } catch (err) {
+            sqlite.close();
+            throw err;
+          }
+          return { sqlite, release };
+        } catch (err) {
+          await release();
+          throw err;
+        }
       })();
-      p = opening;
-      this.#stores.set(name, p);
-      // A failed open (a damaged file) is not cached: the next operation reports it again.
-      opening.catch(() => {
-        if (this.#stores.get(name) === opening) this.#stores.delete(name);
+      this.#opened = attempt;
+      // A failed open (a damaged file, a held lock) is not cached: the next operation tries again.
+      attempt.catch(() => {
+        if (this.#opened === attempt) this.#opened = undefined;
       });
     }
-    return p;
+    return this.#opened;
   }
 
-  #locked(): Promise<unknown> {
-    if (this.#lock === undefined) {
-      const attempt = lockDirectory(this.#dir, this.databaseName);
-      this.#lock = attempt;
-      attempt.catch(() => {
-        if (this.#lock === attempt) this.#lock = undefined;
-      });
-    }
-    return this.#lock;
+  async store(name: string): Promise<CollectionStore> {
+    const { sqlite } = await this.#open();
+    if (this.#closed) throw this.#closedError();
+    return new CollectionStore(sqlite, name);
   }
 
   #closedError(): DbError {
@@ -92,69 +91,25 @@ export class EmbeddedDb implements Db, StoreSource {
   }
 
   async listCollections(): Promise<string[]> {
-    if (this.#closed) throw this.#closedError();
-    const names = new Set<string>();
-    try {
-      for (const entry of await readdir(this.#dir, { withFileTypes: true })) {
-        const name = entry.isDirectory() ? collectionFromDirName(entry.name) : undefined;
-        if (name !== undefined && !this.#drops.has(name)) names.add(name);
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    // Collections whose first write has not created their directory yet.
-    for (const [name, p] of this.#stores) {
-      const store = await p.catch(() => undefined);
-      if (store?.exists) names.add(name);
-    }
-    return [...names].sort();
+    return (await this.#open()).sqlite.collections();
   }
 
   async dropCollection(name: string): Promise<boolean> {
-    if (this.#closed) throw this.#closedError();
     checkCollectionName(name);
-    const open = this.#stores.get(name);
-    this.#stores.delete(name);
-    const previous = this.#drops.get(name);
-    const dir = path.join(this.#dir, collectionDirName(name));
-    const drop = (async () => {
-      await this.#locked();
-      await previous;
-      const store = await open?.catch(() => undefined);
-      let existed = store?.exists ?? false;
-      await store?.close();
-      existed = (await dirExists(dir)) || existed;
-      await rm(dir, { recursive: true, force: true });
-      if (await dirExists(this.#dir)) await syncDir(this.#dir);
-      return existed;
-    })();
-    const settled = drop.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#drops.set(name, settled);
-    void settled.then(() => {
-      if (this.#drops.get(name) === settled) this.#drops.delete(name);
-    });
-    return drop;
+    const { sqlite } = await this.#open();
+    const w = sqlite.batch.write(() => sqlite.dropTable(name));
+    await w.durable;
+    return w.result;
   }
 
-  /** Waits for pending writes and closes every journal. */
+  /** Commits pending writes and closes the file. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const stores = await Promise.all([...this.#stores.values()].map((p) => p.catch(() => undefined)));
-    this.#stores.clear();
-    await Promise.all(stores.map((s) => s?.close()));
-    await Promise.all(this.#drops.values());
-    const release = await this.#lock?.catch(() => undefined);
-    this.#lock = undefined;
-    await release?.();
-  }
-
-  /** Compacts every open collection now (tests and maintenance). */
-  async compact(): Promise<void> {
-    const stores = await Promise.all([...this.#stores.values()]);
-    await Promise.all(stores.map((s) => s.compact()));
+    const opened = await this.#opened?.catch(() => undefined);
+    this.#opened = undefined;
+    if (opened === undefined) return;
+    opened.sqlite.close();
+    await opened.release();
   }
 }

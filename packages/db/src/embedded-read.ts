@@ -1,53 +1,30 @@
 /**
- * Query execution over a store: plan (id map, index or scan), match, sort, skip, limit. Returns
- * references to stored documents; callers copy what they hand out.
+ * Query execution over a collection: the planner's SQL narrows the rows (through an index when
+ * one applies), mingo matches each row while they stream in pages, then sort, skip and limit.
+ * Only a sort no index can answer holds the matches in memory (as MongoDB's in-memory sort does).
  */
 import type { Document } from '@insights/sdk';
 import { compare } from 'mingo/util';
 import { cloneValue, keyOf } from './codec.ts';
 import { valuesAtPath } from './doc-path.ts';
 import type { FindSpec } from './embedded-cursor.ts';
-import { plan, type Plan } from './embedded-planner.ts';
-import type { CollectionStore } from './embedded-store.ts';
 import { compileFilter, sortDocuments } from './mingo-ops.ts';
+import type { CollectionStore } from './sqlite-store.ts';
 
-function* candidates(store: CollectionStore, p: Plan): Generator<Document> {
-  if (p.source === 'scan' || p.keys === undefined) {
-    yield* store.docs.values();
-    return;
-  }
-  if (p.source === 'id') {
-    for (const k of p.keys) {
-      const doc = store.docs.get(k);
-      if (doc !== undefined) yield doc;
-    }
-    return;
-  }
-  const index = p.index;
-  if (index === undefined) return;
-  // Several keys (`$in`, multikey) can reach one document: yield it once.
-  const seen = p.keys.length > 1 ? new Set<string>() : undefined;
-  for (const k of p.keys) {
-    for (const idKey of index.lookup(k) ?? []) {
-      if (seen) {
-        if (seen.has(idKey)) continue;
-        seen.add(idKey);
-      }
-      const doc = store.docs.get(idKey);
-      if (doc !== undefined) yield doc;
-    }
+/** Matching documents, streamed in natural (or index) order. */
+export function* matching(store: CollectionStore, filter: Document): Generator<Document> {
+  // Compiling also validates the filter, so do it before looking at the table.
+  const matcher = compileFilter(filter, store.ns);
+  for (const page of store.pages(store.plan(filter ?? {}))) {
+    for (const doc of page) if (matcher.test(doc)) yield doc;
   }
 }
 
-/** Matching documents in natural (or index) order, stopping after `max`. */
-export function matchRefs(store: CollectionStore, filter: Document, max = Infinity): Document[] {
+/** The first matching documents (at most `max`). */
+export function matchSome(store: CollectionStore, filter: Document, max: number): Document[] {
   const out: Document[] = [];
   if (max <= 0) return out;
-  const p = plan(filter, store.indexes.values());
-  // An exact plan needs no matcher; compiling also validates the filter, so do it otherwise.
-  const matcher = p.exact ? undefined : compileFilter(filter, store.ns);
-  for (const doc of candidates(store, p)) {
-    if (matcher && !matcher.test(doc)) continue;
+  for (const doc of matching(store, filter)) {
     out.push(doc);
     if (out.length >= max) break;
   }
@@ -55,21 +32,47 @@ export function matchRefs(store: CollectionStore, filter: Document, max = Infini
 }
 
 export function firstMatch(store: CollectionStore, filter: Document): Document[] {
-  return matchRefs(store, filter, 1);
+  return matchSome(store, filter, 1);
 }
 
-/** `find` semantics: without a sort, stops reading once skip + limit documents matched. */
-export function findRefs(store: CollectionStore, filter: Document, spec: FindSpec): Document[] {
+/** `find` semantics, in pages: streamed unless a sort needs every match first. */
+export function* findPages(store: CollectionStore, filter: Document, spec: FindSpec): Generator<Document[]> {
   const skip = spec.skip ?? 0;
   const limit = spec.limit ? spec.limit : Infinity;
-  const hasSort = spec.sort !== undefined && Object.keys(spec.sort).length > 0;
-  let refs = matchRefs(store, filter, hasSort ? Infinity : skip + limit);
-  if (hasSort) refs = sortDocuments(refs, spec.sort ?? {}, store.ns);
-  return skip === 0 && refs.length <= limit ? refs : refs.slice(skip, skip + limit);
+  const sort = spec.sort !== undefined && Object.keys(spec.sort).length > 0 ? spec.sort : undefined;
+  const matcher = compileFilter(filter, store.ns);
+  const plan = store.plan(filter ?? {}, sort);
+  if (sort !== undefined && plan.sortSql === undefined) {
+    const all: Document[] = [];
+    for (const page of store.pages(plan)) for (const doc of page) if (matcher.test(doc)) all.push(doc);
+    yield sortDocuments(all, sort, store.ns).slice(skip, skip + limit);
+    return;
+  }
+  let skipped = 0;
+  let taken = 0;
+  for (const page of store.pages(plan)) {
+    const out: Document[] = [];
+    for (const doc of page) {
+      if (!matcher.test(doc)) continue;
+      if (skipped < skip) {
+        skipped++;
+        continue;
+      }
+      out.push(doc);
+      if (++taken >= limit) break;
+    }
+    if (out.length > 0) yield out;
+    if (taken >= limit) return;
+  }
+}
+
+/** `find` results as one array. */
+export function findAll(store: CollectionStore, filter: Document, spec: FindSpec): Document[] {
+  return [...findPages(store, filter, spec)].flat();
 }
 
 /** Distinct values of a field over documents (array values contribute elements), sorted. */
-export function distinctValues(docs: readonly Document[], key: string): unknown[] {
+export function distinctValues(docs: Iterable<Document>, key: string): unknown[] {
   const seen = new Map<string, unknown>();
   for (const doc of docs) {
     for (const v of valuesAtPath(doc, key)) {

@@ -20,14 +20,18 @@ const MAX_MONGO_DB_NAME = 63;
 export type DbProviderOptions =
   | {
       kind: 'embedded';
-      /** Root directory; module `m` lives in `<dir>/m/`. */
+      /** Root directory; module `m` lives in `<dir>/m/db.sqlite`. */
       dir: string;
-      /** Journal size that triggers compaction (default 16 MiB, or the snapshot size if larger). */
-      compactMinBytes?: number;
       /**
-       * 0: every acknowledged write is fdatasynced first (survives power loss). N > 0 (default
-       * 100): acknowledged writes are in the operating system (they survive kill -9 of the
-       * process) and reach the disk within N ms, like MongoDB's journal commit interval.
+       * SQLite page cache per module database in KiB (default 8192). With the rows of the
+       * running query, this is what the engine keeps in memory, whatever the data size.
+       */
+      cacheSizeKiB?: number;
+      /**
+       * 0: every commit is fsynced before writes are acknowledged (survives power loss). Any
+       * other value (default): WAL with synchronous=NORMAL: acknowledged writes are in the
+       * operating system (they survive kill -9 of the process); an OS crash or power loss can
+       * lose the last commits before SQLite's next checkpoint.
        */
       syncIntervalMs?: number;
     }
@@ -61,10 +65,10 @@ export function createDbProvider(options: DbProviderOptions): DbProvider {
   switch (options.kind) {
     case 'embedded':
       if (typeof options.dir !== 'string' || options.dir === '') throw invalid('Embedded db needs a "dir".');
-      if (options.compactMinBytes !== undefined && !(options.compactMinBytes > 0)) {
-        throw invalid('"compactMinBytes" must be a positive number of bytes.');
+      if (options.cacheSizeKiB !== undefined && !(Number.isInteger(options.cacheSizeKiB) && options.cacheSizeKiB >= 64)) {
+        throw invalid('"cacheSizeKiB" must be an integer of at least 64 (KiB).');
       }
-      return embeddedProvider(options.dir, options.compactMinBytes, options.syncIntervalMs);
+      return embeddedProvider(options.dir, options.cacheSizeKiB, options.syncIntervalMs);
     case 'mongodb': {
       if (typeof options.url !== 'string' || !/^mongodb(\+srv)?:\/\//.test(options.url)) {
         throw invalid('MongoDB db needs a "url" starting with mongodb:// or mongodb+srv://.');
@@ -78,7 +82,7 @@ export function createDbProvider(options: DbProviderOptions): DbProvider {
   }
 }
 
-function embeddedProvider(dir: string, compactMinBytes: number | undefined, syncIntervalMs: number | undefined): DbProvider {
+function embeddedProvider(dir: string, cacheSizeKiB: number | undefined, syncIntervalMs: number | undefined): DbProvider {
   const dbs = new Map<string, EmbeddedDb>();
   let closed = false;
   return {
@@ -87,7 +91,7 @@ function embeddedProvider(dir: string, compactMinBytes: number | undefined, sync
       try {
         const name = checkModuleName(moduleName);
         let db = dbs.get(name);
-        if (db === undefined) dbs.set(name, (db = new EmbeddedDb({ root: dir, name, compactMinBytes, syncIntervalMs })));
+        if (db === undefined) dbs.set(name, (db = new EmbeddedDb({ root: dir, name, cacheSizeKiB, syncIntervalMs })));
         return Promise.resolve(db);
       } catch (err) {
         return Promise.reject(err as Error);

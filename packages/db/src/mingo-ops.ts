@@ -173,8 +173,29 @@ export function checkPipeline(pipeline: unknown, ns: string, unsupported: Readon
   return pipeline as Document[];
 }
 
-export function runPipeline(docs: Document[], pipeline: Document[], ns: string, resolver: Resolver): Document[] {
-  return wrap('DB_INVALID_PIPELINE', 'pipeline', ns, () =>
-    new Aggregator(pipeline, { ...BASE_OPTIONS, collectionResolver: resolver }).run<Document>(docs),
+/** Runs a pipeline over streamed input; results come out in pages as mingo produces them. */
+export function* runPipeline(
+  docs: Iterable<Document>,
+  pipeline: Document[],
+  ns: string,
+  resolver: Resolver,
+  pageSize: number,
+): Generator<Document[]> {
+  const out = wrap('DB_INVALID_PIPELINE', 'pipeline', ns, () =>
+    new Aggregator(pipeline, { ...BASE_OPTIONS, collectionResolver: resolver }).stream(docs),
   );
+  for (;;) {
+    const page: Document[] = [];
+    let done = false;
+    while (page.length < pageSize) {
+      const r = wrap('DB_INVALID_PIPELINE', 'pipeline', ns, () => out.next());
+      if (r.done) {
+        done = true;
+        break;
+      }
+      page.push(r.value as Document);
+    }
+    if (page.length > 0) yield page;
+    if (done) return;
+  }
 }
