@@ -29,7 +29,16 @@ export function ferretDbBinary(): string | undefined {
   return existsSync(FERRETDB_BIN) ? FERRETDB_BIN : undefined;
 }
 
-export async function startFerretDb(options: { binary?: string } = {}): Promise<FerretDb> {
+export interface FerretDbOptions {
+  binary?: string;
+  /**
+   * Require authentication (FerretDB's SCRAM users), with this first user in `admin`. FerretDB
+   * 1.x authenticates but has no authorization: any user reaches every database.
+   */
+  admin?: { username: string; password: string };
+}
+
+export async function startFerretDb(options: FerretDbOptions = {}): Promise<FerretDb> {
   const binary = options.binary ?? ferretDbBinary();
   if (binary === undefined) throw new Error(`FerretDB is not built: run "npm test" once (it builds ${FERRETDB_BIN}).`);
   const work = await mkdtemp(path.join(tmpdir(), 'insights-ferretdb-'));
@@ -44,6 +53,14 @@ export async function startFerretDb(options: { binary?: string } = {}): Promise<
       '--telemetry=disable',
       '--log-format=json',
       '--log-level=INFO', // the port is in an INFO line
+      ...(options.admin === undefined
+        ? []
+        : [
+            '--test-enable-new-auth',
+            '--setup-database=admin',
+            `--setup-username=${options.admin.username}`,
+            `--setup-password=${options.admin.password}`,
+          ]),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );

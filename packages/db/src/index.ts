@@ -8,10 +8,12 @@ import { EmbeddedDb } from './embedded-db.ts';
 import { DbError } from './errors.ts';
 import { mapMongoError } from './mongo-errors.ts';
 import { MongoDbAdapter } from './mongo-db.ts';
+import { moduleCredentials, provisionUser, type MongoModuleAuth } from './mongo-users.ts';
 import { checkModuleName } from './names.ts';
 
 export { DbError, isDbError, DB_ERROR_CODES } from './errors.ts';
 export type { DbErrorFields } from './errors.ts';
+export type { MongoCredentials, MongoModuleAuth } from './mongo-users.ts';
 
 export const DEFAULT_DB_PREFIX = 'insights_';
 /** MongoDB database names are limited to 63 bytes. */
@@ -43,6 +45,11 @@ export type DbProviderOptions =
       dbPrefix?: string;
       /** Passed to the driver's MongoClient (timeouts, TLS, pool size...). */
       clientOptions?: MongoClientOptions;
+      /**
+       * One user per module (readWrite on its own database only), each with its own connection
+       * pool. Without it, every module uses the URL's credentials.
+       */
+      auth?: MongoModuleAuth;
     };
 
 export interface DbProvider {
@@ -75,7 +82,11 @@ export function createDbProvider(options: DbProviderOptions): DbProvider {
       }
       const prefix = options.dbPrefix ?? DEFAULT_DB_PREFIX;
       if (!/^[A-Za-z0-9_-]*$/.test(prefix)) throw invalid(`"dbPrefix" ${JSON.stringify(prefix)} may use only A-Z a-z 0-9 _ -.`);
-      return mongoProvider(options.url, prefix, options.clientOptions ?? {});
+      const auth = options.auth;
+      if (auth?.provision !== undefined && !(typeof auth.provision.secret === 'string' && auth.provision.secret.length >= 16)) {
+        throw invalid('"auth.provision.secret" must be a string of at least 16 characters.');
+      }
+      return mongoProvider(options.url, prefix, options.clientOptions ?? {}, auth);
     }
     default:
       throw invalid(`Unknown db kind ${JSON.stringify((options as { kind?: unknown }).kind)}: use "embedded" or "mongodb".`);
@@ -105,21 +116,70 @@ function embeddedProvider(dir: string, cacheSizeKiB: number | undefined, syncInt
   };
 }
 
-function mongoProvider(url: string, prefix: string, clientOptions: MongoClientOptions): DbProvider {
+/** A connection made once on first use; a failed attempt is not cached, so the next call tries again. */
+function lazyClient(make: () => MongoClient): { get(): Promise<MongoClient>; close(): Promise<void> } {
   let client: Promise<MongoClient> | undefined;
-  let closed = false;
-  const dbs = new Map<string, MongoDbAdapter>();
-  const connect = (): Promise<MongoClient> => {
-    if (client === undefined) {
-      const attempt = new MongoClient(url, clientOptions).connect();
-      client = attempt;
-      // A failed connection is not cached: the next call tries again.
-      attempt.catch(() => {
-        if (client === attempt) client = undefined;
-      });
-    }
-    return client;
+  return {
+    get() {
+      if (client === undefined) {
+        const attempt = make().connect();
+        client = attempt;
+        attempt.catch(() => {
+          if (client === attempt) client = undefined;
+        });
+      }
+      return client;
+    },
+    async close() {
+      const c = await client?.catch(() => undefined);
+      client = undefined;
+      await c?.close();
+    },
   };
+}
+
+function mongoProvider(
+  url: string,
+  prefix: string,
+  clientOptions: MongoClientOptions,
+  auth: MongoModuleAuth | undefined,
+): DbProvider {
+  let closed = false;
+  const dbs = new Map<string, Promise<MongoDbAdapter>>();
+  const shared = lazyClient(() => new MongoClient(url, clientOptions));
+  const perModule: { close(): Promise<void> }[] = [];
+  const admin =
+    auth?.provision === undefined
+      ? undefined
+      : lazyClient(
+          () =>
+            new MongoClient(url, {
+              ...clientOptions,
+              auth: { username: auth.provision!.username, password: auth.provision!.password },
+              authSource: auth.provision!.authSource ?? 'admin',
+            }),
+        );
+
+  const open = async (name: string, dbName: string): Promise<MongoDbAdapter> => {
+    try {
+      if (auth === undefined) return new MongoDbAdapter((await shared.get()).db(dbName));
+      const creds = moduleCredentials(auth, name, dbName);
+      if (creds.provisioned && admin !== undefined) await provisionUser(await admin.get(), dbName, creds);
+      const own = lazyClient(
+        () =>
+          new MongoClient(url, {
+            ...clientOptions,
+            auth: { username: creds.username, password: creds.password },
+            authSource: dbName,
+          }),
+      );
+      perModule.push(own);
+      return new MongoDbAdapter((await own.get()).db(dbName));
+    } catch (err) {
+      throw err instanceof DbError ? err : mapMongoError(err, 'admin', dbName);
+    }
+  };
+
   return {
     async forModule(moduleName) {
       if (closed) throw closedError();
@@ -133,23 +193,18 @@ function mongoProvider(url: string, prefix: string, clientOptions: MongoClientOp
       }
       let db = dbs.get(name);
       if (db === undefined) {
-        let c: MongoClient;
-        try {
-          c = await connect();
-        } catch (err) {
-          throw mapMongoError(err, 'admin', dbName);
-        }
-        db = dbs.get(name) ?? new MongoDbAdapter(c.db(dbName));
-        dbs.set(name, db);
+        const attempt = open(name, dbName);
+        dbs.set(name, (db = attempt));
+        attempt.catch(() => {
+          if (dbs.get(name) === attempt) dbs.delete(name);
+        });
       }
       return db;
     },
     async close() {
       closed = true;
-      const c = await client?.catch(() => undefined);
-      client = undefined;
       dbs.clear();
-      await c?.close();
+      await Promise.all([shared.close(), admin?.close(), ...perModule.map((c) => c.close())]);
     },
   };
 }

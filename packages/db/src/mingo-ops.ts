@@ -128,27 +128,6 @@ export function applyUpdate(
   return result.modifiedCount > 0 ? docs[0] : undefined;
 }
 
-/** Stages that never change their input documents in mingo (checked by a test). */
-const NON_MUTATING_STAGES = new Set([
-  '$match',
-  '$sort',
-  '$skip',
-  '$limit',
-  '$count',
-  '$group',
-  '$sortByCount',
-  '$bucket',
-  '$bucketAuto',
-  '$facet',
-  '$lookup',
-  '$sample',
-]);
-
-/** True when running the pipeline on stored documents cannot change them. */
-export function pipelineIsReadOnly(pipeline: readonly Document[]): boolean {
-  return pipeline.every((stage) => Object.keys(stage).every((k) => NON_MUTATING_STAGES.has(k)));
-}
-
 export function checkPipeline(pipeline: unknown, ns: string, unsupported: ReadonlySet<string>): Document[] {
   if (!Array.isArray(pipeline)) {
     throw new DbError('DB_INVALID_PIPELINE', `A pipeline must be an array of stages (on ${ns}).`, { namespace: ns });

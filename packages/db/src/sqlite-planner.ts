@@ -62,6 +62,8 @@ function indexOn(field: string, indexes: Iterable<PlannedIndex>, allowSparse: bo
 }
 
 const RANGE_SQL: Record<string, string> = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' };
+/** Longer `$in` lists stay with mingo (SQLite caps the parameters of one statement). */
+const MAX_IN_VALUES = 1000;
 
 /** Plans `filter` (and `sort`, when one indexed field) over the collection's indexes. */
 export function planQuery(filter: Document, sort: Sort | undefined, indexes: readonly PlannedIndex[]): SqlPlan {
@@ -83,6 +85,7 @@ export function planQuery(filter: Document, sort: Sort | undefined, indexes: rea
         idEquality = true;
       } else if (
         list !== undefined &&
+        list.length <= MAX_IN_VALUES &&
         list.every((v) => v !== null && !(v instanceof RegExp) && !isOperatorObject(v) && !Array.isArray(v))
       ) {
         where.push(`id IN (${list.map(() => '?').join(', ')})`);
@@ -119,7 +122,7 @@ export function planQuery(filter: Document, sort: Sort | undefined, indexes: rea
         params.push(arg);
         orderKey ??= expr;
         used = true;
-      } else if (op === '$in' && Array.isArray(arg) && arg.length > 0 && arg.every(isScalar)) {
+      } else if (op === '$in' && Array.isArray(arg) && arg.length > 0 && arg.length <= MAX_IN_VALUES && arg.every(isScalar)) {
         where.push(`${expr} IN (${arg.map(() => '?').join(', ')})`);
         params.push(...arg);
         orderKey ??= expr;

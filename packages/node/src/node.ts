@@ -76,8 +76,16 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           kind: 'embedded',
           dir: path.join(config.dataDir, 'db'),
           ...(config.db.syncIntervalMs === undefined ? {} : { syncIntervalMs: config.db.syncIntervalMs }),
+          ...(config.db.cacheSizeKiB === undefined ? {} : { cacheSizeKiB: config.db.cacheSizeKiB }),
         }
-      : { kind: 'mongodb', url: config.db.url, ...(config.db.dbPrefix === undefined ? {} : { dbPrefix: config.db.dbPrefix }) };
+      : {
+          kind: 'mongodb',
+          url: config.db.url,
+          ...(config.db.dbPrefix === undefined ? {} : { dbPrefix: config.db.dbPrefix }),
+          ...(config.db.users === undefined && config.db.provision === undefined
+            ? {}
+            : { auth: { users: config.db.users, provision: config.db.provision } }),
+        };
   const db = createDbProvider(dbOptions);
   const signer = new UrlSigner(config.fileUrlSecret);
   let httpOrigin = 'http://127.0.0.1';
