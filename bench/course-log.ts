@@ -40,7 +40,7 @@ export async function writeCourseLog(file: string, o: CourseLogOptions): Promise
     line['time'] = new Date(START_MS + Math.floor(i * stepMs)).toISOString();
     const context = line['context'];
     if (typeof context === 'object' && context !== null) (context as Record<string, unknown>)['user_id'] = 100_000 + learner;
-    if (!out.write(`${JSON.stringify(line)}\n`)) await new Promise((r) => out.once('drain', r));
+    if (!out.write(`${JSON.stringify(line)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   return { lines: o.events, templates: templates.length };

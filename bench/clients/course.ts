@@ -34,8 +34,9 @@ const CATCH_UP_LIMIT_MS = 60 * 60_000;
 const peakModuleMb = new Map<string, number>();
 let peakNodeMb = 0;
 async function sample(): Promise<void> {
-  const text = await (await fetch(`http://${o.http}/metrics`)).text();
-  for (const m of text.matchAll(/^insights_module_memory_bytes\{module="([^"]+)"\} (\d+(?:\.\d+)?(?:e\+\d+)?)$/gm)) {
+  const base = String(o.http).startsWith('http') ? String(o.http) : `http://${o.http}`;
+  const text = await (await fetch(`${base}/metrics`)).text();
+  for (const m of text.matchAll(/^insights_module_memory_bytes\{[^}]*module="([^"]+)"[^}]*\} (\S+)$/gm)) {
     const mb = Math.round(Number(m[2]) / 2 ** 20);
     peakModuleMb.set(m[1]!, Math.max(peakModuleMb.get(m[1]!) ?? 0, mb));
   }
