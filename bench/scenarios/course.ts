@@ -31,7 +31,7 @@ interface CourseResult {
 }
 
 /** One course size on a fresh node (its own data folder). */
-export async function runCourse(natsUrl: string, events: number, learners: number): Promise<CourseResult> {
+export async function runCourse(natsUrl: string, events: number, learners: number, isolation = 'process'): Promise<CourseResult> {
   const node = await startServer(
     path.join(REPO, 'packages', 'cli', 'src', 'main.ts'),
     [
@@ -42,6 +42,8 @@ export async function runCourse(natsUrl: string, events: number, learners: numbe
       '0',
       '--http',
       '0',
+      '--isolation',
+      isolation,
       '--nats',
       natsUrl,
       '--data-dir',
