@@ -31,6 +31,7 @@ try {
     ['import', './scenarios/import.ts'],
     ['registry', './scenarios/registry.ts'],
     ['sandbox', './scenarios/sandbox.ts'],
+    ['course', './scenarios/course.ts'],
   ] as const)
     if (want(name)) {
       const { run } = (await import(mod)) as {

@@ -4,7 +4,7 @@
 // installs the workspace with the pinned pnpm, installs the system tools a step needs (on Debian
 // or Ubuntu, through apt-get), then runs the step.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,15 +44,74 @@ function pnpmCommand() {
   return ['npx', ['--yes', PNPM]];
 }
 
+/**
+ * Node's C headers for native addons (better-sqlite3 compiles SQLite): node-gyp would download
+ * them, which may be impossible here, so point it at the ones installed with Node when present.
+ */
+function nativeBuildEnv() {
+  const candidates = [path.resolve(path.dirname(process.execPath), '..'), '/usr', '/usr/local'];
+  const nodedir = candidates.find((dir) => existsSync(path.join(dir, 'include', 'node', 'node.h')));
+  return nodedir === undefined ? process.env : { ...process.env, npm_config_nodedir: nodedir };
+}
+
 /** Installs the workspace when node_modules is missing or older than the lockfile. */
 function ensureWorkspace() {
   const marker = path.join(ROOT, 'node_modules', '.modules.yaml');
   const lock = path.join(ROOT, 'pnpm-lock.yaml');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
-  say(`installing dependencies with ${PNPM} (first run only)...`);
+  // better-sqlite3 (the embedded database) builds from source when no prebuilt binary can be fetched.
+  ensureSystemTool('make', 'make', 'native addons are compiled');
+  ensureSystemTool('g++', 'g++', 'native addons are compiled');
+  ensureSystemTool('python3', 'python3', 'node-gyp runs on Python');
+  say(`installing dependencies with ${PNPM} (first run only; compiling SQLite takes a few minutes)...`);
   const [cmd, pre] = pnpmCommand();
   const frozen = process.env.CI ? ['--frozen-lockfile'] : [];
-  if (run(cmd, [...pre, 'install', ...frozen]) !== 0) fail('dependency install failed; see the output above.');
+  if (run(cmd, [...pre, 'install', ...frozen], { env: nativeBuildEnv() }) !== 0)
+    fail('dependency install failed; see the output above.');
+}
+
+const FERRETDB_VERSION = 'v1.24.2';
+const TOOLS_BIN = path.join(ROOT, '.tools', 'bin');
+
+function goCommand() {
+  if (has('go')) return 'go';
+  return existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined;
+}
+
+/**
+ * FerretDB (a MongoDB wire-protocol server on SQLite) for the MongoDB backend's tests when no
+ * MONGODB_URL is given, built once into .tools/bin (gitignored). Its module is built from a copy
+ * with build/version/version.txt filled in: a plain `go install ...@version` leaves that file
+ * empty and the binary panics at start.
+ */
+function ensureFerretDb() {
+  const bin = path.join(TOOLS_BIN, 'ferretdb');
+  if (existsSync(bin) || process.env.MONGODB_URL) return;
+  const go = goCommand();
+  if (go === undefined) {
+    say(
+      'Go is not installed, so FerretDB cannot be built: the MongoDB backend tests are skipped (set MONGODB_URL to run them against a server).',
+    );
+    return;
+  }
+  say(`building FerretDB ${FERRETDB_VERSION} into .tools/bin (first run only)...`);
+  const dl = spawnSync(go, ['mod', 'download', '-json', `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (dl.status !== 0) {
+    say(`could not download FerretDB (${dl.stderr.trim()}); the MongoDB backend tests are skipped.`);
+    return;
+  }
+  const src = path.join(ROOT, '.tools', 'ferretdb-src');
+  rmSync(src, { recursive: true, force: true });
+  cpSync(JSON.parse(dl.stdout).Dir, src, { recursive: true });
+  run('chmod', ['-R', 'u+w', src]);
+  writeFileSync(path.join(src, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+  mkdirSync(TOOLS_BIN, { recursive: true });
+  if (run(go, ['build', '-o', bin, './cmd/ferretdb'], { cwd: src }) !== 0)
+    say('FerretDB did not build; the MongoDB backend tests are skipped.');
+  rmSync(src, { recursive: true, force: true });
 }
 
 /** Installs a Debian package when `present()` says it is missing (Debian/Ubuntu only), or explains how. */
@@ -135,6 +194,7 @@ switch (step) {
     );
     ensureSystemTool('chromium', 'chromium', 'the dashboard tests drive a real browser', { optional: true });
     ensureSqlServers();
+    ensureFerretDb();
     say('type-checking...');
     if (run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']) !== 0)
       fail('type errors; see above.');
@@ -173,6 +233,7 @@ switch (step) {
   case 'bench':
     ensureSystemTool('nats-server', 'nats-server', 'benchmarks compare against NATS');
     ensureSystemTool('bwrap', 'bubblewrap', 'the benchmarks measure the bubblewrap sandbox', { optional: true });
+    ensureFerretDb();
     process.exit(tsx(path.join(ROOT, 'bench', 'run.ts'), rest));
   default:
     fail(`unknown step "${step}": use test, demo or bench`);

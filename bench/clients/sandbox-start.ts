@@ -9,14 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import {
-  createDbProvider,
-  createLogger,
-  probeKernelSandbox,
-  startModuleHost,
-  type KernelSupport,
-  type SandboxHost,
-} from '@insights/runtime';
+import { createDbProvider } from '@insights/db';
+import { createLogger, probeKernelSandbox, startModuleHost, type KernelSupport, type SandboxHost } from '@insights/runtime';
 
 const { values: o } = parseArgs({
   options: { kernel: { type: 'string', default: 'on' }, runs: { type: 'string', default: '10' } },

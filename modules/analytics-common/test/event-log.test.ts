@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createDbProvider } from '@insights/runtime';
+import { createDbProvider } from '@insights/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '@insights/sdk';
 import { appendToEventLog } from '../src/index.ts';

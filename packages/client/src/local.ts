@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { isModuleDefinition, type ModuleDefinition, type UntypedMesh } from '@insights/sdk';
 import {
-  createDbProvider,
   createLogger,
   DirectDelivery,
   Dispatcher,
@@ -12,6 +11,7 @@ import {
   type LogSink,
   type ModuleHost,
 } from '@insights/runtime';
+import { createDbProvider } from '@insights/db';
 import { encodeResult } from '@insights/wire';
 import { DEFAULT_CALL_TIMEOUT_MS, makeMesh, type Mesh } from './mesh.ts';
 import { Restriction } from './restriction.ts';

@@ -121,13 +121,34 @@ export const nodeConfigSchema = z.strictObject({
           .nonnegative()
           .optional()
           .describe(
-            '0: fsync before every acknowledgement; default 100 ms (writes survive kill -9 at once, power loss after this)',
+            '0: fsync every commit before acknowledging (survives power loss); otherwise (default) acknowledged writes survive kill -9, and an OS crash may lose the last commits',
           ),
+        cacheSizeKiB: z
+          .number()
+          .int()
+          .min(64)
+          .optional()
+          .describe('SQLite page cache per module database, KiB (default 8192): the engine memory bound, whatever the data size'),
       }),
       z.strictObject({
         kind: z.literal('mongodb'),
         url: z.string().min(1).describe('mongodb:// or mongodb+srv:// URL, e.g. of a replica set (see deploy/mongodb)'),
         dbPrefix: z.string().optional().describe('Prefix of the per-module database names'),
+        users: z
+          .record(z.string(), z.strictObject({ username: z.string().min(1), password: z.string().min(1) }))
+          .optional()
+          .describe('One MongoDB user per module name (readWrite on its own database only; see deploy/mongodb)'),
+        provision: z
+          .strictObject({
+            username: z.string().min(1),
+            password: z.string().min(1),
+            authSource: z.string().optional(),
+            secret: z.string().min(16),
+          })
+          .optional()
+          .describe(
+            'A user-admin account the node uses to create the users of modules not in db.users (passwords derived from secret)',
+          ),
       }),
     ])
     .default({ kind: 'embedded' })

@@ -1,17 +1,16 @@
 import path from 'node:path';
 import { SERVICE_NAME, type WireNodeInfo } from '@insights/wire';
 import {
-  createDbProvider,
   createLogger,
   Dispatcher,
   ReadOnlyDb,
   startModuleHost,
   stderrJsonSink,
   UrlSigner,
-  type DbProviderOptions,
   type LogSink,
   type ModuleHost,
 } from '@insights/runtime';
+import { createDbProvider, type DbProviderOptions } from '@insights/db';
 import { checkStartable, type NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
 import { startNatsLink } from './nats-link.ts';
@@ -85,8 +84,16 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           kind: 'embedded',
           dir: path.join(config.dataDir, 'db'),
           ...(config.db.syncIntervalMs === undefined ? {} : { syncIntervalMs: config.db.syncIntervalMs }),
+          ...(config.db.cacheSizeKiB === undefined ? {} : { cacheSizeKiB: config.db.cacheSizeKiB }),
         }
-      : { kind: 'mongodb', url: config.db.url, ...(config.db.dbPrefix === undefined ? {} : { dbPrefix: config.db.dbPrefix }) };
+      : {
+          kind: 'mongodb',
+          url: config.db.url,
+          ...(config.db.dbPrefix === undefined ? {} : { dbPrefix: config.db.dbPrefix }),
+          ...(config.db.users === undefined && config.db.provision === undefined
+            ? {}
+            : { auth: { users: config.db.users, provision: config.db.provision } }),
+        };
   // Before anything starts: with sandbox.require on and no bubblewrap, refuse here.
   const sandbox = await checkSandbox(config, log);
   const db = createDbProvider(dbOptions);

@@ -18,8 +18,6 @@ export { createLogger, stderrJsonSink, LOG_LEVELS } from './resources/log.ts';
 export type { Logger, LogSink, LogRecord, LogLevel } from './resources/log.ts';
 export type { SqlGateway, SqlGatewayRequest } from './resources/sql-client.ts';
 export { ReadOnlyDb } from './resources/read-only-db.ts';
-export { createDbProvider } from './db/index.ts';
-export type { DbProvider, DbProviderOptions } from './db/index.ts';
 export { Dispatcher } from './dispatcher.ts';
 export type {
   CallAuthority,

@@ -26,7 +26,7 @@ import type { CompiledParams } from './params.ts';
 import { LruModuleCache, type CacheLimits } from './resources/cache.ts';
 import { DiskModuleFiles, type FileUrlMaker } from './resources/files.ts';
 import type { Logger } from './resources/log.ts';
-import type { DbProvider } from './db/index.ts';
+import type { DbProvider } from '@insights/db';
 import { checkEmitFields, deriveEvent, maxHops, type EmitFields } from './events/derived-event.ts';
 import { compileFilter } from './events/filter.ts';
 import type { NormaliseOutcome } from './events/normalise-result.ts';

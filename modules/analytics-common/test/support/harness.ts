@@ -7,7 +7,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createDbProvider, LruModuleCache } from '@insights/runtime';
+import { createDbProvider } from '@insights/db';
+import { LruModuleCache } from '@insights/runtime';
 import {
   isViewResult,
   z,

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { describeDbConformance } from '../db/conformance.ts';
+import { describeDbConformance } from '@insights/db/internal';
 import { createDbProvider } from '../db/index.ts';
 import { errorFromHost } from './child-env.ts';
 import { DbBroker, MAX_OPEN_CURSORS } from './db-broker.ts';

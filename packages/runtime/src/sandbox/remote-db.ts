@@ -6,9 +6,8 @@
  */
 import type { AggregateCursor, Collection, Db, Document, FindCursor, FindOptions, Projection, Sort } from '@insights/sdk';
 import type { DbProvider } from '../db/index.ts';
-import { checkCount } from '../db/cursor-options.ts';
-import { DbError } from '../db/errors.ts';
-import { checkCollectionName } from '../db/names.ts';
+import { DbError } from '@insights/db';
+import { checkCollectionName, checkCount } from '@insights/db/internal';
 import { COLLECTION_METHODS, FIRST_BATCH, NEXT_BATCH, type CursorBatch, type DbOperation } from './db-protocol.ts';
 
 /** Sends one operation to the host and resolves with its answer. */

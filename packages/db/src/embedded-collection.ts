@@ -24,28 +24,28 @@ import type {
   WithId,
   WithoutId,
 } from '@insights/sdk';
-import { cloneValue, keyOf } from './codec.ts';
+import { keyOf } from './codec.ts';
 import { foreignCollections, leadingMatch, UNSUPPORTED_STAGES } from './embedded-aggregate.ts';
-import { EmbeddedAggregateCursor, EmbeddedFindCursor, type FindSpec } from './embedded-cursor.ts';
+import { EmbeddedAggregateCursor, EmbeddedFindCursor, PAGE_DOCS, type FindSpec } from './embedded-cursor.ts';
 import { describeIndex, indexDef, sameIndex } from './embedded-index.ts';
-import { distinctValues, findRefs, firstMatch, matchRefs } from './embedded-read.ts';
-import { ID_INDEX, type CollectionStore } from './embedded-store.ts';
+import { distinctValues, findAll, findPages, firstMatch, matching } from './embedded-read.ts';
 import { checkReplacement, findAndUpdate, replaceDocument, settleThenThrow, updateDocuments } from './embedded-writes.ts';
 import { DbError, isDbError } from './errors.ts';
-import { checkPipeline, checkUpdate, pipelineIsReadOnly, projectDocuments, runPipeline } from './mingo-ops.ts';
+import { checkPipeline, checkUpdate, projectDocuments, runPipeline } from './mingo-ops.ts';
+import { ID_INDEX, type CollectionStore } from './sqlite-store.ts';
 
 /** What a collection needs from its database. */
 export interface StoreSource {
   readonly databaseName: string;
-  /** The loaded store of a collection (looked up per operation, so drops are followed). */
+  /** The store of a collection (looked up per operation, so drops are followed). */
   store(name: string): Promise<CollectionStore>;
 }
 
 const ACK = { acknowledged: true } as const;
 
-function copyOut(refs: readonly Document[], projection: FindSpec['projection'], ns: string): Document[] {
-  const copies = refs.map(cloneValue);
-  return projection ? projectDocuments(copies, projection, ns) : copies;
+/** Results are fresh documents parsed from the database: only a projection changes them. */
+function project(docs: Document[], projection: FindSpec['projection'], ns: string): Document[] {
+  return projection ? projectDocuments(docs, projection, ns) : docs;
 }
 
 export class EmbeddedCollection<T extends Document = Document> implements Collection<T> {
@@ -64,9 +64,9 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
   }
 
   async insertOne(doc: OptionalId<T>): Promise<InsertOneResult<T>> {
-    const { doc: stored, durable } = (await this.#store()).insert(doc as Document);
+    const { result: stored, durable } = (await this.#store()).insert(doc as Document);
     await durable;
-    return { ...ACK, insertedId: cloneValue(stored['_id']) };
+    return { ...ACK, insertedId: stored['_id'] };
   }
 
   async insertMany(docs: readonly OptionalId<T>[], options: InsertManyOptions = {}): Promise<InsertManyResult<T>> {
@@ -81,7 +81,7 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
       try {
         const r = store.insert(doc as Document);
         durables.push(r.durable);
-        insertedIds[i] = cloneValue(r.doc['_id']);
+        insertedIds[i] = r.result['_id'];
         insertedCount++;
       } catch (err) {
         firstError ??= err;
@@ -100,8 +100,8 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
 
   find(filter: Filter<T> = {}, options: FindOptions = {}): FindCursor<WithId<T>> {
     return new EmbeddedFindCursor<WithId<T>>(
-      async (spec) => findRefs(await this.#store(), filter, spec),
-      (refs, spec) => copyOut(refs, spec.projection, this.#ns),
+      async (spec) => findPages(await this.#store(), filter, spec),
+      (page, spec) => project(page, spec.projection, this.#ns),
       options,
     );
   }
@@ -113,36 +113,31 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
 
   async countDocuments(filter: Filter<T> = {}, options: CountOptions = {}): Promise<number> {
     const store = await this.#store();
-    if (Object.keys(filter ?? {}).length === 0 && !options.skip && !options.limit) return store.docs.size;
-    return findRefs(store, filter, { skip: options.skip, limit: options.limit }).length;
+    if (Object.keys(filter ?? {}).length === 0 && !options.skip && !options.limit) return store.count();
+    let n = 0;
+    for (const page of findPages(store, filter, { skip: options.skip, limit: options.limit })) n += page.length;
+    return n;
   }
 
   async estimatedDocumentCount(): Promise<number> {
-    return (await this.#store()).docs.size;
+    return (await this.#store()).count();
   }
 
   async distinct<V = unknown>(key: string, filter: Filter<T> = {}): Promise<V[]> {
-    return distinctValues(matchRefs(await this.#store(), filter), key) as V[];
+    return distinctValues(matching(await this.#store(), filter), key) as V[];
   }
 
   aggregate<R extends Document = Document>(pipeline: readonly Document[]): AggregateCursor<R> {
-    let readOnly = true;
-    const run = async (): Promise<readonly Document[]> => {
+    const run = async (): Promise<Iterable<Document[]>> => {
       const stages = checkPipeline(pipeline, this.#ns, UNSUPPORTED_STAGES);
       const { filter, rest } = leadingMatch(stages);
-      readOnly = pipelineIsReadOnly(rest);
-      // Stages that change documents work on copies; read-only ones may see stored objects.
-      const own = (refs: readonly Document[]): Document[] => (readOnly ? [...refs] : refs.map(cloneValue));
+      // $lookup and friends read other collections whole (mingo resolves them to arrays).
       const foreign = new Map<string, Document[]>();
-      for (const name of foreignCollections(rest)) {
-        foreign.set(name, own([...(await this.#db.store(name)).docs.values()]));
-      }
-      const input = own(matchRefs(await this.#store(), filter ?? {}));
-      if (rest.length === 0) return input;
-      return runPipeline(input, rest, this.#ns, (name) => foreign.get(name) ?? []);
+      for (const name of foreignCollections(rest)) foreign.set(name, [...matching(await this.#db.store(name), {})]);
+      const input = matching(await this.#store(), filter ?? {});
+      return runPipeline(input, rest, this.#ns, (name) => foreign.get(name) ?? [], PAGE_DOCS);
     };
-    // Results of read-only pipelines can share objects with the store: copy them out.
-    return new EmbeddedAggregateCursor<R>(run, (refs) => (readOnly ? refs.map(cloneValue) : [...refs]));
+    return new EmbeddedAggregateCursor<R>(run);
   }
 
   updateOne(filter: Filter<T>, update: UpdateFilter<T> | Document[], options?: UpdateOptions): Promise<UpdateResult<T>> {
@@ -170,15 +165,15 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
   ): Promise<WithId<T> | null> {
     const parsed = checkUpdate(update, this.#ns);
     const out = await findAndUpdate(await this.#store(), filter, parsed, options);
-    return out === null ? null : ((copyOut([out], options.projection, this.#ns)[0] ?? null) as WithId<T>);
+    return out === null ? null : ((project([out], options.projection, this.#ns)[0] ?? null) as WithId<T>);
   }
 
   async findOneAndDelete(filter: Filter<T>, options: FindOneAndDeleteOptions = {}): Promise<WithId<T> | null> {
     const store = await this.#store();
-    const [ref] = options.sort ? findRefs(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter);
-    if (ref === undefined) return null;
-    await store.delete(keyOf(ref['_id'])).durable;
-    return (copyOut([ref], options.projection, this.#ns)[0] ?? null) as WithId<T> | null;
+    const [doc] = options.sort ? findAll(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter);
+    if (doc === undefined) return null;
+    await store.delete(keyOf(doc['_id'])).durable;
+    return (project([doc], options.projection, this.#ns)[0] ?? null) as WithId<T> | null;
   }
 
   deleteOne(filter: Filter<T> = {}): Promise<DeleteResult> {
@@ -191,15 +186,20 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
 
   async #delete(filter: Document, many: boolean): Promise<DeleteResult> {
     const store = await this.#store();
-    const refs = many ? matchRefs(store, filter) : firstMatch(store, filter);
     const durables: Promise<void>[] = [];
+    let deletedCount = 0;
     try {
-      for (const ref of refs) durables.push(store.delete(keyOf(ref['_id'])).durable);
+      // Deleting behind the read position is safe for every page order the planner uses.
+      for (const doc of many ? matching(store, filter) : firstMatch(store, filter)) {
+        const d = store.delete(keyOf(doc['_id']));
+        durables.push(d.durable);
+        if (d.result) deletedCount++;
+      }
       await Promise.all(durables);
     } catch (err) {
       return settleThenThrow(durables, err);
     }
-    return { ...ACK, deletedCount: refs.length };
+    return { ...ACK, deletedCount };
   }
 
   async createIndex(spec: IndexSpec, options: CreateIndexOptions = {}): Promise<string> {
@@ -217,7 +217,7 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
         );
       }
     }
-    await store.createIndex(def);
+    await store.createIndex(def).durable;
     return def.name;
   }
 
@@ -235,6 +235,6 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
     if (!store.indexes.has(name)) {
       throw new DbError('DB_INDEX_NOT_FOUND', `No index named ${name} on ${this.#ns}.`, { namespace: this.#ns, index: name });
     }
-    await store.dropIndex(name);
+    await store.dropIndex(name).durable;
   }
 }

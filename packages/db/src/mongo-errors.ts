@@ -14,6 +14,8 @@ const TOO_LARGE = new Set([10334, 17419, 17420]);
 const INDEX_INVALID = new Set([67, 85, 86, 197]);
 const INDEX_NOT_FOUND = 27;
 const INVALID_NAMESPACE = 73;
+/** The credentials were refused: a configuration problem (db.users / db.provision), not the request's. */
+const AUTHENTICATION_FAILED = 18;
 /** Server codes meaning "the request itself is malformed" (plus every parser code >= 10000). */
 const BAD_INPUT = new Set([2, 4, 9, 14, 15, 16, 17, 28, 40, 52, 55, 56, 57, 66, 72, 168, 224]);
 const UNAVAILABLE_NAMES = new Set([
@@ -79,6 +81,13 @@ export function mapMongoError(err: unknown, op: MongoOp, ns: string): DbError {
     if (code === INDEX_NOT_FOUND) return new DbError('DB_INDEX_NOT_FOUND', `Index not found on ${ns}: ${msg}`, fields);
     if (INDEX_INVALID.has(code)) return new DbError('DB_INVALID_INDEX', `Index conflict on ${ns}: ${msg}`, fields);
     if (code === INVALID_NAMESPACE) return new DbError('DB_INVALID_NAME', `Invalid name ${ns}: ${msg}`, fields);
+    if (code === AUTHENTICATION_FAILED) {
+      return new DbError(
+        'DB_INVALID_OPTIONS',
+        `MongoDB refused the credentials used for ${ns}: check db.users or db.provision (${msg}).`,
+        fields,
+      );
+    }
     if (BAD_INPUT.has(code) || code >= 10000) {
       return new DbError(BAD_INPUT_CODE[op], `MongoDB rejected the request on ${ns} (code ${code}): ${msg}`, fields);
     }

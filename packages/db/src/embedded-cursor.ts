@@ -1,14 +1,14 @@
 /**
- * Cursors of the embedded engine. A cursor runs its query at the first read (like a MongoDB
- * cursor's first batch), holding references to the stored documents; copies are made per batch
- * as they are handed out, so iterating a large result does not copy it all at once.
+ * Cursors of the embedded engine. A cursor starts its query at the first read (like a MongoDB
+ * cursor's first batch) and pulls results a page at a time while it is iterated, so iterating a
+ * large result never holds it all; `toArray` collects every page.
  */
 import type { AggregateCursor, Document, FindCursor, Projection, Sort } from '@insights/sdk';
 import { checkCount } from './cursor-options.ts';
 import { DbError } from './errors.ts';
 
-/** Documents copied and handed out per step of an async iteration. */
-const BATCH_SIZE = 256;
+/** Documents per page handed out by cursors. */
+export const PAGE_DOCS = 256;
 
 export interface FindSpec {
   sort?: Sort | undefined;
@@ -17,16 +17,18 @@ export interface FindSpec {
   projection?: Projection | undefined;
 }
 
-/** Runs the query: stored references, filtered, sorted, skipped and limited. */
-export type FindRunner = (spec: FindSpec) => Promise<readonly Document[]>;
-/** Copies (and projects) a slice of the results. */
-export type Finisher = (refs: readonly Document[], spec: FindSpec) => Document[];
+/** Results in pages: filtered, sorted, skipped and limited. */
+export type Pages = Iterable<Document[]>;
+/** Runs the query: its pages, read lazily. */
+export type FindRunner = (spec: FindSpec) => Promise<Pages>;
+/** Projects one page of results. */
+export type Finisher = (page: Document[], spec: FindSpec) => Document[];
 
 abstract class LazyCursor<T> {
   #started = false;
 
-  protected abstract load(): Promise<readonly Document[]>;
-  protected abstract finish(refs: readonly Document[]): Document[];
+  protected abstract load(): Promise<Pages>;
+  protected abstract finish(page: Document[]): Document[];
 
   protected assertIdle(what: string): void {
     if (this.#started) {
@@ -34,21 +36,20 @@ abstract class LazyCursor<T> {
     }
   }
 
-  #start(): Promise<readonly Document[]> {
+  #start(): Promise<Pages> {
     this.assertIdle('toArray/iterate');
     this.#started = true;
     return this.load();
   }
 
   async toArray(): Promise<T[]> {
-    return this.finish(await this.#start()) as T[];
+    const out: T[] = [];
+    for (const page of await this.#start()) for (const doc of this.finish(page)) out.push(doc as T);
+    return out;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    const refs = await this.#start();
-    for (let i = 0; i < refs.length; i += BATCH_SIZE) {
-      yield* this.finish(refs.slice(i, i + BATCH_SIZE)) as T[];
-    }
+    for (const page of await this.#start()) yield* this.finish(page) as T[];
   }
 }
 
@@ -91,30 +92,28 @@ export class EmbeddedFindCursor<T> extends LazyCursor<T> implements FindCursor<T
     return this as unknown as FindCursor<P>;
   }
 
-  protected load(): Promise<readonly Document[]> {
+  protected load(): Promise<Pages> {
     return this.#run(this.#spec);
   }
 
-  protected finish(refs: readonly Document[]): Document[] {
-    return this.#finish(refs, this.#spec);
+  protected finish(page: Document[]): Document[] {
+    return this.#finish(page, this.#spec);
   }
 }
 
 export class EmbeddedAggregateCursor<T> extends LazyCursor<T> implements AggregateCursor<T> {
-  readonly #run: () => Promise<readonly Document[]>;
-  readonly #copy: (refs: readonly Document[]) => Document[];
+  readonly #run: () => Promise<Pages>;
 
-  constructor(run: () => Promise<readonly Document[]>, copy: (refs: readonly Document[]) => Document[]) {
+  constructor(run: () => Promise<Pages>) {
     super();
     this.#run = run;
-    this.#copy = copy;
   }
 
-  protected load(): Promise<readonly Document[]> {
+  protected load(): Promise<Pages> {
     return this.#run();
   }
 
-  protected finish(refs: readonly Document[]): Document[] {
-    return this.#copy(refs);
+  protected finish(page: Document[]): Document[] {
+    return page;
   }
 }

@@ -11,8 +11,7 @@ const WORKERS = 8;
 async function main(): Promise<void> {
   const dir = process.argv[2];
   if (dir === undefined) throw new Error('usage: durability-child.ts <dir>');
-  // A small compaction threshold so snapshots are written (and interrupted) during the run.
-  const provider = createDbProvider({ kind: 'embedded', dir, compactMinBytes: 32 * 1024 });
+  const provider = createDbProvider({ kind: 'embedded', dir });
   const db = await provider.forModule('durability');
   const events = db.collection('events');
   await events.createIndex({ seq: 1 }, { unique: true });

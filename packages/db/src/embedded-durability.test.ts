@@ -1,10 +1,12 @@
 /**
  * Durability with a real crash: a child process writes, we SIGKILL it mid-stream, reopen its
  * files and check that every write it saw acknowledged is there (and every acknowledged delete
- * is gone).
+ * is gone). SQLite runs in WAL mode with synchronous=NORMAL: a commit is in the operating system
+ * when it returns, so a process crash loses nothing acknowledged; an OS crash or power loss may
+ * lose the last commits unless `syncIntervalMs: 0` (synchronous=FULL). This test covers the first.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDbProvider } from './index.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../../../..');
+const repoRoot = path.resolve(here, '../../..');
 const CHILD = path.join(here, 'durability-child.ts');
 /** Kill once this many inserts were acknowledged. */
 const KILL_AFTER_INSERTS = 600;
@@ -91,8 +93,6 @@ describe('embedded durability', () => {
       expect(resurrected, 'acknowledged deletes undone by the crash').toEqual([]);
       expect((await events.findOne({ _id: 'counter' }))?.['n']).toBeGreaterThanOrEqual(acked.maxCounter);
       expect((await events.listIndexes()).map((i) => i.name)).toContain('seq_1');
-      // The crash happened with compactions going on: a snapshot exists.
-      expect(await readdir(path.join(dir, 'durability', 'events'))).toContain('snapshot.jsonl');
       // And the reopened database takes writes again.
       await events.insertOne({ _id: 'after-crash', seq: -1 });
       expect(await events.countDocuments({ _id: 'after-crash' })).toBe(1);

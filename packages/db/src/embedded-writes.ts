@@ -1,8 +1,8 @@
 /** Update, upsert and replace on the embedded engine, with MongoDB's rules. */
 import type { Document, FindOneAndUpdateOptions, ReplaceOptions, UpdateOptions, UpdateResult } from '@insights/sdk';
-import { cloneValue, encodeDocument, encodeValue, keyOf } from './codec.ts';
-import { findRefs, firstMatch, matchRefs } from './embedded-read.ts';
-import type { CollectionStore } from './embedded-store.ts';
+import { encodeDocument, encodeValue, keyOf } from './codec.ts';
+import { findAll, firstMatch, matching } from './embedded-read.ts';
+import type { CollectionStore } from './sqlite-store.ts';
 import { DbError } from './errors.ts';
 import { applyUpdate, type ParsedUpdate } from './mingo-ops.ts';
 
@@ -89,7 +89,10 @@ function result(matchedCount: number, modifiedCount: number, upsertedId: unknown
   return { acknowledged: true, matchedCount, modifiedCount, upsertedCount: upsertedId === null ? 0 : 1, upsertedId };
 }
 
-/** updateOne / updateMany. */
+/**
+ * updateOne / updateMany. updateMany collects the matching ids first: an update can move a
+ * document forward in the index order being read, and must not meet it twice.
+ */
 export async function updateDocuments(
   store: CollectionStore,
   filter: Document,
@@ -97,25 +100,29 @@ export async function updateDocuments(
   options: UpdateOptions,
   many: boolean,
 ): Promise<UpdateResult> {
-  const refs = many ? matchRefs(store, filter) : firstMatch(store, filter);
+  const ids = (many ? [...matching(store, filter)] : firstMatch(store, filter)).map((doc) => keyOf(doc['_id']));
   const condition = usesPositional(ops) ? filter : {};
   const durables: Promise<void>[] = [];
+  let matchedCount = 0;
   let modifiedCount = 0;
   try {
-    for (const ref of refs) {
-      const next = applyUpdate(cloneValue(ref), ops, condition, options.arrayFilters, store.ns);
+    for (const id of ids) {
+      const current = store.get(id);
+      if (current === undefined) continue;
+      matchedCount++;
+      const next = applyUpdate(structuredClone(current), ops, condition, options.arrayFilters, store.ns);
       if (next === undefined) continue;
-      durables.push(store.replace(keyOf(ref['_id']), next).durable);
+      durables.push(store.replace(id, current, next).durable);
       modifiedCount++;
     }
     let upsertedId: unknown = null;
-    if (refs.length === 0 && options.upsert) {
+    if (ids.length === 0 && options.upsert) {
       const r = store.insert(upsertDocument(filter, ops, setOnInsert, options.arrayFilters, store.ns));
       durables.push(r.durable);
-      upsertedId = cloneValue(r.doc['_id']);
+      upsertedId = r.result['_id'];
     }
     await Promise.all(durables);
-    return result(refs.length, modifiedCount, upsertedId);
+    return result(matchedCount, modifiedCount, upsertedId);
   } catch (err) {
     return settleThenThrow(durables, err);
   }
@@ -128,42 +135,42 @@ export async function replaceDocument(
   doc: Document,
   options: ReplaceOptions,
 ): Promise<UpdateResult> {
-  const [ref] = firstMatch(store, filter);
-  if (ref === undefined) {
+  const [current] = firstMatch(store, filter);
+  if (current === undefined) {
     if (!options.upsert) return result(0, 0, null);
     const id = doc['_id'] ?? equalityFields(filter)['_id'];
     const r = store.insert(id === undefined ? doc : { ...doc, _id: id });
     await r.durable;
-    return result(0, 0, cloneValue(r.doc['_id']));
+    return result(0, 0, r.result['_id']);
   }
-  const next = replacementFor(ref, doc);
-  if (encodeDocument(next, store.ns).json === encodeValue(ref)) return result(1, 0, null);
-  await store.replace(keyOf(ref['_id']), next).durable;
+  const next = replacementFor(current, doc);
+  if (encodeDocument(next, store.ns).json === encodeValue(current)) return result(1, 0, null);
+  await store.replace(keyOf(current['_id']), current, next).durable;
   return result(1, 1, null);
 }
 
-/** findOneAndUpdate: returns the stored document (not a copy) before or after, or null. */
+/** findOneAndUpdate: returns the document before or after, or null. */
 export async function findAndUpdate(
   store: CollectionStore,
   filter: Document,
   { ops, setOnInsert }: ParsedUpdate,
   options: FindOneAndUpdateOptions,
 ): Promise<Document | null> {
-  const [ref] = options.sort ? findRefs(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter);
-  let before: Document | null = ref ?? null;
+  const [current] = options.sort ? findAll(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter);
+  let before: Document | null = current ?? null;
   let after: Document | null = before;
-  if (ref !== undefined) {
+  if (current !== undefined) {
     const condition = usesPositional(ops) ? filter : {};
-    const next = applyUpdate(cloneValue(ref), ops, condition, options.arrayFilters, store.ns);
+    const next = applyUpdate(structuredClone(current), ops, condition, options.arrayFilters, store.ns);
     if (next !== undefined) {
-      const r = store.replace(keyOf(ref['_id']), next);
-      after = r.doc;
+      const r = store.replace(keyOf(current['_id']), current, next);
+      after = r.result;
       await r.durable;
     }
   } else if (options.upsert) {
     const r = store.insert(upsertDocument(filter, ops, setOnInsert, options.arrayFilters, store.ns));
     before = null;
-    after = r.doc;
+    after = r.result;
     await r.durable;
   }
   return options.returnDocument === 'after' ? after : before;

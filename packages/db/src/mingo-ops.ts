@@ -128,27 +128,6 @@ export function applyUpdate(
   return result.modifiedCount > 0 ? docs[0] : undefined;
 }
 
-/** Stages that never change their input documents in mingo (checked by a test). */
-const NON_MUTATING_STAGES = new Set([
-  '$match',
-  '$sort',
-  '$skip',
-  '$limit',
-  '$count',
-  '$group',
-  '$sortByCount',
-  '$bucket',
-  '$bucketAuto',
-  '$facet',
-  '$lookup',
-  '$sample',
-]);
-
-/** True when running the pipeline on stored documents cannot change them. */
-export function pipelineIsReadOnly(pipeline: readonly Document[]): boolean {
-  return pipeline.every((stage) => Object.keys(stage).every((k) => NON_MUTATING_STAGES.has(k)));
-}
-
 export function checkPipeline(pipeline: unknown, ns: string, unsupported: ReadonlySet<string>): Document[] {
   if (!Array.isArray(pipeline)) {
     throw new DbError('DB_INVALID_PIPELINE', `A pipeline must be an array of stages (on ${ns}).`, { namespace: ns });
@@ -173,8 +152,29 @@ export function checkPipeline(pipeline: unknown, ns: string, unsupported: Readon
   return pipeline as Document[];
 }
 
-export function runPipeline(docs: Document[], pipeline: Document[], ns: string, resolver: Resolver): Document[] {
-  return wrap('DB_INVALID_PIPELINE', 'pipeline', ns, () =>
-    new Aggregator(pipeline, { ...BASE_OPTIONS, collectionResolver: resolver }).run<Document>(docs),
+/** Runs a pipeline over streamed input; results come out in pages as mingo produces them. */
+export function* runPipeline(
+  docs: Iterable<Document>,
+  pipeline: Document[],
+  ns: string,
+  resolver: Resolver,
+  pageSize: number,
+): Generator<Document[]> {
+  const out = wrap('DB_INVALID_PIPELINE', 'pipeline', ns, () =>
+    new Aggregator(pipeline, { ...BASE_OPTIONS, collectionResolver: resolver }).stream(docs),
   );
+  for (;;) {
+    const page: Document[] = [];
+    let done = false;
+    while (page.length < pageSize) {
+      const r = wrap('DB_INVALID_PIPELINE', 'pipeline', ns, () => out.next());
+      if (r.done) {
+        done = true;
+        break;
+      }
+      page.push(r.value as Document);
+    }
+    if (page.length > 0) yield page;
+    if (done) return;
+  }
 }

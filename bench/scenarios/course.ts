@@ -1,0 +1,105 @@
+/**
+ * Scenario 8: a course imported into a node like the demo's lms (edx + the seven standard
+ * analytics, process sandboxes, embedded database): 200,000 events (5,000 learners) and
+ * 1,000,000 (20,000 learners), reporting import time, the time until every handler caught up,
+ * and peak memory per module, so growth with course size is visible.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { BENCH_DIR, REPO, runJson, startServer } from '../procs.ts';
+import type { Plan, Row } from './plan.ts';
+
+const MODULES = [
+  'edx',
+  'weekly-activity',
+  'video-engagement',
+  'answer-distribution',
+  'grade-distribution',
+  'time-on-task',
+  'enrollment',
+  'irt',
+];
+
+interface CourseResult {
+  events: number;
+  importSeconds: number;
+  catchUpSeconds: number;
+  caughtUp: boolean;
+  peakNodeMb: number;
+  peakModuleMb: Record<string, number>;
+}
+
+/** One course size on a fresh node (its own data folder). */
+export async function runCourse(natsUrl: string, events: number, learners: number, isolation = 'process'): Promise<CourseResult> {
+  const node = await startServer(
+    path.join(REPO, 'packages', 'cli', 'src', 'main.ts'),
+    [
+      'node',
+      '--id',
+      `course-${events}`,
+      '--grpc',
+      '0',
+      '--http',
+      '0',
+      '--isolation',
+      isolation,
+      '--nats',
+      natsUrl,
+      '--data-dir',
+      mkdtempSync(path.join(tmpdir(), 'insights-bench-course-')),
+      ...MODULES.flatMap((m) => ['--module', path.join(REPO, 'modules', m)]),
+    ],
+    { INSIGHTS_LOG_LEVEL: 'warn' },
+  );
+  try {
+    return await runJson<CourseResult>(path.join(BENCH_DIR, 'clients', 'course.ts'), [
+      ...['--events', String(events), '--learners', String(learners)],
+      ...['--grpc', String(node.ready.grpc), '--http', String(node.ready['http']), '--nats', natsUrl],
+      ...['--pid', String(node.proc.pid), '--data', path.resolve(REPO, '..', 'shared', 'data', 'edx-tracking')],
+    ]);
+  } finally {
+    await node.stop();
+  }
+}
+
+export async function run(plan: Plan, natsUrl: string, log: (s: string) => void): Promise<Row[]> {
+  const sizes = plan.smoke
+    ? [{ events: 5_000, learners: 200 }]
+    : [
+        { events: 200_000, learners: 5_000 },
+        { events: 1_000_000, learners: 20_000 },
+      ];
+  const rows: Row[] = [];
+  for (const { events, learners } of sizes) {
+    log(`  8-course: ${events.toLocaleString('en-US')} events, ${learners.toLocaleString('en-US')} learners, lms-like node`);
+    const r = await runCourse(natsUrl, events, learners);
+    const modules = Object.entries(r.peakModuleMb)
+      .map(([m, mb]) => `${m} ${mb}`)
+      .join(', ');
+    const note = `${r.caughtUp ? '' : 'NOT CAUGHT UP; '}peak MB: node ${r.peakNodeMb}; ${modules}`;
+    rows.push(
+      {
+        scenario: '8-course',
+        name: `import ${events} events`,
+        unit: 's',
+        median: r.importSeconds,
+        min: r.importSeconds,
+        max: r.importSeconds,
+        runs: [r.importSeconds],
+        note,
+      },
+      {
+        scenario: '8-course',
+        name: `caught up ${events} events`,
+        unit: 's',
+        median: r.catchUpSeconds,
+        min: r.catchUpSeconds,
+        max: r.catchUpSeconds,
+        runs: [r.catchUpSeconds],
+        note: r.caughtUp ? 'every handler consumer empty' : 'limit reached',
+      },
+    );
+  }
+  return rows;
+}
