@@ -6,7 +6,7 @@
 import type { CallOptions, EventEnvelope } from '@insights/sdk';
 import type { QueryKind } from '@insights/sdk/internal';
 import type { NestedCaller, NestedCallInvoker } from '../call-authority.ts';
-import { DB_ERROR_CODES, DbError } from '@insights/db';
+import { DB_ERROR_CODES, DbError } from '@insights/db/internal';
 import type { EmitFields } from '../events/derived-event.ts';
 import type { RuntimeEnvironment } from '../module-runtime.ts';
 import type { FileUrlMaker } from '../resources/files.ts';

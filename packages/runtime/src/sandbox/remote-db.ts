@@ -5,9 +5,8 @@
  * they are read, never the whole result at once unless `toArray` asks for it.
  */
 import type { AggregateCursor, Collection, Db, Document, FindCursor, FindOptions, Projection, Sort } from '@insights/sdk';
-import type { DbProvider } from '../db/index.ts';
-import { DbError } from '@insights/db';
-import { checkCollectionName, checkCount } from '@insights/db/internal';
+import type { DbProvider } from '@insights/db';
+import { checkCollectionName, checkCount, DbError } from '@insights/db/internal';
 import { COLLECTION_METHODS, FIRST_BATCH, NEXT_BATCH, type CursorBatch, type DbOperation } from './db-protocol.ts';
 
 /** Sends one operation to the host and resolves with its answer. */
