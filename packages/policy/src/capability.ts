@@ -1,12 +1,16 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { InsightsError } from '@insights/sdk';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { z } from 'zod';
 import { policyContextSchema, policySchema, type PolicyLayer } from './policy.ts';
+import { decodeToken, denied, keyId, signToken, TrustedKeys } from './signed-token.ts';
+
+export { keyId };
 
 /**
  * A capability is a signed, expiring list of policy layers: `ic1.<payload>.<signature>`, both
  * base64url, Ed25519 over `ic1.<payload>`. Whoever holds the mesh's private key mints them;
- * nodes hold only public keys, so a node can check a capability but never make one.
+ * nodes hold only public keys, so a node can check a capability but never make one. A capability
+ * may name its mesh (`mesh`) and the nodes it is for (`aud`): a node of another mesh, or a node
+ * not named, refuses it, so one captured on its way to one node cannot be replayed elsewhere.
  */
 const PREFIX = 'ic1';
 /** Clock difference between minter and node we tolerate, ms. */
@@ -18,6 +22,10 @@ const payloadSchema = z.strictObject({
   iat: z.number().int(),
   exp: z.number().int(),
   sub: z.string().optional(),
+  /** The mesh this capability is for; nodes of another mesh refuse it. */
+  mesh: z.string().min(1).optional(),
+  /** The node ids this capability is for; any other node refuses it. Absent: every node of the mesh. */
+  aud: z.array(z.string().min(1)).min(1).optional(),
   layers: z.array(z.strictObject({ policy: policySchema, context: policyContextSchema })).min(1),
 });
 
@@ -39,20 +47,16 @@ export function generateMeshKeys(): MeshKeyPair {
   };
 }
 
-export function keyId(publicKey: KeyObject | string): string {
-  const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
-  return createHash('sha256')
-    .update(key.export({ type: 'spki', format: 'der' }))
-    .digest('hex')
-    .slice(0, 16);
-}
-
 export interface MintOptions {
   readonly privateKeyPem: string;
   readonly layers: readonly PolicyLayer[];
   readonly ttlSeconds: number;
   /** Who the capability is for (logged by nodes). */
   readonly subject?: string;
+  /** Binds the capability to this mesh id. */
+  readonly meshId?: string;
+  /** Binds the capability to these node ids. */
+  readonly audience?: readonly string[];
   readonly now?: number;
 }
 
@@ -65,51 +69,47 @@ export function mintCapability(o: MintOptions): string {
     iat: Math.floor(now / 1000),
     exp: Math.floor(now / 1000 + o.ttlSeconds),
     ...(o.subject === undefined ? {} : { sub: o.subject }),
+    ...(o.meshId === undefined ? {} : { mesh: o.meshId }),
+    ...(o.audience === undefined || o.audience.length === 0 ? {} : { aud: [...o.audience] }),
     layers: o.layers.map((l) => ({ policy: l.policy, context: { ...l.context } })),
   };
-  const body = `${PREFIX}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-  const signature = sign(null, Buffer.from(body), privateKey).toString('base64url');
-  return `${body}.${signature}`;
+  return signToken(PREFIX, payload, privateKey);
 }
 
 /** Reads a capability's payload without checking it: for clients shaping their own view only. */
 export function decodeCapability(token: string): CapabilityPayload {
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts[0] !== PREFIX) throw denied('not a capability token');
-  try {
-    return payloadSchema.parse(JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8')));
-  } catch {
-    throw denied('capability payload is malformed');
-  }
+  return decodeToken(PREFIX, token, payloadSchema, 'capability');
+}
+
+/** Where a verifier stands: its mesh and its own node id, for the `mesh` and `aud` claims. */
+export interface VerifierScope {
+  /** This node's mesh: a capability naming another mesh (or none, when set) is refused. */
+  readonly meshId?: string | undefined;
+  /** This node's id: a capability with an audience that does not name it is refused. */
+  readonly nodeId?: string | undefined;
 }
 
 /** Public keys a node trusts, by key id. */
 export class CapabilityVerifier {
-  readonly #keys = new Map<string, KeyObject>();
+  readonly #keys: TrustedKeys;
+  readonly #scope: VerifierScope;
   readonly #cache = new Map<string, CapabilityPayload>();
 
-  constructor(publicKeysPem: readonly string[]) {
-    for (const pem of publicKeysPem) {
-      const key = createPublicKey(pem);
-      this.#keys.set(keyId(key), key);
-    }
+  constructor(publicKeysPem: readonly string[], scope: VerifierScope = {}) {
+    this.#keys = new TrustedKeys(publicKeysPem);
+    this.#scope = scope;
   }
 
   get size(): number {
     return this.#keys.size;
   }
 
-  /** Checks signature, key and expiry; throws PERMISSION_DENIED saying which failed. */
+  /** Checks signature, key, mesh, audience and expiry; throws PERMISSION_DENIED saying which failed. */
   verify(token: string, now = Date.now()): CapabilityPayload {
     let payload = this.#cache.get(token);
     if (payload === undefined) {
-      const parts = token.split('.');
-      if (parts.length !== 3 || parts[0] !== PREFIX) throw denied('not a capability token');
-      payload = decodeCapability(token);
-      const key = this.#keys.get(payload.kid);
-      if (key === undefined) throw denied(`capability signed with key ${payload.kid}, which this node does not trust`);
-      const ok = verify(null, Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2] as string, 'base64url'));
-      if (!ok) throw denied('capability signature is invalid');
+      payload = this.#keys.verify(PREFIX, token, payloadSchema, 'capability');
+      checkScope(payload, this.#scope);
       if (this.#cache.size > 10_000) this.#cache.clear();
       this.#cache.set(token, payload);
     }
@@ -119,6 +119,13 @@ export class CapabilityVerifier {
   }
 }
 
-function denied(message: string): InsightsError {
-  return new InsightsError('PERMISSION_DENIED', message);
+function checkScope(payload: CapabilityPayload, scope: VerifierScope): void {
+  if (scope.meshId !== undefined && payload.mesh !== scope.meshId)
+    throw denied(
+      payload.mesh === undefined
+        ? `capability names no mesh; this node (mesh ${scope.meshId}) takes only capabilities bound to its mesh`
+        : `capability is for mesh ${payload.mesh}, not this node's mesh ${scope.meshId}`,
+    );
+  if (payload.aud !== undefined && (scope.nodeId === undefined || !payload.aud.includes(scope.nodeId)))
+    throw denied(`capability is for node(s) ${payload.aud.join(', ')}, not node ${scope.nodeId ?? '(unnamed)'}`);
 }
