@@ -13,6 +13,7 @@ import {
   type WireDescribeResponse,
   type WireIngestRequest,
   type WireIngestResponse,
+  type WireProveResponse,
   type WireResult,
 } from '@insights/wire';
 import { CallStream, type CallStreamChannel } from './call-stream.ts';
@@ -75,6 +76,11 @@ export function activeTraceparent(): string {
 }
 
 type InsightsClient = grpc.Client & {
+  Prove(
+    req: { nonce: Uint8Array },
+    opts: grpc.CallOptions,
+    cb: (e: grpc.ServiceError | null, r: WireProveResponse) => void,
+  ): void;
   Describe(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireDescribeResponse) => void): void;
   Call(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: { result: WireResult }) => void): void;
   CallStream(): CallStreamChannel;
@@ -109,7 +115,44 @@ export class NodeConnection {
     this.#stream = new CallStream(() => this.#client.CallStream());
   }
 
+  /** The node signs `nonce` with its key (see NodeProofs). */
+  prove(nonce: Uint8Array, timeoutMs = 5000): Promise<WireProveResponse> {
+    return new Promise((resolve, reject) =>
+      this.#client.Prove({ nonce }, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(fromGrpcError(e)) : resolve(r))),
+    );
+  }
+
+  #proof: (() => Promise<void>) | undefined;
+  #proving: Promise<void> | undefined;
+
+  /**
+   * Nothing (no call, capability, ingest token or Describe) leaves for this node until `check`
+   * has passed once; a failed check fails the request and is tried again by the next one.
+   */
+  requireProof(check: () => Promise<void>): void {
+    this.#proof = check;
+  }
+
+  /** Runs `send` once the node has proven itself (at once when no proof is required or it passed). */
+  #afterProof<T>(send: () => Promise<T>): Promise<T> {
+    if (this.#proof === undefined) return send();
+    this.#proving ??= this.#proof().then(
+      () => {
+        this.#proof = undefined; // proven: the hot path no longer waits
+      },
+      (e: unknown) => {
+        this.#proving = undefined;
+        throw e;
+      },
+    );
+    return this.#proving.then(send);
+  }
+
   describe(timeoutMs = 5000, capability = ''): Promise<WireDescribeResponse> {
+    return this.#afterProof(() => this.#describe(timeoutMs, capability));
+  }
+
+  #describe(timeoutMs: number, capability: string): Promise<WireDescribeResponse> {
     return new Promise((resolve, reject) =>
       this.#client.Describe({ capability }, { deadline: Date.now() + timeoutMs }, (e, r) =>
         e ? reject(fromGrpcError(e)) : resolve(r),
@@ -121,6 +164,7 @@ export class NodeConnection {
   call(req: NodeCallRequest): Promise<CallOutcome | RawOutcome> {
     // A connection closed while a caller still held it fails fast and retryably (grpc-js would throw asynchronously).
     if (this.#closed) return Promise.reject(new InsightsError('UNAVAILABLE', `connection to node ${this.address} is closed`));
+    if (this.#proof !== undefined) return this.#afterProof(() => this.call(req));
     return this.#stream.call({
       kind: kindToWire(req.kind),
       name: req.name,
@@ -136,6 +180,7 @@ export class NodeConnection {
 
   /** The same call as a plain unary RPC (what foreign clients use). */
   callUnary(req: NodeCallRequest): Promise<CallOutcome> {
+    if (this.#proof !== undefined) return this.#afterProof(() => this.callUnary(req));
     return new Promise((resolve, reject) => {
       const call = this.#client.Call(
         {
@@ -157,6 +202,7 @@ export class NodeConnection {
     events: readonly unknown[],
     options: { waitForHandlers?: boolean; timeoutMs?: number; token?: string } = {},
   ): Promise<WireIngestResponse> {
+    if (this.#proof !== undefined) return this.#afterProof(() => this.ingest(events, options));
     const timeoutMs = options.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) =>
       this.#client.Ingest(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InsightsError } from '@insights/sdk';
-import { applyDecision, CapabilityVerifier, decide, stripLocked, type PolicyLayer } from '@insights/policy';
+import { applyDecision, CapabilityVerifier, decide, stripLocked, type PolicyLayer, type VerifierScope } from '@insights/policy';
 import type { Dispatcher } from '@insights/runtime';
 import { kindFromWire, type WireDescribeResponse } from '@insights/wire';
 
@@ -17,8 +17,10 @@ export class Authorizer {
     private readonly dispatcher: Dispatcher,
     trustedKeysPem: readonly string[],
     private readonly required: boolean,
+    /** This node's mesh and id: capabilities bound to another mesh or other nodes are refused. */
+    scope: VerifierScope = {},
   ) {
-    this.#verifier = trustedKeysPem.length === 0 ? undefined : new CapabilityVerifier(trustedKeysPem);
+    this.#verifier = trustedKeysPem.length === 0 ? undefined : new CapabilityVerifier(trustedKeysPem, scope);
   }
 
   /** The arguments to run the call with, or PERMISSION_DENIED. */

@@ -14,6 +14,7 @@ import {
 import type { NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
 import { startNatsLink } from './nats-link.ts';
+import { loadNodeIdentity } from './node-identity.ts';
 import { startEventSystem, type EventSystem } from './events/event-system.ts';
 import type { EventEnvelope } from '@insights/sdk';
 import { startNestedCallClient } from './nested-calls.ts';
@@ -71,6 +72,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         };
   const log = createLogger(sink, { node: config.id }, config.logLevel);
   const tlsMaterial = config.tls === undefined ? undefined : readTlsMaterial(config.tls);
+  const identity = loadNodeIdentity(config, log);
   const dbOptions: DbProviderOptions =
     config.db.kind === 'embedded'
       ? {
@@ -132,11 +134,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     state,
   });
   const describe = () => describeNode(nodeInfo(), hosts, failed);
-  const authorizer = new Authorizer(
-    dispatcher,
-    readTrustedKeys(config.capabilities.trustedKeys, config.baseDir),
-    config.capabilities.required,
-  );
+  const trustedKeys = readTrustedKeys(config.capabilities.trustedKeys, config.baseDir);
+  const authorizer = new Authorizer(dispatcher, trustedKeys, config.capabilities.required, {
+    meshId: config.identity.meshId,
+    nodeId: config.id,
+  });
   const natsLink = startNatsLink(config, log);
   // Late-bound like `events`: metrics and readiness read them before they exist.
   // eslint-disable-next-line prefer-const
@@ -183,7 +185,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     tracing,
   };
   const grpc = await startGrpcServer(
-    { ...deps, credentials: grpcServerCredentials(tlsMaterial) },
+    { ...deps, credentials: grpcServerCredentials(tlsMaterial), prove: (nonce) => identity.prove(nonce) },
     config.grpc.host,
     config.grpc.port,
   );
@@ -216,9 +218,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   sweeper.unref();
 
   state = 'serving';
-  advertising = startAdvertising(config, natsLink, describe, log);
+  advertising = startAdvertising(config, natsLink, describe, log, identity);
   const healthReporter = startHealthReporter(grpc.health, readinessInputs);
-  meshClient = startNestedCallClient(config, dispatcher, log, tracing?.tracer);
+  // A certified node expects certified peers; before node certificates are rolled out, peers are taken on trust.
+  const peerTrust = identity.certificate === undefined ? [] : trustedKeys;
+  meshClient = startNestedCallClient(config, dispatcher, log, peerTrust, tracing?.tracer);
   log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
 
   let closing: Promise<void> | undefined;

@@ -26,7 +26,9 @@ describe('node identity - certificates signed by the mesh key', () => {
     expect(() => new NodeCertificateVerifier([mesh.publicKeyPem], 'staging').verify(cert, 'lms-1')).toThrow(
       /mesh prod, not staging/,
     );
-    expect(() => new NodeCertificateVerifier([generateMeshKeys().publicKeyPem]).verify(cert, 'lms-1')).toThrow(/this mesh does not trust/);
+    expect(() => new NodeCertificateVerifier([generateMeshKeys().publicKeyPem]).verify(cert, 'lms-1')).toThrow(
+      /this mesh does not trust/,
+    );
     const [pre, , sig] = cert.split('.') as [string, string, string];
     const other = issueNodeCertificate({
       meshPrivateKeyPem: mesh.privateKeyPem,

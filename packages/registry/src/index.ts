@@ -19,5 +19,7 @@ export {
 export type { Advertisement, NodeView, ModuleView, AnalyticView, NodeState, Heartbeat } from './advertisement.ts';
 export { connectNatsWithRetry, natsSettingsSchema, natsSettingsFrom, toConnectionOptions } from './nats-connection.ts';
 export type { NatsSettings, ConnectRetryOptions } from './nats-connection.ts';
+export { AdvertisementTrust, signAdvertisement, certificateMatchesKey } from './advertisement-trust.ts';
+export type { NodeIdentity } from './advertisement-trust.ts';
 export { nodeViewFromDescribe } from './describe-view.ts';
 export type { DescribeLike } from './describe-view.ts';
