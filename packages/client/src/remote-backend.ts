@@ -3,7 +3,10 @@ import type { NamedEntry, QueryKind } from '@insights/sdk/internal';
 import {
   AdvertisementTrust,
   connectNatsWithRetry,
+  inProduction,
+  isOpenNats,
   natsSettingsFrom,
+  OPEN_NATS_WARNING,
   nodeViewFromDescribe,
   RegistryWatcher,
   type NatsSettings,
@@ -239,6 +242,8 @@ export class RemoteBackend implements MeshBackend {
         ),
     });
     this.#nats.push(nc);
+    if (inProduction(this.#trust !== undefined) && isOpenNats(nc))
+      this.options.log('warn', `${OPEN_NATS_WARNING}: ${String(settings.servers)}`);
     const watcher = await RegistryWatcher.start(nc, {
       ...(this.options.bucket === undefined ? {} : { bucket: this.options.bucket }),
       onChange: (nodes) => {
