@@ -69,7 +69,7 @@ describe.skipIf(NO_NATS)('security - NATS accounts of deploy/nats/accounts.conf:
       'include "users.conf"',
       readFileSync(users.usersConf, 'utf8'),
     );
-    const nats = await startNatsServer({ extraConfig: accounts });
+    const nats = await startNatsServer({ auth: false, extraConfig: accounts });
     const seed = (who: 'node' | 'client' | 'ingest') => new TextEncoder().encode(readFileSync(users.seeds[who], 'utf8').trim());
     let node: TestNode | undefined;
     try {

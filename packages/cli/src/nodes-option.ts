@@ -1,5 +1,6 @@
 import type { ConnectOptions } from '@insights/client';
 import { InsightsError } from '@insights/sdk';
+import { natsWithCredentials } from './nats-credentials.ts';
 
 export interface MeshFlags {
   node?: string[];
@@ -14,7 +15,7 @@ const list = (s: string | undefined) =>
 
 /**
  * Where the CLI finds the mesh: `--node` addresses and/or a `--nats` registry; without flags,
- * INSIGHTS_NODES and NATS_URL.
+ * INSIGHTS_NODES and NATS_URL. NATS credentials come from the environment (natsWithCredentials).
  */
 export function meshOptions(flags: MeshFlags): ConnectOptions {
   const nodes = (flags.node ?? []).flatMap(list);
@@ -27,5 +28,5 @@ export function meshOptions(flags: MeshFlags): ConnectOptions {
       "no mesh to talk to: pass --nats nats://host:port (the registry), --node host:port (a node's gRPC address), or set NATS_URL / INSIGHTS_NODES",
       { parameter: 'node' },
     );
-  return { nodes: all, ...(nats ? { nats } : {}), discoveryTimeoutMs: 5_000 };
+  return { nodes: all, ...(nats ? { nats: natsWithCredentials(nats) } : {}), discoveryTimeoutMs: 5_000 };
 }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { policySchema } from '@insights/policy';
+import { natsSettingsSchema } from '@insights/registry';
 import { InsightsError } from '@insights/sdk';
 import { z } from 'zod';
 
@@ -40,7 +41,7 @@ export const dashboardConfigSchema = z.strictObject({
   /** Where the mesh is: a NATS registry and/or node gRPC addresses. */
   mesh: z
     .strictObject({
-      nats: z.string().min(1).optional(),
+      nats: z.union([z.string().min(1), natsSettingsSchema]).optional(),
       nodes: z.array(z.string().min(1)).default([]),
       bucket: z.string().optional(),
     })

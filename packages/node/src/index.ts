@@ -18,3 +18,6 @@ export type { Readiness } from './readiness.ts';
 export { parseTraceparent, formatTraceparent } from './tracing.ts';
 export type { FailedModule } from './describe.ts';
 export { toCsv, recordsToTable } from './csv.ts';
+export { writeNodeCredentials } from './node-credentials.ts';
+export type { NodeCredentialsOptions } from './node-credentials.ts';
+export { NODE_KEY_FILE, NODE_CERT_FILE } from './node-identity.ts';

@@ -29,7 +29,8 @@ export async function runClusterUp(opts: ClusterUpOptions): Promise<void> {
     ),
     cluster.dashboardUrl === undefined ? 'dashboard (not started)' : `dashboard ${cluster.dashboardUrl}/`,
     '',
-    `try: npx insights ls --nats ${cluster.nats.urls[0]}`,
+    `try: NATS_NKEY_SEED_FILE=${cluster.secrets.natsSeedFiles.client} npx insights ls --nats ${cluster.nats.urls[0]}`,
+    `mesh key: ${cluster.secrets.meshKeyFile} (mint capabilities: insights token --key ...)`,
     `data and configs: ${cluster.dir}`,
   ];
   process.stdout.write(
