@@ -22,6 +22,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { env: 'INSIGHTS_NATS_CREDS', key: 'nats.credsFile', kind: 'string' },
   { env: 'INSIGHTS_NATS_NKEY_SEED_FILE', key: 'nats.nkeySeedFile', kind: 'string' },
   { env: 'INSIGHTS_NATS_CA', key: 'nats.tls.caFile', kind: 'string' },
+  { env: 'INSIGHTS_MESH_ID', key: 'identity.meshId', kind: 'string' },
   { env: 'INSIGHTS_GRPC_HOST', key: 'grpc.host', kind: 'string' },
   { env: 'INSIGHTS_GRPC_PORT', key: 'grpc.port', kind: 'int' },
   { env: 'INSIGHTS_HTTP_HOST', key: 'http.host', kind: 'string' },
