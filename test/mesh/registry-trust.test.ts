@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { connect, generateMeshKeys, mintCapability, NodeConnection, parsePolicy, type Mesh } from '@insights/client';
-import { openRegistryBucket } from '@insights/registry';
+import { readFileSync } from 'node:fs';
+import { delegateCapability } from '@insights/policy';
+import { openRegistryBucket, signAdvertisement, type Advertisement } from '@insights/registry';
 import { connect as natsConnect, type KV, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeNode, type FakeNode } from '../support/fake-node.ts';
@@ -28,23 +30,26 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
   let client: Mesh;
   const warnings: string[] = [];
   const cleanups: (() => Promise<void>)[] = [];
+  const identities = new Map<string, { keyFile: string; certificateFile: string }>();
 
   const certifiedNode = async (id: string, modules: string[]) => {
     const ident = await certifiedIdentity(mesh, id, MESH_ID);
     cleanups.push(ident.remove);
+    identities.set(id, ident.identity);
     const node = await startTestNode({
       id,
       nats: nats.as('node'),
       registry: { ttlMs: 1500 },
       defaultIsolation: 'inline',
       identity: ident.identity,
-      capabilities: { trustedKeys: [mesh.publicKeyPem], required: true, meshCapability: capability({}) },
+      // Its nested-call capability is held by it: valid only inside its own delegation.
+      capabilities: { trustedKeys: [mesh.publicKeyPem], required: true, meshCapability: capability({ holder: id }) },
       modules,
     });
     cleanups.push(() => node.stop());
     return node;
   };
-  const capability = (o: { meshId?: string; audience?: string[] }) =>
+  const capability = (o: { meshId?: string; audience?: string[]; holder?: string }) =>
     mintCapability({ privateKeyPem: mesh.privateKeyPem, layers: allowAll, ttlSeconds: 600, meshId: o.meshId ?? MESH_ID, ...o });
 
   beforeAll(async () => {
@@ -88,10 +93,8 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
     const rogue = generateMeshKeys();
     const rogueIdent = await certifiedIdentity(rogue, 'rogue', MESH_ID);
     cleanups.push(rogueIdent.remove);
-    const { signAdvertisement } = await import('@insights/registry');
-    const { readFileSync } = await import('node:fs');
     const rogueAd = signAdvertisement(
-      { ...(genuine as never), id: 'rogue', grpcAddress: fake.address },
+      { ...(genuine as unknown as Advertisement), id: 'rogue', grpcAddress: fake.address },
       {
         privateKeyPem: readFileSync(rogueIdent.identity.keyFile, 'utf8'),
         certificate: readFileSync(rogueIdent.identity.certificateFile, 'utf8').trim(),
@@ -155,8 +158,40 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
     }
   });
 
-  it('nested calls - a certified node calls a certified peer through the verified registry', async () => {
+  it('nested calls - a certified node calls its peer with a delegation bound to it; the capability alone, or the delegation elsewhere, is refused', async () => {
     expect(await client.query['caller.greet_via_mesh']!({ user: 'n' })).toBe('relayed: Hello, n!');
+    // What an attacker could capture: the node's capability, and its delegation to node real.
+    const held = capability({ holder: 'other' });
+    const files = identities.get('other')!;
+    const toReal = delegateCapability({
+      capability: held,
+      nodePrivateKeyPem: readFileSync(files.keyFile, 'utf8'),
+      certificate: readFileSync(files.certificateFile, 'utf8').trim(),
+      targetNodeId: 'real',
+    });
+    const call = (capability: string, name = 'hello_user') => ({
+      kind: 'query' as const,
+      name,
+      args: { user: 'x' },
+      deadline: Date.now() + 5000,
+      capability,
+    });
+    const a = new NodeConnection(real.grpcAddress);
+    const b = new NodeConnection(other.grpcAddress);
+    try {
+      expect(await a.callUnary(call(toReal))).toMatchObject({ type: 'json', value: 'Hello, x!' });
+      await expect(a.callUnary(call(held))).rejects.toMatchObject({
+        code: 'PERMISSION_DENIED',
+        message: expect.stringMatching(/valid only inside that node's delegation/),
+      });
+      await expect(b.callUnary(call(toReal, 'greet_via_mesh'))).rejects.toMatchObject({
+        code: 'PERMISSION_DENIED',
+        message: expect.stringMatching(/is for node real, not other/),
+      });
+    } finally {
+      a.close();
+      b.close();
+    }
   });
 
   it('prove - a server at a given address that cannot sign with a certified key gets no capability and no call', async () => {

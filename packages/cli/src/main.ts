@@ -5,7 +5,6 @@ import { runLs } from './commands/ls.ts';
 import { runNew } from './commands/new.ts';
 import { runNode } from './commands/node.ts';
 import { runKeygen, runToken } from './commands/token.ts';
-import { runKeysNats, runKeysNode } from './commands/keys.ts';
 import { runEventsDlq } from './commands/events-dlq.ts';
 import { runEventsImport } from './commands/events-import.ts';
 import { printError } from './output.ts';
@@ -89,14 +88,15 @@ keys
   .requiredOption('--out <dir>', "where node-key.pem and node.cert go (the node's data folder)")
   .option('--mesh-id <id>', 'the mesh id (identity.meshId of the nodes)')
   .option('--ttl-days <days>', 'lifetime of the certificate (default 365)')
-  .action(runKeysNode);
+  // Loaded when used: it pulls in the node package, which other commands do not need.
+  .action(async (opts) => (await import('./commands/keys.ts')).runKeysNode(opts));
 keys
   .command('nats')
   .description('create the NATS users of a mesh: accounts.conf for the servers and one NKey seed per role')
   .requiredOption('--out <dir>', 'folder for accounts.conf and the seed files')
   .option('--nodes <ids>', 'also one user per node id (comma-separated), allowed to write only its own registry keys')
   .option('--bucket <name>', 'registry bucket (default insights-registry)')
-  .action(runKeysNats);
+  .action(async (opts) => (await import('./commands/keys.ts')).runKeysNats(opts));
 
 const events = program.command('events').description('send events into the mesh and manage dead letters');
 

@@ -46,6 +46,11 @@ export interface ConnectOptions {
   trustedKeys?: readonly string[];
   /** The mesh id: minted capabilities name it, node certificates must name it. */
   meshId?: string;
+  /**
+   * For nodes: wraps the capability for each registry node it goes to (a delegation signed with
+   * the calling node's key, naming the target), so a captured one works nowhere else.
+   */
+  delegate?: (capability: string, targetNodeId: string) => string;
 }
 
 export interface RestrictOptions {
@@ -149,6 +154,7 @@ export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Pr
     tls: options.tls,
     tracer: options.tracer,
     trustedKeys: options.trustedKeys,
+    delegate: options.delegate,
     meshId: options.meshId,
     log: options.log ?? ((level, message) => level === 'warn' && process.stderr.write(`insights client: ${message}\n`)),
   });

@@ -124,6 +124,17 @@ export class NodeConnection {
 
   #proof: (() => Promise<void>) | undefined;
   #proving: Promise<void> | undefined;
+  #bind: ((capability: string) => string) | undefined;
+
+  /** Every capability sent to this node goes through `bind` first (a node wraps its own for the node it calls). */
+  bindCapabilities(bind: (capability: string) => string): void {
+    this.#bind = bind;
+  }
+
+  #capability(capability: string | undefined): string {
+    if (capability === undefined || capability === '') return '';
+    return this.#bind === undefined ? capability : this.#bind(capability);
+  }
 
   /**
    * Nothing (no call, capability, ingest token or Describe) leaves for this node until `check`
@@ -154,7 +165,7 @@ export class NodeConnection {
 
   #describe(timeoutMs: number, capability: string): Promise<WireDescribeResponse> {
     return new Promise((resolve, reject) =>
-      this.#client.Describe({ capability }, { deadline: Date.now() + timeoutMs }, (e, r) =>
+      this.#client.Describe({ capability: this.#capability(capability) }, { deadline: Date.now() + timeoutMs }, (e, r) =>
         e ? reject(fromGrpcError(e)) : resolve(r),
       ),
     );
@@ -170,7 +181,7 @@ export class NodeConnection {
       name: req.name,
       argsJson: JSON.stringify(req.args ?? {}),
       deadline: req.deadline,
-      capability: req.capability ?? '',
+      capability: this.#capability(req.capability),
       traceparent: activeTraceparent(),
       onProgress: req.onProgress,
       signal: req.signal,
@@ -187,7 +198,7 @@ export class NodeConnection {
           kind: kindToWire(req.kind),
           name: req.name,
           argsJson: encodeJson(req.args ?? {}),
-          capability: req.capability ?? '',
+          capability: this.#capability(req.capability),
           traceparent: activeTraceparent(),
         },
         { deadline: req.deadline },

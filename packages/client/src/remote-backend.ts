@@ -44,6 +44,8 @@ export interface RemoteOptions {
   trustedKeys?: readonly string[] | undefined;
   /** The mesh id node certificates must name. */
   meshId?: string | undefined;
+  /** Wraps the capability for the registry node it is sent to (see ConnectOptions.delegate). */
+  delegate?: ((capability: string, targetNodeId: string) => string) | undefined;
 }
 
 /** Retry pauses while no replica can take an idempotent call (a rolling restart, a node rejoining), ms. */
@@ -284,6 +286,8 @@ export class RemoteBackend implements MeshBackend {
     if (c === undefined) {
       const conn = new NodeConnection(address, this.#credentials(advertisesTls), { serverName: this.options.tls?.serverName });
       const trust = this.#trust;
+      const delegate = this.options.delegate;
+      if (delegate !== undefined && node !== undefined) conn.bindCapabilities((cap) => delegate(cap, node.id));
       if (trust !== undefined)
         conn.requireProof(() =>
           trust.proofs.check(address, node === undefined ? {} : { id: node.id, key: node.nodeKey }, (n) => conn.prove(n)),

@@ -15,6 +15,8 @@ export function startNestedCallClient(
   dispatcher: Dispatcher,
   log: Logger,
   trustedKeys: readonly string[],
+  /** Wraps the capability for each node called (bound to it), when the node has a certificate. */
+  delegate: ((capability: string, target: string) => string) | undefined,
   tracer?: Tracer,
 ): { close(): Promise<void>; meshView(): MeshView | undefined } {
   if (config.nats === undefined) return { close: async () => {}, meshView: () => undefined };
@@ -36,6 +38,7 @@ export function startNestedCallClient(
     // before its capability leaves (a forged registry entry must not capture it).
     ...(trustedKeys.length === 0 ? {} : { trustedKeys }),
     ...(config.identity.meshId === undefined ? {} : { meshId: config.identity.meshId }),
+    ...(delegate === undefined ? {} : { delegate }),
     log: (level, message) => (level === 'warn' ? log.warn(message, { component: 'nested-calls' }) : log.info(message)),
   }).then(
     (m) => {

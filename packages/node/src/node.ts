@@ -15,6 +15,7 @@ import type { NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
 import { startNatsLink } from './nats-link.ts';
 import { loadNodeIdentity } from './node-identity.ts';
+import { capabilityDelegator } from './capability-delegation.ts';
 import { startEventSystem, type EventSystem } from './events/event-system.ts';
 import type { EventEnvelope } from '@insights/sdk';
 import { startNestedCallClient } from './nested-calls.ts';
@@ -222,7 +223,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const healthReporter = startHealthReporter(grpc.health, readinessInputs);
   // A certified node expects certified peers; before node certificates are rolled out, peers are taken on trust.
   const peerTrust = identity.certificate === undefined ? [] : trustedKeys;
-  meshClient = startNestedCallClient(config, dispatcher, log, peerTrust, tracing?.tracer);
+  meshClient = startNestedCallClient(config, dispatcher, log, peerTrust, capabilityDelegator(identity), tracing?.tracer);
   log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
 
   let closing: Promise<void> | undefined;

@@ -1,9 +1,20 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { z } from 'zod';
 import { policyContextSchema, policySchema, type PolicyLayer } from './policy.ts';
-import { decodeToken, denied, keyId, signToken, TrustedKeys } from './signed-token.ts';
+import { isDelegation, openDelegation } from './delegation.ts';
+import { NodeCertificateVerifier } from './node-identity.ts';
+import {
+  CLOCK_SKEW_MS,
+  decodeToken,
+  denied,
+  generateSigningKeys,
+  keyId,
+  signToken,
+  TrustedKeys,
+  type SigningKeyPair,
+} from './signed-token.ts';
 
-export { keyId };
+export { keyId, CLOCK_SKEW_MS };
 
 /**
  * A capability is a signed, expiring list of policy layers: `ic1.<payload>.<signature>`, both
@@ -13,8 +24,6 @@ export { keyId };
  * not named, refuses it, so one captured on its way to one node cannot be replayed elsewhere.
  */
 const PREFIX = 'ic1';
-/** Clock difference between minter and node we tolerate, ms. */
-export const CLOCK_SKEW_MS = 30_000;
 
 const payloadSchema = z.strictObject({
   v: z.literal(1),
@@ -26,26 +35,17 @@ const payloadSchema = z.strictObject({
   mesh: z.string().min(1).optional(),
   /** The node ids this capability is for; any other node refuses it. Absent: every node of the mesh. */
   aud: z.array(z.string().min(1)).min(1).optional(),
+  /** The node that holds this capability: accepted only inside that node's delegation (nested calls). */
+  holder: z.string().min(1).optional(),
   layers: z.array(z.strictObject({ policy: policySchema, context: policyContextSchema })).min(1),
 });
 
 export type CapabilityPayload = z.output<typeof payloadSchema>;
 
-export interface MeshKeyPair {
-  readonly kid: string;
-  readonly privateKeyPem: string;
-  readonly publicKeyPem: string;
-}
+export type MeshKeyPair = SigningKeyPair;
 
 /** A new Ed25519 key pair for minting capabilities; `kid` names the public key to nodes. */
-export function generateMeshKeys(): MeshKeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return {
-    kid: keyId(publicKey),
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
+export const generateMeshKeys = (): MeshKeyPair => generateSigningKeys();
 
 export interface MintOptions {
   readonly privateKeyPem: string;
@@ -57,6 +57,8 @@ export interface MintOptions {
   readonly meshId?: string;
   /** Binds the capability to these node ids. */
   readonly audience?: readonly string[];
+  /** Only this node may present it, inside its own delegation to the node it calls. */
+  readonly holder?: string;
   readonly now?: number;
 }
 
@@ -71,6 +73,7 @@ export function mintCapability(o: MintOptions): string {
     ...(o.subject === undefined ? {} : { sub: o.subject }),
     ...(o.meshId === undefined ? {} : { mesh: o.meshId }),
     ...(o.audience === undefined || o.audience.length === 0 ? {} : { aud: [...o.audience] }),
+    ...(o.holder === undefined ? {} : { holder: o.holder }),
     layers: o.layers.map((l) => ({ policy: l.policy, context: { ...l.context } })),
   };
   return signToken(PREFIX, payload, privateKey);
@@ -92,11 +95,13 @@ export interface VerifierScope {
 /** Public keys a node trusts, by key id. */
 export class CapabilityVerifier {
   readonly #keys: TrustedKeys;
+  readonly #nodes: NodeCertificateVerifier;
   readonly #scope: VerifierScope;
   readonly #cache = new Map<string, CapabilityPayload>();
 
   constructor(publicKeysPem: readonly string[], scope: VerifierScope = {}) {
     this.#keys = new TrustedKeys(publicKeysPem);
+    this.#nodes = new NodeCertificateVerifier(publicKeysPem, scope.meshId);
     this.#scope = scope;
   }
 
@@ -104,8 +109,18 @@ export class CapabilityVerifier {
     return this.#keys.size;
   }
 
-  /** Checks signature, key, mesh, audience and expiry; throws PERMISSION_DENIED saying which failed. */
+  /**
+   * Checks signature, key, mesh, audience, holder and expiry; throws PERMISSION_DENIED saying
+   * which failed. A delegation (`icd1.`, a node passing its capability on) is opened first.
+   */
   verify(token: string, now = Date.now()): CapabilityPayload {
+    if (!isDelegation(token)) return this.#verify(token, undefined, now);
+    // Delegations live a minute and differ per call target: checked every time, never cached.
+    const opened = openDelegation(token, this.#nodes, this.#scope, now);
+    return this.#verify(opened.capability, opened.from, now);
+  }
+
+  #verify(token: string, heldBy: string | undefined, now: number): CapabilityPayload {
     let payload = this.#cache.get(token);
     if (payload === undefined) {
       payload = this.#keys.verify(PREFIX, token, payloadSchema, 'capability');
@@ -113,6 +128,12 @@ export class CapabilityVerifier {
       if (this.#cache.size > 10_000) this.#cache.clear();
       this.#cache.set(token, payload);
     }
+    if (payload.holder !== undefined && payload.holder !== heldBy)
+      throw denied(
+        heldBy === undefined
+          ? `capability is held by node ${payload.holder}: it is valid only inside that node's delegation`
+          : `capability is held by node ${payload.holder}, but node ${heldBy} delegated it`,
+      );
     if (payload.exp * 1000 + CLOCK_SKEW_MS < now) throw denied('capability has expired; get a new one');
     if (payload.iat * 1000 - CLOCK_SKEW_MS > now) throw denied('capability is not valid yet (clock skew?)');
     return payload;

@@ -15,4 +15,5 @@ export {
   DEFAULT_NODE_CERT_TTL_S,
 } from './node-identity.ts';
 export type { NodeCertificate, IssueNodeCertificateOptions, NodeSignaturePurpose } from './node-identity.ts';
+export { delegateCapability, isDelegation, DELEGATION_TTL_S } from './delegation.ts';
 export { globToRegExp } from './glob.ts';

@@ -1,7 +1,15 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { CLOCK_SKEW_MS, generateMeshKeys, type MeshKeyPair } from './capability.ts';
-import { decodeToken, denied, keyId, signToken, TrustedKeys } from './signed-token.ts';
+import {
+  CLOCK_SKEW_MS,
+  decodeToken,
+  denied,
+  generateSigningKeys,
+  keyId,
+  signToken,
+  TrustedKeys,
+  type SigningKeyPair,
+} from './signed-token.ts';
 
 /**
  * Node identity: each node has its own Ed25519 key pair; the operator's mesh key signs a node
@@ -29,7 +37,7 @@ const certificateSchema = z.strictObject({
 export type NodeCertificate = z.output<typeof certificateSchema>;
 
 /** A new Ed25519 key pair for a node (the same kind of key as the mesh's). */
-export const generateNodeKeys = (): MeshKeyPair => generateMeshKeys();
+export const generateNodeKeys = (): SigningKeyPair => generateSigningKeys();
 
 export interface IssueNodeCertificateOptions {
   /** The mesh's private key (PEM): only its holder, the operator, vouches for nodes. */

@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
 import { InsightsError } from '@insights/sdk';
 import type { z } from 'zod';
 
@@ -9,6 +9,25 @@ import type { z } from 'zod';
  */
 export interface SignedPayload {
   readonly kid: string;
+}
+
+/** Clock difference between signer and checker we tolerate, ms. */
+export const CLOCK_SKEW_MS = 30_000;
+
+/** An Ed25519 key pair as PEM; `kid` names the public key. */
+export interface SigningKeyPair {
+  readonly kid: string;
+  readonly privateKeyPem: string;
+  readonly publicKeyPem: string;
+}
+
+export function generateSigningKeys(): SigningKeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    kid: keyId(publicKey),
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
 }
 
 /** A short, stable name of a public key: the first 16 hex digits of the SHA-256 of its SPKI DER. */
