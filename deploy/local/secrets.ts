@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { generateMeshKeys, type MeshKeyPair } from '@insights/client';
 import { writeNodeCredentials } from '@insights/node';
 import type { MeshNatsAuth } from '@insights/registry';
@@ -24,6 +24,7 @@ export interface ClusterSecrets {
  */
 export function writeClusterSecrets(dir: string, auth: MeshNatsAuth, nodeIds: readonly string[]): ClusterSecrets {
   const meshKeys = generateMeshKeys();
+  mkdirSync(dir, { recursive: true });
   const meshKeyFile = path.join(dir, 'mesh.key');
   const meshPublicKeyFile = path.join(dir, 'mesh.pub');
   writeFileSync(meshKeyFile, meshKeys.privateKeyPem, { mode: 0o600 });

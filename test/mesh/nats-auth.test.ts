@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { openRegistryBucket } from '@insights/registry';
+import { connect, generateMeshKeys } from '@insights/client';
+import { OPEN_NATS_WARNING, openRegistryBucket } from '@insights/registry';
 import { connect as natsConnect, nkeyAuthenticator, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
@@ -120,4 +121,38 @@ describe.skipIf(NO_NATS)('nats auth - every role gets only its subjects', () => 
     await platform.close();
     await vi.waitFor(async () => expect(await streamMessages()).toBe(1), { timeout: 10_000, interval: 100 });
   });
+});
+
+describe.skipIf(NO_NATS)('nats auth - an open NATS in production is reported once at start', () => {
+  it('a node requiring capabilities and a client with trusted keys each warn once; a development node does not', async () => {
+    const open = await startNatsServer({ auth: false });
+    const keys = generateMeshKeys();
+    const nodes: TestNode[] = [];
+    try {
+      const start = async (id: string, required: boolean) => {
+        const n = await startTestNode({
+          id,
+          nats: open.url,
+          defaultIsolation: 'inline',
+          capabilities: { trustedKeys: [keys.publicKeyPem], required },
+          modules: [path.join(FIXTURE_MODULES, 'counter')],
+        });
+        nodes.push(n);
+        return n;
+      };
+      const prod = await start('prod', true);
+      const dev = await start('dev', false);
+      const warnings = (n: TestNode) => n.logs.filter((r) => r.msg === OPEN_NATS_WARNING).length;
+      await vi.waitFor(() => expect(prod.logs.some((r) => r.msg === 'connected to NATS')).toBe(true), { timeout: 10_000 });
+      await vi.waitFor(() => expect(dev.logs.some((r) => r.msg === 'connected to NATS')).toBe(true), { timeout: 10_000 });
+      expect([warnings(prod), warnings(dev)]).toEqual([1, 0]);
+      const seen: string[] = [];
+      const client = await connect({ nats: open.url, trustedKeys: [keys.publicKeyPem], log: (_l, m) => seen.push(m) });
+      await client.close();
+      expect(seen.filter((m) => m.startsWith(OPEN_NATS_WARNING))).toHaveLength(1);
+    } finally {
+      for (const n of nodes) await n.stop();
+      await open.stop();
+    }
+  }, 30_000);
 });
