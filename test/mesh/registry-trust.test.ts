@@ -82,13 +82,14 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
 
   const adOf = async (id: string) =>
     JSON.parse((await kv.get(`node.${id}`))?.string() || 'null') as Record<string, unknown> | null;
-  const beat = (id: string) => JSON.stringify({ v: 1, ttlMs: 60_000, state: 'serving', seq: 1 });
+  /** A heartbeat that keeps a forged entry alive for a minute. */
+  const beat = JSON.stringify({ v: 1, ttlMs: 60_000, state: 'serving', seq: 1 });
 
   it('trust - a forged, an uncertified and an altered advertisement are ignored; the fake server receives nothing at all', async () => {
     const genuine = (await adOf('real'))!;
     const forged = { ...genuine, id: 'fake', grpcAddress: fake.address, certificate: undefined, signature: undefined };
     await kv.put('node.fake', JSON.stringify(forged));
-    await kv.put('alive.fake', beat('fake'));
+    await kv.put('alive.fake', beat);
     // Signed by a key the operator never certified (a certificate from another mesh key).
     const rogue = generateMeshKeys();
     const rogueIdent = await certifiedIdentity(rogue, 'rogue', MESH_ID);
@@ -101,7 +102,7 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
       },
     );
     await kv.put('node.rogue', JSON.stringify(rogueAd));
-    await kv.put('alive.rogue', beat('rogue'));
+    await kv.put('alive.rogue', beat);
     // The real node's own signed entry, pointed at the fake server: the signature no longer matches.
     await kv.put('node.real', JSON.stringify({ ...genuine, grpcAddress: fake.address }));
     await expect
