@@ -131,7 +131,7 @@ export class Advertiser {
     try {
       const revision = await kv.put(key, value);
       w.last = value;
-      w.revision = Math.max(w.revision, revision);
+      w.revision = revision; // writes are serialised by #beat; a bucket recreated empty starts over
     } finally {
       w.pending = undefined;
     }
@@ -144,9 +144,10 @@ export class Advertiser {
   #isOwn(e: KvEntry): boolean {
     const w = this.#written.get(e.key);
     if (w === undefined) return e.operation === 'PUT'; // nothing written yet: the first beat is on its way
+    if (e.revision < w.revision) return true; // older than our last write: already overwritten
     if (e.operation !== 'PUT') return false;
     const value = e.string();
-    return value === w.pending || value === w.last || e.revision < w.revision;
+    return value === w.pending || value === w.last;
   }
 
   /** Follows this node's two keys and rewrites them as soon as someone else deletes or changes them. */
