@@ -44,6 +44,10 @@ export const dashboardConfigSchema = z.strictObject({
       nats: z.union([z.string().min(1), natsSettingsSchema]).optional(),
       nodes: z.array(z.string().min(1)).default([]),
       bucket: z.string().optional(),
+      /** The mesh's public keys (PEM text or file paths): believe only registry entries of certified nodes. */
+      trustedKeys: z.array(z.string().min(1)).default([]),
+      /** The mesh id: the users' capabilities name it (nodes with identity.meshId require it). */
+      meshId: z.string().min(1).optional(),
     })
     .refine((m) => m.nats !== undefined || m.nodes.length > 0, 'give a NATS registry URL (nats) or node addresses (nodes)'),
   /** The mesh's private signing key (PEM text or a file path): the dashboard mints each user's capability. */
@@ -104,7 +108,8 @@ export function parseDashboardConfig(input: unknown, baseDir = process.cwd()): D
         parameter: 'signingKey',
       },
     );
-  return Object.freeze({ ...c, signingKeyPem, baseDir });
+  const mesh = { ...c.mesh, trustedKeys: c.mesh.trustedKeys.map((k) => readKey(k, baseDir, 'mesh.trustedKeys')) };
+  return Object.freeze({ ...c, mesh, signingKeyPem, baseDir });
 }
 
 export function loadDashboardConfigFile(file: string): DashboardConfig {
@@ -117,13 +122,13 @@ export function loadDashboardConfigFile(file: string): DashboardConfig {
   return parseDashboardConfig(raw, path.dirname(path.resolve(file)));
 }
 
-function readKey(value: string, baseDir: string): string {
+function readKey(value: string, baseDir: string, key = 'signingKey'): string {
   if (value.includes('-----BEGIN')) return value;
   try {
     return readFileSync(path.resolve(baseDir, value), 'utf8');
   } catch (e) {
-    throw new InsightsError('INVALID_ARGUMENT', `dashboard config: signingKey: cannot read ${value}: ${(e as Error).message}`, {
-      parameter: 'signingKey',
+    throw new InsightsError('INVALID_ARGUMENT', `dashboard config: ${key}: cannot read ${value}: ${(e as Error).message}`, {
+      parameter: key,
     });
   }
 }
