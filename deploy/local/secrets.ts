@@ -31,15 +31,15 @@ export function writeClusterSecrets(dir: string, auth: MeshNatsAuth, nodeIds: re
   writeFileSync(meshPublicKeyFile, meshKeys.publicKeyPem);
   const natsSeedFiles = auth.writeSeedFiles(path.join(dir, 'nats-creds'));
   const nodes = new Map(
-    nodeIds.map((id) => [
-      id,
-      writeNodeCredentials({
+    nodeIds.map((id) => {
+      const { keyFile, certificateFile } = writeNodeCredentials({
         meshPrivateKeyPem: meshKeys.privateKeyPem,
         nodeId: id,
         meshId: LOCAL_MESH_ID,
         dir: path.join(dir, 'identity', id),
-      }),
-    ]),
+      });
+      return [id, { keyFile, certificateFile }] as const;
+    }),
   );
   return { meshKeys, meshKeyFile, meshPublicKeyFile, natsSeedFiles, nodes };
 }
