@@ -2,6 +2,8 @@
  * `npm run demo`: a small mesh on this machine. A NATS server, three nodes named for the
  * subsystems of a learning platform (lms, forums, wiki) hosting different modules, one module
  * replicated on two nodes; it prints where to look and what to type, and stops on Ctrl-C.
+ * NATS runs with a user per role and per node (no anonymous access), and every node has a key
+ * certified by a fresh mesh key, as `insights keys` makes them for a real mesh.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -12,6 +14,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { natsServerAvailable, startNatsServer, type NatsServer } from '@insights/registry/nats-server';
+import { createMeshNatsAuth, type NatsSettings } from '@insights/registry';
+import { generateMeshKeys } from '@insights/client';
+import { writeNodeCredentials } from '@insights/node';
 import { DEFAULT_PORT, parseDashboardConfig, startDashboard, type RunningDashboard } from '@insights/dashboard';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -63,12 +68,13 @@ function startNode(
   label: string,
   modules: string[],
   dataDir: string,
-  nats?: string,
+  nats?: { url: string; seedFile: string },
 ): Promise<{ proc: ChildProcess; ready: Ready }> {
   const args = [CLI, 'node', '--id', id, '--label', label, '--grpc', '0', '--http', '0', '--data-dir', path.join(dataDir, id)];
-  if (nats) args.push('--nats', nats);
+  if (nats) args.push('--nats', nats.url);
   for (const m of modules) args.push('--module', path.join(ROOT, m));
-  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = { ...process.env, ...(nats ? { NATS_NKEY_SEED_FILE: nats.seedFile } : {}) };
+  const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
   return new Promise((resolve, reject) => {
@@ -87,15 +93,30 @@ function startNode(
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'insights-demo-'));
   let nats: NatsServer | undefined;
-  if (natsServerAvailable()) nats = await startNatsServer();
+  const auth = createMeshNatsAuth({ nodeIds: NODES.map((n) => n.id) });
+  const seeds = auth.writeSeedFiles(path.join(dataDir, 'nats-creds'));
+  // Each node finds its key and the mesh's certificate in its data folder.
+  const meshKeys = generateMeshKeys();
+  for (const n of NODES)
+    writeNodeCredentials({
+      meshPrivateKeyPem: meshKeys.privateKeyPem,
+      nodeId: n.id,
+      meshId: 'demo',
+      dir: path.join(dataDir, n.id),
+    });
+  if (natsServerAvailable()) nats = await startNatsServer({ auth });
   else
     console.log(
       'nats-server is not installed, so the demo runs its nodes without a registry (install the nats-server package for the full mesh).',
     );
   console.log(`Starting ${NODES.length} nodes${nats ? ` on NATS ${nats.url}` : ''}...`);
-  const nodes = await Promise.all(NODES.map((n) => startNode(n.id, n.label, n.modules, dataDir, nats?.url)));
+  const nodes = await Promise.all(
+    NODES.map((n) =>
+      startNode(n.id, n.label, n.modules, dataDir, nats && { url: nats.url, seedFile: seeds[`node:${n.id}`] as string }),
+    ),
+  );
   const dashboard = await startDemoDashboard(
-    nats?.url,
+    nats && auth.settings(nats.url, 'client'),
     nodes.map((n) => n.ready.grpc),
   );
   const imported = await importRealLogs(nodes[0]!.ready.grpc).catch((e: Error) => `log import failed: ${e.message}`);
@@ -116,27 +137,29 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop());
 
   const meshFlag = nats ? `--nats ${nats.url}` : `--node ${nodes.map((n) => n.ready.grpc).join(',')}`;
+  // The CLI reads its NATS credentials from the environment, never from the command line.
+  const npx = nats ? `NATS_NKEY_SEED_FILE=${seeds.client} npx` : 'npx';
   console.log(`\n${bold('Insights mesh demo is running.')} Press Ctrl-C to stop.\n`);
   for (const { ready } of nodes)
     console.log(`  node ${ready.id.padEnd(7)} gRPC ${ready.grpc.padEnd(18)} page http://${ready.http}/`);
   console.log(`  dashboard    ${dashboard.url}/   (every analytic of the mesh, live; no login in the demo)`);
   console.log(`\n${bold('Try:')}`);
-  console.log(`  npx insights ls ${meshFlag}`);
-  console.log(`  npx insights call query.hello_user --user ada ${meshFlag}`);
-  console.log(`  npx insights call query.get_grades --learners 5 --csv ${meshFlag}`);
+  console.log(`  ${npx} insights ls ${meshFlag}`);
+  console.log(`  ${npx} insights call query.hello_user --user ada ${meshFlag}`);
+  console.log(`  ${npx} insights call query.get_grades --learners 5 --csv ${meshFlag}`);
   console.log(`  open http://${nodes[0]!.ready.http}/view/plot_grades?course=demo   (a histogram, rendered by a module)`);
   if (imported) {
     console.log(`\n${imported}; try:`);
-    console.log(`  npx insights call query.weekly_activity --course edX/DemoX/Demo_Course ${meshFlag}`);
+    console.log(`  ${npx} insights call query.weekly_activity --course edX/DemoX/Demo_Course ${meshFlag}`);
     console.log(
-      `  npx insights ls ${meshFlag}   (then any analytic of weekly-activity, answer-distribution, grade-distribution, ...)`,
+      `  ${npx} insights ls ${meshFlag}   (then any analytic of weekly-activity, answer-distribution, grade-distribution, ...)`,
     );
   } else console.log('\n(../shared/data is not here, so no real tracking log was imported.)');
   console.log(`\nThe examples module runs on both lms and wiki: calls are spread over the two, and survive either one stopping.`);
 }
 
 /** The web dashboard over the demo mesh: one allow-all role, no login (it listens on loopback only). */
-async function startDemoDashboard(nats: string | undefined, nodes: string[]): Promise<RunningDashboard> {
+async function startDemoDashboard(nats: NatsSettings | undefined, nodes: string[]): Promise<RunningDashboard> {
   const mesh = nats === undefined ? { nodes } : { nats };
   try {
     return await startDashboard(parseDashboardConfig({ port: DEFAULT_PORT, mesh }));

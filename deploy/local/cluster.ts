@@ -2,7 +2,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createMeshNatsAuth } from '@insights/registry';
 import { startNatsCluster, type NatsCluster } from './nats-cluster.ts';
+import { LOCAL_MESH_ID, writeClusterSecrets, type ClusterSecrets } from './secrets.ts';
 import { CLI, REPO_ROOT, spawnInsights, type ReadyProcess } from './processes.ts';
 
 export const SUBSYSTEMS = ['lms', 'forums', 'wiki'] as const;
@@ -48,6 +50,8 @@ export interface ClusterNode {
 export interface LocalCluster {
   readonly dir: string;
   readonly nats: NatsCluster;
+  /** The mesh key, NATS seeds per role and node certificates the cluster was started with. */
+  readonly secrets: ClusterSecrets;
   readonly nodes: ReadonlyMap<string, ClusterNode>;
   /** The dashboard's URL, when it was started. */
   readonly dashboardUrl: string | undefined;
@@ -70,15 +74,22 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'insights-cluster-')));
   mkdirSync(dir, { recursive: true });
-  const nats = await startNatsCluster(path.join(dir, 'nats'));
+  const replicaOf = options.replicaOf ?? 'lms';
+  const plan = [...SUBSYSTEMS.map((s) => ({ id: `${s}-1`, subsystem: s })), { id: `${replicaOf}-2`, subsystem: replicaOf }];
+  // Authenticated from the start: a NATS user per role and per node, a certificate per node key.
+  const auth = createMeshNatsAuth({ nodeIds: plan.map((p) => p.id) });
+  const secrets = writeClusterSecrets(
+    path.join(dir, 'secrets'),
+    auth,
+    plan.map((p) => p.id),
+  );
+  const nats = await startNatsCluster(path.join(dir, 'nats'), 3, '', auth);
   const nodes = new Map<string, ClusterNode>();
   let dashboard: ReadyProcess<{ url: string }> | undefined;
   try {
-    const replicaOf = options.replicaOf ?? 'lms';
-    const plan = [...SUBSYSTEMS.map((s) => ({ id: `${s}-1`, subsystem: s })), { id: `${replicaOf}-2`, subsystem: replicaOf }];
-    const started = await Promise.all(plan.map(({ id, subsystem }) => clusterNode(dir, id, subsystem, nats, options)));
+    const started = await Promise.all(plan.map(({ id, subsystem }) => clusterNode(dir, id, subsystem, nats, secrets, options)));
     for (const n of started) nodes.set(n.id, n);
-    if (options.dashboard !== false) dashboard = await startDashboardIfAvailable(nats);
+    if (options.dashboard !== false) dashboard = await startDashboardIfAvailable(nats, secrets);
   } catch (e) {
     await Promise.all([...nodes.values()].map((n) => n.stop()));
     await nats.stop();
@@ -87,6 +98,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   return {
     dir,
     nats,
+    secrets,
     nodes,
     dashboardUrl: dashboard?.ready.url,
     async stop() {
@@ -104,6 +116,7 @@ function writeNodeConfig(
   id: string,
   subsystem: Subsystem,
   nats: NatsCluster,
+  secrets: ClusterSecrets,
   o: LocalClusterOptions,
   ports?: { grpc: number; http: number },
 ): string {
@@ -117,8 +130,11 @@ function writeNodeConfig(
     grpc: { host: '127.0.0.1', port: ports?.grpc ?? 0 },
     http: { host: '127.0.0.1', port: ports?.http ?? 0 },
     dataDir: path.join(dir, 'data', id),
-    // No credentials and no TLS on loopback; deploy/nats and deploy/SECURITY.md show the real setup.
-    nats: { servers: [...nats.urls] },
+    // Its own NATS user (it may write only its own registry keys) and its mesh-certified key;
+    // no TLS on loopback (deploy/SECURITY.md shows the real setup).
+    nats: { servers: [...nats.urls], nkeySeedFile: secrets.natsSeedFiles[`node:${id}`] },
+    identity: { meshId: LOCAL_MESH_ID, ...secrets.nodes.get(id) },
+    capabilities: { trustedKeys: [secrets.meshPublicKeyFile] },
     registry: { ttlMs: o.ttlMs ?? 3000 },
     ...(o.nodeConfig ?? {}),
   };
@@ -133,14 +149,15 @@ async function clusterNode(
   id: string,
   subsystem: Subsystem,
   nats: NatsCluster,
+  secrets: ClusterSecrets,
   o: LocalClusterOptions,
 ): Promise<ClusterNode> {
-  let file = writeNodeConfig(dir, id, subsystem, nats, o);
+  let file = writeNodeConfig(dir, id, subsystem, nats, secrets, o);
   let proc: ReadyProcess<NodeReady> | undefined = await spawnInsights<NodeReady>(['node', '-c', file]);
   const grpc = proc.ready.grpc;
   const http = proc.ready.http;
   // Restarts keep the addresses, like a host with fixed ports.
-  file = writeNodeConfig(dir, id, subsystem, nats, o, { grpc: port(grpc), http: port(http) });
+  file = writeNodeConfig(dir, id, subsystem, nats, secrets, o, { grpc: port(grpc), http: port(http) });
   let lastStderr = '';
   const down = async (how: 'kill' | 'stop') => {
     if (proc === undefined) return;
@@ -174,9 +191,14 @@ function port(address: string): number {
 }
 
 /** The dashboard package ships `insights dashboard`; a checkout without it starts everything else. */
-async function startDashboardIfAvailable(nats: NatsCluster): Promise<ReadyProcess<{ url: string }> | undefined> {
+async function startDashboardIfAvailable(
+  nats: NatsCluster,
+  secrets: ClusterSecrets,
+): Promise<ReadyProcess<{ url: string }> | undefined> {
   const main = readFileSync(path.join(path.dirname(CLI), '..', 'src', 'main.ts'), 'utf8');
   if (!main.includes(".command('dashboard')") || !existsSync(path.join(REPO_ROOT, 'packages', 'dashboard'))) return undefined;
   // One URL is enough: the NATS client learns the other servers from the cluster and fails over.
-  return spawnInsights<{ url: string }>(['dashboard', '--nats', nats.urls[0] as string, '--port', '0']);
+  return spawnInsights<{ url: string }>(['dashboard', '--nats', nats.urls[0] as string, '--port', '0'], {
+    NATS_NKEY_SEED_FILE: secrets.natsSeedFiles.client,
+  });
 }

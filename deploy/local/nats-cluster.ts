@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { connect } from 'nats';
+import { connect, nkeyAuthenticator } from 'nats';
+import { createMeshNatsAuth, type MeshNatsAuth } from '@insights/registry';
 import { startNatsServer, type NatsServer } from '@insights/registry/nats-server';
 import { freePort } from './processes.ts';
 
@@ -19,6 +20,8 @@ export interface NatsCluster {
   readonly members: readonly NatsMember[];
   /** Every client URL, for `nats.servers`. */
   readonly urls: readonly string[];
+  /** The users every server accepts (one per role and per node id); nothing connects without one. */
+  readonly auth: MeshNatsAuth;
   stop(): Promise<void>;
 }
 
@@ -27,18 +30,23 @@ export interface NatsCluster {
  * deploy/nats/nats-*.conf describes for real hosts. Route ports are chosen before start because
  * every server must know its peers' routes.
  */
-export async function startNatsCluster(dir: string, size = 3, extraConfig = ''): Promise<NatsCluster> {
+export async function startNatsCluster(
+  dir: string,
+  size = 3,
+  extraConfig = '',
+  auth: MeshNatsAuth = createMeshNatsAuth(),
+): Promise<NatsCluster> {
   const ports = await Promise.all(
     Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })),
   );
   const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`);
   const members = ports.map((p, i) =>
-    member(`nats-${i + 1}`, p.client, p.route, routes, path.join(dir, `nats-${i + 1}`), extraConfig),
+    member(`nats-${i + 1}`, p.client, p.route, routes, path.join(dir, `nats-${i + 1}`), extraConfig, auth),
   );
   await Promise.all(members.map((m) => m.start()));
   const urls = members.map((m) => m.url);
-  await waitForJetStream(urls, size);
-  return { members, urls, stop: async () => void (await Promise.all(members.map((m) => m.stop()))) };
+  await waitForJetStream(urls, size, auth.seeds.admin);
+  return { members, urls, auth, stop: async () => void (await Promise.all(members.map((m) => m.stop()))) };
 }
 
 function member(
@@ -48,6 +56,7 @@ function member(
   routes: string[],
   storeDir: string,
   extraConfig: string,
+  auth: MeshNatsAuth,
 ): NatsMember {
   let server: NatsServer | undefined;
   return {
@@ -68,6 +77,7 @@ function member(
         name,
         cluster: { name: 'insights', port: routePort, routes },
         extraConfig,
+        auth,
       });
     },
     async stop() {
@@ -78,8 +88,17 @@ function member(
 }
 
 /** Resolves once the cluster has formed: every server gossiped and JetStream has a meta leader. */
-export async function waitForJetStream(urls: readonly string[], size: number, timeoutMs = 30_000): Promise<void> {
-  const nc = await connect({ servers: [...urls], maxReconnectAttempts: -1 });
+export async function waitForJetStream(
+  urls: readonly string[],
+  size: number,
+  adminSeed: string | undefined,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const nc = await connect({
+    servers: [...urls],
+    maxReconnectAttempts: -1,
+    ...(adminSeed === undefined ? {} : { authenticator: nkeyAuthenticator(new TextEncoder().encode(adminSeed)) }),
+  });
   try {
     const jsm = await nc.jetstreamManager({ checkAPI: false });
     const deadline = Date.now() + timeoutMs;

@@ -43,7 +43,7 @@ export async function startMesh(): Promise<Mesh> {
     id,
     labels: [id],
     defaultIsolation: 'inline' as const,
-    nats: nats.url,
+    nats: nats.as('node'),
     capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
     ingest: { tokens: ['ingest-token-for-tests-0001'] }, // required capabilities need ingest tokens
     modules,
@@ -62,7 +62,7 @@ export async function startMesh(): Promise<Mesh> {
   );
   const config = parseDashboardConfig({
     port: 0,
-    mesh: { nats: nats.url },
+    mesh: { nats: nats.as('client') },
     signingKey: keys.privateKeyPem,
     auth: { kind: 'users', usersFile },
     roles: { admin: { policy: { default: 'allow' } }, instructor: { policy: INSTRUCTOR } },

@@ -24,7 +24,7 @@ describe('events - chaining with ctx.emit, loops cut by the hop limit', () => {
   it.skipIf(NO_NATS)('through JetStream on a node', async () => {
     const nats = await startNatsServer();
     const node = await startTestNode({
-      nats: nats.url,
+      nats: nats.as('node'),
       defaultIsolation: 'inline',
       modules: [path.join(FIXTURE_MODULES, 'chain')],
     });

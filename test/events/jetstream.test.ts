@@ -4,7 +4,7 @@ import path from 'node:path';
 import { connect as natsConnect } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnNode } from '../support/cli-process.ts';
-import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { NO_NATS, natsEnv, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { FIXTURE_MODULES, SHIPPED_MODULES, tempDir } from '../support/tmp.ts';
 
@@ -26,7 +26,7 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
   const node = async (id: string, modules: string[], extra: Record<string, unknown> = {}): Promise<TestNode> => {
     const n = await startTestNode({
       id,
-      nats: nats.url,
+      nats: nats.as('node'),
       defaultIsolation: 'inline',
       modules,
       registry: { ttlMs: 1500 },
@@ -91,9 +91,13 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     // Its consumer starts at the beginning: the 6 test events of the previous test count too.
     await expect.poll(() => mesh.query.good!(), { timeout: 30_000 }).toBe(46);
     await expect
-      .poll(async () => (await runCli(['events', 'dlq', '--json', '--nats', nats.url])).stdout, { timeout: 30_000 })
+      .poll(async () => (await runCli(['events', 'dlq', '--json', '--nats', nats.url], natsEnv(nats, 'operator'))).stdout, {
+        timeout: 30_000,
+      })
       .toContain('bad-1');
-    const listed = JSON.parse((await runCli(['events', 'dlq', '--json', '--nats', nats.url])).stdout) as {
+    const listed = JSON.parse(
+      (await runCli(['events', 'dlq', '--json', '--nats', nats.url], natsEnv(nats, 'operator'))).stdout,
+    ) as {
       handler: string;
       attempts: number;
       error: string;
@@ -101,9 +105,9 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     expect(listed).toEqual([
       expect.objectContaining({ handler: 'picky', attempts: 2, error: expect.stringMatching(/poison event bad-1/) }),
     ]);
-    const table = (await runCli(['events', 'dlq', '--nats', nats.url])).stdout;
+    const table = (await runCli(['events', 'dlq', '--nats', nats.url], natsEnv(nats, 'operator'))).stdout;
     expect(table).toMatch(/poison\.picky\s+tick bad-1/);
-    const redrive = await runCli(['events', 'dlq', '--redrive', '--nats', nats.url]);
+    const redrive = await runCli(['events', 'dlq', '--redrive', '--nats', nats.url], natsEnv(nats, 'operator'));
     expect(redrive.stdout).toMatch(/re-drove 1 event/);
   }, 90_000);
 
@@ -155,7 +159,7 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
       '--module',
       path.join(SHIPPED_MODULES, 'testmodule'),
     ];
-    const victim = await spawnNode(args);
+    const victim = await spawnNode(args, natsEnv(nats, 'node'));
     const events = Array.from({ length: 10_000 }, (_, i) => ({ id: `k-${i}`, event: 'kill-test', user: `learner${i % 100}` }));
     const conn = new NodeConnection(victim.ready.grpc);
     const first = conn.ingest(events.slice(0, 5000)).catch((e: Error) => e);
@@ -163,7 +167,7 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     victim.proc.kill('SIGKILL');
     await first;
     conn.close();
-    const again = await spawnNode(args);
+    const again = await spawnNode(args, natsEnv(nats, 'node'));
     cleanup.push(() => again.stop());
     const conn2 = new NodeConnection(again.ready.grpc);
     cleanup.push(async () => conn2.close());
@@ -197,7 +201,7 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
     await new Promise((r) => setTimeout(r, 3000));
     expect(await mesh.query.count!()).toBe(before);
     expect(n.events.handlerStats()[0]?.redelivered).toBe(0);
-    const nc = await natsConnect({ servers: nats.url });
+    const nc = await natsConnect(nats.connectOptions('admin'));
     const reply = await nc.request('insights.ingest', new TextEncoder().encode(JSON.stringify(testEvents(2, 900_000))), {
       timeout: 5000,
     });

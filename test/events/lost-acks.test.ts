@@ -19,6 +19,7 @@ describe.skipIf(NO_NATS)('events - acknowledgements lost on the way to JetStream
 
   beforeAll(async () => {
     nats = await startNatsServer({
+      auth: false,
       extraConfig: `authorization { users: [ { user: "node", password: "pw", permissions: {
         publish: { allow: [">"], deny: ["$JS.ACK.INSIGHTS_EVENTS.${DURABLE}.>", "$JS.ACK.*.*.INSIGHTS_EVENTS.${DURABLE}.>"] },
         subscribe: { allow: [">"] } } } ] }`,

@@ -32,7 +32,7 @@ describe.skipIf(NO_NATS)('events - a handler that becomes partitioned', () => {
     const node = (split: boolean) =>
       startTestNode({
         id: 'mig',
-        nats: nats.url,
+        nats: nats.as('node'),
         dataDir: tmp.dir,
         defaultIsolation: 'inline',
         modules: [path.join(FIXTURE_MODULES, 'sharded')],
@@ -60,7 +60,7 @@ describe.skipIf(NO_NATS)('events - a handler that becomes partitioned', () => {
         expect.objectContaining({ handler: 'h_sharded_by_actor_p*', processed: 200 }),
       ]);
       expect(await handled(after.grpcAddress)).toBe(500);
-      const nc = await natsConnect({ servers: nats.url });
+      const nc = await natsConnect(nats.connectOptions('admin'));
       const names: string[] = [];
       for await (const c of (await nc.jetstreamManager()).consumers.list('INSIGHTS_EVENTS')) names.push(c.name);
       await nc.close();

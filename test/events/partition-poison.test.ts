@@ -16,7 +16,7 @@ describe.skipIf(NO_NATS)('events - a poison event in a partition', () => {
   it('is retried in place (its key waits, others flow), then dead-lettered; the key goes on in order', async () => {
     const node = await startTestNode({
       id: 'poison-shard',
-      nats: nats.url,
+      nats: nats.as('node'),
       defaultIsolation: 'inline',
       modules: [path.join(FIXTURE_MODULES, 'sharded-poison')],
       events: { splitWithEmbeddedDb: true },
@@ -39,7 +39,7 @@ describe.skipIf(NO_NATS)('events - a poison event in a partition', () => {
       );
       // Two attempts at the poison, nothing of ada's overtaking it; bob untouched.
       expect(attempts).toEqual({ ada: [0, 1, 1, 2, 3], bob: [0, 1, 2, 3] });
-      const nc = await natsConnect({ servers: nats.url });
+      const nc = await natsConnect(nats.connectOptions('admin'));
       const dlq = await (await nc.jetstreamManager()).streams.info('INSIGHTS_DLQ');
       await nc.close();
       expect(dlq.state.messages).toBe(1);

@@ -4,7 +4,7 @@ import { connect, type Mesh } from '@insights/client';
 import { connect as natsConnect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnNode, type NodeProcess } from '../support/cli-process.ts';
-import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { NO_NATS, natsEnv, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { FIXTURE_MODULES, tempDir } from '../support/tmp.ts';
 
@@ -53,7 +53,7 @@ describe.skipIf(NO_NATS)('events - a partitioned handler shared by two replicas 
         '--module',
         path.join(FIXTURE_MODULES, 'sharded'),
       ],
-      { SHARD_NODE: id },
+      { SHARD_NODE: id, ...natsEnv(nats, 'node') },
     );
     replicas.push(p);
     return p;
@@ -80,7 +80,7 @@ describe.skipIf(NO_NATS)('events - a partitioned handler shared by two replicas 
 
   beforeAll(async () => {
     nats = await startNatsServer();
-    nc = await natsConnect({ servers: nats.url });
+    nc = await natsConnect(nats.connectOptions('admin'));
     tmp = await tempDir();
   });
   afterAll(async () => {
@@ -95,7 +95,7 @@ describe.skipIf(NO_NATS)('events - a partitioned handler shared by two replicas 
   it('two replicas split the keys, each key in order; after kill -9 of one the other finishes every partition, each event counted once', async () => {
     ledger = await startTestNode({
       id: 'ledger',
-      nats: nats.url,
+      nats: nats.as('node'),
       defaultIsolation: 'inline',
       modules: [path.join(FIXTURE_MODULES, 'shard-ledger')],
       registry: { ttlMs: 1500 },

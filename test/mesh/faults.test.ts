@@ -2,7 +2,7 @@ import { connect } from '@insights/client';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnNode, type NodeProcess } from '../support/cli-process.ts';
-import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { NO_NATS, natsEnv, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode } from '../support/test-node.ts';
 import { SHIPPED_MODULES, tempDir } from '../support/tmp.ts';
 
@@ -13,21 +13,24 @@ describe.skipIf(NO_NATS)('mesh - faults with real processes', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   const procs: NodeProcess[] = [];
 
-  const spawnMeshNode = async (id: string, natsUrl = nats.url) => {
-    const p = await spawnNode([
-      '--id',
-      id,
-      '--nats',
-      natsUrl,
-      '--ttl',
-      String(TTL_MS),
-      '--isolation',
-      'inline',
-      '--data-dir',
-      path.join(tmp.dir, id),
-      '--module',
-      path.join(SHIPPED_MODULES, 'examples'),
-    ]);
+  const spawnMeshNode = async (id: string, on = nats) => {
+    const p = await spawnNode(
+      [
+        '--id',
+        id,
+        '--nats',
+        on.url,
+        '--ttl',
+        String(TTL_MS),
+        '--isolation',
+        'inline',
+        '--data-dir',
+        path.join(tmp.dir, id),
+        '--module',
+        path.join(SHIPPED_MODULES, 'examples'),
+      ],
+      natsEnv(on, 'node'),
+    );
     procs.push(p);
     return p;
   };
@@ -44,7 +47,7 @@ describe.skipIf(NO_NATS)('mesh - faults with real processes', () => {
 
   it('kill -9 of a node: it leaves the mesh within TTL + 1 s', async () => {
     const victim = await spawnMeshNode('victim');
-    const mesh = await connect({ nats: nats.url });
+    const mesh = await connect({ nats: nats.as('client') });
     try {
       await expect.poll(async () => (await mesh.describe()).nodes.some((n) => n.id === 'victim'), { timeout: 5000 }).toBe(true);
       const t0 = Date.now();
@@ -63,7 +66,7 @@ describe.skipIf(NO_NATS)('mesh - faults with real processes', () => {
   it('zero failed calls for a replicated analytic while one replica is killed under load', async () => {
     const a = await spawnMeshNode('replica-a');
     await spawnMeshNode('replica-b');
-    const mesh = await connect({ nats: nats.url, defaultTimeoutMs: 5000 });
+    const mesh = await connect({ nats: nats.as('client'), defaultTimeoutMs: 5000 });
     try {
       await expect
         .poll(async () => (await mesh.describe()).analytics.find((x) => x.name === 'hello_user')?.nodes.length, { timeout: 5000 })
@@ -98,17 +101,17 @@ describe.skipIf(NO_NATS)('mesh - faults with real processes', () => {
 
   it('a NATS restart is recovered without restarting nodes or clients', async () => {
     const own = await startNatsServer();
-    const node = await spawnMeshNode('survivor', own.url);
-    const mesh = await connect({ nats: own.url });
+    const node = await spawnMeshNode('survivor', own);
+    const mesh = await connect({ nats: own.as('client') });
     try {
       await expect.poll(async () => (await mesh.describe()).nodes.some((n) => n.id === 'survivor'), { timeout: 5000 }).toBe(true);
       const port = own.port;
       const store = own.storeDir;
       await own.stop({ keepStore: true });
-      const again = await startNatsServer({ port, storeDir: store });
+      const again = await startNatsServer({ port, storeDir: store, auth: own.auth ?? false });
       try {
         // A node that joins after the restart is seen by the old client, and the old node is still there.
-        const late = await spawnMeshNode('late', again.url);
+        const late = await spawnMeshNode('late', again);
         await expect
           .poll(async () => (await mesh.describe()).nodes.map((n) => n.id).sort(), { timeout: 15_000 })
           .toEqual(['late', 'survivor']);

@@ -1,13 +1,14 @@
 import { connect, type Mesh } from '@insights/client';
 import {
   Advertiser,
+  createMeshNatsAuth,
   nodeViewSchema,
   openRegistryBucket,
   RegistryView,
   RegistryWatcher,
   type RegistryEntry,
 } from '@insights/registry';
-import { connect as natsConnect } from 'nats';
+import { connect as natsConnect, nkeyAuthenticator } from 'nats';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
@@ -27,7 +28,7 @@ describe.skipIf(NO_NATS)('mesh - registry on a real NATS server', () => {
     const n = await startTestNode({
       id,
       labels,
-      nats: nats.url,
+      nats: nats.as('node'),
       registry: { ttlMs: TTL_MS },
       defaultIsolation: 'inline',
       modules: modules.map((m) => (m.startsWith('/') ? m : path.join(SHIPPED_MODULES, m))),
@@ -43,7 +44,7 @@ describe.skipIf(NO_NATS)('mesh - registry on a real NATS server', () => {
       startNode('forums', ['forums'], ['testmodule']),
       startNode('wiki', ['wiki'], [path.join(FIXTURE_MODULES, 'slow'), path.join(FIXTURE_MODULES, 'caller')]),
     ]);
-    mesh = await connect({ nats: nats.url, log: (_l, m) => warnings.push(m) });
+    mesh = await connect({ nats: nats.as('client'), log: (_l, m) => warnings.push(m) });
   }, 60_000);
 
   afterAll(async () => {
@@ -102,7 +103,7 @@ describe.skipIf(NO_NATS)('mesh - registry on a real NATS server', () => {
   });
 
   it('ignores and reports a malformed advertisement, and keeps working', async () => {
-    const nc = await natsConnect({ servers: nats.url });
+    const nc = await natsConnect(nats.connectOptions('admin'));
     const kv = await openRegistryBucket(nc);
     await kv.put('node.garbage', '{"this is": not json');
     await kv.put('node.wrong', JSON.stringify({ v: 1, id: 'wrong', grpcAddress: 42 }));
@@ -225,15 +226,21 @@ describe.skipIf(NO_NATS)('registry watcher - started while the JetStream cluster
   it('keeps trying its first watch instead of giving up, and sees the nodes once the cluster answers', async () => {
     const ports = await Promise.all([0, 1, 2].map(async () => ({ client: await freePort(), route: await freePort() })));
     const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`);
+    const auth = createMeshNatsAuth();
     const start = (i: number) =>
       startNatsServer({
+        auth,
         port: ports[i]!.client,
         name: `s${i}`,
         cluster: { name: 'forming', port: ports[i]!.route, routes },
       });
     // One server of three: no JetStream meta leader, so every bucket request fails for now.
     const servers: NatsServer[] = [await start(0)];
-    const nc = await natsConnect({ servers: `nats://127.0.0.1:${ports[0]!.client}`, maxReconnectAttempts: -1 });
+    const nc = await natsConnect({
+      servers: `nats://127.0.0.1:${ports[0]!.client}`,
+      maxReconnectAttempts: -1,
+      authenticator: nkeyAuthenticator(new TextEncoder().encode(auth.seeds.admin as string)),
+    });
     const retries: string[] = [];
     let watcher: RegistryWatcher | undefined;
     try {

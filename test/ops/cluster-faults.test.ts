@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { connect, NodeConnection, type Mesh } from '@insights/client';
-import { connect as natsConnect } from 'nats';
+import { connect as natsConnect, nkeyAuthenticator, type ConnectionOptions } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCluster, type ClusterNode, type LocalCluster } from '../../deploy/local/cluster.ts';
 import { NO_NATS } from '../support/nats.ts';
@@ -13,6 +13,11 @@ const echo = path.join(FIXTURE_MODULES, 'echo');
 const tally = path.join(import.meta.dirname, 'fixtures', 'tally');
 // The production TTL: a heartbeat lost with a NATS server must not drop a live node.
 const TTL_MS = 6000;
+/** The test's own NATS connection: the admin user (streams, consumers, leaders). */
+const adminOf = (cluster: LocalCluster, urls: readonly string[]): ConnectionOptions => ({
+  servers: [...urls],
+  authenticator: nkeyAuthenticator(new TextEncoder().encode(cluster.nats.auth.seeds.admin)),
+});
 const step = (m: string) =>
   process.env.OPS_DEBUG && process.stderr.write(`[ops ${new Date().toISOString().slice(11, 23)}] ${m}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -120,7 +125,7 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     });
     step('cluster up');
     mesh = await connect({
-      nats: { servers: [...cluster.nats.urls] },
+      nats: cluster.nats.auth.settings([...cluster.nats.urls], 'client'),
       discoveryTimeoutMs: 5000,
       log: (_level, m) => clientLog.push(`${new Date().toISOString().slice(11, 23)} ${m}`),
     });
@@ -144,7 +149,7 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     // Ready includes "my own mesh client has read the registry", which takes a moment after start.
     for (const n of cluster.nodes.values())
       await expect.poll(async () => (await fetch(`http://${n.http}/readyz`)).status, { timeout: 20_000 }).toBe(200);
-    const nc = await natsConnect({ servers: [...cluster.nats.urls] });
+    const nc = await natsConnect(adminOf(cluster, cluster.nats.urls));
     const jsm = await nc.jetstreamManager();
     for (const s of ['INSIGHTS_EVENTS', 'INSIGHTS_DLQ', 'KV_insights-registry', 'KV_insights-jobs'])
       expect((await jsm.streams.info(s)).config.num_replicas).toBe(3);
@@ -158,7 +163,7 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
   });
 
   it('nats - the events stream leader is killed under load: no event lost, no call failed, registry complete; it rejoins', async () => {
-    const nc = await natsConnect({ servers: [...cluster.nats.urls] });
+    const nc = await natsConnect(adminOf(cluster, cluster.nats.urls));
     const jsm = await nc.jetstreamManager();
     const leader = (await jsm.streams.info('INSIGHTS_EVENTS')).cluster?.leader;
     await nc.close();
@@ -227,10 +232,14 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     const caughtUpMs = Date.now() - t0;
     const seen = await tallies(cluster);
     // It rejoined: a client of that server alone sees the whole registry, and its copy of the stream is current.
-    const solo = await connect({ nats: victim.url, discoveryTimeoutMs: 5000, log: () => {} });
+    const solo = await connect({
+      nats: cluster.nats.auth.settings(victim.url, 'client'),
+      discoveryTimeoutMs: 5000,
+      log: () => {},
+    });
     await expect.poll(async () => (await solo.describe()).nodes.length, { timeout: 10_000 }).toBe(4);
     await solo.close();
-    const nc2 = await natsConnect({ servers: victim.url });
+    const nc2 = await natsConnect(adminOf(cluster, [victim.url]));
     await expect
       .poll(
         async () => {
@@ -272,7 +281,7 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
   it('node - SIGKILL of a node while its handler consumes, then restart: its durable consumer resumes where it was', async () => {
     const victim = cluster.nodes.get('forums-1')!;
     const durable = 'h_tally_tally_all__forums-1';
-    const nc = await natsConnect({ servers: [...cluster.nats.urls] });
+    const nc = await natsConnect(adminOf(cluster, cluster.nats.urls));
     const jsm = await nc.jetstreamManager();
     // 5,000 events through lms-1 (not the victim), sent while the victim consumes them; it is killed after the first 2,000.
     const lms = new NodeConnection(cluster.nodes.get('lms-1')!.grpc);

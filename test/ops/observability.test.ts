@@ -37,7 +37,7 @@ describe.skipIf(NO_NATS)('observability - metrics, readiness, health, log level 
   beforeAll(async () => {
     nats = await startNatsServer();
     const common = {
-      nats: nats.url,
+      nats: nats.as('node'),
       defaultIsolation: 'inline' as const,
       registry: { ttlMs: 1500 },
       admin: { tokens: [ADMIN_TOKEN] },
@@ -50,7 +50,7 @@ describe.skipIf(NO_NATS)('observability - metrics, readiness, health, log level 
     });
     // Tracing is on in these nodes only through the exporter handed to startNode.
     for (const n of [front, back]) expect(n).toBeDefined();
-    mesh = await connect({ nats: nats.url, tracer: testTracer });
+    mesh = await connect({ nats: nats.as('client'), tracer: testTracer });
     for (let t = Date.now(); (await mesh.describe()).nodes.length < 2 && Date.now() - t < 5000;)
       await new Promise((r) => setTimeout(r, 50));
   });
@@ -214,7 +214,14 @@ describe.skipIf(NO_NATS)('tracing - a nested mesh call shows every hop', () => {
     const start = async (id: string, modules: string[]) => {
       const tmp = await tempDir();
       const node = await startNode(
-        parseNodeConfig({ id, nats: nats.url, dataDir: tmp.dir, defaultIsolation: 'inline', registry: { ttlMs: 1500 }, modules }),
+        parseNodeConfig({
+          id,
+          nats: nats.as('node'),
+          dataDir: tmp.dir,
+          defaultIsolation: 'inline',
+          registry: { ttlMs: 1500 },
+          modules,
+        }),
         { spanExporter: exported, logSink: () => {} },
       );
       nodes.push(
@@ -227,7 +234,7 @@ describe.skipIf(NO_NATS)('tracing - a nested mesh call shows every hop', () => {
     };
     await start('trace-back', [path.join(SHIPPED_MODULES, 'examples')]);
     const front = await start('trace-front', [path.join(FIXTURE_MODULES, 'caller'), path.join(FIXTURE_MODULES, 'counter')]);
-    const mesh = await connect({ nats: nats.url, tracer: testTracer });
+    const mesh = await connect({ nats: nats.as('client'), tracer: testTracer });
     try {
       await expect.poll(async () => (await mesh.describe()).nodes.length, { timeout: 5000 }).toBe(2);
       // The front node's own mesh client must see the back node before the nested call can route.

@@ -3,10 +3,10 @@ import { connect, generateMeshKeys, NodeConnection } from '@insights/client';
 import { connect as natsConnect, nkeyAuthenticator } from 'nats';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeNatsUsers } from '../../deploy/scripts/nats-users.ts';
+import { runCli } from '../support/cli-process.ts';
 import { NO_NATS, startNatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
-import { FIXTURE_MODULES, REPO_ROOT, SHIPPED_MODULES, tempDir } from '../support/tmp.ts';
+import { FIXTURE_MODULES, SHIPPED_MODULES, tempDir } from '../support/tmp.ts';
 
 const INGEST_TOKEN = 'ingest-token-0123456789abcdef';
 const event = (id: string) => ({ id, time: '2026-01-05T10:00:00Z', source: 'test', type: 'tick', payload: {} });
@@ -60,16 +60,20 @@ describe('security - ingest tokens and capabilities on every endpoint', () => {
   });
 });
 
-describe.skipIf(NO_NATS)('security - NATS accounts of deploy/nats/accounts.conf: each user gets only its subjects', () => {
+describe.skipIf(NO_NATS)('security - NATS users of `insights keys nats`: each user gets only its subjects', () => {
   it('nats - a node, a client and a platform with their own nkeys; a client cannot touch events or streams, a platform cannot read the registry', async () => {
     const tmp = await tempDir();
-    const users = writeNatsUsers(tmp.dir);
-    // nats-server resolves includes against the including file, so the two files go inline.
-    const accounts = readFileSync(path.join(REPO_ROOT, 'deploy', 'nats', 'accounts.conf'), 'utf8').replace(
-      'include "users.conf"',
-      readFileSync(users.usersConf, 'utf8'),
-    );
-    const nats = await startNatsServer({ extraConfig: accounts });
+    // What an operator runs once for a mesh: accounts.conf for every server, a seed file per user.
+    const made = await runCli(['keys', 'nats', '--out', tmp.dir]);
+    expect(made.code, made.stderr).toBe(0);
+    const users = {
+      seeds: {
+        node: path.join(tmp.dir, 'node.nk'),
+        client: path.join(tmp.dir, 'client.nk'),
+        ingest: path.join(tmp.dir, 'ingest.nk'),
+      },
+    };
+    const nats = await startNatsServer({ auth: false, extraConfig: readFileSync(path.join(tmp.dir, 'accounts.conf'), 'utf8') });
     const seed = (who: 'node' | 'client' | 'ingest') => new TextEncoder().encode(readFileSync(users.seeds[who], 'utf8').trim());
     let node: TestNode | undefined;
     try {

@@ -104,20 +104,20 @@ describe('security - TLS and mutual TLS on gRPC and HTTP', () => {
     async () => {
       const nats: NatsServer = await startNatsServer();
       try {
-        await tlsNode(true, { id: 'tls-callee', nats: nats.url, registry: { ttlMs: 1500 } });
+        await tlsNode(true, { id: 'tls-callee', nats: nats.as('node'), registry: { ttlMs: 1500 } });
         await tlsNode(true, {
           id: 'tls-caller',
-          nats: nats.url,
+          nats: nats.as('node'),
           registry: { ttlMs: 1500 },
           modules: [path.join(FIXTURE_MODULES, 'caller')],
         });
         const mesh = await connect({
-          nats: nats.url,
+          nats: nats.as('client'),
           tls: { caFile: certs.caFile, certFile: client.certFile, keyFile: client.keyFile },
         });
         try {
           await expect.poll(async () => (await mesh.describe()).nodes.length, { timeout: 5000 }).toBe(2);
-          const nc = await natsConnect({ servers: nats.url });
+          const nc = await natsConnect(nats.connectOptions('admin'));
           const ad = await (await nc.jetstream().views.kv('insights-registry')).get('node.tls-callee');
           expect(ad?.json<{ tls?: boolean }>().tls).toBe(true);
           await nc.close();

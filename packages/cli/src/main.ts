@@ -76,6 +76,8 @@ program
   .requiredOption('--key <file>', 'the mesh private key (from insights keygen)')
   .option('--ttl <seconds>', 'lifetime', '3600')
   .option('--subject <name>', 'who it is for (nodes log it)')
+  .option('--mesh-id <id>', 'bind it to this mesh: nodes of another mesh refuse it')
+  .option('--audience <ids>', 'bind it to these node ids (comma-separated): any other node refuses it')
   .action(runToken);
 
 program
@@ -102,6 +104,25 @@ program
   .option('--until <time>', 'up to this time (ISO 8601)')
   .option('--json', 'one JSON record per line')
   .action(async (opts: AuditOptions) => (await import('./commands/audit.ts')).runAudit(opts));
+
+const keys = program.command('keys').description('node keys certified by the mesh key, and NATS users');
+keys
+  .command('node')
+  .description("create a node's key (or keep the one in --out) and sign it with the mesh key")
+  .requiredOption('--id <id>', 'the node id the certificate is for')
+  .requiredOption('--key <file>', 'the mesh private key (from insights keygen)')
+  .requiredOption('--out <dir>', "where node-key.pem and node.cert go (the node's data folder)")
+  .option('--mesh-id <id>', 'the mesh id (identity.meshId of the nodes)')
+  .option('--ttl-days <days>', 'lifetime of the certificate (default 365)')
+  // Loaded when used: it pulls in the node package, which other commands do not need.
+  .action(async (opts) => (await import('./commands/keys.ts')).runKeysNode(opts));
+keys
+  .command('nats')
+  .description('create the NATS users of a mesh: accounts.conf for the servers and one NKey seed per role')
+  .requiredOption('--out <dir>', 'folder for accounts.conf and the seed files')
+  .option('--nodes <ids>', 'also one user per node id (comma-separated), allowed to write only its own registry keys')
+  .option('--bucket <name>', 'registry bucket (default insights-registry)')
+  .action(async (opts) => (await import('./commands/keys.ts')).runKeysNats(opts));
 
 const events = program.command('events').description('send events into the mesh and manage dead letters');
 

@@ -38,6 +38,19 @@ export interface ConnectOptions {
   tls?: ClientTlsOptions;
   /** OpenTelemetry tracer for the CLIENT span of each call made inside an active span (default: the global provider's). */
   tracer?: Tracer;
+  /**
+   * The mesh's public keys (PEM text). With them, the client believes only registry entries
+   * signed by nodes the mesh certified, and every node proves it holds its key before any call,
+   * capability or ingest token is sent to it. Without them the registry is taken on trust.
+   */
+  trustedKeys?: readonly string[];
+  /** The mesh id: minted capabilities name it, node certificates must name it. */
+  meshId?: string;
+  /**
+   * For nodes: wraps the capability for each registry node it goes to (a delegation signed with
+   * the calling node's key, naming the target), so a captured one works nowhere else.
+   */
+  delegate?: (capability: string, targetNodeId: string) => string;
 }
 
 export interface RestrictOptions {
@@ -134,8 +147,8 @@ export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Pr
   if (nodes.length === 0 && registries.length === 0) throw noNodesError();
   const restriction =
     options.capability === undefined
-      ? Restriction.none(options.signingKey)
-      : Restriction.fromCapability(options.capability, options.signingKey);
+      ? Restriction.none(options.signingKey, options.meshId)
+      : Restriction.fromCapability(options.capability, options.signingKey, options.meshId);
   const backend = await RemoteBackend.open({
     capability: () => restriction.token(),
     ingestToken: options.ingestToken,
@@ -145,6 +158,9 @@ export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Pr
     discoveryTimeoutMs: options.discoveryTimeoutMs ?? 3_000,
     tls: options.tls,
     tracer: options.tracer,
+    trustedKeys: options.trustedKeys,
+    delegate: options.delegate,
+    meshId: options.meshId,
     log: options.log ?? ((level, message) => level === 'warn' && process.stderr.write(`insights client: ${message}\n`)),
   });
   return makeMesh<M>(backend, options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS, restriction);

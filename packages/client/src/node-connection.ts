@@ -13,6 +13,7 @@ import {
   type WireDescribeResponse,
   type WireIngestRequest,
   type WireIngestResponse,
+  type WireProveResponse,
   type WireResult,
 } from '@insights/wire';
 import { CallStream, type CallStreamChannel } from './call-stream.ts';
@@ -75,6 +76,11 @@ export function activeTraceparent(): string {
 }
 
 type InsightsClient = grpc.Client & {
+  Prove(
+    req: { nonce: Uint8Array },
+    opts: grpc.CallOptions,
+    cb: (e: grpc.ServiceError | null, r: WireProveResponse) => void,
+  ): void;
   Describe(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: WireDescribeResponse) => void): void;
   Call(req: object, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: { result: WireResult }) => void): void;
   CallStream(): CallStreamChannel;
@@ -109,9 +115,57 @@ export class NodeConnection {
     this.#stream = new CallStream(() => this.#client.CallStream());
   }
 
-  describe(timeoutMs = 5000, capability = ''): Promise<WireDescribeResponse> {
+  /** The node signs `nonce` with its key (see NodeProofs). */
+  prove(nonce: Uint8Array, timeoutMs = 5000): Promise<WireProveResponse> {
     return new Promise((resolve, reject) =>
-      this.#client.Describe({ capability }, { deadline: Date.now() + timeoutMs }, (e, r) =>
+      this.#client.Prove({ nonce }, { deadline: Date.now() + timeoutMs }, (e, r) => (e ? reject(fromGrpcError(e)) : resolve(r))),
+    );
+  }
+
+  #proof: (() => Promise<void>) | undefined;
+  #proving: Promise<void> | undefined;
+  #bind: ((capability: string) => string) | undefined;
+
+  /** Every capability sent to this node goes through `bind` first (a node wraps its own for the node it calls). */
+  bindCapabilities(bind: (capability: string) => string): void {
+    this.#bind = bind;
+  }
+
+  #capability(capability: string | undefined): string {
+    if (capability === undefined || capability === '') return '';
+    return this.#bind === undefined ? capability : this.#bind(capability);
+  }
+
+  /**
+   * Nothing (no call, capability, ingest token or Describe) leaves for this node until `check`
+   * has passed once; a failed check fails the request and is tried again by the next one.
+   */
+  requireProof(check: () => Promise<void>): void {
+    this.#proof = check;
+  }
+
+  /** Runs `send` once the node has proven itself (at once when no proof is required or it passed). */
+  #afterProof<T>(send: () => Promise<T>): Promise<T> {
+    if (this.#proof === undefined) return send();
+    this.#proving ??= this.#proof().then(
+      () => {
+        this.#proof = undefined; // proven: the hot path no longer waits
+      },
+      (e: unknown) => {
+        this.#proving = undefined;
+        throw e;
+      },
+    );
+    return this.#proving.then(send);
+  }
+
+  describe(timeoutMs = 5000, capability = ''): Promise<WireDescribeResponse> {
+    return this.#afterProof(() => this.#describe(timeoutMs, capability));
+  }
+
+  #describe(timeoutMs: number, capability: string): Promise<WireDescribeResponse> {
+    return new Promise((resolve, reject) =>
+      this.#client.Describe({ capability: this.#capability(capability) }, { deadline: Date.now() + timeoutMs }, (e, r) =>
         e ? reject(fromGrpcError(e)) : resolve(r),
       ),
     );
@@ -121,12 +175,13 @@ export class NodeConnection {
   call(req: NodeCallRequest): Promise<CallOutcome | RawOutcome> {
     // A connection closed while a caller still held it fails fast and retryably (grpc-js would throw asynchronously).
     if (this.#closed) return Promise.reject(new InsightsError('UNAVAILABLE', `connection to node ${this.address} is closed`));
+    if (this.#proof !== undefined) return this.#afterProof(() => this.call(req));
     return this.#stream.call({
       kind: kindToWire(req.kind),
       name: req.name,
       argsJson: JSON.stringify(req.args ?? {}),
       deadline: req.deadline,
-      capability: req.capability ?? '',
+      capability: this.#capability(req.capability),
       traceparent: activeTraceparent(),
       onProgress: req.onProgress,
       signal: req.signal,
@@ -136,13 +191,14 @@ export class NodeConnection {
 
   /** The same call as a plain unary RPC (what foreign clients use). */
   callUnary(req: NodeCallRequest): Promise<CallOutcome> {
+    if (this.#proof !== undefined) return this.#afterProof(() => this.callUnary(req));
     return new Promise((resolve, reject) => {
       const call = this.#client.Call(
         {
           kind: kindToWire(req.kind),
           name: req.name,
           argsJson: encodeJson(req.args ?? {}),
-          capability: req.capability ?? '',
+          capability: this.#capability(req.capability),
           traceparent: activeTraceparent(),
         },
         { deadline: req.deadline },
@@ -157,6 +213,7 @@ export class NodeConnection {
     events: readonly unknown[],
     options: { waitForHandlers?: boolean; timeoutMs?: number; token?: string } = {},
   ): Promise<WireIngestResponse> {
+    if (this.#proof !== undefined) return this.#afterProof(() => this.ingest(events, options));
     const timeoutMs = options.timeoutMs ?? 30_000;
     return new Promise((resolve, reject) =>
       this.#client.Ingest(

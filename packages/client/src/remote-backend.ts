@@ -1,8 +1,12 @@
 import { InsightsError, isInsightsError } from '@insights/sdk';
 import type { NamedEntry, QueryKind } from '@insights/sdk/internal';
 import {
+  AdvertisementTrust,
   connectNatsWithRetry,
+  inProduction,
+  isOpenNats,
   natsSettingsFrom,
+  OPEN_NATS_WARNING,
   nodeViewFromDescribe,
   RegistryWatcher,
   type NatsSettings,
@@ -14,6 +18,7 @@ import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentele
 import type { BackendCallOptions, MeshBackend, MeshEvents, RawResult } from './mesh.ts';
 import type { CallOutcome, RawOutcome } from '@insights/wire';
 import { NodeConnection, tlsCredentials, type ClientTlsOptions } from './node-connection.ts';
+import { NodeProofs } from './node-proof.ts';
 import { PropertyRoutes } from './property-routes.ts';
 import { Router, type MeshDescription, type Replica } from './router.ts';
 
@@ -32,6 +37,15 @@ export interface RemoteOptions {
   tls?: ClientTlsOptions | undefined;
   /** Tracer for CLIENT spans of calls made inside an active span (default: the global provider's). */
   tracer?: Tracer | undefined;
+  /**
+   * The mesh's public keys (PEM): with them, only registry entries signed by a node the mesh
+   * certified are believed, and every node must prove it holds its key before anything is sent.
+   */
+  trustedKeys?: readonly string[] | undefined;
+  /** The mesh id node certificates must name. */
+  meshId?: string | undefined;
+  /** Wraps the capability for the registry node it is sent to (see ConnectOptions.delegate). */
+  delegate?: ((capability: string, targetNodeId: string) => string) | undefined;
 }
 
 /** Retry pauses while no replica can take an idempotent call (a rolling restart, a node rejoining), ms. */
@@ -60,8 +74,15 @@ export class RemoteBackend implements MeshBackend {
   /** Names seen resolving, per kind, and whether every replica of each is idempotent. */
   readonly #known: Record<QueryKind, Map<string, boolean>> = { query: new Map(), view: new Map() };
   #changed: (() => void) | undefined;
+  readonly #trust: { registry: AdvertisementTrust; proofs: NodeProofs } | undefined;
 
-  private constructor(private readonly options: RemoteOptions) {}
+  private constructor(private readonly options: RemoteOptions) {
+    const keys = options.trustedKeys ?? [];
+    this.#trust =
+      keys.length === 0
+        ? undefined
+        : { registry: new AdvertisementTrust(keys, options.meshId), proofs: new NodeProofs(keys, options.meshId) };
+  }
 
   static async open(options: RemoteOptions): Promise<RemoteBackend> {
     const b = new RemoteBackend(options);
@@ -223,6 +244,8 @@ export class RemoteBackend implements MeshBackend {
         ),
     });
     this.#nats.push(nc);
+    if (inProduction(this.#trust !== undefined) && isOpenNats(nc))
+      this.options.log('warn', `${OPEN_NATS_WARNING}: ${String(settings.servers)}`);
     const watcher = await RegistryWatcher.start(nc, {
       ...(this.options.bucket === undefined ? {} : { bucket: this.options.bucket }),
       onChange: (nodes) => {
@@ -230,6 +253,7 @@ export class RemoteBackend implements MeshBackend {
         this.#rebuild();
       },
       onInvalid: (key, reason) => this.options.log('warn', `ignoring registry entry ${key}: ${reason}`),
+      ...(this.#trust === undefined ? {} : { trust: this.#trust.registry }),
       onRetry: (e, attempt, delay) =>
         this.options.log('warn', `registry ${index + 1} not readable (${e.message}); retry ${attempt} in ${delay} ms`),
     });
@@ -251,11 +275,24 @@ export class RemoteBackend implements MeshBackend {
     );
   }
 
-  #connection(address: string, advertisesTls = false): NodeConnection {
-    let c = this.#connections.get(address);
+  /** One connection per address (and, with trust, per node key: a node with a new key proves itself again). */
+  #connection(
+    address: string,
+    advertisesTls = false,
+    node: { id: string; nodeKey?: string | undefined } | undefined = undefined,
+  ): NodeConnection {
+    const name = connectionName(address, node?.nodeKey);
+    let c = this.#connections.get(name);
     if (c === undefined) {
-      c = new NodeConnection(address, this.#credentials(advertisesTls), { serverName: this.options.tls?.serverName });
-      this.#connections.set(address, c);
+      const conn = new NodeConnection(address, this.#credentials(advertisesTls), { serverName: this.options.tls?.serverName });
+      const trust = this.#trust;
+      const delegate = this.options.delegate;
+      if (delegate !== undefined && node !== undefined) conn.bindCapabilities((cap) => delegate(cap, node.id));
+      if (trust !== undefined)
+        conn.requireProof(() =>
+          trust.proofs.check(address, node === undefined ? {} : { id: node.id, key: node.nodeKey }, (n) => conn.prove(n)),
+        );
+      this.#connections.set(name, (c = conn));
     }
     return c;
   }
@@ -272,13 +309,17 @@ export class RemoteBackend implements MeshBackend {
     const byId = new Map<string, NodeView>();
     for (const views of this.#registryViews) for (const v of views) byId.set(v.id, v);
     for (const v of this.#directViews.values()) if (!byId.has(v.id)) byId.set(v.id, v);
-    const nodes = [...byId.values()].map((view) => ({ view, connection: this.#connection(view.grpcAddress, view.tls === true) }));
+    const nodes = [...byId.values()].map((view) => ({
+      view,
+      // A registry node names its key (its advertisement was verified); a direct one proves its certificate.
+      connection: this.#connection(view.grpcAddress, view.tls === true, view.nodeKey === undefined ? undefined : view),
+    }));
     this.#router.update(nodes);
     this.#properties.update(nodes);
-    const used = new Set([...nodes.map((n) => n.view.grpcAddress), ...this.options.nodes]);
-    for (const [address, c] of this.#connections)
-      if (!used.has(address)) {
-        this.#connections.delete(address);
+    const used = new Set([...nodes.map((n) => connectionName(n.view.grpcAddress, n.view.nodeKey)), ...this.options.nodes]);
+    for (const [name, c] of this.#connections)
+      if (!used.has(name)) {
+        this.#connections.delete(name);
         setTimeout(() => c.close(), CLOSE_UNUSED_AFTER_MS).unref();
       }
     const changed = this.#changed;
@@ -286,6 +327,9 @@ export class RemoteBackend implements MeshBackend {
     changed?.();
   }
 }
+
+const connectionName = (address: string, nodeKey: string | undefined): string =>
+  nodeKey === undefined ? address : `${address}#${nodeKey}`;
 
 /** What a proxy call resolves with: JSON as its value, views as they are, raw results as content type and bytes. */
 export function unwrapOutcome(outcome: CallOutcome | RawOutcome): unknown {

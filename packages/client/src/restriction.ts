@@ -33,6 +33,8 @@ export class Restriction {
     private readonly mint: { ttlSeconds: number; subject?: string | undefined } | undefined,
     token: string | undefined,
     expiresAt: number,
+    /** Minted capabilities name this mesh, so nodes of another mesh refuse them. */
+    private readonly meshId?: string,
   ) {
     this.#token = token;
     this.#expiresAt = expiresAt;
@@ -42,15 +44,15 @@ export class Restriction {
    * No restriction. With the signing key, calls still carry an allow-all capability, so an
    * administrator's client works against nodes that require capabilities.
    */
-  static none(signingKey?: string): Restriction {
-    if (signingKey === undefined) return new Restriction([], undefined, undefined, undefined, Infinity);
-    const r = new Restriction([], signingKey, { ttlSeconds: 3600 }, undefined, 0);
+  static none(signingKey?: string, meshId?: string): Restriction {
+    if (signingKey === undefined) return new Restriction([], undefined, undefined, undefined, Infinity, meshId);
+    const r = new Restriction([], signingKey, { ttlSeconds: 3600 }, undefined, 0, meshId);
     r.#renew();
     return r;
   }
 
   /** From a capability, or a chain of them (space-separated; every one applies). */
-  static fromCapability(token: string, signingKey?: string): Restriction {
+  static fromCapability(token: string, signingKey?: string, meshId?: string): Restriction {
     const payloads = token.split(' ').map((t) => decodeCapability(t));
     const exp = Math.min(...payloads.map((p) => p.exp));
     return new Restriction(
@@ -59,6 +61,7 @@ export class Restriction {
       undefined,
       token,
       exp * 1000,
+      meshId ?? payloads[0]?.mesh,
     );
   }
 
@@ -75,7 +78,7 @@ export class Restriction {
         'restrict needs the mesh signing key to mint a capability: connect({ signingKey }) or use a capability from `insights token`',
       );
     const mint = { ttlSeconds: opts.ttlSeconds ?? 3600, subject: opts.subject };
-    const r = new Restriction(layers, this.signingKey, mint, undefined, 0);
+    const r = new Restriction(layers, this.signingKey, mint, undefined, 0, this.meshId);
     if (needsToken) r.#renew();
     return r;
   }
@@ -129,6 +132,7 @@ export class Restriction {
       layers: this.layers.length > 0 ? this.layers : [ALLOW_ALL],
       ttlSeconds: this.mint.ttlSeconds,
       ...(this.mint.subject === undefined ? {} : { subject: this.mint.subject }),
+      ...(this.meshId === undefined ? {} : { meshId: this.meshId }),
     });
     this.#expiresAt = Date.now() + this.mint.ttlSeconds * 1000;
   }

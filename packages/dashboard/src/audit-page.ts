@@ -59,7 +59,10 @@ export class AuditReader {
       since: time('since'),
       until: time('until'),
     };
-    this.#nc ??= connectNatsWithRetry({ servers: nats }, { maxDelayMs: 1000, signal: AbortSignal.timeout(10_000) });
+    this.#nc ??= connectNatsWithRetry(typeof nats === 'string' ? { servers: nats } : nats, {
+      maxDelayMs: 1000,
+      signal: AbortSignal.timeout(10_000),
+    });
     const nc = await this.#nc.catch((e: unknown) => {
       this.#nc = undefined;
       throw new InsightsError('UNAVAILABLE', `cannot reach NATS for the audit trail: ${(e as Error).message}`);

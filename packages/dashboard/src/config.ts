@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { policySchema } from '@insights/policy';
+import { natsSettingsSchema } from '@insights/registry';
 import { InsightsError } from '@insights/sdk';
 import { z } from 'zod';
 
@@ -41,9 +42,13 @@ export const dashboardConfigSchema = z.strictObject({
   /** Where the mesh is: a NATS registry and/or node gRPC addresses. */
   mesh: z
     .strictObject({
-      nats: z.string().min(1).optional(),
+      nats: z.union([z.string().min(1), natsSettingsSchema]).optional(),
       nodes: z.array(z.string().min(1)).default([]),
       bucket: z.string().optional(),
+      /** The mesh's public keys (PEM text or file paths): believe only registry entries of certified nodes. */
+      trustedKeys: z.array(z.string().min(1)).default([]),
+      /** The mesh id: the users' capabilities name it (nodes with identity.meshId require it). */
+      meshId: z.string().min(1).optional(),
     })
     .refine((m) => m.nats !== undefined || m.nodes.length > 0, 'give a NATS registry URL (nats) or node addresses (nodes)'),
   /** The mesh's private signing key (PEM text or a file path): the dashboard mints each user's capability. */
@@ -111,7 +116,8 @@ export function parseDashboardConfig(input: unknown, baseDir = process.cwd()): D
         parameter: 'signingKey',
       },
     );
-  return Object.freeze({ ...c, signingKeyPem, baseDir });
+  const mesh = { ...c.mesh, trustedKeys: c.mesh.trustedKeys.map((k) => readKey(k, baseDir, 'mesh.trustedKeys')) };
+  return Object.freeze({ ...c, mesh, signingKeyPem, baseDir });
 }
 
 export function loadDashboardConfigFile(file: string): DashboardConfig {
@@ -124,13 +130,13 @@ export function loadDashboardConfigFile(file: string): DashboardConfig {
   return parseDashboardConfig(raw, path.dirname(path.resolve(file)));
 }
 
-function readKey(value: string, baseDir: string): string {
+function readKey(value: string, baseDir: string, key = 'signingKey'): string {
   if (value.includes('-----BEGIN')) return value;
   try {
     return readFileSync(path.resolve(baseDir, value), 'utf8');
   } catch (e) {
-    throw new InsightsError('INVALID_ARGUMENT', `dashboard config: signingKey: cannot read ${value}: ${(e as Error).message}`, {
-      parameter: 'signingKey',
+    throw new InsightsError('INVALID_ARGUMENT', `dashboard config: ${key}: cannot read ${value}: ${(e as Error).message}`, {
+      parameter: key,
     });
   }
 }

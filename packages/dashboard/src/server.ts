@@ -46,6 +46,8 @@ export async function startDashboard(config: DashboardConfig, options: StartDash
       nodes: config.mesh.nodes,
       ...(config.mesh.bucket === undefined ? {} : { bucket: config.mesh.bucket }),
       ...(config.signingKeyPem === undefined ? {} : { signingKey: config.signingKeyPem }),
+      ...(config.mesh.trustedKeys.length === 0 ? {} : { trustedKeys: config.mesh.trustedKeys }),
+      ...(config.mesh.meshId === undefined ? {} : { meshId: config.mesh.meshId }),
       defaultTimeoutMs: config.callTimeoutMs,
     }));
   const auth = new Authenticator(config);

@@ -1,4 +1,4 @@
-import { Advertiser, nodeViewFromDescribe, type DescribeLike } from '@insights/registry';
+import { Advertiser, nodeViewFromDescribe, type DescribeLike, type NodeIdentity } from '@insights/registry';
 import type { Logger } from '@insights/runtime';
 import type { NodeConfig } from './config.ts';
 import type { NatsLink } from './nats-link.ts';
@@ -14,9 +14,16 @@ export interface Advertising {
 /**
  * Puts the node in the NATS registry once NATS answers and keeps its entry current: module
  * states change (restarts, degraded), so the view is compared every heartbeat and re-advertised
- * when it differs.
+ * when it differs. The entry is signed with the node key; an entry someone else deletes or
+ * changes is rewritten at once.
  */
-export function startAdvertising(config: NodeConfig, link: NatsLink, describe: () => DescribeLike, log: Logger): Advertising {
+export function startAdvertising(
+  config: NodeConfig,
+  link: NatsLink,
+  describe: () => DescribeLike,
+  log: Logger,
+  identity?: NodeIdentity,
+): Advertising {
   if (!link.configured) return { advertised: false, withdraw: async () => {} };
   let advertised = false;
   let advertiser: Advertiser | undefined;
@@ -33,6 +40,8 @@ export function startAdvertising(config: NodeConfig, link: NatsLink, describe: (
         ttlMs: config.registry.ttlMs,
         replicas,
         onError: (e) => log.warn('registry write failed; will retry', { error: e.message }),
+        onTampered: (key, operation) => log.warn('registry entry changed by someone else; restored', { key, operation }),
+        ...(identity === undefined ? {} : { identity }),
       });
       await advertiser.start();
       await ensureStreamReplicas(await nc.jetstreamManager(), `KV_${config.registry.bucket}`, replicas);

@@ -1,7 +1,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InsightsError } from '@insights/sdk';
-import { CapabilityVerifier, decide, decodeCapability, schemaParameters, stripLocked, type PolicyLayer } from '@insights/policy';
+import {
+  CapabilityVerifier,
+  decide,
+  decodeCapability,
+  schemaParameters,
+  stripLocked,
+  type PolicyLayer,
+  type VerifierScope,
+} from '@insights/policy';
 import type { Dispatcher, Logger } from '@insights/runtime';
 import { kindFromWire, type WireDescribeResponse } from '@insights/wire';
 import { CapabilityAuthority } from './capability-authority.ts';
@@ -36,8 +44,10 @@ export class Authorizer {
     private readonly revoked: { has(id: string): boolean } = { has: () => false },
     /** Pseudonyms per research project (policies with `pseudonymise`). */
     private readonly pseudonyms: ReadonlyMap<string, Pseudonyms> = new Map(),
+    /** This node's mesh and id: capabilities bound to another mesh or other nodes are refused. */
+    scope: VerifierScope = {},
   ) {
-    this.#verifier = trustedKeysPem.length === 0 ? undefined : new CapabilityVerifier(trustedKeysPem);
+    this.#verifier = trustedKeysPem.length === 0 ? undefined : new CapabilityVerifier(trustedKeysPem, scope);
   }
 
   /** The call's arguments (locks filled in) and authority, or PERMISSION_DENIED (recorded in the audit trail). */

@@ -210,6 +210,26 @@ export const nodeConfigSchema = z.strictObject({
     })
     .default({ trustedKeys: [], required: false, moduleCapabilities: {}, elevate: {} })
     .describe('Who may call: capabilities signed by the mesh key (see deploy/SECURITY.md)'),
+  identity: z
+    .strictObject({
+      meshId: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+        .optional()
+        .describe('The mesh this node belongs to: it accepts only capabilities and node certificates that name it'),
+      keyFile: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("The node's Ed25519 private key (PEM); default <dataDir>/node-key.pem, created on first start"),
+      certificateFile: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("The mesh's certificate for the node key (`insights keys node`); default <dataDir>/node.cert when present"),
+    })
+    .default({})
+    .describe('Who this node is: its key, signed by the mesh key, signs its registry entry and answers Prove'),
   ingest: z
     .strictObject({
       tokens: z
@@ -420,6 +440,13 @@ export function parseNodeConfig(input: unknown, baseDir = process.cwd()): NodeCo
     id,
     baseDir,
     dataDir: path.resolve(baseDir, r.data.dataDir),
+    identity: {
+      ...r.data.identity,
+      ...(r.data.identity.keyFile === undefined ? {} : { keyFile: path.resolve(baseDir, r.data.identity.keyFile) }),
+      ...(r.data.identity.certificateFile === undefined
+        ? {}
+        : { certificateFile: path.resolve(baseDir, r.data.identity.certificateFile) }),
+    },
     // Certificate paths, like module paths, are relative to the config file.
     tls:
       tls === undefined

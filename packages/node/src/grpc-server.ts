@@ -17,6 +17,8 @@ import {
   type WireDescribeResponse,
   type WireIngestRequest,
   type WireIngestResponse,
+  type WireProveRequest,
+  type WireProveResponse,
 } from '@insights/wire';
 import { InsightsError } from '@insights/sdk';
 import { CallCancel } from '@insights/sdk/internal';
@@ -44,6 +46,8 @@ export interface GrpcServerDeps extends CallObserver {
   readonly limits: InputLimits;
   /** Insecure, or TLS (mutual when the node requires client certificates). */
   readonly credentials: grpc.ServerCredentials;
+  /** Signs a caller's nonce with the node key (clients check it before sending capabilities). */
+  readonly prove: (nonce: Uint8Array) => WireProveResponse;
 }
 
 export interface RunningGrpcServer {
@@ -110,6 +114,14 @@ export async function startGrpcServer(deps: GrpcServerDeps, host: string, port: 
 
 function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
   return {
+    Prove(call: grpc.ServerUnaryCall<WireProveRequest, WireProveResponse>, cb: grpc.sendUnaryData<WireProveResponse>) {
+      try {
+        cb(null, deps.prove(call.request.nonce ?? new Uint8Array()));
+      } catch (e) {
+        cb(toGrpcStatus(toInsightsError(e)));
+      }
+    },
+
     Describe(
       call: grpc.ServerUnaryCall<{ capability: string }, WireDescribeResponse>,
       cb: grpc.sendUnaryData<WireDescribeResponse>,

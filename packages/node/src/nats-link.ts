@@ -1,4 +1,4 @@
-import { connectNatsWithRetry, natsSettingsFrom } from '@insights/registry';
+import { connectNatsWithRetry, inProduction, isOpenNats, natsSettingsFrom, OPEN_NATS_WARNING } from '@insights/registry';
 import type { Logger } from '@insights/runtime';
 import type { NatsConnection } from 'nats';
 import type { NodeConfig } from './config.ts';
@@ -36,6 +36,7 @@ export function startNatsLink(config: NodeConfig, log: Logger): NatsLink {
     nc = c;
     up = true;
     log.info('connected to NATS', { servers: settings.servers });
+    if (inProduction(config.capabilities.required) && isOpenNats(c)) log.warn(OPEN_NATS_WARNING, { servers: settings.servers });
     void (async () => {
       for await (const s of c.status())
         if (s.type === 'disconnect' || s.type === 'reconnect') {

@@ -15,6 +15,9 @@ export function startNestedCallClient(
   config: NodeConfig,
   dispatcher: Dispatcher,
   log: Logger,
+  trustedKeys: readonly string[],
+  /** Wraps the capability for each node called (bound to it), when the node has a certificate. */
+  delegate: ((capability: string, target: string) => string) | undefined,
   tracer?: Tracer,
 ): { close(): Promise<void>; meshView(): MeshView | undefined } {
   if (config.nats === undefined) return { close: async () => {}, meshView: () => undefined };
@@ -32,6 +35,11 @@ export function startNestedCallClient(
     ...(config.tls === undefined ? {} : { tls: nestedCallTls(config.tls) }),
     ...(tracer === undefined ? {} : { tracer }),
     ...(config.capabilities.meshCapability === undefined ? {} : { capability: config.capabilities.meshCapability }),
+    // A node that trusts the mesh key believes only certified nodes, which prove their key
+    // before its capability leaves (a forged registry entry must not capture it).
+    ...(trustedKeys.length === 0 ? {} : { trustedKeys }),
+    ...(config.identity.meshId === undefined ? {} : { meshId: config.identity.meshId }),
+    ...(delegate === undefined ? {} : { delegate }),
     log: (level, message) => (level === 'warn' ? log.warn(message, { component: 'nested-calls' }) : log.info(message)),
   }).then(
     (m) => {

@@ -14,6 +14,8 @@ import { createDbProvider, type DbProviderOptions } from '@insights/db';
 import { checkStartable, type NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
 import { startNatsLink } from './nats-link.ts';
+import { loadNodeIdentity } from './node-identity.ts';
+import { capabilityDelegator } from './capability-delegation.ts';
 import { startEventSystem, type EventSystem } from './events/event-system.ts';
 import { InsightsError, type EventEnvelope } from '@insights/sdk';
 import { startNestedCallClient } from './nested-calls.ts';
@@ -78,6 +80,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         };
   const log = createLogger(sink, { node: config.id }, config.logLevel);
   const tlsMaterial = config.tls === undefined ? undefined : readTlsMaterial(config.tls);
+  const identity = loadNodeIdentity(config, log);
   const dbOptions: DbProviderOptions =
     config.db.kind === 'embedded'
       ? {
@@ -176,15 +179,17 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   // Every call and nested call, recorded (who, what, arguments after locks, outcome).
   const audit = new AuditTrail(config, natsLink, log);
   dispatcher.setRecorder(audit);
+  const trustedKeys = readTrustedKeys(config.capabilities.trustedKeys, config.baseDir);
   const authorizer = new Authorizer(
     dispatcher,
-    readTrustedKeys(config.capabilities.trustedKeys, config.baseDir),
+    trustedKeys,
     config.capabilities.required,
     log,
     revocations,
     new Map(
       Object.entries(config.pseudonyms.keys).map(([project, key]) => [project, new Pseudonyms(key, config.pseudonyms.fields)]),
     ),
+    { meshId: config.identity.meshId, nodeId: config.id },
   );
   // Nested calls carry the authority of the call that caused them (or the module's own).
   dispatcher.setGuard(new NestedCallRules(config.capabilities, authorizer, log));
@@ -236,7 +241,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     tracing,
   };
   const grpc = await startGrpcServer(
-    { ...deps, credentials: grpcServerCredentials(tlsMaterial) },
+    { ...deps, credentials: grpcServerCredentials(tlsMaterial), prove: (nonce) => identity.prove(nonce) },
     config.grpc.host,
     config.grpc.port,
   );
@@ -271,9 +276,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   sweeper.unref();
 
   state = 'serving';
-  advertising = startAdvertising(config, natsLink, describe, log);
+  advertising = startAdvertising(config, natsLink, describe, log, identity);
   const healthReporter = startHealthReporter(grpc.health, readinessInputs);
-  meshClient = startNestedCallClient(config, dispatcher, log, tracing?.tracer);
+  // A certified node expects certified peers; before node certificates are rolled out, peers are taken on trust.
+  const peerTrust = identity.certificate === undefined ? [] : trustedKeys;
+  meshClient = startNestedCallClient(config, dispatcher, log, peerTrust, capabilityDelegator(identity), tracing?.tracer);
   log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
 
   let closing: Promise<void> | undefined;

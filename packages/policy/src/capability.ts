@@ -11,15 +11,29 @@ import {
 import { InsightsError } from '@insights/sdk';
 import { z } from 'zod';
 import { policyContextSchema, policySchema, type PolicyLayer } from './policy.ts';
+import { isDelegation, openDelegation } from './delegation.ts';
+import { NodeCertificateVerifier } from './node-identity.ts';
+import {
+  CLOCK_SKEW_MS,
+  decodeToken,
+  denied,
+  generateSigningKeys,
+  keyId,
+  signToken,
+  TrustedKeys,
+  type SigningKeyPair,
+} from './signed-token.ts';
+
+export { keyId, CLOCK_SKEW_MS };
 
 /**
  * A capability is a signed, expiring list of policy layers: `ic1.<payload>.<signature>`, both
  * base64url, Ed25519 over `ic1.<payload>`. Whoever holds the mesh's private key mints them;
- * nodes hold only public keys, so a node can check a capability but never make one.
+ * nodes hold only public keys, so a node can check a capability but never make one. A capability
+ * may name its mesh (`mesh`) and the nodes it is for (`aud`): a node of another mesh, or a node
+ * not named, refuses it, so one captured on its way to one node cannot be replayed elsewhere.
  */
 const PREFIX = 'ic1';
-/** Clock difference between minter and node we tolerate, ms. */
-export const CLOCK_SKEW_MS = 30_000;
 
 const payloadSchema = z.strictObject({
   v: z.literal(1),
@@ -29,34 +43,21 @@ const payloadSchema = z.strictObject({
   sub: z.string().optional(),
   /** The capability's id: what revocation names and the audit records. */
   jti: z.string().min(1).max(64).optional(),
+  /** The mesh this capability is for; nodes of another mesh refuse it. */
+  mesh: z.string().min(1).optional(),
+  /** The node ids this capability is for; any other node refuses it. Absent: every node of the mesh. */
+  aud: z.array(z.string().min(1)).min(1).optional(),
+  /** The node that holds this capability: accepted only inside that node's delegation (nested calls). */
+  holder: z.string().min(1).optional(),
   layers: z.array(z.strictObject({ policy: policySchema, context: policyContextSchema })).min(1),
 });
 
 export type CapabilityPayload = z.output<typeof payloadSchema>;
 
-export interface MeshKeyPair {
-  readonly kid: string;
-  readonly privateKeyPem: string;
-  readonly publicKeyPem: string;
-}
+export type MeshKeyPair = SigningKeyPair;
 
 /** A new Ed25519 key pair for minting capabilities; `kid` names the public key to nodes. */
-export function generateMeshKeys(): MeshKeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  return {
-    kid: keyId(publicKey),
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
-
-export function keyId(publicKey: KeyObject | string): string {
-  const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
-  return createHash('sha256')
-    .update(key.export({ type: 'spki', format: 'der' }))
-    .digest('hex')
-    .slice(0, 16);
-}
+export const generateMeshKeys = (): MeshKeyPair => generateSigningKeys();
 
 export interface MintOptions {
   readonly privateKeyPem: string;
@@ -64,6 +65,12 @@ export interface MintOptions {
   readonly ttlSeconds: number;
   /** Who the capability is for (logged by nodes). */
   readonly subject?: string;
+  /** Binds the capability to this mesh id. */
+  readonly meshId?: string;
+  /** Binds the capability to these node ids. */
+  readonly audience?: readonly string[];
+  /** Only this node may present it, inside its own delegation to the node it calls. */
+  readonly holder?: string;
   readonly now?: number;
 }
 
@@ -77,60 +84,82 @@ export function mintCapability(o: MintOptions): string {
     exp: Math.floor(now / 1000 + o.ttlSeconds),
     ...(o.subject === undefined ? {} : { sub: o.subject }),
     jti: randomBytes(12).toString('base64url'),
+    ...(o.meshId === undefined ? {} : { mesh: o.meshId }),
+    ...(o.audience === undefined || o.audience.length === 0 ? {} : { aud: [...o.audience] }),
+    ...(o.holder === undefined ? {} : { holder: o.holder }),
     layers: o.layers.map((l) => ({ policy: l.policy, context: { ...l.context } })),
   };
-  const body = `${PREFIX}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}`;
-  const signature = sign(null, Buffer.from(body), privateKey).toString('base64url');
-  return `${body}.${signature}`;
+  return signToken(PREFIX, payload, privateKey);
 }
 
 /** Reads a capability's payload without checking it: for clients shaping their own view only. */
 export function decodeCapability(token: string): CapabilityPayload {
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts[0] !== PREFIX) throw denied('not a capability token');
-  try {
-    return payloadSchema.parse(JSON.parse(Buffer.from(parts[1] as string, 'base64url').toString('utf8')));
-  } catch {
-    throw denied('capability payload is malformed');
-  }
+  return decodeToken(PREFIX, token, payloadSchema, 'capability');
+}
+
+/** Where a verifier stands: its mesh and its own node id, for the `mesh` and `aud` claims. */
+export interface VerifierScope {
+  /** This node's mesh: a capability naming another mesh (or none, when set) is refused. */
+  readonly meshId?: string | undefined;
+  /** This node's id: a capability with an audience that does not name it is refused. */
+  readonly nodeId?: string | undefined;
 }
 
 /** Public keys a node trusts, by key id. */
 export class CapabilityVerifier {
-  readonly #keys = new Map<string, KeyObject>();
+  readonly #keys: TrustedKeys;
+  readonly #nodes: NodeCertificateVerifier;
+  readonly #scope: VerifierScope;
   readonly #cache = new Map<string, CapabilityPayload>();
 
-  constructor(publicKeysPem: readonly string[]) {
-    for (const pem of publicKeysPem) {
-      const key = createPublicKey(pem);
-      this.#keys.set(keyId(key), key);
-    }
+  constructor(publicKeysPem: readonly string[], scope: VerifierScope = {}) {
+    this.#keys = new TrustedKeys(publicKeysPem);
+    this.#nodes = new NodeCertificateVerifier(publicKeysPem, scope.meshId);
+    this.#scope = scope;
   }
 
   get size(): number {
     return this.#keys.size;
   }
 
-  /** Checks signature, key and expiry; throws PERMISSION_DENIED saying which failed. */
+  /**
+   * Checks signature, key, mesh, audience, holder and expiry; throws PERMISSION_DENIED saying
+   * which failed. A delegation (`icd1.`, a node passing its capability on) is opened first.
+   */
   verify(token: string, now = Date.now()): CapabilityPayload {
+    if (!isDelegation(token)) return this.#verify(token, undefined, now);
+    // Delegations live a minute and differ per call target: checked every time, never cached.
+    const opened = openDelegation(token, this.#nodes, this.#scope, now);
+    return this.#verify(opened.capability, opened.from, now);
+  }
+
+  #verify(token: string, heldBy: string | undefined, now: number): CapabilityPayload {
     let payload = this.#cache.get(token);
     if (payload === undefined) {
-      const parts = token.split('.');
-      if (parts.length !== 3 || parts[0] !== PREFIX) throw denied('not a capability token');
-      payload = decodeCapability(token);
-      const key = this.#keys.get(payload.kid);
-      if (key === undefined) throw denied(`capability signed with key ${payload.kid}, which this node does not trust`);
-      const ok = verify(null, Buffer.from(`${parts[0]}.${parts[1]}`), key, Buffer.from(parts[2] as string, 'base64url'));
-      if (!ok) throw denied('capability signature is invalid');
+      payload = this.#keys.verify(PREFIX, token, payloadSchema, 'capability');
+      checkScope(payload, this.#scope);
       if (this.#cache.size > 10_000) this.#cache.clear();
       this.#cache.set(token, payload);
     }
+    if (payload.holder !== undefined && payload.holder !== heldBy)
+      throw denied(
+        heldBy === undefined
+          ? `capability is held by node ${payload.holder}: it is valid only inside that node's delegation`
+          : `capability is held by node ${payload.holder}, but node ${heldBy} delegated it`,
+      );
     if (payload.exp * 1000 + CLOCK_SKEW_MS < now) throw denied('capability has expired; get a new one');
     if (payload.iat * 1000 - CLOCK_SKEW_MS > now) throw denied('capability is not valid yet (clock skew?)');
     return payload;
   }
 }
 
-function denied(message: string): InsightsError {
-  return new InsightsError('PERMISSION_DENIED', message);
+function checkScope(payload: CapabilityPayload, scope: VerifierScope): void {
+  if (scope.meshId !== undefined && payload.mesh !== scope.meshId)
+    throw denied(
+      payload.mesh === undefined
+        ? `capability names no mesh; this node (mesh ${scope.meshId}) takes only capabilities bound to its mesh`
+        : `capability is for mesh ${payload.mesh}, not this node's mesh ${scope.meshId}`,
+    );
+  if (payload.aud !== undefined && (scope.nodeId === undefined || !payload.aud.includes(scope.nodeId)))
+    throw denied(`capability is for node(s) ${payload.aud.join(', ')}, not node ${scope.nodeId ?? '(unnamed)'}`);
 }

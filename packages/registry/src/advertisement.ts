@@ -36,6 +36,11 @@ export const nodeViewSchema = z.object({
   modules: z.array(moduleViewSchema).default([]),
   /** The node serves gRPC over TLS: clients must connect with TLS credentials. */
   tls: z.boolean().optional(),
+  /**
+   * The node's public key (SPKI PEM), from its mesh-signed certificate: set by a watcher that
+   * verified the advertisement, so the client can make the node prove it holds the key.
+   */
+  nodeKey: z.string().optional(),
 });
 
 export const advertisementSchema = nodeViewSchema.extend({
@@ -43,6 +48,10 @@ export const advertisementSchema = nodeViewSchema.extend({
   /** A node that has not heartbeaten for this long is gone. */
   ttlMs: z.number().int().positive(),
   updatedAt: z.string(),
+  /** The node's certificate (`inc1.`, signed by the mesh key) naming its id and public key. */
+  certificate: z.string().optional(),
+  /** The node key's signature of this advertisement (canonical JSON without this field). */
+  signature: z.string().optional(),
 });
 
 export const heartbeatSchema = z.object({

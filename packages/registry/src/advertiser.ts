@@ -1,4 +1,4 @@
-import type { KV, NatsConnection } from 'nats';
+import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
 import {
   AD_REFRESH_MS,
   adKey,
@@ -9,18 +9,25 @@ import {
   type NodeState,
   type NodeView,
 } from './advertisement.ts';
+import { signAdvertisement, type NodeIdentity } from './advertisement-trust.ts';
 import { openRegistryBucket, type BucketOptions } from './bucket.ts';
 
 export interface AdvertiserOptions extends BucketOptions {
   ttlMs?: number;
   /** Reports failures to write (NATS down); the advertiser keeps trying on its own. */
   onError?: (error: Error) => void;
+  /** Signs every advertisement with the node's key and names its certificate. */
+  identity?: NodeIdentity;
+  /** Called when someone else deleted or changed one of this node's entries (it is rewritten at once). */
+  onTampered?: (key: string, operation: string) => void;
 }
 
 /**
  * Keeps one node's entry in the registry: writes the advertisement when it changes (and every
  * AD_REFRESH_MS), a small heartbeat every ttl/3, re-writes both after NATS reconnects, and
- * deletes both on withdraw so watchers drop the node at once.
+ * deletes both on withdraw so watchers drop the node at once. It watches its own two keys and
+ * rewrites them at once when anyone else deletes or changes them (a client must not lose a
+ * serving node, or be pointed elsewhere, until the next refresh).
  */
 export class Advertiser {
   readonly #nc: NatsConnection;
@@ -34,6 +41,9 @@ export class Advertiser {
   #adDirty = true;
   #stopped = false;
   #writing: Promise<void> = Promise.resolve();
+  /** Per key: the value being written now and the last one written with its revision (see #isOwn). */
+  readonly #written = new Map<string, { pending?: string; last?: string; revision: number }>();
+  #watch: QueuedIterator<KvEntry> | undefined;
 
   constructor(nc: NatsConnection, view: NodeView, options: AdvertiserOptions = {}) {
     assertNodeId(view.id);
@@ -52,6 +62,7 @@ export class Advertiser {
     this.#timer = setInterval(() => void this.#beat(), Math.max(100, Math.floor(this.#ttlMs / 3)));
     this.#timer.unref();
     void this.#watchReconnects();
+    void this.#guardEntries();
   }
 
   /** Publishes a changed view (module loaded, state changed, ...). */
@@ -69,6 +80,7 @@ export class Advertiser {
   async withdraw(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#watch?.stop();
     await this.#writing.catch(() => {});
     try {
       const kv = await this.#bucket();
@@ -88,11 +100,16 @@ export class Advertiser {
         const now = Date.now();
         if (this.#adDirty || now - this.#lastAdWrite > AD_REFRESH_MS) {
           const ad: Advertisement = { ...this.#view, v: 1, ttlMs: this.#ttlMs, updatedAt: new Date(now).toISOString() };
-          await kv.put(adKey(this.#view.id), JSON.stringify(ad));
+          await this.#put(
+            kv,
+            adKey(this.#view.id),
+            JSON.stringify(this.#options.identity ? signAdvertisement(ad, this.#options.identity) : ad),
+          );
           this.#adDirty = false;
           this.#lastAdWrite = now;
         }
-        await kv.put(
+        await this.#put(
+          kv,
           heartbeatKey(this.#view.id),
           JSON.stringify({ v: 1, ttlMs: this.#ttlMs, state: this.#view.state, seq: this.#seq++ }),
         );
@@ -105,6 +122,56 @@ export class Advertiser {
       }
     });
     return this.#writing;
+  }
+
+  async #put(kv: KV, key: string, value: string): Promise<void> {
+    const w = this.#written.get(key) ?? { revision: 0 };
+    this.#written.set(key, w);
+    w.pending = value;
+    try {
+      const revision = await kv.put(key, value);
+      w.last = value;
+      w.revision = revision; // writes are serialised by #beat; a bucket recreated empty starts over
+    } finally {
+      w.pending = undefined;
+    }
+  }
+
+  /**
+   * An entry this advertiser wrote (being written, or the last one) or an older one delivered
+   * late; anything else (a delete, another value at a newer revision) came from someone else.
+   */
+  #isOwn(e: KvEntry): boolean {
+    const w = this.#written.get(e.key);
+    if (w === undefined) return e.operation === 'PUT'; // nothing written yet: the first beat is on its way
+    if (e.revision < w.revision) return true; // older than our last write: already overwritten
+    if (e.operation !== 'PUT') return false;
+    const value = e.string();
+    return value === w.pending || value === w.last;
+  }
+
+  /** Follows this node's two keys and rewrites them as soon as someone else deletes or changes them. */
+  async #guardEntries(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        const kv = await this.#bucket();
+        const watch = await kv.watch({ key: `*.${this.#view.id}` });
+        this.#watch = watch;
+        if (this.#stopped) return watch.stop();
+        for await (const e of watch) {
+          if (this.#stopped) return;
+          if (e.key !== adKey(this.#view.id) && e.key !== heartbeatKey(this.#view.id)) continue;
+          if (this.#isOwn(e)) continue;
+          this.#options.onTampered?.(e.key, e.operation);
+          if (e.key === adKey(this.#view.id)) this.#adDirty = true;
+          void this.#beat();
+        }
+      } catch (e) {
+        this.#options.onError?.(e as Error);
+      }
+      // The watch ended (NATS lost its consumer, a reconnect): watch again after a pause.
+      if (!this.#stopped) await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   async #bucket(): Promise<KV> {

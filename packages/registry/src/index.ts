@@ -17,8 +17,20 @@ export {
   assertNodeId,
 } from './advertisement.ts';
 export type { Advertisement, NodeView, ModuleView, AnalyticView, NodeState, Heartbeat } from './advertisement.ts';
-export { connectNatsWithRetry, natsSettingsSchema, natsSettingsFrom, toConnectionOptions } from './nats-connection.ts';
+export {
+  connectNatsWithRetry,
+  natsSettingsSchema,
+  natsSettingsFrom,
+  toConnectionOptions,
+  isOpenNats,
+  inProduction,
+  OPEN_NATS_WARNING,
+} from './nats-connection.ts';
+export { createMeshNatsAuth, NATS_ROLES } from './nats-auth.ts';
+export type { MeshNatsAuth, MeshNatsAuthOptions, NatsRole } from './nats-auth.ts';
 export type { NatsSettings, ConnectRetryOptions } from './nats-connection.ts';
+export { AdvertisementTrust, signAdvertisement, certificateMatchesKey } from './advertisement-trust.ts';
+export type { NodeIdentity } from './advertisement-trust.ts';
 export { nodeViewFromDescribe } from './describe-view.ts';
 export type { DescribeLike } from './describe-view.ts';
 export { AUDIT_SUBJECT_PREFIX, DEFAULT_AUDIT_STREAM, auditMatches, readAuditRecords } from './audit-records.ts';

@@ -12,6 +12,8 @@ export const natsSettingsSchema = z.strictObject({
   credsFile: z.string().optional(),
   /** An nkey seed file (SU...). */
   nkeySeedFile: z.string().optional(),
+  /** An nkey seed (SU...) itself, for programs that hold it (configs should name a file instead). */
+  nkeySeed: z.string().optional(),
   tls: z
     .strictObject({ caFile: z.string().optional(), certFile: z.string().optional(), keyFile: z.string().optional() })
     .optional(),
@@ -39,8 +41,10 @@ export function toConnectionOptions(s: NatsSettings): ConnectionOptions {
   if (s.pass !== undefined) opts.pass = s.pass;
   if (s.token !== undefined) opts.token = s.token;
   if (s.credsFile !== undefined) opts.authenticator = credsAuthenticator(readFileSync(s.credsFile));
-  else if (s.nkeySeedFile !== undefined)
-    opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(s.nkeySeedFile, 'utf8').trim()));
+  else if (s.nkeySeedFile !== undefined || s.nkeySeed !== undefined)
+    opts.authenticator = nkeyAuthenticator(
+      new TextEncoder().encode((s.nkeySeed ?? readFileSync(s.nkeySeedFile as string, 'utf8')).trim()),
+    );
   if (s.tls !== undefined)
     opts.tls = {
       ...(s.tls.caFile ? { caFile: s.tls.caFile } : {}),
@@ -91,3 +95,17 @@ export async function connectNatsWithRetry(settings: NatsSettings, options: Conn
     }
   }
 }
+
+/**
+ * True when the server asks no credentials: anyone who reaches it can publish events or rewrite
+ * the registry. Nodes and clients in production say so once at start.
+ */
+export function isOpenNats(nc: NatsConnection): boolean {
+  return nc.info?.auth_required !== true;
+}
+
+/** Production: NODE_ENV=production, or a caller that says it is (a node requiring capabilities). */
+export const inProduction = (declared = false): boolean => declared || process.env.NODE_ENV === 'production';
+
+export const OPEN_NATS_WARNING =
+  'NATS accepts connections without credentials: anyone who reaches it can publish events and rewrite the registry (see deploy/SECURITY.md, "NATS users")';

@@ -2,6 +2,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { nkeyAuthenticator, type ConnectionOptions } from 'nats';
+import { createMeshNatsAuth, type MeshNatsAuth, type NatsRole } from './nats-auth.ts';
+import type { NatsSettings } from './nats-connection.ts';
 
 export interface NatsServerOptions {
   /** Client port; 0 picks a free one. Reusing a port lets a restarted server keep its address. */
@@ -14,6 +17,12 @@ export interface NatsServerOptions {
   name?: string;
   /** Cluster: this server's route port and the routes of its peers. */
   cluster?: { name: string; port: number; routes: string[] };
+  /**
+   * Who may connect: by default new per-role NKey users (createMeshNatsAuth), so nothing runs
+   * on an open NATS; pass the same auth to restart a server for the same clients, or `false`
+   * when `extraConfig` brings its own accounts.
+   */
+  auth?: MeshNatsAuth | false;
 }
 
 export interface NatsServer {
@@ -25,6 +34,12 @@ export interface NatsServer {
   stop(options?: { keepStore?: boolean }): Promise<void>;
   /** SIGKILL, for fault tests; the store stays. */
   kill(): Promise<void>;
+  /** The server's users (undefined with `auth: false`). */
+  readonly auth: MeshNatsAuth | undefined;
+  /** Connection settings of a role, for nodes (`nats:`) and clients (`connect({ nats })`). */
+  as(role: NatsRole | `node:${string}`): NatsSettings;
+  /** nats.js options of a role, for raw connections. */
+  connectOptions(role: NatsRole): ConnectionOptions;
 }
 
 /** True when a `nats-server` binary is on PATH. */
@@ -39,6 +54,7 @@ export function natsServerAvailable(): boolean {
  */
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
   const work = await mkdtemp(path.join(tmpdir(), 'insights-nats-'));
+  const auth = options.auth === false ? undefined : (options.auth ?? createMeshNatsAuth());
   const ownStore = options.storeDir === undefined;
   const storeDir = options.storeDir ?? path.join(work, 'store');
   const portsDir = path.join(work, 'ports');
@@ -50,6 +66,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     options.cluster === undefined
       ? ''
       : `cluster { name: "${options.cluster.name}", listen: "127.0.0.1:${options.cluster.port}", routes: [${options.cluster.routes.map((r) => `"${r}"`).join(', ')}] }`,
+    auth?.serverConfig ?? '',
     options.extraConfig ?? '',
   ].join('\n');
   await import('node:fs').then((fs) => fs.mkdirSync(portsDir, { recursive: true }));
@@ -67,8 +84,23 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     // With a store of the caller's, this folder holds only the config: remove it whatever happens to the store.
     if (!ownStore || !keepStore) await rm(work, { recursive: true, force: true });
   };
+  const url = `nats://127.0.0.1:${port}`;
+  const seedOf = (role: string) => {
+    if (auth === undefined) return undefined;
+    const seed = auth.seeds[role];
+    if (seed === undefined) throw new Error(`no NATS user "${role}"`);
+    return seed;
+  };
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url,
+    auth,
+    as: (role) => (auth === undefined ? { servers: url } : auth.settings(url, role)),
+    connectOptions: (role) => {
+      const seed = seedOf(role);
+      return seed === undefined
+        ? { servers: url }
+        : { servers: url, authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)) };
+    },
     port,
     storeDir,
     process: proc,

@@ -1,3 +1,4 @@
+import type { AdvertisementTrust } from './advertisement-trust.ts';
 import { advertisementSchema, heartbeatSchema, type NodeState, type NodeView } from './advertisement.ts';
 import { screenRegistryEntry } from './entry-screen.ts';
 
@@ -52,6 +53,8 @@ export class RegistryView {
   constructor(
     private readonly onInvalid: (key: string, reason: string) => void = () => {},
     now = Date.now(),
+    /** With trust, only advertisements signed by a node the mesh vouches for are taken; others are ignored. */
+    private readonly trust?: AdvertisementTrust,
   ) {
     this.#heardAt = now;
   }
@@ -210,7 +213,16 @@ export class RegistryView {
         key,
         ad.success ? `id "${ad.data.id}" does not match its key` : (ad.error.issues[0]?.message ?? 'invalid'),
       );
-    const { v: _v, ttlMs, updatedAt: _u, ...view } = ad.data;
+    let nodeKey: string | undefined;
+    if (this.trust !== undefined)
+      try {
+        nodeKey = this.trust.check(id, json);
+      } catch (e) {
+        // A forged entry never replaces what a client believed before: the node restores its own.
+        return this.onInvalid(key, (e as Error).message);
+      }
+    const { v: _v, ttlMs, updatedAt: _u, certificate: _c, signature: _s, nodeKey: _k, ...rest } = ad.data;
+    const view: NodeView = nodeKey === undefined ? rest : { ...rest, nodeKey };
     const n = this.#node(id);
     n.ttlMs = ttlMs;
     const adJson = JSON.stringify(view);

@@ -1,5 +1,6 @@
 import type { KvEntry, NatsConnection, QueuedIterator } from 'nats';
 import type { NodeView } from './advertisement.ts';
+import type { AdvertisementTrust } from './advertisement-trust.ts';
 import { openRegistryBucket, type BucketOptions } from './bucket.ts';
 import { RegistryView } from './registry-view.ts';
 
@@ -15,6 +16,8 @@ export interface WatcherOptions extends BucketOptions {
    * a while) and is tried again after `delayMs`; the watcher keeps trying until it is closed.
    */
   onRetry?: (error: Error, attempt: number, delayMs: number) => void;
+  /** Take only advertisements signed by nodes the mesh vouches for (see AdvertisementTrust). */
+  trust?: AdvertisementTrust;
 }
 
 /** A bucket that delivers nothing for this long is not going to: give up on it and watch again. */
@@ -55,7 +58,7 @@ export class RegistryWatcher {
     private readonly nc: NatsConnection,
     private readonly options: WatcherOptions,
   ) {
-    this.#view = new RegistryView(options.onInvalid);
+    this.#view = new RegistryView(options.onInvalid, Date.now(), options.trust);
   }
 
   /**
@@ -88,7 +91,7 @@ export class RegistryWatcher {
   async #watch(bucketWasDown: boolean): Promise<void> {
     const generation = ++this.#generation;
     const kv = await openRegistryBucket(this.nc, this.options);
-    const fresh = new RegistryView(this.options.onInvalid);
+    const fresh = new RegistryView(this.options.onInvalid, Date.now(), this.options.trust);
     let initialised = false;
     let returned = false;
     let settle!: (error?: Error) => void;

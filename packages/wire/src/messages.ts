@@ -81,6 +81,16 @@ export interface WireDescribeResponse {
   modules: WireModuleInfo[];
 }
 
+export interface WireProveRequest {
+  nonce: Uint8Array;
+}
+
+export interface WireProveResponse {
+  nodeId: string;
+  certificate: string;
+  signature: string;
+}
+
 export interface WireCallRequest {
   kind: number;
   name: string;

@@ -1,4 +1,5 @@
 import { startLocalCluster, SUBSYSTEMS, type Subsystem } from '../../../../deploy/local/cluster.ts';
+import { LOCAL_MESH_ID } from '../../../../deploy/local/secrets.ts';
 
 export interface ClusterUpOptions {
   dir?: string;
@@ -29,7 +30,8 @@ export async function runClusterUp(opts: ClusterUpOptions): Promise<void> {
     ),
     cluster.dashboardUrl === undefined ? 'dashboard (not started)' : `dashboard ${cluster.dashboardUrl}/`,
     '',
-    `try: npx insights ls --nats ${cluster.nats.urls[0]}`,
+    `try: NATS_NKEY_SEED_FILE=${cluster.secrets.natsSeedFiles.client} INSIGHTS_TRUSTED_KEYS=${cluster.secrets.meshPublicKeyFile} INSIGHTS_MESH_ID=${LOCAL_MESH_ID} npx insights ls --nats ${cluster.nats.urls[0]}`,
+    `mesh key: ${cluster.secrets.meshKeyFile} (mint capabilities: insights token --key ...)`,
     `data and configs: ${cluster.dir}`,
   ];
   process.stdout.write(

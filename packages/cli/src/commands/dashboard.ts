@@ -9,6 +9,7 @@ import {
   type DashboardConfigInput,
 } from '@insights/dashboard';
 import { InsightsError } from '@insights/sdk';
+import { natsWithCredentials } from '../nats-credentials.ts';
 
 export interface DashboardOptions {
   config?: string;
@@ -31,7 +32,10 @@ function configFrom(opts: DashboardOptions): DashboardConfig {
     ...(opts.port === undefined ? {} : { port: Number(opts.port) }),
     ...(opts.key === undefined ? {} : { signingKey: opts.key }),
   };
-  const mesh = nats !== undefined || nodes.length > 0 ? { mesh: { ...(nats === undefined ? {} : { nats }), nodes } } : {};
+  const mesh =
+    nats !== undefined || nodes.length > 0
+      ? { mesh: { ...(nats === undefined ? {} : { nats: natsWithCredentials(nats) }), nodes } }
+      : {};
   if (opts.config !== undefined) {
     const file = loadDashboardConfigFile(opts.config);
     return parseDashboardConfig({ ...stripDerived(file), ...flags, ...mesh }, file.baseDir);

@@ -1,6 +1,7 @@
 import { connectNatsWithRetry } from '@insights/registry';
 import { InsightsError } from '@insights/sdk';
 import { headers as natsHeaders, type JetStreamManager } from 'nats';
+import { natsWithCredentials } from '../nats-credentials.ts';
 import { formatTable } from '../output.ts';
 
 const DLQ_STREAM = 'INSIGHTS_DLQ';
@@ -26,7 +27,7 @@ export async function runEventsDlq(opts: { nats?: string; handler?: string; redr
       'the dead-letter subject lives in NATS: pass --nats nats://host:port or set NATS_URL',
       { parameter: 'nats' },
     );
-  const nc = await connectNatsWithRetry({ servers: url }, { maxDelayMs: 1000, signal: AbortSignal.timeout(10_000) });
+  const nc = await connectNatsWithRetry(natsWithCredentials(url), { maxDelayMs: 1000, signal: AbortSignal.timeout(10_000) });
   try {
     const jsm = await nc.jetstreamManager();
     const letters = (await readAll(jsm)).filter((d) => opts.handler === undefined || `${d.module}.${d.handler}` === opts.handler);

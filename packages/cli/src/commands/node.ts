@@ -1,4 +1,5 @@
 import { applyEnvOverrides, loadNodeConfigFile, parseNodeConfig, startNode, type NodeConfigInput } from '@insights/node';
+import { natsWithCredentials } from '../nats-credentials.ts';
 
 export interface NodeCommandOptions {
   config?: string;
@@ -27,10 +28,10 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
     ...(opts.grpc === undefined ? {} : { grpc: hostPort(opts.grpc, 'grpc') }),
     ...(opts.http === undefined ? {} : { http: hostPort(opts.http, 'http') }),
     ...(opts.dataDir === undefined ? {} : { dataDir: opts.dataDir }),
-    ...(opts.nats === undefined ? {} : { nats: opts.nats }),
+    ...(opts.nats === undefined ? {} : { nats: natsWithCredentials(opts.nats) }),
   };
   if (opts.ttl !== undefined) input.registry = { ...(fromFile?.registry ?? {}), ttlMs: Number(opts.ttl) };
-  if (input.nats === undefined && process.env.NATS_URL) input.nats = process.env.NATS_URL;
+  if (input.nats === undefined && process.env.NATS_URL) input.nats = natsWithCredentials(process.env.NATS_URL);
   if (opts.isolation !== undefined) input.defaultIsolation = opts.isolation;
   if (opts.module !== undefined && opts.module.length > 0) input.modules = [...(input.modules ?? []), ...opts.module];
   const config = parseNodeConfig(input, fromFile?.baseDir ?? process.cwd());

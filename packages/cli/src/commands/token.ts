@@ -29,6 +29,8 @@ export async function runToken(opts: {
   key: string;
   ttl?: string;
   subject?: string;
+  meshId?: string;
+  audience?: string;
 }): Promise<void> {
   const policy = parsePolicy(JSON.parse(await readFile(opts.policy, 'utf8')) as unknown);
   let context: unknown = {};
@@ -52,6 +54,15 @@ export async function runToken(opts: {
     layers: [{ policy, context: ctx.data }],
     ttlSeconds,
     ...(opts.subject === undefined ? {} : { subject: opts.subject }),
+    ...(opts.meshId === undefined ? {} : { meshId: opts.meshId }),
+    ...(opts.audience === undefined
+      ? {}
+      : {
+          audience: opts.audience
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        }),
   });
   process.stdout.write(`${token}\n`);
   // The id names it to `insights capability revoke`; stderr keeps stdout the token alone.

@@ -11,7 +11,7 @@ describe.skipIf(!natsServerAvailable())('JetStreamPublisher (real nats-server)',
 
   beforeAll(async () => {
     nats = await startNatsServer();
-    nc = await connect({ servers: nats.url });
+    nc = await connect(nats.connectOptions('admin'));
     const jsm = await nc.jetstreamManager();
     await jsm.streams.add({ name: 'PUBTEST', subjects: ['pubtest.>'], duplicate_window: 60e9 });
     publisher = new JetStreamPublisher(nc);
