@@ -42,7 +42,9 @@ describe.skipIf(NO_NATS)('events - hostile messages on the events subject', () =
 
   beforeAll(async () => {
     // NATS refuses messages over 1 MB by default; allow the 10 MB one so the node itself must refuse it.
-    nats = await startNatsServer({ extraConfig: 'max_payload: 16777216' });
+    // An open NATS: these tests play a publisher that already got past NATS's own permissions
+    // (a leaked node credential), to prove the node itself refuses what it receives.
+    nats = await startNatsServer({ auth: false, extraConfig: 'max_payload: 16777216' });
     tmp = await tempDir();
     nc = await natsConnect({ servers: nats.url });
   });
@@ -121,7 +123,9 @@ describe.skipIf(NO_NATS)('events - hostile messages on the events subject', () =
 describe.skipIf(NO_NATS)('events - hostile messages for a partitioned handler', () => {
   let nats: NatsServer;
   beforeAll(async () => {
-    nats = await startNatsServer();
+    // An open NATS: these tests play a publisher that already got past NATS's own permissions
+    // (a leaked node credential), to prove the node itself refuses what it receives.
+    nats = await startNatsServer({ auth: false });
   });
   afterAll(() => nats?.stop());
 

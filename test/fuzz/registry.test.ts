@@ -18,7 +18,9 @@ describe.skipIf(NO_NATS)('fuzz - registry entries', () => {
   let mesh: Mesh;
   const invalid: string[] = [];
   beforeAll(async () => {
-    nats = await startNatsServer();
+    // An open NATS: these tests play a publisher that already got past NATS's own permissions
+    // (a leaked node credential), to prove the node itself refuses what it receives.
+    nats = await startNatsServer({ auth: false });
     fuzz = await startFuzzNode(['--id', NODE_ID, '--nats', nats.url, '--module', path.join(FIXTURE_MODULES, 'echo')]);
     nc = await natsConnect({ servers: nats.url });
     kv = await nc.jetstream().views.kv(DEFAULT_BUCKET);

@@ -2,7 +2,7 @@ import { connect, generateMeshKeys, mintCapability, parsePolicy, type Mesh } fro
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-process.ts';
-import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { NO_NATS, natsEnv, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { SHIPPED_MODULES } from '../support/tmp.ts';
 
@@ -29,7 +29,7 @@ describe.skipIf(NO_NATS)('capability revocation - by id, through the NATS revoca
     nats = await startNatsServer();
     node = await startTestNode({
       defaultIsolation: 'inline',
-      nats: nats.url,
+      nats: nats.as('node'),
       capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
       ingest: { tokens: ['ingest-token-for-tests-0001'] },
       modules: [path.join(SHIPPED_MODULES, 'examples')],
@@ -48,7 +48,10 @@ describe.skipIf(NO_NATS)('capability revocation - by id, through the NATS revoca
     const leakedMesh = await as(leaked);
     expect(await leakedMesh.query.hello_user!({ user: 'a' })).toBe('Hello, a!');
     const id = (JSON.parse(Buffer.from(leaked.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
-    const r = await runCli(['capability', 'revoke', id, '--nats', nats.url, '--reason', 'laptop stolen']);
+    const r = await runCli(
+      ['capability', 'revoke', id, '--nats', nats.url, '--reason', 'laptop stolen'],
+      natsEnv(nats, 'operator'),
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`revoked capability ${id}`);
     let error: unknown;
@@ -67,7 +70,7 @@ describe.skipIf(NO_NATS)('capability revocation - by id, through the NATS revoca
   }, 60_000);
 
   it('a malformed id is refused naming the parameter', async () => {
-    const r = await runCli(['capability', 'revoke', 'not/an id', '--nats', nats.url]);
+    const r = await runCli(['capability', 'revoke', 'not/an id', '--nats', nats.url], natsEnv(nats, 'operator'));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/INVALID_ARGUMENT.*capability id/);
   }, 60_000);

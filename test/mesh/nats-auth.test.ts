@@ -135,6 +135,7 @@ describe.skipIf(NO_NATS)('nats auth - an open NATS in production is reported onc
           nats: open.url,
           defaultIsolation: 'inline',
           capabilities: { trustedKeys: [keys.publicKeyPem], required },
+          ...(required ? { ingest: { tokens: ['ingest-token-for-tests-0001'] } } : {}),
           modules: [path.join(FIXTURE_MODULES, 'counter')],
         });
         nodes.push(n);

@@ -37,7 +37,7 @@ describe.skipIf(NO_NATS)('nested calls - the caller authority travels with the c
 
   /** A client of the whole mesh whose calls carry `capability`. */
   const as = async (capability: string) => {
-    const m = await connect({ nats: nats.url, capability });
+    const m = await connect({ nats: nats.as('client'), capability });
     meshes.push(m);
     return m;
   };
@@ -45,7 +45,7 @@ describe.skipIf(NO_NATS)('nested calls - the caller authority travels with the c
   beforeAll(async () => {
     nats = await startNatsServer();
     const start = async (id: string, modules: string[]) => {
-      const n = await startTestNode({ id, nats: nats.url, capabilities, ingest, modules });
+      const n = await startTestNode({ id, nats: nats.as('node'), capabilities, ingest, modules });
       nodes.push(n);
       return n;
     };
@@ -122,7 +122,7 @@ describe.skipIf(NO_NATS)('nested calls - the caller authority travels with the c
       nodes.splice(nodes.indexOf(solo), 1);
       back = await startTestNode({
         id: 'back',
-        nats: nats.url,
+        nats: nats.as('node'),
         capabilities,
         ingest,
         modules: [path.join(SHIPPED_MODULES, 'examples'), path.join(SHIPPED_MODULES, 'testmodule')],

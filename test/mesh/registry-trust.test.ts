@@ -44,6 +44,7 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
       identity: ident.identity,
       // Its nested-call capability is held by it: valid only inside its own delegation.
       capabilities: { trustedKeys: [mesh.publicKeyPem], required: true, meshCapability: capability({ holder: id }) },
+      ingest: { tokens: ['ingest-token-for-tests-0001'] },
       modules,
     });
     cleanups.push(() => node.stop());

@@ -5,7 +5,7 @@ import { connect as natsConnect, type NatsConnection } from 'nats';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-process.ts';
-import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { NO_NATS, natsEnv, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { SHIPPED_MODULES, tempDir } from '../support/tmp.ts';
 
@@ -60,12 +60,12 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     nats = await startNatsServer();
     node = await startTestNode({
       id: 'audited',
-      nats: nats.url,
+      nats: nats.as('node'),
       capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
       ingest: { tokens: ['ingest-token-for-tests-0001'] },
       modules: [path.join(SHIPPED_MODULES, 'examples')], // a process sandbox: nested calls cross the channel
     });
-    nc = await natsConnect({ servers: nats.url });
+    nc = await natsConnect(nats.connectOptions('operator'));
   }, 60_000);
 
   afterAll(async () => {
@@ -111,7 +111,7 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     expect(refused).toMatchObject({ outcome: 'PERMISSION_DENIED', args: { course: 'C9' } });
     expect(refused?.parent).toBe(all.find((r) => r.who?.startsWith('student#') && r.analytic === 'examples.plot_grades')?.id);
 
-    const byUser = await runCli(['audit', '--nats', nats.url, '--user', 'student', '--json']);
+    const byUser = await runCli(['audit', '--nats', nats.url, '--user', 'student', '--json'], natsEnv(nats, 'operator'));
     expect(byUser.code, byUser.stderr).toBe(0);
     const lines = byUser.stdout
       .trim()
@@ -121,7 +121,10 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
       'examples.get_grades PERMISSION_DENIED',
       'examples.plot_grades PERMISSION_DENIED',
     ]);
-    const byLearner = await runCli(['audit', '--nats', nats.url, '--learner', 'C1', '--analytic', 'examples.get_*', '--json']);
+    const byLearner = await runCli(
+      ['audit', '--nats', nats.url, '--learner', 'C1', '--analytic', 'examples.get_*', '--json'],
+      natsEnv(nats, 'operator'),
+    );
     expect(
       byLearner.stdout
         .trim()
@@ -138,7 +141,7 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     const dashboard = await startDashboard(
       parseDashboardConfig({
         port: 0,
-        mesh: { nats: nats.url },
+        mesh: { nats: nats.as('operator') },
         signingKey: keys.privateKeyPem,
         auth: { kind: 'users', usersFile },
         roles: { auditor: { policy: { default: 'deny' } }, instructor: { policy: { default: 'allow' } } },

@@ -287,7 +287,15 @@ export class RemoteBackend implements MeshBackend {
       const conn = new NodeConnection(address, this.#credentials(advertisesTls), { serverName: this.options.tls?.serverName });
       const trust = this.#trust;
       const delegate = this.options.delegate;
-      if (delegate !== undefined && node !== undefined) conn.bindCapabilities((cap) => delegate(cap, node.id));
+      // A chain (the caller's capability, then the node's own) is bound token by token: each
+      // delegation names this target, so none of them can be replayed at another node.
+      if (delegate !== undefined && node !== undefined)
+        conn.bindCapabilities((cap) =>
+          cap
+            .split(' ')
+            .map((t) => delegate(t, node.id))
+            .join(' '),
+        );
       if (trust !== undefined)
         conn.requireProof(() =>
           trust.proofs.check(address, node === undefined ? {} : { id: node.id, key: node.nodeKey }, (n) => conn.prove(n)),

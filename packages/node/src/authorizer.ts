@@ -33,6 +33,8 @@ export interface AuthorizedCall {
  */
 export class Authorizer {
   readonly #verifier: CapabilityVerifier | undefined;
+  /** This node's id (scope), for the node's own held capabilities. */
+  readonly nodeId: string | undefined;
   readonly #authorities = new Map<string, CapabilityAuthority>();
 
   constructor(
@@ -48,6 +50,7 @@ export class Authorizer {
     scope: VerifierScope = {},
   ) {
     this.#verifier = trustedKeysPem.length === 0 ? undefined : new CapabilityVerifier(trustedKeysPem, scope);
+    this.nodeId = scope.nodeId;
   }
 
   /** The call's arguments (locks filled in) and authority, or PERMISSION_DENIED (recorded in the audit trail). */
@@ -136,7 +139,8 @@ export class Authorizer {
   }
 
   /** Verifies every token of a capability chain (space-separated); PERMISSION_DENIED says which failed. */
-  verify(capability: string): CapabilityAuthority {
+  /** `heldBy`: this node's id, for the node's own tokens (a capability it holds may name it as holder). */
+  verify(capability: string, heldBy?: string): CapabilityAuthority {
     const verifier = this.#verifier;
     if (verifier === undefined)
       throw new InsightsError('PERMISSION_DENIED', 'this node trusts no capability keys (capabilities.trustedKeys is empty)');
@@ -147,7 +151,7 @@ export class Authorizer {
         `a call carries at most ${MAX_CHAIN} capabilities; this one carries ${tokens.length}`,
       );
     // Signature and expiry are checked on every call (the verifier caches signatures, not expiry).
-    const payloads = tokens.map((t) => verifier.verify(t));
+    const payloads = tokens.map((t) => (heldBy === undefined ? verifier.verify(t) : verifier.verifyHeld(t, heldBy)));
     for (const p of payloads)
       if (p.jti !== undefined && this.revoked.has(p.jti))
         throw new InsightsError('PERMISSION_DENIED', `capability ${p.jti} has been revoked; ask for a new one`);

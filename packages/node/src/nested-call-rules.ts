@@ -24,7 +24,7 @@ export class NestedCallRules implements NestedCallGuard {
   ) {
     const own = (token: string, what: string) => {
       try {
-        return authorizer.verify(token);
+        return authorizer.verify(token, authorizer.nodeId);
       } catch (e) {
         // A node that trusts no keys still uses its own configured token (the operator wrote it).
         if (config.trustedKeys.length === 0) return unverified(token, log);

@@ -105,6 +105,10 @@ export function createMeshNatsAuth(options: MeshNatsAuthOptions = {}): MeshNatsA
         ...readStream(dlq),
         `$JS.API.STREAM.MSG.DELETE.${dlq}`,
         ...readStream(audit),
+        // Capability revocations (insights capability revoke): the bucket the nodes watch.
+        '$JS.API.STREAM.CREATE.KV_insights_revoked',
+        ...readStream('KV_insights_revoked'),
+        '$KV.insights_revoked.>',
         `$JS.API.STREAM.INFO.${events}`,
         '$JS.ACK.>',
         '$JS.FC.>',

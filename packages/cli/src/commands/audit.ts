@@ -1,3 +1,4 @@
+import { natsWithCredentials } from '../nats-credentials.ts';
 import { globToRegExp } from '@insights/policy';
 import { connectNatsWithRetry, readAuditRecords, type AuditRecord } from '@insights/registry';
 import { InsightsError } from '@insights/sdk';
@@ -34,7 +35,7 @@ export async function runAudit(opts: AuditOptions): Promise<void> {
     since,
     until,
   };
-  const nc = await connectNatsWithRetry({ servers: url }, { maxDelayMs: 1000, signal: AbortSignal.timeout(10_000) });
+  const nc = await connectNatsWithRetry(natsWithCredentials(url), { maxDelayMs: 1000, signal: AbortSignal.timeout(10_000) });
   let found: AuditRecord[] | undefined;
   try {
     found = await readAuditRecords(nc, filter, opts.stream === undefined ? {} : { stream: opts.stream });

@@ -1,3 +1,4 @@
+import { natsWithCredentials } from '../nats-credentials.ts';
 import { revokeCapability } from '@insights/node';
 import { connectNatsWithRetry } from '@insights/registry';
 import { InsightsError } from '@insights/sdk';
@@ -12,7 +13,7 @@ export async function runCapabilityRevoke(id: string, opts: { nats?: string; rea
     throw new InsightsError('INVALID_ARGUMENT', 'revocations live in NATS: pass --nats nats://host:port or set NATS_URL', {
       parameter: 'nats',
     });
-  const nc = await connectNatsWithRetry({ servers: url }, { maxDelayMs: 1000, signal: AbortSignal.timeout(10_000) });
+  const nc = await connectNatsWithRetry(natsWithCredentials(url), { maxDelayMs: 1000, signal: AbortSignal.timeout(10_000) });
   try {
     await revokeCapability(nc, id, opts.reason ?? '');
   } finally {
