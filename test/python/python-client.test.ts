@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { generateMeshKeys, mintCapability } from '@insights/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, spawnNode, type NodeProcess } from '../support/cli-process.ts';
+import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { startTestNode, type TestNode } from '../support/test-node.ts';
+import { FIXTURE_MODULES, REPO_ROOT, SHIPPED_MODULES } from '../support/tmp.ts';
+
+/** The virtual environment `npm test` (scripts/bootstrap.mjs) creates with the Python client installed. */
+export const VENV_PYTHON = path.join(REPO_ROOT, '.venv', 'bin', 'python');
+const NO_VENV = !existsSync(VENV_PYTHON);
+if (NO_VENV) console.warn('.venv is missing: the Python client tests are skipped (npm test creates it)');
+
+const GRADEBOOK = path.join(REPO_ROOT, 'test', 'python', 'fixtures', 'gradebook');
+
+/** Runs pytest on python/tests with the mesh's addresses in the environment; never blocks this event loop. */
+function pytest(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(VENV_PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+    });
+    let output = '';
+    proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    proc.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+describe.skipIf(NO_NATS || NO_VENV)('python - the Python client against real nodes', () => {
+  const keys = generateMeshKeys();
+  let nats: NatsServer;
+  const nodes: NodeProcess[] = [];
+  let secured: TestNode;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    const node = (id: string, modules: string[]) =>
+      spawnNode(['--id', id, '--nats', nats.url, '--isolation', 'inline', '--ttl', '3000', ...modules.flatMap((m) => ['-m', m])]);
+    nodes.push(
+      ...(await Promise.all([
+        node('alpha', [
+          path.join(SHIPPED_MODULES, 'examples'),
+          path.join(SHIPPED_MODULES, 'testmodule'),
+          path.join(FIXTURE_MODULES, 'slow'),
+          GRADEBOOK,
+        ]),
+        node('beta', [path.join(SHIPPED_MODULES, 'examples'), path.join(FIXTURE_MODULES, 'clash')]),
+        node('victim', [path.join(SHIPPED_MODULES, 'examples')]),
+      ])),
+    );
+    secured = await startTestNode({
+      defaultIsolation: 'inline',
+      capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
+      modules: [path.join(FIXTURE_MODULES, 'echo')],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => n.stop()));
+    await secured?.stop();
+    await nats?.stop();
+  });
+
+  it('pytest passes: discovery, names, deadlines, failover, capabilities, DataFrames, ingest', async () => {
+    const restricted = mintCapability({
+      privateKeyPem: keys.privateKeyPem,
+      layers: [{ policy: { default: 'deny', rules: [{ match: 'course_report', lock: { course: 'course' } }] }, context: { course: 'C1' } }],
+      ttlSeconds: 600,
+      subject: 'pytest',
+    });
+    const { code, output } = await pytest({
+      INSIGHTS_TEST_NATS: nats.url,
+      INSIGHTS_TEST_NODES: nodes.map((n) => `${n.ready.id}=${n.ready.grpc}`).join(','),
+      INSIGHTS_TEST_VICTIM_PID: String(nodes[2]!.proc.pid),
+      INSIGHTS_TEST_SECURED: secured.grpcAddress,
+      INSIGHTS_TEST_CAPABILITY: restricted,
+      INSIGHTS_TEST_CLI: CLI,
+      INSIGHTS_TEST_ECHO_MODULE: path.join(FIXTURE_MODULES, 'echo'),
+    });
+    if (code !== 0) console.error(output);
+    expect(output).toMatch(/\d+ passed/);
+    expect(output).not.toMatch(/failed|error/i);
+    expect(code).toBe(0);
+  }, 120_000);
+});
