@@ -4,7 +4,7 @@
 // installs the workspace with the pinned pnpm, installs the system tools a step needs (on Debian
 // or Ubuntu, through apt-get), then runs the step.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,21 +68,58 @@ function ensureSystemTool(command, debianPackage, why, { optional = false } = {}
     fail(msg);
   }
   say(`${command} is missing (${why}); installing the Debian package ${debianPackage} with apt-get...`);
+  if (!aptInstall(debianPackage)) {
+    if (optional) {
+      say(`could not install ${debianPackage}; skipping what needs it.`);
+      return false;
+    }
+    fail(`could not install ${debianPackage}; install it by hand and run this again.`);
+  }
+  return has(command);
+}
+
+/** apt-get install, with one `apt-get update` when the package is not found. */
+function aptInstall(debianPackage) {
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const apt = (args) =>
     sudo.length ? run('sudo', ['apt-get', ...args], { env: aptEnv }) : run('apt-get', args, { env: aptEnv });
-  if (apt(['install', '-y', '--no-install-recommends', debianPackage]) !== 0) {
-    apt(['update']);
-    if (apt(['install', '-y', '--no-install-recommends', debianPackage]) !== 0) {
-      if (optional) {
-        say(`could not install ${debianPackage}; skipping what needs it.`);
-        return false;
-      }
-      fail(`could not install ${debianPackage}; install it by hand and run this again.`);
+  if (apt(['install', '-y', '--no-install-recommends', debianPackage]) === 0) return true;
+  apt(['update']);
+  return apt(['install', '-y', '--no-install-recommends', debianPackage]) === 0;
+}
+
+const VENV = path.join(ROOT, '.venv');
+const VENV_PYTHON = path.join(VENV, 'bin', 'python');
+
+/**
+ * The Python client (python/) in a virtual environment at .venv, installed from PyPI with pip,
+ * with its gRPC stubs generated from proto/; test/python runs pytest in it against real nodes.
+ * Reinstalled when python/pyproject.toml is newer than the last install.
+ */
+function ensurePythonClient() {
+  ensureSystemTool('python3', 'python3', 'the Python client is tested with pytest');
+  const marker = path.join(VENV, '.insights-installed');
+  const pyproject = path.join(ROOT, 'python', 'pyproject.toml');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(pyproject).mtimeMs) return;
+  if (!existsSync(VENV_PYTHON)) {
+    say('creating the Python virtual environment .venv...');
+    if (run('python3', ['-m', 'venv', VENV], { stdio: 'ignore' }) !== 0) {
+      // Debian splits venv (ensurepip) out of python3.
+      const version = spawnSync('python3', ['-c', 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")'], {
+        encoding: 'utf8',
+      }).stdout.trim();
+      if (existsSync('/etc/debian_version') && has('apt-get')) aptInstall(`python${version}-venv`);
+      if (run('python3', ['-m', 'venv', VENV]) !== 0) fail('could not create .venv; install python3-venv and run this again.');
     }
   }
-  return has(command);
+  say('installing the Python client and pytest into .venv (first run only)...');
+  const pip = [VENV_PYTHON, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check'];
+  if (run(pip[0], [...pip.slice(1), '-e', `${path.join(ROOT, 'python')}[test]`]) !== 0)
+    fail('pip could not install the Python client; see the output above.');
+  if (run(VENV_PYTHON, ['-c', 'from insights_mesh import stubs; stubs.generate()']) !== 0)
+    fail('could not generate the gRPC stubs from proto/.');
+  writeFileSync(marker, new Date().toISOString());
 }
 
 function tsx(script, args) {
@@ -107,6 +144,7 @@ switch (step) {
   case 'test': {
     ensureSystemTool('nats-server', 'nats-server', 'the mesh and event tests start real NATS servers');
     ensureSystemTool('chromium', 'chromium', 'the dashboard tests drive a real browser', { optional: true });
+    ensurePythonClient();
     say('type-checking...');
     if (run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']) !== 0)
       fail('type errors; see above.');

@@ -1,6 +1,6 @@
 """The gRPC stubs, generated from the repository's proto/ with grpcio-tools (never committed).
 
-`python -m insights_mesh.stubs` generates them (bootstrap does, after installing the package);
+`stubs.generate()` generates them (bootstrap does, after installing the package);
 importing the client generates them on first use when they are missing or older than the proto.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import os
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Tuple
@@ -75,7 +74,3 @@ def load() -> Tuple[ModuleType, ModuleType]:
     pb2 = importlib.import_module("insights_mesh._generated.insights_pb2")
     pb2_grpc = importlib.import_module("insights_mesh._generated.insights_pb2_grpc")
     return pb2, pb2_grpc
-
-
-if __name__ == "__main__":
-    print(generate(), file=sys.stderr)
