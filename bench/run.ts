@@ -30,6 +30,7 @@ try {
     ['events', './scenarios/events.ts'],
     ['import', './scenarios/import.ts'],
     ['registry', './scenarios/registry.ts'],
+    ['cli-start', './scenarios/cli-start.ts'],
   ] as const)
     if (want(name)) {
       const { run } = (await import(mod)) as {

@@ -137,8 +137,15 @@ function summarise(jsonFile) {
   }
 }
 
+/** The CLI runs as built JavaScript (packages/cli/dist; its bin falls back to tsx while that is stale). */
+function buildCli() {
+  if (run(process.execPath, [path.join(ROOT, 'packages', 'cli', 'scripts', 'build.mjs')]) !== 0)
+    fail('building the CLI (packages/cli/scripts/build.mjs) failed; see above.');
+}
+
 checkNode();
 ensureWorkspace();
+buildCli();
 
 switch (step) {
   case 'test': {

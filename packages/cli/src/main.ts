@@ -1,15 +1,33 @@
 import { Command } from 'commander';
-import { runCall } from './commands/call.ts';
-import { runDashboard, runEmbed, runHashPassword } from './commands/dashboard.ts';
-import { runLs } from './commands/ls.ts';
-import { runNew } from './commands/new.ts';
-import { runNode } from './commands/node.ts';
-import { runKeygen, runToken } from './commands/token.ts';
-import { runEventsDlq } from './commands/events-dlq.ts';
-import { runEventsImport } from './commands/events-import.ts';
 import { printError } from './output.ts';
+import { withTypeScriptModules } from './typescript-modules.ts';
+
+/**
+ * Commands are imported when they run, so `insights --help` loads commander and nothing else (the
+ * built CLI starts in tens of milliseconds; a command pays only for what it uses).
+ */
+const lazy =
+  <A extends unknown[]>(load: () => Promise<(...args: A) => Promise<void>>) =>
+  async (...args: A): Promise<void> =>
+    (await load())(...args);
+
+/** The same for commands that load modules: the command's own code first, then tsx for the modules' TypeScript. */
+const lazyWithModules =
+  <A extends unknown[]>(load: () => Promise<(...args: A) => Promise<void>>) =>
+  async (...args: A): Promise<void> => {
+    const action = await load();
+    await withTypeScriptModules(action)(...args);
+  };
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Where a command that calls nodes finds the mesh, and the capability it presents (nodes-option.ts). */
+const meshFlags = (cmd: Command): Command =>
+  cmd
+    .option('-n, --node <host:port>', 'node gRPC address (repeatable; default $INSIGHTS_NODES)', collect)
+    .option('--nats <url>', 'discover nodes from the NATS registry (default $NATS_URL)')
+    .option('--capability <token>', 'capability every call carries (default $INSIGHTS_CAPABILITY)')
+    .option('--capability-file <file>', 'read the capability from this file');
 
 const program = new Command()
   .name('insights')
@@ -29,43 +47,39 @@ program
   .option('--nats <url>', 'advertise in the NATS registry at this URL (default $NATS_URL)')
   .option('--ttl <ms>', 'registry TTL: a node silent this long is gone')
   .option('--isolation <level>', 'default isolation of modules: process, worker or inline')
-  .action(runNode);
+  .action(lazyWithModules(async () => (await import('./commands/node.ts')).runNode));
 
-program
-  .command('call')
-  .description('call an analytic: insights call query.<name> --<param> <value> ...')
-  .argument('<analytic>', 'query.<name> or view.<name> (names may be <module>.<name>)')
-  .argument('[params...]', 'parameters as --name value')
-  .option('-n, --node <host:port>', 'node gRPC address (repeatable; default $INSIGHTS_NODES)', collect)
-  .option('--nats <url>', 'discover nodes from the NATS registry (default $NATS_URL)')
+meshFlags(
+  program
+    .command('call')
+    .description('call an analytic: insights call query.<name> --<param> <value> ...')
+    .argument('<analytic>', 'query.<name> or view.<name> (names may be <module>.<name>)')
+    .argument('[params...]', 'parameters as --name value'),
+)
   .option('--args <json>', 'all parameters as one JSON object')
   .option('--timeout <ms>', 'deadline in milliseconds')
   .option('--csv', 'print query results and tables as CSV')
   .option('-o, --out <file>', 'write a view to a file (required for PNG views)')
   .allowUnknownOption()
   .allowExcessArguments()
-  .action((analytic: string, params: string[], opts) => runCall(analytic, params, opts));
+  .action(lazy(async () => (await import('./commands/call.ts')).runCall));
 
-program
-  .command('ls')
-  .description('list the nodes and analytics of the mesh')
-  .option('-n, --node <host:port>', 'node gRPC address (repeatable; default $INSIGHTS_NODES)', collect)
-  .option('--nats <url>', 'discover nodes from the NATS registry (default $NATS_URL)')
+meshFlags(program.command('ls').description('list the nodes and analytics of the mesh'))
   .option('--json', 'machine-readable output')
-  .action(runLs);
+  .action(lazy(async () => (await import('./commands/ls.ts')).runLs));
 
 program
   .command('new')
   .description('scaffold a module with a passing test')
   .argument('<name>', 'module name (lower-case)')
   .option('--dir <dir>', 'parent folder', 'modules')
-  .action(runNew);
+  .action(lazy(async () => (await import('./commands/new.ts')).runNew));
 
 program
   .command('keygen')
   .description('create a mesh signing key pair for capabilities')
   .option('--out <dir>', 'folder for mesh.key and mesh.pub', '.')
-  .action(runKeygen);
+  .action(lazy(async () => (await import('./commands/token.ts')).runKeygen));
 
 program
   .command('token')
@@ -75,7 +89,7 @@ program
   .requiredOption('--key <file>', 'the mesh private key (from insights keygen)')
   .option('--ttl <seconds>', 'lifetime', '3600')
   .option('--subject <name>', 'who it is for (nodes log it)')
-  .action(runToken);
+  .action(lazy(async () => (await import('./commands/token.ts')).runToken));
 
 const events = program.command('events').description('send events into the mesh and manage dead letters');
 
@@ -88,7 +102,7 @@ events
   .option('--batch <n>', 'events per chunk', '500')
   .option('--token <token>', 'ingest token (default $INSIGHTS_INGEST_TOKEN)')
   .option('-q, --quiet', 'no progress bar')
-  .action(runEventsImport);
+  .action(lazy(async () => (await import('./commands/events-import.ts')).runEventsImport));
 
 events
   .command('dlq')
@@ -97,7 +111,7 @@ events
   .option('--handler <module.handler>', 'only this handler')
   .option('--redrive', 'send them back to their handler')
   .option('--json', 'machine-readable output')
-  .action(runEventsDlq);
+  .action(lazy(async () => (await import('./commands/events-dlq.ts')).runEventsDlq));
 
 const dashboard = program
   .command('dashboard')
@@ -108,11 +122,11 @@ const dashboard = program
   .option('--key <file>', 'mesh signing key (from insights keygen)')
   .option('--host <host>', 'listen address (default 127.0.0.1)')
   .option('--port <port>', 'listen port (default 8080; 0: any free port)')
-  .action(runDashboard);
+  .action(lazy(async () => (await import('./commands/dashboard.ts')).runDashboard));
 dashboard
   .command('hash-password')
   .description('read a password on stdin; print its scrypt hash for the users file')
-  .action(runHashPassword);
+  .action(lazy(async () => (await import('./commands/dashboard.ts')).runHashPassword));
 dashboard
   .command('embed')
   .description('print a signed, expiring URL of one view with fixed parameters (for an iframe in the LMS)')
@@ -122,7 +136,7 @@ dashboard
   .option('--role <role>', 'or act as this role...')
   .option('--context <json>', '...with this context, e.g. {"course":"C1"}')
   .option('--ttl <seconds>', 'lifetime (default 7 days)')
-  .action((_opts, cmd: Command) => runEmbed(cmd.optsWithGlobals()));
+  .action(async (_opts, cmd: Command) => (await import('./commands/dashboard.ts')).runEmbed(cmd.optsWithGlobals()));
 
 program
   .command('cluster')
@@ -133,7 +147,7 @@ program
   .option('--isolation <level>', 'where modules run: inline (default), worker or process')
   .option('--replica-of <subsystem>', 'the subsystem that gets a second node', 'lms')
   .option('--no-dashboard', 'do not start the dashboard')
-  .action(async (opts) => (await import('./commands/cluster.ts')).runClusterUp(opts));
+  .action(lazyWithModules(async () => (await import('./commands/cluster.ts')).runClusterUp));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   printError(e);
