@@ -49,6 +49,17 @@ program
   .option('--isolation <level>', 'default isolation of modules: process, worker or inline')
   .action(lazyWithModules(async () => (await import('./commands/node.ts')).runNode));
 
+program
+  .command('dev')
+  .description('run a node with one module, reload it when its files change, print calls and errors as they happen')
+  .argument('<module>', 'module folder or file')
+  .option('--grpc <[host:]port>', 'gRPC listen address (default: any free port)')
+  .option('--http <[host:]port>', 'HTTP listen address (default: any free port)')
+  .option('--data-dir <dir>', 'where the module keeps its data (default .data/dev/<module>)')
+  .option('--nats <url>', 'use this NATS for the registry and JetStream events (default $NATS_URL; without: direct delivery)')
+  .option('--isolation <level>', 'worker (default) or process')
+  .action(lazyWithModules(async () => (await import('./commands/dev.ts')).runDev));
+
 meshFlags(
   program
     .command('call')
