@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generateMeshKeys, mintCapability } from '@insights/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,13 +17,10 @@ if (NO_VENV) console.warn('.venv is missing: the Python client tests are skipped
 
 const GRADEBOOK = path.join(REPO_ROOT, 'test', 'python', 'fixtures', 'gradebook');
 
-/** Runs pytest on python/tests with the mesh's addresses in the environment; never blocks this event loop. */
-function pytest(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+/** Runs the venv's Python with the mesh's addresses in the environment; never blocks this event loop. */
+function python(args: string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(VENV_PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...env },
-    });
+    const proc = spawn(VENV_PYTHON, args, { cwd: REPO_ROOT, env: { ...process.env, ...env } });
     let output = '';
     proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -64,6 +63,24 @@ describe.skipIf(NO_NATS || NO_VENV)('python - the Python client against real nod
     await nats?.stop();
   });
 
+  it('the notebook in docs/ runs top to bottom against the mesh (connect, list, call, plot, export CSV)', async () => {
+    const executed = path.join(tmpdir(), `python-client-${process.pid}.ipynb`);
+    const { code, output } = await python(
+      ['-m', 'insights_mesh.run_notebook', path.join(REPO_ROOT, 'docs', 'python-client.ipynb'), executed],
+      { NATS_URL: nats.url, INSIGHTS_NODES: '' },
+    );
+    if (code !== 0) console.error(output);
+    expect(code).toBe(0);
+    const nb = JSON.parse(await readFile(executed, 'utf8')) as {
+      cells: { outputs?: { text?: string[]; data?: Record<string, unknown> }[] }[];
+    };
+    await rm(executed, { force: true });
+    const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
+    expect(outputs.some((o) => (o.text ?? []).join('').includes('grades.csv 300 rows'))).toBe(true);
+    expect(outputs.some((o) => o.data?.['image/png'] !== undefined)).toBe(true); // the histogram
+    expect(outputs.some((o) => (o.text ?? []).join('').startsWith('INVALID_ARGUMENT learners'))).toBe(true);
+  }, 120_000);
+
   it('pytest passes: discovery, names, deadlines, failover, capabilities, DataFrames, ingest', async () => {
     const restricted = mintCapability({
       privateKeyPem: keys.privateKeyPem,
@@ -76,7 +93,7 @@ describe.skipIf(NO_NATS || NO_VENV)('python - the Python client against real nod
       ttlSeconds: 600,
       subject: 'pytest',
     });
-    const { code, output } = await pytest({
+    const { code, output } = await python(['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], {
       INSIGHTS_TEST_NATS: nats.url,
       INSIGHTS_TEST_NODES: nodes.map((n) => `${n.ready.id}=${n.ready.grpc}`).join(','),
       INSIGHTS_TEST_VICTIM_PID: String(nodes[2]!.proc.pid),
