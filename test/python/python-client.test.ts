@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,11 +8,7 @@ import { CLI, spawnNode, type NodeProcess } from '../support/cli-process.ts';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { FIXTURE_MODULES, REPO_ROOT, SHIPPED_MODULES } from '../support/tmp.ts';
-
-/** The virtual environment `npm test` (scripts/bootstrap.mjs) creates with the Python client installed. */
-export const VENV_PYTHON = path.join(REPO_ROOT, '.venv', 'bin', 'python');
-const NO_VENV = !existsSync(VENV_PYTHON);
-if (NO_VENV) console.warn('.venv is missing: the Python client tests are skipped (npm test creates it)');
+import { NO_VENV, VENV_PYTHON } from './venv.ts';
 
 const GRADEBOOK = path.join(REPO_ROOT, 'test', 'python', 'fixtures', 'gradebook');
 
