@@ -34,6 +34,7 @@ try {
     ['registry', './scenarios/registry.ts'],
     ['sandbox', './scenarios/sandbox.ts'],
     ['course', './scenarios/course.ts'],
+    ['cli-start', './scenarios/cli-start.ts'],
   ] as const)
     if (want(name)) {
       const { run } = (await import(mod)) as {

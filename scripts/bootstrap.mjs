@@ -163,6 +163,56 @@ function ensureSqlServers() {
   });
 }
 
+/** apt-get install (with one `apt-get update` when the package is not found); false if it failed. */
+function aptInstall(debianPackage) {
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const apt = (args) =>
+    sudo.length ? run('sudo', ['apt-get', ...args], { env: aptEnv }) : run('apt-get', args, { env: aptEnv });
+  if (apt(['install', '-y', '--no-install-recommends', debianPackage]) === 0) return true;
+  apt(['update']);
+  return apt(['install', '-y', '--no-install-recommends', debianPackage]) === 0;
+}
+
+const VENV = path.join(ROOT, '.venv');
+const VENV_PYTHON = path.join(VENV, 'bin', 'python');
+
+/**
+ * The Python client (python/) in a virtual environment at .venv, installed from PyPI with pip,
+ * with its gRPC stubs generated from proto/; test/python runs pytest in it against real nodes.
+ * Reinstalled when python/pyproject.toml is newer than the last install.
+ */
+function ensurePythonClient() {
+  ensureSystemTool('python3', 'python3', 'the Python client is tested with pytest');
+  const marker = path.join(VENV, '.insights-installed');
+  const pyproject = path.join(ROOT, 'python', 'pyproject.toml');
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(pyproject).mtimeMs) return;
+  if (!existsSync(VENV_PYTHON)) {
+    say('creating the Python virtual environment .venv...');
+    if (run('python3', ['-m', 'venv', VENV], { stdio: 'ignore' }) !== 0) {
+      // Debian splits venv (ensurepip) out of python3.
+      const version = spawnSync('python3', ['-c', 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")'], {
+        encoding: 'utf8',
+      }).stdout.trim();
+      if (existsSync('/etc/debian_version') && has('apt-get')) aptInstall(`python${version}-venv`);
+      if (run('python3', ['-m', 'venv', VENV]) !== 0) fail('could not create .venv; install python3-venv and run this again.');
+    }
+  }
+  say('installing the Python client and pytest into .venv (first run only)...');
+  const pip = [VENV_PYTHON, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check'];
+  if (run(pip[0], [...pip.slice(1), '-e', `${path.join(ROOT, 'python')}[test]`]) !== 0)
+    fail('pip could not install the Python client; see the output above.');
+  if (run(VENV_PYTHON, ['-c', 'from insights_mesh import stubs; stubs.generate()']) !== 0)
+    fail('could not generate the gRPC stubs from proto/.');
+  writeFileSync(marker, new Date().toISOString());
+}
+
+/** The CLI runs as built JavaScript (packages/cli/dist; its bin falls back to tsx while that is stale). */
+function buildCli() {
+  if (run(process.execPath, [path.join(ROOT, 'packages', 'cli', 'scripts', 'build.mjs')]) !== 0)
+    fail('building the CLI (packages/cli/scripts/build.mjs) failed; see above.');
+}
+
 function tsx(script, args) {
   return run(process.execPath, ['--import', 'tsx', script, ...args]);
 }
@@ -180,6 +230,7 @@ function summarise(jsonFile) {
 
 checkNode();
 ensureWorkspace();
+buildCli();
 
 switch (step) {
   case 'test': {
@@ -195,6 +246,7 @@ switch (step) {
     ensureSystemTool('chromium', 'chromium', 'the dashboard tests drive a real browser', { optional: true });
     ensureSqlServers();
     ensureFerretDb();
+    ensurePythonClient();
     say('type-checking...');
     if (run(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']) !== 0)
       fail('type errors; see above.');

@@ -13,9 +13,9 @@ export interface NodeProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `insights node ...` as a real process and waits for its ready line. */
-export async function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
-  const proc = spawn(process.execPath, [CLI, 'node', '--grpc', '0', '--http', '0', ...args], {
+/** Starts `insights node ...` as a real process and waits for its ready line (`cli`: another build of the CLI). */
+export async function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}, cli = CLI): Promise<NodeProcess> {
+  const proc = spawn(process.execPath, [cli, 'node', '--grpc', '0', '--http', '0', ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -51,9 +51,10 @@ export async function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): Pr
 export function runCli(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  cli = CLI,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+    const proc = spawn(process.execPath, [cli, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,16 +1,34 @@
 import { Command } from 'commander';
-import { runCall } from './commands/call.ts';
-import { runDashboard, runEmbed, runHashPassword } from './commands/dashboard.ts';
-import { runLs } from './commands/ls.ts';
-import { runNew } from './commands/new.ts';
-import { runNode } from './commands/node.ts';
-import { runKeygen, runToken } from './commands/token.ts';
-import { runEventsDlq } from './commands/events-dlq.ts';
-import { runEventsImport } from './commands/events-import.ts';
 import { printError } from './output.ts';
 import type { AuditOptions } from './commands/audit.ts';
+import { withTypeScriptModules } from './typescript-modules.ts';
+
+/**
+ * Commands are imported when they run, so `insights --help` loads commander and nothing else (the
+ * built CLI starts in tens of milliseconds; a command pays only for what it uses).
+ */
+const lazy =
+  <A extends unknown[]>(load: () => Promise<(...args: A) => Promise<void>>) =>
+  async (...args: A): Promise<void> =>
+    (await load())(...args);
+
+/** The same for commands that load modules: the command's own code first, then tsx for the modules' TypeScript. */
+const lazyWithModules =
+  <A extends unknown[]>(load: () => Promise<(...args: A) => Promise<void>>) =>
+  async (...args: A): Promise<void> => {
+    const action = await load();
+    await withTypeScriptModules(action)(...args);
+  };
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** Where a command that calls nodes finds the mesh, and the capability it presents (nodes-option.ts). */
+const meshFlags = (cmd: Command): Command =>
+  cmd
+    .option('-n, --node <host:port>', 'node gRPC address (repeatable; default $INSIGHTS_NODES)', collect)
+    .option('--nats <url>', 'discover nodes from the NATS registry (default $NATS_URL)')
+    .option('--capability <token>', 'capability every call carries (default $INSIGHTS_CAPABILITY)')
+    .option('--capability-file <file>', 'read the capability from this file');
 
 const program = new Command()
   .name('insights')
@@ -30,43 +48,50 @@ program
   .option('--nats <url>', 'advertise in the NATS registry at this URL (default $NATS_URL)')
   .option('--ttl <ms>', 'registry TTL: a node silent this long is gone')
   .option('--isolation <level>', 'default isolation of modules: process, worker or inline')
-  .action(runNode);
+  .action(lazyWithModules(async () => (await import('./commands/node.ts')).runNode));
 
 program
-  .command('call')
-  .description('call an analytic: insights call query.<name> --<param> <value> ...')
-  .argument('<analytic>', 'query.<name> or view.<name> (names may be <module>.<name>)')
-  .argument('[params...]', 'parameters as --name value')
-  .option('-n, --node <host:port>', 'node gRPC address (repeatable; default $INSIGHTS_NODES)', collect)
-  .option('--nats <url>', 'discover nodes from the NATS registry (default $NATS_URL)')
+  .command('dev')
+  .description('run a node with one module, reload it when its files change, print calls and errors as they happen')
+  .argument('<module>', 'module folder or file')
+  .option('--grpc <[host:]port>', 'gRPC listen address (default: any free port)')
+  .option('--http <[host:]port>', 'HTTP listen address (default: any free port)')
+  .option('--data-dir <dir>', 'where the module keeps its data (default .data/dev/<module>)')
+  .option('--nats <url>', 'use this NATS for the registry and JetStream events (default $NATS_URL; without: direct delivery)')
+  .option('--isolation <level>', 'worker (default) or process')
+  .action(lazyWithModules(async () => (await import('./commands/dev.ts')).runDev));
+
+meshFlags(
+  program
+    .command('call')
+    .description('call an analytic: insights call query.<name> --<param> <value> ...')
+    .argument('<analytic>', 'query.<name> or view.<name> (names may be <module>.<name>)')
+    .argument('[params...]', 'parameters as --name value'),
+)
   .option('--args <json>', 'all parameters as one JSON object')
   .option('--timeout <ms>', 'deadline in milliseconds')
   .option('--csv', 'print query results and tables as CSV')
   .option('-o, --out <file>', 'write a view to a file (required for PNG views)')
   .allowUnknownOption()
   .allowExcessArguments()
-  .action((analytic: string, params: string[], opts) => runCall(analytic, params, opts));
+  .action(lazy(async () => (await import('./commands/call.ts')).runCall));
 
-program
-  .command('ls')
-  .description('list the nodes and analytics of the mesh')
-  .option('-n, --node <host:port>', 'node gRPC address (repeatable; default $INSIGHTS_NODES)', collect)
-  .option('--nats <url>', 'discover nodes from the NATS registry (default $NATS_URL)')
+meshFlags(program.command('ls').description('list the nodes and analytics of the mesh'))
   .option('--json', 'machine-readable output')
-  .action(runLs);
+  .action(lazy(async () => (await import('./commands/ls.ts')).runLs));
 
 program
   .command('new')
   .description('scaffold a module with a passing test')
   .argument('<name>', 'module name (lower-case)')
   .option('--dir <dir>', 'parent folder', 'modules')
-  .action(runNew);
+  .action(lazy(async () => (await import('./commands/new.ts')).runNew));
 
 program
   .command('keygen')
   .description('create a mesh signing key pair for capabilities')
   .option('--out <dir>', 'folder for mesh.key and mesh.pub', '.')
-  .action(runKeygen);
+  .action(lazy(async () => (await import('./commands/token.ts')).runKeygen));
 
 program
   .command('token')
@@ -78,7 +103,7 @@ program
   .option('--subject <name>', 'who it is for (nodes log it)')
   .option('--mesh-id <id>', 'bind it to this mesh: nodes of another mesh refuse it')
   .option('--audience <ids>', 'bind it to these node ids (comma-separated): any other node refuses it')
-  .action(runToken);
+  .action(lazy(async () => (await import('./commands/token.ts')).runToken));
 
 program
   .command('capability')
@@ -135,7 +160,7 @@ events
   .option('--batch <n>', 'events per chunk', '500')
   .option('--token <token>', 'ingest token (default $INSIGHTS_INGEST_TOKEN)')
   .option('-q, --quiet', 'no progress bar')
-  .action(runEventsImport);
+  .action(lazy(async () => (await import('./commands/events-import.ts')).runEventsImport));
 
 events
   .command('dlq')
@@ -144,7 +169,7 @@ events
   .option('--handler <module.handler>', 'only this handler')
   .option('--redrive', 'send them back to their handler')
   .option('--json', 'machine-readable output')
-  .action(runEventsDlq);
+  .action(lazy(async () => (await import('./commands/events-dlq.ts')).runEventsDlq));
 
 const dashboard = program
   .command('dashboard')
@@ -155,11 +180,11 @@ const dashboard = program
   .option('--key <file>', 'mesh signing key (from insights keygen)')
   .option('--host <host>', 'listen address (default 127.0.0.1)')
   .option('--port <port>', 'listen port (default 8080; 0: any free port)')
-  .action(runDashboard);
+  .action(lazy(async () => (await import('./commands/dashboard.ts')).runDashboard));
 dashboard
   .command('hash-password')
   .description('read a password on stdin; print its scrypt hash for the users file')
-  .action(runHashPassword);
+  .action(lazy(async () => (await import('./commands/dashboard.ts')).runHashPassword));
 dashboard
   .command('embed')
   .description('print a signed, expiring URL of one view with fixed parameters (for an iframe in the LMS)')
@@ -169,7 +194,7 @@ dashboard
   .option('--role <role>', 'or act as this role...')
   .option('--context <json>', '...with this context, e.g. {"course":"C1"}')
   .option('--ttl <seconds>', 'lifetime (default 1 hour; at most embed.maxTtlSeconds)')
-  .action((_opts, cmd: Command) => runEmbed(cmd.optsWithGlobals()));
+  .action(async (_opts, cmd: Command) => (await import('./commands/dashboard.ts')).runEmbed(cmd.optsWithGlobals()));
 
 program
   .command('cluster')
@@ -180,7 +205,7 @@ program
   .option('--isolation <level>', 'where modules run: inline (default), worker or process')
   .option('--replica-of <subsystem>', 'the subsystem that gets a second node', 'lms')
   .option('--no-dashboard', 'do not start the dashboard')
-  .action(async (opts) => (await import('./commands/cluster.ts')).runClusterUp(opts));
+  .action(lazyWithModules(async () => (await import('./commands/cluster.ts')).runClusterUp));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   printError(e);

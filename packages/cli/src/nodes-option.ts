@@ -1,11 +1,15 @@
-import type { ConnectOptions } from '@insights/client';
 import { readFileSync } from 'node:fs';
+import type { ConnectOptions } from '@insights/client';
 import { InsightsError } from '@insights/sdk';
 import { natsWithCredentials } from './nats-credentials.ts';
 
 export interface MeshFlags {
   node?: string[];
   nats?: string;
+  /** A capability token (from `insights token` or a dashboard) every call carries. */
+  capability?: string;
+  /** A file holding that token (kept out of shell history and process listings). */
+  capabilityFile?: string;
 }
 
 const list = (s: string | undefined) =>
@@ -29,7 +33,14 @@ export function meshOptions(flags: MeshFlags): ConnectOptions {
       "no mesh to talk to: pass --nats nats://host:port (the registry), --node host:port (a node's gRPC address), or set NATS_URL / INSIGHTS_NODES",
       { parameter: 'node' },
     );
-  return { nodes: all, ...(nats ? { nats: natsWithCredentials(nats) } : {}), discoveryTimeoutMs: 5_000, ...meshTrust() };
+  const capability = capabilityFrom(flags);
+  return {
+    nodes: all,
+    ...(nats ? { nats: natsWithCredentials(nats) } : {}),
+    ...(capability ? { capability } : {}),
+    discoveryTimeoutMs: 5_000,
+    ...meshTrust(),
+  };
 }
 
 /**
@@ -51,4 +62,36 @@ function meshTrust(env: NodeJS.ProcessEnv = process.env): Pick<ConnectOptions, '
     ...(trustedKeys.length > 0 ? { trustedKeys } : {}),
     ...(env.INSIGHTS_MESH_ID ? { meshId: env.INSIGHTS_MESH_ID } : {}),
   };
+}
+
+/**
+ * The capability the CLI presents: `--capability`, else `--capability-file`, else
+ * INSIGHTS_CAPABILITY. It is an opaque token here; nodes verify it.
+ */
+export function capabilityFrom(flags: MeshFlags): string | undefined {
+  if (flags.capability !== undefined && flags.capabilityFile !== undefined)
+    throw new InsightsError('INVALID_ARGUMENT', 'give --capability or --capability-file, not both', {
+      parameter: 'capability',
+    });
+  if (flags.capabilityFile !== undefined) {
+    let token: string;
+    try {
+      token = readFileSync(flags.capabilityFile, 'utf8').trim();
+    } catch (e) {
+      throw new InsightsError(
+        'INVALID_ARGUMENT',
+        `--capability-file: cannot read ${flags.capabilityFile}: ${(e as Error).message}`,
+        {
+          parameter: 'capability-file',
+        },
+      );
+    }
+    if (token === '')
+      throw new InsightsError('INVALID_ARGUMENT', `--capability-file: ${flags.capabilityFile} is empty`, {
+        parameter: 'capability-file',
+      });
+    return token;
+  }
+  const token = (flags.capability ?? process.env.INSIGHTS_CAPABILITY ?? '').trim();
+  return token === '' ? undefined : token;
 }

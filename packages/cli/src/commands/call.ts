@@ -3,11 +3,9 @@ import { InsightsError, type ViewResult } from '@insights/sdk';
 import { recordsToTable } from '@insights/node';
 import { coerceStringArgs, toCsv } from '@insights/wire';
 import { writeFile } from 'node:fs/promises';
-import { meshOptions } from '../nodes-option.ts';
+import { meshOptions, type MeshFlags } from '../nodes-option.ts';
 
-export interface CallCommandOptions {
-  node?: string[];
-  nats?: string;
+export interface CallCommandOptions extends MeshFlags {
   args?: string;
   timeout?: string;
   csv?: boolean;

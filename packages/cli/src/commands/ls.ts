@@ -1,9 +1,9 @@
 import { connect } from '@insights/client';
 import { formatTable } from '../output.ts';
-import { meshOptions } from '../nodes-option.ts';
+import { meshOptions, type MeshFlags } from '../nodes-option.ts';
 
 /** `insights ls`: every node and analytic of the mesh, as a table or JSON. */
-export async function runLs(opts: { node?: string[]; nats?: string; json?: boolean }): Promise<void> {
+export async function runLs(opts: MeshFlags & { json?: boolean }): Promise<void> {
   const mesh = await connect(meshOptions(opts));
   try {
     const d = await mesh.describe();

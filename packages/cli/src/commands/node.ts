@@ -1,4 +1,11 @@
-import { applyEnvOverrides, loadNodeConfigFile, parseNodeConfig, startNode, type NodeConfigInput } from '@insights/node';
+import {
+  applyEnvOverrides,
+  loadNodeConfigFile,
+  parseNodeConfig,
+  startNode,
+  type NodeConfigInput,
+  type RunningNode,
+} from '@insights/node';
 import { natsWithCredentials } from '../nats-credentials.ts';
 
 export interface NodeCommandOptions {
@@ -49,6 +56,11 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  printReady(node);
+}
+
+/** The one JSON line scripts and tests read: bound addresses and the modules that failed. */
+export function printReady(node: RunningNode): void {
   process.stdout.write(
     `${JSON.stringify({
       event: 'ready',
@@ -66,7 +78,7 @@ function stripDerived(c: ReturnType<typeof loadNodeConfigFile>): NodeConfigInput
   return rest as NodeConfigInput;
 }
 
-function hostPort(s: string, flag: string): { host: string; port: number } {
+export function hostPort(s: string, flag: string): { host: string; port: number } {
   const m = /^(?:(.*):)?(\d+)$/.exec(s);
   if (m === null) throw new Error(`--${flag} must be [host:]port, got "${s}"`);
   return { host: m[1] === undefined || m[1] === '' ? '127.0.0.1' : m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };

@@ -1,0 +1,141 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { connect, generateMeshKeys, mintCapability, type Mesh } from '@insights/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, spawnNode, type NodeProcess } from '../support/cli-process.ts';
+import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { REPO_ROOT, tempDir } from '../support/tmp.ts';
+import { NO_VENV, VENV_PYTHON } from './venv.ts';
+
+const FIXTURES = path.join(REPO_ROOT, 'test', 'python', 'fixtures');
+
+interface PythonHost {
+  proc: ChildProcess;
+  grpc: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `python -m insights_mesh.host` and waits for its ready line. */
+async function startPythonHost(args: string[]): Promise<PythonHost> {
+  const proc = spawn(VENV_PYTHON, ['-m', 'insights_mesh.host', path.join(FIXTURES, 'pystats', 'analytics.py'), ...args], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const ready = await new Promise<{ grpc: string }>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).on('line', (l) => {
+      if (l.includes('"ready"')) resolve(JSON.parse(l) as { grpc: string });
+    });
+    proc.on('exit', (code) => reject(new Error(`python host exited with ${code}:\n${stderr}`)));
+  });
+  return {
+    proc,
+    grpc: ready.grpc,
+    stop: () =>
+      new Promise((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+describe.skipIf(NO_NATS || NO_VENV)('python - analytics written in Python join the mesh', () => {
+  const keys = generateMeshKeys();
+  let nats: NatsServer;
+  let open: PythonHost;
+  let secured: PythonHost;
+  let node: NodeProcess;
+  let mesh: Mesh;
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+
+  beforeAll(async () => {
+    tmp = await tempDir('insights-pyhost-');
+    nats = await startNatsServer();
+    const keyFile = path.join(tmp.dir, 'mesh.pub');
+    await writeFile(keyFile, keys.publicKeyPem);
+    [open, secured, node] = await Promise.all([
+      startPythonHost(['--nats', nats.url, '--id', 'py-open', '--ttl', '3000']),
+      startPythonHost(['--trusted-key', keyFile, '--require-capability']),
+      spawnNode(['--id', 'ts', '--nats', nats.url, '--isolation', 'inline', '-m', path.join(FIXTURES, 'uses-python')]),
+    ]);
+    mesh = await connect({ nats: nats.url });
+    for (let i = 0; i < 100 && !Object.keys(mesh.query).includes('scaled_mean'); i++)
+      await new Promise((r) => setTimeout(r, 100));
+  }, 90_000);
+
+  afterAll(async () => {
+    await mesh?.close();
+    await Promise.all([open?.stop(), secured?.stop(), node?.stop()]);
+    await nats?.stop();
+    await tmp?.remove();
+  });
+
+  it('the Python host advertises in the registry; clients call it by name, with its schema and errors', async () => {
+    const d = await mesh.describe();
+    const mean = d.analytics.find((a) => a.name === 'mean');
+    expect(mean).toMatchObject({ module: 'pystats', nodes: ['py-open'], description: 'Mean of the values, times scale.' });
+    expect(mean?.params).toMatchObject({
+      properties: { values: { type: 'array' }, scale: { type: 'number', default: 1 } },
+      required: ['values'],
+    });
+    expect(await mesh.query.mean!({ values: [1, 2, 3] })).toBe(2);
+    await expect(mesh.query.mean!({ values: [1], bogus: 1 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      parameter: 'bogus',
+    });
+    await expect(mesh.query.fail!()).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringContaining('always fails'),
+    });
+  });
+
+  it('a TypeScript module calls the Python analytic through ctx.mesh', async () => {
+    expect(await mesh.query.scaled_mean!({ values: [1, 2, 3, 6] })).toEqual({ mean: 30 });
+  });
+
+  it('the CLI calls it like any analytic', async () => {
+    const r = await runCli(['call', 'query.pystats.mean', '--args', '{"values":[4,8]}', '--nats', nats.url]);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toBe(6);
+  });
+
+  it('a host given the mesh public key enforces capabilities', async () => {
+    const mint = (privateKeyPem: string) =>
+      mintCapability({
+        privateKeyPem,
+        layers: [{ policy: { default: 'deny', rules: [{ match: 'pystats.mean', effect: 'allow' }] }, context: {} }],
+        ttlSeconds: 600,
+      });
+    const call = (name: string, capability?: string) =>
+      runCli([
+        'call',
+        `query.pystats.${name}`,
+        '--args',
+        name === 'mean' ? '{"values":[1,3]}' : '{}',
+        '--node',
+        secured.grpc,
+        ...(capability === undefined ? [] : ['--capability', capability]),
+      ]);
+    const allowed = await call('mean', mint(keys.privateKeyPem));
+    expect(allowed.stderr).toBe('');
+    expect(JSON.parse(allowed.stdout)).toBe(2);
+    expect((await call('fail', mint(keys.privateKeyPem))).stderr).toMatch(/PERMISSION_DENIED: query pystats.fail is not allowed/);
+    // Without a capability, or with one signed by another key, the host lets nothing through.
+    expect((await call('mean')).stderr).toMatch(/NOT_FOUND|PERMISSION_DENIED/);
+    const direct = await connect({ nodes: [secured.grpc], capability: mint(generateMeshKeys().privateKeyPem) });
+    await expect(direct.raw('query', 'pystats.mean', { values: [1] })).rejects.toMatchObject({
+      code: expect.stringMatching(/NOT_FOUND|PERMISSION_DENIED/),
+    });
+    await direct.close();
+  });
+
+  it('a host that stops withdraws from the registry at once', async () => {
+    await open.stop();
+    for (let i = 0; i < 50 && Object.keys(mesh.query).includes('pystats.mean'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(Object.keys(mesh.query)).not.toContain('pystats.mean');
+  });
+});
