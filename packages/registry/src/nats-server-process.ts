@@ -23,6 +23,12 @@ export interface NatsServerOptions {
    * when `extraConfig` brings its own accounts.
    */
   auth?: MeshNatsAuth | false;
+  /**
+   * `always` (default): JetStream fsyncs before it acknowledges, so acknowledged events survive an
+   * OS crash (nats-server 2.10+; older servers lack the setting). `interval`: the server's own
+   * periodic sync (two minutes), faster and lossy on a crash of the machine.
+   */
+  sync?: 'always' | 'interval';
 }
 
 export interface NatsServer {
@@ -44,7 +50,26 @@ export interface NatsServer {
 
 /** True when a `nats-server` binary is on PATH. */
 export function natsServerAvailable(): boolean {
-  return spawnSync('nats-server', ['--version'], { stdio: 'ignore' }).status === 0;
+  return natsServerVersion() !== undefined;
+}
+
+let version: [number, number, number] | null | undefined;
+
+/** The version of the `nats-server` on PATH, read once. */
+export function natsServerVersion(): [number, number, number] | undefined {
+  if (version === undefined) {
+    const r = spawnSync('nats-server', ['--version'], { encoding: 'utf8' });
+    const m = r.status === 0 ? /v?(\d+)\.(\d+)\.(\d+)/.exec(r.stdout) : null;
+    version = m === null ? null : [Number(m[1]), Number(m[2]), Number(m[3])];
+  }
+  return version ?? undefined;
+}
+
+/** The jetstream block's durability line: fsync before every acknowledgement where the server can. */
+function syncSetting(sync: 'always' | 'interval'): string {
+  const v = natsServerVersion();
+  const supported = v !== undefined && (v[0] > 2 || (v[0] === 2 && v[1] >= 10));
+  return sync === 'always' && supported ? ', sync_interval: always' : '';
 }
 
 /**
@@ -62,7 +87,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     `listen: "127.0.0.1:${options.port && options.port > 0 ? options.port : -1}"`,
     `ports_file_dir: "${portsDir}"`,
     options.name === undefined ? '' : `server_name: "${options.name}"`,
-    `jetstream { store_dir: "${storeDir}", max_memory_store: 256MB, max_file_store: 2GB }`,
+    `jetstream { store_dir: "${storeDir}", max_memory_store: 256MB, max_file_store: 2GB${syncSetting(options.sync ?? 'always')} }`,
     options.cluster === undefined
       ? ''
       : `cluster { name: "${options.cluster.name}", listen: "127.0.0.1:${options.cluster.port}", routes: [${options.cluster.routes.map((r) => `"${r}"`).join(', ')}] }`,
