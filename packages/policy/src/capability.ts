@@ -1,14 +1,4 @@
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  sign,
-  verify,
-  type KeyObject,
-} from 'node:crypto';
-import { InsightsError } from '@insights/sdk';
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { policyContextSchema, policySchema, type PolicyLayer } from './policy.ts';
 import { isDelegation, openDelegation } from './delegation.ts';
