@@ -54,7 +54,7 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
   // The shipped configs fsync before every acknowledgement (sync_interval: always): the same raw
   // publish against a server on its default two-minute sync shows what that durability costs.
   log('  5-events: raw JetStream publish, server on its default periodic sync');
-  const lax = await startNatsServer({ sync: 'interval' });
+  const lax = await startNatsServer({ sync: 'interval', auth: false });
   const rawLax: number[] = [];
   try {
     for (let r = 0; r < runs; r++)

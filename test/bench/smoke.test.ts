@@ -35,6 +35,9 @@ describe.skipIf(NO_NATS)('bench - smoke run of every scenario', () => {
       '5-events',
       '6-import',
       '7-registry',
+      '8-course',
+      '8-sandbox',
+      'cli-start',
     ]);
     expect(r.rows.every((x) => Number.isFinite(x.median))).toBe(true);
     // A measurement that broke is a row with a note (e.g. the registry watch under heavy CI load);

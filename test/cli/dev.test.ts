@@ -55,6 +55,11 @@ describe('CLI - insights dev', () => {
 
   beforeAll(async () => {
     await mkdir(path.dirname(file), { recursive: true });
+    // A module is a package that declares what it imports (the sandbox bundles nothing else).
+    await writeFile(
+      path.join(path.dirname(file), 'package.json'),
+      JSON.stringify({ name: 'devmod', private: true, type: 'module', dependencies: { '@insights/sdk': 'workspace:*' } }),
+    );
     await writeFile(file, source('v1'));
     proc = spawn(process.execPath, [CLI, 'dev', path.dirname(file), '--data-dir', path.join(dir, 'data')], {
       cwd: REPO_ROOT,

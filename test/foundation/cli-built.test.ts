@@ -29,7 +29,13 @@ describe('CLI - built, in a secured mesh', () => {
     expect(built.stderr).toBe('');
     cli = path.join(tmp.dir, 'dist', 'main.js');
     const config = path.join(tmp.dir, 'node.json');
-    await writeFile(config, JSON.stringify({ capabilities: { trustedKeys: [keys.publicKeyPem], required: true } }));
+    await writeFile(
+      config,
+      JSON.stringify({
+        capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
+        ingest: { tokens: ['ingest-token-for-tests-0001'] },
+      }),
+    );
     node = await spawnNode(
       [
         '--config',

@@ -49,6 +49,7 @@ describe.skipIf(NO_NATS || NO_VENV)('python - the Python client against real nod
     secured = await startTestNode({
       defaultIsolation: 'inline',
       capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
+      ingest: { tokens: ['ingest-token-for-tests-0001'] },
       modules: [path.join(FIXTURE_MODULES, 'echo')],
     });
   }, 60_000);

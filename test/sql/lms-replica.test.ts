@@ -2,7 +2,7 @@ import { connect, type Mesh } from '@insights/client';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kernel } from '../sandbox/hostile/kernel.ts';
-import { dumpRows, loadLmsDumps } from '../support/lms-dumps.ts';
+import { dumpRows, loadLmsDumps, NO_LMS_DUMPS } from '../support/lms-dumps.ts';
 import { NO_MARIADB, startMariaDb, type SqlServer } from '../support/sql-servers.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { FIXTURE_MODULES, SHIPPED_MODULES } from '../support/tmp.ts';
@@ -10,7 +10,7 @@ import { FIXTURE_MODULES, SHIPPED_MODULES } from '../support/tmp.ts';
 const coded = (code: string, text: string) => expect.objectContaining({ code, message: expect.stringContaining(text) });
 
 // The node runs every statement; modules reach it through ctx.sql, inline or across the sandbox channel.
-describe.skipIf(NO_MARIADB).each(['inline', 'process'] as const)(
+describe.skipIf(NO_MARIADB || NO_LMS_DUMPS).each(['inline', 'process'] as const)(
   'modules read the LMS replica through ctx.sql (%s)',
   (isolation) => {
     let server: SqlServer;

@@ -1,6 +1,6 @@
 import { SqlSources, resolveSource, sqlSourceSchema, type SqlRequest, type SqlRow } from '@insights/sql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dumpRows, loadLmsDumps } from '../support/lms-dumps.ts';
+import { dumpRows, loadLmsDumps, NO_LMS_DUMPS } from '../support/lms-dumps.ts';
 import { NO_MARIADB, NO_POSTGRES, startMariaDb, startPostgres, type SqlServer } from '../support/sql-servers.ts';
 
 const MODULE = 'lms-reports';
@@ -24,7 +24,7 @@ async function all(sources: SqlSources, r: Partial<SqlRequest> & { text: string 
 
 const coded = (code: string, text: string) => expect.objectContaining({ code, message: expect.stringContaining(text) });
 
-describe.skipIf(NO_MARIADB)('sql sources on MariaDB with the real LMS dumps', () => {
+describe.skipIf(NO_MARIADB || NO_LMS_DUMPS)('sql sources on MariaDB with the real LMS dumps', () => {
   let server: SqlServer;
   let sources: SqlSources;
   beforeAll(async () => {
