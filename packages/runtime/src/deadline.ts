@@ -35,7 +35,11 @@ function cancelledReason(reason: unknown): InsightsError {
 
 /** Resolves with `work`, or rejects with the signal's reason as soon as it aborts. */
 export function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  if (signal.aborted) {
+    // The work is already running: whatever it ends with later is nobody's to handle.
+    work.catch(() => undefined);
+    return Promise.reject(signal.reason as Error);
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason as Error);
     signal.addEventListener('abort', onAbort, { once: true });

@@ -142,7 +142,11 @@ describe('sandbox hostile - bundling and module names', () => {
   it('names - the data folders hold only the loaded modules, and the neighbour keeps answering with its own data', async () => {
     expect(await query(node, 'good.ping')).toBe('pong');
     expect(await query(node, 'good.remember', { key: 'k', value: 'v' })).toBe('v');
-    expect((await readdir(path.join(dataDir, 'modules'))).sort()).toEqual(['bundle-tsconfig', 'good', 'name-switch']);
+    // Only checked names become folders: never `x/..` or `..`. (name-forged may get its own, by its
+    // real and valid name, when its probe's real `ready` wins the race against its forged one.)
+    const folders = (await readdir(path.join(dataDir, 'modules'))).sort();
+    expect(folders).toEqual(expect.arrayContaining(['bundle-tsconfig', 'good', 'name-switch']));
+    expect(folders.every((f) => ['bundle-tsconfig', 'good', 'name-switch', 'name-forged'].includes(f))).toBe(true);
     expect(node.failedModules).toHaveLength(8);
   });
 });
