@@ -44,7 +44,19 @@ export function startAdvertising(
         ...(identity === undefined ? {} : { identity }),
       });
       await advertiser.start();
-      await ensureStreamReplicas(await nc.jetstreamManager(), `KV_${config.registry.bucket}`, replicas);
+      // A JetStream cluster still electing its leaders refuses or times out this update: retry it
+      // rather than stay out of the registry (and not ready) for good.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await ensureStreamReplicas(await nc.jetstreamManager(), `KV_${config.registry.bucket}`, replicas);
+          break;
+        } catch (e) {
+          if (withdrawn) return;
+          log.warn('registry bucket not replicated yet; retrying', { error: (e as Error).message, attempt });
+          await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+        }
+      }
+      if (withdrawn) return;
       advertised = true;
       log.info('advertising in the registry', { bucket: config.registry.bucket, ttlMs: config.registry.ttlMs, replicas });
       timer = setInterval(
