@@ -127,19 +127,12 @@ function ensureSystemPackage(present, what, debianPackage, why, { optional = fal
     fail(msg);
   }
   say(`${what} is missing (${why}); installing the Debian package ${debianPackage} with apt-get...`);
-  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
-  const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const apt = (args) =>
-    sudo.length ? run('sudo', ['apt-get', ...args], { env: aptEnv }) : run('apt-get', args, { env: aptEnv });
-  if (apt(['install', '-y', '--no-install-recommends', debianPackage]) !== 0) {
-    apt(['update']);
-    if (apt(['install', '-y', '--no-install-recommends', debianPackage]) !== 0) {
-      if (optional) {
-        say(`could not install ${debianPackage}; skipping what needs it.`);
-        return false;
-      }
-      fail(`could not install ${debianPackage}; install it by hand and run this again.`);
+  if (!aptInstall(debianPackage)) {
+    if (optional) {
+      say(`could not install ${debianPackage}; skipping what needs it.`);
+      return false;
     }
+    fail(`could not install ${debianPackage}; install it by hand and run this again.`);
   }
   return present();
 }

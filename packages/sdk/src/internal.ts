@@ -10,3 +10,4 @@ export { CallCancel, type CancelSignal } from './call-cancel.ts';
 export { EndOfTurn } from './end-of-turn.ts';
 export { checkJsonLimits, describeJsonBreach } from './json-limits.ts';
 export type { JsonLimits, JsonLimitBreach } from './json-limits.ts';
+export type { SqlRequest } from './sql.ts';

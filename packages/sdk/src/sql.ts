@@ -26,3 +26,18 @@ export interface SqlClient {
   /** Streams a large result row by row, fetched in batches; stop early with `break`. */
   rows<T extends SqlRow = SqlRow>(sql: string, params?: readonly SqlParam[], options?: SqlRowsOptions): AsyncIterable<T>;
 }
+
+/**
+ * One statement as it travels from module code (possibly across the sandbox channel) to the node
+ * that runs it. For sibling packages (runtime, sql), exported from `./internal`.
+ */
+export interface SqlRequest {
+  readonly source: string;
+  readonly text: string;
+  readonly params: readonly unknown[];
+  /** `all`: every row at once, bounded by maxRows/maxBytes; `stream`: batches, bounded by maxStreamedRows. */
+  readonly mode: 'all' | 'stream';
+  readonly batchRows?: number | undefined;
+  readonly deadline: number;
+  readonly signal?: AbortSignal | undefined;
+}

@@ -4,6 +4,7 @@
  * supplies), the statement is checked as a read, and its rows are counted against the source's limits.
  */
 import { InsightsError } from '@insights/sdk';
+import type { SqlRequest } from '@insights/sdk/internal';
 import type { SqlEngine, SqlParam, SqlRow } from './engine.ts';
 import { RowBudget } from './limits.ts';
 import { MysqlEngine } from './mysql-engine.ts';
@@ -12,16 +13,7 @@ import { assertReadStatement } from './read-only-guard.ts';
 import type { ResolvedSource } from './source-config.ts';
 
 /** What a module asks for, as it crosses from module code (possibly a sandbox). */
-export interface SqlRequest {
-  readonly source: string;
-  readonly text: string;
-  readonly params: readonly unknown[];
-  /** `all`: every row at once, bounded by maxRows/maxBytes; `stream`: batches, bounded by maxStreamedRows. */
-  readonly mode: 'all' | 'stream';
-  readonly batchRows?: number | undefined;
-  readonly deadline: number;
-  readonly signal?: AbortSignal | undefined;
-}
+export type { SqlRequest };
 
 export const MAX_STATEMENT_CHARS = 64 * 1024;
 const MAX_PARAMS = 1000;

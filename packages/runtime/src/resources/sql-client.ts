@@ -4,16 +4,10 @@
  * gives), with the call's deadline and cancellation.
  */
 import { InsightsError, type SqlClient, type SqlParam, type SqlRow, type SqlRowsOptions } from '@insights/sdk';
+import type { SqlRequest } from '@insights/sdk/internal';
 
-export interface SqlGatewayRequest {
-  readonly source: string;
-  readonly text: string;
-  readonly params: readonly unknown[];
-  readonly mode: 'all' | 'stream';
-  readonly batchRows?: number | undefined;
-  readonly deadline: number;
-  readonly signal?: AbortSignal | undefined;
-}
+/** A statement on its way to the node's SQL sources (one shape for every hop). */
+export type SqlGatewayRequest = SqlRequest;
 
 /** Where statements run: the node's SQL sources, or (inside a sandbox) the channel to them. */
 export interface SqlGateway {
