@@ -164,6 +164,25 @@ describe('registry view - liveness and time without NATS', () => {
     expect(v.changed(2004)?.find((n) => n.id === 'b')?.modules[0]?.name).toBe('other');
   });
 
+  it('a delete marker takes one key: an advertisement restored before the heartbeat is deleted is kept; both deleted withdraws the node', () => {
+    const v = fourNodes();
+    const del = (key: string, at: number) => v.applyLive({ ...entry(key, ''), operation: 'DEL' }, at);
+    // Someone deletes node.b, its owner writes it back, then alive.b is deleted and written back.
+    del('node.b', 1000);
+    expect(v.changed(1000)?.map((n) => n.id)).toEqual(['a', 'c', 'd']);
+    v.applyLive(entry('node.b', ad('b')), 1010);
+    del('alive.b', 1020);
+    expect(ids(v, 1020)).toEqual(['a', 'c', 'd']);
+    v.applyLive(entry('alive.b', beat(2)), 1030);
+    expect(v.changed(1030)?.map((n) => n.id)).toEqual(['a', 'b', 'c', 'd']);
+    // A withdrawal deletes both keys: the node is gone, and a later heartbeat alone does not bring it back.
+    del('node.c', 1040);
+    del('alive.c', 1040);
+    expect(v.changed(1050)?.map((n) => n.id)).toEqual(['a', 'b', 'd']);
+    v.applyLive(entry('alive.c', beat(3)), 1060);
+    expect(ids(v, 1060)).toEqual(['a', 'b', 'd']);
+  });
+
   it('a node that stops beating while others beat is dropped after its TTL', () => {
     const v = fourNodes();
     for (let t = 2000; t <= 8000; t += 2000) for (const id of ['b', 'c', 'd']) v.applyLive(entry(`alive.${id}`, beat()), t);

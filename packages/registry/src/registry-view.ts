@@ -27,6 +27,8 @@ interface Node {
 
 /** The advertiser's shortest beat interval: a shorter silence is never worth a pass over the nodes. */
 const MIN_BEAT_MS = 100;
+/** lastBeat of a node whose heartbeat was never seen or was deleted. */
+const NO_BEAT = Number.NEGATIVE_INFINITY;
 /** Advertisers beat every TTL/3: a longer silence from a working registry means something is wrong. */
 const beatGap = (n: Node): number => Math.max(MIN_BEAT_MS, n.ttlMs / 3);
 
@@ -125,7 +127,7 @@ export class RegistryView {
         n.adJson = old.adJson;
         n.view = n.state === undefined || n.state === old.view.state ? old.view : { ...old.view, state: n.state };
       }
-      if (n.lastBeat === 0) n.lastBeat = old.lastBeat;
+      if (n.lastBeat === NO_BEAT) n.lastBeat = old.lastBeat;
       n.ttlMs ||= old.ttlMs;
     }
     this.#deleted.clear();
@@ -181,11 +183,7 @@ export class RegistryView {
     const dot = e.key.indexOf('.');
     const kind = e.key.slice(0, dot);
     const id = e.key.slice(dot + 1);
-    if (e.operation !== 'PUT') {
-      if (this.#nodes.get(id)?.shown === true) this.#dirty = true;
-      this.#nodes.delete(id);
-      return;
-    }
+    if (e.operation !== 'PUT') return this.#withdraw(kind, id);
     const text = e.string();
     const refused = screenRegistryEntry(e.key, id, text);
     if (refused !== undefined) return this.onInvalid(e.key, refused);
@@ -200,9 +198,27 @@ export class RegistryView {
     this.onInvalid(e.key, 'unknown key kind');
   }
 
+  /**
+   * A delete marker takes away one key, not the node: its owner restores a key someone else
+   * deleted, and may have restored the other one already (deleting `node.x`, then `alive.x`, must
+   * not lose the advertisement written back in between). Both gone: the node is withdrawn.
+   */
+  #withdraw(kind: string, id: string): void {
+    const n = this.#nodes.get(id);
+    if (n === undefined) return;
+    if (n.shown) this.#dirty = true;
+    if (kind === 'alive') n.lastBeat = NO_BEAT;
+    else {
+      n.view = undefined;
+      n.adJson = '';
+      n.version++;
+    }
+    if (n.view === undefined && n.lastBeat === NO_BEAT) this.#nodes.delete(id);
+  }
+
   #node(id: string): Node {
     let n = this.#nodes.get(id);
-    if (n === undefined) this.#nodes.set(id, (n = { adJson: '', lastBeat: 0, ttlMs: 0, version: 0, shown: false }));
+    if (n === undefined) this.#nodes.set(id, (n = { adJson: '', lastBeat: NO_BEAT, ttlMs: 0, version: 0, shown: false }));
     return n;
   }
 
