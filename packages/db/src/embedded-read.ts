@@ -3,13 +3,22 @@
  * one applies), mingo matches each row while they stream in pages, then sort, skip and limit.
  * Only a sort no index can answer holds the matches in memory (as MongoDB's in-memory sort does).
  */
-import type { Document } from '@insights/sdk';
+import type { Document, Sort } from '@insights/sdk';
 import { compare } from 'mingo/util';
 import { cloneValue, keyOf } from './codec.ts';
 import { valuesAtPath } from './doc-path.ts';
 import type { FindSpec } from './embedded-cursor.ts';
-import { compileFilter, sortDocuments } from './mingo-ops.ts';
+import { DbError } from './errors.ts';
+import { compileFilter, sortDocuments, type Matcher } from './mingo-ops.ts';
+import type { SqlPlan } from './sqlite-planner.ts';
 import type { CollectionStore } from './sqlite-store.ts';
+
+/**
+ * The most a sort no index can answer may hold, in bytes of matched documents (MongoDB's
+ * blocking-sort limit is 100 MB; the embedded engine runs inside the node, next to every other
+ * module). A sort with a limit keeps only the best `skip + limit` documents, whatever the data size.
+ */
+export const MAX_SORT_BYTES = 32 * 1024 * 1024;
 
 /** Matching documents, streamed in natural (or index) order. */
 export function* matching(store: CollectionStore, filter: Document): Generator<Document> {
@@ -43,9 +52,7 @@ export function* findPages(store: CollectionStore, filter: Document, spec: FindS
   const matcher = compileFilter(filter, store.ns);
   const plan = store.plan(filter ?? {}, sort);
   if (sort !== undefined && plan.sortSql === undefined) {
-    const all: Document[] = [];
-    for (const page of store.pages(plan)) for (const doc of page) if (matcher.test(doc)) all.push(doc);
-    yield sortDocuments(all, sort, store.ns).slice(skip, skip + limit);
+    yield sortInMemory(store, plan, matcher, sort, skip, limit);
     return;
   }
   let skipped = 0;
@@ -64,6 +71,56 @@ export function* findPages(store: CollectionStore, filter: Document, spec: FindS
     if (out.length > 0) yield out;
     if (taken >= limit) return;
   }
+}
+
+/**
+ * A sort no index answers: the matches are buffered, but with a limit the buffer is cut back to
+ * the best `skip + limit` whenever it doubles (a stable sort of the kept ones, which came first,
+ * and the new ones gives the same order as one sort of everything). Without a limit, a buffer over
+ * MAX_SORT_BYTES is refused with a code that says what to do.
+ */
+function sortInMemory(
+  store: CollectionStore,
+  plan: SqlPlan,
+  matcher: Matcher,
+  sort: Sort,
+  skip: number,
+  limit: number,
+): Document[] {
+  const keep = skip + limit;
+  const cutAt = Math.max(2 * keep, 1000);
+  let buffer: Document[] = [];
+  const sizes = new Map<Document, number>();
+  let bytes = 0;
+  for (const page of store.pages(plan)) {
+    for (const doc of page) {
+      if (!matcher.test(doc)) continue;
+      const size = JSON.stringify(doc).length;
+      buffer.push(doc);
+      sizes.set(doc, size);
+      bytes += size;
+      if (buffer.length >= cutAt) {
+        buffer = sortDocuments(buffer, sort, store.ns).slice(0, keep);
+        bytes = 0;
+        const kept = new Map<Document, number>();
+        for (const d of buffer) {
+          const n = sizes.get(d) ?? 0;
+          kept.set(d, n);
+          bytes += n;
+        }
+        sizes.clear();
+        for (const [d, n] of kept) sizes.set(d, n);
+      }
+      if (bytes > MAX_SORT_BYTES)
+        throw new DbError(
+          'DB_SORT_TOO_LARGE',
+          `Sorting ${store.ns} by ${Object.keys(sort).join(', ')} needs more than ${MAX_SORT_BYTES / 1024 / 1024} MiB in memory: ` +
+            'create an index on the sort field (createIndex), add a limit, or narrow the filter.',
+          { namespace: store.ns },
+        );
+    }
+  }
+  return sortDocuments(buffer, sort, store.ns).slice(skip, keep);
 }
 
 /** `find` results as one array. */

@@ -13,6 +13,8 @@ const DUPLICATE_KEY = new Set([11000, 11001, 12582]);
 const TOO_LARGE = new Set([10334, 17419, 17420]);
 const INDEX_INVALID = new Set([67, 85, 86, 197]);
 const INDEX_NOT_FOUND = 27;
+/** QueryExceededMemoryLimitNoDiskUseAllowed: a blocking sort over the server's memory limit. */
+const SORT_TOO_LARGE = 292;
 const INVALID_NAMESPACE = 73;
 /** The credentials were refused: a configuration problem (db.users / db.provision), not the request's. */
 const AUTHENTICATION_FAILED = 18;
@@ -77,6 +79,8 @@ export function mapMongoError(err: unknown, op: MongoOp, ns: string): DbError {
     return new DbError('DB_CURSOR_IN_USE', `Cursor on ${ns} is already in use: ${msg}`, fields);
   if (name === 'MongoInvalidArgumentError') return new DbError(BAD_INPUT_CODE[op], `Invalid request on ${ns}: ${msg}`, fields);
   if (code !== undefined) {
+    if (code === SORT_TOO_LARGE)
+      return new DbError('DB_SORT_TOO_LARGE', `Sort too large for ${ns}: ${msg}; index the sort field or add a limit`, fields);
     if (TOO_LARGE.has(code)) return new DbError('DB_DOCUMENT_TOO_LARGE', `Document too large for ${ns}: ${msg}`, fields);
     if (code === INDEX_NOT_FOUND) return new DbError('DB_INDEX_NOT_FOUND', `Index not found on ${ns}: ${msg}`, fields);
     if (INDEX_INVALID.has(code)) return new DbError('DB_INVALID_INDEX', `Index conflict on ${ns}: ${msg}`, fields);
