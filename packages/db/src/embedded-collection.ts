@@ -28,7 +28,8 @@ import { keyOf } from './codec.ts';
 import { foreignCollections, leadingMatch, UNSUPPORTED_STAGES } from './embedded-aggregate.ts';
 import { EmbeddedAggregateCursor, EmbeddedFindCursor, PAGE_DOCS, type FindSpec } from './embedded-cursor.ts';
 import { describeIndex, indexDef, sameIndex } from './embedded-index.ts';
-import { distinctValues, findAll, findPages, firstMatch, matching } from './embedded-read.ts';
+import { distinctValues, findAll, findPages, firstMatch, matching, matchingPages } from './embedded-read.ts';
+import { TimeSlice } from './time-slice.ts';
 import { checkReplacement, findAndUpdate, replaceDocument, settleThenThrow, updateDocuments } from './embedded-writes.ts';
 import { DbError, isDbError } from './errors.ts';
 import { checkPipeline, checkUpdate, projectDocuments, runPipeline } from './mingo-ops.ts';
@@ -115,7 +116,11 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
     const store = await this.#store();
     if (Object.keys(filter ?? {}).length === 0 && !options.skip && !options.limit) return store.count();
     let n = 0;
-    for (const page of findPages(store, filter, { skip: options.skip, limit: options.limit })) n += page.length;
+    const slice = new TimeSlice();
+    for (const page of findPages(store, filter, { skip: options.skip, limit: options.limit })) {
+      n += page.length;
+      await slice.pause();
+    }
     return n;
   }
 
@@ -124,7 +129,13 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
   }
 
   async distinct<V = unknown>(key: string, filter: Filter<T> = {}): Promise<V[]> {
-    return distinctValues(matching(await this.#store(), filter), key) as V[];
+    const matches: Document[][] = [];
+    const slice = new TimeSlice();
+    for (const page of matchingPages(await this.#store(), filter)) {
+      matches.push(page);
+      await slice.pause();
+    }
+    return distinctValues(matches.flat(), key) as V[];
   }
 
   aggregate<R extends Document = Document>(pipeline: readonly Document[]): AggregateCursor<R> {

@@ -1,11 +1,13 @@
 /**
  * Cursors of the embedded engine. A cursor starts its query at the first read (like a MongoDB
  * cursor's first batch) and pulls results a page at a time while it is iterated, so iterating a
- * large result never holds it all; `toArray` collects every page.
+ * large result never holds it all; `toArray` collects every page. Both give the node's event
+ * loop a turn between pages once a read has run for a while (TimeSlice).
  */
 import type { AggregateCursor, Document, FindCursor, Projection, Sort } from '@insights/sdk';
 import { checkCount } from './cursor-options.ts';
 import { DbError } from './errors.ts';
+import { TimeSlice } from './time-slice.ts';
 
 /** Documents per page handed out by cursors. */
 export const PAGE_DOCS = 256;
@@ -44,12 +46,20 @@ abstract class LazyCursor<T> {
 
   async toArray(): Promise<T[]> {
     const out: T[] = [];
-    for (const page of await this.#start()) for (const doc of this.finish(page)) out.push(doc as T);
+    const slice = new TimeSlice();
+    for (const page of await this.#start()) {
+      for (const doc of this.finish(page)) out.push(doc as T);
+      await slice.pause();
+    }
     return out;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
-    for (const page of await this.#start()) yield* this.finish(page) as T[];
+    const slice = new TimeSlice();
+    for (const page of await this.#start()) {
+      yield* this.finish(page) as T[];
+      await slice.pause();
+    }
   }
 }
 

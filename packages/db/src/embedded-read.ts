@@ -22,11 +22,14 @@ export const MAX_SORT_BYTES = 32 * 1024 * 1024;
 
 /** Matching documents, streamed in natural (or index) order. */
 export function* matching(store: CollectionStore, filter: Document): Generator<Document> {
+  for (const page of matchingPages(store, filter)) yield* page;
+}
+
+/** Matching documents a store page at a time (a page may be empty). */
+export function* matchingPages(store: CollectionStore, filter: Document): Generator<Document[]> {
   // Compiling also validates the filter, so do it before looking at the table.
   const matcher = compileFilter(filter, store.ns);
-  for (const page of store.pages(store.plan(filter ?? {}))) {
-    for (const doc of page) if (matcher.test(doc)) yield doc;
-  }
+  for (const page of store.pages(store.plan(filter ?? {}))) yield page.filter((doc) => matcher.test(doc));
 }
 
 /** The first matching documents (at most `max`). */
@@ -52,7 +55,7 @@ export function* findPages(store: CollectionStore, filter: Document, spec: FindS
   const matcher = compileFilter(filter, store.ns);
   const plan = store.plan(filter ?? {}, sort);
   if (sort !== undefined && plan.sortSql === undefined) {
-    yield sortInMemory(store, plan, matcher, sort, skip, limit);
+    yield* sortInMemory(store, plan, matcher, sort, skip, limit);
     return;
   }
   let skipped = 0;
@@ -68,7 +71,8 @@ export function* findPages(store: CollectionStore, filter: Document, spec: FindS
       out.push(doc);
       if (++taken >= limit) break;
     }
-    if (out.length > 0) yield out;
+    // Empty pages too: a selective filter may scan many rows between matches (see TimeSlice).
+    yield out;
     if (taken >= limit) return;
   }
 }
@@ -79,20 +83,21 @@ export function* findPages(store: CollectionStore, filter: Document, spec: FindS
  * and the new ones gives the same order as one sort of everything). Without a limit, a buffer over
  * MAX_SORT_BYTES is refused with a code that says what to do.
  */
-function sortInMemory(
+function* sortInMemory(
   store: CollectionStore,
   plan: SqlPlan,
   matcher: Matcher,
   sort: Sort,
   skip: number,
   limit: number,
-): Document[] {
+): Generator<Document[]> {
   const keep = skip + limit;
   const cutAt = Math.max(2 * keep, 1000);
   let buffer: Document[] = [];
   const sizes = new Map<Document, number>();
   let bytes = 0;
   for (const page of store.pages(plan)) {
+    yield []; // a turn of the event loop may come here (see TimeSlice)
     for (const doc of page) {
       if (!matcher.test(doc)) continue;
       const size = JSON.stringify(doc).length;
@@ -120,7 +125,7 @@ function sortInMemory(
         );
     }
   }
-  return sortDocuments(buffer, sort, store.ns).slice(skip, keep);
+  yield sortDocuments(buffer, sort, store.ns).slice(skip, keep);
 }
 
 /** `find` results as one array. */
