@@ -15,7 +15,7 @@ describe.each(['inline', 'process'] as const)('a module reads another module’s
       defaultIsolation: isolation,
       modules: [
         path.join(FIXTURE_MODULES, 'data-owner'),
-        { path: path.join(FIXTURE_MODULES, 'data-reader'), reads: ['data-owner'] },
+        { path: path.join(FIXTURE_MODULES, 'data-reader'), reads: [{ module: 'data-owner', collections: ['segments'] }] },
         path.join(FIXTURE_MODULES, 'sql-reader'),
       ],
     });
@@ -46,6 +46,21 @@ describe.each(['inline', 'process'] as const)('a module reads another module’s
       expect(await q('data-owner.count', {})).toBe(30);
     },
   );
+
+  it('reads only the collections both the module declares and the config allows; others are refused, also through $lookup, and not listed', async () => {
+    const ungranted = (name: string) => ({
+      code: 'PERMISSION_DENIED',
+      message: expect.stringContaining(`may read only "segments" of module "data-owner", not "${name}"`),
+    });
+    // secrets: never declared; notes: declared by the module, not allowed by the operator.
+    for (const collection of ['secrets', 'notes'])
+      await expect(q('data-reader.read_collection', { owner: 'data-owner', collection })).rejects.toMatchObject(
+        ungranted(collection),
+      );
+    await expect(q('data-reader.lookup', { owner: 'data-owner', from: 'secrets' })).rejects.toMatchObject(ungranted('secrets'));
+    expect(await q('data-reader.lookup', { owner: 'data-owner', from: 'segments' })).toHaveLength(1);
+    expect(await q('data-reader.collections', { owner: 'data-owner' })).toEqual(['segments']);
+  });
 
   it('refuses a module the config does not allow, and one that is not on the node', async () => {
     await expect(q('data-reader.all_segments', { owner: 'sql-reader' })).rejects.toMatchObject({

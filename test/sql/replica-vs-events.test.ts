@@ -6,7 +6,7 @@ import { NO_MARIADB, startMariaDb, type SqlServer } from '../support/sql-servers
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { SHIPPED_MODULES } from '../support/tmp.ts';
 
-type Value = string | number | null;
+type Value = string | number | null | undefined;
 const COURSE = 'edX/E929/2014_T1';
 const time = (t: Value, minutesBefore = 0) =>
   new Date(new Date(`${String(t).replace(' ', 'T')}Z`).getTime() - minutesBefore * 60_000).toISOString();

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { MODULE_LIMIT_DEFAULTS as L } from '@insights/runtime';
 import { z } from 'zod';
 
+const moduleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a module name');
 const int = (min: number, text: string) => z.number().int().min(min).optional().describe(text);
 /** Matches ModuleLimits and RestartPolicy of @insights/runtime; unset keys take the runtime's defaults. */
 const moduleLimits = z.strictObject({
@@ -52,8 +53,15 @@ export const moduleEntry = z.union([
         "The one native addon file (absolute path) this module may load; addons run outside the sandbox's permission model. Default: none",
       ),
     reads: z
-      .array(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a module name'))
+      .array(
+        z.union([
+          moduleName,
+          z.strictObject({ module: moduleName, collections: z.array(z.string().min(1).max(120)).min(1).optional() }),
+        ]),
+      )
       .default([])
-      .describe('Modules on this node whose data this module may read (ctx.readDb), read-only. Default: none'),
+      .describe(
+        'Modules on this node whose data this module may read (ctx.readDb), read-only: a module name, or { module, collections } to allow only some of what the module declares it reads. Default: none',
+      ),
   }),
 ]);

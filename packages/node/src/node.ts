@@ -21,6 +21,7 @@ import { InsightsError, type EventEnvelope } from '@insights/sdk';
 import { startNestedCallClient } from './nested-calls.ts';
 import { Authorizer, readTrustedKeys } from './authorizer.ts';
 import { NestedCallRules } from './nested-call-rules.ts';
+import { ReadGrants } from './read-grants.ts';
 import { RevocationList } from './revocations.ts';
 import { Pseudonyms } from './pseudonyms.ts';
 import { AuditTrail } from './audit-trail.ts';
@@ -125,19 +126,15 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     kernelSandbox: sandbox.support,
   };
   /** Which modules each module may read (modules[].reads), by the names the modules loaded as. */
-  const readGrants = new Map<string, ReadonlySet<string>>();
+  const readGrants = new ReadGrants();
   const readOtherModule = async (reader: string, owner: string) => {
-    if (readGrants.get(reader)?.has(owner) !== true)
-      throw new InsightsError(
-        'PERMISSION_DENIED',
-        `module "${reader}" may not read module "${owner}"'s data: the node's config must allow it (modules[].reads)`,
-      );
+    const collections = readGrants.collections(reader, owner, hosts.get(reader)?.manifest.reads ?? {});
     if (!hosts.has(owner))
       throw new InsightsError(
         'NOT_FOUND',
         `module "${owner}" is not loaded on this node (ctx.readDb reads modules of the same node)`,
       );
-    return new ReadOnlyDb(await db.forModule(owner), reader, owner);
+    return new ReadOnlyDb(await db.forModule(owner), reader, owner, collections);
   };
 
   for (const entry of config.modules) {
@@ -152,7 +149,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         throw new Error(`a module named "${name}" is already loaded on this node`);
       }
       hosts.set(name, host);
-      readGrants.set(name, new Set(typeof entry === 'string' ? [] : entry.reads));
+      readGrants.allow(name, typeof entry === 'string' ? [] : entry.reads);
       log.info('module loaded', { module: name, spec, isolation });
       if (isolation !== 'process')
         log.warn(`module runs in ${isolation} isolation, inside the node's own process: trusted code only`, { module: name });

@@ -19,6 +19,8 @@ export interface ModuleManifest {
   readonly version: string;
   readonly description: string;
   readonly analytics: readonly AnalyticManifest[];
+  /** Other modules' collections the module says it reads (ctx.readDb); the node grants them only with its operator's leave. */
+  readonly reads: Readonly<Record<string, readonly string[]>>;
 }
 
 const NO_PARAMS: Record<string, unknown> = { type: 'object', properties: {}, additionalProperties: false };
@@ -104,7 +106,7 @@ export function buildManifest(def: ModuleDefinition): {
       meta: { source: n.source },
     });
   return {
-    manifest: { name: def.name, version: def.version, description: def.description ?? '', analytics },
+    manifest: { name: def.name, version: def.version, description: def.description ?? '', analytics, reads: def.reads ?? {} },
     params,
   };
 }

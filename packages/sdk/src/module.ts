@@ -34,6 +34,8 @@ export interface ModuleDefinition<
   readonly eventProperties: Readonly<Record<string, EventPropertyDefinition>>;
   readonly jobs: Readonly<Record<string, JobDefinition>>;
   readonly normalisers: Readonly<Record<string, NormaliserDefinition>>;
+  /** Other modules' collections this module reads (ctx.readDb), by module; see ModuleInit.reads. */
+  readonly reads: Readonly<Record<string, readonly string[]>>;
   readonly sdkContract: number;
 }
 
@@ -47,6 +49,12 @@ export interface ModuleInit<Q extends Record<string, AnyQuery>, V extends Record
   eventProperties?: Record<string, EventPropertyDefinition>;
   jobs?: Record<string, JobDefinition>;
   normalisers?: Record<string, NormaliserDefinition>;
+  /**
+   * Other modules' collections this module reads through `ctx.readDb(module)`, e.g.
+   * `{ 'video-engagement': ['segments'] }`. Read-only, and only where the node's operator also
+   * allows it (`modules[].reads` in the node config); any other collection is refused.
+   */
+  reads?: Record<string, readonly string[]>;
 }
 
 /**
@@ -70,6 +78,7 @@ export function defineModule<
     eventProperties: init.eventProperties ?? {},
     jobs: init.jobs ?? {},
     normalisers: init.normalisers ?? {},
+    reads: checkReads(init.name, init.reads ?? {}),
     sdkContract: SDK_CONTRACT_VERSION,
   };
   for (const [section, entries] of Object.entries({ queries: def.queries, views: def.views, jobs: def.jobs }))
@@ -78,6 +87,25 @@ export function defineModule<
         if (!ANALYTIC_NAME.test(n))
           throw new TypeError(`defineModule(${init.name}): ${section} name "${n}" is not a valid identifier`);
   return Object.freeze(def);
+}
+
+/** Collection names as the databases take them: no `$`, no NUL, not empty, not `system.*`. */
+const COLLECTION_NAME = /^(?!system\.)[^$\0]{1,120}$/;
+
+function checkReads(module: string, reads: Record<string, readonly string[]>): Readonly<Record<string, readonly string[]>> {
+  const out: Record<string, readonly string[]> = {};
+  for (const [owner, collections] of Object.entries(reads)) {
+    if (!isModuleName(owner)) throw new TypeError(`defineModule(${module}): reads names "${owner}", not a module name`);
+    if (owner === module) throw new TypeError(`defineModule(${module}): a module reads its own data through ctx.db, not reads`);
+    if (
+      !Array.isArray(collections) ||
+      collections.length === 0 ||
+      !collections.every((c) => typeof c === 'string' && COLLECTION_NAME.test(c))
+    )
+      throw new TypeError(`defineModule(${module}): reads["${owner}"] must list the collection names it reads`);
+    out[owner] = Object.freeze([...collections]);
+  }
+  return Object.freeze(out);
 }
 
 export function isModuleDefinition(v: unknown): v is ModuleDefinition {

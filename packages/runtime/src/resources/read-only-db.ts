@@ -1,9 +1,11 @@
 /**
- * Another module's database as a reader sees it (`ctx.readDb(owner)`): reads pass through to the
- * owner's own database; every write, and an aggregation that writes (`$out`, `$merge`), fails
- * with PERMISSION_DENIED naming both modules. The node hands these out only where its config
- * allows the reader (modules[].reads).
+ * Another module's database as a reader sees it (`ctx.readDb(owner)`): reads of the granted
+ * collections pass through to the owner's own database; every write, an aggregation that writes
+ * (`$out`, `$merge`), and any other collection (also through `$lookup`, `$graphLookup` or
+ * `$unionWith`) fails with PERMISSION_DENIED naming both modules. The node hands these out only
+ * where the reader declares the read and its config allows it (see the node's read-grants.ts).
  */
+import { foreignCollections } from '@insights/db/internal';
 import { InsightsError, type Collection, type Db, type Document } from '@insights/sdk';
 
 const READS = new Set(['find', 'findOne', 'countDocuments', 'estimatedDocumentCount', 'distinct', 'aggregate', 'listIndexes']);
@@ -14,19 +16,44 @@ export class ReadOnlyDb implements Db {
     private readonly db: Db,
     private readonly reader: string,
     private readonly owner: string,
+    /** The owner's collections the reader may read. */
+    private readonly collections: ReadonlySet<string>,
   ) {}
 
   get databaseName(): string {
     return this.db.databaseName;
   }
 
+  #refuse(what: string): InsightsError {
+    return new InsightsError(
+      'PERMISSION_DENIED',
+      `module "${this.reader}" may only read module "${this.owner}"'s data: ${what} refused`,
+    );
+  }
+
+  #ungranted(name: string): InsightsError {
+    return new InsightsError(
+      'PERMISSION_DENIED',
+      `module "${this.reader}" may read only ${[...this.collections].map((c) => `"${c}"`).join(', ') || 'no collections'} of module "${this.owner}", not "${name}" (declare it in reads and allow it in modules[].reads)`,
+    );
+  }
+
   collection<T extends Document = Document>(name: string): Collection<T> {
+    if (!this.collections.has(name)) {
+      const error = this.#ungranted(name);
+      return new Proxy({} as Collection<T>, {
+        get: (_t, prop) =>
+          prop === 'then'
+            ? undefined
+            : prop === 'find' || prop === 'aggregate'
+              ? () => {
+                  throw error;
+                }
+              : () => Promise.reject(error),
+      });
+    }
     const target = this.db.collection<T>(name);
-    const refuse = (what: string) =>
-      new InsightsError(
-        'PERMISSION_DENIED',
-        `module "${this.reader}" may only read module "${this.owner}"'s data: ${what} refused`,
-      );
+    const refuse = (what: string) => this.#refuse(what);
     return new Proxy(target, {
       get: (t, prop, receiver) => {
         if (typeof prop !== 'string') return Reflect.get(t, prop, receiver) as unknown;
@@ -37,6 +64,7 @@ export class ReadOnlyDb implements Db {
           return (pipeline: readonly Document[]) => {
             const stage = pipeline.find((s) => WRITING_STAGES.some((w) => Object.hasOwn(s, w)));
             if (stage !== undefined) throw refuse(`${name}.aggregate with ${Object.keys(stage)[0]}`);
+            for (const other of foreignCollections(pipeline)) if (!this.collections.has(other)) throw this.#ungranted(other);
             return t.aggregate(pipeline);
           };
         return (value as (...a: unknown[]) => unknown).bind(t);
@@ -44,16 +72,11 @@ export class ReadOnlyDb implements Db {
     });
   }
 
-  listCollections(): Promise<string[]> {
-    return this.db.listCollections();
+  async listCollections(): Promise<string[]> {
+    return (await this.db.listCollections()).filter((c) => this.collections.has(c));
   }
 
   dropCollection(name: string): Promise<boolean> {
-    return Promise.reject(
-      new InsightsError(
-        'PERMISSION_DENIED',
-        `module "${this.reader}" may only read module "${this.owner}"'s data: dropping ${name} refused`,
-      ),
-    );
+    return Promise.reject(this.#refuse(`dropping ${name}`));
   }
 }

@@ -29,11 +29,14 @@ export function checkManifest(v: unknown): ModuleManifest {
         isObject(a.meta),
     );
   if (!ok) throw new Error('the sandbox sent a malformed manifest');
+  const reads = v.reads ?? {};
+  if (!isObject(reads) || !Object.entries(reads).every(([owner, cs]) => isModuleName(owner) && isStrings(cs)))
+    throw new Error('the sandbox sent a malformed manifest (reads)');
   if (!isModuleName(v.name))
     throw new Error(
       `the sandbox reported the module name ${JSON.stringify(v.name).slice(0, 80)}, which is not allowed: it must be ${MODULE_NAME_RULE}`,
     );
-  return v as unknown as ModuleManifest;
+  return { ...(v as unknown as ModuleManifest), reads: reads as ModuleManifest['reads'] };
 }
 
 export function isCallOutcome(v: unknown): v is CallOutcome {
