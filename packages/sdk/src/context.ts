@@ -25,7 +25,9 @@ export interface Context {
   sql(source: string): SqlClient;
   /**
    * Another module's database on this node, read-only (find, aggregate, count...; writes fail
-   * with PERMISSION_DENIED). The node's config must allow it: `modules[].reads: ["<module>"]`.
+   * with PERMISSION_DENIED), limited to the collections the module declares in
+   * `defineModule({ reads: { '<module>': [...] } })` and the node's config allows
+   * (`modules[].reads: ["<module>"]`).
    */
   readDb(module: string): Promise<Db>;
   /** Aborts at the deadline or when the caller cancels. */
