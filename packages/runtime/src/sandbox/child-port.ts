@@ -1,10 +1,8 @@
-import { Socket } from 'node:net';
 import { isMainThread, parentPort } from 'node:worker_threads';
-import { FRAME_CHANNEL_ARG, FRAME_CHANNEL_FD, FrameReader, writeFrame } from './frames.ts';
 import { postSafely } from './outbox.ts';
 import type { ChildBatch, ParentBatch } from './protocol.ts';
 
-/** The sandbox's side of the channel to its host: framed pipe (process), a worker's parentPort, or process IPC (the kernel probe). */
+/** The sandbox's side of the channel to its host: process IPC or a worker's parentPort. */
 export interface ParentPort {
   readonly isWorker: boolean;
   post(batch: ChildBatch): void;
@@ -27,7 +25,6 @@ export function openParentPort(): ParentPort {
   if (typeof process.send !== 'function') throw new Error('the sandbox runtime must be started by a module host');
   // The host is gone (it crashed or was killed): nobody can use this sandbox any more.
   process.on('disconnect', () => process.exit(0));
-  if (process.argv.includes(FRAME_CHANNEL_ARG)) return framedPort();
   const send = (b: ChildBatch, done?: () => void) => {
     if (process.connected) process.send!(b, undefined, undefined, done);
   };
@@ -39,39 +36,6 @@ export function openParentPort(): ParentPort {
       const bye = () => process.exit(code);
       setTimeout(bye, 1000).unref();
       if (process.connected) send([], bye);
-      else bye();
-    },
-  };
-}
-
-/** The process sandbox's channel (frames.ts): the host passes the pipe as FRAME_CHANNEL_FD. */
-function framedPort(): ParentPort {
-  const channel = new Socket({ fd: FRAME_CHANNEL_FD, readable: true, writable: true });
-  channel.on('error', () => process.exit(0));
-  channel.on('end', () => process.exit(0));
-  const send = (b: ChildBatch, done?: () => void) => {
-    if (channel.writable) writeFrame(channel, b, done);
-  };
-  return {
-    isWorker: false,
-    post: (batch) => postSafely(batch, (b) => send(b)),
-    onBatch: (handler) => {
-      // The host's frames are trusted: it wrote them (a failure here is a bug, so the sandbox ends).
-      const reader = new FrameReader(
-        (batches) => {
-          for (const b of batches) handler(b as ParentBatch);
-        },
-        (reason) => {
-          process.stderr.write(`sandbox channel: ${reason}\n`);
-          process.exit(70);
-        },
-      );
-      channel.on('data', (d: Buffer) => reader.push(d));
-    },
-    exit: (code) => {
-      const bye = () => process.exit(code);
-      setTimeout(bye, 1000).unref();
-      if (channel.writable) send([], bye);
       else bye();
     },
   };

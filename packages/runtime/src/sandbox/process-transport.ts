@@ -1,6 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Socket } from 'node:net';
-import { FRAME_CHANNEL_ARG, FRAME_CHANNEL_FD, FrameReader, writeFrame } from './frames.ts';
 import { postSafely } from './outbox.ts';
 import { readLines, sandboxEnv, type LaunchOptions, type SandboxTransport, type TransportEvents } from './transport.ts';
 
@@ -15,8 +13,7 @@ export interface ProcessWrapper {
 
 /**
  * Runs a sandbox in its own child process: its own heap (`--max-old-space-size`), the permission
- * model's file and spawn restrictions, batches as binary frames on a pipe of their own
- * (frames.ts; Node's IPC channel stays open only so each side sees the other go), and, given a wrapper (prepared
+ * model's file and spawn restrictions, structured-clone IPC, and, given a wrapper (prepared
  * asynchronously: cgroups), the kernel sandbox around it. Whatever the module does, including a
  * native crash, ends only this process.
  */
@@ -32,10 +29,8 @@ export function launchProcess(
     '--enable-source-maps',
     '--disable-warning=ExperimentalWarning',
     o.runtimeBundle,
-    FRAME_CHANNEL_ARG,
   ];
   let child: ChildProcess | undefined;
-  let channel: Socket | undefined;
   let killed = false;
   let exited = false;
   /** Batches posted before a wrapped process has started. */
@@ -49,7 +44,7 @@ export function launchProcess(
     const c = spawn(w?.file ?? process.execPath, w === undefined ? nodeArgs : [...w.args, ...nodeArgs], {
       cwd: o.cwd,
       serialization: 'advanced',
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: sandboxEnv(),
     });
     child = c;
@@ -63,18 +58,7 @@ export function launchProcess(
           exit(r);
         });
     };
-    const ch = c.stdio[FRAME_CHANNEL_FD] as Socket;
-    channel = ch;
-    const reader = new FrameReader(
-      (batches) => {
-        for (const b of batches) events.onBatch(b);
-      },
-      // Not an array: the host refuses it as a broken protocol and kills the sandbox.
-      (reason) => events.onBatch(reason),
-    );
-    ch.on('data', (d: Buffer) => reader.push(d));
-    // A write to a sandbox that has just died: its exit is reported by 'exit'.
-    ch.on('error', () => undefined);
+    c.on('message', (m) => events.onBatch(m));
     c.on('exit', (code, signal) => ended(signal === null ? `exited with code ${code}` : `was killed by ${signal}`));
     c.on('error', (e) => {
       // 'error' also reports failed sends to a dying child; only a failed start ends it here.
@@ -85,8 +69,8 @@ export function launchProcess(
     for (const b of early.splice(0)) post(b);
   };
   const post = (batch: Parameters<SandboxTransport['post']>[0]) => {
-    if (channel === undefined) early.push(batch);
-    else if (channel.writable) postSafely(batch, (b) => writeFrame(channel!, b));
+    if (child === undefined) early.push(batch);
+    else if (child.connected) postSafely(batch, (b) => child!.send(b));
   };
   if (wrapper === undefined) start(undefined);
   else
