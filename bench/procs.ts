@@ -65,7 +65,11 @@ export function runJson<T>(script: string, args: string[], env: NodeJS.ProcessEn
   });
 }
 
-/** Starts `insights node` with the bench echo module under an isolation level. */
+/**
+ * Starts `insights node` with the bench echo module under an isolation level; `default` passes
+ * none, so the node runs what an operator gets by default (a process sandbox, under bubblewrap
+ * where the kernel allows it).
+ */
 export function startInsightsNode(isolation: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Server> {
   return startServer(
     path.join(REPO, 'packages', 'cli', 'src', 'main.ts'),
@@ -75,8 +79,7 @@ export function startInsightsNode(isolation: string, extra: string[] = [], env: 
       '0',
       '--http',
       '0',
-      '--isolation',
-      isolation,
+      ...(isolation === 'default' ? [] : ['--isolation', isolation]),
       '--data-dir',
       mkdtempSync(path.join(tmpdir(), `insights-bench-${isolation}-`)),
       ...extra,

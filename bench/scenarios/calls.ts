@@ -1,8 +1,13 @@
-/** Scenarios 1-4: call throughput, serial latency, isolation cost, large results. */
+/**
+ * Scenarios 1-4: call throughput, serial latency, isolation cost, large results. The headline
+ * rows of 1 and 2 are the default configuration (no isolation option: a process sandbox, under
+ * bubblewrap where available), with the inline module beside them.
+ */
 import path from 'node:path';
+import { probeKernelSandbox } from '@insights/runtime';
 import { BENCH_DIR, runJson, startInsightsNode, startServer, type Server } from '../procs.ts';
 import { summarise } from '../stats.ts';
-import type { Plan, Row } from './plan.ts';
+import { DEFAULT_ROW, type Plan, type Row } from './plan.ts';
 
 const LOAD = path.join(BENCH_DIR, 'clients', 'load.ts');
 const ECHO_MODULE = path.join(BENCH_DIR, 'modules', 'echo');
@@ -41,6 +46,9 @@ export async function callScenarios(plan: Plan, natsUrl: string, log: (s: string
   const grpcEcho = (payload?: string) => () =>
     startServer(path.join(BENCH_DIR, 'servers', 'grpc-echo.ts'), [], payload ? { BENCH_PAYLOAD: payload } : {});
   const node = (isolation: string) => () => startInsightsNode(isolation, ['--module', ECHO_MODULE]);
+  const kernel = await probeKernelSandbox();
+  // Which default this machine runs: the rows say it, so a run without bubblewrap is not mistaken for one with it.
+  const defaultNote = kernel.available ? 'under bubblewrap' : `no kernel sandbox here: ${kernel.reason}`;
 
   const tput = async (
     scenario: string,
@@ -48,15 +56,23 @@ export async function callScenarios(plan: Plan, natsUrl: string, log: (s: string
     start: () => Promise<Server>,
     target: string,
     extra: string[] = [],
-    addr = (s: Server) => String(s.ready.grpc ?? s.ready.address),
+    note?: string,
   ) => {
     log(`  ${scenario}: ${name}`);
     const r = await withServer(start, (s) =>
-      runJson<Throughput>(LOAD, loadArgs(plan, target, target === 'nats' || target === 'moleculer' ? natsUrl : addr(s), extra)),
+      runJson<Throughput>(
+        LOAD,
+        loadArgs(
+          plan,
+          target,
+          target === 'nats' || target === 'moleculer' ? natsUrl : String(s.ready.grpc ?? s.ready.address),
+          extra,
+        ),
+      ),
     );
-    rows.push({ scenario, name, unit: 'calls/s', ...summarise(r.throughput) });
+    rows.push({ scenario, name, unit: 'calls/s', ...summarise(r.throughput), ...(note === undefined ? {} : { note }) });
   };
-  const lat = async (name: string, start: () => Promise<Server>, target: string) => {
+  const lat = async (name: string, start: () => Promise<Server>, target: string, note?: string) => {
     log(`  2-latency: ${name}`);
     const r = await withServer(start, (s) =>
       runJson<Latency>(
@@ -67,13 +83,15 @@ export async function callScenarios(plan: Plan, natsUrl: string, log: (s: string
         ]),
       ),
     );
-    rows.push({ scenario: '2-latency', name: `${name} p50`, unit: 'ms', ...summarise(r.latency.map((x) => x.p50)) });
-    rows.push({ scenario: '2-latency', name: `${name} p99`, unit: 'ms', ...summarise(r.latency.map((x) => x.p99)) });
+    const n = note === undefined ? {} : { note };
+    rows.push({ scenario: '2-latency', name: `${name} p50`, unit: 'ms', ...summarise(r.latency.map((x) => x.p50)), ...n });
+    rows.push({ scenario: '2-latency', name: `${name} p99`, unit: 'ms', ...summarise(r.latency.map((x) => x.p99)), ...n });
   };
   const nats = () => startServer(path.join(BENCH_DIR, 'servers', 'nats-echo.ts'), [], { NATS_URL: natsUrl });
   const moleculer = () => startServer(path.join(BENCH_DIR, 'servers', 'moleculer-echo.ts'), [], { NATS_URL: natsUrl });
 
-  // 1. Throughput, 64 in flight, small payload.
+  // 1. Throughput, 64 in flight, small payload: the default first, then the inline module.
+  await tput('1-throughput', DEFAULT_ROW, node('default'), 'insights', [], defaultNote);
   await tput('1-throughput', 'insights (inline module)', node('inline'), 'insights');
   await tput('1-throughput', 'raw grpc-js unary', grpcEcho(), 'grpc-unary');
   await tput('1-throughput', 'raw grpc-js stream, one message per call', grpcEcho(), 'grpc-stream');
@@ -82,6 +100,7 @@ export async function callScenarios(plan: Plan, natsUrl: string, log: (s: string
   await tput('1-throughput', 'Moleculer 0.15 over NATS', moleculer, 'moleculer');
 
   // 2. Serial latency.
+  await lat(DEFAULT_ROW, node('default'), 'insights', defaultNote);
   await lat('insights (inline module)', node('inline'), 'insights');
   await lat('raw grpc-js stream', grpcEcho(), 'grpc-stream');
   await lat('Moleculer 0.15 over NATS', moleculer, 'moleculer');

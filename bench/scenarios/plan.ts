@@ -20,3 +20,6 @@ export interface Row {
   runs: number[];
   note?: string;
 }
+
+/** The default configuration's rows (no isolation option; report.ts reads the headline targets from them). */
+export const DEFAULT_ROW = 'insights (default: process sandbox)';
