@@ -35,6 +35,7 @@ export class LruModuleCache implements ModuleCache {
   readonly #inFlight = new Map<string, Promise<unknown>>();
   readonly #shared: SharedMemo | undefined;
   readonly #defaultTtlSeconds: number;
+  #invalidating: Promise<void> = Promise.resolve();
 
   constructor(limits: CacheLimits = DEFAULT_CACHE_LIMITS, shared?: SharedMemo) {
     this.#lru = new LRUCache<string, Box>({ max: limits.maxEntries, ttl: limits.defaultTtlSeconds * 1000 });
@@ -77,10 +78,13 @@ export class LruModuleCache implements ModuleCache {
 
   invalidate(name: string, args?: unknown): void {
     const shared = this.#shared;
-    if (shared !== undefined)
-      void shared.store
-        .invalidate(name, args === undefined ? undefined : memoKey(name, args))
-        .catch((e: unknown) => shared.onError(e, 'invalidate'));
+    if (shared !== undefined) {
+      // invalidate() is synchronous: the next memoize on this replica waits for the delete to land.
+      const done = this.#invalidating.then(() =>
+        shared.store.invalidate(name, args === undefined ? undefined : memoKey(name, args)),
+      );
+      this.#invalidating = done.catch((e: unknown) => void shared.onError(e, 'invalidate'));
+    }
     if (args !== undefined) {
       this.#lru.delete(memoKey(name, args));
       return;
@@ -119,6 +123,7 @@ export class LruModuleCache implements ModuleCache {
     ttlSeconds: number,
     force: boolean,
   ): Promise<T> {
+    await this.#invalidating;
     if (!force) {
       const hit = await shared.store.get(key).catch((e: unknown) => void shared.onError(e, 'get'));
       if (hit !== undefined) return hit.value as T;

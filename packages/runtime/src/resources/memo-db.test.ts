@@ -37,9 +37,12 @@ describe('cache - memoized results shared through the module database', () => {
     expect(runs).toBe(2);
     // Other arguments are another entry; invalidate(name) forgets them all, everywhere.
     await b.memoize('q', { x: 2 }, compute);
+    // The invalidating replica's next memoize waits for the delete: it computes afresh at once.
     a.invalidate('q');
+    expect(await a.memoize('q', { x: 1 }, compute)).toMatchObject({ run: 4 });
+    a.invalidate('q', { x: 1 });
     await expect.poll(() => db.collection(MEMO_COLLECTION).countDocuments({}), { timeout: 5000 }).toBe(0);
-    expect(await b.memoize('q', { x: 1 }, compute)).toMatchObject({ run: 4 });
+    expect(await b.memoize('q', { x: 1 }, compute)).toMatchObject({ run: 5 });
     expect(errors).toEqual([]);
   });
 
