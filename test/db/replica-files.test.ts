@@ -9,7 +9,7 @@ import { REPO_ROOT } from '../support/tmp.ts';
 const GOOD = path.join(REPO_ROOT, 'test', 'fixtures', 'hostile', 'good');
 
 /** Two replicas of a module in process sandboxes, one MongoDB (FerretDB): files belong to the module, not the node. */
-describe.skipIf(NO_MONGODB)('files - replicas sharing MongoDB serve each other’s signed URLs', () => {
+describe.skipIf(NO_MONGODB)('replicas sharing MongoDB: files and memoized results of sandboxed modules', () => {
   let mongo: SharedMongo;
   let a: TestNode;
   let b: TestNode;
@@ -49,6 +49,12 @@ describe.skipIf(NO_MONGODB)('files - replicas sharing MongoDB serve each other�
     expect((await fetch(on(b, url))).status).toBe(404);
     const swept = [...(await b.dispatcher.host('good')!.sweepFiles()), ...(await a.dispatcher.host('good')!.sweepFiles())];
     expect(swept).toEqual(['old.txt']);
+  });
+
+  it('memoize - a result computed in A’s sandbox is what B’s sandbox answers (stored in the module’s database)', async () => {
+    const first = await query(a, 'good.memoized_once');
+    expect(first).toEqual({ id: expect.any(Number) });
+    expect(await query(b, 'good.memoized_once')).toEqual(first);
   });
 
   it('files - live in the module’s own database (the sandbox reaches them through the node’s broker)', async () => {
