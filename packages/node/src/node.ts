@@ -118,6 +118,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       events ? events.property(e, name) : Promise.reject(new Error('events are not started yet')),
     dataDir: config.dataDir,
     db,
+    // Replicas share a MongoDB database: module files and memoized results go there, for all of them.
+    sharedState: config.db.kind === 'mongodb',
     makeFileUrl: (module: string, name: string, ttl: number) => `${httpOrigin}${signer.signedPath(module, name, ttl)}`,
     mesh: dispatcher,
     log,

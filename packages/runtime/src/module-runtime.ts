@@ -24,7 +24,9 @@ import type { HostCall, HostCallControl } from './host.ts';
 import { buildManifest, type ModuleManifest } from './manifest.ts';
 import type { CompiledParams } from './params.ts';
 import { LruModuleCache, type CacheLimits } from './resources/cache.ts';
-import { DiskModuleFiles, type FileUrlMaker } from './resources/files.ts';
+import { DiskModuleFiles, type FileUrlMaker, type StoredModuleFiles } from './resources/files.ts';
+import { DbModuleFiles } from './resources/files-db.ts';
+import { DbMemoStore } from './resources/memo-db.ts';
 import type { Logger } from './resources/log.ts';
 import type { DbProvider } from '@insights/db';
 import { checkEmitFields, deriveEvent, maxHops, type EmitFields } from './events/derived-event.ts';
@@ -45,6 +47,11 @@ export interface RuntimeEnvironment {
   /** Root of per-module data; a module's files live in `<dataDir>/modules/<name>/files`. */
   readonly dataDir: string;
   readonly db: DbProvider;
+  /**
+   * Whether every replica of the module shares its database (MongoDB): then its files and
+   * memoized results live there too, so any replica serves a signed URL or a warmed result.
+   */
+  readonly sharedState?: boolean | undefined;
   readonly makeFileUrl: FileUrlMaker;
   /** Nested calls (`ctx.mesh`): the node routes them locally or across the mesh, told who calls. */
   readonly mesh: NestedCallInvoker;
@@ -71,7 +78,7 @@ export interface RuntimeEnvironment {
  */
 export class ModuleRuntime {
   readonly manifest: ModuleManifest;
-  readonly files: DiskModuleFiles;
+  readonly files: StoredModuleFiles;
   readonly cache: LruModuleCache;
   readonly #def: ModuleDefinition;
   readonly #params: Map<string, CompiledParams>;
@@ -89,8 +96,17 @@ export class ModuleRuntime {
     this.#env = env;
     this.#db = db;
     this.#log = env.log.child({ module: def.name });
-    this.files = new DiskModuleFiles(def.name, path.join(env.dataDir, 'modules', def.name, 'files'), env.makeFileUrl);
-    this.cache = new LruModuleCache(env.cacheLimits);
+    this.files = moduleFiles(def.name, env, db);
+    this.cache = new LruModuleCache(
+      env.cacheLimits,
+      env.sharedState === true
+        ? {
+            store: new DbMemoStore(db),
+            onError: (e, operation) =>
+              this.#log.warn('shared memo store failed; the result is computed here', { operation, error: (e as Error).message }),
+          }
+        : undefined,
+    );
     this.#scope = {
       db,
       fs: this.files,
@@ -313,6 +329,13 @@ export class ModuleRuntime {
     this.#log.error('analytic threw', { analytic, error: message, stack: e instanceof Error ? e.stack : undefined });
     return new InsightsError('INTERNAL', `${analytic} failed: ${message}`, { analytic });
   }
+}
+
+/** Where a module's files live: its shared database when replicas share one, else the node's disk. */
+export function moduleFiles(module: string, env: RuntimeEnvironment, db: Db): StoredModuleFiles {
+  return env.sharedState === true
+    ? new DbModuleFiles(module, db, env.makeFileUrl)
+    : new DiskModuleFiles(module, path.join(env.dataDir, 'modules', module, 'files'), env.makeFileUrl);
 }
 
 /** Codes the node's own resources raise inside a module's call, kept as they are. */

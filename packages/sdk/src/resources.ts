@@ -1,6 +1,9 @@
 /** The per-module resources a handler reaches through its context. Implementations live in the runtime. */
 
-/** Per-module files. Names are relative paths inside the module's own folder; nothing escapes it. */
+/**
+ * Per-module files. Names are relative paths inside the module's own folder; nothing escapes it.
+ * On a node whose database is MongoDB they live in the module's database, shared by its replicas.
+ */
 export interface ModuleFiles {
   write(name: string, data: string | Uint8Array): Promise<void>;
   read(name: string): Promise<Uint8Array>;
@@ -28,7 +31,8 @@ export interface ModuleCache {
   clear(): void;
   /**
    * Returns the cached value for (name, args), computing it once when absent: concurrent callers
-   * share one computation, falsy results are cached, a failed computation is not.
+   * share one computation, falsy results are cached, a failed computation is not. On a node whose
+   * database is MongoDB, memoized results live there and every replica reads them.
    */
   memoize<T>(name: string, args: unknown, compute: () => Promise<T> | T, options?: CacheSetOptions): Promise<T>;
   /** Recomputes and stores (name, args) now; readers keep the old value until the new one is ready. */

@@ -4,7 +4,7 @@ import { InsightsError, type ModuleFiles } from '@insights/sdk';
 import { RESERVED_DIR, resolveInside } from './safe-path.ts';
 
 const EXPIRY_FILE = 'expiry.json';
-const DEFAULT_URL_TTL_SECONDS = 3600;
+export const DEFAULT_URL_TTL_SECONDS = 3600;
 
 /**
  * Gives the absolute URL of a module file; the node supplies it (it knows its HTTP origin and the
@@ -12,12 +12,18 @@ const DEFAULT_URL_TTL_SECONDS = 3600;
  */
 export type FileUrlMaker = (module: string, name: string, ttlSeconds: number) => string | Promise<string>;
 
+/** A module's files as the runtime holds them: what modules see, plus the node's sweep of expired files. */
+export interface StoredModuleFiles extends ModuleFiles {
+  /** Deletes every expired file; returns the names deleted. */
+  sweep(nowMs?: number): Promise<string[]>;
+}
+
 /**
  * A module's files on local disk under `root`. Expiry times live in one small table, written
  * atomically (temp file + rename) so a crash never leaves it half-written; `sweep()` deletes
  * what has expired and the node calls it on a timer.
  */
-export class DiskModuleFiles implements ModuleFiles {
+export class DiskModuleFiles implements StoredModuleFiles {
   readonly #root: string;
   readonly #module: string;
   readonly #makeUrl: FileUrlMaker;

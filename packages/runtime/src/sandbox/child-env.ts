@@ -147,6 +147,7 @@ export function childEnvironment(
     requests.ask({ type: 'file-url', name, ttlSeconds }) as Promise<string>) satisfies FileUrlMaker;
   return {
     dataDir: init.dataDir,
+    sharedState: init.sharedState,
     db: remoteDbProvider((op) => requests.ask({ type: 'db', op })),
     // The host checks the grant and refuses writes; the module never names its own identity.
     readDb: (_reader, owner) => remoteDbProvider((op) => requests.ask({ type: 'db', op, of: owner })).forModule(owner),

@@ -30,6 +30,8 @@ export interface InitMessage {
   readonly dataDir: string;
   readonly logLevel: LogLevel;
   readonly cacheLimits?: CacheLimits | undefined;
+  /** Files and memoized results in the module's database, shared by replicas (RuntimeEnvironment.sharedState). */
+  readonly sharedState: boolean;
   readonly maxResultBytes: number;
   readonly maxLogRecordsPerSecond: number;
   readonly statsIntervalMs: number;

@@ -8,6 +8,7 @@ import type { HostCall, HostCallControl, HostStatus, ModuleHost } from '../host.
 import { ModuleLoadError, resolveModuleEntry } from '../loader.ts';
 import type { ModuleManifest } from '../manifest.ts';
 import { DiskModuleFiles } from '../resources/files.ts';
+import { moduleFiles } from '../module-runtime.ts';
 import { CallGate } from './call-gate.ts';
 import { DeadlineWheel } from '@insights/sdk/internal';
 import type { ResolvedLimits, ResolvedRestartPolicy } from './limits.ts';
@@ -179,11 +180,13 @@ export class SandboxHost implements ModuleHost {
 
   readFile(name: string): Promise<Uint8Array> {
     const sb = this.#liveSandbox();
-    // No sandbox (restarting): read from disk; a fresh DiskModuleFiles re-reads the expiry table.
-    if (sb === undefined)
-      return new DiskModuleFiles(this.manifest.name, this.#launcher.filesRoot(this.manifest.name), this.#env.makeFileUrl).read(
-        name,
-      );
+    // No sandbox (restarting): read where the files are; a fresh DiskModuleFiles re-reads the expiry table.
+    if (sb === undefined) {
+      const module = this.manifest.name;
+      if (this.#env.sharedState === true)
+        return this.#env.db.forModule(module).then((db) => moduleFiles(module, this.#env, db).read(name));
+      return new DiskModuleFiles(module, this.#launcher.filesRoot(module), this.#env.makeFileUrl).read(name);
+    }
     return this.#ask(sb, { id: 0, type: 'read-file', name }).then((v) => {
       if (v instanceof Uint8Array) return v;
       throw new InsightsError('INTERNAL', 'the sandbox answered a file read with something else');

@@ -235,6 +235,7 @@ export class SandboxLauncher {
       dataDir: env.dataDir,
       logLevel: env.log.level,
       cacheLimits: env.cacheLimits,
+      sharedState: env.sharedState === true,
       maxResultBytes: limits.maxResultBytes,
       maxLogRecordsPerSecond: limits.maxLogRecordsPerSecond,
       statsIntervalMs: STATS_INTERVAL_MS,
