@@ -108,7 +108,10 @@ export class Authorizer {
       aliases: analytic.aliases,
       parameters: schemaParameters(analytic.paramsSchema),
     };
-    const given = authority.pseudonyms === undefined ? args : authority.pseudonyms.args(args);
+    const given =
+      authority.pseudonyms === undefined
+        ? args
+        : authority.pseudonyms.args(args, this.dispatcher.host(module)?.manifest.learnerFields);
     return { args: authority.authorize(target, given as Record<string, unknown>), authority };
   }
 

@@ -303,7 +303,7 @@ export const nodeConfigSchema = z.strictObject({
       fields: z
         .array(z.string().min(1))
         .default(['learner', 'user', 'actor', 'username', 'user_id'])
-        .describe('Result and parameter fields holding learner identifiers'),
+        .describe('Result and parameter fields holding learner identifiers, besides those each module declares (learnerFields)'),
     })
     .default({ keys: {}, fields: ['learner', 'user', 'actor', 'username', 'user_id'] })
     .describe('Pseudonymised research access (see deploy/SECURITY.md)'),

@@ -19,6 +19,8 @@ export interface ModuleManifest {
   readonly version: string;
   readonly description: string;
   readonly analytics: readonly AnalyticManifest[];
+  /** Result fields and parameters carrying learner ids (pseudonymised for research callers). */
+  readonly learnerFields: readonly string[];
 }
 
 const NO_PARAMS: Record<string, unknown> = { type: 'object', properties: {}, additionalProperties: false };
@@ -104,7 +106,14 @@ export function buildManifest(def: ModuleDefinition): {
       meta: { source: n.source },
     });
   return {
-    manifest: { name: def.name, version: def.version, description: def.description ?? '', analytics },
+    manifest: {
+      name: def.name,
+      version: def.version,
+      description: def.description ?? '',
+      analytics,
+      // A definition from an SDK before learner fields declares none.
+      learnerFields: [...(def.learnerFields ?? [])],
+    },
     params,
   };
 }
