@@ -5,6 +5,9 @@ import { runCli } from '../support/cli-process.ts';
 import { NO_NATS, natsEnv, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { SHIPPED_MODULES } from '../support/tmp.ts';
+import { openRevocationBucket, revokeCapability, sweepExpiredRevocations } from '@insights/node';
+import { CLOCK_SKEW_MS } from '@insights/policy';
+import { connectNatsWithRetry } from '@insights/registry';
 
 /** Issue 14: a capability could not be withdrawn before it expired. Now `insights capability revoke <id>` does it mesh-wide. */
 describe.skipIf(NO_NATS)('capability revocation - by id, through the NATS revocation bucket the nodes watch', () => {
@@ -42,18 +45,22 @@ describe.skipIf(NO_NATS)('capability revocation - by id, through the NATS revoca
     await nats?.stop();
   });
 
-  it('insights capability revoke <id>: the node refuses that capability from then on, and only that one', async () => {
+  it('insights capability revoke <capability>: the node refuses that capability from then on, and only that one', async () => {
     const leaked = mint('leaked');
     const other = mint('other');
     const leakedMesh = await as(leaked);
     expect(await leakedMesh.query.hello_user!({ user: 'a' })).toBe('Hello, a!');
-    const id = (JSON.parse(Buffer.from(leaked.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
+    const { jti: id, exp } = JSON.parse(Buffer.from(leaked.split('.')[1]!, 'base64url').toString()) as {
+      jti: string;
+      exp: number;
+    };
+    // The capability itself (not only its id): the entry then knows when to go (its expiry).
     const r = await runCli(
-      ['capability', 'revoke', id, '--nats', nats.url, '--reason', 'laptop stolen'],
+      ['capability', 'revoke', leaked, '--nats', nats.url, '--reason', 'laptop stolen'],
       natsEnv(nats, 'operator'),
     );
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`revoked capability ${id}`);
+    expect(r.stdout).toContain(`revoked capability ${id} (kept until ${new Date(exp * 1000).toISOString()})`);
     let error: unknown;
     for (const until = Date.now() + 10_000; error === undefined && Date.now() < until;) {
       error = await leakedMesh.query.hello_user!({ user: 'a' }).then(
@@ -74,4 +81,28 @@ describe.skipIf(NO_NATS)('capability revocation - by id, through the NATS revoca
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/INVALID_ARGUMENT.*capability id/);
   }, 60_000);
+
+  it('an entry is swept once its capability has expired anyway; entries of live or unknown expiry stay', async () => {
+    const nc = await connectNatsWithRetry(nats.as('operator'), { signal: AbortSignal.timeout(10_000) });
+    try {
+      const long = Date.now() - 2 * CLOCK_SKEW_MS;
+      expect(await revokeCapability(nc, 'expired-anyway', 'test', long)).toEqual({ swept: 1 }); // itself, at once
+      await revokeCapability(nc, 'expires-later', 'test', Date.now() + 3_600_000);
+      await revokeCapability(nc, 'expiry-unknown', 'test');
+      const kv = await openRevocationBucket(nc);
+      const keys = async () => {
+        const out: string[] = [];
+        for await (const k of await kv.keys()) out.push(k);
+        return out;
+      };
+      expect(await keys()).toEqual(expect.arrayContaining(['expires-later', 'expiry-unknown']));
+      expect(await keys()).not.toContain('expired-anyway');
+      // An hour later (the sweep's clock moved on): the entry of unknown expiry outlives its capability.
+      expect(await sweepExpiredRevocations(kv, Date.now() + 3_600_000 + 2 * CLOCK_SKEW_MS)).toBeGreaterThan(0);
+      expect(await keys()).toContain('expiry-unknown');
+      expect(await keys()).not.toContain('expires-later');
+    } finally {
+      await nc.drain();
+    }
+  });
 });

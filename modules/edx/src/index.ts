@@ -3,9 +3,16 @@
  * processed events and xAPI statements into envelopes, the event properties (`tincan.*`,
  * `edx.*`) for both sources, and a query converting an edX event to xAPI.
  */
-import { createHash } from 'node:crypto';
 import { defineModule, eventProperty, invalidArgument, normaliser, query, z } from '@insights/sdk';
-import { EVENT_PROPERTIES, fromTrackingLog, isXapiStatement, normalise, edxToXapi, isEdxDataError } from './lib.ts';
+import {
+  EVENT_PROPERTIES,
+  fromTrackingLog,
+  isXapiStatement,
+  normalise,
+  edxToXapi,
+  isEdxDataError,
+  xapiActorUser,
+} from './lib.ts';
 
 const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -42,12 +49,19 @@ export default defineModule({
         event: z.record(z.string(), z.unknown()).describe('The edX event as JSON'),
         lms_root_url: z.string().url().default('http://localhost:18000').describe('LMS root URL: base of activity IRIs'),
       },
-      run: ({ event, lms_root_url }) => {
+      run: async ({ event, lms_root_url }, ctx) => {
         try {
-          return edxToXapi(fromTrackingLog(event), {
+          const edx = fromTrackingLog(event);
+          // A stable account name per user that only the deployment can link back (upstream: a UUID
+          // per user). Keyed by the node: an unkeyed hash of a user id is reversed by trying every id.
+          const user = xapiActorUser(edx);
+          const actor = user === undefined ? undefined : await ctx.learnerId(user);
+          return edxToXapi(edx, {
             lmsRootUrl: lms_root_url,
-            // An anonymised, stable account name per user (upstream uses a UUID per user).
-            actorId: (user) => createHash('sha256').update(`insights:${user}`).digest('hex').slice(0, 32),
+            actorId: (u) => {
+              if (u !== user || actor === undefined) throw new Error(`edx.to_xapi: no actor id for user ${u}`);
+              return actor;
+            },
           });
         } catch (e) {
           if (isEdxDataError(e)) throw invalidArgument('event', e.message);

@@ -31,6 +31,7 @@ export {
   fromTrackingLog,
   isXapiSupported,
   XAPI_SUPPORTED_EVENTS,
+  xapiActorUser,
   xapiVerbOf,
 } from './xapi/index.ts';
 export type { EdxToXapiOptions } from './xapi/index.ts';

@@ -110,10 +110,11 @@ program
   .description('manage capabilities')
   .command('revoke')
   .description('revoke a capability before it expires, by its id (nodes refuse it at once)')
-  .argument('<id>', "the capability's id (printed by insights token)")
+  .argument('<id>', "the capability's id (printed by insights token), or the capability itself")
   .option('--nats <url>', 'NATS server (default $NATS_URL)')
   .option('--reason <text>', 'why (stored with the revocation)')
-  .action(async (id: string, opts: { nats?: string; reason?: string }) =>
+  .option('--expires <time>', 'when the capability expires anyway (ISO 8601; read from a capability): the entry is swept then')
+  .action(async (id: string, opts: { nats?: string; reason?: string; expires?: string }) =>
     (await import('./commands/capability.ts')).runCapabilityRevoke(id, opts),
   );
 

@@ -7,6 +7,7 @@ import {
   DirectDelivery,
   Dispatcher,
   InlineHost,
+  LearnerIdKey,
   loadModuleDefinition,
   type LogSink,
   type ModuleHost,
@@ -25,6 +26,8 @@ export interface LocalOptions {
   defaultTimeoutMs?: number;
   /** Module log records (default: dropped, so scripts stay quiet). */
   logSink?: LogSink;
+  /** Secret of keyed learner ids (`ctx.learnerId`, e.g. edX-to-xAPI actors); without it they fail FAILED_PRECONDITION. */
+  learnerIdKey?: string;
 }
 
 /**
@@ -38,6 +41,7 @@ export async function local<M = UntypedMesh>(options: LocalOptions): Promise<Mes
   const hosts = new Map<string, ModuleHost>();
   const dispatcher = new Dispatcher(hosts, options.defaultTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
   const events = new DirectDelivery(hosts);
+  const learnerIds = options.learnerIdKey === undefined ? undefined : new LearnerIdKey(options.learnerIdKey);
   const env = {
     emit: events.emit,
     property: events.envelopeProperty,
@@ -46,6 +50,7 @@ export async function local<M = UntypedMesh>(options: LocalOptions): Promise<Mes
     // No HTTP server in local mode: URLs point at the file on disk.
     makeFileUrl: (module: string, name: string) => `file://${path.join(dataDir, 'modules', module, 'files', name)}`,
     mesh: dispatcher,
+    learnerId: learnerIds === undefined ? undefined : (id: string) => learnerIds.of(id),
     log: createLogger(options.logSink ?? (() => {}), { node: 'local' }),
   };
   for (const m of options.modules) {

@@ -108,7 +108,10 @@ export class Authorizer {
       aliases: analytic.aliases,
       parameters: schemaParameters(analytic.paramsSchema),
     };
-    const given = authority.pseudonyms === undefined ? args : authority.pseudonyms.args(args);
+    const given =
+      authority.pseudonyms === undefined
+        ? args
+        : authority.pseudonyms.args(args, this.dispatcher.host(module)?.manifest.learnerFields);
     return { args: authority.authorize(target, given as Record<string, unknown>), authority };
   }
 
@@ -151,13 +154,22 @@ export class Authorizer {
         `a call carries at most ${MAX_CHAIN} capabilities; this one carries ${tokens.length}`,
       );
     // Signature and expiry are checked on every call (the verifier caches signatures, not expiry).
-    const payloads = tokens.map((t) => (heldBy === undefined ? verifier.verify(t) : verifier.verifyHeld(t, heldBy)));
+    const verified = tokens.map((t) =>
+      heldBy === undefined ? verifier.verifyWithOrigin(t) : { payload: verifier.verifyHeld(t, heldBy), delegatedBy: undefined },
+    );
+    const payloads = verified.map((v) => v.payload);
     for (const p of payloads)
       if (p.jti !== undefined && this.revoked.has(p.jti))
         throw new InsightsError('PERMISSION_DENIED', `capability ${p.jti} has been revoked; ask for a new one`);
     let authority = this.#authorities.get(capability);
     if (authority === undefined) {
-      const label = payloads.map((p) => `${p.sub ?? '(no subject)'}#${p.jti ?? p.kid}`).join(' via ');
+      // Each hop of the chain, and the node that passed a token on (delegated it): the audit's `who`.
+      const label = verified
+        .map(({ payload: p, delegatedBy }) => {
+          const who = `${p.sub ?? '(no subject)'}#${p.jti ?? p.kid}`;
+          return delegatedBy === undefined ? who : `${who} via node:${delegatedBy}#delegation`;
+        })
+        .join(' via ');
       const layers = payloads.flatMap((p) => p.layers);
       authority = new CapabilityAuthority(layers, capability, label, this.log, pseudonymsOf(layers, this.pseudonyms));
       if (this.#authorities.size >= MAX_CACHED_AUTHORITIES) this.#authorities.clear();

@@ -22,8 +22,8 @@ export class CapabilityAuthority implements CallAuthority {
     readonly pseudonyms?: Pseudonyms,
   ) {}
 
-  present(outcome: CallOutcome, analytic: string): CallOutcome {
-    return this.pseudonyms === undefined ? outcome : this.pseudonyms.result(outcome, analytic);
+  present(outcome: CallOutcome, analytic: string, learnerFields: readonly string[]): CallOutcome {
+    return this.pseudonyms === undefined ? outcome : this.pseudonyms.result(outcome, analytic, learnerFields);
   }
 
   authorize(target: AuthorityTarget, args: Record<string, unknown>): Record<string, unknown> {

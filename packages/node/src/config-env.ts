@@ -41,6 +41,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { env: 'INSIGHTS_LOG_LEVEL', key: 'logLevel', kind: 'string' },
   { env: 'INSIGHTS_MONGODB_URL', key: 'db.url', kind: 'string', secret: true },
   { env: 'INSIGHTS_FILE_URL_SECRET', key: 'fileUrlSecret', kind: 'string', secret: true },
+  { env: 'INSIGHTS_LEARNER_ID_KEY', key: 'learnerIds.key', kind: 'string', secret: true },
   { env: 'INSIGHTS_TLS_CERT', key: 'tls.certFile', kind: 'string' },
   { env: 'INSIGHTS_TLS_KEY', key: 'tls.keyFile', kind: 'string' },
   { env: 'INSIGHTS_TLS_CA', key: 'tls.caFile', kind: 'string' },

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_BUCKET, DEFAULT_TTL_MS, natsSettingsSchema } from '@insights/registry';
 import { z } from 'zod';
+import { MIN_LEARNER_ID_KEY_CHARS } from '@insights/runtime';
 import { inputLimitsSchema } from './config-limits.ts';
 import { moduleEntry } from './config-modules.ts';
 
@@ -302,10 +303,22 @@ export const nodeConfigSchema = z.strictObject({
       fields: z
         .array(z.string().min(1))
         .default(['learner', 'user', 'actor', 'username', 'user_id'])
-        .describe('Result and parameter fields holding learner identifiers'),
+        .describe('Result and parameter fields holding learner identifiers, besides those each module declares (learnerFields)'),
     })
     .default({ keys: {}, fields: ['learner', 'user', 'actor', 'username', 'user_id'] })
     .describe('Pseudonymised research access (see deploy/SECURITY.md)'),
+  learnerIds: z
+    .strictObject({
+      key: z
+        .string()
+        .min(MIN_LEARNER_ID_KEY_CHARS)
+        .optional()
+        .describe(
+          'Secret of keyed learner ids (ctx.learnerId: HMAC-SHA256, e.g. the edX-to-xAPI actor ids), the same on every node; modules never see it. Unset: ctx.learnerId fails FAILED_PRECONDITION',
+        ),
+    })
+    .default({})
+    .describe('Keyed learner ids modules export (see deploy/SECURITY.md)'),
   audit: z
     .strictObject({
       enabled: z

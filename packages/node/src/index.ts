@@ -18,7 +18,7 @@ export type { Readiness } from './readiness.ts';
 export { parseTraceparent, formatTraceparent } from './tracing.ts';
 export type { FailedModule } from './describe.ts';
 export { recordsToTable } from './csv.ts';
-export { revokeCapability, openRevocationBucket, REVOCATION_BUCKET } from './revocations.ts';
+export { revokeCapability, sweepExpiredRevocations, openRevocationBucket, REVOCATION_BUCKET } from './revocations.ts';
 export { writeNodeCredentials } from './node-credentials.ts';
 export type { NodeCredentialsOptions } from './node-credentials.ts';
 export { NODE_KEY_FILE, NODE_CERT_FILE } from './node-identity.ts';

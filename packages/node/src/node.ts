@@ -7,6 +7,7 @@ import {
   startModuleHost,
   stderrJsonSink,
   UrlSigner,
+  LearnerIdKey,
   type LogSink,
   type ModuleHost,
 } from '@insights/runtime';
@@ -103,6 +104,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const db = createDbProvider(dbOptions);
   const sql = startSqlSources(config);
   const signer = new UrlSigner(config.fileUrlSecret);
+  const learnerIds = config.learnerIds.key === undefined ? undefined : new LearnerIdKey(config.learnerIds.key);
   let httpOrigin = 'http://127.0.0.1';
   let state: NodeState = 'starting';
 
@@ -125,6 +127,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     log,
     sql,
     readDb: (reader: string, owner: string) => readOtherModule(reader, owner),
+    learnerId: learnerIds === undefined ? undefined : (id: string) => learnerIds.of(id),
     kernelSandbox: sandbox.support,
   };
   /** Which modules each module may read (modules[].reads), by the names the modules loaded as. */

@@ -117,10 +117,15 @@ export class CapabilityVerifier {
    * which failed. A delegation (`icd1.`, a node passing its capability on) is opened first.
    */
   verify(token: string, now = Date.now()): CapabilityPayload {
-    if (!isDelegation(token)) return this.#verify(token, undefined, now);
+    return this.verifyWithOrigin(token, now).payload;
+  }
+
+  /** Like verify, also naming the node that delegated the token (undefined when it came straight from its holder). */
+  verifyWithOrigin(token: string, now = Date.now()): { payload: CapabilityPayload; delegatedBy: string | undefined } {
+    if (!isDelegation(token)) return { payload: this.#verify(token, undefined, now), delegatedBy: undefined };
     // Delegations live a minute and differ per call target: checked every time, never cached.
     const opened = openDelegation(token, this.#nodes, this.#scope, now);
-    return this.#verify(opened.capability, opened.from, now);
+    return { payload: this.#verify(opened.capability, opened.from, now), delegatedBy: opened.from };
   }
 
   /** Like verify, for a capability this node holds itself (its own meshCapability): `holder` may name it. */

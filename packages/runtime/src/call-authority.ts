@@ -25,8 +25,11 @@ export interface CallAuthority {
   readonly capability?: string | undefined;
   /** Who, for logs and the audit: subject and capability id. */
   readonly label: string;
-  /** What the caller may see of a result of a call it made from outside (pseudonymised research access). */
-  present?(outcome: CallOutcome, analytic: string): CallOutcome;
+  /**
+   * What the caller may see of a result of a call it made from outside (pseudonymised research
+   * access); `learnerFields`: those the serving module declares.
+   */
+  present?(outcome: CallOutcome, analytic: string, learnerFields: readonly string[]): CallOutcome;
 }
 
 /** Who makes a nested call: the calling module, and the call it works for. */

@@ -16,6 +16,8 @@ export interface ModuleScope {
   readonly sql: SqlGateway | undefined;
   /** Another module's database, read-only, where the node allows it (`ctx.readDb`). */
   readDb(owner: string): Promise<Db>;
+  /** Keyed learner ids (`ctx.learnerId`): the node holds the key. */
+  learnerId(id: string): Promise<string>;
   refresh(
     name: string,
     args: Record<string, unknown>,
@@ -87,6 +89,10 @@ export class CallContext implements Context {
 
   get readDb(): (module: string) => Promise<Db> {
     return (this.#readDb ??= (module) => this.scope.readDb(String(module)));
+  }
+
+  get learnerId(): (id: string) => Promise<string> {
+    return (id) => this.scope.learnerId(id);
   }
 
   get mesh(): UntypedMesh {

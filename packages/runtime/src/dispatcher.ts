@@ -74,12 +74,14 @@ export class Dispatcher implements NestedCallInvoker {
     const auditId = recorder === undefined ? undefined : newAuditId();
     if (auditId !== undefined) recorder!.begin(auditId, req.parentId);
     let analytic = req.name;
+    let learnerFields: readonly string[] = [];
     let work: Promise<CallOutcome>;
     try {
       if (req.kind === 'event-property') work = this.#counted(callProperty(this.hosts, req.name, req.args));
       else {
         const entry = this.#index.resolve(req.kind, req.name);
         analytic = `${entry.module}.${entry.name}`;
+        learnerFields = entry.target.manifest.learnerFields;
         const deadline = req.deadline ?? Date.now() + this.defaultTimeoutMs;
         work = this.#counted(
           entry.target.call(
@@ -93,7 +95,7 @@ export class Dispatcher implements NestedCallInvoker {
     }
     // A caller's own view of its result (pseudonyms for a research role); nested calls see real values.
     const present = req.parentId === undefined ? req.authority?.present : undefined;
-    if (present !== undefined) work = work.then((o) => present.call(req.authority, o, analytic));
+    if (present !== undefined) work = work.then((o) => present.call(req.authority, o, analytic, learnerFields));
     if (auditId === undefined) return work;
     const startedAt = Date.now();
     const record = (outcome: string, bytes: number) =>

@@ -14,6 +14,7 @@ export type { CacheLimits } from './resources/cache.ts';
 export { DiskModuleFiles } from './resources/files.ts';
 export type { FileUrlMaker } from './resources/files.ts';
 export { UrlSigner } from './resources/url-signer.ts';
+export { LearnerIdKey, MIN_LEARNER_ID_KEY_CHARS } from './resources/learner-ids.ts';
 export { createLogger, stderrJsonSink, LOG_LEVELS } from './resources/log.ts';
 export type { Logger, LogSink, LogRecord, LogLevel } from './resources/log.ts';
 export type { SqlGateway, SqlGatewayRequest } from './resources/sql-client.ts';

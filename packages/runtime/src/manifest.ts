@@ -21,6 +21,8 @@ export interface ModuleManifest {
   readonly analytics: readonly AnalyticManifest[];
   /** Other modules' collections the module says it reads (ctx.readDb); the node grants them only with its operator's leave. */
   readonly reads: Readonly<Record<string, readonly string[]>>;
+  /** Result fields and parameters carrying learner ids (pseudonymised for research callers). */
+  readonly learnerFields: readonly string[];
 }
 
 const NO_PARAMS: Record<string, unknown> = { type: 'object', properties: {}, additionalProperties: false };
@@ -106,7 +108,15 @@ export function buildManifest(def: ModuleDefinition): {
       meta: { source: n.source },
     });
   return {
-    manifest: { name: def.name, version: def.version, description: def.description ?? '', analytics, reads: def.reads ?? {} },
+    manifest: {
+      name: def.name,
+      version: def.version,
+      description: def.description ?? '',
+      analytics,
+      // A definition from an SDK before learner fields (or reads) declares none.
+      learnerFields: [...(def.learnerFields ?? [])],
+      reads: def.reads ?? {},
+    },
     params,
   };
 }

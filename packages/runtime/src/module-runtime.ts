@@ -34,6 +34,7 @@ import { compileFilter } from './events/filter.ts';
 import type { NormaliseOutcome } from './events/normalise-result.ts';
 import { once, updateOnce } from './events/once.ts';
 import type { SqlGateway } from './resources/sql-client.ts';
+import { noLearnerIdKey } from './resources/learner-ids.ts';
 
 /** Why an event is emitted: the handler, the ids of the events it handled, the module's fields. */
 export interface EmitCause {
@@ -69,6 +70,8 @@ export interface RuntimeEnvironment {
   readonly sql?: SqlGateway | undefined;
   /** Another module's database for `reader`, read-only, where the node allows it (`ctx.readDb`). */
   readonly readDb?: ((reader: string, owner: string) => Promise<Db>) | undefined;
+  /** Keyed learner ids (`ctx.learnerId`), computed where the key is: absent where the node has none. */
+  readonly learnerId?: ((id: string) => string | Promise<string>) | undefined;
 }
 
 /**
@@ -125,6 +128,10 @@ export class ModuleRuntime {
             )
           : env.readDb(def.name, owner),
       refresh: (name, args, deadline, signal, caller) => this.#refreshMemoized(name, args, deadline, signal, caller),
+      learnerId: async (id) => {
+        if (env.learnerId === undefined) throw noLearnerIdKey(def.name);
+        return env.learnerId(id);
+      },
     };
   }
 

@@ -30,6 +30,13 @@ export interface Context {
    * (`modules[].reads: ["<module>"]`).
    */
   readDb(module: string): Promise<Db>;
+  /**
+   * A stable, keyed identifier for a learner id (say, an LMS user id exported to another
+   * system): HMAC-SHA256 with the deployment's learner-id key, 32 hex characters. The node
+   * computes it, so module code never holds the key and nobody without it can reverse the value
+   * by trying every id. Fails FAILED_PRECONDITION where the node has no key (`learnerIds.key`).
+   */
+  learnerId(id: string): Promise<string>;
   /** Aborts at the deadline or when the caller cancels. */
   readonly signal: AbortSignal;
   /** Absolute deadline, epoch milliseconds. */

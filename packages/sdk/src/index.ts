@@ -1,6 +1,6 @@
 /** @insights/sdk: what a module author imports. */
 export { z } from 'zod';
-export { defineModule, isModuleDefinition, SDK_CONTRACT_VERSION } from './module.ts';
+export { defineModule, isModuleDefinition, SDK_CONTRACT_VERSION, MAX_LEARNER_FIELDS } from './module.ts';
 export type { ModuleDefinition, ModuleInit, InferMesh } from './module.ts';
 export { isModuleName, MODULE_NAME_PATTERN, MODULE_NAME_RULE } from './module-name.ts';
 export { query, view, eventHandler, eventProperty, job, normaliser } from './analytic.ts';

@@ -5,7 +5,7 @@ describe('defineModule - reads of other modules', () => {
   it('keeps the declared collections, frozen; none by default', () => {
     const m = defineModule({ name: 'dash', reads: { 'video-engagement': ['segments'] } });
     expect(m.reads).toEqual({ 'video-engagement': ['segments'] });
-    expect(Object.isFrozen(m.reads['video-engagement'])).toBe(true);
+    expect(Object.isFrozen(m.reads?.['video-engagement'])).toBe(true);
     expect(defineModule({ name: 'plain' }).reads).toEqual({});
   });
 

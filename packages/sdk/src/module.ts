@@ -18,6 +18,9 @@ import type { ViewResult } from './view-result.ts';
 export const SDK_CONTRACT_VERSION = 1;
 
 const ANALYTIC_NAME = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
+/** A learner field: a JSON key or table column name (no dots: fields are matched at any depth by name). */
+const LEARNER_FIELD = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
+export const MAX_LEARNER_FIELDS = 32;
 
 export interface ModuleDefinition<
   Q extends Record<string, AnyQuery> = Record<string, AnyQuery>,
@@ -35,7 +38,9 @@ export interface ModuleDefinition<
   readonly jobs: Readonly<Record<string, JobDefinition>>;
   readonly normalisers: Readonly<Record<string, NormaliserDefinition>>;
   /** Other modules' collections this module reads (ctx.readDb), by module; see ModuleInit.reads. */
-  readonly reads: Readonly<Record<string, readonly string[]>>;
+  readonly reads?: Readonly<Record<string, readonly string[]>>;
+  /** Result fields and parameters that carry learner identifiers (see ModuleInit.learnerFields). */
+  readonly learnerFields?: readonly string[];
   readonly sdkContract: number;
 }
 
@@ -55,6 +60,13 @@ export interface ModuleInit<Q extends Record<string, AnyQuery>, V extends Record
    * allows it (`modules[].reads` in the node config); any other collection is refused.
    */
   reads?: Record<string, readonly string[]>;
+  /**
+   * Names of the result fields (JSON keys at any depth, table columns) and parameters of this
+   * module's queries and views that carry learner identifiers, besides the node's own list
+   * (`learner`, `user`, `actor`, `username`, `user_id`). A pseudonymised caller sees them as
+   * pseudonyms and passes pseudonyms for them.
+   */
+  learnerFields?: readonly string[];
 }
 
 /**
@@ -68,6 +80,7 @@ export function defineModule<
 >(init: ModuleInit<Q, V, N>): ModuleDefinition<Q, V, N> {
   if (!isModuleName(init.name))
     throw new TypeError(`defineModule: name ${JSON.stringify(init.name)} must be ${MODULE_NAME_RULE}`);
+  const learnerFields: readonly string[] = Object.freeze([...new Set(init.learnerFields ?? [])]);
   const def: ModuleDefinition<Q, V, N> = {
     name: init.name,
     version: init.version ?? '0.0.0',
@@ -79,8 +92,14 @@ export function defineModule<
     jobs: init.jobs ?? {},
     normalisers: init.normalisers ?? {},
     reads: checkReads(init.name, init.reads ?? {}),
+    learnerFields,
     sdkContract: SDK_CONTRACT_VERSION,
   };
+  if (learnerFields.length > MAX_LEARNER_FIELDS)
+    throw new TypeError(`defineModule(${init.name}): at most ${MAX_LEARNER_FIELDS} learnerFields`);
+  for (const f of learnerFields)
+    if (typeof f !== 'string' || !LEARNER_FIELD.test(f))
+      throw new TypeError(`defineModule(${init.name}): learner field ${JSON.stringify(f)} must match ${String(LEARNER_FIELD)}`);
   for (const [section, entries] of Object.entries({ queries: def.queries, views: def.views, jobs: def.jobs }))
     for (const [name, a] of Object.entries(entries as Record<string, { aliases?: readonly string[] }>))
       for (const n of [name, ...(a.aliases ?? [])])

@@ -16,7 +16,7 @@ import { GRADING_TRANSFORMERS } from './grading.ts';
 import { NAVIGATION_TRANSFORMERS } from './navigation.ts';
 import { PROBLEM_TRANSFORMERS } from './problem.ts';
 import type { XapiStatement, XapiVerb } from './statement.ts';
-import { makeRun, runTransformer } from './transformer.ts';
+import { actorUser, makeRun, runTransformer } from './transformer.ts';
 import type { EdxToXapiOptions, Transformer } from './transformer.ts';
 import { VIDEO_TRANSFORMERS } from './video.ts';
 
@@ -75,6 +75,17 @@ export function xapiVerbOf(event: Record<string, unknown>): XapiVerb | undefined
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The user id (or username) whose xAPI actor id `edxToXapi` asks `options.actorId` for, or
+ * undefined when it asks for none (no transformer, anonymous event): callers that compute actor
+ * ids asynchronously (keyed by the node) compute this one first.
+ */
+export function xapiActorUser(event: Record<string, unknown>): string | undefined {
+  const name = event['name'];
+  if (typeof name !== 'string' || !REGISTRY.has(name)) return undefined;
+  return actorUser(new EventData(event));
 }
 
 /**

@@ -134,15 +134,21 @@ export function baseContextExtensions(t: Transformer, run: Run): Record<string, 
 
 /**
  * `extract_username_or_userid`: the user acted upon (`data.user_id`, `data.username`) before the
- * one acting (`user_id`, `username` at any depth): an instructor enrolling a learner names the learner.
+ * one acting (`user_id`, `username` at any depth): an instructor enrolling a learner names the
+ * learner. Undefined for an anonymous event.
  */
-function agent(run: Run): XapiAgent {
-  const d = run.d;
+export function actorUser(d: EventData): string | undefined {
   const who = pyOr(
     pyOr(d.get('data.user_id'), () => d.get('data.username')),
     () => pyOr(d.get('user_id'), () => d.get('username')),
   );
-  if (!(typeof who === 'string' || typeof who === 'number') || who === '') {
+  return (typeof who === 'string' || typeof who === 'number') && who !== '' ? String(who) : undefined;
+}
+
+function agent(run: Run): XapiAgent {
+  const d = run.d;
+  const who = actorUser(d);
+  if (who === undefined) {
     throw new EdxDataError(
       'XAPI_MISSING_FIELD',
       `cannot convert the edX event "${pyStr(d.get('name'))}" to xAPI: no user (anonymous event)`,
@@ -151,5 +157,5 @@ function agent(run: Run): XapiAgent {
       },
     );
   }
-  return { objectType: 'Agent', account: { homePage: run.root, name: run.o.actorId(String(who)) } };
+  return { objectType: 'Agent', account: { homePage: run.root, name: run.o.actorId(who) } };
 }

@@ -35,6 +35,7 @@ type Ask =
       call: number | undefined;
     }
   | { type: 'file-url'; name: string; ttlSeconds: number }
+  | { type: 'learner-id'; learner: string }
   | { type: 'emit'; handler: string; parents: readonly string[]; event: EmitFields }
   | { type: 'db'; op: DbOperation; of?: string }
   | { type: 'event-property'; name: string; event: EventEnvelope }
@@ -152,6 +153,8 @@ export function childEnvironment(
     // The host checks the grant and refuses writes; the module never names its own identity.
     readDb: (_reader, owner) => remoteDbProvider((op) => requests.ask({ type: 'db', op, of: owner })).forModule(owner),
     makeFileUrl,
+    // The key stays in the node: the sandbox sends the id and gets the keyed value back.
+    learnerId: (learner) => requests.ask({ type: 'learner-id', learner }) as Promise<string>,
     mesh,
     log,
     sql: channelSqlGateway((m, signal) => requests.ask({ ...m, type: 'sql' }, signal)),

@@ -126,6 +126,8 @@ export type ChildMessage =
     }
   | { readonly type: 'mesh-cancel'; readonly id: number }
   | { readonly type: 'file-url'; readonly id: number; readonly name: string; readonly ttlSeconds: number }
+  /** `ctx.learnerId`: the node keys the id (the key never enters the sandbox). */
+  | { readonly type: 'learner-id'; readonly id: number; readonly learner: string }
   /** `ctx.emit`: only what the module decides, and which of the events it is handling caused it (the host derives the rest). */
   | {
       readonly type: 'emit';

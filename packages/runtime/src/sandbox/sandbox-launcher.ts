@@ -19,6 +19,7 @@ import type { InitMessage } from './protocol.ts';
 import type { SandboxReport } from './sandbox-report.ts';
 import { Sandbox, type Launch } from './sandbox.ts';
 import { SqlCursors } from './sql-cursors.ts';
+import { noLearnerIdKey } from '../resources/learner-ids.ts';
 import { sandboxEnv } from './transport.ts';
 import { launchWorker } from './worker-transport.ts';
 
@@ -250,6 +251,10 @@ export class SandboxLauncher {
     return {
       mesh: env.mesh,
       fileUrl: (file: string, ttl: number) => env.makeFileUrl(this.name ?? '', file, ttl),
+      learnerId: (learner: unknown) => {
+        if (env.learnerId === undefined) throw noLearnerIdKey(this.name ?? '');
+        return env.learnerId(learner as string);
+      },
       emit: env.emit,
       property: env.property,
       db: (name: string) => env.db.forModule(name),

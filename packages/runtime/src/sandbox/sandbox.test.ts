@@ -22,6 +22,7 @@ function fakeSandbox() {
   const services = {
     mesh: {} as never,
     fileUrl: () => '',
+    learnerId: () => '',
     db: () => Promise.reject(new Error('no db in this test')),
     readDb: () => Promise.reject(new Error('no db in this test')),
     emit: (e: EventEnvelope) => (emitted.push(e), Promise.resolve()),

@@ -41,6 +41,8 @@ export interface SandboxSink {
 export interface SandboxServices {
   readonly mesh: NestedCallInvoker;
   fileUrl(name: string, ttlSeconds: number): string | Promise<string>;
+  /** Keyed learner ids (`ctx.learnerId`), as the module the node loaded. */
+  learnerId(learner: unknown): string | Promise<string>;
   emit?: ((event: EventEnvelope, cause: EmitCause) => Promise<void>) | undefined;
   property?: ((event: EventEnvelope, name: string) => Promise<unknown>) | undefined;
   /** The module's own database, opened by the node by the module's (checked) name. */
@@ -323,6 +325,9 @@ export class Sandbox {
         return;
       case 'file-url':
         if (typeof id === 'number') this.#answer(id, () => this.#services.fileUrl(String(m.name), Number(m.ttlSeconds)));
+        return;
+      case 'learner-id':
+        if (typeof id === 'number') this.#answer(id, () => this.#services.learnerId(m.learner));
         return;
       case 'emit':
         if (typeof id === 'number') this.#answer(id, () => this.#emit(m));

@@ -3,7 +3,7 @@
  * dispatcher) and call results (the wire codec). A module can post anything on its channel; a
  * malformed value must fail its own call, never the node's code that reads it later.
  */
-import { isModuleName, MODULE_NAME_RULE } from '@insights/sdk';
+import { isModuleName, MAX_LEARNER_FIELDS, MODULE_NAME_RULE } from '@insights/sdk';
 import type { CallOutcome } from '@insights/wire';
 import type { ModuleManifest } from '../manifest.ts';
 
@@ -17,6 +17,10 @@ export function checkManifest(v: unknown): ModuleManifest {
     typeof v.version === 'string' &&
     typeof v.description === 'string' &&
     Array.isArray(v.analytics) &&
+    (v.learnerFields === undefined ||
+      (isStrings(v.learnerFields) &&
+        v.learnerFields.length <= MAX_LEARNER_FIELDS &&
+        v.learnerFields.every((f) => f.length <= 64))) &&
     v.analytics.every(
       (a: unknown) =>
         isObject(a) &&
@@ -36,7 +40,11 @@ export function checkManifest(v: unknown): ModuleManifest {
     throw new Error(
       `the sandbox reported the module name ${JSON.stringify(v.name).slice(0, 80)}, which is not allowed: it must be ${MODULE_NAME_RULE}`,
     );
-  return { ...(v as unknown as ModuleManifest), reads: reads as ModuleManifest['reads'] };
+  return {
+    ...(v as unknown as ModuleManifest),
+    reads: reads as ModuleManifest['reads'],
+    learnerFields: (v.learnerFields as string[] | undefined) ?? [],
+  };
 }
 
 export function isCallOutcome(v: unknown): v is CallOutcome {
