@@ -9,6 +9,7 @@ export const DEFAULT_INPUT_LIMITS = Object.freeze({
   maxConnections: 2048,
   maxConnectionsPerPeer: 128,
   maxDeadlineMs: 15 * 60_000,
+  maxProcessFaultsPerMinute: 100,
 });
 
 const limit = (min: number, def: number, text: string) => z.number().int().min(min).default(def).describe(text);
@@ -36,6 +37,11 @@ export const inputLimitsSchema = z
     maxConnections: limit(1, D.maxConnections, 'Open connections to the gRPC port, and separately to the HTTP port'),
     maxConnectionsPerPeer: limit(1, D.maxConnectionsPerPeer, 'Open connections from one IP address, per port'),
     maxDeadlineMs: limit(1, D.maxDeadlineMs, 'Longest deadline (timeout) a caller may ask for, ms'),
+    maxProcessFaultsPerMinute: limit(
+      1,
+      D.maxProcessFaultsPerMinute,
+      'Unhandled rejections and uncaught exceptions per minute the `insights node` process survives (each logged and counted); one more ends it (exit code 70)',
+    ),
   })
   .default({ ...D })
   .describe('Bounds on what callers and NATS may send this node');

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { CallHistogram } from './call-histogram.ts';
 import type { ModuleHost } from '@insights/runtime';
+import type { ProcessFaultCounts } from './process-faults.ts';
 
 /** What the node exposes to scrapes; everything but call latency is read at scrape time, off the call path. */
 export interface MetricSources {
@@ -24,6 +25,8 @@ export interface MetricSources {
   /** Nodes this node's mesh client sees in the registry (undefined without NATS). */
   meshNodes(): number | undefined;
   ready(): boolean;
+  /** The process's fault policy, when the process entry installed one (`insights node`). */
+  readonly processFaults?: ProcessFaultCounts;
 }
 
 /** Latency buckets, seconds: sub-millisecond in-process calls up to the slow views. */
@@ -68,6 +71,16 @@ export class NodeMetrics {
       help: 'Requests, frames and connections refused at the door for a configured limit (limits.*), by entry point and limit',
       labelNames: ['entry', 'limit'],
       registers,
+    });
+    new Counter({
+      name: 'insights_process_faults_total',
+      help: 'Unhandled rejections and uncaught exceptions the node process logged and survived, by kind',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [kind, n] of sources.processFaults?.counts() ?? []) this.labels(kind).inc(n);
+      },
     });
     this.#moduleMetrics(registers);
     this.#eventMetrics(registers);

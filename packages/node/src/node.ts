@@ -37,6 +37,7 @@ import { checkSandbox } from './sandbox-mode.ts';
 import { grpcServerCredentials, readTlsMaterial } from './tls.ts';
 import { startTracing } from './tracing.ts';
 import { startSqlSources } from './sql-sources.ts';
+import type { ProcessFaultCounts } from './process-faults.ts';
 
 export const NODE_VERSION = '0.1.0';
 
@@ -63,6 +64,8 @@ export interface StartNodeOptions {
   logSink?: LogSink;
   /** Trace spans go here (tests pass an InMemorySpanExporter); turns tracing on like `tracing.otlpUrl`. */
   spanExporter?: SpanExporter;
+  /** The process's fault counts, for /metrics (the process entry installs the policy: process-faults.ts). */
+  processFaults?: ProcessFaultCounts;
 }
 
 /** Starts an analytics node: loads its modules, then serves gRPC and HTTP. */
@@ -227,6 +230,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     advertised: () => advertising?.advertised ?? false,
     meshNodes: () => meshClient?.meshView()?.live.size,
     ready: () => readiness(readinessInputs).ready,
+    ...(options.processFaults === undefined ? {} : { processFaults: options.processFaults }),
   });
   const deps = {
     dispatcher,
