@@ -13,6 +13,7 @@ import { FIXTURE_MODULES, SHIPPED_MODULES } from '../support/tmp.ts';
 
 const MESH_ID = 'trust-test';
 const allowAll = [{ policy: parsePolicy({ default: 'allow' }), context: {} }];
+const METRICS_TOKEN = 'metrics-token-for-tests-0001';
 
 /**
  * Issue 15's registry attacks, against real processes: whoever can write the registry bucket
@@ -45,6 +46,7 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
       // Its nested-call capability is held by it: valid only inside its own delegation.
       capabilities: { trustedKeys: [mesh.publicKeyPem], required: true, meshCapability: capability({ holder: id }) },
       ingest: { tokens: ['ingest-token-for-tests-0001'] },
+      metrics: { tokens: [METRICS_TOKEN] },
       modules,
     });
     cleanups.push(() => node.stop());
@@ -115,6 +117,17 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
     expect((await client.describe()).nodes.map((n) => n.id).sort()).toEqual(['other', 'real']);
     expect(fake.capabilities()).toEqual([]);
     expect(fake.received).toEqual([]);
+    // Nodes count what they refused, by reason: the three forgeries, and an entry that is no advertisement.
+    await kv.put('node.junk', '[]');
+    const scrape = async () =>
+      (await fetch(`http://${other.httpAddress}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    await expect
+      .poll(scrape, { timeout: 10_000 })
+      .toMatch(/insights_registry_entries_refused_total\{reason="signature",node="other"\} ([3-9]|\d\d+)\n/);
+    await expect
+      .poll(scrape, { timeout: 10_000 })
+      .toMatch(/insights_registry_entries_refused_total\{reason="schema",node="other"\} [1-9]/);
+    await kv.delete('node.junk');
     await kv.delete('node.fake');
     await kv.delete('node.rogue');
   });

@@ -46,6 +46,7 @@ export class NodeMetrics {
   readonly #names = { query: new Map<string, string>(), view: new Map<string, string>() };
   readonly #sources: MetricSources;
   readonly #refused: Counter<'entry' | 'limit'>;
+  readonly #registryRefused: Counter<'reason'>;
 
   constructor(sources: MetricSources) {
     this.#sources = sources;
@@ -70,6 +71,12 @@ export class NodeMetrics {
       name: 'insights_input_refused_total',
       help: 'Requests, frames and connections refused at the door for a configured limit (limits.*), by entry point and limit',
       labelNames: ['entry', 'limit'],
+      registers,
+    });
+    this.#registryRefused = new Counter({
+      name: 'insights_registry_entries_refused_total',
+      help: 'Registry entries this node refused to believe, by reason: key, limits (size, depth), json, schema, signature (unsigned or forged)',
+      labelNames: ['reason'],
       registers,
     });
     new Counter({
@@ -130,6 +137,11 @@ export class NodeMetrics {
   /** Counts one refusal at an entry point (`grpc-connection`, `call`, ...) for a limit (`maxJsonDepth`, ...): a fixed, small label set. */
   refused(entry: string, limit: string): void {
     this.#refused.labels(entry, limit).inc();
+  }
+
+  /** Counts one registry entry refused (`reason`: a RegistryRefusal label). */
+  registryRefused(reason: string): void {
+    this.#registryRefused.labels(reason).inc();
   }
 
   /** The text a scrape gets. */

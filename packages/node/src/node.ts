@@ -284,7 +284,15 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const healthReporter = startHealthReporter(grpc.health, readinessInputs);
   // A certified node expects certified peers; before node certificates are rolled out, peers are taken on trust.
   const peerTrust = identity.certificate === undefined ? [] : trustedKeys;
-  meshClient = startNestedCallClient(config, dispatcher, log, peerTrust, capabilityDelegator(identity), tracing?.tracer);
+  meshClient = startNestedCallClient(
+    config,
+    dispatcher,
+    log,
+    peerTrust,
+    capabilityDelegator(identity),
+    tracing?.tracer,
+    (_key, _reason, refusal) => metrics.registryRefused(refusal),
+  );
   log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
 
   let closing: Promise<void> | undefined;
