@@ -1,5 +1,13 @@
 import path from 'node:path';
-import { connect, generateMeshKeys, mintCapability, NodeConnection, parsePolicy, type Mesh } from '@insights/client';
+import {
+  connect,
+  generateMeshKeys,
+  InsightsError,
+  mintCapability,
+  NodeConnection,
+  parsePolicy,
+  type Mesh,
+} from '@insights/client';
 import { readFileSync } from 'node:fs';
 import { delegateCapability } from '@insights/policy';
 import { openRegistryBucket, signAdvertisement, type Advertisement } from '@insights/registry';
@@ -228,6 +236,14 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
           await expect(direct.query['examples.hello_user']!({ user: 'x' }, { timeoutMs: 2000 })).rejects.toThrow();
         } finally {
           await direct.close();
+        }
+        // An import stream (insights events import) waits for the proof too: no stream, no token.
+        const conn = new NodeConnection(impostor.address);
+        conn.requireProof(() => Promise.reject(new InsightsError('UNAVAILABLE', 'node did not prove its identity')));
+        try {
+          await expect(conn.ingestStream('ingest-token-for-tests-0001')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        } finally {
+          conn.close();
         }
         expect(impostor.received.length).toBeGreaterThan(0);
         expect(impostor.received.every((r) => r.method === 'Prove')).toBe(true);
