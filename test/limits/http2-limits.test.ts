@@ -60,6 +60,20 @@ describe('limits - HTTP/2 on the gRPC port (issue 15)', () => {
     }
   }, 60_000);
 
+  it('a well-behaved client with more calls in flight than the limit is served: its calls wait for a free stream', async () => {
+    const raw = new RawNode(node.ready.grpc);
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 5 * STREAMS }, () =>
+          raw.call({ kind: kindToWire('query'), name: 'echo.course_report', argsJson: Buffer.from('{"course":"c"}') }),
+        ),
+      );
+      expect(answers.filter((a) => !a.ok)).toEqual([]);
+    } finally {
+      raw.close();
+    }
+  }, 60_000);
+
   it('a peer that stops answering keepalive pings is disconnected (its connection slot comes back)', async () => {
     const gone = new RawHttp2(node.ready.grpc, { answerPings: false });
     const alive = new RawHttp2(node.ready.grpc);
