@@ -52,7 +52,7 @@ if (o.target === 'jetstream') {
   const mesh = await connect({ nodes: [o.address!] });
   const before = (await mesh.query.count!()) as number;
   const t = process.hrtime.bigint();
-  const stream = conn.ingestStream();
+  const stream = await conn.ingestStream();
   const enc = new TextEncoder();
   for (let i = 0; i < n; i += 1000) {
     const chunk = [];

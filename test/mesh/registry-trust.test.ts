@@ -1,5 +1,13 @@
 import path from 'node:path';
-import { connect, generateMeshKeys, mintCapability, NodeConnection, parsePolicy, type Mesh } from '@insights/client';
+import {
+  connect,
+  generateMeshKeys,
+  InsightsError,
+  mintCapability,
+  NodeConnection,
+  parsePolicy,
+  type Mesh,
+} from '@insights/client';
 import { readFileSync } from 'node:fs';
 import { delegateCapability } from '@insights/policy';
 import { openRegistryBucket, signAdvertisement, type Advertisement } from '@insights/registry';
@@ -13,6 +21,7 @@ import { FIXTURE_MODULES, SHIPPED_MODULES } from '../support/tmp.ts';
 
 const MESH_ID = 'trust-test';
 const allowAll = [{ policy: parsePolicy({ default: 'allow' }), context: {} }];
+const METRICS_TOKEN = 'metrics-token-for-tests-0001';
 
 /**
  * Issue 15's registry attacks, against real processes: whoever can write the registry bucket
@@ -45,6 +54,7 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
       // Its nested-call capability is held by it: valid only inside its own delegation.
       capabilities: { trustedKeys: [mesh.publicKeyPem], required: true, meshCapability: capability({ holder: id }) },
       ingest: { tokens: ['ingest-token-for-tests-0001'] },
+      metrics: { tokens: [METRICS_TOKEN] },
       modules,
     });
     cleanups.push(() => node.stop());
@@ -115,6 +125,17 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
     expect((await client.describe()).nodes.map((n) => n.id).sort()).toEqual(['other', 'real']);
     expect(fake.capabilities()).toEqual([]);
     expect(fake.received).toEqual([]);
+    // Nodes count what they refused, by reason: the three forgeries, and an entry that is no advertisement.
+    await kv.put('node.junk', '[]');
+    const scrape = async () =>
+      (await fetch(`http://${other.httpAddress}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    await expect
+      .poll(scrape, { timeout: 10_000 })
+      .toMatch(/insights_registry_entries_refused_total\{reason="signature",node="other"\} ([3-9]|\d\d+)\n/);
+    await expect
+      .poll(scrape, { timeout: 10_000 })
+      .toMatch(/insights_registry_entries_refused_total\{reason="schema",node="other"\} [1-9]/);
+    await kv.delete('node.junk');
     await kv.delete('node.fake');
     await kv.delete('node.rogue');
   });
@@ -215,6 +236,14 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
           await expect(direct.query['examples.hello_user']!({ user: 'x' }, { timeoutMs: 2000 })).rejects.toThrow();
         } finally {
           await direct.close();
+        }
+        // An import stream (insights events import) waits for the proof too: no stream, no token.
+        const conn = new NodeConnection(impostor.address);
+        conn.requireProof(() => Promise.reject(new InsightsError('UNAVAILABLE', 'node did not prove its identity')));
+        try {
+          await expect(conn.ingestStream('ingest-token-for-tests-0001')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        } finally {
+          conn.close();
         }
         expect(impostor.received.length).toBeGreaterThan(0);
         expect(impostor.received.every((r) => r.method === 'Prove')).toBe(true);

@@ -217,8 +217,8 @@ describe.skipIf(NO_NATS)('route table - every route of deploy/SECURITY.md, refus
         }),
       ),
     'node gRPC Ingest': (w) => grpcVerdict(conn.ingest([event], { token: w ? INGEST_TOKEN : allowAll })),
-    'node gRPC IngestStream': (w) => {
-      const s = conn.ingestStream(w ? INGEST_TOKEN : allowAll);
+    'node gRPC IngestStream': async (w) => {
+      const s = await conn.ingestStream(w ? INGEST_TOKEN : allowAll);
       s.write([Buffer.from(JSON.stringify(event))]);
       return grpcVerdict(s.end());
     },

@@ -2,7 +2,7 @@ import { InsightsError, type CallOptions, type UntypedMesh } from '@insights/sdk
 import { createMeshProxy, type CallInvoker, type QueryKind } from '@insights/sdk/internal';
 import type { Policy, PolicyContext } from '@insights/policy';
 import type { IngestReport } from '@insights/runtime';
-import type { NatsSettings } from '@insights/registry';
+import type { NatsSettings, RegistryRefusalListener } from '@insights/registry';
 import type { Tracer } from '@opentelemetry/api';
 import type { ClientTlsOptions } from './node-connection.ts';
 import { Restriction } from './restriction.ts';
@@ -51,6 +51,8 @@ export interface ConnectOptions {
    * the calling node's key, naming the target), so a captured one works nowhere else.
    */
   delegate?: (capability: string, targetNodeId: string) => string;
+  /** Told of each registry entry the client refused (unsigned, forged, malformed), besides the log. */
+  onRegistryRefusal?: RegistryRefusalListener;
 }
 
 export interface RestrictOptions {
@@ -160,6 +162,7 @@ export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Pr
     tracer: options.tracer,
     trustedKeys: options.trustedKeys,
     delegate: options.delegate,
+    onRegistryRefusal: options.onRegistryRefusal,
     meshId: options.meshId,
     log: options.log ?? ((level, message) => level === 'warn' && process.stderr.write(`insights client: ${message}\n`)),
   });

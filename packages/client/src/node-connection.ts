@@ -229,12 +229,16 @@ export class NodeConnection {
     );
   }
 
-  /** A client stream for long imports: write chunks of raw events, then `end()` for the summary. */
-  ingestStream(token = ''): {
+  /**
+   * A client stream for long imports: write chunks of raw events, then `end()` for the summary.
+   * Opened once the node has proven itself, like every other request: the token leaves only then.
+   */
+  async ingestStream(token = ''): Promise<{
     write(events: readonly Uint8Array[]): boolean;
     end(): Promise<WireIngestResponse>;
     stream: grpc.ClientWritableStream<WireIngestRequest>;
-  } {
+  }> {
+    await this.#afterProof(async () => {});
     let settle!: { resolve(r: WireIngestResponse): void; reject(e: unknown): void };
     const done = new Promise<WireIngestResponse>((resolve, reject) => (settle = { resolve, reject }));
     const stream = this.#client.IngestStream({}, (e, r) => (e ? settle.reject(fromGrpcError(e)) : settle.resolve(r)));

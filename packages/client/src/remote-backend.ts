@@ -11,6 +11,7 @@ import {
   RegistryWatcher,
   type NatsSettings,
   type NodeView,
+  type RegistryRefusalListener,
 } from '@insights/registry';
 import type { NatsConnection } from 'nats';
 import * as grpc from '@grpc/grpc-js';
@@ -46,6 +47,8 @@ export interface RemoteOptions {
   meshId?: string | undefined;
   /** Wraps the capability for the registry node it is sent to (see ConnectOptions.delegate). */
   delegate?: ((capability: string, targetNodeId: string) => string) | undefined;
+  /** Told of each registry entry refused (see ConnectOptions.onRegistryRefusal). */
+  onRegistryRefusal?: RegistryRefusalListener | undefined;
 }
 
 /** Retry pauses while no replica can take an idempotent call (a rolling restart, a node rejoining), ms. */
@@ -252,7 +255,10 @@ export class RemoteBackend implements MeshBackend {
         this.#registryViews[index] = nodes;
         this.#rebuild();
       },
-      onInvalid: (key, reason) => this.options.log('warn', `ignoring registry entry ${key}: ${reason}`),
+      onInvalid: (key, reason, refusal) => {
+        this.options.log('warn', `ignoring registry entry ${key}: ${reason}`);
+        this.options.onRegistryRefusal?.(key, reason, refusal);
+      },
       ...(this.#trust === undefined ? {} : { trust: this.#trust.registry }),
       onRetry: (e, attempt, delay) =>
         this.options.log('warn', `registry ${index + 1} not readable (${e.message}); retry ${attempt} in ${delay} ms`),

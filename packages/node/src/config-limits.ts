@@ -9,6 +9,12 @@ export const DEFAULT_INPUT_LIMITS = Object.freeze({
   maxConnections: 2048,
   maxConnectionsPerPeer: 128,
   maxDeadlineMs: 15 * 60_000,
+  maxProcessFaultsPerMinute: 100,
+  maxConcurrentStreams: 100,
+  maxMetadataBytes: 8 * 1024,
+  keepaliveTimeMs: 60_000,
+  keepaliveTimeoutMs: 20_000,
+  maxConnectionIdleMs: 15 * 60_000,
 });
 
 const limit = (min: number, def: number, text: string) => z.number().int().min(min).default(def).describe(text);
@@ -36,6 +42,36 @@ export const inputLimitsSchema = z
     maxConnections: limit(1, D.maxConnections, 'Open connections to the gRPC port, and separately to the HTTP port'),
     maxConnectionsPerPeer: limit(1, D.maxConnectionsPerPeer, 'Open connections from one IP address, per port'),
     maxDeadlineMs: limit(1, D.maxDeadlineMs, 'Longest deadline (timeout) a caller may ask for, ms'),
+    maxConcurrentStreams: limit(
+      1,
+      D.maxConcurrentStreams,
+      'HTTP/2 streams (calls in progress) one gRPC connection may have open at once (SETTINGS_MAX_CONCURRENT_STREAMS; more are refused)',
+    ),
+    maxMetadataBytes: limit(
+      64,
+      D.maxMetadataBytes,
+      'Largest metadata (headers) of one gRPC call, bytes; larger calls fail RESOURCE_EXHAUSTED (Node refuses header blocks over 64 KiB before that)',
+    ),
+    keepaliveTimeMs: limit(
+      1000,
+      D.keepaliveTimeMs,
+      'The node pings each gRPC connection this often, ms; a peer that does not answer within keepaliveTimeoutMs is closed',
+    ),
+    keepaliveTimeoutMs: limit(
+      1000,
+      D.keepaliveTimeoutMs,
+      'How long a keepalive ping may go unanswered before the connection is closed, ms',
+    ),
+    maxConnectionIdleMs: limit(
+      1000,
+      D.maxConnectionIdleMs,
+      'A gRPC connection with no call for this long is closed (clients reconnect when they need to), ms',
+    ),
+    maxProcessFaultsPerMinute: limit(
+      1,
+      D.maxProcessFaultsPerMinute,
+      'Unhandled rejections and uncaught exceptions per minute the `insights node` process survives (each logged and counted); one more ends it (exit code 70)',
+    ),
   })
   .default({ ...D })
   .describe('Bounds on what callers and NATS may send this node');

@@ -33,6 +33,7 @@ import { checkIngestToken } from './ingest-auth.ts';
 import { kindLabel, traced, type CallObserver } from './call-observer.ts';
 import { TRACEPARENT } from './tracing.ts';
 import { ConnectionGate } from './connection-gate.ts';
+import { grpcServerOptions } from './grpc-server-options.ts';
 
 export interface GrpcServerDeps extends CallObserver {
   readonly events: EventSystem;
@@ -58,10 +59,9 @@ export interface RunningGrpcServer {
 
 /** Serves the Insights contract, grpc.health.v1 and server reflection on one port. */
 export async function startGrpcServer(deps: GrpcServerDeps, host: string, port: number): Promise<RunningGrpcServer> {
-  const server = new grpc.Server({
-    'grpc.max_receive_message_length': deps.maxRequestBytes + 64 * 1024,
-    'grpc.max_send_message_length': -1,
-  });
+  const server = new grpc.Server(
+    grpcServerOptions(deps.limits, deps.maxRequestBytes, (limit) => deps.metrics.refused('grpc-metadata', limit)),
+  );
   server.addService(insightsService(), handlers(deps));
 
   const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });

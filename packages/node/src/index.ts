@@ -22,3 +22,5 @@ export { revokeCapability, sweepExpiredRevocations, openRevocationBucket, REVOCA
 export { writeNodeCredentials } from './node-credentials.ts';
 export type { NodeCredentialsOptions } from './node-credentials.ts';
 export { NODE_KEY_FILE, NODE_CERT_FILE } from './node-identity.ts';
+export { installProcessFaultPolicy, FATAL_FAULT_EXIT_CODE } from './process-faults.ts';
+export type { ProcessFaultPolicy, ProcessFaultCounts, ProcessFaultKind, ProcessFaultOptions } from './process-faults.ts';

@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { CallHistogram } from './call-histogram.ts';
 import type { ModuleHost } from '@insights/runtime';
+import type { ProcessFaultCounts } from './process-faults.ts';
 
 /** What the node exposes to scrapes; everything but call latency is read at scrape time, off the call path. */
 export interface MetricSources {
@@ -24,6 +25,8 @@ export interface MetricSources {
   /** Nodes this node's mesh client sees in the registry (undefined without NATS). */
   meshNodes(): number | undefined;
   ready(): boolean;
+  /** The process's fault policy, when the process entry installed one (`insights node`). */
+  readonly processFaults?: ProcessFaultCounts;
 }
 
 /** Latency buckets, seconds: sub-millisecond in-process calls up to the slow views. */
@@ -43,6 +46,7 @@ export class NodeMetrics {
   readonly #names = { query: new Map<string, string>(), view: new Map<string, string>() };
   readonly #sources: MetricSources;
   readonly #refused: Counter<'entry' | 'limit'>;
+  readonly #registryRefused: Counter<'reason'>;
 
   constructor(sources: MetricSources) {
     this.#sources = sources;
@@ -68,6 +72,22 @@ export class NodeMetrics {
       help: 'Requests, frames and connections refused at the door for a configured limit (limits.*), by entry point and limit',
       labelNames: ['entry', 'limit'],
       registers,
+    });
+    this.#registryRefused = new Counter({
+      name: 'insights_registry_entries_refused_total',
+      help: 'Registry entries this node refused to believe, by reason: key, limits (size, depth), json, schema, signature (unsigned or forged)',
+      labelNames: ['reason'],
+      registers,
+    });
+    new Counter({
+      name: 'insights_process_faults_total',
+      help: 'Unhandled rejections and uncaught exceptions the node process logged and survived, by kind',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [kind, n] of sources.processFaults?.counts() ?? []) this.labels(kind).inc(n);
+      },
     });
     this.#moduleMetrics(registers);
     this.#eventMetrics(registers);
@@ -117,6 +137,11 @@ export class NodeMetrics {
   /** Counts one refusal at an entry point (`grpc-connection`, `call`, ...) for a limit (`maxJsonDepth`, ...): a fixed, small label set. */
   refused(entry: string, limit: string): void {
     this.#refused.labels(entry, limit).inc();
+  }
+
+  /** Counts one registry entry refused (`reason`: a RegistryRefusal label). */
+  registryRefused(reason: string): void {
+    this.#registryRefused.labels(reason).inc();
   }
 
   /** The text a scrape gets. */

@@ -1,6 +1,7 @@
 import { connect, type Mesh, type MeshDescription } from '@insights/client';
 import type { CallAuthority, Dispatcher, Logger } from '@insights/runtime';
 import type { Tracer } from '@opentelemetry/api';
+import type { RegistryRefusalListener } from '@insights/registry';
 import type { NodeConfig } from './config.ts';
 import type { MeshView } from './events/wait-for-handlers.ts';
 import { nestedCallTls } from './tls.ts';
@@ -19,6 +20,8 @@ export function startNestedCallClient(
   /** Wraps the capability for each node called (bound to it), when the node has a certificate. */
   delegate: ((capability: string, target: string) => string) | undefined,
   tracer?: Tracer,
+  /** Each registry entry the node refused to believe (counted in /metrics). */
+  onRegistryRefusal?: RegistryRefusalListener,
 ): { close(): Promise<void>; meshView(): MeshView | undefined } {
   if (config.nats === undefined) return { close: async () => {}, meshView: () => undefined };
   /** The latest listing that includes this node (one without it has not read the registry yet). */
@@ -40,6 +43,7 @@ export function startNestedCallClient(
     ...(trustedKeys.length === 0 ? {} : { trustedKeys }),
     ...(config.identity.meshId === undefined ? {} : { meshId: config.identity.meshId }),
     ...(delegate === undefined ? {} : { delegate }),
+    ...(onRegistryRefusal === undefined ? {} : { onRegistryRefusal }),
     log: (level, message) => (level === 'warn' ? log.warn(message, { component: 'nested-calls' }) : log.info(message)),
   }).then(
     (m) => {

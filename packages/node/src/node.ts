@@ -39,6 +39,7 @@ import { checkSandbox } from './sandbox-mode.ts';
 import { grpcServerCredentials, readTlsMaterial } from './tls.ts';
 import { startTracing } from './tracing.ts';
 import { startSqlSources } from './sql-sources.ts';
+import type { ProcessFaultCounts } from './process-faults.ts';
 
 export const NODE_VERSION = '0.1.0';
 
@@ -65,6 +66,8 @@ export interface StartNodeOptions {
   logSink?: LogSink;
   /** Trace spans go here (tests pass an InMemorySpanExporter); turns tracing on like `tracing.otlpUrl`. */
   spanExporter?: SpanExporter;
+  /** The process's fault counts, for /metrics (the process entry installs the policy: process-faults.ts). */
+  processFaults?: ProcessFaultCounts;
 }
 
 /** Starts an analytics node: loads its modules, then serves gRPC and HTTP. */
@@ -229,6 +232,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     advertised: () => advertising?.advertised ?? false,
     meshNodes: () => meshClient?.meshView()?.live.size,
     ready: () => readiness(readinessInputs).ready,
+    ...(options.processFaults === undefined ? {} : { processFaults: options.processFaults }),
   });
   const deps = {
     dispatcher,
@@ -282,7 +286,15 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   const healthReporter = startHealthReporter(grpc.health, readinessInputs);
   // A certified node expects certified peers; before node certificates are rolled out, peers are taken on trust.
   const peerTrust = identity.certificate === undefined ? [] : trustedKeys;
-  meshClient = startNestedCallClient(config, dispatcher, log, peerTrust, capabilityDelegator(identity), tracing?.tracer);
+  meshClient = startNestedCallClient(
+    config,
+    dispatcher,
+    log,
+    peerTrust,
+    capabilityDelegator(identity),
+    tracing?.tracer,
+    (_key, _reason, refusal) => metrics.registryRefused(refusal),
+  );
   log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
 
   let closing: Promise<void> | undefined;

@@ -8,16 +8,29 @@ describe('registry - entries screened before parsing', () => {
   });
 
   it('refuses a key that names no node, an entry too large and one nested too deep, saying which', () => {
-    expect(screenRegistryEntry('node.a.b', 'a.b', '{}')).toMatch(/does not name a node id/);
-    expect(screenRegistryEntry('node.a', 'a', `"${'x'.repeat(MAX_ENTRY_BYTES)}"`)).toMatch(/MAX_ENTRY_BYTES/);
-    expect(screenRegistryEntry('node.a', 'a', '['.repeat(100_000))).toMatch(/nested deeper than 32 .*MAX_ENTRY_DEPTH/);
+    expect(screenRegistryEntry('node.a.b', 'a.b', '{}')).toEqual({
+      reason: expect.stringMatching(/does not name a node id/),
+      refusal: 'key',
+    });
+    expect(screenRegistryEntry('node.a', 'a', `"${'x'.repeat(MAX_ENTRY_BYTES)}"`)).toEqual({
+      reason: expect.stringMatching(/MAX_ENTRY_BYTES/),
+      refusal: 'limits',
+    });
+    expect(screenRegistryEntry('node.a', 'a', '['.repeat(100_000))).toEqual({
+      reason: expect.stringMatching(/nested deeper than 32 .*MAX_ENTRY_DEPTH/),
+      refusal: 'limits',
+    });
   });
 });
 
 describe('registry - a view fed hostile entries', () => {
-  it('reports each as invalid and keeps serving the good ones', () => {
+  it('reports each as invalid, with a bounded label for metrics, and keeps serving the good ones', () => {
     const invalid: string[] = [];
-    const view = new RegistryView((key, reason) => invalid.push(`${key}: ${reason}`));
+    const labels: string[] = [];
+    const view = new RegistryView((key, reason, refusal) => {
+      invalid.push(`${key}: ${reason}`);
+      labels.push(refusal);
+    });
     const entry = (key: string, text: string) => ({ key, operation: 'PUT', created: new Date(), string: () => text });
     const ad = {
       v: 1,
@@ -40,6 +53,7 @@ describe('registry - a view fed hostile entries', () => {
     ] as const)
       view.applyLive(entry(key, text));
     expect(invalid).toHaveLength(7);
+    expect(labels).toEqual(['schema', 'schema', 'schema', 'limits', 'schema', 'schema', 'key']);
     expect(view.nodes().map((n) => n.id)).toEqual(['good']);
   });
 });

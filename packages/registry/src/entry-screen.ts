@@ -1,4 +1,5 @@
 import { checkJsonLimits, describeJsonBreach } from '@insights/sdk/internal';
+import type { RegistryRefusal } from './registry-view.ts';
 
 /**
  * Bounds on a registry entry read from the bucket, checked before it is parsed. Anyone who can
@@ -12,10 +13,16 @@ export const MAX_ENTRY_DEPTH = 32;
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Why an entry is refused before parsing (its key or its bytes), or undefined when it may be parsed. */
-export function screenRegistryEntry(key: string, id: string, text: string): string | undefined {
-  if (!NODE_ID.test(id)) return `key "${key.slice(0, 100)}" does not name a node id`;
+export function screenRegistryEntry(
+  key: string,
+  id: string,
+  text: string,
+): { reason: string; refusal: RegistryRefusal } | undefined {
+  if (!NODE_ID.test(id)) return { reason: `key "${key.slice(0, 100)}" does not name a node id`, refusal: 'key' };
   const breach = checkJsonLimits(text, { maxBytes: MAX_ENTRY_BYTES, maxDepth: MAX_ENTRY_DEPTH });
-  return breach === undefined
-    ? undefined
-    : describeJsonBreach('entry', breach, breach.limit === 'maxBytes' ? 'MAX_ENTRY_BYTES' : 'MAX_ENTRY_DEPTH');
+  if (breach === undefined) return undefined;
+  return {
+    reason: describeJsonBreach('entry', breach, breach.limit === 'maxBytes' ? 'MAX_ENTRY_BYTES' : 'MAX_ENTRY_DEPTH'),
+    refusal: 'limits',
+  };
 }

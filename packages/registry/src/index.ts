@@ -4,7 +4,7 @@ export type { AdvertiserOptions } from './advertiser.ts';
 export { RegistryWatcher } from './watcher.ts';
 export type { WatcherOptions } from './watcher.ts';
 export { RegistryView } from './registry-view.ts';
-export type { RegistryEntry } from './registry-view.ts';
+export type { RegistryEntry, RegistryRefusal, RegistryRefusalListener } from './registry-view.ts';
 export { openRegistryBucket } from './bucket.ts';
 export type { BucketOptions } from './bucket.ts';
 export {

@@ -42,6 +42,12 @@ const beatGap = (n: Node): number => Math.max(MIN_BEAT_MS, n.ttlMs / 3);
  * one beat interval after the last word, and when the registry is heard again the silence is
  * credited to every node not heard since, so a live node gets its next beat in before it expires.
  */
+/** Why a registry entry was refused, as a bounded label (the message says more). */
+export type RegistryRefusal = 'key' | 'limits' | 'json' | 'schema' | 'signature';
+
+/** Told of each entry a view refuses: its key, the reason in words, and the reason's label. */
+export type RegistryRefusalListener = (key: string, reason: string, refusal: RegistryRefusal) => void;
+
 export class RegistryView {
   readonly #nodes = new Map<string, Node>();
   /** Ids withdrawn (delete markers) while this view was a snapshot being built. */
@@ -53,7 +59,7 @@ export class RegistryView {
   #lastListKey = '';
 
   constructor(
-    private readonly onInvalid: (key: string, reason: string) => void = () => {},
+    private readonly onInvalid: RegistryRefusalListener = () => {},
     now = Date.now(),
     /** With trust, only advertisements signed by a node the mesh vouches for are taken; others are ignored. */
     private readonly trust?: AdvertisementTrust,
@@ -186,16 +192,16 @@ export class RegistryView {
     if (e.operation !== 'PUT') return this.#withdraw(kind, id);
     const text = e.string();
     const refused = screenRegistryEntry(e.key, id, text);
-    if (refused !== undefined) return this.onInvalid(e.key, refused);
+    if (refused !== undefined) return this.onInvalid(e.key, refused.reason, refused.refusal);
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      return this.onInvalid(e.key, 'not JSON');
+      return this.onInvalid(e.key, 'not JSON', 'json');
     }
     if (kind === 'node') return this.#applyAd(e.key, id, json);
     if (kind === 'alive') return this.#applyBeat(e.key, id, json, beatAt);
-    this.onInvalid(e.key, 'unknown key kind');
+    this.onInvalid(e.key, 'unknown key kind', 'key');
   }
 
   /**
@@ -228,6 +234,7 @@ export class RegistryView {
       return this.onInvalid(
         key,
         ad.success ? `id "${ad.data.id}" does not match its key` : (ad.error.issues[0]?.message ?? 'invalid'),
+        'schema',
       );
     let nodeKey: string | undefined;
     if (this.trust !== undefined)
@@ -235,7 +242,7 @@ export class RegistryView {
         nodeKey = this.trust.check(id, json);
       } catch (e) {
         // A forged entry never replaces what a client believed before: the node restores its own.
-        return this.onInvalid(key, (e as Error).message);
+        return this.onInvalid(key, (e as Error).message, 'signature');
       }
     const { v: _v, ttlMs, updatedAt: _u, certificate: _c, signature: _s, nodeKey: _k, ...rest } = ad.data;
     const view: NodeView = nodeKey === undefined ? rest : { ...rest, nodeKey };
@@ -251,7 +258,7 @@ export class RegistryView {
 
   #applyBeat(key: string, id: string, json: unknown, beatAt: number): void {
     const hb = heartbeatSchema.safeParse(json);
-    if (!hb.success) return this.onInvalid(key, hb.error.issues[0]?.message ?? 'invalid heartbeat');
+    if (!hb.success) return this.onInvalid(key, hb.error.issues[0]?.message ?? 'invalid heartbeat', 'schema');
     const n = this.#node(id);
     n.lastBeat = Math.max(n.lastBeat, beatAt);
     n.ttlMs = hb.data.ttlMs;

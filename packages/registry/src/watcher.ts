@@ -2,13 +2,13 @@ import type { KvEntry, NatsConnection, QueuedIterator } from 'nats';
 import type { NodeView } from './advertisement.ts';
 import type { AdvertisementTrust } from './advertisement-trust.ts';
 import { openRegistryBucket, type BucketOptions } from './bucket.ts';
-import { RegistryView } from './registry-view.ts';
+import { RegistryView, type RegistryRefusalListener } from './registry-view.ts';
 
 export interface WatcherOptions extends BucketOptions {
   /** Called with the live nodes whenever the set or any node's advertisement changes. */
   onChange?: (nodes: NodeView[]) => void;
   /** A registry entry that is not a valid advertisement: ignored, reported here. */
-  onInvalid?: (key: string, reason: string) => void;
+  onInvalid?: RegistryRefusalListener;
   /** How often to check for nodes whose heartbeat stopped, ms. */
   expiryCheckMs?: number;
   /**

@@ -33,7 +33,7 @@ export async function runEventsImport(file: string, opts: ImportOptions): Promis
   let skipped = 0;
   const bad: { line: number; reason: string }[] = [];
   let events = 0;
-  const ingest = node.ingestStream(opts.token ?? process.env.INSIGHTS_INGEST_TOKEN ?? '');
+  const ingest = await node.ingestStream(opts.token ?? process.env.INSIGHTS_INGEST_TOKEN ?? '');
   let chunk: Uint8Array[] = [];
   const flush = async () => {
     if (chunk.length === 0) return;

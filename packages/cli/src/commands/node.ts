@@ -1,5 +1,6 @@
 import {
   applyEnvOverrides,
+  installProcessFaultPolicy,
   loadNodeConfigFile,
   parseNodeConfig,
   startNode,
@@ -42,7 +43,13 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
   if (opts.isolation !== undefined) input.defaultIsolation = opts.isolation;
   if (opts.module !== undefined && opts.module.length > 0) input.modules = [...(input.modules ?? []), ...opts.module];
   const config = parseNodeConfig(input, fromFile?.baseDir ?? process.cwd());
-  const node = await startNode(config);
+  // Before the node starts: one request, message or module that fails unhandled must not end it.
+  const processFaults = installProcessFaultPolicy({
+    nodeId: config.id,
+    maxPerMinute: config.limits.maxProcessFaultsPerMinute,
+    exit: (code) => process.exit(code),
+  });
+  const node = await startNode(config, { processFaults });
   // Signal handlers first: whoever reads the ready line may stop us at once.
   let stopping = false;
   const stop = (signal: string) => {
