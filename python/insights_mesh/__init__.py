@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence, Union
 
 from .errors import MeshError, RETRYABLE_CODES
+from .nats_auth import nats_auth
 from .mesh import DEFAULT_TIMEOUT_S, DEFAULT_DISCOVERY_TIMEOUT_S, Mesh, MeshEvents, _stderr_log
 from .proxy import Analytic, AnalyticNotFound
 from .registry import DEFAULT_BUCKET
@@ -30,6 +31,7 @@ __all__ = [
     "Table",
     "VegaLite",
     "RETRYABLE_CODES",
+    "nats_auth",
 ]
 
 
@@ -44,6 +46,9 @@ def connect(
     discovery_timeout: float = DEFAULT_DISCOVERY_TIMEOUT_S,
     ingest_token: Optional[str] = None,
     tls_ca_file: Optional[str] = None,
+    nkey_seed: Optional[str] = None,
+    nkey_seed_file: Optional[str] = None,
+    creds_file: Optional[str] = None,
     log: Callable[[str], None] = _stderr_log,
 ) -> Mesh:
     """One proxy over every node: `nodes` (gRPC `host:port` addresses, described directly) merged
@@ -52,7 +57,8 @@ def connect(
 
     `capability` (or `capability_file`, or $INSIGHTS_CAPABILITY) is the token every call carries,
     as the TypeScript client and `insights token` make them. `timeout` is the default deadline of
-    calls, seconds.
+    calls, seconds. NATS credentials: `nkey_seed_file`, `nkey_seed` or `creds_file`, else
+    $NATS_NKEY_SEED_FILE, $NATS_NKEY_SEED or $NATS_CREDS, as the CLI reads them.
     """
     registries = [] if nats is None else [nats] if isinstance(nats, str) else list(nats)
     if not registries and not nodes:
@@ -71,6 +77,7 @@ def connect(
         ingest_token=ingest_token or "",
         tls_ca=Path(tls_ca_file).read_bytes() if tls_ca_file else None,
         log=log,
+        nats_auth=nats_auth(nkey_seed, nkey_seed_file, creds_file) if registries else {},
     )
 
 

@@ -5,6 +5,9 @@ through ctx.mesh like any other; clients and the CLI see one mesh.
 
     python -m insights_mesh.host analytics.py --nats nats://localhost:4222 --grpc 127.0.0.1:0
 
+With a secured NATS, give the host a node user's NKey seed (--nkey-seed-file or
+$NATS_NKEY_SEED_FILE, e.g. from `insights keys nats`).
+
 `analytics.py` defines a `Module` (insights_mesh.analytics) with @module.query / @module.view.
 Calls on one stream run one after another (numpy and scipy release the GIL; a slow analytic
 wants its own host).
@@ -29,6 +32,7 @@ import grpc
 from .analytics import Module, PyAnalytic
 from .capabilities import CapabilityVerifier, authorize
 from .errors import GRPC_STATUS, ERROR_TRAILER, MeshError
+from .nats_auth import nats_auth
 from .node_connection import pb2, pb2_grpc
 from .registry import DEFAULT_BUCKET
 from .results import JSON, TABLE, VEGA_LITE, Html, Png, Svg, Table, VegaLite
@@ -149,8 +153,10 @@ def advertisement(m: Module, node_id: str, address: str, ttl_ms: int) -> Dict[st
 class Advertiser:
     """Writes `node.<id>` and heartbeats `alive.<id>` every TTL/3 on its own event loop; withdraws on stop."""
 
-    def __init__(self, servers: Sequence[str], ad: Dict[str, Any], bucket: str = DEFAULT_BUCKET) -> None:
-        self._servers, self._ad, self._bucket = list(servers), ad, bucket
+    def __init__(
+        self, servers: Sequence[str], ad: Dict[str, Any], bucket: str = DEFAULT_BUCKET, auth: Optional[Dict[str, Any]] = None
+    ) -> None:
+        self._servers, self._ad, self._bucket, self._auth = list(servers), ad, bucket, dict(auth or {})
         self._loop = asyncio.new_event_loop()
         self._stop: Optional[asyncio.Event] = None
         self._up = threading.Event()
@@ -164,7 +170,7 @@ class Advertiser:
         from nats.js.api import KeyValueConfig
 
         self._stop = asyncio.Event()
-        nc = await nats.connect(servers=self._servers, max_reconnect_attempts=-1)
+        nc = await nats.connect(servers=self._servers, max_reconnect_attempts=-1, **self._auth)
         js = nc.jetstream()
         try:
             kv = await js.key_value(self._bucket)
@@ -213,7 +219,10 @@ def main(argv: Sequence[str] = sys.argv[1:]) -> None:
     p.add_argument("--ttl", type=int, default=6000, help="registry TTL, ms")
     p.add_argument("--trusted-key", action="append", default=[], help="PEM file of a mesh public key (repeatable)")
     p.add_argument("--require-capability", action="store_true", help="refuse calls without a capability")
+    p.add_argument("--nkey-seed-file", help="NATS NKey seed of this host's node user (default: $NATS_NKEY_SEED_FILE)")
+    p.add_argument("--creds", help="NATS .creds file (default: $NATS_CREDS)")
     o = p.parse_args(argv)
+    auth = nats_auth(nkey_seed_file=o.nkey_seed_file, creds_file=o.creds) if o.nats else {}
     module = load_module(o.module)
     verifier = CapabilityVerifier([Path(k).read_text() for k in o.trusted_key], o.require_capability)
     node_id = o.id or f"py-{module.name}"
@@ -223,7 +232,7 @@ def main(argv: Sequence[str] = sys.argv[1:]) -> None:
     address = f"{host}:{port}"
     pb2_grpc.add_InsightsServicer_to_server(Servicer(module, verifier, node_id, address), server)
     server.start()
-    advertiser = Advertiser([o.nats], advertisement(module, node_id, address, o.ttl)) if o.nats else None
+    advertiser = Advertiser([o.nats], advertisement(module, node_id, address, o.ttl), auth=auth) if o.nats else None
     print(json.dumps({"event": "ready", "id": node_id, "grpc": address, "module": module.name}), flush=True)
     stopped = threading.Event()
     import signal

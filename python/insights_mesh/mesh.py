@@ -40,6 +40,7 @@ class Mesh:
         ingest_token: str,
         tls_ca: Optional[bytes],
         log: Callable[[str], None],
+        nats_auth: Optional[Dict[str, Any]] = None,
     ) -> None:
         self._direct_addresses = list(nodes)
         self._capability = capability
@@ -56,7 +57,8 @@ class Mesh:
         self._known_idempotent: Dict[tuple, bool] = {}
         self._closed = False
         self._watchers = [
-            RegistryWatcher(servers, self._registry_changed(i), bucket=bucket, log=log) for i, servers in enumerate(registries)
+            RegistryWatcher(servers, self._registry_changed(i), bucket=bucket, log=log, auth=nats_auth)
+            for i, servers in enumerate(registries)
         ]
         self.query = KindProxy(self, "query")
         self.view = KindProxy(self, "view")

@@ -38,8 +38,10 @@ class RegistryWatcher:
         on_change: Callable[[List[Dict[str, Any]]], None],
         bucket: str = DEFAULT_BUCKET,
         log: Callable[[str], None] = lambda m: None,
+        auth: Optional[Dict[str, Any]] = None,
     ) -> None:
         self._servers = list(servers)
+        self._auth = dict(auth or {})
         self._bucket = bucket
         self._on_change = on_change
         self._log = log
@@ -73,7 +75,7 @@ class RegistryWatcher:
         nc = None
         while not self._stop.is_set():
             try:
-                nc = await nats.connect(servers=self._servers, connect_timeout=2, max_reconnect_attempts=-1)
+                nc = await nats.connect(servers=self._servers, connect_timeout=2, max_reconnect_attempts=-1, **self._auth)
                 kv = await nc.jetstream().key_value(self._bucket)
                 watcher = await kv.watchall()
                 await self._follow(watcher)

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { generateMeshKeys, mintCapability } from '@insights/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, spawnNode, type NodeProcess } from '../support/cli-process.ts';
-import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { natsEnv, NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { FIXTURE_MODULES, REPO_ROOT, SHIPPED_MODULES } from '../support/tmp.ts';
 import { NO_VENV, VENV_PYTHON } from './venv.ts';
@@ -30,10 +30,13 @@ describe.skipIf(NO_NATS || NO_VENV)('python - the Python client against real nod
   let secured: TestNode;
 
   beforeAll(async () => {
-    // Open NATS: the Python client and host do not take NATS credentials yet (nats-py nkeys).
-    nats = await startNatsServer({ auth: false });
+    // NATS with a user per role, as every deployment runs it: the Python client reads the client's seed.
+    nats = await startNatsServer();
     const node = (id: string, modules: string[]) =>
-      spawnNode(['--id', id, '--nats', nats.url, '--isolation', 'inline', '--ttl', '3000', ...modules.flatMap((m) => ['-m', m])]);
+      spawnNode(
+        ['--id', id, '--nats', nats.url, '--isolation', 'inline', '--ttl', '3000', ...modules.flatMap((m) => ['-m', m])],
+        natsEnv(nats, 'node'),
+      );
     nodes.push(
       ...(await Promise.all([
         node('alpha', [
@@ -64,7 +67,7 @@ describe.skipIf(NO_NATS || NO_VENV)('python - the Python client against real nod
     const executed = path.join(tmpdir(), `python-client-${process.pid}.ipynb`);
     const { code, output } = await python(
       ['-m', 'insights_mesh.run_notebook', path.join(REPO_ROOT, 'docs', 'python-client.ipynb'), executed],
-      { NATS_URL: nats.url, INSIGHTS_NODES: '' },
+      { NATS_URL: nats.url, INSIGHTS_NODES: '', ...natsEnv(nats, 'client') },
     );
     if (code !== 0) console.error(output);
     expect(code).toBe(0);
@@ -92,6 +95,8 @@ describe.skipIf(NO_NATS || NO_VENV)('python - the Python client against real nod
     });
     const { code, output } = await python(['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], {
       INSIGHTS_TEST_NATS: nats.url,
+      ...natsEnv(nats, 'client'),
+      INSIGHTS_TEST_NODE_NKEY_SEED: natsEnv(nats, 'node').NATS_NKEY_SEED,
       INSIGHTS_TEST_NODES: nodes.map((n) => `${n.ready.id}=${n.ready.grpc}`).join(','),
       INSIGHTS_TEST_VICTIM_PID: String(nodes[2]!.proc.pid),
       INSIGHTS_TEST_SECURED: secured.grpcAddress,

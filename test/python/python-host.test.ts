@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { connect, generateMeshKeys, mintCapability, type Mesh } from '@insights/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnNode, type NodeProcess } from '../support/cli-process.ts';
-import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { natsEnv, NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { REPO_ROOT, tempDir } from '../support/tmp.ts';
 import { NO_VENV, VENV_PYTHON } from './venv.ts';
 
@@ -18,9 +18,10 @@ interface PythonHost {
 }
 
 /** Starts `python -m insights_mesh.host` and waits for its ready line. */
-async function startPythonHost(args: string[]): Promise<PythonHost> {
+async function startPythonHost(args: string[], env: NodeJS.ProcessEnv = {}): Promise<PythonHost> {
   const proc = spawn(VENV_PYTHON, ['-m', 'insights_mesh.host', path.join(FIXTURES, 'pystats', 'analytics.py'), ...args], {
     cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -54,16 +55,19 @@ describe.skipIf(NO_NATS || NO_VENV)('python - analytics written in Python join t
 
   beforeAll(async () => {
     tmp = await tempDir('insights-pyhost-');
-    // Open NATS: the Python client and host do not take NATS credentials yet (nats-py nkeys).
-    nats = await startNatsServer({ auth: false });
+    // NATS with a user per role: the Python host advertises as a node user (NATS_NKEY_SEED).
+    nats = await startNatsServer();
     const keyFile = path.join(tmp.dir, 'mesh.pub');
     await writeFile(keyFile, keys.publicKeyPem);
     [open, secured, node] = await Promise.all([
-      startPythonHost(['--nats', nats.url, '--id', 'py-open', '--ttl', '3000']),
+      startPythonHost(['--nats', nats.url, '--id', 'py-open', '--ttl', '3000'], natsEnv(nats, 'node')),
       startPythonHost(['--trusted-key', keyFile, '--require-capability']),
-      spawnNode(['--id', 'ts', '--nats', nats.url, '--isolation', 'inline', '-m', path.join(FIXTURES, 'uses-python')]),
+      spawnNode(
+        ['--id', 'ts', '--nats', nats.url, '--isolation', 'inline', '-m', path.join(FIXTURES, 'uses-python')],
+        natsEnv(nats, 'node'),
+      ),
     ]);
-    mesh = await connect({ nats: nats.url });
+    mesh = await connect({ nats: nats.as('client') });
     for (let i = 0; i < 100 && !Object.keys(mesh.query).includes('scaled_mean'); i++)
       await new Promise((r) => setTimeout(r, 100));
   }, 90_000);
@@ -99,7 +103,10 @@ describe.skipIf(NO_NATS || NO_VENV)('python - analytics written in Python join t
   });
 
   it('the CLI calls it like any analytic', async () => {
-    const r = await runCli(['call', 'query.pystats.mean', '--args', '{"values":[4,8]}', '--nats', nats.url]);
+    const r = await runCli(
+      ['call', 'query.pystats.mean', '--args', '{"values":[4,8]}', '--nats', nats.url],
+      natsEnv(nats, 'client'),
+    );
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toBe(6);
   });
