@@ -5,18 +5,26 @@ import { isModuleName, MODULE_NAME_RULE } from '@insights/sdk';
 import { ModuleLoadError } from '../loader.ts';
 import type { ModuleManifest } from '../manifest.ts';
 import type { RuntimeEnvironment } from '../module-runtime.ts';
-import { bundleInProcess } from './bundle-process.ts';
-import { bundleErrorText, bundleSandboxRuntime, type Bundle } from './bundler.ts';
-import { foldersBytes, watchDiskQuota } from './disk-quota.ts';
-import { kernelLimitsInForce, kernelRun } from './kernel-command.ts';
-import { probeKernelSandbox, type KernelSupport } from './kernel-probe.ts';
-import { systemLibraryDirs } from './node-files.ts';
+import {
+  bundleErrorText,
+  bundleInProcess,
+  foldersBytes,
+  kernelLimitsInForce,
+  kernelRun,
+  permissionArgs,
+  probeKernelSandbox,
+  systemLibraryDirs,
+  watchDiskQuota,
+  type Bundle,
+  type KernelSupport,
+  type PermissionArgs,
+  type SandboxReport,
+} from '@insights/sandbox';
 import type { ResolvedLimits } from './limits.ts';
 import type { LogRelay } from './log-relay.ts';
-import { permissionArgs, type PermissionArgs } from './permissions.ts';
 import { launchProcess, type ProcessWrapper } from './process-transport.ts';
 import type { InitMessage } from './protocol.ts';
-import type { SandboxReport } from './sandbox-report.ts';
+import { bundleSandboxRuntime } from './runtime-bundles.ts';
 import { Sandbox, type Launch } from './sandbox.ts';
 import { SqlCursors } from './sql-cursors.ts';
 import { sandboxEnv } from './transport.ts';

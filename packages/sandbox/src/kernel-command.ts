@@ -6,7 +6,6 @@
 import { bwrapArgs } from './bwrap.ts';
 import { SandboxCgroup } from './cgroup.ts';
 import type { KernelSupport } from './kernel-probe.ts';
-import type { ResolvedLimits } from './limits.ts';
 import { nodeRuntimeFiles } from './node-files.ts';
 
 const MIB = 1024 * 1024;
@@ -24,11 +23,27 @@ export interface KernelRun {
   cleanup(): Promise<void>;
 }
 
+/** The limits the kernel enforces (the runtime's resolved module limits fit this shape). */
+export interface KernelLimits {
+  /** RLIMIT_NOFILE. */
+  readonly maxOpenFiles: number;
+  /** MiB: the largest file (RLIMIT_FSIZE); the folder total is watched by disk-quota.ts. */
+  readonly diskQuotaMb: number;
+  /** MiB of the private, memory-backed /tmp. */
+  readonly tmpMb: number;
+  /** cgroup memory.max (v2) / memory.limit_in_bytes (v1), MiB. */
+  readonly maxMemoryMb: number;
+  /** cgroup cpu.max, percent of one core. */
+  readonly maxCpuPercent: number;
+  /** cgroup pids.max: processes and threads. */
+  readonly maxProcesses: number;
+}
+
 export interface KernelRunOptions {
   readonly support: Extract<KernelSupport, { available: true }>;
   /** Names the cgroup, for operators. */
   readonly label: string;
-  readonly limits: ResolvedLimits;
+  readonly limits: KernelLimits;
   readonly readOnly: readonly string[];
   readonly writable: readonly string[];
   readonly overQuota: boolean;
@@ -39,7 +54,7 @@ export interface KernelRunOptions {
 /** The limits a kernel sandbox runs under, as Describe reports them. */
 export function kernelLimitsInForce(
   support: Extract<KernelSupport, { available: true }>,
-  l: ResolvedLimits,
+  l: KernelLimits,
 ): Record<string, unknown> {
   return {
     network: 'none (loopback only)',

@@ -4,11 +4,18 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kernelRun } from './kernel-command.ts';
+import { kernelRun, type KernelLimits } from './kernel-command.ts';
 import { probeKernelSandbox } from './kernel-probe.ts';
-import { resolveLimits } from './limits.ts';
 
 const support = await probeKernelSandbox();
+const LIMITS: KernelLimits = {
+  maxOpenFiles: 64,
+  diskQuotaMb: 1,
+  tmpMb: 64,
+  maxMemoryMb: 1024,
+  maxCpuPercent: 100,
+  maxProcesses: 64,
+};
 if (!support.available) console.warn(`[kernel-command] SKIPPED: ${support.reason}`);
 
 /**
@@ -36,7 +43,7 @@ describe.skipIf(!support.available)('sandbox - kernel layer alone', () => {
     const run = await kernelRun({
       support,
       label: 'kernel-layer-test',
-      limits: resolveLimits({ maxOpenFiles: 64, diskQuotaMb: 1 }),
+      limits: LIMITS,
       readOnly: [file],
       writable: [own],
       overQuota: false,

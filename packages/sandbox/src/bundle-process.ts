@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { BundleRequest } from './bundle-main.ts';
-import { bundleSandboxRuntime, type Bundle, type BundleOptions } from './bundler.ts';
+import { bundleOwnEntry, type Bundle, type BundleOptions } from './bundler.ts';
 
 /** Longest a module may take to bundle. */
 const BUNDLE_TIMEOUT_MS = 120_000;
@@ -39,7 +39,7 @@ export async function bundleInProcess(
   runtimeDir: string,
   options: BundleOptions,
 ): Promise<Bundle> {
-  const bundler = await bundleSandboxRuntime(runtimeDir, 'bundler');
+  const bundler = await bundleOwnEntry(runtimeDir, new URL('./bundle-main.ts', import.meta.url), 'sandbox-bundler');
   const child = spawnBundler({ script: bundler.file, entry, outDir });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));

@@ -101,22 +101,22 @@ export async function bundle(entry: string, outDir: string, options: BundleOptio
   return { file, readRoots: scope.roots, sourceDirs: [...sourceDirs] };
 }
 
-const runtimeBundles = new Map<string, Promise<Bundle>>();
+const ownBundles = new Map<string, Promise<Bundle>>();
 
 /**
- * The sandbox's own entry points bundled once per output folder and node process: `child` runs
- * a module (child-main.ts), `probe` only reports its manifest (probe-main.ts), `bundler` bundles
- * modules in their own process (bundle-main.ts). This is the node's own code: bundled here.
+ * The node's own code that runs in a separate process (the sandbox runtime's entry points, the
+ * bundler's), bundled once per output folder and node process. `entry` is a `.ts` file URL; a
+ * compiled `.js` beside it is used when the `.ts` is absent.
  */
-export function bundleSandboxRuntime(outDir: string, which: 'child' | 'probe' | 'bundler'): Promise<Bundle> {
-  const key = `${outDir}\0${which}`;
-  let p = runtimeBundles.get(key);
+export function bundleOwnEntry(outDir: string, entry: URL, label: string): Promise<Bundle> {
+  const key = `${outDir}\0${label}`;
+  let p = ownBundles.get(key);
   if (p === undefined) {
-    const ts = fileURLToPath(new URL(`./${which === 'bundler' ? 'bundle' : which}-main.ts`, import.meta.url));
-    const entry = existsSync(ts) ? ts : ts.replace(/\.ts$/, '.js');
-    p = bundle(entry, outDir, { label: `sandbox-${which}`, sourcemap: false });
-    runtimeBundles.set(key, p);
-    p.catch(() => runtimeBundles.delete(key));
+    const ts = fileURLToPath(entry);
+    const file = existsSync(ts) ? ts : ts.replace(/\.ts$/, '.js');
+    p = bundle(file, outDir, { label, sourcemap: false });
+    ownBundles.set(key, p);
+    p.catch(() => ownBundles.delete(key));
   }
   return p;
 }
