@@ -1,55 +1,99 @@
 /**
  * Module bundles are built in a separate process: esbuild runs the module's import graph, and
- * that process must hold nothing worth stealing. `spawnBundler` is the one place it starts, so a
- * kernel sandbox (bubblewrap) can wrap it.
+ * that process must hold nothing worth stealing. It starts with an empty environment and, where
+ * bubblewrap runs, in a kernel sandbox that sees only what bundling the module needs
+ * (bundler-view.ts), with no network and no write access: it sends the bundle back and the
+ * node writes it.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import type { BundleRequest } from './bundle-main.ts';
-import { bundleOwnEntry, type Bundle, type BundleOptions } from './bundler.ts';
+import { BundleRuleError } from './bundle-errors.ts';
+import type { BundleReply, BundleRequest } from './bundle-main.ts';
+import { bundleOwnEntry, saveBundle, type Bundle, type BundleOptions } from './bundler.ts';
+import { bundlerView } from './bundler-view.ts';
+import { findEsbuild } from './esbuild.ts';
+import { kernelRun, type KernelLimits } from './kernel-command.ts';
+import type { KernelSupport } from './kernel-probe.ts';
 
 /** Longest a module may take to bundle. */
 const BUNDLE_TIMEOUT_MS = 120_000;
 
-/** What a bundler process needs: its own code, the module it bundles, where the bundle goes. */
+/** The bundler's kernel limits: esbuild runs its own binary and threads; it writes only to /tmp. */
+const BUNDLER_LIMITS: KernelLimits = {
+  maxOpenFiles: 1024,
+  diskQuotaMb: 64,
+  tmpMb: 64,
+  maxMemoryMb: 2048,
+  maxCpuPercent: 200,
+  maxProcesses: 128,
+};
+
+/** What a bundler process needs: its own code and the module it bundles. */
 export interface BundlerSpawn {
-  /** The bundled bundle-main.ts. */
+  /** The bundled bundle-main.ts (or, in tests, any script that speaks its IPC). */
   readonly script: string;
-  /** The module's entry file (its package is what it reads, with the packages that declares). */
+  /** The module's entry file, real path (its package is what it reads, with the packages that declares). */
   readonly entry: string;
-  /** Where it writes the bundle (the only folder it writes). */
-  readonly outDir: string;
+  /** The kernel sandbox to run it in; unset or unavailable: a plain process (an empty environment still). */
+  readonly kernel?: KernelSupport | undefined;
 }
 
-/** Starts the bundler process: an empty environment, no inherited Node flags, IPC for the one request. */
-export function spawnBundler(s: BundlerSpawn): ChildProcess {
-  return fork(s.script, [], {
+/** Starts the bundler process: no inherited environment or Node flags, IPC for the one request. */
+export async function spawnBundler(s: BundlerSpawn): Promise<ChildProcess> {
+  const nodeArgs = ['--disable-warning=ExperimentalWarning', s.script];
+  const options: SpawnOptions = {
     cwd: path.dirname(s.entry),
     env: {},
-    execArgv: ['--disable-warning=ExperimentalWarning'],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    serialization: 'json',
+    serialization: 'advanced',
+  };
+  if (s.kernel?.available !== true) return spawn(process.execPath, nodeArgs, options);
+  const esbuild = findEsbuild();
+  const view = bundlerView(s.entry, s.script, esbuild);
+  const run = await kernelRun({
+    support: s.kernel,
+    label: 'bundler',
+    limits: BUNDLER_LIMITS,
+    readOnly: view.readOnly,
+    links: view.links,
+    writable: [],
+    overQuota: false,
+    cwd: view.cwd,
+    env: esbuild.binary === undefined ? {} : { ESBUILD_BINARY_PATH: esbuild.binary },
   });
+  const child = spawn(run.file, [...run.args, ...nodeArgs], options);
+  child.once('exit', () => void run.cleanup().catch(() => undefined));
+  return child;
 }
 
-/** Bundles a module's `entry` into `outDir` in a bundler process (see bundler.ts for the rules). */
+/**
+ * Bundles a module's `entry` into `outDir` in a bundler process (see bundler.ts for the rules);
+ * `runtimeDir` holds the bundler's own bundle.
+ */
 export async function bundleInProcess(
   entry: string,
   outDir: string,
   runtimeDir: string,
   options: BundleOptions,
+  kernel?: KernelSupport,
 ): Promise<Bundle> {
+  let real: string;
+  try {
+    real = realpathSync(entry);
+  } catch {
+    throw new BundleRuleError(entry, 'unresolvable', 'the entry file does not exist');
+  }
   const bundler = await bundleOwnEntry(runtimeDir, new URL('./bundle-main.ts', import.meta.url), 'sandbox-bundler');
-  const child = spawnBundler({ script: bundler.file, entry, outDir });
+  const child = await spawnBundler({ script: bundler.file, entry: real, kernel });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
-  return new Promise<Bundle>((resolve, reject) => {
+  const reply = await new Promise<BundleReply>((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), BUNDLE_TIMEOUT_MS);
     let answered = false;
-    child.once('message', (m: { ok: boolean; bundle?: Bundle; message?: string }) => {
+    child.once('message', (m: BundleReply) => {
       answered = true;
-      if (m.ok && m.bundle !== undefined) resolve(m.bundle);
-      else reject(new Error(m.message ?? 'the bundler failed'));
+      resolve(m);
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
@@ -62,7 +106,9 @@ export async function bundleInProcess(
     });
     // A failed start or a failed send (the process died): the exit handler reports the rest.
     child.on('error', (e) => reject(e));
-    const request: BundleRequest = { entry, outDir, options };
+    const request: BundleRequest = { entry: real, outDir, options, esbuild: findEsbuild().main };
     child.send(request);
   });
+  if (!reply.ok) throw new Error(reply.message);
+  return saveBundle(reply.built, outDir, options.label);
 }

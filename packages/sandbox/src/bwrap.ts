@@ -7,6 +7,11 @@
 export interface BwrapMounts {
   /** Files and folders shown read-only: the Node binary, its libraries, the bundles and what they import. */
   readonly readOnly: readonly string[];
+  /**
+   * Symlinks recreated inside, path → target as stored (a package manager's links between
+   * packages, for the bundler's module resolution); those under a shown folder are already there.
+   */
+  readonly links?: ReadonlyMap<string, string>;
   /** Folders shown read-write: the module's own data folders (read-only while over its disk quota). */
   readonly writable: readonly string[];
   /** Show `writable` read-only instead (the data folder is over its quota). */
@@ -56,6 +61,9 @@ export function bwrapArgs(m: BwrapMounts, command: readonly string[]): string[] 
     '--tmpfs',
     '/tmp',
     ...outermost(m.readOnly).flatMap((p) => ['--ro-bind', p, p]),
+    ...[...(m.links ?? [])]
+      .filter(([p]) => ![...m.readOnly, ...m.writable].some((k) => p.startsWith(`${k}/`)))
+      .flatMap(([p, target]) => ['--symlink', target, p]),
     ...unique(m.writable).flatMap((p) => [m.writableReadOnly ? '--ro-bind' : '--bind', p, p]),
     // Everything else is bwrap's root tmpfs: read-only, so nothing can be written outside /tmp
     // and the module's folders.

@@ -45,6 +45,8 @@ export interface KernelRunOptions {
   readonly label: string;
   readonly limits: KernelLimits;
   readonly readOnly: readonly string[];
+  /** Symlinks recreated inside (bwrap.ts). */
+  readonly links?: ReadonlyMap<string, string>;
   readonly writable: readonly string[];
   readonly overQuota: boolean;
   readonly cwd: string;
@@ -88,6 +90,7 @@ export async function kernelRun(o: KernelRunOptions): Promise<KernelRun> {
   const bwrap = bwrapArgs(
     {
       readOnly: [...node, ...o.readOnly],
+      ...(o.links === undefined ? {} : { links: o.links }),
       writable: o.writable,
       writableReadOnly: o.overQuota,
       tmpBytes: limits.tmpMb * MIB,

@@ -92,13 +92,14 @@ export class SandboxLauncher {
         throw new ModuleLoadError(o.spec, `cannot bundle the sandbox runtime: ${bundleErrorText(e)}`, { cause: e });
       });
     const kernel = o.isolation === 'process' ? (o.env.kernelSandbox ?? probeKernelSandbox()) : undefined;
-    const [child, probe, m, k] = await Promise.all([runtime('child'), runtime('probe'), bundleModule(o, outDir), kernel]);
+    const [child, probe, k] = await Promise.all([runtime('child'), runtime('probe'), kernel]);
+    const m = await bundleModule(o, outDir, k);
     return new SandboxLauncher(o, outDir, { child, probe }, m, k);
   }
 
   /** Bundles the module's code again (for reload). */
   rebundle(): Promise<Bundle> {
-    return bundleModule(this.#o, this.#outDir);
+    return bundleModule(this.#o, this.#outDir, this.#kernel);
   }
 
   /** Starts a sandbox running `b`; `onExit` hears when it ends. */
@@ -274,14 +275,15 @@ export class SandboxLauncher {
   }
 }
 
-async function bundleModule(o: LauncherOptions, outDir: string): Promise<Bundle> {
+/** Bundles the module in a bundler process, in a kernel sandbox of its own where there is one. */
+async function bundleModule(o: LauncherOptions, outDir: string, kernel: KernelSupport | undefined): Promise<Bundle> {
   const { entry } = o;
   const label = `module-${path.basename(path.dirname(entry))}-${path.basename(entry).replace(/\.[^.]+$/, '')}`.replace(
     /[^A-Za-z0-9_.-]/g,
     '_',
   );
   try {
-    return await bundleInProcess(entry, path.join(outDir, 'modules'), outDir, { label, sourcemap: true });
+    return await bundleInProcess(entry, path.join(outDir, 'modules'), outDir, { label, sourcemap: true }, kernel);
   } catch (e) {
     throw new ModuleLoadError(o.spec, `cannot bundle ${entry}: ${bundleErrorText(e)}`, { cause: e });
   }
