@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
+import { BundleCache } from './bundle-cache.ts';
 import { BundleRuleError } from './bundle-errors.ts';
 import type { BundleReply, BundleRequest } from './bundle-main.ts';
 import { bundleOwnEntry, saveBundle, type Bundle, type BundleOptions } from './bundler.ts';
@@ -61,6 +62,7 @@ export async function spawnBundler(s: BundlerSpawn): Promise<ChildProcess> {
     overQuota: false,
     cwd: view.cwd,
     env: esbuild.binary === undefined ? {} : { ESBUILD_BINARY_PATH: esbuild.binary },
+    allowProcesses: true,
   });
   const child = spawn(run.file, [...run.args, ...nodeArgs], options);
   child.once('exit', () => void run.cleanup().catch(() => undefined));
@@ -85,7 +87,26 @@ export async function bundleInProcess(
     throw new BundleRuleError(entry, 'unresolvable', 'the entry file does not exist');
   }
   const bundler = await bundleOwnEntry(runtimeDir, new URL('./bundle-main.ts', import.meta.url), 'sandbox-bundler');
-  const child = await spawnBundler({ script: bundler.file, entry: real, kernel });
+  const cache = new BundleCache(path.join(runtimeDir, 'bundle-cache'));
+  // A module the key cannot be made for (a symlink out of it, say) is bundled, and refused there.
+  const key = () => cache.key(real, options, bundler.file).catch(() => undefined);
+  const before = await key();
+  const cached = before === undefined ? undefined : await cache.get(before, outDir);
+  if (cached !== undefined) return cached;
+  const b = await bundleIn(real, outDir, options, bundler.file, kernel);
+  // Only if nothing changed while it bundled: the entry must describe the files it was made of.
+  if (before !== undefined && (await key()) === before) await cache.put(before, b).catch(() => undefined);
+  return b;
+}
+
+async function bundleIn(
+  real: string,
+  outDir: string,
+  options: BundleOptions,
+  script: string,
+  kernel: KernelSupport | undefined,
+): Promise<Bundle> {
+  const child = await spawnBundler({ script, entry: real, kernel });
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
   const reply = await new Promise<BundleReply>((resolve, reject) => {
@@ -105,7 +126,9 @@ export async function bundleInProcess(
         );
     });
     // A failed start or a failed send (the process died): the exit handler reports the rest.
-    child.on('error', (e) => reject(e));
+    child.on('error', (e) => {
+      if (child.pid === undefined) reject(e);
+    });
     const request: BundleRequest = { entry: real, outDir, options, esbuild: findEsbuild().main };
     child.send(request);
   });

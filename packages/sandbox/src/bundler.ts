@@ -112,12 +112,15 @@ export async function buildBundle(
   return { text: result.outputFiles?.[0]?.text ?? '', readRoots: scope.roots, sourceDirs: [...sourceDirs] };
 }
 
-/** Writes a built bundle as `outDir/<label>-<content hash>.mjs`, atomically (kept if already there). */
+/**
+ * Writes a built bundle as `outDir/<label>-<content hash>.mjs`, atomically; a file of that name
+ * is kept only if it holds exactly this bundle.
+ */
 export async function saveBundle(b: BuiltBundle, outDir: string, label: string): Promise<Bundle> {
   const hash = createHash('sha256').update(b.text).digest('hex').slice(0, 16);
   await mkdir(outDir, { recursive: true });
   const file = path.join(outDir, `${label}-${hash}.mjs`);
-  if (!existsSync(file)) {
+  if ((await readFile(file, 'utf8').catch(() => undefined)) !== b.text) {
     const tmp = `${file}.${process.pid}.tmp`;
     await writeFile(tmp, b.text);
     await rename(tmp, file);

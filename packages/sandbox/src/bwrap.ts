@@ -30,7 +30,7 @@ export interface BwrapMounts {
 export const SANDBOX_UID = 65534;
 
 /** Arguments for `bwrap`, followed by `command` (the program and its arguments, run inside). */
-export function bwrapArgs(m: BwrapMounts, command: readonly string[]): string[] {
+export function bwrapArgs(m: BwrapMounts, command: readonly string[], seccompFd?: number): string[] {
   const args = [
     // Namespaces: its own pids (a fresh /proc shows only its processes), no network but a
     // loopback, its own IPC, hostname and cgroup view.
@@ -71,6 +71,8 @@ export function bwrapArgs(m: BwrapMounts, command: readonly string[]): string[] 
     '/',
     '--chdir',
     m.cwd,
+    // A seccomp filter (read from this inherited descriptor), applied to the command only.
+    ...(seccompFd === undefined ? [] : ['--seccomp', String(seccompFd)]),
     '--',
     ...command,
   ];
