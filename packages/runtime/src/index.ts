@@ -34,6 +34,7 @@ export type { HostSpec, HostEnvironment, ModuleLimits, RestartPolicy } from './s
 export { MODULE_LIMIT_DEFAULTS } from './sandbox/limits.ts';
 export { SandboxHost } from './sandbox/sandbox-host.ts';
 export { probeKernelSandbox, DEFAULT_BWRAP } from '@insights/sandbox';
+export { scrubStartEnvironment } from '@insights/sandbox';
 export type { KernelSupport, SandboxReport, SandboxMode } from '@insights/sandbox';
 export { EventRouter } from './events/event-router.ts';
 export type { HandlerRef, NormaliseReport } from './events/event-router.ts';

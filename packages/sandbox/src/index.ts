@@ -22,3 +22,4 @@ export { bundleInProcess, spawnBundler } from './bundle-process.ts';
 export type { BundlerSpawn } from './bundle-process.ts';
 export { BundleRuleError } from './bundle-errors.ts';
 export type { BundleRule } from './bundle-errors.ts';
+export { scrubStartEnvironment } from './start-environment.ts';
