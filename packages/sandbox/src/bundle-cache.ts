@@ -40,7 +40,12 @@ export class BundleCache {
    * The key of `entry`'s bundle made by the bundler whose own bundle is `bundlerFile`, or
    * undefined when the module is too large to hash.
    */
-  async key(entry: string, options: BundleOptions, bundlerFile: string): Promise<string | undefined> {
+  async key(
+    entry: string,
+    options: BundleOptions,
+    bundlerFile: string,
+    skip: readonly string[] = [],
+  ): Promise<string | undefined> {
     const h = createHash('sha256');
     const esbuildPackage = await readFile(path.join(findEsbuild().root, 'package.json'), 'utf8');
     const version = (JSON.parse(esbuildPackage) as { version?: string }).version ?? '';
@@ -51,7 +56,7 @@ export class BundleCache {
         h.update(await readFile(path.join(root, 'package.json')));
         continue;
       }
-      if (!(await hashTree(root, h))) return undefined;
+      if (!(await hashTree(root, h, skip))) return undefined;
     }
     return h.digest('hex');
   }
@@ -96,8 +101,8 @@ export class BundleCache {
   }
 }
 
-/** Hashes every file under `root` (relative path and content), node_modules and .git aside; false if too many. */
-async function hashTree(root: string, h: ReturnType<typeof createHash>): Promise<boolean> {
+/** Hashes every file under `root` (relative path and content), node_modules, .git and `skip` aside; false if too many. */
+async function hashTree(root: string, h: ReturnType<typeof createHash>, skip: readonly string[]): Promise<boolean> {
   const files: string[] = [];
   const walk = async (dir: string): Promise<boolean> => {
     const entries = await readdir(dir, { withFileTypes: true });
@@ -105,7 +110,7 @@ async function hashTree(root: string, h: ReturnType<typeof createHash>): Promise
     for (const d of entries) {
       const full = path.join(dir, d.name);
       if (d.isDirectory()) {
-        if (d.name === 'node_modules' || d.name === '.git') continue;
+        if (d.name === 'node_modules' || d.name === '.git' || skip.includes(full)) continue;
         if (!(await walk(full))) return false;
       } else if (d.isFile() || d.isSymbolicLink()) {
         if (files.push(full) > MAX_HASHED_FILES) return false;

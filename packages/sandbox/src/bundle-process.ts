@@ -38,6 +38,8 @@ export interface BundlerSpawn {
   readonly entry: string;
   /** The kernel sandbox to run it in; unset or unavailable: a plain process (an empty environment still). */
   readonly kernel?: KernelSupport | undefined;
+  /** Folders it must not see even inside the module's (the node's data folder). */
+  readonly hidden?: readonly string[];
 }
 
 /** Starts the bundler process: no inherited environment or Node flags, IPC for the one request. */
@@ -58,6 +60,7 @@ export async function spawnBundler(s: BundlerSpawn): Promise<ChildProcess> {
     limits: BUNDLER_LIMITS,
     readOnly: view.readOnly,
     links: view.links,
+    hidden: s.hidden ?? [],
     writable: [],
     overQuota: false,
     cwd: view.cwd,
@@ -71,7 +74,8 @@ export async function spawnBundler(s: BundlerSpawn): Promise<ChildProcess> {
 
 /**
  * Bundles a module's `entry` into `outDir` in a bundler process (see bundler.ts for the rules);
- * `runtimeDir` holds the bundler's own bundle.
+ * `runtimeDir` holds the bundler's own bundle and the cache; `dataDir`, the node's data folder,
+ * stays out of sight (and out of the cache key) should the module's folder contain it.
  */
 export async function bundleInProcess(
   entry: string,
@@ -79,7 +83,9 @@ export async function bundleInProcess(
   runtimeDir: string,
   options: BundleOptions,
   kernel?: KernelSupport,
+  dataDir?: string,
 ): Promise<Bundle> {
+  const hidden = dataDir === undefined ? [] : [realpathSync(dataDir)];
   let real: string;
   try {
     real = realpathSync(entry);
@@ -89,24 +95,18 @@ export async function bundleInProcess(
   const bundler = await bundleOwnEntry(runtimeDir, new URL('./bundle-main.ts', import.meta.url), 'sandbox-bundler');
   const cache = new BundleCache(path.join(runtimeDir, 'bundle-cache'));
   // A module the key cannot be made for (a symlink out of it, say) is bundled, and refused there.
-  const key = () => cache.key(real, options, bundler.file).catch(() => undefined);
+  const key = () => cache.key(real, options, bundler.file, hidden).catch(() => undefined);
   const before = await key();
   const cached = before === undefined ? undefined : await cache.get(before, outDir);
   if (cached !== undefined) return cached;
-  const b = await bundleIn(real, outDir, options, bundler.file, kernel);
+  const b = await bundleIn(real, outDir, options, { script: bundler.file, entry: real, kernel, hidden });
   // Only if nothing changed while it bundled: the entry must describe the files it was made of.
   if (before !== undefined && (await key()) === before) await cache.put(before, b).catch(() => undefined);
   return b;
 }
 
-async function bundleIn(
-  real: string,
-  outDir: string,
-  options: BundleOptions,
-  script: string,
-  kernel: KernelSupport | undefined,
-): Promise<Bundle> {
-  const child = await spawnBundler({ script, entry: real, kernel });
+async function bundleIn(real: string, outDir: string, options: BundleOptions, spawnOptions: BundlerSpawn): Promise<Bundle> {
+  const child = await spawnBundler(spawnOptions);
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4000)));
   const reply = await new Promise<BundleReply>((resolve, reject) => {

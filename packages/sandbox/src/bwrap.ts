@@ -12,6 +12,8 @@ export interface BwrapMounts {
    * packages, for the bundler's module resolution); those under a shown folder are already there.
    */
   readonly links?: ReadonlyMap<string, string>;
+  /** Folders hidden under an empty tmpfs where a shown folder contains them (the node's data folder inside a module's). */
+  readonly hidden?: readonly string[];
   /** Folders shown read-write: the module's own data folders (read-only while over its disk quota). */
   readonly writable: readonly string[];
   /** Show `writable` read-only instead (the data folder is over its quota). */
@@ -64,6 +66,7 @@ export function bwrapArgs(m: BwrapMounts, command: readonly string[], seccompFd?
     ...[...(m.links ?? [])]
       .filter(([p]) => ![...m.readOnly, ...m.writable].some((k) => p.startsWith(`${k}/`)))
       .flatMap(([p, target]) => ['--symlink', target, p]),
+    ...hide(m),
     ...unique(m.writable).flatMap((p) => [m.writableReadOnly ? '--ro-bind' : '--bind', p, p]),
     // Everything else is bwrap's root tmpfs: read-only, so nothing can be written outside /tmp
     // and the module's folders.
@@ -77,6 +80,16 @@ export function bwrapArgs(m: BwrapMounts, command: readonly string[], seccompFd?
     ...command,
   ];
   return args;
+}
+
+/**
+ * Empty tmpfs over hidden folders inside shown ones, then the shown paths that lie inside them
+ * again (the bundler's own bundle sits in the node's data folder).
+ */
+function hide(m: BwrapMounts): string[] {
+  const hidden = (m.hidden ?? []).filter((h) => m.readOnly.some((r) => h.startsWith(`${r}/`)));
+  const inside = m.readOnly.filter((p) => hidden.some((h) => p === h || p.startsWith(`${h}/`)));
+  return [...hidden.flatMap((h) => ['--tmpfs', h]), ...unique(inside).flatMap((p) => ['--ro-bind', p, p])];
 }
 
 function unique(paths: readonly string[]): string[] {

@@ -52,6 +52,8 @@ export interface KernelRunOptions {
   readonly readOnly: readonly string[];
   /** Symlinks recreated inside (bwrap.ts). */
   readonly links?: ReadonlyMap<string, string>;
+  /** Folders inside `readOnly` ones to hide (bwrap.ts). */
+  readonly hidden?: readonly string[];
   readonly writable: readonly string[];
   readonly overQuota: boolean;
   readonly cwd: string;
@@ -103,6 +105,7 @@ export async function kernelRun(o: KernelRunOptions): Promise<KernelRun> {
     {
       readOnly: [...node, ...o.readOnly],
       ...(o.links === undefined ? {} : { links: o.links }),
+      ...(o.hidden === undefined ? {} : { hidden: o.hidden }),
       writable: o.writable,
       writableReadOnly: o.overQuota,
       tmpBytes: limits.tmpMb * MIB,

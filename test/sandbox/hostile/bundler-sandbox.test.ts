@@ -27,6 +27,7 @@ process.once('message', async (m) => {
     bundled,
     config: code(() => fs.readFileSync(m.config)),
     outside: code(() => fs.readFileSync(m.outside)),
+    otherModule: code(() => fs.readFileSync(m.otherModule)),
     passwd: code(() => fs.readFileSync('/etc/passwd')),
     own: code(() => fs.readFileSync(m.entry)),
     write: code(() => fs.writeFileSync(m.entry + '.x', 'x')),
@@ -71,20 +72,27 @@ describeKernel('sandbox hostile - the bundler in its own kernel sandbox', () => 
   afterAll(() => tmp.remove());
 
   it("bundler sandbox - the node's config and files outside the module are not there, even for esbuild without the bundler's checks", async () => {
-    const script = path.join(tmp.dir, 'bypass.mjs');
+    // The node's data folder inside the module's (a developer's layout): hidden, but for the bundler's own bundle.
+    const dataDir = path.join(moduleDir, 'data');
+    await mkdir(path.join(dataDir, 'sandbox'), { recursive: true });
+    await mkdir(path.join(dataDir, 'db'));
+    await writeFile(path.join(dataDir, 'db', 'other-module.sqlite'), SECRET);
+    const script = path.join(dataDir, 'sandbox', 'bypass.mjs');
     await writeFile(script, BYPASS_SCRIPT);
     const entry = realpathSync(path.join(moduleDir, 'index.ts'));
     const esbuild = realpathSync(path.join(REPO_ROOT, 'packages', 'sandbox', 'node_modules', 'esbuild', 'lib', 'main.js'));
-    const child = await spawnBundler({ script, entry, kernel });
+    const child = await spawnBundler({ script, entry, kernel, hidden: [realpathSync(dataDir)] });
     const report = await new Promise<Record<string, unknown>>((resolve, reject) => {
       child.once('message', (m) => resolve(m as Record<string, unknown>));
       child.once('exit', (code) => reject(new Error(`the bundler exited with ${code} before reporting`)));
-      child.send({ entry, config, outside, secret: SECRET, esbuild: pathToFileURL(esbuild).href });
+      const otherModule = path.join(dataDir, 'db', 'other-module.sqlite');
+      child.send({ entry, config, outside, otherModule, secret: SECRET, esbuild: pathToFileURL(esbuild).href });
     });
     expect(report).toEqual({
       bundled: `Could not resolve "${config}"`,
       config: 'ENOENT',
       outside: 'ENOENT',
+      otherModule: 'ENOENT',
       passwd: 'ENOENT',
       own: 'ok',
       write: 'EROFS',

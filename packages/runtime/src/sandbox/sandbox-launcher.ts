@@ -283,7 +283,7 @@ async function bundleModule(o: LauncherOptions, outDir: string, kernel: KernelSu
     '_',
   );
   try {
-    return await bundleInProcess(entry, path.join(outDir, 'modules'), outDir, { label, sourcemap: true }, kernel);
+    return await bundleInProcess(entry, path.join(outDir, 'modules'), outDir, { label, sourcemap: true }, kernel, o.env.dataDir);
   } catch (e) {
     throw new ModuleLoadError(o.spec, `cannot bundle ${entry}: ${bundleErrorText(e)}`, { cause: e });
   }
