@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config.ts';
 import { applyEnvOverrides } from './config-env.ts';
@@ -24,6 +26,25 @@ describe('config env - secrets', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("config env - a secret read from the node's own environment is gone from /proc/self/environ too", () => {
+    if (process.platform !== 'linux') return;
+    // A fresh process started with the secret, as the node is; worker and inline modules share its /proc/self.
+    const script = `
+      const { applyEnvOverrides } = await import(${JSON.stringify(fileURLToPath(new URL('./config-env.ts', import.meta.url)))});
+      const { readFileSync } = await import('node:fs');
+      const out = applyEnvOverrides({});
+      console.log(JSON.stringify({ read: out.fileUrlSecret, environ: readFileSync('/proc/self/environ', 'latin1').includes('must-not-stay-in-environ') }));
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      env: { PATH: process.env.PATH, INSIGHTS_FILE_URL_SECRET: 'a-secret-that-must-not-stay-in-environ' },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}')).toEqual({
+      read: 'a-secret-that-must-not-stay-in-environ',
+      environ: false,
+    });
   });
 
   it('config env - a secret given twice, or a _FILE that cannot be read, is a ConfigError naming the setting', () => {

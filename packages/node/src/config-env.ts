@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { scrubStartEnvironment } from '@insights/runtime';
 import { ConfigError, type NodeConfigInput } from './config.ts';
 
 type Kind = 'string' | 'int' | 'bool' | 'list';
@@ -69,6 +70,8 @@ export function applyEnvOverrides(input: NodeConfigInput, env: NodeJS.ProcessEnv
     if (raw === undefined || raw === '') continue;
     set(out, o, parse(o, raw.trim()));
   }
+  // The deleted secrets stay in the block /proc/self/environ shows: blank them there too.
+  if (env === process.env) scrubStartEnvironment();
   return out as NodeConfigInput;
 }
 

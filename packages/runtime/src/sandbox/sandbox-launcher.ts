@@ -5,18 +5,26 @@ import { isModuleName, MODULE_NAME_RULE } from '@insights/sdk';
 import { ModuleLoadError } from '../loader.ts';
 import type { ModuleManifest } from '../manifest.ts';
 import type { RuntimeEnvironment } from '../module-runtime.ts';
-import { bundleInProcess } from './bundle-process.ts';
-import { bundleErrorText, bundleSandboxRuntime, type Bundle } from './bundler.ts';
-import { foldersBytes, watchDiskQuota } from './disk-quota.ts';
-import { kernelLimitsInForce, kernelRun } from './kernel-command.ts';
-import { probeKernelSandbox, type KernelSupport } from './kernel-probe.ts';
-import { systemLibraryDirs } from './node-files.ts';
+import {
+  bundleErrorText,
+  bundleInProcess,
+  foldersBytes,
+  kernelLimitsInForce,
+  kernelRun,
+  permissionArgs,
+  probeKernelSandbox,
+  systemLibraryDirs,
+  watchDiskQuota,
+  type Bundle,
+  type KernelSupport,
+  type PermissionArgs,
+  type SandboxReport,
+} from '@insights/sandbox';
 import type { ResolvedLimits } from './limits.ts';
 import type { LogRelay } from './log-relay.ts';
-import { permissionArgs, type PermissionArgs } from './permissions.ts';
 import { launchProcess, type ProcessWrapper } from './process-transport.ts';
 import type { InitMessage } from './protocol.ts';
-import type { SandboxReport } from './sandbox-report.ts';
+import { bundleSandboxRuntime } from './runtime-bundles.ts';
 import { Sandbox, type Launch } from './sandbox.ts';
 import { SqlCursors } from './sql-cursors.ts';
 import { noLearnerIdKey } from '../resources/learner-ids.ts';
@@ -85,13 +93,14 @@ export class SandboxLauncher {
         throw new ModuleLoadError(o.spec, `cannot bundle the sandbox runtime: ${bundleErrorText(e)}`, { cause: e });
       });
     const kernel = o.isolation === 'process' ? (o.env.kernelSandbox ?? probeKernelSandbox()) : undefined;
-    const [child, probe, m, k] = await Promise.all([runtime('child'), runtime('probe'), bundleModule(o, outDir), kernel]);
+    const [child, probe, k] = await Promise.all([runtime('child'), runtime('probe'), kernel]);
+    const m = await bundleModule(o, outDir, k);
     return new SandboxLauncher(o, outDir, { child, probe }, m, k);
   }
 
   /** Bundles the module's code again (for reload). */
   rebundle(): Promise<Bundle> {
-    return bundleModule(this.#o, this.#outDir);
+    return bundleModule(this.#o, this.#outDir, this.#kernel);
   }
 
   /** Starts a sandbox running `b`; `onExit` hears when it ends. */
@@ -272,14 +281,15 @@ export class SandboxLauncher {
   }
 }
 
-async function bundleModule(o: LauncherOptions, outDir: string): Promise<Bundle> {
+/** Bundles the module in a bundler process, in a kernel sandbox of its own where there is one. */
+async function bundleModule(o: LauncherOptions, outDir: string, kernel: KernelSupport | undefined): Promise<Bundle> {
   const { entry } = o;
   const label = `module-${path.basename(path.dirname(entry))}-${path.basename(entry).replace(/\.[^.]+$/, '')}`.replace(
     /[^A-Za-z0-9_.-]/g,
     '_',
   );
   try {
-    return await bundleInProcess(entry, path.join(outDir, 'modules'), outDir, { label, sourcemap: true });
+    return await bundleInProcess(entry, path.join(outDir, 'modules'), outDir, { label, sourcemap: true }, kernel, o.env.dataDir);
   } catch (e) {
     throw new ModuleLoadError(o.spec, `cannot bundle ${entry}: ${bundleErrorText(e)}`, { cause: e });
   }

@@ -11,7 +11,7 @@ describe('bundle process', () => {
     try {
       const script = path.join(dir, 'report-env.mjs');
       await writeFile(script, 'process.send(process.env, () => process.exit(0));');
-      const child = spawnBundler({ script, entry: path.join(dir, 'index.ts'), outDir: dir });
+      const child = await spawnBundler({ script, entry: path.join(dir, 'index.ts') });
       const env = await new Promise<Record<string, string>>((resolve) =>
         child.once('message', (m) => resolve(m as Record<string, string>)),
       );

@@ -61,9 +61,29 @@ export interface BundleOptions {
   readonly sourcemap: boolean;
 }
 
+/** A bundle built but not yet written: what a bundler process sends back to the node. */
+export interface BuiltBundle {
+  readonly text: string;
+  readonly readRoots: readonly string[];
+  readonly sourceDirs: readonly string[];
+}
+
 /** Bundles `entry` into `outDir/<label>-<content hash>.mjs` (same content, same file). */
 export async function bundle(entry: string, outDir: string, options: BundleOptions): Promise<Bundle> {
-  const esbuild = await loadEsbuild();
+  return saveBundle(await buildBundle(entry, outDir, options), outDir, options.label);
+}
+
+/**
+ * Builds the bundle of `entry` in memory (`outDir` only places its source map's paths).
+ * `esbuildMain`: where esbuild's API is, when this process cannot search for it.
+ */
+export async function buildBundle(
+  entry: string,
+  outDir: string,
+  options: BundleOptions,
+  esbuildMain?: string,
+): Promise<BuiltBundle> {
+  const esbuild = await loadEsbuild(esbuildMain);
   const scope = new BundleScope(entry);
   const cwd = path.dirname(realpathSync(entry));
   const result = await esbuild.build({
@@ -84,39 +104,46 @@ export async function bundle(entry: string, outDir: string, options: BundleOptio
     tsconfigRaw: TSCONFIG,
     plugins: [{ name: 'insights-sandbox', setup: (build: PluginBuild) => setup(build, scope) }],
   });
-  const text = result.outputFiles?.[0]?.text ?? '';
-  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
-  await mkdir(outDir, { recursive: true });
-  const file = path.join(outDir, `${options.label}-${hash}.mjs`);
-  if (!existsSync(file)) {
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, text);
-    await rename(tmp, file);
-  }
   const sourceDirs = new Set<string>();
   for (const input of Object.keys(result.metafile?.inputs ?? {})) {
     const abs = path.resolve(cwd, input);
     if (!abs.includes(NODE_MODULES)) sourceDirs.add(path.dirname(abs));
   }
-  return { file, readRoots: scope.roots, sourceDirs: [...sourceDirs] };
+  return { text: result.outputFiles?.[0]?.text ?? '', readRoots: scope.roots, sourceDirs: [...sourceDirs] };
 }
 
-const runtimeBundles = new Map<string, Promise<Bundle>>();
+/**
+ * Writes a built bundle as `outDir/<label>-<content hash>.mjs`, atomically; a file of that name
+ * is kept only if it holds exactly this bundle.
+ */
+export async function saveBundle(b: BuiltBundle, outDir: string, label: string): Promise<Bundle> {
+  const hash = createHash('sha256').update(b.text).digest('hex').slice(0, 16);
+  await mkdir(outDir, { recursive: true });
+  const file = path.join(outDir, `${label}-${hash}.mjs`);
+  if ((await readFile(file, 'utf8').catch(() => undefined)) !== b.text) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    await writeFile(tmp, b.text);
+    await rename(tmp, file);
+  }
+  return { file, readRoots: b.readRoots, sourceDirs: b.sourceDirs };
+}
+
+const ownBundles = new Map<string, Promise<Bundle>>();
 
 /**
- * The sandbox's own entry points bundled once per output folder and node process: `child` runs
- * a module (child-main.ts), `probe` only reports its manifest (probe-main.ts), `bundler` bundles
- * modules in their own process (bundle-main.ts). This is the node's own code: bundled here.
+ * The node's own code that runs in a separate process (the sandbox runtime's entry points, the
+ * bundler's), bundled once per output folder and node process. `entry` is a `.ts` file URL; a
+ * compiled `.js` beside it is used when the `.ts` is absent.
  */
-export function bundleSandboxRuntime(outDir: string, which: 'child' | 'probe' | 'bundler'): Promise<Bundle> {
-  const key = `${outDir}\0${which}`;
-  let p = runtimeBundles.get(key);
+export function bundleOwnEntry(outDir: string, entry: URL, label: string): Promise<Bundle> {
+  const key = `${outDir}\0${label}`;
+  let p = ownBundles.get(key);
   if (p === undefined) {
-    const ts = fileURLToPath(new URL(`./${which === 'bundler' ? 'bundle' : which}-main.ts`, import.meta.url));
-    const entry = existsSync(ts) ? ts : ts.replace(/\.ts$/, '.js');
-    p = bundle(entry, outDir, { label: `sandbox-${which}`, sourcemap: false });
-    runtimeBundles.set(key, p);
-    p.catch(() => runtimeBundles.delete(key));
+    const ts = fileURLToPath(entry);
+    const file = existsSync(ts) ? ts : ts.replace(/\.ts$/, '.js');
+    p = bundle(file, outDir, { label, sourcemap: false });
+    ownBundles.set(key, p);
+    p.catch(() => ownBundles.delete(key));
   }
   return p;
 }
@@ -168,6 +195,7 @@ async function resolveChecked(
       'absolute-import',
       `imports ${JSON.stringify(spec)}: absolute imports are not allowed`,
     );
+  if (spec.startsWith('.')) scope.checkTarget(path.resolve(args.resolveDir, spec), args.importer, spec);
   const r = await build.resolve(spec, {
     kind: args.kind,
     resolveDir: args.resolveDir,

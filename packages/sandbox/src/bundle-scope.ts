@@ -4,7 +4,7 @@
  * checked by its real path, so a symlink cannot lead anywhere else. Everything else is refused
  * with an error naming the file and the rule (bundle-errors.ts).
  */
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { BundleRuleError } from './bundle-errors.ts';
 
@@ -32,6 +32,8 @@ export class BundleScope {
   /** Real paths of the package roots files may come from: the module's and its dependencies'. */
   readonly #allowed = new Map<string, PackageInfo>();
   readonly #infos = new Map<string, PackageInfo | undefined>();
+  /** The package manager's links followed to reach allowed packages: path → target as stored. */
+  readonly links = new Map<string, string>();
 
   /** @param entry the module's entry file: its package (the nearest package.json above it) is the module's. */
   constructor(entry: string) {
@@ -72,6 +74,20 @@ export class BundleScope {
   }
 
   /**
+   * Checks where a relative import points, before resolving it: somewhere in an allowed package.
+   * In the bundler's kernel sandbox a file outside does not exist, so resolution alone would
+   * only say "not found"; this names the rule.
+   */
+  checkTarget(target: string, importer: string, specifier: string): void {
+    if (this.#owner(path.resolve(target)) === undefined)
+      throw new BundleRuleError(
+        importer,
+        'outside-package',
+        `imports ${JSON.stringify(specifier)} (${target}), which is outside the module's package and its declared dependencies`,
+      );
+  }
+
+  /**
    * Checks a bare import: the importing package must declare it. Then allows the dependency's
    * package, found by the resolved file's real path.
    */
@@ -103,6 +119,7 @@ export class BundleScope {
     for (const dep of pkg.dependencies) {
       const dir = findInstalled(pkg.root, dep);
       if (dir === undefined) continue; // optional and absent
+      if (lstatSync(dir).isSymbolicLink()) this.links.set(dir, readlinkSync(dir));
       const info = this.#info(dir);
       if (info !== undefined) this.#allow(info);
     }

@@ -7,6 +7,13 @@
 export interface BwrapMounts {
   /** Files and folders shown read-only: the Node binary, its libraries, the bundles and what they import. */
   readonly readOnly: readonly string[];
+  /**
+   * Symlinks recreated inside, path → target as stored (a package manager's links between
+   * packages, for the bundler's module resolution); those under a shown folder are already there.
+   */
+  readonly links?: ReadonlyMap<string, string>;
+  /** Folders hidden under an empty tmpfs where a shown folder contains them (the node's data folder inside a module's). */
+  readonly hidden?: readonly string[];
   /** Folders shown read-write: the module's own data folders (read-only while over its disk quota). */
   readonly writable: readonly string[];
   /** Show `writable` read-only instead (the data folder is over its quota). */
@@ -25,7 +32,7 @@ export interface BwrapMounts {
 export const SANDBOX_UID = 65534;
 
 /** Arguments for `bwrap`, followed by `command` (the program and its arguments, run inside). */
-export function bwrapArgs(m: BwrapMounts, command: readonly string[]): string[] {
+export function bwrapArgs(m: BwrapMounts, command: readonly string[], seccompFd?: number): string[] {
   const args = [
     // Namespaces: its own pids (a fresh /proc shows only its processes), no network but a
     // loopback, its own IPC, hostname and cgroup view.
@@ -56,6 +63,10 @@ export function bwrapArgs(m: BwrapMounts, command: readonly string[]): string[] 
     '--tmpfs',
     '/tmp',
     ...outermost(m.readOnly).flatMap((p) => ['--ro-bind', p, p]),
+    ...[...(m.links ?? [])]
+      .filter(([p]) => ![...m.readOnly, ...m.writable].some((k) => p.startsWith(`${k}/`)))
+      .flatMap(([p, target]) => ['--symlink', target, p]),
+    ...hide(m),
     ...unique(m.writable).flatMap((p) => [m.writableReadOnly ? '--ro-bind' : '--bind', p, p]),
     // Everything else is bwrap's root tmpfs: read-only, so nothing can be written outside /tmp
     // and the module's folders.
@@ -63,10 +74,22 @@ export function bwrapArgs(m: BwrapMounts, command: readonly string[]): string[] 
     '/',
     '--chdir',
     m.cwd,
+    // A seccomp filter (read from this inherited descriptor), applied to the command only.
+    ...(seccompFd === undefined ? [] : ['--seccomp', String(seccompFd)]),
     '--',
     ...command,
   ];
   return args;
+}
+
+/**
+ * Empty tmpfs over hidden folders inside shown ones, then the shown paths that lie inside them
+ * again (the bundler's own bundle sits in the node's data folder).
+ */
+function hide(m: BwrapMounts): string[] {
+  const hidden = (m.hidden ?? []).filter((h) => m.readOnly.some((r) => h.startsWith(`${r}/`)));
+  const inside = m.readOnly.filter((p) => hidden.some((h) => p === h || p.startsWith(`${h}/`)));
+  return [...hidden.flatMap((h) => ['--tmpfs', h]), ...unique(inside).flatMap((p) => ['--ro-bind', p, p])];
 }
 
 function unique(paths: readonly string[]): string[] {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundle, bundleErrorText } from './bundler.ts';
 
-const SDK = path.resolve(fileURLToPath(import.meta.url), '../../../../sdk');
+const SDK = path.resolve(fileURLToPath(import.meta.url), '../../../sdk');
 
 describe('bundler - rules', () => {
   let root: string;

@@ -1,18 +1,22 @@
 /**
  * The command that starts one sandbox run under the kernel's limits, outside in:
- *   sh (joins the run's cgroup, then execs) → prlimit (open files, file size) → bwrap → node.
+ *   sh (opens the seccomp filter, joins the run's cgroup, then execs) → prlimit (open files,
+ *   file size) → bwrap (namespaces, mounts, seccomp) → node.
  * Joining before exec means no process of the sandbox ever runs outside its cgroup.
  */
 import { bwrapArgs } from './bwrap.ts';
 import { SandboxCgroup } from './cgroup.ts';
 import type { KernelSupport } from './kernel-probe.ts';
-import type { ResolvedLimits } from './limits.ts';
 import { nodeRuntimeFiles } from './node-files.ts';
+import { noForkFilter, noForkFilterFile } from './seccomp.ts';
 
 const MIB = 1024 * 1024;
 /** Node's IPC channel: stdio index 3 of the spawned process, inherited by prlimit and bwrap. */
 export const CHANNEL_FD = 3;
-const JOIN_CGROUP = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+/** The seccomp filter's file descriptor in bwrap (opened by the wrapper shell, read by bwrap). */
+const SECCOMP_FD = 4;
+// $1: the seccomp filter file or '-'; then the cgroup.procs files to join, '--', the command.
+const JOIN_CGROUP = `f=$1; shift; if [ "$f" != - ]; then exec ${SECCOMP_FD}<"$f" || exit 125; fi; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"`;
 
 /** The command to run instead of Node: Node's own arguments follow `args`. */
 export interface KernelRun {
@@ -24,26 +28,52 @@ export interface KernelRun {
   cleanup(): Promise<void>;
 }
 
+/** The limits the kernel enforces (the runtime's resolved module limits fit this shape). */
+export interface KernelLimits {
+  /** RLIMIT_NOFILE. */
+  readonly maxOpenFiles: number;
+  /** MiB: the largest file (RLIMIT_FSIZE); the folder total is watched by disk-quota.ts. */
+  readonly diskQuotaMb: number;
+  /** MiB of the private, memory-backed /tmp. */
+  readonly tmpMb: number;
+  /** cgroup memory.max (v2) / memory.limit_in_bytes (v1), MiB. */
+  readonly maxMemoryMb: number;
+  /** cgroup cpu.max, percent of one core. */
+  readonly maxCpuPercent: number;
+  /** cgroup pids.max: processes and threads. */
+  readonly maxProcesses: number;
+}
+
 export interface KernelRunOptions {
   readonly support: Extract<KernelSupport, { available: true }>;
   /** Names the cgroup, for operators. */
   readonly label: string;
-  readonly limits: ResolvedLimits;
+  readonly limits: KernelLimits;
   readonly readOnly: readonly string[];
+  /** Symlinks recreated inside (bwrap.ts). */
+  readonly links?: ReadonlyMap<string, string>;
+  /** Folders inside `readOnly` ones to hide (bwrap.ts). */
+  readonly hidden?: readonly string[];
   readonly writable: readonly string[];
   readonly overQuota: boolean;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * Let it start processes (the bundler runs esbuild's binary). Otherwise seccomp refuses them
+   * (seccomp.ts), whether or not a pids cgroup is in force.
+   */
+  readonly allowProcesses?: boolean;
 }
 
 /** The limits a kernel sandbox runs under, as Describe reports them. */
 export function kernelLimitsInForce(
   support: Extract<KernelSupport, { available: true }>,
-  l: ResolvedLimits,
+  l: KernelLimits,
 ): Record<string, unknown> {
   return {
     network: 'none (loopback only)',
     user: support.userNamespace ? 'uid 65534 in its own user namespace' : 'no user namespace (capabilities dropped)',
+    processes: noForkFilter() === undefined ? `not refused: no seccomp filter for ${process.arch}` : 'refused (seccomp)',
     maxOpenFiles: l.maxOpenFiles,
     diskQuotaMb: l.diskQuotaMb,
     tmpMb: l.tmpMb,
@@ -70,9 +100,12 @@ export async function kernelRun(o: KernelRunOptions): Promise<KernelRun> {
           pids: limits.maxProcesses,
         });
   const env = { ...o.env, NODE_CHANNEL_FD: String(CHANNEL_FD), NODE_CHANNEL_SERIALIZATION_MODE: 'advanced' };
+  const seccomp = o.allowProcesses === true ? undefined : noForkFilterFile();
   const bwrap = bwrapArgs(
     {
       readOnly: [...node, ...o.readOnly],
+      ...(o.links === undefined ? {} : { links: o.links }),
+      ...(o.hidden === undefined ? {} : { hidden: o.hidden }),
       writable: o.writable,
       writableReadOnly: o.overQuota,
       tmpBytes: limits.tmpMb * MIB,
@@ -81,6 +114,7 @@ export async function kernelRun(o: KernelRunOptions): Promise<KernelRun> {
       userNamespace: support.userNamespace,
     },
     [node[0]!],
+    seccomp === undefined ? undefined : SECCOMP_FD,
   );
   const fileBytes = limits.diskQuotaMb * MIB;
   const prlimit = [
@@ -94,7 +128,7 @@ export async function kernelRun(o: KernelRunOptions): Promise<KernelRun> {
   const oomBefore = (await cgroup?.oomKills()) ?? 0;
   return {
     file: '/bin/sh',
-    args: ['-c', JOIN_CGROUP, 'insights-sandbox', ...(cgroup?.procsFiles ?? []), '--', ...prlimit],
+    args: ['-c', JOIN_CGROUP, 'insights-sandbox', seccomp ?? '-', ...(cgroup?.procsFiles ?? []), '--', ...prlimit],
     explainExit: async (reason) =>
       cgroup !== undefined && (await cgroup.oomKills()) > oomBefore
         ? `was killed by the kernel: it used more than its memory limit of ${limits.maxMemoryMb} MiB (limits.maxMemoryMb)`

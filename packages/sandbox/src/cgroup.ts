@@ -29,16 +29,30 @@ export interface CgroupLimits {
 const CPU_PERIOD_US = 100_000;
 const ROOT = '/sys/fs/cgroup';
 
-/** Finds where this process may create cgroups with the three controllers, or says why not. */
-export async function findCgroupRoot(): Promise<CgroupRoot | string> {
-  let self: string;
+/** Where to look: the real system by default; tests give a fake cgroup folder and membership. */
+export interface CgroupHost {
+  /** The cgroup mount folder (`/sys/fs/cgroup`). */
+  readonly root: string;
+  /** The text of `/proc/self/cgroup`. */
+  readonly self: string;
+  /** The node's pid, moved into a leaf cgroup when v2 needs one. */
+  readonly pid: number;
+}
+
+/**
+ * Finds where this process may create cgroups with the three controllers, or says why not:
+ * cgroup v2 (the unified hierarchy, at the mount root or at `unified/` in the hybrid layout)
+ * first, else v1 (one hierarchy per controller).
+ */
+export async function findCgroupRoot(host?: CgroupHost): Promise<CgroupRoot | string> {
+  let h: CgroupHost;
   try {
-    self = await readFile('/proc/self/cgroup', 'utf8');
+    h = host ?? { root: ROOT, self: await readFile('/proc/self/cgroup', 'utf8'), pid: process.pid };
   } catch {
     return 'no /proc/self/cgroup (not Linux?)';
   }
-  const v2 = await v2Root(self);
-  const root = typeof v2 !== 'string' ? v2 : await v1Root(self);
+  const v2 = await v2Root(h);
+  const root = typeof v2 !== 'string' ? v2 : await v1Root(h);
   if (typeof root === 'string') return `${v2}; ${root}`;
   await removeStale(root);
   return root;
@@ -64,16 +78,16 @@ function alive(pid: number): boolean {
   }
 }
 
-async function v2Root(self: string): Promise<CgroupRoot | string> {
+async function v2Root({ root, self, pid }: CgroupHost): Promise<CgroupRoot | string> {
   const rel = /^0::(.*)$/m.exec(self)?.[1];
-  const mount = existsSync(path.join(ROOT, 'cgroup.controllers')) ? ROOT : path.join(ROOT, 'unified');
+  const mount = existsSync(path.join(root, 'cgroup.controllers')) ? root : path.join(root, 'unified');
   if (rel === undefined || !existsSync(path.join(mount, 'cgroup.controllers'))) return 'cgroup v2 is not mounted';
-  const dir = path.join(mount, rel);
+  const dir = path.resolve(mount, `.${rel}`);
   const available = (await readFile(path.join(dir, 'cgroup.controllers'), 'utf8').catch(() => '')).split(/\s+/);
   const missing = CONTROLLERS.filter((c) => !available.includes(c));
   if (missing.length > 0) return `cgroup v2 lacks the ${missing.join(', ')} controller(s) here`;
   try {
-    await enableControllers(dir);
+    await enableControllers(dir, pid);
   } catch (e) {
     return `cgroup v2: cannot delegate controllers below ${dir} (${(e as Error).message}); run the node in a delegated cgroup (systemd Delegate=yes)`;
   }
@@ -84,7 +98,7 @@ async function v2Root(self: string): Promise<CgroupRoot | string> {
  * v2 allows controllers below a cgroup only when it holds no processes itself: a delegated
  * service moves itself into a leaf `node` first (what systemd documents for Delegate=yes).
  */
-async function enableControllers(dir: string): Promise<void> {
+async function enableControllers(dir: string, pid: number): Promise<void> {
   const enable = () => writeFile(path.join(dir, 'cgroup.subtree_control'), CONTROLLERS.map((c) => `+${c}`).join(' '));
   try {
     await enable();
@@ -92,22 +106,22 @@ async function enableControllers(dir: string): Promise<void> {
     if ((e as NodeJS.ErrnoException).code !== 'EBUSY') throw e;
     const leaf = path.join(dir, 'node');
     await mkdir(leaf, { recursive: true });
-    await writeFile(path.join(leaf, 'cgroup.procs'), String(process.pid));
+    await writeFile(path.join(leaf, 'cgroup.procs'), String(pid));
     await enable();
   }
 }
 
-async function v1Root(self: string): Promise<CgroupRoot | string> {
+async function v1Root({ root, self, pid }: CgroupHost): Promise<CgroupRoot | string> {
   const dirs = {} as Record<Controller, string>;
   for (const c of CONTROLLERS) {
     const line = self.split('\n').find((l) => l.split(':')[1]?.split(',').includes(c));
     const rel = line?.split(':').slice(2).join(':');
-    const dir = rel === undefined ? undefined : path.join(ROOT, c, rel);
+    const dir = rel === undefined ? undefined : path.resolve(root, c, `.${rel}`);
     if (dir === undefined || !existsSync(path.join(dir, 'cgroup.procs'))) return `cgroup v1 has no ${c} hierarchy here`;
     dirs[c] = dir;
   }
   // Writable? Try creating and removing a child (what every sandbox start does).
-  const probe = path.join(dirs.memory, `insights-probe-${process.pid}`);
+  const probe = path.join(dirs.memory, `insights-probe-${pid}`);
   try {
     await mkdir(probe);
     await rmdir(probe);

@@ -4,11 +4,18 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kernelRun } from './kernel-command.ts';
+import { kernelRun, type KernelLimits } from './kernel-command.ts';
 import { probeKernelSandbox } from './kernel-probe.ts';
-import { resolveLimits } from './limits.ts';
 
 const support = await probeKernelSandbox();
+const LIMITS: KernelLimits = {
+  maxOpenFiles: 64,
+  diskQuotaMb: 1,
+  tmpMb: 64,
+  maxMemoryMb: 1024,
+  maxCpuPercent: 100,
+  maxProcesses: 64,
+};
 if (!support.available) console.warn(`[kernel-command] SKIPPED: ${support.reason}`);
 
 /**
@@ -29,14 +36,14 @@ describe.skipIf(!support.available)('sandbox - kernel layer alone', () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   /** Runs `script` (plain JS, no permission model) in a kernel sandbox; resolves with what it printed. */
-  async function inSandbox(script: string): Promise<Record<string, unknown>> {
+  async function inSandbox(script: string, withCgroups = true): Promise<Record<string, unknown>> {
     if (!support.available) throw new Error('no kernel sandbox');
     const file = path.join(dir, 'attack.cjs');
     await writeFile(file, script);
     const run = await kernelRun({
-      support,
+      support: withCgroups ? support : { ...support, cgroups: undefined, cgroupsMissing: 'left out by the test' },
       label: 'kernel-layer-test',
-      limits: resolveLimits({ maxOpenFiles: 64, diskQuotaMb: 1 }),
+      limits: LIMITS,
       readOnly: [file],
       writable: [own],
       overQuota: false,
@@ -77,7 +84,7 @@ describe.skipIf(!support.available)('sandbox - kernel layer alone', () => {
       passwd: 'ENOENT',
       secret: 'ENOENT',
       killNode: 'ESRCH',
-      spawn: 'ENOENT',
+      spawn: 'EAGAIN',
       ifaces: ['lo'],
       env: ['PWD', 'SAFE'],
       ownWrite: 'ok',
@@ -91,5 +98,22 @@ describe.skipIf(!support.available)('sandbox - kernel layer alone', () => {
     expect(Number(String(r.fds).split(':')[0])).toBeLessThan(64);
     expect(await readFile(path.join(own, 'x.txt'), 'utf8')).toBe('x');
     expect(existsSync('/x.txt')).toBe(false);
+  });
+
+  it('kernel - a fork bomb is contained without any cgroup: no process starts, threads still do', async () => {
+    const r = await inSandbox(
+      `
+      const cp = require('child_process'), { Worker } = require('worker_threads');
+      let started = 0, refused = {};
+      for (let i = 0; i < 200; i++) {
+        const c = cp.spawnSync(process.execPath, ['-e', '0']);
+        if (c.error) refused[c.error.code] = (refused[c.error.code] || 0) + 1; else started++;
+      }
+      const w = new Worker('require("worker_threads").parentPort.postMessage(6 * 7)', { eval: true });
+      w.once('message', (thread) => { console.log(JSON.stringify({ started, refused, thread })); process.exit(0); });
+    `,
+      false,
+    );
+    expect(r).toEqual({ started: 0, refused: { EAGAIN: 200 }, thread: 42 });
   });
 });

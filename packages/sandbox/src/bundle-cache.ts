@@ -1,0 +1,127 @@
+/**
+ * Module bundles kept across node restarts: a module whose files did not change is not bundled
+ * again. The key is a content hash of everything that goes into the bundle: the bundler's own
+ * code and esbuild's version, the entry and options, and the packages the module may draw from
+ * (bundle-scope.ts): source packages by every file's content, installed packages (inside
+ * node_modules, which the package manager does not change in place) by their package.json. An
+ * entry names its bundle file and that file's hash; one whose file is missing or does not match
+ * is ignored, and the module is bundled again. Entries are written atomically.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { BundleScope } from './bundle-scope.ts';
+import type { Bundle, BundleOptions } from './bundler.ts';
+import { findEsbuild } from './esbuild.ts';
+
+/** Changes when the entry format or what the key covers changes. */
+const CACHE_FORMAT = 'insights-bundle-cache-1';
+const NODE_MODULES = `${path.sep}node_modules${path.sep}`;
+/** Files hashed per source package at most (a larger one is not cached: it is bundled every start). */
+const MAX_HASHED_FILES = 20_000;
+
+interface CacheEntry {
+  readonly format: string;
+  readonly key: string;
+  /** The bundle's file name in the output folder, and the sha256 of its content. */
+  readonly file: string;
+  readonly sha256: string;
+  readonly readRoots: readonly string[];
+  readonly sourceDirs: readonly string[];
+}
+
+export class BundleCache {
+  constructor(
+    /** In the node's data folder. */
+    private readonly dir: string,
+  ) {}
+
+  /**
+   * The key of `entry`'s bundle made by the bundler whose own bundle is `bundlerFile`, or
+   * undefined when the module is too large to hash.
+   */
+  async key(
+    entry: string,
+    options: BundleOptions,
+    bundlerFile: string,
+    skip: readonly string[] = [],
+  ): Promise<string | undefined> {
+    const h = createHash('sha256');
+    const esbuildPackage = await readFile(path.join(findEsbuild().root, 'package.json'), 'utf8');
+    const version = (JSON.parse(esbuildPackage) as { version?: string }).version ?? '';
+    h.update(JSON.stringify([CACHE_FORMAT, path.basename(bundlerFile), version, entry, options]));
+    for (const root of new BundleScope(entry).roots.sort()) {
+      h.update(`\0root\0${root}\0`);
+      if (root.includes(NODE_MODULES) || root.endsWith(`${path.sep}node_modules`)) {
+        h.update(await readFile(path.join(root, 'package.json')));
+        continue;
+      }
+      if (!(await hashTree(root, h, skip))) return undefined;
+    }
+    return h.digest('hex');
+  }
+
+  /** The cached bundle for `key` in `outDir`, if its entry and its file are intact. */
+  async get(key: string, outDir: string): Promise<Bundle | undefined> {
+    let e: CacheEntry;
+    try {
+      e = JSON.parse(await readFile(this.#entryFile(key), 'utf8')) as CacheEntry;
+    } catch {
+      return undefined;
+    }
+    if (e.format !== CACHE_FORMAT || e.key !== key || typeof e.file !== 'string' || path.basename(e.file) !== e.file)
+      return undefined;
+    const file = path.join(outDir, e.file);
+    const text = await readFile(file).catch(() => undefined);
+    if (text === undefined || createHash('sha256').update(text).digest('hex') !== e.sha256) return undefined;
+    return { file, readRoots: e.readRoots, sourceDirs: e.sourceDirs };
+  }
+
+  /** Records `b` under `key` (write to a temporary file, then rename: never a half entry). */
+  async put(key: string, b: Bundle): Promise<void> {
+    const entry: CacheEntry = {
+      format: CACHE_FORMAT,
+      key,
+      file: path.basename(b.file),
+      sha256: createHash('sha256')
+        .update(await readFile(b.file))
+        .digest('hex'),
+      readRoots: b.readRoots,
+      sourceDirs: b.sourceDirs,
+    };
+    await mkdir(this.dir, { recursive: true });
+    const target = this.#entryFile(key);
+    const tmp = `${target}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(entry));
+    await rename(tmp, target);
+  }
+
+  #entryFile(key: string): string {
+    return path.join(this.dir, `${key}.json`);
+  }
+}
+
+/** Hashes every file under `root` (relative path and content), node_modules, .git and `skip` aside; false if too many. */
+async function hashTree(root: string, h: ReturnType<typeof createHash>, skip: readonly string[]): Promise<boolean> {
+  const files: string[] = [];
+  const walk = async (dir: string): Promise<boolean> => {
+    const entries = await readdir(dir, { withFileTypes: true });
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const d of entries) {
+      const full = path.join(dir, d.name);
+      if (d.isDirectory()) {
+        if (d.name === 'node_modules' || d.name === '.git' || skip.includes(full)) continue;
+        if (!(await walk(full))) return false;
+      } else if (d.isFile() || d.isSymbolicLink()) {
+        if (files.push(full) > MAX_HASHED_FILES) return false;
+      }
+    }
+    return true;
+  };
+  if (!(await walk(root))) return false;
+  for (const f of files) {
+    h.update(`\0file\0${path.relative(root, f)}\0`);
+    h.update(await readFile(f).catch(() => Buffer.from('\0unreadable')));
+  }
+  return true;
+}
