@@ -1,7 +1,7 @@
 import { connect, NodeConnection } from '@insights/client';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect as natsConnect } from 'nats';
+import { connect as natsConnect } from '@nats-io/transport-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnNode } from '../support/cli-process.ts';
 import { NO_NATS, natsEnv, startNatsServer, type NatsServer } from '../support/nats.ts';
