@@ -1,4 +1,10 @@
-import { AuthorizationError, NoRespondersError, RequestError, UserAuthenticationExpiredError } from '@nats-io/transport-node';
+import {
+  AuthorizationError,
+  nkeys,
+  NoRespondersError,
+  RequestError,
+  UserAuthenticationExpiredError,
+} from '@nats-io/transport-node';
 import { JetStreamError } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { isAuthenticationRefused, isNoResponders } from './nats-errors.ts';
@@ -17,5 +23,15 @@ describe('nats errors', () => {
     expect(isAuthenticationRefused(new AuthorizationError('Authorization Violation'))).toBe(true);
     expect(isAuthenticationRefused(new UserAuthenticationExpiredError('expired'))).toBe(true);
     expect(isAuthenticationRefused(new Error('ECONNREFUSED'))).toBe(false);
+  });
+
+  it('nats errors - a malformed nkey seed is permanent', () => {
+    let error: unknown;
+    try {
+      nkeys.fromSeed(new TextEncoder().encode('SUNOTASEED'));
+    } catch (e) {
+      error = e;
+    }
+    expect(isAuthenticationRefused(error)).toBe(true);
   });
 });

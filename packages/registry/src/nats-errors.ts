@@ -15,7 +15,14 @@ export function isNoResponders(e: unknown): boolean {
   return names(e).includes('NoResponders');
 }
 
-/** The server refused the credentials, or they expired: retrying with the same ones cannot help. */
+/**
+ * The server refused the credentials, they expired, or they cannot be used at all (a malformed
+ * nkey seed: the nkeys library's codes start with `nkeys:`): retrying with the same ones cannot help.
+ */
 export function isAuthenticationRefused(e: unknown): boolean {
-  return names(e).some((n) => n === 'AuthorizationError' || n === 'UserAuthenticationExpiredError');
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return (
+    (typeof code === 'string' && code.startsWith('nkeys:')) ||
+    names(e).some((n) => n === 'AuthorizationError' || n === 'UserAuthenticationExpiredError')
+  );
 }
