@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { connect as connectMesh } from '@insights/client';
-import { connect as connectNats } from 'nats';
+import { connect as connectNats } from '@nats-io/transport-node';
 import { SMALL_ARGS, SMALL_BYTES } from '../payloads.ts';
 
 export type Call = () => Promise<unknown>;

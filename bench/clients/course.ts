@@ -12,7 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { connect } from 'nats';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { writeCourseLog } from '../course-log.ts';
 import { REPO } from '../procs.ts';
 
@@ -73,7 +74,7 @@ await new Promise<void>((resolve, reject) => {
 const importSeconds = (Date.now() - t0) / 1000;
 
 const nc = await connect({ servers: String(o.nats) });
-const jsm = await nc.jetstreamManager();
+const jsm = await jetstreamManager(nc);
 let caughtUp = false;
 while (!caughtUp && Date.now() - t0 < CATCH_UP_LIMIT_MS) {
   caughtUp = true;

@@ -4,7 +4,8 @@
  * JetStream (one per event, acknowledged).
  */
 import { connect, NodeConnection } from '@insights/client';
-import { connect as natsConnect } from 'nats';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { parseArgs } from 'node:util';
 
 const { values: o } = parseArgs({
@@ -29,8 +30,8 @@ const envelope = (i: number) => ({
 
 if (o.target === 'jetstream') {
   const nc = await natsConnect({ servers: o.nats });
-  const js = nc.jetstream();
-  const jsm = await nc.jetstreamManager();
+  const js = jetstream(nc);
+  const jsm = await jetstreamManager(nc);
   await jsm.streams.add({ name: `RAW${run}`, subjects: [`raw${run}.>`], duplicate_window: 120e9 }).catch(() => {});
   const t = process.hrtime.bigint();
   let next = 0;

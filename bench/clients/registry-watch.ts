@@ -4,7 +4,8 @@
  */
 import { RegistryWatcher, openRegistryBucket, type NodeView } from '@insights/registry';
 import { NameIndex } from '@insights/sdk/internal';
-import { connect, KvWatchInclude } from 'nats';
+import { connect } from '@nats-io/transport-node';
+import { KvWatchInclude } from '@nats-io/kv';
 import { parseArgs } from 'node:util';
 import { percentile } from '../stats.ts';
 

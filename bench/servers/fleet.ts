@@ -3,7 +3,7 @@
  * Reads commands on stdin: `join` adds one node, `kill` silences one (no withdraw, as a crash).
  */
 import { Advertiser, type NodeView } from '@insights/registry';
-import { connect } from 'nats';
+import { connect } from '@nats-io/transport-node';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 

@@ -1,7 +1,7 @@
 /** Baseline server: raw NATS request/reply echo. */
-import { connect } from 'nats';
+import { connect } from '@nats-io/transport-node';
 
 const nc = await connect({ servers: process.env.NATS_URL });
-nc.subscribe('bench.echo', { callback: (_e, m) => m.respond(m.data) });
+nc.subscribe('bench.echo', { callback: (_e, m) => void m.respond(m.data) });
 await nc.flush();
 process.stdout.write(`${JSON.stringify({ event: 'ready', address: 'bench.echo' })}\n`);

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { connect, nkeyAuthenticator } from 'nats';
+import { connect, nkeyAuthenticator } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { createMeshNatsAuth, type MeshNatsAuth } from '@insights/registry';
 import { startNatsServer, type NatsServer } from '@insights/registry/nats-server';
 import { freePort } from './processes.ts';
@@ -100,7 +101,7 @@ export async function waitForJetStream(
     ...(adminSeed === undefined ? {} : { authenticator: nkeyAuthenticator(new TextEncoder().encode(adminSeed)) }),
   });
   try {
-    const jsm = await nc.jetstreamManager({ checkAPI: false });
+    const jsm = await jetstreamManager(nc, { checkAPI: false });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const seen = new Set(nc.info?.connect_urls ?? []).size;

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { connect as natsConnect, type NatsConnection } from 'nats';
+import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnNode, type NodeProcess } from '../support/cli-process.ts';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
@@ -73,7 +74,7 @@ describe.skipIf(NO_NATS)('events - hostile messages on the events subject', () =
       );
     const count = async (n: NodeProcess) => (await (await fetch(`http://${n.ready.http}/query/counter.count`)).json()) as number;
     // Both nodes' consumers exist once a good event is counted on each.
-    const js = nc.jetstream();
+    const js = jetstream(nc);
     const publishGood = async (from: number, to: number) => {
       for (let i = from; i < to; i++)
         await js.publish(SUBJECT, new TextEncoder().encode(JSON.stringify(good(i))), { msgID: `good-${i}` });
@@ -92,13 +93,13 @@ describe.skipIf(NO_NATS)('events - hostile messages on the events subject', () =
     await counted(total);
 
     // One dead letter per hostile message per node (each node has its own consumer with the embedded db).
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     await expect
       .poll(async () => (await jsm.streams.info('INSIGHTS_DLQ')).state.messages, { timeout: 10_000 })
       .toBe(HOSTILE.length * nodes.length);
     const letters: { error: string; subject: string; bytes?: number; event: unknown }[] = [];
     for (let seq = 1; seq <= HOSTILE.length * nodes.length; seq++)
-      letters.push(JSON.parse(new TextDecoder().decode((await jsm.streams.getMessage('INSIGHTS_DLQ', { seq })).data)));
+      letters.push(JSON.parse(new TextDecoder().decode((await jsm.streams.getMessage('INSIGHTS_DLQ', { seq }))!.data)));
     for (const h of HOSTILE) {
       const matching = letters.filter((l) => h.reason.test(l.error));
       expect(matching.length, `${h.name}: ${letters.map((l) => l.error).join(' | ')}`).toBe(nodes.length);
@@ -139,7 +140,7 @@ describe.skipIf(NO_NATS)('events - hostile messages for a partitioned handler', 
     });
     const nc = await natsConnect({ servers: nats.url });
     try {
-      const js = nc.jetstream();
+      const js = jetstream(nc);
       const hostile = HOSTILE.filter((h) => !h.name.includes('MB'));
       const goodEvents = Array.from({ length: 12 }, (_, i) => ({
         id: `s-${i}`,
@@ -156,7 +157,7 @@ describe.skipIf(NO_NATS)('events - hostile messages for a partitioned handler', 
         value: { _id: string; n: number }[];
       };
       expect(handled.value.reduce((sum, d) => sum + d.n, 0)).toBe(goodEvents.length);
-      const jsm = await nc.jetstreamManager();
+      const jsm = await jetstreamManager(nc);
       await expect
         .poll(async () => (await jsm.streams.info('INSIGHTS_DLQ')).state.messages, { timeout: 10_000 })
         .toBe(hostile.length);

@@ -1,7 +1,8 @@
 import { connect, NodeConnection, type Mesh } from '@insights/client';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { connect as natsConnect } from 'nats';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnNode } from '../support/cli-process.ts';
 import { NO_MONGODB, startSharedMongo } from '../support/mongodb.ts';
@@ -140,7 +141,7 @@ describe.skipIf(NO_NATS)('events - JetStream delivery with real NATS', () => {
       // Never two runs for one tick: every run in the file claimed its own tick key in the lease bucket.
       const nc = await natsConnect(nats.connectOptions('admin'));
       cleanup.push(() => nc.close());
-      const leases = await nc.jetstream().views.kv('insights-jobs');
+      const leases = await new Kvm(nc).open('insights-jobs');
       const claimed = async () => {
         let n = 0;
         for await (const _ of await leases.keys('ticker.tick.>')) n++;

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { connect } from '@insights/client';
-import { connect as natsConnect } from 'nats';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode } from '../support/test-node.ts';
@@ -62,7 +63,7 @@ describe.skipIf(NO_NATS)('events - a handler that becomes partitioned', () => {
       expect(await handled(after.grpcAddress)).toBe(500);
       const nc = await natsConnect(nats.connectOptions('admin'));
       const names: string[] = [];
-      for await (const c of (await nc.jetstreamManager()).consumers.list('INSIGHTS_EVENTS')) names.push(c.name);
+      for await (const c of (await jetstreamManager(nc)).consumers.list('INSIGHTS_EVENTS')) names.push(c.name);
       await nc.close();
       expect(names.filter((n) => n.startsWith('h_sharded_by_actor')).sort()).toEqual(
         Array.from({ length: 8 }, (_, p) => `h_sharded_by_actor_p${p}`),

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { connect } from '@insights/client';
-import { connect as natsConnect } from 'nats';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode } from '../support/test-node.ts';
@@ -40,7 +41,7 @@ describe.skipIf(NO_NATS)('events - a poison event in a partition', () => {
       // Two attempts at the poison, nothing of ada's overtaking it; bob untouched.
       expect(attempts).toEqual({ ada: [0, 1, 1, 2, 3], bob: [0, 1, 2, 3] });
       const nc = await natsConnect(nats.connectOptions('admin'));
-      const dlq = await (await nc.jetstreamManager()).streams.info('INSIGHTS_DLQ');
+      const dlq = await (await jetstreamManager(nc)).streams.info('INSIGHTS_DLQ');
       await nc.close();
       expect(dlq.state.messages).toBe(1);
     } finally {

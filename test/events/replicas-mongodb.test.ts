@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type Mesh } from '@insights/client';
-import { connect as natsConnect, type NatsConnection } from 'nats';
+import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnNode, type NodeProcess } from '../support/cli-process.ts';
 import { NO_MONGODB, startSharedMongo, type SharedMongo } from '../support/mongodb.ts';
@@ -67,7 +68,7 @@ describe.skipIf(NO_NATS || NO_MONGODB)('events - replicas sharing MongoDB and Je
 
   /** Who holds the partition leases now (read key by key: a key listing can stall while leases churn). */
   const holders = async (): Promise<string[]> => {
-    const kv = await nc.jetstream().views.kv('insights-partitions');
+    const kv = await new Kvm(nc).open('insights-partitions');
     const out: string[] = [];
     for (let p = 0; p < 8; p++) {
       const e = await kv.get(`p.sharded.by_actor.${p}`);

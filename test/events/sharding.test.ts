@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type Mesh } from '@insights/client';
-import { connect as natsConnect, type NatsConnection } from 'nats';
+import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnNode, type NodeProcess } from '../support/cli-process.ts';
 import { NO_NATS, natsEnv, startNatsServer, type NatsServer } from '../support/nats.ts';
@@ -61,7 +62,7 @@ describe.skipIf(NO_NATS)('events - a partitioned handler shared by two replicas 
 
   /** Who holds each partition lease now. */
   const holders = async (): Promise<string[]> => {
-    const kv = await nc.jetstream().views.kv('insights-partitions');
+    const kv = await new Kvm(nc).create('insights-partitions');
     const keys: string[] = [];
     for await (const k of await kv.keys('p.sharded.by_actor.>')) keys.push(k);
     const out: string[] = [];

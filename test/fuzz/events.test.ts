@@ -1,6 +1,7 @@
 import path from 'node:path';
 import fc from 'fast-check';
-import { connect as natsConnect, type NatsConnection } from 'nats';
+import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { FIXTURE_MODULES, SHIPPED_MODULES } from '../support/tmp.ts';
@@ -63,7 +64,7 @@ describe.skipIf(NO_NATS)('fuzz - events (envelopes on NATS, tracking-log lines a
   it(
     'random and mutated envelopes on the events subject: the node stays up and counts exactly the good events around them',
     async () => {
-      const js = nc.jetstream();
+      const js = jetstream(nc);
       let good = 0;
       await fc.assert(
         fc.asyncProperty(fc.array(hostileEnvelope, { minLength: 1, maxLength: 5 }), async (messages) => {

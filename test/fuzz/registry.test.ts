@@ -2,7 +2,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { connect, type Mesh } from '@insights/client';
 import { DEFAULT_BUCKET } from '@insights/registry';
-import { connect as natsConnect, type KV, type NatsConnection } from 'nats';
+import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { FIXTURE_MODULES } from '../support/tmp.ts';
@@ -23,7 +24,7 @@ describe.skipIf(NO_NATS)('fuzz - registry entries', () => {
     nats = await startNatsServer({ auth: false });
     fuzz = await startFuzzNode(['--id', NODE_ID, '--nats', nats.url, '--module', path.join(FIXTURE_MODULES, 'echo')]);
     nc = await natsConnect({ servers: nats.url });
-    kv = await nc.jetstream().views.kv(DEFAULT_BUCKET);
+    kv = await new Kvm(nc).create(DEFAULT_BUCKET);
     // This process watches the registry too: a client must survive what the node survives.
     mesh = await connect({ nats: nats.url, log: (_level, m) => invalid.push(m) });
   });

@@ -1,7 +1,9 @@
 import path from 'node:path';
 import { connect, generateMeshKeys } from '@insights/client';
 import { OPEN_NATS_WARNING, openRegistryBucket } from '@insights/registry';
-import { connect as natsConnect, nkeyAuthenticator, type NatsConnection } from 'nats';
+import { connect as natsConnect, nkeyAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
@@ -21,7 +23,7 @@ describe.skipIf(NO_NATS)('nats auth - every role gets only its subjects', () => 
   let admin: NatsConnection;
   const as = (role: 'client' | 'ingest' | 'node' | 'operator') => natsConnect(nats.connectOptions(role));
 
-  const streamMessages = async () => (await (await admin.jetstreamManager()).streams.info('INSIGHTS_EVENTS')).state.messages;
+  const streamMessages = async () => (await (await jetstreamManager(admin)).streams.info('INSIGHTS_EVENTS')).state.messages;
 
   beforeAll(async () => {
     nats = await startNatsServer();
@@ -44,7 +46,7 @@ describe.skipIf(NO_NATS)('nats auth - every role gets only its subjects', () => 
 
   it('anonymous - a connection without credentials is refused, so nothing it would publish reaches the stream', async () => {
     await expect(natsConnect({ servers: nats.url, reconnect: false, maxReconnectAttempts: 0 })).rejects.toMatchObject({
-      code: 'AUTHORIZATION_VIOLATION',
+      name: 'AuthorizationError',
     });
     await expect(
       natsConnect({
@@ -58,7 +60,7 @@ describe.skipIf(NO_NATS)('nats auth - every role gets only its subjects', () => 
   it('events - client and ingest users cannot publish raw events to insights.events.test.hello', async () => {
     for (const role of ['client', 'ingest'] as const) {
       const nc = await as(role);
-      await expect(nc.jetstream().publish('insights.events.test.hello', encode(hello), { timeout: 2000 })).rejects.toThrow();
+      await expect(jetstream(nc).publish('insights.events.test.hello', encode(hello), { timeout: 2000 })).rejects.toThrow();
       await nc.close();
     }
     expect(await streamMessages()).toBe(0);
@@ -66,7 +68,7 @@ describe.skipIf(NO_NATS)('nats auth - every role gets only its subjects', () => 
 
   it('registry - a client cannot write or delete registry entries; it can read them', async () => {
     const client = await as('client');
-    const kv = await client.jetstream().views.kv('insights-registry', { bindOnly: true });
+    const kv = await new Kvm(client).open('insights-registry');
     expect((await kv.get('node.guarded'))?.operation).toBe('PUT');
     await expect(kv.put('node.guarded', '{"forged":true}')).rejects.toThrow();
     await expect(kv.put('node.evil', '{"forged":true}')).rejects.toThrow();
@@ -102,7 +104,7 @@ describe.skipIf(NO_NATS)('nats auth - every role gets only its subjects', () => 
       const adminNc = await natsConnect(seed('admin'));
       await openRegistryBucket(adminNc); // created by the operator (or the first node)
       const lms = await natsConnect(seed('node:lms-1'));
-      const kv = await lms.jetstream().views.kv('insights-registry', { bindOnly: true });
+      const kv = await new Kvm(lms).open('insights-registry');
       await kv.put('node.lms-1', '{}');
       await kv.put('alive.lms-1', '{}');
       await expect(kv.put('node.wiki-1', '{}')).rejects.toThrow();

@@ -11,7 +11,8 @@ import {
 import { readFileSync } from 'node:fs';
 import { delegateCapability } from '@insights/policy';
 import { openRegistryBucket, signAdvertisement, type Advertisement } from '@insights/registry';
-import { connect as natsConnect, type KV, type NatsConnection } from 'nats';
+import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
+import type { KV } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFakeNode, type FakeNode } from '../support/fake-node.ts';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';

@@ -8,7 +8,7 @@ import {
   RegistryWatcher,
   type RegistryEntry,
 } from '@insights/registry';
-import { connect as natsConnect, nkeyAuthenticator } from 'nats';
+import { connect as natsConnect, nkeyAuthenticator } from '@nats-io/transport-node';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';

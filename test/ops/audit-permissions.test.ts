@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { connect } from '@insights/client';
-import { connect as natsConnect } from 'nats';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { NO_NATS, startNatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
@@ -28,7 +29,7 @@ describe.skipIf(NO_NATS)('audit trail - only nodes can write it (NATS accounts)'
       await mesh.close();
       // The node's record is in the stream (read with the node's own key: clients cannot read it either).
       const asNode = await natsConnect(nats.connectOptions('node'));
-      const jsm = await asNode.jetstreamManager();
+      const jsm = await jetstreamManager(asNode);
       await expect
         .poll(async () => (await jsm.streams.info('INSIGHTS_AUDIT').catch(() => undefined))?.state.messages ?? 0, {
           timeout: 10_000,

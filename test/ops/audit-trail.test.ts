@@ -1,7 +1,8 @@
 import { connect, generateMeshKeys, mintCapability, parsePolicy, type Mesh, type Policy } from '@insights/client';
 import { hashPassword, parseDashboardConfig, startDashboard } from '@insights/dashboard';
 import { writeFile } from 'node:fs/promises';
-import { connect as natsConnect, type NatsConnection } from 'nats';
+import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-process.ts';
@@ -41,11 +42,11 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
   const meshes: Mesh[] = [];
 
   const records = async (): Promise<Record[]> => {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info('INSIGHTS_AUDIT');
     const out: Record[] = [];
     for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++)
-      out.push((await jsm.streams.getMessage('INSIGHTS_AUDIT', { seq })).json<Record>());
+      out.push((await jsm.streams.getMessage('INSIGHTS_AUDIT', { seq }))!.json<Record>());
     return out;
   };
   const waitFor = async (n: number): Promise<Record[]> => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { connect, NodeConnection, type Mesh } from '@insights/client';
-import { connect as natsConnect, nkeyAuthenticator, type ConnectionOptions } from 'nats';
+import { connect as natsConnect, nkeyAuthenticator, type ConnectionOptions } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCluster, type ClusterNode, type LocalCluster } from '../../deploy/local/cluster.ts';
 import { NO_NATS } from '../support/nats.ts';
@@ -160,7 +161,7 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
         )
         .toBe(200);
     const nc = await natsConnect(adminOf(cluster, cluster.nats.urls));
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     for (const s of ['INSIGHTS_EVENTS', 'INSIGHTS_DLQ', 'KV_insights-registry', 'KV_insights-jobs'])
       expect((await jsm.streams.info(s)).config.num_replicas).toBe(3);
     await nc.close();
@@ -174,7 +175,7 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
 
   it('nats - the events stream leader is killed under load: no event lost, no call failed, registry complete; it rejoins', async () => {
     const nc = await natsConnect(adminOf(cluster, cluster.nats.urls));
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     const leader = (await jsm.streams.info('INSIGHTS_EVENTS')).cluster?.leader;
     await nc.close();
     const victim = cluster.nats.members.find((m) => m.name === leader) ?? cluster.nats.members[0]!;
@@ -253,7 +254,7 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     await expect
       .poll(
         async () => {
-          const c = (await (await nc2.jetstreamManager()).streams.info('INSIGHTS_EVENTS')).cluster;
+          const c = (await (await jetstreamManager(nc2)).streams.info('INSIGHTS_EVENTS')).cluster;
           return [c?.leader, ...(c?.replicas ?? []).filter((r) => r.current).map((r) => r.name)].filter(Boolean).length;
         },
         { timeout: 20_000, interval: 500 },
@@ -292,7 +293,7 @@ describe.skipIf(NO_NATS)('ops - faults on the cluster topology (3 NATS servers, 
     const victim = cluster.nodes.get('forums-1')!;
     const durable = 'h_tally_tally_all__forums-1';
     const nc = await natsConnect(adminOf(cluster, cluster.nats.urls));
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     // 5,000 events through lms-1 (not the victim), sent while the victim consumes them; it is killed after the first 2,000.
     const lms = new NodeConnection(cluster.nodes.get('lms-1')!.grpc);
     for (let b = 0; b < 50; b++) {

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { connect, generateMeshKeys, NodeConnection } from '@insights/client';
-import { connect as natsConnect, nkeyAuthenticator } from 'nats';
+import { connect as natsConnect, nkeyAuthenticator } from '@nats-io/transport-node';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-process.ts';

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import path from 'node:path';
 import { connect } from '@insights/client';
-import { connect as natsConnect } from 'nats';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issue, makeCertificates, type CertFiles } from '../../deploy/local/certs.ts';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
@@ -118,7 +119,7 @@ describe('security - TLS and mutual TLS on gRPC and HTTP', () => {
         try {
           await expect.poll(async () => (await mesh.describe()).nodes.length, { timeout: 5000 }).toBe(2);
           const nc = await natsConnect(nats.connectOptions('admin'));
-          const ad = await (await nc.jetstream().views.kv('insights-registry')).get('node.tls-callee');
+          const ad = await (await new Kvm(nc).create('insights-registry')).get('node.tls-callee');
           expect(ad?.json<{ tls?: boolean }>().tls).toBe(true);
           await nc.close();
           // caller (on tls-caller) calls examples.hello_user on tls-callee with the node's own certificate.

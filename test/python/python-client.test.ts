@@ -96,7 +96,7 @@ describe.skipIf(NO_NATS || NO_VENV)('python - the Python client against real nod
     const { code, output } = await python(['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], {
       INSIGHTS_TEST_NATS: nats.url,
       ...natsEnv(nats, 'client'),
-      INSIGHTS_TEST_NODE_NKEY_SEED: natsEnv(nats, 'node').NATS_NKEY_SEED,
+      INSIGHTS_TEST_NODE_NKEY_SEED: natsEnv(nats, 'node').NATS_NKEY_SEED ?? '',
       INSIGHTS_TEST_NODES: nodes.map((n) => `${n.ready.id}=${n.ready.grpc}`).join(','),
       INSIGHTS_TEST_VICTIM_PID: String(nodes[2]!.proc.pid),
       INSIGHTS_TEST_SECURED: secured.grpcAddress,

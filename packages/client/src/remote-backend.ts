@@ -13,7 +13,7 @@ import {
   type NodeView,
   type RegistryRefusalListener,
 } from '@insights/registry';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import * as grpc from '@grpc/grpc-js';
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import type { BackendCallOptions, MeshBackend, MeshEvents, RawResult } from './mesh.ts';

@@ -1,3 +1,4 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Advertiser, nodeViewFromDescribe, type DescribeLike, type NodeIdentity } from '@insights/registry';
 import type { Logger } from '@insights/runtime';
 import type { NodeConfig } from './config.ts';
@@ -48,7 +49,7 @@ export function startAdvertising(
       // rather than stay out of the registry (and not ready) for good.
       for (let attempt = 1; ; attempt++) {
         try {
-          await ensureStreamReplicas(await nc.jetstreamManager(), `KV_${config.registry.bucket}`, replicas);
+          await ensureStreamReplicas(await jetstreamManager(nc), `KV_${config.registry.bucket}`, replicas);
           break;
         } catch (e) {
           if (withdrawn) return;

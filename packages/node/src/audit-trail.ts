@@ -1,6 +1,7 @@
 import { context, trace } from '@opentelemetry/api';
 import type { CallRecord, CallRecorder, Logger } from '@insights/runtime';
-import { RetentionPolicy, StorageType, type NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { AUDIT_SUBJECT_PREFIX, type AuditRecord } from '@insights/registry';
 import type { NodeConfig } from './config.ts';
 import { JetStreamPublisher } from './events/jetstream-publisher.ts';
@@ -128,7 +129,7 @@ export class AuditTrail implements CallRecorder {
 
 /** Creates the audit stream or brings its retention up to date (every node, at start). */
 export async function ensureAuditStream(nc: NatsConnection, config: NodeConfig): Promise<void> {
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   const stream = {
     name: config.audit.stream,
     subjects: [`${AUDIT_SUBJECT_PREFIX}.>`],

@@ -1,6 +1,6 @@
 import { connectNatsWithRetry, inProduction, isOpenNats, natsSettingsFrom, OPEN_NATS_WARNING } from '@insights/registry';
 import type { Logger } from '@insights/runtime';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { NodeConfig } from './config.ts';
 
 /** The node's one NATS connection, shared by the registry, events and jobs. */
@@ -41,7 +41,7 @@ export function startNatsLink(config: NodeConfig, log: Logger): NatsLink {
       for await (const s of c.status())
         if (s.type === 'disconnect' || s.type === 'reconnect') {
           up = s.type === 'reconnect';
-          log.warn(`NATS ${s.type}`, { server: String(s.data) });
+          log.warn(`NATS ${s.type}`, { server: s.server });
         }
     })();
     return c;

@@ -1,4 +1,5 @@
-import type { JetStreamManager, NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { JetStreamManager } from '@nats-io/jetstream';
 
 /** Raft groups of three survive one lost server; more copies only slow writes. */
 export const CLUSTER_REPLICAS = 3;

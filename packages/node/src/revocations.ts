@@ -1,7 +1,8 @@
 import { CLOCK_SKEW_MS } from '@insights/policy';
 import { InsightsError } from '@insights/sdk';
 import type { Logger } from '@insights/runtime';
-import type { KV, NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsLink } from './nats-link.ts';
 
 /** The NATS KV bucket of revoked capability ids: key = the capability's `jti`, value = who revoked it and when. */
@@ -23,7 +24,7 @@ interface RevocationEntry {
 
 /** Opens (creating if needed) the revocation bucket: nodes watch it, `insights capability revoke` writes it. */
 export function openRevocationBucket(nc: NatsConnection, replicas = 1): Promise<KV> {
-  return nc.jetstream().views.kv(REVOCATION_BUCKET, { history: 1, replicas });
+  return new Kvm(nc).create(REVOCATION_BUCKET, { history: 1, replicas });
 }
 
 /**
@@ -46,10 +47,7 @@ export async function revokeCapability(
       },
     );
   // Bind to the nodes' bucket when it exists (they chose its replicas); create it otherwise.
-  const kv = await nc
-    .jetstream()
-    .views.kv(REVOCATION_BUCKET, { bindOnly: true })
-    .catch(() => openRevocationBucket(nc));
+  const kv = await new Kvm(nc).open(REVOCATION_BUCKET).catch(() => openRevocationBucket(nc));
   const entry: RevocationEntry = {
     revokedAt: new Date().toISOString(),
     reason,

@@ -1,4 +1,5 @@
-import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
+import type { KV, KvEntry } from '@nats-io/kv';
 import {
   AD_REFRESH_MS,
   adKey,
@@ -11,6 +12,7 @@ import {
 } from './advertisement.ts';
 import { signAdvertisement, type NodeIdentity } from './advertisement-trust.ts';
 import { openRegistryBucket, type BucketOptions } from './bucket.ts';
+import { isNoResponders } from './nats-errors.ts';
 
 export interface AdvertiserOptions extends BucketOptions {
   ttlMs?: number;
@@ -117,7 +119,7 @@ export class Advertiser {
         this.#adDirty = true; // write everything again once NATS answers
         // No responders: no stream takes the bucket's subjects (a server restarted without its
         // storage). Open it again, which creates it. A timeout keeps the handle (see #watchReconnects).
-        if ((e as { code?: string }).code === '503') this.#kv = undefined;
+        if (isNoResponders(e)) this.#kv = undefined;
         this.#options.onError?.(e as Error);
       }
     });

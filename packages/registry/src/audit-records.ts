@@ -1,4 +1,5 @@
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 
 /** Audit records are published on `insights.audit.<node>`; only the node NATS user may publish there. */
 export const AUDIT_SUBJECT_PREFIX = 'insights.audit';
@@ -56,13 +57,13 @@ export async function readAuditRecords(
   o: { stream?: string; limit?: number } = {},
 ): Promise<AuditRecord[] | undefined> {
   const stream = o.stream ?? DEFAULT_AUDIT_STREAM;
-  const jsm = await nc.jetstreamManager();
+  const jsm = await jetstreamManager(nc);
   const info = await jsm.streams.info(stream).catch(() => undefined);
   if (info === undefined) return undefined;
   const found: AuditRecord[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined); // removed by retention meanwhile
-    if (m === undefined) continue;
+    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null); // null: removed by retention meanwhile
+    if (m === null) continue;
     const r = m.json<AuditRecord>();
     if (auditMatches(r, filter)) found.push(r);
   }

@@ -1,4 +1,6 @@
-import type { KV, NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import { jetstream } from '@nats-io/jetstream';
 import { BUCKET_MAX_AGE_MS, DEFAULT_BUCKET } from './advertisement.ts';
 
 export interface BucketOptions {
@@ -14,11 +16,12 @@ export interface BucketOptions {
  * this; the first one creates it). One key per node keeps writes linear in the node count.
  */
 export function openRegistryBucket(nc: NatsConnection, options: BucketOptions = {}): Promise<KV> {
-  return nc
-    .jetstream(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs })
-    .views.kv(options.bucket ?? DEFAULT_BUCKET, {
+  return new Kvm(jetstream(nc, options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs })).create(
+    options.bucket ?? DEFAULT_BUCKET,
+    {
       history: 1,
       ttl: BUCKET_MAX_AGE_MS,
       replicas: options.replicas ?? 1,
-    });
+    },
+  );
 }

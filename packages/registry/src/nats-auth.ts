@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { nkeys } from 'nats';
+import { nkeys } from '@nats-io/transport-node';
 import { DEFAULT_BUCKET } from './advertisement.ts';
 import type { NatsSettings } from './nats-connection.ts';
 

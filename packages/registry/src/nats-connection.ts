@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from 'nats';
+import {
+  connect,
+  credsAuthenticator,
+  nkeyAuthenticator,
+  type ConnectionOptions,
+  type NatsConnection,
+} from '@nats-io/transport-node';
 import { z } from 'zod';
+import { isAuthenticationRefused } from './nats-errors.ts';
 
 /** How to reach NATS: a URL or a cluster, and credentials of any kind NATS supports. */
 export const natsSettingsSchema = z.strictObject({
@@ -67,13 +74,7 @@ export interface ConnectRetryOptions {
  */
 /** Failures that waiting will not fix: a malformed URL, or credentials the server refuses. */
 function isPermanent(e: unknown): boolean {
-  const err = e as { code?: string; message?: string };
-  return (
-    err.message?.includes('Invalid URL') === true ||
-    err.code === 'AUTHORIZATION_VIOLATION' ||
-    err.code === 'BAD_AUTHENTICATION' ||
-    err.code === 'AUTHENTICATION_EXPIRED'
-  );
+  return (e as { message?: string }).message?.includes('Invalid URL') === true || isAuthenticationRefused(e);
 }
 
 export async function connectNatsWithRetry(settings: NatsSettings, options: ConnectRetryOptions = {}): Promise<NatsConnection> {

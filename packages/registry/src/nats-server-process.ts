@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { nkeyAuthenticator, type ConnectionOptions } from 'nats';
+import { nkeyAuthenticator, type ConnectionOptions } from '@nats-io/transport-node';
 import { createMeshNatsAuth, type MeshNatsAuth, type NatsRole } from './nats-auth.ts';
 import type { NatsSettings } from './nats-connection.ts';
 

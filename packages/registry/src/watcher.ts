@@ -1,4 +1,5 @@
-import type { KvEntry, NatsConnection, QueuedIterator } from 'nats';
+import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
+import type { KvWatchEntry } from '@nats-io/kv';
 import type { NodeView } from './advertisement.ts';
 import type { AdvertisementTrust } from './advertisement-trust.ts';
 import { openRegistryBucket, type BucketOptions } from './bucket.ts';
@@ -47,7 +48,7 @@ export class WatchEndedError extends Error {
  */
 export class RegistryWatcher {
   #view: RegistryView;
-  #iterator: QueuedIterator<KvEntry> | undefined;
+  #iterator: QueuedIterator<KvWatchEntry> | undefined;
   #generation = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -93,7 +94,6 @@ export class RegistryWatcher {
     const kv = await openRegistryBucket(this.nc, this.options);
     const fresh = new RegistryView(this.options.onInvalid, Date.now(), this.options.trust);
     let initialised = false;
-    let returned = false;
     let settle!: (error?: Error) => void;
     const ready = new Promise<void>((resolve, reject) => (settle = (e) => (e === undefined ? resolve() : reject(e))));
     const initialise = () => {
@@ -104,21 +104,14 @@ export class RegistryWatcher {
       settle();
       this.#queueEmit();
     };
-    // The snapshot ends at the first entry with nothing pending after it. nats' own signal is
-    // not enough: it may fire before the entries already received have been iterated.
-    let libraryDone = false;
-    const iterator = await kv.watch({
-      key: '>',
-      initializedFn: () => {
-        libraryDone = true;
-        // Called from the iterator, in order with the entries: all before it were the snapshot.
-        if (returned) initialise();
-      },
-    });
-    returned = true;
-    if (libraryDone && iterator.getReceived() === 0) initialise(); // an empty bucket
+    // The snapshot ends at the first entry with nothing pending after it. A bucket empty once the
+    // watch exists delivers no such entry: its snapshot is empty (later writes arrive as changes).
+    const iterator = await kv.watch({ key: '>' });
     this.#iterator?.stop();
     this.#iterator = iterator;
+    // A status that cannot be read leaves it to the entries (or to the snapshot timeout below).
+    const status = await kv.status().catch(() => undefined);
+    if (iterator.getReceived() === 0 && status?.values === 0) initialise();
     const timeout = setTimeout(() => {
       if (!initialised) iterator.stop();
     }, SNAPSHOT_TIMEOUT_MS);

@@ -1,6 +1,7 @@
 import { connectNatsWithRetry } from '@insights/registry';
 import { InsightsError } from '@insights/sdk';
-import { headers as natsHeaders, type JetStreamManager } from 'nats';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { natsWithCredentials } from '../nats-credentials.ts';
 import { formatTable } from '../output.ts';
 
@@ -29,7 +30,7 @@ export async function runEventsDlq(opts: { nats?: string; handler?: string; redr
     );
   const nc = await connectNatsWithRetry(natsWithCredentials(url), { maxDelayMs: 1000, signal: AbortSignal.timeout(10_000) });
   try {
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     const letters = (await readAll(jsm)).filter((d) => opts.handler === undefined || `${d.module}.${d.handler}` === opts.handler);
     if (!opts.redrive) {
       if (opts.json) return void process.stdout.write(`${JSON.stringify(letters, null, 2)}\n`);
@@ -49,7 +50,7 @@ export async function runEventsDlq(opts: { nats?: string; handler?: string; redr
       );
       return;
     }
-    const js = nc.jetstream();
+    const js = jetstream(nc);
     let redriven = 0;
     for (const d of letters) {
       if (typeof d.event === 'string') continue;
@@ -73,8 +74,9 @@ async function readAll(jsm: JetStreamManager): Promise<DeadLetter[]> {
   if (info === undefined || info.state.messages === 0) return [];
   const out: DeadLetter[] = [];
   for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
-    const m = await jsm.streams.getMessage(DLQ_STREAM, { seq }).catch(() => undefined);
-    if (m === undefined) continue;
+    // null: deleted (re-driven) meanwhile.
+    const m = await jsm.streams.getMessage(DLQ_STREAM, { seq }).catch(() => null);
+    if (m === null) continue;
     out.push({ seq, ...(JSON.parse(new TextDecoder().decode(m.data)) as Omit<DeadLetter, 'seq'>) });
   }
   return out;

@@ -1,4 +1,4 @@
-import type { JetStreamManager } from 'nats';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { describe, expect, it, vi } from 'vitest';
 import { AckLedger } from './ack-ledger.ts';
 

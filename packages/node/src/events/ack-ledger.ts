@@ -1,4 +1,4 @@
-import type { JetStreamManager } from 'nats';
+import type { JetStreamManager } from '@nats-io/jetstream';
 
 /** How often the consumer's ack floor is read while the ledger holds anything, ms. */
 const FLOOR_CHECK_MS = 2_000;

@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '@insights/sdk';
 import { MAX_EVENT_HOPS, type HandlerRef, type Logger } from '@insights/runtime';
-import type { JetStreamClient, JsMsg } from 'nats';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { SpanKind, trace, type Link } from '@opentelemetry/api';
 import { contextFrom, TRACEPARENT, type NodeTracing } from '../tracing.ts';
 import { readStoredEnvelope, type EventLimits } from './stored-envelope.ts';
@@ -84,7 +84,7 @@ export async function deadLetter(
   m: JsMsg,
   e: EventEnvelope | undefined,
   error: string,
-  attempts = m.info.redeliveryCount,
+  attempts = m.info.deliveryCount,
 ): Promise<boolean> {
   const { js, handler } = deps;
   const record = {

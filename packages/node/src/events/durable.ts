@@ -1,4 +1,4 @@
-import { DeliverPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from 'nats';
+import { DeliverPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamManager } from '@nats-io/jetstream';
 
 /**
  * Creates a durable consumer, or, when it exists (another replica made it, or this node before a

@@ -1,6 +1,7 @@
 import { InsightsError, type EventEnvelope } from '@insights/sdk';
 import { DirectDelivery, EventRouter, type Logger, type ModuleHost } from '@insights/runtime';
-import type { JetStreamClient, JetStreamManager, NatsConnection, Subscription } from 'nats';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NodeConfig } from '../config.ts';
 import type { NatsLink } from '../nats-link.ts';
 import { HandlerConsumer, type HandlerWorker } from './handler-consumer.ts';
@@ -83,8 +84,8 @@ export function startEventSystem(
   const settings = config.events;
 
   const setUp = async (nc: NatsConnection): Promise<EventConnection> => {
-    jsm = await nc.jetstreamManager();
-    js = nc.jetstream();
+    jsm = await jetstreamManager(nc);
+    js = jetstream(nc);
     await ensureEventStreams(jsm, { ...settings, replicas: resolveReplicas(nc, settings.replicas) });
     const handlers = router.handlers();
     // Splitting keys across replicas is right only where every replica's queries see every key.

@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@insights/sdk';
-import { AckPolicy, type Consumer, type ConsumerConfig, type JetStreamManager, type JsMsg } from 'nats';
+import { AckPolicy, type Consumer, type ConsumerConfig, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { AckLedger } from './ack-ledger.ts';
 import { deadLetter, deliverEvents, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
@@ -259,7 +259,7 @@ export class HandlerConsumer implements HandlerWorker {
   }
 
   async #failed(m: JsMsg, e: EventEnvelope, err: unknown): Promise<void> {
-    const attempts = m.info.redeliveryCount;
+    const attempts = m.info.deliveryCount;
     const message = err instanceof Error ? err.message : String(err);
     if (attempts >= this.#maxAttempts) return this.#deadLetter(m, e, message);
     const delay = Math.min(30_000, 200 * 2 ** (attempts - 1));

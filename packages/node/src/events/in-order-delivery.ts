@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@insights/sdk';
-import type { JsMsg } from 'nats';
+import type { JsMsg } from '@nats-io/jetstream';
 import type { AckLedger } from './ack-ledger.ts';
 import { deadLetter, deliverEvents, handlerLabel, type DeliveryDeps } from './delivery.ts';
 
@@ -55,7 +55,7 @@ export async function deliverInOrder(deps: InOrderDeps, run: readonly Queued[], 
 
 async function deliverOne(deps: InOrderDeps, { m, e }: Queued, signal: AbortSignal): Promise<boolean> {
   // Attempts made by a previous owner count too.
-  for (let attempt = m.info.redeliveryCount; ; attempt++) {
+  for (let attempt = m.info.deliveryCount; ; attempt++) {
     try {
       await deliverEvents(deps, [e], signal, [m]);
       acknowledge(deps, m);

@@ -1,5 +1,6 @@
 import { natsServerAvailable, startNatsServer, type NatsServer } from '@insights/registry/nats-server';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamPublisher } from './jetstream-publisher.ts';
 
@@ -12,7 +13,7 @@ describe.skipIf(!natsServerAvailable())('JetStreamPublisher (real nats-server)',
   beforeAll(async () => {
     nats = await startNatsServer();
     nc = await connect(nats.connectOptions('admin'));
-    const jsm = await nc.jetstreamManager();
+    const jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: 'PUBTEST', subjects: ['pubtest.>'], duplicate_window: 60e9 });
     publisher = new JetStreamPublisher(nc);
   });
@@ -32,7 +33,7 @@ describe.skipIf(!natsServerAvailable())('JetStreamPublisher (real nats-server)',
   it('keeps thousands in flight, each acknowledged with its own sequence', async () => {
     const acks = await Promise.all(Array.from({ length: 5000 }, (_, i) => publisher.publish('pubtest.b', data, `bulk-${i}`)));
     expect(new Set(acks.map((a) => a.seq)).size).toBe(5000);
-    const info = await (await nc.jetstreamManager()).streams.info('PUBTEST');
+    const info = await (await jetstreamManager(nc)).streams.info('PUBTEST');
     expect(info.state.messages).toBe(5001);
   });
 

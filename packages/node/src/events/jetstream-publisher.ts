@@ -1,6 +1,6 @@
 import { InsightsError } from '@insights/sdk';
 import { DeadlineWheel } from '@insights/sdk/internal';
-import { createInbox, headers as natsHeaders, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import { createInbox, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 
 /** JetStream's acknowledgement of one stored message. */
 export interface PubAck {
@@ -78,7 +78,7 @@ export class JetStreamPublisher {
     this.#failAll(new InsightsError('UNAVAILABLE', 'publisher closed'));
   }
 
-  #onAck(err: NatsError | null, msg: Msg): void {
+  #onAck(err: Error | null, msg: Msg): void {
     if (err !== null) return this.#failAll(new InsightsError('UNAVAILABLE', `JetStream acknowledgements lost: ${err.message}`));
     const token = Number(msg.subject.slice(this.#prefix.length));
     const p = this.#pending.get(token);

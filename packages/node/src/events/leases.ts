@@ -1,4 +1,6 @@
-import type { KV, NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Kvm, type KV } from '@nats-io/kv';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { ensureStreamReplicas, resolveReplicas } from '../replicas.ts';
 
 /** The one token after a prefix that a lease or membership key ends with (a node id, a partition). */
@@ -23,8 +25,8 @@ export class LeaseBucket {
   static async open(nc: NatsConnection, name: string, ttlMs: number, replicas?: number): Promise<LeaseBucket> {
     // Leases must outlive a lost NATS server, like the registry: same number of copies.
     const r = resolveReplicas(nc, replicas);
-    const kv = await nc.jetstream().views.kv(name, { history: 1, ttl: ttlMs, replicas: r });
-    await ensureStreamReplicas(await nc.jetstreamManager(), `KV_${name}`, r);
+    const kv = await new Kvm(nc).create(name, { history: 1, ttl: ttlMs, replicas: r });
+    await ensureStreamReplicas(await jetstreamManager(nc), `KV_${name}`, r);
     const status = await kv.status();
     return new LeaseBucket(kv, status.ttl > 0 ? status.ttl : ttlMs);
   }

@@ -1,4 +1,4 @@
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg } from 'nats';
+import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { AckLedger } from './ack-ledger.ts';
 import { deadLetter, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
 import { deliverInOrder, type Queued } from './in-order-delivery.ts';

@@ -1,4 +1,4 @@
-import type { JetStreamManager } from 'nats';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import { AckLedger } from './ack-ledger.ts';
 import type { DeliveryDeps } from './delivery.ts';
 import type { HandlerWorker } from './handler-consumer.ts';

@@ -1,4 +1,4 @@
-import type { Consumer, JsMsg } from 'nats';
+import type { Consumer, JsMsg } from '@nats-io/jetstream';
 
 export interface PullLoopOptions {
   readonly consumer: Consumer;

@@ -1,6 +1,6 @@
 import type { HostStatus, Logger, ModuleHost } from '@insights/runtime';
 import { Cron } from 'croner';
-import type { NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { LeaseBucket } from './leases.ts';
 
 export const JOB_LEASE_BUCKET = 'insights-jobs';

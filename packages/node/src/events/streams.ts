@@ -1,4 +1,4 @@
-import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from 'nats';
+import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 import { DLQ_SUBJECT_PREFIX, EVENT_SUBJECT_PREFIX } from './subjects.ts';
 
 export interface EventStreamSettings {

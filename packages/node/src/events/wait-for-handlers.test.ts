@@ -1,4 +1,4 @@
-import type { ConsumerInfo } from 'nats';
+import type { ConsumerInfo } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
 import { unfinishedHandlers, type MeshView } from './wait-for-handlers.ts';
 

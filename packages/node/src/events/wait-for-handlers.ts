@@ -1,5 +1,5 @@
 import { InsightsError } from '@insights/sdk';
-import type { ConsumerInfo, JetStreamManager } from 'nats';
+import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 import { parseConsumerDescription, token } from './subjects.ts';
 
 /** What this node's registry view says about the mesh, for hard-realtime waits. */

@@ -1,0 +1,37 @@
+import {
+  AuthorizationError,
+  nkeys,
+  NoRespondersError,
+  RequestError,
+  UserAuthenticationExpiredError,
+} from '@nats-io/transport-node';
+import { JetStreamError } from '@nats-io/jetstream';
+import { describe, expect, it } from 'vitest';
+import { isAuthenticationRefused, isNoResponders } from './nats-errors.ts';
+
+describe('nats errors', () => {
+  it('nats errors - finds no responders under the JetStream error that wraps it', () => {
+    const wrapped = new JetStreamError('jetstream is not enabled', {
+      cause: new RequestError('no responders', { cause: new NoRespondersError('$KV.b.k') }),
+    });
+    expect(isNoResponders(wrapped)).toBe(true);
+    expect(isNoResponders(new RequestError('timeout'))).toBe(false);
+    expect(isNoResponders('503')).toBe(false);
+  });
+
+  it('nats errors - refused and expired credentials are permanent, a lost connection is not', () => {
+    expect(isAuthenticationRefused(new AuthorizationError('Authorization Violation'))).toBe(true);
+    expect(isAuthenticationRefused(new UserAuthenticationExpiredError('expired'))).toBe(true);
+    expect(isAuthenticationRefused(new Error('ECONNREFUSED'))).toBe(false);
+  });
+
+  it('nats errors - a malformed nkey seed is permanent', () => {
+    let error: unknown;
+    try {
+      nkeys.fromSeed(new TextEncoder().encode('SUNOTASEED'));
+    } catch (e) {
+      error = e;
+    }
+    expect(isAuthenticationRefused(error)).toBe(true);
+  });
+});
