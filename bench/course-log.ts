@@ -14,6 +14,8 @@ export interface CourseLogOptions {
   readonly days?: number;
   /** Folder of the real logs (default ../shared/data/edx-tracking beside the repository). */
   readonly realLogs: string;
+  /** Adds a string field of this many bytes to every line (large events: a large file with few events). */
+  readonly padBytes?: number;
 }
 
 const START_MS = Date.UTC(2026, 0, 5);
@@ -33,6 +35,7 @@ export async function writeCourseLog(file: string, o: CourseLogOptions): Promise
   if (templates.length === 0) throw new Error(`no tracking-log lines in ${o.realLogs}`);
   const stepMs = ((o.days ?? 70) * 86_400_000) / o.events;
   const out = createWriteStream(file);
+  const pad = o.padBytes === undefined ? undefined : 'x'.repeat(o.padBytes);
   for (let i = 0; i < o.events; i++) {
     const learner = i % o.learners;
     const line = structuredClone(templates[i % templates.length]!);
@@ -40,6 +43,7 @@ export async function writeCourseLog(file: string, o: CourseLogOptions): Promise
     line['time'] = new Date(START_MS + Math.floor(i * stepMs)).toISOString();
     const context = line['context'];
     if (typeof context === 'object' && context !== null) (context as Record<string, unknown>)['user_id'] = 100_000 + learner;
+    if (pad !== undefined) line['padding'] = pad;
     if (!out.write(`${JSON.stringify(line)}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));

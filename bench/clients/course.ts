@@ -72,14 +72,27 @@ await new Promise<void>((resolve, reject) => {
   cli.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`events import exited with ${code}: ${err}`))));
 });
 const importSeconds = (Date.now() - t0) / 1000;
+process.stderr.write(`imported in ${importSeconds} s (${Math.round(events / importSeconds)} events/s)\n`);
 
 const nc = await connect({ servers: String(o.nats) });
 const jsm = await jetstreamManager(nc);
 let caughtUp = false;
+let lastReport = 0;
 while (!caughtUp && Date.now() - t0 < CATCH_UP_LIMIT_MS) {
   caughtUp = true;
+  const left: string[] = [];
   for await (const c of jsm.consumers.list(STREAM)) {
-    if (c.name.startsWith('h_') && (c.num_pending > 0 || c.num_ack_pending > 0)) caughtUp = false;
+    if (c.name.startsWith('h_') && (c.num_pending > 0 || c.num_ack_pending > 0)) {
+      caughtUp = false;
+      left.push(`${c.name.slice(2)} ${c.num_pending + c.num_ack_pending}`);
+    }
+  }
+  // Progress on stderr: a run stopped early still shows how far each handler got.
+  if (Date.now() - lastReport > 10_000) {
+    lastReport = Date.now();
+    process.stderr.write(
+      `${((Date.now() - t0) / 1000).toFixed(0)} s: node ${peakNodeMb} MB peak; left: ${left.join(', ') || 'none'}\n`,
+    );
   }
   if (!caughtUp) await new Promise((r) => setTimeout(r, 500));
 }
@@ -89,5 +102,5 @@ clearInterval(sampler);
 await nc.close();
 await rm(dir, { recursive: true, force: true });
 process.stdout.write(
-  `${JSON.stringify({ events, importSeconds, catchUpSeconds, caughtUp, peakNodeMb, peakModuleMb: Object.fromEntries(peakModuleMb) })}\n`,
+  `${JSON.stringify({ events, importSeconds, importEventsPerSecond: Math.round(events / importSeconds), catchUpSeconds, caughtUp, peakNodeMb, peakModuleMb: Object.fromEntries(peakModuleMb) })}\n`,
 );

@@ -7,7 +7,7 @@
  * redelivered event changes nothing.
  */
 import type { Collection, Document } from '@insights/sdk';
-import { updateKeyed } from './keyed-doc.ts';
+import { updateKeyed, updateKeyedMany } from './keyed-doc.ts';
 
 export interface EventLogDoc<E extends { readonly id: string }, D> {
   readonly events: readonly E[];
@@ -25,7 +25,32 @@ export function appendToEventLog<E extends { readonly id: string }, D>(
   events: readonly E[],
   derive: (all: readonly E[]) => D,
 ): Promise<boolean> {
-  return updateKeyed<Document & EventLogDoc<E, D>>(collection, id, (current) => {
+  return updateKeyed(collection, id, eventLogUpdate(fields, events, derive));
+}
+
+/** One log's share of a batch: its id, the fields it is created with, its new events. */
+export interface EventLogAppend<E> {
+  readonly id: string;
+  readonly fields: Document;
+  readonly events: readonly E[];
+}
+
+/** `appendToEventLog` for every log a batch touches at once (two database crossings in all, see updateKeyedMany). */
+export function appendToEventLogs<E extends { readonly id: string }, D>(
+  collection: Collection,
+  logs: Iterable<EventLogAppend<E>>,
+  derive: (all: readonly E[]) => D,
+): Promise<number> {
+  const updates = [...logs].map((l) => [l.id, eventLogUpdate(l.fields, l.events, derive)] as const);
+  return updateKeyedMany<Document & EventLogDoc<E, D>>(collection, updates);
+}
+
+function eventLogUpdate<E extends { readonly id: string }, D>(
+  fields: Document,
+  events: readonly E[],
+  derive: (all: readonly E[]) => D,
+): (current: (Document & EventLogDoc<E, D>) | null) => (Document & EventLogDoc<E, D>) | null {
+  return (current) => {
     const known = new Set((current?.events ?? []).map((e) => e.id));
     const fresh: E[] = [];
     for (const e of events)
@@ -36,5 +61,5 @@ export function appendToEventLog<E extends { readonly id: string }, D>(
     if (fresh.length === 0) return null;
     const all = [...(current?.events ?? []), ...fresh];
     return { ...fields, events: all, derived: derive(all) };
-  });
+  };
 }

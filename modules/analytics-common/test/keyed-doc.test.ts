@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createDbProvider } from '@insights/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '@insights/sdk';
-import { docId, KeyedUpdateConflict, updateKeyed } from '../src/index.ts';
+import { docId, KeyedUpdateConflict, updateKeyed, updateKeyedMany } from '../src/index.ts';
 
 interface Counter {
   ids: string[];
@@ -67,5 +67,36 @@ describe('updateKeyed - read-modify-write per key', () => {
     const err = await updateKeyed(c, 'x', racing, 3).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(KeyedUpdateConflict);
     expect((err as KeyedUpdateConflict).code).toBe('KEYED_UPDATE_CONFLICT');
+  });
+
+  it('updateKeyedMany - a batch of keys: one read, writes together, several updates of one key in order', async () => {
+    const c = db.collection('many');
+    await updateKeyed(c, 'old', addIds(['a']));
+    const written = await updateKeyedMany<Counter>(c, [
+      ['old', addIds(['b'])],
+      ['new', addIds(['x'])],
+      ['new', addIds(['y', 'x'])],
+      ['same', addIds([])],
+    ]);
+    expect(written).toBe(2);
+    expect(await c.findOne({ _id: 'old' })).toMatchObject({ n: 2, _rev: 2 });
+    expect(await c.findOne({ _id: 'new' })).toMatchObject({ ids: ['x', 'y'], n: 2, _rev: 1 });
+    expect(await c.findOne({ _id: 'same' })).toBeNull();
+    // Applied again (a redelivered batch): nothing changes.
+    expect(await updateKeyedMany<Counter>(c, [['new', addIds(['x', 'y'])]])).toBe(0);
+  });
+
+  it('updateKeyedMany - batches racing on the same keys lose no update', async () => {
+    const c = db.collection('many-concurrent');
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        updateKeyedMany<Counter>(c, [
+          ['k1', addIds([`e${i}`])],
+          ['k2', addIds([`e${i}`])],
+        ]),
+      ),
+    );
+    expect(await c.findOne({ _id: 'k1' })).toMatchObject({ n: 10 });
+    expect(await c.findOne({ _id: 'k2' })).toMatchObject({ n: 10 });
   });
 });

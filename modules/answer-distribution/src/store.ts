@@ -3,7 +3,7 @@
  * check (learner-problem.ts), updated by read-modify-write guarded by a revision. Redelivered
  * checks leave it unchanged, so no `seen` bookkeeping is needed.
  */
-import { docId, updateKeyed } from '@insights/analytics-common';
+import { docId, updateKeyedMany, type KeyedUpdate } from '@insights/analytics-common';
 import type { Db, Document, EventEnvelope } from '@insights/sdk';
 import type { AnswerFilter } from './aggregate.ts';
 import { withCheck, type LearnerProblem } from './learner-problem.ts';
@@ -12,19 +12,22 @@ import { checkOf } from './submission.ts';
 export const LEARNER_PROBLEMS = 'learner_problems';
 
 export async function recordChecks(db: Db, events: readonly EventEnvelope[]): Promise<void> {
-  const c = db.collection(LEARNER_PROBLEMS);
+  const updates: KeyedUpdate<LearnerProblem & Document>[] = [];
   for (const e of events) {
     const check = checkOf(e);
     if (check === undefined) continue;
-    await updateKeyed<LearnerProblem & Document>(c, docId([check.course, check.problem, check.learner]), (cur) =>
-      withCheck(
-        cur === null
-          ? null
-          : { course: cur.course, problem: cur.problem, learner: cur.learner, first: cur.first, last: cur.last },
-        check,
-      ),
-    );
+    updates.push([
+      docId([check.course, check.problem, check.learner]),
+      (cur) =>
+        withCheck(
+          cur === null
+            ? null
+            : { course: cur.course, problem: cur.problem, learner: cur.learner, first: cur.first, last: cur.last },
+          check,
+        ),
+    ]);
   }
+  await updateKeyedMany(db.collection(LEARNER_PROBLEMS), updates);
 }
 
 export async function readLearnerProblems(db: Db, f: AnswerFilter = {}): Promise<LearnerProblem[]> {

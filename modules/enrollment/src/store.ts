@@ -11,12 +11,15 @@ export const CHANGES = 'enrollment_changes';
 
 export async function recordChanges(db: Db, events: readonly EventEnvelope[]): Promise<void> {
   const c = db.collection(CHANGES);
+  const docs = new Map<string, Document>();
   for (const e of events) {
     const change = enrollmentChange(e);
     if (change === undefined) continue;
     const { id, ...doc } = change;
-    await c.updateOne({ _id: id }, { $setOnInsert: doc }, { upsert: true });
+    docs.set(id, doc);
   }
+  // Issued together: one crossing to the database and one commit for the batch.
+  await Promise.all([...docs].map(([id, doc]) => c.updateOne({ _id: id }, { $setOnInsert: doc }, { upsert: true })));
 }
 
 const countOf = (kind: string) => ({ $sum: { $cond: [{ $eq: ['$kind', kind] }, 1, 0] } });

@@ -3,7 +3,7 @@
  * only by a later check (read-modify-write guarded by a revision). A redelivered check is not
  * later than itself, so it changes nothing: no `seen` bookkeeping is needed.
  */
-import { docId, updateKeyed } from '@insights/analytics-common';
+import { docId, updateKeyedMany, type KeyedUpdate } from '@insights/analytics-common';
 import type { Db, Document, EventEnvelope } from '@insights/sdk';
 import type { GradeFilter } from './aggregate.ts';
 import { newer, scoreOf, type Score } from './score.ts';
@@ -11,14 +11,13 @@ import { newer, scoreOf, type Score } from './score.ts';
 export const SCORES = 'scores';
 
 export async function recordScores(db: Db, events: readonly EventEnvelope[]): Promise<void> {
-  const c = db.collection(SCORES);
+  const updates: KeyedUpdate<Score & Document>[] = [];
   for (const e of events) {
     const s = scoreOf(e);
     if (s === undefined) continue;
-    await updateKeyed<Score & Document>(c, docId([s.course, s.problem, s.learner]), (cur) =>
-      newer(cur === null ? null : toScore(cur), s),
-    );
+    updates.push([docId([s.course, s.problem, s.learner]), (cur) => newer(cur === null ? null : toScore(cur), s)]);
   }
+  await updateKeyedMany(db.collection(SCORES), updates);
 }
 
 function toScore(d: Document): Score {

@@ -15,7 +15,16 @@
  *   new data. Limitation: two instances of the module in one process (two `local()` meshes)
  *   share these fits; a node runs each module in its own process, where that cannot happen.
  */
-import { bodyOf, compareStamps, docId, stampOf, toNumber, updateKeyed, type Stamp } from '@insights/analytics-common';
+import {
+  bodyOf,
+  compareStamps,
+  docId,
+  stampOf,
+  toNumber,
+  updateKeyedMany,
+  type KeyedUpdate,
+  type Stamp,
+} from '@insights/analytics-common';
 import {
   defineModule,
   eventHandler,
@@ -75,19 +84,22 @@ export function earlier(current: FirstAttempt | null, next: FirstAttempt): First
 }
 
 async function recordAttempts(db: Db, events: readonly EventEnvelope[]): Promise<void> {
-  const c = db.collection(FIRST_ATTEMPTS);
+  const updates: KeyedUpdate<FirstAttempt & Document>[] = [];
   for (const e of events) {
     const a = attemptOf(e);
     if (a === undefined) continue;
-    await updateKeyed<FirstAttempt & Document>(c, docId([a.course, a.problem, a.learner]), (cur) =>
-      earlier(
-        cur === null
-          ? null
-          : { course: cur.course, problem: cur.problem, learner: cur.learner, correct: cur.correct, t: cur.t, id: cur.id },
-        a,
-      ),
-    );
+    updates.push([
+      docId([a.course, a.problem, a.learner]),
+      (cur) =>
+        earlier(
+          cur === null
+            ? null
+            : { course: cur.course, problem: cur.problem, learner: cur.learner, correct: cur.correct, t: cur.t, id: cur.id },
+          a,
+        ),
+    ]);
   }
+  await updateKeyedMany(db.collection(FIRST_ATTEMPTS), updates);
 }
 
 async function readAttempts(db: Db, course: string): Promise<FirstAttempt[]> {

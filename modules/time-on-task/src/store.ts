@@ -5,7 +5,7 @@
  * redelivered one changes nothing (no `seen` collection). Day buckets bound the document a
  * write rewrites; the query adds the gap between one active day's last event and the next's first.
  */
-import { appendToEventLog, docId, groupBy, utcDay } from '@insights/analytics-common';
+import { appendToEventLogs, docId, groupBy, utcDay } from '@insights/analytics-common';
 import type { Db, Document, EventEnvelope } from '@insights/sdk';
 import { activityEvent, type ActivityEvent } from './activity.ts';
 import { addGap, gapTotals, type GapTotals } from './gaps.ts';
@@ -23,17 +23,14 @@ interface DayDoc {
 export async function recordActivity(db: Db, events: readonly EventEnvelope[]): Promise<void> {
   const c = db.collection(LEARNER_DAYS);
   const activity = events.map(activityEvent).filter((a): a is ActivityEvent => a !== undefined);
-  for (const own of groupBy(activity, (a) => docId([a.course, a.learner, utcDay(new Date(a.t).toISOString())])).values()) {
-    const { course, learner, t } = own[0]!;
-    const day = utcDay(new Date(t).toISOString());
-    await appendToEventLog(
-      c,
-      docId([course, learner, day]),
-      { course, learner, day },
-      own.map(({ id, t }) => ({ id, t })),
-      (all) => gapTotals(all.map((e) => e.t))!,
-    );
-  }
+  const logs = [...groupBy(activity, (a) => docId([a.course, a.learner, utcDay(new Date(a.t).toISOString())])).values()].map(
+    (own) => {
+      const { course, learner, t } = own[0]!;
+      const day = utcDay(new Date(t).toISOString());
+      return { id: docId([course, learner, day]), fields: { course, learner, day }, events: own.map(({ id, t }) => ({ id, t })) };
+    },
+  );
+  await appendToEventLogs(c, logs, (all) => gapTotals(all.map((e) => e.t))!);
 }
 
 /** A learner's days, in order, joined: the gap across each day boundary counts like any other. */

@@ -5,7 +5,7 @@
  * events arrive in; events are kept by id, so redelivery changes nothing (no `seen` collection).
  * Queries fold the per-learner results of a video.
  */
-import { appendToEventLog, docId, groupBy, type EventLogDoc } from '@insights/analytics-common';
+import { appendToEventLogs, docId, groupBy, type EventLogDoc } from '@insights/analytics-common';
 import type { Db, Document, EventEnvelope } from '@insights/sdk';
 import { playerEvent, type PlayerEvent, type PlayerEventOf } from './edx-video-event.ts';
 import { matches, sortTimelines, sortWatched, type VideoFilter, type WatchedSegmentRow } from './rows.ts';
@@ -32,10 +32,11 @@ async function append<E extends KeyFields & { id: string }, S extends { id: stri
 ): Promise<void> {
   const c = db.collection(collection);
   const defined = events.filter((e): e is E => e !== undefined);
-  for (const own of groupBy(defined, (e) => docId([e.course, e.video, e.learner])).values()) {
+  const logs = [...groupBy(defined, (e) => docId([e.course, e.video, e.learner])).values()].map((own) => {
     const { course, video, learner } = own[0]!;
-    await appendToEventLog(c, docId([course, video, learner]), { course, video, learner }, own.map(strip), derive);
-  }
+    return { id: docId([course, video, learner]), fields: { course, video, learner }, events: own.map(strip) };
+  });
+  await appendToEventLogs(c, logs, derive);
 }
 
 const stripPlayer = ({ id, t, type, pos, old, duration }: PlayerEventOf): PlayerEvent => ({ id, t, type, pos, old, duration });

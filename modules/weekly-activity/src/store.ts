@@ -20,7 +20,8 @@ export async function recordActivity(db: Db, events: readonly EventEnvelope[]): 
       docs.set(docId([f.course, f.week, label, f.learner]), { course: f.course, week: f.week, label, learner: f.learner });
   }
   const c = db.collection(LEARNER_WEEKS);
-  for (const [id, doc] of docs) await c.updateOne({ _id: id }, { $setOnInsert: doc }, { upsert: true });
+  // Issued together: one crossing to the database and one commit for the batch.
+  await Promise.all([...docs].map(([id, doc]) => c.updateOne({ _id: id }, { $setOnInsert: doc }, { upsert: true })));
 }
 
 export async function readWeeklyActivity(db: Db, filter: RowFilter = {}): Promise<WeeklyActivityRow[]> {

@@ -158,7 +158,7 @@ events
   .argument('<file>', 'log file, or - for standard input')
   .option('-n, --node <host:port>', 'node to import into (repeatable; default: any serving node of the mesh)', collect)
   .option('--nats <url>', 'find a node in the NATS registry (default $NATS_URL)')
-  .option('--batch <n>', 'events per chunk', '500')
+  .option('--batch <n>', 'events per chunk', '1000')
   .option('--token <token>', 'ingest token (default $INSIGHTS_INGEST_TOKEN)')
   .option('-q, --quiet', 'no progress bar')
   .action(lazy(async () => (await import('./commands/events-import.ts')).runEventsImport));

@@ -30,6 +30,7 @@ import type { Dispatcher } from '@insights/runtime';
 import type { Authorizer } from './authorizer.ts';
 import type { EventSystem } from './events/event-system.ts';
 import { checkIngestToken } from './ingest-auth.ts';
+import { serveIngestStream } from './ingest-stream.ts';
 import { kindLabel, traced, type CallObserver } from './call-observer.ts';
 import { TRACEPARENT } from './tracing.ts';
 import { ConnectionGate } from './connection-gate.ts';
@@ -180,32 +181,7 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
       call: grpc.ServerReadableStream<WireIngestRequest, WireIngestResponse>,
       cb: grpc.sendUnaryData<WireIngestResponse>,
     ) {
-      let total: WireIngestResponse = { received: 0, accepted: 0, duplicates: 0, rejected: [] };
-      let offset = 0;
-      // Chunks are ingested as they arrive (memory stays flat); answers add up.
-      let chain: Promise<void> = Promise.resolve();
-      call.on('data', (req: WireIngestRequest) => {
-        const base = offset;
-        offset += req.eventsJson.length;
-        chain = chain.then(async () => {
-          const r = await ingest(deps, [req], base);
-          total = {
-            received: total.received + r.received,
-            accepted: total.accepted + r.accepted,
-            duplicates: total.duplicates + r.duplicates,
-            rejected: [...total.rejected, ...r.rejected].slice(0, 1000),
-          };
-        });
-        // A refused chunk (bad token) is answered at 'end'; until then its rejection must not count
-        // as unhandled, which would end the node's process.
-        chain.catch(() => undefined);
-      });
-      call.on('end', () => {
-        chain.then(
-          () => cb(null, total),
-          (e: unknown) => cb(toGrpcStatus(toInsightsError(e))),
-        );
-      });
+      serveIngestStream(call, cb, (req, base) => ingest(deps, [req], base));
     },
   };
 }

@@ -8,7 +8,8 @@ import { HandlerConsumer, type HandlerWorker } from './handler-consumer.ts';
 import { LeaseBucket } from './leases.ts';
 import { PARTITION_LEASE_BUCKET, PartitionedHandler } from './partitioned-handler.ts';
 import { JetStreamPublisher } from './jetstream-publisher.ts';
-import { publishEnvelopes } from './publisher.ts';
+import { acknowledged, publishEnvelopes, sendEnvelopes } from './publisher.ts';
+import { SerialQueue } from './serial-queue.ts';
 import { Scheduler } from './scheduler.ts';
 import { ensureEventStreams } from './streams.ts';
 import { resolveReplicas } from '../replicas.ts';
@@ -82,6 +83,7 @@ export function startEventSystem(
   let sub: Subscription | undefined;
   let closed = false;
   const settings = config.events;
+  const sends = new SerialQueue();
 
   const setUp = async (nc: NatsConnection): Promise<EventConnection> => {
     jsm = await jetstreamManager(nc);
@@ -190,19 +192,23 @@ export function startEventSystem(
           ).unref(),
         ),
       ]);
-      const { envelopes, errors } = await router.normalise(raws);
       // The ingest's trace travels with each event (a NATS header), so handler spans link back to it.
       const traceparent = tracing?.current() ?? '';
-      const published = await publishEnvelopes(
-        conn.publisher,
-        envelopes,
-        traceparent === '' ? undefined : { [TRACEPARENT]: traceparent },
-      );
+      const headers = traceparent === '' ? undefined : { [TRACEPARENT]: traceparent };
+      // Batches normalise concurrently (a stream's next chunk while this one is acknowledged) but
+      // are sent in arrival order; sending waits for room in the publisher's window (flow control).
+      const normalised = router.normalise(raws);
+      normalised.catch(() => undefined); // observed by its send step
+      const { errors, acks } = await sends.run(async () => {
+        const n = await normalised;
+        return { errors: n.errors, acks: await sendEnvelopes(conn.publisher, n.envelopes, headers) };
+      });
+      const published = await acknowledged(acks);
       if (options.waitForHandlers && published.lastSeq > 0)
         await waitForHandlers(conn.jsm, settings.stream, published.lastSeq, deadline, meshView);
       return {
         received: raws.length,
-        accepted: envelopes.length,
+        accepted: acks.length,
         duplicates: published.duplicates,
         rejected: errors,
         path: 'jetstream',

@@ -35,8 +35,14 @@ export interface HandlerWorker {
 
 type Mode = { type: 'realtime' } | { type: 'batched'; maxEvents: number; maxWaitMs: number };
 
-const REALTIME_MAX_BATCH = 200;
-const PREFETCH = 1000;
+/**
+ * Batches are sized by throughput: a realtime batch is whatever arrived while the previous one
+ * was handled, up to this many, so a handler that keeps up sees small batches (low latency) and
+ * one behind a backlog (an import) large ones, whose writes its database commits together.
+ */
+const REALTIME_MAX_BATCH = 500;
+/** Messages held at most: a full batch in hand and the next one already fetched. */
+const PREFETCH = 2 * REALTIME_MAX_BATCH;
 const PULL_EXPIRES_MS = 5_000;
 const NS = 1_000_000;
 

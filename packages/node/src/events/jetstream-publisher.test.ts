@@ -43,4 +43,36 @@ describe.skipIf(!natsServerAvailable())('JetStreamPublisher (real nats-server)',
       message: expect.stringContaining('nowhere.x'),
     });
   });
+
+  it('flow control - room() waits while the window of unacknowledged publishes is full', async () => {
+    const small = new JetStreamPublisher(nc, 10_000, 2);
+    try {
+      const first = [small.publish('pubtest.c', data, 'w-1'), small.publish('pubtest.c', data, 'w-2')];
+      expect(small.outstanding).toBe(2);
+      let admitted = false;
+      const room = small.room().then(() => (admitted = true));
+      await Promise.resolve();
+      expect(admitted).toBe(false);
+      await Promise.all(first);
+      await room;
+      expect(small.outstanding).toBe(0);
+    } finally {
+      small.close();
+    }
+  });
+
+  it('flow control - large messages fill the window by bytes', async () => {
+    const small = new JetStreamPublisher(nc, 10_000, 100, 1000);
+    try {
+      const big = small.publish('pubtest.d', new Uint8Array(1500), 'b-1');
+      let admitted = false;
+      const room = small.room().then(() => (admitted = true));
+      await Promise.resolve();
+      expect(admitted).toBe(false);
+      await big;
+      await room;
+    } finally {
+      small.close();
+    }
+  });
 });

@@ -11,12 +11,17 @@ export interface PubAck {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** Publishes awaiting JetStream's acknowledgement at once: enough to keep it busy, few enough that memory stays flat. */
+export const DEFAULT_MAX_OUTSTANDING = 1024;
+/** Their bytes: large events fill the window by size first (they may wait in this process's socket buffer). */
+export const DEFAULT_MAX_OUTSTANDING_BYTES = 4 * 1024 * 1024;
 const MSG_ID_HEADER = 'Nats-Msg-Id';
 
 class PendingPublish {
   constructor(
     readonly token: number,
     readonly subject: string,
+    readonly bytes: number,
     readonly deadline: number,
     readonly resolve: (ack: PubAck) => void,
     readonly reject: (e: InsightsError) => void,
@@ -29,21 +34,30 @@ class PendingPublish {
  * request per message, each with its own inbox routing, timer and pre-built timeout error: that
  * machinery was a third of a node's CPU when ingesting (the NatsError constructor alone 14%).
  * Here a publish costs its headers, one pending entry and a deadline-wheel slot.
+ *
+ * Flow control: at most `maxOutstanding` publishes (and about `maxOutstandingBytes`) await their
+ * acknowledgement; callers that publish many await `room()` first, so a fast producer waits for
+ * JetStream instead of queueing messages in this process.
  */
 export class JetStreamPublisher {
   readonly #prefix = `${createInbox()}.`;
   readonly #sub: Subscription;
   readonly #pending = new Map<number, PendingPublish>();
   readonly #deadlines: DeadlineWheel<PendingPublish>;
+  /** Callers waiting for the window to open, in order. */
+  readonly #waiting: (() => void)[] = [];
   #next = 0;
+  #outstandingBytes = 0;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
+    readonly maxOutstanding = DEFAULT_MAX_OUTSTANDING,
+    readonly maxOutstandingBytes = DEFAULT_MAX_OUTSTANDING_BYTES,
   ) {
     this.#sub = nc.subscribe(`${this.#prefix}*`, { callback: (err, msg) => this.#onAck(err, msg) });
     this.#deadlines = new DeadlineWheel(100, (p) => {
-      if (this.#pending.delete(p.token))
+      if (this.#settle(p.token))
         p.reject(
           new InsightsError('UNAVAILABLE', `JetStream did not acknowledge a message on ${p.subject} within ${this.timeoutMs} ms`),
         );
@@ -53,6 +67,17 @@ export class JetStreamPublisher {
       .then(() => this.#failAll(new InsightsError('UNAVAILABLE', 'NATS connection closed before JetStream acknowledged')));
   }
 
+  /** Publishes awaiting acknowledgement now. */
+  get outstanding(): number {
+    return this.#pending.size;
+  }
+
+  /** Resolves at once while the window of unacknowledged publishes has room, else as soon as it has. */
+  room(): Promise<void> {
+    if (this.#hasRoom() && this.#waiting.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#waiting.push(resolve));
+  }
+
   /** Stores `data` on `subject` with `msgId` as its de-duplication id; resolves with JetStream's ack. */
   publish(subject: string, data: Uint8Array, msgId: string, extraHeaders?: Readonly<Record<string, string>>): Promise<PubAck> {
     const headers = natsHeaders();
@@ -60,13 +85,14 @@ export class JetStreamPublisher {
     if (extraHeaders !== undefined) for (const k in extraHeaders) headers.set(k, extraHeaders[k]!);
     const token = ++this.#next;
     return new Promise<PubAck>((resolve, reject) => {
-      const p = new PendingPublish(token, subject, Date.now() + this.timeoutMs, resolve, reject);
+      const p = new PendingPublish(token, subject, data.length, Date.now() + this.timeoutMs, resolve, reject);
       this.#pending.set(token, p);
+      this.#outstandingBytes += p.bytes;
       this.#deadlines.add(p);
       try {
         this.nc.publish(subject, data, { reply: `${this.#prefix}${token}`, headers });
       } catch (e) {
-        this.#pending.delete(token);
+        this.#settle(token);
         this.#deadlines.delete(p);
         reject(new InsightsError('UNAVAILABLE', `cannot publish to NATS: ${(e as Error).message}`));
       }
@@ -83,7 +109,7 @@ export class JetStreamPublisher {
     const token = Number(msg.subject.slice(this.#prefix.length));
     const p = this.#pending.get(token);
     if (p === undefined) return; // timed out meanwhile
-    this.#pending.delete(token);
+    this.#settle(token);
     this.#deadlines.delete(p);
     if (msg.headers?.hasError === true)
       // 503 "no responders": no stream listens on the subject.
@@ -111,9 +137,31 @@ export class JetStreamPublisher {
     p.resolve({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true });
   }
 
+  /** Forgets a pending publish and lets waiting callers into the freed room; false if it was not pending. */
+  #settle(token: number): boolean {
+    const p = this.#pending.get(token);
+    if (p === undefined) return false;
+    this.#pending.delete(token);
+    this.#outstandingBytes -= p.bytes;
+    this.#admit();
+    return true;
+  }
+
+  #hasRoom(): boolean {
+    return this.#pending.size < this.maxOutstanding && this.#outstandingBytes < this.maxOutstandingBytes;
+  }
+
+  /** Lets waiting callers go while there is room (each publishes at least one message before asking again). */
+  #admit(): void {
+    for (let free = this.maxOutstanding - this.#pending.size; free > 0 && this.#waiting.length > 0 && this.#hasRoom(); free--)
+      this.#waiting.shift()!();
+  }
+
   #failAll(e: InsightsError): void {
     const all = [...this.#pending.values()];
     this.#pending.clear();
+    this.#outstandingBytes = 0;
+    this.#admit();
     for (const p of all) {
       this.#deadlines.delete(p);
       p.reject(e);

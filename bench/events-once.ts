@@ -1,0 +1,26 @@
+/**
+ * One run of scenario 5 on its own (events end to end with a trivial handler):
+ * `npx tsx bench/events-once.ts [--n 100000] [--isolation inline|process]`.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startNatsServer } from '@insights/registry/nats-server';
+import { BENCH_DIR, runJson, startInsightsNode } from './procs.ts';
+
+const { values: o } = parseArgs({
+  options: { n: { type: 'string', default: '100000' }, isolation: { type: 'string', default: 'inline' } },
+});
+const nats = await startNatsServer({ auth: false });
+try {
+  const node = await startInsightsNode(o.isolation, ['--module', path.join(BENCH_DIR, 'modules', 'count'), '--nats', nats.url]);
+  try {
+    const r = await runJson<Record<string, number>>(path.join(BENCH_DIR, 'clients', 'events.ts'), [
+      ...['--target', 'insights', '--address', String(node.ready.grpc), '--n', o.n, '--run', '0'],
+    ]);
+    process.stdout.write(`${JSON.stringify({ isolation: o.isolation, ...r })}\n`);
+  } finally {
+    await node.stop();
+  }
+} finally {
+  await nats.stop();
+}
