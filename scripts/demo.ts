@@ -6,6 +6,7 @@
  * certified by a fresh mesh key, as `insights keys` makes them for a real mesh.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { NodeConnection } from '@insights/client';
@@ -44,6 +45,11 @@ const NODES: { id: string; label: string; modules: string[] }[] = [
   { id: 'wiki', label: 'wiki', modules: ['modules/examples'] },
 ];
 const REAL_LOGS = path.resolve(ROOT, '..', 'shared', 'data', 'edx-tracking');
+/** The demo deployment's key for learner ids (edx.to_xapi's actors): one for every node, new each run. */
+const LEARNER_ID_KEY = randomBytes(32).toString('hex');
+/** Analytics written in Python join the mesh through this host (`npm test` creates .venv). */
+const VENV_PYTHON = path.join(ROOT, '.venv', 'bin', 'python');
+const PY_HOST = { id: 'py-stats', analytics: path.join(ROOT, 'python', 'examples', 'score_stats.py') };
 
 /** Replays the real Open edX tracking logs into the mesh, so the analytics have something to show. */
 async function importRealLogs(grpc: string): Promise<string | undefined> {
@@ -73,7 +79,11 @@ function startNode(
   const args = [CLI, 'node', '--id', id, '--label', label, '--grpc', '0', '--http', '0', '--data-dir', path.join(dataDir, id)];
   if (nats) args.push('--nats', nats.url);
   for (const m of modules) args.push('--module', path.join(ROOT, m));
-  const env = { ...process.env, ...(nats ? { NATS_NKEY_SEED_FILE: nats.seedFile } : {}) };
+  const env = {
+    ...process.env,
+    INSIGHTS_LEARNER_ID_KEY: LEARNER_ID_KEY,
+    ...(nats ? { NATS_NKEY_SEED_FILE: nats.seedFile } : {}),
+  };
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let err = '';
   proc.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
@@ -93,7 +103,7 @@ function startNode(
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'insights-demo-'));
   let nats: NatsServer | undefined;
-  const auth = createMeshNatsAuth({ nodeIds: NODES.map((n) => n.id) });
+  const auth = createMeshNatsAuth({ nodeIds: [...NODES.map((n) => n.id), PY_HOST.id] });
   const seeds = auth.writeSeedFiles(path.join(dataDir, 'nats-creds'));
   // Each node finds its key and the mesh's certificate in its data folder.
   const meshKeys = generateMeshKeys();
@@ -115,6 +125,13 @@ async function main(): Promise<void> {
       startNode(n.id, n.label, n.modules, dataDir, nats && { url: nats.url, seedFile: seeds[`node:${n.id}`] as string }),
     ),
   );
+  const python =
+    nats && existsSync(VENV_PYTHON)
+      ? await startPythonHost(nats.url, seeds[`node:${PY_HOST.id}`] as string).catch((e: Error) => {
+          console.log(`the Python host did not start (${e.message}); the demo goes on without it`);
+          return undefined;
+        })
+      : undefined;
   const dashboard = await startDemoDashboard(
     nats && auth.settings(nats.url, 'client'),
     nodes.map((n) => n.ready.grpc),
@@ -123,6 +140,7 @@ async function main(): Promise<void> {
 
   const stop = async () => {
     await dashboard.close();
+    if (python !== undefined && python.exitCode === null) python.kill('SIGTERM');
     await Promise.all(
       nodes.map(
         ({ proc }) =>
@@ -143,11 +161,15 @@ async function main(): Promise<void> {
   for (const { ready } of nodes)
     console.log(`  node ${ready.id.padEnd(7)} gRPC ${ready.grpc.padEnd(18)} page http://${ready.http}/`);
   console.log(`  dashboard    ${dashboard.url}/   (every analytic of the mesh, live; no login in the demo)`);
+  if (python !== undefined) console.log(`  node ${PY_HOST.id} analytics written in Python (python/examples/score_stats.py)`);
   console.log(`\n${bold('Try:')}`);
   console.log(`  ${npx} insights ls ${meshFlag}`);
   console.log(`  ${npx} insights call query.hello_user --user ada ${meshFlag}`);
   console.log(`  ${npx} insights call query.get_grades --learners 5 --csv ${meshFlag}`);
   console.log(`  open http://${nodes[0]!.ready.http}/view/plot_grades?course=demo   (a histogram, rendered by a module)`);
+  if (python !== undefined)
+    console.log(`  ${npx} insights call query.pystats.summary --args '{"values":[3,5,8,13]}' ${meshFlag}   (answered by Python)`);
+  else console.log('  (run npm test once to create .venv, and the demo adds analytics written in Python)');
   if (imported) {
     console.log(`\n${imported}; try:`);
     console.log(`  ${npx} insights call query.weekly_activity --course edX/DemoX/Demo_Course ${meshFlag}`);
@@ -156,6 +178,23 @@ async function main(): Promise<void> {
     );
   } else console.log('\n(../shared/data is not here, so no real tracking log was imported.)');
   console.log(`\nThe examples module runs on both lms and wiki: calls are spread over the two, and survive either one stopping.`);
+}
+
+/** `python -m insights_mesh.host`, advertised in the registry as its own node user; resolves once it serves. */
+function startPythonHost(natsUrl: string, seedFile: string): Promise<ChildProcess> {
+  const proc = spawn(
+    VENV_PYTHON,
+    ['-m', 'insights_mesh.host', PY_HOST.analytics, '--nats', natsUrl, '--id', PY_HOST.id, '--nkey-seed-file', seedFile],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let err = '';
+  proc.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      if (line.includes('"ready"')) resolve(proc);
+    });
+    proc.on('exit', (code) => reject(new Error(`exited with ${code}: ${err.trim().split('\n').pop() ?? ''}`)));
+  });
 }
 
 /** The web dashboard over the demo mesh: one allow-all role, no login (it listens on loopback only). */

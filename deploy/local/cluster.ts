@@ -136,6 +136,7 @@ function writeNodeConfig(
     identity: { meshId: LOCAL_MESH_ID, ...secrets.nodes.get(id) },
     capabilities: { trustedKeys: [secrets.meshPublicKeyFile] },
     registry: { ttlMs: o.ttlMs ?? 3000 },
+    learnerIds: { key: secrets.learnerIdKey },
     ...(o.nodeConfig ?? {}),
   };
   const file = path.join(dir, 'config', `${id}.json`);

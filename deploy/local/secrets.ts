@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { generateMeshKeys, type MeshKeyPair } from '@insights/client';
@@ -16,6 +17,8 @@ export interface ClusterSecrets {
   readonly natsSeedFiles: Readonly<Record<string, string>>;
   /** Per node id: its key and the mesh's certificate for it. */
   readonly nodes: ReadonlyMap<string, { keyFile: string; certificateFile: string }>;
+  /** The deployment's key for learner ids (ctx.learnerId): one for every node, so ids agree. */
+  readonly learnerIdKey: string;
 }
 
 /**
@@ -41,5 +44,6 @@ export function writeClusterSecrets(dir: string, auth: MeshNatsAuth, nodeIds: re
       return [id, { keyFile, certificateFile }] as const;
     }),
   );
-  return { meshKeys, meshKeyFile, meshPublicKeyFile, natsSeedFiles, nodes };
+  const learnerIdKey = randomBytes(32).toString('hex');
+  return { meshKeys, meshKeyFile, meshPublicKeyFile, natsSeedFiles, nodes, learnerIdKey };
 }
