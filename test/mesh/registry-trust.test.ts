@@ -154,6 +154,18 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
     expect(real.logs.some((r) => r.msg.includes('registry entry changed by someone else'))).toBe(true);
   });
 
+  it('trust - a forged heartbeat cannot flip a node to draining, and a recorded one replayed is refused', async () => {
+    const genuine = (await kv.get('alive.real'))!.string();
+    expect(JSON.parse(genuine)).toMatchObject({ sig: expect.any(String), at: expect.any(Number) });
+    await kv.put('alive.real', JSON.stringify({ v: 1, ttlMs: 60_000, state: 'draining', seq: 999 }));
+    await kv.put('alive.real', genuine);
+    await expect
+      .poll(() => warnings.filter((w) => w.includes('alive.real')).join('\n'), { timeout: 5000 })
+      .toMatch(/unsigned heartbeat[^]*not newer|not newer[^]*unsigned heartbeat/);
+    // Still serving: a draining node would get no calls, and it is the only one with examples.
+    for (let i = 0; i < 5; i++) expect(await client.query['examples.hello_user']!({ user: `b${i}` })).toBe(`Hello, b${i}!`);
+  });
+
   it('capability - bound to node real, refused by node other; bound to another mesh, refused by both', async () => {
     const forReal = capability({ audience: ['real'] });
     const call = (capability: string) => ({

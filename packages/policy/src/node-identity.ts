@@ -97,7 +97,7 @@ export class NodeCertificateVerifier {
 }
 
 /** What a node signs: the purpose is part of the signed bytes, so a signature made for one never serves the other. */
-export type NodeSignaturePurpose = 'advertisement' | 'challenge';
+export type NodeSignaturePurpose = 'advertisement' | 'heartbeat' | 'challenge';
 
 const signedBytes = (purpose: NodeSignaturePurpose, nodeId: string, data: Uint8Array): Buffer =>
   Buffer.concat([Buffer.from(`insights-node/1 ${purpose} ${nodeId}\n`), data]);

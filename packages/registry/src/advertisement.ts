@@ -60,6 +60,10 @@ export const heartbeatSchema = z.object({
   state: nodeStateSchema,
   /** Increments with every heartbeat; lets a watcher tell a restart (it drops) from a beat. */
   seq: z.number().int().nonnegative(),
+  /** The node's clock when it beat, ms (signed: a replayed beat is refused once it is older than a TTL). */
+  at: z.number().int().nonnegative().optional(),
+  /** The node key's signature of the rest (see signHeartbeat); required where advertisements are checked. */
+  sig: z.string().max(200).optional(),
 });
 
 export type AnalyticView = z.output<typeof analyticViewSchema>;

@@ -10,7 +10,7 @@ import {
   type NodeState,
   type NodeView,
 } from './advertisement.ts';
-import { signAdvertisement, type NodeIdentity } from './advertisement-trust.ts';
+import { signAdvertisement, signHeartbeat, type NodeIdentity } from './advertisement-trust.ts';
 import { openRegistryBucket, type BucketOptions } from './bucket.ts';
 import { isNoResponders } from './nats-errors.ts';
 
@@ -113,7 +113,13 @@ export class Advertiser {
         await this.#put(
           kv,
           heartbeatKey(this.#view.id),
-          JSON.stringify({ v: 1, ttlMs: this.#ttlMs, state: this.#view.state, seq: this.#seq++ }),
+          JSON.stringify(
+            signHeartbeat(
+              this.#view.id,
+              { v: 1, ttlMs: this.#ttlMs, state: this.#view.state, seq: this.#seq++ },
+              this.#options.identity,
+            ),
+          ),
         );
       } catch (e) {
         this.#adDirty = true; // write everything again once NATS answers

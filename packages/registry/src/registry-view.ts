@@ -1,4 +1,4 @@
-import type { AdvertisementTrust } from './advertisement-trust.ts';
+import { heartbeatRefusal, type AdvertisementTrust } from './advertisement-trust.ts';
 import { advertisementSchema, heartbeatSchema, type NodeState, type NodeView } from './advertisement.ts';
 import { screenRegistryEntry } from './entry-screen.ts';
 
@@ -23,6 +23,10 @@ interface Node {
   version: number;
   /** Included in the list last handed to onChange. */
   shown: boolean;
+  /** With trust: the node's stamp of the last heartbeat taken (a replay is not newer). */
+  lastAt?: number;
+  /** With trust: a heartbeat that came before the advertisement whose key checks it. */
+  pendingBeat?: { key: string; json: unknown; beatAt: number } | undefined;
 }
 
 /** The advertiser's shortest beat interval: a shorter silence is never worth a pass over the nodes. */
@@ -213,8 +217,10 @@ export class RegistryView {
     const n = this.#nodes.get(id);
     if (n === undefined) return;
     if (n.shown) this.#dirty = true;
-    if (kind === 'alive') n.lastBeat = NO_BEAT;
-    else {
+    if (kind === 'alive') {
+      n.lastBeat = NO_BEAT;
+      n.pendingBeat = undefined;
+    } else {
       n.view = undefined;
       n.adJson = '';
       n.version++;
@@ -254,12 +260,25 @@ export class RegistryView {
     n.view = n.state === undefined ? view : { ...view, state: n.state };
     n.version++;
     this.#dirty = true;
+    const pending = n.pendingBeat;
+    n.pendingBeat = undefined;
+    if (pending !== undefined) this.#applyBeat(pending.key, id, pending.json, pending.beatAt);
   }
 
   #applyBeat(key: string, id: string, json: unknown, beatAt: number): void {
     const hb = heartbeatSchema.safeParse(json);
     if (!hb.success) return this.onInvalid(key, hb.error.issues[0]?.message ?? 'invalid heartbeat', 'schema');
     const n = this.#node(id);
+    if (this.trust !== undefined) {
+      // Snapshots list alive.* before node.*: hold the beat until the key that checks it is known.
+      if (n.view?.nodeKey === undefined) {
+        n.pendingBeat = { key, json, beatAt };
+        return;
+      }
+      const refused = heartbeatRefusal(id, json as Record<string, unknown>, n.view.nodeKey, n.lastAt ?? -Infinity, beatAt);
+      if (refused !== undefined) return this.onInvalid(key, refused, 'signature');
+      n.lastAt = hb.data.at;
+    }
     n.lastBeat = Math.max(n.lastBeat, beatAt);
     n.ttlMs = hb.data.ttlMs;
     if (n.state !== hb.data.state) {
