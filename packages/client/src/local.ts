@@ -15,6 +15,7 @@ import {
 import { createDbProvider } from '@insights/db';
 import { encodeResult } from '@insights/wire';
 import { DEFAULT_CALL_TIMEOUT_MS, makeMesh, type Mesh } from './mesh.ts';
+import { policyAuthority } from './policy-authority.ts';
 import { Restriction } from './restriction.ts';
 import type { MeshDescription } from './router.ts';
 
@@ -96,12 +97,16 @@ export async function local<M = UntypedMesh>(options: LocalOptions): Promise<Mes
     {
       enforcesCapabilities: false,
       names: (kind) => dispatcher.names(kind),
-      invoke: (kind, name, args, opts) =>
-        opts.raw === true
-          ? dispatcher
-              .call({ kind, name, args, deadline: opts.deadline, signal: opts.signal, onProgress: opts.onProgress })
-              .then((outcome) => encodeResult(outcome))
-          : dispatcher.invoke(kind, name, args, opts),
+      invoke: async (kind, name, args, opts) => {
+        // A restricted proxy's policy goes with the call, so the modules' nested calls are checked too.
+        const authority = policyAuthority(opts.layers);
+        const { deadline, signal, onProgress } = opts;
+        if (opts.raw === true)
+          return encodeResult(await dispatcher.call({ kind, name, args, deadline, signal, onProgress, authority }));
+        if (authority === undefined) return dispatcher.invoke(kind, name, args, opts);
+        const outcome = await dispatcher.call({ kind, name, args, deadline, signal, onProgress, authority });
+        return outcome.type === 'json' ? outcome.value : outcome;
+      },
       snapshot,
       events,
       refresh: async () => {},

@@ -1,6 +1,6 @@
 import { InsightsError, type CallOptions, type UntypedMesh } from '@insights/sdk';
 import { createMeshProxy, type CallInvoker, type QueryKind } from '@insights/sdk/internal';
-import type { Policy, PolicyContext } from '@insights/policy';
+import type { Policy, PolicyContext, PolicyLayer } from '@insights/policy';
 import type { IngestReport } from '@insights/runtime';
 import type { NatsSettings, RegistryRefusalListener } from '@insights/registry';
 import type { Tracer } from '@opentelemetry/api';
@@ -114,6 +114,8 @@ export type BackendCallOptions = CallOptions & {
   capability?: string | undefined;
   /** Resolve with the undecoded result (`RawResult`). */
   raw?: boolean | undefined;
+  /** The proxy's policy layers, for a backend that enforces them itself (local mode: nested calls too). */
+  layers?: readonly PolicyLayer[] | undefined;
 };
 
 /** A result as bytes: what `mesh.raw` resolves with. */
@@ -191,6 +193,7 @@ export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, rest
       onProgress: options.onProgress,
       deadline: options.deadline ?? Date.now() + (options.timeoutMs ?? defaultTimeoutMs),
       capability: backend.enforcesCapabilities ? restriction.token() : undefined,
+      layers: backend.enforcesCapabilities ? undefined : restriction.layers,
       raw,
     });
   };
