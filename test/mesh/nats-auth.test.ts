@@ -92,6 +92,29 @@ describe.skipIf(NO_NATS)('nats auth - every role gets only its subjects', () => 
     await nodeUser.close();
   });
 
+  it('streams - the node user may not delete or purge the events, dead letters or audit trail, delete a record, or manage the account', async () => {
+    const nodeUser = await as('node');
+    try {
+      for (const subject of [
+        '$JS.API.STREAM.DELETE.INSIGHTS_AUDIT',
+        '$JS.API.STREAM.PURGE.INSIGHTS_EVENTS',
+        '$JS.API.STREAM.MSG.DELETE.INSIGHTS_AUDIT',
+        '$JS.API.STREAM.DELETE.INSIGHTS_DLQ',
+        '$JS.API.ACCOUNT.PURGE.INSIGHTS',
+        '$JS.API.STREAM.LEADER.STEPDOWN.INSIGHTS_EVENTS',
+      ])
+        await expect(nodeUser.request(subject, new Uint8Array(), { timeout: 2000 }), subject).rejects.toThrow();
+      // What it does need still answers.
+      expect(JSON.parse(new TextDecoder().decode((await nodeUser.request('$JS.API.INFO', new Uint8Array())).data))).toMatchObject(
+        {
+          type: 'io.nats.jetstream.api.v1.account_info_response',
+        },
+      );
+    } finally {
+      await nodeUser.close();
+    }
+  });
+
   it('registry - a per-node user writes its own entries only', async () => {
     const { createMeshNatsAuth } = await import('@insights/registry');
     const auth = createMeshNatsAuth({ nodeIds: ['lms-1'] });

@@ -79,7 +79,22 @@ export function createMeshNatsAuth(options: MeshNatsAuthOptions = {}): MeshNatsA
     'insights.audit.>',
     '_INBOX.>',
   ];
-  const nodeDeny = [`$JS.API.STREAM.DELETE.${reg}`, `$JS.API.STREAM.PURGE.${reg}`, `$JS.API.STREAM.MSG.DELETE.${reg}`];
+  // Nodes never delete or purge a stream or a stored message (that would erase the registry, the
+  // events, the dead letters or the audit trail), nor manage the servers or the account: a
+  // compromised node's credentials must not undo what every other node and the operator rely on.
+  const nodeDeny = [
+    '$JS.API.STREAM.DELETE.>',
+    '$JS.API.STREAM.PURGE.>',
+    '$JS.API.STREAM.MSG.DELETE.>',
+    '$JS.API.STREAM.SNAPSHOT.>',
+    '$JS.API.STREAM.RESTORE.>',
+    '$JS.API.STREAM.LEADER.STEPDOWN.>',
+    '$JS.API.STREAM.PEER.REMOVE.>',
+    '$JS.API.CONSUMER.LEADER.STEPDOWN.>',
+    '$JS.API.ACCOUNT.>',
+    '$JS.API.SERVER.>',
+    '$JS.API.META.>',
+  ];
   const nodeSubscribe = ['_INBOX.>', 'insights.ingest'];
   const readStream = (stream: string) => [
     `$JS.API.STREAM.INFO.${stream}`,
