@@ -4,9 +4,10 @@ import { connect, type Mesh } from '@insights/client';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnNode, type NodeProcess } from '../support/cli-process.ts';
+import type { NodeProcess } from '../support/cli-process.ts';
+import { spawnShardedReplica } from '../support/sharded-replica.ts';
 import { NO_MONGODB, startSharedMongo, type SharedMongo } from '../support/mongodb.ts';
-import { NO_NATS, natsEnv, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { FIXTURE_MODULES, tempDir } from '../support/tmp.ts';
 
@@ -45,23 +46,7 @@ describe.skipIf(NO_NATS || NO_MONGODB)('events - replicas sharing MongoDB and Je
   const replicas: NodeProcess[] = [];
 
   const replica = async (id: string) => {
-    const p = await spawnNode(
-      [
-        '--id',
-        id,
-        '--nats',
-        nats.url,
-        '--isolation',
-        'inline',
-        '--data-dir',
-        path.join(tmp.dir, id),
-        '--config',
-        configFile,
-        '--module',
-        path.join(FIXTURE_MODULES, 'sharded'),
-      ],
-      { SHARD_NODE: id, ...natsEnv(nats, 'node') },
-    );
+    const p = await spawnShardedReplica(nats, tmp.dir, id, configFile);
     replicas.push(p);
     return p;
   };

@@ -94,7 +94,7 @@ function* sortInMemory(
   const keep = skip + limit;
   const cutAt = Math.max(2 * keep, 1000);
   let buffer: Document[] = [];
-  const sizes = new Map<Document, number>();
+  const sizes = new WeakMap<Document, number>();
   let bytes = 0;
   for (const page of store.pages(plan)) {
     yield []; // a turn of the event loop may come here (see TimeSlice)
@@ -106,15 +106,7 @@ function* sortInMemory(
       bytes += size;
       if (buffer.length >= cutAt) {
         buffer = sortDocuments(buffer, sort, store.ns).slice(0, keep);
-        bytes = 0;
-        const kept = new Map<Document, number>();
-        for (const d of buffer) {
-          const n = sizes.get(d) ?? 0;
-          kept.set(d, n);
-          bytes += n;
-        }
-        sizes.clear();
-        for (const [d, n] of kept) sizes.set(d, n);
+        bytes = buffer.reduce((sum, d) => sum + (sizes.get(d) ?? 0), 0);
       }
       if (bytes > MAX_SORT_BYTES)
         throw new DbError(

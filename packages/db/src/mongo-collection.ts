@@ -134,24 +134,23 @@ export class MongoCollectionAdapter<T extends Document = Document> implements Co
     }
   }
 
-  async updateOne(
-    filter: Filter<T>,
-    update: UpdateFilter<T> | Document[],
-    options: UpdateOptions = {},
-  ): Promise<UpdateResult<T>> {
-    checkUpdate(update, this.#ns);
-    const u = options.upsert ? upsertWithId(filter, update as Document) : (update as Document);
-    return mongoCall('update', this.#ns, async () => updateResult<T>(await this.#c.updateOne(df(filter), du(u), options)));
+  updateOne(filter: Filter<T>, update: UpdateFilter<T> | Document[], options: UpdateOptions = {}): Promise<UpdateResult<T>> {
+    return this.#update('updateOne', filter, update, options);
   }
 
-  async updateMany(
+  updateMany(filter: Filter<T>, update: UpdateFilter<T> | Document[], options: UpdateOptions = {}): Promise<UpdateResult<T>> {
+    return this.#update('updateMany', filter, update, options);
+  }
+
+  async #update(
+    how: 'updateOne' | 'updateMany',
     filter: Filter<T>,
     update: UpdateFilter<T> | Document[],
-    options: UpdateOptions = {},
+    options: UpdateOptions,
   ): Promise<UpdateResult<T>> {
     checkUpdate(update, this.#ns);
     const u = options.upsert ? upsertWithId(filter, update as Document) : (update as Document);
-    return mongoCall('update', this.#ns, async () => updateResult<T>(await this.#c.updateMany(df(filter), du(u), options)));
+    return mongoCall('update', this.#ns, async () => updateResult<T>(await this.#c[how](df(filter), du(u), options)));
   }
 
   async replaceOne(filter: Filter<T>, replacement: WithoutId<T>, options: ReplaceOptions = {}): Promise<UpdateResult<T>> {
