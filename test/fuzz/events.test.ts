@@ -1,8 +1,8 @@
 import path from 'node:path';
 import fc from 'fast-check';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { FIXTURE_MODULES, SHIPPED_MODULES } from '../support/tmp.ts';
 import { RawNode } from './raw-node.ts';
@@ -51,6 +51,9 @@ describe.skipIf(NO_NATS)('fuzz - events (envelopes on NATS, tracking-log lines a
       path.join(SHIPPED_MODULES, 'edx'),
     ]);
     raw = new RawNode(fuzz.node.ready.grpc);
+    // The node prints its ready line when it listens; its event streams come up right after.
+    const jsm = await jetstreamManager(nc);
+    await vi.waitFor(() => jsm.streams.find(SUBJECT), { timeout: 30_000, interval: 100 });
   });
   afterAll(async () => {
     raw?.close();
