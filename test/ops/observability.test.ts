@@ -84,7 +84,9 @@ describe.skipIf(NO_NATS)('observability - metrics, readiness, health, log level 
     let bad = 0;
     const stopAt = Date.now() + 1500;
     let mid = '';
-    const midScrape = new Promise<void>((r) => setTimeout(() => void scrape(back).then((t) => ((mid = t), r())), 700));
+    // Scraped once a call has been served (at a fixed time, a slow machine may not have served one yet).
+    let served!: () => void;
+    const midScrape = new Promise<void>((r) => (served = r)).then(async () => void (mid = await scrape(back)));
     await Promise.all(
       Array.from({ length: 8 }, async (_, w) => {
         for (let i = 0; Date.now() < stopAt; i++) {
@@ -93,6 +95,7 @@ describe.skipIf(NO_NATS)('observability - metrics, readiness, health, log level 
           } else {
             await mesh.query.hello_user!({ user: `w${w}` });
             calls++;
+            served();
           }
         }
       }),
