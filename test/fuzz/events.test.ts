@@ -51,7 +51,7 @@ describe.skipIf(NO_NATS)('fuzz - events (envelopes on NATS, tracking-log lines a
       path.join(SHIPPED_MODULES, 'edx'),
     ]);
     raw = new RawNode(fuzz.node.ready.grpc);
-    // The node prints its ready line when it listens; its event streams come up right after.
+    // The ready line comes once the event streams exist (test/events/ready-line.test.ts); kept as a guard.
     const jsm = await jetstreamManager(nc);
     await vi.waitFor(() => jsm.streams.find(SUBJECT), { timeout: 30_000, interval: 100 });
   });

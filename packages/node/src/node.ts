@@ -210,6 +210,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     natsConnected: () => natsLink.isConnected(),
     advertised: () => advertising?.advertised ?? false,
     meshReady: () => meshClient?.meshView() !== undefined,
+    eventsFlowing: () => events?.flowing() ?? false,
     hosts,
     failedModules: failed,
     sandbox: sandbox.mode,

@@ -10,6 +10,8 @@ export interface ReadinessInputs {
   advertised(): boolean;
   /** The node's own mesh client has read the registry: `ctx.mesh` reaches other nodes. */
   meshReady(): boolean;
+  /** The event streams exist and every handler reads (published events are stored and handled). */
+  eventsFlowing(): boolean;
   readonly hosts: ReadonlyMap<string, ModuleHost>;
   readonly failedModules: readonly FailedModule[];
   /** The node-wide sandbox mode: `kernel` or `permission-model-only`. */
@@ -26,8 +28,9 @@ export interface Readiness {
 
 /**
  * Ready = serving, every configured module loaded and not failed, and (with NATS) connected, in
- * the registry, and able to see the rest of the mesh (a module's nested calls would fail before). A node that is not ready still answers direct calls; readiness tells a load
- * balancer or a rolling update to wait.
+ * the registry, able to see the rest of the mesh (a module's nested calls would fail before) and
+ * with its event streams and handler consumers set up. A node that is not ready still answers
+ * direct calls; readiness tells a load balancer or a rolling update to wait.
  */
 export function readiness(i: ReadinessInputs): Readiness {
   const checks: Record<string, true | string> = {};
@@ -38,7 +41,10 @@ export function readiness(i: ReadinessInputs): Readiness {
   ];
   checks.modules = failed.length === 0 || `not loaded: ${failed.join(', ')}`;
   if (i.natsConfigured) {
-    checks.nats = i.natsConnected() || 'not connected to NATS';
+    // One check for NATS being usable: connected, and the event streams and handler consumers in place.
+    checks.nats = !i.natsConnected()
+      ? 'not connected to NATS'
+      : i.eventsFlowing() || 'connected to NATS; event streams and handler consumers are not set up yet';
     checks.registry = i.advertised() || 'not in the registry yet';
     checks.mesh = i.meshReady() || 'has not read the registry yet: nested calls cannot reach other nodes';
   }

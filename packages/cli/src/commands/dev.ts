@@ -58,7 +58,7 @@ export async function runDev(spec: string, opts: DevOptions): Promise<void> {
     grpc: hostPort(node.grpcAddress, 'grpc'),
     http: hostPort(node.httpAddress, 'http'),
   };
-  printReady(node);
+  await printReady(node);
   printer.info(`watching ${root}; save a file to reload`);
 
   const wiring = (): string => {

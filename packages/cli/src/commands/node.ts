@@ -63,11 +63,23 @@ export async function runNode(opts: NodeCommandOptions): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  printReady(node);
+  await printReady(node);
 }
 
-/** The one JSON line scripts and tests read: bound addresses and the modules that failed. */
-export function printReady(node: RunningNode): void {
+/** How long the ready line waits for the event streams (NATS may be down: direct calls are served meanwhile). */
+const EVENTS_WAIT_MS = 15_000;
+
+/**
+ * The one JSON line scripts and tests read: bound addresses, the modules that failed, and whether
+ * events flow. Printed once the event streams exist (whoever reads it may publish at once), or
+ * after EVENTS_WAIT_MS with `events: "waiting for NATS"`.
+ */
+export async function printReady(node: RunningNode): Promise<void> {
+  const flowing = await node.events.untilFlowing(EVENTS_WAIT_MS);
+  if (!flowing)
+    process.stderr.write(
+      `insights node: events are not flowing after ${EVENTS_WAIT_MS / 1000} s (is NATS reachable?); serving direct calls, events start once NATS answers\n`,
+    );
   process.stdout.write(
     `${JSON.stringify({
       event: 'ready',
@@ -76,6 +88,7 @@ export function printReady(node: RunningNode): void {
       http: node.httpAddress,
       modules: node.dispatcher.names('query').length + node.dispatcher.names('view').length,
       failedModules: node.failedModules.map((f) => ({ module: f.spec, error: f.error })),
+      events: flowing ? 'flowing' : 'waiting for NATS',
     })}\n`,
   );
 }

@@ -59,6 +59,10 @@ export interface EventSystem {
   /** The handlers' durable consumers as JetStream counts them (lag = pending), for metrics. */
   consumerInfo(): Promise<{ handler: string; pending: number; ackPending: number; redelivered: number }[]>;
   readonly scheduler: Scheduler;
+  /** Events flow: the streams exist and every handler of this node reads (always, without NATS). */
+  flowing(): boolean;
+  /** Resolves true once events flow, false if they do not within `ms` (NATS unreachable, say). */
+  untilFlowing(ms: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -164,6 +168,11 @@ export function startEventSystem(
       })
     : undefined;
   ready?.catch((e: unknown) => log.error('event system failed to start', { error: (e as Error).message }));
+  let flowing = ready === undefined;
+  void ready?.then(
+    () => (flowing = true),
+    () => undefined,
+  );
 
   const scheduler = new Scheduler(
     hosts,
@@ -220,6 +229,21 @@ export function startEventSystem(
       await publishEnvelopes(conn.publisher, [e]);
     },
     property: (e, name) => router.property(e, name),
+    flowing: () => flowing,
+    async untilFlowing(ms) {
+      if (ready === undefined || flowing) return true;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)));
+      const started = ready.then(
+        () => true,
+        () => false,
+      );
+      try {
+        return await Promise.race([started, late]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
     handlerStats: () =>
       consumers.map((c) => ({
         handler: c.name,
