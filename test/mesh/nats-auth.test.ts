@@ -92,7 +92,7 @@ describe.skipIf(NO_NATS)('nats auth - every role gets only its subjects', () => 
     await nodeUser.close();
   });
 
-  it('streams - the node user may not delete or purge the events, dead letters or audit trail, delete a record, or manage the account', async () => {
+  it('streams - the node user may not delete or purge the events, dead letters or audit trail, delete a record, make streams of its own, or manage the account', async () => {
     const nodeUser = await as('node');
     try {
       for (const subject of [
@@ -102,6 +102,13 @@ describe.skipIf(NO_NATS)('nats auth - every role gets only its subjects', () => 
         '$JS.API.STREAM.DELETE.INSIGHTS_DLQ',
         '$JS.API.ACCOUNT.PURGE.INSIGHTS',
         '$JS.API.STREAM.LEADER.STEPDOWN.INSIGHTS_EVENTS',
+        // An allow list, not a deny list: whatever the node does not need is refused too.
+        '$JS.API.STREAM.CREATE.HOARD',
+        '$JS.API.STREAM.UPDATE.HOARD',
+        '$JS.API.CONSUMER.CREATE.HOARD',
+        '$JS.API.STREAM.SNAPSHOT.INSIGHTS_EVENTS',
+        '$JS.API.SERVER.REMOVE',
+        '$JS.API.META.LEADER.STEPDOWN',
       ])
         await expect(nodeUser.request(subject, new Uint8Array(), { timeout: 2000 }), subject).rejects.toThrow();
       // What it does need still answers.

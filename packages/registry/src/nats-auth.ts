@@ -6,7 +6,8 @@ import type { NatsSettings } from './nats-connection.ts';
 
 /**
  * Who connects to the mesh's NATS, each with only the subjects it needs:
- * - `node`: analytics nodes (streams, consumers, their registry entries, leases, events, ingest queue);
+ * - `node`: analytics nodes (their streams and consumers, their registry entries, leases, events,
+ *   the ingest queue; no deletes, purges, snapshots, other streams, account or server APIs);
  * - `client`: scripts, dashboards, the CLI's ls and call (read the registry, nothing else);
  * - `ingest`: platforms sending events (the ingest subject only);
  * - `operator`: dead letters (list, redrive, delete) and the audit stream;
@@ -39,15 +40,9 @@ export interface MeshNatsAuth {
 
 const list = (subjects: readonly string[]): string => `[${subjects.map((s) => JSON.stringify(s)).join(', ')}]`;
 
-function user(
-  nkey: string,
-  publish: readonly string[] | undefined,
-  subscribe: readonly string[] | undefined,
-  deny: readonly string[] = [],
-): string {
+function user(nkey: string, publish: readonly string[] | undefined, subscribe: readonly string[] | undefined): string {
   if (publish === undefined || subscribe === undefined) return `      { nkey: ${nkey} }`;
-  const pub = deny.length === 0 ? `{ allow: ${list(publish)} }` : `{ allow: ${list(publish)}, deny: ${list(deny)} }`;
-  return `      { nkey: ${nkey}, permissions: { publish: ${pub}, subscribe: { allow: ${list(subscribe)} } } }`;
+  return `      { nkey: ${nkey}, permissions: { publish: { allow: ${list(publish)} }, subscribe: { allow: ${list(subscribe)} } } }`;
 }
 
 /** New NKeys for every role and the server config that gives each its subjects. */
@@ -64,10 +59,34 @@ export function createMeshNatsAuth(options: MeshNatsAuthOptions = {}): MeshNatsA
     seeds[name] = new TextDecoder().decode(kp.getSeed());
     pub[name] = kp.getPublicKey();
   }
-  // Nodes create and use the streams, consumers and buckets; they may not purge or delete the
-  // registry (that would remove every other node). One user per node id may write only its own keys.
+  const readStream = (stream: string) => [
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.DELETE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.>`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.>`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+  ];
+  // Nodes create and use their streams, consumers and buckets, and nothing else of the JetStream
+  // API: an allow list, so a compromised node's credentials cannot delete or purge a stream or a
+  // stored message (the registry, events, dead letters, audit trail), snapshot or restore one,
+  // create streams of its own, or reach the account, server or cluster APIs. One user per node id
+  // may write only its own registry keys.
+  const nodeStreams = [events, dlq, audit, reg, 'KV_insights-jobs', 'KV_insights-partitions', 'KV_insights_revoked'];
   const nodePublish = (registryKeys: string) => [
-    '$JS.API.>',
+    '$JS.API.INFO',
+    '$JS.API.STREAM.NAMES',
+    '$JS.API.STREAM.LIST',
+    ...nodeStreams.flatMap((stream) => [
+      `$JS.API.STREAM.CREATE.${stream}`,
+      `$JS.API.STREAM.UPDATE.${stream}`,
+      ...readStream(stream),
+      `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.>`,
+      `$JS.API.CONSUMER.LIST.${stream}`,
+      `$JS.API.CONSUMER.NAMES.${stream}`,
+    ]),
     '$JS.ACK.>',
     '$JS.FC.>',
     registryKeys,
@@ -79,37 +98,11 @@ export function createMeshNatsAuth(options: MeshNatsAuthOptions = {}): MeshNatsA
     'insights.audit.>',
     '_INBOX.>',
   ];
-  // Nodes never delete or purge a stream or a stored message (that would erase the registry, the
-  // events, the dead letters or the audit trail), nor manage the servers or the account: a
-  // compromised node's credentials must not undo what every other node and the operator rely on.
-  const nodeDeny = [
-    '$JS.API.STREAM.DELETE.>',
-    '$JS.API.STREAM.PURGE.>',
-    '$JS.API.STREAM.MSG.DELETE.>',
-    '$JS.API.STREAM.SNAPSHOT.>',
-    '$JS.API.STREAM.RESTORE.>',
-    '$JS.API.STREAM.LEADER.STEPDOWN.>',
-    '$JS.API.STREAM.PEER.REMOVE.>',
-    '$JS.API.CONSUMER.LEADER.STEPDOWN.>',
-    '$JS.API.ACCOUNT.>',
-    '$JS.API.SERVER.>',
-    '$JS.API.META.>',
-  ];
   const nodeSubscribe = ['_INBOX.>', 'insights.ingest'];
-  const readStream = (stream: string) => [
-    `$JS.API.STREAM.INFO.${stream}`,
-    `$JS.API.CONSUMER.CREATE.${stream}`,
-    `$JS.API.CONSUMER.CREATE.${stream}.>`,
-    `$JS.API.CONSUMER.DELETE.${stream}.>`,
-    `$JS.API.CONSUMER.INFO.${stream}.>`,
-    `$JS.API.CONSUMER.MSG.NEXT.${stream}.>`,
-    `$JS.API.DIRECT.GET.${stream}.>`,
-    `$JS.API.STREAM.MSG.GET.${stream}`,
-  ];
   const users = [
-    user(pub.node as string, nodePublish(`$KV.${bucket}.>`), nodeSubscribe, nodeDeny),
+    user(pub.node as string, nodePublish(`$KV.${bucket}.>`), nodeSubscribe),
     ...(options.nodeIds ?? []).map((id) =>
-      user(pub[`node:${id}`] as string, nodePublish(`$KV.${bucket}.*.${id}`), nodeSubscribe, nodeDeny),
+      user(pub[`node:${id}`] as string, nodePublish(`$KV.${bucket}.*.${id}`), nodeSubscribe),
     ),
     user(pub.client as string, ['$JS.API.INFO', ...readStream(reg), '$JS.FC.>'], ['_INBOX.>']),
     user(pub.ingest as string, ['insights.ingest'], ['_INBOX.>']),
