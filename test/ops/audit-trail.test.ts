@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-process.ts';
 import { NO_NATS, natsEnv, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
-import { SHIPPED_MODULES, tempDir } from '../support/tmp.ts';
+import { FIXTURE_MODULES, SHIPPED_MODULES, tempDir } from '../support/tmp.ts';
 
 interface Record {
   id: string;
   parent?: string;
+  trace?: string;
   node: string;
   analytic: string;
   who?: string;
@@ -49,10 +50,11 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
       out.push((await jsm.streams.getMessage('INSIGHTS_AUDIT', { seq }))!.json<Record>());
     return out;
   };
-  const waitFor = async (n: number): Promise<Record[]> => {
+  /** The records once `n` of them (or `n` that `match`) are in the stream. */
+  const waitFor = async (n: number, match: (r: Record) => boolean = () => true): Promise<Record[]> => {
     for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
       const r = await records().catch(() => []);
-      if (r.length >= n) return r;
+      if (r.filter(match).length >= n) return r;
     }
     return records();
   };
@@ -98,7 +100,48 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     expect(nested.resultBytes).toBeGreaterThan(100);
     // Results never enter the audit: the grades' learners appear nowhere in it.
     expect(JSON.stringify(all)).not.toMatch(/"learner"|"grade"/);
+    // Without OpenTelemetry too, the tree has one trace id.
+    expect(view.trace).toMatch(/^[0-9a-f]{32}$/);
+    expect(nested.trace).toBe(view.trace);
   });
+
+  it('a call tree across two nodes: the forwarded call is recorded on the node serving it, in the same trace; insights audit --trace shows both', async () => {
+    const front = await startTestNode({
+      id: 'front',
+      nats: nats.as('node'),
+      capabilities: {
+        trustedKeys: [keys.publicKeyPem],
+        required: true,
+        meshCapability: token({ default: 'allow' }, 'node'),
+      },
+      ingest: { tokens: ['ingest-token-for-tests-0001'] },
+      modules: [path.join(FIXTURE_MODULES, 'caller')],
+    });
+    try {
+      const ada = await connect({ nodes: [front.grpcAddress], capability: token({ default: 'allow' }, 'ada') });
+      meshes.push(ada);
+      await expect
+        .poll(() => ada.query['caller.greet_via_mesh']!({ user: 'ada' }).catch(() => ''), { timeout: 20_000 })
+        .toBe('relayed: Hello, ada!');
+      const all = await waitFor(1, (r) => r.node === 'audited' && r.analytic === 'examples.hello_user');
+      const outer = all.filter((r) => r.node === 'front' && r.analytic === 'caller.greet_via_mesh' && r.outcome === 'OK').at(-1)!;
+      const served = all.find((r) => r.node === 'audited' && r.analytic === 'examples.hello_user' && r.trace === outer.trace);
+      expect(outer.trace).toMatch(/^[0-9a-f]{32}$/);
+      expect(served).toMatchObject({ outcome: 'OK', args: { user: 'ada' }, who: expect.stringMatching(/^ada#.* via node#/) });
+      const tree = await runCli(['audit', '--nats', nats.url, '--trace', outer.trace!, '--json'], natsEnv(nats, 'operator'));
+      expect(tree.code, tree.stderr).toBe(0);
+      const lines = tree.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record);
+      expect(lines.map((r) => `${r.node} ${r.analytic}`).sort()).toEqual([
+        'audited examples.hello_user',
+        'front caller.greet_via_mesh',
+      ]);
+    } finally {
+      await front.stop();
+    }
+  }, 90_000);
 
   it('a refused call is recorded too, and insights audit filters by user, analytic and learner id', async () => {
     const denied = await connect({
@@ -107,7 +150,7 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     });
     meshes.push(denied);
     await expect(denied.view['examples.plot_grades']!({ course: 'C9' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
-    const all = await waitFor(4);
+    const all = await waitFor(2, (r) => r.who?.startsWith('student#') === true);
     const refused = all.find((r) => r.who?.startsWith('student#') && r.analytic === 'examples.get_grades');
     expect(refused).toMatchObject({ outcome: 'PERMISSION_DENIED', args: { course: 'C9' } });
     expect(refused?.parent).toBe(all.find((r) => r.who?.startsWith('student#') && r.analytic === 'examples.plot_grades')?.id);

@@ -126,6 +126,7 @@ program
   .option('--user <subject-or-id>', 'calls by this capability subject (e.g. a dashboard user) or capability id')
   .option('--learner <id>', 'calls whose arguments mention this learner id')
   .option('--analytic <glob>', 'calls of these analytics, e.g. examples.*')
+  .option('--trace <id>', 'one call tree: every record of it, on every node (the trace id of any of its records)')
   .option('--since <time>', 'from this time (ISO 8601)')
   .option('--until <time>', 'up to this time (ISO 8601)')
   .option('--json', 'one JSON record per line')

@@ -191,6 +191,7 @@ export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, rest
     return backend.invoke(kind, name, checked, {
       signal: options.signal,
       onProgress: options.onProgress,
+      traceparent: options.traceparent,
       deadline: options.deadline ?? Date.now() + (options.timeoutMs ?? defaultTimeoutMs),
       capability: backend.enforcesCapabilities ? restriction.token() : undefined,
       layers: backend.enforcesCapabilities ? undefined : restriction.layers,

@@ -31,6 +31,8 @@ export interface NodeCallRequest {
   readonly capability?: string | undefined;
   /** Leave the result undecoded (`mesh.raw`). */
   readonly raw?: boolean | undefined;
+  /** Sent when no OpenTelemetry span is active (CallOptions.traceparent). */
+  readonly traceparent?: string | undefined;
 }
 
 /** TLS towards nodes. Without `caFile` the system's authorities are trusted; cert and key are the client certificate for mutual TLS. */
@@ -182,7 +184,7 @@ export class NodeConnection {
       argsJson: JSON.stringify(req.args ?? {}),
       deadline: req.deadline,
       capability: this.#capability(req.capability),
-      traceparent: activeTraceparent(),
+      traceparent: activeTraceparent() || (req.traceparent ?? ''),
       onProgress: req.onProgress,
       signal: req.signal,
       raw: req.raw,
@@ -199,7 +201,7 @@ export class NodeConnection {
           name: req.name,
           argsJson: encodeJson(req.args ?? {}),
           capability: this.#capability(req.capability),
-          traceparent: activeTraceparent(),
+          traceparent: activeTraceparent() || (req.traceparent ?? ''),
         },
         { deadline: req.deadline },
         (e, r) => (e ? reject(fromGrpcError(e)) : resolve(decodeResult(r.result))),

@@ -138,6 +138,7 @@ export class Router {
       onProgress: options.onProgress,
       capability,
       raw: options.raw,
+      traceparent: options.traceparent,
     };
     return this.#attempt(replicas, 0, request);
   }

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { context, trace } from '@opentelemetry/api';
 import type { CallRecord, CallRecorder, Logger } from '@insights/runtime';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -6,6 +7,7 @@ import { AUDIT_SUBJECT_PREFIX, type AuditRecord } from '@insights/registry';
 import type { NodeConfig } from './config.ts';
 import { JetStreamPublisher } from './events/jetstream-publisher.ts';
 import type { NatsLink } from './nats-link.ts';
+import { parseTraceparent } from './tracing.ts';
 
 const NS = 1_000_000_000;
 const ENCODER = new TextEncoder();
@@ -43,10 +45,28 @@ export class AuditTrail implements CallRecorder {
   }
 
   // begin and end never throw: an audit fault is logged, and the call it records goes on.
-  begin(id: string, parentId: string | undefined): void {
-    // A nested call from a sandbox runs outside the caller's span: it inherits its parent's trace.
+  /**
+   * Every call has a trace id, with or without OpenTelemetry: the active span's; for a nested call
+   * from a sandbox (outside the caller's span), its parent's; for a call forwarded by another
+   * node, the one its traceparent carries; else a new one. So a call tree's records share one
+   * trace id across nodes (`insights audit --trace`).
+   */
+  begin(id: string, parentId: string | undefined, traceparent?: string): void {
     const active = trace.getSpanContext(context.active())?.traceId;
-    this.#traces.set(id, active ?? (parentId === undefined ? undefined : this.#traces.get(parentId)));
+    this.#traces.set(
+      id,
+      active ??
+        (parentId === undefined ? undefined : this.#traces.get(parentId)) ??
+        parseTraceparent(traceparent)?.traceId ??
+        randomBytes(16).toString('hex'),
+    );
+  }
+
+  /** A W3C traceparent in the trace of call `id`, its span id derived from the call's audit id. */
+  traceparentOf(id: string): string | undefined {
+    const traceId = this.#traces.get(id);
+    if (traceId === undefined) return undefined;
+    return `00-${traceId}-${createHash('sha256').update(id).digest('hex').slice(0, 16)}-00`;
   }
 
   end(r: CallRecord): void {

@@ -204,6 +204,7 @@ export class CallStreamSession {
         authority,
         deadline: callDeadline(c.timeoutMs, deps.limits.maxDeadlineMs, 'timeout_ms'),
         signal: cancel,
+        traceparent: c.traceparent,
         onProgress: c.wantProgress ? (fraction, message) => this.#report(c.id, fraction, message) : undefined,
       });
     } catch (e) {

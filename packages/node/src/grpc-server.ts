@@ -151,7 +151,15 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
           parseArgsJson(req.argsJson, deps.argsLimits),
           req.capability,
         );
-        const outcome = await deps.dispatcher.call({ kind, name: req.name, args, authority, deadline, signal: cancel });
+        const outcome = await deps.dispatcher.call({
+          kind,
+          name: req.name,
+          args,
+          authority,
+          deadline,
+          signal: cancel,
+          traceparent,
+        });
         return { result: encodeResult(outcome) };
       }).then(
         (res) => {

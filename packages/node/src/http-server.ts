@@ -152,6 +152,7 @@ export async function startHttpServer(
             authority,
             deadline: callDeadline(timeout, deps.limits.maxDeadlineMs, '_timeout'),
             signal: controller.signal,
+            traceparent: typeof traceparent === 'string' ? traceparent : undefined,
           });
         });
       } catch (e) {

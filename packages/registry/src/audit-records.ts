@@ -12,7 +12,7 @@ export interface AuditRecord {
   readonly node: string;
   readonly id: string;
   readonly parent?: string | undefined;
-  /** The OpenTelemetry trace id: links the records of one call tree across nodes (when tracing is on). */
+  /** The trace id (OpenTelemetry's when tracing is on, else the node's own): one per call tree, across nodes. */
   readonly trace?: string | undefined;
   readonly kind: string;
   readonly analytic: string;
@@ -31,6 +31,8 @@ export interface AuditFilter {
   /** An id appearing anywhere in the arguments. */
   readonly learner?: string | undefined;
   readonly analytic?: RegExp | undefined;
+  /** One call tree: the trace id its records share (also across nodes). */
+  readonly trace?: string | undefined;
   /** Epoch ms. */
   readonly since?: number | undefined;
   readonly until?: number | undefined;
@@ -42,6 +44,7 @@ export function auditMatches(r: AuditRecord, f: AuditFilter): boolean {
     (f.user === undefined || whoMatches(r.who, f.user)) &&
     (f.learner === undefined || mentions(r.args, f.learner)) &&
     (f.analytic === undefined || f.analytic.test(r.analytic)) &&
+    (f.trace === undefined || r.trace === f.trace) &&
     (f.since === undefined || t >= f.since) &&
     (f.until === undefined || t <= f.until)
   );

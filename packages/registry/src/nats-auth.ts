@@ -10,7 +10,7 @@ import type { NatsSettings } from './nats-connection.ts';
  *   the ingest queue; no deletes, purges, snapshots, other streams, account or server APIs);
  * - `client`: scripts, dashboards, the CLI's ls and call (read the registry, nothing else);
  * - `ingest`: platforms sending events (the ingest subject only);
- * - `operator`: dead letters (list, redrive, delete) and the audit stream;
+ * - `operator`: dead letters (list, redrive, delete), the audit stream, reading the registry;
  * - `admin`: everything (tests and break-glass maintenance; never handed to a service).
  */
 export const NATS_ROLES = ['node', 'client', 'ingest', 'operator', 'admin'] as const;
@@ -113,6 +113,8 @@ export function createMeshNatsAuth(options: MeshNatsAuthOptions = {}): MeshNatsA
         ...readStream(dlq),
         `$JS.API.STREAM.MSG.DELETE.${dlq}`,
         ...readStream(audit),
+        // The registry too (what a client reads): a dashboard with the audit page needs one user only.
+        ...readStream(reg),
         // Capability revocations (insights capability revoke): the bucket the nodes watch.
         '$JS.API.STREAM.CREATE.KV_insights_revoked',
         ...readStream('KV_insights_revoked'),

@@ -83,6 +83,9 @@ export interface CallRecord {
 
 /** Where the Dispatcher reports calls (the node's audit trail): `begin` when one starts, `end` when it settles. */
 export interface CallRecorder {
-  begin(id: string, parentId: string | undefined): void;
+  /** `traceparent`: the caller's W3C trace context, whose trace id the call's record carries. */
+  begin(id: string, parentId: string | undefined, traceparent?: string): void;
   end(record: CallRecord): void;
+  /** The trace context a nested call of `id` carries to another node (its records join the same trace). */
+  traceparentOf?(id: string): string | undefined;
 }

@@ -28,6 +28,8 @@ export interface DispatchRequest {
   readonly authority?: CallAuthority | undefined;
   /** For a nested call: the audit id of the call that made it. */
   readonly parentId?: string | undefined;
+  /** The caller's W3C traceparent: the audit record joins its trace. */
+  readonly traceparent?: string | undefined;
 }
 
 /**
@@ -72,7 +74,7 @@ export class Dispatcher implements NestedCallInvoker {
     if (this.#draining) return Promise.reject(new InsightsError('UNAVAILABLE', 'node is shutting down; retry on another node'));
     const recorder = this.#recorder;
     const auditId = recorder === undefined ? undefined : newAuditId();
-    if (auditId !== undefined) recorder!.begin(auditId, req.parentId);
+    if (auditId !== undefined) recorder!.begin(auditId, req.parentId, req.traceparent);
     let analytic = req.name;
     let learnerFields: readonly string[] = [];
     let work: Promise<CallOutcome>;
@@ -184,9 +186,17 @@ export class Dispatcher implements NestedCallInvoker {
   ): Promise<unknown> {
     const entry = this.#fallback === undefined ? this.#index.resolve(kind, name) : this.#tryResolve(kind, name);
     if (entry === undefined) {
-      // The node serving it checks the forwarded capability and records the call there.
+      // The node serving it checks the forwarded capability and records the call there, in this call's trace.
       const authority = this.#authorityFor(caller, name);
-      return this.#fallback!.invoke(kind, name, args, options, caller && { module: caller.module, authority });
+      const parent = caller?.parentId;
+      const traceparent = parent === undefined ? undefined : this.#recorder?.traceparentOf?.(parent);
+      return this.#fallback!.invoke(
+        kind,
+        name,
+        args,
+        traceparent === undefined ? options : { ...options, traceparent },
+        caller && { module: caller.module, authority },
+      );
     }
     const authority = this.#authorityFor(caller, `${entry.module}.${entry.name}`);
     let checked = args;

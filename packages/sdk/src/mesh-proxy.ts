@@ -9,6 +9,12 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Progress reports of slow views. */
   onProgress?: (fraction: number, message: string) => void;
+  /**
+   * A W3C traceparent to continue (a node forwarding a nested call, a script that traces by
+   * hand): the node's audit records of the whole call tree share its trace id. An active
+   * OpenTelemetry span wins over it.
+   */
+  traceparent?: string;
 }
 
 export type QueryKind = 'query' | 'view';

@@ -10,6 +10,7 @@ export interface AuditOptions {
   user?: string;
   learner?: string;
   analytic?: string;
+  trace?: string;
   since?: string;
   until?: string;
   json?: boolean;
@@ -17,8 +18,8 @@ export interface AuditOptions {
 
 /**
  * `insights audit`: who read what, when, through what. Reads the audit stream and filters by
- * user (a capability subject or id), a learner id appearing in the arguments, analytic (glob)
- * and time. Records never hold results.
+ * user (a capability subject or id), a learner id appearing in the arguments, analytic (glob),
+ * call tree (trace id, across nodes) and time. Records never hold results.
  */
 export async function runAudit(opts: AuditOptions): Promise<void> {
   const url = opts.nats ?? process.env.NATS_URL;
@@ -32,6 +33,7 @@ export async function runAudit(opts: AuditOptions): Promise<void> {
     user: opts.user,
     learner: opts.learner,
     analytic: opts.analytic === undefined ? undefined : globToRegExp(opts.analytic),
+    trace: opts.trace,
     since,
     until,
   };
