@@ -38,4 +38,13 @@ describe('local mode - a restricted proxy holds through nested calls', () => {
       parameter: 'course',
     });
   });
+
+  it('a pseudonymising policy is refused, not ignored: local mode holds no pseudonym key, so it would show identities', async () => {
+    const researcher = mesh.restrict({ default: 'allow', pseudonymise: { project: 'study-1' } });
+    await expect(researcher.query['examples.get_grades']!({ course: 'C1' })).rejects.toMatchObject({
+      code: 'FAILED_PRECONDITION',
+      parameter: 'pseudonymise',
+      message: expect.stringContaining('study-1'),
+    });
+  });
 });
