@@ -107,7 +107,8 @@ async function main(): Promise<void> {
   const seeds = auth.writeSeedFiles(path.join(dataDir, 'nats-creds'));
   // Each node finds its key and the mesh's certificate in its data folder.
   const meshKeys = generateMeshKeys();
-  for (const n of NODES)
+  // The Python host too: it signs its registry entries and proves its key like the nodes.
+  for (const n of [...NODES, PY_HOST])
     writeNodeCredentials({
       meshPrivateKeyPem: meshKeys.privateKeyPem,
       nodeId: n.id,
@@ -127,10 +128,12 @@ async function main(): Promise<void> {
   );
   const python =
     nats && existsSync(VENV_PYTHON)
-      ? await startPythonHost(nats.url, seeds[`node:${PY_HOST.id}`] as string).catch((e: Error) => {
-          console.log(`the Python host did not start (${e.message}); the demo goes on without it`);
-          return undefined;
-        })
+      ? await startPythonHost(nats.url, seeds[`node:${PY_HOST.id}`] as string, path.join(dataDir, PY_HOST.id)).catch(
+          (e: Error) => {
+            console.log(`the Python host did not start (${e.message}); the demo goes on without it`);
+            return undefined;
+          },
+        )
       : undefined;
   const dashboard = await startDemoDashboard(
     nats && auth.settings(nats.url, 'client'),
@@ -180,11 +183,14 @@ async function main(): Promise<void> {
   console.log(`\nThe examples module runs on both lms and wiki: calls are spread over the two, and survive either one stopping.`);
 }
 
-/** `python -m insights_mesh.host`, advertised in the registry as its own node user; resolves once it serves. */
-function startPythonHost(natsUrl: string, seedFile: string): Promise<ChildProcess> {
+/** `python -m insights_mesh.host`, advertised (signed) in the registry as its own node user; resolves once it serves. */
+function startPythonHost(natsUrl: string, seedFile: string, identityDir: string): Promise<ChildProcess> {
   const proc = spawn(
     VENV_PYTHON,
-    ['-m', 'insights_mesh.host', PY_HOST.analytics, '--nats', natsUrl, '--id', PY_HOST.id, '--nkey-seed-file', seedFile],
+    [
+      ...['-m', 'insights_mesh.host', PY_HOST.analytics, '--nats', natsUrl, '--id', PY_HOST.id],
+      ...['--nkey-seed-file', seedFile, '--identity-dir', identityDir],
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let err = '';

@@ -6,7 +6,9 @@ through ctx.mesh like any other; clients and the CLI see one mesh.
     python -m insights_mesh.host analytics.py --nats nats://localhost:4222 --grpc 127.0.0.1:0
 
 With a secured NATS, give the host a node user's NKey seed (--nkey-seed-file or
-$NATS_NKEY_SEED_FILE, e.g. from `insights keys nats`).
+$NATS_NKEY_SEED_FILE, e.g. from `insights keys nats`). In a mesh whose clients trust the mesh key,
+give it a node identity too (--identity-dir, from `insights keys node --id <id> --key mesh.key
+--out <dir>`): it signs its registry entries and proves its key to clients, like a node.
 
 `analytics.py` defines a `Module` (insights_mesh.analytics) with @module.query / @module.view.
 Calls on one stream run one after another (numpy and scipy release the GIL; a slow analytic
@@ -34,6 +36,7 @@ from .capabilities import CapabilityVerifier, authorize
 from .errors import GRPC_STATUS, ERROR_TRAILER, MeshError
 from .nats_auth import nats_auth
 from .node_connection import pb2, pb2_grpc
+from .node_identity import NodeIdentity
 from .registry import DEFAULT_BUCKET
 from .results import JSON, TABLE, VEGA_LITE, Html, Png, Svg, Table, VegaLite
 
@@ -64,11 +67,22 @@ def _detail(e: MeshError) -> Dict[str, Any]:
 
 
 class Servicer(pb2_grpc.InsightsServicer):
-    def __init__(self, module: Module, verifier: CapabilityVerifier, node_id: str, address: str) -> None:
+    def __init__(
+        self, module: Module, verifier: CapabilityVerifier, node_id: str, address: str, identity: Optional[NodeIdentity] = None
+    ) -> None:
         self.module = module
         self.verifier = verifier
         self.node_id = node_id
         self.address = address
+        self.identity = identity
+
+    def Prove(self, request, context):
+        """Signs the caller's nonce with the node key (clients ask before a capability leaves for us)."""
+        if not 16 <= len(request.nonce) <= 64:
+            _abort(context, MeshError("INVALID_ARGUMENT", "nonce must be 16 to 64 bytes", parameter="nonce"))
+        if self.identity is None:
+            return pb2.ProveResponse(node_id=self.node_id, certificate="", signature="")
+        return pb2.ProveResponse(node_id=self.node_id, certificate=self.identity.certificate, signature=self.identity.prove(request.nonce))
 
     def run(self, kind: str, name: str, args_json: bytes, capability: str) -> Tuple[str, bytes]:
         try:
@@ -154,9 +168,15 @@ class Advertiser:
     """Writes `node.<id>` and heartbeats `alive.<id>` every TTL/3 on its own event loop; withdraws on stop."""
 
     def __init__(
-        self, servers: Sequence[str], ad: Dict[str, Any], bucket: str = DEFAULT_BUCKET, auth: Optional[Dict[str, Any]] = None
+        self,
+        servers: Sequence[str],
+        ad: Dict[str, Any],
+        bucket: str = DEFAULT_BUCKET,
+        auth: Optional[Dict[str, Any]] = None,
+        identity: Optional[NodeIdentity] = None,
     ) -> None:
         self._servers, self._ad, self._bucket, self._auth = list(servers), ad, bucket, dict(auth or {})
+        self._identity = identity
         self._loop = asyncio.new_event_loop()
         self._stop: Optional[asyncio.Event] = None
         self._up = threading.Event()
@@ -177,10 +197,12 @@ class Advertiser:
         except Exception:  # noqa: BLE001 - first in the mesh: create the bucket as nodes do
             kv = await js.create_key_value(KeyValueConfig(bucket=self._bucket, history=1, ttl=3600))
         node_id, ttl_ms = self._ad["id"], self._ad["ttlMs"]
-        await kv.put(f"node.{node_id}", json.dumps(self._ad).encode())
+        ident = self._identity
+        await kv.put(f"node.{node_id}", json.dumps(self._ad if ident is None else ident.sign_advertisement(self._ad)).encode())
         seq = 0
         while True:
-            await kv.put(f"alive.{node_id}", json.dumps({"v": 1, "ttlMs": ttl_ms, "state": "serving", "seq": seq}).encode())
+            beat = {"v": 1, "ttlMs": ttl_ms, "state": "serving", "seq": seq}
+            await kv.put(f"alive.{node_id}", json.dumps(beat if ident is None else ident.sign_heartbeat(beat)).encode())
             seq += 1
             self._up.set()
             try:
@@ -221,18 +243,28 @@ def main(argv: Sequence[str] = sys.argv[1:]) -> None:
     p.add_argument("--require-capability", action="store_true", help="refuse calls without a capability")
     p.add_argument("--nkey-seed-file", help="NATS NKey seed of this host's node user (default: $NATS_NKEY_SEED_FILE)")
     p.add_argument("--creds", help="NATS .creds file (default: $NATS_CREDS)")
+    p.add_argument("--identity-dir", help="node key and certificate from `insights keys node --out <dir>` (signed registry entries)")
+    p.add_argument("--key-file", help="the node's Ed25519 key (PEM), with --certificate-file")
+    p.add_argument("--certificate-file", help="the mesh's certificate for that key (inc1.), with --key-file")
     o = p.parse_args(argv)
     auth = nats_auth(nkey_seed_file=o.nkey_seed_file, creds_file=o.creds) if o.nats else {}
     module = load_module(o.module)
     verifier = CapabilityVerifier([Path(k).read_text() for k in o.trusted_key], o.require_capability)
     node_id = o.id or f"py-{module.name}"
+    identity = None
+    if o.identity_dir:
+        identity = NodeIdentity.from_dir(node_id, o.identity_dir)
+    elif o.key_file or o.certificate_file:
+        if not (o.key_file and o.certificate_file):
+            raise MeshError("INVALID_ARGUMENT", "give both --key-file and --certificate-file, or --identity-dir", parameter="key-file")
+        identity = NodeIdentity.from_files(node_id, o.key_file, o.certificate_file)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
     host = o.grpc.rsplit(":", 1)[0]
     port = server.add_insecure_port(o.grpc)
     address = f"{host}:{port}"
-    pb2_grpc.add_InsightsServicer_to_server(Servicer(module, verifier, node_id, address), server)
+    pb2_grpc.add_InsightsServicer_to_server(Servicer(module, verifier, node_id, address, identity), server)
     server.start()
-    advertiser = Advertiser([o.nats], advertisement(module, node_id, address, o.ttl), auth=auth) if o.nats else None
+    advertiser = Advertiser([o.nats], advertisement(module, node_id, address, o.ttl), auth=auth, identity=identity) if o.nats else None
     print(json.dumps({"event": "ready", "id": node_id, "grpc": address, "module": module.name}), flush=True)
     stopped = threading.Event()
     import signal

@@ -80,3 +80,39 @@ def test_python_analytics_publish_and_check_their_parameters():
     with pytest.raises(MeshError) as e:
         a.validate({"values": "x"})
     assert (e.value.code, e.value.parameter) == ("INVALID_ARGUMENT", "values")
+
+
+def test_canonical_json_matches_the_typescript_bytes():
+    # Expected: what packages/sdk/src/canonical-json.ts writes for the same value (signatures cover these bytes).
+    from insights_mesh.node_identity import canonical_json
+
+    vals = [1e-7, 1e-5, 0.00012, 123.456, 1e21, 1.5e22, 2.5, -0.1, 3.0, 1e16, 5e-324, 1.7976931348623157e308, 0.1 + 0.2]
+    assert canonical_json({"b": [1, 2.5, 'é\n"x\t'], "a": {"z": None, "y": True, "w": 3.0}, "ü": -0.1, "v": vals}) == (
+        '{"a":{"w":3,"y":true,"z":null},"b":[1,2.5,"é\\n\\"x\\t"],"v":[1e-7,0.00001,0.00012,123.456,1e+21,1.5e+22,2.5,'
+        '-0.1,3,10000000000000000,5e-324,1.7976931348623157e+308,0.30000000000000004],"ü":-0.1}'
+    )
+
+
+def test_node_identity_refuses_a_certificate_for_another_node():
+    import base64
+    import json as _json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from insights_mesh.errors import MeshError
+    from insights_mesh.node_identity import NodeIdentity
+
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    payload = base64.urlsafe_b64encode(_json.dumps({"v": 1, "node": "a", "key": public}).encode()).rstrip(b"=").decode()
+    certificate = f"inc1.{payload}.sig"
+    assert NodeIdentity("a", pem, certificate).certificate == certificate
+    with pytest.raises(MeshError, match="certificate is for node a, not b"):
+        NodeIdentity("b", pem, certificate)
+    other = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    with pytest.raises(MeshError, match="another key"):
+        NodeIdentity("a", other, certificate)

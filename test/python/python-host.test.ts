@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { connect, generateMeshKeys, mintCapability, type Mesh } from '@insights/client';
+import { writeNodeCredentials } from '@insights/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnNode, type NodeProcess } from '../support/cli-process.ts';
 import { natsEnv, NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
@@ -139,7 +140,50 @@ describe.skipIf(NO_NATS || NO_VENV)('python - analytics written in Python join t
       code: expect.stringMatching(/NOT_FOUND|PERMISSION_DENIED/),
     });
     await direct.close();
-  });
+  }, 90_000);
+
+  it('a host with a node identity signs its registry entries and proves its key: a client that trusts the mesh key calls it', async () => {
+    const dir = path.join(tmp.dir, 'py-signed');
+    writeNodeCredentials({ meshPrivateKeyPem: keys.privateKeyPem, nodeId: 'py-signed', meshId: 'prod', dir });
+    const signed = await startPythonHost(
+      [
+        '--nats',
+        nats.url,
+        '--id',
+        'py-signed',
+        '--ttl',
+        '3000',
+        '--identity-dir',
+        dir,
+        '--trusted-key',
+        path.join(tmp.dir, 'mesh.pub'),
+      ],
+      natsEnv(nats, 'node'),
+    );
+    const trusting = await connect({ nats: nats.as('client'), trustedKeys: [keys.publicKeyPem], meshId: 'prod' });
+    try {
+      const capability = mintCapability({
+        privateKeyPem: keys.privateKeyPem,
+        layers: [{ policy: { default: 'allow', rules: [] }, context: {} }],
+        ttlSeconds: 600,
+      });
+      const asTrusting = trusting.withCapability(capability);
+      await expect
+        .poll(() => asTrusting.query['pystats.mean']?.({ values: [2, 4] }).catch((e: Error) => e.message), { timeout: 15_000 })
+        .toBe(3);
+      // The unsigned host on the same registry is not believed by this client.
+      expect((await trusting.describe()).nodes.map((n) => n.id)).toEqual(['py-signed']);
+      // A certificate made for another id is refused at start, naming what to do.
+      const wrong = path.join(tmp.dir, 'py-other');
+      writeNodeCredentials({ meshPrivateKeyPem: keys.privateKeyPem, nodeId: 'py-other', dir: wrong });
+      await expect(startPythonHost(['--id', 'py-mismatch', '--identity-dir', wrong])).rejects.toThrow(
+        /certificate is for node py-other, not py-mismatch/,
+      );
+    } finally {
+      await trusting.close();
+      await signed.stop();
+    }
+  }, 60_000);
 
   it('a host that stops withdraws from the registry at once', async () => {
     await open.stop();
