@@ -17,6 +17,8 @@ const BROKEN: KernelSupport = {
   userNamespace: false,
   cgroups: undefined,
   cgroupsMissing: 'test',
+  seccomp: false,
+  seccompMissing: 'test',
 };
 
 describe('bundle cache', () => {
