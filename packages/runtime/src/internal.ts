@@ -22,7 +22,3 @@ export type { FileUrlMaker } from './resources/files.ts';
 export { noLearnerIdKey } from './resources/learner-ids.ts';
 export type { SqlGateway, SqlGatewayRequest } from './resources/sql-client.ts';
 export type { SandboxReport, SandboxMode } from './sandbox-report.ts';
-// The database operations a sandbox sends over its channel, and both ends of them.
-export { DbBroker, MAX_OPEN_CURSORS } from './sandbox/db-broker.ts';
-export { remoteDbProvider } from './sandbox/remote-db.ts';
-export type { DbOperation } from './sandbox/db-protocol.ts';

@@ -5,19 +5,14 @@
  */
 import type { CallOptions, EventEnvelope } from '@insights/sdk';
 import type { QueryKind } from '@insights/sdk/internal';
-import { createLogger, remoteDbProvider } from '@insights/runtime/internal';
-import type {
-  NestedCaller,
-  NestedCallInvoker,
-  EmitFields,
-  RuntimeEnvironment,
-  FileUrlMaker,
-  DbOperation,
-} from '@insights/runtime/internal';
+import { createLogger } from '@insights/runtime/internal';
+import type { NestedCaller, NestedCallInvoker, EmitFields, RuntimeEnvironment, FileUrlMaker } from '@insights/runtime/internal';
 import { DB_ERROR_CODES, DbError } from '@insights/db/internal';
 import { LogRateLimiter } from './log-rate.ts';
 import { channelSqlGateway, type SqlAsk } from './sql-cursors.ts';
 import type { MessageSink } from './outbox.ts';
+import type { DbOperation } from './db-protocol.ts';
+import { remoteDbProvider } from './remote-db.ts';
 import {
   fromWireError,
   type ChildMessage,

@@ -13,7 +13,8 @@
  */
 import { InsightsError, isErrorCode } from '@insights/sdk';
 import type { EventEnvelope } from '@insights/sdk';
-import type { LogLevel, CacheLimits, ModuleManifest, EmitFields, DbOperation } from '@insights/runtime/internal';
+import type { LogLevel, CacheLimits, ModuleManifest, EmitFields } from '@insights/runtime/internal';
+import type { DbOperation } from './db-protocol.ts';
 
 export type CallKind = 'query' | 'view';
 

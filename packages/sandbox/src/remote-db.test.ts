@@ -10,8 +10,9 @@ import { describe, expect, it } from 'vitest';
 import { describeDbConformance } from '@insights/db/conformance';
 import { createDbProvider } from '@insights/db';
 import { errorFromHost } from './child-env.ts';
-import { DbBroker, MAX_OPEN_CURSORS, remoteDbProvider } from '@insights/runtime/internal';
+import { DbBroker, MAX_OPEN_CURSORS } from './db-broker.ts';
 import { toWireError } from './protocol.ts';
+import { remoteDbProvider } from './remote-db.ts';
 
 async function openRemote() {
   const dir = await mkdtemp(path.join(tmpdir(), 'insights-remote-db-'));

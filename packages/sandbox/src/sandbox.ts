@@ -1,8 +1,9 @@
 import { InsightsError, type Db, type EventEnvelope } from '@insights/sdk';
 import { MODULE_THROWABLE_CODES } from '@insights/sdk/internal';
 import { EncodedJson } from '@insights/wire';
-import { checkEmitFields, deriveEvent, maxHops, DbBroker } from '@insights/runtime/internal';
+import { checkEmitFields, deriveEvent, maxHops } from '@insights/runtime/internal';
 import type { CallAuthority, NestedCallInvoker, ModuleManifest, EmitCause } from '@insights/runtime/internal';
+import { DbBroker } from './db-broker.ts';
 import type { LogRelay } from './log-relay.ts';
 import type { SqlCursors } from './sql-cursors.ts';
 import { Outbox } from './outbox.ts';
