@@ -26,7 +26,7 @@ export interface KernelRun {
   cleanup(): Promise<void>;
 }
 
-/** The limits the kernel enforces (the runtime's resolved module limits fit this shape). */
+/** The limits the kernel enforces (limits.ts's resolved module limits fit this shape). */
 export interface KernelLimits {
   /** RLIMIT_NOFILE. */
   readonly maxOpenFiles: number;
