@@ -27,12 +27,26 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: ['@insights/node', '@insights/node/*'] }] },
   },
   {
+    // The module runtime knows nothing of where modules run: @insights/sandbox depends on it, not the reverse.
+    files: ['packages/runtime/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['@insights/sandbox', '@insights/sandbox/*'] }] },
+  },
+  {
     files: ['modules/*/src/**/*.ts'],
     ignores: ['modules/*/src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['@insights/node', '@insights/runtime', '@insights/client', '@insights/registry', '@insights/wire'] },
+        {
+          patterns: [
+            '@insights/node',
+            '@insights/runtime',
+            '@insights/sandbox',
+            '@insights/client',
+            '@insights/registry',
+            '@insights/wire',
+          ],
+        },
       ],
     },
   },

@@ -9,7 +9,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDbProvider } from '@insights/db';
-import { createLogger, probeKernelSandbox, startModuleHost, type KernelSupport, type ModuleHost } from '@insights/runtime';
+import { createLogger, type ModuleHost } from '@insights/runtime';
+import { probeKernelSandbox, startModuleHost, type KernelSupport } from '@insights/sandbox';
 
 const MODULES = [
   'testmodule',

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDbProvider } from '@insights/db';
-import { createLogger, probeKernelSandbox, startModuleHost, type KernelSupport, type SandboxHost } from '@insights/runtime';
+import { createLogger } from '@insights/runtime';
+import { probeKernelSandbox, startModuleHost, type KernelSupport, type SandboxHost } from '@insights/sandbox';
 
 const { values: o } = parseArgs({
   options: { kernel: { type: 'string', default: 'on' }, runs: { type: 'string', default: '10' } },

@@ -4,7 +4,7 @@
  * bubblewrap where available), with the inline module beside them.
  */
 import path from 'node:path';
-import { probeKernelSandbox } from '@insights/runtime';
+import { probeKernelSandbox } from '@insights/sandbox';
 import { BENCH_DIR, runJson, startInsightsNode, startServer, type Server } from '../procs.ts';
 import { summarise } from '../stats.ts';
 import { DEFAULT_ROW, type Plan, type Row } from './plan.ts';

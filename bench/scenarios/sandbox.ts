@@ -3,7 +3,7 @@
  * its start time, and the call path through it (throughput, 64 in flight; serial latency).
  */
 import path from 'node:path';
-import { probeKernelSandbox } from '@insights/runtime';
+import { probeKernelSandbox } from '@insights/sandbox';
 import { BENCH_DIR, runJson, startInsightsNode } from '../procs.ts';
 import { summarise } from '../stats.ts';
 import type { Plan, Row } from './plan.ts';

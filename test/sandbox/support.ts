@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Mesh } from '@insights/client';
 import type { InsightsError } from '@insights/sdk';
-import type { SandboxHost } from '@insights/runtime';
+import type { SandboxHost } from '@insights/sandbox';
 import { expect } from 'vitest';
 import type { TestNode } from '../support/test-node.ts';
 import { REPO_ROOT } from '../support/tmp.ts';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { scrubStartEnvironment } from '@insights/runtime';
+import { scrubStartEnvironment } from '@insights/sandbox';
 import { ConfigError, type NodeConfigInput } from './config.ts';
 
 type Kind = 'string' | 'int' | 'bool' | 'list';

@@ -3,12 +3,12 @@
  * restart policy, the one native addon it may load and the modules whose data it may read.
  */
 import path from 'node:path';
-import { MODULE_LIMIT_DEFAULTS as L } from '@insights/runtime';
+import { MODULE_LIMIT_DEFAULTS as L } from '@insights/sandbox';
 import { z } from 'zod';
 
 const moduleName = z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, 'a module name');
 const int = (min: number, text: string) => z.number().int().min(min).optional().describe(text);
-/** Matches ModuleLimits and RestartPolicy of @insights/runtime; unset keys take the runtime's defaults. */
+/** Matches ModuleLimits and RestartPolicy of @insights/sandbox; unset keys take the sandbox's defaults. */
 const moduleLimits = z.strictObject({
   maxHeapMb: int(16, `V8 heap limit of the sandbox, MiB (default ${L.DEFAULT_MAX_HEAP_MB})`),
   maxConcurrentCalls: int(1, `calls running at once (default ${L.DEFAULT_MAX_CONCURRENT_CALLS})`),

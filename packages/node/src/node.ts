@@ -4,13 +4,13 @@ import {
   createLogger,
   Dispatcher,
   ReadOnlyDb,
-  startModuleHost,
   stderrJsonSink,
   UrlSigner,
   LearnerIdKey,
   type LogSink,
   type ModuleHost,
 } from '@insights/runtime';
+import { startModuleHost } from '@insights/sandbox';
 import { createDbProvider, type DbProviderOptions } from '@insights/db';
 import { checkStartable, type NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';

@@ -1,4 +1,5 @@
-import { probeKernelSandbox, type KernelSupport, type Logger, type SandboxMode } from '@insights/runtime';
+import type { Logger, SandboxMode } from '@insights/runtime';
+import { probeKernelSandbox, type KernelSupport } from '@insights/sandbox';
 import type { NodeConfig } from './config.ts';
 
 /** The node refuses to start: `sandbox.require` is on and bubblewrap cannot run here. */

@@ -4,7 +4,7 @@ import type { CallOutcome } from '@insights/wire';
 import type { CallAuthority } from './call-authority.ts';
 import type { NormaliseOutcome } from './events/normalise-result.ts';
 import type { ModuleManifest } from './manifest.ts';
-import type { SandboxReport } from '@insights/sandbox';
+import type { SandboxReport } from './sandbox-report.ts';
 
 export type ModuleState = 'loading' | 'ready' | 'degraded' | 'failed';
 export type Isolation = 'process' | 'worker' | 'inline';

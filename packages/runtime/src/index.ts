@@ -1,4 +1,7 @@
-/** @insights/runtime: runs module definitions with their per-module resources. */
+/**
+ * @insights/runtime: runs module definitions with their per-module resources, behind the
+ * ModuleHost boundary. Where a module runs (inline, worker, process sandbox) is @insights/sandbox's.
+ */
 export { ModuleRuntime } from './module-runtime.ts';
 export type { RuntimeEnvironment } from './module-runtime.ts';
 export { InlineHost } from './inline-host.ts';
@@ -30,13 +33,7 @@ export type {
   CallRecorder,
 } from './call-authority.ts';
 export type { DispatchRequest } from './dispatcher.ts';
-export { startModuleHost } from './start-host.ts';
-export type { HostSpec, HostEnvironment, ModuleLimits, RestartPolicy } from './start-host.ts';
-export { MODULE_LIMIT_DEFAULTS } from './sandbox/limits.ts';
-export { SandboxHost } from './sandbox/sandbox-host.ts';
-export { probeKernelSandbox, DEFAULT_BWRAP } from '@insights/sandbox';
-export { scrubStartEnvironment } from '@insights/sandbox';
-export type { KernelSupport, SandboxReport, SandboxMode } from '@insights/sandbox';
+export type { SandboxReport, SandboxMode } from './sandbox-report.ts';
 export { EventRouter } from './events/event-router.ts';
 export type { HandlerRef, NormaliseReport } from './events/event-router.ts';
 export { typeMatches, anyTypeMatches } from './events/subject-match.ts';

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,8 @@ const BROKEN: KernelSupport = {
   userNamespace: false,
   cgroups: undefined,
   cgroupsMissing: 'test',
+  seccomp: false,
+  seccompMissing: 'test',
 };
 
 describe('bundle cache', () => {
@@ -77,5 +79,54 @@ describe('bundle cache', () => {
     expect(await cache.key(entry, { ...options, sourcemap: true }, '/x/sandbox-bundler-1.mjs')).not.toBe(k1);
     await writeFile(path.join(mod, 'template.html'), '<p>new</p>');
     expect(await cache.key(entry, options, '/x/sandbox-bundler-1.mjs')).not.toBe(k1);
+  });
+
+  it('bundle cache - pruning removes entries unused too long and the least recently used beyond the cap, with their bundles, never one in use', async () => {
+    const dir = path.join(root, 'prune-cache');
+    const bundles = path.join(root, 'prune-bundles');
+    await mkdir(bundles, { recursive: true });
+    const HOUR = 3600_000;
+    const at = async (file: string, agoMs: number) => {
+      const t = new Date(Date.now() - agoMs);
+      await utimes(file, t, t);
+    };
+    const bundleFile = async (name: string) => {
+      const file = path.join(bundles, `${name}.mjs`);
+      await writeFile(file, `export default ${JSON.stringify(name)};`);
+      return { file, readRoots: [], sourceDirs: [] };
+    };
+    const setup = new BundleCache(dir);
+    // k1..k5 each with their own bundle; k6 names k5's (same content, another key).
+    const b = [
+      await bundleFile('b1'),
+      await bundleFile('b2'),
+      await bundleFile('b3'),
+      await bundleFile('b4'),
+      await bundleFile('b5'),
+    ];
+    for (const [i, bundle] of [...b, b[4]!].entries()) await setup.put(`k${i + 1}`, bundle);
+    const entry = (k: string) => path.join(dir, `${k}.json`);
+    for (const k of ['k1', 'k2', 'k3']) await at(entry(k), 30 * 24 * HOUR);
+    await at(entry('k4'), 1 * HOUR);
+    await at(entry('k5'), 2 * HOUR);
+    await at(entry('k6'), 3 * HOUR);
+    // Bundle files no entry names: an old one goes, a recent one (being made) stays.
+    await writeFile(path.join(bundles, 'orphan-old.mjs'), '');
+    await at(path.join(bundles, 'orphan-old.mjs'), 30 * 24 * HOUR);
+    await writeFile(path.join(bundles, 'orphan-new.mjs'), '');
+
+    const cache = new BundleCache(dir, { maxAgeMs: 24 * HOUR, maxEntries: 3 });
+    BundleCache.using(b[1]!.file); // k2: a running sandbox's bundle
+    expect(await cache.get('k3', bundles)).toBeDefined(); // k3: used now
+    const removed = await cache.prune(bundles);
+
+    // k1: unused for 30 days; k6: fourth most recently used of the entries not in use.
+    expect(removed.sort()).toEqual(
+      [entry('k1'), entry('k6'), path.join(bundles, 'b1.mjs'), path.join(bundles, 'orphan-old.mjs')].sort(),
+    );
+    for (const k of ['k2', 'k3', 'k4', 'k5']) expect(await cache.get(k, bundles), k).toBeDefined();
+    for (const k of ['k1', 'k6']) expect(await cache.get(k, bundles), k).toBeUndefined();
+    // k6's bundle is k5's, which is kept.
+    expect((await readdir(bundles)).sort()).toEqual(['b2.mjs', 'b3.mjs', 'b4.mjs', 'b5.mjs', 'orphan-new.mjs']);
   });
 });

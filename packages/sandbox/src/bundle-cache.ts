@@ -6,9 +6,14 @@
  * node_modules, which the package manager does not change in place) by their package.json. An
  * entry names its bundle file and that file's hash; one whose file is missing or does not match
  * is ignored, and the module is bundled again. Entries are written atomically.
+ *
+ * `prune` bounds it (bundle-process.ts prunes after each new entry): entries unused for
+ * `maxAgeMs` go, then the least recently used beyond `maxEntries`, each with its bundle file
+ * unless a kept entry names it; bundle files no entry names go once as old. A bundle this process
+ * handed out is never removed: its sandbox restarts from that file.
  */
 import { createHash } from 'node:crypto';
-import { readdir, readFile, rename, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readFile, rename, writeFile, mkdir, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { BundleScope } from './bundle-scope.ts';
 import type { Bundle, BundleOptions } from './bundler.ts';
@@ -19,6 +24,18 @@ const CACHE_FORMAT = 'insights-bundle-cache-1';
 const NODE_MODULES = `${path.sep}node_modules${path.sep}`;
 /** Files hashed per source package at most (a larger one is not cached: it is bundled every start). */
 const MAX_HASHED_FILES = 20_000;
+/** An entry not used for this long is removed at the next prune (a used one is touched). */
+export const DEFAULT_BUNDLE_CACHE_MAX_AGE_MS = 14 * 24 * 3600_000;
+/** Entries kept at most (bundles are 0.1 to a few MB each; `insights dev` makes one per save). */
+export const DEFAULT_BUNDLE_CACHE_MAX_ENTRIES = 256;
+
+export interface BundleCacheLimits {
+  readonly maxAgeMs: number;
+  readonly maxEntries: number;
+}
+
+/** Bundle files this process returned to a launcher, by path: pruning leaves them alone. */
+const inUse = new Set<string>();
 
 interface CacheEntry {
   readonly format: string;
@@ -34,7 +51,16 @@ export class BundleCache {
   constructor(
     /** In the node's data folder. */
     private readonly dir: string,
+    private readonly limits: BundleCacheLimits = {
+      maxAgeMs: DEFAULT_BUNDLE_CACHE_MAX_AGE_MS,
+      maxEntries: DEFAULT_BUNDLE_CACHE_MAX_ENTRIES,
+    },
   ) {}
+
+  /** Records that a sandbox runs (and may restart) from `file`: no prune removes it while this process lives. */
+  static using(file: string): void {
+    inUse.add(path.resolve(file));
+  }
 
   /**
    * The key of `entry`'s bundle made by the bundler whose own bundle is `bundlerFile`, or
@@ -74,6 +100,9 @@ export class BundleCache {
     const file = path.join(outDir, e.file);
     const text = await readFile(file).catch(() => undefined);
     if (text === undefined || createHash('sha256').update(text).digest('hex') !== e.sha256) return undefined;
+    // Used now: the entry's time is what pruning goes by.
+    const now = new Date();
+    await utimes(this.#entryFile(key), now, now).catch(() => undefined);
     return { file, readRoots: e.readRoots, sourceDirs: e.sourceDirs };
   }
 
@@ -94,6 +123,65 @@ export class BundleCache {
     const tmp = `${target}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(entry));
     await rename(tmp, target);
+  }
+
+  /**
+   * Removes entries unused for `maxAgeMs`, then the least recently used beyond `maxEntries`,
+   * with their bundle files in `outDir`, and bundle files there no kept entry names that are as
+   * old; never a file in use (`using`). Returns the paths removed.
+   */
+  async prune(outDir: string): Promise<string[]> {
+    const dir = path.resolve(outDir);
+    const now = Date.now();
+    const entries = await this.#entries();
+    entries.sort((a, b) => b.usedMs - a.usedMs);
+    const keep = new Set<string>();
+    let kept = 0;
+    const removed: string[] = [];
+    for (const e of entries) {
+      const bundle = e.file === undefined ? undefined : path.join(dir, e.file);
+      const fresh = now - e.usedMs <= this.limits.maxAgeMs && kept < this.limits.maxEntries;
+      if (fresh || (bundle !== undefined && inUse.has(bundle))) {
+        kept++;
+        if (bundle !== undefined) keep.add(bundle);
+        continue;
+      }
+      await rm(e.path, { force: true });
+      removed.push(e.path);
+    }
+    const files = await readdir(dir).catch(() => [] as string[]);
+    for (const name of files) {
+      const file = path.join(dir, name);
+      if (!/\.(mjs|tmp)$/.test(name) || keep.has(file) || inUse.has(file)) continue;
+      const named = entries.some((e) => e.file === name && removed.includes(e.path));
+      const info = await stat(file).catch(() => undefined);
+      if (info === undefined || !info.isFile()) continue;
+      if (named || now - info.mtimeMs > this.limits.maxAgeMs) {
+        await rm(file, { force: true });
+        removed.push(file);
+      }
+    }
+    return removed;
+  }
+
+  /** Every entry file with its bundle's name (undefined when unreadable) and its last use. */
+  async #entries(): Promise<{ path: string; file: string | undefined; usedMs: number }[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    const out: { path: string; file: string | undefined; usedMs: number }[] = [];
+    for (const name of names) {
+      const p = path.join(this.dir, name);
+      const info = await stat(p).catch(() => undefined);
+      if (info === undefined || !info.isFile()) continue;
+      let file: string | undefined;
+      try {
+        const e = JSON.parse(await readFile(p, 'utf8')) as Partial<CacheEntry>;
+        if (typeof e.file === 'string' && path.basename(e.file) === e.file) file = e.file;
+      } catch {
+        // a torn or foreign file: pruned by its age like any entry
+      }
+      out.push({ path: p, file, usedMs: info.mtimeMs });
+    }
+    return out;
   }
 
   #entryFile(key: string): string {

@@ -1,8 +1,14 @@
 /**
- * @insights/sandbox: the kernel confinement of module processes (bubblewrap, rlimits, cgroups,
- * disk quota), Node's permission-model grants, and the safe bundler that turns a module into the
- * one file a sandbox loads. The module runtime (@insights/runtime) starts sandboxes with these.
+ * @insights/sandbox: where a module runs. `startModuleHost` starts it inline (limits only), in a
+ * worker or in a process sandbox: the launcher, supervisor and channel to the sandbox, the
+ * child's entry point (which runs @insights/runtime's ModuleRuntime), the kernel confinement
+ * (bubblewrap, rlimits, cgroups, disk quota, seccomp), Node's permission-model grants, and the
+ * safe bundler that turns a module into the one file a sandbox loads.
  */
+export { startModuleHost } from './start-host.ts';
+export type { HostSpec, HostEnvironment, ModuleLimits, RestartPolicy } from './start-host.ts';
+export { MODULE_LIMIT_DEFAULTS } from './limits.ts';
+export { SandboxHost } from './sandbox-host.ts';
 export { bwrapArgs, SANDBOX_UID } from './bwrap.ts';
 export type { BwrapMounts } from './bwrap.ts';
 export { probeKernelSandbox, DEFAULT_BWRAP } from './kernel-probe.ts';
@@ -15,7 +21,6 @@ export { folderBytes, foldersBytes, watchDiskQuota, DISK_QUOTA_CHECK_MS } from '
 export { nodeRuntimeFiles, systemLibraryDirs } from './node-files.ts';
 export { permissionArgs } from './permissions.ts';
 export type { PermissionArgs, SandboxGrants } from './permissions.ts';
-export type { SandboxReport, SandboxMode } from './sandbox-report.ts';
 export { bundle, bundleOwnEntry, bundleErrorText } from './bundler.ts';
 export type { Bundle, BundleOptions } from './bundler.ts';
 export { bundleInProcess, spawnBundler } from './bundle-process.ts';

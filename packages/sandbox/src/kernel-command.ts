@@ -8,13 +8,11 @@ import { bwrapArgs } from './bwrap.ts';
 import { SandboxCgroup } from './cgroup.ts';
 import type { KernelSupport } from './kernel-probe.ts';
 import { nodeRuntimeFiles } from './node-files.ts';
-import { noForkFilter, noForkFilterFile } from './seccomp.ts';
+import { noForkFilterFile, SECCOMP_FD } from './seccomp.ts';
 
 const MIB = 1024 * 1024;
 /** Node's IPC channel: stdio index 3 of the spawned process, inherited by prlimit and bwrap. */
 export const CHANNEL_FD = 3;
-/** The seccomp filter's file descriptor in bwrap (opened by the wrapper shell, read by bwrap). */
-const SECCOMP_FD = 4;
 // $1: the seccomp filter file or '-'; then the cgroup.procs files to join, '--', the command.
 const JOIN_CGROUP = `f=$1; shift; if [ "$f" != - ]; then exec ${SECCOMP_FD}<"$f" || exit 125; fi; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"`;
 
@@ -28,7 +26,7 @@ export interface KernelRun {
   cleanup(): Promise<void>;
 }
 
-/** The limits the kernel enforces (the runtime's resolved module limits fit this shape). */
+/** The limits the kernel enforces (limits.ts's resolved module limits fit this shape). */
 export interface KernelLimits {
   /** RLIMIT_NOFILE. */
   readonly maxOpenFiles: number;
@@ -60,7 +58,8 @@ export interface KernelRunOptions {
   readonly env: Readonly<Record<string, string>>;
   /**
    * Let it start processes (the bundler runs esbuild's binary). Otherwise seccomp refuses them
-   * (seccomp.ts), whether or not a pids cgroup is in force.
+   * (seccomp.ts) where the probe found bubblewrap applies the filter, whether or not a pids
+   * cgroup is in force.
    */
   readonly allowProcesses?: boolean;
 }
@@ -73,7 +72,7 @@ export function kernelLimitsInForce(
   return {
     network: 'none (loopback only)',
     user: support.userNamespace ? 'uid 65534 in its own user namespace' : 'no user namespace (capabilities dropped)',
-    processes: noForkFilter() === undefined ? `not refused: no seccomp filter for ${process.arch}` : 'refused (seccomp)',
+    processes: support.seccomp ? 'refused (seccomp)' : `not refused: ${support.seccompMissing}`,
     maxOpenFiles: l.maxOpenFiles,
     diskQuotaMb: l.diskQuotaMb,
     tmpMb: l.tmpMb,
@@ -100,7 +99,7 @@ export async function kernelRun(o: KernelRunOptions): Promise<KernelRun> {
           pids: limits.maxProcesses,
         });
   const env = { ...o.env, NODE_CHANNEL_FD: String(CHANNEL_FD), NODE_CHANNEL_SERIALIZATION_MODE: 'advanced' };
-  const seccomp = o.allowProcesses === true ? undefined : noForkFilterFile();
+  const seccomp = o.allowProcesses === true || !support.seccomp ? undefined : noForkFilterFile();
   const bwrap = bwrapArgs(
     {
       readOnly: [...node, ...o.readOnly],

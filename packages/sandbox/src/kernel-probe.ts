@@ -1,16 +1,18 @@
 /**
  * Can this machine run kernel sandboxes? Tries bubblewrap once (per bwrap path, per process) on
  * a real `node -e` with the flags sandboxes use, first with a user namespace, then without, and
- * finds where cgroups can be created. The answer decides `sandbox: kernel` or
- * `permission-model-only` for every module of the node.
+ * finds where cgroups can be created and whether bubblewrap applies the no-fork seccomp filter.
+ * The answer decides `sandbox: kernel` or `permission-model-only` for every module of the node.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { bwrapArgs } from './bwrap.ts';
+import { bwrapArgs, type BwrapMounts } from './bwrap.ts';
 import { findCgroupRoot, type CgroupRoot } from './cgroup.ts';
 import { nodeRuntimeFiles } from './node-files.ts';
+import { noForkFilterFile, SECCOMP_FD } from './seccomp.ts';
 
 const run = promisify(execFile);
 
@@ -28,6 +30,13 @@ export type KernelSupport =
       /** Where sandbox cgroups go, or undefined (then `cgroupsMissing` says why). */
       readonly cgroups: CgroupRoot | undefined;
       readonly cgroupsMissing: string;
+      /**
+       * Whether new processes are refused (seccomp.ts): bubblewrap accepted the filter
+       * (`--seccomp FD`) and a process start under it failed. Otherwise sandboxes run without the
+       * filter, and `seccompMissing` says why.
+       */
+      readonly seccomp: boolean;
+      readonly seccompMissing: string;
     }
   | { readonly available: false; readonly reason: string };
 
@@ -71,17 +80,30 @@ async function probe(command: string): Promise<KernelSupport> {
   }
   let lastError = '';
   for (const userNamespace of [true, false]) {
-    const args = bwrapArgs(
-      { readOnly: files, writable: [], writableReadOnly: false, tmpBytes: 1 << 20, cwd: '/', env: {}, userNamespace },
-      [files[0]!, '-e', 'process.stdout.write("ok")'],
-    );
+    const mounts: BwrapMounts = {
+      readOnly: files,
+      writable: [],
+      writableReadOnly: false,
+      tmpBytes: 1 << 20,
+      cwd: '/',
+      env: {},
+      userNamespace,
+    };
+    const args = bwrapArgs(mounts, [files[0]!, '-e', 'process.stdout.write("ok")']);
     try {
       const { stdout } = await run(bwrap, args, { timeout: PROBE_TIMEOUT_MS, env: {} });
       if (stdout === 'ok') {
         const cgroups = await findCgroupRoot();
-        return typeof cgroups === 'string'
-          ? { available: true, bwrap, prlimit, userNamespace, cgroups: undefined, cgroupsMissing: cgroups }
-          : { available: true, bwrap, prlimit, userNamespace, cgroups, cgroupsMissing: '' };
+        const seccompMissing = await probeSeccomp(bwrap, mounts, files[0]!);
+        return {
+          available: true,
+          bwrap,
+          prlimit,
+          userNamespace,
+          ...(typeof cgroups === 'string' ? { cgroups: undefined, cgroupsMissing: cgroups } : { cgroups, cgroupsMissing: '' }),
+          seccomp: seccompMissing === '',
+          seccompMissing,
+        };
       }
       lastError = `unexpected output ${JSON.stringify(stdout.slice(0, 200))}`;
     } catch (e) {
@@ -90,4 +112,45 @@ async function probe(command: string): Promise<KernelSupport> {
     }
   }
   return { available: false, reason: `bubblewrap cannot run here: ${lastError}` };
+}
+
+/** Tries a process start in a sandbox under the no-fork filter. */
+const SPAWN_UNDER_FILTER = `const r = require('child_process').spawnSync(process.execPath, ['-e', '0']);
+process.stdout.write(r.error ? String(r.error.code) : 'started');`;
+
+/**
+ * '' when bubblewrap takes the no-fork filter and a process start under it is refused as the
+ * filter says (EAGAIN), else why not: an older bubblewrap, a kernel without seccomp, an
+ * architecture the filter does not know.
+ */
+async function probeSeccomp(bwrap: string, mounts: BwrapMounts, node: string): Promise<string> {
+  const filter = noForkFilterFile();
+  if (filter === undefined) return `no seccomp filter for ${process.arch}`;
+  const file = await open(filter, 'r');
+  try {
+    const args = bwrapArgs(mounts, [node, '-e', SPAWN_UNDER_FILTER], SECCOMP_FD);
+    const { stdout, stderr } = await runWithFd(bwrap, args, file.fd);
+    if (stdout === 'EAGAIN') return '';
+    return stdout === ''
+      ? `bubblewrap did not run with --seccomp: ${stderr.trim().slice(0, 300) || 'no output'}`
+      : `a process start under the filter gave ${JSON.stringify(stdout.slice(0, 100))}, not EAGAIN`;
+  } finally {
+    await file.close();
+  }
+}
+
+/** Runs `file` with an empty environment and `fd` as its descriptor SECCOMP_FD; resolves with its output. */
+function runWithFd(file: string, args: readonly string[], fd: number): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const stdio: ('ignore' | 'pipe' | number)[] = ['ignore', 'pipe', 'pipe'];
+    while (stdio.length < SECCOMP_FD) stdio.push('ignore');
+    stdio.push(fd);
+    const child = spawn(file, args, { stdio, env: {}, timeout: PROBE_TIMEOUT_MS });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (e) => resolve({ stdout: '', stderr: e.message }));
+    child.on('close', () => resolve({ stdout, stderr }));
+  });
 }

@@ -14,6 +14,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+/** The filter's file descriptor in bwrap (`--seccomp FD`): opened by whoever starts bwrap, read by bwrap. */
+export const SECCOMP_FD = 4;
 const CLONE_THREAD = 0x0001_0000;
 const EAGAIN = 11;
 const ENOSYS = 38;

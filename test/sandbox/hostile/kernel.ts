@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { probeKernelSandbox } from '@insights/runtime';
+import { probeKernelSandbox } from '@insights/sandbox';
 import { describe } from 'vitest';
 
 /** The hostile suite needs bubblewrap; where it cannot run, each suite says by name that it is skipped, and why. */

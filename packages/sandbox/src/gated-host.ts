@@ -1,8 +1,13 @@
 import { InsightsError, isInsightsError, type EventEnvelope } from '@insights/sdk';
 import type { CallOutcome } from '@insights/wire';
-import type { NormaliseOutcome } from '../events/normalise-result.ts';
-import type { HostCall, HostCallControl, HostStatus, ModuleHost } from '../host.ts';
-import type { ModuleManifest } from '../manifest.ts';
+import type {
+  NormaliseOutcome,
+  HostCall,
+  HostCallControl,
+  HostStatus,
+  ModuleHost,
+  ModuleManifest,
+} from '@insights/runtime/internal';
 import { CallGate } from './call-gate.ts';
 import type { ResolvedLimits } from './limits.ts';
 import { exceedsSize } from './result-size.ts';

@@ -1,5 +1,4 @@
-import type { ModuleState } from '../host.ts';
-import type { ModuleManifest } from '../manifest.ts';
+import type { ModuleState, ModuleManifest } from '@insights/runtime/internal';
 import type { ResolvedRestartPolicy } from './limits.ts';
 import type { LogRelay } from './log-relay.ts';
 import type { Sandbox } from './sandbox.ts';

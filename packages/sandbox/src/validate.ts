@@ -5,7 +5,7 @@
  */
 import { isModuleName, MAX_LEARNER_FIELDS, MODULE_NAME_RULE } from '@insights/sdk';
 import type { CallOutcome } from '@insights/wire';
-import type { ModuleManifest } from '../manifest.ts';
+import type { ModuleManifest } from '@insights/runtime/internal';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');

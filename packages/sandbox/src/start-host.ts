@@ -1,12 +1,11 @@
-import { InlineHost } from './inline-host.ts';
-import type { Isolation, ModuleHost } from './host.ts';
-import { loadModuleDefinition } from './loader.ts';
-import { GatedHost } from './sandbox/gated-host.ts';
-import { resolveLimits, resolveRestartPolicy, type ModuleLimits, type RestartPolicy } from './sandbox/limits.ts';
-import { rateLimitedLogger } from './sandbox/rate-limited-logger.ts';
-import { SandboxHost, type SandboxEnvironment } from './sandbox/sandbox-host.ts';
+import { InlineHost, loadModuleDefinition } from '@insights/runtime/internal';
+import type { Isolation, ModuleHost } from '@insights/runtime/internal';
+import { GatedHost } from './gated-host.ts';
+import { resolveLimits, resolveRestartPolicy, type ModuleLimits, type RestartPolicy } from './limits.ts';
+import { rateLimitedLogger } from './rate-limited-logger.ts';
+import { SandboxHost, type SandboxEnvironment } from './sandbox-host.ts';
 
-export type { ModuleLimits, RestartPolicy } from './sandbox/limits.ts';
+export type { ModuleLimits, RestartPolicy } from './limits.ts';
 
 /** What hosts need from the node: the modules' environment (its db provider also serves sandboxes' operations). */
 export type HostEnvironment = SandboxEnvironment;

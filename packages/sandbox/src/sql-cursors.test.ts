@@ -1,6 +1,6 @@
 import type { SqlRow } from '@insights/sdk';
 import { describe, expect, it } from 'vitest';
-import type { SqlGatewayRequest } from '../resources/sql-client.ts';
+import type { SqlGatewayRequest } from '@insights/runtime/internal';
 import { channelSqlGateway, SqlCursors } from './sql-cursors.ts';
 
 /** A gateway that yields `batches` batches of two rows and records what it was asked and whether it was stopped. */

@@ -4,8 +4,7 @@
  * sandbox its own folders. Kept apart from child-main.ts so a probe does not load the database
  * engines (half of a sandbox's start-up time).
  */
-import { loadModuleDefinition } from '../loader.ts';
-import { buildManifest } from '../manifest.ts';
+import { loadModuleDefinition, buildManifest } from '@insights/runtime/internal';
 import { openParentPort } from './child-port.ts';
 import { lockdown } from './lockdown.ts';
 import type { ParentBatch } from './protocol.ts';

@@ -1,4 +1,5 @@
-import { LOG_LEVELS, type Logger, type LogLevel } from '../resources/log.ts';
+import { LOG_LEVELS } from '@insights/runtime/internal';
+import type { Logger, LogLevel } from '@insights/runtime/internal';
 import { LogRateLimiter } from './log-rate.ts';
 
 const MAX_MESSAGE = 8 * 1024;

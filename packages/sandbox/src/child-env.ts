@@ -5,16 +5,13 @@
  */
 import type { CallOptions, EventEnvelope } from '@insights/sdk';
 import type { QueryKind } from '@insights/sdk/internal';
-import type { NestedCaller, NestedCallInvoker } from '../call-authority.ts';
+import { createLogger } from '@insights/runtime/internal';
+import type { NestedCaller, NestedCallInvoker, EmitFields, RuntimeEnvironment, FileUrlMaker } from '@insights/runtime/internal';
 import { DB_ERROR_CODES, DbError } from '@insights/db/internal';
-import type { EmitFields } from '../events/derived-event.ts';
-import type { RuntimeEnvironment } from '../module-runtime.ts';
-import type { FileUrlMaker } from '../resources/files.ts';
-import { createLogger } from '../resources/log.ts';
 import { LogRateLimiter } from './log-rate.ts';
-import type { DbOperation } from './db-protocol.ts';
 import { channelSqlGateway, type SqlAsk } from './sql-cursors.ts';
 import type { MessageSink } from './outbox.ts';
+import type { DbOperation } from './db-protocol.ts';
 import { remoteDbProvider } from './remote-db.ts';
 import {
   fromWireError,

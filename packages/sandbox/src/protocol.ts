@@ -13,10 +13,7 @@
  */
 import { InsightsError, isErrorCode } from '@insights/sdk';
 import type { EventEnvelope } from '@insights/sdk';
-import type { LogLevel } from '../resources/log.ts';
-import type { CacheLimits } from '../resources/cache.ts';
-import type { ModuleManifest } from '../manifest.ts';
-import type { EmitFields } from '../events/derived-event.ts';
+import type { LogLevel, CacheLimits, ModuleManifest, EmitFields } from '@insights/runtime/internal';
 import type { DbOperation } from './db-protocol.ts';
 
 export type CallKind = 'query' | 'view';

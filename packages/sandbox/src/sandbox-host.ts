@@ -2,13 +2,15 @@ import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { InsightsError, isInsightsError, type EventEnvelope } from '@insights/sdk';
 import { EncodedJson, type CallOutcome } from '@insights/wire';
-import { NEVER_ABORTS } from '../call-scope.ts';
-import type { NormaliseOutcome } from '../events/normalise-result.ts';
-import type { HostCall, HostCallControl, HostStatus, ModuleHost } from '../host.ts';
-import { ModuleLoadError, resolveModuleEntry } from '../loader.ts';
-import type { ModuleManifest } from '../manifest.ts';
-import { DiskModuleFiles } from '../resources/files.ts';
-import { moduleFiles } from '../module-runtime.ts';
+import { NEVER_ABORTS, ModuleLoadError, resolveModuleEntry, DiskModuleFiles, moduleFiles } from '@insights/runtime/internal';
+import type {
+  NormaliseOutcome,
+  HostCall,
+  HostCallControl,
+  HostStatus,
+  ModuleHost,
+  ModuleManifest,
+} from '@insights/runtime/internal';
 import { CallGate } from './call-gate.ts';
 import { DeadlineWheel } from '@insights/sdk/internal';
 import type { ResolvedLimits, ResolvedRestartPolicy } from './limits.ts';

@@ -1,10 +1,8 @@
 import { InsightsError, type Db, type EventEnvelope } from '@insights/sdk';
 import { MODULE_THROWABLE_CODES } from '@insights/sdk/internal';
 import { EncodedJson } from '@insights/wire';
-import type { CallAuthority, NestedCallInvoker } from '../call-authority.ts';
-import { checkEmitFields, deriveEvent, maxHops } from '../events/derived-event.ts';
-import type { ModuleManifest } from '../manifest.ts';
-import type { EmitCause } from '../module-runtime.ts';
+import { checkEmitFields, deriveEvent, maxHops } from '@insights/runtime/internal';
+import type { CallAuthority, NestedCallInvoker, ModuleManifest, EmitCause } from '@insights/runtime/internal';
 import { DbBroker } from './db-broker.ts';
 import type { LogRelay } from './log-relay.ts';
 import type { SqlCursors } from './sql-cursors.ts';

@@ -1,6 +1,6 @@
 import type { InsightsError } from '@insights/sdk';
-import type { CallAuthority } from '../call-authority.ts';
-import { NEVER_ABORTS } from '../call-scope.ts';
+import { NEVER_ABORTS } from '@insights/runtime/internal';
+import type { CallAuthority } from '@insights/runtime/internal';
 import type { GateEntry } from './call-gate.ts';
 import type { CancelSignal, DeadlineWheel } from '@insights/sdk/internal';
 import type { RequestMessage } from './protocol.ts';

@@ -7,8 +7,8 @@
  * One sandbox is one JS thread: a module's own loops never race with other modules.
  */
 import { InsightsError } from '@insights/sdk';
-import { loadModuleDefinition } from '../loader.ts';
-import { ModuleRuntime, type RuntimeEnvironment } from '../module-runtime.ts';
+import { loadModuleDefinition, ModuleRuntime } from '@insights/runtime/internal';
+import type { RuntimeEnvironment } from '@insights/runtime/internal';
 import { childEnvironment, HostRequests, RemoteMesh } from './child-env.ts';
 import { openParentPort } from './child-port.ts';
 import { lockdown } from './lockdown.ts';

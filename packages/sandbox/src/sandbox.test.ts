@@ -1,7 +1,7 @@
 import type { EventEnvelope, InsightsError } from '@insights/sdk';
 import { EncodedJson } from '@insights/wire';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../resources/log.ts';
+import { createLogger } from '@insights/runtime/internal';
 import { LogRelay } from './log-relay.ts';
 import { packResults, unpackCalls } from './packed.ts';
 import type { InitMessage, ParentBatch, RequestMessage } from './protocol.ts';

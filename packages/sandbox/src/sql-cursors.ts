@@ -4,7 +4,7 @@
  * over batch by batch, so a streamed result never crosses, or sits in either process, whole.
  */
 import { InsightsError, type SqlRow } from '@insights/sdk';
-import type { SqlGateway } from '../resources/sql-client.ts';
+import type { SqlGateway } from '@insights/runtime/internal';
 
 /** One answer to the sandbox: rows, and the cursor to ask for more unless `done`. */
 export interface SqlPage {

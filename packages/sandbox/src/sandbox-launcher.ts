@@ -2,24 +2,15 @@ import { InsightsError } from '@insights/sdk';
 import { mkdir, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { isModuleName, MODULE_NAME_RULE } from '@insights/sdk';
-import { ModuleLoadError } from '../loader.ts';
-import type { ModuleManifest } from '../manifest.ts';
-import type { RuntimeEnvironment } from '../module-runtime.ts';
-import {
-  bundleErrorText,
-  bundleInProcess,
-  foldersBytes,
-  kernelLimitsInForce,
-  kernelRun,
-  permissionArgs,
-  probeKernelSandbox,
-  systemLibraryDirs,
-  watchDiskQuota,
-  type Bundle,
-  type KernelSupport,
-  type PermissionArgs,
-  type SandboxReport,
-} from '@insights/sandbox';
+import { ModuleLoadError, noLearnerIdKey } from '@insights/runtime/internal';
+import type { ModuleManifest, RuntimeEnvironment, SandboxReport } from '@insights/runtime/internal';
+import { bundleErrorText, type Bundle } from './bundler.ts';
+import { bundleInProcess } from './bundle-process.ts';
+import { foldersBytes, watchDiskQuota } from './disk-quota.ts';
+import { kernelLimitsInForce, kernelRun } from './kernel-command.ts';
+import { probeKernelSandbox, type KernelSupport } from './kernel-probe.ts';
+import { systemLibraryDirs } from './node-files.ts';
+import { permissionArgs, type PermissionArgs } from './permissions.ts';
 import type { ResolvedLimits } from './limits.ts';
 import type { LogRelay } from './log-relay.ts';
 import { launchProcess, type ProcessWrapper } from './process-transport.ts';
@@ -27,7 +18,6 @@ import type { InitMessage } from './protocol.ts';
 import { bundleSandboxRuntime } from './runtime-bundles.ts';
 import { Sandbox, type Launch } from './sandbox.ts';
 import { SqlCursors } from './sql-cursors.ts';
-import { noLearnerIdKey } from '../resources/learner-ids.ts';
 import { sandboxEnv } from './transport.ts';
 import { launchWorker } from './worker-transport.ts';
 
