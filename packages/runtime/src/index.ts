@@ -29,7 +29,7 @@ export type {
   CallRecord,
   CallRecorder,
 } from './call-authority.ts';
-export type { DispatchRequest } from './dispatcher.ts';
+export type { DispatchRequest, NodeRoute } from './dispatcher.ts';
 export { startModuleHost } from './start-host.ts';
 export type { HostSpec, HostEnvironment, ModuleLimits, RestartPolicy } from './start-host.ts';
 export { MODULE_LIMIT_DEFAULTS } from './sandbox/limits.ts';
