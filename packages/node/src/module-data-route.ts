@@ -45,8 +45,11 @@ export function moduleDataRoute(deps: ModuleDataRouteDeps): NodeRoute {
     );
     const scope = new CallScope(req.deadline, req.signal);
     try {
-      const encoded = await scope.race(run(db, r, deps.maxResultBytes(r.owner), scope));
-      return new EncodedJson(encoded);
+      if (scope.reason !== undefined) throw scope.reason;
+      const work = run(db, r, deps.maxResultBytes(r.owner), scope);
+      // Past the deadline the caller has its answer; the read stops at its next document.
+      work.catch(() => undefined);
+      return new EncodedJson(await scope.race(work));
     } finally {
       scope.dispose();
     }

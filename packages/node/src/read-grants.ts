@@ -2,6 +2,7 @@
  * Which other modules' collections each module may read (ctx.readDb): what the module declares it
  * reads (defineModule({ reads })) and its operator allows (modules[].reads), both. The node
  * decides; a sandboxed module only ever gets a read-only database limited to these collections.
+ * For an owner on another node, that node's operator decides too (RemoteReadGrants, below).
  */
 import { InsightsError } from '@insights/sdk';
 
