@@ -87,6 +87,12 @@ export interface MeshControls {
    * skips parsing them here (a 1 MB JSON result costs its transfer, not a JSON.parse).
    */
   raw(kind: 'query' | 'view', name: string, args?: Record<string, unknown>, options?: CallOptions): Promise<RawResult>;
+  /**
+   * For nodes: calls a node-internal route (its name starts with `$`, e.g. reads of a module's
+   * data) on a node that hosts `module`, carrying this proxy's capability. Nodes serve these
+   * routes only to other mesh nodes (a capability delegated with a node certificate).
+   */
+  nodeRoute(module: string, route: string, args: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
   /** Re-reads every node's Describe now. */
   refresh(): Promise<void>;
   /** Sending events into the mesh. */
@@ -135,6 +141,8 @@ export interface MeshBackend {
   invoke(kind: QueryKind, name: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown>;
   refresh(): Promise<void>;
   readonly events?: MeshEvents;
+  /** Node-internal routes by module (remote meshes only). */
+  nodeRoute?(module: string, route: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -211,6 +219,14 @@ export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, rest
       makeMesh<UntypedMesh>(backend, defaultTimeoutMs, restriction.narrow(policy, context, opts, backend.enforcesCapabilities)),
     capability: () => restriction.token(),
     raw: (kind, name, args = {}, options = {}) => call(kind, name, args, options, true) as Promise<RawResult>,
+    nodeRoute: (module, route, args, options = {}) =>
+      backend.nodeRoute === undefined
+        ? Promise.reject(new InsightsError('UNIMPLEMENTED', 'node routes need a remote mesh (connect), not local mode'))
+        : backend.nodeRoute(module, route, args, {
+            ...options,
+            deadline: options.deadline ?? Date.now() + (options.timeoutMs ?? defaultTimeoutMs),
+            capability: restriction.token(),
+          }),
     refresh: () => backend.refresh(),
     events: backend.events ?? NO_EVENTS,
     close: () => backend.close(),

@@ -21,6 +21,7 @@ import type { CallOutcome, RawOutcome } from '@insights/wire';
 import { NodeConnection, tlsCredentials, type ClientTlsOptions } from './node-connection.ts';
 import { NodeProofs } from './node-proof.ts';
 import { PropertyRoutes } from './property-routes.ts';
+import { ModuleRoutes } from './module-routes.ts';
 import { Router, type MeshDescription, type Replica } from './router.ts';
 
 export interface RemoteOptions {
@@ -68,6 +69,7 @@ export class RemoteBackend implements MeshBackend {
   readonly enforcesCapabilities = true;
   readonly #router = new Router();
   readonly #properties = new PropertyRoutes();
+  readonly #moduleRoutes = new ModuleRoutes();
   readonly #connections = new Map<string, NodeConnection>();
   readonly #directViews = new Map<string, NodeView>();
   readonly #registryViews: NodeView[][] = [];
@@ -208,6 +210,10 @@ export class RemoteBackend implements MeshBackend {
 
   #ingestTurn = 0;
 
+  nodeRoute(module: string, route: string, args: Record<string, unknown>, options: BackendCallOptions): Promise<unknown> {
+    return this.#moduleRoutes.call(module, route, args, options);
+  }
+
   snapshot(): MeshDescription {
     return this.#router.description;
   }
@@ -330,6 +336,7 @@ export class RemoteBackend implements MeshBackend {
     }));
     this.#router.update(nodes);
     this.#properties.update(nodes);
+    this.#moduleRoutes.update(nodes);
     const used = new Set([...nodes.map((n) => connectionName(n.view.grpcAddress, n.view.nodeKey)), ...this.options.nodes]);
     for (const [name, c] of this.#connections)
       if (!used.has(name)) {

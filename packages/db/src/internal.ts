@@ -7,3 +7,4 @@ export { DbError, DB_ERROR_CODES } from './errors.ts';
 export { checkCount } from './cursor-options.ts';
 export { checkCollectionName } from './names.ts';
 export { foreignCollections } from './embedded-aggregate.ts';
+export { encodeValue, reviveValue } from './codec.ts';

@@ -5,6 +5,7 @@ import {
   CapabilityVerifier,
   decide,
   decodeCapability,
+  isDelegation,
   schemaParameters,
   stripLocked,
   type PolicyLayer,
@@ -83,6 +84,11 @@ export class Authorizer {
   }
 
   #authorize(kind: 'query' | 'view' | 'event-property', name: string, args: unknown, capability: string): AuthorizedCall {
+    // A node-internal route (no analytic name starts with `$`): only mesh nodes, named to the route.
+    if (kind === 'query' && name.startsWith('$')) {
+      const { node, authority } = this.#callingNode(capability);
+      return { args: { from: node, request: args }, authority };
+    }
     if (capability === '') {
       if (this.required)
         throw new InsightsError(
@@ -113,6 +119,25 @@ export class Authorizer {
         ? args
         : authority.pseudonyms.args(args, this.dispatcher.host(module)?.manifest.learnerFields);
     return { args: authority.authorize(target, given as Record<string, unknown>), authority };
+  }
+
+  /**
+   * The mesh node a call comes from: every token of its capability chain delegated by one node
+   * the mesh certified (what nodes do on the calls they make), so neither a client nor a module
+   * reaches a node route. PERMISSION_DENIED otherwise.
+   */
+  #callingNode(capability: string): { node: string; authority: CapabilityAuthority } {
+    const refused = (why: string) => new InsightsError('PERMISSION_DENIED', `this route serves only mesh nodes: ${why}`);
+    if (capability === '')
+      throw refused('the call carries no capability (a node sends its own, delegated under its node certificate)');
+    const authority = this.verify(capability);
+    const from = new Set(
+      capability.split(' ').map((t) => (isDelegation(t) ? this.#verifier?.verifyWithOrigin(t).delegatedBy : undefined)),
+    );
+    const [node] = from;
+    if (from.size !== 1 || node === undefined)
+      throw refused('the capability is not delegated by one certified node (identity.keyFile and identity.certificateFile)');
+    return { node, authority };
   }
 
   /** Describe as a capability holder should see it. */

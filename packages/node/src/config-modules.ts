@@ -1,6 +1,7 @@
 /**
  * How one module is loaded (the `modules` entries of a node config): its isolation, limits,
- * restart policy, the one native addon it may load and the modules whose data it may read.
+ * restart policy, the one native addon it may load, the modules whose data it may read and the
+ * modules on other nodes that may read its data.
  */
 import path from 'node:path';
 import { MODULE_LIMIT_DEFAULTS as L } from '@insights/sandbox';
@@ -61,7 +62,22 @@ export const moduleEntry = z.union([
       )
       .default([])
       .describe(
-        'Modules on this node whose data this module may read (ctx.readDb), read-only: a module name, or { module, collections } to allow only some of what the module declares it reads. Default: none',
+        'Modules whose data this module may read (ctx.readDb), read-only: a module name, or { module, collections } to allow only some of what the module declares it reads. A module on another node is read through the mesh, where its own node must also allow it (its modules[].readBy). Default: none',
+      ),
+    readBy: z
+      .array(
+        z.union([
+          moduleName,
+          z.strictObject({
+            module: moduleName,
+            collections: z.array(z.string().min(1).max(120)).min(1).optional(),
+            nodes: z.array(z.string().min(1)).min(1).optional(),
+          }),
+        ]),
+      )
+      .default([])
+      .describe(
+        "Modules on OTHER nodes that may read this module's data through the mesh, read-only: a module name, or { module, collections, nodes } to allow only some collections, or only reads from some node ids. Only certified mesh nodes are served (identity and capabilities.trustedKeys). Default: none, nothing of this module's data leaves the node",
       ),
   }),
 ]);

@@ -39,7 +39,7 @@ export const nodeConfigSchema = z.strictObject({
   modules: z
     .array(moduleEntry)
     .default([])
-    .describe('Modules to load: a path, or { path, isolation, limits, restart, nativeAddon, reads }'),
+    .describe('Modules to load: a path, or { path, isolation, limits, restart, nativeAddon, reads, readBy }'),
   grpc: address.default({ host: '127.0.0.1', port: 0 }).describe('gRPC listen address (calls, ingest, health, reflection)'),
   http: address
     .default({ host: '127.0.0.1', port: 0 })

@@ -22,8 +22,8 @@ export function startNestedCallClient(
   tracer?: Tracer,
   /** Each registry entry the node refused to believe (counted in /metrics). */
   onRegistryRefusal?: RegistryRefusalListener,
-): { close(): Promise<void>; meshView(): MeshView | undefined } {
-  if (config.nats === undefined) return { close: async () => {}, meshView: () => undefined };
+): { close(): Promise<void>; meshView(): MeshView | undefined; mesh(): Mesh | undefined } {
+  if (config.nats === undefined) return { close: async () => {}, meshView: () => undefined, mesh: () => undefined };
   /** The latest listing that includes this node (one without it has not read the registry yet). */
   let nodes: MeshDescription['nodes'] | undefined;
   let view: { of: MeshDescription['nodes']; view: MeshView } | undefined;
@@ -77,6 +77,8 @@ export function startNestedCallClient(
     (e: unknown) => log.warn('nested calls stay on this node: mesh client failed', { error: (e as Error).message }),
   );
   return {
+    /** The mesh client, once connected (reads of modules on other nodes use it: mesh-read-db.ts). */
+    mesh: () => mesh,
     // Built when asked (hard-realtime waits, readiness, metrics), once per listing.
     meshView: () => {
       if (nodes === undefined) return undefined;

@@ -10,7 +10,7 @@ import {
   type LogSink,
   type ModuleHost,
 } from '@insights/runtime';
-import { startModuleHost } from '@insights/sandbox';
+import { MODULE_LIMIT_DEFAULTS, startModuleHost } from '@insights/sandbox';
 import { createDbProvider, type DbProviderOptions } from '@insights/db';
 import { checkStartable, type NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
@@ -18,11 +18,14 @@ import { startNatsLink } from './nats-link.ts';
 import { loadNodeIdentity } from './node-identity.ts';
 import { capabilityDelegator } from './capability-delegation.ts';
 import { startEventSystem, type EventSystem } from './events/event-system.ts';
-import { InsightsError, type EventEnvelope } from '@insights/sdk';
+import type { EventEnvelope } from '@insights/sdk';
 import { startNestedCallClient } from './nested-calls.ts';
 import { Authorizer, readTrustedKeys } from './authorizer.ts';
 import { NestedCallRules } from './nested-call-rules.ts';
-import { ReadGrants } from './read-grants.ts';
+import { ReadGrants, RemoteReadGrants } from './read-grants.ts';
+import { readThroughMesh } from './mesh-read-db.ts';
+import { moduleDataRoute } from './module-data-route.ts';
+import { MODULE_DATA_ROUTE } from './module-data-protocol.ts';
 import { RevocationList } from './revocations.ts';
 import { Pseudonyms } from './pseudonyms.ts';
 import { AuditTrail } from './audit-trail.ts';
@@ -135,14 +138,21 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   };
   /** Which modules each module may read (modules[].reads), by the names the modules loaded as. */
   const readGrants = new ReadGrants();
+  /** Which modules on other nodes may read this node's modules (modules[].readBy), and their result limits. */
+  const remoteReads = new RemoteReadGrants();
+  const resultLimits = new Map<string, number>();
   const readOtherModule = async (reader: string, owner: string) => {
     const collections = readGrants.collections(reader, owner, hosts.get(reader)?.manifest.reads ?? {});
-    if (!hosts.has(owner))
-      throw new InsightsError(
-        'NOT_FOUND',
-        `module "${owner}" is not loaded on this node (ctx.readDb reads modules of the same node)`,
-      );
-    return new ReadOnlyDb(await db.forModule(owner), reader, owner, collections);
+    if (hosts.has(owner)) return new ReadOnlyDb(await db.forModule(owner), reader, owner, collections);
+    // On another node: through the mesh, on the reader's own authority; the owner's node decides too.
+    return readThroughMesh({
+      mesh: meshClient?.mesh(),
+      reader,
+      owner,
+      collections,
+      capability: nestedCalls.moduleAuthority(reader)?.capability,
+      timeoutMs: config.defaultTimeoutMs,
+    });
   };
 
   for (const entry of config.modules) {
@@ -158,6 +168,11 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       }
       hosts.set(name, host);
       readGrants.allow(name, typeof entry === 'string' ? [] : entry.reads);
+      remoteReads.allow(name, typeof entry === 'string' ? [] : entry.readBy);
+      resultLimits.set(
+        name,
+        (typeof entry === 'string' ? undefined : entry.limits?.maxResultBytes) ?? MODULE_LIMIT_DEFAULTS.DEFAULT_MAX_RESULT_BYTES,
+      );
       log.info('module loaded', { module: name, spec, isolation });
       if (isolation !== 'process')
         log.warn(`module runs in ${isolation} isolation, inside the node's own process: trusted code only`, { module: name });
@@ -168,6 +183,15 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     }
   }
   dispatcher.rebuild();
+  dispatcher.setRoute(
+    MODULE_DATA_ROUTE,
+    moduleDataRoute({
+      hosts,
+      db,
+      grants: remoteReads,
+      maxResultBytes: (owner) => resultLimits.get(owner) ?? MODULE_LIMIT_DEFAULTS.DEFAULT_MAX_RESULT_BYTES,
+    }),
+  );
 
   const nodeInfo = (): WireNodeInfo => ({
     id: config.id,
@@ -197,7 +221,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     { meshId: config.identity.meshId, nodeId: config.id },
   );
   // Nested calls carry the authority of the call that caused them (or the module's own).
-  dispatcher.setGuard(new NestedCallRules(config.capabilities, authorizer, log));
+  const nestedCalls = new NestedCallRules(config.capabilities, authorizer, log);
+  dispatcher.setGuard(nestedCalls);
   // Late-bound like `events`: metrics and readiness read them before they exist.
   // eslint-disable-next-line prefer-const
   let meshClient: ReturnType<typeof startNestedCallClient> | undefined;

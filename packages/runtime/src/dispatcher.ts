@@ -33,6 +33,13 @@ export interface DispatchRequest {
 }
 
 /**
+ * A node-internal route (a query name starting with `$`, which no analytic can have): served by
+ * the node itself, e.g. reads of a module's data for a module on another node. `deadline` is
+ * always set (the node's default when the caller gave none).
+ */
+export type NodeRoute = (req: DispatchRequest & { readonly deadline: number }) => Promise<CallOutcome>;
+
+/**
  * Routes calls to module hosts: resolves names (aliases, `<module>.<name>`, collisions),
  * applies the default deadline, counts in-flight calls for graceful shutdown. It is also the
  * CallInvoker behind modules' `ctx.mesh`, so nested calls take the same path as remote ones,
@@ -47,6 +54,7 @@ export class Dispatcher implements NestedCallInvoker {
   #draining = false;
   #idle: (() => void) | undefined;
   #fallback: NestedCallInvoker | undefined;
+  readonly #routes = new Map<string, NodeRoute>();
 
   constructor(
     private readonly hosts: Map<string, ModuleHost>,
@@ -79,7 +87,11 @@ export class Dispatcher implements NestedCallInvoker {
     let learnerFields: readonly string[] = [];
     let work: Promise<CallOutcome>;
     try {
+      // Analytic names never start with `$`: the common call pays one character test.
+      const route = req.kind === 'query' && req.name.startsWith('$') ? this.#routes.get(req.name) : undefined;
       if (req.kind === 'event-property') work = this.#counted(callProperty(this.hosts, req.name, req.args));
+      else if (route !== undefined)
+        work = this.#counted(route({ ...req, deadline: req.deadline ?? Date.now() + this.defaultTimeoutMs }));
       else {
         const entry = this.#index.resolve(req.kind, req.name);
         analytic = `${entry.module}.${entry.name}`;
@@ -120,6 +132,16 @@ export class Dispatcher implements NestedCallInvoker {
         throw e;
       },
     );
+  }
+
+  /**
+   * Serves `name` (it must start with `$`) with the node's own `route`: counted, drained and
+   * audited like calls. Only callers from outside reach it (the node's Authorizer decides who);
+   * a module's nested calls resolve analytics only.
+   */
+  setRoute(name: string, route: NodeRoute): void {
+    if (!name.startsWith('$')) throw new Error(`node route names start with "$" (no analytic can): ${name}`);
+    this.#routes.set(name, route);
   }
 
   /** Reports every call (and refused nested call) to the audit trail. */

@@ -32,7 +32,7 @@ export type {
   CallRecord,
   CallRecorder,
 } from './call-authority.ts';
-export type { DispatchRequest } from './dispatcher.ts';
+export type { DispatchRequest, NodeRoute } from './dispatcher.ts';
 export type { SandboxReport, SandboxMode } from './sandbox-report.ts';
 export { EventRouter } from './events/event-router.ts';
 export type { HandlerRef, NormaliseReport } from './events/event-router.ts';

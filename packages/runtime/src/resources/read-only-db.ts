@@ -18,6 +18,8 @@ export class ReadOnlyDb implements Db {
     private readonly owner: string,
     /** The owner's collections the reader may read. */
     private readonly collections: ReadonlySet<string>,
+    /** The config that grants reads, for the refusal message (the owner node's own for reads through the mesh). */
+    private readonly grantedBy = 'modules[].reads',
   ) {}
 
   get databaseName(): string {
@@ -34,7 +36,7 @@ export class ReadOnlyDb implements Db {
   #ungranted(name: string): InsightsError {
     return new InsightsError(
       'PERMISSION_DENIED',
-      `module "${this.reader}" may read only ${[...this.collections].map((c) => `"${c}"`).join(', ') || 'no collections'} of module "${this.owner}", not "${name}" (declare it in reads and allow it in modules[].reads)`,
+      `module "${this.reader}" may read only ${[...this.collections].map((c) => `"${c}"`).join(', ') || 'no collections'} of module "${this.owner}", not "${name}" (declare it in reads and allow it in ${this.grantedBy})`,
     );
   }
 
