@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
+import { connect as natsConnect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf, partitionOf } from '../../packages/node/src/events/partition-key.ts';
+import { ONLY_HANDLER_HEADER } from '../../packages/node/src/events/subjects.ts';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { FIXTURE_MODULES } from '../support/tmp.ts';
@@ -62,8 +63,11 @@ describe.skipIf(NO_NATS)('events - a partitioned handler reads each event once',
         description: `insights handler sharded.by_actor partition ${p}/${P}`,
       });
     const js = jetstream(nc);
-    const raw = (body: string, id: string, subject = 'insights.events.shard.tick') =>
-      js.publish(subject, new TextEncoder().encode(body), { msgID: id });
+    const raw = (body: string, id: string, subject = 'insights.events.shard.tick', onlyFor?: string) => {
+      const h = headers();
+      if (onlyFor !== undefined) h.set(ONLY_HANDLER_HEADER, onlyFor);
+      return js.publish(subject, new TextEncoder().encode(body), { msgID: id, headers: h });
+    };
     const old = range('old', 0, 40);
     for (const e of old) await raw(JSON.stringify(e), e.id);
 
@@ -90,6 +94,10 @@ describe.skipIf(NO_NATS)('events - a partitioned handler reads each event once',
     // Raw layout again: good events, refused ones, and a keyed subject whose bucket is not the event's.
     const rawGood = range('r', 440, 8);
     for (const e of rawGood) await raw(JSON.stringify(e), e.id);
+    // Re-driven (`insights events dlq --redrive`): one for this handler is handled, one for another passed by.
+    const redriven = tick('redriven', 456);
+    await raw(JSON.stringify(redriven), 'redrive-1', undefined, 'sharded.by_actor');
+    await raw(JSON.stringify(tick('elsewhere', 457)), 'redrive-2', undefined, 'other.handler');
     for (const [i, h] of HOSTILE.entries()) await raw(h, `hostile-${i}`);
     const forged = tick('forged', 448);
     const wrong = (bucketOf(forged, 'actor') + 1) % 64;
@@ -97,7 +105,7 @@ describe.skipIf(NO_NATS)('events - a partitioned handler reads each event once',
     const last = range('z', 449, 8);
     await node.events.ingest(last, { waitForHandlers: true, timeoutMs: 30_000 });
 
-    const handledEvents = [...old, ...ingested, ...rawGood, ...last];
+    const handledEvents = [...old, ...ingested, ...rawGood, redriven, ...last];
     const handled = (await node.dispatcher.call({ kind: 'query', name: 'sharded.handled', args: {} })) as {
       value: { _id: string; n: number }[];
     };
@@ -107,7 +115,7 @@ describe.skipIf(NO_NATS)('events - a partitioned handler reads each event once',
 
     // Keyed events were read once, each by its own partition; raw-layout messages by every partition.
     const keyed = ingested.length + last.length + 1;
-    const rawMessages = old.length + rawGood.length + HOSTILE.length;
+    const rawMessages = old.length + rawGood.length + 2 + HOSTILE.length;
     expect(await delivered()).toBe(keyed + P * rawMessages);
     for (const [p, d] of durables.entries()) {
       const own = [...ingested, ...last].filter((e) => partitionOf(e, 'actor', P) === p).length;
