@@ -28,6 +28,11 @@ describe('events - consumer filter subjects', () => {
     ]);
   });
 
+  it('several sources and types are each named, not widened to the whole source or stream', () => {
+    expect(filterSubjectsFor(['a', 'b'], ['x', 'y'])).toHaveLength(8);
+    expect(filterSubjectsFor(['a', 'b'], ['x', 'y'])).toContain('insights.events.~.*.*.*.y.b');
+  });
+
   it("a partition reads raw subjects and its own buckets of the key's token", () => {
     const f = filterSubjectsFor(['>'], ['shard'], { key: 'course', buckets: [3, 11] });
     expect(f).toEqual(['insights.events.shard.>', 'insights.events.~.*.3.*.shard.>', 'insights.events.~.*.11.*.shard.>']);
