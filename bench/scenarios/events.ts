@@ -1,6 +1,10 @@
 /** Scenario 5: events end to end (ingest -> JetStream -> counting handler) vs raw JetStream publishing. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startNatsServer } from '@insights/registry/nats-server';
+import { connect as natsConnect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { BENCH_DIR, runJson, startInsightsNode } from '../procs.ts';
 import { summarise } from '../stats.ts';
 import type { Plan, Row } from './plan.ts';
@@ -75,6 +79,7 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
   } finally {
     await lax.stop();
   }
+  const partitioned = await runPartitioned(n, runs, log);
   return [
     {
       scenario: '5-events',
@@ -103,5 +108,69 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
       ...summarise(rawLax),
       note: 'what relaxing sync_interval buys (and risks: acknowledged events lost on a power loss)',
     },
+    {
+      scenario: '5-events',
+      name: 'the same, handler partitioned by actor (8 partitions)',
+      unit: 'events/s',
+      ...summarise(partitioned.rates),
+      note: `counts ${partitioned.exact ? 'exact' : 'NOT exact'}`,
+    },
+    {
+      scenario: '5-events',
+      name: 'JetStream deliveries per event to the partitioned handler',
+      unit: 'reads/event',
+      ...summarise([partitioned.readsPerEvent]),
+      note: "sum of the 8 durables' delivered counters / events; 8 before keyed subjects (every partition read every event)",
+    },
   ];
+}
+
+const PARTITIONS = 8;
+
+/**
+ * The counting handler partitioned by actor (bench/modules/count/by-actor.ts), on a NATS server of
+ * its own so its durables read only these events; the reads come from the durables' counters.
+ */
+async function runPartitioned(
+  n: number,
+  runs: number,
+  log: (s: string) => void,
+): Promise<{ rates: number[]; exact: boolean; readsPerEvent: number }> {
+  log('  5-events: the same, handler partitioned by actor');
+  const nats = await startNatsServer({ auth: false });
+  const config = path.join(mkdtempSync(path.join(tmpdir(), 'insights-bench-partitioned-')), 'node.json');
+  // The embedded database splits keys across partitions only when asked (one node here).
+  writeFileSync(config, JSON.stringify({ events: { splitWithEmbeddedDb: true } }));
+  const rates: number[] = [];
+  let exact = true;
+  try {
+    const node = await startInsightsNode('inline', [
+      ...['--module', path.join(BENCH_DIR, 'modules', 'count', 'by-actor.ts')],
+      ...['--nats', nats.url, '--config', config],
+    ]);
+    try {
+      for (let r = 0; r < runs; r++) {
+        const res = await runJson<{ rate: number; accepted: number; counted: number }>(CLIENT, [
+          ...['--target', 'insights', '--address', String(node.ready.grpc)],
+          ...['--n', String(n), '--run', String(r)],
+        ]);
+        rates.push(res.rate);
+        exact &&= res.accepted === n && res.counted === n;
+      }
+    } finally {
+      await node.stop();
+    }
+    const nc = await natsConnect({ servers: nats.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      let reads = 0;
+      for (let p = 0; p < PARTITIONS; p++)
+        reads += (await jsm.consumers.info('INSIGHTS_EVENTS', `h_count_count_events_p${p}`)).delivered.consumer_seq;
+      return { rates, exact, readsPerEvent: reads / (n * runs) };
+    } finally {
+      await nc.close();
+    }
+  } finally {
+    await nats.stop();
+  }
 }

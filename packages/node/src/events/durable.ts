@@ -2,7 +2,8 @@ import { DeliverPolicy, type ConsumerConfig, type ConsumerInfo, type JetStreamMa
 
 /**
  * Creates a durable consumer, or, when it exists (another replica made it, or this node before a
- * restart), keeps its position and updates only what may change.
+ * restart), keeps its position and updates only what may change: its filters too (a durable of
+ * an older version has one broad `filter_subject`; the update replaces it with the list).
  */
 export async function ensureDurable(
   jsm: JetStreamManager,
@@ -13,6 +14,7 @@ export async function ensureDurable(
     await jsm.consumers.info(stream, config.durable_name);
     await jsm.consumers.update(stream, config.durable_name, {
       filter_subject: config.filter_subject,
+      filter_subjects: config.filter_subjects,
       ack_wait: config.ack_wait,
       max_ack_pending: config.max_ack_pending,
       description: config.description,

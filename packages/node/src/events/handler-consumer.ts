@@ -4,7 +4,8 @@ import { AckLedger } from './ack-ledger.ts';
 import { deadLetter, deliverEvents, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
 import { pullLoop } from './pull-loop.ts';
-import { consumerDescription, durableName, filterSubjectFor } from './subjects.ts';
+import { filterSubjectsFor } from './subject-filters.ts';
+import { consumerDescription, durableName } from './subjects.ts';
 
 export interface HandlerConsumerDeps extends DeliveryDeps {
   readonly jsm: JetStreamManager;
@@ -103,7 +104,8 @@ export class HandlerConsumer implements HandlerWorker {
     const config: Partial<ConsumerConfig> & { durable_name: string } = {
       durable_name: this.durable,
       ack_policy: AckPolicy.Explicit,
-      filter_subject: filterSubjectFor(handler.types, handler.sources),
+      // Its sources and types in both subject layouts: every event it may handle, read once.
+      filter_subjects: filterSubjectsFor(handler.types, handler.sources),
       ack_wait: this.#deps.ackWaitMs * NS,
       max_ack_pending: 20_000,
       // The node in the description tells the wait for handlers whose consumer this is.

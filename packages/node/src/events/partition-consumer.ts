@@ -1,16 +1,18 @@
+import type { EventEnvelope } from '@insights/sdk';
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { AckLedger } from './ack-ledger.ts';
 import { deadLetter, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
 import { deliverInOrder, type Queued } from './in-order-delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
-import { partitionOf, type PartitionKey } from './partition-key.ts';
+import { bucketOf, partitionBuckets, partitionOf, type PartitionKey } from './partition-key.ts';
 import { pullLoop } from './pull-loop.ts';
-import { consumerDescription, filterSubjectFor, partitionDurableName } from './subjects.ts';
+import { filterSubjectsFor } from './subject-filters.ts';
+import { consumerDescription, KEYED_MARKER, partitionDurableName, subjectBucket } from './subjects.ts';
 
 export interface PartitionStats {
   processed: number;
   deadLettered: number;
-  /** Messages that were no valid event, refused (and dead-lettered) by partition 0. */
+  /** Messages that were no valid event (or on a subject that lies about its key), refused and dead-lettered. */
   rejected: number;
   redelivered: number;
 }
@@ -39,11 +41,20 @@ const NS = 1_000_000;
  * handled in stream order, one at a time (runs of consecutive events for batched handlers), and
  * acknowledged after success; a failing event is retried in place (later events of its key
  * wait) and dead-lettered after `maxAttempts` (in-order-delivery.ts).
- * Every partition's durable sees all of the handler's events (one filter subject per consumer on
- * NATS 2.9, and the subject carries no key), and passes by those of other partitions.
+ * Its durable is filtered by the server to the events nodes published in its buckets (keyed
+ * subjects), so each of those is read by one partition only; raw-layout events (subjects.ts)
+ * carry no key, so every partition reads them and passes by those of other partitions.
  */
 export class PartitionConsumer {
   readonly durable: string;
+  /**
+   * Its durable's filters. Keyed subjects of its buckets only, unless the partition count does not
+   * divide SUBJECT_BUCKETS or a raw pattern covers the keyed ones (a handler naming no source and
+   * every type): then it reads all the handler's events, like every other partition.
+   */
+  readonly filterSubjects: readonly string[];
+  /** Whether the server sends it only its own partition's keyed events (else it passes the others' by). */
+  readonly selective: boolean;
   readonly #deps: PartitionConsumerDeps;
   readonly #label: string;
   readonly #abort = new AbortController();
@@ -68,6 +79,13 @@ export class PartitionConsumer {
   constructor(deps: PartitionConsumerDeps) {
     this.#deps = deps;
     this.durable = partitionDurableName(deps.handler.module, deps.handler.name, deps.partition);
+    const buckets = partitionBuckets(deps.partition, deps.partitions);
+    this.filterSubjects = filterSubjectsFor(
+      deps.handler.types,
+      deps.handler.sources,
+      buckets === undefined ? undefined : { key: deps.key, buckets },
+    );
+    this.selective = buckets !== undefined && this.filterSubjects.some((f) => f.split('.')[2] === KEYED_MARKER);
     this.#label = handlerLabel(deps.handler);
     const mode = deps.handler.meta.mode as { type: string; maxEvents?: number } | undefined;
     this.#batch = mode?.type === 'batched' ? Math.max(1, mode.maxEvents ?? 1) : 1;
@@ -82,7 +100,7 @@ export class PartitionConsumer {
     const config: Partial<ConsumerConfig> & { durable_name: string } = {
       durable_name: this.durable,
       ack_policy: AckPolicy.Explicit,
-      filter_subject: filterSubjectFor(handler.types, handler.sources),
+      filter_subjects: [...this.filterSubjects],
       ack_wait: this.#deps.ackWaitMs * NS,
       max_ack_pending: 1_000,
       description: consumerDescription(this.#label, { partition: this.#deps.partition, partitions: this.#deps.partitions }),
@@ -228,20 +246,37 @@ export class PartitionConsumer {
     if (m.redelivered) this.#deps.stats.redelivered++;
     const r = readMessage(m, this.#label, this.#deps.limits);
     if (r.type === 'skip') return void m.ack();
-    if (r.type === 'invalid') {
-      // Every partition reads every message: one of them records a refused one, the others pass it by.
-      if (this.#deps.partition !== 0) return void m.ack();
-      this.#deps.stats.rejected++;
-      return deadLetter(this.#deps, m, undefined, r.error).then((written) => {
-        if (written) this.#deps.stats.deadLettered++;
-      });
-    }
-    if (partitionOf(r.event, this.#deps.key, this.#deps.partitions) !== this.#deps.partition) return void m.ack();
+    const { key, partition, partitions } = this.#deps;
+    const bucket = subjectBucket(m.subject, key);
+    if (r.type === 'invalid') return this.#refuse(m, bucket, undefined, r.error);
+    // A keyed subject whose bucket is not the event's (sent around subjectFor): read by the wrong partition, refused.
+    if (bucket !== undefined && bucket !== bucketOf(r.event, key))
+      return this.#refuse(
+        m,
+        bucket,
+        r.event,
+        `its subject ${m.subject} names ${key} bucket ${bucket}, the event's is ${bucketOf(r.event, key)}`,
+      );
+    if (partitionOf(r.event, key, partitions) !== partition) return void m.ack();
     if (this.#deps.ledger.handled(m.seq)) {
       this.#deps.ledger.duplicatesSkipped++;
       return void m.ack();
     }
     this.#queue.push({ m, e: r.event });
+  }
+
+  /**
+   * Dead-letters a refused message once for the handler: a keyed one in the partition of its
+   * subject's bucket (the only one that reads it, unless every partition reads everything), a raw
+   * one (every partition reads it) in partition 0; the others pass it by.
+   */
+  #refuse(m: JsMsg, bucket: number | undefined, e: EventEnvelope | undefined, error: string): void | Promise<void> {
+    const { partition, partitions } = this.#deps;
+    if ((bucket === undefined ? 0 : bucket % partitions) !== partition) return void m.ack();
+    this.#deps.stats.rejected++;
+    return deadLetter(this.#deps, m, e, error).then((written) => {
+      if (written) this.#deps.stats.deadLettered++;
+    });
   }
 
   async #work(): Promise<void> {

@@ -3,7 +3,7 @@ import { AckLedger } from './ack-ledger.ts';
 import type { DeliveryDeps } from './delivery.ts';
 import type { HandlerWorker } from './handler-consumer.ts';
 import type { LeaseBucket } from './leases.ts';
-import { DEFAULT_PARTITIONS, type PartitionKey } from './partition-key.ts';
+import { DEFAULT_PARTITIONS, SUBJECT_BUCKETS, type PartitionKey } from './partition-key.ts';
 import { PartitionConsumer, type PartitionStats } from './partition-consumer.ts';
 import { unpartitionedPosition } from './partition-migration.ts';
 import { token } from './subjects.ts';
@@ -34,7 +34,9 @@ interface Held {
  * the partitions whose leases it holds; it takes at most its share (partitions / live replicas,
  * rounded up), gives back what exceeds it when replicas join, and takes over expired leases when
  * one dies. Only the lease holder reads a partition, one event at a time, so a key's events are
- * handled in order by one replica at a time.
+ * handled in order by one replica at a time. Nodes publish events with their keys' buckets in the
+ * subject, so each durable receives only its partition's events: one read per event, not one
+ * per partition (partition-consumer.ts).
  */
 export class PartitionedHandler implements HandlerWorker {
   readonly #deps: PartitionedHandlerDeps;
@@ -100,6 +102,12 @@ export class PartitionedHandler implements HandlerWorker {
   async start(): Promise<void> {
     const { jsm, stream, handler, nodeId } = this.#deps;
     const before = await unpartitionedPosition(jsm, stream, handler.module, handler.name, nodeId);
+    if (!this.#newReader(0).selective)
+      this.#deps.log.warn('every partition of this handler reads all its events: the server cannot filter them by key', {
+        handler: `${handler.module}.${handler.name}`,
+        partitions: this.#partitions,
+        fix: `a partition count dividing ${SUBJECT_BUCKETS}, and sources named in the filter when it takes every type`,
+      });
     for (let p = 0; p < this.#partitions; p++) await this.#newReader(p).ensure(before.startSeq);
     await before.retire();
     const every = Math.max(200, Math.floor(this.#deps.leases.ttlMs / 3));

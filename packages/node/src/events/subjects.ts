@@ -1,7 +1,18 @@
 import type { EventEnvelope } from '@insights/sdk';
+import { bucketOf, PARTITION_KEYS, SUBJECT_BUCKETS, type PartitionKey } from './partition-key.ts';
 
-/** Every event lives under this prefix: `insights.events.<source>.<type tokens...>`. */
+/**
+ * Every event lives under this prefix, in one of two layouts:
+ * - raw: `insights.events.<source>.<type tokens...>`, what other publishers (an operator's
+ *   re-drive, a node of an older version, anyone holding a node credential) send;
+ * - keyed: `insights.events.~.<actor bucket>.<course bucket>.<resource bucket>.<source>.<type tokens...>`,
+ *   what nodes publish (subjectFor): the buckets let each partition of a partitioned handler be
+ *   filtered by the server to its own events. `~` can never be a source (token() never yields
+ *   it), so the two layouts never meet.
+ */
 export const EVENT_SUBJECT_PREFIX = 'insights.events';
+/** The token after the prefix that marks the keyed layout. */
+export const KEYED_MARKER = '~';
 export const DLQ_SUBJECT_PREFIX = 'insights.dlq';
 /** Plain NATS publishes of raw events to this subject are ingested by some node (queue group). */
 export const INGEST_SUBJECT = 'insights.ingest';
@@ -14,23 +25,19 @@ export function token(s: string): string {
   return t === '' ? '_' : t;
 }
 
+/** The subject a node publishes an event on (keyed layout). */
 export function subjectFor(e: EventEnvelope): string {
-  return `${EVENT_SUBJECT_PREFIX}.${token(e.source)}.${e.type.split('.').map(token).join('.')}`;
+  const buckets = PARTITION_KEYS.map((k) => bucketOf(e, k)).join('.');
+  return `${EVENT_SUBJECT_PREFIX}.${KEYED_MARKER}.${buckets}.${token(e.source)}.${e.type.split('.').map(token).join('.')}`;
 }
 
-/**
- * The server-side filter of a handler's consumer. NATS 2.9 allows one filter subject per
- * consumer, so a handler with one type pattern and at most one source is filtered by the
- * server; anything broader gets every event and is filtered in the module (same result).
- */
-export function filterSubjectFor(types: readonly string[], sources: readonly string[]): string {
-  const src = sources.length === 1 ? token(sources[0] as string) : '*';
-  if (types.length !== 1) return sources.length === 1 ? `${EVENT_SUBJECT_PREFIX}.${src}.>` : `${EVENT_SUBJECT_PREFIX}.>`;
-  const pattern = (types[0] as string)
-    .split('.')
-    .map((t) => (t === '*' || t === '>' ? t : token(t)))
-    .join('.');
-  return `${EVENT_SUBJECT_PREFIX}.${src}.${pattern}`;
+/** The bucket of `key` a keyed subject carries; undefined for a raw subject (or a keyed one that is malformed). */
+export function subjectBucket(subject: string, key: PartitionKey): number | undefined {
+  const tokens = subject.split('.', 6);
+  if (tokens[2] !== KEYED_MARKER) return undefined;
+  const t = tokens[3 + PARTITION_KEYS.indexOf(key)] ?? '';
+  const b = /^\d{1,3}$/.test(t) ? Number(t) : -1;
+  return b >= 0 && b < SUBJECT_BUCKETS ? b : undefined;
 }
 
 /**
