@@ -1,13 +1,12 @@
+import { ONLY_HANDLER_HEADER, subjectFor } from '@insights/node/event-subjects';
 import { connectNatsWithRetry } from '@insights/registry';
-import { InsightsError } from '@insights/sdk';
+import { InsightsError, type EventEnvelope } from '@insights/sdk';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { natsWithCredentials } from '../nats-credentials.ts';
 import { formatTable } from '../output.ts';
 
 const DLQ_STREAM = 'INSIGHTS_DLQ';
-const EVENTS_PREFIX = 'insights.events';
-const ONLY_HANDLER_HEADER = 'Insights-Only-Handler';
 
 interface DeadLetter {
   seq: number;
@@ -56,8 +55,9 @@ export async function runEventsDlq(opts: { nats?: string; handler?: string; redr
       if (typeof d.event === 'string') continue;
       const h = natsHeaders();
       h.set(ONLY_HANDLER_HEADER, `${d.module}.${d.handler}`);
-      const e = d.event as { id: string; source: string; type: string };
-      const subject = `${EVENTS_PREFIX}.${tok(e.source)}.${e.type.split('.').map(tok).join('.')}`;
+      const e = d.event as EventEnvelope;
+      // The keyed layout nodes publish on: a partitioned handler reads it in one partition only.
+      const subject = subjectFor(e);
       // A new message id: the original is inside the duplicate window's memory, or long gone.
       await js.publish(subject, new TextEncoder().encode(JSON.stringify(e)), { msgID: `redrive:${e.id}:${d.seq}`, headers: h });
       await jsm.streams.deleteMessage(DLQ_STREAM, d.seq);
@@ -80,9 +80,4 @@ async function readAll(jsm: JetStreamManager): Promise<DeadLetter[]> {
     out.push({ seq, ...(JSON.parse(new TextDecoder().decode(m.data)) as Omit<DeadLetter, 'seq'>) });
   }
   return out;
-}
-
-function tok(s: string): string {
-  const t = s.replace(/[^A-Za-z0-9_-]/g, '_');
-  return t === '' ? '_' : t;
 }
