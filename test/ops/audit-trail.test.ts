@@ -59,6 +59,16 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     return records();
   };
 
+  /** `insights audit ... --json` as an operator: the records it prints. */
+  const auditCli = async (...filter: string[]): Promise<Record[]> => {
+    const r = await runCli(['audit', '--nats', nats.url, ...filter, '--json'], natsEnv(nats, 'operator'));
+    expect(r.code, r.stderr).toBe(0);
+    return r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record);
+  };
+
   beforeAll(async () => {
     nats = await startNatsServer();
     node = await startTestNode({
@@ -128,12 +138,7 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
       const served = all.find((r) => r.node === 'audited' && r.analytic === 'examples.hello_user' && r.trace === outer.trace);
       expect(outer.trace).toMatch(/^[0-9a-f]{32}$/);
       expect(served).toMatchObject({ outcome: 'OK', args: { user: 'ada' }, who: expect.stringMatching(/^ada#.* via node#/) });
-      const tree = await runCli(['audit', '--nats', nats.url, '--trace', outer.trace!, '--json'], natsEnv(nats, 'operator'));
-      expect(tree.code, tree.stderr).toBe(0);
-      const lines = tree.stdout
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record);
+      const lines = await auditCli('--trace', outer.trace!);
       expect(lines.map((r) => `${r.node} ${r.analytic}`).sort()).toEqual([
         'audited examples.hello_user',
         'front caller.greet_via_mesh',
@@ -155,26 +160,14 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     expect(refused).toMatchObject({ outcome: 'PERMISSION_DENIED', args: { course: 'C9' } });
     expect(refused?.parent).toBe(all.find((r) => r.who?.startsWith('student#') && r.analytic === 'examples.plot_grades')?.id);
 
-    const byUser = await runCli(['audit', '--nats', nats.url, '--user', 'student', '--json'], natsEnv(nats, 'operator'));
-    expect(byUser.code, byUser.stderr).toBe(0);
-    const lines = byUser.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record);
+    const lines = await auditCli('--user', 'student');
     expect(lines.map((r) => `${r.analytic} ${r.outcome}`).sort()).toEqual([
       'examples.get_grades PERMISSION_DENIED',
       'examples.plot_grades PERMISSION_DENIED',
     ]);
-    const byLearner = await runCli(
-      ['audit', '--nats', nats.url, '--learner', 'C1', '--analytic', 'examples.get_*', '--json'],
-      natsEnv(nats, 'operator'),
-    );
-    expect(
-      byLearner.stdout
-        .trim()
-        .split('\n')
-        .map((l) => (JSON.parse(l) as Record).analytic),
-    ).toEqual(['examples.get_grades']);
+    expect((await auditCli('--learner', 'C1', '--analytic', 'examples.get_*')).map((r) => r.analytic)).toEqual([
+      'examples.get_grades',
+    ]);
   }, 60_000);
 
   it('dashboard - the audit page shows the trail to the audit roles only, filtered like the CLI', async () => {
