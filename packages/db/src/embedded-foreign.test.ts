@@ -70,6 +70,17 @@ describe(`embedded engine - other collections past ${MAX_FOREIGN_BYTES / 1024 / 
     expect(counted).toEqual([{ n: count + 2 }]);
   });
 
+  it('foreign - an equality $lookup whose matches for one chunk pass the limit fails with DB_LOOKUP_TOO_LARGE', async () => {
+    const wide = db.collection('wide');
+    await wide.insertOne({ _id: 1, keys: Array.from({ length: count }, (_, i) => `k${i}`) });
+    await expect(
+      wide.aggregate([{ $lookup: { from: 'big', localField: 'keys', foreignField: 'key', as: 'b' } }]).toArray(),
+    ).rejects.toMatchObject({
+      code: 'DB_LOOKUP_TOO_LARGE',
+      message: expect.stringMatching(/^\$lookup from big \(on foreign\.wide\)/),
+    });
+  });
+
   it('foreign - small collections read whole still join ($graphLookup, $lookup with a pipeline)', async () => {
     const out = await db
       .collection('small')

@@ -11,7 +11,7 @@ import type { Document } from '@insights/sdk';
 import { cloneValue, keyOf } from './codec.ts';
 import { valuesAtPath } from './doc-path.ts';
 import { DbError } from './errors.ts';
-import { MAX_SORT_BYTES, matching } from './embedded-read.ts';
+import { MAX_SORT_BYTES, matchingPages } from './embedded-read.ts';
 import type { CollectionStore } from './sqlite-store.ts';
 
 /** Input documents joined per foreign query. */
@@ -85,42 +85,58 @@ function tooLarge(spec: EqualityLookup, ns: string): DbError {
   );
 }
 
-/** The foreign documents any of `values` (by key) joins to, each once, keyed by join value. */
-function fetchMatches(
+interface Matches {
+  /** Foreign documents by the key of each join value they hold, in the order they were read. */
+  readonly byKey: Map<string, Document[]>;
+  /** The read position of each foreign document, to merge the lists of several keys. */
+  readonly rank: Map<Document, number>;
+}
+
+/**
+ * The foreign documents any of `values` (by key) joins to, each once. Yields an empty page after
+ * each page the store reads, so the cursor can give the event loop a turn (see TimeSlice).
+ */
+function* fetchMatches(
   store: CollectionStore,
   spec: EqualityLookup,
   values: Map<string, unknown>,
   ns: string,
-): Map<string, Document[]> {
-  const byKey = new Map<string, Document[]>();
+): Generator<Document[], Matches> {
+  const matches: Matches = { byKey: new Map(), rank: new Map() };
   const seen = new Set<string>();
   let bytes = 0;
-  const take = (filter: Document): void => {
-    for (const doc of matching(store, filter)) {
-      const id = keyOf(doc['_id']);
-      if (seen.has(id)) continue;
-      seen.add(id);
-      bytes += JSON.stringify(doc).length;
-      if (bytes > MAX_LOOKUP_BYTES) throw tooLarge(spec, ns);
-      for (const key of new Set(joinValues(doc, spec.foreignField).map(keyOf))) {
-        if (!values.has(key)) continue;
-        const list = byKey.get(key);
-        if (list === undefined) byKey.set(key, [doc]);
-        else list.push(doc);
-      }
+  const take = (doc: Document): void => {
+    const id = keyOf(doc['_id']);
+    if (seen.has(id)) return;
+    seen.add(id);
+    bytes += JSON.stringify(doc).length;
+    if (bytes > MAX_LOOKUP_BYTES) throw tooLarge(spec, ns);
+    matches.rank.set(doc, matches.rank.size);
+    for (const key of new Set(joinValues(doc, spec.foreignField).map(keyOf))) {
+      if (!values.has(key)) continue;
+      const list = matches.byKey.get(key);
+      if (list === undefined) matches.byKey.set(key, [doc]);
+      else list.push(doc);
     }
   };
   // null is asked apart: `{ f: null }` uses an index, an `$in` holding null does not.
   const nonNull = [...values.values()].filter((v) => v !== null && v !== undefined);
+  const filters: Document[] = [];
   for (let i = 0; i < nonNull.length; i += IN_BATCH_VALUES) {
-    take({ [spec.foreignField]: { $in: nonNull.slice(i, i + IN_BATCH_VALUES) } });
+    filters.push({ [spec.foreignField]: { $in: nonNull.slice(i, i + IN_BATCH_VALUES) } });
   }
-  if (values.has(keyOf(null))) take({ [spec.foreignField]: null });
-  return byKey;
+  if (values.has(keyOf(null))) filters.push({ [spec.foreignField]: null });
+  for (const filter of filters) {
+    for (const page of matchingPages(store, filter)) {
+      page.forEach(take);
+      yield [];
+    }
+  }
+  return matches;
 }
 
 /** Joins one chunk of input documents (owned by the caller) to their foreign matches. */
-function joinChunk(chunk: Document[], store: CollectionStore, spec: EqualityLookup, ns: string): Document[] {
+function* joinChunk(chunk: Document[], store: CollectionStore, spec: EqualityLookup, ns: string): Generator<Document[]> {
   const values = new Map<string, unknown>();
   const keysOf = chunk.map((doc) => {
     const keys = new Set<string>();
@@ -131,14 +147,12 @@ function joinChunk(chunk: Document[], store: CollectionStore, spec: EqualityLook
     }
     return keys;
   });
-  const byKey = fetchMatches(store, spec, values, ns);
-  const order = new Map<Document, number>();
-  for (const docs of byKey.values()) for (const d of docs) if (!order.has(d)) order.set(d, order.size);
+  const { byKey, rank } = yield* fetchMatches(store, spec, values, ns);
   const used = new Set<Document>();
-  return chunk.map((doc, i) => {
+  yield chunk.map((doc, i) => {
     const matched = new Set<Document>();
     for (const key of keysOf[i] ?? []) for (const d of byKey.get(key) ?? []) matched.add(d);
-    const list = [...matched].sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+    const list = [...matched].sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
     // A foreign document joined to several inputs is copied, so results never share objects.
     const joined = list.map((d) => (used.has(d) ? cloneValue(d) : (used.add(d), d)));
     const out = { ...doc };
@@ -147,7 +161,7 @@ function joinChunk(chunk: Document[], store: CollectionStore, spec: EqualityLook
   });
 }
 
-/** The input, joined chunk by chunk; pages of output documents. */
+/** The input, joined chunk by chunk; pages of output documents (some empty, see fetchMatches). */
 export function* streamLookup(
   input: Iterable<Document>,
   store: CollectionStore,
@@ -158,9 +172,9 @@ export function* streamLookup(
   for (const doc of input) {
     chunk.push(doc);
     if (chunk.length >= LOOKUP_CHUNK_DOCS) {
-      yield joinChunk(chunk, store, spec, ns);
+      yield* joinChunk(chunk, store, spec, ns);
       chunk = [];
     }
   }
-  if (chunk.length > 0) yield joinChunk(chunk, store, spec, ns);
+  if (chunk.length > 0) yield* joinChunk(chunk, store, spec, ns);
 }
