@@ -20,6 +20,16 @@ export const UNSUPPORTED_STAGES: ReadonlySet<string> = new Set([
 
 /** Names of other collections a pipeline reads (`$lookup`, `$graphLookup`, `$unionWith`), nested too. */
 export function foreignCollections(pipeline: readonly unknown[], out = new Set<string>()): Set<string> {
+  for (const name of foreignStages(pipeline).keys()) out.add(name);
+  return out;
+}
+
+/** Each other collection a pipeline reads, nested too, with the first stage that names it. */
+export function foreignStages(pipeline: readonly unknown[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const add = (name: unknown, stage: string): void => {
+    if (typeof name === 'string' && !out.has(name)) out.set(name, stage);
+  };
   const visit = (v: unknown): void => {
     if (Array.isArray(v)) {
       for (const x of v) visit(x);
@@ -28,11 +38,9 @@ export function foreignCollections(pipeline: readonly unknown[], out = new Set<s
     if (typeof v !== 'object' || v === null || v instanceof Date || v instanceof RegExp) return;
     for (const [k, arg] of Object.entries(v)) {
       if ((k === '$lookup' || k === '$graphLookup') && typeof arg === 'object' && arg !== null) {
-        const from = (arg as Document)['from'];
-        if (typeof from === 'string') out.add(from);
+        add((arg as Document)['from'], k);
       } else if (k === '$unionWith') {
-        const coll = typeof arg === 'string' ? arg : (arg as Document | null)?.['coll'];
-        if (typeof coll === 'string') out.add(coll);
+        add(typeof arg === 'string' ? arg : (arg as Document | null)?.['coll'], k);
       }
       visit(arg);
     }

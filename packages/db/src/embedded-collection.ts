@@ -25,14 +25,16 @@ import type {
   WithoutId,
 } from '@insights/sdk';
 import { keyOf } from './codec.ts';
-import { foreignCollections, leadingMatch, UNSUPPORTED_STAGES } from './embedded-aggregate.ts';
-import { EmbeddedAggregateCursor, EmbeddedFindCursor, PAGE_DOCS, type FindSpec } from './embedded-cursor.ts';
+import { foreignStages, leadingMatch, UNSUPPORTED_STAGES } from './embedded-aggregate.ts';
+import { EmbeddedAggregateCursor, EmbeddedFindCursor, type FindSpec } from './embedded-cursor.ts';
+import { ForeignCollections } from './embedded-foreign.ts';
 import { describeIndex, indexDef, sameIndex } from './embedded-index.ts';
+import { runStages } from './embedded-pipeline.ts';
 import { distinctValues, findAll, findPages, firstMatch, matching, matchingPages } from './embedded-read.ts';
 import { TimeSlice } from './time-slice.ts';
 import { checkReplacement, findAndUpdate, replaceDocument, settleThenThrow, updateDocuments } from './embedded-writes.ts';
 import { DbError, isDbError } from './errors.ts';
-import { checkPipeline, checkUpdate, projectDocuments, runPipeline } from './mingo-ops.ts';
+import { checkPipeline, checkUpdate, projectDocuments } from './mingo-ops.ts';
 import { ID_INDEX, type CollectionStore } from './sqlite-store.ts';
 
 /** What a collection needs from its database. */
@@ -142,11 +144,13 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
     const run = async (): Promise<Iterable<Document[]>> => {
       const stages = checkPipeline(pipeline, this.#ns, UNSUPPORTED_STAGES);
       const { filter, rest } = leadingMatch(stages);
-      // $lookup and friends read other collections whole (mingo resolves them to arrays).
-      const foreign = new Map<string, Document[]>();
-      for (const name of foreignCollections(rest)) foreign.set(name, [...matching(await this.#db.store(name), {})]);
+      // Other collections are opened now (mingo's resolver is synchronous) but read only as needed.
+      const stageOf = foreignStages(rest);
+      const stores = new Map<string, CollectionStore>();
+      for (const name of stageOf.keys()) stores.set(name, await this.#db.store(name));
+      const foreign = new ForeignCollections(stores, stageOf, this.#ns);
       const input = matching(await this.#store(), filter ?? {});
-      return runPipeline(input, rest, this.#ns, (name) => foreign.get(name) ?? [], PAGE_DOCS);
+      return runStages(input, rest, { ns: this.#ns, stores, foreign });
     };
     return new EmbeddedAggregateCursor<R>(run);
   }

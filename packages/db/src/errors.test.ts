@@ -24,6 +24,7 @@ describe('db errors', () => {
       'DB_INVALID_UPDATE',
       'DB_IO_ERROR',
       'DB_LOCKED',
+      'DB_LOOKUP_TOO_LARGE',
       'DB_SORT_TOO_LARGE',
       'DB_UNAVAILABLE',
       'DB_UNSUPPORTED',

@@ -17,6 +17,8 @@ export const DB_ERROR_CODES = {
   DB_INDEX_NOT_FOUND: 'no index has this name',
   DB_INVALID_OPTIONS: 'provider or operation options are invalid',
   DB_SORT_TOO_LARGE: 'a sort no index answers would hold too much in memory; index the sort field or add a limit',
+  DB_LOOKUP_TOO_LARGE:
+    'a stage would hold too much of another collection in memory; use $lookup with localField/foreignField and an index on foreignField, or narrow the input first',
   DB_UNSUPPORTED: 'the embedded engine does not support this; use the MongoDB backend',
   DB_CURSOR_IN_USE: 'a cursor was modified or read after reading started',
   DB_CORRUPT_JOURNAL: 'a journal file is damaged before its last line; restore it from a backup',

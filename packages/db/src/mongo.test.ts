@@ -30,6 +30,12 @@ const FERRETDB_GAPS = {
   'aggregate - $match $group $sort': 'the $avg accumulator is not implemented',
   'aggregate - $project $addFields $skip $limit $count': 'the $multiply operator is not implemented',
   'aggregate - $lookup joins another collection of the same database': 'the $lookup stage is not implemented',
+  'lookup - a local array matches on each element, a foreign array on any element': 'the $lookup stage is not implemented',
+  'lookup - a null or missing local value matches foreign documents whose field is null or missing':
+    'the $lookup stage is not implemented',
+  'lookup - dotted paths fan out through arrays, and a dotted `as` nests the result': 'the $lookup stage is not implemented',
+  'lookup - with a pipeline, on the joined collection read whole': 'the $lookup stage is not implemented',
+  'unionWith - the input, then the other collection through its own pipeline': 'the $unionWith stage is not implemented',
 } as const;
 
 let ferret: Promise<FerretDb> | undefined;
