@@ -209,7 +209,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     natsConfigured: natsLink.configured,
     natsConnected: () => natsLink.isConnected(),
     advertised: () => advertising?.advertised ?? false,
-    meshReady: () => meshClient?.meshView() !== undefined,
+    meshReady: () => meshClient?.meshReady() ?? false,
     hosts,
     failedModules: failed,
     sandbox: sandbox.mode,
@@ -230,7 +230,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     consumers: () => events?.consumerInfo() ?? Promise.resolve([]),
     natsConnected: () => (natsLink.configured ? natsLink.isConnected() : undefined),
     advertised: () => advertising?.advertised ?? false,
-    meshNodes: () => meshClient?.meshView()?.live.size,
+    meshNodes: () => meshClient?.meshNodes(),
     ready: () => readiness(readinessInputs).ready,
     ...(options.processFaults === undefined ? {} : { processFaults: options.processFaults }),
   });
@@ -282,10 +282,13 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   sweeper.unref();
 
   state = 'serving';
-  advertising = startAdvertising(config, natsLink, describe, log, identity);
-  const healthReporter = startHealthReporter(grpc.health, readinessInputs);
   // A certified node expects certified peers; before node certificates are rolled out, peers are taken on trust.
   const peerTrust = identity.certificate === undefined ? [] : trustedKeys;
+  advertising = startAdvertising(config, natsLink, describe, log, identity, {
+    trustedKeys: peerTrust,
+    onRefusal: (_key, _reason, refusal) => metrics.registryRefused(refusal),
+  });
+  const healthReporter = startHealthReporter(grpc.health, readinessInputs);
   meshClient = startNestedCallClient(
     config,
     dispatcher,
@@ -293,7 +296,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     peerTrust,
     capabilityDelegator(identity),
     tracing?.tracer,
-    (_key, _reason, refusal) => metrics.registryRefused(refusal),
+    advertising,
   );
   log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
 
@@ -331,6 +334,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         audit.close();
         await natsLink.close();
         await meshClient.close();
+        advertising.close();
         await tracing?.shutdown();
         log.info('node stopped');
       })()),

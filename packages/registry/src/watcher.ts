@@ -19,7 +19,17 @@ export interface WatcherOptions extends BucketOptions {
   onRetry?: (error: Error, attempt: number, delayMs: number) => void;
   /** Take only advertisements signed by nodes the mesh vouches for (see AdvertisementTrust). */
   trust?: AdvertisementTrust;
+  /**
+   * A node's own id: the watch follows only that node's two keys until `widen()` (a node needs
+   * the rest of the mesh only for some work, and every entry of a big mesh costs it a message).
+   */
+  ownId?: string;
+  /** Every entry the current watch delivers (snapshot and live), before the view takes it. */
+  onEntry?: (entry: KvWatchEntry) => void;
 }
+
+/** What a watch follows: one node's own keys, or the whole registry. */
+export type WatchScope = 'own' | 'mesh';
 
 /** A bucket that delivers nothing for this long is not going to: give up on it and watch again. */
 const SNAPSHOT_TIMEOUT_MS = 30_000;
@@ -52,14 +62,19 @@ export class RegistryWatcher {
   #generation = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
-  #rewatching = false;
+  #rewatching: Promise<void> | undefined;
   #emitQueued = false;
+  /** The scope asked for, and the scope of the watch whose snapshot is in. */
+  #wanted: WatchScope;
+  #watched: WatchScope | undefined;
+  #received = 0;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly options: WatcherOptions,
   ) {
     this.#view = new RegistryView(options.onInvalid, Date.now(), options.trust);
+    this.#wanted = options.ownId === undefined ? 'mesh' : 'own';
   }
 
   /**
@@ -83,30 +98,70 @@ export class RegistryWatcher {
     return this.#view.nodes();
   }
 
+  /** True while node `id` is live in the view (cheap: no list built). */
+  sees(id: string): boolean {
+    return this.#view.isLive(id);
+  }
+
+  /** The scope of the watch in force (undefined before the first snapshot). */
+  get scope(): WatchScope | undefined {
+    return this.#watched;
+  }
+
+  /** Registry entries delivered to this watcher so far (snapshots included): what it costs the process. */
+  get received(): number {
+    return this.#received;
+  }
+
+  /** Follows the whole registry; resolves once its snapshot is in (at once if it already does). */
+  widen(): Promise<void> {
+    return this.#rescope('mesh');
+  }
+
+  /** Back to the node's own keys (with `ownId`): other nodes leave the view at once. */
+  narrow(): Promise<void> {
+    return this.#rescope(this.options.ownId === undefined ? 'mesh' : 'own');
+  }
+
   close(): void {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#iterator?.stop();
   }
 
+  async #rescope(scope: WatchScope): Promise<void> {
+    this.#wanted = scope;
+    // A rewatch under way may be for the other scope: wait for it, then watch again.
+    while (this.#watched !== this.#wanted) {
+      if (this.#closed || this.nc.isClosed()) throw new WatchEndedError();
+      await this.#rewatch();
+    }
+  }
+
   async #watch(bucketWasDown: boolean): Promise<void> {
     const generation = ++this.#generation;
+    const scope = this.#wanted;
     const kv = await openRegistryBucket(this.nc, this.options);
     const fresh = new RegistryView(this.options.onInvalid, Date.now(), this.options.trust);
     let initialised = false;
     let settle!: (error?: Error) => void;
     const ready = new Promise<void>((resolve, reject) => (settle = (e) => (e === undefined ? resolve() : reject(e))));
+    const ownId = this.options.ownId;
+    // Narrowed: the other nodes are no longer heard, so they are not carried over (see adopt).
+    const keep = scope === 'own' && ownId !== undefined ? (id: string) => id === ownId : undefined;
     const initialise = () => {
       if (initialised || generation !== this.#generation) return;
-      fresh.adopt(this.#view, bucketWasDown);
+      fresh.adopt(this.#view, bucketWasDown, Date.now(), keep);
       this.#view = fresh;
+      this.#watched = scope;
       initialised = true;
       settle();
-      this.#queueEmit();
+      // At once, not queued: whoever waited for this snapshot (widen) finds the list handed out.
+      this.#emit();
     };
     // The snapshot ends at the first entry with nothing pending after it. A bucket empty once the
     // watch exists delivers no such entry: its snapshot is empty (later writes arrive as changes).
-    const iterator = await kv.watch({ key: '>' });
+    const iterator = await kv.watch({ key: scope === 'own' && ownId !== undefined ? `*.${ownId}` : '>' });
     this.#iterator?.stop();
     this.#iterator = iterator;
     // A status that cannot be read leaves it to the entries (or to the snapshot timeout below).
@@ -119,6 +174,8 @@ export class RegistryWatcher {
       try {
         for await (const e of iterator) {
           if (generation !== this.#generation) return;
+          this.#received++;
+          this.options.onEntry?.(e);
           if (!initialised) {
             fresh.applySnapshot(e);
             if (e.delta === 0) initialise();
@@ -141,20 +198,16 @@ export class RegistryWatcher {
 
   /** Silence longer than the longest TTL: the watch is suspect, rebuild it. */
   #checkQuiet(): void {
-    if (this.#closed || this.#rewatching || this.#view.size === 0) return;
+    if (this.#closed || this.#rewatching !== undefined || this.#view.size === 0) return;
     if (Date.now() - this.#view.heardAt > this.#view.maxTtlMs) void this.#rewatch();
   }
 
-  async #rewatch(): Promise<void> {
-    if (this.#rewatching) return;
-    this.#rewatching = true;
-    try {
-      await this.#watchUntilUp();
-    } catch {
-      // closed meanwhile
-    } finally {
-      this.#rewatching = false;
-    }
+  /** Watches again (in the scope wanted now); a rewatch under way is shared, not doubled. */
+  #rewatch(): Promise<void> {
+    this.#rewatching ??= this.#watchUntilUp()
+      .catch(() => {}) // closed meanwhile
+      .finally(() => (this.#rewatching = undefined));
+    return this.#rewatching;
   }
 
   /** Watches again until a snapshot is in; throws the last error once the watcher or its connection is closed. */
