@@ -110,7 +110,7 @@ describe.skipIf(NO_NATS)('node registry watch - one watch, widened on use, narro
         nc,
         nodeViewSchema.parse({ id, grpcAddress: `127.0.0.1:${id.charCodeAt(0)}`, state: 'serving' }),
         {
-          ttlMs: 600,
+          ttlMs: 1500,
         },
       );
       await ad.start();
@@ -123,6 +123,17 @@ describe.skipIf(NO_NATS)('node registry watch - one watch, widened on use, narro
     await nc?.close();
     await nats?.stop();
   });
+
+  it('watch - a node whose keys are not written yet watches at once (an empty snapshot is not waited for)', async () => {
+    // The bucket holds other nodes' entries, none of this one's: no entry will end its snapshot.
+    const watch = await NodeRegistryWatch.start(nc, 'nobody');
+    try {
+      expect(watch.nodes()).toEqual([]);
+      expect(watch.seesSelf()).toBe(false);
+    } finally {
+      watch.close();
+    }
+  }, 10_000);
 
   it("watch - receives only its node's keys; use() reads the whole mesh; idle, it narrows back", async () => {
     const keys: string[] = [];

@@ -1,6 +1,6 @@
 import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
-import type { KvWatchEntry } from '@nats-io/kv';
-import type { NodeView } from './advertisement.ts';
+import type { KV, KvWatchEntry } from '@nats-io/kv';
+import { adKey, heartbeatKey, type NodeView } from './advertisement.ts';
 import type { AdvertisementTrust } from './advertisement-trust.ts';
 import { openRegistryBucket, type BucketOptions } from './bucket.ts';
 import { RegistryView, type RegistryRefusalListener } from './registry-view.ts';
@@ -33,6 +33,17 @@ export type WatchScope = 'own' | 'mesh';
 
 /** A bucket that delivers nothing for this long is not going to: give up on it and watch again. */
 const SNAPSHOT_TIMEOUT_MS = 30_000;
+
+/** Neither of a node's keys was ever written (a delete marker counts as written: the watch delivers it). */
+async function ownKeysAbsent(kv: KV, id: string): Promise<boolean> {
+  const read = (key: string) =>
+    kv.get(key).then(
+      (e) => e === null,
+      () => false,
+    );
+  const [ad, beat] = await Promise.all([read(adKey(id)), read(heartbeatKey(id))]);
+  return ad && beat;
+}
 
 const retryDelayMs = (attempt: number): number => Math.min(2000, 100 * 2 ** Math.min(attempt, 5));
 
@@ -165,8 +176,14 @@ export class RegistryWatcher {
     this.#iterator?.stop();
     this.#iterator = iterator;
     // A status that cannot be read leaves it to the entries (or to the snapshot timeout below).
-    const status = await kv.status().catch(() => undefined);
-    if (iterator.getReceived() === 0 && status?.values === 0) initialise();
+    const nothingToRead =
+      scope === 'own' && ownId !== undefined
+        ? await ownKeysAbsent(kv, ownId)
+        : await kv.status().then(
+            (st) => st.values === 0,
+            () => false,
+          );
+    if (iterator.getReceived() === 0 && nothingToRead) initialise();
     const timeout = setTimeout(() => {
       if (!initialised) iterator.stop();
     }, SNAPSHOT_TIMEOUT_MS);
