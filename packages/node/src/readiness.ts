@@ -8,7 +8,7 @@ export interface ReadinessInputs {
   readonly natsConfigured: boolean;
   natsConnected(): boolean;
   advertised(): boolean;
-  /** The node's own mesh client has read the registry: `ctx.mesh` reaches other nodes. */
+  /** The node's registry watch has read its own entry back: `ctx.mesh` can read the rest when a call needs it. */
   meshReady(): boolean;
   readonly hosts: ReadonlyMap<string, ModuleHost>;
   readonly failedModules: readonly FailedModule[];
@@ -26,8 +26,9 @@ export interface Readiness {
 
 /**
  * Ready = serving, every configured module loaded and not failed, and (with NATS) connected, in
- * the registry, and able to see the rest of the mesh (a module's nested calls would fail before). A node that is not ready still answers direct calls; readiness tells a load
- * balancer or a rolling update to wait.
+ * the registry, and reading it (its own entry read back: the node follows the rest of the mesh
+ * only when nested calls or hard-realtime waits need it, and reads it then). A node that is not
+ * ready still answers direct calls; readiness tells a load balancer or a rolling update to wait.
  */
 export function readiness(i: ReadinessInputs): Readiness {
   const checks: Record<string, true | string> = {};
@@ -40,7 +41,7 @@ export function readiness(i: ReadinessInputs): Readiness {
   if (i.natsConfigured) {
     checks.nats = i.natsConnected() || 'not connected to NATS';
     checks.registry = i.advertised() || 'not in the registry yet';
-    checks.mesh = i.meshReady() || 'has not read the registry yet: nested calls cannot reach other nodes';
+    checks.mesh = i.meshReady() || 'has not read its own entry back from the registry yet: nested calls cannot reach other nodes';
   }
   const modules: Record<string, SandboxReport> = {};
   for (const [name, host] of i.hosts) modules[name] = host.status().sandbox ?? { mode: 'none', limits: {} };
