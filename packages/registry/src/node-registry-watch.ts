@@ -96,7 +96,7 @@ export class NodeRegistryWatch implements RegistryFeed {
   /** Follows the whole registry (if not yet) and resolves once it is read; counts as a use. */
   async use(): Promise<void> {
     this.#lastUse = Date.now();
-    if (this.wide) return;
+    // Even when wide: a narrowing may be under way, and widen waits for it and widens again.
     await this.#watcher.widen();
     this.#lastUse = Date.now();
   }

@@ -142,10 +142,12 @@ export class RegistryWatcher {
 
   async #rescope(scope: WatchScope): Promise<void> {
     this.#wanted = scope;
-    // A rewatch under way may be for the other scope: wait for it, then watch again.
-    while (this.#watched !== this.#wanted) {
-      if (this.#closed || this.nc.isClosed()) throw new WatchEndedError();
-      await this.#rewatch();
+    for (;;) {
+      // A rewatch under way may be for the other scope (a narrowing as a call comes in): let it finish first.
+      if (this.#rewatching !== undefined) await this.#rewatching;
+      else if (this.#watched === this.#wanted) return;
+      else if (this.#closed || this.nc.isClosed()) throw new WatchEndedError();
+      else await this.#rewatch();
     }
   }
 
@@ -223,7 +225,12 @@ export class RegistryWatcher {
   #rewatch(): Promise<void> {
     this.#rewatching ??= this.#watchUntilUp()
       .catch(() => {}) // closed meanwhile
-      .finally(() => (this.#rewatching = undefined));
+      .finally(() => {
+        this.#rewatching = undefined;
+        // The scope wanted changed while this watch was being built: build the right one.
+        if (this.#closed || this.nc.isClosed() || this.#watched === undefined) return;
+        if (this.#watched !== this.#wanted) void this.#rewatch();
+      });
     return this.#rewatching;
   }
 
