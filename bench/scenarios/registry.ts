@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { startNatsServer } from '@insights/registry/nats-server';
 import { BENCH_DIR, REPO } from '../procs.ts';
 import type { Plan, Row } from './plan.ts';
 
@@ -64,9 +65,15 @@ const row = (name: string, unit: string, v: number, note?: string): Row => ({
   ...(note ? { note } : {}),
 });
 
-/** N simulated nodes with the node's registry wiring: the registry entries all of them receive per second. */
-async function fleetTraffic(natsUrl: string, n: number, eager: boolean): Promise<Line> {
-  const fleet = proc('clients/registry-fleet.ts', ['--nats', natsUrl, '--n', String(n), ...(eager ? ['--eager'] : [])]);
+/**
+ * N simulated nodes with the node's registry wiring: the registry entries all of them receive per
+ * second. On a NATS server of their own: the fleets before leave a JetStream consumer per watch
+ * of theirs on the shared one (a killed process's consumers linger for their inactivity
+ * threshold, 5 minutes), and a thousand of those slowed every write there.
+ */
+async function fleetTraffic(n: number, eager: boolean): Promise<Line> {
+  const nats = await startNatsServer({ auth: false });
+  const fleet = proc('clients/registry-fleet.ts', ['--nats', nats.url, '--n', String(n), ...(eager ? ['--eager'] : [])]);
   try {
     await fleet.next('ready', 300_000);
     fleet.send(`measure ${MEASURE_MS}`);
@@ -78,6 +85,7 @@ async function fleetTraffic(natsUrl: string, n: number, eager: boolean): Promise
       fleet.p.once('exit', () => r());
       setTimeout(() => (fleet.p.kill(), r()), 30_000).unref();
     });
+    await nats.stop();
   }
 }
 
@@ -140,7 +148,7 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
       const how = eager ? 'every node following the whole registry (before)' : 'nodes following their own keys (now)';
       log(`  7-registry: ${n} nodes, registry traffic of all nodes, ${how}`);
       try {
-        const t = await fleetTraffic(natsUrl, n, eager);
+        const t = await fleetTraffic(n, eager);
         // The client's share comes from the watcher above; a size whose watcher failed reports the nodes alone.
         const who = clientMessages === undefined ? 'all nodes receive' : 'all nodes + 1 client receive';
         rows.push(
