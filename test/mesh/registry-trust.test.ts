@@ -98,6 +98,8 @@ describe.skipIf(NO_NATS)('registry trust - forged entries, stolen addresses, rep
   const beat = JSON.stringify({ v: 1, ttlMs: 60_000, state: 'serving', seq: 1 });
 
   it('trust - a forged, an uncertified and an altered advertisement are ignored; the fake server receives nothing at all', async () => {
+    // Node other follows the whole registry from its first nested call on, and refuses forgeries there too.
+    expect(await client.query['caller.greet_via_mesh']!({ user: 'first' })).toBe('relayed: Hello, first!');
     const genuine = (await adOf('real'))!;
     const forged = { ...genuine, id: 'fake', grpcAddress: fake.address, certificate: undefined, signature: undefined };
     await kv.put('node.fake', JSON.stringify(forged));

@@ -226,6 +226,16 @@ describe('registry view - liveness and time without NATS', () => {
     expect(ids(resumed, 12_500)).toEqual(['b']);
   });
 
+  it('a watch narrowed to its own keys keeps only its own node: the others are no longer heard, not absent', () => {
+    const s = new RegistryView(undefined, 0);
+    s.applySnapshot(entry('node.a', ad('a'), 0));
+    s.applySnapshot(entry('alive.a', beat(), 250));
+    s.adopt(fourNodes(), false, 300, (id) => id === 'a');
+    expect(s.changed(300)?.map((n) => n.id)).toEqual(['a']);
+    expect(s.isLive('a', 300)).toBe(true);
+    expect(s.isLive('b', 300)).toBe(false);
+  });
+
   it('a rebuilt snapshot that lacks entries keeps those nodes (absence is not a withdrawal); a delete marker removes one', () => {
     const s = new RegistryView(undefined, 0);
     s.applySnapshot(entry('node.a', ad('a'), 0));

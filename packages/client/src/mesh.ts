@@ -2,7 +2,7 @@ import { InsightsError, type CallOptions, type UntypedMesh } from '@insights/sdk
 import { createMeshProxy, type CallInvoker, type QueryKind } from '@insights/sdk/internal';
 import type { Policy, PolicyContext, PolicyLayer } from '@insights/policy';
 import type { IngestReport } from '@insights/runtime';
-import type { NatsSettings, RegistryRefusalListener } from '@insights/registry';
+import type { NatsSettings, RegistryFeed, RegistryRefusalListener } from '@insights/registry';
 import type { Tracer } from '@opentelemetry/api';
 import type { ClientTlsOptions } from './node-connection.ts';
 import { Restriction } from './restriction.ts';
@@ -53,6 +53,11 @@ export interface ConnectOptions {
   delegate?: (capability: string, targetNodeId: string) => string;
   /** Told of each registry entry the client refused (unsigned, forged, malformed), besides the log. */
   onRegistryRefusal?: RegistryRefusalListener;
+  /**
+   * For nodes: registry nodes this process already follows (the node's own watch, whose
+   * entries it has checked), used as a registry without another NATS connection or watch.
+   */
+  registryFeed?: RegistryFeed;
 }
 
 export interface RestrictOptions {
@@ -156,7 +161,7 @@ export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Pr
   const registries =
     options.nats === undefined ? [] : Array.isArray(options.nats) ? options.nats : [options.nats as string | NatsSettings];
   const nodes = options.nodes ?? [];
-  if (nodes.length === 0 && registries.length === 0) throw noNodesError();
+  if (nodes.length === 0 && registries.length === 0 && options.registryFeed === undefined) throw noNodesError();
   const restriction =
     options.capability === undefined
       ? Restriction.none(options.signingKey, options.meshId)
@@ -173,6 +178,7 @@ export async function connect<M = UntypedMesh>(options: ConnectOptions = {}): Pr
     trustedKeys: options.trustedKeys,
     delegate: options.delegate,
     onRegistryRefusal: options.onRegistryRefusal,
+    registryFeed: options.registryFeed,
     meshId: options.meshId,
     log: options.log ?? ((level, message) => level === 'warn' && process.stderr.write(`insights client: ${message}\n`)),
   });

@@ -11,6 +11,7 @@ import {
   RegistryWatcher,
   type NatsSettings,
   type NodeView,
+  type RegistryFeed,
   type RegistryRefusalListener,
 } from '@insights/registry';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -50,6 +51,8 @@ export interface RemoteOptions {
   delegate?: ((capability: string, targetNodeId: string) => string) | undefined;
   /** Told of each registry entry refused (see ConnectOptions.onRegistryRefusal). */
   onRegistryRefusal?: RegistryRefusalListener | undefined;
+  /** Registry nodes followed elsewhere in this process (see ConnectOptions.registryFeed). */
+  registryFeed?: RegistryFeed | undefined;
 }
 
 /** Retry pauses while no replica can take an idempotent call (a rolling restart, a node rejoining), ms. */
@@ -79,6 +82,7 @@ export class RemoteBackend implements MeshBackend {
   /** Names seen resolving, per kind, and whether every replica of each is idempotent. */
   readonly #known: Record<QueryKind, Map<string, boolean>> = { query: new Map(), view: new Map() };
   #changed: (() => void) | undefined;
+  #unfollowFeed: (() => void) | undefined;
   readonly #trust: { registry: AdvertisementTrust; proofs: NodeProofs } | undefined;
 
   private constructor(private readonly options: RemoteOptions) {
@@ -97,6 +101,7 @@ export class RemoteBackend implements MeshBackend {
         throw e;
       }),
     );
+    b.#followFeed();
     await b.#describeDirect();
     if (first.length > 0) {
       const timeout = new Promise<void>((r) => setTimeout(r, options.discoveryTimeoutMs).unref());
@@ -220,6 +225,8 @@ export class RemoteBackend implements MeshBackend {
 
   async refresh(): Promise<void> {
     await this.#describeDirect();
+    const feed = this.options.registryFeed;
+    if (feed !== undefined) this.#registryViews[this.options.registries.length] = feed.nodes();
     this.#rebuild();
   }
 
@@ -236,6 +243,7 @@ export class RemoteBackend implements MeshBackend {
 
   async close(): Promise<void> {
     this.#abort.abort();
+    this.#unfollowFeed?.();
     for (const w of this.#watchers) w.close();
     await Promise.all(this.#nats.map((nc) => nc.close().catch(() => {})));
     for (const c of this.#connections.values()) c.close();
@@ -272,6 +280,18 @@ export class RemoteBackend implements MeshBackend {
     this.#watchers.push(watcher);
     this.#registryViews[index] = watcher.nodes();
     this.#rebuild();
+  }
+
+  /** The feed's nodes count as one more registry, after the NATS ones (it is not ours to close). */
+  #followFeed(): void {
+    const feed = this.options.registryFeed;
+    if (feed === undefined) return;
+    const index = this.options.registries.length;
+    this.#registryViews[index] = feed.nodes();
+    this.#unfollowFeed = feed.subscribe((nodes) => {
+      this.#registryViews[index] = nodes;
+      this.#rebuild();
+    });
   }
 
   async #describeDirect(): Promise<void> {

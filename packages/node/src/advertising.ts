@@ -1,6 +1,15 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { Advertiser, nodeViewFromDescribe, type DescribeLike, type NodeIdentity } from '@insights/registry';
+import {
+  Advertiser,
+  AdvertisementTrust,
+  NodeRegistryWatch,
+  nodeViewFromDescribe,
+  type DescribeLike,
+  type NodeIdentity,
+  type RegistryRefusalListener,
+} from '@insights/registry';
 import type { Logger } from '@insights/runtime';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { NodeConfig } from './config.ts';
 import type { NatsLink } from './nats-link.ts';
 import { ensureStreamReplicas, resolveReplicas } from './replicas.ts';
@@ -8,15 +17,34 @@ import { ensureStreamReplicas, resolveReplicas } from './replicas.ts';
 export interface Advertising {
   /** True once the node's entry is in the registry (readiness and metrics). */
   readonly advertised: boolean;
+  /** The node's one registry watch once it has read the node's own keys (undefined before, and without NATS). */
+  readonly watch: NodeRegistryWatch | undefined;
+  /** Resolves with the watch once it is up; never without NATS. */
+  readonly watching: Promise<NodeRegistryWatch>;
   /** Takes the node out of the registry now (first step of a clean shutdown). */
   withdraw(): Promise<void>;
+  /** Stops the watch (last step: nested calls still use it while the node drains). */
+  close(): void;
+}
+
+/** Whose registry entries the node's watch believes, and where refusals go. */
+export interface RegistryWatchSettings {
+  /** Mesh public keys: with them, only entries signed by a certified node are taken. */
+  readonly trustedKeys: readonly string[];
+  /** Each registry entry refused (counted in /metrics). */
+  readonly onRefusal?: RegistryRefusalListener;
+  /** Follow the whole registry from the start, as every node did before watching on demand (benchmarks). */
+  readonly eager?: boolean;
+  /** Stop following the whole registry after this long unused, ms. */
+  readonly idleMs?: number;
 }
 
 /**
  * Puts the node in the NATS registry once NATS answers and keeps its entry current: module
  * states change (restarts, degraded), so the view is compared every heartbeat and re-advertised
- * when it differs. The entry is signed with the node key; an entry someone else deletes or
- * changes is rewritten at once.
+ * when it differs. The entry is signed with the node key. One watch per node (NodeRegistryWatch)
+ * follows its own keys, so an entry someone else deletes or changes is rewritten at once, and
+ * widens to the whole registry only while nested calls or hard-realtime waits need the mesh.
  */
 export function startAdvertising(
   config: NodeConfig,
@@ -24,12 +52,47 @@ export function startAdvertising(
   describe: () => DescribeLike,
   log: Logger,
   identity?: NodeIdentity,
+  watchSettings: RegistryWatchSettings = { trustedKeys: [] },
 ): Advertising {
-  if (!link.configured) return { advertised: false, withdraw: async () => {} };
+  if (!link.configured)
+    return { advertised: false, watch: undefined, watching: new Promise(() => {}), withdraw: async () => {}, close() {} };
   let advertised = false;
   let advertiser: Advertiser | undefined;
+  let watch: NodeRegistryWatch | undefined;
   let timer: NodeJS.Timeout | undefined;
   let withdrawn = false;
+  let closed = false;
+  let watchUp!: (w: NodeRegistryWatch) => void;
+  let watchFailed!: (e: Error) => void;
+  const watching = new Promise<NodeRegistryWatch>((resolve, reject) => ((watchUp = resolve), (watchFailed = reject)));
+  watching.catch(() => {}); // reported below; users see a node without a mesh
+  const startWatch = (nc: NatsConnection, replicas: number) => {
+    const { trustedKeys, onRefusal, eager, idleMs } = watchSettings;
+    NodeRegistryWatch.start(nc, config.id, {
+      bucket: config.registry.bucket,
+      replicas,
+      ...(trustedKeys.length === 0 ? {} : { trust: new AdvertisementTrust(trustedKeys, config.identity.meshId) }),
+      onInvalid: (key, reason, refusal) => {
+        log.warn(`ignoring registry entry ${key}: ${reason}`, { component: 'registry' });
+        onRefusal?.(key, reason, refusal);
+      },
+      onRetry: (e, attempt, delayMs) => log.warn('registry not readable yet; retrying', { error: e.message, attempt, delayMs }),
+      // Its own keys go to the advertiser, which rewrites what someone else deleted or changed.
+      onEntry: (e) => advertiser?.observe(e),
+      ...(eager === undefined ? {} : { eager }),
+      ...(idleMs === undefined ? {} : { idleMs }),
+    }).then(
+      (w) => {
+        if (closed) return w.close();
+        watch = w;
+        watchUp(w);
+      },
+      (e: unknown) => {
+        if (!closed) log.error('registry watch stopped: the node cannot see the mesh', { error: (e as Error).message });
+        watchFailed(e as Error);
+      },
+    );
+  };
   const started = link.connected
     .then(async (nc) => {
       if (withdrawn) return;
@@ -43,8 +106,11 @@ export function startAdvertising(
         onError: (e) => log.warn('registry write failed; will retry', { error: e.message }),
         onTampered: (key, operation) => log.warn('registry entry changed by someone else; restored', { key, operation }),
         ...(identity === undefined ? {} : { identity }),
+        ownWatch: false,
       });
       await advertiser.start();
+      // After the first write, so the snapshot shows the node's own entries rather than an earlier run's.
+      startWatch(nc, replicas);
       // A JetStream cluster still electing its leaders refuses or times out this update: retry it
       // rather than stay out of the registry (and not ready) for good.
       for (let attempt = 1; ; attempt++) {
@@ -76,6 +142,14 @@ export function startAdvertising(
   return {
     get advertised() {
       return advertised && !withdrawn;
+    },
+    get watch() {
+      return watch;
+    },
+    watching,
+    close() {
+      closed = true;
+      watch?.close();
     },
     async withdraw() {
       withdrawn = true;

@@ -34,7 +34,7 @@ describe('mesh read db - the reader side of reads through the mesh', () => {
   } as unknown as Mesh;
   const open = (collections = ['segments']) =>
     readThroughMesh({
-      mesh,
+      withMesh: (_deadline, fn) => fn(mesh),
       reader: 'dash',
       owner: 'video',
       collections: new Set(collections),
@@ -87,11 +87,11 @@ describe('mesh read db - the reader side of reads through the mesh', () => {
   it('fails NOT_FOUND when no node hosts the owner, or the node has no mesh', async () => {
     const empty = { describe: async () => ({ nodes: [], analytics: [] }) } as unknown as Mesh;
     const o = { reader: 'dash', owner: 'video', collections: new Set<string>(), capability: undefined, timeoutMs: 1000 };
-    await expect(readThroughMesh({ ...o, mesh: empty })).rejects.toMatchObject({
+    await expect(readThroughMesh({ ...o, withMesh: (_d, fn) => fn(empty) })).rejects.toMatchObject({
       code: 'NOT_FOUND',
       message: expect.stringContaining('nor on any node of the mesh'),
     });
-    await expect(readThroughMesh({ ...o, mesh: undefined })).rejects.toMatchObject({
+    await expect(readThroughMesh({ ...o, withMesh: () => undefined })).rejects.toMatchObject({
       code: 'NOT_FOUND',
       message: expect.stringContaining('nats is not configured'),
     });

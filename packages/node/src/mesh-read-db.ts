@@ -20,9 +20,12 @@ import {
 import { ReadOnlyDb } from '@insights/runtime';
 import { MODULE_DATA_ROUTE, type ModuleDataRequest } from './module-data-protocol.ts';
 
+/** Runs `fn` with the node's mesh client (following the registry), or undefined without NATS. */
+export type WithMesh = <T>(deadline: number, fn: (mesh: Mesh) => Promise<T>) => Promise<T> | undefined;
+
 export interface MeshReadOptions {
-  /** The node's mesh client (undefined without NATS: nothing beyond this node is reachable). */
-  readonly mesh: Mesh | undefined;
+  /** The node's mesh client (nested-calls.ts withMesh). */
+  readonly withMesh: WithMesh;
   readonly reader: string;
   readonly owner: string;
   /** What the reader may read here: its declaration as this node's config allows it. */
@@ -36,11 +39,13 @@ export interface MeshReadOptions {
 /** Another node's module data, read-only, or NOT_FOUND when no node of the mesh hosts the owner. */
 export async function readThroughMesh(o: MeshReadOptions): Promise<Db> {
   const notHere = `module "${o.owner}" is not loaded on this node`;
-  if (o.mesh === undefined)
+  const hostedSomewhere = o.withMesh(Date.now() + o.timeoutMs, async (m) =>
+    (await m.describe()).nodes.some((n) => n.modules.some((x) => x.name === o.owner && x.state !== 'failed')),
+  );
+  if (hostedSomewhere === undefined)
     throw new InsightsError('NOT_FOUND', `${notHere}, and this node has no mesh to reach other nodes (nats is not configured)`);
-  const hosted = (await o.mesh.describe()).nodes.some((n) => n.modules.some((m) => m.name === o.owner && m.state !== 'failed'));
-  if (!hosted) throw new InsightsError('NOT_FOUND', `${notHere} nor on any node of the mesh`);
-  const mesh = o.capability === undefined ? o.mesh : o.mesh.withCapability(o.capability);
+  if (!(await hostedSomewhere)) throw new InsightsError('NOT_FOUND', `${notHere} nor on any node of the mesh`);
+  const onMesh = (m: Mesh) => (o.capability === undefined ? m : m.withCapability(o.capability));
   const send = async (method: string, collection: string | undefined, args: readonly unknown[]) => {
     const request: ModuleDataRequest = {
       owner: o.owner,
@@ -51,9 +56,11 @@ export async function readThroughMesh(o: MeshReadOptions): Promise<Db> {
       // Dates keep their type across the wire in the database's own wrappers.
       args: JSON.parse(encodeValue(jsonArgs(args))) as unknown[],
     };
-    return reviveValue(
-      await mesh.nodeRoute(o.owner, MODULE_DATA_ROUTE, request as unknown as Record<string, unknown>, { timeoutMs: o.timeoutMs }),
+    const deadline = Date.now() + o.timeoutMs;
+    const answer = await o.withMesh(deadline, (m) =>
+      onMesh(m).nodeRoute(o.owner, MODULE_DATA_ROUTE, request as unknown as Record<string, unknown>, { deadline }),
     );
+    return reviveValue(answer);
   };
   return new ReadOnlyDb(new MeshDb(o.owner, send), o.reader, o.owner, o.collections);
 }

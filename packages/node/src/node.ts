@@ -146,7 +146,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     if (hosts.has(owner)) return new ReadOnlyDb(await db.forModule(owner), reader, owner, collections);
     // On another node: through the mesh, on the reader's own authority; the owner's node decides too.
     return readThroughMesh({
-      mesh: meshClient?.mesh(),
+      withMesh: (deadline, fn) => meshClient?.withMesh(deadline, fn),
       reader,
       owner,
       collections,
@@ -234,7 +234,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     natsConfigured: natsLink.configured,
     natsConnected: () => natsLink.isConnected(),
     advertised: () => advertising?.advertised ?? false,
-    meshReady: () => meshClient?.meshView() !== undefined,
+    meshReady: () => meshClient?.meshReady() ?? false,
     eventsFlowing: () => events?.flowing() ?? false,
     hosts,
     failedModules: failed,
@@ -256,7 +256,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     consumers: () => events?.consumerInfo() ?? Promise.resolve([]),
     natsConnected: () => (natsLink.configured ? natsLink.isConnected() : undefined),
     advertised: () => advertising?.advertised ?? false,
-    meshNodes: () => meshClient?.meshView()?.live.size,
+    meshNodes: () => meshClient?.meshNodes(),
     ready: () => readiness(readinessInputs).ready,
     ...(options.processFaults === undefined ? {} : { processFaults: options.processFaults }),
   });
@@ -308,10 +308,13 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   sweeper.unref();
 
   state = 'serving';
-  advertising = startAdvertising(config, natsLink, describe, log, identity);
-  const healthReporter = startHealthReporter(grpc.health, readinessInputs);
   // A certified node expects certified peers; before node certificates are rolled out, peers are taken on trust.
   const peerTrust = identity.certificate === undefined ? [] : trustedKeys;
+  advertising = startAdvertising(config, natsLink, describe, log, identity, {
+    trustedKeys: peerTrust,
+    onRefusal: (_key, _reason, refusal) => metrics.registryRefused(refusal),
+  });
+  const healthReporter = startHealthReporter(grpc.health, readinessInputs);
   meshClient = startNestedCallClient(
     config,
     dispatcher,
@@ -319,7 +322,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     peerTrust,
     capabilityDelegator(identity),
     tracing?.tracer,
-    (_key, _reason, refusal) => metrics.registryRefused(refusal),
+    advertising,
   );
   log.info('node serving', { grpc: grpc.address, http: http.address, modules: [...hosts.keys()] });
 
@@ -357,6 +360,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         audit.close();
         await natsLink.close();
         await meshClient.close();
+        advertising.close();
         await tracing?.shutdown();
         log.info('node stopped');
       })()),

@@ -8,7 +8,7 @@ export interface ReadinessInputs {
   readonly natsConfigured: boolean;
   natsConnected(): boolean;
   advertised(): boolean;
-  /** The node's own mesh client has read the registry: `ctx.mesh` reaches other nodes. */
+  /** The node's registry watch has read its own entry back: `ctx.mesh` can read the rest when a call needs it. */
   meshReady(): boolean;
   /** The event streams exist and every handler reads (published events are stored and handled). */
   eventsFlowing(): boolean;
@@ -28,9 +28,10 @@ export interface Readiness {
 
 /**
  * Ready = serving, every configured module loaded and not failed, and (with NATS) connected, in
- * the registry, able to see the rest of the mesh (a module's nested calls would fail before) and
- * with its event streams and handler consumers set up. A node that is not ready still answers
- * direct calls; readiness tells a load balancer or a rolling update to wait.
+ * the registry, reading it (its own entry read back: the node follows the rest of the mesh only
+ * when nested calls or hard-realtime waits need it, and reads it then), and with its event
+ * streams and handler consumers set up. A node that is not ready still answers direct calls;
+ * readiness tells a load balancer or a rolling update to wait.
  */
 export function readiness(i: ReadinessInputs): Readiness {
   const checks: Record<string, true | string> = {};
@@ -46,7 +47,7 @@ export function readiness(i: ReadinessInputs): Readiness {
       ? 'not connected to NATS'
       : i.eventsFlowing() || 'connected to NATS; event streams and handler consumers are not set up yet';
     checks.registry = i.advertised() || 'not in the registry yet';
-    checks.mesh = i.meshReady() || 'has not read the registry yet: nested calls cannot reach other nodes';
+    checks.mesh = i.meshReady() || 'has not read its own entry back from the registry yet: nested calls cannot reach other nodes';
   }
   const modules: Record<string, SandboxReport> = {};
   for (const [name, host] of i.hosts) modules[name] = host.status().sandbox ?? { mode: 'none', limits: {} };

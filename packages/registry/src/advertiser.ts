@@ -22,6 +22,11 @@ export interface AdvertiserOptions extends BucketOptions {
   identity?: NodeIdentity;
   /** Called when someone else deleted or changed one of this node's entries (it is rewritten at once). */
   onTampered?: (key: string, operation: string) => void;
+  /**
+   * Watch its own two keys itself (default). False when a watch the process already runs hands
+   * them to `observe` instead (one watch per node process, see NodeRegistryWatch).
+   */
+  ownWatch?: boolean;
 }
 
 /**
@@ -64,7 +69,21 @@ export class Advertiser {
     this.#timer = setInterval(() => void this.#beat(), Math.max(100, Math.floor(this.#ttlMs / 3)));
     this.#timer.unref();
     void this.#watchReconnects();
-    void this.#guardEntries();
+    if (this.#options.ownWatch !== false) void this.#guardEntries();
+  }
+
+  /**
+   * An entry of the registry seen by a watch: one of this node's keys that someone else deleted
+   * or changed is rewritten at once; anything else is ignored.
+   */
+  observe(e: KvEntry): void {
+    if (this.#stopped) return;
+    const ad = adKey(this.#view.id);
+    if (e.key !== ad && e.key !== heartbeatKey(this.#view.id)) return;
+    if (this.#isOwn(e)) return;
+    this.#options.onTampered?.(e.key, e.operation);
+    if (e.key === ad) this.#adDirty = true;
+    void this.#beat();
   }
 
   /** Publishes a changed view (module loaded, state changed, ...). */
@@ -168,11 +187,7 @@ export class Advertiser {
         if (this.#stopped) return watch.stop();
         for await (const e of watch) {
           if (this.#stopped) return;
-          if (e.key !== adKey(this.#view.id) && e.key !== heartbeatKey(this.#view.id)) continue;
-          if (this.#isOwn(e)) continue;
-          this.#options.onTampered?.(e.key, e.operation);
-          if (e.key === adKey(this.#view.id)) this.#adDirty = true;
-          void this.#beat();
+          this.observe(e);
         }
       } catch (e) {
         this.#options.onError?.(e as Error);

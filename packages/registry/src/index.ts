@@ -2,7 +2,9 @@
 export { Advertiser } from './advertiser.ts';
 export type { AdvertiserOptions } from './advertiser.ts';
 export { RegistryWatcher } from './watcher.ts';
-export type { WatcherOptions } from './watcher.ts';
+export type { WatcherOptions, WatchScope } from './watcher.ts';
+export { NodeRegistryWatch, DEFAULT_MESH_IDLE_MS } from './node-registry-watch.ts';
+export type { NodeRegistryWatchOptions, RegistryFeed } from './node-registry-watch.ts';
 export { RegistryView } from './registry-view.ts';
 export type { RegistryEntry, RegistryRefusal, RegistryRefusalListener } from './registry-view.ts';
 export { openRegistryBucket } from './bucket.ts';

@@ -104,8 +104,14 @@ export class RegistryView {
    * heardAt; the registry is known to work again from the first write after that (or from now,
    * if the bucket refused to answer in between). Nodes not heard since are credited the silence.
    */
-  adopt(previous: RegistryView, bucketWasDown: boolean, now = Date.now()): void {
-    this.#carryOver(previous, now);
+  adopt(
+    previous: RegistryView,
+    bucketWasDown: boolean,
+    now = Date.now(),
+    /** Which of the previous nodes the new watch still covers (all by default; a narrowed watch, its own). */
+    keep: (id: string) => boolean = () => true,
+  ): void {
+    this.#carryOver(previous, now, keep);
     const silentFrom = previous.#heardAt;
     let firstWrite = Infinity;
     for (const n of this.#nodes.values()) if (n.lastBeat > silentFrom) firstWrite = Math.min(firstWrite, n.lastBeat);
@@ -125,9 +131,9 @@ export class RegistryView {
    * fault test saw a client's view fall to one node of four after a NATS server died). Absence is not a withdrawal (that is a delete marker): a node live a moment ago
    * keeps its advertisement and last beat, and still expires by its TTL if it really died.
    */
-  #carryOver(previous: RegistryView, now: number): void {
+  #carryOver(previous: RegistryView, now: number, keep: (id: string) => boolean): void {
     for (const [id, old] of previous.#nodes) {
-      if (this.#deleted.has(id) || old.view === undefined || !previous.#live(old, now)) continue;
+      if (this.#deleted.has(id) || old.view === undefined || !keep(id) || !previous.#live(old, now)) continue;
       const n = this.#nodes.get(id);
       if (n === undefined) {
         this.#nodes.set(id, { ...old, shown: false });
@@ -141,6 +147,12 @@ export class RegistryView {
       n.ttlMs ||= old.ttlMs;
     }
     this.#deleted.clear();
+  }
+
+  /** True while node `id` has an advertisement and a fresh heartbeat. */
+  isLive(id: string, wall = Date.now()): boolean {
+    const n = this.#nodes.get(id);
+    return n?.view !== undefined && this.#live(n, wall);
   }
 
   /** Live nodes at `wall`, sorted by id. */

@@ -1,6 +1,6 @@
 import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
-import type { KvWatchEntry } from '@nats-io/kv';
-import type { NodeView } from './advertisement.ts';
+import type { KV, KvWatchEntry } from '@nats-io/kv';
+import { adKey, heartbeatKey, type NodeView } from './advertisement.ts';
 import type { AdvertisementTrust } from './advertisement-trust.ts';
 import { openRegistryBucket, type BucketOptions } from './bucket.ts';
 import { RegistryView, type RegistryRefusalListener } from './registry-view.ts';
@@ -19,10 +19,31 @@ export interface WatcherOptions extends BucketOptions {
   onRetry?: (error: Error, attempt: number, delayMs: number) => void;
   /** Take only advertisements signed by nodes the mesh vouches for (see AdvertisementTrust). */
   trust?: AdvertisementTrust;
+  /**
+   * A node's own id: the watch follows only that node's two keys until `widen()` (a node needs
+   * the rest of the mesh only for some work, and every entry of a big mesh costs it a message).
+   */
+  ownId?: string;
+  /** Every entry the current watch delivers (snapshot and live), before the view takes it. */
+  onEntry?: (entry: KvWatchEntry) => void;
 }
+
+/** What a watch follows: one node's own keys, or the whole registry. */
+export type WatchScope = 'own' | 'mesh';
 
 /** A bucket that delivers nothing for this long is not going to: give up on it and watch again. */
 const SNAPSHOT_TIMEOUT_MS = 30_000;
+
+/** Neither of a node's keys was ever written (a delete marker counts as written: the watch delivers it). */
+async function ownKeysAbsent(kv: KV, id: string): Promise<boolean> {
+  const read = (key: string) =>
+    kv.get(key).then(
+      (e) => e === null,
+      () => false,
+    );
+  const [ad, beat] = await Promise.all([read(adKey(id)), read(heartbeatKey(id))]);
+  return ad && beat;
+}
 
 const retryDelayMs = (attempt: number): number => Math.min(2000, 100 * 2 ** Math.min(attempt, 5));
 
@@ -52,14 +73,19 @@ export class RegistryWatcher {
   #generation = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
-  #rewatching = false;
+  #rewatching: Promise<void> | undefined;
   #emitQueued = false;
+  /** The scope asked for, and the scope of the watch whose snapshot is in. */
+  #wanted: WatchScope;
+  #watched: WatchScope | undefined;
+  #received = 0;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly options: WatcherOptions,
   ) {
     this.#view = new RegistryView(options.onInvalid, Date.now(), options.trust);
+    this.#wanted = options.ownId === undefined ? 'mesh' : 'own';
   }
 
   /**
@@ -83,35 +109,83 @@ export class RegistryWatcher {
     return this.#view.nodes();
   }
 
+  /** True while node `id` is live in the view (cheap: no list built). */
+  sees(id: string): boolean {
+    return this.#view.isLive(id);
+  }
+
+  /** The scope of the watch in force (undefined before the first snapshot). */
+  get scope(): WatchScope | undefined {
+    return this.#watched;
+  }
+
+  /** Registry entries delivered to this watcher so far (snapshots included): what it costs the process. */
+  get received(): number {
+    return this.#received;
+  }
+
+  /** Follows the whole registry; resolves once its snapshot is in (at once if it already does). */
+  widen(): Promise<void> {
+    return this.#rescope('mesh');
+  }
+
+  /** Back to the node's own keys (with `ownId`): other nodes leave the view at once. */
+  narrow(): Promise<void> {
+    return this.#rescope(this.options.ownId === undefined ? 'mesh' : 'own');
+  }
+
   close(): void {
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#iterator?.stop();
   }
 
+  async #rescope(scope: WatchScope): Promise<void> {
+    this.#wanted = scope;
+    for (;;) {
+      // A rewatch under way may be for the other scope (a narrowing as a call comes in): let it finish first.
+      if (this.#rewatching !== undefined) await this.#rewatching;
+      else if (this.#watched === this.#wanted) return;
+      else if (this.#closed || this.nc.isClosed()) throw new WatchEndedError();
+      else await this.#rewatch();
+    }
+  }
+
   async #watch(bucketWasDown: boolean): Promise<void> {
     const generation = ++this.#generation;
+    const scope = this.#wanted;
     const kv = await openRegistryBucket(this.nc, this.options);
     const fresh = new RegistryView(this.options.onInvalid, Date.now(), this.options.trust);
     let initialised = false;
     let settle!: (error?: Error) => void;
     const ready = new Promise<void>((resolve, reject) => (settle = (e) => (e === undefined ? resolve() : reject(e))));
+    const ownId = this.options.ownId;
+    // Narrowed: the other nodes are no longer heard, so they are not carried over (see adopt).
+    const keep = scope === 'own' && ownId !== undefined ? (id: string) => id === ownId : undefined;
     const initialise = () => {
       if (initialised || generation !== this.#generation) return;
-      fresh.adopt(this.#view, bucketWasDown);
+      fresh.adopt(this.#view, bucketWasDown, Date.now(), keep);
       this.#view = fresh;
+      this.#watched = scope;
       initialised = true;
       settle();
-      this.#queueEmit();
+      // At once, not queued: whoever waited for this snapshot (widen) finds the list handed out.
+      this.#emit();
     };
     // The snapshot ends at the first entry with nothing pending after it. A bucket empty once the
     // watch exists delivers no such entry: its snapshot is empty (later writes arrive as changes).
-    const iterator = await kv.watch({ key: '>' });
+    const iterator = await kv.watch({ key: scope === 'own' && ownId !== undefined ? `*.${ownId}` : '>' });
     this.#iterator?.stop();
     this.#iterator = iterator;
     // A status that cannot be read leaves it to the entries (or to the snapshot timeout below).
-    const status = await kv.status().catch(() => undefined);
-    if (iterator.getReceived() === 0 && status?.values === 0) initialise();
+    const nothingToRead =
+      scope === 'own' && ownId !== undefined
+        ? await ownKeysAbsent(kv, ownId)
+        : await kv.status().then(
+            (st) => st.values === 0,
+            () => false,
+          );
+    if (iterator.getReceived() === 0 && nothingToRead) initialise();
     const timeout = setTimeout(() => {
       if (!initialised) iterator.stop();
     }, SNAPSHOT_TIMEOUT_MS);
@@ -119,6 +193,8 @@ export class RegistryWatcher {
       try {
         for await (const e of iterator) {
           if (generation !== this.#generation) return;
+          this.#received++;
+          this.options.onEntry?.(e);
           if (!initialised) {
             fresh.applySnapshot(e);
             if (e.delta === 0) initialise();
@@ -141,20 +217,21 @@ export class RegistryWatcher {
 
   /** Silence longer than the longest TTL: the watch is suspect, rebuild it. */
   #checkQuiet(): void {
-    if (this.#closed || this.#rewatching || this.#view.size === 0) return;
+    if (this.#closed || this.#rewatching !== undefined || this.#view.size === 0) return;
     if (Date.now() - this.#view.heardAt > this.#view.maxTtlMs) void this.#rewatch();
   }
 
-  async #rewatch(): Promise<void> {
-    if (this.#rewatching) return;
-    this.#rewatching = true;
-    try {
-      await this.#watchUntilUp();
-    } catch {
-      // closed meanwhile
-    } finally {
-      this.#rewatching = false;
-    }
+  /** Watches again (in the scope wanted now); a rewatch under way is shared, not doubled. */
+  #rewatch(): Promise<void> {
+    this.#rewatching ??= this.#watchUntilUp()
+      .catch(() => {}) // closed meanwhile
+      .finally(() => {
+        this.#rewatching = undefined;
+        // The scope wanted changed while this watch was being built: build the right one.
+        if (this.#closed || this.nc.isClosed() || this.#watched === undefined) return;
+        if (this.#watched !== this.#wanted) void this.#rewatch();
+      });
+    return this.#rewatching;
   }
 
   /** Watches again until a snapshot is in; throws the last error once the watcher or its connection is closed. */

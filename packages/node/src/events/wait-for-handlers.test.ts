@@ -1,6 +1,6 @@
-import type { ConsumerInfo } from '@nats-io/jetstream';
+import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
-import { unfinishedHandlers, type MeshView } from './wait-for-handlers.ts';
+import { unfinishedHandlers, waitForHandlers, type MeshView } from './wait-for-handlers.ts';
 
 const consumer = (name: string, description: string, ackFloor: number, pending = 1): ConsumerInfo =>
   ({
@@ -40,5 +40,26 @@ describe('unfinishedHandlers (hard realtime)', () => {
       ],
     };
     expect(unfinishedHandlers(consumers, 90, view)).toEqual(['c.count (node b: no consumer yet)']);
+  });
+
+  it('a view still being read (the node follows the mesh only when asked) is waited for, not taken as an empty mesh', async () => {
+    const done = [consumer('h_s_sum', 'insights handler s.sum', 100, 0)];
+    const jsm = {
+      consumers: {
+        list: async function* () {
+          yield* done;
+        },
+      },
+    } as unknown as JetStreamManager;
+    let read!: () => void;
+    const reading = new Promise<void>((r) => (read = r));
+    const full: MeshView = { live: new Set(['a', 'b']), handlers: [{ node: 'b', label: 'c.count' }] };
+    let settled = false;
+    const provider = () => (settled ? full : { live: new Set<string>(), handlers: [], reading });
+    const waited = waitForHandlers(jsm, 'S', 100, Date.now() + 300, provider);
+    // Read after the consumers were first listed: an early return would have happened by then.
+    setTimeout(() => ((settled = true), read()), 50);
+    // The view read meanwhile shows a handler with no consumer yet: not done, whatever the empty view said.
+    await expect(waited).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED', message: expect.stringMatching(/c\.count/) });
   });
 });

@@ -1,5 +1,6 @@
 import { InsightsError } from '@insights/sdk';
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
+import { waitAtMost } from '../wait-at-most.ts';
 import { parseConsumerDescription, token } from './subjects.ts';
 
 /** What this node's registry view says about the mesh, for hard-realtime waits. */
@@ -8,6 +9,11 @@ export interface MeshView {
   readonly live: ReadonlySet<string>;
   /** Every event handler a live node advertises, as `module.handler`. */
   readonly handlers: readonly { readonly node: string; readonly label: string }[];
+  /**
+   * Set while the node is still reading the whole registry (it follows it only when asked):
+   * `live` and `handlers` are empty meanwhile and say nothing; ask again once this settles.
+   */
+  readonly reading?: Promise<void>;
 }
 
 /**
@@ -25,10 +31,14 @@ export async function waitForHandlers(
   meshView: () => MeshView | undefined,
 ): Promise<void> {
   let unfinished: string[] = [];
+  // A view still being read is waited for (not past the deadline): an empty one would hide handlers.
+  const first = meshView();
+  if (first?.reading !== undefined) await waitAtMost(first.reading, deadline);
   for (let delay = 5; ; delay = Math.min(100, delay * 2)) {
     const consumers: ConsumerInfo[] = [];
     for await (const c of jsm.consumers.list(stream)) consumers.push(c);
-    unfinished = unfinishedHandlers(consumers, lastSeq, meshView());
+    const view = meshView();
+    unfinished = unfinishedHandlers(consumers, lastSeq, view?.reading === undefined ? view : undefined);
     if (unfinished.length === 0) return;
     if (Date.now() + delay > deadline) break;
     await new Promise((r) => setTimeout(r, delay));
