@@ -111,6 +111,50 @@ describe.skipIf(NO_NATS)('registry ttl - liveness the NATS server enforces', () 
   }, 30_000);
 });
 
+describe.skipIf(NO_NATS)('registry ttl - a NATS server back after an outage longer than the TTL', () => {
+  it('ttl - the server marks every heartbeat expired as it comes back; watchers keep the live nodes until they beat again', async () => {
+    const first = await startNatsServer();
+    const { port, storeDir, auth } = first;
+    const connect = (role: 'node' | 'client') =>
+      natsConnect({ ...first.connectOptions(role), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const nodeNc = await connect('node');
+    const clientNc = await connect('client');
+    const node = new Advertiser(nodeNc, view('survivor'), { ttlMs: TTL_MS, onError: () => {} });
+    let again: NatsServer | undefined;
+    let watcher: RegistryWatcher | undefined;
+    try {
+      await node.start();
+      const lists: string[][] = [];
+      const entries: KvWatchEntry[] = [];
+      watcher = await RegistryWatcher.start(clientNc, {
+        onChange: (nodes) => lists.push(nodes.map((n) => n.id)),
+        onEntry: (e) => entries.push(e),
+      });
+      await expect.poll(() => lists.at(-1), { timeout: 10_000 }).toEqual(['survivor']);
+      const lastBefore = Math.max(...entries.map((e) => e.revision));
+      await first.stop({ keepStore: true });
+      // Down for more than the heartbeat's TTL (2 s on the server): it expires as the server recovers.
+      await new Promise((r) => setTimeout(r, 3500));
+      again = await startNatsServer({ port, storeDir, auth: auth ?? false });
+      // The rebuilt watch hears the node beat again (after the server's marker), and never dropped it meanwhile.
+      await expect
+        .poll(() => entries.some((e) => e.key === 'alive.survivor' && e.operation === 'PUT' && e.revision > lastBefore + 1), {
+          timeout: 20_000,
+        })
+        .toBe(true);
+      expect(watcher.nodes().map((n) => n.id)).toEqual(['survivor']);
+      expect(lists.every((l) => l.includes('survivor'))).toBe(true);
+    } finally {
+      watcher?.close();
+      await node.withdraw();
+      await nodeNc.close();
+      await clientNc.close();
+      await again?.stop();
+      await first.stop();
+    }
+  }, 40_000);
+});
+
 describe.skipIf(NO_NATS)('registry ttl - buckets made before server-side TTL', () => {
   it('ttl - a node upgrades an old bucket, a per-node user too', async () => {
     const auth = createMeshNatsAuth({ nodeIds: ['lms-1'] });
