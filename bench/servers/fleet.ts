@@ -1,6 +1,8 @@
 /**
  * Registry at scale: N simulated nodes x 20 modules advertising over a few NATS connections.
- * Reads commands on stdin: `join` adds one node, `kill` silences one (no withdraw, as a crash).
+ * Reads commands on stdin: `join` adds one node, `kill` silences the victims (no withdraw, as a
+ * crash): sim-0..4 write heartbeats with a server-side TTL (what nodes do now), sim-5..9 without
+ * (an older node or server, timed by the watchers), so one kill times both.
  */
 import { Advertiser, type NodeView } from '@insights/registry';
 import { connect } from '@nats-io/transport-node';
@@ -41,14 +43,26 @@ const view = (id: string): NodeView => ({
 });
 
 const fleet = new Map<string, Advertiser>();
-// The node `kill` silences gets a connection of its own: closing it stops its heartbeats, like a crash.
+/** sim-0 .. sim-9; the first half with server-side TTL. */
+const VICTIMS = 10;
+// The nodes `kill` silences get a connection of their own: closing it stops their heartbeats, like a crash.
 const victimConn = await connect({ servers: o.nats });
 const add = async (id: string, i: number) => {
-  const a = new Advertiser(id === 'sim-0' ? victimConn : conns[i % conns.length]!, view(id), { ttlMs, onError: () => {} });
+  const victim = id.startsWith('sim-') && i < VICTIMS;
+  const a = new Advertiser(victim ? victimConn : conns[i % conns.length]!, view(id), {
+    ttlMs,
+    onError: () => {},
+    serverTtl: !victim || i < VICTIMS / 2,
+  });
   await a.start();
   fleet.set(id, a);
 };
-for (let i = 0; i < n; i += 50)
+// Victims in pairs (one of each kind) spread over a heartbeat interval, so one kill samples five phases.
+for (let k = 0; k < VICTIMS / 2; k++) {
+  await Promise.all([add(`sim-${k}`, k), add(`sim-${k + VICTIMS / 2}`, k + VICTIMS / 2)]);
+  await new Promise((r) => setTimeout(r, ttlMs / 3 / (VICTIMS / 2)));
+}
+for (let i = VICTIMS; i < n; i += 50)
   await Promise.all(Array.from({ length: Math.min(50, n - i) }, (_, k) => add(`sim-${i + k}`, i + k)));
 process.stdout.write(`${JSON.stringify({ event: 'ready', nodes: fleet.size })}\n`);
 

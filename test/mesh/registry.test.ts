@@ -190,6 +190,43 @@ describe('registry view - liveness and time without NATS', () => {
     expect(v.changed(8000)?.map((n) => n.id)).toEqual(['b', 'c', 'd']);
   });
 
+  it("a heartbeat the server expires: the server's removal marker drops the node at once; with no marker, the timer waits the slack longer", () => {
+    const v = new RegistryView(undefined, 0);
+    const serverBeat = () => JSON.stringify({ v: 1, ttlMs: TTL, state: 'serving', seq: 0, serverTtl: true });
+    for (const id of ['a', 'b']) {
+      v.applyLive(entry(`node.${id}`, ad(id)), 0);
+      v.applyLive(entry(`alive.${id}`, serverBeat()), 0);
+    }
+    v.applyLive(entry('node.c', ad('c')), 0);
+    const cBeats = (from: number, to: number) => {
+      for (let t = from; t <= to; t += 2000) v.applyLive(entry('alive.c', beat()), t);
+    };
+    cBeats(0, 6000);
+    expect(v.changed(6500)?.map((n) => n.id)).toEqual(['a', 'b', 'c']); // past their TTL, but the server has not spoken
+    v.applyLive({ ...entry('alive.a', ''), operation: 'PURGE' }, 6600);
+    expect(v.changed(6600)?.map((n) => n.id)).toEqual(['b', 'c']);
+    cBeats(8000, 8000);
+    expect(ids(v, 7900)).toEqual(['b', 'c']);
+    expect(ids(v, 8100)).toEqual(['c']); // b's marker never came (a watch rebuilt after it expired): the fallback
+  });
+
+  it('a rebuilt snapshot takes a purge (a server back from an outage marks every heartbeat expired) as absence, a delete as a withdrawal', () => {
+    const s = new RegistryView(undefined, 0);
+    s.applySnapshot(entry('node.a', ad('a'), 0));
+    s.applySnapshot({ ...entry('alive.a', '', 7000), operation: 'PURGE' });
+    s.applySnapshot(entry('node.b', ad('b'), 0));
+    s.applySnapshot({ ...entry('alive.b', '', 200), operation: 'DEL' });
+    for (const id of ['c', 'd']) {
+      s.applySnapshot(entry(`node.${id}`, ad(id), 0));
+      s.applySnapshot(entry(`alive.${id}`, beat(), 7000));
+    }
+    s.adopt(fourNodes(), true, 7100);
+    expect(s.changed(7100)?.map((n) => n.id)).toEqual(['a', 'c', 'd']);
+    // a still has to beat: it never does again and goes after its TTL.
+    for (let t = 8000; t <= 14_000; t += 2000) for (const id of ['c', 'd']) s.applyLive(entry(`alive.${id}`, beat()), t);
+    expect(ids(s, 14_000)).toEqual(['c', 'd']);
+  });
+
   it('a registry that goes silent for longer than a TTL drops no node, not even when the first beat comes back', () => {
     const v = fourNodes();
     expect(ids(v, 9000)).toEqual(['a', 'b', 'c', 'd']); // silent: time stands still

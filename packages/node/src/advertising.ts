@@ -105,6 +105,9 @@ export function startAdvertising(
         replicas,
         onError: (e) => log.warn('registry write failed; will retry', { error: e.message }),
         onTampered: (key, operation) => log.warn('registry entry changed by someone else; restored', { key, operation }),
+        onExpired: (key) => log.warn('registry entry expired (not renewed within its TTL); written again', { key }),
+        onServerTtlUnavailable: (reason) =>
+          log.warn('registry entries without server-side TTL: clients time this node out themselves', { reason }),
         ...(identity === undefined ? {} : { identity }),
         ownWatch: false,
       });

@@ -62,6 +62,11 @@ export const heartbeatSchema = z.object({
   seq: z.number().int().nonnegative(),
   /** The node's clock when it beat, ms (signed: a replayed beat is refused once it is older than a TTL). */
   at: z.number().int().nonnegative().optional(),
+  /**
+   * The node wrote this beat with a server-side TTL (see server-expiry.ts): the server's removal
+   * marker, not the watcher's timer, tells that the node is gone; the timer is only a fallback.
+   */
+  serverTtl: z.boolean().optional(),
   /** The node key's signature of the rest (see signHeartbeat); required where advertisements are checked. */
   sig: z.string().max(200).optional(),
 });
@@ -78,7 +83,13 @@ export const DEFAULT_BUCKET = 'insights-registry';
 export const DEFAULT_TTL_MS = 6_000;
 /** Advertisements are re-written this often so the bucket's max age never removes a live node's. */
 export const AD_REFRESH_MS = 10 * 60_000;
-/** Entries of nodes that vanished without withdrawing are cleaned up by the bucket after this. */
+/**
+ * With server-side TTL, an advertisement not re-written for this long is removed by the server:
+ * a crashed node's leaves the bucket well before its max age, and two refreshes in a row may
+ * fail (NATS unreachable) before a live node's expires (it writes it again as soon as it can).
+ */
+export const AD_TTL_MS = 3 * AD_REFRESH_MS;
+/** Entries of nodes that vanished without withdrawing are cleaned up by the bucket after this (without server-side TTL). */
 export const BUCKET_MAX_AGE_MS = 60 * 60_000;
 
 export const adKey = (nodeId: string): string => `node.${nodeId}`;

@@ -1,9 +1,12 @@
 import type { NatsConnection, QueuedIterator } from '@nats-io/transport-node';
 import type { KV, KvEntry } from '@nats-io/kv';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import {
   AD_REFRESH_MS,
+  AD_TTL_MS,
   adKey,
   assertNodeId,
+  DEFAULT_BUCKET,
   DEFAULT_TTL_MS,
   heartbeatKey,
   type Advertisement,
@@ -12,7 +15,8 @@ import {
 } from './advertisement.ts';
 import { signAdvertisement, signHeartbeat, type NodeIdentity } from './advertisement-trust.ts';
 import { openRegistryBucket, type BucketOptions } from './bucket.ts';
-import { isNoResponders } from './nats-errors.ts';
+import { isMessageTtlDisabled, isNoResponders } from './nats-errors.ts';
+import { enableServerExpiry, putExpiring, type ServerExpiry } from './server-expiry.ts';
 
 export interface AdvertiserOptions extends BucketOptions {
   ttlMs?: number;
@@ -22,6 +26,18 @@ export interface AdvertiserOptions extends BucketOptions {
   identity?: NodeIdentity;
   /** Called when someone else deleted or changed one of this node's entries (it is rewritten at once). */
   onTampered?: (key: string, operation: string) => void;
+  /**
+   * Called when the server removed one of this node's entries because it was not renewed within
+   * its TTL (the process stalled, or NATS was out of reach): it is rewritten at once.
+   */
+  onExpired?: (key: string) => void;
+  /**
+   * Write entries with a server-side TTL where the server and the bucket allow it (default; see
+   * server-expiry.ts). False: without, as versions before did (benchmarks compare the two).
+   */
+  serverTtl?: boolean;
+  /** Told once why the server cannot expire this node's entries: watchers then time its heartbeat themselves. */
+  onServerTtlUnavailable?: (reason: string) => void;
   /**
    * Watch its own two keys itself (default). False when a watch the process already runs hands
    * them to `observe` instead (one watch per node process, see NodeRegistryWatch).
@@ -35,6 +51,11 @@ export interface AdvertiserOptions extends BucketOptions {
  * deletes both on withdraw so watchers drop the node at once. It watches its own two keys and
  * rewrites them at once when anyone else deletes or changes them (a client must not lose a
  * serving node, or be pointed elsewhere, until the next refresh).
+ *
+ * Where the server allows (nats-server 2.11+), the heartbeat carries a TTL of the node's ttl and
+ * the advertisement one of AD_TTL_MS: if the node dies, the server removes them and every watch
+ * receives the removal. Its own heartbeat expiring (a stall longer than the TTL) is no conflict:
+ * the removal reaches its own watch like any other and it beats again at once.
  */
 export class Advertiser {
   readonly #nc: NatsConnection;
@@ -48,9 +69,16 @@ export class Advertiser {
   #adDirty = true;
   #stopped = false;
   #writing: Promise<void> = Promise.resolve();
-  /** Per key: the value being written now and the last one written with its revision (see #isOwn). */
-  readonly #written = new Map<string, { pending?: string; last?: string; revision: number }>();
+  /** Per key: the value being written now, the last one written with its revision (see #isOwn), when and with what TTL. */
+  readonly #written = new Map<
+    string,
+    { pending?: string; last?: string; revision: number; writtenAt?: number; ttlMs?: number | undefined }
+  >();
   #watch: QueuedIterator<KvEntry> | undefined;
+  #js: JetStreamClient | undefined;
+  /** What the bucket allows, found out with each opening of the bucket. */
+  #expiry: ServerExpiry | undefined;
+  #toldNoServerTtl = false;
 
   constructor(nc: NatsConnection, view: NodeView, options: AdvertiserOptions = {}) {
     assertNodeId(view.id);
@@ -81,7 +109,8 @@ export class Advertiser {
     const ad = adKey(this.#view.id);
     if (e.key !== ad && e.key !== heartbeatKey(this.#view.id)) return;
     if (this.#isOwn(e)) return;
-    this.#options.onTampered?.(e.key, e.operation);
+    if (this.#expired(e)) this.#options.onExpired?.(e.key);
+    else this.#options.onTampered?.(e.key, e.operation);
     if (e.key === ad) this.#adDirty = true;
     void this.#beat();
   }
@@ -118,6 +147,7 @@ export class Advertiser {
       if (this.#stopped) return;
       try {
         const kv = await this.#bucket();
+        const expiring = this.#expiry?.on === true;
         const now = Date.now();
         if (this.#adDirty || now - this.#lastAdWrite > AD_REFRESH_MS) {
           const ad: Advertisement = { ...this.#view, v: 1, ttlMs: this.#ttlMs, updatedAt: new Date(now).toISOString() };
@@ -125,6 +155,7 @@ export class Advertiser {
             kv,
             adKey(this.#view.id),
             JSON.stringify(this.#options.identity ? signAdvertisement(ad, this.#options.identity) : ad),
+            expiring ? AD_TTL_MS : undefined,
           );
           this.#adDirty = false;
           this.#lastAdWrite = now;
@@ -135,30 +166,43 @@ export class Advertiser {
           JSON.stringify(
             signHeartbeat(
               this.#view.id,
-              { v: 1, ttlMs: this.#ttlMs, state: this.#view.state, seq: this.#seq++ },
+              {
+                v: 1,
+                ttlMs: this.#ttlMs,
+                state: this.#view.state,
+                seq: this.#seq++,
+                ...(expiring ? { serverTtl: true } : {}),
+              },
               this.#options.identity,
             ),
           ),
+          expiring ? this.#ttlMs : undefined,
         );
       } catch (e) {
         this.#adDirty = true; // write everything again once NATS answers
         // No responders: no stream takes the bucket's subjects (a server restarted without its
-        // storage). Open it again, which creates it. A timeout keeps the handle (see #watchReconnects).
-        if (isNoResponders(e)) this.#kv = undefined;
+        // storage). TTL refused: the bucket lost its settings (recreated by an older version).
+        // Open it again, which creates or checks it. A timeout keeps the handle (see #watchReconnects).
+        if (isNoResponders(e) || isMessageTtlDisabled(e)) this.#kv = undefined;
         this.#options.onError?.(e as Error);
       }
     });
     return this.#writing;
   }
 
-  async #put(kv: KV, key: string, value: string): Promise<void> {
+  async #put(kv: KV, key: string, value: string, ttlMs: number | undefined): Promise<void> {
     const w = this.#written.get(key) ?? { revision: 0 };
     this.#written.set(key, w);
     w.pending = value;
     try {
-      const revision = await kv.put(key, value);
+      const revision =
+        ttlMs === undefined || this.#js === undefined
+          ? await kv.put(key, value)
+          : await putExpiring(this.#js, this.#options.bucket ?? DEFAULT_BUCKET, key, value, ttlMs);
       w.last = value;
       w.revision = revision; // writes are serialised by #beat; a bucket recreated empty starts over
+      w.writtenAt = Date.now();
+      w.ttlMs = ttlMs;
     } finally {
       w.pending = undefined;
     }
@@ -175,6 +219,17 @@ export class Advertiser {
     if (e.operation !== 'PUT') return false;
     const value = e.string();
     return value === w.pending || value === w.last;
+  }
+
+  /**
+   * The server's removal of an entry this node let expire: a purge of a key last written with a
+   * TTL, at least half of it ago (a purge right after a write is someone else's). Either way the
+   * entry is written again at once; this only tells an expiry from tampering in the log.
+   */
+  #expired(e: KvEntry): boolean {
+    const w = this.#written.get(e.key);
+    if (e.operation !== 'PURGE' || w?.ttlMs === undefined || w.writtenAt === undefined) return false;
+    return Date.now() - w.writtenAt >= w.ttlMs / 2;
   }
 
   /** Follows this node's two keys and rewrites them as soon as someone else deletes or changes them. */
@@ -198,10 +253,19 @@ export class Advertiser {
   }
 
   async #bucket(): Promise<KV> {
+    if (this.#kv !== undefined) return this.#kv;
     // A heartbeat lost with a dying NATS server must not hold the next ones back for the default
     // 5 s: give up on it after a beat interval and write the next one.
-    this.#kv ??= await openRegistryBucket(this.#nc, { timeoutMs: Math.max(500, Math.floor(this.#ttlMs / 3)), ...this.#options });
-    return this.#kv;
+    const options = { timeoutMs: Math.max(500, Math.floor(this.#ttlMs / 3)), ...this.#options };
+    const kv = await openRegistryBucket(this.#nc, options);
+    this.#js = jetstream(this.#nc, { timeout: options.timeoutMs });
+    this.#expiry = this.#options.serverTtl === false ? undefined : await enableServerExpiry(this.#nc, this.#js, kv);
+    if (this.#expiry?.on === false && !this.#toldNoServerTtl) {
+      this.#toldNoServerTtl = true;
+      this.#options.onServerTtlUnavailable?.(this.#expiry.reason);
+    }
+    this.#kv = kv;
+    return kv;
   }
 
   async #watchReconnects(): Promise<void> {

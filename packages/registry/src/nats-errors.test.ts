@@ -5,9 +5,9 @@ import {
   RequestError,
   UserAuthenticationExpiredError,
 } from '@nats-io/transport-node';
-import { JetStreamError } from '@nats-io/jetstream';
+import { JetStreamApiError, JetStreamError } from '@nats-io/jetstream';
 import { describe, expect, it } from 'vitest';
-import { isAuthenticationRefused, isNoResponders } from './nats-errors.ts';
+import { isAuthenticationRefused, isMessageTtlDisabled, isNoResponders } from './nats-errors.ts';
 
 describe('nats errors', () => {
   it('nats errors - finds no responders under the JetStream error that wraps it', () => {
@@ -33,5 +33,15 @@ describe('nats errors', () => {
       error = e;
     }
     expect(isAuthenticationRefused(error)).toBe(true);
+  });
+
+  it('nats errors - a write with a TTL refused by a bucket without per-message TTL is told from other refusals', () => {
+    const refused = new JetStreamApiError({ code: 400, err_code: 10166, description: 'per-message TTL is disabled' });
+    expect(isMessageTtlDisabled(refused)).toBe(true);
+    expect(isMessageTtlDisabled(new Error('wrapped', { cause: refused }))).toBe(true);
+    expect(isMessageTtlDisabled(new JetStreamApiError({ code: 400, err_code: 10071, description: 'wrong last sequence' }))).toBe(
+      false,
+    );
+    expect(isMessageTtlDisabled(new RequestError('timeout'))).toBe(false);
   });
 });

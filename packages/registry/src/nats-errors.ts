@@ -26,3 +26,16 @@ export function isAuthenticationRefused(e: unknown): boolean {
     names(e).some((n) => n === 'AuthorizationError' || n === 'UserAuthenticationExpiredError')
   );
 }
+
+/** JetStream's code for a `Nats-TTL` sent to a stream without per-message TTL (nats-server JSMessageTTLDisabledErr). */
+const MESSAGE_TTL_DISABLED = 10166;
+
+/**
+ * A write with a TTL refused because the bucket does not allow them (recreated by an older
+ * version, or its settings reverted): the writer must find out again what the bucket allows.
+ */
+export function isMessageTtlDisabled(e: unknown): boolean {
+  for (let c = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++)
+    if ((c as { code?: unknown }).code === MESSAGE_TTL_DISABLED) return true;
+  return false;
+}

@@ -19,6 +19,8 @@ interface Node {
   /** Local clock of the last heartbeat (server write time for snapshot entries), ms. */
   lastBeat: number;
   ttlMs: number;
+  /** Its last heartbeat carries a server-side TTL: the server's removal marker says when it is gone. */
+  serverTtl: boolean;
   /** Bumped whenever what a client sees of this node changes. */
   version: number;
   /** Included in the list last handed to onChange. */
@@ -35,9 +37,21 @@ const MIN_BEAT_MS = 100;
 const NO_BEAT = Number.NEGATIVE_INFINITY;
 /** Advertisers beat every TTL/3: a longer silence from a working registry means something is wrong. */
 const beatGap = (n: Node): number => Math.max(MIN_BEAT_MS, n.ttlMs / 3);
+/**
+ * How much later than its TTL the server's removal of a heartbeat may arrive: the server counts
+ * whole seconds (a TTL is rounded up) and expires once a second or so. Past this, a missing
+ * marker is the watcher's problem (a watch rebuilt after the marker itself expired), and the
+ * watcher's own timer drops the node.
+ */
+export const SERVER_TTL_SLACK_MS = 2000;
+/** How long after its last heartbeat a node is taken for gone without a word from the server. */
+const lapse = (n: Node): number => (n.serverTtl ? n.ttlMs + SERVER_TTL_SLACK_MS : n.ttlMs);
 
 /**
- * The registry's nodes as one watch sees them, and who is live. The per-entry work is constant:
+ * The registry's nodes as one watch sees them, and who is live. A node is live while it has an
+ * advertisement and a heartbeat. A heartbeat the server expires (server-expiry.ts) lasts until
+ * the server's removal marker arrives, with the watcher's timer as a fallback only; one without
+ * (an older node, a server before 2.11) lasts its TTL by the watcher's clock. The per-entry work is constant:
  * at 1,000 nodes a watcher gets ~500 heartbeats a second, so nothing here may touch every node
  * per message (the full list is built only when something a client sees has changed).
  *
@@ -79,10 +93,14 @@ export class RegistryView {
     return this.#nodes.size;
   }
 
-  get maxTtlMs(): number {
-    let ttl = 0;
-    for (const n of this.#nodes.values()) ttl = Math.max(ttl, n.ttlMs);
-    return ttl;
+  /**
+   * The longest a node may go unheard before it is dropped (its TTL, plus the slack for the
+   * server's marker where the server expires it): a silence longer than this is the watch's.
+   */
+  get maxLapseMs(): number {
+    let ms = 0;
+    for (const n of this.#nodes.values()) ms = Math.max(ms, lapse(n));
+    return ms;
   }
 
   /** A live change from the watch: heartbeats are timed on arrival. */
@@ -93,9 +111,14 @@ export class RegistryView {
     this.#apply(e, now);
   }
 
-  /** A snapshot entry (before the watch is initialised): timed by the server's write time. */
+  /**
+   * A snapshot entry (before the watch is initialised): timed by the server's write time. Only a
+   * delete is a withdrawal: a purge is mostly the server's removal of an expired entry, and a
+   * server that comes back after an outage longer than a TTL marks every heartbeat so before the
+   * nodes have reconnected, so a rebuilt snapshot takes it as absence (see #carryOver).
+   */
   applySnapshot(e: RegistryEntry): void {
-    if (e.operation !== 'PUT') this.#deleted.add(e.key.slice(e.key.indexOf('.') + 1));
+    if (e.operation === 'DEL') this.#deleted.add(e.key.slice(e.key.indexOf('.') + 1));
     this.#apply(e, e.created.getTime());
   }
 
@@ -143,7 +166,10 @@ export class RegistryView {
         n.adJson = old.adJson;
         n.view = n.state === undefined || n.state === old.view.state ? old.view : { ...old.view, state: n.state };
       }
-      if (n.lastBeat === NO_BEAT) n.lastBeat = old.lastBeat;
+      if (n.lastBeat === NO_BEAT) {
+        n.lastBeat = old.lastBeat;
+        n.serverTtl = old.serverTtl;
+      }
       n.ttlMs ||= old.ttlMs;
     }
     this.#deleted.clear();
@@ -190,7 +216,7 @@ export class RegistryView {
   #live(n: Node, wall: number): boolean {
     // While the watch is silent, time stands still one beat interval after its last word.
     const now = Math.min(wall, this.#heardAt + beatGap(n));
-    return now - n.lastBeat <= n.ttlMs;
+    return now - n.lastBeat <= lapse(n);
   }
 
   /** Nodes last heard before `from` get back the part of `ms` beyond one beat interval. */
@@ -242,7 +268,8 @@ export class RegistryView {
 
   #node(id: string): Node {
     let n = this.#nodes.get(id);
-    if (n === undefined) this.#nodes.set(id, (n = { adJson: '', lastBeat: NO_BEAT, ttlMs: 0, version: 0, shown: false }));
+    if (n === undefined)
+      this.#nodes.set(id, (n = { adJson: '', lastBeat: NO_BEAT, ttlMs: 0, serverTtl: false, version: 0, shown: false }));
     return n;
   }
 
@@ -293,6 +320,7 @@ export class RegistryView {
     }
     n.lastBeat = Math.max(n.lastBeat, beatAt);
     n.ttlMs = hb.data.ttlMs;
+    n.serverTtl = hb.data.serverTtl === true;
     if (n.state !== hb.data.state) {
       n.state = hb.data.state;
       if (n.view !== undefined) {

@@ -56,8 +56,10 @@ export class WatchEndedError extends Error {
 
 /**
  * Follows the registry bucket: last values first, then every change, so a client learns of
- * joins, leaves and changes without polling any node. A node is live while its heartbeat is
- * younger than its TTL; a withdrawn node disappears at once. After a NATS reconnect the watch is
+ * joins, leaves and changes without polling any node. A node is live while its heartbeat is in
+ * the bucket: where the server expires heartbeats (nats-server 2.11+, server-expiry.ts) its
+ * removal marker drops the node, else (and as a fallback) the heartbeat's age against its TTL; a
+ * withdrawn node disappears at once. After a NATS reconnect the watch is
  * rebuilt from the bucket and swapped in whole, so clients never see a spurious empty mesh.
  *
  * A watch can also go quiet without a reconnect: a NATS server of the cluster dies and takes the
@@ -215,10 +217,14 @@ export class RegistryWatcher {
     await ready;
   }
 
-  /** Silence longer than the longest TTL: the watch is suspect, rebuild it. */
+  /**
+   * Silence longer than the longest TTL (and the server's slack in marking an expiry): the watch
+   * is suspect, rebuild it. Not sooner: in a quiet mesh the silence after a node died is followed
+   * by the server's marker, which a watch rebuilt in between would read as mere absence.
+   */
   #checkQuiet(): void {
     if (this.#closed || this.#rewatching !== undefined || this.#view.size === 0) return;
-    if (Date.now() - this.#view.heardAt > this.#view.maxTtlMs) void this.#rewatch();
+    if (Date.now() - this.#view.heardAt > this.#view.maxLapseMs) void this.#rewatch();
   }
 
   /** Watches again (in the scope wanted now); a rewatch under way is shared, not doubled. */
