@@ -1,54 +1,57 @@
 import type { EventEnvelope } from '@insights/sdk';
-import type { JetStreamPublisher, PubAck } from './jetstream-publisher.ts';
+import { sendAtomicBatch } from './atomic-batch-publish.ts';
+import type { JetStreamPublisher } from './jetstream-publisher.ts';
+import type { OutgoingMessage } from './outgoing-message.ts';
+import { sendEach } from './per-message-publish.ts';
+import { addReports, type PublishReport } from './publish-report.ts';
 import { subjectFor } from './subjects.ts';
 
-export interface PublishReport {
-  published: number;
-  /** Events JetStream dropped as re-sent within the duplicate window. */
-  duplicates: number;
-  /** Highest stream sequence written (0 when nothing was). */
-  lastSeq: number;
+/**
+ * How envelopes go to JetStream: in atomic batches of `atomicBatchMessages` (one acknowledgement
+ * per batch) where the stream allows them, else (0) one acknowledged publish per envelope.
+ */
+export interface EnvelopeSending {
+  readonly publisher: JetStreamPublisher;
+  readonly atomicBatchMessages: number;
 }
 
 /**
  * Hands envelopes to NATS in order, with their id as the message id (so re-sends within the
  * duplicate window are dropped), waiting for room in the publisher's window of unacknowledged
  * publishes: a batch larger than the window is sent as acknowledgements come back. Resolves once
- * every envelope is sent, with the acknowledgements to come (`acknowledged` adds them up).
+ * every envelope is sent, with the reports to come (`acknowledged` adds them up).
  */
 export async function sendEnvelopes(
-  publisher: JetStreamPublisher,
+  sending: EnvelopeSending,
   envelopes: readonly EventEnvelope[],
   headers?: Record<string, string>,
-): Promise<Promise<PubAck>[]> {
+): Promise<Promise<PublishReport>[]> {
   const extra = headers !== undefined && Object.keys(headers).length > 0 ? headers : undefined;
-  const acks: Promise<PubAck>[] = [];
-  for (const e of envelopes) {
+  const { publisher, atomicBatchMessages: size } = sending;
+  // A batch of one costs what a publish does: per message then (and always where batches are off).
+  if (size < 2 || envelopes.length < 2) return [(await sendEach(publisher, envelopes.map(toMessage), extra)).report];
+  const reports: Promise<PublishReport>[] = [];
+  for (let i = 0; i < envelopes.length; i += size) {
     await publisher.room();
-    const ack = publisher.publish(subjectFor(e), Buffer.from(JSON.stringify(e)), e.id, extra);
-    // Observed by `acknowledged` later; until then a failure must not count as unhandled (it would end the process).
-    ack.catch(() => undefined);
-    acks.push(ack);
+    reports.push(sendAtomicBatch(publisher, envelopes.slice(i, i + size).map(toMessage), extra));
   }
-  return acks;
+  return reports;
 }
 
 /** The report of sent envelopes, once JetStream has acknowledged every one; rejects with the first failure. */
-export async function acknowledged(acks: readonly Promise<PubAck>[]): Promise<PublishReport> {
-  const report: PublishReport = { published: 0, duplicates: 0, lastSeq: 0 };
-  for (const ack of await Promise.all(acks)) {
-    if (ack.duplicate) report.duplicates++;
-    else report.published++;
-    if (ack.seq > report.lastSeq) report.lastSeq = ack.seq;
-  }
-  return report;
+export async function acknowledged(reports: readonly Promise<PublishReport>[]): Promise<PublishReport> {
+  return addReports(await Promise.all(reports));
 }
 
 /** Publishes envelopes and resolves once JetStream has acknowledged every one. */
 export async function publishEnvelopes(
-  publisher: JetStreamPublisher,
+  sending: EnvelopeSending,
   envelopes: readonly EventEnvelope[],
   headers?: Record<string, string>,
 ): Promise<PublishReport> {
-  return acknowledged(await sendEnvelopes(publisher, envelopes, headers));
+  return acknowledged(await sendEnvelopes(sending, envelopes, headers));
+}
+
+function toMessage(e: EventEnvelope): OutgoingMessage {
+  return { subject: subjectFor(e), data: Buffer.from(JSON.stringify(e)), msgId: e.id };
 }
