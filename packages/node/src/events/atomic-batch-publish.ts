@@ -6,12 +6,19 @@ import type { PublishReport } from './publish-report.ts';
 
 /** nats-server's limit on the messages of one atomic batch (ADR-50; `max_batch_size` in its jetstream limits, 1,000 by default). */
 export const MAX_ATOMIC_BATCH_MESSAGES = 1000;
+/** How large the batches a node sends may be. */
+export interface AtomicBatchLimits {
+  readonly maxMessages: number;
+  readonly maxBytes: number;
+}
+
 /**
- * Messages per atomic batch the node sends: a 1,000-event import chunk is two batches, so the
- * window of unacknowledged publishes (1,024 messages) holds about two at once, and a stream's 50
- * batches in flight (the server's limit, across every publisher) go round ~25 ingesting nodes.
+ * A 1,000-event import chunk is two batches, so the window of unacknowledged publishes (1,024
+ * messages, 4 MiB) holds two to four at once, and a stream's 50 batches in flight (the server's
+ * limit, across every publisher) go round a dozen or more ingesting nodes. Large events cut a
+ * batch by bytes first (48 KB events: 21 a batch), so a batch never overfills the window.
  */
-export const DEFAULT_ATOMIC_BATCH_MESSAGES = 500;
+export const DEFAULT_ATOMIC_BATCH_LIMITS: AtomicBatchLimits = Object.freeze({ maxMessages: 500, maxBytes: 1024 * 1024 });
 
 const BATCH_ID = 'Nats-Batch-Id';
 const BATCH_SEQUENCE = 'Nats-Batch-Sequence';

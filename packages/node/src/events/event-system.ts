@@ -8,7 +8,7 @@ import { HandlerConsumer, type HandlerWorker } from './handler-consumer.ts';
 import { LeaseBucket } from './leases.ts';
 import { PARTITION_LEASE_BUCKET, PartitionedHandler } from './partitioned-handler.ts';
 import { JetStreamPublisher } from './jetstream-publisher.ts';
-import { DEFAULT_ATOMIC_BATCH_MESSAGES } from './atomic-batch-publish.ts';
+import { DEFAULT_ATOMIC_BATCH_LIMITS } from './atomic-batch-publish.ts';
 import { acknowledged, publishEnvelopes, sendEnvelopes, type EnvelopeSending } from './publisher.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { Scheduler } from './scheduler.ts';
@@ -152,13 +152,13 @@ export function startEventSystem(
         );
       },
     });
-    const atomicBatchMessages = stream.atomicBatches ? DEFAULT_ATOMIC_BATCH_MESSAGES : 0;
+    const atomicBatch = stream.atomicBatches ? DEFAULT_ATOMIC_BATCH_LIMITS : undefined;
     log.info('events flowing through JetStream', {
       stream: settings.stream,
       handlers: consumers.map((c) => c.name),
-      atomicBatchMessages,
+      atomicBatches: stream.atomicBatches,
     });
-    return { js, jsm, sending: { publisher: new JetStreamPublisher(nc), atomicBatchMessages } };
+    return { js, jsm, sending: { publisher: new JetStreamPublisher(nc), atomicBatch } };
   };
   // A JetStream cluster answers 503 or times out while it elects leaders (a server restarting,
   // several nodes creating the streams at once): start again from scratch until it works.

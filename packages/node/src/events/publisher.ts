@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@insights/sdk';
-import { sendAtomicBatch } from './atomic-batch-publish.ts';
+import { sendAtomicBatch, type AtomicBatchLimits } from './atomic-batch-publish.ts';
 import type { JetStreamPublisher } from './jetstream-publisher.ts';
 import type { OutgoingMessage } from './outgoing-message.ts';
 import { sendEach } from './per-message-publish.ts';
@@ -7,12 +7,12 @@ import { addReports, type PublishReport } from './publish-report.ts';
 import { subjectFor } from './subjects.ts';
 
 /**
- * How envelopes go to JetStream: in atomic batches of `atomicBatchMessages` (one acknowledgement
- * per batch) where the stream allows them, else (0) one acknowledged publish per envelope.
+ * How envelopes go to JetStream: in atomic batches within `atomicBatch` (one acknowledgement per
+ * batch) where the stream allows them, else (undefined) one acknowledged publish per envelope.
  */
 export interface EnvelopeSending {
   readonly publisher: JetStreamPublisher;
-  readonly atomicBatchMessages: number;
+  readonly atomicBatch: AtomicBatchLimits | undefined;
 }
 
 /**
@@ -27,14 +27,27 @@ export async function sendEnvelopes(
   headers?: Record<string, string>,
 ): Promise<Promise<PublishReport>[]> {
   const extra = headers !== undefined && Object.keys(headers).length > 0 ? headers : undefined;
-  const { publisher, atomicBatchMessages: size } = sending;
-  // A batch of one costs what a publish does: per message then (and always where batches are off).
-  if (size < 2 || envelopes.length < 2) return [(await sendEach(publisher, envelopes.map(toMessage), extra)).report];
+  const { publisher, atomicBatch: limits } = sending;
+  if (limits === undefined) return [(await sendEach(publisher, envelopes.map(toMessage), extra)).report];
   const reports: Promise<PublishReport>[] = [];
-  for (let i = 0; i < envelopes.length; i += size) {
+  let batch: OutgoingMessage[] = [];
+  let bytes = 0;
+  const send = async () => {
     await publisher.room();
-    reports.push(sendAtomicBatch(publisher, envelopes.slice(i, i + size).map(toMessage), extra));
+    // A batch of one costs what a publish does.
+    reports.push(
+      batch.length === 1 ? (await sendEach(publisher, batch, extra)).report : sendAtomicBatch(publisher, batch, extra),
+    );
+    batch = [];
+    bytes = 0;
+  };
+  for (const e of envelopes) {
+    const m = toMessage(e);
+    batch.push(m);
+    bytes += m.data.length;
+    if (batch.length >= limits.maxMessages || bytes >= limits.maxBytes) await send();
   }
+  if (batch.length > 0) await send();
   return reports;
 }
 
