@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@insights/sdk';
-import { sendAtomicBatch, type AtomicBatchLimits } from './atomic-batch-publish.ts';
+import { MAX_ATOMIC_BATCH_MESSAGES, sendAtomicBatch, type AtomicBatchLimits } from './atomic-batch-publish.ts';
 import type { JetStreamPublisher } from './jetstream-publisher.ts';
 import type { OutgoingMessage } from './outgoing-message.ts';
 import { sendEach } from './per-message-publish.ts';
@@ -29,6 +29,7 @@ export async function sendEnvelopes(
   const extra = headers !== undefined && Object.keys(headers).length > 0 ? headers : undefined;
   const { publisher, atomicBatch: limits } = sending;
   if (limits === undefined) return [(await sendEach(publisher, envelopes.map(toMessage), extra)).report];
+  const maxMessages = Math.min(limits.maxMessages, MAX_ATOMIC_BATCH_MESSAGES);
   const reports: Promise<PublishReport>[] = [];
   let batch: OutgoingMessage[] = [];
   let bytes = 0;
@@ -45,7 +46,7 @@ export async function sendEnvelopes(
     const m = toMessage(e);
     batch.push(m);
     bytes += m.data.length;
-    if (batch.length >= limits.maxMessages || bytes >= limits.maxBytes) await send();
+    if (batch.length >= maxMessages || bytes >= limits.maxBytes) await send();
   }
   if (batch.length > 0) await send();
   return reports;
