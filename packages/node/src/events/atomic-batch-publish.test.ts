@@ -23,6 +23,13 @@ describe.skipIf(!natsServerAvailable())('atomic batch publishing (real nats-serv
     jsm = await jetstreamManager(nc);
     await jsm.streams.add({ name: 'ATOMIC', subjects: ['atomic.>'], duplicate_window: 60e9, allow_atomic: true });
     await jsm.streams.add({ name: 'PLAIN', subjects: ['plain.>'], duplicate_window: 60e9 });
+    await jsm.streams.add({
+      name: 'SMALL',
+      subjects: ['small.>'],
+      duplicate_window: 60e9,
+      allow_atomic: true,
+      max_msg_size: 1000,
+    });
     publisher = new JetStreamPublisher(nc);
   });
   afterAll(async () => {
@@ -77,5 +84,18 @@ describe.skipIf(!natsServerAvailable())('atomic batch publishing (real nats-serv
     expect(await stored('ATOMIC')).toBe(before + 20);
     const last = await jsm.streams.getMessage('ATOMIC', { last_by_subj: 'atomic.d' });
     expect(last?.header.get('Nats-Batch-Id')).toBe('');
+  });
+
+  it('a message the stream refuses cuts the batch: the others are stored once, the refusal is reported, a retry adds nothing', async () => {
+    const batch = messages('small.a', ids('s', 30));
+    const tooLarge = { subject: 'small.a', data: new Uint8Array(2000), msgId: 'too-large' };
+    const withPoison = [...batch.slice(0, 10), tooLarge, ...batch.slice(10)];
+    await expect(sendAtomicBatch(publisher, withPoison)).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      message: expect.stringContaining('JetStream refused a message on small.a'),
+    });
+    expect(await stored('SMALL')).toBe(30);
+    expect(await sendAtomicBatch(publisher, batch)).toMatchObject({ published: 0, duplicates: 30 });
+    expect(await stored('SMALL')).toBe(30);
   });
 });
