@@ -4,7 +4,7 @@ import type { OutgoingMessage } from './outgoing-message.ts';
 import { sendEach } from './per-message-publish.ts';
 import type { PublishReport } from './publish-report.ts';
 
-/** nats-server's limit on the messages of one atomic batch (ADR-50; `max_batch_size` in its jetstream limits, 1,000 by default). */
+/** nats-server's limit on the messages of one atomic batch (ADR-50; `jetstream { limits { batch { max_msgs } } }`, 1,000 by default). */
 export const MAX_ATOMIC_BATCH_MESSAGES = 1000;
 /** How large the batches a node sends may be. */
 export interface AtomicBatchLimits {
