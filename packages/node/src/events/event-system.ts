@@ -8,7 +8,8 @@ import { HandlerConsumer, type HandlerWorker } from './handler-consumer.ts';
 import { LeaseBucket } from './leases.ts';
 import { PARTITION_LEASE_BUCKET, PartitionedHandler } from './partitioned-handler.ts';
 import { JetStreamPublisher } from './jetstream-publisher.ts';
-import { acknowledged, publishEnvelopes, sendEnvelopes } from './publisher.ts';
+import { DEFAULT_ATOMIC_BATCH_LIMITS } from './atomic-batch-publish.ts';
+import { acknowledged, publishEnvelopes, sendEnvelopes, type EnvelopeSending } from './publisher.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { Scheduler } from './scheduler.ts';
 import { ensureEventStreams } from './streams.ts';
@@ -23,7 +24,8 @@ import { TRACEPARENT } from '../tracing.ts';
 interface EventConnection {
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
-  readonly publisher: JetStreamPublisher;
+  /** The publisher, in atomic batches where the stream allows them. */
+  readonly sending: EnvelopeSending;
 }
 
 export interface IngestOptions {
@@ -92,7 +94,11 @@ export function startEventSystem(
   const setUp = async (nc: NatsConnection): Promise<EventConnection> => {
     jsm = await jetstreamManager(nc);
     js = jetstream(nc);
-    await ensureEventStreams(jsm, { ...settings, replicas: resolveReplicas(nc, settings.replicas) });
+    const stream = await ensureEventStreams(
+      jsm,
+      { ...settings, replicas: resolveReplicas(nc, settings.replicas) },
+      nc.info?.version,
+    );
     const handlers = router.handlers();
     // Splitting keys across replicas is right only where every replica's queries see every key.
     const split = config.db.kind !== 'embedded' || settings.splitWithEmbeddedDb;
@@ -146,8 +152,13 @@ export function startEventSystem(
         );
       },
     });
-    log.info('events flowing through JetStream', { stream: settings.stream, handlers: consumers.map((c) => c.name) });
-    return { js, jsm, publisher: new JetStreamPublisher(nc) };
+    const atomicBatch = stream.atomicBatches ? DEFAULT_ATOMIC_BATCH_LIMITS : undefined;
+    log.info('events flowing through JetStream', {
+      stream: settings.stream,
+      handlers: consumers.map((c) => c.name),
+      atomicBatches: stream.atomicBatches,
+    });
+    return { js, jsm, sending: { publisher: new JetStreamPublisher(nc), atomicBatch } };
   };
   // A JetStream cluster answers 503 or times out while it elects leaders (a server restarting,
   // several nodes creating the streams at once): start again from scratch until it works.
@@ -208,16 +219,16 @@ export function startEventSystem(
       // are sent in arrival order; sending waits for room in the publisher's window (flow control).
       const normalised = router.normalise(raws);
       normalised.catch(() => undefined); // observed by its send step
-      const { errors, acks } = await sends.run(async () => {
+      const { errors, sent, reports } = await sends.run(async () => {
         const n = await normalised;
-        return { errors: n.errors, acks: await sendEnvelopes(conn.publisher, n.envelopes, headers) };
+        return { errors: n.errors, sent: n.envelopes.length, reports: await sendEnvelopes(conn.sending, n.envelopes, headers) };
       });
-      const published = await acknowledged(acks);
+      const published = await acknowledged(reports);
       if (options.waitForHandlers && published.lastSeq > 0)
         await waitForHandlers(conn.jsm, settings.stream, published.lastSeq, deadline, meshView);
       return {
         received: raws.length,
-        accepted: acks.length,
+        accepted: sent,
         duplicates: published.duplicates,
         rejected: errors,
         path: 'jetstream',
@@ -226,7 +237,7 @@ export function startEventSystem(
     async emit(e) {
       if (ready === undefined) return direct.emit(e);
       const conn = await ready;
-      await publishEnvelopes(conn.publisher, [e]);
+      await publishEnvelopes(conn.sending, [e]);
     },
     property: (e, name) => router.property(e, name),
     flowing: () => flowing,

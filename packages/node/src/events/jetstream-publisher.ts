@@ -1,6 +1,13 @@
 import { InsightsError } from '@insights/sdk';
 import { DeadlineWheel } from '@insights/sdk/internal';
-import { createInbox, headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import {
+  createInbox,
+  headers as natsHeaders,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
 
 /** JetStream's acknowledgement of one stored message. */
 export interface PubAck {
@@ -8,6 +15,15 @@ export interface PubAck {
   readonly seq: number;
   /** Dropped as a re-send within the stream's duplicate window. */
   readonly duplicate: boolean;
+  /** An atomic batch's commit: the batch's id and how many messages it stored (`seq` is the last one's). */
+  readonly batch?: string;
+  readonly count?: number;
+}
+
+/** What one acknowledgement stands for in the window of unacknowledged publishes. */
+export interface PublishWeight {
+  readonly messages: number;
+  readonly bytes: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -21,6 +37,7 @@ class PendingPublish {
   constructor(
     readonly token: number,
     readonly subject: string,
+    readonly messages: number,
     readonly bytes: number,
     readonly deadline: number,
     readonly resolve: (ack: PubAck) => void,
@@ -47,6 +64,7 @@ export class JetStreamPublisher {
   /** Callers waiting for the window to open, in order. */
   readonly #waiting: (() => void)[] = [];
   #next = 0;
+  #outstandingMessages = 0;
   #outstandingBytes = 0;
 
   constructor(
@@ -67,9 +85,9 @@ export class JetStreamPublisher {
       .then(() => this.#failAll(new InsightsError('UNAVAILABLE', 'NATS connection closed before JetStream acknowledged')));
   }
 
-  /** Publishes awaiting acknowledgement now. */
+  /** Messages awaiting acknowledgement now (an atomic batch counts all its messages until its commit is acknowledged). */
   get outstanding(): number {
-    return this.#pending.size;
+    return this.#outstandingMessages;
   }
 
   /** Resolves at once while the window of unacknowledged publishes has room, else as soon as it has. */
@@ -78,15 +96,24 @@ export class JetStreamPublisher {
     return new Promise<void>((resolve) => this.#waiting.push(resolve));
   }
 
-  /** Stores `data` on `subject` with `msgId` as its de-duplication id; resolves with JetStream's ack. */
-  publish(subject: string, data: Uint8Array, msgId: string, extraHeaders?: Readonly<Record<string, string>>): Promise<PubAck> {
-    const headers = natsHeaders();
-    headers.set(MSG_ID_HEADER, msgId);
-    if (extraHeaders !== undefined) for (const k in extraHeaders) headers.set(k, extraHeaders[k]!);
+  /**
+   * Stores `data` on `subject` with `msgId` as its de-duplication id; resolves with JetStream's ack.
+   * `weight` is what the acknowledgement stands for in the window (an atomic batch's commit: the
+   * whole batch).
+   */
+  publish(
+    subject: string,
+    data: Uint8Array,
+    msgId: string,
+    extraHeaders?: Readonly<Record<string, string>>,
+    weight: PublishWeight = { messages: 1, bytes: data.length },
+  ): Promise<PubAck> {
+    const headers = messageHeaders(msgId, extraHeaders);
     const token = ++this.#next;
     return new Promise<PubAck>((resolve, reject) => {
-      const p = new PendingPublish(token, subject, data.length, Date.now() + this.timeoutMs, resolve, reject);
+      const p = new PendingPublish(token, subject, weight.messages, weight.bytes, Date.now() + this.timeoutMs, resolve, reject);
       this.#pending.set(token, p);
+      this.#outstandingMessages += p.messages;
       this.#outstandingBytes += p.bytes;
       this.#deadlines.add(p);
       try {
@@ -97,6 +124,19 @@ export class JetStreamPublisher {
         reject(new InsightsError('UNAVAILABLE', `cannot publish to NATS: ${(e as Error).message}`));
       }
     });
+  }
+
+  /**
+   * Sends a message without asking for an acknowledgement: a message of an atomic batch, which
+   * JetStream acknowledges with the batch's commit (sent with `publish`). Throws UNAVAILABLE when
+   * the connection cannot take it.
+   */
+  send(subject: string, data: Uint8Array, msgId: string, extraHeaders: Readonly<Record<string, string>>): void {
+    try {
+      this.nc.publish(subject, data, { headers: messageHeaders(msgId, extraHeaders) });
+    } catch (e) {
+      throw new InsightsError('UNAVAILABLE', `cannot publish to NATS: ${(e as Error).message}`);
+    }
   }
 
   close(): void {
@@ -119,7 +159,14 @@ export class JetStreamPublisher {
           `no JetStream stream stores ${p.subject} (${msg.headers.code} ${msg.headers.description})`,
         ),
       );
-    let ack: { stream?: string; seq?: number; duplicate?: boolean; error?: { code?: number; description?: string } };
+    let ack: {
+      stream?: string;
+      seq?: number;
+      duplicate?: boolean;
+      batch?: string;
+      count?: number;
+      error?: { code?: number; err_code?: number; description?: string };
+    };
     try {
       ack = msg.json();
     } catch {
@@ -131,10 +178,11 @@ export class JetStreamPublisher {
       return p.reject(
         new InsightsError(
           'UNAVAILABLE',
-          `JetStream refused a message on ${p.subject}: ${ack.error?.description ?? 'no stream in its acknowledgement'}`,
+          `JetStream refused a message on ${p.subject}: ${ack.error?.description ?? 'no stream in its acknowledgement'}` +
+            (ack.error?.err_code === undefined ? '' : ` (${ack.error.err_code})`),
         ),
       );
-    p.resolve({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true });
+    p.resolve({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true, batch: ack.batch, count: ack.count });
   }
 
   /** Forgets a pending publish and lets waiting callers into the freed room; false if it was not pending. */
@@ -142,24 +190,30 @@ export class JetStreamPublisher {
     const p = this.#pending.get(token);
     if (p === undefined) return false;
     this.#pending.delete(token);
+    this.#outstandingMessages -= p.messages;
     this.#outstandingBytes -= p.bytes;
     this.#admit();
     return true;
   }
 
   #hasRoom(): boolean {
-    return this.#pending.size < this.maxOutstanding && this.#outstandingBytes < this.maxOutstandingBytes;
+    return this.#outstandingMessages < this.maxOutstanding && this.#outstandingBytes < this.maxOutstandingBytes;
   }
 
-  /** Lets waiting callers go while there is room (each publishes at least one message before asking again). */
+  /** Lets waiting callers go while there is room (each publishes at least one message, or one batch, before asking again). */
   #admit(): void {
-    for (let free = this.maxOutstanding - this.#pending.size; free > 0 && this.#waiting.length > 0 && this.#hasRoom(); free--)
+    for (
+      let free = this.maxOutstanding - this.#outstandingMessages;
+      free > 0 && this.#waiting.length > 0 && this.#hasRoom();
+      free--
+    )
       this.#waiting.shift()!();
   }
 
   #failAll(e: InsightsError): void {
     const all = [...this.#pending.values()];
     this.#pending.clear();
+    this.#outstandingMessages = 0;
     this.#outstandingBytes = 0;
     this.#admit();
     for (const p of all) {
@@ -167,4 +221,11 @@ export class JetStreamPublisher {
       p.reject(e);
     }
   }
+}
+
+function messageHeaders(msgId: string, extra: Readonly<Record<string, string>> | undefined): MsgHdrs {
+  const headers = natsHeaders();
+  headers.set(MSG_ID_HEADER, msgId);
+  if (extra !== undefined) for (const k in extra) headers.set(k, extra[k]!);
+  return headers;
 }

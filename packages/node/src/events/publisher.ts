@@ -1,54 +1,71 @@
 import type { EventEnvelope } from '@insights/sdk';
-import type { JetStreamPublisher, PubAck } from './jetstream-publisher.ts';
+import { MAX_ATOMIC_BATCH_MESSAGES, sendAtomicBatch, type AtomicBatchLimits } from './atomic-batch-publish.ts';
+import type { JetStreamPublisher } from './jetstream-publisher.ts';
+import type { OutgoingMessage } from './outgoing-message.ts';
+import { sendEach } from './per-message-publish.ts';
+import { addReports, type PublishReport } from './publish-report.ts';
 import { subjectFor } from './subjects.ts';
 
-export interface PublishReport {
-  published: number;
-  /** Events JetStream dropped as re-sent within the duplicate window. */
-  duplicates: number;
-  /** Highest stream sequence written (0 when nothing was). */
-  lastSeq: number;
+/**
+ * How envelopes go to JetStream: in atomic batches within `atomicBatch` (one acknowledgement per
+ * batch) where the stream allows them, else (undefined) one acknowledged publish per envelope.
+ */
+export interface EnvelopeSending {
+  readonly publisher: JetStreamPublisher;
+  readonly atomicBatch: AtomicBatchLimits | undefined;
 }
 
 /**
  * Hands envelopes to NATS in order, with their id as the message id (so re-sends within the
  * duplicate window are dropped), waiting for room in the publisher's window of unacknowledged
  * publishes: a batch larger than the window is sent as acknowledgements come back. Resolves once
- * every envelope is sent, with the acknowledgements to come (`acknowledged` adds them up).
+ * every envelope is sent, with the reports to come (`acknowledged` adds them up).
  */
 export async function sendEnvelopes(
-  publisher: JetStreamPublisher,
+  sending: EnvelopeSending,
   envelopes: readonly EventEnvelope[],
   headers?: Record<string, string>,
-): Promise<Promise<PubAck>[]> {
+): Promise<Promise<PublishReport>[]> {
   const extra = headers !== undefined && Object.keys(headers).length > 0 ? headers : undefined;
-  const acks: Promise<PubAck>[] = [];
-  for (const e of envelopes) {
+  const { publisher, atomicBatch: limits } = sending;
+  if (limits === undefined) return [(await sendEach(publisher, envelopes.map(toMessage), extra)).report];
+  const maxMessages = Math.min(limits.maxMessages, MAX_ATOMIC_BATCH_MESSAGES);
+  const reports: Promise<PublishReport>[] = [];
+  let batch: OutgoingMessage[] = [];
+  let bytes = 0;
+  const send = async () => {
     await publisher.room();
-    const ack = publisher.publish(subjectFor(e), Buffer.from(JSON.stringify(e)), e.id, extra);
-    // Observed by `acknowledged` later; until then a failure must not count as unhandled (it would end the process).
-    ack.catch(() => undefined);
-    acks.push(ack);
+    // A batch of one costs what a publish does.
+    reports.push(
+      batch.length === 1 ? (await sendEach(publisher, batch, extra)).report : sendAtomicBatch(publisher, batch, extra),
+    );
+    batch = [];
+    bytes = 0;
+  };
+  for (const e of envelopes) {
+    const m = toMessage(e);
+    batch.push(m);
+    bytes += m.data.length;
+    if (batch.length >= maxMessages || bytes >= limits.maxBytes) await send();
   }
-  return acks;
+  if (batch.length > 0) await send();
+  return reports;
 }
 
 /** The report of sent envelopes, once JetStream has acknowledged every one; rejects with the first failure. */
-export async function acknowledged(acks: readonly Promise<PubAck>[]): Promise<PublishReport> {
-  const report: PublishReport = { published: 0, duplicates: 0, lastSeq: 0 };
-  for (const ack of await Promise.all(acks)) {
-    if (ack.duplicate) report.duplicates++;
-    else report.published++;
-    if (ack.seq > report.lastSeq) report.lastSeq = ack.seq;
-  }
-  return report;
+export async function acknowledged(reports: readonly Promise<PublishReport>[]): Promise<PublishReport> {
+  return addReports(await Promise.all(reports));
 }
 
 /** Publishes envelopes and resolves once JetStream has acknowledged every one. */
 export async function publishEnvelopes(
-  publisher: JetStreamPublisher,
+  sending: EnvelopeSending,
   envelopes: readonly EventEnvelope[],
   headers?: Record<string, string>,
 ): Promise<PublishReport> {
-  return acknowledged(await sendEnvelopes(publisher, envelopes, headers));
+  return acknowledged(await sendEnvelopes(sending, envelopes, headers));
+}
+
+function toMessage(e: EventEnvelope): OutgoingMessage {
+  return { subject: subjectFor(e), data: Buffer.from(JSON.stringify(e)), msgId: e.id };
 }

@@ -1,4 +1,4 @@
-import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
 import { DLQ_SUBJECT_PREFIX, EVENT_SUBJECT_PREFIX } from './subjects.ts';
 
 export interface EventStreamSettings {
@@ -11,14 +11,28 @@ export interface EventStreamSettings {
   replicas: number;
 }
 
+/** What the event stream, as the server keeps it, lets publishers do. */
+export interface EventStreamCapabilities {
+  /** Atomic batch publishing with per-message de-duplication (nats-server 2.12.1+, `allow_atomic`). */
+  readonly atomicBatches: boolean;
+}
+
 const NS = 1_000_000_000;
+/** The first nats-server whose atomic batches take `Nats-Msg-Id` (2.12.0 refused every batch that had one). */
+const ATOMIC_BATCH_DEDUP_SINCE: readonly [number, number, number] = [2, 12, 1];
 
 /**
  * Creates the event and dead-letter streams, or brings their settings up to date. Every node
- * does this at start; doing it twice changes nothing.
+ * does this at start; doing it twice changes nothing. The event stream allows atomic batches
+ * where the server de-duplicates inside them (`serverVersion` 2.12.1+); older servers are not
+ * sent the setting, and the answer says what the stream allows.
  */
-export async function ensureEventStreams(jsm: JetStreamManager, s: EventStreamSettings): Promise<void> {
-  await upsert(jsm, {
+export async function ensureEventStreams(
+  jsm: JetStreamManager,
+  s: EventStreamSettings,
+  serverVersion = '',
+): Promise<EventStreamCapabilities> {
+  const config = {
     name: s.stream,
     subjects: [`${EVENT_SUBJECT_PREFIX}.>`],
     storage: StorageType.File,
@@ -26,7 +40,11 @@ export async function ensureEventStreams(jsm: JetStreamManager, s: EventStreamSe
     max_age: s.maxAgeSeconds * NS,
     duplicate_window: s.duplicateWindowSeconds * NS,
     num_replicas: s.replicas,
-  });
+  };
+  const events = atLeast(serverVersion, ATOMIC_BATCH_DEDUP_SINCE)
+    ? // A stream the server will not make atomic (an operator's `persist_mode: async`) is kept without.
+      await upsert(jsm, { ...config, allow_atomic: true }).catch(() => upsert(jsm, config))
+    : await upsert(jsm, config);
   await upsert(jsm, {
     name: s.dlqStream,
     subjects: [`${DLQ_SUBJECT_PREFIX}.>`],
@@ -35,17 +53,29 @@ export async function ensureEventStreams(jsm: JetStreamManager, s: EventStreamSe
     max_age: 30 * 24 * 3600 * NS,
     num_replicas: s.replicas,
   });
+  return { atomicBatches: events.config.allow_atomic === true };
 }
 
-async function upsert(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+/** `version` ("2.14.10", "2.12.1-RC.2") is at least `min`; false when it cannot be read. */
+export function atLeast(version: string, min: readonly [number, number, number]): boolean {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (m === null) return false;
+  for (let i = 0; i < 3; i++) {
+    const d = Number(m[i + 1]) - min[i]!;
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+async function upsert(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
   try {
-    await jsm.streams.add(config);
+    return await jsm.streams.add(config);
   } catch (e) {
     // Already there with other settings: update what may change.
     if (!/already in use|exists/i.test((e as Error).message)) throw e;
     const current = await jsm.streams.info(config.name);
     // Never fewer copies than the stream has: a node with another idea of the cluster must not shrink it.
     const num_replicas = Math.max(current.config.num_replicas, config.num_replicas ?? 1);
-    await jsm.streams.update(config.name, { ...current.config, ...config, num_replicas });
+    return await jsm.streams.update(config.name, { ...current.config, ...config, num_replicas });
   }
 }

@@ -1,0 +1,6 @@
+/** A message on its way to JetStream: where it goes, its bytes, and its de-duplication id (`Nats-Msg-Id`). */
+export interface OutgoingMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly msgId: string;
+}
