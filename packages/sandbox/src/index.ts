@@ -25,7 +25,8 @@ export { folderBytes, foldersBytes, watchDiskQuota, DISK_QUOTA_CHECK_MS } from '
 export { nodeRuntimeFiles, systemLibraryDirs } from './node-files.ts';
 export { permissionArgs } from './permissions.ts';
 export type { PermissionArgs, SandboxGrants } from './permissions.ts';
-export { bundle, bundleOwnEntry, bundleErrorText } from './bundler.ts';
+export { bundle, bundleErrorText } from './bundler.ts';
+export { bundleOwnEntry } from './runtime-bundles.ts';
 export type { Bundle, BundleOptions } from './bundler.ts';
 export { bundleInProcess, spawnBundler } from './bundle-process.ts';
 export type { BundlerSpawn } from './bundle-process.ts';
