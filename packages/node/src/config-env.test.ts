@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from './config.ts';
+import { ConfigError, parseNodeConfig } from './config.ts';
 import { applyEnvOverrides } from './config-env.ts';
 
 describe('config env - secrets', () => {
@@ -54,5 +54,20 @@ describe('config env - secrets', () => {
     expect(() => applyEnvOverrides({}, { INSIGHTS_MONGODB_URL_FILE: '/nonexistent/url' })).toThrow(
       /INSIGHTS_MONGODB_URL_FILE=\/nonexistent\/url cannot be read/,
     );
+  });
+});
+
+describe('config env - sandbox.require', () => {
+  it('config env - INSIGHTS_SANDBOX_REQUIRE takes true/false or the protections to require, comma-separated', () => {
+    const required = (v: string) =>
+      (applyEnvOverrides({}, { INSIGHTS_SANDBOX_REQUIRE: v }).sandbox as { require: unknown }).require;
+    expect(required('true')).toBe(true);
+    expect(required('0')).toBe(false);
+    expect(required('kernel, seccomp,cgroups')).toEqual(['kernel', 'seccomp', 'cgroups']);
+    expect(parseNodeConfig({ sandbox: { require: ['kernel', 'cgroup-memory'] } }).sandbox.require).toEqual([
+      'kernel',
+      'cgroup-memory',
+    ]);
+    expect(() => parseNodeConfig({ sandbox: { require: ['seccom'] } })).toThrow(/sandbox\.require/);
   });
 });

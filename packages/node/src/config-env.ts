@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { scrubStartEnvironment } from '@insights/sandbox';
 import { ConfigError, type NodeConfigInput } from './config.ts';
 
-type Kind = 'string' | 'int' | 'bool' | 'list';
+type Kind = 'string' | 'int' | 'bool' | 'list' | 'bool-or-list';
 
 /** One environment variable and the setting it overrides. */
 export interface EnvOverride {
@@ -37,7 +37,7 @@ export const ENV_OVERRIDES: readonly EnvOverride[] = [
   { env: 'INSIGHTS_HTTP_PORT', key: 'http.port', kind: 'int' },
   { env: 'INSIGHTS_DATA_DIR', key: 'dataDir', kind: 'string' },
   { env: 'INSIGHTS_ISOLATION', key: 'defaultIsolation', kind: 'string' },
-  { env: 'INSIGHTS_SANDBOX_REQUIRE', key: 'sandbox.require', kind: 'bool' },
+  { env: 'INSIGHTS_SANDBOX_REQUIRE', key: 'sandbox.require', kind: 'bool-or-list' },
   { env: 'INSIGHTS_SANDBOX_BWRAP', key: 'sandbox.bwrap', kind: 'string' },
   { env: 'INSIGHTS_LOG_LEVEL', key: 'logLevel', kind: 'string' },
   { env: 'INSIGHTS_MONGODB_URL', key: 'db.url', kind: 'string', secret: true },
@@ -100,6 +100,8 @@ function parse(o: EnvOverride, raw: string): unknown {
     case 'bool':
       if (!/^(true|false|1|0)$/i.test(raw)) throw new ConfigError(o.key, `${o.env}="${raw}" must be true or false`);
       return /^(true|1)$/i.test(raw);
+    case 'bool-or-list':
+      return /^(true|false|1|0)$/i.test(raw) ? /^(true|1)$/i.test(raw) : parse({ ...o, kind: 'list' }, raw);
     case 'list':
       return raw
         .split(',')

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DEFAULT_BUCKET, DEFAULT_TTL_MS, natsSettingsSchema } from '@insights/registry';
 import { z } from 'zod';
 import { MIN_LEARNER_ID_KEY_CHARS } from '@insights/runtime';
+import { KERNEL_REQUIREMENTS } from '@insights/sandbox';
 import { inputLimitsSchema } from './config-limits.ts';
 import { moduleEntry } from './config-modules.ts';
 
@@ -54,9 +55,11 @@ export const nodeConfigSchema = z.strictObject({
   sandbox: z
     .strictObject({
       require: z
-        .boolean()
+        .union([z.boolean(), z.array(z.enum(KERNEL_REQUIREMENTS)).min(1)])
         .default(false)
-        .describe('Refuse to start unless process modules can run in the kernel sandbox (bubblewrap); on in production'),
+        .describe(
+          "Refuse to start unless process modules can run in the kernel sandbox (bubblewrap); on in production. true = ['kernel']; a list also requires the protections it names ('cgroups' = cgroup-memory, cgroup-cpu and cgroup-pids; the variable takes them comma-separated). Without them the node warns at start, one line per missing protection",
+        ),
       bwrap: z.string().min(1).default('bwrap').describe('The bubblewrap program: a name looked up in PATH, or a path'),
     })
     .default({ require: false, bwrap: 'bwrap' })

@@ -1,13 +1,21 @@
 import type { Logger, SandboxMode } from '@insights/runtime';
-import { probeKernelSandbox, type KernelSupport } from '@insights/sandbox';
+import { kernelGaps, kernelGapWarning, probeKernelSandbox, requiredProtections, type KernelSupport } from '@insights/sandbox';
 import type { NodeConfig } from './config.ts';
 
-/** The node refuses to start: `sandbox.require` is on and bubblewrap cannot run here. */
+/** The node refuses to start: `sandbox.require` asks for a protection the kernel sandbox cannot give here. */
 export class SandboxUnavailableError extends Error {
   override readonly name = 'SandboxUnavailableError';
   readonly code = 'SANDBOX_UNAVAILABLE';
-  constructor(readonly reason: string) {
-    super(`sandbox.require is on, but process modules cannot run in the kernel sandbox: ${reason}`);
+  constructor(
+    readonly reason: string,
+    /** What sandbox.require asked for that is missing: `kernel`, or the protections. */
+    readonly missing: readonly string[] = ['kernel'],
+  ) {
+    super(
+      missing.length === 1 && missing[0] === 'kernel'
+        ? `sandbox.require is on, but process modules cannot run in the kernel sandbox: ${reason}`
+        : `sandbox.require lists ${missing.join(', ')}, but the kernel sandbox cannot enforce it here: ${reason}`,
+    );
   }
 }
 
@@ -18,22 +26,29 @@ export interface NodeSandbox {
 }
 
 /**
- * Probes bubblewrap once at start: refuses to start if the config requires it and it cannot run,
- * warns once (in one sentence) if process modules will run under the permission model alone.
+ * Probes bubblewrap once at start: refuses to start if the config requires it (or one of its
+ * protections) and it cannot be had; otherwise, when process modules are configured, warns once
+ * per missing protection (one line each) or, without bubblewrap, once that they run under the
+ * permission model alone.
  */
 export async function checkSandbox(config: NodeConfig, log: Logger): Promise<NodeSandbox> {
   const support = await probeKernelSandbox(config.sandbox.bwrap);
-  if (support.available) {
-    if (support.cgroups === undefined)
-      log.warn('kernel sandbox without cgroups: module memory outside the V8 heap, CPU and process count are not limited', {
-        reason: support.cgroupsMissing,
-      });
-    return { support, mode: 'kernel' };
-  }
-  if (config.sandbox.require) throw new SandboxUnavailableError(support.reason);
+  const required = requiredProtections(config.sandbox.require);
   const processModules = config.modules.some(
     (m) => ((typeof m === 'string' ? undefined : m.isolation) ?? config.defaultIsolation) === 'process',
   );
+  if (support.available) {
+    const gaps = kernelGaps(support);
+    const refused = gaps.filter((g) => g.protections.some((p) => required.protections.has(p)));
+    if (refused.length > 0)
+      throw new SandboxUnavailableError(
+        refused.map((g) => g.why).join('; '),
+        refused.flatMap((g) => g.protections.filter((p) => required.protections.has(p))),
+      );
+    if (processModules) for (const g of gaps) log.warn(kernelGapWarning(g), { protections: g.protections, reason: g.why });
+    return { support, mode: 'kernel' };
+  }
+  if (required.kernel) throw new SandboxUnavailableError(support.reason);
   if (processModules)
     log.warn(
       `process modules run under Node's permission model only, without the kernel sandbox (${support.reason}); install bubblewrap, or set sandbox.require to refuse to start instead`,

@@ -11,11 +11,12 @@ import path from 'node:path';
 import { BundleCache } from './bundle-cache.ts';
 import { BundleRuleError } from './bundle-errors.ts';
 import type { BundleReply, BundleRequest } from './bundle-main.ts';
-import { bundleOwnEntry, saveBundle, type Bundle, type BundleOptions } from './bundler.ts';
+import { saveBundle, type Bundle, type BundleOptions } from './bundler.ts';
 import { bundlerView } from './bundler-view.ts';
 import { findEsbuild } from './esbuild.ts';
 import { kernelRun, type KernelLimits } from './kernel-command.ts';
 import type { KernelSupport } from './kernel-probe.ts';
+import { bundleOwnEntry } from './runtime-bundles.ts';
 
 /**
  * Bundlings under way in this process: the cache is pruned only when one ends alone, so a prune

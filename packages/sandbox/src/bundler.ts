@@ -20,11 +20,11 @@
  * location, so a module that reads its own templates still finds them.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { BundleRuleError } from './bundle-errors.ts';
 import { BundleScope } from './bundle-scope.ts';
 import { loadEsbuild, type PluginBuild, type ResolveArgs } from './esbuild.ts';
@@ -126,26 +126,6 @@ export async function saveBundle(b: BuiltBundle, outDir: string, label: string):
     await rename(tmp, file);
   }
   return { file, readRoots: b.readRoots, sourceDirs: b.sourceDirs };
-}
-
-const ownBundles = new Map<string, Promise<Bundle>>();
-
-/**
- * The node's own code that runs in a separate process (the sandbox runtime's entry points, the
- * bundler's), bundled once per output folder and node process. `entry` is a `.ts` file URL; a
- * compiled `.js` beside it is used when the `.ts` is absent.
- */
-export function bundleOwnEntry(outDir: string, entry: URL, label: string): Promise<Bundle> {
-  const key = `${outDir}\0${label}`;
-  let p = ownBundles.get(key);
-  if (p === undefined) {
-    const ts = fileURLToPath(entry);
-    const file = existsSync(ts) ? ts : ts.replace(/\.ts$/, '.js');
-    p = bundle(file, outDir, { label, sourcemap: false });
-    ownBundles.set(key, p);
-    p.catch(() => ownBundles.delete(key));
-  }
-  return p;
 }
 
 /** Human-readable text of an esbuild failure (syntax errors, unresolved imports). */

@@ -6,6 +6,7 @@
  */
 import { bwrapArgs } from './bwrap.ts';
 import { SandboxCgroup } from './cgroup.ts';
+import { CGROUP_CONTROLLERS, type CgroupController } from './cgroup-layout.ts';
 import type { KernelSupport } from './kernel-probe.ts';
 import { nodeRuntimeFiles } from './node-files.ts';
 import { noForkFilterFile, SECCOMP_FD } from './seccomp.ts';
@@ -76,14 +77,29 @@ export function kernelLimitsInForce(
     maxOpenFiles: l.maxOpenFiles,
     diskQuotaMb: l.diskQuotaMb,
     tmpMb: l.tmpMb,
-    ...(support.cgroups === undefined
-      ? { cgroups: `not in force: ${support.cgroupsMissing}` }
-      : {
-          cgroups: support.cgroups.version,
-          maxMemoryMb: l.maxMemoryMb,
-          maxCpuPercent: l.maxCpuPercent,
-          maxProcesses: l.maxProcesses,
-        }),
+    ...cgroupLimitsInForce(support, l),
+  };
+}
+
+/**
+ * The cgroup limits: `cgroups` names the hierarchies used per controller, and each limit is its
+ * value where its controller is in force, else `not in force: <why>`.
+ */
+function cgroupLimitsInForce(support: Extract<KernelSupport, { available: true }>, l: KernelLimits): Record<string, unknown> {
+  const root = support.cgroups;
+  const place = (c: CgroupController) => root?.controllers[c];
+  const limit = (c: CgroupController, value: number) =>
+    place(c) !== undefined ? value : `not in force: ${root?.missing[c] ?? support.cgroupsMissing}`;
+  const used = CGROUP_CONTROLLERS.filter((c) => place(c) !== undefined);
+  const versions = [...new Set(used.map((c) => place(c)!.version))];
+  return {
+    cgroups:
+      root === undefined
+        ? `not in force: ${support.cgroupsMissing}`
+        : versions.map((v) => `${v} (${used.filter((c) => place(c)!.version === v).join(', ')})`).join(', '),
+    maxMemoryMb: limit('memory', l.maxMemoryMb),
+    maxCpuPercent: limit('cpu', l.maxCpuPercent),
+    maxProcesses: limit('pids', l.maxProcesses),
   };
 }
 

@@ -10,7 +10,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { bwrapArgs, type BwrapMounts } from './bwrap.ts';
-import { findCgroupRoot, type CgroupRoot } from './cgroup.ts';
+import { findCgroupRoot, type CgroupRoot } from './cgroup-layout.ts';
 import { nodeRuntimeFiles } from './node-files.ts';
 import { noForkFilterFile, SECCOMP_FD } from './seccomp.ts';
 
@@ -27,7 +27,10 @@ export type KernelSupport =
       readonly prlimit: string;
       /** Sandboxes run as uid 65534 in their own user namespace. */
       readonly userNamespace: boolean;
-      /** Where sandbox cgroups go, or undefined (then `cgroupsMissing` says why). */
+      /**
+       * Where sandbox cgroups go, per controller in force (the others say why not), or undefined
+       * when no controller can be used (then `cgroupsMissing` says why).
+       */
       readonly cgroups: CgroupRoot | undefined;
       readonly cgroupsMissing: string;
       /**
