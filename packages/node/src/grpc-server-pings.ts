@@ -41,7 +41,8 @@ function unsupported(): Error {
  * Closes `session` (GOAWAY ENHANCE_YOUR_CALM "too_many_pings", as gRPC C-core does) once its
  * peer sends more than `maxPerSecond` PING frames within a second. Answers to the node's own
  * keepalive pings are PING ACKs and do not count; a client's keepalive pings (every 30 s for
- * @insights/client) stay far below any sensible limit.
+ * @insights/client) and the bandwidth probes of C-core and Go clients (a few dozen while a large
+ * result is read) stay below the default (config-limits.ts).
  */
 export function limitPings(session: http2.ServerHttp2Session, maxPerSecond: number, onRefused: () => void): void {
   let windowStart = 0;
