@@ -1,4 +1,6 @@
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
+import * as http2 from 'node:http2';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { fromGrpcError, insightsClientConstructor, kindToWire, SERVICE_NAME } from '@insights/wire';
@@ -10,6 +12,7 @@ import { H2, RawHttp2 } from './raw-http2.ts';
 
 const STREAMS = 4;
 const METADATA_BYTES = 1024;
+const PINGS_PER_SECOND = 20;
 
 type UnaryClient = grpc.Client & {
   Call(req: object, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null) => void): void;
@@ -26,6 +29,7 @@ describe('limits - HTTP/2 on the gRPC port (issue 15)', () => {
       maxMetadataBytes: METADATA_BYTES,
       keepaliveTimeMs: 1000,
       keepaliveTimeoutMs: 1000,
+      maxPingsPerSecond: PINGS_PER_SECOND,
     };
     await writeFile(config, JSON.stringify({ dataDir: path.join(tmp.dir, 'data'), limits }));
     node = await spawnNode(['-c', config, '--isolation', 'inline', '--module', path.join(FIXTURE_MODULES, 'echo')]);
@@ -116,6 +120,29 @@ describe('limits - HTTP/2 on the gRPC port (issue 15)', () => {
       expect(metrics).toMatch(/insights_input_refused_total\{entry="grpc-metadata",limit="maxMetadataBytes",node="[^"]+"\} 1/);
     } finally {
       client.close();
+    }
+  }, 60_000);
+
+  it('a peer flooding PING frames is disconnected past limits.maxPingsPerSecond, counted; keepalive pings and other clients are fine', async () => {
+    const flooder = http2.connect(`http://${node.ready.grpc}`, { maxOutstandingPings: 100_000 });
+    flooder.on('error', () => {});
+    // Answers the node's keepalive pings (every second here) and pings nobody: it must stay.
+    const quiet = new RawHttp2(node.ready.grpc);
+    let pinger: NodeJS.Timeout | undefined;
+    try {
+      await once(flooder, 'connect');
+      pinger = setInterval(() => {
+        for (let i = 0; i < PINGS_PER_SECOND && !flooder.destroyed; i++) flooder.ping(() => {});
+      }, 10);
+      await expect.poll(() => flooder.closed || flooder.destroyed, { timeout: 20_000 }).toBe(true);
+      expect(await served()).toEqual({ ok: true });
+      expect(quiet.closed).toBe(false);
+      const metrics = await (await fetch(`http://${node.ready.http}/metrics`)).text();
+      expect(metrics).toMatch(/insights_input_refused_total\{entry="grpc-connection",limit="maxPingsPerSecond",node="[^"]+"\} 1/);
+    } finally {
+      clearInterval(pinger);
+      flooder.destroy();
+      quiet.close();
     }
   }, 60_000);
 });

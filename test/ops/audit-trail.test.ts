@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-process.ts';
 import { NO_NATS, natsEnv, startNatsServer, type NatsServer } from '../support/nats.ts';
+import { certifiedIdentity } from '../support/node-identity.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { FIXTURE_MODULES, SHIPPED_MODULES, tempDir } from '../support/tmp.ts';
 
@@ -41,6 +42,13 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
   let node: TestNode;
   let nc: NatsConnection;
   const meshes: Mesh[] = [];
+  const identities: { remove(): Promise<void> }[] = [];
+  /** A key and certificate for node `id` (the mesh certifies it): its forwarded calls may name their parent. */
+  const certified = async (id: string) => {
+    const ident = await certifiedIdentity(keys, id);
+    identities.push(ident);
+    return ident.identity;
+  };
 
   const records = async (): Promise<Record[]> => {
     const jsm = await jetstreamManager(nc);
@@ -59,21 +67,25 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     return records();
   };
 
-  /** `insights audit ... --json` as an operator: the records it prints. */
-  const auditCli = async (...filter: string[]): Promise<Record[]> => {
-    const r = await runCli(['audit', '--nats', nats.url, ...filter, '--json'], natsEnv(nats, 'operator'));
+  /** `insights audit ...` as an operator: what it prints. */
+  const auditText = async (...args: string[]): Promise<string> => {
+    const r = await runCli(['audit', '--nats', nats.url, ...args], natsEnv(nats, 'operator'));
     expect(r.code, r.stderr).toBe(0);
-    return r.stdout
+    return r.stdout;
+  };
+  /** `insights audit ... --json`: the records it prints. */
+  const auditCli = async (...filter: string[]): Promise<Record[]> =>
+    (await auditText(...filter, '--json'))
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record);
-  };
 
   beforeAll(async () => {
     nats = await startNatsServer();
     node = await startTestNode({
       id: 'audited',
       nats: nats.as('node'),
+      identity: await certified('audited'),
       capabilities: { trustedKeys: [keys.publicKeyPem], required: true },
       ingest: { tokens: ['ingest-token-for-tests-0001'] },
       modules: [path.join(SHIPPED_MODULES, 'examples')], // a process sandbox: nested calls cross the channel
@@ -86,6 +98,7 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     await nc?.close();
     await node?.stop();
     await nats?.stop();
+    for (const i of identities) await i.remove();
   });
 
   it('a view and its nested call: two records, linked, with the lock in the arguments, outcome and size, no result', async () => {
@@ -115,10 +128,11 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     expect(nested.trace).toBe(view.trace);
   });
 
-  it('a call tree across two nodes: the forwarded call is recorded on the node serving it, in the same trace; insights audit --trace shows both', async () => {
+  it('a call tree across two nodes: the forwarded call is recorded on the node serving it, in the same trace, under its parent; insights audit --trace shows the tree', async () => {
     const front = await startTestNode({
       id: 'front',
       nats: nats.as('node'),
+      identity: await certified('front'),
       capabilities: {
         trustedKeys: [keys.publicKeyPem],
         required: true,
@@ -137,12 +151,37 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
       const outer = all.filter((r) => r.node === 'front' && r.analytic === 'caller.greet_via_mesh' && r.outcome === 'OK').at(-1)!;
       const served = all.find((r) => r.node === 'audited' && r.analytic === 'examples.hello_user' && r.trace === outer.trace);
       expect(outer.trace).toMatch(/^[0-9a-f]{32}$/);
-      expect(served).toMatchObject({ outcome: 'OK', args: { user: 'ada' }, who: expect.stringMatching(/^ada#.* via node#/) });
+      // Forwarded by a certified node (every token delegated by it): the serving node believes the parent it names.
+      expect(served).toMatchObject({
+        parent: outer.id,
+        outcome: 'OK',
+        args: { user: 'ada' },
+        who: expect.stringMatching(/^ada#.* via node:front#delegation via node#/),
+      });
+
+      // A plain client claiming the same parent joins the trace its traceparent names, never the tree.
+      const mallory = await connect({ nodes: [node.grpcAddress], capability: token({ default: 'allow' }, 'mallory') });
+      meshes.push(mallory);
+      const traceparent = `00-${outer.trace!}-00f067aa0ba902b7-01`;
+      expect(await mallory.query['examples.hello_user']!({ user: 'eve' }, { parentCall: outer.id, traceparent })).toBe(
+        'Hello, eve!',
+      );
+      const forged = (await waitFor(1, (r) => r.who?.startsWith('mallory#') === true)).find((r) => r.who?.startsWith('mallory#'));
+      expect(forged).toMatchObject({ trace: outer.trace, analytic: 'examples.hello_user' });
+      expect(forged?.parent).toBeUndefined();
+
+      // The whole trace in tree order, across nodes: the forwarded call under the outer one, the forged one beside it.
       const lines = await auditCli('--trace', outer.trace!);
-      expect(lines.map((r) => `${r.node} ${r.analytic}`).sort()).toEqual([
-        'audited examples.hello_user',
-        'front caller.greet_via_mesh',
+      expect(lines.map((r) => `${r.node} ${r.analytic} ${r.who!.split('#')[0]!}`)).toEqual([
+        'front caller.greet_via_mesh ada',
+        'audited examples.hello_user ada',
+        'audited examples.hello_user mallory',
       ]);
+      const table = (await auditText('--trace', outer.trace!)).split('\n');
+      const row = (id: string) => table.find((l) => l.includes(id)) ?? '';
+      expect(row(outer.id)).toMatch(/ front {2,}caller\.greet_via_mesh /);
+      expect(row(served!.id)).toMatch(/ audited {2,}└ examples\.hello_user /);
+      expect(row(forged!.id)).toMatch(/ audited {2,}examples\.hello_user /);
     } finally {
       await front.stop();
     }

@@ -25,6 +25,8 @@ export interface StreamCallRequest {
   readonly capability: string;
   /** W3C trace context of the caller's span ('' when not tracing). */
   readonly traceparent?: string | undefined;
+  /** The audit id of the call this one is nested in (a node forwarding a nested call). */
+  readonly parentCall?: string | undefined;
   readonly onProgress?: ((fraction: number, message: string) => void) | undefined;
   readonly signal?: AbortSignal | undefined;
   /** Resolve with the result's bytes instead of decoding them. */
@@ -98,6 +100,7 @@ export class CallStream {
         capability: req.capability,
         wantProgress: req.onProgress !== undefined,
         traceparent: req.traceparent ?? '',
+        parentCall: req.parentCall ?? '',
       });
       this.#frame.schedule();
     });

@@ -206,6 +206,7 @@ export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, rest
       signal: options.signal,
       onProgress: options.onProgress,
       traceparent: options.traceparent,
+      parentCall: options.parentCall,
       deadline: options.deadline ?? Date.now() + (options.timeoutMs ?? defaultTimeoutMs),
       capability: backend.enforcesCapabilities ? restriction.token() : undefined,
       layers: backend.enforcesCapabilities ? undefined : restriction.layers,

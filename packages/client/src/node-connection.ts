@@ -33,6 +33,8 @@ export interface NodeCallRequest {
   readonly raw?: boolean | undefined;
   /** Sent when no OpenTelemetry span is active (CallOptions.traceparent). */
   readonly traceparent?: string | undefined;
+  /** The audit id of the call this one is nested in (CallOptions.parentCall). */
+  readonly parentCall?: string | undefined;
 }
 
 /** TLS towards nodes. Without `caFile` the system's authorities are trusted; cert and key are the client certificate for mutual TLS. */
@@ -185,6 +187,7 @@ export class NodeConnection {
       deadline: req.deadline,
       capability: this.#capability(req.capability),
       traceparent: activeTraceparent() || (req.traceparent ?? ''),
+      parentCall: req.parentCall,
       onProgress: req.onProgress,
       signal: req.signal,
       raw: req.raw,

@@ -139,6 +139,7 @@ export class Router {
       capability,
       raw: options.raw,
       traceparent: options.traceparent,
+      parentCall: options.parentCall,
     };
     return this.#attempt(replicas, 0, request);
   }

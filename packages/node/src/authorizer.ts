@@ -5,7 +5,6 @@ import {
   CapabilityVerifier,
   decide,
   decodeCapability,
-  isDelegation,
   schemaParameters,
   stripLocked,
   type PolicyLayer,
@@ -131,11 +130,8 @@ export class Authorizer {
     if (capability === '')
       throw refused('the call carries no capability (a node sends its own, delegated under its node certificate)');
     const authority = this.verify(capability);
-    const from = new Set(
-      capability.split(' ').map((t) => (isDelegation(t) ? this.#verifier?.verifyWithOrigin(t).delegatedBy : undefined)),
-    );
-    const [node] = from;
-    if (from.size !== 1 || node === undefined)
+    const node = authority.forwardedBy;
+    if (node === undefined)
       throw refused('the capability is not delegated by one certified node (identity.keyFile and identity.certificateFile)');
     return { node, authority };
   }
@@ -196,7 +192,16 @@ export class Authorizer {
         })
         .join(' via ');
       const layers = payloads.flatMap((p) => p.layers);
-      authority = new CapabilityAuthority(layers, capability, label, this.log, pseudonymsOf(layers, this.pseudonyms));
+      const origins = new Set(verified.map((v) => v.delegatedBy));
+      const [forwardedBy] = origins.size === 1 ? origins : [];
+      authority = new CapabilityAuthority(
+        layers,
+        capability,
+        label,
+        this.log,
+        pseudonymsOf(layers, this.pseudonyms),
+        forwardedBy,
+      );
       if (this.#authorities.size >= MAX_CACHED_AUTHORITIES) this.#authorities.clear();
       this.#authorities.set(capability, authority);
     }

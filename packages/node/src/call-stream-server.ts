@@ -14,6 +14,7 @@ import {
   type WireStreamCall,
 } from '@insights/wire';
 import { callDeadline, callableKind, parseArgsJson } from './call-decoding.ts';
+import { forwardedParent } from './audit-trail.ts';
 import { kindLabel, traced } from './call-observer.ts';
 import type { GrpcServerDeps } from './grpc-server.ts';
 
@@ -205,6 +206,7 @@ export class CallStreamSession {
         deadline: callDeadline(c.timeoutMs, deps.limits.maxDeadlineMs, 'timeout_ms'),
         signal: cancel,
         traceparent: c.traceparent,
+        parentId: forwardedParent(c.parentCall, authority),
         onProgress: c.wantProgress ? (fraction, message) => this.#report(c.id, fraction, message) : undefined,
       });
     } catch (e) {

@@ -20,6 +20,11 @@ export class CapabilityAuthority implements CallAuthority {
     private readonly log: Logger,
     /** Set when a layer's policy pseudonymises: results shown with pseudonyms, pseudonyms accepted as arguments. */
     readonly pseudonyms?: Pseudonyms,
+    /**
+     * The certified mesh node that passed every token of the chain on (delegated it to this
+     * node): the chain of a nested call that node forwards. Undefined for anyone else's.
+     */
+    readonly forwardedBy?: string,
   ) {}
 
   present(outcome: CallOutcome, analytic: string, learnerFields: readonly string[]): CallOutcome {

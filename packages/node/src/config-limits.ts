@@ -15,6 +15,9 @@ export const DEFAULT_INPUT_LIMITS = Object.freeze({
   keepaliveTimeMs: 60_000,
   keepaliveTimeoutMs: 20_000,
   maxConnectionIdleMs: 15 * 60_000,
+  // Floods are thousands a second; gRPC C-core (Python) and Go clients probe bandwidth with bursts
+  // of a few dozen pings while they read a large result (BDP estimation), which must pass.
+  maxPingsPerSecond: 100,
 });
 
 const limit = (min: number, def: number, text: string) => z.number().int().min(min).default(def).describe(text);
@@ -66,6 +69,11 @@ export const inputLimitsSchema = z
       1000,
       D.maxConnectionIdleMs,
       'A gRPC connection with no call for this long is closed (clients reconnect when they need to), ms',
+    ),
+    maxPingsPerSecond: limit(
+      1,
+      D.maxPingsPerSecond,
+      'HTTP/2 PING frames a peer may send on one gRPC connection within a second; past it the connection is closed (GOAWAY ENHANCE_YOUR_CALM). Clients ping for keepalive every 30 s or so, and C-core and Go clients in short bursts to size their receive windows',
     ),
     maxProcessFaultsPerMinute: limit(
       1,

@@ -35,6 +35,7 @@ import { kindLabel, traced, type CallObserver } from './call-observer.ts';
 import { TRACEPARENT } from './tracing.ts';
 import { ConnectionGate } from './connection-gate.ts';
 import { grpcServerOptions } from './grpc-server-options.ts';
+import { injectorWithSessions, limitPings } from './grpc-server-pings.ts';
 
 export interface GrpcServerDeps extends CallObserver {
   readonly events: EventSystem;
@@ -73,7 +74,10 @@ export async function startGrpcServer(deps: GrpcServerDeps, host: string, port: 
 
   // grpc-js has no connection limit: the node listens itself, counts connections per peer and in
   // total, and hands admitted sockets to grpc-js (its connection injector: same HTTP/2, TLS and handlers).
-  const injector = server.createConnectionInjector(deps.credentials);
+  // Nor does it police PING floods: the node watches the sessions it makes of them.
+  const injector = injectorWithSessions(server, deps.credentials, (session) =>
+    limitPings(session, deps.limits.maxPingsPerSecond, () => deps.metrics.refused('grpc-connection', 'maxPingsPerSecond')),
+  );
   const gate = new ConnectionGate(deps.limits);
   const listener = net.createServer({ noDelay: true }, (socket) => {
     const refused = gate.admit(socket);

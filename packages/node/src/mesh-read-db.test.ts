@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Mesh } from '@insights/client';
+import { InsightsError } from '@insights/sdk';
 import { createDbProvider, type DbProvider } from '@insights/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readThroughMesh } from './mesh-read-db.ts';
@@ -95,5 +96,42 @@ describe('mesh read db - the reader side of reads through the mesh', () => {
       code: 'NOT_FOUND',
       message: expect.stringContaining('nats is not configured'),
     });
+  });
+
+  it('a read ends with the deadline of the call it is made for, not the node default, and says which read it was', async () => {
+    // An owner's node that never answers: the client fails the call at the deadline it was given.
+    const given: number[] = [];
+    const hung = {
+      describe: mesh.describe,
+      withCapability: () => hung,
+      nodeRoute: (_m: string, _r: string, _a: unknown, options: { deadline: number }) => {
+        given.push(options.deadline);
+        return new Promise((_resolve, reject) =>
+          setTimeout(() => reject(new InsightsError('DEADLINE_EXCEEDED', 'deadline exceeded')), options.deadline - Date.now()),
+        );
+      },
+    } as unknown as Mesh;
+    const deadline = Date.now() + 200;
+    const read = await readThroughMesh({
+      withMesh: (_d, fn) => fn(hung),
+      reader: 'dash',
+      owner: 'video',
+      collections: new Set(['segments']),
+      capability: 'cap',
+      timeoutMs: 60_000,
+      deadline,
+    });
+    await expect(read.collection('segments').find({}).toArray()).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+      message:
+        'reading module "video"\'s segments (find) for module "dash" through the mesh did not finish within the deadline of the call it was made for',
+    });
+    expect(given).toEqual([deadline]);
+    // Once the call's deadline has passed, a read is refused before it leaves the node.
+    await expect(read.collection('segments').countDocuments({})).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+      message: expect.stringContaining('segments (countDocuments)'),
+    });
+    expect(given).toHaveLength(1);
   });
 });

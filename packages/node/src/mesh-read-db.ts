@@ -32,14 +32,19 @@ export interface MeshReadOptions {
   readonly collections: ReadonlySet<string>;
   /** The reader's own capability on the mesh (its moduleCapabilities entry), else the node's. */
   readonly capability: string | undefined;
-  /** Deadline of each read, ms (the node's default call timeout). */
+  /** Longest a read may take, ms (the node's default call timeout): what bounds reads of no call. */
   readonly timeoutMs: number;
+  /**
+   * The deadline of the call (or handler batch) the reads are made for, epoch ms, as the node
+   * knows it (never as a sandbox states it): no read outlives it.
+   */
+  readonly deadline?: number | undefined;
 }
 
 /** Another node's module data, read-only, or NOT_FOUND when no node of the mesh hosts the owner. */
 export async function readThroughMesh(o: MeshReadOptions): Promise<Db> {
   const notHere = `module "${o.owner}" is not loaded on this node`;
-  const hostedSomewhere = o.withMesh(Date.now() + o.timeoutMs, async (m) =>
+  const hostedSomewhere = o.withMesh(readDeadline(o), async (m) =>
     (await m.describe()).nodes.some((n) => n.modules.some((x) => x.name === o.owner && x.state !== 'failed')),
   );
   if (hostedSomewhere === undefined)
@@ -56,13 +61,35 @@ export async function readThroughMesh(o: MeshReadOptions): Promise<Db> {
       // Dates keep their type across the wire in the database's own wrappers.
       args: JSON.parse(encodeValue(jsonArgs(args))) as unknown[],
     };
-    const deadline = Date.now() + o.timeoutMs;
-    const answer = await o.withMesh(deadline, (m) =>
-      onMesh(m).nodeRoute(o.owner, MODULE_DATA_ROUTE, request as unknown as Record<string, unknown>, { deadline }),
-    );
-    return reviveValue(answer);
+    const deadline = readDeadline(o);
+    const byCall = deadline === o.deadline;
+    if (deadline <= Date.now()) throw pastDeadline(o, request, byCall);
+    try {
+      const answer = await o.withMesh(deadline, (m) =>
+        onMesh(m).nodeRoute(o.owner, MODULE_DATA_ROUTE, request as unknown as Record<string, unknown>, { deadline }),
+      );
+      return reviveValue(answer);
+    } catch (e) {
+      throw (e as { code?: unknown }).code === 'DEADLINE_EXCEEDED' ? pastDeadline(o, request, byCall, e) : e;
+    }
   };
   return new ReadOnlyDb(new MeshDb(o.owner, send), o.reader, o.owner, o.collections);
+}
+
+/** When a read must have its answer: the reading call's deadline, and never later than the node's default timeout from now. */
+function readDeadline(o: MeshReadOptions): number {
+  const byDefault = Date.now() + o.timeoutMs;
+  return o.deadline === undefined ? byDefault : Math.min(o.deadline, byDefault);
+}
+
+/** DEADLINE_EXCEEDED naming the read and what bounded it (the calling analytic's deadline, or the node's default). */
+function pastDeadline(o: MeshReadOptions, r: ModuleDataRequest, byCall: boolean, cause?: unknown): InsightsError {
+  const bound = byCall ? 'the deadline of the call it was made for' : `${o.timeoutMs} ms (the node's defaultTimeoutMs)`;
+  return new InsightsError(
+    'DEADLINE_EXCEEDED',
+    `reading module "${o.owner}"'s ${r.collection ?? 'collections'} (${r.method}) for module "${o.reader}" through the mesh did not finish within ${bound}`,
+    cause === undefined ? {} : { cause },
+  );
 }
 
 type Send = (method: string, collection: string | undefined, args: readonly unknown[]) => Promise<unknown>;

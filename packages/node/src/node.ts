@@ -132,7 +132,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     mesh: dispatcher,
     log,
     sql,
-    readDb: (reader: string, owner: string) => readOtherModule(reader, owner),
+    readDb: (reader: string, owner: string, call?: { deadline: number }) => readOtherModule(reader, owner, call?.deadline),
     learnerId: learnerIds === undefined ? undefined : (id: string) => learnerIds.of(id),
     kernelSandbox: sandbox.support,
   };
@@ -141,7 +141,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
   /** Which modules on other nodes may read this node's modules (modules[].readBy), and their result limits. */
   const remoteReads = new RemoteReadGrants();
   const resultLimits = new Map<string, number>();
-  const readOtherModule = async (reader: string, owner: string) => {
+  const readOtherModule = async (reader: string, owner: string, deadline: number | undefined) => {
     const collections = readGrants.collections(reader, owner, hosts.get(reader)?.manifest.reads ?? {});
     if (hosts.has(owner)) return new ReadOnlyDb(await db.forModule(owner), reader, owner, collections);
     // On another node: through the mesh, on the reader's own authority; the owner's node decides too.
@@ -152,6 +152,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
       collections,
       capability: nestedCalls.moduleAuthority(reader)?.capability,
       timeoutMs: config.defaultTimeoutMs,
+      deadline,
     });
   };
 

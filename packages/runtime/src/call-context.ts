@@ -4,6 +4,14 @@ import type { NestedCaller, NestedCallInvoker } from './call-authority.ts';
 import { minDeadline } from './deadline.ts';
 import { ModuleSqlClient, type SqlGateway } from './resources/sql-client.ts';
 
+/** The call a read of another module's data is made for (`ctx.readDb`): its deadline bounds reads through the mesh. */
+export interface ReadingCall {
+  /** Absolute, epoch ms. */
+  readonly deadline: number;
+  /** Inside a sandbox: the id the host gave the request; the host takes the deadline from its own record of it. */
+  readonly callId?: number | undefined;
+}
+
 /** What a call's context needs from its module: shared by every call of that module. */
 export interface ModuleScope {
   readonly db: Db;
@@ -14,8 +22,8 @@ export interface ModuleScope {
   readonly mesh: NestedCallInvoker;
   /** The node's read replicas, where it has any (`ctx.sql`). */
   readonly sql: SqlGateway | undefined;
-  /** Another module's database, read-only, where the node allows it (`ctx.readDb`). */
-  readDb(owner: string): Promise<Db>;
+  /** Another module's database, read-only, where the node allows it (`ctx.readDb`), for `call`. */
+  readDb(owner: string, call: ReadingCall): Promise<Db>;
   /** Keyed learner ids (`ctx.learnerId`): the node holds the key. */
   learnerId(id: string): Promise<string>;
   refresh(
@@ -88,7 +96,9 @@ export class CallContext implements Context {
   }
 
   get readDb(): (module: string) => Promise<Db> {
-    return (this.#readDb ??= (module) => this.scope.readDb(String(module)));
+    // Bound to this call: reads through the mesh end with its deadline.
+    return (this.#readDb ??= (module) =>
+      this.scope.readDb(String(module), { deadline: this.deadline, callId: this.caller.callId }));
   }
 
   get learnerId(): (id: string) => Promise<string> {

@@ -107,7 +107,8 @@ export class Dispatcher implements NestedCallInvoker {
     } catch (e) {
       work = Promise.reject(e as Error);
     }
-    // A caller's own view of its result (pseudonyms for a research role); nested calls see real values.
+    // A caller's own view of its result (pseudonyms for a research role); nested calls see real
+    // values, also those a certified node forwards with their parent (its outer call presents them).
     const present = req.parentId === undefined ? req.authority?.present : undefined;
     if (present !== undefined) work = work.then((o) => present.call(req.authority, o, analytic, learnerFields));
     if (auditId === undefined) return work;
@@ -208,7 +209,8 @@ export class Dispatcher implements NestedCallInvoker {
   ): Promise<unknown> {
     const entry = this.#fallback === undefined ? this.#index.resolve(kind, name) : this.#tryResolve(kind, name);
     if (entry === undefined) {
-      // The node serving it checks the forwarded capability and records the call there, in this call's trace.
+      // The node serving it checks the forwarded capability and records the call there, in this
+      // call's trace and under this call's record (parentCall; a module's own claim never passes).
       const authority = this.#authorityFor(caller, name);
       const parent = caller?.parentId;
       const traceparent = parent === undefined ? undefined : this.#recorder?.traceparentOf?.(parent);
@@ -216,7 +218,7 @@ export class Dispatcher implements NestedCallInvoker {
         kind,
         name,
         args,
-        traceparent === undefined ? options : { ...options, traceparent },
+        { ...options, parentCall: parent, ...(traceparent === undefined ? {} : { traceparent }) },
         caller && { module: caller.module, authority },
       );
     }

@@ -17,7 +17,7 @@ import {
 import { MODULE_THROWABLE_CODES } from '@insights/sdk/internal';
 import type { CallOutcome } from '@insights/wire';
 import type { NestedCaller, NestedCallInvoker } from './call-authority.ts';
-import { CallContext, type ModuleScope, type SignalSource } from './call-context.ts';
+import { CallContext, type ModuleScope, type ReadingCall, type SignalSource } from './call-context.ts';
 import { CallScope } from './call-scope.ts';
 import { deadlineSignal, raceSignal } from './deadline.ts';
 import type { HostCall, HostCallControl } from './host.ts';
@@ -68,8 +68,11 @@ export interface RuntimeEnvironment {
   readonly cacheLimits?: CacheLimits;
   /** Read replicas the node runs statements on (`ctx.sql`); absent where none are configured. */
   readonly sql?: SqlGateway | undefined;
-  /** Another module's database for `reader`, read-only, where the node allows it (`ctx.readDb`). */
-  readonly readDb?: ((reader: string, owner: string) => Promise<Db>) | undefined;
+  /**
+   * Another module's database for `reader`, read-only, where the node allows it (`ctx.readDb`).
+   * `call`: the call it is read for, whose deadline bounds reads through the mesh.
+   */
+  readonly readDb?: ((reader: string, owner: string, call?: ReadingCall) => Promise<Db>) | undefined;
   /** Keyed learner ids (`ctx.learnerId`), computed where the key is: absent where the node has none. */
   readonly learnerId?: ((id: string) => string | Promise<string>) | undefined;
 }
@@ -118,7 +121,7 @@ export class ModuleRuntime {
       module: def.name,
       mesh: env.mesh,
       sql: env.sql,
-      readDb: (owner) =>
+      readDb: (owner, call) =>
         env.readDb === undefined
           ? Promise.reject(
               new InsightsError(
@@ -126,7 +129,7 @@ export class ModuleRuntime {
                 `module "${def.name}" may not read module "${owner}"'s data: this host does not allow reads of other modules`,
               ),
             )
-          : env.readDb(def.name, owner),
+          : env.readDb(def.name, owner, call),
       refresh: (name, args, deadline, signal, caller) => this.#refreshMemoized(name, args, deadline, signal, caller),
       learnerId: async (id) => {
         if (env.learnerId === undefined) throw noLearnerIdKey(def.name);

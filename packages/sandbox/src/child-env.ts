@@ -34,7 +34,7 @@ type Ask =
   | { type: 'file-url'; name: string; ttlSeconds: number }
   | { type: 'learner-id'; learner: string }
   | { type: 'emit'; handler: string; parents: readonly string[]; event: EmitFields }
-  | { type: 'db'; op: DbOperation; of?: string }
+  | { type: 'db'; op: DbOperation; of?: string; call?: number | undefined }
   | { type: 'event-property'; name: string; event: EventEnvelope }
   | ({ type: 'sql' } & SqlAsk);
 
@@ -148,7 +148,9 @@ export function childEnvironment(
     sharedState: init.sharedState,
     db: remoteDbProvider((op) => requests.ask({ type: 'db', op })),
     // The host checks the grant and refuses writes; the module never names its own identity.
-    readDb: (_reader, owner) => remoteDbProvider((op) => requests.ask({ type: 'db', op, of: owner })).forModule(owner),
+    // Named by the request it is read for: the host bounds reads through the mesh by that request's deadline.
+    readDb: (_reader, owner, call) =>
+      remoteDbProvider((op) => requests.ask({ type: 'db', op, of: owner, call: call?.callId })).forModule(owner),
     makeFileUrl,
     // The key stays in the node: the sandbox sends the id and gets the keyed value back.
     learnerId: (learner) => requests.ask({ type: 'learner-id', learner }) as Promise<string>,

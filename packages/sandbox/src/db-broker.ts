@@ -30,20 +30,26 @@ interface OpenCursor {
 }
 
 export class DbBroker {
-  readonly #db: () => Promise<Db>;
+  readonly #db: (deadline: number | undefined) => Promise<Db>;
   readonly #cursors = new Map<number, OpenCursor>();
   #nextCursor = 0;
   #closed = false;
 
-  /** @param db the module's own database (opened by the node on first use). */
-  constructor(db: () => Promise<Db>) {
+  /**
+   * @param db the module's own database (opened by the node on first use), or another module's
+   *   for this module; `deadline` bounds the operation where the database is reached through the mesh.
+   */
+  constructor(db: (deadline: number | undefined) => Promise<Db>) {
     this.#db = db;
   }
 
-  /** Runs one operation a sandbox sent; rejects with INVALID_ARGUMENT when it is malformed. */
-  async run(message: unknown): Promise<unknown> {
+  /**
+   * Runs one operation a sandbox sent; rejects with INVALID_ARGUMENT when it is malformed.
+   * `deadline`: of the request it was sent for, as the host knows it.
+   */
+  async run(message: unknown, deadline?: number): Promise<unknown> {
     const o = checkOperation(message);
-    const db = await this.#db();
+    const db = await this.#db(deadline);
     switch (o.op) {
       case 'call': {
         const c = db.collection(o.collection) as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;

@@ -134,8 +134,11 @@ export type ChildMessage =
       readonly event: EmitFields;
     }
   /** A database operation on the module's own database (db-protocol.ts), run by the host. */
-  /** `of`: another module's database, read-only, where the node allows it (ctx.readDb). */
-  | { readonly type: 'db'; readonly id: number; readonly op: DbOperation; readonly of?: string }
+  /**
+   * `of`: another module's database, read-only, where the node allows it (ctx.readDb); `call`: the
+   * request it is read for, whose deadline (the host's record of it) bounds reads through the mesh.
+   */
+  | { readonly type: 'db'; readonly id: number; readonly op: DbOperation; readonly of?: string; readonly call?: number }
   | { readonly type: 'event-property'; readonly id: number; readonly name: string; readonly event: EventEnvelope }
   /** `ctx.sql`: open a statement, read its next batch, or close it (sql-cursors.ts); the host runs it. */
   | { readonly type: 'sql'; readonly id: number; readonly op: 'open' | 'next' | 'close'; readonly [field: string]: unknown }

@@ -258,12 +258,12 @@ export class SandboxLauncher {
       property: env.property,
       db: (name: string) => env.db.forModule(name),
       // As the module the node loaded: the node checks modules[].reads and refuses writes.
-      readDb: (owner: string) =>
+      readDb: (owner: string, deadline: number | undefined) =>
         env.readDb === undefined
           ? Promise.reject(
               new InsightsError('PERMISSION_DENIED', `module "${this.name ?? ''}" may not read module "${owner}"'s data`),
             )
-          : env.readDb(this.name ?? '', owner),
+          : env.readDb(this.name ?? '', owner, deadline === undefined ? undefined : { deadline }),
       // Statements run as the module the node loaded, whatever the sandbox claims.
       sql: new SqlCursors(env.sql, () => this.name ?? ''),
       logs: this.#o.logs,

@@ -33,6 +33,8 @@ export interface SandboxSink {
   readonly authority?: CallAuthority | undefined;
   /** The request's audit id, the parent of the nested calls naming it. */
   readonly auditId?: string | undefined;
+  /** The request's deadline (epoch ms): reads through the mesh naming it end by then. */
+  readonly deadline?: number | undefined;
 }
 
 /** What the node lends a sandbox: the mesh, URL signing, events, the log. */
@@ -45,8 +47,8 @@ export interface SandboxServices {
   property?: ((event: EventEnvelope, name: string) => Promise<unknown>) | undefined;
   /** The module's own database, opened by the node by the module's (checked) name. */
   db(moduleName: string): Promise<Db>;
-  /** Another module's database, read-only, where the node allows this module (ctx.readDb). */
-  readDb(owner: string): Promise<Db>;
+  /** Another module's database, read-only, where the node allows this module (ctx.readDb); reads through the mesh end by `deadline`. */
+  readDb(owner: string, deadline: number | undefined): Promise<Db>;
   /** The node's read replicas, bound to this module's name by the node. */
   readonly sql?: SqlCursors | undefined;
   readonly logs: LogRelay;
@@ -332,7 +334,8 @@ export class Sandbox {
         return;
       case 'db':
         // The module awaits it, usually one at a time: answer at the end of this turn.
-        if (typeof id === 'number') this.#answer(id, () => this.#brokerFor(m.of).run(m.op), undefined, true);
+        if (typeof id === 'number')
+          this.#answer(id, () => this.#brokerFor(m.of).run(m.op, this.#deadlineOf(m.call)), undefined, true);
         return;
       case 'event-property':
         if (typeof id === 'number') this.#answer(id, () => this.#services.property!(envelope(m.event), String(m.name)));
@@ -415,8 +418,16 @@ export class Sandbox {
     if (of === undefined) return this.#db;
     const owner = String(of);
     let b = this.#reads.get(owner);
-    if (b === undefined) this.#reads.set(owner, (b = new DbBroker(() => this.#services.readDb(owner))));
+    if (b === undefined) this.#reads.set(owner, (b = new DbBroker((deadline) => this.#services.readDb(owner, deadline))));
     return b;
+  }
+
+  /**
+   * The deadline of the request a database operation names, as this side recorded it (the sandbox
+   * cannot lengthen it); undefined when it names none still running (the node's default applies).
+   */
+  #deadlineOf(call: unknown): number | undefined {
+    return typeof call === 'number' ? this.#pending.get(call)?.deadline : undefined;
   }
 
   #answer(id: number, work: () => unknown, after?: () => void, urgent = false): void {

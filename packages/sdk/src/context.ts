@@ -27,7 +27,8 @@ export interface Context {
    * Another module's database on this node, read-only (find, aggregate, count...; writes fail
    * with PERMISSION_DENIED), limited to the collections the module declares in
    * `defineModule({ reads: { '<module>': [...] } })` and the node's config allows
-   * (`modules[].reads: ["<module>"]`).
+   * (`modules[].reads: ["<module>"]`). An owner on another node is read through the mesh, within
+   * this call's deadline: the Db belongs to this call.
    */
   readDb(module: string): Promise<Db>;
   /**

@@ -15,6 +15,12 @@ export interface CallOptions {
    * OpenTelemetry span wins over it.
    */
   traceparent?: string;
+  /**
+   * The audit id of the call this one is nested in (a node forwarding a nested call): the
+   * serving node records it as the call's parent, but only when a certified mesh node sends it
+   * (its tokens delegated under a node certificate); anyone else's claim is ignored.
+   */
+  parentCall?: string;
 }
 
 export type QueryKind = 'query' | 'view';

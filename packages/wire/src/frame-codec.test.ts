@@ -38,6 +38,7 @@ const calls = [
     capability: 'ic1.payload.sig',
     wantProgress: true,
     traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    parentCall: 'q1w2e3r4t5y6',
   },
 ];
 
@@ -54,6 +55,7 @@ describe('CallFrame codec', () => {
       capability: 'ic1.payload.sig',
       wantProgress: true,
       traceparent: calls[1]!.traceparent,
+      parentCall: 'q1w2e3r4t5y6',
     });
     expect(decoded.cancel).toEqual([3, 300, 2 ** 35]);
   });
@@ -65,7 +67,13 @@ describe('CallFrame codec', () => {
     });
     const frame = decodeCallFrame(bytes);
     expect(frame.cancel).toEqual([9]);
-    expect(frame.calls[0]).toMatchObject({ id: 2 ** 40 + 7, kind: 2, name: 'vue_d’ensemble_é', wantProgress: true });
+    expect(frame.calls[0]).toMatchObject({
+      id: 2 ** 40 + 7,
+      kind: 2,
+      name: 'vue_d’ensemble_é',
+      wantProgress: true,
+      parentCall: 'q1w2e3r4t5y6',
+    });
     expect(Buffer.from(frame.calls[0]!.argsJson).toString()).toContain('MITx');
     expect(frame.calls[1]).toEqual({
       id: 5,
@@ -76,6 +84,7 @@ describe('CallFrame codec', () => {
       capability: '',
       wantProgress: false,
       traceparent: '',
+      parentCall: '',
     });
   });
 

@@ -63,6 +63,7 @@ const T_CALL_TIMEOUT = tag(5, VARINT);
 const T_CALL_CAPABILITY = tag(6, LEN);
 const T_CALL_PROGRESS = tag(7, VARINT);
 const T_CALL_TRACE = tag(8, LEN);
+const T_CALL_PARENT = tag(9, LEN);
 const T_RFRAME_RESULTS = tag(1, LEN);
 const T_RFRAME_PROGRESS = tag(2, LEN);
 const T_RESULT_ID = tag(1, VARINT);
@@ -91,6 +92,7 @@ function walkCall(out: ProtoOut, c: OutgoingStreamCall): void {
   out.bytesField(T_CALL_CAPABILITY, c.capability);
   out.varintField(T_CALL_PROGRESS, c.wantProgress ? 1 : 0);
   out.bytesField(T_CALL_TRACE, c.traceparent ?? '');
+  out.bytesField(T_CALL_PARENT, c.parentCall ?? '');
 }
 
 /** Both passes (measure, then write) walk the frame the same way. */
@@ -161,6 +163,7 @@ function decodeCall(r: Reader): WireStreamCall {
     capability: '',
     wantProgress: false,
     traceparent: '',
+    parentCall: '',
   };
   while (!r.done) {
     const t = r.varint();
@@ -188,6 +191,9 @@ function decodeCall(r: Reader): WireStreamCall {
         break;
       case T_CALL_TRACE:
         c.traceparent = r.string();
+        break;
+      case T_CALL_PARENT:
+        c.parentCall = r.string();
         break;
       default:
         r.skip(t & 7);

@@ -3,6 +3,7 @@ import { globToRegExp } from '@insights/policy';
 import { connectNatsWithRetry, readAuditRecords, type AuditRecord } from '@insights/registry';
 import { InsightsError } from '@insights/sdk';
 import { formatTable } from '../output.ts';
+import { auditTree, indented, type TreeRow } from './audit-tree.ts';
 
 export interface AuditOptions {
   nats?: string;
@@ -19,7 +20,8 @@ export interface AuditOptions {
 /**
  * `insights audit`: who read what, when, through what. Reads the audit stream and filters by
  * user (a capability subject or id), a learner id appearing in the arguments, analytic (glob),
- * call tree (trace id, across nodes) and time. Records never hold results.
+ * call tree (trace id, across nodes: printed as a tree, each call under the one it is nested in)
+ * and time. Records never hold results.
  */
 export async function runAudit(opts: AuditOptions): Promise<void> {
   const url = opts.nats ?? process.env.NATS_URL;
@@ -52,23 +54,24 @@ export async function runAudit(opts: AuditOptions): Promise<void> {
         parameter: 'stream',
       },
     );
+  const rows: readonly TreeRow[] = opts.trace === undefined ? found.map((record) => ({ record, depth: 0 })) : auditTree(found);
   if (opts.json === true) {
-    for (const r of found) process.stdout.write(`${JSON.stringify(r)}\n`);
+    for (const { record } of rows) process.stdout.write(`${JSON.stringify(record)}\n`);
     return;
   }
   process.stdout.write(
     `${formatTable(
       ['time', 'node', 'analytic', 'who', 'outcome', 'bytes', 'args', 'id', 'parent'],
-      found.map((r) => [
-        r.time,
-        r.node,
-        r.analytic,
-        r.who ?? '',
-        r.outcome,
-        r.resultBytes,
-        JSON.stringify(r.args),
-        r.id,
-        r.parent ?? '',
+      rows.map((row) => [
+        row.record.time,
+        row.record.node,
+        indented(row),
+        row.record.who ?? '',
+        row.record.outcome,
+        row.record.resultBytes,
+        JSON.stringify(row.record.args),
+        row.record.id,
+        row.record.parent ?? '',
       ]),
     )}\n`,
   );
