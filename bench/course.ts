@@ -14,7 +14,7 @@ const { values: o } = parseArgs({
     isolation: { type: 'string', default: 'process' },
   },
 });
-const nats = await startNatsServer({ auth: false });
+const nats = await startNatsServer({ auth: false, maxFileStore: '16GB' });
 try {
   process.stdout.write(
     `${JSON.stringify(await runCourse(nats.url, Number(o.events), Number(o.learners), o.isolation), null, 2)}\n`,

@@ -22,7 +22,8 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 
 // Open NATS on loopback: the scenarios hand a bare URL to nodes, raw clients and Moleculer's
 // transporter alike (credentials cost only the connect handshake, which no scenario measures).
-const nats = await startNatsServer({ auth: false });
+// 16 GB of file store: the 1,000,000-event course alone stores ~2 GB of events with their raw lines.
+const nats = await startNatsServer({ auth: false, maxFileStore: '16GB' });
 const rows: Row[] = [];
 const started = Date.now();
 try {

@@ -29,6 +29,8 @@ export interface NatsServerOptions {
    * periodic sync (two minutes), faster and lossy on a crash of the machine.
    */
   sync?: 'always' | 'interval';
+  /** JetStream's file store limit, e.g. `8GB` (default `2GB`): a whole 1,000,000-event course needs more. */
+  maxFileStore?: string;
 }
 
 export interface NatsServer {
@@ -87,7 +89,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     `listen: "127.0.0.1:${options.port && options.port > 0 ? options.port : -1}"`,
     `ports_file_dir: "${portsDir}"`,
     options.name === undefined ? '' : `server_name: "${options.name}"`,
-    `jetstream { store_dir: "${storeDir}", max_memory_store: 256MB, max_file_store: 2GB${syncSetting(options.sync ?? 'always')} }`,
+    `jetstream { store_dir: "${storeDir}", max_memory_store: 256MB, max_file_store: ${options.maxFileStore ?? '2GB'}${syncSetting(options.sync ?? 'always')} }`,
     options.cluster === undefined
       ? ''
       : `cluster { name: "${options.cluster.name}", listen: "127.0.0.1:${options.cluster.port}", routes: [${options.cluster.routes.map((r) => `"${r}"`).join(', ')}] }`,
