@@ -245,7 +245,14 @@ export const nodeConfigSchema = z.strictObject({
   registry: z
     .strictObject({
       bucket: z.string().default(DEFAULT_BUCKET).describe('NATS KV bucket of the registry'),
-      ttlMs: z.number().int().min(500).default(DEFAULT_TTL_MS).describe('A node silent this long is dropped by clients, ms'),
+      ttlMs: z
+        .number()
+        .int()
+        .min(500)
+        .default(DEFAULT_TTL_MS)
+        .describe(
+          'A node silent this long is dropped: its heartbeat expires on the NATS server (2.11+; rounded up to whole seconds) and every watcher drops it, ms',
+        ),
       replicas: replicaCount('the registry and job-lease buckets'),
     })
     .default({ bucket: DEFAULT_BUCKET, ttlMs: DEFAULT_TTL_MS })
