@@ -26,6 +26,7 @@ const { values: o } = parseArgs({
     nats: { type: 'string' },
     pid: { type: 'string' },
     data: { type: 'string' },
+    'node-id': { type: 'string' },
   },
 });
 const events = Number(o.events);
@@ -74,6 +75,7 @@ await new Promise<void>((resolve, reject) => {
 const importSeconds = (Date.now() - t0) / 1000;
 process.stderr.write(`imported in ${importSeconds} s (${Math.round(events / importSeconds)} events/s)\n`);
 
+if (o['node-id'] === undefined) throw new Error('--node-id is required (its handler durables end in __<node id>)');
 const nc = await connect({ servers: String(o.nats) });
 const jsm = await jetstreamManager(nc);
 let caughtUp = false;
@@ -82,7 +84,8 @@ while (!caughtUp && Date.now() - t0 < CATCH_UP_LIMIT_MS) {
   caughtUp = true;
   const left: string[] = [];
   for await (const c of jsm.consumers.list(STREAM)) {
-    if (c.name.startsWith('h_') && (c.num_pending > 0 || c.num_ack_pending > 0)) {
+    // Only this node's handler durables: an earlier course's node (stopped) left its own behind.
+    if (c.name.startsWith('h_') && c.name.endsWith(`__${o['node-id']}`) && (c.num_pending > 0 || c.num_ack_pending > 0)) {
       caughtUp = false;
       left.push(`${c.name.slice(2)} ${c.num_pending + c.num_ack_pending}`);
     }

@@ -57,7 +57,14 @@ export async function runCourse(natsUrl: string, events: number, learners: numbe
     return await runJson<CourseResult>(path.join(BENCH_DIR, 'clients', 'course.ts'), [
       ...['--events', String(events), '--learners', String(learners)],
       ...['--grpc', String(node.ready.grpc), '--http', String(node.ready['http']), '--nats', natsUrl],
-      ...['--pid', String(node.proc.pid), '--data', path.resolve(REPO, '..', 'shared', 'data', 'edx-tracking')],
+      ...[
+        '--node-id',
+        `course-${events}`,
+        '--pid',
+        String(node.proc.pid),
+        '--data',
+        path.resolve(REPO, '..', 'shared', 'data', 'edx-tracking'),
+      ],
     ]);
   } finally {
     await node.stop();
