@@ -47,6 +47,9 @@ interface CacheEntry {
   readonly sourceDirs: readonly string[];
 }
 
+/** Builds under way in this process, over every cache (see `through`). */
+let building = 0;
+
 export class BundleCache {
   constructor(
     /** In the node's data folder. */
@@ -56,6 +59,34 @@ export class BundleCache {
       maxEntries: DEFAULT_BUNDLE_CACHE_MAX_ENTRIES,
     },
   ) {}
+
+  /**
+   * The bundle `key()` names, from the cache, else `build()` put in the cache (only if the key
+   * did not change while it built: the entry must describe the files it was made of). An
+   * undefined key (too large or unresolvable to hash) builds without the cache. The cache is
+   * pruned only when a build ends alone in this process, so a prune never removes a bundle
+   * another build has just written or found and not yet handed out.
+   */
+  async through(outDir: string, key: () => Promise<string | undefined>, build: () => Promise<Bundle>): Promise<Bundle> {
+    building++;
+    try {
+      const before = await key();
+      const cached = before === undefined ? undefined : await this.get(before, outDir);
+      if (cached !== undefined) {
+        BundleCache.using(cached.file);
+        return cached;
+      }
+      const b = await build();
+      BundleCache.using(b.file);
+      if (before !== undefined && (await key()) === before) {
+        await this.put(before, b).catch(() => undefined);
+        if (building === 1) await this.prune(outDir).catch(() => undefined);
+      }
+      return b;
+    } finally {
+      building--;
+    }
+  }
 
   /** Records that a sandbox runs (and may restart) from `file`: no prune removes it while this process lives. */
   static using(file: string): void {

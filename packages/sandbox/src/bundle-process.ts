@@ -18,12 +18,6 @@ import { kernelRun, type KernelLimits } from './kernel-command.ts';
 import type { KernelSupport } from './kernel-probe.ts';
 import { bundleOwnEntry } from './runtime-bundles.ts';
 
-/**
- * Bundlings under way in this process: the cache is pruned only when one ends alone, so a prune
- * never removes a bundle file another bundling has just written or found and not yet handed out.
- */
-let bundling = 0;
-
 /** Longest a module may take to bundle. */
 const BUNDLE_TIMEOUT_MS = 120_000;
 
@@ -103,25 +97,7 @@ export async function bundleInProcess(
   const cache = new BundleCache(path.join(runtimeDir, 'bundle-cache'));
   // A module the key cannot be made for (a symlink out of it, say) is bundled, and refused there.
   const key = () => cache.key(real, options, bundler.file, hidden).catch(() => undefined);
-  bundling++;
-  try {
-    const before = await key();
-    const cached = before === undefined ? undefined : await cache.get(before, outDir);
-    if (cached !== undefined) {
-      BundleCache.using(cached.file);
-      return cached;
-    }
-    const b = await bundleIn(real, outDir, options, { script: bundler.file, entry: real, kernel, hidden });
-    BundleCache.using(b.file);
-    // Only if nothing changed while it bundled: the entry must describe the files it was made of.
-    if (before !== undefined && (await key()) === before) {
-      await cache.put(before, b).catch(() => undefined);
-      if (bundling === 1) await cache.prune(outDir).catch(() => undefined);
-    }
-    return b;
-  } finally {
-    bundling--;
-  }
+  return cache.through(outDir, key, () => bundleIn(real, outDir, options, { script: bundler.file, entry: real, kernel, hidden }));
 }
 
 async function bundleIn(real: string, outDir: string, options: BundleOptions, spawnOptions: BundlerSpawn): Promise<Bundle> {

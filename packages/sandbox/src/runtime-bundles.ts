@@ -18,8 +18,6 @@ export const RUNTIME_CACHE_DIR = 'runtime-cache';
 const IN_PROCESS_BUNDLER = 'in-process';
 
 const ownBundles = new Map<string, Promise<Bundle>>();
-/** Bundlings under way: the cache is pruned only when one ends alone (as in bundle-process.ts). */
-let bundling = 0;
 
 export function bundleSandboxRuntime(outDir: string, which: 'child' | 'probe'): Promise<Bundle> {
   return bundleOwnEntry(outDir, new URL(`./${which}-main.ts`, import.meta.url), `sandbox-${which}`);
@@ -42,27 +40,9 @@ export function bundleOwnEntry(outDir: string, entry: URL, label: string): Promi
   return p;
 }
 
-async function cachedBundle(file: string, outDir: string, options: BundleOptions): Promise<Bundle> {
+function cachedBundle(file: string, outDir: string, options: BundleOptions): Promise<Bundle> {
   const cache = new BundleCache(path.join(outDir, RUNTIME_CACHE_DIR));
   // Too large to hash (it is not): bundled every start, like an uncached module.
   const key = () => cache.key(file, options, IN_PROCESS_BUNDLER).catch(() => undefined);
-  bundling++;
-  try {
-    const before = await key();
-    const cached = before === undefined ? undefined : await cache.get(before, outDir);
-    if (cached !== undefined) {
-      BundleCache.using(cached.file);
-      return cached;
-    }
-    const b = await bundle(file, outDir, options);
-    BundleCache.using(b.file);
-    // Only if nothing changed while it bundled: the entry must describe the files it was made of.
-    if (before !== undefined && (await key()) === before) {
-      await cache.put(before, b).catch(() => undefined);
-      if (bundling === 1) await cache.prune(outDir).catch(() => undefined);
-    }
-    return b;
-  } finally {
-    bundling--;
-  }
+  return cache.through(outDir, key, () => bundle(file, outDir, options));
 }
