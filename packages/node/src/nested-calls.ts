@@ -1,5 +1,5 @@
 import { connect, DEFAULT_CALL_TIMEOUT_MS, type Mesh } from '@insights/client';
-import type { CallAuthority, Dispatcher, Logger } from '@insights/runtime';
+import { waitAtMost, type CallAuthority, type Dispatcher, type Logger } from '@insights/runtime';
 import { InsightsError } from '@insights/sdk';
 import type { NodeView } from '@insights/registry';
 import type { Tracer } from '@opentelemetry/api';
@@ -7,7 +7,6 @@ import type { Advertising } from './advertising.ts';
 import type { NodeConfig } from './config.ts';
 import type { MeshView } from './events/wait-for-handlers.ts';
 import { nestedCallTls } from './tls.ts';
-import { waitAtMost } from './wait-at-most.ts';
 
 /** What the node reads of its nested-call client. */
 export interface NestedCalls {
@@ -105,6 +104,7 @@ export function startNestedCallClient(
       });
     })
     .catch((e: unknown) => log.warn('nested calls stay on this node: no registry watch', { error: (e as Error).message }));
+  dispatcher.expectFallback(ready);
   return {
     meshView: () => {
       const watch = registry.watch;

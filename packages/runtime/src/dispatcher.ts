@@ -12,6 +12,7 @@ import { newAuditId, resultBytes } from './call-record.ts';
 import { NEVER_ABORTS } from './call-scope.ts';
 import { callProperty } from './events/property-call.ts';
 import type { ModuleHost } from './host.ts';
+import { waitAtMost } from './wait-at-most.ts';
 import type { AnalyticManifest } from './manifest.ts';
 import type { CallOutcome } from '@insights/wire';
 
@@ -54,6 +55,8 @@ export class Dispatcher implements NestedCallInvoker {
   #draining = false;
   #idle: (() => void) | undefined;
   #fallback: NestedCallInvoker | undefined;
+  /** Settles when the fallback announced by `expectFallback` is set (or will not be). */
+  #fallbackComing: Promise<void> | undefined;
   readonly #routes = new Map<string, NodeRoute>();
 
   constructor(
@@ -194,6 +197,23 @@ export class Dispatcher implements NestedCallInvoker {
     this.#fallback = invoker;
   }
 
+  /**
+   * The node's mesh client is on its way (`arrival` settles once `setFallback` ran, or once it
+   * never will). A node is advertised, and called, before its registry watch is up: until then a
+   * nested call no local module serves waits for the client within its deadline instead of
+   * failing NOT_FOUND ("no query named ...") on a name the mesh does serve.
+   */
+  expectFallback(arrival: Promise<unknown>): void {
+    const coming: Promise<void> = arrival.then(
+      () => {},
+      () => {},
+    );
+    this.#fallbackComing = coming;
+    void coming.then(() => {
+      if (this.#fallbackComing === coming) this.#fallbackComing = undefined;
+    });
+  }
+
   /** Decides which authority nested calls run with; without one (local mode) they run with the caller's, if any. */
   setGuard(guard: NestedCallGuard | undefined): void {
     this.#guard = guard;
@@ -207,6 +227,11 @@ export class Dispatcher implements NestedCallInvoker {
     options: CallOptions,
     caller?: NestedCaller,
   ): Promise<unknown> {
+    if (this.#fallback === undefined && this.#fallbackComing !== undefined && this.#tryResolve(kind, name) === undefined) {
+      await waitAtMost(this.#fallbackComing, options.deadline ?? Date.now() + (options.timeoutMs ?? this.defaultTimeoutMs));
+      if (this.#fallback === undefined && this.#fallbackComing !== undefined)
+        throw new InsightsError('UNAVAILABLE', `${kind} "${name}" is not on this node and its mesh client is not up yet (no registry watch)`);
+    }
     const entry = this.#fallback === undefined ? this.#index.resolve(kind, name) : this.#tryResolve(kind, name);
     if (entry === undefined) {
       // The node serving it checks the forwarded capability and records the call there, in this

@@ -1,6 +1,6 @@
 import { InsightsError } from '@insights/sdk';
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
-import { waitAtMost } from '../wait-at-most.ts';
+import { waitAtMost } from '@insights/runtime';
 import { parseConsumerDescription, token } from './subjects.ts';
 
 /** What this node's registry view says about the mesh, for hard-realtime waits. */
