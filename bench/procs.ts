@@ -14,8 +14,13 @@ export interface Server {
 }
 
 /** Starts a TypeScript process and waits for its `{"event":"ready"}` line. */
-export function startServer(script: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Server> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+export function startServer(
+  script: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
+): Promise<Server> {
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -47,9 +52,12 @@ export function startServer(script: string, args: string[] = [], env: NodeJS.Pro
 }
 
 /** Runs a TypeScript process to completion and parses the last line of its stdout as JSON. */
-export function runJson<T>(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<T> {
+export function runJson<T>(script: string, args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<T> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: REPO, env: { ...process.env, ...env } });
+    const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+    });
     let out = '';
     let err = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -70,7 +78,12 @@ export function runJson<T>(script: string, args: string[], env: NodeJS.ProcessEn
  * none, so the node runs what an operator gets by default (a process sandbox, under bubblewrap
  * where the kernel allows it).
  */
-export function startInsightsNode(isolation: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Server> {
+export function startInsightsNode(
+  isolation: string,
+  extra: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  nodeArgs: string[] = [],
+): Promise<Server> {
   return startServer(
     path.join(REPO, 'packages', 'cli', 'src', 'main.ts'),
     [
@@ -85,5 +98,6 @@ export function startInsightsNode(isolation: string, extra: string[] = [], env: 
       ...extra,
     ],
     { INSIGHTS_LOG_LEVEL: 'warn', ...env },
+    nodeArgs,
   );
 }

@@ -19,6 +19,9 @@ const { values: o } = parseArgs({
   },
 });
 
+/** Calls answered in all (warm-up included), so a caller can divide CPU time by calls. */
+let answered = 0;
+
 async function throughput(call: Call, concurrency: number, ms: number): Promise<number> {
   let done = 0;
   const stop = Date.now() + ms;
@@ -31,6 +34,7 @@ async function throughput(call: Call, concurrency: number, ms: number): Promise<
       }
     }),
   );
+  answered += done;
   return done / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
@@ -42,6 +46,7 @@ async function latency(call: Call, ms: number): Promise<{ p50: number; p99: numb
     await call();
     samples.push(Number(process.hrtime.bigint() - t) / 1e6);
   }
+  answered += samples.length;
   samples.sort((a, b) => a - b);
   return { p50: percentile(samples, 50), p99: percentile(samples, 99), n: samples.length };
 }
@@ -53,12 +58,12 @@ if (o.mode === 'latency') {
   await latency(caller.call, Number(o.warmup));
   const results = [];
   for (let i = 0; i < runs; i++) results.push(await latency(caller.call, duration));
-  process.stdout.write(`${JSON.stringify({ latency: results })}\n`);
+  process.stdout.write(`${JSON.stringify({ latency: results, calls: answered })}\n`);
 } else {
   await throughput(caller.call, Number(o.concurrency), Number(o.warmup));
   const results = [];
   for (let i = 0; i < runs; i++) results.push(await throughput(caller.call, Number(o.concurrency), duration));
-  process.stdout.write(`${JSON.stringify({ throughput: results })}\n`);
+  process.stdout.write(`${JSON.stringify({ throughput: results, calls: answered })}\n`);
 }
 await caller.close();
 process.exit(0);

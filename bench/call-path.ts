@@ -1,0 +1,85 @@
+/**
+ * The call-path rows of scenarios 1-2 alone, for profiling and step-by-step measuring without the
+ * whole scenario 1-4 list: starts `insights node` with the echo module under one isolation level,
+ * drives it with the same load client as `npm run bench`, prints one JSON line.
+ *
+ *   node --import tsx bench/call-path.ts --isolation inline --runs 5 [--mode latency] [--profile DIR]
+ *
+ * `--profile DIR` runs the node and the client with `--cpu-prof` into DIR/node and DIR/client; `bench/profile-summary.ts` turns the files into a table.
+ */
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { BENCH_DIR, runJson, startInsightsNode } from './procs.ts';
+import { summarise } from './stats.ts';
+
+const { values: o } = parseArgs({
+  options: {
+    isolation: { type: 'string', default: 'inline' },
+    mode: { type: 'string', default: 'throughput' },
+    runs: { type: 'string', default: '5' },
+    duration: { type: 'string', default: '3000' },
+    warmup: { type: 'string', default: '1500' },
+    profile: { type: 'string' },
+  },
+});
+
+// --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line of node and client only.
+const prof = (who: string): string[] => {
+  if (o.profile === undefined) return [];
+  const dir = path.resolve(o.profile, who);
+  mkdirSync(dir, { recursive: true });
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+};
+
+const node = await startInsightsNode(o.isolation!, ['--module', path.join(BENCH_DIR, 'modules', 'echo')], {}, prof('node'));
+try {
+  const cpuBefore = treeCpuMs(node.proc.pid!);
+  const args = ['--target', 'insights', '--address', String(node.ready.grpc ?? node.ready.address)];
+  args.push('--mode', o.mode!, '--runs', o.runs!, '--duration', o.duration!, '--warmup', o.warmup!);
+  const r = await runJson<{ throughput?: number[]; latency?: { p50: number; p99: number }[]; calls: number }>(
+    path.join(BENCH_DIR, 'clients', 'load.ts'),
+    args,
+    {},
+    prof('client'),
+  );
+  // CPU of the node and its sandboxes per call: steadier than calls/s on a shared machine.
+  const nodeCpuUsPerCall = ((treeCpuMs(node.proc.pid!) - cpuBefore) * 1000) / r.calls;
+  const out =
+    r.throughput !== undefined
+      ? { isolation: o.isolation, callsPerSecond: summarise(r.throughput), nodeCpuUsPerCall }
+      : {
+          isolation: o.isolation,
+          p50: summarise(r.latency!.map((x) => x.p50)),
+          p99: summarise(r.latency!.map((x) => x.p99)),
+          nodeCpuUsPerCall,
+        };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+} finally {
+  await node.stop();
+}
+
+/** User + system CPU (ms) of a process and all its descendants, from /proc (Linux). */
+function treeCpuMs(root: number): number {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  const stats = new Map<number, { ppid: number; ms: number }>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // Fields after the command (which may hold spaces) start at state: ppid is 2nd, utime 12th, stime 13th.
+      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ').pop()!.split(' ');
+      stats.set(Number(d), { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * tick });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let total = 0;
+  for (const [pid, s] of stats) {
+    for (let p: number | undefined = pid; p !== undefined && p > 1; p = stats.get(p)?.ppid)
+      if (p === root) {
+        total += s.ms;
+        break;
+      }
+  }
+  return total;
+}
