@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { CallOutcome } from '@insights/wire';
+import { randomString } from './random-pool.ts';
 
 /** A call's audit id: random, so ids from different nodes and restarts never collide. */
 export function newAuditId(): string {
-  return randomBytes(9).toString('base64url');
+  return randomString(9, 'base64url');
 }
 
 /** A result's size in bytes as the caller receives it (about: JSON length, or the view's bytes). */

@@ -13,6 +13,7 @@ export type { CompiledParams } from './params.ts';
 export { loadModuleDefinition, resolveModuleEntry, ModuleLoadError } from './loader.ts';
 export { deadlineSignal, raceSignal, minDeadline, deadlineExceeded } from './deadline.ts';
 export { waitAtMost } from './wait-at-most.ts';
+export { randomString } from './random-pool.ts';
 export { LruModuleCache, DEFAULT_CACHE_LIMITS } from './resources/cache.ts';
 export type { CacheLimits } from './resources/cache.ts';
 export { DiskModuleFiles } from './resources/files.ts';
