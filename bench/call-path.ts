@@ -17,6 +17,8 @@ const { values: o } = parseArgs({
   options: {
     isolation: { type: 'string', default: 'inline' },
     mode: { type: 'string', default: 'throughput' },
+    payload: { type: 'string', default: 'small' },
+    concurrency: { type: 'string', default: '64' },
     runs: { type: 'string', default: '5' },
     duration: { type: 'string', default: '3000' },
     warmup: { type: 'string', default: '1500' },
@@ -35,32 +37,48 @@ const prof = (who: string): string[] => {
 const node = await startInsightsNode(o.isolation!, ['--module', path.join(BENCH_DIR, 'modules', 'echo')], {}, prof('node'));
 try {
   const cpuBefore = treeCpuMs(node.proc.pid!);
+  const ownBefore = treeCpuMs(node.proc.pid!, true);
   const args = ['--target', 'insights', '--address', String(node.ready.grpc ?? node.ready.address)];
-  args.push('--mode', o.mode!, '--runs', o.runs!, '--duration', o.duration!, '--warmup', o.warmup!);
+  args.push(
+    '--payload',
+    o.payload!,
+    '--concurrency',
+    o.concurrency!,
+    '--mode',
+    o.mode!,
+    '--runs',
+    o.runs!,
+    '--duration',
+    o.duration!,
+    '--warmup',
+    o.warmup!,
+  );
   const r = await runJson<{ throughput?: number[]; latency?: { p50: number; p99: number }[]; calls: number }>(
     path.join(BENCH_DIR, 'clients', 'load.ts'),
     args,
     {},
     prof('client'),
   );
-  // CPU of the node and its sandboxes per call: steadier than calls/s on a shared machine.
+  // CPU of the node with its sandboxes, and of the node alone, per call: steadier than calls/s on a shared machine.
   const nodeCpuUsPerCall = ((treeCpuMs(node.proc.pid!) - cpuBefore) * 1000) / r.calls;
+  const nodeOwnCpuUsPerCall = ((treeCpuMs(node.proc.pid!, true) - ownBefore) * 1000) / r.calls;
   const out =
     r.throughput !== undefined
-      ? { isolation: o.isolation, callsPerSecond: summarise(r.throughput), nodeCpuUsPerCall }
+      ? { isolation: o.isolation, callsPerSecond: summarise(r.throughput), nodeCpuUsPerCall, nodeOwnCpuUsPerCall }
       : {
           isolation: o.isolation,
           p50: summarise(r.latency!.map((x) => x.p50)),
           p99: summarise(r.latency!.map((x) => x.p99)),
           nodeCpuUsPerCall,
+          nodeOwnCpuUsPerCall,
         };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } finally {
   await node.stop();
 }
 
-/** User + system CPU (ms) of a process and all its descendants, from /proc (Linux). */
-function treeCpuMs(root: number): number {
+/** User + system CPU (ms) of a process and all its descendants (or of itself alone), from /proc (Linux). */
+function treeCpuMs(root: number, alone = false): number {
   const tick = 1000 / 100; // USER_HZ is 100 on Linux
   const stats = new Map<number, { ppid: number; ms: number }>();
   for (const d of readdirSync('/proc')) {
@@ -73,6 +91,7 @@ function treeCpuMs(root: number): number {
       // gone meanwhile
     }
   }
+  if (alone) return stats.get(root)?.ms ?? 0;
   let total = 0;
   for (const [pid, s] of stats) {
     for (let p: number | undefined = pid; p !== undefined && p > 1; p = stats.get(p)?.ppid)

@@ -8,7 +8,7 @@ import type {
   NestedCallGuard,
   NestedCallInvoker,
 } from './call-authority.ts';
-import { newAuditId, resultBytes } from './call-record.ts';
+import { newAuditId, resultBytes, withEncoding } from './call-record.ts';
 import { NEVER_ABORTS } from './call-scope.ts';
 import { callProperty } from './events/property-call.ts';
 import type { ModuleHost } from './host.ts';
@@ -130,7 +130,11 @@ export class Dispatcher implements NestedCallInvoker {
         durationMs: Date.now() - startedAt,
       });
     return work.then(
-      (o) => (record('OK', resultBytes(o)), o),
+      (o) => {
+        const encoded = withEncoding(o);
+        record('OK', resultBytes(encoded));
+        return encoded;
+      },
       (e: unknown) => {
         record((e as { code?: unknown }).code === undefined ? 'INTERNAL' : String((e as { code: unknown }).code), 0);
         throw e;
@@ -230,7 +234,10 @@ export class Dispatcher implements NestedCallInvoker {
     if (this.#fallback === undefined && this.#fallbackComing !== undefined && this.#tryResolve(kind, name) === undefined) {
       await waitAtMost(this.#fallbackComing, options.deadline ?? Date.now() + (options.timeoutMs ?? this.defaultTimeoutMs));
       if (this.#fallback === undefined && this.#fallbackComing !== undefined)
-        throw new InsightsError('UNAVAILABLE', `${kind} "${name}" is not on this node and its mesh client is not up yet (no registry watch)`);
+        throw new InsightsError(
+          'UNAVAILABLE',
+          `${kind} "${name}" is not on this node and its mesh client is not up yet (no registry watch)`,
+        );
     }
     const entry = this.#fallback === undefined ? this.#index.resolve(kind, name) : this.#tryResolve(kind, name);
     if (entry === undefined) {
