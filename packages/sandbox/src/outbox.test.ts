@@ -3,7 +3,7 @@ import { Outbox } from './outbox.ts';
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Pushes `a` now and `b` in the next turn (as the node starts a large frame's calls), then lets both settle. */
+/** Pushes 1 and 2 now and 3 in the next turn (as the node starts a large frame's calls), then lets all settle. */
 async function twoTurns(outbox: Outbox<number>): Promise<void> {
   outbox.push(1);
   outbox.push(2);
@@ -13,33 +13,15 @@ async function twoTurns(outbox: Outbox<number>): Promise<void> {
 }
 
 describe('outbox', () => {
-  it('posts what one turn queued as one batch', async () => {
+  it('posts what one turn queued as one batch, at the end of that turn', async () => {
     const posted: number[][] = [];
     await twoTurns(new Outbox((b) => posted.push(b)));
     expect(posted).toEqual([[1, 2], [3]]);
   });
 
-  it('with extraTurn, posts what two consecutive turns queued as one batch', async () => {
-    const posted: number[][] = [];
-    await twoTurns(new Outbox((b) => posted.push(b), { extraTurn: true }));
-    expect(posted).toEqual([[1, 2, 3]]);
-  });
-
-  it('with extraTurn, an urgent message (an awaited db answer) goes at the end of its turn, with what else was queued', async () => {
-    const posted: number[][] = [];
-    const outbox = new Outbox<number>((b) => posted.push(b), { extraTurn: true });
-    outbox.push(1);
-    outbox.push(2, true);
-    await turn();
-    expect(posted).toEqual([[1, 2]]);
-    outbox.push(3);
-    await turn();
-    expect(posted).toEqual([[1, 2]]);
-  });
-
   it('posts a full batch at once, and what follows in its own', async () => {
     const posted: number[][] = [];
-    const outbox = new Outbox<number>((b) => posted.push(b), { extraTurn: true });
+    const outbox = new Outbox<number>((b) => posted.push(b));
     for (let i = 0; i < 70; i++) outbox.push(i);
     expect(posted.map((b) => b.length)).toEqual([64]);
     for (let i = 0; i < 4; i++) await turn();

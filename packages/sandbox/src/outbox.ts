@@ -12,43 +12,33 @@ export interface MessageSink<M> {
 export interface OutboxOptions<M, B> {
   /** Turns the queue into what is posted (packed.ts: runs of calls or results become one buffer). */
   readonly pack?: ((queue: M[]) => B[]) | undefined;
-  /**
-   * Waits one more turn before posting what is queued. The node starts the calls of a large
-   * gRPC frame over consecutive turns (call-stream-server.ts); waiting a turn lets them cross in
-   * one message. Each message costs both sides a wake-up, which on our 2-core VMs costs more
-   * than the calls themselves (about 100 µs of CPU per side and round trip for a process,
-   * 30 µs for a worker, against a few µs per echo call).
-   */
-  readonly extraTurn?: boolean | undefined;
 }
 
 /**
  * Collects messages during one turn of the event loop and posts them as one batch: one
  * serialisation and one write per turn instead of one per call, which is what makes many small
  * concurrent calls cheap across a process boundary. `setImmediate` (not a microtask) so the
- * batch also gathers messages produced by other I/O callbacks of the same turn.
+ * batch also gathers messages produced by other I/O callbacks of the same turn. It posts at the
+ * end of the turn, not a turn later: the node starts a large gRPC frame's calls in slices of 32
+ * per turn (call-stream-server.ts), and a slice that crosses at once keeps the sandbox busy
+ * while the node starts the next (waiting a turn to send both as one message measured 31-32k
+ * against 47k calls/s in the default configuration, at the same CPU per call; BENCHMARKS.md 3).
  */
 export class Outbox<M, B = M> implements MessageSink<M> {
   #queue: M[] = [];
   /** An immediate is pending (it posts whatever is queued when it runs). */
   #scheduled = false;
-  #waited = false;
-  /** Something queued is awaited by a caller that has nothing else to send: no extra turn. */
-  #urgent = false;
   readonly #post: (batch: B[]) => void;
   readonly #pack: (queue: M[]) => B[];
-  readonly #extraTurn: boolean;
 
   constructor(post: (batch: B[]) => void, options: OutboxOptions<M, B> = {}) {
     this.#post = post;
     this.#pack = options.pack ?? ((queue) => queue as unknown as B[]);
-    this.#extraTurn = options.extraTurn === true;
   }
 
-  /** Queues `message`; `urgent` posts it at the end of this turn even with `extraTurn`. */
-  push(message: M, urgent = false): void {
+  /** Queues `message`, posted at the end of this turn (at once when the batch is full). */
+  push(message: M): void {
     this.#queue.push(message);
-    if (urgent) this.#urgent = true;
     if (this.#queue.length >= MAX_BATCH) return this.flush();
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -57,12 +47,6 @@ export class Outbox<M, B = M> implements MessageSink<M> {
   }
 
   readonly #turnEnded = (): void => {
-    if (this.#extraTurn && !this.#waited && !this.#urgent && this.#queue.length > 0) {
-      this.#waited = true;
-      setImmediate(this.#turnEnded);
-      return;
-    }
-    this.#waited = false;
     this.#scheduled = false;
     this.flush();
   };
@@ -72,7 +56,6 @@ export class Outbox<M, B = M> implements MessageSink<M> {
     if (this.#queue.length === 0) return;
     const batch = this.#queue;
     this.#queue = [];
-    this.#urgent = false;
     this.#post(this.#pack(batch));
   };
 

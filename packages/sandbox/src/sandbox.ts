@@ -133,7 +133,7 @@ export class Sandbox {
       onOutput: (stream, line) => services.logs.line(stream, line),
       onExit: (reason) => this.#exit(reason),
     });
-    this.#out = new Outbox((batch) => this.#transport.post(batch), { pack: packRequests, extraTurn: true });
+    this.#out = new Outbox((batch) => this.#transport.post(batch), { pack: packRequests });
     this.#out.push(init);
   }
 
@@ -172,10 +172,6 @@ export class Sandbox {
 
   send(message: ParentMessage): void {
     if (!this.#exited) this.#out.push(message);
-  }
-
-  #reply(message: ParentMessage, urgent: boolean): void {
-    if (!this.#exited) this.#out.push(message, urgent);
   }
 
   /** Pings; if no answer comes within `timeoutMs` the event loop is stuck, and the sandbox is killed. */
@@ -334,8 +330,7 @@ export class Sandbox {
         return;
       case 'db':
         // The module awaits it, usually one at a time: answer at the end of this turn.
-        if (typeof id === 'number')
-          this.#answer(id, () => this.#brokerFor(m.of).run(m.op, this.#deadlineOf(m.call)), undefined, true);
+        if (typeof id === 'number') this.#answer(id, () => this.#brokerFor(m.of).run(m.op, this.#deadlineOf(m.call)));
         return;
       case 'event-property':
         if (typeof id === 'number') this.#answer(id, () => this.#services.property!(envelope(m.event), String(m.name)));
@@ -430,12 +425,12 @@ export class Sandbox {
     return typeof call === 'number' ? this.#pending.get(call)?.deadline : undefined;
   }
 
-  #answer(id: number, work: () => unknown, after?: () => void, urgent = false): void {
+  #answer(id: number, work: () => unknown, after?: () => void): void {
     Promise.resolve()
       .then(work)
       .then(
-        (value) => this.#reply({ type: 'done', id, value }, urgent),
-        (e: unknown) => this.#reply({ type: 'failed', id, error: toWireError(e) }, urgent),
+        (value) => this.send({ type: 'done', id, value }),
+        (e: unknown) => this.send({ type: 'failed', id, error: toWireError(e) }),
       )
       .finally(after);
   }
