@@ -230,7 +230,10 @@ export class Dispatcher implements NestedCallInvoker {
     if (this.#fallback === undefined && this.#fallbackComing !== undefined && this.#tryResolve(kind, name) === undefined) {
       await waitAtMost(this.#fallbackComing, options.deadline ?? Date.now() + (options.timeoutMs ?? this.defaultTimeoutMs));
       if (this.#fallback === undefined && this.#fallbackComing !== undefined)
-        throw new InsightsError('UNAVAILABLE', `${kind} "${name}" is not on this node and its mesh client is not up yet (no registry watch)`);
+        throw new InsightsError(
+          'UNAVAILABLE',
+          `${kind} "${name}" is not on this node and its mesh client is not up yet (no registry watch)`,
+        );
     }
     const entry = this.#fallback === undefined ? this.#index.resolve(kind, name) : this.#tryResolve(kind, name);
     if (entry === undefined) {
