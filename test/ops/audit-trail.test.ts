@@ -54,8 +54,11 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info('INSIGHTS_AUDIT');
     const out: Record[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++)
-      out.push((await jsm.streams.getMessage('INSIGHTS_AUDIT', { seq }))!.json<Record>());
+    // A message holds a batch of records (a JSON array), or one (an object) from nodes before batching.
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const m = (await jsm.streams.getMessage('INSIGHTS_AUDIT', { seq }))!.json<Record | Record[]>();
+      out.push(...(Array.isArray(m) ? m : [m]));
+    }
     return out;
   };
   /** The records once `n` of them (or `n` that `match`) are in the stream. */

@@ -14,7 +14,7 @@ import {
   type WireStreamCall,
 } from '@insights/wire';
 import { callDeadline, callableKind, parseArgsJson } from './call-decoding.ts';
-import { forwardedParent } from './audit-trail.ts';
+import { forwardedParent } from './audit-parent.ts';
 import { kindLabel, traced } from './call-observer.ts';
 import type { GrpcServerDeps } from './grpc-server.ts';
 

@@ -84,6 +84,9 @@ export class Dispatcher implements NestedCallInvoker {
   call(req: DispatchRequest): Promise<CallOutcome> {
     if (this.#draining) return Promise.reject(new InsightsError('UNAVAILABLE', 'node is shutting down; retry on another node'));
     const recorder = this.#recorder;
+    // A call the audit trail cannot record does not run (unless the operator allows that).
+    const unrecordable = recorder?.refusal?.();
+    if (unrecordable !== undefined) return Promise.reject(unrecordable);
     const auditId = recorder === undefined ? undefined : newAuditId();
     if (auditId !== undefined) recorder!.begin(auditId, req.parentId, req.traceparent);
     let analytic = req.name;
@@ -230,7 +233,10 @@ export class Dispatcher implements NestedCallInvoker {
     if (this.#fallback === undefined && this.#fallbackComing !== undefined && this.#tryResolve(kind, name) === undefined) {
       await waitAtMost(this.#fallbackComing, options.deadline ?? Date.now() + (options.timeoutMs ?? this.defaultTimeoutMs));
       if (this.#fallback === undefined && this.#fallbackComing !== undefined)
-        throw new InsightsError('UNAVAILABLE', `${kind} "${name}" is not on this node and its mesh client is not up yet (no registry watch)`);
+        throw new InsightsError(
+          'UNAVAILABLE',
+          `${kind} "${name}" is not on this node and its mesh client is not up yet (no registry watch)`,
+        );
     }
     const entry = this.#fallback === undefined ? this.#index.resolve(kind, name) : this.#tryResolve(kind, name);
     if (entry === undefined) {
