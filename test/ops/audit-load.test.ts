@@ -5,7 +5,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NO_NATS, startNatsServer, type NatsServer } from '../support/nats.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
-import { SHIPPED_MODULES } from '../support/tmp.ts';
+import { SHIPPED_MODULES, tempDir } from '../support/tmp.ts';
 
 /** How long calls are driven; AUDIT_LOAD_SECONDS=60 for the long variant. */
 const DRIVE_MS = Number(process.env.AUDIT_LOAD_SECONDS ?? 4) * 1000;
@@ -68,6 +68,72 @@ describe.skipIf(NO_NATS)('audit trail - no record lost under load', () => {
         `in ${stored.messages} messages, ${answered - stored.records} lost, refused ${JSON.stringify(Object.fromEntries(refused))}`,
     );
   }, 120_000);
+});
+
+/**
+ * Fail closed: with NATS away the node keeps records up to audit.maxBacklogBytes, then refuses
+ * the calls it could not record, saying why; once NATS is back the backlog drains, calls are
+ * served again, and every call answered is in the stream.
+ */
+describe.skipIf(NO_NATS)('audit trail - a full backlog refuses calls (audit.whenUnrecorded: refuse)', () => {
+  it('nats away: calls refused UNAVAILABLE once the backlog is full, counted; back: all answered calls recorded', async () => {
+    const store = await tempDir('insights-audit-store-');
+    let nats = await startNatsServer({ storeDir: store.dir });
+    const node = await startTestNode({
+      id: 'closed',
+      nats: nats.as('node'),
+      defaultIsolation: 'inline',
+      modules: [path.join(SHIPPED_MODULES, 'examples')],
+      audit: { maxBacklogBytes: 64 * 1024 },
+    });
+    const mesh = await connect({ nodes: [node.grpcAddress] });
+    let nc: NatsConnection | undefined;
+    try {
+      const hello = () => mesh.query['examples.hello_user']!({ user: 'away' });
+      let answered = 0;
+      await expect.poll(() => hello().then(() => ++answered), { timeout: 20_000 }).toBeGreaterThan(0);
+      const js = await natsConnect(nats.connectOptions('operator'));
+      await expect.poll(() => recordsOf(js, 'examples.hello_user').then((s) => s.records), { timeout: 20_000 }).toBe(answered);
+      await js.close();
+
+      const { port, auth } = nats;
+      await nats.stop({ keepStore: true });
+      let refusal: { code?: string; message?: string } | undefined;
+      // About 250 records of this size fill 64 KiB.
+      for (let i = 0; i < 5000 && refusal === undefined; i++)
+        await hello().then(
+          () => answered++,
+          (e: { code?: string; message?: string }) => (refusal = e),
+        );
+      expect(refusal).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^the audit trail is unreachable/) });
+      const metrics = async () => (await fetch(`http://${node.httpAddress}/metrics`)).text();
+      expect(await metrics()).toMatch(/^insights_audit_calls_refused_total\{node="closed"\} [1-9]/m);
+
+      nats = await startNatsServer({ port, storeDir: store.dir, auth });
+      // The backlog drains into the stream: calls are served again.
+      await expect
+        .poll(
+          () =>
+            hello().then(
+              () => ++answered,
+              () => 0,
+            ),
+          { timeout: 60_000, interval: 500 },
+        )
+        .toBeGreaterThan(0);
+      nc = await natsConnect(nats.connectOptions('operator'));
+      await expect
+        .poll(async () => (await recordsOf(nc!, 'examples.hello_user')).records, { timeout: 30_000, interval: 1000 })
+        .toBe(answered);
+      expect(await metrics()).toMatch(/^insights_audit_records_dropped_total\{node="closed"\} 0$/m);
+    } finally {
+      await mesh.close();
+      await nc?.close();
+      await node.stop();
+      await nats.stop();
+      await store.remove();
+    }
+  }, 180_000);
 });
 
 /**
