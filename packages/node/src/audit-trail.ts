@@ -11,6 +11,9 @@ import { JetStreamPublisher } from './events/jetstream-publisher.ts';
 import type { NatsLink } from './nats-link.ts';
 import { parseTraceparent } from './tracing.ts';
 
+/** How often a closing node looks whether JetStream has stored the last records. */
+const CLOSE_POLL_MS = 20;
+
 /**
  * The audit trail: every call that reaches this node and every nested call it causes, published
  * to the JetStream stream `audit.stream` (retention `audit.maxAgeSeconds`), many records to a
@@ -29,7 +32,7 @@ export class AuditTrail implements CallRecorder {
 
   constructor(
     private readonly config: NodeConfig,
-    link: NatsLink,
+    private readonly link: NatsLink,
     private readonly log: Logger,
   ) {
     this.#backlog = new AuditBacklog(config.audit.maxBacklogBytes, config.audit.whenUnrecorded, log);
@@ -108,7 +111,24 @@ export class AuditTrail implements CallRecorder {
     return this.#backlog.counts();
   }
 
-  close(): void {
+  /**
+   * Waits (at most `waitMs`, and only while NATS is connected) for JetStream to store what is
+   * left, so a node that stops loses no record.
+   */
+  async close(waitMs: number): Promise<void> {
+    const until = Date.now() + waitMs;
+    while (
+      this.#shipper !== undefined &&
+      this.#backlog.counts().backlogRecords > 0 &&
+      this.link.isConnected() &&
+      Date.now() < until
+    ) {
+      this.#shipper.pump();
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_POLL_MS));
+    }
+    const left = this.#backlog.counts();
+    if (left.backlogRecords > 0)
+      this.log.warn(`${left.backlogRecords} audit records not stored at shutdown: NATS slow or away`, { ...left });
     this.#shipper?.close();
     this.#publisher?.close();
   }

@@ -360,7 +360,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         await db.close();
         await sql?.close();
         revocations.close();
-        audit.close();
+        // The records of the last calls reach the stream before NATS closes.
+        await audit.close(config.shutdownGraceMs);
         await natsLink.close();
         await meshClient.close();
         advertising.close();
