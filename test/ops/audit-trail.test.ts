@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hashPassword, parseDashboardConfig, startDashboard } from '@insights/dashboard';
 import { writeFile } from 'node:fs/promises';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-process.ts';
@@ -262,6 +262,28 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
       'examples.get_grades',
     ]);
   }, 60_000);
+
+  it('insights audit reads the one-record messages of nodes from before batching beside the batches of today', async () => {
+    const asNode = await natsConnect(nats.connectOptions('node'));
+    try {
+      const old: Record = {
+        id: 'oldNode_record1',
+        node: 'old-node',
+        analytic: 'examples.hello_user',
+        who: 'legacy#cap1',
+        args: {},
+        outcome: 'OK',
+        resultBytes: 12,
+        time: new Date().toISOString(),
+      };
+      await jetstream(asNode).publish('insights.audit.old-node', JSON.stringify({ v: 1, kind: 'query', durationMs: 1, ...old }));
+    } finally {
+      await asNode.close();
+    }
+    expect((await auditCli('--user', 'legacy')).map((r) => `${r.node} ${r.id}`)).toEqual(['old-node oldNode_record1']);
+    // Batched records of the calls before, read by the same filter.
+    expect((await auditCli('--user', 'student')).length).toBe(2);
+  });
 
   it('dashboard - the audit page shows the trail to the audit roles only, filtered like the CLI', async () => {
     const tmp = await tempDir('insights-audit-dashboard-');
