@@ -75,7 +75,7 @@ describe.skipIf(NO_NATS)('audit trail - no record lost under load', () => {
  * the calls it could not record, saying why; once NATS is back the backlog drains, calls are
  * served again, and every call answered is in the stream.
  */
-describe.skipIf(NO_NATS)('audit trail - a full backlog refuses calls (audit.whenUnrecorded: refuse)', () => {
+describe.skipIf(NO_NATS)('audit trail - NATS slow or away', () => {
   it('nats away: calls refused UNAVAILABLE once the backlog is full, counted; back: all answered calls recorded', async () => {
     const store = await tempDir('insights-audit-store-');
     let nats = await startNatsServer({ storeDir: store.dir });
@@ -134,6 +134,44 @@ describe.skipIf(NO_NATS)('audit trail - a full backlog refuses calls (audit.when
       await store.remove();
     }
   }, 180_000);
+
+  it('a stream the node cannot make at start (its subjects taken): the node keeps trying, and the records of the calls meanwhile arrive', async () => {
+    const nats = await startNatsServer();
+    const admin = await natsConnect(nats.connectOptions('admin'));
+    const jsm = await jetstreamManager(admin);
+    await jsm.streams.add({ name: 'SQUATTER', subjects: ['insights.audit.>'] });
+    let node: TestNode | undefined;
+    let mesh: Mesh | undefined;
+    try {
+      node = await startTestNode({
+        id: 'late',
+        nats: nats.as('node'),
+        defaultIsolation: 'inline',
+        modules: [path.join(SHIPPED_MODULES, 'examples')],
+      });
+      mesh = await connect({ nodes: [node.grpcAddress] });
+      for (let i = 0; i < 3; i++) expect(await mesh.query['examples.hello_user']!({ user: `late${i}` })).toBe(`Hello, late${i}!`);
+      await expect
+        .poll(() => node!.logs.some((l) => l.msg === 'audit stream not ready; records wait in memory'), { timeout: 20_000 })
+        .toBe(true);
+      await jsm.streams.delete('SQUATTER');
+      await expect
+        .poll(
+          () =>
+            recordsOf(admin, 'examples.hello_user').then(
+              (r) => r.records,
+              () => 0,
+            ),
+          { timeout: 30_000, interval: 500 },
+        )
+        .toBe(3);
+    } finally {
+      await mesh?.close();
+      await node?.stop();
+      await admin.close();
+      await nats.stop();
+    }
+  }, 60_000);
 });
 
 /**

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { context, trace } from '@opentelemetry/api';
 import type { CallRecord, CallRecorder, Logger } from '@insights/runtime';
 import { AUDIT_SUBJECT_PREFIX } from '@insights/registry';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { AuditBacklog, type AuditCounts } from './audit-backlog.ts';
 import { auditRecord, encodeAuditRecord } from './audit-record.ts';
 import { AuditShipper } from './audit-shipper.ts';
@@ -13,6 +14,9 @@ import { parseTraceparent } from './tracing.ts';
 
 /** How often a closing node looks whether JetStream has stored the last records. */
 const CLOSE_POLL_MS = 20;
+/** First and longest pause between attempts to create the audit stream. */
+const ENSURE_RETRY_MS = 1000;
+const MAX_ENSURE_RETRY_MS = 30_000;
 
 /**
  * The audit trail: every call that reaches this node and every nested call it causes, published
@@ -29,6 +33,7 @@ export class AuditTrail implements CallRecorder {
   #shipper: AuditShipper | undefined;
   #publisher: JetStreamPublisher | undefined;
   #pumpScheduled = false;
+  #closed = false;
 
   constructor(
     private readonly config: NodeConfig,
@@ -38,15 +43,31 @@ export class AuditTrail implements CallRecorder {
     this.#backlog = new AuditBacklog(config.audit.maxBacklogBytes, config.audit.whenUnrecorded, log);
     if (!link.configured) return;
     void link.connected.then(
-      async (nc) => {
-        await ensureAuditStream(nc, config);
-        // Messages in flight, acknowledgements on one subscription (a request per message cost too much CPU).
-        this.#publisher = new JetStreamPublisher(nc);
-        this.#shipper = new AuditShipper(this.#publisher, `${AUDIT_SUBJECT_PREFIX}.${config.id}`, this.#backlog, log);
-        this.#shipper.pump();
-      },
+      (nc) => this.#start(nc),
       (e: unknown) => log.warn('audit stream unavailable; records wait in memory', { error: (e as Error).message }),
     );
+  }
+
+  /**
+   * Ensures the stream, retrying until it succeeds (JetStream may still be electing a leader):
+   * a node that gave up would fill its backlog and, failing closed, refuse every call.
+   */
+  async #start(nc: NatsConnection): Promise<void> {
+    for (let delay = ENSURE_RETRY_MS; ; delay = Math.min(2 * delay, MAX_ENSURE_RETRY_MS)) {
+      try {
+        await ensureAuditStream(nc, this.config);
+        break;
+      } catch (e) {
+        if (this.#closed) return;
+        this.log.warn('audit stream not ready; records wait in memory', { error: (e as Error).message, retryInMs: delay });
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        if (this.#closed) return;
+      }
+    }
+    // Messages in flight, acknowledgements on one subscription (a request per message cost too much CPU).
+    this.#publisher = new JetStreamPublisher(nc);
+    this.#shipper = new AuditShipper(this.#publisher, `${AUDIT_SUBJECT_PREFIX}.${this.config.id}`, this.#backlog, this.log);
+    this.#shipper.pump();
   }
 
   /** Why a call cannot run now: the backlog is full and the operator wants unrecorded calls refused. */
@@ -126,6 +147,7 @@ export class AuditTrail implements CallRecorder {
       this.#shipper.pump();
       await new Promise((resolve) => setTimeout(resolve, CLOSE_POLL_MS));
     }
+    this.#closed = true;
     const left = this.#backlog.counts();
     if (left.backlogRecords > 0)
       this.log.warn(`${left.backlogRecords} audit records not stored at shutdown: NATS slow or away`, { ...left });
