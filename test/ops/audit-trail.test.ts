@@ -214,6 +214,7 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
             deadline: Date.now() + 10_000,
             capability,
             parentCall: `${rpc}Parent_0001`,
+            traceparent: `00-${rpc === 'stream' ? 'a' : 'b'}${'0'.repeat(30)}1-00f067aa0ba902b7-01`,
           });
         expect(await send(delegated(`${rpc}-relayed`, { default: 'allow' }))).toMatchObject({ value: 'Hello, u!' });
         await expect(send(delegated(`${rpc}-denied`, denyExamples))).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
@@ -233,6 +234,7 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
       // Refused at this node's door (its policy denies the call): still under the forwarding node's call.
       expect(of(`${rpc}-denied`), rpc).toMatchObject({
         parent: `${rpc}Parent_0001`,
+        trace: `${rpc === 'stream' ? 'a' : 'b'}${'0'.repeat(30)}1`,
         outcome: 'PERMISSION_DENIED',
         who: expect.stringMatching(/via node:relay#delegation/),
       });

@@ -59,19 +59,20 @@ export class Authorizer {
 
   /**
    * The call's arguments (locks filled in), authority and audit parent, or PERMISSION_DENIED
-   * (recorded in the audit trail, under the parent `parentCall` names when a certified node
-   * forwarded the call: a refused nested call stays in its tree).
+   * (recorded in the audit trail, in the trace `traceparent` names and under the parent
+   * `parentCall` names when a certified node forwarded the call: a refused nested call stays in
+   * its tree).
    */
   authorize(
     kind: 'query' | 'view' | 'event-property',
     name: string,
     args: unknown,
     capability: string,
-    parentCall?: string,
+    caller: { readonly parentCall?: string | undefined; readonly traceparent?: string | undefined } = {},
   ): AuthorizedCall {
     try {
       const { args: checked, authority } = this.#authorize(kind, name, args, capability);
-      return { args: checked, authority, parentId: forwardedParent(parentCall, authority) };
+      return { args: checked, authority, parentId: forwardedParent(caller.parentCall, authority) };
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (code === 'PERMISSION_DENIED' || code === 'UNAUTHENTICATED') {
@@ -82,7 +83,8 @@ export class Authorizer {
           name,
           args,
           who: verified?.label ?? this.#claimedWho(capability),
-          parentId: forwardedParent(parentCall, verified),
+          parentId: forwardedParent(caller.parentCall, verified),
+          traceparent: caller.traceparent,
           code,
         });
       }

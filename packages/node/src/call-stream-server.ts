@@ -196,7 +196,7 @@ export class CallStreamSession {
         c.name,
         parseArgsJson(c.argsJson, deps.argsLimits),
         c.capability,
-        c.parentCall,
+        c,
       );
       return deps.dispatcher.call({
         kind,

@@ -154,7 +154,7 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
           req.name,
           parseArgsJson(req.argsJson, deps.argsLimits),
           req.capability,
-          req.parentCall,
+          { parentCall: req.parentCall, traceparent },
         );
         const outcome = await deps.dispatcher.call({
           kind,

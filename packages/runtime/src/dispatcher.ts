@@ -163,12 +163,14 @@ export class Dispatcher implements NestedCallInvoker {
     args: unknown;
     who: string | undefined;
     parentId?: string | undefined;
+    /** The caller's W3C traceparent: the record joins its trace. */
+    traceparent?: string | undefined;
     code: string;
   }): void {
     const recorder = this.#recorder;
     if (recorder === undefined) return;
     const id = newAuditId();
-    recorder.begin(id, r.parentId);
+    recorder.begin(id, r.parentId, r.traceparent);
     recorder.end({
       id,
       parentId: r.parentId,
