@@ -55,7 +55,7 @@ export class AuditTrail implements CallRecorder {
   async #start(nc: NatsConnection): Promise<void> {
     for (let delay = ENSURE_RETRY_MS; ; delay = Math.min(2 * delay, MAX_ENSURE_RETRY_MS)) {
       try {
-        await ensureAuditStream(nc, this.config);
+        await ensureAuditStream(nc, this.config, this.log);
         break;
       } catch (e) {
         if (this.#closed) return;
