@@ -50,6 +50,16 @@ describe('audit backlog', () => {
     const m = b.take()!;
     expect(m.data.length).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
     expect(m.records).toBe(4);
+    b.stored(m);
+    for (let rest = b.take(); rest !== undefined; rest = b.take()) b.stored(rest);
+
+    // A record that goes alone is its own message (a quiet node: one record per message, as before batching).
+    b.add(record(7));
+    const alone = b.take()!;
+    expect(alone.records).toBe(1);
+    expect(JSON.parse(Buffer.from(alone.data).toString())).toMatchObject({ id: 'id7', analytic: 'examples.hello_user' });
+    b.stored(alone);
+    expect(b.counts()).toMatchObject({ backlogRecords: 0, backlogBytes: 0 });
   });
 
   it('audit backlog - refuse (default): at the bound new calls get UNAVAILABLE saying why; records of running calls are still kept; it drains', () => {

@@ -9,7 +9,7 @@ export const MAX_MESSAGE_BYTES = 256 * 1024;
 /** What happens to a call the audit cannot record (audit.whenUnrecorded). */
 export type WhenUnrecorded = 'refuse' | 'allow';
 
-/** One message of records (a JSON array), sent and, on failure, re-sent with the same id: JetStream stores it once. */
+/** One message of records (one record alone, or several as a JSON array), sent and, on failure, re-sent with the same id: JetStream stores it once. */
 export interface AuditMessage {
   readonly msgId: string;
   readonly data: Uint8Array;
@@ -94,9 +94,11 @@ export class AuditBacklog {
       bytes += more;
     }
     const records = this.#queued.splice(0, n);
-    const data = Buffer.from(`[${records.join(',')}]`);
+    // A record that goes alone is its own message, as before batching (a quiet node's stream
+    // holds one record per message); several go as a JSON array.
+    const data = Buffer.from(records.length === 1 ? records[0]! : `[${records.join(',')}]`);
     // The records' own bytes, as `add` counted them: the message less its brackets and commas.
-    const held = data.length - 1 - records.length;
+    const held = records.length === 1 ? data.length : data.length - 1 - records.length;
     return { msgId: `audit-${randomBytes(12).toString('base64url')}`, data, records: records.length, bytes: held };
   }
 
