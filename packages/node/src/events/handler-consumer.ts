@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@insights/sdk';
+import { APPLIED_CAP, type StreamDelivery } from '@insights/runtime';
 import { AckPolicy, type Consumer, type ConsumerConfig, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { AckLedger } from './ack-ledger.ts';
 import { deadLetter, deliverEvents, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
@@ -30,6 +31,8 @@ export interface HandlerWorker {
   readonly redelivered: number;
   /** Redeliveries of events this process had handled (an ack lost), acknowledged without running the handler. */
   readonly duplicatesSkipped: number;
+  /** Events handled while the ack floor trailed by more than `updateOnce` remembers (APPLIED_CAP); plain consumers only. */
+  readonly pastOnceMemory?: number;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -46,6 +49,8 @@ const REALTIME_MAX_BATCH = 500;
 const PREFETCH = 2 * REALTIME_MAX_BATCH;
 const PULL_EXPIRES_MS = 5_000;
 const NS = 1_000_000;
+/** At most one warning this often that the ack floor is stuck, ms. */
+const FLOOR_WARNING_EVERY_MS = 60_000;
 
 /**
  * One handler's durable JetStream consumer on this node. Replicas of the module on other nodes
@@ -78,6 +83,8 @@ export class HandlerConsumer implements HandlerWorker {
   rejected = 0;
   /** Messages that arrived again (nak'd retries, or another replica's unacknowledged batch). */
   redelivered = 0;
+  pastOnceMemory = 0;
+  #floorWarnedAt = 0;
 
   constructor(deps: HandlerConsumerDeps) {
     this.#deps = deps;
@@ -242,8 +249,9 @@ export class HandlerConsumer implements HandlerWorker {
     }
     if (events.length === 0) return;
     const signal = this.#abort.signal;
+    const delivery = this.#delivery(carriers);
     try {
-      await deliverEvents(this.#deps, events, signal, carriers);
+      await deliverEvents(this.#deps, events, signal, carriers, delivery);
       for (const m of carriers) this.#acknowledge(m);
       this.processed += events.length;
     } catch (e) {
@@ -251,7 +259,11 @@ export class HandlerConsumer implements HandlerWorker {
       // Find the poison: retry one by one; handlers are idempotent per event (ctx.updateOnce).
       for (let i = 0; i < events.length; i++) {
         try {
-          await deliverEvents(this.#deps, [events[i] as EventEnvelope], signal);
+          const m = carriers[i] as JsMsg;
+          await deliverEvents(this.#deps, [events[i] as EventEnvelope], signal, undefined, {
+            seqs: [m.seq],
+            ackFloor: delivery.ackFloor,
+          });
           this.#acknowledge(carriers[i] as JsMsg);
           this.processed++;
         } catch (err) {
@@ -259,6 +271,31 @@ export class HandlerConsumer implements HandlerWorker {
         }
       }
     }
+  }
+
+  /**
+   * The events' stream sequences and the ack floor last read: `updateOnce` remembers a handler's
+   * events above the floor, which is what replicas sharing this consumer can hand each other
+   * again. A floor that trails by more than it can hold (a reader gone with events unacknowledged,
+   * for longer than the ack wait) is counted and warned about.
+   */
+  #delivery(msgs: readonly JsMsg[]): StreamDelivery {
+    const ackFloor = this.#ledger.floor;
+    const seqs = msgs.map((m) => m.seq);
+    const behind = seqs.reduce((a, b) => Math.max(a, b), 0) - ackFloor;
+    if (ackFloor > 0 && behind > APPLIED_CAP) {
+      this.pastOnceMemory += msgs.length;
+      if (Date.now() - this.#floorWarnedAt > FLOOR_WARNING_EVERY_MS) {
+        this.#floorWarnedAt = Date.now();
+        this.#deps.log.warn('the ack floor trails by more than updateOnce remembers; a redelivery may apply twice', {
+          handler: this.#label,
+          ackFloor,
+          behind,
+          remembers: APPLIED_CAP,
+        });
+      }
+    }
+    return { seqs, ackFloor };
   }
 
   #acknowledge(m: JsMsg): void {
