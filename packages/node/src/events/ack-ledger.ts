@@ -1,7 +1,7 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 
 /** How often the consumer's ack floor is read while the ledger holds anything, ms. */
-const FLOOR_CHECK_MS = 2_000;
+const FLOOR_CHECK_MS = 1_000;
 /** A bound on memory if the floor cannot be read for a long time (NATS unreachable). */
 const MAX_ENTRIES = 500_000;
 
