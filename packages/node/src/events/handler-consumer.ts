@@ -83,6 +83,7 @@ export class HandlerConsumer implements HandlerWorker {
   rejected = 0;
   /** Messages that arrived again (nak'd retries, or another replica's unacknowledged batch). */
   redelivered = 0;
+  /** Events handled while the ack floor trailed by more than `updateOnce` remembers (see #delivery). */
   pastOnceMemory = 0;
   #floorWarnedAt = 0;
 
@@ -258,16 +259,16 @@ export class HandlerConsumer implements HandlerWorker {
       if (events.length === 1) return this.#failed(carriers[0] as JsMsg, events[0] as EventEnvelope, e);
       // Find the poison: retry one by one; handlers are idempotent per event (ctx.updateOnce).
       for (let i = 0; i < events.length; i++) {
+        const m = carriers[i] as JsMsg;
         try {
-          const m = carriers[i] as JsMsg;
           await deliverEvents(this.#deps, [events[i] as EventEnvelope], signal, undefined, {
             seqs: [m.seq],
             ackFloor: delivery.ackFloor,
           });
-          this.#acknowledge(carriers[i] as JsMsg);
+          this.#acknowledge(m);
           this.processed++;
         } catch (err) {
-          await this.#failed(carriers[i] as JsMsg, events[i] as EventEnvelope, err);
+          await this.#failed(m, events[i] as EventEnvelope, err);
         }
       }
     }
