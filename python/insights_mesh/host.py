@@ -226,7 +226,8 @@ class Advertiser:
                         _warn("registry entries are written without a server-side TTL; watchers time them out", reason=reason)
                 now = time.monotonic()
                 if ad_written is None or (self.server_ttl and (now - ad_written) * 1000 >= AD_REFRESH_MS):
-                    await put(f"node.{node_id}", self._ad if ident is None else ident.sign_advertisement(self._ad), AD_TTL_MS)
+                    ad = {**self._ad, "updatedAt": datetime.now(timezone.utc).isoformat()}
+                    await put(f"node.{node_id}", ad if ident is None else ident.sign_advertisement(ad), AD_TTL_MS)
                     ad_written = now
                 beat = {"v": 1, "ttlMs": ttl_ms, "state": "serving", "seq": seq, **({"serverTtl": True} if self.server_ttl else {})}
                 await put(f"alive.{node_id}", beat if ident is None else ident.sign_heartbeat(beat), ttl_ms)

@@ -5,6 +5,7 @@ import { AckLedger } from './ack-ledger.ts';
 import { deadLetter, deliverEvents, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
 import { pullLoop } from './pull-loop.ts';
+import { streamDelivery } from './stream-delivery.ts';
 import { filterSubjectsFor } from './subject-filters.ts';
 import { consumerDescription, durableName } from './subjects.ts';
 
@@ -281,22 +282,23 @@ export class HandlerConsumer implements HandlerWorker {
    * for longer than the ack wait) is counted and warned about.
    */
   #delivery(msgs: readonly JsMsg[]): StreamDelivery {
-    const ackFloor = this.#ledger.floor;
-    const seqs = msgs.map((m) => m.seq);
-    const behind = seqs.reduce((a, b) => Math.max(a, b), 0) - ackFloor;
-    if (ackFloor > 0 && behind > APPLIED_CAP) {
+    const { delivery, behind, pastMemory } = streamDelivery(
+      msgs.map((m) => m.seq),
+      this.#ledger.floor,
+    );
+    if (pastMemory) {
       this.pastOnceMemory += msgs.length;
       if (Date.now() - this.#floorWarnedAt > FLOOR_WARNING_EVERY_MS) {
         this.#floorWarnedAt = Date.now();
         this.#deps.log.warn('the ack floor trails by more than updateOnce remembers; a redelivery may apply twice', {
           handler: this.#label,
-          ackFloor,
+          ackFloor: delivery.ackFloor,
           behind,
           remembers: APPLIED_CAP,
         });
       }
     }
-    return { seqs, ackFloor };
+    return delivery;
   }
 
   #acknowledge(m: JsMsg): void {
