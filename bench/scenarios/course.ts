@@ -7,6 +7,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { BENCH_DIR, REPO, runJson, startServer } from '../procs.ts';
 import type { Plan, Row } from './plan.ts';
 
@@ -31,8 +33,22 @@ interface CourseResult {
   peakModuleMb: Record<string, number>;
 }
 
-/** One course size on a fresh node (its own data folder). */
+/**
+ * Each course starts on an empty event stream: a new node's handler durables read the stream
+ * from its start, so events left by earlier scenarios or a smaller course would be handled too.
+ */
+async function emptyEventStream(natsUrl: string): Promise<void> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    await (await jetstreamManager(nc)).streams.delete('INSIGHTS_EVENTS').catch(() => false); // none yet
+  } finally {
+    await nc.close();
+  }
+}
+
+/** One course size on a fresh node (its own data folder) and an empty event stream. */
 export async function runCourse(natsUrl: string, events: number, learners: number, isolation = 'process'): Promise<CourseResult> {
+  await emptyEventStream(natsUrl);
   const node = await startServer(
     path.join(REPO, 'packages', 'cli', 'src', 'main.ts'),
     [

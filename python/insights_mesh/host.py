@@ -38,6 +38,7 @@ from .nats_auth import nats_auth
 from .node_connection import pb2, pb2_grpc
 from .node_identity import NodeIdentity
 from .registry import DEFAULT_BUCKET
+from .server_expiry import AD_REFRESH_MS, AD_TTL_MS, enable_server_expiry, put_expiring
 from .results import JSON, TABLE, VEGA_LITE, Html, Png, Svg, Table, VegaLite
 
 _KINDS = {pb2.QUERY: "query", pb2.VIEW: "view"}
@@ -165,7 +166,12 @@ def advertisement(m: Module, node_id: str, address: str, ttl_ms: int) -> Dict[st
 
 
 class Advertiser:
-    """Writes `node.<id>` and heartbeats `alive.<id>` every TTL/3 on its own event loop; withdraws on stop."""
+    """Writes `node.<id>` and heartbeats `alive.<id>` every TTL/3 on its own event loop; withdraws on stop.
+
+    Where the server allows (nats-server 2.11+, see server_expiry), both carry a per-message TTL,
+    the heartbeat its TTL and the advertisement AD_TTL_MS (re-written every AD_REFRESH_MS), so a
+    killed host's entries leave the registry by the server's removal markers, as a node's do.
+    """
 
     def __init__(
         self,
@@ -177,6 +183,8 @@ class Advertiser:
     ) -> None:
         self._servers, self._ad, self._bucket, self._auth = list(servers), ad, bucket, dict(auth or {})
         self._identity = identity
+        #: Whether the server expires this host's entries (None until the bucket was checked).
+        self.server_ttl: Optional[bool] = None
         self._loop = asyncio.new_event_loop()
         self._stop: Optional[asyncio.Event] = None
         self._up = threading.Event()
@@ -198,13 +206,36 @@ class Advertiser:
             kv = await js.create_key_value(KeyValueConfig(bucket=self._bucket, history=1, ttl=3600))
         node_id, ttl_ms = self._ad["id"], self._ad["ttlMs"]
         ident = self._identity
-        await kv.put(f"node.{node_id}", json.dumps(self._ad if ident is None else ident.sign_advertisement(self._ad)).encode())
+        told_no_ttl = False
+
+        async def put(key: str, value: Dict[str, Any], ttl: int) -> None:
+            data = json.dumps(value).encode()
+            if self.server_ttl:
+                await put_expiring(js, self._bucket, key, data, ttl)
+            else:
+                await kv.put(key, data)
+
+        ad_written: Optional[float] = None
         seq = 0
         while True:
-            beat = {"v": 1, "ttlMs": ttl_ms, "state": "serving", "seq": seq}
-            await kv.put(f"alive.{node_id}", json.dumps(beat if ident is None else ident.sign_heartbeat(beat)).encode())
-            seq += 1
-            self._up.set()
+            try:
+                if self.server_ttl is None:
+                    self.server_ttl, reason = await enable_server_expiry(nc, self._bucket)
+                    if not self.server_ttl and not told_no_ttl:
+                        told_no_ttl = True
+                        _warn("registry entries are written without a server-side TTL; watchers time them out", reason=reason)
+                now = time.monotonic()
+                if ad_written is None or (self.server_ttl and (now - ad_written) * 1000 >= AD_REFRESH_MS):
+                    ad = {**self._ad, "updatedAt": datetime.now(timezone.utc).isoformat()}
+                    await put(f"node.{node_id}", ad if ident is None else ident.sign_advertisement(ad), AD_TTL_MS)
+                    ad_written = now
+                beat = {"v": 1, "ttlMs": ttl_ms, "state": "serving", "seq": seq, **({"serverTtl": True} if self.server_ttl else {})}
+                await put(f"alive.{node_id}", beat if ident is None else ident.sign_heartbeat(beat), ttl_ms)
+                seq += 1
+                self._up.set()
+            except Exception as e:  # noqa: BLE001 - NATS away, or the bucket lost its settings: all again next beat
+                ad_written, self.server_ttl = None, None
+                _warn("could not write to the registry; trying again", error=str(e))
             try:
                 await asyncio.wait_for(self._stop.wait(), ttl_ms / 3000)
                 break
@@ -218,6 +249,10 @@ class Advertiser:
         if self._stop is not None:
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(5)
+
+
+def _warn(msg: str, **fields: Any) -> None:
+    print(json.dumps({"level": "warn", "msg": msg, **fields}), file=sys.stderr, flush=True)
 
 
 def load_module(path: str) -> Module:

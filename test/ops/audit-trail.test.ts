@@ -1,8 +1,10 @@
-import { connect, generateMeshKeys, mintCapability, parsePolicy, type Mesh, type Policy } from '@insights/client';
+import { connect, generateMeshKeys, mintCapability, NodeConnection, parsePolicy, type Mesh, type Policy } from '@insights/client';
+import { delegateCapability } from '@insights/policy';
+import { readFileSync } from 'node:fs';
 import { hashPassword, parseDashboardConfig, startDashboard } from '@insights/dashboard';
 import { writeFile } from 'node:fs/promises';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-process.ts';
@@ -44,7 +46,7 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
   const meshes: Mesh[] = [];
   const identities: { remove(): Promise<void> }[] = [];
   /** A key and certificate for node `id` (the mesh certifies it): its forwarded calls may name their parent. */
-  const certified = async (id: string) => {
+  const certified = async (id: string): Promise<{ keyFile: string; certificateFile: string }> => {
     const ident = await certifiedIdentity(keys, id);
     identities.push(ident);
     return ident.identity;
@@ -54,8 +56,11 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info('INSIGHTS_AUDIT');
     const out: Record[] = [];
-    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++)
-      out.push((await jsm.streams.getMessage('INSIGHTS_AUDIT', { seq }))!.json<Record>());
+    // A message holds a batch of records (a JSON array), or one (an object) from nodes before batching.
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+      const m = (await jsm.streams.getMessage('INSIGHTS_AUDIT', { seq }))!.json<Record | Record[]>();
+      out.push(...(Array.isArray(m) ? m : [m]));
+    }
     return out;
   };
   /** The records once `n` of them (or `n` that `match`) are in the stream. */
@@ -187,6 +192,57 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     }
   }, 90_000);
 
+  it('parent_call on CallStream and unary Call alike: the parent is recorded from a certified node, also for a call its policy refuses, and dropped from a plain client', async () => {
+    const relay = await certified('relay');
+    // What a certified node sends when it forwards a nested call: the caller's capability, delegated to the serving node.
+    const delegated = (subject: string, policy: Policy) =>
+      delegateCapability({
+        capability: token(policy, subject),
+        nodePrivateKeyPem: readFileSync(relay.keyFile, 'utf8'),
+        certificate: readFileSync(relay.certificateFile, 'utf8').trim(),
+        targetNodeId: 'audited',
+      });
+    const denyExamples: Policy = { default: 'allow', rules: [{ match: 'examples.*', effect: 'deny' }] };
+    const conn = new NodeConnection(node.grpcAddress);
+    try {
+      for (const rpc of ['stream', 'unary'] as const) {
+        const send = (capability: string) =>
+          (rpc === 'stream' ? conn.call.bind(conn) : conn.callUnary.bind(conn))({
+            kind: 'query',
+            name: 'examples.hello_user',
+            args: { user: 'u' },
+            deadline: Date.now() + 10_000,
+            capability,
+            parentCall: `${rpc}Parent_0001`,
+            traceparent: `00-${rpc === 'stream' ? 'a' : 'b'}${'0'.repeat(30)}1-00f067aa0ba902b7-01`,
+          });
+        expect(await send(delegated(`${rpc}-relayed`, { default: 'allow' }))).toMatchObject({ value: 'Hello, u!' });
+        await expect(send(delegated(`${rpc}-denied`, denyExamples))).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+        expect(await send(token({ default: 'allow' }, `${rpc}-plain`))).toMatchObject({ value: 'Hello, u!' });
+      }
+    } finally {
+      conn.close();
+    }
+    const all = await waitFor(6, (r) => /^(stream|unary)-(relayed|denied|plain)#/.test(r.who ?? ''));
+    const of = (subject: string) => all.find((r) => r.who?.startsWith(`${subject}#`));
+    for (const rpc of ['stream', 'unary']) {
+      expect(of(`${rpc}-relayed`), rpc).toMatchObject({
+        parent: `${rpc}Parent_0001`,
+        outcome: 'OK',
+        who: expect.stringMatching(/via node:relay#delegation/),
+      });
+      // Refused at this node's door (its policy denies the call): still under the forwarding node's call.
+      expect(of(`${rpc}-denied`), rpc).toMatchObject({
+        parent: `${rpc}Parent_0001`,
+        trace: `${rpc === 'stream' ? 'a' : 'b'}${'0'.repeat(30)}1`,
+        outcome: 'PERMISSION_DENIED',
+        who: expect.stringMatching(/via node:relay#delegation/),
+      });
+      expect(of(`${rpc}-plain`), rpc).toMatchObject({ outcome: 'OK' });
+      expect(of(`${rpc}-plain`)?.parent, rpc).toBeUndefined();
+    }
+  });
+
   it('a refused call is recorded too, and insights audit filters by user, analytic and learner id', async () => {
     const denied = await connect({
       nodes: [node.grpcAddress],
@@ -208,6 +264,28 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
       'examples.get_grades',
     ]);
   }, 60_000);
+
+  it('insights audit reads the one-record messages of nodes from before batching beside the batches of today', async () => {
+    const asNode = await natsConnect(nats.connectOptions('node'));
+    try {
+      const old: Record = {
+        id: 'oldNode_record1',
+        node: 'old-node',
+        analytic: 'examples.hello_user',
+        who: 'legacy#cap1',
+        args: {},
+        outcome: 'OK',
+        resultBytes: 12,
+        time: new Date().toISOString(),
+      };
+      await jetstream(asNode).publish('insights.audit.old-node', JSON.stringify({ v: 1, kind: 'query', durationMs: 1, ...old }));
+    } finally {
+      await asNode.close();
+    }
+    expect((await auditCli('--user', 'legacy')).map((r) => `${r.node} ${r.id}`)).toEqual(['old-node oldNode_record1']);
+    // Batched records of the calls before, read by the same filter.
+    expect((await auditCli('--user', 'student')).length).toBe(2);
+  });
 
   it('dashboard - the audit page shows the trail to the audit roles only, filtered like the CLI', async () => {
     const tmp = await tempDir('insights-audit-dashboard-');

@@ -82,6 +82,8 @@ describe('ops - node configuration', () => {
       const c = loadNodeConfigFile(path.join(DEPLOY, 'config', `${subsystem}.json`));
       expect(c.labels).toContain(subsystem);
       expect(c.modules.length).toBeGreaterThan(0);
+      // Under systemd (deploy/systemd delegates the node's cgroup) nothing of the sandbox is optional.
+      expect(c.sandbox.require).toEqual(['kernel', 'seccomp', 'cgroups']);
     }
     const bad = path.join(tmp.dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ id: 'x', grpc: { port: 'fifty' } }));

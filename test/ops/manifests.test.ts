@@ -65,6 +65,8 @@ describe('ops - Kubernetes manifests', () => {
       expect(config.grpc.port).toBe(50051);
       expect(config.http.port).toBe(8080);
       expect(config.tls?.requireClientCert).toBe(true);
+      // A pod's cgroup is not delegated to the node: the pod's limits bound it; the rest is required.
+      expect(config.sandbox.require).toEqual(['kernel', 'seccomp']);
     }
   });
 });

@@ -3,6 +3,9 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { connect, generateMeshKeys, mintCapability, type Mesh } from '@insights/client';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Kvm, KvWatchInclude, type KvEntry } from '@nats-io/kv';
+import { connect as natsConnect } from '@nats-io/transport-node';
 import { writeNodeCredentials } from '@insights/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnNode, type NodeProcess } from '../support/cli-process.ts';
@@ -182,6 +185,35 @@ describe.skipIf(NO_NATS || NO_VENV)('python - analytics written in Python join t
     } finally {
       await trusting.close();
       await signed.stop();
+    }
+  }, 60_000);
+
+  it('a host killed with SIGKILL leaves the registry by the server: its heartbeat carries a TTL, and the removal marker reaches a watch', async () => {
+    const killed = await startPythonHost(['--nats', nats.url, '--id', 'py-killed', '--ttl', '2000'], natsEnv(nats, 'node'));
+    const admin = await natsConnect(nats.connectOptions('admin'));
+    try {
+      const kv = await new Kvm(admin).open('insights-registry');
+      const jsm = await jetstreamManager(admin);
+      const last = (key: string) =>
+        jsm.streams.getMessage('KV_insights-registry', { last_by_subj: `$KV.insights-registry.${key}` });
+      const beat = await last('alive.py-killed');
+      expect(beat?.header.get('Nats-TTL')).toBe('2s');
+      expect(beat?.json()).toMatchObject({ serverTtl: true });
+      expect((await last('node.py-killed'))?.header.get('Nats-TTL')).toBe('1800s'); // AD_TTL_MS, renewed every 10 min
+      const entries: KvEntry[] = [];
+      const watch = await kv.watch({ key: 'alive.py-killed', include: KvWatchInclude.UpdatesOnly });
+      void (async () => {
+        for await (const e of watch) entries.push(e);
+      })();
+      killed.proc.kill('SIGKILL');
+      // The server writes the removal marker once the last beat's 2 s run out: no watcher's timer.
+      await expect.poll(() => entries.some((e) => e.operation === 'PURGE'), { timeout: 15_000, interval: 100 }).toBe(true);
+      watch.stop();
+      const left = await kv.get('alive.py-killed');
+      expect(left === null || left.operation === 'PURGE').toBe(true);
+    } finally {
+      if (killed.proc.exitCode === null && killed.proc.signalCode === null) await killed.stop();
+      await admin.close();
     }
   }, 60_000);
 

@@ -205,6 +205,7 @@ export class NodeConnection {
           argsJson: encodeJson(req.args ?? {}),
           capability: this.#capability(req.capability),
           traceparent: activeTraceparent() || (req.traceparent ?? ''),
+          parentCall: req.parentCall ?? '',
         },
         { deadline: req.deadline },
         (e, r) => (e ? reject(fromGrpcError(e)) : resolve(decodeResult(r.result))),

@@ -1,47 +1,79 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { context, trace } from '@opentelemetry/api';
 import type { CallRecord, CallRecorder, Logger } from '@insights/runtime';
+import { AUDIT_SUBJECT_PREFIX } from '@insights/registry';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { AUDIT_SUBJECT_PREFIX, type AuditRecord } from '@insights/registry';
+import { AuditBacklog, type AuditCounts } from './audit-backlog.ts';
+import { auditRecord, encodeAuditRecord } from './audit-record.ts';
+import { AuditShipper } from './audit-shipper.ts';
+import { ensureAuditStream } from './audit-stream.ts';
 import type { NodeConfig } from './config.ts';
 import { JetStreamPublisher } from './events/jetstream-publisher.ts';
 import type { NatsLink } from './nats-link.ts';
 import { parseTraceparent } from './tracing.ts';
 
-const NS = 1_000_000_000;
-const ENCODER = new TextEncoder();
-/** Records kept while NATS is away; beyond this the oldest are dropped (and counted in a warning). */
-const MAX_PENDING = 10_000;
+/** How often a closing node looks whether JetStream has stored the last records. */
+const CLOSE_POLL_MS = 20;
+/** First and longest pause between attempts to create the audit stream. */
+const ENSURE_RETRY_MS = 1000;
+const MAX_ENSURE_RETRY_MS = 30_000;
 
 /**
  * The audit trail: every call that reaches this node and every nested call it causes, published
- * to the JetStream stream `audit.stream` (retention `audit.maxAgeSeconds`). Modules cannot write
- * to it: sandboxes have no NATS connection, and the stream's subjects are the node user's alone
- * (deploy/nats/accounts.conf). Without NATS the records go to the log at info level.
+ * to the JetStream stream `audit.stream` (retention `audit.maxAgeSeconds`), many records to a
+ * message. Modules cannot write to it: sandboxes have no NATS connection, and the stream's
+ * subjects are the node user's alone (deploy/nats/accounts.conf). Records wait in a backlog
+ * bounded by `audit.maxBacklogBytes`; when it is full, calls are refused (`audit.whenUnrecorded:
+ * refuse`, the default) or served and their records dropped, counted (`allow`). Without NATS the
+ * records go to the log at info level.
  */
 export class AuditTrail implements CallRecorder {
   readonly #traces = new Map<string, string | undefined>();
-  #pending: AuditRecord[] = [];
-  #dropped = 0;
+  readonly #backlog: AuditBacklog;
+  #shipper: AuditShipper | undefined;
   #publisher: JetStreamPublisher | undefined;
-  #flushing = false;
+  #pumpScheduled = false;
+  #closed = false;
 
   constructor(
     private readonly config: NodeConfig,
-    link: NatsLink,
+    private readonly link: NatsLink,
     private readonly log: Logger,
   ) {
+    this.#backlog = new AuditBacklog(config.audit.maxBacklogBytes, config.audit.whenUnrecorded, log);
     if (!link.configured) return;
     void link.connected.then(
-      async (nc) => {
-        await ensureAuditStream(nc, config);
-        // Many records in flight, acknowledgements on one subscription (a request per record cost too much CPU).
-        this.#publisher = new JetStreamPublisher(nc);
-        this.#flush();
-      },
+      (nc) => this.#start(nc),
       (e: unknown) => log.warn('audit stream unavailable; records wait in memory', { error: (e as Error).message }),
     );
+  }
+
+  /**
+   * Ensures the stream, retrying until it succeeds (JetStream may still be electing a leader):
+   * a node that gave up would fill its backlog and, failing closed, refuse every call.
+   */
+  async #start(nc: NatsConnection): Promise<void> {
+    for (let delay = ENSURE_RETRY_MS; ; delay = Math.min(2 * delay, MAX_ENSURE_RETRY_MS)) {
+      try {
+        await ensureAuditStream(nc, this.config, this.log);
+        break;
+      } catch (e) {
+        if (this.#closed) return;
+        this.log.warn('audit stream not ready; records wait in memory', { error: (e as Error).message, retryInMs: delay });
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+        if (this.#closed) return;
+      }
+    }
+    // Messages in flight, acknowledgements on one subscription (a request per message cost too much CPU).
+    this.#publisher = new JetStreamPublisher(nc);
+    this.#shipper = new AuditShipper(this.#publisher, `${AUDIT_SUBJECT_PREFIX}.${this.config.id}`, this.#backlog, this.log);
+    this.#shipper.pump();
+  }
+
+  /** Why a call cannot run now: the backlog is full and the operator wants unrecorded calls refused. */
+  refusal(): Error | undefined {
+    if (!this.config.audit.enabled || this.config.nats === undefined) return undefined;
+    return this.#backlog.refusal();
   }
 
   // begin and end never throw: an audit fault is logged, and the call it records goes on.
@@ -81,104 +113,45 @@ export class AuditTrail implements CallRecorder {
     const traceId = this.#traces.get(r.id);
     this.#traces.delete(r.id);
     if (!this.config.audit.enabled) return;
-    const record: AuditRecord = {
-      v: 1,
-      time: new Date(r.startedAt).toISOString(),
-      node: this.config.id,
-      id: r.id,
-      ...(r.parentId === undefined ? {} : { parent: r.parentId }),
-      ...(traceId === undefined ? {} : { trace: traceId }),
-      kind: r.kind,
-      analytic: r.analytic,
-      ...(r.who === undefined ? {} : { who: r.who }),
-      args: r.args,
-      outcome: r.outcome,
-      resultBytes: r.resultBytes,
-      durationMs: r.durationMs,
-    };
-    if (!this.#pendingOrLog(record)) return;
-    this.#flush();
-  }
-
-  /** Queues a record for NATS; without NATS configured, logs it instead (false). */
-  #pendingOrLog(record: AuditRecord): boolean {
-    if (this.config.nats === undefined) {
-      this.log.info('audit', { audit: record });
-      return false;
+    const record = auditRecord(this.config.id, r, traceId);
+    if (this.config.nats === undefined) return this.log.info('audit', { audit: record });
+    if (this.#backlog.add(encodeAuditRecord(record)) && !this.#pumpScheduled) {
+      // The records of one turn of the event loop go together (fewer, fuller messages under load).
+      this.#pumpScheduled = true;
+      setImmediate(this.#pump);
     }
-    if (this.#pending.length >= MAX_PENDING) {
-      this.#pending.shift();
-      this.#dropped++;
-    }
-    this.#pending.push(record);
-    return true;
   }
 
-  #flush(): void {
-    const publisher = this.#publisher;
-    if (publisher === undefined || this.#flushing) return;
-    this.#flushing = true;
-    const batch = this.#pending;
-    this.#pending = [];
-    if (this.#dropped > 0) {
-      this.log.warn('audit records dropped while NATS was away', { dropped: this.#dropped });
-      this.#dropped = 0;
-    }
-    const subject = `${AUDIT_SUBJECT_PREFIX}.${this.config.id}`;
-    let failed = false;
-    void Promise.all(
-      // The record id is the message id: a retried record is stored once.
-      batch.map((r) =>
-        publisher.publish(subject, ENCODER.encode(JSON.stringify(r)), r.id).catch((e: unknown) => {
-          if (!failed) this.log.warn('audit records not stored; retrying in a second', { error: (e as Error).message });
-          failed = true;
-          this.#pending.push(r);
-        }),
-      ),
-    ).finally(() => {
-      this.#flushing = false;
-      // Records that came meanwhile go at once; after a failure, wait a second.
-      if (this.#pending.length > 0) setTimeout(() => this.#flush(), failed ? 1000 : 0).unref();
-    });
-  }
-
-  close(): void {
-    this.#publisher?.close();
-  }
-}
-
-/** What an audit id looks like (newAuditId: 9 random bytes, base64url), with room to spare. */
-const AUDIT_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/**
- * The parent a forwarded nested call names (`parentCall`), believed only from a certified mesh
- * node (every token delegated by it): a plain client could forge links into anyone's call tree,
- * so its claim is dropped (its record still joins the trace its traceparent names).
- */
-export function forwardedParent(
-  claimed: string | undefined,
-  authority: { readonly forwardedBy?: string | undefined } | undefined,
-): string | undefined {
-  if (!claimed || authority?.forwardedBy === undefined || !AUDIT_ID.test(claimed)) return undefined;
-  return claimed;
-}
-
-/** Creates the audit stream or brings its retention up to date (every node, at start). */
-export async function ensureAuditStream(nc: NatsConnection, config: NodeConfig): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  const stream = {
-    name: config.audit.stream,
-    subjects: [`${AUDIT_SUBJECT_PREFIX}.>`],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    max_age: config.audit.maxAgeSeconds * NS,
-    num_replicas: config.events.replicas ?? 1,
+  readonly #pump = (): void => {
+    this.#pumpScheduled = false;
+    this.#shipper?.pump();
   };
-  try {
-    await jsm.streams.add(stream);
-  } catch (e) {
-    if (!/already in use|exists/i.test((e as Error).message)) throw e;
-    const current = await jsm.streams.info(stream.name);
-    await jsm.streams.update(stream.name, { ...current.config, max_age: stream.max_age });
+
+  /** Records published, waiting and dropped, calls refused (for /metrics). */
+  counts(): AuditCounts {
+    return this.#backlog.counts();
+  }
+
+  /**
+   * Waits (at most `waitMs`, and only while NATS is connected) for JetStream to store what is
+   * left, so a node that stops loses no record.
+   */
+  async close(waitMs: number): Promise<void> {
+    const until = Date.now() + waitMs;
+    while (
+      this.#shipper !== undefined &&
+      this.#backlog.counts().backlogRecords > 0 &&
+      this.link.isConnected() &&
+      Date.now() < until
+    ) {
+      this.#shipper.pump();
+      await new Promise((resolve) => setTimeout(resolve, CLOSE_POLL_MS));
+    }
+    this.#closed = true;
+    const left = this.#backlog.counts();
+    if (left.backlogRecords > 0)
+      this.log.warn(`${left.backlogRecords} audit records not stored at shutdown: NATS slow or away`, { ...left });
+    this.#shipper?.close();
+    this.#publisher?.close();
   }
 }

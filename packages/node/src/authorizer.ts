@@ -5,6 +5,7 @@ import {
   CapabilityVerifier,
   decide,
   decodeCapability,
+  isDelegation,
   schemaParameters,
   stripLocked,
   type PolicyLayer,
@@ -12,6 +13,7 @@ import {
 } from '@insights/policy';
 import type { Dispatcher, Logger } from '@insights/runtime';
 import { kindFromWire, type WireDescribeResponse } from '@insights/wire';
+import { forwardedParent } from './audit-parent.ts';
 import { CapabilityAuthority } from './capability-authority.ts';
 import type { Pseudonyms } from './pseudonyms.ts';
 
@@ -23,6 +25,8 @@ const MAX_CACHED_AUTHORITIES = 10_000;
 export interface AuthorizedCall {
   readonly args: unknown;
   readonly authority: CapabilityAuthority | undefined;
+  /** The record it is nested in (`parent_call`), when a certified node forwarded it (see forwardedParent). */
+  readonly parentId: string | undefined;
 }
 
 /**
@@ -53,26 +57,59 @@ export class Authorizer {
     this.nodeId = scope.nodeId;
   }
 
-  /** The call's arguments (locks filled in) and authority, or PERMISSION_DENIED (recorded in the audit trail). */
-  authorize(kind: 'query' | 'view' | 'event-property', name: string, args: unknown, capability: string): AuthorizedCall {
+  /**
+   * The call's arguments (locks filled in), authority and audit parent, or PERMISSION_DENIED
+   * (recorded in the audit trail, in the trace `traceparent` names and under the parent
+   * `parentCall` names when a certified node forwarded the call: a refused nested call stays in
+   * its tree).
+   */
+  authorize(
+    kind: 'query' | 'view' | 'event-property',
+    name: string,
+    args: unknown,
+    capability: string,
+    caller: { readonly parentCall?: string | undefined; readonly traceparent?: string | undefined } = {},
+  ): AuthorizedCall {
     try {
-      return this.#authorize(kind, name, args, capability);
+      const { args: checked, authority } = this.#authorize(kind, name, args, capability);
+      return { args: checked, authority, parentId: forwardedParent(caller.parentCall, authority) };
     } catch (e) {
       const code = (e as { code?: unknown }).code;
-      if (code === 'PERMISSION_DENIED' || code === 'UNAUTHENTICATED')
-        this.dispatcher.recordRefused({ kind, name, args, who: this.#who(capability), code });
+      if (code === 'PERMISSION_DENIED' || code === 'UNAUTHENTICATED') {
+        // Refused by a policy, the capability verified: its label and (from a certified node) parent hold.
+        const verified = this.#verifiedOrUndefined(capability);
+        this.dispatcher.recordRefused({
+          kind,
+          name,
+          args,
+          who: verified?.label ?? this.#claimedWho(capability),
+          parentId: forwardedParent(caller.parentCall, verified),
+          traceparent: caller.traceparent,
+          code,
+        });
+      }
       throw e;
     }
   }
 
-  /** Who a refused call claimed to be (subjects and ids, unverified: for the audit only). */
-  #who(capability: string): string | undefined {
+  #verifiedOrUndefined(capability: string): CapabilityAuthority | undefined {
+    if (capability === '') return undefined;
+    try {
+      return this.verify(capability);
+    } catch {
+      return undefined; // refused for the capability itself: its claims are worth nothing
+    }
+  }
+
+  /** Who a call refused for its capability claimed to be (subjects and ids, unverified: for the audit only). */
+  #claimedWho(capability: string): string | undefined {
     if (capability === '') return undefined;
     try {
       return capability
         .split(' ')
         .slice(0, MAX_CHAIN)
         .map((t) => {
+          if (isDelegation(t)) return '(unverified delegation)';
           const p = decodeCapability(t);
           return `${p.sub ?? '(no subject)'}#${p.jti ?? p.kid}`;
         })
@@ -82,7 +119,12 @@ export class Authorizer {
     }
   }
 
-  #authorize(kind: 'query' | 'view' | 'event-property', name: string, args: unknown, capability: string): AuthorizedCall {
+  #authorize(
+    kind: 'query' | 'view' | 'event-property',
+    name: string,
+    args: unknown,
+    capability: string,
+  ): Omit<AuthorizedCall, 'parentId'> {
     // A node-internal route (no analytic name starts with `$`): only mesh nodes, named to the route.
     if (kind === 'query' && name.startsWith('$')) {
       const { node, authority } = this.#callingNode(capability);

@@ -14,7 +14,6 @@ import {
   type WireStreamCall,
 } from '@insights/wire';
 import { callDeadline, callableKind, parseArgsJson } from './call-decoding.ts';
-import { forwardedParent } from './audit-trail.ts';
 import { kindLabel, traced } from './call-observer.ts';
 import type { GrpcServerDeps } from './grpc-server.ts';
 
@@ -192,11 +191,12 @@ export class CallStreamSession {
     try {
       const kind = callableKind(c.kind);
       const deps = this.deps;
-      const { args, authority } = deps.authorizer.authorize(
+      const { args, authority, parentId } = deps.authorizer.authorize(
         kind,
         c.name,
         parseArgsJson(c.argsJson, deps.argsLimits),
         c.capability,
+        c,
       );
       return deps.dispatcher.call({
         kind,
@@ -206,7 +206,7 @@ export class CallStreamSession {
         deadline: callDeadline(c.timeoutMs, deps.limits.maxDeadlineMs, 'timeout_ms'),
         signal: cancel,
         traceparent: c.traceparent,
-        parentId: forwardedParent(c.parentCall, authority),
+        parentId,
         onProgress: c.wantProgress ? (fraction, message) => this.#report(c.id, fraction, message) : undefined,
       });
     } catch (e) {

@@ -149,11 +149,12 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
         const kind = callableKind(req.kind);
         const deadline =
           asked === undefined ? undefined : callDeadline(Math.max(1, asked - Date.now()), deps.limits.maxDeadlineMs, 'deadline');
-        const { args, authority } = deps.authorizer.authorize(
+        const { args, authority, parentId } = deps.authorizer.authorize(
           kind,
           req.name,
           parseArgsJson(req.argsJson, deps.argsLimits),
           req.capability,
+          { parentCall: req.parentCall, traceparent },
         );
         const outcome = await deps.dispatcher.call({
           kind,
@@ -163,6 +164,7 @@ function handlers(deps: GrpcServerDeps): grpc.UntypedServiceImplementation {
           deadline,
           signal: cancel,
           traceparent,
+          parentId,
         });
         return { result: encodeResult(outcome) };
       }).then(

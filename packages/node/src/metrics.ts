@@ -17,6 +17,7 @@ export interface MetricSources {
     rejected?: number;
     redelivered?: number;
     duplicatesSkipped?: number;
+    pastOnceMemory?: number;
   }[];
   /** Durable consumers as JetStream sees them (pending = the handler's lag), or [] without NATS. */
   consumers(): Promise<readonly { handler: string; pending: number; ackPending: number; redelivered: number }[]>;
@@ -241,6 +242,13 @@ export class NodeMetrics {
       labelNames: ['handler'],
       registers,
       collect: fromStats((s) => s.duplicatesSkipped ?? 0),
+    });
+    new Counter({
+      name: 'insights_events_past_once_memory_total',
+      help: "Events handled while the consumer's ack floor trailed by more than updateOnce remembers (a reader gone with events unacknowledged): a redelivery may apply twice",
+      labelNames: ['handler'],
+      registers,
+      collect: fromStats((s) => s.pastOnceMemory ?? 0),
     });
     // One JetStream request per handler per scrape, shared by the three gauges.
     let consumers: Promise<Awaited<ReturnType<MetricSources['consumers']>>> | undefined;

@@ -28,6 +28,7 @@ import { moduleDataRoute } from './module-data-route.ts';
 import { MODULE_DATA_ROUTE } from './module-data-protocol.ts';
 import { RevocationList } from './revocations.ts';
 import { Pseudonyms } from './pseudonyms.ts';
+import { registerAuditMetrics } from './audit-metrics.ts';
 import { AuditTrail } from './audit-trail.ts';
 import { describeNode, type FailedModule } from './describe.ts';
 import { startGrpcServer } from './grpc-server.ts';
@@ -261,6 +262,7 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
     ready: () => readiness(readinessInputs).ready,
     ...(options.processFaults === undefined ? {} : { processFaults: options.processFaults }),
   });
+  registerAuditMetrics(metrics.registry, () => audit.counts());
   const deps = {
     dispatcher,
     authorizer,
@@ -358,7 +360,8 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
         await db.close();
         await sql?.close();
         revocations.close();
-        audit.close();
+        // The records of the last calls reach the stream before NATS closes.
+        await audit.close(config.shutdownGraceMs);
         await natsLink.close();
         await meshClient.close();
         advertising.close();

@@ -51,7 +51,7 @@ export function auditMatches(r: AuditRecord, f: AuditFilter): boolean {
 }
 
 /**
- * Reads the audit stream, newest last, keeping the records that match (at most `limit`, the
+ * Reads the audit stream (one-record and batched messages alike), newest last, keeping the records that match (at most `limit`, the
  * newest). Undefined when the stream does not exist (no node with NATS and the audit on yet).
  */
 export async function readAuditRecords(
@@ -67,10 +67,17 @@ export async function readAuditRecords(
   for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
     const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null); // null: removed by retention meanwhile
     if (m === null) continue;
-    const r = m.json<AuditRecord>();
-    if (auditMatches(r, filter)) found.push(r);
+    for (const r of auditRecordsOf(m.json<AuditRecord | AuditRecord[]>())) if (auditMatches(r, filter)) found.push(r);
   }
   return o.limit === undefined ? found : found.slice(-o.limit);
+}
+
+/**
+ * The records of one stream message: nodes publish a batch (a JSON array, many records per
+ * fsync); nodes before batching published one record (an object) per message.
+ */
+export function auditRecordsOf(message: AuditRecord | readonly AuditRecord[]): readonly AuditRecord[] {
+  return Array.isArray(message) ? (message as readonly AuditRecord[]) : [message as AuditRecord];
 }
 
 /** `who` is `<subject>#<id>[ via ...]`: a user matches by subject or by capability id. */

@@ -35,5 +35,5 @@ export { AdvertisementTrust, signAdvertisement, certificateMatchesKey } from './
 export type { NodeIdentity } from './advertisement-trust.ts';
 export { nodeViewFromDescribe } from './describe-view.ts';
 export type { DescribeLike } from './describe-view.ts';
-export { AUDIT_SUBJECT_PREFIX, DEFAULT_AUDIT_STREAM, auditMatches, readAuditRecords } from './audit-records.ts';
+export { AUDIT_SUBJECT_PREFIX, DEFAULT_AUDIT_STREAM, auditMatches, auditRecordsOf, readAuditRecords } from './audit-records.ts';
 export type { AuditRecord, AuditFilter } from './audit-records.ts';

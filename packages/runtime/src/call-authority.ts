@@ -88,4 +88,6 @@ export interface CallRecorder {
   end(record: CallRecord): void;
   /** The trace context a nested call of `id` carries to another node (its records join the same trace). */
   traceparentOf?(id: string): string | undefined;
+  /** Why a call cannot be recorded now (the audit's backlog is full), or undefined: such a call is refused with it. */
+  refusal?(): Error | undefined;
 }

@@ -84,6 +84,9 @@ export class Dispatcher implements NestedCallInvoker {
   call(req: DispatchRequest): Promise<CallOutcome> {
     if (this.#draining) return Promise.reject(new InsightsError('UNAVAILABLE', 'node is shutting down; retry on another node'));
     const recorder = this.#recorder;
+    // A call the audit trail cannot record does not run (unless the operator allows that).
+    const unrecordable = recorder?.refusal?.();
+    if (unrecordable !== undefined) return Promise.reject(unrecordable);
     const auditId = recorder === undefined ? undefined : newAuditId();
     if (auditId !== undefined) recorder!.begin(auditId, req.parentId, req.traceparent);
     let analytic = req.name;
@@ -164,12 +167,14 @@ export class Dispatcher implements NestedCallInvoker {
     args: unknown;
     who: string | undefined;
     parentId?: string | undefined;
+    /** The caller's W3C traceparent: the record joins its trace. */
+    traceparent?: string | undefined;
     code: string;
   }): void {
     const recorder = this.#recorder;
     if (recorder === undefined) return;
     const id = newAuditId();
-    recorder.begin(id, r.parentId);
+    recorder.begin(id, r.parentId, r.traceparent);
     recorder.end({
       id,
       parentId: r.parentId,

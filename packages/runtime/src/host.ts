@@ -3,6 +3,7 @@ import type { CancelSignal } from '@insights/sdk/internal';
 import type { CallOutcome } from '@insights/wire';
 import type { CallAuthority } from './call-authority.ts';
 import type { NormaliseOutcome } from './events/normalise-result.ts';
+import type { StreamDelivery } from './events/once.ts';
 import type { ModuleManifest } from './manifest.ts';
 import type { SandboxReport } from './sandbox-report.ts';
 
@@ -48,6 +49,14 @@ export interface HostStatus {
   readonly sandbox?: SandboxReport | undefined;
 }
 
+/** How a batch of events is handed to a handler. */
+export interface EventsControl {
+  readonly deadline: number;
+  readonly signal: AbortSignal;
+  /** Set when the events were read from a JetStream consumer: what `updateOnce` remembers them by. */
+  readonly delivery?: StreamDelivery | undefined;
+}
+
 /**
  * The boundary between the node and one module. The node only ever talks to a module through
  * this interface, so where the module runs (this process, a worker, a child process) is the
@@ -59,11 +68,7 @@ export interface ModuleHost {
   status(): HostStatus;
   call(call: HostCall, control: HostCallControl): Promise<CallOutcome>;
   /** Delivers events to one of the module's handlers; resolves with how many matched its filter. */
-  handleEvents(
-    handler: string,
-    events: readonly EventEnvelope[],
-    control: { deadline: number; signal: AbortSignal },
-  ): Promise<number>;
+  handleEvents(handler: string, events: readonly EventEnvelope[], control: EventsControl): Promise<number>;
   /** Runs one of the module's scheduled jobs once (the node decides when, and that it runs once per tick mesh-wide). */
   runJob(job: string, control: { deadline: number; signal: AbortSignal }): Promise<void>;
   /** Runs the module's data layer (normalisers) on raw events. */

@@ -5,7 +5,7 @@
 export { ModuleRuntime } from './module-runtime.ts';
 export type { RuntimeEnvironment } from './module-runtime.ts';
 export { InlineHost } from './inline-host.ts';
-export type { ModuleHost, HostCall, HostCallControl, HostStatus, ModuleState, Isolation } from './host.ts';
+export type { ModuleHost, HostCall, HostCallControl, HostStatus, ModuleState, Isolation, EventsControl } from './host.ts';
 export { buildManifest } from './manifest.ts';
 export type { ModuleManifest, AnalyticManifest, AnalyticKind } from './manifest.ts';
 export { compileParams } from './params.ts';
@@ -42,7 +42,8 @@ export { typeMatches, anyTypeMatches } from './events/subject-match.ts';
 export { stableEventId } from './events/event-id.ts';
 export { MAX_EVENT_HOPS } from './events/hops.ts';
 export type { NormaliseOutcome } from './events/normalise-result.ts';
-export { updateOnce, once, SEEN_WINDOW } from './events/once.ts';
+export { updateOnce, once, SEEN_WINDOW, APPLIED_CAP } from './events/once.ts';
+export type { StreamDelivery, StreamPosition } from './events/once.ts';
 export { DirectDelivery } from './events/direct-delivery.ts';
 export type { IngestReport } from './events/direct-delivery.ts';
 export { CallScope, NEVER_ABORTS } from './call-scope.ts';

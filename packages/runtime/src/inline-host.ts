@@ -2,7 +2,7 @@ import type { EventEnvelope, ModuleDefinition } from '@insights/sdk';
 import type { NormaliseOutcome } from './events/normalise-result.ts';
 import { isInsightsError } from '@insights/sdk';
 import type { CallOutcome } from '@insights/wire';
-import type { HostCall, HostCallControl, HostStatus, ModuleHost } from './host.ts';
+import type { EventsControl, HostCall, HostCallControl, HostStatus, ModuleHost } from './host.ts';
 import type { ModuleManifest } from './manifest.ts';
 import { ModuleRuntime, type RuntimeEnvironment } from './module-runtime.ts';
 
@@ -60,12 +60,8 @@ export class InlineHost implements ModuleHost {
     );
   }
 
-  handleEvents(
-    handler: string,
-    events: readonly EventEnvelope[],
-    control: { deadline: number; signal: AbortSignal },
-  ): Promise<number> {
-    return this.#runtime.handleEvents(handler, events, control.deadline, control.signal);
+  handleEvents(handler: string, events: readonly EventEnvelope[], control: EventsControl): Promise<number> {
+    return this.#runtime.handleEvents(handler, events, control.deadline, control.signal, undefined, control.delivery);
   }
 
   runJob(job: string, control: { deadline: number; signal: AbortSignal }): Promise<void> {

@@ -32,7 +32,7 @@ import type { DbProvider } from '@insights/db';
 import { checkEmitFields, deriveEvent, maxHops, type EmitFields } from './events/derived-event.ts';
 import { compileFilter } from './events/filter.ts';
 import type { NormaliseOutcome } from './events/normalise-result.ts';
-import { once, updateOnce } from './events/once.ts';
+import { once, streamPositions, updateOnce, type StreamDelivery } from './events/once.ts';
 import type { SqlGateway } from './resources/sql-client.ts';
 import { noLearnerIdKey } from './resources/learner-ids.ts';
 
@@ -203,6 +203,7 @@ export class ModuleRuntime {
     deadline: number,
     signal: AbortSignal,
     callId?: number,
+    delivery?: StreamDelivery,
   ): Promise<number> {
     const def = this.#def.eventHandlers[handler];
     if (def === undefined) throw new InsightsError('NOT_FOUND', `module ${this.#def.name} has no event handler "${handler}"`);
@@ -212,6 +213,7 @@ export class ModuleRuntime {
     if (matching.length === 0) return 0;
     const scope = deadlineSignal(deadline, signal);
     const analytic = `${this.#def.name}.${handler}`;
+    const positionOf = streamPositions(handler, events, delivery);
     try {
       const env = this.#env;
       const db = this.#db;
@@ -233,7 +235,7 @@ export class ModuleRuntime {
           f: Filter<Document>,
           u: UpdateFilter<Document>,
           o?: { upsert?: boolean },
-        ) => updateOnce(db, collection, e.id, f, u, o),
+        ) => updateOnce(db, collection, e.id, f, u, o, positionOf(e)),
         once: (e: EventEnvelope, fn: () => Promise<void> | void) => once(db, handler, e.id, fn),
       });
       await raceSignal(

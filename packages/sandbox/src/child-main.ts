@@ -46,7 +46,7 @@ function handle(m: ParentMessage): void {
       runCall(m);
       return;
     case 'events':
-      cancellable(m.id, (signal) => need().handleEvents(m.handler, m.events, m.deadline, signal, m.id));
+      cancellable(m.id, (signal) => need().handleEvents(m.handler, m.events, m.deadline, signal, m.id, m.delivery));
       return;
     case 'job':
       cancellable(m.id, (signal) => need().runJob(m.job, m.deadline, signal, m.id));

@@ -1,6 +1,7 @@
 import { InsightsError, isInsightsError, type EventEnvelope } from '@insights/sdk';
 import type { CallOutcome } from '@insights/wire';
 import type {
+  EventsControl,
   NormaliseOutcome,
   HostCall,
   HostCallControl,
@@ -90,11 +91,7 @@ export class GatedHost implements ModuleHost {
 
   // Event handlers, jobs and the data layer are paced by the node's event consumers and
   // scheduler, not by callers: they pass straight through.
-  handleEvents(
-    handler: string,
-    events: readonly EventEnvelope[],
-    control: { deadline: number; signal: AbortSignal },
-  ): Promise<number> {
+  handleEvents(handler: string, events: readonly EventEnvelope[], control: EventsControl): Promise<number> {
     return this.#inner.handleEvents(handler, events, control);
   }
 

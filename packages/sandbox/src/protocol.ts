@@ -13,7 +13,7 @@
  */
 import { InsightsError, isErrorCode } from '@insights/sdk';
 import type { EventEnvelope } from '@insights/sdk';
-import type { LogLevel, CacheLimits, ModuleManifest, EmitFields } from '@insights/runtime/internal';
+import type { LogLevel, CacheLimits, ModuleManifest, EmitFields, StreamDelivery } from '@insights/runtime/internal';
 import type { DbOperation } from './db-protocol.ts';
 
 export type CallKind = 'query' | 'view';
@@ -75,7 +75,13 @@ export type RequestBody =
       /** A memoized analytic called with an authority: whose results it may share (such calls travel unpacked). */
       readonly memoScope?: string | undefined;
     }
-  | { readonly type: 'events'; readonly handler: string; readonly events: readonly EventEnvelope[]; readonly deadline: number }
+  | {
+      readonly type: 'events';
+      readonly handler: string;
+      readonly events: readonly EventEnvelope[];
+      readonly deadline: number;
+      readonly delivery?: StreamDelivery;
+    }
   | { readonly type: 'job'; readonly job: string; readonly deadline: number }
   | { readonly type: 'normalise'; readonly raws: readonly unknown[] }
   | { readonly type: 'property'; readonly name: string; readonly event: EventEnvelope }

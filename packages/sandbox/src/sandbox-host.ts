@@ -4,6 +4,7 @@ import { InsightsError, isInsightsError, type EventEnvelope } from '@insights/sd
 import { EncodedJson, type CallOutcome } from '@insights/wire';
 import { NEVER_ABORTS, ModuleLoadError, resolveModuleEntry, DiskModuleFiles, moduleFiles } from '@insights/runtime/internal';
 import type {
+  EventsControl,
   NormaliseOutcome,
   HostCall,
   HostCallControl,
@@ -146,15 +147,12 @@ export class SandboxHost implements ModuleHost {
     }) as Promise<CallOutcome>;
   }
 
-  handleEvents(
-    handler: string,
-    events: readonly EventEnvelope[],
-    control: { deadline: number; signal: AbortSignal },
-  ): Promise<number> {
+  handleEvents(handler: string, events: readonly EventEnvelope[], control: EventsControl): Promise<number> {
     const accept = (v: unknown) => typeof v === 'number';
+    const { delivery } = control;
     return this.#request(
-      { id: 0, type: 'events', handler, events, deadline: control.deadline },
-      { analytic: handler, ...control, accept },
+      { id: 0, type: 'events', handler, events, deadline: control.deadline, ...(delivery === undefined ? {} : { delivery }) },
+      { analytic: handler, deadline: control.deadline, signal: control.signal, accept },
     ) as Promise<number>;
   }
 

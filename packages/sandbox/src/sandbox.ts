@@ -1,11 +1,8 @@
-import { InsightsError, type Db, type EventEnvelope } from '@insights/sdk';
+import { InsightsError } from '@insights/sdk';
 import { MODULE_THROWABLE_CODES } from '@insights/sdk/internal';
 import { EncodedJson } from '@insights/wire';
-import { checkEmitFields, deriveEvent, maxHops } from '@insights/runtime/internal';
-import type { CallAuthority, NestedCallInvoker, ModuleManifest, EmitCause } from '@insights/runtime/internal';
-import { DbBroker } from './db-broker.ts';
-import type { LogRelay } from './log-relay.ts';
-import type { SqlCursors } from './sql-cursors.ts';
+import type { ModuleManifest } from '@insights/runtime/internal';
+import { ModuleRequests } from './module-requests.ts';
 import { Outbox } from './outbox.ts';
 import { isPackedResults, packRequests, unpackResults } from './packed.ts';
 import {
@@ -17,50 +14,11 @@ import {
   type RequestMessage,
   type WireError,
 } from './protocol.ts';
+import type { Handling, SandboxServices, SandboxSink } from './sandbox-services.ts';
 import type { SandboxTransport, TransportEvents } from './transport.ts';
 import { checkManifest } from './validate.ts';
 
-/** Whoever waits for an answer from the sandbox (a call, a file read). */
-export interface SandboxSink {
-  done(value: unknown): void;
-  failed(error: InsightsError): void;
-  progress?(fraction: number, message: string): void;
-  /** Whether it waits for a call's answer: only those may come packed (packed.ts). */
-  readonly isCall?: boolean | undefined;
-  /** Whether the request's handler has a `ctx.mesh` (calls, event batches, jobs): only those may be named by nested calls. */
-  readonly makesNestedCalls?: boolean | undefined;
-  /** Whose authority nested calls naming this request carry (undefined: the module's own). */
-  readonly authority?: CallAuthority | undefined;
-  /** The request's audit id, the parent of the nested calls naming it. */
-  readonly auditId?: string | undefined;
-  /** The request's deadline (epoch ms): reads through the mesh naming it end by then. */
-  readonly deadline?: number | undefined;
-}
-
-/** What the node lends a sandbox: the mesh, URL signing, events, the log. */
-export interface SandboxServices {
-  readonly mesh: NestedCallInvoker;
-  fileUrl(name: string, ttlSeconds: number): string | Promise<string>;
-  /** Keyed learner ids (`ctx.learnerId`), as the module the node loaded. */
-  learnerId(learner: unknown): string | Promise<string>;
-  emit?: ((event: EventEnvelope, cause: EmitCause) => Promise<void>) | undefined;
-  property?: ((event: EventEnvelope, name: string) => Promise<unknown>) | undefined;
-  /** The module's own database, opened by the node by the module's (checked) name. */
-  db(moduleName: string): Promise<Db>;
-  /** Another module's database, read-only, where the node allows this module (ctx.readDb); reads through the mesh end by `deadline`. */
-  readDb(owner: string, deadline: number | undefined): Promise<Db>;
-  /** The node's read replicas, bound to this module's name by the node. */
-  readonly sql?: SqlCursors | undefined;
-  readonly logs: LogRelay;
-}
-
-/** An event batch the sandbox is handling: what its emits may name as their cause. */
-interface Handling {
-  readonly handler: string;
-  readonly events: readonly EventEnvelope[];
-  /** Made on the first emit of the batch. */
-  ids?: ReadonlySet<string>;
-}
+export type { SandboxServices, SandboxSink } from './sandbox-services.ts';
 
 export type Launch = (events: TransportEvents) => SandboxTransport;
 
@@ -77,9 +35,9 @@ const START_TIMEOUT_MS = 30_000;
 const LOOP_LATE_SLACK_MS = 50;
 
 /**
- * One life of one sandbox, from launch to exit: the handshake, requests and their answers,
- * nested mesh calls and URL signing on the module's behalf, liveness pings. Every message from
- * the sandbox is checked before use: the module runs in there and can post anything.
+ * One life of one sandbox, from launch to exit: the handshake, the node's requests and their
+ * answers, liveness pings. What the module asks of the node goes to ModuleRequests. Every
+ * message from the sandbox is checked before use: the module runs in there and can post anything.
  */
 export class Sandbox {
   readonly ready: Promise<ModuleManifest>;
@@ -88,11 +46,8 @@ export class Sandbox {
   readonly #services: SandboxServices;
   readonly #onExit: (reason: string) => void;
   readonly #pending = new Map<number, SandboxSink>();
-  readonly #nested = new Map<number, AbortController>();
   readonly #handling = new Map<number, Handling>();
-  readonly #db: DbBroker;
-  /** Brokers of other modules' databases this module reads (ctx.readDb), by owner. */
-  readonly #reads = new Map<string, DbBroker>();
+  readonly #requests: ModuleRequests;
   #manifest: ModuleManifest | undefined;
   #nextId = 0;
   #started = false;
@@ -101,7 +56,6 @@ export class Sandbox {
   #pingSeq = 0;
   #pingTimer: NodeJS.Timeout | undefined;
   #killReason = '';
-  #module = '';
   #afterExit: () => void = () => undefined;
   rss = 0;
   heapUsed = 0;
@@ -119,10 +73,11 @@ export class Sandbox {
   ) {
     this.#services = services;
     this.#onExit = onExit;
-    this.#db = new DbBroker(() => {
-      // Only once the module has said who it is; its name was checked (validate.ts, and the probe's).
-      if (this.#manifest === undefined) return Promise.reject(new InsightsError('UNAVAILABLE', 'the module has not loaded yet'));
-      return services.db(this.#manifest.name);
+    this.#requests = new ModuleRequests(services, {
+      manifest: () => this.#manifest,
+      running: (id) => this.#pending.get(id),
+      handling: () => this.#handling.values(),
+      reply: (message) => this.send(message),
     });
     this.ready = new Promise((resolve, reject) => (this.#settleReady = { resolve, reject }));
     this.ready.catch(() => undefined); // the owner awaits it; an early exit must not be "unhandled"
@@ -218,18 +173,14 @@ export class Sandbox {
   #exit(reason: string): void {
     this.#exited = true;
     this.#out.clear();
-    this.#services.sql?.closeAll();
     clearTimeout(this.#pingTimer);
     const why = this.#killReason === '' ? reason : `${this.#killReason} (${reason})`;
     this.#settleReady?.reject(new Error(why));
     const gone = new InsightsError('UNAVAILABLE', `the module's sandbox ${why}; the call may have partly run`);
     for (const sink of this.#pending.values()) sink.failed(gone);
     this.#pending.clear();
-    for (const c of this.#nested.values()) c.abort(gone);
-    this.#nested.clear();
+    this.#requests.close(gone);
     this.#handling.clear();
-    void this.#db.close();
-    for (const b of this.#reads.values()) void b.close();
     this.#afterExit();
     this.#onExit(why);
   }
@@ -292,7 +243,6 @@ export class Sandbox {
           );
         this.#started = true;
         this.#manifest = manifest;
-        this.#module = manifest.name;
         this.#settleReady?.resolve(manifest);
         return;
       }
@@ -313,133 +263,10 @@ export class Sandbox {
       case 'log':
         this.#services.logs.record(m.level, m.msg, m.fields);
         return;
-      case 'mesh':
-        if (typeof id === 'number') this.#nestedCall(id, m);
-        return;
-      case 'mesh-cancel':
-        if (typeof id === 'number') this.#nested.get(id)?.abort(new InsightsError('CANCELLED', 'nested call cancelled'));
-        return;
-      case 'file-url':
-        if (typeof id === 'number') this.#answer(id, () => this.#services.fileUrl(String(m.name), Number(m.ttlSeconds)));
-        return;
-      case 'learner-id':
-        if (typeof id === 'number') this.#answer(id, () => this.#services.learnerId(m.learner));
-        return;
-      case 'emit':
-        if (typeof id === 'number') this.#answer(id, () => this.#emit(m));
-        return;
-      case 'db':
-        // The module awaits it, usually one at a time: answer at the end of this turn.
-        if (typeof id === 'number') this.#answer(id, () => this.#brokerFor(m.of).run(m.op, this.#deadlineOf(m.call)));
-        return;
-      case 'event-property':
-        if (typeof id === 'number') this.#answer(id, () => this.#services.property!(envelope(m.event), String(m.name)));
-        return;
-      case 'sql':
-        if (typeof id === 'number') this.#answer(id, () => this.#services.sql!.handle(m));
-        return;
       default:
-        this.kill('broke the sandbox protocol');
+        if (!this.#requests.handle(m)) this.kill('broke the sandbox protocol');
     }
   }
-
-  /**
-   * `ctx.emit` from inside: the sandbox names the fields a module may decide and which events of
-   * a batch it is handling caused the event; source, id and hops are derived here from that
-   * batch as the host sent it. The hop count is one more than the batch's highest, so naming a
-   * platform event cannot reset it.
-   */
-  #emit(m: Record<string, unknown>): Promise<void> {
-    const emit = this.#services.emit;
-    if (emit === undefined)
-      throw new InsightsError('FAILED_PRECONDITION', 'events are not wired on this host; ctx.emit is unavailable');
-    const fields = checkEmitFields(m.event, true);
-    const handler = m.handler;
-    const parents = m.parents;
-    if (
-      typeof handler !== 'string' ||
-      !Array.isArray(parents) ||
-      parents.length === 0 ||
-      !parents.every((p) => typeof p === 'string')
-    )
-      throw new InsightsError(
-        'INVALID_ARGUMENT',
-        'ctx.emit: an emit must name its handler and the ids of the events that caused it',
-        {
-          parameter: 'parents',
-        },
-      );
-    const batch = [...this.#handling.values()].find((h) => {
-      if (h.handler !== handler || parents.length > h.events.length) return false;
-      const ids = (h.ids ??= new Set(h.events.map((e) => e.id)));
-      return parents.every((p) => ids.has(p as string));
-    });
-    if (batch === undefined || this.#manifest === undefined)
-      throw new InsightsError(
-        'PERMISSION_DENIED',
-        `ctx.emit: handler ${JSON.stringify(handler).slice(0, 80)} is not handling the events it names; a module emits only while handling them`,
-        { parameter: 'parents' },
-      );
-    const cause = { handler, parents: parents as string[], fields };
-    return emit(deriveEvent(this.#manifest.name, handler, cause.parents, maxHops(batch.events), fields), cause);
-  }
-
-  /**
-   * `ctx.mesh` from inside: through the node's Dispatcher, like any other caller, with the
-   * authority of the request it names. Only a request still running in this sandbox counts; the
-   * sandbox names it by the id this side issued and never sees the authority itself.
-   */
-  #nestedCall(id: number, m: Record<string, unknown>): void {
-    const kind = m.kind === 'view' ? 'view' : 'query';
-    const causedBy = typeof m.call === 'number' ? this.#pending.get(m.call) : undefined;
-    if (causedBy?.makesNestedCalls !== true) {
-      const message = 'a nested call must come from a call, event batch or job that is still running in this module';
-      this.send({ type: 'failed', id, error: { code: 'PERMISSION_DENIED', message } });
-      return;
-    }
-    const controller = new AbortController();
-    this.#nested.set(id, controller);
-    const args = typeof m.args === 'object' && m.args !== null ? (m.args as Record<string, unknown>) : {};
-    const deadline = typeof m.deadline === 'number' ? m.deadline : undefined;
-    const caller = { module: this.#module, authority: causedBy.authority, parentId: causedBy.auditId };
-    this.#answer(
-      id,
-      () => this.#services.mesh.invoke(kind, String(m.name), args, { deadline, signal: controller.signal }, caller),
-      () => this.#nested.delete(id),
-    );
-  }
-
-  #brokerFor(of: unknown): DbBroker {
-    if (of === undefined) return this.#db;
-    const owner = String(of);
-    let b = this.#reads.get(owner);
-    if (b === undefined) this.#reads.set(owner, (b = new DbBroker((deadline) => this.#services.readDb(owner, deadline))));
-    return b;
-  }
-
-  /**
-   * The deadline of the request a database operation names, as this side recorded it (the sandbox
-   * cannot lengthen it); undefined when it names none still running (the node's default applies).
-   */
-  #deadlineOf(call: unknown): number | undefined {
-    return typeof call === 'number' ? this.#pending.get(call)?.deadline : undefined;
-  }
-
-  #answer(id: number, work: () => unknown, after?: () => void): void {
-    Promise.resolve()
-      .then(work)
-      .then(
-        (value) => this.send({ type: 'done', id, value }),
-        (e: unknown) => this.send({ type: 'failed', id, error: toWireError(e) }),
-      )
-      .finally(after);
-  }
-}
-
-/** Events from a sandbox go to the node's event path, which checks envelopes itself; only refuse non-objects here. */
-function envelope(v: unknown): EventEnvelope {
-  if (typeof v !== 'object' || v === null) throw new InsightsError('INVALID_ARGUMENT', 'an event must be an object');
-  return v as EventEnvelope;
 }
 
 function asWireError(e: unknown): WireError {

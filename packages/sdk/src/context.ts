@@ -66,13 +66,12 @@ export interface EventContext extends Context {
   /** Computes a registered event property (e.g. `tincan.actor`) for an event, from whichever module serves it for the event's source. */
   property(event: EventEnvelope, name: string): Promise<unknown>;
   /**
-   * Applies a db update at most once per event: the update and the record that this event was
-   * applied are one write. The document remembers its last 500 event ids. The node keeps
-   * redeliveries within that memory: one whose ack was lost is recognised and not handed to the
-   * handler again, and a restarted node handles what its killed predecessor held before anything
-   * newer. Not covered: replicas sharing one consumer (MongoDB), where a crashed replica's events
-   * go to another that may have handled more than 500 newer ones meanwhile. For exact counts
-   * there, record each event under its id and count records, as modules/testmodule does.
+   * Applies a db update at most once per event: the update and the record that this
+   * event was applied are one write. For events read from JetStream the document remembers the
+   * handler's events its consumer may still deliver again (those above the ack floor), so a
+   * redelivery is recognised however many events came between, also when a killed replica's
+   * events go to another replica; without a stream (local mode, partitioned handlers) it
+   * remembers its last 500 event ids. The document's fields `_seen` and `_applied` are this memory.
    */
   updateOnce(
     collection: string,

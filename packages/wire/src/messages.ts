@@ -98,6 +98,8 @@ export interface WireCallRequest {
   capability: string;
   /** W3C trace context of the caller ('' or absent: none). */
   traceparent?: string;
+  /** The audit id of the call this one is nested in, from a node forwarding it ('' or absent: none). */
+  parentCall?: string;
 }
 
 export interface WireStreamCall {

@@ -1,20 +1,20 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 
 /** How often the consumer's ack floor is read while the ledger holds anything, ms. */
-const FLOOR_CHECK_MS = 2_000;
+const FLOOR_CHECK_MS = 1_000;
 /** A bound on memory if the floor cannot be read for a long time (NATS unreachable). */
 const MAX_ENTRIES = 500_000;
 
 /**
  * The stream sequences this process has handled whose acknowledgement JetStream may not have
  * recorded. An ack is a message without an answer: one sent while a stream's leader moves is
- * lost, and the event comes back after the ack wait, thousands of events later, where a handler's
- * own de-duplication (`updateOnce` remembers a document's last 500 events) no longer sees it. A
- * redelivery found here is acknowledged again without running the handler twice. Entries go once
- * the consumer's ack floor (every sequence at or below it acknowledged for good) passes them.
+ * lost, and the event comes back after the ack wait, thousands of events later. A redelivery found
+ * here is acknowledged again without running the handler at all. Entries go once the consumer's
+ * ack floor (every sequence at or below it acknowledged for good) passes them.
  *
  * It covers this process's lifetime; events in flight when a node is killed come back to the
- * restarted node (or another replica) and rely on the handler's own idempotency.
+ * restarted node (or another replica) and rely on the handler's own idempotency: `updateOnce`
+ * remembers a handler's events by stream sequence until the floor read here passes them.
  */
 export class AckLedger {
   /** Handled sequences, in the order they were handled (Map keeps insertion order). */
@@ -42,6 +42,11 @@ export class AckLedger {
     this.#handled.set(seq, true);
     if (this.#handled.size > MAX_ENTRIES) this.#handled.delete(this.#handled.keys().next().value as number);
     this.#timer ??= setTimeout(() => void this.#readFloor(), FLOOR_CHECK_MS).unref();
+  }
+
+  /** The consumer's ack floor as last read (0 before the first read): no sequence at or below it comes back. */
+  get floor(): number {
+    return this.#floor;
   }
 
   get size(): number {

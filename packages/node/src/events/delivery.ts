@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@insights/sdk';
-import { MAX_EVENT_HOPS, type HandlerRef, type Logger } from '@insights/runtime';
+import { MAX_EVENT_HOPS, type HandlerRef, type Logger, type StreamDelivery } from '@insights/runtime';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { SpanKind, trace, type Link } from '@opentelemetry/api';
 import { contextFrom, TRACEPARENT, type NodeTracing } from '../tracing.ts';
@@ -39,15 +39,23 @@ export function readMessage(
   return { type: 'event', event: r.event };
 }
 
-/** Runs the handler on `events`, in a CONSUMER span when tracing (its events' ingest traces as parent or links). */
+/**
+ * Runs the handler on `events`, in a CONSUMER span when tracing (its events' ingest traces as
+ * parent or links). `delivery`: their stream sequences and the consumer's ack floor, for `updateOnce`.
+ */
 export function deliverEvents(
   deps: DeliveryDeps,
   events: EventEnvelope[],
   signal: AbortSignal,
   carriers?: readonly JsMsg[],
+  delivery?: StreamDelivery,
 ): Promise<number> {
   const run = () =>
-    deps.handler.host.handleEvents(deps.handler.name, events, { deadline: Date.now() + deps.handlerTimeoutMs, signal });
+    deps.handler.host.handleEvents(deps.handler.name, events, {
+      deadline: Date.now() + deps.handlerTimeoutMs,
+      signal,
+      delivery,
+    });
   const tracing = deps.tracing;
   if (tracing === undefined || carriers === undefined) return run();
   const parents = carriers.map((m) => m.headers?.get(TRACEPARENT) ?? '').filter((t) => t !== '');

@@ -57,6 +57,7 @@ export interface EventSystem {
     rejected: number;
     redelivered: number;
     duplicatesSkipped: number;
+    pastOnceMemory: number;
   }[];
   /** The handlers' durable consumers as JetStream counts them (lag = pending), for metrics. */
   consumerInfo(): Promise<{ handler: string; pending: number; ackPending: number; redelivered: number }[]>;
@@ -263,6 +264,7 @@ export function startEventSystem(
         rejected: c.rejected,
         redelivered: c.redelivered,
         duplicatesSkipped: c.duplicatesSkipped,
+        pastOnceMemory: c.pastOnceMemory ?? 0,
       })),
     async consumerInfo() {
       if (jsm === undefined) return [];

@@ -1,9 +1,11 @@
 import type { EventEnvelope } from '@insights/sdk';
+import { APPLIED_CAP, type StreamDelivery } from '@insights/runtime';
 import { AckPolicy, type Consumer, type ConsumerConfig, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { AckLedger } from './ack-ledger.ts';
 import { deadLetter, deliverEvents, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
 import { pullLoop } from './pull-loop.ts';
+import { streamDelivery } from './stream-delivery.ts';
 import { filterSubjectsFor } from './subject-filters.ts';
 import { consumerDescription, durableName } from './subjects.ts';
 
@@ -30,6 +32,8 @@ export interface HandlerWorker {
   readonly redelivered: number;
   /** Redeliveries of events this process had handled (an ack lost), acknowledged without running the handler. */
   readonly duplicatesSkipped: number;
+  /** Events handled while the ack floor trailed by more than `updateOnce` remembers (APPLIED_CAP); plain consumers only. */
+  readonly pastOnceMemory?: number;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -46,6 +50,8 @@ const REALTIME_MAX_BATCH = 500;
 const PREFETCH = 2 * REALTIME_MAX_BATCH;
 const PULL_EXPIRES_MS = 5_000;
 const NS = 1_000_000;
+/** At most one warning this often that the ack floor is stuck, ms. */
+const FLOOR_WARNING_EVERY_MS = 60_000;
 
 /**
  * One handler's durable JetStream consumer on this node. Replicas of the module on other nodes
@@ -78,6 +84,9 @@ export class HandlerConsumer implements HandlerWorker {
   rejected = 0;
   /** Messages that arrived again (nak'd retries, or another replica's unacknowledged batch). */
   redelivered = 0;
+  /** Events handled while the ack floor trailed by more than `updateOnce` remembers (see #delivery). */
+  pastOnceMemory = 0;
+  #floorWarnedAt = 0;
 
   constructor(deps: HandlerConsumerDeps) {
     this.#deps = deps;
@@ -242,23 +251,54 @@ export class HandlerConsumer implements HandlerWorker {
     }
     if (events.length === 0) return;
     const signal = this.#abort.signal;
+    const delivery = this.#delivery(carriers);
     try {
-      await deliverEvents(this.#deps, events, signal, carriers);
+      await deliverEvents(this.#deps, events, signal, carriers, delivery);
       for (const m of carriers) this.#acknowledge(m);
       this.processed += events.length;
     } catch (e) {
       if (events.length === 1) return this.#failed(carriers[0] as JsMsg, events[0] as EventEnvelope, e);
       // Find the poison: retry one by one; handlers are idempotent per event (ctx.updateOnce).
       for (let i = 0; i < events.length; i++) {
+        const m = carriers[i] as JsMsg;
         try {
-          await deliverEvents(this.#deps, [events[i] as EventEnvelope], signal);
-          this.#acknowledge(carriers[i] as JsMsg);
+          await deliverEvents(this.#deps, [events[i] as EventEnvelope], signal, undefined, {
+            seqs: [m.seq],
+            ackFloor: delivery.ackFloor,
+          });
+          this.#acknowledge(m);
           this.processed++;
         } catch (err) {
-          await this.#failed(carriers[i] as JsMsg, events[i] as EventEnvelope, err);
+          await this.#failed(m, events[i] as EventEnvelope, err);
         }
       }
     }
+  }
+
+  /**
+   * The events' stream sequences and the ack floor last read: `updateOnce` remembers a handler's
+   * events above the floor, which is what replicas sharing this consumer can hand each other
+   * again. A floor that trails by more than it can hold (a reader gone with events unacknowledged,
+   * for longer than the ack wait) is counted and warned about.
+   */
+  #delivery(msgs: readonly JsMsg[]): StreamDelivery {
+    const { delivery, behind, pastMemory } = streamDelivery(
+      msgs.map((m) => m.seq),
+      this.#ledger.floor,
+    );
+    if (pastMemory) {
+      this.pastOnceMemory += msgs.length;
+      if (Date.now() - this.#floorWarnedAt > FLOOR_WARNING_EVERY_MS) {
+        this.#floorWarnedAt = Date.now();
+        this.#deps.log.warn('the ack floor trails by more than updateOnce remembers; a redelivery may apply twice', {
+          handler: this.#label,
+          ackFloor: delivery.ackFloor,
+          behind,
+          remembers: APPLIED_CAP,
+        });
+      }
+    }
+    return delivery;
   }
 
   #acknowledge(m: JsMsg): void {

@@ -1,0 +1,73 @@
+import type { Logger } from '@insights/runtime';
+import type { AuditBacklog, AuditMessage } from './audit-backlog.ts';
+import type { JetStreamPublisher } from './events/jetstream-publisher.ts';
+
+/**
+ * Messages awaiting JetStream's acknowledgement at once. Each costs the stream an fsync
+ * (`sync_interval: always`); while they are out, records gather into the next ones, so the
+ * slower JetStream is, the fuller each message (up to MAX_RECORDS_PER_MESSAGE).
+ */
+const MESSAGES_IN_FLIGHT = 4;
+const RETRY_AFTER_MS = 1000;
+
+/**
+ * Moves the backlog's records into the audit stream, many to a message. A message JetStream did
+ * not acknowledge is sent again, the same bytes under the same id (Nats-Msg-Id), so a retry whose
+ * first try was stored after all is not stored twice; records stay in the backlog until stored.
+ */
+export class AuditShipper {
+  #inFlight = 0;
+  /** Messages to send again, oldest first, once the retry pause is over. */
+  readonly #retries: AuditMessage[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(
+    private readonly publisher: JetStreamPublisher,
+    private readonly subject: string,
+    private readonly backlog: AuditBacklog,
+    private readonly log: Logger,
+  ) {}
+
+  /** Sends what waits, as far as the window allows; call after records were added. */
+  pump(): void {
+    if (this.#closed || this.#timer !== undefined) return;
+    while (this.#inFlight < MESSAGES_IN_FLIGHT) {
+      const m = this.#retries.shift() ?? this.backlog.take();
+      if (m === undefined) return;
+      this.#send(m);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+  }
+
+  #send(m: AuditMessage): void {
+    this.#inFlight++;
+    this.publisher.publish(this.subject, m.data, m.msgId).then(
+      () => {
+        this.#inFlight--;
+        this.backlog.stored(m);
+        this.pump();
+      },
+      (e: unknown) => {
+        this.#inFlight--;
+        this.#retries.push(m);
+        this.#pauseThenRetry(e as Error);
+      },
+    );
+  }
+
+  /** After a failure nothing is sent for a second (one warning per pause); then retries go first. */
+  #pauseThenRetry(e: Error): void {
+    if (this.#closed || this.#timer !== undefined) return;
+    this.log.warn('audit records not stored; retrying in a second', { error: e.message, backlog: this.backlog.counts() });
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.pump();
+    }, RETRY_AFTER_MS);
+    this.#timer.unref();
+  }
+}
