@@ -187,6 +187,23 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
       expect(row(outer.id)).toMatch(/ front {2,}caller\.greet_via_mesh /);
       expect(row(served!.id)).toMatch(/ audited {2,}└ examples\.hello_user /);
       expect(row(forged!.id)).toMatch(/ audited {2,}examples\.hello_user /);
+
+      // A nested call the caller's policy denies is refused by the node serving it, not silently by the
+      // forwarding node's client: the refusal is on record there, under its parent, in the tree's trace.
+      const bob = await connect({
+        nodes: [front.grpcAddress],
+        capability: token({ default: 'allow', rules: [{ match: 'examples.*', effect: 'deny' }] }, 'bob'),
+      });
+      meshes.push(bob);
+      await expect(bob.query['caller.greet_via_mesh']!({ user: 'bob' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+      const afterBob = await waitFor(1, (r) => r.node === 'audited' && r.who?.startsWith('bob#') === true);
+      const bobOuter = afterBob.find((r) => r.node === 'front' && r.who?.startsWith('bob#') === true);
+      expect(afterBob.find((r) => r.node === 'audited' && r.who?.startsWith('bob#') === true)).toMatchObject({
+        analytic: 'examples.hello_user',
+        outcome: 'PERMISSION_DENIED',
+        parent: bobOuter?.id,
+        trace: bobOuter?.trace,
+      });
     } finally {
       await front.stop();
     }

@@ -2,7 +2,15 @@
 export { connect, DEFAULT_CALL_TIMEOUT_MS } from './mesh.ts';
 export { local } from './local.ts';
 export type { LocalOptions } from './local.ts';
-export type { ConnectOptions, Mesh, MeshControls, RestrictOptions, MeshEvents, RawResult } from './mesh.ts';
+export type {
+  ConnectOptions,
+  Mesh,
+  MeshControls,
+  RestrictOptions,
+  MeshEvents,
+  RawResult,
+  WithCapabilityOptions,
+} from './mesh.ts';
 export type { IngestReport } from '@insights/runtime';
 export { generateMeshKeys, mintCapability, parsePolicy } from '@insights/policy';
 export type { Policy, PolicyContext, MeshKeyPair } from '@insights/policy';

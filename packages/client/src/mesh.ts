@@ -67,6 +67,16 @@ export interface RestrictOptions {
   subject?: string;
 }
 
+export interface WithCapabilityOptions {
+  /**
+   * Refuse here, before any node is asked, what the capability denies (default true). A node
+   * forwarding a caller's nested calls turns it off: the serving node then refuses such a call
+   * and records the refusal in its audit trail, under the call that caused it. Nodes that
+   * enforce nothing (local mode) are always checked here.
+   */
+  readonly failFast?: boolean;
+}
+
 /** Methods every mesh proxy has besides `query` and `view`. */
 export interface MeshControls {
   /** Every node and analytic (that this proxy may call), with parameters, docs and the nodes that serve each. */
@@ -77,7 +87,7 @@ export interface MeshControls {
    * The same connections, with calls that carry another capability (or chain of them,
    * space-separated). A node uses it to forward a caller's capability on nested calls.
    */
-  withCapability(capability: string): Mesh;
+  withCapability(capability: string, options?: WithCapabilityOptions): Mesh;
   /**
    * A narrower mesh: `policy` allows, denies, or locks parameters to values from `context`.
    * Nodes enforce it through a signed capability; denied analytics vanish from listings and
@@ -194,11 +204,12 @@ const notYet = async (): Promise<never> => {
 const NO_EVENTS: MeshEvents = { ingest: notYet, property: notYet };
 
 /** Wraps a backend in the proxy users call; shared by `connect` and `local`. */
-export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, restriction: Restriction): Mesh<M> {
+export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, restriction: Restriction, failFast = true): Mesh<M> {
   const call = (kind: QueryKind, name: string, args: Record<string, unknown>, options: CallOptions, raw: boolean) => {
-    let checked: Record<string, unknown>;
+    let checked = args;
     try {
-      checked = restriction.check(kind, name, args, backend.snapshot(), !backend.enforcesCapabilities);
+      if (failFast || !backend.enforcesCapabilities)
+        checked = restriction.check(kind, name, args, backend.snapshot(), !backend.enforcesCapabilities);
     } catch (e) {
       return Promise.reject(e as Error);
     }
@@ -221,7 +232,8 @@ export function makeMesh<M>(backend: MeshBackend, defaultTimeoutMs: number, rest
   const controls: MeshControls = {
     describe: async () => restriction.filterDescription(backend.snapshot()),
     withTimeout: (ms) => makeMesh<UntypedMesh>(backend, ms, restriction),
-    withCapability: (capability) => makeMesh<UntypedMesh>(backend, defaultTimeoutMs, Restriction.fromCapability(capability)),
+    withCapability: (capability, o = {}) =>
+      makeMesh<UntypedMesh>(backend, defaultTimeoutMs, Restriction.fromCapability(capability), o.failFast ?? true),
     restrict: (policy, context = {}, opts = {}) =>
       makeMesh<UntypedMesh>(backend, defaultTimeoutMs, restriction.narrow(policy, context, opts, backend.enforcesCapabilities)),
     capability: () => restriction.token(),

@@ -83,7 +83,8 @@ export function startNestedCallClient(
         const capability = authority?.capability;
         if (authority === undefined || capability === undefined) return m;
         let forwarded = meshes.get(authority);
-        if (forwarded === undefined) meshes.set(authority, (forwarded = m.withCapability(capability)));
+        // Not refused here: the serving node refuses what the caller's policy denies and records it under its parent.
+        if (forwarded === undefined) meshes.set(authority, (forwarded = m.withCapability(capability, { failFast: false })));
         return forwarded;
       };
       dispatcher.setFallback({
