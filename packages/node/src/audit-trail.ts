@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { context, trace } from '@opentelemetry/api';
-import type { CallRecord, CallRecorder, Logger } from '@insights/runtime';
+import { randomString, type CallRecord, type CallRecorder, type Logger } from '@insights/runtime';
 import { AUDIT_SUBJECT_PREFIX } from '@insights/registry';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AuditBacklog, type AuditCounts } from './audit-backlog.ts';
@@ -90,7 +90,7 @@ export class AuditTrail implements CallRecorder {
       active ??
         (parentId === undefined ? undefined : this.#traces.get(parentId)) ??
         parseTraceparent(traceparent)?.traceId ??
-        randomBytes(16).toString('hex'),
+        randomString(16, 'hex'),
     );
   }
 
