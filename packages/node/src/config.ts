@@ -6,13 +6,13 @@ import { DEFAULT_BUCKET, DEFAULT_TTL_MS, natsSettingsSchema } from '@insights/re
 import { z } from 'zod';
 import { MIN_LEARNER_ID_KEY_CHARS } from '@insights/runtime';
 import { KERNEL_REQUIREMENTS } from '@insights/sandbox';
+import { auditConfigSchema } from './config-audit.ts';
 import { inputLimitsSchema } from './config-limits.ts';
 import { moduleEntry } from './config-modules.ts';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_REQUEST_BYTES = 4 * 1024 * 1024;
 /** Audit records a node keeps while JetStream falls behind or NATS is away (about 100,000 records). */
-export const DEFAULT_AUDIT_BACKLOG_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 export const DEFAULT_SWEEP_INTERVAL_MS = 30_000;
 
@@ -331,44 +331,7 @@ export const nodeConfigSchema = z.strictObject({
     })
     .default({})
     .describe('Keyed learner ids modules export (see deploy/SECURITY.md)'),
-  audit: z
-    .strictObject({
-      enabled: z
-        .boolean()
-        .default(true)
-        .describe('Record every call and nested call (who, what, arguments after locks, outcome; never results)'),
-      stream: z
-        .string()
-        .min(1)
-        .default('INSIGHTS_AUDIT')
-        .describe('JetStream stream of the audit records (subjects insights.audit.>)'),
-      maxAgeSeconds: z
-        .number()
-        .int()
-        .min(0)
-        .default(90 * 24 * 3600)
-        .describe('How long audit records are kept (0: until removed); the shortest setting of the mesh wins at each start'),
-      maxBacklogBytes: z
-        .number()
-        .int()
-        .min(64 * 1024)
-        .default(DEFAULT_AUDIT_BACKLOG_BYTES)
-        .describe('Records waiting for JetStream (NATS slow or away), bytes; at this bound audit.whenUnrecorded applies'),
-      whenUnrecorded: z
-        .enum(['refuse', 'allow'])
-        .default('refuse')
-        .describe(
-          'A call that cannot be recorded (backlog full): refuse it with UNAVAILABLE (fail closed), or allow it and count the dropped record (insights_audit_records_dropped_total)',
-        ),
-    })
-    .default({
-      enabled: true,
-      stream: 'INSIGHTS_AUDIT',
-      maxAgeSeconds: 90 * 24 * 3600,
-      maxBacklogBytes: DEFAULT_AUDIT_BACKLOG_BYTES,
-      whenUnrecorded: 'refuse',
-    })
-    .describe('The audit trail: a JetStream stream only nodes publish to'),
+  audit: auditConfigSchema,
   metrics: z
     .strictObject({
       tokens: z

@@ -213,14 +213,11 @@ export class Dispatcher implements NestedCallInvoker {
    * failing NOT_FOUND ("no query named ...") on a name the mesh does serve.
    */
   expectFallback(arrival: Promise<unknown>): void {
-    const coming: Promise<void> = arrival.then(
-      () => {},
-      () => {},
-    );
-    this.#fallbackComing = coming;
-    void coming.then(() => {
+    const settled = () => {
       if (this.#fallbackComing === coming) this.#fallbackComing = undefined;
-    });
+    };
+    const coming: Promise<void> = arrival.then(settled, settled);
+    this.#fallbackComing = coming;
   }
 
   /** Decides which authority nested calls run with; without one (local mode) they run with the caller's, if any. */

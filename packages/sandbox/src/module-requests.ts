@@ -40,39 +40,24 @@ export class ModuleRequests {
     });
   }
 
-  /** Answers `m` if it is a module request; false when its type is none. */
+  /** What answers each request type, by the id the sandbox gave the request. */
+  readonly #handlers = new Map<unknown, (id: number, m: Record<string, unknown>) => void>([
+    ['mesh', (id, m) => this.#nestedCall(id, m)],
+    ['mesh-cancel', (id) => this.#nested.get(id)?.abort(new InsightsError('CANCELLED', 'nested call cancelled'))],
+    ['file-url', (id, m) => this.#answer(id, () => this.services.fileUrl(String(m.name), Number(m.ttlSeconds)))],
+    ['learner-id', (id, m) => this.#answer(id, () => this.services.learnerId(m.learner))],
+    ['emit', (id, m) => this.#answer(id, () => this.#emit(m))],
+    ['db', (id, m) => this.#answer(id, () => this.#brokerFor(m.of).run(m.op, this.#deadlineOf(m.call)))],
+    ['event-property', (id, m) => this.#answer(id, () => this.services.property!(envelope(m.event), String(m.name)))],
+    ['sql', (id, m) => this.#answer(id, () => this.services.sql!.handle(m))],
+  ]);
+
+  /** Answers `m` if it is a module request (one without a numeric id is ignored); false when its type is none. */
   handle(m: Record<string, unknown>): boolean {
-    const id = m.id;
-    if (typeof id !== 'number') return REQUEST_TYPES.has(m.type as string);
-    switch (m.type) {
-      case 'mesh':
-        this.#nestedCall(id, m);
-        return true;
-      case 'mesh-cancel':
-        this.#nested.get(id)?.abort(new InsightsError('CANCELLED', 'nested call cancelled'));
-        return true;
-      case 'file-url':
-        this.#answer(id, () => this.services.fileUrl(String(m.name), Number(m.ttlSeconds)));
-        return true;
-      case 'learner-id':
-        this.#answer(id, () => this.services.learnerId(m.learner));
-        return true;
-      case 'emit':
-        this.#answer(id, () => this.#emit(m));
-        return true;
-      case 'db':
-        // The module awaits it, usually one at a time: answer at the end of this turn.
-        this.#answer(id, () => this.#brokerFor(m.of).run(m.op, this.#deadlineOf(m.call)));
-        return true;
-      case 'event-property':
-        this.#answer(id, () => this.services.property!(envelope(m.event), String(m.name)));
-        return true;
-      case 'sql':
-        this.#answer(id, () => this.services.sql!.handle(m));
-        return true;
-      default:
-        return false;
-    }
+    const handler = this.#handlers.get(m.type);
+    if (handler === undefined) return false;
+    if (typeof m.id === 'number') handler(m.id, m);
+    return true;
   }
 
   /** The sandbox is gone: nested calls stop with `gone`, database connections close. */
@@ -177,18 +162,6 @@ export class ModuleRequests {
       .finally(after);
   }
 }
-
-/** Module request types: one without a numeric id is ignored, not a protocol breach (as before the split). */
-const REQUEST_TYPES: ReadonlySet<string> = new Set([
-  'mesh',
-  'mesh-cancel',
-  'file-url',
-  'learner-id',
-  'emit',
-  'db',
-  'event-property',
-  'sql',
-]);
 
 /** Events from a sandbox go to the node's event path, which checks envelopes itself; only refuse non-objects here. */
 function envelope(v: unknown): EventEnvelope {
