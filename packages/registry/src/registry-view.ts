@@ -231,10 +231,7 @@ export class RegistryView {
     const dot = e.key.indexOf('.');
     const kind = e.key.slice(0, dot);
     const id = e.key.slice(dot + 1);
-    if (e.operation !== 'PUT') {
-      if (e.operation === 'PURGE' && kind === 'alive' && this.#beatsYet(id, beatAt)) return;
-      return this.#withdraw(kind, id);
-    }
+    if (e.operation !== 'PUT') return this.#withdraw(kind, id);
     const text = e.string();
     const refused = screenRegistryEntry(e.key, id, text);
     if (refused !== undefined) return this.onInvalid(e.key, refused.reason, refused.refusal);
@@ -267,19 +264,6 @@ export class RegistryView {
       n.version++;
     }
     if (n.view === undefined && n.lastBeat === NO_BEAT) this.#nodes.delete(id);
-  }
-
-  /**
-   * The server's removal of an expired heartbeat (a purge marker) is believed when this watcher's
-   * clock, which stands still while the registry is silent, agrees the node had its TTL. The
-   * server's does not stand still: a node that could not write while a stream leader was elected
-   * is kept (timed by this clock from now on) until it writes again or lapses here.
-   */
-  #beatsYet(id: string, now: number): boolean {
-    const n = this.#nodes.get(id);
-    if (n === undefined || n.lastBeat === NO_BEAT || now - n.lastBeat > n.ttlMs) return false;
-    n.serverTtl = false;
-    return true;
   }
 
   #node(id: string): Node {
