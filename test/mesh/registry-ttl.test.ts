@@ -160,6 +160,52 @@ describe.skipIf(NO_NATS)('registry ttl - a NATS server back after an outage long
   }, 40_000);
 });
 
+describe.skipIf(NO_NATS)('registry ttl - a NATS server stalled for longer than the TTL', () => {
+  it("ttl - the server's markers that come out of the stall do not drop the live nodes from a watcher's view", async () => {
+    const nats = await startNatsServer();
+    const ncs = await Promise.all(
+      ['node', 'node', 'client'].map((r) => natsConnect(nats.connectOptions(r as 'node' | 'client'))),
+    );
+    const ttlMs = 3000;
+    const nodes = ['a', 'b'].map((id, i) => new Advertiser(ncs[i]!, view(id), { ttlMs, onError: () => {} }));
+    let watcher: RegistryWatcher | undefined;
+    try {
+      await Promise.all(nodes.map((n) => n.start()));
+      const lists: string[][] = [];
+      const purgesAfterStall: string[] = [];
+      let stalled = false;
+      watcher = await RegistryWatcher.start(ncs[2]!, {
+        onChange: (list) => lists.push(list.map((n) => n.id)),
+        onEntry: (e) => {
+          if (stalled && e.operation === 'PURGE') purgesAfterStall.push(e.key);
+        },
+      });
+      await expect.poll(() => lists.at(-1), { timeout: 10_000 }).toEqual(['a', 'b']);
+      // The server stops for longer than the TTL (nobody can write, the watch hears nothing) but
+      // less than the watcher's patience: it comes back, expires both heartbeats, and the nodes
+      // write again a moment later. On a loaded machine the server may take the writes queued in
+      // its sockets before it expires anything (no marker, nothing to judge): stall it again.
+      stalled = true;
+      lists.length = 0;
+      for (let attempt = 0; attempt < 4 && purgesAfterStall.length === 0; attempt++) {
+        nats.process.kill('SIGSTOP');
+        await new Promise((r) => setTimeout(r, ttlMs + 600));
+        nats.process.kill('SIGCONT');
+        await new Promise((r) => setTimeout(r, ttlMs));
+      }
+      expect(purgesAfterStall.length).toBeGreaterThan(0);
+      expect(lists.filter((l) => l.length < 2)).toEqual([]); // every list handed out since the first stall
+      expect(watcher.nodes().map((n) => n.id)).toEqual(['a', 'b']);
+    } finally {
+      watcher?.close();
+      nats.process.kill('SIGCONT');
+      await Promise.all(nodes.map((n) => n.withdraw().catch(() => {})));
+      await Promise.all(ncs.map((nc) => nc.close()));
+      await nats.stop();
+    }
+  }, 60_000);
+});
+
 describe.skipIf(NO_NATS)('registry ttl - buckets made before server-side TTL', () => {
   it('ttl - a node upgrades an old bucket, a per-node user too', async () => {
     const auth = createMeshNatsAuth({ nodeIds: ['lms-1'] });

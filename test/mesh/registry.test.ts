@@ -210,6 +210,49 @@ describe('registry view - liveness and time without NATS', () => {
     expect(ids(v, 8100)).toEqual(['c']); // b's marker never came (a watch rebuilt after it expired): the fallback
   });
 
+  it('removal markers that come out of an outage (the bucket did not answer during the silence) are not believed for a beat interval; after a silence the bucket answered, they are', () => {
+    const serverBeat = () => JSON.stringify({ v: 1, ttlMs: TTL, state: 'serving', seq: 0, serverTtl: true });
+    const fourServerNodes = () => {
+      const v = new RegistryView(undefined, 0);
+      for (const id of ['a', 'b', 'c', 'd']) {
+        v.applyLive(entry(`node.${id}`, ad(id)), 0);
+        v.applyLive(entry(`alive.${id}`, serverBeat()), 0);
+      }
+      expect(v.changed(0)?.map((n) => n.id)).toEqual(['a', 'b', 'c', 'd']);
+      return v;
+    };
+    const purge = (v: RegistryView, id: string, at: number) =>
+      v.applyLive({ ...entry(`alive.${id}`, ''), operation: 'PURGE' }, at);
+    // A bucket leader elected for 6.2 s: nobody could write, the new leader expires a and b at once.
+    const election = fourServerNodes();
+    expect(election.beatGapMs).toBe(2000);
+    election.noteUnreachable();
+    purge(election, 'a', 6200);
+    purge(election, 'b', 6210);
+    expect(election.changed(6210)).toBeUndefined();
+    for (const id of ['a', 'c', 'd']) election.applyLive(entry(`alive.${id}`, serverBeat()), 6400);
+    expect(ids(election, 6400)).toEqual(['a', 'b', 'c', 'd']);
+    // b never writes again (it died during the outage): it lapses by the watcher's clock, a TTL after
+    // the outage less one beat interval (the credit every node gets), not at the server's marker.
+    for (let t = 8400; t <= 12_400; t += 2000)
+      for (const id of ['a', 'c', 'd']) election.applyLive(entry(`alive.${id}`, serverBeat()), t);
+    expect(ids(election, 10_000)).toEqual(['a', 'b', 'c', 'd']);
+    expect(ids(election, 12_400)).toEqual(['a', 'c', 'd']);
+    // A marker a beat interval after the outage is believed again.
+    purge(election, 'c', 14_000);
+    expect(ids(election, 14_000)).toEqual(['a', 'd']);
+    // A quiet mesh, the bucket answering: the silence was the nodes', a marker after it is believed at once.
+    const quiet = fourServerNodes();
+    purge(quiet, 'a', 6200);
+    expect(quiet.changed(6200)?.map((n) => n.id)).toEqual(['b', 'c', 'd']);
+    // A note about a silence that ended before the note's silence: only the silence it was taken in counts.
+    const late = fourServerNodes();
+    late.noteUnreachable();
+    late.applyLive(entry('alive.c', serverBeat()), 3000);
+    purge(late, 'a', 6200);
+    expect(ids(late, 6200)).toEqual(['b', 'c', 'd']);
+  });
+
   it('a rebuilt snapshot takes a purge (a server back from an outage marks every heartbeat expired) as absence, a delete as a withdrawal', () => {
     const s = new RegistryView(undefined, 0);
     s.applySnapshot(entry('node.a', ad('a'), 0));

@@ -75,6 +75,10 @@ export class RegistryView {
   /** Something a client sees may have changed since the last list. */
   #dirty = true;
   #lastListKey = '';
+  /** The heardAt of a silence during which the bucket did not answer (noteUnreachable), if any. */
+  #unreachableIn: number | undefined;
+  /** Local time a silence with the bucket unreachable ended (the registry was heard again), ms. */
+  #outageEndedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly onInvalid: RegistryRefusalListener = () => {},
@@ -103,9 +107,28 @@ export class RegistryView {
     return ms;
   }
 
+  /** The shortest beat interval of the nodes in view: a silence longer than this is worth a question. */
+  get beatGapMs(): number {
+    let ms = Infinity;
+    for (const n of this.#nodes.values()) ms = Math.min(ms, beatGap(n));
+    return ms;
+  }
+
+  /**
+   * The watcher asked the bucket during the current silence and got no answer: its leader is
+   * being elected (or its server is gone), so nobody could write either. The server's removal
+   * markers that come out of such an outage say a node could not write, not that it died: they
+   * are not believed for one beat interval after the registry is heard again (see #withdraw).
+   */
+  noteUnreachable(): void {
+    this.#unreachableIn = this.#heardAt;
+  }
+
   /** A live change from the watch: heartbeats are timed on arrival. */
   applyLive(e: RegistryEntry, now = Date.now()): void {
     const silence = now - this.#heardAt;
+    if (this.#unreachableIn === this.#heardAt) this.#outageEndedAt = now;
+    this.#unreachableIn = undefined;
     this.#heardAt = now;
     if (silence > MIN_BEAT_MS) this.#credit(this.#heardAt - silence, silence);
     this.#apply(e, now);
@@ -140,6 +163,9 @@ export class RegistryView {
     for (const n of this.#nodes.values()) if (n.lastBeat > silentFrom) firstWrite = Math.min(firstWrite, n.lastBeat);
     const workingFrom = firstWrite < Infinity ? firstWrite : bucketWasDown ? now : silentFrom;
     this.#credit(silentFrom, Math.max(0, workingFrom - silentFrom));
+    // Markers of the outage this watch was rebuilt after may still arrive as live changes.
+    if (bucketWasDown || previous.#unreachableIn === previous.#heardAt) this.#outageEndedAt = now;
+    else this.#outageEndedAt = previous.#outageEndedAt;
     for (const [id, n] of this.#nodes) {
       const old = previous.#nodes.get(id);
       if (old !== undefined) n.version = old.version + (old.adJson === n.adJson && old.state === n.state ? 0 : 1);
@@ -231,7 +257,7 @@ export class RegistryView {
     const dot = e.key.indexOf('.');
     const kind = e.key.slice(0, dot);
     const id = e.key.slice(dot + 1);
-    if (e.operation !== 'PUT') return this.#withdraw(kind, id);
+    if (e.operation !== 'PUT') return this.#withdraw(kind, id, e.operation === 'PURGE' ? beatAt : undefined);
     const text = e.string();
     const refused = screenRegistryEntry(e.key, id, text);
     if (refused !== undefined) return this.onInvalid(e.key, refused.reason, refused.refusal);
@@ -250,10 +276,20 @@ export class RegistryView {
    * A delete marker takes away one key, not the node: its owner restores a key someone else
    * deleted, and may have restored the other one already (deleting `node.x`, then `alive.x`, must
    * not lose the advertisement written back in between). Both gone: the node is withdrawn.
+   *
+   * A purge of a heartbeat the server expires, arriving within a beat interval of an outage
+   * (`purgedAt`, live entries only), is not taken: the node could not write while the bucket
+   * had no leader, and its TTL ran out there. It stays until it writes again or lapses by this
+   * watcher's clock, which stood still through the outage (a node that died meanwhile goes a
+   * TTL later than it would have).
    */
-  #withdraw(kind: string, id: string): void {
+  #withdraw(kind: string, id: string, purgedAt?: number): void {
     const n = this.#nodes.get(id);
     if (n === undefined) return;
+    if (kind === 'alive' && n.serverTtl && purgedAt !== undefined && purgedAt - this.#outageEndedAt <= beatGap(n)) {
+      n.serverTtl = false; // no other marker will come for this heartbeat: the timer decides
+      return;
+    }
     if (n.shown) this.#dirty = true;
     if (kind === 'alive') {
       n.lastBeat = NO_BEAT;

@@ -45,6 +45,9 @@ async function ownKeysAbsent(kv: KV, id: string): Promise<boolean> {
   return ad && beat;
 }
 
+/** A bucket that has not answered a status request in this long has no leader to take writes either. */
+const PROBE_TIMEOUT_MS = 1000;
+
 const retryDelayMs = (attempt: number): number => Math.min(2000, 100 * 2 ** Math.min(attempt, 5));
 
 export class WatchEndedError extends Error {
@@ -81,6 +84,10 @@ export class RegistryWatcher {
   #wanted: WatchScope;
   #watched: WatchScope | undefined;
   #received = 0;
+  /** The bucket of the current watch, asked when the registry goes quiet. */
+  #kv: KV | undefined;
+  #probing = false;
+  #probedAt = 0;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -157,6 +164,7 @@ export class RegistryWatcher {
     const generation = ++this.#generation;
     const scope = this.#wanted;
     const kv = await openRegistryBucket(this.nc, this.options);
+    this.#kv = kv;
     const fresh = new RegistryView(this.options.onInvalid, Date.now(), this.options.trust);
     let initialised = false;
     let settle!: (error?: Error) => void;
@@ -224,7 +232,35 @@ export class RegistryWatcher {
    */
   #checkQuiet(): void {
     if (this.#closed || this.#rewatching !== undefined || this.#view.size === 0) return;
-    if (Date.now() - this.#view.heardAt > this.#view.maxLapseMs) void this.#rewatch();
+    const silentMs = Date.now() - this.#view.heardAt;
+    if (silentMs > this.#view.maxLapseMs) void this.#rewatch();
+    else if (silentMs > this.#view.beatGapMs) void this.#probe();
+  }
+
+  /**
+   * Nobody has written for longer than any node's beat interval: either the nodes are gone (the
+   * bucket answers) or the bucket has no leader (it does not). The view needs to know which to
+   * judge the server's removal markers that follow (RegistryView.noteUnreachable).
+   */
+  async #probe(): Promise<void> {
+    const kv = this.#kv;
+    const view = this.#view;
+    const silentSince = view.heardAt;
+    if (kv === undefined || this.#probing || Date.now() - this.#probedAt < view.beatGapMs) return;
+    this.#probing = true;
+    this.#probedAt = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      kv.status().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS))),
+    ]);
+    clearTimeout(timer);
+    this.#probing = false;
+    // Heard meanwhile: that silence is over, and this answer is about it, not the next one.
+    if (!answered && view === this.#view && view.heardAt === silentSince) view.noteUnreachable();
   }
 
   /** Watches again (in the scope wanted now); a rewatch under way is shared, not doubled. */
