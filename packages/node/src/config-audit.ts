@@ -34,11 +34,5 @@ export const auditConfigSchema = z
         'A call that cannot be recorded (backlog full): refuse it with UNAVAILABLE (fail closed), or allow it and count the dropped record (insights_audit_records_dropped_total)',
       ),
   })
-  .default({
-    enabled: true,
-    stream: 'INSIGHTS_AUDIT',
-    maxAgeSeconds: 90 * 24 * 3600,
-    maxBacklogBytes: DEFAULT_AUDIT_BACKLOG_BYTES,
-    whenUnrecorded: 'refuse',
-  })
+  .prefault({})
   .describe('The audit trail: a JetStream stream only nodes publish to');

@@ -97,7 +97,9 @@ function walk(s: JsonSchema, key: string, rows: Row[]): void {
 }
 
 function row(key: string, s: JsonSchema, type: string): Row {
-  const def = s.default === undefined ? '' : `\`${JSON.stringify(s.default)}\``;
+  // A section that defaults to `{}` takes each key's own default, listed in the rows below it.
+  const sectionDefault = s.properties !== undefined && JSON.stringify(s.default) === '{}';
+  const def = s.default === undefined || sectionDefault ? '' : `\`${JSON.stringify(s.default)}\``;
   return { key, type, def, text: (s.description ?? '').replace(/\|/g, '\\|') };
 }
 

@@ -81,7 +81,7 @@ export const inputLimitsSchema = z
       'Unhandled rejections and uncaught exceptions per minute the `insights node` process survives (each logged and counted); one more ends it (exit code 70)',
     ),
   })
-  .default({ ...D })
+  .prefault({})
   .describe('Bounds on what callers and NATS may send this node');
 
 export type InputLimits = z.output<typeof inputLimitsSchema>;

@@ -43,10 +43,8 @@ export const nodeConfigSchema = z.strictObject({
     .array(moduleEntry)
     .default([])
     .describe('Modules to load: a path, or { path, isolation, limits, restart, nativeAddon, reads, readBy }'),
-  grpc: address.default({ host: '127.0.0.1', port: 0 }).describe('gRPC listen address (calls, ingest, health, reflection)'),
-  http: address
-    .default({ host: '127.0.0.1', port: 0 })
-    .describe('HTTP listen address (calls, ingest, files, /healthz, /readyz, /metrics)'),
+  grpc: address.prefault({}).describe('gRPC listen address (calls, ingest, health, reflection)'),
+  http: address.prefault({}).describe('HTTP listen address (calls, ingest, files, /healthz, /readyz, /metrics)'),
   defaultIsolation: z
     .enum(['process', 'worker', 'inline'])
     .default('process')
@@ -64,7 +62,7 @@ export const nodeConfigSchema = z.strictObject({
         ),
       bwrap: z.string().min(1).default('bwrap').describe('The bubblewrap program: a name looked up in PATH, or a path'),
     })
-    .default({ require: false, bwrap: 'bwrap' })
+    .prefault({})
     .describe('The kernel sandbox around process modules'),
   db: z
     .discriminatedUnion('kind', [
@@ -163,7 +161,7 @@ export const nodeConfigSchema = z.strictObject({
           "Module name -> analytic globs it may call on its own authority during a caller's request (like setuid; logged; off by default)",
         ),
     })
-    .default({ trustedKeys: [], required: false, moduleCapabilities: {}, elevate: {} })
+    .prefault({})
     .describe('Who may call: capabilities signed by the mesh key (see deploy/SECURITY.md)'),
   identity: z
     .strictObject({
@@ -192,7 +190,7 @@ export const nodeConfigSchema = z.strictObject({
         .default([])
         .describe('Bearer tokens that may send events; empty: ingest is open (trusted network only)'),
     })
-    .default({ tokens: [] })
+    .prefault({})
     .describe('Who may send events'),
   events: z
     .strictObject({
@@ -232,17 +230,7 @@ export const nodeConfigSchema = z.strictObject({
           "Partitioned handlers split keys across replicas with MongoDB; with the embedded database each replica reads every event unless this is set (then each holds only its keys' state)",
         ),
     })
-    .default({
-      stream: 'INSIGHTS_EVENTS',
-      dlqStream: 'INSIGHTS_DLQ',
-      maxAgeSeconds: 0,
-      duplicateWindowSeconds: 120,
-      maxAttempts: 5,
-      ackWaitMs: 10_000,
-      handlerTimeoutMs: 60_000,
-      partitionLeaseMs: 5_000,
-      splitWithEmbeddedDb: false,
-    })
+    .prefault({})
     .describe('JetStream streams, retries and dead letters of events'),
   registry: z
     .strictObject({
@@ -257,7 +245,7 @@ export const nodeConfigSchema = z.strictObject({
         ),
       replicas: replicaCount('the registry and job-lease buckets'),
     })
-    .default({ bucket: DEFAULT_BUCKET, ttlMs: DEFAULT_TTL_MS })
+    .prefault({})
     .describe('The NATS KV registry the node advertises in'),
   tls: z
     .strictObject({
@@ -287,7 +275,7 @@ export const nodeConfigSchema = z.strictObject({
         .describe('Share of new traces recorded (calls with a sampled parent always are)'),
       serviceName: z.string().min(1).default('insights-node').describe('service.name of the spans'),
     })
-    .default({ sampleRatio: 1, serviceName: 'insights-node' })
+    .prefault({})
     .describe('OpenTelemetry traces of calls and events'),
   sql: z
     .strictObject({
@@ -304,7 +292,7 @@ export const nodeConfigSchema = z.strictObject({
         .default([])
         .describe('Bearer tokens for the admin endpoints (PUT /admin/log-level); empty: those endpoints are off'),
     })
-    .default({ tokens: [] })
+    .prefault({})
     .describe('Operator endpoints'),
   pseudonyms: z
     .strictObject({
@@ -317,7 +305,7 @@ export const nodeConfigSchema = z.strictObject({
         .default(['learner', 'user', 'actor', 'username', 'user_id'])
         .describe('Result and parameter fields holding learner identifiers, besides those each module declares (learnerFields)'),
     })
-    .default({ keys: {}, fields: ['learner', 'user', 'actor', 'username', 'user_id'] })
+    .prefault({})
     .describe('Pseudonymised research access (see deploy/SECURITY.md)'),
   learnerIds: z
     .strictObject({
@@ -341,7 +329,7 @@ export const nodeConfigSchema = z.strictObject({
           'Bearer tokens that may scrape GET /metrics; empty: open, unless capabilities are required (then /metrics is off)',
         ),
     })
-    .default({ tokens: [] })
+    .prefault({})
     .describe('Who may read the Prometheus metrics'),
 });
 
