@@ -1,4 +1,5 @@
-import { RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from '@nats-io/jetstream';
+import { RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import { NS_PER_SECOND as NS, upsertStream as upsert } from '../stream-upsert.ts';
 import { DLQ_SUBJECT_PREFIX, EVENT_SUBJECT_PREFIX } from './subjects.ts';
 
 export interface EventStreamSettings {
@@ -17,7 +18,6 @@ export interface EventStreamCapabilities {
   readonly atomicBatches: boolean;
 }
 
-const NS = 1_000_000_000;
 /** The first nats-server whose atomic batches take `Nats-Msg-Id` (2.12.0 refused every batch that had one). */
 const ATOMIC_BATCH_DEDUP_SINCE: readonly [number, number, number] = [2, 12, 1];
 
@@ -65,17 +65,4 @@ export function atLeast(version: string, min: readonly [number, number, number])
     if (d !== 0) return d > 0;
   }
   return true;
-}
-
-async function upsert(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<StreamInfo> {
-  try {
-    return await jsm.streams.add(config);
-  } catch (e) {
-    // Already there with other settings: update what may change.
-    if (!/already in use|exists/i.test((e as Error).message)) throw e;
-    const current = await jsm.streams.info(config.name);
-    // Never fewer copies than the stream has: a node with another idea of the cluster must not shrink it.
-    const num_replicas = Math.max(current.config.num_replicas, config.num_replicas ?? 1);
-    return await jsm.streams.update(config.name, { ...current.config, ...config, num_replicas });
-  }
 }
