@@ -25,7 +25,7 @@ export type DbProviderOptions =
       /** Root directory; module `m` lives in `<dir>/m/db.sqlite`. */
       dir: string;
       /**
-       * SQLite page cache per module database in KiB (default 8192). With the rows of the
+       * SQLite page cache per module database in KiB (default 4096). With the rows of the
        * running query, this is what the engine keeps in memory, whatever the data size.
        */
       cacheSizeKiB?: number;

@@ -12,7 +12,7 @@ import { WriteBatch } from './sqlite-write-batch.ts';
 
 export const DB_FILE = 'db.sqlite';
 /** SQLite page cache per module database, in KiB (the engine's memory bound besides one query's rows). */
-export const DEFAULT_CACHE_SIZE_KIB = 8 * 1024;
+export const DEFAULT_CACHE_SIZE_KIB = 4 * 1024;
 
 export interface SqliteOptions {
   readonly file: string;

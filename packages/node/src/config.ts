@@ -81,7 +81,7 @@ export const nodeConfigSchema = z.strictObject({
           .int()
           .min(64)
           .optional()
-          .describe('SQLite page cache per module database, KiB (default 8192): the engine memory bound, whatever the data size'),
+          .describe('SQLite page cache per module database, KiB (default 4096): the engine memory bound, whatever the data size'),
       }),
       z.strictObject({
         kind: z.literal('mongodb'),
