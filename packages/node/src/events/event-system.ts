@@ -285,7 +285,7 @@ export function startEventSystem(
  * The event system's connection, or UNAVAILABLE at `deadline`. The timer is cleared as soon as
  * the race is decided and its callback sees nothing of the ingest that awaits it: a pending timer
  * whose closure held an ingest's scope kept every ingested batch (its normalised envelopes) alive
- * until the deadline, ~100 MB on a course import.
+ * until the deadline: 124 MB of them in a flow-control test's import of 48 KB events.
  */
 async function readyBy<T>(ready: Promise<T>, deadline: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
