@@ -68,6 +68,8 @@ export async function runCourse(natsUrl: string, events: number, learners: numbe
       ...MODULES.flatMap((m) => ['--module', path.join(REPO, 'modules', m)]),
     ],
     { INSIGHTS_LOG_LEVEL: 'warn' },
+    // Profiling the ingesting node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`), space-separated.
+    process.env.BENCH_COURSE_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [],
   );
   try {
     return await runJson<CourseResult>(path.join(BENCH_DIR, 'clients', 'course.ts'), [

@@ -2,12 +2,13 @@ import type * as grpc from '@grpc/grpc-js';
 import { toGrpcStatus, toInsightsError, type WireIngestRequest, type WireIngestResponse } from '@insights/wire';
 
 /**
- * Chunks of one import stream being ingested at once. The next chunk is normalised while the
- * previous ones wait for JetStream; past this many the node stops reading the stream, HTTP/2 flow
- * control holds the rest in the client (its writes wait), and the node's memory stays flat
- * however large the file.
+ * Event bytes of one import stream being ingested at once (a chunk is always taken when none is
+ * in hand, whatever its size). The next chunk is normalised while the previous ones wait for
+ * JetStream; past this the node stops reading the stream, HTTP/2 flow control holds the rest in
+ * the client (its writes wait), and the node's memory stays flat however large the file. Bytes,
+ * not chunks: what a chunk costs (its parsed and normalised copies) grows with its bytes.
  */
-export const MAX_CHUNKS_IN_HAND = 4;
+export const MAX_BYTES_IN_HAND = 4 * 1024 * 1024;
 /** Rejections reported for a whole stream, lowest positions first. */
 const MAX_REPORTED_REJECTIONS = 1000;
 
@@ -27,6 +28,7 @@ export function serveIngestStream(
   const total: WireIngestResponse = { received: 0, accepted: 0, duplicates: 0, rejected: [] };
   let offset = 0;
   let inHand = 0;
+  let bytesInHand = 0;
   let failure: unknown;
   let ended = false;
   let answered = false;
@@ -40,7 +42,10 @@ export function serveIngestStream(
     const base = offset;
     offset += req.eventsJson.length;
     if (failure !== undefined) return;
-    if (++inHand >= MAX_CHUNKS_IN_HAND) call.pause();
+    const bytes = chunkBytes(req);
+    inHand++;
+    bytesInHand += bytes;
+    if (bytesInHand >= MAX_BYTES_IN_HAND) call.pause();
     ingestChunk(req, base)
       .then(
         (r) => addUp(total, r),
@@ -48,7 +53,8 @@ export function serveIngestStream(
       )
       .finally(() => {
         inHand--;
-        if (call.isPaused() && inHand < MAX_CHUNKS_IN_HAND) call.resume();
+        bytesInHand -= bytes;
+        if (call.isPaused() && bytesInHand < MAX_BYTES_IN_HAND) call.resume();
         answerWhenDone();
       })
       .catch(() => undefined);
@@ -57,6 +63,12 @@ export function serveIngestStream(
     ended = true;
     answerWhenDone();
   });
+}
+
+function chunkBytes(req: WireIngestRequest): number {
+  let n = 0;
+  for (const e of req.eventsJson) n += e.length;
+  return n;
 }
 
 function addUp(total: WireIngestResponse, r: WireIngestResponse): void {

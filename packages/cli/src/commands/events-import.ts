@@ -12,8 +12,12 @@ export interface ImportOptions extends MeshFlags {
 
 /** Events per chunk sent to the node: large enough that per-message costs vanish, small enough to pipeline. */
 export const DEFAULT_IMPORT_BATCH = 1000;
-/** A chunk is sent early once its events reach this size (large events), well under a node's maxRequestBytes. */
-export const MAX_CHUNK_BYTES = 1024 * 1024;
+/**
+ * A chunk is sent early once its events reach this size, well under a node's maxRequestBytes:
+ * what the node holds per chunk in hand (its parsed and normalised copies, the sandbox's answer)
+ * grows with it, and buffers this size or larger land in malloc's main heap, which fragments.
+ */
+export const MAX_CHUNK_BYTES = 256 * 1024;
 
 /**
  * `insights events import <file|->`: streams a tracking log (.log, .gz, JSON lines, Tutor-style

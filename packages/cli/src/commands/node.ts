@@ -8,6 +8,7 @@ import {
   type RunningNode,
 } from '@insights/node';
 import { natsWithCredentials } from '../nats-credentials.ts';
+import { boundNodeHeapGrowth } from './node-heap-growth.ts';
 
 export interface NodeCommandOptions {
   config?: string;
@@ -27,6 +28,7 @@ export interface NodeCommandOptions {
  * JSON line on stdout (`{"event":"ready",...}`) so scripts and tests can read the bound ports.
  */
 export async function runNode(opts: NodeCommandOptions): Promise<void> {
+  boundNodeHeapGrowth();
   const fromFile = opts.config === undefined ? undefined : loadNodeConfigFile(opts.config);
   const input: NodeConfigInput = {
     // INSIGHTS_* variables override the file; flags override both (deploy/CONFIG.md).
