@@ -5,7 +5,9 @@
  *
  *   node --import tsx bench/call-path.ts --isolation inline --runs 5 [--mode latency] [--profile DIR]
  *
- * `--profile DIR` runs the node and the client with `--cpu-prof` into DIR/node and DIR/client; `bench/profile-summary.ts` turns the files into a table.
+ * `--profile DIR` runs the node and the client with `--cpu-prof` into DIR/node and DIR/client, and a
+ * process sandbox into DIR/sandbox (the node's bench-only INSIGHTS_BENCH_SANDBOX_CPU_PROF, see
+ * sandbox/src/cpu-profile-option.ts); `bench/profile-summary.ts` turns the files into a table.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,15 +28,22 @@ const { values: o } = parseArgs({
   },
 });
 
-// --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line of node and client only.
-const prof = (who: string): string[] => {
-  if (o.profile === undefined) return [];
-  const dir = path.resolve(o.profile, who);
+function profileDir(who: string): string {
+  const dir = path.resolve(o.profile!, who);
   mkdirSync(dir, { recursive: true });
-  return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
-};
+  return dir;
+}
 
-const node = await startInsightsNode(o.isolation!, ['--module', path.join(BENCH_DIR, 'modules', 'echo')], {}, prof('node'));
+// --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line of node and client only.
+const prof = (who: string): string[] => (o.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir(who)}`]);
+
+const sandboxProfile = o.profile === undefined ? {} : { INSIGHTS_BENCH_SANDBOX_CPU_PROF: profileDir('sandbox') };
+const node = await startInsightsNode(
+  o.isolation!,
+  ['--module', path.join(BENCH_DIR, 'modules', 'echo')],
+  sandboxProfile,
+  prof('node'),
+);
 try {
   const cpuBefore = treeCpuMs(node.proc.pid!);
   const ownBefore = treeCpuMs(node.proc.pid!, true);
