@@ -190,6 +190,13 @@ export class SandboxLauncher {
     const log = this.#o.logs.log;
     if (perms.narrowed.length > 0 && !probe)
       log.warn('module folder contains the node data folder: only its source folders are readable', { folders: perms.narrowed });
+    if (profile !== undefined)
+      log.warn(
+        'bench-only INSIGHTS_BENCH_SANDBOX_CPU_PROF is set: this sandbox runs under --cpu-prof without the permission model',
+        {
+          dir: profile.dir,
+        },
+      );
     if (addon !== undefined && !probe)
       log.warn('the operator allows this module a native addon, which runs outside the permission model', { addon });
     const cwd = writable[0] ?? path.dirname(this.#o.entry);
