@@ -197,7 +197,8 @@ export class CallStreamSession {
         kind,
         name: c.name,
         args,
-        // Unchanged by the authorizer (no pseudonyms, no wrapping): a sandbox gets the bytes as received.
+        // Unchanged by the authorizer (no capability, route or pseudonyms: each of those builds new
+        // args, so identity is the test): a sandbox gets the bytes as received.
         argsJson: args === parsed ? c.argsJson : undefined,
         authority,
         deadline: callDeadline(c.timeoutMs, deps.limits.maxDeadlineMs, 'timeout_ms'),
