@@ -3,13 +3,20 @@
  * whole scenario 1-4 list: starts `insights node` with the echo module under one isolation level,
  * drives it with the same load client as `npm run bench`, prints one JSON line.
  *
- *   node --import tsx bench/call-path.ts --isolation inline --runs 5 [--mode latency] [--profile DIR]
+ *   node --import tsx bench/call-path.ts --isolation inline --runs 5 [--mode latency] [--profile DIR] [--nats]
  *
- * `--profile DIR` runs the node and the client with `--cpu-prof` into DIR/node and DIR/client; `bench/profile-summary.ts` turns the files into a table.
+ * `--nats` starts a nats-server (JetStream, no auth) and gives the node `--nats`, as a deployment
+ * has: its audit records are then published to JetStream, not dropped at the log level. The
+ * headline rows of `npm run bench` stay without it.
+ *
+ * `--profile DIR` runs the node and the client with `--cpu-prof` into DIR/node and DIR/client, and a
+ * process sandbox into DIR/sandbox (the node's bench-only INSIGHTS_BENCH_SANDBOX_CPU_PROF, see
+ * sandbox/src/cpu-profile-option.ts); `bench/profile-summary.ts` turns the files into a table.
  */
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { startNatsServer } from '@insights/registry/nats-server';
 import { BENCH_DIR, runJson, startInsightsNode } from './procs.ts';
 import { summarise } from './stats.ts';
 
@@ -23,18 +30,30 @@ const { values: o } = parseArgs({
     duration: { type: 'string', default: '3000' },
     warmup: { type: 'string', default: '1500' },
     profile: { type: 'string' },
+    nats: { type: 'boolean', default: false },
   },
 });
 
-// --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line of node and client only.
-const prof = (who: string): string[] => {
-  if (o.profile === undefined) return [];
-  const dir = path.resolve(o.profile, who);
+function profileDir(who: string): string {
+  const dir = path.resolve(o.profile!, who);
   mkdirSync(dir, { recursive: true });
-  return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
-};
+  return dir;
+}
 
-const node = await startInsightsNode(o.isolation!, ['--module', path.join(BENCH_DIR, 'modules', 'echo')], {}, prof('node'));
+// --cpu-prof is refused in NODE_OPTIONS, so it goes on the command line of node and client only.
+const prof = (who: string): string[] => (o.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir(who)}`]);
+
+const sandboxProfile = o.profile === undefined ? {} : { INSIGHTS_BENCH_SANDBOX_CPU_PROF: profileDir('sandbox') };
+const nats = o.nats === true ? await startNatsServer({ auth: false }) : undefined;
+const node = await startInsightsNode(
+  o.isolation!,
+  ['--module', path.join(BENCH_DIR, 'modules', 'echo'), ...(nats === undefined ? [] : ['--nats', nats.url])],
+  sandboxProfile,
+  prof('node'),
+).catch(async (e: unknown) => {
+  await nats?.stop();
+  throw e;
+});
 try {
   const cpuBefore = treeCpuMs(node.proc.pid!);
   const ownBefore = treeCpuMs(node.proc.pid!, true);
@@ -64,9 +83,16 @@ try {
   const nodeOwnCpuUsPerCall = ((treeCpuMs(node.proc.pid!, true) - ownBefore) * 1000) / r.calls;
   const out =
     r.throughput !== undefined
-      ? { isolation: o.isolation, callsPerSecond: summarise(r.throughput), nodeCpuUsPerCall, nodeOwnCpuUsPerCall }
+      ? {
+          isolation: o.isolation,
+          nats: nats !== undefined,
+          callsPerSecond: summarise(r.throughput),
+          nodeCpuUsPerCall,
+          nodeOwnCpuUsPerCall,
+        }
       : {
           isolation: o.isolation,
+          nats: nats !== undefined,
           p50: summarise(r.latency!.map((x) => x.p50)),
           p99: summarise(r.latency!.map((x) => x.p99)),
           nodeCpuUsPerCall,
@@ -75,6 +101,7 @@ try {
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } finally {
   await node.stop();
+  await nats?.stop();
 }
 
 /** User + system CPU (ms) of a process and all its descendants (or of itself alone), from /proc (Linux). */

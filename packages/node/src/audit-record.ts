@@ -10,11 +10,26 @@ export const MAX_RECORD_BYTES = 64 * 1024;
 const KEPT_ARG_BYTES = 1024;
 const MAX_KEPT_ARGS = 32;
 
+let lastMs = Number.NaN;
+let lastIso = '';
+
+/**
+ * `new Date(ms).toISOString()`, remembering the last one: it costs ~1.7 µs on these VMs, and the
+ * calls of one batch start in the same millisecond (it was the largest item of building a record).
+ */
+export function isoTime(ms: number): string {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+}
+
 /** The stored form of call `r` on node `node`, in trace `trace`. Never the result. */
 export function auditRecord(node: string, r: CallRecord, trace: string | undefined): AuditRecord {
   return {
     v: 1,
-    time: new Date(r.startedAt).toISOString(),
+    time: isoTime(r.startedAt),
     node,
     id: r.id,
     ...(r.parentId === undefined ? {} : { parent: r.parentId }),

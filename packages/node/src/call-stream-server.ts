@@ -191,17 +191,15 @@ export class CallStreamSession {
     try {
       const kind = callableKind(c.kind);
       const deps = this.deps;
-      const { args, authority, parentId } = deps.authorizer.authorize(
-        kind,
-        c.name,
-        parseArgsJson(c.argsJson, deps.argsLimits),
-        c.capability,
-        c,
-      );
+      const parsed = parseArgsJson(c.argsJson, deps.argsLimits);
+      const { args, authority, parentId } = deps.authorizer.authorize(kind, c.name, parsed, c.capability, c);
       return deps.dispatcher.call({
         kind,
         name: c.name,
         args,
+        // Unchanged by the authorizer (no capability, route or pseudonyms: each of those builds new
+        // args, so identity is the test): a sandbox gets the bytes as received.
+        argsJson: args === parsed ? c.argsJson : undefined,
         authority,
         deadline: callDeadline(c.timeoutMs, deps.limits.maxDeadlineMs, 'timeout_ms'),
         signal: cancel,

@@ -21,6 +21,8 @@ export interface DispatchRequest {
   readonly kind: QueryKind | 'event-property';
   readonly name: string;
   readonly args: unknown;
+  /** The JSON `args` was parsed from, when nothing rewrote them (see HostCall.argsJson). */
+  readonly argsJson?: Uint8Array | undefined;
   /** Absolute deadline (epoch ms); the node's default applies when absent. */
   readonly deadline?: number | undefined;
   readonly signal?: CancelSignal | undefined;
@@ -105,7 +107,7 @@ export class Dispatcher implements NestedCallInvoker {
         const deadline = req.deadline ?? Date.now() + this.defaultTimeoutMs;
         work = this.#counted(
           entry.target.call(
-            { kind: req.kind, name: entry.name, args: req.args, deadline },
+            { kind: req.kind, name: entry.name, args: req.args, argsJson: req.argsJson, deadline },
             { signal: req.signal ?? NEVER, onProgress: req.onProgress, authority: req.authority, auditId },
           ),
         );

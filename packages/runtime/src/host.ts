@@ -15,6 +15,11 @@ export interface HostCall {
   readonly kind: 'query' | 'view';
   readonly name: string;
   readonly args: unknown;
+  /**
+   * The arguments' JSON exactly as the caller sent it, when `args` is what it parses to (nothing
+   * rewrote them): a process sandbox forwards these bytes instead of encoding `args` again.
+   */
+  readonly argsJson?: Uint8Array | undefined;
   /** Absolute deadline, epoch ms. */
   readonly deadline: number;
 }

@@ -106,6 +106,23 @@ describe('packed calls and results', () => {
     expect(unpackCalls(batch[4] as Uint8Array)).toEqual([call(4, 'd', [])]);
   });
 
+  it("forwards a call's received JSON bytes as they are, not an encoding of its args", () => {
+    // Bytes a re-encoding would change (spacing, an escape): what arrives in the sandbox is what the caller sent.
+    const sent = Buffer.from('{ "x" : 1, "s": "\\u00e9" }');
+    const received = sent.subarray(0); // a view, as into a gRPC frame
+    const batch = packRequests([{ ...call(1, 'a', { ignored: true }), argsJson: received }, call(2, 'b', { y: 2 })]);
+    expect(batch).toHaveLength(1);
+    const packed = Buffer.from(batch[0] as Uint8Array);
+    expect(packed.includes(sent)).toBe(true);
+    expect(unpackCalls(packed).map((c) => c.args)).toEqual([{ x: 1, s: 'é' }, { y: 2 }]);
+  });
+
+  it('drops the host-only argument bytes from a call that travels as a message', () => {
+    const memo = { ...call(1, 'm', { x: 1 }), memoScope: 'alice', argsJson: Buffer.from('{"x":1}') };
+    const batch = packRequests([memo]);
+    expect(batch).toEqual([{ ...memo, argsJson: undefined }]);
+  });
+
   it('packs each run of JSON results in place among a sandbox answers', () => {
     const log = { type: 'log', level: 'info', msg: 'hi', fields: undefined } as const;
     const failed = { type: 'failed', id: 3, error: { code: 'INTERNAL', message: 'x' } } as const;

@@ -65,10 +65,10 @@ export function packableName(name: string): boolean {
   return name.length * 3 <= MAX_NAME;
 }
 
-/** Packs calls with their arguments' JSON (`args[i]` belongs to `calls[i]`). */
-export function packCalls(calls: readonly CallToPack[], args: readonly string[]): Buffer {
+/** Packs calls with their arguments' JSON, text or UTF-8 bytes (`args[i]` belongs to `calls[i]`). */
+export function packCalls(calls: readonly CallToPack[], args: readonly (string | Uint8Array)[]): Buffer {
   let size = 1;
-  for (let i = 0; i < calls.length; i++) size += CALL_HEAD + Buffer.byteLength(calls[i]!.name) + Buffer.byteLength(args[i]!);
+  for (let i = 0; i < calls.length; i++) size += CALL_HEAD + Buffer.byteLength(calls[i]!.name) + jsonLength(args[i]!);
   const buf = exact(size);
   buf[0] = CALLS;
   let at = 1;
@@ -80,7 +80,8 @@ export function packCalls(calls: readonly CallToPack[], args: readonly string[])
     buf[at + 13] = c.progress ? 1 : 0;
     const nameAt = at + CALL_HEAD;
     const nameLength = buf.write(c.name, nameAt);
-    const argsLength = buf.write(args[i]!, nameAt + nameLength);
+    const json = args[i]!;
+    const argsLength = typeof json === 'string' ? buf.write(json, nameAt + nameLength) : copy(json, buf, nameAt + nameLength);
     buf.writeUInt16LE(nameLength, at + 14);
     buf.writeUInt32LE(argsLength, at + 16);
     at = nameAt + nameLength + argsLength;
@@ -134,6 +135,10 @@ export function packResults(results: readonly ResultToPack[]): Buffer {
   return buf;
 }
 
+function jsonLength(json: string | Uint8Array): number {
+  return typeof json === 'string' ? Buffer.byteLength(json) : json.length;
+}
+
 function copy(from: Uint8Array, to: Buffer, at: number): number {
   to.set(from, at);
   return from.length;
@@ -175,10 +180,12 @@ export function unpackResults(bytes: Uint8Array, each: (id: number, json: Uint8A
 export function packRequests(queue: ParentMessage[]): ParentBatch {
   const out: ParentBatch = [];
   let run: CallToPack[] = [];
-  let args: string[] = [];
+  let args: (string | Uint8Array)[] = [];
   for (const m of queue) {
     // A call with a memo scope (rare: memoized and restricted) keeps its extra field as a message.
-    const json = m.type === 'call' && m.memoScope === undefined && packableName(m.name) ? argsJson(m.args) : undefined;
+    const packable = m.type === 'call' && m.memoScope === undefined && packableName(m.name);
+    // The caller's own bytes when the node kept its parse of them (call-stream-server.ts): no re-encoding.
+    const json = packable ? (m.argsJson ?? argsJson(m.args)) : undefined;
     if (json !== undefined) {
       run.push(m as CallToPack);
       args.push(json);
@@ -189,7 +196,7 @@ export function packRequests(queue: ParentMessage[]): ParentBatch {
       run = [];
       args = [];
     }
-    out.push(m);
+    out.push(m.type === 'call' && m.argsJson !== undefined ? { ...m, argsJson: undefined } : m);
   }
   if (run.length > 0) out.push(packCalls(run, args));
   return out;

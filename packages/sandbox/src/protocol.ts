@@ -69,6 +69,8 @@ export type RequestBody =
       readonly kind: CallKind;
       readonly name: string;
       readonly args: unknown;
+      /** Host side only: the JSON of `args` as the caller sent it, packed as is (packed.ts). */
+      readonly argsJson?: Uint8Array | undefined;
       readonly deadline: number;
       /** Whether the caller listens for progress (saves messages when nobody does). */
       readonly progress: boolean;

@@ -131,6 +131,7 @@ export class SandboxHost implements ModuleHost {
       kind: call.kind,
       name: call.name,
       args: call.args,
+      argsJson: call.argsJson,
       deadline: call.deadline,
       progress: control.onProgress !== undefined,
       ...(control.authority !== undefined && this.#memoized(call.kind, call.name) ? { memoScope: control.authority.label } : {}),

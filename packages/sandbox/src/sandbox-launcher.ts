@@ -16,6 +16,7 @@ import type { LogRelay } from './log-relay.ts';
 import { launchProcess, type ProcessWrapper } from './process-transport.ts';
 import type { InitMessage } from './protocol.ts';
 import { bundleSandboxRuntime } from './runtime-bundles.ts';
+import { sandboxCpuProfile } from './cpu-profile-option.ts';
 import { Sandbox, type Launch } from './sandbox.ts';
 import { SqlCursors } from './sql-cursors.ts';
 import { sandboxEnv } from './transport.ts';
@@ -183,16 +184,26 @@ export class SandboxLauncher {
     if (this.#o.isolation === 'worker') return (events) => launchWorker({ ...base, cwd: '', permissionArgs: [] }, events);
     const writable = probe ? [] : (this.#folders ?? []);
     const addon = this.#o.nativeAddon;
-    const perms = permissionArgs({ bundles: [runtime, b], writable, dataDir: this.#o.env.dataDir, addon });
+    const profile = probe ? undefined : sandboxCpuProfile();
+    const granted = profile === undefined ? writable : [...writable, profile.dir];
+    const perms = permissionArgs({ bundles: [runtime, b], writable: granted, dataDir: this.#o.env.dataDir, addon });
     const log = this.#o.logs.log;
     if (perms.narrowed.length > 0 && !probe)
       log.warn('module folder contains the node data folder: only its source folders are readable', { folders: perms.narrowed });
+    if (profile !== undefined)
+      log.warn(
+        'bench-only INSIGHTS_BENCH_SANDBOX_CPU_PROF is set: this sandbox runs under --cpu-prof without the permission model',
+        {
+          dir: profile.dir,
+        },
+      );
     if (addon !== undefined && !probe)
       log.warn('the operator allows this module a native addon, which runs outside the permission model', { addon });
     const cwd = writable[0] ?? path.dirname(this.#o.entry);
     const wrapper =
-      this.#kernel?.available === true ? () => this.#wrapper(perms, writable, cwd, probe, run, addon !== undefined) : undefined;
-    return (events) => launchProcess({ ...base, cwd, permissionArgs: perms.execArgv }, events, wrapper);
+      this.#kernel?.available === true ? () => this.#wrapper(perms, granted, cwd, probe, run, addon !== undefined) : undefined;
+    const nodeArgs = profile === undefined ? perms.execArgv : profile.nodeArgs;
+    return (events) => launchProcess({ ...base, cwd, permissionArgs: nodeArgs }, events, wrapper);
   }
 
   /** bubblewrap, rlimits and a cgroup around one sandbox run (kernel-command.ts). */
