@@ -1,5 +1,13 @@
 import type { Logger, SandboxMode } from '@insights/runtime';
-import { kernelGaps, kernelGapWarning, probeKernelSandbox, requiredProtections, type KernelSupport } from '@insights/sandbox';
+import {
+  kernelGaps,
+  kernelGapWarning,
+  probeKernelSandbox,
+  requiredProtections,
+  sandboxCpuProfile,
+  SANDBOX_CPU_PROF_ENV,
+  type KernelSupport,
+} from '@insights/sandbox';
 import type { NodeConfig } from './config.ts';
 
 /** The node refuses to start: `sandbox.require` asks for a protection the kernel sandbox cannot give here. */
@@ -8,13 +16,15 @@ export class SandboxUnavailableError extends Error {
   readonly code = 'SANDBOX_UNAVAILABLE';
   constructor(
     readonly reason: string,
-    /** What sandbox.require asked for that is missing: `kernel`, or the protections. */
+    /** What is missing: `kernel` or the protections sandbox.require asked for, or the `permission-model` a bench switch removes. */
     readonly missing: readonly string[] = ['kernel'],
   ) {
     super(
-      missing.length === 1 && missing[0] === 'kernel'
-        ? `sandbox.require is on, but process modules cannot run in the kernel sandbox: ${reason}`
-        : `sandbox.require lists ${missing.join(', ')}, but the kernel sandbox cannot enforce it here: ${reason}`,
+      missing[0] === 'permission-model'
+        ? reason
+        : missing.length === 1 && missing[0] === 'kernel'
+          ? `sandbox.require is on, but process modules cannot run in the kernel sandbox: ${reason}`
+          : `sandbox.require lists ${missing.join(', ')}, but the kernel sandbox cannot enforce it here: ${reason}`,
     );
   }
 }
@@ -34,6 +44,15 @@ export interface NodeSandbox {
 export async function checkSandbox(config: NodeConfig, log: Logger): Promise<NodeSandbox> {
   const support = await probeKernelSandbox(config.sandbox.bwrap);
   const required = requiredProtections(config.sandbox.require);
+  // The bench's sandbox profiler takes away the permission model: never where the sandbox is
+  // required (every production config), nor where it would leave no layer at all.
+  if (sandboxCpuProfile() !== undefined && (required.kernel || !support.available))
+    throw new SandboxUnavailableError(
+      `${SANDBOX_CPU_PROF_ENV} (bench only) runs process sandboxes without Node's permission model, which ${
+        required.kernel ? 'sandbox.require forbids' : 'would leave them no sandbox at all without bubblewrap'
+      }: unset it`,
+      ['permission-model'],
+    );
   const processModules = config.modules.some(
     (m) => ((typeof m === 'string' ? undefined : m.isolation) ?? config.defaultIsolation) === 'process',
   );

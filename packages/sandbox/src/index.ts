@@ -14,6 +14,7 @@ export type { BwrapMounts } from './bwrap.ts';
 export { probeKernelSandbox, DEFAULT_BWRAP } from './kernel-probe.ts';
 export type { KernelSupport } from './kernel-probe.ts';
 export { kernelGaps, kernelGapWarning, requiredProtections, KERNEL_REQUIREMENTS } from './kernel-gaps.ts';
+export { sandboxCpuProfile, SANDBOX_CPU_PROF_ENV } from './cpu-profile-option.ts';
 export type { KernelGap, KernelProtection, KernelRequirement } from './kernel-gaps.ts';
 export { kernelRun, kernelLimitsInForce, CHANNEL_FD } from './kernel-command.ts';
 export type { KernelRun, KernelRunOptions, KernelLimits } from './kernel-command.ts';
