@@ -4,10 +4,13 @@ import type { JetStreamPublisher } from './events/jetstream-publisher.ts';
 
 /**
  * Messages awaiting JetStream's acknowledgement at once. Each costs the stream an fsync
- * (`sync_interval: always`); while they are out, records gather into the next ones, so the
- * slower JetStream is, the fuller each message (up to MAX_RECORDS_PER_MESSAGE).
+ * (`sync_interval: always`) and the server its per-message work; while one is out, records
+ * gather into the next, so the slower JetStream is, the fuller each message (up to
+ * MAX_RECORDS_PER_MESSAGE). One at a time: with 4, a call load of 30-40k calls/s sent messages
+ * of a few records each and nats-server took ~27% of a core against ~18% (bench/call-path.ts
+ * --nats, alternating pairs: 30,240 / 35,927 calls/s with 4, 38,941 / 43,635 with 1).
  */
-const MESSAGES_IN_FLIGHT = 4;
+const MESSAGES_IN_FLIGHT = 1;
 const RETRY_AFTER_MS = 1000;
 
 /**
