@@ -7,7 +7,7 @@ import path from 'node:path';
 import { probeKernelSandbox } from '@insights/sandbox';
 import { BENCH_DIR, runJson, startInsightsNode, startServer, type Server } from '../procs.ts';
 import { summarise } from '../stats.ts';
-import { DEFAULT_ROW, type Plan, type Row } from './plan.ts';
+import { DEFAULT_ROW, DEPLOYED_ROW, type Plan, type Row } from './plan.ts';
 
 const LOAD = path.join(BENCH_DIR, 'clients', 'load.ts');
 const ECHO_MODULE = path.join(BENCH_DIR, 'modules', 'echo');
@@ -46,6 +46,7 @@ export async function callScenarios(plan: Plan, natsUrl: string, log: (s: string
   const grpcEcho = (payload?: string) => () =>
     startServer(path.join(BENCH_DIR, 'servers', 'grpc-echo.ts'), [], payload ? { BENCH_PAYLOAD: payload } : {});
   const node = (isolation: string) => () => startInsightsNode(isolation, ['--module', ECHO_MODULE]);
+  const deployed = () => startInsightsNode('default', ['--module', ECHO_MODULE, '--nats', natsUrl]);
   const kernel = await probeKernelSandbox();
   // Which default this machine runs: the rows say it, so a run without bubblewrap is not mistaken for one with it.
   const defaultNote = kernel.available ? 'under bubblewrap' : `no kernel sandbox here: ${kernel.reason}`;
@@ -92,6 +93,7 @@ export async function callScenarios(plan: Plan, natsUrl: string, log: (s: string
 
   // 1. Throughput, 64 in flight, small payload: the default first, then the inline module.
   await tput('1-throughput', DEFAULT_ROW, node('default'), 'insights', [], defaultNote);
+  await tput('1-throughput', DEPLOYED_ROW, deployed, 'insights', [], defaultNote);
   await tput('1-throughput', 'insights (inline module)', node('inline'), 'insights');
   await tput('1-throughput', 'raw grpc-js unary', grpcEcho(), 'grpc-unary');
   await tput('1-throughput', 'raw grpc-js stream, one message per call', grpcEcho(), 'grpc-stream');
@@ -101,6 +103,7 @@ export async function callScenarios(plan: Plan, natsUrl: string, log: (s: string
 
   // 2. Serial latency.
   await lat(DEFAULT_ROW, node('default'), 'insights', defaultNote);
+  await lat(DEPLOYED_ROW, deployed, 'insights', defaultNote);
   await lat('insights (inline module)', node('inline'), 'insights');
   await lat('raw grpc-js stream', grpcEcho(), 'grpc-stream');
   await lat('Moleculer 0.15 over NATS', moleculer, 'moleculer');

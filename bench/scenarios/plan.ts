@@ -23,3 +23,9 @@ export interface Row {
 
 /** The default configuration's rows (no isolation option; report.ts reads the headline targets from them). */
 export const DEFAULT_ROW = 'insights (default: process sandbox)';
+/**
+ * The default configuration as deployed: the same node joined to NATS, so it advertises in the
+ * registry and publishes every call's audit record to JetStream (fsync always), on the bench's
+ * nats-server (which Moleculer uses too). The headline rows run the node alone.
+ */
+export const DEPLOYED_ROW = 'insights (default, with NATS: registry and audit trail)';

@@ -83,6 +83,11 @@ export class AuditBacklog {
     return this.#queued.length > 0;
   }
 
+  /** Records waiting to be put in a message. */
+  get queuedRecords(): number {
+    return this.#queued.length;
+  }
+
   /** The next message: the oldest queued records, as many as fit (at least one). Undefined when none wait. */
   take(): AuditMessage | undefined {
     if (this.#queued.length === 0) return undefined;
