@@ -234,7 +234,10 @@ export class RegistryWatcher {
     if (this.#closed || this.#rewatching !== undefined || this.#view.size === 0) return;
     const silentMs = Date.now() - this.#view.heardAt;
     if (silentMs > this.#view.maxLapseMs) void this.#rewatch();
-    else if (silentMs > this.#view.beatGapMs) void this.#probe();
+    else {
+      const beatGapMs = this.#view.beatGapMs;
+      if (silentMs > beatGapMs) void this.#probe(beatGapMs);
+    }
   }
 
   /**
@@ -242,11 +245,11 @@ export class RegistryWatcher {
    * bucket answers) or the bucket has no leader (it does not). The view needs to know which to
    * judge the server's removal markers that follow (RegistryView.noteUnreachable).
    */
-  async #probe(): Promise<void> {
+  async #probe(beatGapMs: number): Promise<void> {
     const kv = this.#kv;
     const view = this.#view;
     const silentSince = view.heardAt;
-    if (kv === undefined || this.#probing || Date.now() - this.#probedAt < view.beatGapMs) return;
+    if (kv === undefined || this.#probing || Date.now() - this.#probedAt < beatGapMs) return;
     this.#probing = true;
     this.#probedAt = Date.now();
     let timer: NodeJS.Timeout | undefined;

@@ -16,7 +16,7 @@ import type { LogRelay } from './log-relay.ts';
 import { launchProcess, type ProcessWrapper } from './process-transport.ts';
 import type { InitMessage } from './protocol.ts';
 import { bundleSandboxRuntime } from './runtime-bundles.ts';
-import { sandboxCpuProfile } from './cpu-profile-option.ts';
+import { SANDBOX_CPU_PROF_ENV, sandboxCpuProfile } from './cpu-profile-option.ts';
 import { Sandbox, type Launch } from './sandbox.ts';
 import { SqlCursors } from './sql-cursors.ts';
 import { sandboxEnv } from './transport.ts';
@@ -191,12 +191,9 @@ export class SandboxLauncher {
     if (perms.narrowed.length > 0 && !probe)
       log.warn('module folder contains the node data folder: only its source folders are readable', { folders: perms.narrowed });
     if (profile !== undefined)
-      log.warn(
-        'bench-only INSIGHTS_BENCH_SANDBOX_CPU_PROF is set: this sandbox runs under --cpu-prof without the permission model',
-        {
-          dir: profile.dir,
-        },
-      );
+      log.warn(`bench-only ${SANDBOX_CPU_PROF_ENV} is set: this sandbox runs under --cpu-prof without the permission model`, {
+        dir: profile.dir,
+      });
     if (addon !== undefined && !probe)
       log.warn('the operator allows this module a native addon, which runs outside the permission model', { addon });
     const cwd = writable[0] ?? path.dirname(this.#o.entry);
