@@ -14,6 +14,7 @@ import type { BundleReply, BundleRequest } from './bundle-main.ts';
 import { saveBundle, type Bundle, type BundleOptions } from './bundler.ts';
 import { bundlerView } from './bundler-view.ts';
 import { findEsbuild } from './esbuild.ts';
+import { CHANNEL_FD } from './frame-channel.ts';
 import { kernelRun, type KernelLimits } from './kernel-command.ts';
 import type { KernelSupport } from './kernel-probe.ts';
 import { bundleOwnEntry } from './runtime-bundles.ts';
@@ -65,7 +66,12 @@ export async function spawnBundler(s: BundlerSpawn): Promise<ChildProcess> {
     writable: [],
     overQuota: false,
     cwd: view.cwd,
-    env: esbuild.binary === undefined ? {} : { ESBUILD_BINARY_PATH: esbuild.binary },
+    // Node's IPC on fd 3, as spawn sets it up for a child it starts itself (the bundler sends one message).
+    env: {
+      NODE_CHANNEL_FD: String(CHANNEL_FD),
+      NODE_CHANNEL_SERIALIZATION_MODE: 'advanced',
+      ...(esbuild.binary === undefined ? {} : { ESBUILD_BINARY_PATH: esbuild.binary }),
+    },
     allowProcesses: true,
   });
   const child = spawn(run.file, [...run.args, ...nodeArgs], options);

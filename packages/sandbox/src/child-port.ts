@@ -1,8 +1,11 @@
+import { fstatSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { isMainThread, parentPort } from 'node:worker_threads';
+import { CHANNEL_FD, encodeFrames, FrameReader } from './frame-channel.ts';
 import { postSafely } from './outbox.ts';
 import type { ChildBatch, ParentBatch } from './protocol.ts';
 
-/** The sandbox's side of the channel to its host: process IPC or a worker's parentPort. */
+/** The sandbox's side of the channel to its host: a socket on fd 3 (a process) or a worker's parentPort. */
 export interface ParentPort {
   readonly isWorker: boolean;
   post(batch: ChildBatch): void;
@@ -22,20 +25,33 @@ export function openParentPort(): ParentPort {
       exit: (code) => process.exit(code),
     };
   }
-  if (typeof process.send !== 'function') throw new Error('the sandbox runtime must be started by a module host');
+  // fd 3 is the host's socket (process-transport.ts): frames both ways (frame-channel.ts).
+  let channel: Socket;
+  try {
+    if (!fstatSync(CHANNEL_FD).isSocket()) throw new Error('not a socket');
+    channel = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
+  } catch {
+    throw new Error('the sandbox runtime must be started by a module host');
+  }
   // The host is gone (it crashed or was killed): nobody can use this sandbox any more.
-  process.on('disconnect', () => process.exit(0));
-  const send = (b: ChildBatch, done?: () => void) => {
-    if (process.connected) process.send!(b, undefined, undefined, done);
+  channel.on('end', () => process.exit(0));
+  channel.on('error', () => process.exit(0));
+  const write = (b: ChildBatch, done?: () => void) => {
+    const frames = encodeFrames(b);
+    frames.forEach((f, i) => channel.write(f, i === frames.length - 1 ? done : undefined));
   };
   return {
     isWorker: false,
-    post: (batch) => postSafely(batch, (b) => send(b)),
-    onBatch: (handler) => process.on('message', handler as (m: unknown) => void),
+    post: (batch) => postSafely(batch, (b) => write(b)),
+    onBatch: (handler) => {
+      // The host's own frames: trusted, so only bounded by what a frame can say.
+      const reader = new FrameReader(0xffffffff);
+      channel.on('data', (chunk: Buffer) => reader.push(chunk, (b) => handler(b as ParentBatch)));
+    },
     exit: (code) => {
       const bye = () => process.exit(code);
       setTimeout(bye, 1000).unref();
-      if (process.connected) send([], bye);
+      if (channel.writable) write([], bye);
       else bye();
     },
   };

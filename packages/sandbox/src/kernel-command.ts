@@ -12,8 +12,6 @@ import { nodeRuntimeFiles } from './node-files.ts';
 import { noForkFilterFile, SECCOMP_FD } from './seccomp.ts';
 
 const MIB = 1024 * 1024;
-/** Node's IPC channel: stdio index 3 of the spawned process, inherited by prlimit and bwrap. */
-export const CHANNEL_FD = 3;
 // $1: the seccomp filter file or '-'; then the cgroup.procs files to join, '--', the command.
 const JOIN_CGROUP = `f=$1; shift; if [ "$f" != - ]; then exec ${SECCOMP_FD}<"$f" || exit 125; fi; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"`;
 
@@ -114,7 +112,6 @@ export async function kernelRun(o: KernelRunOptions): Promise<KernelRun> {
           cpuPercent: limits.maxCpuPercent,
           pids: limits.maxProcesses,
         });
-  const env = { ...o.env, NODE_CHANNEL_FD: String(CHANNEL_FD), NODE_CHANNEL_SERIALIZATION_MODE: 'advanced' };
   const seccomp = o.allowProcesses === true || !support.seccomp ? undefined : noForkFilterFile();
   const bwrap = bwrapArgs(
     {
@@ -125,7 +122,7 @@ export async function kernelRun(o: KernelRunOptions): Promise<KernelRun> {
       writableReadOnly: o.overQuota,
       tmpBytes: limits.tmpMb * MIB,
       cwd: o.cwd,
-      env,
+      env: o.env,
       userNamespace: support.userNamespace,
     },
     [node[0]!],

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { encodeFrames, FrameReader } from './frame-channel.ts';
 import { postSafely } from './outbox.ts';
 import { readLines, sandboxEnv, type LaunchOptions, type SandboxTransport, type TransportEvents } from './transport.ts';
 
@@ -13,9 +15,9 @@ export interface ProcessWrapper {
 
 /**
  * Runs a sandbox in its own child process: its own heap (`--max-old-space-size`), the permission
- * model's file and spawn restrictions, structured-clone IPC, and, given a wrapper (prepared
- * asynchronously: cgroups), the kernel sandbox around it. Whatever the module does, including a
- * native crash, ends only this process.
+ * model's file and spawn restrictions, a channel of binary frames on its fd 3 (frame-channel.ts),
+ * and, given a wrapper (prepared asynchronously: cgroups), the kernel sandbox around it. Whatever
+ * the module does, including a native crash, ends only this process.
  */
 export function launchProcess(
   o: LaunchOptions,
@@ -31,6 +33,9 @@ export function launchProcess(
     o.runtimeBundle,
   ];
   let child: ChildProcess | undefined;
+  let channel: Socket | undefined;
+  /** The sandbox wrote bytes that are no frame: nothing more it writes is read. */
+  let broken = false;
   let killed = false;
   let exited = false;
   /** Batches posted before a wrapped process has started. */
@@ -43,11 +48,24 @@ export function launchProcess(
   const start = (w: ProcessWrapper | undefined) => {
     const c = spawn(w?.file ?? process.execPath, w === undefined ? nodeArgs : [...w.args, ...nodeArgs], {
       cwd: o.cwd,
-      serialization: 'advanced',
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // fd 3 (CHANNEL_FD): a socket pair, read and written in frames by both sides.
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       env: sandboxEnv(),
     });
     child = c;
+    channel = c.stdio[3] as Socket;
+    const reader = new FrameReader(o.maxFrameBytes);
+    channel.on('data', (chunk: Buffer) => {
+      if (broken) return;
+      try {
+        reader.push(chunk, (b) => events.onBatch(b));
+      } catch (e) {
+        broken = true;
+        events.onBroken((e as Error).message);
+      }
+    });
+    // A write to a sandbox that has just died fails here; its exit is reported by 'exit'.
+    channel.on('error', () => undefined);
     const ended = (reason: string) => {
       if (w === undefined) return exit(reason);
       void w
@@ -58,7 +76,6 @@ export function launchProcess(
           exit(r);
         });
     };
-    c.on('message', (m) => events.onBatch(m));
     c.on('exit', (code, signal) => ended(signal === null ? `exited with code ${code}` : `was killed by ${signal}`));
     c.on('error', (e) => {
       // 'error' also reports failed sends to a dying child; only a failed start ends it here.
@@ -69,8 +86,12 @@ export function launchProcess(
     for (const b of early.splice(0)) post(b);
   };
   const post = (batch: Parameters<SandboxTransport['post']>[0]) => {
-    if (child === undefined) early.push(batch);
-    else if (child.connected) postSafely(batch, (b) => child!.send(b));
+    if (channel === undefined) early.push(batch);
+    else if (channel.writable) postSafely(batch, (b) => write(channel!, encodeFrames(b)));
+  };
+  // Encoded whole before any write: a batch that cannot be encoded writes nothing (postSafely).
+  const write = (to: Socket, frames: readonly Buffer[]) => {
+    for (const f of frames) to.write(f);
   };
   if (wrapper === undefined) start(undefined);
   else

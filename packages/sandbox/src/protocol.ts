@@ -1,11 +1,11 @@
 /**
  * The messages between a module host (parent) and its sandbox (child process or worker).
  *
- * Both directions send batches: one IPC message is an array of these, collected during one turn
- * of the event loop, at most 64 (see outbox.ts). Calls and their JSON results, the hot path,
- * cross packed: each run of them in a batch is one buffer (packed.ts). The other messages are
- * structured-cloned (`serialization: 'advanced'` for child processes, postMessage for workers),
- * so Uint8Array (PNG views, files) stays binary.
+ * Both directions send batches: one frame (frame-channel.ts) or worker message is an array of
+ * these, collected during one turn of the event loop, at most 64 (see outbox.ts). Calls and their
+ * JSON results, the hot path, cross packed: each run of them in a batch is one buffer (packed.ts).
+ * The other messages are structured-cloned (V8's serialisation in a process's frames,
+ * postMessage for workers), so Uint8Array (PNG views, files) stays binary.
  *
  * Requests carry an `id` chosen by the side that asks; the answer is `done` or `failed` with
  * that id, sent the other way. Parent ids and child ids never meet, because each side only

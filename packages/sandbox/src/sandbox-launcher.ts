@@ -180,7 +180,9 @@ export class SandboxLauncher {
 
   #launch(b: Bundle, probe: boolean, run = { readOnly: false }): Launch {
     const runtime = probe ? this.#runtimes.probe : this.#runtimes.child;
-    const base = { runtimeBundle: runtime.file, maxHeapMb: this.#o.limits.maxHeapMb };
+    const { maxHeapMb, maxMemoryMb } = this.#o.limits;
+    // A sandbox cannot build a message larger than its memory: a frame claiming more is an attack.
+    const base = { runtimeBundle: runtime.file, maxHeapMb, maxFrameBytes: maxMemoryMb * MIB };
     if (this.#o.isolation === 'worker') return (events) => launchWorker({ ...base, cwd: '', permissionArgs: [] }, events);
     const writable = probe ? [] : (this.#folders ?? []);
     const addon = this.#o.nativeAddon;

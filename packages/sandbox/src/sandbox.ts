@@ -85,6 +85,7 @@ export class Sandbox {
     void this.ready.finally(() => clearTimeout(startTimer)).catch(() => undefined);
     this.#transport = launch({
       onBatch: (b) => this.#onBatch(b),
+      onBroken: (reason) => this.kill(`broke the sandbox protocol: ${reason}`),
       onOutput: (stream, line) => services.logs.line(stream, line),
       onExit: (reason) => this.#exit(reason),
     });

@@ -5,6 +5,8 @@ import type { ParentBatch } from './protocol.ts';
 export interface TransportEvents {
   /** One batch from the sandbox, not yet validated (the module can send anything). */
   onBatch(batch: unknown): void;
+  /** The channel's bytes cannot be read (frame-channel.ts): the host kills the sandbox. */
+  onBroken(reason: string): void;
   /** A line the module wrote to stdout or stderr. */
   onOutput(stream: 'stdout' | 'stderr', line: string): void;
   /** The sandbox is gone; called exactly once, with a reason for operators. */
@@ -28,6 +30,8 @@ export interface LaunchOptions {
   readonly maxHeapMb: number;
   /** Permission-model flags (process isolation). */
   readonly permissionArgs: readonly string[];
+  /** The largest frame the host reads from the sandbox (process isolation): its memory limit. */
+  readonly maxFrameBytes: number;
 }
 
 const MAX_LINE = 8 * 1024;

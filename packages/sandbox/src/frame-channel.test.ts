@@ -1,0 +1,75 @@
+import { serialize } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { encodeFrames, FrameError, FrameReader } from './frame-channel.ts';
+
+function readAll(reader: FrameReader, chunks: readonly Buffer[]): unknown[][] {
+  const batches: unknown[][] = [];
+  for (const c of chunks) reader.push(c, (b) => batches.push(b));
+  return batches;
+}
+
+/** A frame written by hand: u32 length, then the body. */
+function rawFrame(body: Buffer): Buffer {
+  const head = Buffer.alloc(4);
+  head.writeUInt32LE(body.length);
+  return Buffer.concat([head, body]);
+}
+
+describe('frame channel', () => {
+  const packed = Buffer.from([0x52, 1, 2, 3]);
+  const batch = [{ type: 'ping', seq: 1 }, packed, { type: 'done', id: 7, value: { png: new Uint8Array([9, 8]) } }];
+
+  it('carries a batch: packed buffers as bytes, other messages as V8 serialises them', () => {
+    const frames = encodeFrames(batch);
+    expect(frames).toHaveLength(1);
+    const [got] = readAll(new FrameReader(1024), frames);
+    expect(got).toEqual([{ type: 'ping', seq: 1 }, packed, { type: 'done', id: 7, value: { png: new Uint8Array([9, 8]) } }]);
+    expect(got![1]).toBeInstanceOf(Uint8Array);
+  });
+
+  it('reads frames however the stream cuts them, one byte at a time or several frames per chunk', () => {
+    const bytes = Buffer.concat([...encodeFrames(batch), ...encodeFrames([]), ...encodeFrames([{ type: 'close' }])]);
+    const oneByOne = readAll(
+      new FrameReader(1024),
+      [...bytes].map((b) => Buffer.from([b])),
+    );
+    const whole = readAll(new FrameReader(1024), [bytes]);
+    expect(oneByOne).toEqual(whole);
+    expect(whole.map((b) => b.length)).toEqual([3, 0, 1]);
+  });
+
+  it('splits a batch larger than 8 MiB into several frames, each a batch of its own', () => {
+    const big = Buffer.alloc(5 * 1024 * 1024, 1);
+    const frames = encodeFrames([big, big, { type: 'ping', seq: 2 }]);
+    expect(frames).toHaveLength(2);
+    const got = readAll(new FrameReader(16 * 1024 * 1024), frames);
+    expect(got.map((b) => b.length)).toEqual([1, 2]);
+  });
+
+  it('refuses a length prefix over its limit before holding the frame', () => {
+    const head = Buffer.alloc(4);
+    head.writeUInt32LE(2 ** 31);
+    expect(() => readAll(new FrameReader(1024), [head])).toThrow(FrameError);
+    expect(() => readAll(new FrameReader(1024), [head])).toThrow(
+      /a frame of 2147483648 bytes is over the channel's limit of 1024 bytes/,
+    );
+    // Cut inside the prefix: refused as soon as the prefix is whole.
+    expect(() => readAll(new FrameReader(1024), [head.subarray(0, 2), head.subarray(2)])).toThrow(FrameError);
+  });
+
+  it('refuses bytes that are not elements: unknown kind, overrun, cut header, undecodable message', () => {
+    const element = (kind: number, length: number, body: Buffer) => {
+      const h = Buffer.alloc(5);
+      h[0] = kind;
+      h.writeUInt32LE(length, 1);
+      return Buffer.concat([h, body]);
+    };
+    const read = (body: Buffer) => () => readAll(new FrameReader(1024), [rawFrame(body)]);
+    expect(read(element(7, 1, Buffer.from([1])))).toThrow(/unknown element kind 7/);
+    expect(read(element(0, 50, Buffer.from([1])))).toThrow(/an element of 50 bytes overruns its frame/);
+    expect(read(Buffer.from([0, 1]))).toThrow(/ends inside an element header/);
+    expect(read(element(1, 3, Buffer.from([0xff, 0x0f, 0x99])))).toThrow(/a message cannot be read/);
+    const good = serialize({ type: 'ping' });
+    expect(readAll(new FrameReader(1024), [rawFrame(element(1, good.length, good))])).toEqual([[{ type: 'ping' }]]);
+  });
+});
