@@ -77,6 +77,8 @@ describe.skipIf(!support.available)('sandbox - kernel layer alone', () => {
         ownWrite: code(() => fs.writeFileSync('x.txt', 'x')),
         rootWrite: code(() => fs.writeFileSync('/x.txt', 'x')),
         bigFile: code(() => fs.writeFileSync('big.bin', Buffer.alloc(2 * 1024 * 1024))),
+        // Field 41 of stat, the scheduling policy: 3 is SCHED_BATCH.
+        policy: Number(fs.readFileSync('/proc/self/stat', 'utf8').split(') ').pop().split(' ')[38]),
         fds: (() => { let n = 0; try { for (;;) { fs.openSync('/dev/null', 'r'); n++; } } catch (e) { return n + ':' + e.code; } })(),
       }));
     `);
@@ -94,6 +96,8 @@ describe.skipIf(!support.available)('sandbox - kernel layer alone', () => {
     // Only the sandbox's own processes: bwrap's init and node.
     expect(r.procs).toBeLessThanOrEqual(2);
     expect(r.uid).toBe(support.available && support.userNamespace ? 65534 : 0);
+    // A module woken by the node does not preempt it (kernel-probe.ts chrt).
+    expect(r.policy).toBe(support.available && support.chrt !== undefined ? 3 : 0);
     expect(String(r.fds)).toMatch(/:EMFILE$/);
     expect(Number(String(r.fds).split(':')[0])).toBeLessThan(64);
     expect(await readFile(path.join(own, 'x.txt'), 'utf8')).toBe('x');

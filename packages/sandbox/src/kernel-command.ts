@@ -1,7 +1,7 @@
 /**
  * The command that starts one sandbox run under the kernel's limits, outside in:
- *   sh (opens the seccomp filter, joins the run's cgroup, then execs) → prlimit (open files,
- *   file size) → bwrap (namespaces, mounts, seccomp) → node.
+ *   sh (opens the seccomp filter, joins the run's cgroup, then execs) → chrt (SCHED_BATCH, where
+ *   installed) → prlimit (open files, file size) → bwrap (namespaces, mounts, seccomp) → node.
  * Joining before exec means no process of the sandbox ever runs outside its cgroup.
  */
 import { bwrapArgs } from './bwrap.ts';
@@ -72,6 +72,8 @@ export function kernelLimitsInForce(
     network: 'none (loopback only)',
     user: support.userNamespace ? 'uid 65534 in its own user namespace' : 'no user namespace (capabilities dropped)',
     processes: support.seccomp ? 'refused (seccomp)' : `not refused: ${support.seccompMissing}`,
+    scheduling:
+      support.chrt === undefined ? 'not in force: chrt (util-linux) is not installed' : 'SCHED_BATCH (never preempts the node)',
     maxOpenFiles: l.maxOpenFiles,
     diskQuotaMb: l.diskQuotaMb,
     tmpMb: l.tmpMb,
@@ -130,6 +132,7 @@ export async function kernelRun(o: KernelRunOptions): Promise<KernelRun> {
   );
   const fileBytes = limits.diskQuotaMb * MIB;
   const prlimit = [
+    ...(support.chrt === undefined ? [] : [support.chrt, '--batch', '0']),
     support.prlimit,
     `--nofile=${limits.maxOpenFiles}:${limits.maxOpenFiles}`,
     `--fsize=${fileBytes}:${fileBytes}`,

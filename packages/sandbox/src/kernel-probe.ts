@@ -25,6 +25,12 @@ export type KernelSupport =
       /** Absolute paths: sandboxes start with an empty environment, so no PATH lookup there. */
       readonly bwrap: string;
       readonly prlimit: string;
+      /**
+       * util-linux `chrt`, which starts sandboxes under SCHED_BATCH, if installed: a sandbox woken
+       * by the node's write does not preempt the node on its core (the node goes on with the next
+       * calls while the other core runs the sandbox; ~10% more calls/s in paired runs, BENCHMARKS.md).
+       */
+      readonly chrt?: string | undefined;
       /** Sandboxes run as uid 65534 in their own user namespace. */
       readonly userNamespace: boolean;
       /**
@@ -102,6 +108,7 @@ async function probe(command: string): Promise<KernelSupport> {
           available: true,
           bwrap,
           prlimit,
+          chrt: findProgram('chrt'),
           userNamespace,
           ...(typeof cgroups === 'string' ? { cgroups: undefined, cgroupsMissing: cgroups } : { cgroups, cgroupsMissing: '' }),
           seccomp: seccompMissing === '',
