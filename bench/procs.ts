@@ -13,14 +13,36 @@ export interface Server {
   stop(): Promise<void>;
 }
 
-/** Starts a TypeScript process and waits for its `{"event":"ready"}` line. */
+/** `insights`, as an operator runs it: the built CLI (packages/cli/dist), see ensureCliBuilt. */
+export const INSIGHTS_BIN = path.join(REPO, 'packages', 'cli', 'bin', 'insights.js');
+
+let built: Promise<void> | undefined;
+
+/**
+ * Builds the CLI once per bench process, so nodes run the JavaScript an operator's `insights`
+ * runs, not the sources under tsx (whose per-function `__name` helper showed in node profiles).
+ * The bin itself falls back to the sources if the build is older than one of them.
+ */
+export function ensureCliBuilt(): Promise<void> {
+  built ??= new Promise<void>((resolve, reject) => {
+    const p = spawn(process.execPath, [path.join(REPO, 'packages', 'cli', 'scripts', 'build.mjs')], { stdio: 'inherit' });
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`building the CLI exited with ${code}`))));
+  });
+  return built;
+}
+
+/**
+ * Starts a process and waits for its `{"event":"ready"}` line: a TypeScript script under tsx, or
+ * (`tsx: false`) a JavaScript one as it is.
+ */
 export function startServer(
   script: string,
   args: string[] = [],
   env: NodeJS.ProcessEnv = {},
   nodeArgs: string[] = [],
+  tsx = true,
 ): Promise<Server> {
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, ...(tsx ? ['--import', 'tsx'] : []), script, ...args], {
     cwd: REPO,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,14 +100,15 @@ export function runJson<T>(script: string, args: string[], env: NodeJS.ProcessEn
  * none, so the node runs what an operator gets by default (a process sandbox, under bubblewrap
  * where the kernel allows it).
  */
-export function startInsightsNode(
+export async function startInsightsNode(
   isolation: string,
   extra: string[] = [],
   env: NodeJS.ProcessEnv = {},
   nodeArgs: string[] = [],
 ): Promise<Server> {
+  await ensureCliBuilt();
   return startServer(
-    path.join(REPO, 'packages', 'cli', 'src', 'main.ts'),
+    INSIGHTS_BIN,
     [
       'node',
       '--grpc',
@@ -99,5 +122,6 @@ export function startInsightsNode(
     ],
     { INSIGHTS_LOG_LEVEL: 'warn', ...env },
     nodeArgs,
+    false,
   );
 }

@@ -4,12 +4,11 @@
  * build). Each figure is the median of repeated runs, measured in this run on this machine.
  */
 import { spawnSync } from 'node:child_process';
-import path from 'node:path';
-import { REPO } from '../procs.ts';
+import { INSIGHTS_BIN, REPO } from '../procs.ts';
 import { summarise } from '../stats.ts';
 import type { Plan, Row } from './plan.ts';
 
-const CLI = path.join(REPO, 'packages', 'cli', 'bin', 'insights.js');
+const CLI = INSIGHTS_BIN;
 
 function timeOnce(args: string[], env: NodeJS.ProcessEnv = {}): number {
   const t0 = process.hrtime.bigint();
