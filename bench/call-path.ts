@@ -9,6 +9,10 @@
  * has: its audit records are then published to JetStream, not dropped at the log level. The
  * headline rows of `npm run bench` stay without it.
  *
+ * `--moleculer` then drives Moleculer's echo service (bench/servers/moleculer-echo.ts, over a
+ * nats-server of its own) with the same client settings and prints the ratio: the target of
+ * issues 13 and 19, measured in the same minute instead of in the full run.
+ *
  * `--profile DIR` runs the node and the client with `--cpu-prof` into DIR/node and DIR/client, and a
  * process sandbox into DIR/sandbox (the node's bench-only INSIGHTS_BENCH_SANDBOX_CPU_PROF, see
  * sandbox/src/cpu-profile-option.ts); `bench/profile-summary.ts` turns the files into a table.
@@ -17,7 +21,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startNatsServer } from '@insights/registry/nats-server';
-import { BENCH_DIR, runJson, startInsightsNode } from './procs.ts';
+import { BENCH_DIR, runJson, startInsightsNode, startServer } from './procs.ts';
 import { summarise } from './stats.ts';
 
 const { values: o } = parseArgs({
@@ -31,8 +35,11 @@ const { values: o } = parseArgs({
     warmup: { type: 'string', default: '1500' },
     profile: { type: 'string' },
     nats: { type: 'boolean', default: false },
+    moleculer: { type: 'boolean', default: false },
   },
 });
+
+const LOAD = path.join(BENCH_DIR, 'clients', 'load.ts');
 
 function profileDir(who: string): string {
   const dir = path.resolve(o.profile!, who);
@@ -57,8 +64,7 @@ const node = await startInsightsNode(
 try {
   const cpuBefore = treeCpuMs(node.proc.pid!);
   const ownBefore = treeCpuMs(node.proc.pid!, true);
-  const args = ['--target', 'insights', '--address', String(node.ready.grpc ?? node.ready.address)];
-  args.push(
+  const loadArgs = [
     '--payload',
     o.payload!,
     '--concurrency',
@@ -71,10 +77,10 @@ try {
     o.duration!,
     '--warmup',
     o.warmup!,
-  );
-  const r = await runJson<{ throughput?: number[]; latency?: { p50: number; p99: number }[]; calls: number }>(
-    path.join(BENCH_DIR, 'clients', 'load.ts'),
-    args,
+  ];
+  const r = await runJson<Load>(
+    LOAD,
+    ['--target', 'insights', '--address', String(node.ready.grpc ?? node.ready.address), ...loadArgs],
     {},
     prof('client'),
   );
@@ -98,10 +104,41 @@ try {
           nodeCpuUsPerCall,
           nodeOwnCpuUsPerCall,
         };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
+  await node.stop();
+  const baseline = o.moleculer === true ? await moleculer(loadArgs) : undefined;
+  process.stdout.write(`${JSON.stringify(baseline === undefined ? out : { ...out, ...compared(out, baseline) })}\n`);
 } finally {
   await node.stop();
   await nats?.stop();
+}
+
+type Load = { throughput?: number[]; latency?: { p50: number; p99: number }[]; calls: number };
+
+/** The same load against Moleculer's echo service over a nats-server of its own. */
+async function moleculer(loadArgs: string[]): Promise<Load> {
+  const own = await startNatsServer({ auth: false });
+  try {
+    const server = await startServer(path.join(BENCH_DIR, 'servers', 'moleculer-echo.ts'), [], { NATS_URL: own.url });
+    try {
+      return await runJson<Load>(LOAD, ['--target', 'moleculer', '--address', own.url, ...loadArgs]);
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await own.stop();
+  }
+}
+
+/** Moleculer's figures beside ours, and ours as a multiple of them (throughput) or a fraction (latency). */
+function compared(ours: Record<string, unknown>, m: Load): Record<string, unknown> {
+  if (m.throughput !== undefined) {
+    const theirs = summarise(m.throughput);
+    const mine = ours.callsPerSecond as { median: number };
+    return { moleculer: { callsPerSecond: theirs }, timesMoleculer: mine.median / theirs.median };
+  }
+  const p50 = summarise(m.latency!.map((x) => x.p50));
+  const p99 = summarise(m.latency!.map((x) => x.p99));
+  return { moleculer: { p50, p99 } };
 }
 
 /** User + system CPU (ms) of a process and all its descendants (or of itself alone), from /proc (Linux). */
