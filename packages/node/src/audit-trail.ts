@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { context, trace } from '@opentelemetry/api';
-import { randomString, type CallRecord, type CallRecorder, type Logger } from '@insights/runtime';
+import { LOG_LEVELS, randomString, type CallRecord, type CallRecorder, type Logger } from '@insights/runtime';
 import { AUDIT_SUBJECT_PREFIX } from '@insights/registry';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { AuditBacklog, type AuditCounts } from './audit-backlog.ts';
@@ -113,8 +113,13 @@ export class AuditTrail implements CallRecorder {
     const traceId = this.#traces.get(r.id);
     this.#traces.delete(r.id);
     if (!this.config.audit.enabled) return;
+    if (this.config.nats === undefined) {
+      // Without NATS the trail is the log: no record is built for a level that drops it.
+      if (LOG_LEVELS[this.log.level] <= LOG_LEVELS.info)
+        this.log.info('audit', { audit: auditRecord(this.config.id, r, traceId) });
+      return;
+    }
     const record = auditRecord(this.config.id, r, traceId);
-    if (this.config.nats === undefined) return this.log.info('audit', { audit: record });
     if (this.#backlog.add(encodeAuditRecord(record)) && !this.#pumpScheduled) {
       // The records of one turn of the event loop go together (fewer, fuller messages under load).
       this.#pumpScheduled = true;
