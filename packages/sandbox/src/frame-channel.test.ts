@@ -1,4 +1,5 @@
 import { serialize } from 'node:v8';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeFrames, FrameError, FrameReader } from './frame-channel.ts';
 
@@ -71,5 +72,33 @@ describe('frame channel', () => {
     expect(read(element(1, 3, Buffer.from([0xff, 0x0f, 0x99])))).toThrow(/a message cannot be read/);
     const good = serialize({ type: 'ping' });
     expect(readAll(new FrameReader(1024), [rawFrame(element(1, good.length, good))])).toEqual([[{ type: 'ping' }]]);
+  });
+
+  it('property: any batches, cut anywhere, read back equal; any bytes at all give batches or a FrameError, nothing else', () => {
+    const element = fc.oneof(
+      fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)),
+      fc.record({ type: fc.string(), id: fc.nat(), value: fc.jsonValue() }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(element, { maxLength: 8 }), { maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        (batches, cuts) => {
+          const bytes = Buffer.concat(batches.flatMap((b) => encodeFrames(b)));
+          const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+          const chunks = [0, ...at].map((from, i) => bytes.subarray(from, at[i] ?? bytes.length));
+          expect(readAll(new FrameReader(1 << 20), chunks)).toEqual(batches);
+        },
+      ),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 256 }), (junk) => {
+        try {
+          readAll(new FrameReader(128), [Buffer.from(junk)]);
+        } catch (e) {
+          expect(e).toBeInstanceOf(FrameError);
+        }
+      }),
+    );
   });
 });
