@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { writeCourseLog } from '../course-log.ts';
-import { REPO } from '../procs.ts';
+import { INSIGHTS_BIN, REPO } from '../procs.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -56,9 +56,8 @@ await new Promise<void>((resolve, reject) => {
   const cli = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      path.join(REPO, 'packages', 'cli', 'src', 'main.ts'),
+      // `insights`, as an operator runs it (the bench built the CLI before starting the node).
+      INSIGHTS_BIN,
       'events',
       'import',
       file,

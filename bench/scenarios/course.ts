@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { BENCH_DIR, REPO, runJson, startServer } from '../procs.ts';
+import { BENCH_DIR, ensureCliBuilt, INSIGHTS_BIN, REPO, runJson, startServer } from '../procs.ts';
 import type { Plan, Row } from './plan.ts';
 
 const MODULES = [
@@ -49,8 +49,9 @@ async function emptyEventStream(natsUrl: string): Promise<void> {
 /** One course size on a fresh node (its own data folder) and an empty event stream. */
 export async function runCourse(natsUrl: string, events: number, learners: number, isolation = 'process'): Promise<CourseResult> {
   await emptyEventStream(natsUrl);
+  await ensureCliBuilt();
   const node = await startServer(
-    path.join(REPO, 'packages', 'cli', 'src', 'main.ts'),
+    INSIGHTS_BIN,
     [
       'node',
       '--id',
@@ -70,6 +71,7 @@ export async function runCourse(natsUrl: string, events: number, learners: numbe
     { INSIGHTS_LOG_LEVEL: 'warn' },
     // Profiling the ingesting node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`), space-separated.
     process.env.BENCH_COURSE_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [],
+    false,
   );
   try {
     return await runJson<CourseResult>(path.join(BENCH_DIR, 'clients', 'course.ts'), [
