@@ -1,10 +1,12 @@
 import type { EventEnvelope } from '@insights/sdk';
-import { MAX_EVENT_HOPS, type HandlerRef, type Logger, type StreamDelivery } from '@insights/runtime';
+import { anyTypeMatches, MAX_EVENT_HOPS, type HandlerRef, type Logger, type StreamDelivery } from '@insights/runtime';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { SpanKind, trace, type Link } from '@opentelemetry/api';
 import { contextFrom, TRACEPARENT, type NodeTracing } from '../tracing.ts';
+import type { PageEntry } from './event-page.ts';
+import { pageEvent, readPage } from './page-reading.ts';
 import { readStoredEnvelope, type EventLimits } from './stored-envelope.ts';
-import { DLQ_SUBJECT_PREFIX, ONLY_HANDLER_HEADER, token } from './subjects.ts';
+import { DLQ_SUBJECT_PREFIX, ONLY_CONSUMER_HEADER, ONLY_HANDLER_HEADER, token } from './subjects.ts';
 
 /** What handing events to one handler needs; shared by plain and partitioned consumers. */
 export interface DeliveryDeps {
@@ -21,6 +23,14 @@ export interface DeliveryDeps {
 
 export const handlerLabel = (h: HandlerRef): string => `${h.module}.${h.name}`;
 
+/** Whether a message was re-published for one handler, or one consumer, other than this one. */
+export function forAnother(m: JsMsg, label: string, durable: string): boolean {
+  const only = m.headers?.get(ONLY_HANDLER_HEADER);
+  if (only !== undefined && only !== '' && only !== label) return true;
+  const consumer = m.headers?.get(ONLY_CONSUMER_HEADER);
+  return consumer !== undefined && consumer !== '' && consumer !== durable;
+}
+
 /**
  * What a message means for this handler: an event to deliver, one to acknowledge and pass by
  * (re-driven for another handler, or past the hop limit), or one refused: too large, too deep,
@@ -29,14 +39,74 @@ export const handlerLabel = (h: HandlerRef): string => `${h.module}.${h.name}`;
 export function readMessage(
   m: JsMsg,
   label: string,
+  durable: string,
   limits: EventLimits,
 ): { type: 'event'; event: EventEnvelope } | { type: 'skip' } | { type: 'invalid'; error: string } {
-  const only = m.headers?.get(ONLY_HANDLER_HEADER);
-  if (only !== undefined && only !== '' && only !== label) return { type: 'skip' };
+  if (forAnother(m, label, durable)) return { type: 'skip' };
   const r = readStoredEnvelope(m.data, limits);
   if (!r.ok) return { type: 'invalid', error: r.reason };
   if ((r.event.hops ?? 0) > MAX_EVENT_HOPS) return { type: 'skip' };
   return { type: 'event', event: r.event };
+}
+
+/** Which of a page's events a reader takes. */
+export interface PagePick {
+  /** The handler's sources and type patterns (the server filtered pages by source token only). */
+  readonly handler: HandlerRef;
+  /** A partition: whether an event is its own by the index alone; undefined when that takes the event itself. */
+  readonly ownsEntry?: (entry: PageEntry) => boolean | undefined;
+  /** A partition that cannot tell by the index: whether a parsed event is its own (refused ones: `ownsRefused`). */
+  readonly ownsEvent?: (e: EventEnvelope) => boolean;
+  readonly ownsRefused?: boolean;
+}
+
+/** An event of a page that is no valid event: dead-lettered alone, with what is shown of its bytes. */
+export interface RefusedInPage {
+  readonly index: number;
+  readonly reason: string;
+  readonly shown: { event: string; bytes?: number };
+}
+
+/** An event of a page, with its index there (its position: eventPosition(seq, index)). */
+export interface PagedEvent {
+  readonly event: EventEnvelope;
+  readonly index: number;
+}
+
+/**
+ * A page's events for this reader: those of its types (and, for a partition, its keys), each
+ * parsed and checked alone. `refused`: its events that are no valid event (dead-lettered one by
+ * one, the rest are handled). `invalid`: the page as a whole is not one (dead-lettered whole).
+ */
+export function readPageFor(
+  data: Uint8Array,
+  pick: PagePick,
+  limits: EventLimits,
+): { type: 'page'; events: PagedEvent[]; refused: RefusedInPage[] } | { type: 'invalid'; error: string } {
+  const r = readPage(data);
+  if (!r.ok) return { type: 'invalid', error: r.reason };
+  const { index } = r.page;
+  const events: PagedEvent[] = [];
+  const refused: RefusedInPage[] = [];
+  const { sources, types } = pick.handler;
+  if (sources.length > 0 && !sources.includes(index.source)) return { type: 'page', events, refused };
+  const typeTaken = index.types.map((t) => anyTypeMatches(types, t));
+  for (let i = 0; i < index.events.length; i++) {
+    const entry = index.events[i]!;
+    if (!typeTaken[entry[0]]) continue;
+    const owns = pick.ownsEntry?.(entry) ?? true;
+    if (owns === false) continue;
+    const e = pageEvent(r.page, i, limits);
+    if (!e.ok) {
+      if (owns === true || pick.ownsRefused === true)
+        refused.push({ index: i, reason: e.reason, shown: refusedBytes(r.page.data.subarray(r.page.starts[i], r.page.ends[i])) });
+      continue;
+    }
+    if (owns === undefined && pick.ownsEvent?.(e.event) === false) continue;
+    if ((e.event.hops ?? 0) > MAX_EVENT_HOPS) continue;
+    events.push({ event: e.event, index: i });
+  }
+  return { type: 'page', events, refused };
 }
 
 /**
@@ -94,16 +164,39 @@ export async function deadLetter(
   error: string,
   attempts = m.info.deliveryCount,
 ): Promise<boolean> {
+  if (!(await writeDeadLetter(deps, m, e ?? refusedBytes(m.data), error, attempts))) {
+    m.nak(DEAD_LETTER_RETRY_MS);
+    return false;
+  }
+  m.term();
+  return true;
+}
+
+/**
+ * Writes the dead-letter record of one event of a message (a page's event: the message holds
+ * others, so it is left alone). Never rejects; resolves whether the record was written.
+ * `event`: the envelope, or what is shown of bytes that are none.
+ */
+export async function writeDeadLetter(
+  deps: DeliveryDeps,
+  m: JsMsg,
+  event: EventEnvelope | { event: string; bytes?: number },
+  error: string,
+  attempts = m.info.deliveryCount,
+  pageIndex?: number,
+): Promise<boolean> {
   const { js, handler } = deps;
+  const envelope = 'id' in event ? event : undefined;
   const record = {
     module: handler.module,
     handler: handler.name,
     error,
     attempts,
     streamSeq: m.seq,
+    ...(pageIndex === undefined ? {} : { pageIndex }),
     subject: m.subject,
     failedAt: new Date().toISOString(),
-    ...(e !== undefined ? { event: e } : refusedBytes(m.data)),
+    ...(envelope !== undefined ? { event: envelope } : event),
   };
   try {
     await js.publish(
@@ -116,13 +209,11 @@ export async function deadLetter(
       streamSeq: m.seq,
       error: (err as Error).message,
     });
-    m.nak(DEAD_LETTER_RETRY_MS);
     return false;
   }
-  m.term();
   deps.log.error('event moved to the dead-letter subject', {
     handler: handlerLabel(handler),
-    event: e?.id,
+    event: envelope?.id,
     attempts: record.attempts,
     error,
   });
