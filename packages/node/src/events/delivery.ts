@@ -1,10 +1,8 @@
 import type { EventEnvelope } from '@insights/sdk';
-import { anyTypeMatches, MAX_EVENT_HOPS, type HandlerRef, type Logger, type StreamDelivery } from '@insights/runtime';
+import { MAX_EVENT_HOPS, type HandlerRef, type Logger, type StreamDelivery } from '@insights/runtime';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { SpanKind, trace, type Link } from '@opentelemetry/api';
 import { contextFrom, TRACEPARENT, type NodeTracing } from '../tracing.ts';
-import type { PageEntry } from './event-page.ts';
-import { pageEvent, readPage } from './page-reading.ts';
 import { readStoredEnvelope, type EventLimits } from './stored-envelope.ts';
 import { DLQ_SUBJECT_PREFIX, ONLY_CONSUMER_HEADER, ONLY_HANDLER_HEADER, token } from './subjects.ts';
 
@@ -47,66 +45,6 @@ export function readMessage(
   if (!r.ok) return { type: 'invalid', error: r.reason };
   if ((r.event.hops ?? 0) > MAX_EVENT_HOPS) return { type: 'skip' };
   return { type: 'event', event: r.event };
-}
-
-/** Which of a page's events a reader takes. */
-export interface PagePick {
-  /** The handler's sources and type patterns (the server filtered pages by source token only). */
-  readonly handler: HandlerRef;
-  /** A partition: whether an event is its own by the index alone; undefined when that takes the event itself. */
-  readonly ownsEntry?: (entry: PageEntry) => boolean | undefined;
-  /** A partition that cannot tell by the index: whether a parsed event is its own (refused ones: `ownsRefused`). */
-  readonly ownsEvent?: (e: EventEnvelope) => boolean;
-  readonly ownsRefused?: boolean;
-}
-
-/** An event of a page that is no valid event: dead-lettered alone, with what is shown of its bytes. */
-export interface RefusedInPage {
-  readonly index: number;
-  readonly reason: string;
-  readonly shown: { event: string; bytes?: number };
-}
-
-/** An event of a page, with its index there (its position: eventPosition(seq, index)). */
-export interface PagedEvent {
-  readonly event: EventEnvelope;
-  readonly index: number;
-}
-
-/**
- * A page's events for this reader: those of its types (and, for a partition, its keys), each
- * parsed and checked alone. `refused`: its events that are no valid event (dead-lettered one by
- * one, the rest are handled). `invalid`: the page as a whole is not one (dead-lettered whole).
- */
-export function readPageFor(
-  data: Uint8Array,
-  pick: PagePick,
-  limits: EventLimits,
-): { type: 'page'; events: PagedEvent[]; refused: RefusedInPage[] } | { type: 'invalid'; error: string } {
-  const r = readPage(data);
-  if (!r.ok) return { type: 'invalid', error: r.reason };
-  const { index } = r.page;
-  const events: PagedEvent[] = [];
-  const refused: RefusedInPage[] = [];
-  const { sources, types } = pick.handler;
-  if (sources.length > 0 && !sources.includes(index.source)) return { type: 'page', events, refused };
-  const typeTaken = index.types.map((t) => anyTypeMatches(types, t));
-  for (let i = 0; i < index.events.length; i++) {
-    const entry = index.events[i]!;
-    if (!typeTaken[entry[0]]) continue;
-    const owns = pick.ownsEntry?.(entry) ?? true;
-    if (owns === false) continue;
-    const e = pageEvent(r.page, i, limits);
-    if (!e.ok) {
-      if (owns === true || pick.ownsRefused === true)
-        refused.push({ index: i, reason: e.reason, shown: refusedBytes(r.page.data.subarray(r.page.starts[i], r.page.ends[i])) });
-      continue;
-    }
-    if (owns === undefined && pick.ownsEvent?.(e.event) === false) continue;
-    if ((e.event.hops ?? 0) > MAX_EVENT_HOPS) continue;
-    events.push({ event: e.event, index: i });
-  }
-  return { type: 'page', events, refused };
 }
 
 /**
@@ -221,7 +159,7 @@ export async function writeDeadLetter(
 }
 
 /** A refused message as its dead letter shows it: the whole text when small, else its size and first bytes. */
-function refusedBytes(data: Uint8Array): { event: string; bytes?: number } {
+export function refusedBytes(data: Uint8Array): { event: string; bytes?: number } {
   if (data.length <= DEAD_LETTER_EXCERPT_BYTES) return { event: new TextDecoder().decode(data) };
   return { event: new TextDecoder().decode(data.subarray(0, DEAD_LETTER_EXCERPT_BYTES)), bytes: data.length };
 }

@@ -1,7 +1,6 @@
 import type { EventEnvelope } from '@insights/sdk';
 import { APPLIED_CAP, type StreamDelivery } from '@insights/runtime';
 import { AckPolicy, type Consumer, type ConsumerConfig, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { headers as natsHeaders } from '@nats-io/transport-node';
 import { AckLedger } from './ack-ledger.ts';
 import {
   deadLetter,
@@ -9,18 +8,17 @@ import {
   forAnother,
   handlerLabel,
   readMessage,
-  readPageFor,
   writeDeadLetter,
   type DeliveryDeps,
-  type PagedEvent,
-  type RefusedInPage,
 } from './delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
 import { isPageSubject } from './event-page.ts';
+import { republishAlone } from './page-event-retry.ts';
+import { readPageFor, type PagedEvent, type RefusedInPage } from './page-selection.ts';
 import { pullLoop } from './pull-loop.ts';
 import { streamDelivery, type EventAt } from './stream-delivery.ts';
 import { filterSubjectsFor } from './subject-filters.ts';
-import { consumerDescription, durableName, ONLY_CONSUMER_HEADER, ONLY_HANDLER_HEADER, subjectFor } from './subjects.ts';
+import { consumerDescription, durableName } from './subjects.ts';
 
 export interface HandlerConsumerDeps extends DeliveryDeps {
   readonly jsm: JetStreamManager;
@@ -415,7 +413,8 @@ export class HandlerConsumer implements HandlerWorker {
     const { h, event } = p;
     const message = err instanceof Error ? err.message : String(err);
     if (h.read.type === 'page') {
-      if (this.#abort.signal.aborted || !(await this.#republish(event, message))) unsettledPages.add(h);
+      const sent = !this.#abort.signal.aborted && (await republishAlone(this.#deps, this.durable, event, message));
+      if (!sent) unsettledPages.add(h);
       return;
     }
     settled.add(h);
@@ -430,33 +429,6 @@ export class HandlerConsumer implements HandlerWorker {
       error: message,
     });
     h.m.nak(delay);
-  }
-
-  /**
-   * Publishes an event of a page again on its own (keyed subject), for this consumer only; its id
-   * is this consumer's and the event's, so a page handled twice sends it once. Resolves once
-   * JetStream has stored it: whether it could.
-   */
-  async #republish(e: EventEnvelope, error: string): Promise<boolean> {
-    const headers = natsHeaders();
-    headers.set(ONLY_HANDLER_HEADER, this.#label);
-    headers.set(ONLY_CONSUMER_HEADER, this.durable);
-    try {
-      await this.#deps.js.publish(subjectFor(e), Buffer.from(JSON.stringify(e)), { msgID: `${this.durable}:${e.id}`, headers });
-    } catch (err) {
-      this.#deps.log.warn('an event of a page failed and could not be re-published alone; the page comes again', {
-        handler: this.#label,
-        event: e.id,
-        error: (err as Error).message,
-      });
-      return false;
-    }
-    this.#deps.log.warn('event handler failed on an event of a page; it is retried alone', {
-      handler: this.#label,
-      event: e.id,
-      error,
-    });
-    return true;
   }
 
   async #deadLetter(m: JsMsg, e: EventEnvelope | undefined, error: string): Promise<void> {

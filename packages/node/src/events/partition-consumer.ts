@@ -1,16 +1,9 @@
 import type { EventEnvelope } from '@insights/sdk';
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { AckLedger } from './ack-ledger.ts';
-import {
-  deadLetter,
-  forAnother,
-  handlerLabel,
-  readMessage,
-  readPageFor,
-  writeDeadLetter,
-  type DeliveryDeps,
-} from './delivery.ts';
+import { deadLetter, forAnother, handlerLabel, readMessage, writeDeadLetter, type DeliveryDeps } from './delivery.ts';
 import { isPageSubject } from './event-page.ts';
+import { readPageFor } from './page-selection.ts';
 import { deliverInOrder, type Queued } from './in-order-delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
 import { bucketOf, PARTITION_KEYS, partitionBuckets, partitionOf, SUBJECT_BUCKETS, type PartitionKey } from './partition-key.ts';
