@@ -27,6 +27,7 @@ interface Seen {
   batched: { distinct: number; deliveries: number };
   partitioned: { distinct: number; deliveries: number };
   picky: { distinct: number; deliveries: number };
+  pickyPartitioned: { distinct: number; deliveries: number };
   counted: number;
   inOrder: boolean;
 }
@@ -93,6 +94,7 @@ describe.skipIf(NO_NATS)('events - pages: many events per JetStream message', ()
       batched: { distinct: 1200, deliveries: 1200 },
       partitioned: { distinct: 1200, deliveries: 1200 },
       picky: { distinct: 0, deliveries: 0 },
+      pickyPartitioned: { distinct: 0, deliveries: 0 },
       counted: 1200,
       inOrder: true,
     });
@@ -119,6 +121,24 @@ describe.skipIf(NO_NATS)('events - pages: many events per JetStream message', ()
     expect(letters[0]).toMatchObject({ error: expect.stringMatching(/poison/), event: { id: 'p-150' } });
     // The page went through once; its poison event came back alone once (maxAttempts 2).
     expect(stats('picky')).toMatchObject({ processed: 299, deadLettered: 1, rejected: 0, redelivered: 1 });
+    // A partition retries it in place (its key waits) and dead-letters it from the page, which it then acknowledges.
+    await expect.poll(() => stats('picky_partitioned').deadLettered, { timeout: 30_000 }).toBe(1);
+    expect((await seen()).pickyPartitioned).toEqual({ distinct: 299, deliveries: 299 });
+    expect(await deadLetters('picky_partitioned')).toEqual([
+      expect.objectContaining({
+        error: expect.stringMatching(/poison/),
+        event: expect.objectContaining({ id: 'p-150' }),
+        pageIndex: 150,
+      }),
+    ]);
+    expect(stats('picky_partitioned')).toMatchObject({ processed: 299, deadLettered: 1, rejected: 0, redelivered: 0 });
+    // Every partition acknowledged the page once its own events of it were settled.
+    const ackPending = async () => {
+      let n = 0;
+      for (let p = 0; p < 8; p++) n += (await jsm.consumers.info(STREAM, `h_pages_picky_partitioned_p${p}`)).num_ack_pending;
+      return n;
+    };
+    await expect.poll(ackPending, { timeout: 10_000 }).toBe(0);
   }, 60_000);
 
   it('hostile pages are dead-lettered whole with their reason, a bad event in a good page alone, and the node goes on', async () => {
