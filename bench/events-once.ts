@@ -1,6 +1,7 @@
 /**
  * One run of scenario 5 on its own (events end to end with a trivial handler):
- * `npx tsx bench/events-once.ts [--n 100000] [--isolation inline|process]`.
+ * `npx tsx bench/events-once.ts [--n 100000] [--isolation inline|process]`. Profiling the node:
+ * BENCH_EVENTS_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`), space-separated.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +13,12 @@ const { values: o } = parseArgs({
 });
 const nats = await startNatsServer({ auth: false });
 try {
-  const node = await startInsightsNode(o.isolation, ['--module', path.join(BENCH_DIR, 'modules', 'count'), '--nats', nats.url]);
+  const node = await startInsightsNode(
+    o.isolation,
+    ['--module', path.join(BENCH_DIR, 'modules', 'count'), '--nats', nats.url],
+    {},
+    process.env.BENCH_EVENTS_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [],
+  );
   try {
     const r = await runJson<Record<string, number>>(path.join(BENCH_DIR, 'clients', 'events.ts'), [
       ...['--target', 'insights', '--address', String(node.ready.grpc), '--n', o.n, '--run', '0'],

@@ -149,7 +149,7 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
       name: 'JetStream deliveries per event to the partitioned handler',
       unit: 'reads/event',
       ...summarise([partitioned.readsPerEvent]),
-      note: "sum of the 8 durables' delivered counters / events; 8 before keyed subjects (every partition read every event)",
+      note: "sum of the 8 durables' delivered counters / events: 8 x pages / events since event pages (every partition reads each page of up to 500 events); 1 with keyed single events, 8 before keyed subjects",
     },
   ];
 }

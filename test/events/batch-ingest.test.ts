@@ -36,7 +36,14 @@ describe.skipIf(NO_NATS)('events - ingest in atomic batches', () => {
   beforeAll(async () => {
     store = await tempDir('insights-batch-nats-');
     nats = await startNatsServer({ storeDir: store.dir });
-    node = await startTestNode({ id: 'batcher', nats: nats.as('node'), defaultIsolation: 'inline', modules: [tally] });
+    // Single events in atomic batches: pages (the default, pages.test.ts) would carry these many to a message.
+    node = await startTestNode({
+      id: 'batcher',
+      nats: nats.as('node'),
+      defaultIsolation: 'inline',
+      modules: [tally],
+      events: { pages: false },
+    });
     expect(await node.events.untilFlowing(15_000)).toBe(true);
     admin = await natsConnect({ ...nats.connectOptions('admin'), maxReconnectAttempts: -1 });
     jsm = await jetstreamManager(admin);

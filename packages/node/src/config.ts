@@ -229,6 +229,12 @@ export const nodeConfigSchema = z.strictObject({
         .describe(
           "Partitioned handlers split keys across replicas with MongoDB; with the embedded database each replica reads every event unless this is set (then each holds only its keys' state)",
         ),
+      pages: z
+        .boolean()
+        .default(true)
+        .describe(
+          'A batch ingest stores consecutive events of one source many to a JetStream message (one fsync per page, not per event); every node of the mesh must read pages (this version on)',
+        ),
     })
     .prefault({})
     .describe('JetStream streams, retries and dead letters of events'),

@@ -44,6 +44,7 @@ export { MAX_EVENT_HOPS } from './events/hops.ts';
 export type { NormaliseOutcome } from './events/normalise-result.ts';
 export { updateOnce, once, SEEN_WINDOW, APPLIED_CAP } from './events/once.ts';
 export type { StreamDelivery, StreamPosition } from './events/once.ts';
+export { eventPosition, floorPosition, PAGE_SLOTS } from './events/stream-position.ts';
 export { DirectDelivery } from './events/direct-delivery.ts';
 export type { IngestReport } from './events/direct-delivery.ts';
 export { CallScope, NEVER_ABORTS } from './call-scope.ts';

@@ -4,7 +4,7 @@ import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { SpanKind, trace, type Link } from '@opentelemetry/api';
 import { contextFrom, TRACEPARENT, type NodeTracing } from '../tracing.ts';
 import { readStoredEnvelope, type EventLimits } from './stored-envelope.ts';
-import { DLQ_SUBJECT_PREFIX, ONLY_HANDLER_HEADER, token } from './subjects.ts';
+import { DLQ_SUBJECT_PREFIX, ONLY_CONSUMER_HEADER, ONLY_HANDLER_HEADER, token } from './subjects.ts';
 
 /** What handing events to one handler needs; shared by plain and partitioned consumers. */
 export interface DeliveryDeps {
@@ -21,6 +21,14 @@ export interface DeliveryDeps {
 
 export const handlerLabel = (h: HandlerRef): string => `${h.module}.${h.name}`;
 
+/** Whether a message was re-published for one handler, or one consumer, other than this one. */
+export function forAnother(m: JsMsg, label: string, durable: string): boolean {
+  const only = m.headers?.get(ONLY_HANDLER_HEADER);
+  if (only !== undefined && only !== '' && only !== label) return true;
+  const consumer = m.headers?.get(ONLY_CONSUMER_HEADER);
+  return consumer !== undefined && consumer !== '' && consumer !== durable;
+}
+
 /**
  * What a message means for this handler: an event to deliver, one to acknowledge and pass by
  * (re-driven for another handler, or past the hop limit), or one refused: too large, too deep,
@@ -29,10 +37,10 @@ export const handlerLabel = (h: HandlerRef): string => `${h.module}.${h.name}`;
 export function readMessage(
   m: JsMsg,
   label: string,
+  durable: string,
   limits: EventLimits,
 ): { type: 'event'; event: EventEnvelope } | { type: 'skip' } | { type: 'invalid'; error: string } {
-  const only = m.headers?.get(ONLY_HANDLER_HEADER);
-  if (only !== undefined && only !== '' && only !== label) return { type: 'skip' };
+  if (forAnother(m, label, durable)) return { type: 'skip' };
   const r = readStoredEnvelope(m.data, limits);
   if (!r.ok) return { type: 'invalid', error: r.reason };
   if ((r.event.hops ?? 0) > MAX_EVENT_HOPS) return { type: 'skip' };
@@ -94,16 +102,39 @@ export async function deadLetter(
   error: string,
   attempts = m.info.deliveryCount,
 ): Promise<boolean> {
+  if (!(await writeDeadLetter(deps, m, e ?? refusedBytes(m.data), error, attempts))) {
+    m.nak(DEAD_LETTER_RETRY_MS);
+    return false;
+  }
+  m.term();
+  return true;
+}
+
+/**
+ * Writes the dead-letter record of one event of a message (a page's event: the message holds
+ * others, so it is left alone). Never rejects; resolves whether the record was written.
+ * `event`: the envelope, or what is shown of bytes that are none.
+ */
+export async function writeDeadLetter(
+  deps: DeliveryDeps,
+  m: JsMsg,
+  event: EventEnvelope | { event: string; bytes?: number },
+  error: string,
+  attempts = m.info.deliveryCount,
+  pageIndex?: number,
+): Promise<boolean> {
   const { js, handler } = deps;
+  const envelope = 'id' in event ? event : undefined;
   const record = {
     module: handler.module,
     handler: handler.name,
     error,
     attempts,
     streamSeq: m.seq,
+    ...(pageIndex === undefined ? {} : { pageIndex }),
     subject: m.subject,
     failedAt: new Date().toISOString(),
-    ...(e !== undefined ? { event: e } : refusedBytes(m.data)),
+    ...(envelope !== undefined ? { event: envelope } : event),
   };
   try {
     await js.publish(
@@ -116,13 +147,11 @@ export async function deadLetter(
       streamSeq: m.seq,
       error: (err as Error).message,
     });
-    m.nak(DEAD_LETTER_RETRY_MS);
     return false;
   }
-  m.term();
   deps.log.error('event moved to the dead-letter subject', {
     handler: handlerLabel(handler),
-    event: e?.id,
+    event: envelope?.id,
     attempts: record.attempts,
     error,
   });
@@ -130,7 +159,7 @@ export async function deadLetter(
 }
 
 /** A refused message as its dead letter shows it: the whole text when small, else its size and first bytes. */
-function refusedBytes(data: Uint8Array): { event: string; bytes?: number } {
+export function refusedBytes(data: Uint8Array): { event: string; bytes?: number } {
   if (data.length <= DEAD_LETTER_EXCERPT_BYTES) return { event: new TextDecoder().decode(data) };
   return { event: new TextDecoder().decode(data.subarray(0, DEAD_LETTER_EXCERPT_BYTES)), bytes: data.length };
 }

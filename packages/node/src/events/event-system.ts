@@ -9,6 +9,7 @@ import { LeaseBucket } from './leases.ts';
 import { PARTITION_LEASE_BUCKET, PartitionedHandler } from './partitioned-handler.ts';
 import { JetStreamPublisher } from './jetstream-publisher.ts';
 import { DEFAULT_ATOMIC_BATCH_LIMITS } from './atomic-batch-publish.ts';
+import { DEFAULT_PAGE_LIMITS } from './event-page.ts';
 import { acknowledged, publishEnvelopes, sendEnvelopes, type EnvelopeSending } from './publisher.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { Scheduler } from './scheduler.ts';
@@ -154,12 +155,18 @@ export function startEventSystem(
       },
     });
     const atomicBatch = stream.atomicBatches ? DEFAULT_ATOMIC_BATCH_LIMITS : undefined;
+    // A page fits the server's max_payload (1 MiB by default; an operator may set less).
+    const maxPayload = nc.info?.max_payload ?? DEFAULT_PAGE_LIMITS.maxBytes;
+    const pages = settings.pages
+      ? { ...DEFAULT_PAGE_LIMITS, maxBytes: Math.min(DEFAULT_PAGE_LIMITS.maxBytes, maxPayload - 16 * 1024) }
+      : undefined;
     log.info('events flowing through JetStream', {
       stream: settings.stream,
       handlers: consumers.map((c) => c.name),
       atomicBatches: stream.atomicBatches,
+      pages: pages !== undefined,
     });
-    return { js, jsm, sending: { publisher: new JetStreamPublisher(nc), atomicBatch } };
+    return { js, jsm, sending: { publisher: new JetStreamPublisher(nc), atomicBatch, pages } };
   };
   // A JetStream cluster answers 503 or times out while it elects leaders (a server restarting,
   // several nodes creating the streams at once): start again from scratch until it works.

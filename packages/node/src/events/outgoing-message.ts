@@ -3,4 +3,6 @@ export interface OutgoingMessage {
   readonly subject: string;
   readonly data: Uint8Array;
   readonly msgId: string;
+  /** Events it holds: 1 unless it is a page (event-page.ts). */
+  readonly events?: number;
 }

@@ -11,17 +11,22 @@ const reader = (partitions: number, types: string[], sources: string[], partitio
   } as unknown as PartitionConsumerDeps);
 
 describe('events - a partition reader filters by its buckets where the server can', () => {
-  it('with named sources and a count dividing the buckets: raw patterns plus its own buckets', () => {
+  it('with named sources and a count dividing the buckets: raw patterns, its own buckets, and the pages of its sources', () => {
     const r = reader(8, ['>'], ['edx'], 3);
     expect(r.selective).toBe(true);
     expect(r.filterSubjects).toEqual([
       'insights.events.edx.>',
       ...[3, 11, 19, 27, 35, 43, 51, 59].map((b) => `insights.events.~.${b}.*.*.edx.>`),
+      'insights.events.=.edx',
     ]);
   });
 
   it('one partition reads every bucket with one wildcard', () => {
-    expect(reader(1, ['tick'], ['s']).filterSubjects).toEqual(['insights.events.s.tick', 'insights.events.~.*.*.*.s.tick']);
+    expect(reader(1, ['tick'], ['s']).filterSubjects).toEqual([
+      'insights.events.s.tick',
+      'insights.events.~.*.*.*.s.tick',
+      'insights.events.=.s',
+    ]);
   });
 
   it('a count that does not divide the buckets, or no source with every type, reads everything in each partition', () => {

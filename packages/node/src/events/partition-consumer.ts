@@ -1,10 +1,12 @@
 import type { EventEnvelope } from '@insights/sdk';
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { AckLedger } from './ack-ledger.ts';
-import { deadLetter, handlerLabel, readMessage, type DeliveryDeps } from './delivery.ts';
+import { deadLetter, forAnother, handlerLabel, readMessage, writeDeadLetter, type DeliveryDeps } from './delivery.ts';
+import { isPageSubject } from './event-page.ts';
+import { readPageFor } from './page-selection.ts';
 import { deliverInOrder, type Queued } from './in-order-delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
-import { bucketOf, partitionBuckets, partitionOf, type PartitionKey } from './partition-key.ts';
+import { bucketOf, PARTITION_KEYS, partitionBuckets, partitionOf, SUBJECT_BUCKETS, type PartitionKey } from './partition-key.ts';
 import { pullLoop } from './pull-loop.ts';
 import { filterSubjectsFor } from './subject-filters.ts';
 import { consumerDescription, KEYED_MARKER, partitionDurableName, subjectBucket } from './subjects.ts';
@@ -28,10 +30,12 @@ export interface PartitionConsumerDeps extends DeliveryDeps {
   /** Shorter than the lease: a dead owner's last pull must be over before anyone can take its partition. */
   readonly pullExpiresMs: number;
   readonly stats: PartitionStats;
-  /** Shared by the handler's partitions: sequences handled here whose ack may have been lost. */
+  /** This partition's: sequences handled here whose ack may have been lost (a page is read by every partition). */
   readonly ledger: AckLedger;
 }
 
+/** A page whose refused event's dead letter could not be written comes again after this long, ms. */
+const DEAD_LETTER_RETRY_MS = 5_000;
 /** At most this many events fetched ahead; fewer when the handler is slow (all must finish within the ack wait). */
 const MAX_AHEAD = 64;
 const NS = 1_000_000;
@@ -43,7 +47,9 @@ const NS = 1_000_000;
  * wait) and dead-lettered after `maxAttempts` (in-order-delivery.ts).
  * Its durable is filtered by the server to the events nodes published in its buckets (keyed
  * subjects), so each of those is read by one partition only; raw-layout events (subjects.ts)
- * carry no key, so every partition reads them and passes by those of other partitions.
+ * carry no key, so every partition reads them and passes by those of other partitions. Pages
+ * (event-page.ts) mix keys: every partition reads them and takes its own events by the page's
+ * index (parsing only those); the page is acknowledged once they are all handled.
  */
 export class PartitionConsumer {
   readonly durable: string;
@@ -120,8 +126,11 @@ export class PartitionConsumer {
   start(takeover: boolean): void {
     this.#keepAlive = setInterval(
       () => {
-        for (const q of this.#inHand) q.m.working();
-        for (const q of this.#queue) q.m.working();
+        // A page's events share one message: tell JetStream once.
+        const held = new Set<JsMsg>();
+        for (const q of this.#inHand) held.add(q.m);
+        for (const q of this.#queue) held.add(q.m);
+        for (const m of held) m.working();
       },
       Math.max(300, Math.floor(this.#deps.ackWaitMs / 3)),
     );
@@ -244,7 +253,8 @@ export class PartitionConsumer {
   /** Events of other partitions (and ones for no handler) are acknowledged here; ours queue in order. */
   #accept(m: JsMsg): void | Promise<void> {
     if (m.redelivered) this.#deps.stats.redelivered++;
-    const r = readMessage(m, this.#label, this.#deps.limits);
+    if (isPageSubject(m.subject)) return this.#acceptPage(m);
+    const r = readMessage(m, this.#label, this.durable, this.#deps.limits);
     if (r.type === 'skip') return void m.ack();
     const { key, partition, partitions } = this.#deps;
     const bucket = subjectBucket(m.subject, key);
@@ -263,6 +273,44 @@ export class PartitionConsumer {
       return void m.ack();
     }
     this.#queue.push({ m, e: r.event });
+  }
+
+  /**
+   * A page: this partition's events of it queue in order, with a shared count so the page is
+   * acknowledged after the last; a page with none is acknowledged at once. Its events that are
+   * no valid event are dead-lettered one by one by the partition the index names (partition 0
+   * where the partition count does not divide SUBJECT_BUCKETS); a page that is none as a whole,
+   * by partition 0.
+   */
+  async #acceptPage(m: JsMsg): Promise<void> {
+    if (forAnother(m, this.#label, this.durable)) return void m.ack();
+    if (this.#deps.ledger.handled(m.seq)) {
+      this.#deps.ledger.duplicatesSkipped++;
+      return void m.ack();
+    }
+    const { key, partition, partitions, handler, limits } = this.#deps;
+    const k = PARTITION_KEYS.indexOf(key) + 1;
+    const byIndex = SUBJECT_BUCKETS % partitions === 0;
+    const r = readPageFor(
+      m.data,
+      {
+        handler,
+        ownsEntry: (entry) => (byIndex ? entry[k]! % partitions === partition : undefined),
+        ownsEvent: (e) => partitionOf(e, key, partitions) === partition,
+        ownsRefused: partition === 0,
+      },
+      limits,
+    );
+    if (r.type === 'invalid') return this.#refuse(m, undefined, undefined, r.error);
+    for (const x of r.refused) {
+      this.#deps.stats.rejected++;
+      if (!(await writeDeadLetter(this.#deps, m, x.shown, x.reason, m.info.deliveryCount, x.index)))
+        return void m.nak(DEAD_LETTER_RETRY_MS);
+      this.#deps.stats.deadLettered++;
+    }
+    if (r.events.length === 0) return void m.ack();
+    const page = { left: r.events.length };
+    for (const p of r.events) this.#queue.push({ m, e: p.event, page, index: p.index });
   }
 
   /**

@@ -6,7 +6,7 @@ import type { LeaseBucket } from './leases.ts';
 import { DEFAULT_PARTITIONS, SUBJECT_BUCKETS, type PartitionKey } from './partition-key.ts';
 import { PartitionConsumer, type PartitionStats } from './partition-consumer.ts';
 import { unpartitionedPosition } from './partition-migration.ts';
-import { token } from './subjects.ts';
+import { partitionDurableName, token } from './subjects.ts';
 
 /** KV bucket of partition leases and of the marks that say which replicas of a handler are alive. */
 export const PARTITION_LEASE_BUCKET = 'insights-partitions';
@@ -45,7 +45,11 @@ export class PartitionedHandler implements HandlerWorker {
   readonly #newReader: (partition: number) => PartitionConsumer;
   readonly #held = new Map<number, Held>();
   readonly #stats: PartitionStats = { processed: 0, deadLettered: 0, rejected: 0, redelivered: 0 };
-  readonly #ledger: AckLedger;
+  /**
+   * One per partition: a page is read by every partition, so a sequence one partition handled
+   * says nothing of the others' events in it.
+   */
+  readonly #ledgers: AckLedger[];
   readonly #base: string;
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> | undefined;
@@ -68,10 +72,11 @@ export class PartitionedHandler implements HandlerWorker {
         maxAttempts: (meta.maxAttempts as number | undefined) ?? deps.defaultMaxAttempts,
         pullExpiresMs,
         stats: this.#stats,
-        ledger: this.#ledger,
+        ledger: this.#ledgers[partition]!,
       });
-    this.#ledger = new AckLedger(deps.jsm, deps.stream, () => this.durables);
-    this.durables = Array.from({ length: this.#partitions }, (_, p) => this.#newReader(p).durable);
+    const durable = (p: number) => partitionDurableName(deps.handler.module, deps.handler.name, p);
+    this.durables = Array.from({ length: this.#partitions }, (_, p) => durable(p));
+    this.#ledgers = this.durables.map((d) => new AckLedger(deps.jsm, deps.stream, () => [d]));
   }
 
   readonly durables: readonly string[];
@@ -91,7 +96,7 @@ export class PartitionedHandler implements HandlerWorker {
     return this.#stats.redelivered;
   }
   get duplicatesSkipped(): number {
-    return this.#ledger.duplicatesSkipped;
+    return this.#ledgers.reduce((n, l) => n + l.duplicatesSkipped, 0);
   }
 
   /** Partitions this replica reads now. */
@@ -124,7 +129,7 @@ export class PartitionedHandler implements HandlerWorker {
     clearInterval(this.#timer);
     await this.#tick;
     await this.#deps.leases.kv.delete(this.#memberKey()).catch(() => {});
-    this.#ledger.stop();
+    for (const l of this.#ledgers) l.stop();
   }
 
   #memberKey(): string {

@@ -11,7 +11,7 @@ export interface Sent {
  * Sends messages one JetStream publish each, in order, waiting for room in the publisher's window
  * before each (flow control). Resolves once all are sent, with the report to come once JetStream
  * has acknowledged every one (it rejects with the first failure). Each message gets its own ack,
- * so duplicates are counted one by one.
+ * so duplicates are counted one by one (a page's as all its events).
  */
 export async function sendEach(
   publisher: JetStreamPublisher,
@@ -26,7 +26,12 @@ export async function sendEach(
     ack.catch(() => undefined);
     acks.push(ack);
   }
-  const report = Promise.all(acks).then(reportOfAcks);
+  const report = Promise.all(acks).then((a) =>
+    reportOfAcks(
+      a,
+      messages.map((m) => m.events ?? 1),
+    ),
+  );
   report.catch(() => undefined);
   return { report };
 }

@@ -12,12 +12,14 @@ export interface PublishReport {
 
 export const EMPTY_REPORT: PublishReport = Object.freeze({ published: 0, duplicates: 0, lastSeq: 0 });
 
-/** The report of per-message acknowledgements. */
-export function reportOfAcks(acks: readonly PubAck[]): PublishReport {
+/** The report of per-message acknowledgements; `events[i]`: the events message i held (a page: many), 1 if not given. */
+export function reportOfAcks(acks: readonly PubAck[], events?: readonly number[]): PublishReport {
   const report: PublishReport = { ...EMPTY_REPORT };
-  for (const ack of acks) {
-    if (ack.duplicate) report.duplicates++;
-    else report.published++;
+  for (let i = 0; i < acks.length; i++) {
+    const ack = acks[i]!;
+    const n = events?.[i] ?? 1;
+    if (ack.duplicate) report.duplicates += n;
+    else report.published += n;
     if (ack.seq > report.lastSeq) report.lastSeq = ack.seq;
   }
   return report;

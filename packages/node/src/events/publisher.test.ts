@@ -66,4 +66,32 @@ describe.skipIf(!natsServerAvailable())('publishing envelopes (real nats-server)
     ]);
     expect(r).toMatchObject({ published: 2, duplicates: 1 });
   });
+
+  it('with pages, a run of one source is one message; a run of one stays a single event; a re-sent batch counts its events as duplicates', async () => {
+    const pages = { maxEvents: 4, maxBytes: 64 * 1024 };
+    const atomicBatch = { maxMessages: 4, maxBytes: 5000 };
+    const before = (await jsm.streams.info('ENVELOPES')).state.last_seq;
+    const other = { ...envelope('g-5', 1), source: 'other' };
+    const batch = [...Array.from({ length: 5 }, (_, i) => envelope(`g-${i}`, 1)), other, envelope('g-6', 1)];
+    expect(await publishEnvelopes({ publisher, atomicBatch, pages }, batch)).toEqual({
+      published: 7,
+      duplicates: 0,
+      lastSeq: before + 4,
+    });
+    const subjects = await Promise.all(
+      Array.from({ length: 4 }, async (_, i) => (await jsm.streams.getMessage('ENVELOPES', { seq: before + i + 1 }))?.subject),
+    );
+    // A page of 4, the fifth alone (a run of one left), the other source alone, then the last event alone.
+    expect(subjects.map((s) => s?.split('.').slice(0, 3).join('.'))).toEqual([
+      'insights.events.=',
+      'insights.events.~',
+      'insights.events.~',
+      'insights.events.~',
+    ]);
+    expect(await publishEnvelopes({ publisher, atomicBatch, pages }, batch)).toEqual({
+      published: 0,
+      duplicates: 7,
+      lastSeq: before + 4,
+    });
+  });
 });

@@ -1,25 +1,31 @@
 import type { EventEnvelope } from '@insights/sdk';
 import { MAX_ATOMIC_BATCH_MESSAGES, sendAtomicBatch, type AtomicBatchLimits } from './atomic-batch-publish.ts';
+import type { PageLimits } from './event-page.ts';
 import type { JetStreamPublisher } from './jetstream-publisher.ts';
 import type { OutgoingMessage } from './outgoing-message.ts';
+import { pagedMessages } from './page-grouping.ts';
 import { sendEach } from './per-message-publish.ts';
 import { addReports, type PublishReport } from './publish-report.ts';
 import { subjectFor } from './subjects.ts';
 
 /**
- * How envelopes go to JetStream: in atomic batches within `atomicBatch` (one acknowledgement per
- * batch) where the stream allows them, else (undefined) one acknowledged publish per envelope.
+ * How envelopes go to JetStream: a batch of them in pages within `pages` (many events of a
+ * source per message: event-page.ts) when set; single events in atomic batches within
+ * `atomicBatch` (one acknowledgement per batch) where the stream allows them, else (undefined)
+ * one acknowledged publish per envelope.
  */
 export interface EnvelopeSending {
   readonly publisher: JetStreamPublisher;
   readonly atomicBatch: AtomicBatchLimits | undefined;
+  readonly pages?: PageLimits | undefined;
 }
 
 /**
- * Hands envelopes to NATS in order, with their id as the message id (so re-sends within the
- * duplicate window are dropped), waiting for room in the publisher's window of unacknowledged
- * publishes: a batch larger than the window is sent as acknowledgements come back. Resolves once
- * every envelope is sent, with the reports to come (`acknowledged` adds them up).
+ * Hands envelopes to NATS in order, with their id as the message id (a page's: from its events'
+ * ids), so re-sends within the duplicate window are dropped, waiting for room in the publisher's
+ * window of unacknowledged publishes: a batch larger than the window is sent as acknowledgements
+ * come back. Resolves once every envelope is sent, with the reports to come (`acknowledged` adds
+ * them up).
  */
 export async function sendEnvelopes(
   sending: EnvelopeSending,
@@ -28,7 +34,9 @@ export async function sendEnvelopes(
 ): Promise<Promise<PublishReport>[]> {
   const extra = headers !== undefined && Object.keys(headers).length > 0 ? headers : undefined;
   const { publisher, atomicBatch: limits } = sending;
-  if (limits === undefined) return [(await sendEach(publisher, envelopes.map(toMessage), extra)).report];
+  const messages =
+    sending.pages !== undefined && envelopes.length > 1 ? pagedMessages(envelopes, sending.pages) : envelopes.map(toMessage);
+  if (limits === undefined) return [(await sendEach(publisher, messages, extra)).report];
   const maxMessages = Math.min(limits.maxMessages, MAX_ATOMIC_BATCH_MESSAGES);
   const reports: Promise<PublishReport>[] = [];
   let batch: OutgoingMessage[] = [];
@@ -42,8 +50,13 @@ export async function sendEnvelopes(
     batch = [];
     bytes = 0;
   };
-  for (const e of envelopes) {
-    const m = toMessage(e);
+  for (const m of messages) {
+    if ((m.events ?? 1) > 1) {
+      // A page is one message, one fsync: sent on its own, after the single events before it.
+      if (batch.length > 0) await send();
+      reports.push((await sendEach(publisher, [m], extra)).report);
+      continue;
+    }
     batch.push(m);
     bytes += m.data.length;
     if (batch.length >= maxMessages || bytes >= limits.maxBytes) await send();

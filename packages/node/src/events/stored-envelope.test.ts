@@ -18,4 +18,25 @@ describe('events - an envelope read from the stream', () => {
     expect(read(`"${'x'.repeat(2000)}"`)).toMatchObject({ reason: expect.stringMatching(/limits\.maxEventBytes/) });
     expect(read('['.repeat(9))).toMatchObject({ reason: expect.stringMatching(/limits\.maxJsonDepth/) });
   });
+
+  it('keeps only the fields an envelope has, and refuses what its schema refuses', () => {
+    expect(read(JSON.stringify({ ...envelope, extra: 1, actor: 'u1', hops: 2 }))).toEqual({
+      ok: true,
+      event: { ...envelope, actor: 'u1', hops: 2 },
+    });
+    for (const [field, value] of [
+      ['hops', 1.5],
+      ['hops', -1],
+      ['actor', null],
+      ['course', 5],
+      ['type', ''],
+      ['source', null],
+      ['raw', undefined],
+      ['payload', undefined],
+    ] as const)
+      expect(read(JSON.stringify({ ...envelope, [field]: value })), field).toMatchObject({
+        ok: false,
+        reason: expect.stringContaining(`: ${field}: `),
+      });
+  });
 });

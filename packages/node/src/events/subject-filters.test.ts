@@ -19,23 +19,34 @@ describe('events - consumer filter subjects', () => {
     expect(withoutCovered(['a.b', 'a.>', 'a.b', 'c.d'])).toEqual(['a.>', 'c.d']);
   });
 
-  it('an unpartitioned handler reads its sources and types in both layouts', () => {
+  it("an unpartitioned handler reads its sources and types in the raw and keyed layouts, and its sources' pages", () => {
     expect(filterSubjectsFor(['problem_check', 'edx.video.>'], ['edx'])).toEqual([
       'insights.events.edx.problem_check',
       'insights.events.edx.edx.video.>',
       'insights.events.~.*.*.*.edx.problem_check',
       'insights.events.~.*.*.*.edx.edx.video.>',
+      'insights.events.=.edx',
     ]);
   });
 
   it('several sources and types are each named, not widened to the whole source or stream', () => {
-    expect(filterSubjectsFor(['a', 'b'], ['x', 'y'])).toHaveLength(8);
+    expect(filterSubjectsFor(['a', 'b'], ['x', 'y'])).toHaveLength(10);
     expect(filterSubjectsFor(['a', 'b'], ['x', 'y'])).toContain('insights.events.~.*.*.*.y.b');
+    expect(filterSubjectsFor(['a', 'b'], ['x', 'y'])).toContain('insights.events.=.y');
   });
 
-  it("a partition reads raw subjects and its own buckets of the key's token", () => {
+  it('a handler naming no source reads the pages of every source', () => {
+    expect(filterSubjectsFor(['a'], [])).toEqual(['insights.events.*.a', 'insights.events.~.*.*.*.*.a', 'insights.events.=.*']);
+  });
+
+  it("a partition reads raw subjects, its own buckets of the key's token, and every page of its sources", () => {
     const f = filterSubjectsFor(['>'], ['shard'], { key: 'course', buckets: [3, 11] });
-    expect(f).toEqual(['insights.events.shard.>', 'insights.events.~.*.3.*.shard.>', 'insights.events.~.*.11.*.shard.>']);
+    expect(f).toEqual([
+      'insights.events.shard.>',
+      'insights.events.~.*.3.*.shard.>',
+      'insights.events.~.*.11.*.shard.>',
+      'insights.events.=.shard',
+    ]);
   });
 
   it('a handler with no source and every type has one filter: the raw pattern covers the keyed ones', () => {
@@ -48,6 +59,7 @@ describe('events - consumer filter subjects', () => {
     expect(filterSubjectsFor(['a b.*'], ['x'], { key: 'actor', buckets: all })).toEqual([
       'insights.events.x.a_b.*',
       'insights.events.~.*.*.*.x.a_b.*',
+      'insights.events.=.x',
     ]);
   });
 });

@@ -1,4 +1,5 @@
 import { PARTITION_KEYS, SUBJECT_BUCKETS, type PartitionKey } from './partition-key.ts';
+import { PAGE_MARKER } from './event-page.ts';
 import { EVENT_SUBJECT_PREFIX, KEYED_MARKER, token } from './subjects.ts';
 
 /** The buckets of one key a consumer reads (one partition's), when it reads only some. */
@@ -9,9 +10,10 @@ export interface BucketFilter {
 
 /**
  * The server-side filters of a handler's consumer (several per consumer since NATS 2.10): each
- * of its sources and type patterns in both subject layouts (subjects.ts), raw ones always (what
- * other publishers send reaches every handler as before) and keyed ones only in `only`'s
- * buckets when given. Patterns another one covers are dropped: the server refuses a list where
+ * of its sources and type patterns in the raw and keyed subject layouts (subjects.ts), raw ones
+ * always (what other publishers send reaches every handler as before) and keyed ones only in
+ * `only`'s buckets when given; and the pages of its sources (every partition reads them: a page
+ * mixes keys and types, its index tells a reader its events). Patterns another one covers are dropped: the server refuses a list where
  * one filter is a subset of another (partial overlaps are fine; a message is delivered once).
  */
 export function filterSubjectsFor(types: readonly string[], sources: readonly string[], only?: BucketFilter): string[] {
@@ -25,6 +27,7 @@ export function filterSubjectsFor(types: readonly string[], sources: readonly st
   const all = [
     ...tails.map((t) => `${EVENT_SUBJECT_PREFIX}.${t}`),
     ...keyed.flatMap((b) => tails.map((t) => `${EVENT_SUBJECT_PREFIX}.${KEYED_MARKER}.${b}.${t}`)),
+    ...srcs.map((s) => `${EVENT_SUBJECT_PREFIX}.${PAGE_MARKER}.${s}`),
   ];
   return withoutCovered(all);
 }

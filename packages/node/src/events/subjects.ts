@@ -2,13 +2,15 @@ import type { EventEnvelope } from '@insights/sdk';
 import { bucketOf, PARTITION_KEYS, SUBJECT_BUCKETS, type PartitionKey } from './partition-key.ts';
 
 /**
- * Every event lives under this prefix, in one of two layouts:
+ * Every event lives under this prefix, in one of three layouts:
  * - raw: `insights.events.<source>.<type tokens...>`, what other publishers (an operator's
  *   re-drive, a node of an older version, anyone holding a node credential) send;
  * - keyed: `insights.events.~.<actor bucket>.<course bucket>.<resource bucket>.<source>.<type tokens...>`,
  *   what nodes publish (subjectFor): the buckets let each partition of a partitioned handler be
- *   filtered by the server to its own events. `~` can never be a source (token() never yields
- *   it), so the two layouts never meet.
+ *   filtered by the server to its own events;
+ * - pages: `insights.events.=.<source>`, many events of one source in one message, what nodes
+ *   publish for a batch ingest (event-page.ts).
+ * `~` and `=` can never be a source (token() never yields them), so the layouts never meet.
  */
 export const EVENT_SUBJECT_PREFIX = 'insights.events';
 /** The token after the prefix that marks the keyed layout. */
@@ -18,6 +20,12 @@ export const DLQ_SUBJECT_PREFIX = 'insights.dlq';
 export const INGEST_SUBJECT = 'insights.ingest';
 /** Header that sends a re-driven event to one handler only. */
 export const ONLY_HANDLER_HEADER = 'Insights-Only-Handler';
+/**
+ * Header that sends a re-published event to one durable consumer only: an event that failed
+ * inside a page goes back alone to the consumer that failed it (each replica keeps its own
+ * consumer with the embedded database, and the others handled it).
+ */
+export const ONLY_CONSUMER_HEADER = 'Insights-Only-Consumer';
 
 /** A subject token: letters, digits, `_` and `-` (anything else, including wildcards, becomes `_`). */
 export function token(s: string): string {

@@ -5,6 +5,7 @@ import { createDbProvider, type DbProvider } from '@insights/db';
 import type { Db } from '@insights/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SEEN_WINDOW, updateOnce } from './once.ts';
+import { eventPosition, floorPosition } from './stream-position.ts';
 
 describe('updateOnce - stream memory bounded by the ack floor (embedded engine)', () => {
   let dir: string;
@@ -20,8 +21,17 @@ describe('updateOnce - stream memory bounded by the ack floor (embedded engine)'
     await rm(dir, { recursive: true, force: true });
   });
 
+  // Single-event messages at stream sequence `seq` (a page's events are covered in the node's tests).
   const apply = (seq: number, ackFloor: number, handler = 'count') =>
-    updateOnce(db, 'c', `e-${seq}`, { _id: 'hot' }, { $inc: { n: 1 } }, { upsert: true }, { handler, seq, ackFloor });
+    updateOnce(
+      db,
+      'c',
+      `e-${seq}`,
+      { _id: 'hot' },
+      { $inc: { n: 1 } },
+      { upsert: true },
+      { handler, seq: eventPosition(seq), ackFloor: floorPosition(ackFloor) },
+    );
   type Hot = { n: number; _applied: Record<string, { a?: number[]; b?: number[] }> };
   const doc = async () => (await db.collection('c').findOne({ _id: 'hot' })) as unknown as Hot;
 
@@ -36,14 +46,14 @@ describe('updateOnce - stream memory bounded by the ack floor (embedded engine)'
   });
 
   it('entries the ack floor has passed are dropped in the same write, so memory follows the floor, not the event count', async () => {
-    // A floor trailing 50 behind: the document holds about 50 entries plus up to one half's worth.
+    // A floor trailing 50 behind: the document holds about 50 entries plus up to one half's worth (16 messages).
     for (let s = 1; s <= 3000; s++) await apply(s, Math.max(0, s - 50));
     const d = await doc();
     const held = [...(d._applied.count?.a ?? []), ...(d._applied.count?.b ?? [])];
     expect(d.n).toBe(3000);
-    expect(held.length).toBeLessThan(50 + 2 * 256);
+    expect(held.length).toBeLessThan(50 + 2 * 16);
     // Everything above the floor is still there.
-    for (let s = 2951; s <= 3000; s++) expect(held).toContain(s);
+    for (let s = 2951; s <= 3000; s++) expect(held).toContain(eventPosition(s));
   });
 
   it('each handler has its own memory: one handler dropping entries leaves another handler’s alone', async () => {

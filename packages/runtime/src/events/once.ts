@@ -1,4 +1,5 @@
 import type { Db, Document, EventEnvelope, Filter, UpdateFilter } from '@insights/sdk';
+import { PAGE_SLOTS } from './stream-position.ts';
 
 /** How many recent event ids a document remembers for `updateOnce` when events come without a stream position (local mode). */
 export const SEEN_WINDOW = 500;
@@ -8,16 +9,24 @@ export const SEEN_WINDOW = 500;
  * takes to apply this many events to the document); the node counts and warns then.
  */
 export const APPLIED_CAP = 20_000;
-/** Stream sequences alternate between a document's two halves of memory every this many. */
-const HALF_SEQS = 256;
+/**
+ * Positions (stream-position.ts) alternate between a document's two halves of memory every this
+ * many: every 16 stored messages, 16 single events or up to 16 pages (8,000 events, well inside
+ * APPLIED_CAP per half).
+ */
+const HALF_POSITIONS = 16 * PAGE_SLOTS;
 
-/** Where a batch of events came from: each event's stream sequence, and the consumer's ack floor as the node last read it. */
+/**
+ * Where a batch of events came from: each event's position in the stream (`eventPosition`: its
+ * message's sequence and its index in a page), and the consumer's ack floor as the node last read
+ * it (`floorPosition`).
+ */
 export interface StreamDelivery {
   readonly seqs: readonly number[];
   readonly ackFloor: number;
 }
 
-/** One event's place in its handler's consumer, for `updateOnce`. */
+/** One event's place in its handler's consumer, for `updateOnce` (positions, as in StreamDelivery). */
 export interface StreamPosition {
   readonly handler: string;
   readonly seq: number;
@@ -54,9 +63,9 @@ function idMemory(eventId: string): Memory {
 }
 
 /**
- * With one: the handler's events above its consumer's ack floor, by stream sequence. Only those
+ * With one: the handler's events above its consumer's ack floor, by stream position. Only those
  * can be delivered again, so that is exactly what must be remembered, however many events the
- * document took meanwhile. The entries go in two arrays, alternating every HALF_SEQS sequences:
+ * document took meanwhile. The entries go in two arrays, alternating every HALF_POSITIONS positions:
  * each write adds to its own half and drops what the floor has passed from the other (MongoDB
  * refuses a `$push` and a `$pull` on one path in the same update), so the update stays one write.
  * A stale floor only keeps more. Ids in `_seen` (written before, or in local mode) still count.
@@ -64,7 +73,7 @@ function idMemory(eventId: string): Memory {
 function seqMemory(eventId: string, at: StreamPosition): Memory {
   // Handler names are not field names: encode so no name reaches another's path or an operator.
   const base = `_applied.${encodeURIComponent(at.handler).replace(/\./g, '%2E')}`;
-  const odd = Math.floor(at.seq / HALF_SEQS) % 2 === 1;
+  const odd = Math.floor(at.seq / HALF_POSITIONS) % 2 === 1;
   const own = `${base}.${odd ? 'b' : 'a'}`;
   const other = `${base}.${odd ? 'a' : 'b'}`;
   return {
