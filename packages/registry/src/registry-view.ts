@@ -118,7 +118,7 @@ export class RegistryView {
    * The watcher asked the bucket during the current silence and got no answer: its leader is
    * being elected (or its server is gone), so nobody could write either. The server's removal
    * markers that come out of such an outage say a node could not write, not that it died: they
-   * are not believed for one beat interval after the registry is heard again (see #withdraw).
+   * are not believed for one TTL after the registry is heard again (see #withdraw).
    */
   noteUnreachable(): void {
     this.#unreachableIn = this.#heardAt;
@@ -277,16 +277,18 @@ export class RegistryView {
    * deleted, and may have restored the other one already (deleting `node.x`, then `alive.x`, must
    * not lose the advertisement written back in between). Both gone: the node is withdrawn.
    *
-   * A purge of a heartbeat the server expires, arriving within a beat interval of an outage
+   * A purge of a heartbeat the server expires, arriving within one TTL of an outage's end
    * (`purgedAt`, live entries only), is not taken: the node could not write while the bucket
-   * had no leader, and its TTL ran out there. It stays until it writes again or lapses by this
-   * watcher's clock, which stood still through the outage (a node that died meanwhile goes a
-   * TTL later than it would have).
+   * had no leader, and its TTL ran out there. A node whose own server got JetStream back later
+   * than this watcher's did (a cluster recovering under load: seconds apart) is expired by the
+   * new leader up to a TTL after the registry is heard again. It stays until it writes again or
+   * lapses by this watcher's clock, which stood still through the outage (a node that died
+   * meanwhile goes a TTL later than it would have).
    */
   #withdraw(kind: string, id: string, purgedAt?: number): void {
     const n = this.#nodes.get(id);
     if (n === undefined) return;
-    if (kind === 'alive' && n.serverTtl && purgedAt !== undefined && purgedAt - this.#outageEndedAt <= beatGap(n)) {
+    if (kind === 'alive' && n.serverTtl && purgedAt !== undefined && purgedAt - this.#outageEndedAt <= n.ttlMs) {
       n.serverTtl = false; // no other marker will come for this heartbeat: the timer decides
       return;
     }
