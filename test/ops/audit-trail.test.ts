@@ -64,13 +64,16 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
     return out;
   };
   /** The records once `n` of them (or `n` that `match`) are in the stream. */
-  const waitFor = async (n: number, match: (r: Record) => boolean = () => true): Promise<Record[]> => {
+  /** The records once `ready` holds for them (10 s at most): each node ships its own, in no order between nodes. */
+  const waitUntil = async (ready: (all: Record[]) => boolean): Promise<Record[]> => {
     for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((r) => setTimeout(r, 100))) {
       const r = await records().catch(() => []);
-      if (r.filter(match).length >= n) return r;
+      if (ready(r)) return r;
     }
     return records();
   };
+  const waitFor = (n: number, match: (r: Record) => boolean = () => true): Promise<Record[]> =>
+    waitUntil((all) => all.filter(match).length >= n);
 
   /** `insights audit ...` as an operator: what it prints. */
   const auditText = async (...args: string[]): Promise<string> => {
@@ -152,9 +155,13 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
       await expect
         .poll(() => ada.query['caller.greet_via_mesh']!({ user: 'ada' }).catch(() => ''), { timeout: 20_000 })
         .toBe('relayed: Hello, ada!');
-      const all = await waitFor(1, (r) => r.node === 'audited' && r.analytic === 'examples.hello_user');
-      const outer = all.filter((r) => r.node === 'front' && r.analytic === 'caller.greet_via_mesh' && r.outcome === 'OK').at(-1)!;
-      const served = all.find((r) => r.node === 'audited' && r.analytic === 'examples.hello_user' && r.trace === outer.trace);
+      const lastOuter = (all: Record[]) =>
+        all.filter((r) => r.node === 'front' && r.analytic === 'caller.greet_via_mesh' && r.outcome === 'OK').at(-1);
+      const servedIn = (all: Record[], trace: string | undefined) =>
+        all.find((r) => r.node === 'audited' && r.analytic === 'examples.hello_user' && r.trace === trace);
+      const all = await waitUntil((rs) => servedIn(rs, lastOuter(rs)?.trace) !== undefined);
+      const outer = lastOuter(all)!;
+      const served = servedIn(all, outer.trace);
       expect(outer.trace).toMatch(/^[0-9a-f]{32}$/);
       // Forwarded by a certified node (every token delegated by it): the serving node believes the parent it names.
       expect(served).toMatchObject({
@@ -196,9 +203,8 @@ describe.skipIf(NO_NATS)('audit trail - one record per call of a nested call tre
       });
       meshes.push(bob);
       await expect(bob.query['caller.greet_via_mesh']!({ user: 'bob' })).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
-      // Each node ships its own records: the serving node's may be stored before the front's.
-      await waitFor(1, (r) => r.node === 'audited' && r.who?.startsWith('bob#') === true);
-      const afterBob = await waitFor(1, (r) => r.node === 'front' && r.who?.startsWith('bob#') === true);
+      const bobs = (node: string) => (r: Record) => r.node === node && r.who?.startsWith('bob#') === true;
+      const afterBob = await waitUntil((rs) => rs.some(bobs('audited')) && rs.some(bobs('front')));
       const bobOuter = afterBob.find((r) => r.node === 'front' && r.who?.startsWith('bob#') === true);
       expect(afterBob.find((r) => r.node === 'audited' && r.who?.startsWith('bob#') === true)).toMatchObject({
         analytic: 'examples.hello_user',
