@@ -1,7 +1,7 @@
 import { fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { isMainThread, parentPort } from 'node:worker_threads';
-import { CHANNEL_FD, encodeFrames, FrameReader } from './frame-channel.ts';
+import { CHANNEL_FD, FrameReader, writeFrames } from './frame-channel.ts';
 import { postSafely } from './outbox.ts';
 import type { ChildBatch, ParentBatch } from './protocol.ts';
 
@@ -36,13 +36,9 @@ export function openParentPort(): ParentPort {
   // The host is gone (it crashed or was killed): nobody can use this sandbox any more.
   channel.on('end', () => process.exit(0));
   channel.on('error', () => process.exit(0));
-  const write = (b: ChildBatch, done?: () => void) => {
-    const frames = encodeFrames(b);
-    frames.forEach((f, i) => channel.write(f, i === frames.length - 1 ? done : undefined));
-  };
   return {
     isWorker: false,
-    post: (batch) => postSafely(batch, (b) => write(b)),
+    post: (batch) => postSafely(batch, (b) => writeFrames(channel, b)),
     onBatch: (handler) => {
       // The host's own frames: trusted, so only bounded by what a frame can say.
       const reader = new FrameReader(0xffffffff);
@@ -51,7 +47,7 @@ export function openParentPort(): ParentPort {
     exit: (code) => {
       const bye = () => process.exit(code);
       setTimeout(bye, 1000).unref();
-      if (channel.writable) write([], bye);
+      if (channel.writable) writeFrames(channel, [], bye);
       else bye();
     },
   };

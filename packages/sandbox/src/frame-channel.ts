@@ -14,6 +14,7 @@
  * an unknown kind, an element that overruns its frame or that V8 cannot deserialise is a
  * FrameError, and the host kills the sandbox; nothing of such a frame is delivered.
  */
+import type { Writable } from 'node:stream';
 import { deserialize, serialize } from 'node:v8';
 
 /** The channel's fd in a sandbox process: stdio index 3, inherited through sh, prlimit and bwrap. */
@@ -34,35 +35,44 @@ export class FrameError extends Error {
 /** Encodes a batch as frames (one, unless it is larger than SPLIT_BYTES), ready to write. */
 export function encodeFrames(batch: readonly unknown[]): Buffer[] {
   const frames: Buffer[] = [];
-  let parts: Uint8Array[] = [];
+  let bodies: Uint8Array[] = [];
+  let packed: boolean[] = [];
   let bytes = 0;
   const close = () => {
-    frames.push(frame(parts, bytes));
-    parts = [];
+    frames.push(frame(bodies, packed, bytes));
+    bodies = [];
+    packed = [];
     bytes = 0;
   };
   for (const m of batch) {
-    const packed = m instanceof Uint8Array;
-    const body = packed ? m : serialize(m);
+    const isPacked = m instanceof Uint8Array;
+    const body = isPacked ? m : serialize(m);
     if (bytes > 0 && bytes + ELEMENT_HEAD + body.length > SPLIT_BYTES) close();
-    const head = Buffer.allocUnsafe(ELEMENT_HEAD);
-    head[0] = packed ? PACKED : SERIALISED;
-    head.writeUInt32LE(body.length, 1);
-    parts.push(head, body);
+    bodies.push(body);
+    packed.push(isPacked);
     bytes += ELEMENT_HEAD + body.length;
   }
   if (bytes > 0 || frames.length === 0) close();
   return frames;
 }
 
-function frame(parts: readonly Uint8Array[], bytes: number): Buffer {
+/** Writes a batch's frames to `to`, all encoded before the first write; `done` after the last. */
+export function writeFrames(to: Writable, batch: readonly unknown[], done?: () => void): void {
+  const frames = encodeFrames(batch);
+  frames.forEach((f, i) => to.write(f, i === frames.length - 1 ? done : undefined));
+}
+
+/** One frame in one allocation: its length, then each element's kind, length and bytes. */
+function frame(bodies: readonly Uint8Array[], packed: readonly boolean[], bytes: number): Buffer {
   const out = Buffer.allocUnsafe(FRAME_HEAD + bytes);
   out.writeUInt32LE(bytes, 0);
   let at = FRAME_HEAD;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
+  bodies.forEach((body, i) => {
+    out[at] = packed[i] ? PACKED : SERIALISED;
+    out.writeUInt32LE(body.length, at + 1);
+    out.set(body, at + ELEMENT_HEAD);
+    at += ELEMENT_HEAD + body.length;
+  });
   return out;
 }
 

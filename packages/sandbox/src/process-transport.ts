@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import { encodeFrames, FrameReader } from './frame-channel.ts';
+import { FrameReader, writeFrames } from './frame-channel.ts';
 import { postSafely } from './outbox.ts';
 import { readLines, sandboxEnv, type LaunchOptions, type SandboxTransport, type TransportEvents } from './transport.ts';
 
@@ -87,11 +87,8 @@ export function launchProcess(
   };
   const post = (batch: Parameters<SandboxTransport['post']>[0]) => {
     if (channel === undefined) early.push(batch);
-    else if (channel.writable) postSafely(batch, (b) => write(channel!, encodeFrames(b)));
-  };
-  // Encoded whole before any write: a batch that cannot be encoded writes nothing (postSafely).
-  const write = (to: Socket, frames: readonly Buffer[]) => {
-    for (const f of frames) to.write(f);
+    // Encoded whole before any write: a batch that cannot be encoded writes nothing (postSafely).
+    else if (channel.writable) postSafely(batch, (b) => writeFrames(channel!, b));
   };
   if (wrapper === undefined) start(undefined);
   else
