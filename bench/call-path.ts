@@ -17,7 +17,8 @@
  * process sandbox into DIR/sandbox (the node's bench-only INSIGHTS_BENCH_SANDBOX_CPU_PROF, see
  * sandbox/src/cpu-profile-option.ts); `bench/profile-summary.ts` turns the files into a table.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { treeCpuMs } from './proc-cpu.ts';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startNatsServer } from '@insights/registry/nats-server';
@@ -139,30 +140,4 @@ function compared(ours: Record<string, unknown>, m: Load): Record<string, unknow
   const p50 = summarise(m.latency!.map((x) => x.p50));
   const p99 = summarise(m.latency!.map((x) => x.p99));
   return { moleculer: { p50, p99 } };
-}
-
-/** User + system CPU (ms) of a process and all its descendants (or of itself alone), from /proc (Linux). */
-function treeCpuMs(root: number, alone = false): number {
-  const tick = 1000 / 100; // USER_HZ is 100 on Linux
-  const stats = new Map<number, { ppid: number; ms: number }>();
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      // Fields after the command (which may hold spaces) start at state: ppid is 2nd, utime 12th, stime 13th.
-      const f = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ').pop()!.split(' ');
-      stats.set(Number(d), { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * tick });
-    } catch {
-      // gone meanwhile
-    }
-  }
-  if (alone) return stats.get(root)?.ms ?? 0;
-  let total = 0;
-  for (const [pid, s] of stats) {
-    for (let p: number | undefined = pid; p !== undefined && p > 1; p = stats.get(p)?.ppid)
-      if (p === root) {
-        total += s.ms;
-        break;
-      }
-  }
-  return total;
 }

@@ -16,6 +16,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { writeCourseLog } from '../course-log.ts';
 import { INSIGHTS_BIN, REPO } from '../procs.ts';
+import { treeCpuMs } from '../proc-cpu.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -52,6 +53,8 @@ await writeCourseLog(file, { events, learners: Number(o.learners), realLogs: Str
 const sampler = setInterval(() => void sample().catch(() => undefined), 1000);
 
 const t0 = Date.now();
+// The ingesting node's CPU (its own, and with its module sandboxes) from the import's start to caught up.
+const cpuBefore = { own: treeCpuMs(Number(o.pid), true), tree: treeCpuMs(Number(o.pid)) };
 await new Promise<void>((resolve, reject) => {
   const cli = spawn(
     process.execPath,
@@ -99,10 +102,12 @@ while (!caughtUp && Date.now() - t0 < CATCH_UP_LIMIT_MS) {
   if (!caughtUp) await new Promise((r) => setTimeout(r, 500));
 }
 const catchUpSeconds = (Date.now() - t0) / 1000;
+const nodeCpuUsPerEvent = Math.round(((treeCpuMs(Number(o.pid), true) - cpuBefore.own) * 1000) / events);
+const nodeTreeCpuUsPerEvent = Math.round(((treeCpuMs(Number(o.pid)) - cpuBefore.tree) * 1000) / events);
 await sample().catch(() => undefined);
 clearInterval(sampler);
 await nc.close();
 await rm(dir, { recursive: true, force: true });
 process.stdout.write(
-  `${JSON.stringify({ events, importSeconds, importEventsPerSecond: Math.round(events / importSeconds), catchUpSeconds, caughtUp, peakNodeMb, peakModuleMb: Object.fromEntries(peakModuleMb) })}\n`,
+  `${JSON.stringify({ events, importSeconds, importEventsPerSecond: Math.round(events / importSeconds), catchUpSeconds, caughtUp, peakNodeMb, nodeCpuUsPerEvent, nodeTreeCpuUsPerEvent, peakModuleMb: Object.fromEntries(peakModuleMb) })}\n`,
 );

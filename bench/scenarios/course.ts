@@ -12,6 +12,7 @@ import { connect } from '@nats-io/transport-node';
 import { BENCH_DIR, ensureCliBuilt, INSIGHTS_BIN, REPO, runJson, startServer } from '../procs.ts';
 import type { Plan, Row } from './plan.ts';
 
+/** The lms node's modules; BENCH_COURSE_MODULES (comma-separated) replaces them, e.g. `edx` alone to time ingest without handlers. */
 const MODULES = [
   'edx',
   'weekly-activity',
@@ -31,6 +32,9 @@ interface CourseResult {
   caughtUp: boolean;
   peakNodeMb: number;
   peakModuleMb: Record<string, number>;
+  /** The ingesting node's CPU per event from the import's start to caught up: its own, and with its sandboxes. */
+  nodeCpuUsPerEvent: number;
+  nodeTreeCpuUsPerEvent: number;
 }
 
 /**
@@ -66,7 +70,7 @@ export async function runCourse(natsUrl: string, events: number, learners: numbe
       natsUrl,
       '--data-dir',
       mkdtempSync(path.join(tmpdir(), 'insights-bench-course-')),
-      ...MODULES.flatMap((m) => ['--module', path.join(REPO, 'modules', m)]),
+      ...(process.env.BENCH_COURSE_MODULES?.split(',') ?? MODULES).flatMap((m) => ['--module', path.join(REPO, 'modules', m)]),
     ],
     { INSIGHTS_LOG_LEVEL: 'warn' },
     // Profiling the ingesting node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`), space-separated.
@@ -116,7 +120,7 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
         min: r.importSeconds,
         max: r.importSeconds,
         runs: [r.importSeconds],
-        note: `${r.importEventsPerSecond} events/s; ${note}`,
+        note: `${r.importEventsPerSecond} events/s; node CPU ${r.nodeCpuUsPerEvent} µs/event (${r.nodeTreeCpuUsPerEvent} with its sandboxes); ${note}`,
       },
       {
         scenario: '8-course',

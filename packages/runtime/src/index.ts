@@ -40,6 +40,7 @@ export { EventRouter } from './events/event-router.ts';
 export type { HandlerRef, NormaliseReport } from './events/event-router.ts';
 export { typeMatches, anyTypeMatches } from './events/subject-match.ts';
 export { stableEventId } from './events/event-id.ts';
+export { rememberStoredJson } from './events/stored-json.ts';
 export { MAX_EVENT_HOPS } from './events/hops.ts';
 export type { NormaliseOutcome } from './events/normalise-result.ts';
 export { updateOnce, once, SEEN_WINDOW, APPLIED_CAP } from './events/once.ts';

@@ -5,6 +5,7 @@ import type { CallOutcome } from '@insights/wire';
 import type { EventsControl, HostCall, HostCallControl, HostStatus, ModuleHost } from './host.ts';
 import type { ModuleManifest } from './manifest.ts';
 import { ModuleRuntime, type RuntimeEnvironment } from './module-runtime.ts';
+import { ownCopies } from './events/stored-json.ts';
 
 /** Runs a module in the node's own process: fastest, for trusted modules (and local mode). */
 export class InlineHost implements ModuleHost {
@@ -61,7 +62,8 @@ export class InlineHost implements ModuleHost {
   }
 
   handleEvents(handler: string, events: readonly EventEnvelope[], control: EventsControl): Promise<number> {
-    return this.#runtime.handleEvents(handler, events, control.deadline, control.signal, undefined, control.delivery);
+    // Events read from the stream are shared by the node's handlers: this one gets its own copy.
+    return this.#runtime.handleEvents(handler, ownCopies(events), control.deadline, control.signal, undefined, control.delivery);
   }
 
   runJob(job: string, control: { deadline: number; signal: AbortSignal }): Promise<void> {

@@ -10,6 +10,7 @@ export { buildManifest } from './manifest.ts';
 export type { ModuleManifest } from './manifest.ts';
 export type { HostCall, HostCallControl, HostStatus, ModuleHost, ModuleState, Isolation, EventsControl } from './host.ts';
 export type { StreamDelivery } from './events/once.ts';
+export { storedJsonArray } from './events/stored-json.ts';
 export type { CallAuthority, NestedCaller, NestedCallInvoker } from './call-authority.ts';
 export { NEVER_ABORTS } from './call-scope.ts';
 export { checkEmitFields, deriveEvent, maxHops } from './events/derived-event.ts';

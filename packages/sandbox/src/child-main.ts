@@ -6,7 +6,7 @@
  *
  * One sandbox is one JS thread: a module's own loops never race with other modules.
  */
-import { InsightsError } from '@insights/sdk';
+import { InsightsError, type EventEnvelope } from '@insights/sdk';
 import { loadModuleDefinition, ModuleRuntime } from '@insights/runtime/internal';
 import type { RuntimeEnvironment } from '@insights/runtime/internal';
 import { childEnvironment, HostRequests, RemoteMesh } from './child-env.ts';
@@ -47,6 +47,9 @@ function handle(m: ParentMessage): void {
       return;
     case 'events':
       cancellable(m.id, (signal) => need().handleEvents(m.handler, m.events, m.deadline, signal, m.id, m.delivery));
+      return;
+    case 'events-json':
+      cancellable(m.id, (signal) => need().handleEvents(m.handler, parseEvents(m.json), m.deadline, signal, m.id, m.delivery));
       return;
     case 'job':
       cancellable(m.id, (signal) => need().runJob(m.job, m.deadline, signal, m.id));
@@ -181,6 +184,13 @@ function cancellable(id: number, work: (signal: AbortSignal) => Promise<unknown>
     () => work(controller.signal),
     () => calls.delete(id),
   );
+}
+
+/** The events of an `events-json` message: the node checked each one before it sent their bytes. */
+function parseEvents(json: Uint8Array): EventEnvelope[] {
+  const events = JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString('utf8')) as unknown;
+  if (!Array.isArray(events)) throw new InsightsError('INTERNAL', 'the node sent an event batch that is not a list');
+  return events as EventEnvelope[];
 }
 
 function need(): ModuleRuntime {

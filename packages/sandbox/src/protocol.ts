@@ -81,6 +81,8 @@ export type RequestBody =
       readonly type: 'events';
       readonly handler: string;
       readonly events: readonly EventEnvelope[];
+      /** Host side only: the events as one JSON array from their stored bytes; sent instead of `events` (EventsJsonMessage). */
+      readonly json?: Uint8Array | undefined;
       readonly deadline: number;
       readonly delivery?: StreamDelivery;
     }
@@ -93,9 +95,24 @@ export type RequestBody =
 /** A request on the wire; its sender stamps `id` into the object it made (no copy per call). */
 export type RequestMessage = RequestBody & { id: number };
 
+/**
+ * An event batch read from the stream, on the wire: the JSON the node read its events from,
+ * passed on as bytes (one copy) instead of the objects (V8 serialisation walks every field, for
+ * every handler of the node). The sandbox parses it.
+ */
+export interface EventsJsonMessage {
+  readonly type: 'events-json';
+  readonly id: number;
+  readonly handler: string;
+  readonly json: Uint8Array;
+  readonly deadline: number;
+  readonly delivery?: StreamDelivery;
+}
+
 export type ParentMessage =
   | InitMessage
   | RequestMessage
+  | EventsJsonMessage
   | { readonly type: 'cancel'; readonly id: number; readonly code: 'CANCELLED' | 'DEADLINE_EXCEEDED' }
   | { readonly type: 'ping'; readonly seq: number }
   /** Names callable on the mesh, for `Object.keys(ctx.mesh.query)` (a snapshot; names() is synchronous). */

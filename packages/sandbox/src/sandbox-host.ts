@@ -2,7 +2,14 @@ import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { InsightsError, isInsightsError, type EventEnvelope } from '@insights/sdk';
 import { EncodedJson, type CallOutcome } from '@insights/wire';
-import { NEVER_ABORTS, ModuleLoadError, resolveModuleEntry, DiskModuleFiles, moduleFiles } from '@insights/runtime/internal';
+import {
+  NEVER_ABORTS,
+  ModuleLoadError,
+  resolveModuleEntry,
+  DiskModuleFiles,
+  moduleFiles,
+  storedJsonArray,
+} from '@insights/runtime/internal';
 import type {
   EventsControl,
   NormaliseOutcome,
@@ -151,8 +158,18 @@ export class SandboxHost implements ModuleHost {
   handleEvents(handler: string, events: readonly EventEnvelope[], control: EventsControl): Promise<number> {
     const accept = (v: unknown) => typeof v === 'number';
     const { delivery } = control;
+    // Events read from the stream cross as the bytes they were stored as (protocol.ts, EventsJsonMessage).
+    const json = storedJsonArray(events);
     return this.#request(
-      { id: 0, type: 'events', handler, events, deadline: control.deadline, ...(delivery === undefined ? {} : { delivery }) },
+      {
+        id: 0,
+        type: 'events',
+        handler,
+        events,
+        deadline: control.deadline,
+        ...(json === undefined ? {} : { json }),
+        ...(delivery === undefined ? {} : { delivery }),
+      },
       { analytic: handler, deadline: control.deadline, signal: control.signal, accept },
     ) as Promise<number>;
   }

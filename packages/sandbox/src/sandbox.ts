@@ -114,7 +114,14 @@ export class Sandbox {
       return id;
     }
     this.#pending.set(id, sink);
-    if (message.type === 'events') this.#handling.set(id, { handler: message.handler, events: message.events });
+    if (message.type === 'events') {
+      this.#handling.set(id, { handler: message.handler, events: message.events });
+      if (message.json !== undefined) {
+        const { handler, json, deadline, delivery } = message;
+        this.#out.push({ type: 'events-json', id, handler, json, deadline, ...(delivery === undefined ? {} : { delivery }) });
+        return id;
+      }
+    }
     message.id = id;
     this.#out.push(message);
     return id;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkJsonLimits, describeJsonBreach } from './json-limits.ts';
 
@@ -35,6 +36,25 @@ describe('json limits - a scan before parsing', () => {
   it('names the setting in its message', () => {
     expect(describeJsonBreach('arguments', { limit: 'maxDepth', actual: 4, max: 3 }, 'limits.maxJsonDepth')).toBe(
       'arguments: nested deeper than 3 levels of arrays and objects (limits.maxJsonDepth)',
+    );
+  });
+
+  it('reads text and its UTF-8 bytes alike, and finds the depth JSON.parse would build', () => {
+    const depthOf = (v: unknown): number =>
+      typeof v === 'object' && v !== null ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0;
+    fc.assert(
+      fc.property(fc.json({ maxDepth: 6 }), fc.integer({ min: 0, max: 8 }), (doc, maxDepth) => {
+        const l = { maxBytes: 1e6, maxDepth };
+        const r = checkJsonLimits(doc, l);
+        expect(checkJsonLimits(bytes(doc), l)).toEqual(r);
+        expect(r === undefined).toBe(depthOf(JSON.parse(doc)) <= maxDepth);
+      }),
+    );
+    // Not JSON at all: brackets, quotes and backslashes in any order.
+    fc.assert(
+      fc.property(fc.string({ unit: fc.constantFrom('[', ']', '{', '}', '"', '\\', 'a') }), (text) => {
+        expect(checkJsonLimits(bytes(text), limits)).toEqual(checkJsonLimits(text, limits));
+      }),
     );
   });
 });

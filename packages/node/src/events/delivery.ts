@@ -3,6 +3,7 @@ import { MAX_EVENT_HOPS, type HandlerRef, type Logger, type StreamDelivery } fro
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { SpanKind, trace, type Link } from '@opentelemetry/api';
 import { contextFrom, TRACEPARENT, type NodeTracing } from '../tracing.ts';
+import type { PageCache } from './page-cache.ts';
 import { readStoredEnvelope, type EventLimits } from './stored-envelope.ts';
 import { DLQ_SUBJECT_PREFIX, ONLY_CONSUMER_HEADER, ONLY_HANDLER_HEADER, token } from './subjects.ts';
 
@@ -17,6 +18,8 @@ export interface DeliveryDeps {
   readonly tracing?: NodeTracing | undefined;
   /** What a message read from NATS may be before it is refused (dead-lettered, never handled). */
   readonly limits: EventLimits;
+  /** The node's pages read once for all its handlers (with the same limits). */
+  readonly pages: PageCache;
 }
 
 export const handlerLabel = (h: HandlerRef): string => `${h.module}.${h.name}`;

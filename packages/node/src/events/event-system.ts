@@ -19,6 +19,7 @@ import { INGEST_SUBJECT } from './subjects.ts';
 import { waitForHandlers, type MeshView } from './wait-for-handlers.ts';
 import type { NodeTracing } from '../tracing.ts';
 import { eventsBatchRefusal } from './ingest-body.ts';
+import { PageCache } from './page-cache.ts';
 import { TRACEPARENT } from '../tracing.ts';
 
 /** What the event system uses of its NATS connection once the streams exist. */
@@ -108,6 +109,7 @@ export function startEventSystem(
       split && handlers.some((h) => h.meta.partitionBy !== undefined)
         ? await LeaseBucket.open(nc, PARTITION_LEASE_BUCKET, settings.partitionLeaseMs, config.registry.replicas)
         : undefined;
+    const pageCache = new PageCache(config.limits);
     for (const handler of handlers) {
       const common = {
         js,
@@ -120,6 +122,7 @@ export function startEventSystem(
         handlerTimeoutMs: settings.handlerTimeoutMs,
         tracing,
         limits: config.limits,
+        pages: pageCache,
       };
       const c: HandlerWorker =
         leases !== undefined && handler.meta.partitionBy !== undefined

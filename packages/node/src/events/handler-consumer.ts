@@ -12,7 +12,7 @@ import {
   type DeliveryDeps,
 } from './delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
-import { isPageSubject } from './event-page.ts';
+import { isPageSubject, MAX_PAGE_EVENTS } from './event-page.ts';
 import { republishAlone } from './page-event-retry.ts';
 import { readPageFor, type PagedEvent, type RefusedInPage } from './page-selection.ts';
 import { pullLoop } from './pull-loop.ts';
@@ -105,8 +105,13 @@ export class HandlerConsumer implements HandlerWorker {
   /** Events the buffer stands for, and the batch in hand. */
   #bufferedEvents = 0;
   #inHandEvents = 0;
-  /** Events per message of late (a moving average): sizes the pulls so pages do not overfill the prefetch. */
-  #perMessage = 1;
+  /**
+   * Events per message of late (a moving average): sizes the pulls so pages do not overfill the
+   * prefetch. It starts at a full page: a first pull sized for single events would ask for 1,000
+   * messages and, open until it expires, take every page published meanwhile (a replica that then
+   * stalls holds them all); with single events it falls to 1 within a few dozen messages.
+   */
+  #perMessage = MAX_PAGE_EVENTS;
   /** Stream sequences in the buffer or in hand: a copy redelivered meanwhile is dropped. */
   readonly #holding = new Set<number>();
   readonly #ledger: AckLedger;
@@ -247,7 +252,7 @@ export class HandlerConsumer implements HandlerWorker {
   #read(m: JsMsg): Reading {
     if (!isPageSubject(m.subject)) return readMessage(m, this.#label, this.durable, this.#deps.limits);
     if (forAnother(m, this.#label, this.durable)) return { type: 'skip' };
-    const r = readPageFor(m.data, { handler: this.#deps.handler }, this.#deps.limits);
+    const r = readPageFor(this.#deps.pages.read(m.seq, m.data), { handler: this.#deps.handler });
     return r.type === 'page' && r.events.length === 0 && r.refused.length === 0 ? { type: 'skip' } : r;
   }
 

@@ -56,6 +56,25 @@ export function readPage(data: Uint8Array): PageReading {
   return { ok: true, page: { index, starts, ends, data: bytes } };
 }
 
+/** A page read once, its events read on demand, each at most once (a node's handlers share it: page-cache.ts). */
+export interface PageView {
+  readonly reading: PageReading;
+  event(i: number): EnvelopeReading;
+}
+
+/** Reads a page (readPage) and each of its events when first asked for (pageEvent). */
+export function viewPage(data: Uint8Array, limits: EventLimits): PageView {
+  const reading = readPage(data);
+  const events: EnvelopeReading[] = [];
+  return {
+    reading,
+    event(i) {
+      if (!reading.ok) throw new Error('no events in a refused page');
+      return (events[i] ??= pageEvent(reading.page, i, limits));
+    },
+  };
+}
+
 /**
  * Reads event `i` of a page: the per-event limits and envelope shape (readStoredEnvelope), then
  * what the index said of it (source, type, buckets), since handlers picked it by those.

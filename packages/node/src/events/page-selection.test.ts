@@ -3,7 +3,8 @@ import type { EventEnvelope } from '@insights/sdk';
 import { describe, expect, it } from 'vitest';
 import { encodePage } from './event-page.ts';
 import { bucketOf, partitionOf } from './partition-key.ts';
-import { readPageFor } from './page-selection.ts';
+import { viewPage } from './page-reading.ts';
+import { readPageFor as readPageForView, type PagePick } from './page-selection.ts';
 
 const limits = { maxEventBytes: 4096, maxJsonDepth: 16 };
 const event = (i: number, type: string): EventEnvelope => ({
@@ -19,6 +20,7 @@ const events = Array.from({ length: 40 }, (_, i) => event(i, ['a', 'b.c', 'd'][i
 const handler = (types: string[], sources: string[] = []) =>
   ({ module: 'm', name: 'h', types, sources, meta: {} }) as unknown as HandlerRef;
 const page = (list: EventEnvelope[], lines = list.map((e) => Buffer.from(JSON.stringify(e)))) => encodePage(list, lines).data;
+const readPageFor = (data: Uint8Array, pick: PagePick, l: typeof limits) => readPageForView(viewPage(data, l), pick);
 const ids = (r: ReturnType<typeof readPageFor>) => (r.type === 'page' ? r.events.map((e) => e.event.id) : r.error);
 
 describe('events - the events of a page a reader takes', () => {

@@ -2,8 +2,7 @@ import type { EventEnvelope } from '@insights/sdk';
 import { anyTypeMatches, MAX_EVENT_HOPS, type HandlerRef } from '@insights/runtime';
 import { refusedBytes } from './delivery.ts';
 import type { PageEntry } from './event-page.ts';
-import { pageEvent, readPage } from './page-reading.ts';
-import type { EventLimits } from './stored-envelope.ts';
+import type { PageView } from './page-reading.ts';
 
 /** Which of a page's events a reader takes. */
 export interface PagePick {
@@ -35,11 +34,10 @@ export interface PagedEvent {
  * one, the rest are handled). `invalid`: the page as a whole is not one (dead-lettered whole).
  */
 export function readPageFor(
-  data: Uint8Array,
+  view: PageView,
   pick: PagePick,
-  limits: EventLimits,
 ): { type: 'page'; events: PagedEvent[]; refused: RefusedInPage[] } | { type: 'invalid'; error: string } {
-  const r = readPage(data);
+  const r = view.reading;
   if (!r.ok) return { type: 'invalid', error: r.reason };
   const { index } = r.page;
   const events: PagedEvent[] = [];
@@ -53,7 +51,7 @@ export function readPageFor(
     // true: its own by the index; undefined: the event itself tells (ownsEvent).
     const owns = pick.ownsEntry === undefined ? true : pick.ownsEntry(entry);
     if (owns === false) continue;
-    const e = pageEvent(r.page, i, limits);
+    const e = view.event(i);
     if (!e.ok) {
       if (owns === true || pick.ownsRefused === true)
         refused.push({ index: i, reason: e.reason, shown: refusedBytes(r.page.data.subarray(r.page.starts[i], r.page.ends[i])) });

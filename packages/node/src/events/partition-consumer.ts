@@ -288,19 +288,15 @@ export class PartitionConsumer {
       this.#deps.ledger.duplicatesSkipped++;
       return void m.ack();
     }
-    const { key, partition, partitions, handler, limits } = this.#deps;
+    const { key, partition, partitions, handler, pages } = this.#deps;
     const k = PARTITION_KEYS.indexOf(key) + 1;
     const byIndex = SUBJECT_BUCKETS % partitions === 0;
-    const r = readPageFor(
-      m.data,
-      {
-        handler,
-        ownsEntry: (entry) => (byIndex ? entry[k]! % partitions === partition : undefined),
-        ownsEvent: (e) => partitionOf(e, key, partitions) === partition,
-        ownsRefused: partition === 0,
-      },
-      limits,
-    );
+    const r = readPageFor(pages.read(m.seq, m.data), {
+      handler,
+      ownsEntry: (entry) => (byIndex ? entry[k]! % partitions === partition : undefined),
+      ownsEvent: (e) => partitionOf(e, key, partitions) === partition,
+      ownsRefused: partition === 0,
+    });
     if (r.type === 'invalid') return this.#refuse(m, undefined, undefined, r.error);
     for (const x of r.refused) {
       this.#deps.stats.rejected++;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { storedJsonArray } from '@insights/runtime/internal';
 import { readStoredEnvelope } from './stored-envelope.ts';
 
 const limits = { maxEventBytes: 1024, maxJsonDepth: 8 };
@@ -38,5 +39,16 @@ describe('events - an envelope read from the stream', () => {
         ok: false,
         reason: expect.stringContaining(`: ${field}: `),
       });
+  });
+
+  it('remembers the bytes of an envelope for a sandbox only when they are exactly it', () => {
+    const stored = (text: string) => {
+      const r = read(text);
+      return r.ok ? storedJsonArray([r.event]) : undefined;
+    };
+    expect(JSON.parse(stored(JSON.stringify(envelope))!.toString())).toEqual([envelope]);
+    // A field an envelope does not have (anyone may publish on the subject), or a prototype key: re-encoded instead.
+    expect(stored(JSON.stringify({ ...envelope, admin: true }))).toBeUndefined();
+    expect(stored(JSON.stringify(envelope).replace('{', '{"__proto__":{"admin":true},'))).toBeUndefined();
   });
 });

@@ -1,3 +1,4 @@
+import { rememberStoredJson } from '@insights/runtime';
 import type { EventEnvelope } from '@insights/sdk';
 import { checkJsonLimits, describeJsonBreach } from '@insights/wire';
 import { z } from 'zod';
@@ -31,7 +32,8 @@ export type EnvelopeReading = { ok: true; event: EventEnvelope } | { ok: false; 
 /**
  * Reads one stored event: size and depth first (before JSON.parse builds anything), then JSON,
  * then the envelope's shape. The reason of a refusal names the limit or the field at fault; it
- * goes into the dead-letter record.
+ * goes into the dead-letter record. When the bytes hold no field an envelope does not have, they
+ * are remembered as the event's stored JSON (runtime's stored-json.ts).
  */
 export function readStoredEnvelope(bytes: Uint8Array, limits: EventLimits): EnvelopeReading {
   const breach = checkJsonLimits(bytes, { maxBytes: limits.maxEventBytes, maxDepth: limits.maxJsonDepth });
@@ -47,7 +49,11 @@ export function readStoredEnvelope(bytes: Uint8Array, limits: EventLimits): Enve
     return { ok: false, reason: `event is not JSON: ${(e as Error).message}` };
   }
   const event = envelopeOf(json);
-  if (event !== undefined) return { ok: true, event };
+  if (event !== undefined) {
+    // The same bytes parse to the same envelope again: a sandbox host can send them on as they are.
+    if (keyCount(json as object) === keyCount(event)) rememberStoredJson(event, bytes);
+    return { ok: true, event };
+  }
   // Not an envelope: the schema says why.
   const r = storedEnvelopeSchema.safeParse(json);
   if (!r.success) {
@@ -77,6 +83,12 @@ function envelopeOf(v: unknown): EventEnvelope | undefined {
   if (resource !== undefined) e.resource = resource;
   if (hops !== undefined) e.hops = hops as number;
   return e;
+}
+
+function keyCount(o: object): number {
+  let n = 0;
+  for (const k in o) if (Object.hasOwn(o, k)) n++;
+  return n;
 }
 
 const filled = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
