@@ -2,6 +2,7 @@ import type { EventEnvelope, InsightsError } from '@insights/sdk';
 import { EncodedJson } from '@insights/wire';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@insights/runtime/internal';
+import { BatchSource, ChannelInbox } from './channel-inbox.ts';
 import { LogRelay } from './log-relay.ts';
 import { packResults, unpackCalls } from './packed.ts';
 import type { InitMessage, ParentBatch, RequestMessage } from './protocol.ts';
@@ -14,16 +15,16 @@ const turns = async (n = 3) => {
 };
 
 /** A Sandbox over a fake transport: the test plays the sandbox's side. */
-function fakeSandbox() {
+function fakeSandbox(db: () => Promise<never> = () => Promise.reject(new Error('no db in this test'))) {
   const posted: ParentBatch[] = [];
-  let events: TransportEvents | undefined;
+  let inbox: ChannelInbox | undefined;
   let killed = false;
   const emitted: EventEnvelope[] = [];
   const services = {
     mesh: {} as never,
     fileUrl: () => '',
     learnerId: () => '',
-    db: () => Promise.reject(new Error('no db in this test')),
+    db,
     readDb: () => Promise.reject(new Error('no db in this test')),
     emit: (e: EventEnvelope) => (emitted.push(e), Promise.resolve()),
     logs: new LogRelay(
@@ -33,11 +34,16 @@ function fakeSandbox() {
     ),
   };
   const sandbox = new Sandbox(
-    (e) => {
-      events = e;
+    (e: TransportEvents) => {
+      inbox = new ChannelInbox(
+        (m) => e.onMessage(m),
+        () => undefined,
+        (err) => e.onBroken(String(err)),
+      );
       return {
         pid: undefined,
         post: (b) => posted.push(b),
+        resume: () => inbox!.resume(),
         kill: () => {
           killed = true;
           e.onExit('killed');
@@ -48,7 +54,14 @@ function fakeSandbox() {
     services,
     () => undefined,
   );
-  return { sandbox, posted, emitted, answer: (batch: unknown[]) => events!.onBatch(batch), killed: () => killed };
+  return {
+    sandbox,
+    posted,
+    emitted,
+    answer: (batch: unknown[]) => inbox!.push(new BatchSource(batch)),
+    held: () => inbox!.held,
+    killed: () => killed,
+  };
 }
 
 class Sink implements SandboxSink {
