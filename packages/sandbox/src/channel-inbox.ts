@@ -36,11 +36,13 @@ export class ChannelInbox {
   #head: unknown = NONE;
   #held = false;
   #draining = false;
+  /** A source threw: nothing more is delivered. */
+  #failed = false;
 
   /**
    * @param take hands the owner one message; false: not now, keep it (until `resume()`).
    * @param onHeld the owner stopped taking messages (`true`) or takes them again (`false`).
-   * @param onError a message could not be read (its source threw): nothing more is delivered.
+   * @param onError a message could not be read (its source threw): nothing more is delivered, ever.
    */
   constructor(
     private readonly take: (message: unknown) => boolean,
@@ -55,7 +57,7 @@ export class ChannelInbox {
 
   /** Queues a source's messages behind what waits, and delivers what the owner takes. */
   push(source: MessageSource): void {
-    if (source.done) return;
+    if (source.done || this.#failed) return;
     this.#sources.push(source);
     if (!this.#held) this.#drain();
   }
@@ -89,6 +91,7 @@ export class ChannelInbox {
         this.onHeld(true);
       }
     } catch (e) {
+      this.#failed = true;
       this.clear();
       this.onError(e);
     } finally {

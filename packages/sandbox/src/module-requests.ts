@@ -66,10 +66,7 @@ export class ModuleRequests {
     ['learner-id', (id, m) => this.#windowed(id, () => this.services.learnerId(m.learner))],
     ['emit', (id, m) => this.#windowed(id, () => this.#emit(m))],
     ['db', (id, m) => this.#windowed(id, () => this.#brokerFor(m.of).run(m.op, this.#deadlineOf(m.call)))],
-    [
-      'event-property',
-      (id, m) => this.#reentrant(id, () => this.services.property!(envelope(m.event), String(m.name))),
-    ],
+    ['event-property', (id, m) => this.#reentrant(id, () => this.services.property!(envelope(m.event), String(m.name)))],
     ['sql', (id, m) => this.#windowed(id, () => this.services.sql!.handle(m))],
   ]);
 

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '@insights/runtime/internal';
 import { BatchSource, ChannelInbox } from './channel-inbox.ts';
 import { LogRelay } from './log-relay.ts';
+import { MAX_MODULE_REQUESTS_IN_FLIGHT } from './request-window.ts';
 import { packResults, unpackCalls } from './packed.ts';
 import type { InitMessage, ParentBatch, RequestMessage } from './protocol.ts';
 import { Sandbox, type SandboxSink } from './sandbox.ts';
@@ -15,7 +16,7 @@ const turns = async (n = 3) => {
 };
 
 /** A Sandbox over a fake transport: the test plays the sandbox's side. */
-function fakeSandbox(db: () => Promise<never> = () => Promise.reject(new Error('no db in this test'))) {
+function fakeSandbox(overrides: { learnerId?: () => Promise<string>; mesh?: unknown } = {}) {
   const posted: ParentBatch[] = [];
   let inbox: ChannelInbox | undefined;
   let killed = false;
@@ -24,7 +25,7 @@ function fakeSandbox(db: () => Promise<never> = () => Promise.reject(new Error('
     mesh: {} as never,
     fileUrl: () => '',
     learnerId: () => '',
-    db,
+    db: () => Promise.reject(new Error('no db in this test')),
     readDb: () => Promise.reject(new Error('no db in this test')),
     emit: (e: EventEnvelope) => (emitted.push(e), Promise.resolve()),
     logs: new LogRelay(
@@ -32,6 +33,7 @@ function fakeSandbox(db: () => Promise<never> = () => Promise.reject(new Error('
       'm',
       100,
     ),
+    ...(overrides as object),
   };
   const sandbox = new Sandbox(
     (e: TransportEvents) => {
@@ -169,6 +171,65 @@ describe('sandbox channel (host side)', () => {
     answer([{ type: 'emit', id: 6, handler: 'h', parents: ['e0'], event: { type: 'late', payload: {} } }]);
     await turns(6);
     expect(emitted).toHaveLength(1);
+    sandbox.kill('test over');
+  });
+
+  it('holds what a sandbox sends past 1,024 module requests in flight, in order, and goes on as they are answered', async () => {
+    const answers: ((v: string) => void)[] = [];
+    const { sandbox, posted, answer, held } = fakeSandbox({ learnerId: () => new Promise((r) => answers.push(r)) });
+    const file = new Sink(false);
+    const fileId = sandbox.request({ id: 0, type: 'read-file', name: 'f' }, file);
+    const asks = Array.from({ length: MAX_MODULE_REQUESTS_IN_FLIGHT + 76 }, (_, i) => ({
+      type: 'learner-id',
+      id: i + 1,
+      learner: `l${i}`,
+    }));
+    answer([...asks, { type: 'done', id: fileId, value: 'file' }]);
+    await turns();
+    expect(answers).toHaveLength(MAX_MODULE_REQUESTS_IN_FLIGHT);
+    expect(held()).toBe(true);
+    // Sent after the requests that wait: it waits too.
+    expect(file.value).toBeUndefined();
+    answers[0]!('k');
+    await turns();
+    expect(answers).toHaveLength(MAX_MODULE_REQUESTS_IN_FLIGHT + 1);
+    for (let i = 0; i < 10 && answers.length < asks.length; i++) {
+      answers.forEach((r) => r('k'));
+      await turns();
+    }
+    expect(answers).toHaveLength(asks.length);
+    expect(file.value).toBe('file');
+    expect(held()).toBe(false);
+    answers.forEach((r) => r('k'));
+    await turns();
+    const done = posted.flat().filter((m) => !(m instanceof Uint8Array) && m.type === 'done');
+    expect(done).toHaveLength(asks.length);
+    sandbox.kill('test over');
+  });
+
+  it('fails nested calls past 1,024 in flight at once instead of holding the channel (their answers may need it)', async () => {
+    let invoked = 0;
+    const mesh = { invoke: () => (invoked++, new Promise(() => undefined)) };
+    const { sandbox, posted, answer, held } = fakeSandbox({ mesh });
+    const job = { done: () => undefined, failed: () => undefined, makesNestedCalls: true };
+    const jobId = sandbox.request({ id: 0, type: 'job', job: 'j', deadline: 1e13 }, job);
+    const calls = Array.from({ length: MAX_MODULE_REQUESTS_IN_FLIGHT + 6 }, (_, i) => ({
+      type: 'mesh',
+      id: i + 1,
+      kind: 'query',
+      name: 'other.q',
+      args: {},
+      call: jobId,
+    }));
+    answer(calls);
+    await turns();
+    expect(invoked).toBe(MAX_MODULE_REQUESTS_IN_FLIGHT);
+    expect(held()).toBe(false);
+    const refused = posted.flat().filter((m) => !(m instanceof Uint8Array) && m.type === 'failed');
+    expect(refused).toHaveLength(6);
+    expect(refused[0]).toMatchObject({
+      error: { code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/1024 nested calls/) },
+    });
     sandbox.kill('test over');
   });
 });
