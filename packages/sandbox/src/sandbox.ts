@@ -189,6 +189,8 @@ export class Sandbox {
 
   /** One message from the sandbox; false when it is a module request that must wait for room (module-requests.ts). */
   #onMessage(m: unknown): boolean {
+    // Held messages are still delivered when a slot frees after the exit: nothing is started for them.
+    if (this.#exited) return true;
     if (m instanceof Uint8Array) {
       if (!isPackedResults(m) || !unpackResults(m, this.#result)) this.kill('broke the sandbox protocol');
       return true;
