@@ -207,6 +207,20 @@ describe('sandbox channel (host side)', () => {
     sandbox.kill('test over');
   });
 
+  it('starts nothing for requests still held when the sandbox exits', async () => {
+    const answers: ((v: string) => void)[] = [];
+    const { sandbox, answer } = fakeSandbox({ learnerId: () => new Promise((r) => answers.push(r)) });
+    answer(
+      Array.from({ length: MAX_MODULE_REQUESTS_IN_FLIGHT + 5 }, (_, i) => ({ type: 'learner-id', id: i + 1, learner: 'l' })),
+    );
+    await turns();
+    expect(answers).toHaveLength(MAX_MODULE_REQUESTS_IN_FLIGHT);
+    sandbox.kill('test over');
+    answers.forEach((r) => r('k'));
+    await turns();
+    expect(answers).toHaveLength(MAX_MODULE_REQUESTS_IN_FLIGHT);
+  });
+
   it('fails nested calls past 1,024 in flight at once instead of holding the channel (their answers may need it)', async () => {
     let invoked = 0;
     const mesh = { invoke: () => (invoked++, new Promise(() => undefined)) };
