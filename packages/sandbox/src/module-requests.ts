@@ -47,9 +47,8 @@ export class ModuleRequests {
   constructor(
     private readonly services: SandboxServices,
     private readonly sandbox: RequestingSandbox,
-    windowSize = MAX_MODULE_REQUESTS_IN_FLIGHT,
   ) {
-    this.#window = new RequestWindow(windowSize, () => sandbox.resume());
+    this.#window = new RequestWindow(MAX_MODULE_REQUESTS_IN_FLIGHT, () => sandbox.resume());
     this.#db = new DbBroker(() => {
       // Only once the module has said who it is; its name was checked (validate.ts, and the probe's).
       const manifest = sandbox.manifest();
@@ -69,11 +68,6 @@ export class ModuleRequests {
     ['event-property', (id, m) => this.#reentrant(id, () => this.services.property!(envelope(m.event), String(m.name)))],
     ['sql', (id, m) => this.#windowed(id, () => this.services.sql!.handle(m))],
   ]);
-
-  /** Module requests in flight on the node (those that wait for room), for tests and status. */
-  get inFlight(): number {
-    return this.#window.inFlight;
-  }
 
   /**
    * True when `m` is a request that must wait: the window is full. The sandbox's messages from

@@ -88,6 +88,8 @@ describe('process transport: flow control on the channel', () => {
     let room = 100;
     const s = start(total, 'flood', () => room-- > 0);
     await waitFor('the first hundred', () => s.got.length === 100);
+    const reports = s.waiting.length;
+    await waitFor('the writer to report twice more', () => s.waiting.length > reports + 1);
     await sleep(300);
     // The node stopped reading: what the writer wrote (20 MB) waits in the writer, not in the node.
     expect(s.waiting.at(-1)).toBeGreaterThan(10 * MIB);

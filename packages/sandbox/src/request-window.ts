@@ -21,10 +21,6 @@ export class RequestWindow {
     private readonly onRoom: () => void,
   ) {}
 
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
   /** True if a slot is free; false, and `onRoom` is called once one frees, if none is. */
   hasRoom(): boolean {
     if (this.#inFlight < this.size) return true;
