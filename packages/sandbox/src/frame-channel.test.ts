@@ -1,7 +1,7 @@
 import { serialize } from 'node:v8';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeFrames, FrameError, FrameReader } from './frame-channel.ts';
+import { encodeFrames, FrameError, FrameReader, MAX_FRAME_ELEMENTS, type FrameElements } from './frame-channel.ts';
 
 function readAll(reader: FrameReader, chunks: readonly Buffer[]): unknown[][] {
   const batches: unknown[][] = [];
@@ -72,6 +72,38 @@ describe('frame channel', () => {
     expect(read(element(1, 3, Buffer.from([0xff, 0x0f, 0x99])))).toThrow(/a message cannot be read/);
     const good = serialize({ type: 'ping' });
     expect(readAll(new FrameReader(1024), [rawFrame(element(1, good.length, good))])).toEqual([[{ type: 'ping' }]]);
+  });
+
+  it(`writes at most ${MAX_FRAME_ELEMENTS} elements a frame; refuses a frame holding more before decoding any`, () => {
+    const many = Array.from({ length: MAX_FRAME_ELEMENTS * 2 + 1 }, (_, i) => ({ type: 'ping', seq: i }));
+    const frames = encodeFrames(many);
+    expect(readAll(new FrameReader(1 << 20), frames).map((b) => b.length)).toEqual([MAX_FRAME_ELEMENTS, MAX_FRAME_ELEMENTS, 1]);
+    // One frame of them all, written by hand: its elements, with one V8 cannot read at the end.
+    const bad = Buffer.from([5, 0xff, 0x0f, 0x99, 1, 1]);
+    const body = Buffer.concat([...frames.map((f) => f.subarray(4)), Buffer.from([1, bad.length, 0, 0, 0]), bad]);
+    // Refused from its heads alone: the element V8 cannot read is never reached.
+    expect(() => readAll(new FrameReader(1 << 20), [rawFrame(body)])).toThrow(
+      `a frame holds more than ${MAX_FRAME_ELEMENTS} messages (the most a frame may carry)`,
+    );
+  });
+
+  it("decodes a frame's elements one at a time, as they are asked for", () => {
+    const frames: FrameElements[] = [];
+    const [frame] = encodeFrames([
+      { type: 'ping', seq: 1 },
+      { type: 'ping', seq: 2 },
+    ]);
+    // The second element made unreadable by V8 (its version tag), its length and the frame's kept.
+    const body = frame!.subarray(4);
+    const second = body.indexOf(0xff, 6);
+    frame![4 + second] = 0x01;
+    new FrameReader(1024).pushFrames(frame!, (f) => frames.push(f));
+    expect(frames).toHaveLength(1);
+    const f = frames[0]!;
+    expect(f.next()).toEqual({ type: 'ping', seq: 1 });
+    expect(f.done).toBe(false);
+    expect(() => f.next()).toThrow(/a message cannot be read/);
+    expect(f.done).toBe(true);
   });
 
   it('property: any batches, cut anywhere, read back equal; any bytes at all give batches or a FrameError, nothing else', () => {

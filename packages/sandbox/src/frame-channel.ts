@@ -11,8 +11,11 @@
  * Uint8Array stays binary). Little-endian throughout.
  *
  * The host reads what a sandbox writes as hostile input: a frame longer than the reader's limit,
- * an unknown kind, an element that overruns its frame or that V8 cannot deserialise is a
- * FrameError, and the host kills the sandbox; nothing of such a frame is delivered.
+ * with more than MAX_FRAME_ELEMENTS elements, an unknown kind or an element that overruns its
+ * frame is a FrameError before any of its elements is read, and the host kills the sandbox. A
+ * frame's elements are then decoded one at a time as its reader asks (FrameElements), so a frame
+ * of many small messages never becomes that many objects at once; an element V8 cannot
+ * deserialise is a FrameError when reached (the elements before it were delivered).
  */
 import type { Writable } from 'node:stream';
 import { deserialize, serialize } from 'node:v8';
@@ -26,6 +29,11 @@ const FRAME_HEAD = 4;
 const ELEMENT_HEAD = 5;
 /** A batch whose elements add up to more than this goes as several frames (each still one batch). */
 const SPLIT_BYTES = 8 * 1024 * 1024;
+/**
+ * The most elements a frame may hold; a batch with more goes as several frames. Both sides' outboxes
+ * post at most 64 messages a batch (outbox.ts), so a frame over this was written by hand.
+ */
+export const MAX_FRAME_ELEMENTS = 1024;
 
 /** The channel's bytes cannot be read: the sandbox (or whatever wrote them) broke the protocol. */
 export class FrameError extends Error {
@@ -47,7 +55,7 @@ export function encodeFrames(batch: readonly unknown[]): Buffer[] {
   for (const m of batch) {
     const isPacked = m instanceof Uint8Array;
     const body = isPacked ? m : serialize(m);
-    if (bytes > 0 && bytes + ELEMENT_HEAD + body.length > SPLIT_BYTES) close();
+    if (bytes > 0 && (bytes + ELEMENT_HEAD + body.length > SPLIT_BYTES || bodies.length === MAX_FRAME_ELEMENTS)) close();
     bodies.push(body);
     packed.push(isPacked);
     bytes += ELEMENT_HEAD + body.length;
@@ -88,8 +96,16 @@ export class FrameReader {
   /** @param maxFrameBytes the largest frame accepted (its length prefix is checked before anything is held). */
   constructor(readonly maxFrameBytes: number) {}
 
-  /** Hands each complete frame's batch to `onBatch`; throws FrameError on bytes that break the format. */
+  /** Hands each complete frame's batch to `onBatch`, decoded whole; throws FrameError on bytes that break the format. */
   push(chunk: Buffer, onBatch: (batch: unknown[]) => void): void {
+    this.pushFrames(chunk, (frame) => onBatch(frame.all()));
+  }
+
+  /**
+   * Hands each complete frame to `onFrame`, its elements checked but not yet decoded; throws
+   * FrameError on bytes that break the format.
+   */
+  pushFrames(chunk: Buffer, onFrame: (frame: FrameElements) => void): void {
     let buf = chunk;
     if (this.#heldBytes > 0) {
       this.#held.push(chunk);
@@ -104,7 +120,7 @@ export class FrameReader {
     while (buf.length - at >= FRAME_HEAD) {
       const length = this.#checked(buf.readUInt32LE(at));
       if (buf.length - at - FRAME_HEAD < length) break;
-      onBatch(decodeFrame(buf.subarray(at + FRAME_HEAD, at + FRAME_HEAD + length)));
+      onFrame(new FrameElements(buf.subarray(at + FRAME_HEAD, at + FRAME_HEAD + length)));
       at += FRAME_HEAD + length;
     }
     if (at < buf.length) {
@@ -130,22 +146,57 @@ export class FrameReader {
   }
 }
 
-function decodeFrame(body: Buffer): unknown[] {
-  const batch: unknown[] = [];
-  let at = 0;
-  while (at < body.length) {
-    if (body.length - at < ELEMENT_HEAD) throw new FrameError('a frame ends inside an element header');
-    const kind = body[at]!;
-    const length = body.readUInt32LE(at + 1);
-    const start = at + ELEMENT_HEAD;
-    if (body.length - start < length) throw new FrameError(`an element of ${length} bytes overruns its frame`);
-    const bytes = body.subarray(start, start + length);
-    if (kind === PACKED) batch.push(bytes);
-    else if (kind === SERIALISED) batch.push(deserialized(bytes));
-    else throw new FrameError(`unknown element kind ${kind}`);
-    at = start + length;
+/**
+ * One frame's elements: checked whole when made (kinds, lengths, count), decoded one at a time by
+ * `next()`. Packed elements are views of the frame's bytes (no copy).
+ */
+export class FrameElements {
+  readonly #body: Buffer;
+  #at = 0;
+  /** Elements not yet read. */
+  #left: number;
+
+  /** @throws FrameError when the body is not a sequence of at most MAX_FRAME_ELEMENTS known elements. */
+  constructor(body: Buffer) {
+    this.#body = body;
+    let count = 0;
+    let at = 0;
+    while (at < body.length) {
+      if (body.length - at < ELEMENT_HEAD) throw new FrameError('a frame ends inside an element header');
+      const kind = body[at]!;
+      if (kind !== PACKED && kind !== SERIALISED) throw new FrameError(`unknown element kind ${kind}`);
+      const length = body.readUInt32LE(at + 1);
+      if (body.length - at - ELEMENT_HEAD < length) throw new FrameError(`an element of ${length} bytes overruns its frame`);
+      if (++count > MAX_FRAME_ELEMENTS)
+        throw new FrameError(`a frame holds more than ${MAX_FRAME_ELEMENTS} messages (the most a frame may carry)`);
+      at += ELEMENT_HEAD + length;
+    }
+    this.#left = count;
   }
-  return batch;
+
+  /** True once every element has been read. */
+  get done(): boolean {
+    return this.#left === 0;
+  }
+
+  /** The next element (call only while not `done`); throws FrameError if V8 cannot read it. */
+  next(): unknown {
+    const body = this.#body;
+    const start = this.#at + ELEMENT_HEAD;
+    const end = start + body.readUInt32LE(this.#at + 1);
+    const kind = body[this.#at];
+    this.#at = end;
+    this.#left--;
+    const bytes = body.subarray(start, end);
+    return kind === PACKED ? bytes : deserialized(bytes);
+  }
+
+  /** Every element not yet read, decoded. */
+  all(): unknown[] {
+    const batch: unknown[] = [];
+    while (!this.done) batch.push(this.next());
+    return batch;
+  }
 }
 
 function deserialized(bytes: Buffer): unknown {

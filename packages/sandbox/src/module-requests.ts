@@ -3,6 +3,7 @@ import { checkEmitFields, deriveEvent, maxHops } from '@insights/runtime/interna
 import type { ModuleManifest } from '@insights/runtime/internal';
 import { DbBroker } from './db-broker.ts';
 import { toWireError, type ParentMessage } from './protocol.ts';
+import { MAX_MODULE_REQUESTS_IN_FLIGHT, RequestWindow } from './request-window.ts';
 import type { Handling, SandboxServices, SandboxSink } from './sandbox-services.ts';
 
 /** What the module's requests need to know of the sandbox they came through. */
@@ -14,16 +15,31 @@ export interface RequestingSandbox {
   /** The event batches it is handling. */
   handling(): Iterable<Handling>;
   reply(message: ParentMessage): void;
+  /** Room again for a request that had to wait (see `waits`): deliver what the sandbox sent next. */
+  resume(): void;
 }
+
+/**
+ * Requests the node answers without this sandbox's help: past the window they wait (the node
+ * stops reading the sandbox's channel until one is answered). Nested calls and event properties
+ * may need this very sandbox to answer first (a module calling itself), so they never hold the
+ * channel: past the window they fail at once.
+ */
+const WAITING_TYPES: ReadonlySet<unknown> = new Set(['db', 'sql', 'emit', 'file-url', 'learner-id']);
 
 /**
  * What a module asks of the node from inside its sandbox, answered by id: nested calls
  * (`ctx.mesh`), emits, its database and the ones it may read, signed file URLs, learner ids,
  * event properties, SQL. Each message is checked before use: the module can post anything, and
- * names a request of the node's (never an authority or a deadline of its own).
+ * names a request of the node's (never an authority or a deadline of its own). Requests in
+ * flight are bounded (MAX_MODULE_REQUESTS_IN_FLIGHT): past the bound the sandbox waits, or its
+ * nested calls fail, so however many it sends the node holds at most that many.
  */
 export class ModuleRequests {
   readonly #nested = new Map<number, AbortController>();
+  readonly #window: RequestWindow;
+  /** Nested calls and event properties in flight (bounded apart: they must not wait, see WAITING_TYPES). */
+  #reentrantInFlight = 0;
   readonly #db: DbBroker;
   /** Brokers of other modules' databases this module reads (ctx.readDb), by owner. */
   readonly #reads = new Map<string, DbBroker>();
@@ -32,6 +48,7 @@ export class ModuleRequests {
     private readonly services: SandboxServices,
     private readonly sandbox: RequestingSandbox,
   ) {
+    this.#window = new RequestWindow(MAX_MODULE_REQUESTS_IN_FLIGHT, () => sandbox.resume());
     this.#db = new DbBroker(() => {
       // Only once the module has said who it is; its name was checked (validate.ts, and the probe's).
       const manifest = sandbox.manifest();
@@ -44,13 +61,21 @@ export class ModuleRequests {
   readonly #handlers = new Map<unknown, (id: number, m: Record<string, unknown>) => void>([
     ['mesh', (id, m) => this.#nestedCall(id, m)],
     ['mesh-cancel', (id) => this.#nested.get(id)?.abort(new InsightsError('CANCELLED', 'nested call cancelled'))],
-    ['file-url', (id, m) => this.#answer(id, () => this.services.fileUrl(String(m.name), Number(m.ttlSeconds)))],
-    ['learner-id', (id, m) => this.#answer(id, () => this.services.learnerId(m.learner))],
-    ['emit', (id, m) => this.#answer(id, () => this.#emit(m))],
-    ['db', (id, m) => this.#answer(id, () => this.#brokerFor(m.of).run(m.op, this.#deadlineOf(m.call)))],
-    ['event-property', (id, m) => this.#answer(id, () => this.services.property!(envelope(m.event), String(m.name)))],
-    ['sql', (id, m) => this.#answer(id, () => this.services.sql!.handle(m))],
+    ['file-url', (id, m) => this.#windowed(id, () => this.services.fileUrl(String(m.name), Number(m.ttlSeconds)))],
+    ['learner-id', (id, m) => this.#windowed(id, () => this.services.learnerId(m.learner))],
+    ['emit', (id, m) => this.#windowed(id, () => this.#emit(m))],
+    ['db', (id, m) => this.#windowed(id, () => this.#brokerFor(m.of).run(m.op, this.#deadlineOf(m.call)))],
+    ['event-property', (id, m) => this.#reentrant(id, () => this.services.property!(envelope(m.event), String(m.name)))],
+    ['sql', (id, m) => this.#windowed(id, () => this.services.sql!.handle(m))],
   ]);
+
+  /**
+   * True when `m` is a request that must wait: the window is full. The sandbox's messages from
+   * `m` on are then held (`RequestingSandbox.resume` says when to go on).
+   */
+  waits(m: Record<string, unknown>): boolean {
+    return WAITING_TYPES.has(m.type) && typeof m.id === 'number' && !this.#window.hasRoom();
+  }
 
   /** Answers `m` if it is a module request (one without a numeric id is ignored); false when its type is none. */
   handle(m: Record<string, unknown>): boolean {
@@ -125,15 +150,37 @@ export class ModuleRequests {
       return;
     }
     const controller = new AbortController();
-    this.#nested.set(id, controller);
     const args = typeof m.args === 'object' && m.args !== null ? (m.args as Record<string, unknown>) : {};
     const deadline = typeof m.deadline === 'number' ? m.deadline : undefined;
     const caller = { module: this.sandbox.manifest()?.name ?? '', authority: causedBy.authority, parentId: causedBy.auditId };
-    this.#answer(
+    const started = this.#reentrant(
       id,
       () => this.services.mesh.invoke(kind, String(m.name), args, { deadline, signal: controller.signal }, caller),
       () => this.#nested.delete(id),
     );
+    if (started) this.#nested.set(id, controller);
+  }
+
+  /** A request that waits for room: the sandbox checked `waits` first, so there is a slot. */
+  #windowed(id: number, work: () => unknown): void {
+    this.#window.take();
+    this.#answer(id, work, () => this.#window.release());
+  }
+
+  /** A nested call or event property; past the bound it fails at once (it must not hold the channel): false. */
+  #reentrant(id: number, work: () => unknown, after?: () => void): boolean {
+    const bound = this.#window.size;
+    if (this.#reentrantInFlight >= bound) {
+      const message = `the module has ${bound} nested calls and event properties in flight, the most a sandbox may (MAX_MODULE_REQUESTS_IN_FLIGHT); wait for some to finish`;
+      this.sandbox.reply({ type: 'failed', id, error: { code: 'RESOURCE_EXHAUSTED', message } });
+      return false;
+    }
+    this.#reentrantInFlight++;
+    this.#answer(id, work, () => {
+      this.#reentrantInFlight--;
+      after?.();
+    });
+    return true;
   }
 
   #brokerFor(of: unknown): DbBroker {

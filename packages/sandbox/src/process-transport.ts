@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { ChannelInbox } from './channel-inbox.ts';
 import { FrameReader, writeFrames } from './frame-channel.ts';
 import { postSafely } from './outbox.ts';
 import { readLines, sandboxEnv, type LaunchOptions, type SandboxTransport, type TransportEvents } from './transport.ts';
@@ -14,10 +15,24 @@ export interface ProcessWrapper {
 }
 
 /**
+ * While more than this waits unread towards a sandbox, the node reads nothing more from it (so it
+ * asks nothing more), until the sandbox has read it all. One large result is up to
+ * `limits.maxResultBytes` (32 MiB by default) and crosses in a few milliseconds.
+ */
+const BACKLOG_BYTES = 8 * 1024 * 1024;
+
+/**
  * Runs a sandbox in its own child process: its own heap (`--max-old-space-size`), the permission
  * model's file and spawn restrictions, a channel of binary frames on its fd 3 (frame-channel.ts),
  * and, given a wrapper (prepared asynchronously: cgroups), the kernel sandbox around it. Whatever
  * the module does, including a native crash, ends only this process.
+ *
+ * The channel is flow-controlled both ways, so a sandbox cannot make the node hold more than a
+ * bounded amount for it: its messages go to the owner one at a time (channel-inbox.ts), and while
+ * the owner has no room for one (module-requests.ts) or the node's own messages wait unread
+ * beyond BACKLOG_BYTES, the node stops reading the socket: the kernel's buffer fills and the
+ * sandbox's writes wait in the sandbox. A sandbox that leaves more than its frame limit (its
+ * memory limit) of the node's messages unread is killed.
  */
 export function launchProcess(
   o: LaunchOptions,
@@ -38,6 +53,11 @@ export function launchProcess(
   let broken = false;
   let killed = false;
   let exited = false;
+  let inbox: ChannelInbox | undefined;
+  /** More than BACKLOG_BYTES of the node's messages wait unread: nothing more is read meanwhile. */
+  let backlogged = false;
+  /** Checks what waits unread after a post. */
+  let sent = () => undefined as void;
   /** Batches posted before a wrapped process has started. */
   const early: Parameters<SandboxTransport['post']>[0][] = [];
   const exit = (reason: string) => {
@@ -54,16 +74,45 @@ export function launchProcess(
     });
     child = c;
     channel = c.stdio[3] as Socket;
+    const socket = channel;
     const reader = new FrameReader(o.maxFrameBytes);
-    channel.on('data', (chunk: Buffer) => {
+    const broke = (reason: string) => {
+      broken = true;
+      messages.clear();
+      events.onBroken(reason);
+    };
+    const readOn = () => {
+      if (!messages.held && !backlogged) socket.resume();
+    };
+    const messages = new ChannelInbox(
+      (m) => events.onMessage(m),
+      (held) => (held ? socket.pause() : readOn()),
+      (e) => broke((e as Error).message),
+    );
+    inbox = messages;
+    socket.on('data', (chunk: Buffer) => {
       if (broken) return;
       try {
-        reader.push(chunk, (b) => events.onBatch(b));
+        reader.pushFrames(chunk, (f) => messages.push(f));
       } catch (e) {
-        broken = true;
-        events.onBroken((e as Error).message);
+        broke((e as Error).message);
       }
     });
+    socket.on('drain', () => {
+      backlogged = false;
+      readOn();
+    });
+    sent = () => {
+      const waiting = socket.writableLength;
+      if (waiting > o.maxFrameBytes && !broken)
+        broke(
+          `it leaves the node's messages unread: ${waiting} bytes wait, over the channel's limit of ${o.maxFrameBytes} bytes`,
+        );
+      else if (waiting > BACKLOG_BYTES && !backlogged) {
+        backlogged = true;
+        socket.pause();
+      }
+    };
     // A write to a sandbox that has just died fails here; its exit is reported by 'exit'.
     channel.on('error', () => undefined);
     const ended = (reason: string) => {
@@ -88,7 +137,10 @@ export function launchProcess(
   const post = (batch: Parameters<SandboxTransport['post']>[0]) => {
     if (channel === undefined) early.push(batch);
     // Encoded whole before any write: a batch that cannot be encoded writes nothing (postSafely).
-    else if (channel.writable) postSafely(batch, (b) => writeFrames(channel!, b));
+    else if (channel.writable) {
+      postSafely(batch, (b) => writeFrames(channel!, b));
+      sent();
+    }
   };
   if (wrapper === undefined) start(undefined);
   else
@@ -105,6 +157,7 @@ export function launchProcess(
       return child?.pid;
     },
     post,
+    resume: () => inbox?.resume(),
     kill: () => {
       killed = true;
       if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -2,7 +2,9 @@ import type { EventEnvelope, InsightsError } from '@insights/sdk';
 import { EncodedJson } from '@insights/wire';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@insights/runtime/internal';
+import { BatchSource, ChannelInbox } from './channel-inbox.ts';
 import { LogRelay } from './log-relay.ts';
+import { MAX_MODULE_REQUESTS_IN_FLIGHT } from './request-window.ts';
 import { packResults, unpackCalls } from './packed.ts';
 import type { InitMessage, ParentBatch, RequestMessage } from './protocol.ts';
 import { Sandbox, type SandboxSink } from './sandbox.ts';
@@ -14,9 +16,9 @@ const turns = async (n = 3) => {
 };
 
 /** A Sandbox over a fake transport: the test plays the sandbox's side. */
-function fakeSandbox() {
+function fakeSandbox(overrides: { learnerId?: () => Promise<string>; mesh?: unknown } = {}) {
   const posted: ParentBatch[] = [];
-  let events: TransportEvents | undefined;
+  let inbox: ChannelInbox | undefined;
   let killed = false;
   const emitted: EventEnvelope[] = [];
   const services = {
@@ -31,13 +33,19 @@ function fakeSandbox() {
       'm',
       100,
     ),
+    ...(overrides as object),
   };
   const sandbox = new Sandbox(
-    (e) => {
-      events = e;
+    (e: TransportEvents) => {
+      inbox = new ChannelInbox(
+        (m) => e.onMessage(m),
+        () => undefined,
+        (err) => e.onBroken(String(err)),
+      );
       return {
         pid: undefined,
         post: (b) => posted.push(b),
+        resume: () => inbox!.resume(),
         kill: () => {
           killed = true;
           e.onExit('killed');
@@ -48,7 +56,14 @@ function fakeSandbox() {
     services,
     () => undefined,
   );
-  return { sandbox, posted, emitted, answer: (batch: unknown[]) => events!.onBatch(batch), killed: () => killed };
+  return {
+    sandbox,
+    posted,
+    emitted,
+    answer: (batch: unknown[]) => inbox!.push(new BatchSource(batch)),
+    held: () => inbox!.held,
+    killed: () => killed,
+  };
 }
 
 class Sink implements SandboxSink {
@@ -156,6 +171,79 @@ describe('sandbox channel (host side)', () => {
     answer([{ type: 'emit', id: 6, handler: 'h', parents: ['e0'], event: { type: 'late', payload: {} } }]);
     await turns(6);
     expect(emitted).toHaveLength(1);
+    sandbox.kill('test over');
+  });
+
+  it('holds what a sandbox sends past 1,024 module requests in flight, in order, and goes on as they are answered', async () => {
+    const answers: ((v: string) => void)[] = [];
+    const { sandbox, posted, answer, held } = fakeSandbox({ learnerId: () => new Promise((r) => answers.push(r)) });
+    const file = new Sink(false);
+    const fileId = sandbox.request({ id: 0, type: 'read-file', name: 'f' }, file);
+    const asks = Array.from({ length: MAX_MODULE_REQUESTS_IN_FLIGHT + 76 }, (_, i) => ({
+      type: 'learner-id',
+      id: i + 1,
+      learner: `l${i}`,
+    }));
+    answer([...asks, { type: 'done', id: fileId, value: 'file' }]);
+    await turns();
+    expect(answers).toHaveLength(MAX_MODULE_REQUESTS_IN_FLIGHT);
+    expect(held()).toBe(true);
+    // Sent after the requests that wait: it waits too.
+    expect(file.value).toBeUndefined();
+    answers[0]!('k');
+    await turns();
+    expect(answers).toHaveLength(MAX_MODULE_REQUESTS_IN_FLIGHT + 1);
+    for (let i = 0; i < 10 && answers.length < asks.length; i++) {
+      answers.forEach((r) => r('k'));
+      await turns();
+    }
+    expect(answers).toHaveLength(asks.length);
+    expect(file.value).toBe('file');
+    expect(held()).toBe(false);
+    answers.forEach((r) => r('k'));
+    await turns();
+    const done = posted.flat().filter((m) => !(m instanceof Uint8Array) && m.type === 'done');
+    expect(done).toHaveLength(asks.length);
+    sandbox.kill('test over');
+  });
+
+  it('starts nothing for requests still held when the sandbox exits', async () => {
+    const answers: ((v: string) => void)[] = [];
+    const { sandbox, answer } = fakeSandbox({ learnerId: () => new Promise((r) => answers.push(r)) });
+    answer(
+      Array.from({ length: MAX_MODULE_REQUESTS_IN_FLIGHT + 5 }, (_, i) => ({ type: 'learner-id', id: i + 1, learner: 'l' })),
+    );
+    await turns();
+    expect(answers).toHaveLength(MAX_MODULE_REQUESTS_IN_FLIGHT);
+    sandbox.kill('test over');
+    answers.forEach((r) => r('k'));
+    await turns();
+    expect(answers).toHaveLength(MAX_MODULE_REQUESTS_IN_FLIGHT);
+  });
+
+  it('fails nested calls past 1,024 in flight at once instead of holding the channel (their answers may need it)', async () => {
+    let invoked = 0;
+    const mesh = { invoke: () => (invoked++, new Promise(() => undefined)) };
+    const { sandbox, posted, answer, held } = fakeSandbox({ mesh });
+    const job = { done: () => undefined, failed: () => undefined, makesNestedCalls: true };
+    const jobId = sandbox.request({ id: 0, type: 'job', job: 'j', deadline: 1e13 }, job);
+    const calls = Array.from({ length: MAX_MODULE_REQUESTS_IN_FLIGHT + 6 }, (_, i) => ({
+      type: 'mesh',
+      id: i + 1,
+      kind: 'query',
+      name: 'other.q',
+      args: {},
+      call: jobId,
+    }));
+    answer(calls);
+    await turns();
+    expect(invoked).toBe(MAX_MODULE_REQUESTS_IN_FLIGHT);
+    expect(held()).toBe(false);
+    const refused = posted.flat().filter((m) => !(m instanceof Uint8Array) && m.type === 'failed');
+    expect(refused).toHaveLength(6);
+    expect(refused[0]).toMatchObject({
+      error: { code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/1024 nested calls/) },
+    });
     sandbox.kill('test over');
   });
 });

@@ -78,13 +78,14 @@ export class Sandbox {
       running: (id) => this.#pending.get(id),
       handling: () => this.#handling.values(),
       reply: (message) => this.send(message),
+      resume: () => this.#transport.resume(),
     });
     this.ready = new Promise((resolve, reject) => (this.#settleReady = { resolve, reject }));
     this.ready.catch(() => undefined); // the owner awaits it; an early exit must not be "unhandled"
     const startTimer = setTimeout(() => this.kill(`did not load within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
     void this.ready.finally(() => clearTimeout(startTimer)).catch(() => undefined);
     this.#transport = launch({
-      onBatch: (b) => this.#onBatch(b),
+      onMessage: (m) => this.#onMessage(m),
       onBroken: (reason) => this.kill(`broke the sandbox protocol: ${reason}`),
       onOutput: (stream, line) => services.logs.line(stream, line),
       onExit: (reason) => this.#exit(reason),
@@ -193,20 +194,25 @@ export class Sandbox {
     this.#onExit(why);
   }
 
-  #onBatch(batch: unknown): void {
-    if (!Array.isArray(batch)) return this.kill('broke the sandbox protocol');
-    for (const m of batch as unknown[]) {
-      if (m instanceof Uint8Array) {
-        if (!isPackedResults(m) || !unpackResults(m, this.#result)) return this.kill('broke the sandbox protocol');
-        continue;
-      }
-      if (typeof m !== 'object' || m === null) return this.kill('broke the sandbox protocol');
-      try {
-        this.#handle(m as Record<string, unknown>);
-      } catch (e) {
-        this.#services.logs.record('error', 'bad message from sandbox', { error: (e as Error).message });
-      }
+  /** One message from the sandbox; false when it is a module request that must wait for room (module-requests.ts). */
+  #onMessage(m: unknown): boolean {
+    // Held messages are still delivered when a slot frees after the exit: nothing is started for them.
+    if (this.#exited) return true;
+    if (m instanceof Uint8Array) {
+      if (!isPackedResults(m) || !unpackResults(m, this.#result)) this.kill('broke the sandbox protocol');
+      return true;
     }
+    if (typeof m !== 'object' || m === null) {
+      this.kill('broke the sandbox protocol');
+      return true;
+    }
+    if (this.#requests.waits(m as Record<string, unknown>)) return false;
+    try {
+      this.#handle(m as Record<string, unknown>);
+    } catch (e) {
+      this.#services.logs.record('error', 'bad message from sandbox', { error: (e as Error).message });
+    }
+    return true;
   }
 
   /** A call's JSON result, a view of the packed buffer: written into the gRPC frame as is. */

@@ -3,8 +3,12 @@ import type { ParentBatch } from './protocol.ts';
 
 /** What a running sandbox reports to its owner. */
 export interface TransportEvents {
-  /** One batch from the sandbox, not yet validated (the module can send anything). */
-  onBatch(batch: unknown): void;
+  /**
+   * One message from the sandbox, not yet validated (the module can send anything), in the order
+   * sent. False: no room for it now; the transport keeps it and everything after it (and stops
+   * reading the sandbox's channel) until `SandboxTransport.resume()`.
+   */
+  onMessage(message: unknown): boolean;
   /** The channel's bytes cannot be read (frame-channel.ts): the host kills the sandbox. */
   onBroken(reason: string): void;
   /** A line the module wrote to stdout or stderr. */
@@ -18,6 +22,8 @@ export interface SandboxTransport {
   /** OS process id (process isolation), for status and for tests that kill it. */
   readonly pid: number | undefined;
   post(batch: ParentBatch): void;
+  /** The owner has room again for a message it refused: deliver it and what follows, read on. */
+  resume(): void;
   /** Hard stop (SIGKILL, worker.terminate); onExit follows. */
   kill(): void;
 }

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { BatchSource, ChannelInbox } from './channel-inbox.ts';
 import { postSafely } from './outbox.ts';
 import { readLines, sandboxEnv, type LaunchOptions, type SandboxTransport, type TransportEvents } from './transport.ts';
 
@@ -18,7 +19,17 @@ export function launchWorker(o: LaunchOptions, events: TransportEvents): Sandbox
   });
   let lastError = '';
   let exited = false;
-  worker.on('message', (m) => events.onBatch(m));
+  // A worker runs trusted code in the node's own process: what waits for room is held here (a
+  // worker's messages have no flow control to stop), in order, like a process sandbox's.
+  const inbox = new ChannelInbox(
+    (m) => events.onMessage(m),
+    () => undefined,
+    (e) => events.onBroken((e as Error).message),
+  );
+  worker.on('message', (m) => {
+    if (Array.isArray(m)) inbox.push(new BatchSource(m));
+    else events.onBroken('a batch that is not an array');
+  });
   worker.on('error', (e: Error & { code?: string }) => {
     lastError = e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? `ran out of memory (${e.message})` : `threw ${e.message}`;
   });
@@ -34,6 +45,7 @@ export function launchWorker(o: LaunchOptions, events: TransportEvents): Sandbox
     post: (batch) => {
       if (!exited) postSafely(batch, (b) => worker.postMessage(b));
     },
+    resume: () => inbox.resume(),
     kill: () => {
       void worker.terminate();
     },

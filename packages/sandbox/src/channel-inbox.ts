@@ -1,0 +1,119 @@
+/** Where a sandbox's messages come from, in order: a frame's elements (frame-channel.ts) or a posted batch. */
+export interface MessageSource {
+  readonly done: boolean;
+  /** The next message (only while not `done`); may throw (a frame element V8 cannot read). */
+  next(): unknown;
+}
+
+/** No message (a sandbox may well send `undefined`). */
+const NONE: unique symbol = Symbol('none');
+
+/** A posted batch (worker isolation) as a MessageSource. */
+export class BatchSource implements MessageSource {
+  #at = 0;
+  constructor(private readonly batch: readonly unknown[]) {}
+  get done(): boolean {
+    return this.#at >= this.batch.length;
+  }
+  next(): unknown {
+    return this.batch[this.#at++];
+  }
+}
+
+/**
+ * A sandbox's messages on their way to its owner, in order, at the owner's pace. The owner takes
+ * one message at a time and may refuse it for now (it has no room: module-requests.ts); the inbox
+ * then keeps that message first, holds everything after it and says so (`onHeld`, so the
+ * transport stops reading its channel) until the owner calls `resume()`. What is held is what the
+ * transport had read already: the frames of one read from the channel, each decoded only as its
+ * messages are taken.
+ */
+export class ChannelInbox {
+  #sources: MessageSource[] = [];
+  /** Sources before this index are used up. */
+  #first = 0;
+  /** A message the owner refused, first in line (NONE: there is none). */
+  #head: unknown = NONE;
+  #held = false;
+  #draining = false;
+  /** A source threw: nothing more is delivered. */
+  #failed = false;
+
+  /**
+   * @param take hands the owner one message; false: not now, keep it (until `resume()`).
+   * @param onHeld the owner stopped taking messages (`true`) or takes them again (`false`).
+   * @param onError a message could not be read (its source threw): nothing more is delivered, ever.
+   */
+  constructor(
+    private readonly take: (message: unknown) => boolean,
+    private readonly onHeld: (held: boolean) => void,
+    private readonly onError: (e: unknown) => void,
+  ) {}
+
+  /** True while the owner has refused a message and not yet resumed. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** Queues a source's messages behind what waits, and delivers what the owner takes. */
+  push(source: MessageSource): void {
+    if (source.done || this.#failed) return;
+    this.#sources.push(source);
+    if (!this.#held) this.#drain();
+  }
+
+  /** The owner has room again: delivers what waits, until it refuses one again. */
+  resume(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    this.#drain();
+    if (!this.#held) this.onHeld(false);
+  }
+
+  /** Drops everything (the sandbox is gone). */
+  clear(): void {
+    this.#sources = [];
+    this.#first = 0;
+    this.#head = NONE;
+  }
+
+  #drain(): void {
+    // A message taken may lead the owner to resume() (or push) from inside take(): one loop at a time.
+    if (this.#draining) return;
+    this.#draining = true;
+    try {
+      while (!this.#held) {
+        const message = this.#nextMessage();
+        if (message === NONE) return;
+        if (this.take(message)) continue;
+        this.#head = message;
+        this.#held = true;
+        this.onHeld(true);
+      }
+    } catch (e) {
+      this.#failed = true;
+      this.clear();
+      this.onError(e);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #nextMessage(): unknown {
+    const head = this.#head;
+    if (head !== NONE) {
+      this.#head = NONE;
+      return head;
+    }
+    const sources = this.#sources;
+    while (this.#first < sources.length) {
+      const source = sources[this.#first]!;
+      if (!source.done) return source.next();
+      this.#first++;
+    }
+    // All used up: start over (one read's sources are dropped at once, not shifted one by one).
+    this.#sources = [];
+    this.#first = 0;
+    return NONE;
+  }
+}
