@@ -11,34 +11,41 @@ import type { Plan, Row } from './plan.ts';
 
 const CLIENT = path.join(BENCH_DIR, 'clients', 'events.ts');
 
-export async function run(plan: Plan, natsUrl: string, log: (s: string) => void): Promise<Row[]> {
-  const n = plan.smoke ? 2000 : 100_000;
-  const runs = plan.smoke ? 1 : 3;
-  const ours: number[] = [];
+/** The counting handler end to end on a node of the given isolation: rates, ingest-alone rates, exact counts. */
+async function measureEnd2End(
+  isolation: string,
+  n: number,
+  runs: number,
+  natsUrl: string,
+): Promise<{ rates: number[]; ingestOnly: number[]; exact: boolean }> {
+  const rates: number[] = [];
   const ingestOnly: number[] = [];
-  const raw: number[] = [];
   let exact = true;
-  log('  5-events: insights ingest -> JetStream -> counting handler');
-  const node = await startInsightsNode('inline', ['--module', path.join(BENCH_DIR, 'modules', 'count'), '--nats', natsUrl]);
+  const node = await startInsightsNode(isolation, ['--module', path.join(BENCH_DIR, 'modules', 'count'), '--nats', natsUrl]);
   try {
     for (let r = 0; r < runs; r++) {
       const res = await runJson<{ rate: number; ingestRate: number; accepted: number; counted: number }>(CLIENT, [
-        '--target',
-        'insights',
-        '--address',
-        String(node.ready.grpc),
-        '--n',
-        String(n),
-        '--run',
-        String(r),
+        ...['--target', 'insights', '--address', String(node.ready.grpc), '--n', String(n), '--run', `${isolation}-${r}`],
       ]);
-      ours.push(res.rate);
+      rates.push(res.rate);
       ingestOnly.push(res.ingestRate);
       exact &&= res.accepted === n && res.counted === n;
     }
   } finally {
     await node.stop();
   }
+  return { rates, ingestOnly, exact };
+}
+
+export async function run(plan: Plan, natsUrl: string, log: (s: string) => void): Promise<Row[]> {
+  const n = plan.smoke ? 2000 : 100_000;
+  const runs = plan.smoke ? 1 : 3;
+  // The default first (a process sandbox, as `insights node` runs a module unless told otherwise), inline beside it.
+  log('  5-events: insights ingest -> JetStream -> counting handler (default: process sandbox)');
+  const ours = await measureEnd2End('default', n, runs, natsUrl);
+  log('  5-events: the same, inline module');
+  const inline = await measureEnd2End('inline', n, runs, natsUrl);
+  const raw: number[] = [];
   log('  5-events: raw JetStream publish, one message per event');
   for (let r = 0; r < runs; r++)
     raw.push(
@@ -97,14 +104,22 @@ export async function run(plan: Plan, natsUrl: string, log: (s: string) => void)
       scenario: '5-events',
       name: 'insights ingest -> JetStream -> counting handler',
       unit: 'events/s',
-      ...summarise(ours),
-      note: `${n} events per run, duplicate window on, counts ${exact ? 'exact' : 'NOT exact'}`,
+      ...summarise(ours.rates),
+      note: `default (process sandbox); ${n} events per run, duplicate window on, counts ${ours.exact ? 'exact' : 'NOT exact'}`,
     },
     {
       scenario: '5-events',
       name: 'insights ingest alone (until every event is stored in JetStream)',
       unit: 'events/s',
-      ...summarise(ingestOnly),
+      ...summarise(ours.ingestOnly),
+      note: 'default (process sandbox)',
+    },
+    {
+      scenario: '5-events',
+      name: 'the same, inline module: end to end',
+      unit: 'events/s',
+      ...summarise(inline.rates),
+      note: `counts ${inline.exact ? 'exact' : 'NOT exact'}; ingest alone ${Math.round(summarise(inline.ingestOnly).median)} events/s`,
     },
     {
       scenario: '5-events',
