@@ -17,8 +17,11 @@ export class PageCache {
   hits = 0;
   misses = 0;
 
-  /** `capacity`: pages held at most (each up to 1 MiB of JSON and its envelopes, parsed as read). */
-  constructor(limits: EventLimits, capacity = 16) {
+  /**
+   * `capacity`: pages held at most (each up to 1 MiB of JSON and its envelopes, parsed as read).
+   * On the 60,000-event course, 16 pages cost the ingesting node ~13 MB more at peak than 8.
+   */
+  constructor(limits: EventLimits, capacity = 8) {
     this.#limits = limits;
     this.#capacity = capacity;
   }
