@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startNatsServer } from '@insights/registry/nats-server';
+import { treeCpuMs } from './proc-cpu.ts';
 import { BENCH_DIR, runJson, startInsightsNode } from './procs.ts';
 
 const { values: o } = parseArgs({
@@ -20,10 +21,13 @@ try {
     process.env.BENCH_EVENTS_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? [],
   );
   try {
+    const cpuBefore = treeCpuMs(node.proc.pid!);
     const r = await runJson<Record<string, number>>(path.join(BENCH_DIR, 'clients', 'events.ts'), [
       ...['--target', 'insights', '--address', String(node.ready.grpc), '--n', o.n, '--run', '0'],
     ]);
-    process.stdout.write(`${JSON.stringify({ isolation: o.isolation, ...r })}\n`);
+    // The node's CPU (with its sandboxes) per event, from /proc: steadier than rates on a shared machine.
+    const nodeCpuUsPerEvent = Math.round(((treeCpuMs(node.proc.pid!) - cpuBefore) * 1000) / Number(o.n));
+    process.stdout.write(`${JSON.stringify({ isolation: o.isolation, ...r, nodeCpuUsPerEvent })}\n`);
   } finally {
     await node.stop();
   }

@@ -22,11 +22,13 @@ describe('events - the JSON events were stored as, passed on', () => {
     expect(ownCopies([derived])[0]).toBe(derived);
   });
 
-  it("gives a handler copies of shared events: its changes are not another handler's", () => {
+  it("gives the first handler the events, the next ones copies: one handler's changes are not another's", () => {
     const shared = [stored(1)];
-    const mine = ownCopies(shared);
-    (mine[0]!.payload as { i: number }).i = 99;
-    expect(mine[0]).not.toBe(shared[0]);
-    expect(ownCopies(shared)[0]!.payload).toEqual({ i: 1 });
+    const first = ownCopies(shared);
+    expect(first[0]).toBe(shared[0]);
+    (first[0]!.payload as { i: number }).i = 99;
+    const second = ownCopies(shared);
+    expect(second[0]).not.toBe(shared[0]);
+    expect(second[0]!.payload).toEqual({ i: 1 });
   });
 });

@@ -5,7 +5,7 @@ import type { EventEnvelope } from '@insights/sdk';
  * node checked (no field an envelope does not have). A node reads each stored page once for all
  * its handlers and shares the envelopes (the node's page-cache.ts); a sandbox host then sends
  * these bytes on instead of serialising the same objects again for every handler, and an inline
- * host parses them so each handler still gets a copy of its own.
+ * host parses them when another handler already has the objects (ownCopies).
  */
 const storedJson = new WeakMap<EventEnvelope, Uint8Array>();
 
@@ -36,8 +36,19 @@ export function storedJsonArray(events: readonly EventEnvelope[]): Buffer | unde
   return out;
 }
 
-/** Each handler's own copy of shared stored events (parsed from their bytes), or the events as given. */
+/** Events given to a handler in this process as they are: the next handler gets copies. */
+const handedOut = new WeakSet<EventEnvelope>();
+
+/**
+ * What an inline handler gets: the events themselves the first time (as when each handler's
+ * reader parsed its own), copies parsed from their stored bytes after that, so one handler's
+ * changes to an event are never another's. Events without stored bytes are given as they are.
+ */
 export function ownCopies(events: readonly EventEnvelope[]): readonly EventEnvelope[] {
+  if (!events.some((e) => handedOut.has(e))) {
+    for (const e of events) handedOut.add(e);
+    return events;
+  }
   const json = storedJsonArray(events);
   return json === undefined ? events : (JSON.parse(json.toString('utf8')) as EventEnvelope[]);
 }
