@@ -2,7 +2,7 @@ import type { EventEnvelope } from '@insights/sdk';
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { AckLedger } from './ack-ledger.ts';
 import { deadLetter, forAnother, handlerLabel, readMessage, writeDeadLetter, type DeliveryDeps } from './delivery.ts';
-import { isPageSubject } from './event-page.ts';
+import { isPageSubject, MAX_PAGE_EVENTS } from './event-page.ts';
 import { readPageFor } from './page-selection.ts';
 import { deliverInOrder, type Queued } from './in-order-delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
@@ -75,6 +75,11 @@ export class PartitionConsumer {
   #keepAlive: NodeJS.Timeout | undefined;
   /** Moving average of one event's handling time, ms: sizes the pulls. */
   #avgMs = 1;
+  /**
+   * Events a message brings of late (a moving average), from a full page: pulls are counted in
+   * messages, and a first pull sized for single events took up to MAX_AHEAD pages of them.
+   */
+  #perMessage: number = MAX_PAGE_EVENTS;
   /**
    * After a takeover, the events the previous owner held unacknowledged: JetStream redelivers
    * them before anything newer but not necessarily in stream order (they expire in separate
@@ -196,7 +201,9 @@ export class PartitionConsumer {
       this.#batch,
       Math.min(Math.max(MAX_AHEAD, this.#batch), Math.floor(this.#deps.ackWaitMs / 3 / this.#avgMs)),
     );
-    return ahead - this.#queue.length - this.#inHand.length;
+    const events = ahead - this.#queue.length - this.#inHand.length;
+    // In messages: a pull stays open until it expires and takes what arrives, pages included.
+    return events <= 0 ? 0 : Math.max(1, Math.floor(events / this.#perMessage));
   }
 
   #wake(): void {
@@ -217,14 +224,22 @@ export class PartitionConsumer {
     if (this.#abort.signal.aborted) return;
     const strays = this.#strays;
     if (strays === undefined) {
-      const r = this.#accept(m);
+      const r = this.#acceptCounted(m);
       this.#startWorker();
       return r;
     }
     // Redeliveries come before anything newer, so the first newer event ends the gathering.
     if (m.seq <= strays.upTo) strays.left--;
-    const r = this.#accept(m);
+    const r = this.#acceptCounted(m);
     if (m.seq > strays.upTo || strays.left <= 0) this.#endStrays();
+    return r;
+  }
+
+  /** #accept, keeping the average of events a message queues (a page queues this partition's share of it). */
+  #acceptCounted(m: JsMsg): void | Promise<void> {
+    const before = this.#queue.length;
+    const r = this.#accept(m);
+    this.#perMessage = Math.max(1, this.#perMessage * 0.8 + Math.max(1, this.#queue.length - before) * 0.2);
     return r;
   }
 
