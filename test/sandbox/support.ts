@@ -1,11 +1,11 @@
 import { appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Mesh } from '@insights/client';
+import { connect, type Mesh } from '@insights/client';
 import type { InsightsError } from '@insights/sdk';
 import type { SandboxHost } from '@insights/sandbox';
-import { expect } from 'vitest';
-import type { TestNode } from '../support/test-node.ts';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startTestNode, type TestNode } from '../support/test-node.ts';
 import { REPO_ROOT } from '../support/tmp.ts';
 
 export const hostile = (name: string): string => path.join(REPO_ROOT, 'test', 'fixtures', 'hostile', name);
@@ -86,4 +86,28 @@ export async function whileProbingGood<T>(mesh: Mesh, scenario: string, during: 
     expect(errors, `good.ping failed during ${scenario}`).toEqual([]);
     expect(ms.length).toBeGreaterThan(0);
   }
+}
+
+/**
+ * For a describe block: a node with the `good` module beside one hostile fixture (restarted
+ * quickly when it crashes), and a mesh client to it; started before the block's tests, stopped after.
+ */
+export function nodeWithHostile(fixture: string): { readonly node: TestNode; readonly mesh: Mesh } {
+  const held: { node?: TestNode; mesh?: Mesh } = {};
+  beforeAll(async () => {
+    held.node = await startTestNode({ modules: [hostile('good'), { path: hostile(fixture), restart: FAST_RESTART }] });
+    held.mesh = await connect({ nodes: [held.node.grpcAddress] });
+  }, 60_000);
+  afterAll(async () => {
+    await held.mesh?.close();
+    await held.node?.stop();
+  });
+  return {
+    get node() {
+      return held.node!;
+    },
+    get mesh() {
+      return held.mesh!;
+    },
+  };
 }

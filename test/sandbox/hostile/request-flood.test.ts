@@ -1,7 +1,5 @@
-import { connect, type Mesh } from '@insights/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestNode, type TestNode } from '../../support/test-node.ts';
-import { failure, FAST_RESTART, hostile, query, sandboxHost, sleep, waitFor, whileProbingGood } from '../support.ts';
+import { describe, expect, it } from 'vitest';
+import { failure, nodeWithHostile, query, sandboxHost, sleep, waitFor, whileProbingGood } from '../support.ts';
 
 const MIB = 1024 * 1024;
 const FLOOD = 200_000;
@@ -36,18 +34,7 @@ async function rssGrowth<T>(during: () => Promise<T>): Promise<{ result: T; grow
  * runtime writes.
  */
 describe('sandbox hostile - a flood of module requests', () => {
-  let node: TestNode;
-  let mesh: Mesh;
-  beforeAll(async () => {
-    node = await startTestNode({
-      modules: [hostile('good'), { path: hostile('request-flood'), restart: FAST_RESTART }],
-    });
-    mesh = await connect({ nodes: [node.grpcAddress] });
-  }, 60_000);
-  afterAll(async () => {
-    await mesh?.close();
-    await node?.stop();
-  });
+  const h = nodeWithHostile('request-flood');
 
   it.each([
     ['api', FLOOD],
@@ -56,7 +43,7 @@ describe('sandbox hostile - a flood of module requests', () => {
     "hostile - db requests in a tight loop (%s, %i): served at the node's pace, the node's memory bounded, the neighbour answering",
     async (how, n) => {
       const { result, growthMb, heapGrowthMb } = await rssGrowth(() =>
-        whileProbingGood(mesh, `request flood (${how})`, () => query(node, 'request-flood.flood', { n, how }, 60_000)),
+        whileProbingGood(h.mesh, `request flood (${how})`, () => query(h.node, 'request-flood.flood', { n, how }, 60_000)),
       );
       console.log(
         `[request flood] ${JSON.stringify({ how, growthMb: Math.round(growthMb), heapGrowthMb: Math.round(heapGrowthMb) })}`,
@@ -64,7 +51,7 @@ describe('sandbox hostile - a flood of module requests', () => {
       expect(result).toBe(n);
       // Mostly garbage of the 200,000 answered requests (after a full GC the heap is back where it was).
       expect(growthMb).toBeLessThan(256);
-      expect(sandboxHost(node, 'request-flood').status().restarts).toBe(0);
+      expect(sandboxHost(h.node, 'request-flood').status().restarts).toBe(0);
     },
     60_000,
   );
@@ -75,8 +62,8 @@ describe('sandbox hostile - a flood of module requests', () => {
       growthMb,
       heapGrowthMb,
     } = await rssGrowth(() =>
-      whileProbingGood(mesh, 'giant frame of requests', () =>
-        failure(query(node, 'request-flood.flood', { n: FLOOD, how: 'giant-frame' }, 30_000)),
+      whileProbingGood(h.mesh, 'giant frame of requests', () =>
+        failure(query(h.node, 'request-flood.flood', { n: FLOOD, how: 'giant-frame' }, 30_000)),
       ),
     );
     console.log(
@@ -85,20 +72,20 @@ describe('sandbox hostile - a flood of module requests', () => {
     expect(e.code).toBe('UNAVAILABLE');
     expect(e.message).toMatch(/broke the sandbox protocol: a frame holds more than 1024 messages/);
     expect(growthMb).toBeLessThan(96);
-    await waitFor('the flooder to restart', async () => (await query(node, 'request-flood.ping').catch(() => '')) === 'pong');
-    expect(await query(node, 'good.ping')).toBe('pong');
+    await waitFor('the flooder to restart', async () => (await query(h.node, 'request-flood.ping').catch(() => '')) === 'pong');
+    expect(await query(h.node, 'good.ping')).toBe('pong');
   });
 
   it('hostile - 20,000 requests for a 16 KiB document, answers never read: the node stops at a bound, the sandbox is killed', async () => {
-    const host = sandboxHost(node, 'request-flood');
+    const host = sandboxHost(h.node, 'request-flood');
     const restarts = host.status().restarts;
     const {
       result: e,
       growthMb,
       heapGrowthMb,
     } = await rssGrowth(() =>
-      whileProbingGood(mesh, 'requests never read', () =>
-        failure(query(node, 'request-flood.flood', { n: 20_000, how: 'unread' }, 3000)),
+      whileProbingGood(h.mesh, 'requests never read', () =>
+        failure(query(h.node, 'request-flood.flood', { n: 20_000, how: 'unread' }, 3000)),
       ),
     );
     console.log(
@@ -111,7 +98,7 @@ describe('sandbox hostile - a flood of module requests', () => {
     expect(host.status().lastError).toMatch(/stopped responding/);
     await waitFor(
       'the flooder to answer again',
-      async () => (await query(node, 'request-flood.ping').catch(() => '')) === 'pong',
+      async () => (await query(h.node, 'request-flood.ping').catch(() => '')) === 'pong',
     );
   });
 });
