@@ -135,23 +135,30 @@ export class CollectionStore {
     const id = keyOf(doc['_id']);
     return this.#db.batch.write(() => {
       this.#db.ensureTable(this.name);
+      // A taken _id inserts nothing rather than failing: SQLite's error (a new Error with its
+      // stack, then ours) cost more than the insert, and handlers that record ids meet many.
+      let inserted: boolean;
       try {
-        this.#db.stmt(`INSERT INTO ${this.#table} (id, doc) VALUES (?, ?)`).run(id, json);
+        inserted = this.#db.stmt(`INSERT INTO ${this.#table} (id, doc) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`).run(id, json).changes > 0;
       } catch (err) {
         throw this.#mapWriteError(err, doc);
       }
+      if (!inserted) throw this.#duplicate(undefined, doc);
       this.#afterWrite(id, doc);
       return doc;
     });
   }
 
-  /** Replaces the stored document `id` with `next` (same `_id`). */
-  replace(id: string, previous: Document, next: Document): Write<Document> {
-    const { doc, json } = encodeDocument(next, this.ns);
+  /**
+   * Replaces the stored document `id` (whose `_id` was `previousId`) with `next`, which must keep
+   * that `_id`. `encoded`: `next` already encoded by the caller.
+   */
+  replace(id: string, previousId: unknown, next: Document, encoded = encodeDocument(next, this.ns)): Write<Document> {
+    const { doc, json } = encoded;
     if (keyOf(doc['_id']) !== id) {
       throw new DbError(
         'DB_INVALID_UPDATE',
-        `The update would change the immutable field _id of ${keyText(previous['_id'])} in ${this.ns}.`,
+        `The update would change the immutable field _id of ${keyText(previousId)} in ${this.ns}.`,
         { namespace: this.ns, path: '_id' },
       );
     }
