@@ -106,8 +106,7 @@ const SHAPES: readonly Shape[] = [
   {
     name: 'upsert-inc-setOnInsert-new',
     seed: () => 0,
-    round: (c, s) =>
-      many(s, (i) => c.updateOne({ _id: id(i) }, { $inc: { n: 1 }, $setOnInsert: weekDoc(i) }, { upsert: true })),
+    round: (c, s) => many(s, (i) => c.updateOne({ _id: id(i) }, { $inc: { n: 1 }, $setOnInsert: weekDoc(i) }, { upsert: true })),
   },
   {
     name: 'find-in-100',
@@ -138,7 +137,9 @@ async function seedOf(c: Collection, shape: Shape): Promise<void> {
   const n = shape.seed(ROUNDS);
   for (let from = 0; from < n; from += 1000) {
     const docs = Array.from({ length: Math.min(1000, n - from) }, (_, k) =>
-      shape.name.startsWith('replace') ? { _id: id(from + k), ...logDoc(from + k, 0) } : { _id: id(from + k), ...weekDoc(from + k) },
+      shape.name.startsWith('replace')
+        ? { _id: id(from + k), ...logDoc(from + k, 0) }
+        : { _id: id(from + k), ...weekDoc(from + k) },
     );
     await c.insertMany(docs);
   }

@@ -1,6 +1,6 @@
 /** Update, upsert and replace on the embedded engine, with MongoDB's rules. */
 import type { Document, FindOneAndUpdateOptions, ReplaceOptions, UpdateOptions, UpdateResult } from '@insights/sdk';
-import { cloneValue, encodeDocument, encodeValue, keyOf } from './codec.ts';
+import { cloneValue, encodeDocument, keyOf } from './codec.ts';
 import { findAll, firstMatch, matching } from './embedded-read.ts';
 import type { CollectionStore } from './sqlite-store.ts';
 import { DbError } from './errors.ts';
@@ -151,11 +151,9 @@ export async function replaceDocument(
     await r.durable;
     return result(0, 0, r.result['_id']);
   }
-  const next = replacementFor(current, doc);
-  const encoded = encodeDocument(next, store.ns);
-  if (encoded.json === encodeValue(current)) return result(1, 0, null);
-  await store.replace(keyOf(current['_id']), current['_id'], next, encoded).durable;
-  return result(1, 1, null);
+  const w = store.replaceIfChanged(keyOf(current['_id']), current['_id'], encodeDocument(replacementFor(current, doc), store.ns));
+  await w.durable;
+  return result(1, w.result ? 1 : 0, null);
 }
 
 /** findOneAndUpdate: returns the document before or after, or null. */

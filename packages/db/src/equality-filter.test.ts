@@ -8,11 +8,7 @@ import { equalityMatcher } from './equality-filter.ts';
 const mingoTest = (filter: Document, doc: Document): boolean => new Query(filter, { idKey: '_id' }).test(doc);
 
 const FIELDS = ['_id', 'a', 'b'] as const;
-const scalar = fc.oneof(
-  fc.constantFrom('x', 'y', '1', ''),
-  fc.constantFrom(0, -0, 1, 2, 1.5, -3),
-  fc.boolean(),
-);
+const scalar = fc.oneof(fc.constantFrom('x', 'y', '1', ''), fc.constantFrom(0, -0, 1, 2, 1.5, -3), fc.boolean());
 /** Stored values, including those the filter's scalars must not equal. */
 const stored = fc.oneof(
   scalar,
