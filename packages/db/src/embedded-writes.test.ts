@@ -69,7 +69,10 @@ describe('embedded writes', () => {
     const many = [...order].reverse();
     expect(ids(await c.find({ _id: { $in: many } }).toArray())).toEqual(order);
     expect(ids(await c.find({ _id: { $in: few } }, { sort: { _id: -1 } }).toArray())).toEqual(
-      order.filter((id) => few.includes(id)).sort().reverse(),
+      order
+        .filter((id) => few.includes(id))
+        .sort()
+        .reverse(),
     );
   });
 
