@@ -1,6 +1,6 @@
 /** Update, upsert and replace on the embedded engine, with MongoDB's rules. */
 import type { Document, FindOneAndUpdateOptions, ReplaceOptions, UpdateOptions, UpdateResult } from '@insights/sdk';
-import { encodeDocument, encodeValue, keyOf } from './codec.ts';
+import { cloneValue, encodeDocument, keyOf } from './codec.ts';
 import { findAll, firstMatch, matching } from './embedded-read.ts';
 import type { CollectionStore } from './sqlite-store.ts';
 import { DbError } from './errors.ts';
@@ -90,8 +90,9 @@ function result(matchedCount: number, modifiedCount: number, upsertedId: unknown
 }
 
 /**
- * updateOne / updateMany. updateMany collects the matching ids first: an update can move a
- * document forward in the index order being read, and must not meet it twice.
+ * updateOne / updateMany. updateMany collects the matching ids first (an update can move a
+ * document forward in the index order being read, and must not meet it twice), then reads each
+ * again, so only ids are held meanwhile; updateOne updates the one document it read.
  */
 export async function updateDocuments(
   store: CollectionStore,
@@ -100,23 +101,30 @@ export async function updateDocuments(
   options: UpdateOptions,
   many: boolean,
 ): Promise<UpdateResult> {
-  const ids = (many ? [...matching(store, filter)] : firstMatch(store, filter)).map((doc) => keyOf(doc['_id']));
   const condition = usesPositional(ops) ? filter : {};
   const durables: Promise<void>[] = [];
   let matchedCount = 0;
   let modifiedCount = 0;
+  /** `current` was just read, so it is ours to change; only its `_id` is kept for an error message. */
+  const update = (id: string, current: Document): void => {
+    matchedCount++;
+    const idBefore = cloneValue(current['_id']);
+    const next = applyUpdate(current, ops, condition, options.arrayFilters, store.ns);
+    if (next === undefined) return;
+    durables.push(store.replace(id, idBefore, next).durable);
+    modifiedCount++;
+  };
   try {
-    for (const id of ids) {
-      const current = store.get(id);
-      if (current === undefined) continue;
-      matchedCount++;
-      const next = applyUpdate(structuredClone(current), ops, condition, options.arrayFilters, store.ns);
-      if (next === undefined) continue;
-      durables.push(store.replace(id, current, next).durable);
-      modifiedCount++;
+    if (many) {
+      for (const id of [...matching(store, filter)].map((doc) => keyOf(doc['_id']))) {
+        const current = store.get(id);
+        if (current !== undefined) update(id, current);
+      }
+    } else {
+      for (const current of firstMatch(store, filter)) update(keyOf(current['_id']), current);
     }
     let upsertedId: unknown = null;
-    if (ids.length === 0 && options.upsert) {
+    if (matchedCount === 0 && options.upsert) {
       const r = store.insert(upsertDocument(filter, ops, setOnInsert, options.arrayFilters, store.ns));
       durables.push(r.durable);
       upsertedId = r.result['_id'];
@@ -143,10 +151,9 @@ export async function replaceDocument(
     await r.durable;
     return result(0, 0, r.result['_id']);
   }
-  const next = replacementFor(current, doc);
-  if (encodeDocument(next, store.ns).json === encodeValue(current)) return result(1, 0, null);
-  await store.replace(keyOf(current['_id']), current, next).durable;
-  return result(1, 1, null);
+  const w = store.replaceIfChanged(keyOf(current['_id']), current['_id'], encodeDocument(replacementFor(current, doc), store.ns));
+  await w.durable;
+  return result(1, w.result ? 1 : 0, null);
 }
 
 /** findOneAndUpdate: returns the document before or after, or null. */
@@ -161,9 +168,9 @@ export async function findAndUpdate(
   let after: Document | null = before;
   if (current !== undefined) {
     const condition = usesPositional(ops) ? filter : {};
-    const next = applyUpdate(structuredClone(current), ops, condition, options.arrayFilters, store.ns);
+    const next = applyUpdate(cloneValue(current), ops, condition, options.arrayFilters, store.ns);
     if (next !== undefined) {
-      const r = store.replace(keyOf(current['_id']), current, next);
+      const r = store.replace(keyOf(current['_id']), current['_id'], next);
       after = r.result;
       await r.durable;
     }

@@ -7,6 +7,7 @@
 import type { Document, Projection, Sort } from '@insights/sdk';
 import { Aggregator, Query, updateOne as mingoUpdateOne } from 'mingo';
 import type { Options } from 'mingo/types';
+import { equalityMatcher } from './equality-filter.ts';
 import { DbError, messageOf } from './errors.ts';
 import { tryFastUpdate } from './fast-update.ts';
 import type { DbErrorCode } from '@insights/sdk';
@@ -41,6 +42,8 @@ export function compileFilter(filter: unknown, ns: string): Matcher {
     throw new DbError('DB_INVALID_FILTER', `A filter must be an object (querying ${ns}).`, { namespace: ns });
   }
   if (Object.keys(filter).length === 0) return MATCH_ALL;
+  const equality = equalityMatcher(filter);
+  if (equality !== undefined) return equality;
   const query = wrap('DB_INVALID_FILTER', 'filter', ns, () => new Query(filter, BASE_OPTIONS));
   // Some operator errors surface only when evaluated; keep their code.
   return { test: (doc) => wrap('DB_INVALID_FILTER', 'filter', ns, () => query.test(doc)) };

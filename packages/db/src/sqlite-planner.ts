@@ -24,6 +24,8 @@ export interface SqlPlan {
   readonly orderKey?: string | undefined;
   /** ORDER BY of a pushed-down sort; the caller then does not sort. */
   readonly sortSql?: string | undefined;
+  /** How many `_id`s the rows are limited to, when `where` names them (`id = ?`, `id IN (...)`). */
+  readonly idCount?: number | undefined;
 }
 
 type Scalar = string | number;
@@ -70,19 +72,19 @@ export function planQuery(filter: Document, sort: Sort | undefined, indexes: rea
   const where: string[] = [];
   const params: unknown[] = [];
   let orderKey: string | undefined;
-  let idEquality = false;
+  let idCount: number | undefined;
   const sparseUsed = new Set<IndexDef>();
 
   for (const [field, cond] of conditions(filter)) {
     if (field === '_id') {
-      if (idEquality) continue;
+      if (idCount !== undefined) continue;
       const eq = isOperatorObject(cond) ? (Object.keys(cond).length === 1 && '$eq' in cond ? cond['$eq'] : undefined) : cond;
       const list =
         isOperatorObject(cond) && Object.keys(cond).length === 1 && Array.isArray(cond['$in']) ? cond['$in'] : undefined;
       if (eq !== undefined && !(eq instanceof RegExp) && !Array.isArray(eq) && eq !== null) {
         where.push('id = ?');
         params.push(keyOf(eq));
-        idEquality = true;
+        idCount = 1;
       } else if (
         list !== undefined &&
         list.length <= MAX_IN_VALUES &&
@@ -90,7 +92,7 @@ export function planQuery(filter: Document, sort: Sort | undefined, indexes: rea
       ) {
         where.push(`id IN (${list.map(() => '?').join(', ')})`);
         params.push(...list.map(keyOf));
-        idEquality = true;
+        idCount = list.length;
       }
       continue;
     }
@@ -135,7 +137,7 @@ export function planQuery(filter: Document, sort: Sort | undefined, indexes: rea
   for (const def of sparseUsed) where.push(sparseCondition(def));
 
   const sortSql = sortPushdown(sort, indexes);
-  return { where, params, orderKey: sortSql === undefined && !idEquality ? orderKey : undefined, sortSql };
+  return { where, params, orderKey: sortSql === undefined && idCount === undefined ? orderKey : undefined, sortSql, idCount };
 }
 
 function sortPushdown(sort: Sort | undefined, indexes: readonly PlannedIndex[]): string | undefined {

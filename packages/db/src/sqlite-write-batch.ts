@@ -4,7 +4,7 @@
  * done. A handler that makes many updates in one turn therefore costs one commit. Each write runs
  * in its own savepoint, so one failing write (a duplicate key) undoes only itself.
  */
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 import { DbError, messageOf } from './errors.ts';
 
 interface Pending {
@@ -25,26 +25,55 @@ function pending(): Pending {
   return { done, resolve, reject };
 }
 
+/** Prepared once: `db.transaction(fn)` would build four wrapper functions for every write. */
+interface Statements {
+  readonly begin: Statement;
+  readonly commit: Statement;
+  readonly savepoint: Statement;
+  readonly release: Statement;
+  readonly rollbackTo: Statement;
+}
+
 export class WriteBatch {
   readonly #db: Database;
   readonly #name: string;
+  readonly #sql: Statements;
   #open: Pending | undefined;
 
   constructor(db: Database, name: string) {
     this.#db = db;
     this.#name = name;
+    this.#sql = {
+      begin: db.prepare('BEGIN'),
+      commit: db.prepare('COMMIT'),
+      savepoint: db.prepare('SAVEPOINT write'),
+      release: db.prepare('RELEASE write'),
+      rollbackTo: db.prepare('ROLLBACK TO write'),
+    };
   }
 
   /** Runs `fn` inside the open transaction (its own savepoint); returns its result and the commit. */
   write<R>(fn: () => R): { result: R; durable: Promise<void> } {
     const batch = this.#begin();
-    const result = this.#db.transaction(fn)();
-    return { result, durable: batch.done };
+    const sql = this.#sql;
+    sql.savepoint.run();
+    try {
+      const result = fn();
+      sql.release.run();
+      return { result, durable: batch.done };
+    } catch (err) {
+      // SQLite may have rolled the whole transaction back itself (an I/O error): the commit reports that.
+      if (this.#db.inTransaction) {
+        sql.rollbackTo.run();
+        sql.release.run();
+      }
+      throw err;
+    }
   }
 
   #begin(): Pending {
     if (this.#open === undefined) {
-      this.#db.exec('BEGIN');
+      this.#sql.begin.run();
       const p = pending();
       this.#open = p;
       setImmediate(() => this.commit());
@@ -58,7 +87,7 @@ export class WriteBatch {
     if (p === undefined) return;
     this.#open = undefined;
     try {
-      this.#db.exec('COMMIT');
+      this.#sql.commit.run();
       p.resolve();
     } catch (err) {
       if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
