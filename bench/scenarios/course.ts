@@ -7,8 +7,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { emptyEventStream } from '../event-stream.ts';
 import { BENCH_DIR, ensureCliBuilt, INSIGHTS_BIN, REPO, runJson, startServer } from '../procs.ts';
 import type { Plan, Row } from './plan.ts';
 
@@ -35,19 +34,6 @@ interface CourseResult {
   /** The ingesting node's CPU per event from the import's start to caught up: its own, and with its sandboxes. */
   nodeCpuUsPerEvent: number;
   nodeTreeCpuUsPerEvent: number;
-}
-
-/**
- * Each course starts on an empty event stream: a new node's handler durables read the stream
- * from its start, so events left by earlier scenarios or a smaller course would be handled too.
- */
-async function emptyEventStream(natsUrl: string): Promise<void> {
-  const nc = await connect({ servers: natsUrl });
-  try {
-    await (await jetstreamManager(nc)).streams.delete('INSIGHTS_EVENTS').catch(() => false); // none yet
-  } finally {
-    await nc.close();
-  }
 }
 
 /** One course size on a fresh node (its own data folder) and an empty event stream. */

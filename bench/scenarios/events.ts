@@ -5,6 +5,7 @@ import path from 'node:path';
 import { startNatsServer } from '@insights/registry/nats-server';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { emptyEventStream } from '../event-stream.ts';
 import { BENCH_DIR, runJson, startInsightsNode } from '../procs.ts';
 import { summarise } from '../stats.ts';
 import type { Plan, Row } from './plan.ts';
@@ -21,6 +22,7 @@ async function measureEnd2End(
   const rates: number[] = [];
   const ingestOnly: number[] = [];
   let exact = true;
+  await emptyEventStream(natsUrl);
   const node = await startInsightsNode(isolation, ['--module', path.join(BENCH_DIR, 'modules', 'count'), '--nats', natsUrl]);
   try {
     for (let r = 0; r < runs; r++) {
