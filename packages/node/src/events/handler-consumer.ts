@@ -12,7 +12,8 @@ import {
   type DeliveryDeps,
 } from './delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
-import { isPageSubject, MAX_PAGE_EVENTS } from './event-page.ts';
+import { isPageSubject } from './event-page.ts';
+import { EventsPerMessage } from './events-per-message.ts';
 import { republishAlone } from './page-event-retry.ts';
 import { readPageFor, type PagedEvent, type RefusedInPage } from './page-selection.ts';
 import { pullLoop } from './pull-loop.ts';
@@ -105,13 +106,8 @@ export class HandlerConsumer implements HandlerWorker {
   /** Events the buffer stands for, and the batch in hand. */
   #bufferedEvents = 0;
   #inHandEvents = 0;
-  /**
-   * Events per message of late (a moving average): sizes the pulls so pages do not overfill the
-   * prefetch. It starts at a full page: a first pull sized for single events would ask for 1,000
-   * messages and, open until it expires, take every page published meanwhile (a replica that then
-   * stalls holds them all); with single events it falls to 1 within a few dozen messages.
-   */
-  #perMessage = MAX_PAGE_EVENTS;
+  /** Sizes the pulls so pages do not overfill the prefetch. */
+  readonly #perMessage = new EventsPerMessage();
   /** Stream sequences in the buffer or in hand: a copy redelivered meanwhile is dropped. */
   readonly #holding = new Set<number>();
   readonly #ledger: AckLedger;
@@ -199,7 +195,7 @@ export class HandlerConsumer implements HandlerWorker {
   #pull(consumer: Consumer): Promise<void> {
     return pullLoop({
       consumer,
-      room: () => Math.floor((PREFETCH - this.#bufferedEvents - this.#inHandEvents) / this.#perMessage),
+      room: () => this.#perMessage.messagesFor(PREFETCH - this.#bufferedEvents - this.#inHandEvents),
       roomFreed: () => new Promise<void>((r) => (this.#roomFreed = r)),
       onMessage: (m) => this.#onMessage(m),
       signal: this.#abort.signal,
@@ -239,7 +235,7 @@ export class HandlerConsumer implements HandlerWorker {
     this.#holding.add(m.seq);
     const read = this.#read(m);
     const weight = read.type === 'page' ? Math.max(1, read.events.length) : 1;
-    this.#perMessage = Math.max(1, this.#perMessage * 0.8 + weight * 0.2);
+    this.#perMessage.saw(weight);
     this.#buffer.push({ m, read, weight });
     this.#bufferedEvents += weight;
     if (this.#mode.type === 'batched' && this.#bufferedEvents < this.#mode.maxEvents) {

@@ -2,7 +2,8 @@ import type { EventEnvelope } from '@insights/sdk';
 import { AckPolicy, DeliverPolicy, type ConsumerConfig, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { AckLedger } from './ack-ledger.ts';
 import { deadLetter, forAnother, handlerLabel, readMessage, writeDeadLetter, type DeliveryDeps } from './delivery.ts';
-import { isPageSubject, MAX_PAGE_EVENTS } from './event-page.ts';
+import { isPageSubject } from './event-page.ts';
+import { EventsPerMessage } from './events-per-message.ts';
 import { readPageFor } from './page-selection.ts';
 import { deliverInOrder, type Queued } from './in-order-delivery.ts';
 import { ensureDurable, startPolicy, waitForUnacknowledged } from './durable.ts';
@@ -75,11 +76,8 @@ export class PartitionConsumer {
   #keepAlive: NodeJS.Timeout | undefined;
   /** Moving average of one event's handling time, ms: sizes the pulls. */
   #avgMs = 1;
-  /**
-   * Events a message brings of late (a moving average), from a full page: pulls are counted in
-   * messages, and a first pull sized for single events took up to MAX_AHEAD pages of them.
-   */
-  #perMessage: number = MAX_PAGE_EVENTS;
+  /** Sizes the pulls in messages (a page brings this partition's share of it). */
+  readonly #perMessage = new EventsPerMessage();
   /**
    * After a takeover, the events the previous owner held unacknowledged: JetStream redelivers
    * them before anything newer but not necessarily in stream order (they expire in separate
@@ -203,7 +201,7 @@ export class PartitionConsumer {
     );
     const events = ahead - this.#queue.length - this.#inHand.length;
     // In messages: a pull stays open until it expires and takes what arrives, pages included.
-    return events <= 0 ? 0 : Math.max(1, Math.floor(events / this.#perMessage));
+    return events <= 0 ? 0 : Math.max(1, this.#perMessage.messagesFor(events));
   }
 
   #wake(): void {
@@ -239,7 +237,7 @@ export class PartitionConsumer {
   #acceptCounted(m: JsMsg): void | Promise<void> {
     const before = this.#queue.length;
     const r = this.#accept(m);
-    this.#perMessage = Math.max(1, this.#perMessage * 0.8 + Math.max(1, this.#queue.length - before) * 0.2);
+    this.#perMessage.saw(this.#queue.length - before);
     return r;
   }
 
