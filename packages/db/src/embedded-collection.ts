@@ -203,13 +203,21 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
     const store = await this.#store();
     const durables: Promise<void>[] = [];
     let deletedCount = 0;
+    const remove = (doc: Document) => {
+      const d = store.delete(keyOf(doc['_id']));
+      durables.push(d.durable);
+      if (d.result) deletedCount++;
+    };
     try {
-      // Deleting behind the read position is safe for every page order the planner uses.
-      for (const doc of many ? matching(store, filter) : firstMatch(store, filter)) {
-        const d = store.delete(keyOf(doc['_id']));
-        durables.push(d.durable);
-        if (d.result) deletedCount++;
-      }
+      if (many) {
+        // Deleting behind the read position is safe for every page order the planner uses; the
+        // loop is given back between pages (per document atomic, as MongoDB's deleteMany).
+        const slice = new TimeSlice();
+        for (const page of matchingPages(store, filter)) {
+          page.forEach(remove);
+          await slice.pause();
+        }
+      } else firstMatch(store, filter).forEach(remove);
       await Promise.all(durables);
     } catch (err) {
       return settleThenThrow(durables, err);

@@ -47,4 +47,39 @@ describe('embedded engine - long reads give the event loop turns', () => {
     expect(await timerFiresFirst(async () => expect(await c.distinct('verb', rare)).toEqual(['watched-49']))).toBe(true);
     expect(await timerFiresFirst(() => c.find(rare, { sort: { n: -1 }, limit: 2 }).toArray())).toBe(true);
   });
+
+  /** Turns of the event loop while `op` runs (an operation that never gives the loop back sees one or two). */
+  const turnsDuring = async (op: () => Promise<unknown>): Promise<number> => {
+    let turns = 0;
+    let done = false;
+    const tick = () => {
+      turns++;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await op();
+    done = true;
+    return turns;
+  };
+
+  it('updateMany and deleteMany over many documents let timers run, and match a document changed meanwhile again', async () => {
+    const w = (await provider.forModule('loop')).collection('writes');
+    for (let i = 0; i < 40_000; i += 5000)
+      await w.insertMany(Array.from({ length: 5000 }, (_, j) => ({ _id: i + j, n: i + j, odd: (i + j) % 2 === 1 })));
+    expect(
+      await turnsDuring(async () => expect((await w.updateMany({}, { $inc: { n: 1 } })).modifiedCount).toBe(40_000)),
+    ).toBeGreaterThan(5);
+    expect(await w.countDocuments({ n: 40_000 })).toBe(1);
+    // A document that stops matching while the update runs is left alone (MongoDB's rule per document).
+    const running = w.updateMany({ odd: true }, { $set: { seen: true } });
+    await w.updateOne({ _id: 39_999 }, { $set: { odd: false } });
+    const r = await running;
+    expect(r.matchedCount).toBe(19_999);
+    expect(await w.findOne({ _id: 39_999 })).toMatchObject({ odd: false });
+    expect(await w.findOne({ _id: 39_999 })).not.toHaveProperty('seen');
+    expect(await turnsDuring(async () => expect((await w.deleteMany({ odd: true })).deletedCount).toBe(19_999))).toBeGreaterThan(
+      5,
+    );
+    expect(await w.countDocuments({})).toBe(20_001);
+  });
 });

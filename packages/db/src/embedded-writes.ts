@@ -1,10 +1,11 @@
 /** Update, upsert and replace on the embedded engine, with MongoDB's rules. */
 import type { Document, FindOneAndUpdateOptions, ReplaceOptions, UpdateOptions, UpdateResult } from '@insights/sdk';
 import { cloneValue, encodeDocument, keyOf } from './codec.ts';
-import { findAll, firstMatch, matching } from './embedded-read.ts';
+import { findAll, firstMatch, matchingPages } from './embedded-read.ts';
 import type { CollectionStore } from './sqlite-store.ts';
 import { DbError } from './errors.ts';
-import { applyUpdate, type ParsedUpdate } from './mingo-ops.ts';
+import { applyUpdate, compileFilter, type ParsedUpdate } from './mingo-ops.ts';
+import { TimeSlice } from './time-slice.ts';
 
 function isOperatorObject(v: unknown): v is Document {
   return (
@@ -92,7 +93,10 @@ function result(matchedCount: number, modifiedCount: number, upsertedId: unknown
 /**
  * updateOne / updateMany. updateMany collects the matching ids first (an update can move a
  * document forward in the index order being read, and must not meet it twice), then reads each
- * again, so only ids are held meanwhile; updateOne updates the one document it read.
+ * again, so only ids are held meanwhile; updateOne updates the one document it read. updateMany
+ * gives the node's event loop back between pages and every few updates (TimeSlice): like
+ * MongoDB's, it is atomic per document only, so a document changed meanwhile is matched again
+ * before it is updated.
  */
 export async function updateDocuments(
   store: CollectionStore,
@@ -116,9 +120,18 @@ export async function updateDocuments(
   };
   try {
     if (many) {
-      for (const id of [...matching(store, filter)].map((doc) => keyOf(doc['_id']))) {
+      const slice = new TimeSlice();
+      const ids: string[] = [];
+      for (const page of matchingPages(store, filter)) {
+        for (const doc of page) ids.push(keyOf(doc['_id']));
+        await slice.pause();
+      }
+      const matcher = compileFilter(filter, store.ns);
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
         const current = store.get(id);
-        if (current !== undefined) update(id, current);
+        if (current !== undefined && matcher.test(current)) update(id, current);
+        if ((i & 63) === 63) await slice.pause();
       }
     } else {
       for (const current of firstMatch(store, filter)) update(keyOf(current['_id']), current);
