@@ -25,16 +25,15 @@ import type {
   WithoutId,
 } from '@insights/sdk';
 import { keyOf } from './codec.ts';
-import { foreignStages, leadingMatch, UNSUPPORTED_STAGES } from './embedded-aggregate.ts';
+import type { AggregateOffload } from './aggregate-offload.ts';
+import { holdsInput, planAggregate, runAggregate } from './aggregate-run.ts';
 import { EmbeddedAggregateCursor, EmbeddedFindCursor, type FindSpec } from './embedded-cursor.ts';
-import { ForeignCollections } from './embedded-foreign.ts';
 import { describeIndex, indexDef, sameIndex } from './embedded-index.ts';
-import { runStages } from './embedded-pipeline.ts';
-import { distinctValues, findAll, findPages, firstMatch, matching, matchingPages } from './embedded-read.ts';
+import { distinctValues, findAll, findPages, firstMatch, matchingPages } from './embedded-read.ts';
 import { TimeSlice } from './time-slice.ts';
 import { checkReplacement, findAndUpdate, replaceDocument, settleThenThrow, updateDocuments } from './embedded-writes.ts';
 import { DbError, isDbError } from './errors.ts';
-import { checkPipeline, checkUpdate, projectDocuments } from './mingo-ops.ts';
+import { checkUpdate, projectDocuments } from './mingo-ops.ts';
 import { ID_INDEX, type CollectionStore } from './sqlite-store.ts';
 
 /** What a collection needs from its database. */
@@ -42,6 +41,9 @@ export interface StoreSource {
   readonly databaseName: string;
   /** The store of a collection (looked up per operation, so drops are followed). */
   store(name: string): Promise<CollectionStore>;
+  /** Where aggregations that hold their input run, with the file the worker opens (none: on this thread). */
+  readonly offload?: AggregateOffload | undefined;
+  readonly file?: string | undefined;
 }
 
 const ACK = { acknowledged: true } as const;
@@ -142,15 +144,17 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
 
   aggregate<R extends Document = Document>(pipeline: readonly Document[]): AggregateCursor<R> {
     const run = async (): Promise<Iterable<Document[]>> => {
-      const stages = checkPipeline(pipeline, this.#ns, UNSUPPORTED_STAGES);
-      const { filter, rest } = leadingMatch(stages);
+      const plan = planAggregate(pipeline, this.#ns);
+      const { offload, file } = this.#db;
+      if (offload !== undefined && file !== undefined && holdsInput(plan)) {
+        // The worker reads what is committed: let this database's writes issued so far commit first.
+        await (await this.#store()).flushed();
+        return [await offload.run({ file, database: this.#db.databaseName, collection: this.collectionName, pipeline })];
+      }
       // Other collections are opened now (mingo's resolver is synchronous) but read only as needed.
-      const stageOf = foreignStages(rest);
       const stores = new Map<string, CollectionStore>();
-      for (const name of stageOf.keys()) stores.set(name, await this.#db.store(name));
-      const foreign = new ForeignCollections(stores, stageOf, this.#ns);
-      const input = matching(await this.#store(), filter ?? {});
-      return runStages(input, rest, { ns: this.#ns, stores, foreign });
+      for (const name of plan.foreign.keys()) stores.set(name, await this.#db.store(name));
+      return runAggregate(plan, await this.#store(), stores, this.#ns);
     };
     return new EmbeddedAggregateCursor<R>(run);
   }

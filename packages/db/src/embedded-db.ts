@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Collection, Db, Document } from '@insights/sdk';
+import type { AggregateOffload } from './aggregate-offload.ts';
 import { EmbeddedCollection, type StoreSource } from './embedded-collection.ts';
 import { lockDirectory } from './embedded-lock.ts';
 import { DbError } from './errors.ts';
@@ -22,6 +23,8 @@ export interface EmbeddedDbOptions {
   readonly cacheSizeKiB?: number | undefined;
   /** See DbProviderOptions.syncIntervalMs. */
   readonly syncIntervalMs?: number | undefined;
+  /** Runs the aggregations that hold their input off the node's thread (shared by the provider's databases). */
+  readonly offload?: AggregateOffload | undefined;
 }
 
 interface Opened {
@@ -42,6 +45,15 @@ export class EmbeddedDb implements Db, StoreSource {
     this.#options = options;
   }
 
+  get offload(): AggregateOffload | undefined {
+    return this.#options.offload;
+  }
+
+  /** The SQLite file (the aggregation worker opens it too). */
+  get file(): string {
+    return path.join(this.#dir, DB_FILE);
+  }
+
   collection<T extends Document = Document>(name: string): Collection<T> {
     return new EmbeddedCollection<T>(this, checkCollectionName(name));
   }
@@ -54,7 +66,7 @@ export class EmbeddedDb implements Db, StoreSource {
         const release = await lockDirectory(this.#dir, this.databaseName);
         try {
           const sqlite = new SqliteDatabase({
-            file: path.join(this.#dir, DB_FILE),
+            file: this.file,
             name: this.databaseName,
             cacheSizeKiB: this.#options.cacheSizeKiB ?? DEFAULT_CACHE_SIZE_KIB,
             syncEveryCommit: this.#options.syncIntervalMs === 0,

@@ -7,6 +7,7 @@ import { checkCollectionName, collectionDirName, collectionFromDirName } from '.
 describe('db errors', () => {
   it('errors - the code list is complete and stable', () => {
     expect(Object.keys(DB_ERROR_CODES).sort()).toEqual([
+      'DB_AGGREGATION_TOO_COSTLY',
       'DB_BACKEND_ERROR',
       'DB_CLOSED',
       'DB_CORRUPT_JOURNAL',

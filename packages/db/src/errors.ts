@@ -19,6 +19,8 @@ export const DB_ERROR_CODES = {
   DB_SORT_TOO_LARGE: 'a sort no index answers would hold too much in memory; index the sort field or add a limit',
   DB_LOOKUP_TOO_LARGE:
     'a stage would hold too much of another collection in memory; use $lookup with localField/foreignField and an index on foreignField, or narrow the input first',
+  DB_AGGREGATION_TOO_COSTLY:
+    'an aggregation that holds its input ($group, $sort, ...) ran past the time or memory of the aggregation worker, or returned too much; $match its input on an indexed field first',
   DB_UNSUPPORTED: 'the embedded engine does not support this; use the MongoDB backend',
   DB_CURSOR_IN_USE: 'a cursor was modified or read after reading started',
   DB_CORRUPT_JOURNAL: 'a journal file is damaged before its last line; restore it from a backup',

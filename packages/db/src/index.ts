@@ -4,6 +4,7 @@
  */
 import type { Db } from '@insights/sdk';
 import { MongoClient, type MongoClientOptions } from 'mongodb';
+import { AggregateOffload } from './aggregate-offload.ts';
 import { EmbeddedDb } from './embedded-db.ts';
 import { DbError } from './errors.ts';
 import { mapMongoError } from './mongo-errors.ts';
@@ -14,6 +15,9 @@ import { checkModuleName } from './names.ts';
 export { DbError, isDbError, DB_ERROR_CODES } from './errors.ts';
 export type { DbErrorFields } from './errors.ts';
 export type { MongoCredentials, MongoModuleAuth } from './mongo-users.ts';
+
+/** The aggregation worker's entry (TypeScript): bundle it to plain JavaScript for `aggregateWorker`. */
+export const AGGREGATE_WORKER_ENTRY = new URL('./aggregate-worker-main.ts', import.meta.url);
 
 export const DEFAULT_DB_PREFIX = 'insights_';
 /** MongoDB database names are limited to 63 bytes. */
@@ -36,6 +40,12 @@ export type DbProviderOptions =
        * lose the last commits before SQLite's next checkpoint.
        */
       syncIntervalMs?: number;
+      /**
+       * The aggregation worker's script (plain JavaScript bundled from AGGREGATE_WORKER_ENTRY):
+       * aggregations that hold their input (`$group`, `$sort`, ...) then run in a worker thread,
+       * bounded in time and memory, instead of on this thread. Unset: they run here.
+       */
+      aggregateWorker?: () => Promise<string>;
     }
   | {
       kind: 'mongodb';
@@ -75,7 +85,7 @@ export function createDbProvider(options: DbProviderOptions): DbProvider {
       if (options.cacheSizeKiB !== undefined && !(Number.isInteger(options.cacheSizeKiB) && options.cacheSizeKiB >= 64)) {
         throw invalid('"cacheSizeKiB" must be an integer of at least 64 (KiB).');
       }
-      return embeddedProvider(options.dir, options.cacheSizeKiB, options.syncIntervalMs);
+      return embeddedProvider(options);
     case 'mongodb': {
       if (typeof options.url !== 'string' || !/^mongodb(\+srv)?:\/\//.test(options.url)) {
         throw invalid('MongoDB db needs a "url" starting with mongodb:// or mongodb+srv://.');
@@ -93,7 +103,9 @@ export function createDbProvider(options: DbProviderOptions): DbProvider {
   }
 }
 
-function embeddedProvider(dir: string, cacheSizeKiB: number | undefined, syncIntervalMs: number | undefined): DbProvider {
+function embeddedProvider(o: Extract<DbProviderOptions, { kind: 'embedded' }>): DbProvider {
+  const { dir, cacheSizeKiB, syncIntervalMs } = o;
+  const offload = o.aggregateWorker === undefined ? undefined : new AggregateOffload({ workerFile: o.aggregateWorker });
   const dbs = new Map<string, EmbeddedDb>();
   let closed = false;
   return {
@@ -102,7 +114,7 @@ function embeddedProvider(dir: string, cacheSizeKiB: number | undefined, syncInt
       try {
         const name = checkModuleName(moduleName);
         let db = dbs.get(name);
-        if (db === undefined) dbs.set(name, (db = new EmbeddedDb({ root: dir, name, cacheSizeKiB, syncIntervalMs })));
+        if (db === undefined) dbs.set(name, (db = new EmbeddedDb({ root: dir, name, cacheSizeKiB, syncIntervalMs, offload })));
         return Promise.resolve(db);
       } catch (err) {
         return Promise.reject(err as Error);
@@ -110,6 +122,7 @@ function embeddedProvider(dir: string, cacheSizeKiB: number | undefined, syncInt
     },
     async close() {
       closed = true;
+      await offload?.close();
       await Promise.all([...dbs.values()].map((db) => db.close()));
       dbs.clear();
     },

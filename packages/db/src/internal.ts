@@ -8,3 +8,4 @@ export { checkCount } from './cursor-options.ts';
 export { checkCollectionName } from './names.ts';
 export { foreignCollections } from './embedded-aggregate.ts';
 export { encodeValue, reviveValue } from './codec.ts';
+export { AggregateOffload } from './aggregate-offload.ts';

@@ -62,6 +62,11 @@ export class CollectionStore {
     return this.#db.hasTable(this.name);
   }
 
+  /** Resolves once the database's writes issued so far are committed (another connection then sees them). */
+  flushed(): Promise<void> {
+    return this.#db.batch.settled();
+  }
+
   get indexes(): Map<string, StoredIndex> {
     return this.#db.indexesOf(this.name);
   }

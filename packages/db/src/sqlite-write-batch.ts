@@ -81,6 +81,11 @@ export class WriteBatch {
     return this.#open;
   }
 
+  /** Resolves once the writes issued so far are committed (or failed: their own promises say so). */
+  settled(): Promise<void> {
+    return this.#open === undefined ? Promise.resolve() : this.#open.done.catch(() => undefined);
+  }
+
   /** Commits the open transaction now (also called before close). */
   commit(): void {
     const p = this.#open;

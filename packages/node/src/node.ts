@@ -10,8 +10,8 @@ import {
   type LogSink,
   type ModuleHost,
 } from '@insights/runtime';
-import { MODULE_LIMIT_DEFAULTS, startModuleHost } from '@insights/sandbox';
-import { createDbProvider, type DbProviderOptions } from '@insights/db';
+import { bundleOwnEntry, MODULE_LIMIT_DEFAULTS, startModuleHost } from '@insights/sandbox';
+import { AGGREGATE_WORKER_ENTRY, createDbProvider, type DbProviderOptions } from '@insights/db';
 import { checkStartable, type NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
 import { startNatsLink } from './nats-link.ts';
@@ -97,6 +97,9 @@ export async function startNode(config: NodeConfig, options: StartNodeOptions = 
           dir: path.join(config.dataDir, 'db'),
           ...(config.db.syncIntervalMs === undefined ? {} : { syncIntervalMs: config.db.syncIntervalMs }),
           ...(config.db.cacheSizeKiB === undefined ? {} : { cacheSizeKiB: config.db.cacheSizeKiB }),
+          // $group, $sort and the like run in a worker process, bundled beside the sandbox runtime on first use.
+          aggregateWorker: () =>
+            bundleOwnEntry(path.join(config.dataDir, 'sandbox'), AGGREGATE_WORKER_ENTRY, 'db-aggregate').then((b) => b.file),
         }
       : {
           kind: 'mongodb',
