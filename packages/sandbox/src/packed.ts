@@ -14,6 +14,7 @@
  * Little-endian throughout. The host reads results as untrusted input: a malformed buffer is a
  * protocol violation (`unpackResults` returns false), never an out-of-bounds read.
  */
+import { SPLIT_BYTES } from './channel-limits.ts';
 import type { CallKind, ChildBatch, ChildMessage, ParentBatch, ParentMessage, ResultMessage } from './protocol.ts';
 
 const CALLS = 0x43; // 'C'
@@ -210,18 +211,31 @@ function argsJson(args: unknown): string | undefined {
   }
 }
 
-/** A sandbox's batch as posted: each run of JSON results becomes one buffer, in place. */
+/**
+ * A sandbox's batch as posted: each run of JSON results becomes one buffer, in place. A run is cut
+ * at SPLIT_BYTES (counting a string's UTF-16 units thrice, its most UTF-8 bytes), so a buffer is one
+ * result or several up to that: what a frame the node reads may hold (channel-limits.ts).
+ */
 export function packAnswers(queue: (ChildMessage | ResultMessage)[]): ChildBatch {
   const out: ChildBatch = [];
   let run: ResultMessage[] = [];
+  let runBytes = 0;
   for (const m of queue) {
     if (m.type === 'result') {
+      const bytes = typeof m.encoded === 'string' ? m.encoded.length * 3 : m.encoded.length;
+      if (run.length > 0 && runBytes + bytes > SPLIT_BYTES) {
+        out.push(packResults(run));
+        run = [];
+        runBytes = 0;
+      }
       run.push(m);
+      runBytes += bytes;
       continue;
     }
     if (run.length > 0) {
       out.push(packResults(run));
       run = [];
+      runBytes = 0;
     }
     out.push(m);
   }

@@ -89,7 +89,6 @@ export type RequestBody =
   | { readonly type: 'job'; readonly job: string; readonly deadline: number }
   | { readonly type: 'normalise'; readonly raws: readonly unknown[] }
   | { readonly type: 'property'; readonly name: string; readonly event: EventEnvelope }
-  | { readonly type: 'read-file'; readonly name: string }
   | { readonly type: 'sweep-files' };
 
 /** A request on the wire; its sender stamps `id` into the object it made (no copy per call). */

@@ -43,6 +43,8 @@ export interface SandboxHostOptions {
 }
 
 const FILE_REQUEST_TIMEOUT_MS = 10_000;
+/** The largest file expiry table the node reads for a module (about 300,000 expiring files); the module writes it. */
+const MAX_EXPIRY_TABLE_BYTES = 16 * 1024 * 1024;
 const NAMES_REFRESH_MS = 1000;
 /** Deadline of requests that carry none (normalise, event properties): a stuck sandbox must not hold them forever. */
 const INTERNAL_TIMEOUT_MS = 30_000;
@@ -196,19 +198,19 @@ export class SandboxHost implements ModuleHost {
     );
   }
 
+  /**
+   * The node reads a module's files itself, never through its sandbox: a file may be larger than
+   * anything the node reads from a sandbox's channel (channel-limits.ts). The sandbox writes them
+   * where the node reads: on disk, renamed into place and its expiry table saved before the write
+   * is acknowledged (DiskModuleFiles); with shared state, in its database through the node.
+   */
   readFile(name: string): Promise<Uint8Array> {
-    const sb = this.#liveSandbox();
-    // No sandbox (restarting): read where the files are; a fresh DiskModuleFiles re-reads the expiry table.
-    if (sb === undefined) {
-      const module = this.manifest.name;
-      if (this.#env.sharedState === true)
-        return this.#env.db.forModule(module).then((db) => moduleFiles(module, this.#env, db).read(name));
-      return new DiskModuleFiles(module, this.#launcher.filesRoot(module), this.#env.makeFileUrl).read(name);
-    }
-    return this.#ask(sb, { id: 0, type: 'read-file', name }).then((v) => {
-      if (v instanceof Uint8Array) return v;
-      throw new InsightsError('INTERNAL', 'the sandbox answered a file read with something else');
-    });
+    const module = this.manifest.name;
+    if (this.#env.sharedState === true)
+      return this.#env.db.forModule(module).then((db) => moduleFiles(module, this.#env, db).read(name));
+    // A fresh DiskModuleFiles reads the expiry table as the sandbox last saved it.
+    const root = this.#launcher.filesRoot(module);
+    return new DiskModuleFiles(module, root, this.#env.makeFileUrl, MAX_EXPIRY_TABLE_BYTES).read(name);
   }
 
   async sweepFiles(): Promise<string[]> {

@@ -38,7 +38,7 @@ function fakeSandbox(overrides: { learnerId?: () => Promise<string>; mesh?: unkn
   const sandbox = new Sandbox(
     (e: TransportEvents) => {
       inbox = new ChannelInbox(
-        (m) => e.onMessage(m),
+        (m) => e.onMessage(m, 0),
         () => undefined,
         (err) => e.onBroken(String(err)),
       );
@@ -116,7 +116,7 @@ describe('sandbox channel (host side)', () => {
   it('kills a sandbox that answers a request other than a call with a packed result, or sends a malformed buffer', async () => {
     const first = fakeSandbox();
     const file = new Sink(false);
-    const id = first.sandbox.request({ id: 0, type: 'read-file', name: 'f' }, file);
+    const id = first.sandbox.request({ id: 0, type: 'sweep-files' }, file);
     await turns();
     first.answer([packResults([{ id, encoded: '1' }])]);
     expect(first.killed()).toBe(true);
@@ -178,7 +178,7 @@ describe('sandbox channel (host side)', () => {
     const answers: ((v: string) => void)[] = [];
     const { sandbox, posted, answer, held } = fakeSandbox({ learnerId: () => new Promise((r) => answers.push(r)) });
     const file = new Sink(false);
-    const fileId = sandbox.request({ id: 0, type: 'read-file', name: 'f' }, file);
+    const fileId = sandbox.request({ id: 0, type: 'sweep-files' }, file);
     const asks = Array.from({ length: MAX_MODULE_REQUESTS_IN_FLIGHT + 76 }, (_, i) => ({
       type: 'learner-id',
       id: i + 1,
