@@ -16,10 +16,10 @@ import { lockdown } from './lockdown.ts';
 import { refuseOversized } from './oversized-message.ts';
 import { Outbox } from './outbox.ts';
 import { isPackedCalls, packAnswers, unpackCalls, type UnpackedCall } from './packed.ts';
-import { toWireError, type ChildMessage, type InitMessage, type ParentMessage, type ResultMessage } from './protocol.ts';
+import { toWireError, type ChildMessage, type ChildQueued, type InitMessage, type ParentMessage } from './protocol.ts';
 import { exceedsSize } from './result-size.ts';
 // The codec alone: the sandbox bundle must not pull in grpc-js with the package's main entry.
-import { encodedJsonOf } from '@insights/wire/result-codec';
+import { encodedJsonOf, encodeResult } from '@insights/wire/result-codec';
 
 // What the node would refuse is not sent: whoever waits for it hears why (oversized-message.ts).
 const port = openParentPort({
@@ -27,7 +27,7 @@ const port = openParentPort({
   refused: (m, bytes) => refuseOversized(m as ChildMessage, bytes, MAX_MESSAGE_BYTES, out, requests),
 });
 
-const out = new Outbox<ChildMessage | ResultMessage, ChildMessage | Uint8Array>((batch) => port.post(batch), {
+const out = new Outbox<ChildQueued, ChildMessage | Uint8Array>((batch) => port.post(batch), {
   pack: packAnswers,
 });
 const requests = new HostRequests(out);
@@ -148,7 +148,19 @@ function runCall(m: UnpackedCall | Extract<ParentMessage, { type: 'call' }>): vo
         if (resultBytesOver(encoded)) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
         else out.push({ type: 'result', id: m.id, encoded });
       } else if (exceedsSize(outcome, maxResultBytes)) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
-      else out.push({ type: 'done', id: m.id, value: outcome });
+      else {
+        // A view crosses as its encoded body, packed (protocol.ts, ViewResultMessage).
+        let body: { contentType: string; data: Uint8Array };
+        try {
+          body = encodeResult(outcome);
+        } catch (e) {
+          const message = `${analytic} returned a view that cannot be encoded: ${(e as Error).message}`;
+          out.push({ type: 'failed', id: m.id, error: { code: 'INTERNAL', message, analytic } });
+          return;
+        }
+        if (body.data.length > maxResultBytes) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
+        else out.push({ type: 'view-result', id: m.id, contentType: body.contentType, data: body.data });
+      }
     },
     (e: unknown) => {
       calls.delete(m.id);

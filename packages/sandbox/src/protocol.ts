@@ -131,6 +131,20 @@ export interface ResultMessage {
   readonly encoded: string | Uint8Array;
 }
 
+/**
+ * A call's view result (HTML, SVG, PNG, table, Vega-Lite) as its content type and encoded body,
+ * posted packed: it may be as large as `maxResultBytes`, and raw bytes do not grow when read.
+ */
+export interface ViewResultMessage {
+  readonly type: 'view-result';
+  readonly id: number;
+  readonly contentType: string;
+  readonly data: Uint8Array;
+}
+
+/** What the sandbox queues: messages, and results that are posted packed. */
+export type ChildQueued = ChildMessage | ResultMessage | ViewResultMessage;
+
 export type ChildMessage =
   | { readonly type: 'ready'; readonly manifest: ModuleManifest }
   | { readonly type: 'load-failed'; readonly message: string }

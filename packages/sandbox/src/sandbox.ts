@@ -1,10 +1,10 @@
 import { InsightsError } from '@insights/sdk';
 import { MODULE_THROWABLE_CODES } from '@insights/sdk/internal';
-import { EncodedJson } from '@insights/wire';
+import { decodeResult, EncodedJson } from '@insights/wire';
 import type { ModuleManifest } from '@insights/runtime/internal';
 import { ModuleRequests } from './module-requests.ts';
 import { Outbox } from './outbox.ts';
-import { isPackedResults, packRequests, unpackResults } from './packed.ts';
+import { isPackedResults, isPackedView, packRequests, unpackResults, unpackView } from './packed.ts';
 import {
   fromWireError,
   toWireError,
@@ -199,7 +199,8 @@ export class Sandbox {
     // Held messages are still delivered when a slot frees after the exit: nothing is started for them.
     if (this.#exited) return true;
     if (m instanceof Uint8Array) {
-      if (!isPackedResults(m) || !unpackResults(m, this.#result)) this.kill('broke the sandbox protocol');
+      if (isPackedView(m)) this.#view(m);
+      else if (!isPackedResults(m) || !unpackResults(m, this.#result)) this.kill('broke the sandbox protocol');
       return true;
     }
     if (typeof m !== 'object' || m === null) {
@@ -223,6 +224,22 @@ export class Sandbox {
     this.#pending.delete(id);
     sink.done(new EncodedJson(json));
   };
+
+  /** A call's view result: its body as the sandbox encoded it, decoded as a client would. */
+  #view(bytes: Uint8Array): void {
+    const v = unpackView(bytes);
+    const sink = v === undefined ? undefined : this.#pending.get(v.id);
+    if (v === undefined || (sink !== undefined && sink.isCall !== true)) return this.kill('broke the sandbox protocol');
+    if (sink === undefined) return;
+    let outcome;
+    try {
+      outcome = decodeResult(v);
+    } catch (e) {
+      return this.kill(`broke the sandbox protocol: ${(e as Error).message}`);
+    }
+    this.#pending.delete(v.id);
+    sink.done(outcome);
+  }
 
   #handle(m: Record<string, unknown>, bytes: number): void {
     const id = m.id;
