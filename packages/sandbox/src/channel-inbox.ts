@@ -14,7 +14,7 @@ const NONE: unique symbol = Symbol('none');
 export class BatchSource implements MessageSource {
   #at = 0;
   /** A worker's messages are posted objects (trusted code in the node's memory): not counted. */
-  readonly lastBytes = 0;
+  readonly lastBytes: number = 0;
   constructor(private readonly batch: readonly unknown[]) {}
   get done(): boolean {
     return this.#at >= this.batch.length;

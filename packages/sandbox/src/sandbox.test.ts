@@ -312,7 +312,7 @@ describe('sandbox channel (host side)', () => {
   it("hands a packed view result over decoded, as a client reads it; kills a sandbox that answers another request so", async () => {
     const first = fakeSandbox();
     const c = new Sink(true);
-    const id = first.sandbox.request({ ...call('v'), kind: 'view' }, c);
+    const id = first.sandbox.request({ ...call('v'), kind: 'view' } as RequestMessage, c);
     await turns();
     first.answer([packView({ type: 'view-result', id, contentType: 'text/html; charset=utf-8', data: Buffer.from('<p>é</p>') })]);
     expect(c.value).toEqual({ type: 'html', html: '<p>é</p>' });
