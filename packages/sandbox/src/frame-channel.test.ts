@@ -93,7 +93,7 @@ describe('frame channel', () => {
     expect(f.lastBytes).toBe(serialize(big).length);
   });
 
-  it('leaves out of a batch a message over the writer\'s limit for one, and says which', () => {
+  it("leaves out of a batch a message over the writer's limit for one, and says which", () => {
     const refused: [unknown, number][] = [];
     const big = { type: 'log', msg: 'x'.repeat(2000) };
     const frames = encodeFrames([{ type: 'ping', seq: 1 }, big, Buffer.alloc(4096), { type: 'pong', seq: 2 }], {

@@ -34,12 +34,25 @@ describe('oversized messages (sandbox side)', () => {
 
   it("turns an answer to the node into that error, cuts a long error's text, notes a dropped log record", () => {
     expect(refuse({ type: 'done', id: 3, value: 'x' }).out).toEqual([
-      { type: 'failed', id: 3, error: { code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/^the answer is 5000000 bytes/) } },
+      {
+        type: 'failed',
+        id: 3,
+        error: {
+          code: 'RESOURCE_EXHAUSTED',
+          message: expect.stringMatching(/^the answer is 5000000 bytes/) as unknown,
+          parameter: 'MAX_MESSAGE_BYTES',
+        },
+      },
     ]);
     const failed = refuse({ type: 'failed', id: 4, error: { code: 'INVALID_ARGUMENT', message: 'e'.repeat(100_000) } });
     expect(failed.out).toEqual([{ type: 'failed', id: 4, error: { code: 'INVALID_ARGUMENT', message: 'e'.repeat(8192) } }]);
     expect(refuse({ type: 'log', level: 'info', msg: 'm', fields: undefined }).out).toEqual([
-      { type: 'log', level: 'warn', msg: expect.stringMatching(/^a log record was dropped: it is 5000000 bytes/), fields: undefined },
+      {
+        type: 'log',
+        level: 'warn',
+        msg: expect.stringMatching(/^a log record was dropped: it is 5000000 bytes/),
+        fields: undefined,
+      },
     ]);
     expect(refuse({ type: 'progress', id: 1, fraction: 0.5, message: 'p' })).toEqual({ out: [], settled: [] });
   });

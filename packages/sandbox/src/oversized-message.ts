@@ -6,6 +6,9 @@ export interface RefusedRequests {
   settle(m: FailedMessage | DoneMessage): void;
 }
 
+/** What an answer refused for its size names as its `parameter`: the node may ask again in parts (sandbox-host.ts). */
+export const ANSWER_OVER_LIMIT = 'MAX_MESSAGE_BYTES';
+
 /** The most of a refused error's text that is sent on (an error message may be the oversized part). */
 const ERROR_TEXT = 8 * 1024;
 
@@ -36,9 +39,11 @@ export function refuseOversized(
       requests.settle({ type: 'failed', id: m.id, error: { code: 'RESOURCE_EXHAUSTED', message } });
       return;
     }
-    case 'done':
-      out.push({ type: 'failed', id: m.id, error: { code: 'RESOURCE_EXHAUSTED', message: `the answer is ${over}` } });
+    case 'done': {
+      const error = { code: 'RESOURCE_EXHAUSTED', message: `the answer is ${over}`, parameter: ANSWER_OVER_LIMIT };
+      out.push({ type: 'failed', id: m.id, error });
       return;
+    }
     case 'failed':
       out.push({ type: 'failed', id: m.id, error: { code: m.error.code, message: m.error.message.slice(0, ERROR_TEXT) } });
       return;

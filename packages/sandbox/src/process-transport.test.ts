@@ -71,7 +71,15 @@ describe('process transport: flow control on the channel', () => {
     let broken = '';
     let exited = '';
     const t = launchProcess(
-      { runtimeBundle: script, cwd: dir, maxHeapMb: 64, permissionArgs: [], maxFrameBytes: 64 * MIB, maxMessageBytes: 4 * MIB, maxUnreadBytes },
+      {
+        runtimeBundle: script,
+        cwd: dir,
+        maxHeapMb: 64,
+        permissionArgs: [],
+        maxFrameBytes: 64 * MIB,
+        maxMessageBytes: 4 * MIB,
+        maxUnreadBytes,
+      },
       {
         onMessage: (m) => room() && (got.push((m as { n: number }).n), true),
         onBroken: (reason) => (broken = reason),

@@ -23,6 +23,7 @@ import { CallGate } from './call-gate.ts';
 import { DeadlineWheel } from '@insights/sdk/internal';
 import type { ResolvedLimits, ResolvedRestartPolicy } from './limits.ts';
 import { LogRelay } from './log-relay.ts';
+import { ANSWER_OVER_LIMIT } from './oversized-message.ts';
 import { PendingRequest, type RequestOptions, type RequestOwner } from './pending-request.ts';
 import type { RequestMessage } from './protocol.ts';
 import type { Sandbox } from './sandbox.ts';
@@ -185,10 +186,17 @@ export class SandboxHost implements ModuleHost {
 
   normalise(raws: readonly unknown[]): Promise<NormaliseOutcome[]> {
     const accept = (v: unknown) => Array.isArray(v) && v.length === raws.length;
-    return this.#request(
+    const whole = this.#request(
       { id: 0, type: 'normalise', raws },
       { analytic: 'normalise', deadline: Date.now() + INTERNAL_TIMEOUT_MS, signal: NEVER_ABORTS, accept },
     ) as Promise<NormaliseOutcome[]>;
+    // A batch whose envelopes are over the channel's limit for one message (channel-limits.ts): its halves apart.
+    return whole.catch(async (e: unknown) => {
+      if (raws.length < 2 || !isInsightsError(e) || e.parameter !== ANSWER_OVER_LIMIT) throw e;
+      const half = Math.ceil(raws.length / 2);
+      const [a, b] = await Promise.all([this.normalise(raws.slice(0, half)), this.normalise(raws.slice(half))]);
+      return [...a, ...b];
+    });
   }
 
   computeProperty(name: string, event: EventEnvelope): Promise<unknown> {

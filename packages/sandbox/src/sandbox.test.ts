@@ -309,7 +309,7 @@ describe('sandbox channel (host side)', () => {
     sandbox.kill('test over');
   });
 
-  it("hands a packed view result over decoded, as a client reads it; kills a sandbox that answers another request so", async () => {
+  it('hands a packed view result over decoded, as a client reads it; kills a sandbox that answers another request so', async () => {
     const first = fakeSandbox();
     const c = new Sink(true);
     const id = first.sandbox.request({ ...call('v'), kind: 'view' } as RequestMessage, c);
