@@ -58,6 +58,8 @@ export function encodeFrames(batch: readonly unknown[], limit?: MessageLimit): B
   let bodies: Uint8Array[] = [];
   let packed: boolean[] = [];
   let bytes = 0;
+  /** Told once the whole batch is encoded: a batch that then fails to encode is posted again message by message (postSafely). */
+  const refused: [unknown, number][] = [];
   const close = () => {
     frames.push(frame(bodies, packed, bytes));
     bodies = [];
@@ -68,7 +70,7 @@ export function encodeFrames(batch: readonly unknown[], limit?: MessageLimit): B
     const isPacked = m instanceof Uint8Array;
     const body = isPacked ? m : serialize(m);
     if (!isPacked && limit !== undefined && body.length > limit.maxMessageBytes) {
-      limit.refused(m, body.length);
+      refused.push([m, body.length]);
       continue;
     }
     if (bytes > 0 && (bytes + ELEMENT_HEAD + body.length > SPLIT_BYTES || bodies.length === MAX_FRAME_ELEMENTS)) close();
@@ -77,6 +79,7 @@ export function encodeFrames(batch: readonly unknown[], limit?: MessageLimit): B
     bytes += ELEMENT_HEAD + body.length;
   }
   if (bytes > 0 || frames.length === 0) close();
+  for (const [m, length] of refused) limit!.refused(m, length);
   return frames;
 }
 
