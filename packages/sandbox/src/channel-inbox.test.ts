@@ -37,6 +37,7 @@ function counted(n: number): MessageSource & { readonly read: number } {
       return read >= n;
     },
     next: () => read++,
+    lastBytes: 0,
     get read() {
       return read;
     },
@@ -107,6 +108,7 @@ describe('channel inbox', () => {
         if (++n === 3) throw new Error('bad element');
         return n;
       },
+      lastBytes: 0,
     });
     o.inbox.push(new BatchSource(['later']));
     expect(o.taken).toEqual([1, 2]);

@@ -3,6 +3,8 @@ export interface MessageSource {
   readonly done: boolean;
   /** The next message (only while not `done`); may throw (a frame element V8 cannot read). */
   next(): unknown;
+  /** The bytes the message `next()` returned last took on the channel (0: not counted, a posted batch). */
+  readonly lastBytes: number;
 }
 
 /** No message (a sandbox may well send `undefined`). */
@@ -11,6 +13,8 @@ const NONE: unique symbol = Symbol('none');
 /** A posted batch (worker isolation) as a MessageSource. */
 export class BatchSource implements MessageSource {
   #at = 0;
+  /** A worker's messages are posted objects (trusted code in the node's memory): not counted. */
+  readonly lastBytes: number = 0;
   constructor(private readonly batch: readonly unknown[]) {}
   get done(): boolean {
     return this.#at >= this.batch.length;
@@ -34,18 +38,21 @@ export class ChannelInbox {
   #first = 0;
   /** A message the owner refused, first in line (NONE: there is none). */
   #head: unknown = NONE;
+  /** The channel bytes of the message #nextMessage returned (the head's, while it waits). */
+  #bytes = 0;
   #held = false;
   #draining = false;
   /** A source threw: nothing more is delivered. */
   #failed = false;
 
   /**
-   * @param take hands the owner one message; false: not now, keep it (until `resume()`).
+   * @param take hands the owner one message and the bytes it took on the channel; false: not now,
+   *   keep it (until `resume()`).
    * @param onHeld the owner stopped taking messages (`true`) or takes them again (`false`).
    * @param onError a message could not be read (its source threw): nothing more is delivered, ever.
    */
   constructor(
-    private readonly take: (message: unknown) => boolean,
+    private readonly take: (message: unknown, bytes: number) => boolean,
     private readonly onHeld: (held: boolean) => void,
     private readonly onError: (e: unknown) => void,
   ) {}
@@ -85,7 +92,7 @@ export class ChannelInbox {
       while (!this.#held) {
         const message = this.#nextMessage();
         if (message === NONE) return;
-        if (this.take(message)) continue;
+        if (this.take(message, this.#bytes)) continue;
         this.#head = message;
         this.#held = true;
         this.onHeld(true);
@@ -108,7 +115,11 @@ export class ChannelInbox {
     const sources = this.#sources;
     while (this.#first < sources.length) {
       const source = sources[this.#first]!;
-      if (!source.done) return source.next();
+      if (!source.done) {
+        const message = source.next();
+        this.#bytes = source.lastBytes;
+        return message;
+      }
       this.#first++;
     }
     // All used up: start over (one read's sources are dropped at once, not shifted one by one).

@@ -10,18 +10,24 @@ import { InsightsError, type EventEnvelope } from '@insights/sdk';
 import { loadModuleDefinition, ModuleRuntime } from '@insights/runtime/internal';
 import type { RuntimeEnvironment } from '@insights/runtime/internal';
 import { childEnvironment, HostRequests, RemoteMesh } from './child-env.ts';
+import { MAX_MESSAGE_BYTES } from './channel-limits.ts';
 import { openParentPort } from './child-port.ts';
 import { lockdown } from './lockdown.ts';
+import { refuseOversized } from './oversized-message.ts';
 import { Outbox } from './outbox.ts';
 import { isPackedCalls, packAnswers, unpackCalls, type UnpackedCall } from './packed.ts';
-import { toWireError, type ChildMessage, type InitMessage, type ParentMessage, type ResultMessage } from './protocol.ts';
+import { toWireError, type ChildMessage, type ChildQueued, type InitMessage, type ParentMessage } from './protocol.ts';
 import { exceedsSize } from './result-size.ts';
 // The codec alone: the sandbox bundle must not pull in grpc-js with the package's main entry.
-import { encodedJsonOf } from '@insights/wire/result-codec';
+import { encodedJsonOf, encodeResult } from '@insights/wire/result-codec';
 
-const port = openParentPort();
+// What the node would refuse is not sent: whoever waits for it hears why (oversized-message.ts).
+const port = openParentPort({
+  maxMessageBytes: MAX_MESSAGE_BYTES,
+  refused: (m, bytes) => refuseOversized(m as ChildMessage, bytes, MAX_MESSAGE_BYTES, out, requests),
+});
 
-const out = new Outbox<ChildMessage | ResultMessage, ChildMessage | Uint8Array>((batch) => port.post(batch), {
+const out = new Outbox<ChildQueued, ChildMessage | Uint8Array>((batch) => port.post(batch), {
   pack: packAnswers,
 });
 const requests = new HostRequests(out);
@@ -64,9 +70,6 @@ function handle(m: ParentMessage): void {
       calls
         .get(m.id)
         ?.abort(new InsightsError(m.code, m.code === 'CANCELLED' ? 'call cancelled by the caller' : 'deadline exceeded'));
-      return;
-    case 'read-file':
-      answer(m.id, () => need().files.read(m.name));
       return;
     case 'sweep-files':
       answer(m.id, () => need().files.sweep());
@@ -142,10 +145,22 @@ function runCall(m: UnpackedCall | Extract<ParentMessage, { type: 'call' }>): vo
           out.push({ type: 'failed', id: m.id, error: { code: 'INTERNAL', message, analytic } });
           return;
         }
-        if (encoded.length > maxResultBytes) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
+        if (resultBytesOver(encoded)) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
         else out.push({ type: 'result', id: m.id, encoded });
       } else if (exceedsSize(outcome, maxResultBytes)) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
-      else out.push({ type: 'done', id: m.id, value: outcome });
+      else {
+        // A view crosses as its encoded body, packed (protocol.ts, ViewResultMessage).
+        let body: { contentType: string; data: Uint8Array };
+        try {
+          body = encodeResult(outcome);
+        } catch (e) {
+          const message = `${analytic} returned a view that cannot be encoded: ${(e as Error).message}`;
+          out.push({ type: 'failed', id: m.id, error: { code: 'INTERNAL', message, analytic } });
+          return;
+        }
+        if (body.data.length > maxResultBytes) out.push({ type: 'failed', id: m.id, error: tooLarge(analytic) });
+        else out.push({ type: 'view-result', id: m.id, contentType: body.contentType, data: body.data });
+      }
     },
     (e: unknown) => {
       calls.delete(m.id);
@@ -153,6 +168,13 @@ function runCall(m: UnpackedCall | Extract<ParentMessage, { type: 'call' }>): vo
       out.push({ type: 'failed', id: m.id, error: toWireError(e) });
     },
   );
+}
+
+/** Whether a JSON result is over maxResultBytes in UTF-8 bytes (what the node's frame limit counts). */
+function resultBytesOver(encoded: string | Uint8Array): boolean {
+  if (encoded.length > maxResultBytes) return true;
+  // A string's UTF-8 bytes are at most thrice its UTF-16 units: counted only when that could pass.
+  return typeof encoded === 'string' && encoded.length * 3 > maxResultBytes && Buffer.byteLength(encoded) > maxResultBytes;
 }
 
 function tooLarge(analytic: string): { code: 'RESOURCE_EXHAUSTED'; message: string; analytic: string } {

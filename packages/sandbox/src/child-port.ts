@@ -1,7 +1,7 @@
 import { fstatSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { isMainThread, parentPort } from 'node:worker_threads';
-import { CHANNEL_FD, FrameReader, writeFrames } from './frame-channel.ts';
+import { CHANNEL_FD, FrameReader, writeFrames, type MessageLimit } from './frame-channel.ts';
 import { postSafely } from './outbox.ts';
 import type { ChildBatch, ParentBatch } from './protocol.ts';
 
@@ -14,7 +14,11 @@ export interface ParentPort {
   exit(code: number): void;
 }
 
-export function openParentPort(): ParentPort {
+/**
+ * @param limit what the host would refuse on a process's channel (channel-limits.ts): such a
+ *   message is not sent but handed to `limit.refused`. A worker posts objects and is not limited.
+ */
+export function openParentPort(limit?: MessageLimit): ParentPort {
   if (!isMainThread && parentPort !== null) {
     const port = parentPort;
     return {
@@ -38,7 +42,7 @@ export function openParentPort(): ParentPort {
   channel.on('error', () => process.exit(0));
   return {
     isWorker: false,
-    post: (batch) => postSafely(batch, (b) => writeFrames(channel, b)),
+    post: (batch) => postSafely(batch, (b) => writeFrames(channel, b, undefined, limit)),
     onBatch: (handler) => {
       // The host's own frames: trusted, so only bounded by what a frame can say.
       const reader = new FrameReader(0xffffffff);

@@ -74,6 +74,37 @@ describe('frame channel', () => {
     expect(readAll(new FrameReader(1024), [rawFrame(element(1, good.length, good))])).toEqual([[{ type: 'ping' }]]);
   });
 
+  it("refuses a serialised message over the reader's limit for one from its head, before decoding any of the frame", () => {
+    const big = { type: 'log', msg: 'x'.repeat(2000) };
+    const [frame] = encodeFrames([{ type: 'ping', seq: 1 }, big]);
+    const seen: FrameElements[] = [];
+    expect(() => new FrameReader(1 << 20, 1024).pushFrames(frame!, (f) => seen.push(f))).toThrow(
+      /a message of \d+ bytes is over the channel's limit of 1024 bytes for one serialised message/,
+    );
+    expect(seen).toEqual([]);
+    // Packed elements are raw bytes (they do not grow when read): only the frame's limit applies.
+    expect(readAll(new FrameReader(1 << 20, 1024), encodeFrames([Buffer.alloc(4096, 0x52)]))[0]![0]).toHaveLength(4096);
+    // Each element's size, as written, is told with it.
+    new FrameReader(1 << 20).pushFrames(frame!, (f) => seen.push(f));
+    const f = seen[0]!;
+    f.next();
+    expect(f.lastBytes).toBe(serialize({ type: 'ping', seq: 1 }).length);
+    f.next();
+    expect(f.lastBytes).toBe(serialize(big).length);
+  });
+
+  it("leaves out of a batch a message over the writer's limit for one, and says which", () => {
+    const refused: [unknown, number][] = [];
+    const big = { type: 'log', msg: 'x'.repeat(2000) };
+    const frames = encodeFrames([{ type: 'ping', seq: 1 }, big, Buffer.alloc(4096), { type: 'pong', seq: 2 }], {
+      maxMessageBytes: 1024,
+      refused: (m, bytes) => refused.push([m, bytes]),
+    });
+    expect(refused).toEqual([[big, serialize(big).length]]);
+    const [got] = readAll(new FrameReader(1 << 20, 1024), frames);
+    expect(got!.map((m) => (m instanceof Uint8Array ? m.length : (m as { type: string }).type))).toEqual(['ping', 4096, 'pong']);
+  });
+
   it(`writes at most ${MAX_FRAME_ELEMENTS} elements a frame; refuses a frame holding more before decoding any`, () => {
     const many = Array.from({ length: MAX_FRAME_ELEMENTS * 2 + 1 }, (_, i) => ({ type: 'ping', seq: i }));
     const frames = encodeFrames(many);

@@ -11,14 +11,16 @@
  * Uint8Array stays binary). Little-endian throughout.
  *
  * The host reads what a sandbox writes as hostile input: a frame longer than the reader's limit,
- * with more than MAX_FRAME_ELEMENTS elements, an unknown kind or an element that overruns its
- * frame is a FrameError before any of its elements is read, and the host kills the sandbox. A
+ * with more than MAX_FRAME_ELEMENTS elements, an unknown kind, an element that overruns its frame
+ * or a serialised message longer than the reader's limit for one (it grows when decoded:
+ * channel-limits.ts) is a FrameError before any of its elements is read, and the host kills the sandbox. A
  * frame's elements are then decoded one at a time as its reader asks (FrameElements), so a frame
  * of many small messages never becomes that many objects at once; an element V8 cannot
  * deserialise is a FrameError when reached (the elements before it were delivered).
  */
 import type { Writable } from 'node:stream';
 import { deserialize, serialize } from 'node:v8';
+import { SPLIT_BYTES } from './channel-limits.ts';
 
 /** The channel's fd in a sandbox process: stdio index 3, inherited through sh, prlimit and bwrap. */
 export const CHANNEL_FD = 3;
@@ -27,8 +29,6 @@ const PACKED = 0;
 const SERIALISED = 1;
 const FRAME_HEAD = 4;
 const ELEMENT_HEAD = 5;
-/** A batch whose elements add up to more than this goes as several frames (each still one batch). */
-const SPLIT_BYTES = 8 * 1024 * 1024;
 /**
  * The most elements a frame may hold; a batch with more goes as several frames. Both sides' outboxes
  * post at most 64 messages a batch (outbox.ts), so a frame over this was written by hand.
@@ -40,12 +40,26 @@ export class FrameError extends Error {
   override readonly name = 'FrameError';
 }
 
-/** Encodes a batch as frames (one, unless it is larger than SPLIT_BYTES), ready to write. */
-export function encodeFrames(batch: readonly unknown[]): Buffer[] {
+/**
+ * What a writer may not send (the sandbox's side: the node would refuse it): a message that
+ * serialises to more than `maxMessageBytes` is left out of the batch and handed to `refused`.
+ */
+export interface MessageLimit {
+  readonly maxMessageBytes: number;
+  refused(message: unknown, bytes: number): void;
+}
+
+/**
+ * Encodes a batch as frames (one, unless it is larger than SPLIT_BYTES: a batch whose elements add
+ * up to more goes as several frames, each still one batch), ready to write.
+ */
+export function encodeFrames(batch: readonly unknown[], limit?: MessageLimit): Buffer[] {
   const frames: Buffer[] = [];
   let bodies: Uint8Array[] = [];
   let packed: boolean[] = [];
   let bytes = 0;
+  /** Told once the whole batch is encoded: a batch that then fails to encode is posted again message by message (postSafely). */
+  const refused: [unknown, number][] = [];
   const close = () => {
     frames.push(frame(bodies, packed, bytes));
     bodies = [];
@@ -55,18 +69,23 @@ export function encodeFrames(batch: readonly unknown[]): Buffer[] {
   for (const m of batch) {
     const isPacked = m instanceof Uint8Array;
     const body = isPacked ? m : serialize(m);
+    if (!isPacked && limit !== undefined && body.length > limit.maxMessageBytes) {
+      refused.push([m, body.length]);
+      continue;
+    }
     if (bytes > 0 && (bytes + ELEMENT_HEAD + body.length > SPLIT_BYTES || bodies.length === MAX_FRAME_ELEMENTS)) close();
     bodies.push(body);
     packed.push(isPacked);
     bytes += ELEMENT_HEAD + body.length;
   }
   if (bytes > 0 || frames.length === 0) close();
+  for (const [m, length] of refused) limit!.refused(m, length);
   return frames;
 }
 
 /** Writes a batch's frames to `to`, all encoded before the first write; `done` after the last. */
-export function writeFrames(to: Writable, batch: readonly unknown[], done?: () => void): void {
-  const frames = encodeFrames(batch);
+export function writeFrames(to: Writable, batch: readonly unknown[], done?: () => void, limit?: MessageLimit): void {
+  const frames = encodeFrames(batch, limit);
   frames.forEach((f, i) => to.write(f, i === frames.length - 1 ? done : undefined));
 }
 
@@ -93,8 +112,14 @@ export class FrameReader {
   #held: Buffer[] = [];
   #heldBytes = 0;
 
-  /** @param maxFrameBytes the largest frame accepted (its length prefix is checked before anything is held). */
-  constructor(readonly maxFrameBytes: number) {}
+  /**
+   * @param maxFrameBytes the largest frame accepted (its length prefix is checked before anything is held).
+   * @param maxMessageBytes the largest serialised message accepted (checked with the frame's heads).
+   */
+  constructor(
+    readonly maxFrameBytes: number,
+    readonly maxMessageBytes = Infinity,
+  ) {}
 
   /** Hands each complete frame's batch to `onBatch`, decoded whole; throws FrameError on bytes that break the format. */
   push(chunk: Buffer, onBatch: (batch: unknown[]) => void): void {
@@ -120,7 +145,7 @@ export class FrameReader {
     while (buf.length - at >= FRAME_HEAD) {
       const length = this.#checked(buf.readUInt32LE(at));
       if (buf.length - at - FRAME_HEAD < length) break;
-      onFrame(new FrameElements(buf.subarray(at + FRAME_HEAD, at + FRAME_HEAD + length)));
+      onFrame(new FrameElements(buf.subarray(at + FRAME_HEAD, at + FRAME_HEAD + length), this.maxMessageBytes));
       at += FRAME_HEAD + length;
     }
     if (at < buf.length) {
@@ -155,9 +180,14 @@ export class FrameElements {
   #at = 0;
   /** Elements not yet read. */
   #left: number;
+  /** Bytes of the element `next()` returned last, as written (what the node accounts for it). */
+  lastBytes = 0;
 
-  /** @throws FrameError when the body is not a sequence of at most MAX_FRAME_ELEMENTS known elements. */
-  constructor(body: Buffer) {
+  /**
+   * @throws FrameError when the body is not a sequence of at most MAX_FRAME_ELEMENTS known
+   *   elements, its serialised ones at most `maxMessageBytes` each.
+   */
+  constructor(body: Buffer, maxMessageBytes = Infinity) {
     this.#body = body;
     let count = 0;
     let at = 0;
@@ -167,6 +197,10 @@ export class FrameElements {
       if (kind !== PACKED && kind !== SERIALISED) throw new FrameError(`unknown element kind ${kind}`);
       const length = body.readUInt32LE(at + 1);
       if (body.length - at - ELEMENT_HEAD < length) throw new FrameError(`an element of ${length} bytes overruns its frame`);
+      if (kind === SERIALISED && length > maxMessageBytes)
+        throw new FrameError(
+          `a message of ${length} bytes is over the channel's limit of ${maxMessageBytes} bytes for one serialised message`,
+        );
       if (++count > MAX_FRAME_ELEMENTS)
         throw new FrameError(`a frame holds more than ${MAX_FRAME_ELEMENTS} messages (the most a frame may carry)`);
       at += ELEMENT_HEAD + length;
@@ -185,6 +219,7 @@ export class FrameElements {
     const start = this.#at + ELEMENT_HEAD;
     const end = start + body.readUInt32LE(this.#at + 1);
     const kind = body[this.#at];
+    this.lastBytes = end - start;
     this.#at = end;
     this.#left--;
     const bytes = body.subarray(start, end);

@@ -18,6 +18,7 @@ export { sandboxCpuProfile, SANDBOX_CPU_PROF_ENV } from './cpu-profile-option.ts
 export type { KernelGap, KernelProtection, KernelRequirement } from './kernel-gaps.ts';
 export { kernelRun, kernelLimitsInForce } from './kernel-command.ts';
 export { CHANNEL_FD } from './frame-channel.ts';
+export { MAX_MESSAGE_BYTES, REQUEST_BYTES_IN_FLIGHT, maxFrameBytes } from './channel-limits.ts';
 export type { KernelRun, KernelRunOptions, KernelLimits } from './kernel-command.ts';
 export { SandboxCgroup } from './cgroup.ts';
 export type { CgroupLimits } from './cgroup.ts';

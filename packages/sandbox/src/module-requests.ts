@@ -2,6 +2,7 @@ import { InsightsError, type EventEnvelope } from '@insights/sdk';
 import { checkEmitFields, deriveEvent, maxHops } from '@insights/runtime/internal';
 import type { ModuleManifest } from '@insights/runtime/internal';
 import { DbBroker } from './db-broker.ts';
+import { REQUEST_BYTES_IN_FLIGHT } from './channel-limits.ts';
 import { toWireError, type ParentMessage } from './protocol.ts';
 import { MAX_MODULE_REQUESTS_IN_FLIGHT, RequestWindow } from './request-window.ts';
 import type { Handling, SandboxServices, SandboxSink } from './sandbox-services.ts';
@@ -32,14 +33,15 @@ const WAITING_TYPES: ReadonlySet<unknown> = new Set(['db', 'sql', 'emit', 'file-
  * (`ctx.mesh`), emits, its database and the ones it may read, signed file URLs, learner ids,
  * event properties, SQL. Each message is checked before use: the module can post anything, and
  * names a request of the node's (never an authority or a deadline of its own). Requests in
- * flight are bounded (MAX_MODULE_REQUESTS_IN_FLIGHT): past the bound the sandbox waits, or its
- * nested calls fail, so however many it sends the node holds at most that many.
+ * flight are bounded in number (MAX_MODULE_REQUESTS_IN_FLIGHT) and in channel bytes
+ * (REQUEST_BYTES_IN_FLIGHT): past a bound the sandbox waits, or its nested calls fail, so however
+ * many it sends the node holds at most that many, and that much.
  */
 export class ModuleRequests {
   readonly #nested = new Map<number, AbortController>();
   readonly #window: RequestWindow;
-  /** Nested calls and event properties in flight (bounded apart: they must not wait, see WAITING_TYPES). */
-  #reentrantInFlight = 0;
+  /** Nested calls and event properties in flight: bounded apart, they must not wait (see WAITING_TYPES). */
+  readonly #reentrant = new RequestWindow(MAX_MODULE_REQUESTS_IN_FLIGHT, REQUEST_BYTES_IN_FLIGHT, () => undefined);
   readonly #db: DbBroker;
   /** Brokers of other modules' databases this module reads (ctx.readDb), by owner. */
   readonly #reads = new Map<string, DbBroker>();
@@ -48,7 +50,7 @@ export class ModuleRequests {
     private readonly services: SandboxServices,
     private readonly sandbox: RequestingSandbox,
   ) {
-    this.#window = new RequestWindow(MAX_MODULE_REQUESTS_IN_FLIGHT, () => sandbox.resume());
+    this.#window = new RequestWindow(MAX_MODULE_REQUESTS_IN_FLIGHT, REQUEST_BYTES_IN_FLIGHT, () => sandbox.resume());
     this.#db = new DbBroker(() => {
       // Only once the module has said who it is; its name was checked (validate.ts, and the probe's).
       const manifest = sandbox.manifest();
@@ -57,31 +59,34 @@ export class ModuleRequests {
     });
   }
 
-  /** What answers each request type, by the id the sandbox gave the request. */
-  readonly #handlers = new Map<unknown, (id: number, m: Record<string, unknown>) => void>([
-    ['mesh', (id, m) => this.#nestedCall(id, m)],
+  /** What answers each request type, by the id the sandbox gave the request and its channel bytes. */
+  readonly #handlers = new Map<unknown, (id: number, m: Record<string, unknown>, bytes: number) => void>([
+    ['mesh', (id, m, bytes) => this.#nestedCall(id, m, bytes)],
     ['mesh-cancel', (id) => this.#nested.get(id)?.abort(new InsightsError('CANCELLED', 'nested call cancelled'))],
-    ['file-url', (id, m) => this.#windowed(id, () => this.services.fileUrl(String(m.name), Number(m.ttlSeconds)))],
-    ['learner-id', (id, m) => this.#windowed(id, () => this.services.learnerId(m.learner))],
-    ['emit', (id, m) => this.#windowed(id, () => this.#emit(m))],
-    ['db', (id, m) => this.#windowed(id, () => this.#brokerFor(m.of).run(m.op, this.#deadlineOf(m.call)))],
-    ['event-property', (id, m) => this.#reentrant(id, () => this.services.property!(envelope(m.event), String(m.name)))],
-    ['sql', (id, m) => this.#windowed(id, () => this.services.sql!.handle(m))],
+    ['file-url', (id, m, b) => this.#windowed(id, b, () => this.services.fileUrl(String(m.name), Number(m.ttlSeconds)))],
+    ['learner-id', (id, m, b) => this.#windowed(id, b, () => this.services.learnerId(m.learner))],
+    ['emit', (id, m, b) => this.#windowed(id, b, () => this.#emit(m))],
+    ['db', (id, m, b) => this.#windowed(id, b, () => this.#brokerFor(m.of).run(m.op, this.#deadlineOf(m.call)))],
+    [
+      'event-property',
+      (id, m, b) => this.#reentrantRequest(id, b, () => this.services.property!(envelope(m.event), String(m.name))),
+    ],
+    ['sql', (id, m, b) => this.#windowed(id, b, () => this.services.sql!.handle(m))],
   ]);
 
   /**
-   * True when `m` is a request that must wait: the window is full. The sandbox's messages from
-   * `m` on are then held (`RequestingSandbox.resume` says when to go on).
+   * True when `m` (`bytes` on the channel) is a request that must wait: the window is full. The
+   * sandbox's messages from `m` on are then held (`RequestingSandbox.resume` says when to go on).
    */
-  waits(m: Record<string, unknown>): boolean {
-    return WAITING_TYPES.has(m.type) && typeof m.id === 'number' && !this.#window.hasRoom();
+  waits(m: Record<string, unknown>, bytes: number): boolean {
+    return WAITING_TYPES.has(m.type) && typeof m.id === 'number' && !this.#window.hasRoom(bytes);
   }
 
   /** Answers `m` if it is a module request (one without a numeric id is ignored); false when its type is none. */
-  handle(m: Record<string, unknown>): boolean {
+  handle(m: Record<string, unknown>, bytes: number): boolean {
     const handler = this.#handlers.get(m.type);
     if (handler === undefined) return false;
-    if (typeof m.id === 'number') handler(m.id, m);
+    if (typeof m.id === 'number') handler(m.id, m, bytes);
     return true;
   }
 
@@ -141,7 +146,7 @@ export class ModuleRequests {
    * authority of the request it names. Only a request still running in this sandbox counts; the
    * sandbox names it by the id the node issued and never sees the authority itself.
    */
-  #nestedCall(id: number, m: Record<string, unknown>): void {
+  #nestedCall(id: number, m: Record<string, unknown>, bytes: number): void {
     const kind = m.kind === 'view' ? 'view' : 'query';
     const causedBy = typeof m.call === 'number' ? this.sandbox.running(m.call) : undefined;
     if (causedBy?.makesNestedCalls !== true) {
@@ -153,31 +158,32 @@ export class ModuleRequests {
     const args = typeof m.args === 'object' && m.args !== null ? (m.args as Record<string, unknown>) : {};
     const deadline = typeof m.deadline === 'number' ? m.deadline : undefined;
     const caller = { module: this.sandbox.manifest()?.name ?? '', authority: causedBy.authority, parentId: causedBy.auditId };
-    const started = this.#reentrant(
+    const started = this.#reentrantRequest(
       id,
+      bytes,
       () => this.services.mesh.invoke(kind, String(m.name), args, { deadline, signal: controller.signal }, caller),
       () => this.#nested.delete(id),
     );
     if (started) this.#nested.set(id, controller);
   }
 
-  /** A request that waits for room: the sandbox checked `waits` first, so there is a slot. */
-  #windowed(id: number, work: () => unknown): void {
-    this.#window.take();
-    this.#answer(id, work, () => this.#window.release());
+  /** A request that waits for room: the sandbox checked `waits` first, so there is room. */
+  #windowed(id: number, bytes: number, work: () => unknown): void {
+    this.#window.take(bytes);
+    this.#answer(id, work, () => this.#window.release(bytes));
   }
 
-  /** A nested call or event property; past the bound it fails at once (it must not hold the channel): false. */
-  #reentrant(id: number, work: () => unknown, after?: () => void): boolean {
-    const bound = this.#window.size;
-    if (this.#reentrantInFlight >= bound) {
-      const message = `the module has ${bound} nested calls and event properties in flight, the most a sandbox may (MAX_MODULE_REQUESTS_IN_FLIGHT); wait for some to finish`;
+  /** A nested call or event property; past the bounds it fails at once (it must not hold the channel): false. */
+  #reentrantRequest(id: number, bytes: number, work: () => unknown, after?: () => void): boolean {
+    const r = this.#reentrant;
+    if (!r.fits(bytes)) {
+      const message = `the module has ${r.size} nested calls and event properties in flight or ${r.maxBytes} bytes of them, the most a sandbox may (MAX_MODULE_REQUESTS_IN_FLIGHT, REQUEST_BYTES_IN_FLIGHT); wait for some to finish`;
       this.sandbox.reply({ type: 'failed', id, error: { code: 'RESOURCE_EXHAUSTED', message } });
       return false;
     }
-    this.#reentrantInFlight++;
+    r.take(bytes);
     this.#answer(id, work, () => {
-      this.#reentrantInFlight--;
+      r.release(bytes);
       after?.();
     });
     return true;

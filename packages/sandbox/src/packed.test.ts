@@ -2,12 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   isPackedCalls,
   isPackedResults,
+  isPackedView,
   packAnswers,
   packCalls,
   packRequests,
   packResults,
   unpackCalls,
   unpackResults,
+  unpackView,
 } from './packed.ts';
 import type { ParentMessage, RequestMessage } from './protocol.ts';
 
@@ -141,5 +143,36 @@ describe('packed calls and results', () => {
       [4, '4'],
     ]);
     expect(batch[3]).toBe(failed);
+  });
+
+  it('cuts runs of results at 8 MiB (a string counted at its most UTF-8 bytes), so a buffer is one result or several up to that', () => {
+    const mib = 1024 * 1024;
+    const text = 'x'.repeat(2 * mib); // counted as 6 MiB
+    const bytes = Buffer.alloc(3 * mib);
+    const big = Buffer.alloc(20 * mib);
+    const batch = packAnswers([
+      { type: 'result', id: 1, encoded: text },
+      { type: 'result', id: 2, encoded: bytes },
+      { type: 'result', id: 3, encoded: bytes },
+      { type: 'result', id: 4, encoded: big },
+      { type: 'result', id: 5, encoded: '5' },
+    ]);
+    const ids = batch.map((b) => results(b as Uint8Array).map(([id]) => id));
+    expect(ids).toEqual([[1], [2, 3], [4], [5]]);
+  });
+
+  it('packs a view result alone, as its content type and body; refuses a malformed one', () => {
+    const log = { type: 'log', level: 'info', msg: 'hi', fields: undefined } as const;
+    const data = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
+    const batch = packAnswers([{ type: 'view-result', id: 9, contentType: 'image/png', data }, log]);
+    expect(batch).toHaveLength(2);
+    expect(isPackedView(batch[0])).toBe(true);
+    expect(isPackedResults(batch[0])).toBe(false);
+    const v = unpackView(batch[0] as Uint8Array);
+    expect(v).toMatchObject({ id: 9, contentType: 'image/png' });
+    expect(Buffer.from(v!.data)).toEqual(data);
+    expect(batch[1]).toBe(log);
+    expect(unpackView(Buffer.from([0x56, 1, 0, 0, 0, 200, 1]))).toBeUndefined();
+    expect(unpackView(Buffer.from([0x56, 1]))).toBeUndefined();
   });
 });

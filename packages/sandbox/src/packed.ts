@@ -11,13 +11,26 @@
  * Calls (host → sandbox): `C`, then per call: id u32, deadline f64, kind u8 (0 query, 1 view),
  * progress u8, name length u16, args length u32, name (UTF-8), args (JSON, UTF-8).
  * Results (sandbox → host): `R`, then per result: id u32, length u32, JSON bytes.
+ * A view result (sandbox → host): `V`, id u32, content type length u8, content type (ASCII), body
+ * (the rest): one per buffer, as `encodeResult` made it (a view may be up to `maxResultBytes`).
  * Little-endian throughout. The host reads results as untrusted input: a malformed buffer is a
  * protocol violation (`unpackResults` returns false), never an out-of-bounds read.
  */
-import type { CallKind, ChildBatch, ChildMessage, ParentBatch, ParentMessage, ResultMessage } from './protocol.ts';
+import { SPLIT_BYTES } from './channel-limits.ts';
+import type {
+  CallKind,
+  ChildBatch,
+  ChildQueued,
+  ParentBatch,
+  ParentMessage,
+  ResultMessage,
+  ViewResultMessage,
+} from './protocol.ts';
 
 const CALLS = 0x43; // 'C'
 const RESULTS = 0x52; // 'R'
+const VIEW = 0x56; // 'V'
+const VIEW_HEAD = 1 + 4 + 1;
 const CALL_HEAD = 4 + 8 + 1 + 1 + 2 + 4;
 const RESULT_HEAD = 4 + 4;
 const MAX_NAME = 0xffff;
@@ -210,21 +223,59 @@ function argsJson(args: unknown): string | undefined {
   }
 }
 
-/** A sandbox's batch as posted: each run of JSON results becomes one buffer, in place. */
-export function packAnswers(queue: (ChildMessage | ResultMessage)[]): ChildBatch {
+/**
+ * A sandbox's batch as posted: each run of JSON results becomes one buffer, in place. A run is cut
+ * at SPLIT_BYTES (counting a string's UTF-16 units thrice, its most UTF-8 bytes), so a buffer is one
+ * result or several up to that: what a frame the node reads may hold (channel-limits.ts).
+ */
+export function packAnswers(queue: ChildQueued[]): ChildBatch {
   const out: ChildBatch = [];
   let run: ResultMessage[] = [];
+  let runBytes = 0;
   for (const m of queue) {
     if (m.type === 'result') {
+      const bytes = typeof m.encoded === 'string' ? m.encoded.length * 3 : m.encoded.length;
+      if (run.length > 0 && runBytes + bytes > SPLIT_BYTES) {
+        out.push(packResults(run));
+        run = [];
+        runBytes = 0;
+      }
       run.push(m);
+      runBytes += bytes;
       continue;
     }
     if (run.length > 0) {
       out.push(packResults(run));
       run = [];
+      runBytes = 0;
     }
-    out.push(m);
+    out.push(m.type === 'view-result' ? packView(m) : m);
   }
   if (run.length > 0) out.push(packResults(run));
   return out;
+}
+
+/** Packs one view result (its content type is one of the codec's: short ASCII). */
+export function packView(v: ViewResultMessage): Buffer {
+  const type = Buffer.from(v.contentType, 'latin1');
+  const buf = exact(VIEW_HEAD + type.length + v.data.length);
+  buf[0] = VIEW;
+  buf.writeUInt32LE(v.id, 1);
+  buf[5] = type.length;
+  buf.set(type, VIEW_HEAD);
+  buf.set(v.data, VIEW_HEAD + type.length);
+  return buf;
+}
+
+/** Whether a batch element is a packed view result (in the host). */
+export function isPackedView(v: unknown): v is Uint8Array {
+  return v instanceof Uint8Array && v.length > 0 && v[0] === VIEW;
+}
+
+/** Reads a packed view result from a sandbox (its body a view of the buffer, no copy); undefined if malformed. */
+export function unpackView(bytes: Uint8Array): { id: number; contentType: string; data: Uint8Array } | undefined {
+  const buf = view(bytes);
+  if (buf.length < VIEW_HEAD || buf.length < VIEW_HEAD + buf[5]!) return undefined;
+  const bodyAt = VIEW_HEAD + buf[5]!;
+  return { id: buf.readUInt32LE(1), contentType: buf.toString('latin1', VIEW_HEAD, bodyAt), data: buf.subarray(bodyAt) };
 }

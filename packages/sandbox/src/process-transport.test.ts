@@ -62,7 +62,7 @@ describe('process transport: flow control on the channel', () => {
   });
 
   /** Starts a writer; the owner takes messages while `room()` says so. */
-  function start(count: number, how: 'flood' | 'steady', room: () => boolean, maxFrameBytes = 64 * MIB) {
+  function start(count: number, how: 'flood' | 'steady', room: () => boolean, maxUnreadBytes = 64 * MIB) {
     // Node takes the script for the runtime bundle.
     const script = path.join(dir, `writer-${count}-${how}.mjs`);
     writeFileSync(script, writer(count, how));
@@ -71,7 +71,15 @@ describe('process transport: flow control on the channel', () => {
     let broken = '';
     let exited = '';
     const t = launchProcess(
-      { runtimeBundle: script, cwd: dir, maxHeapMb: 64, permissionArgs: [], maxFrameBytes },
+      {
+        runtimeBundle: script,
+        cwd: dir,
+        maxHeapMb: 64,
+        permissionArgs: [],
+        maxFrameBytes: 64 * MIB,
+        maxMessageBytes: 4 * MIB,
+        maxUnreadBytes,
+      },
       {
         onMessage: (m) => room() && (got.push((m as { n: number }).n), true),
         onBroken: (reason) => (broken = reason),
@@ -117,7 +125,7 @@ describe('process transport: flow control on the channel', () => {
     s.t.kill();
   });
 
-  it("kills the channel of a sandbox that leaves more than its frame limit of the node's messages unread", async () => {
+  it("kills the channel of a sandbox that leaves more than its memory limit of the node's messages unread", async () => {
     const s = start(0, 'flood', () => true, 4 * MIB);
     for (let i = 0; i < 8 && s.broken() === ''; i++) s.t.post([new Uint8Array(MIB)] as unknown as ParentBatch);
     expect(s.broken()).toMatch(

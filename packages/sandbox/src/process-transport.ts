@@ -31,7 +31,7 @@ const BACKLOG_BYTES = 8 * 1024 * 1024;
  * bounded amount for it: its messages go to the owner one at a time (channel-inbox.ts), and while
  * the owner has no room for one (module-requests.ts) or the node's own messages wait unread
  * beyond BACKLOG_BYTES, the node stops reading the socket: the kernel's buffer fills and the
- * sandbox's writes wait in the sandbox. A sandbox that leaves more than its frame limit (its
+ * sandbox's writes wait in the sandbox. A sandbox that leaves more than `maxUnreadBytes` (its
  * memory limit) of the node's messages unread is killed.
  */
 export function launchProcess(
@@ -75,7 +75,7 @@ export function launchProcess(
     child = c;
     channel = c.stdio[3] as Socket;
     const socket = channel;
-    const reader = new FrameReader(o.maxFrameBytes);
+    const reader = new FrameReader(o.maxFrameBytes, o.maxMessageBytes);
     const broke = (reason: string) => {
       broken = true;
       messages.clear();
@@ -85,7 +85,7 @@ export function launchProcess(
       if (!messages.held && !backlogged) socket.resume();
     };
     const messages = new ChannelInbox(
-      (m) => events.onMessage(m),
+      (m, bytes) => events.onMessage(m, bytes),
       (held) => (held ? socket.pause() : readOn()),
       (e) => broke((e as Error).message),
     );
@@ -104,9 +104,9 @@ export function launchProcess(
     });
     sent = () => {
       const waiting = socket.writableLength;
-      if (waiting > o.maxFrameBytes && !broken)
+      if (waiting > o.maxUnreadBytes && !broken)
         broke(
-          `it leaves the node's messages unread: ${waiting} bytes wait, over the channel's limit of ${o.maxFrameBytes} bytes`,
+          `it leaves the node's messages unread: ${waiting} bytes wait, over the channel's limit of ${o.maxUnreadBytes} bytes`,
         );
       else if (waiting > BACKLOG_BYTES && !backlogged) {
         backlogged = true;

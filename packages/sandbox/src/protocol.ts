@@ -89,7 +89,6 @@ export type RequestBody =
   | { readonly type: 'job'; readonly job: string; readonly deadline: number }
   | { readonly type: 'normalise'; readonly raws: readonly unknown[] }
   | { readonly type: 'property'; readonly name: string; readonly event: EventEnvelope }
-  | { readonly type: 'read-file'; readonly name: string }
   | { readonly type: 'sweep-files' };
 
 /** A request on the wire; its sender stamps `id` into the object it made (no copy per call). */
@@ -131,6 +130,20 @@ export interface ResultMessage {
   readonly id: number;
   readonly encoded: string | Uint8Array;
 }
+
+/**
+ * A call's view result (HTML, SVG, PNG, table, Vega-Lite) as its content type and encoded body,
+ * posted packed: it may be as large as `maxResultBytes`, and raw bytes do not grow when read.
+ */
+export interface ViewResultMessage {
+  readonly type: 'view-result';
+  readonly id: number;
+  readonly contentType: string;
+  readonly data: Uint8Array;
+}
+
+/** What the sandbox queues: messages, and results that are posted packed. */
+export type ChildQueued = ChildMessage | ResultMessage | ViewResultMessage;
 
 export type ChildMessage =
   | { readonly type: 'ready'; readonly manifest: ModuleManifest }

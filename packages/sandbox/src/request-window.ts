@@ -9,33 +9,44 @@
 export const MAX_MODULE_REQUESTS_IN_FLIGHT = 1024;
 
 /**
- * Counts a sandbox's module requests in flight on the node, up to `size`. Whoever finds no room
- * waits for `onRoom`, called once a slot frees after that.
+ * Counts a sandbox's module requests in flight on the node, up to `size` of them and `maxBytes`
+ * of their channel bytes (a decoded request holds up to tens of times its bytes: channel-limits.ts).
+ * A request larger than what is left is let in when none is in flight, so one that fits the
+ * channel always runs. Whoever finds no room waits for `onRoom`, called once a slot frees after that.
  */
 export class RequestWindow {
   #inFlight = 0;
+  #bytes = 0;
   #wasFull = false;
 
   constructor(
     readonly size: number,
+    readonly maxBytes: number,
     private readonly onRoom: () => void,
   ) {}
 
-  /** True if a slot is free; false, and `onRoom` is called once one frees, if none is. */
-  hasRoom(): boolean {
-    if (this.#inFlight < this.size) return true;
+  /** True if a request of `bytes` fits; false, and `onRoom` is called once one leaves, if not. */
+  hasRoom(bytes: number): boolean {
+    if (this.fits(bytes)) return true;
     this.#wasFull = true;
     return false;
   }
 
-  /** Takes a slot (after `hasRoom`). */
-  take(): void {
-    this.#inFlight++;
+  /** Whether a request of `bytes` fits now (no waiting: for requests that fail instead). */
+  fits(bytes: number): boolean {
+    return this.#inFlight < this.size && (this.#inFlight === 0 || this.#bytes + bytes <= this.maxBytes);
   }
 
-  /** Gives a slot back (the request was answered). */
-  release(): void {
+  /** Takes a slot and `bytes` (after `hasRoom` or `fits`). */
+  take(bytes: number): void {
+    this.#inFlight++;
+    this.#bytes += bytes;
+  }
+
+  /** Gives a slot and its bytes back (the request was answered). */
+  release(bytes: number): void {
     this.#inFlight--;
+    this.#bytes -= bytes;
     if (this.#wasFull) {
       this.#wasFull = false;
       this.onRoom();

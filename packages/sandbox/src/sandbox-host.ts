@@ -23,6 +23,7 @@ import { CallGate } from './call-gate.ts';
 import { DeadlineWheel } from '@insights/sdk/internal';
 import type { ResolvedLimits, ResolvedRestartPolicy } from './limits.ts';
 import { LogRelay } from './log-relay.ts';
+import { ANSWER_OVER_LIMIT } from './oversized-message.ts';
 import { PendingRequest, type RequestOptions, type RequestOwner } from './pending-request.ts';
 import type { RequestMessage } from './protocol.ts';
 import type { Sandbox } from './sandbox.ts';
@@ -43,6 +44,8 @@ export interface SandboxHostOptions {
 }
 
 const FILE_REQUEST_TIMEOUT_MS = 10_000;
+/** The largest file expiry table the node reads for a module (about 300,000 expiring files); the module writes it. */
+const MAX_EXPIRY_TABLE_BYTES = 16 * 1024 * 1024;
 const NAMES_REFRESH_MS = 1000;
 /** Deadline of requests that carry none (normalise, event properties): a stuck sandbox must not hold them forever. */
 const INTERNAL_TIMEOUT_MS = 30_000;
@@ -183,10 +186,17 @@ export class SandboxHost implements ModuleHost {
 
   normalise(raws: readonly unknown[]): Promise<NormaliseOutcome[]> {
     const accept = (v: unknown) => Array.isArray(v) && v.length === raws.length;
-    return this.#request(
+    const whole = this.#request(
       { id: 0, type: 'normalise', raws },
       { analytic: 'normalise', deadline: Date.now() + INTERNAL_TIMEOUT_MS, signal: NEVER_ABORTS, accept },
     ) as Promise<NormaliseOutcome[]>;
+    // A batch whose envelopes are over the channel's limit for one message (channel-limits.ts): its halves apart.
+    return whole.catch(async (e: unknown) => {
+      if (raws.length < 2 || !isInsightsError(e) || e.parameter !== ANSWER_OVER_LIMIT) throw e;
+      const half = Math.ceil(raws.length / 2);
+      const [a, b] = await Promise.all([this.normalise(raws.slice(0, half)), this.normalise(raws.slice(half))]);
+      return [...a, ...b];
+    });
   }
 
   computeProperty(name: string, event: EventEnvelope): Promise<unknown> {
@@ -196,19 +206,19 @@ export class SandboxHost implements ModuleHost {
     );
   }
 
+  /**
+   * The node reads a module's files itself, never through its sandbox: a file may be larger than
+   * anything the node reads from a sandbox's channel (channel-limits.ts). The sandbox writes them
+   * where the node reads: on disk, renamed into place and its expiry table saved before the write
+   * is acknowledged (DiskModuleFiles); with shared state, in its database through the node.
+   */
   readFile(name: string): Promise<Uint8Array> {
-    const sb = this.#liveSandbox();
-    // No sandbox (restarting): read where the files are; a fresh DiskModuleFiles re-reads the expiry table.
-    if (sb === undefined) {
-      const module = this.manifest.name;
-      if (this.#env.sharedState === true)
-        return this.#env.db.forModule(module).then((db) => moduleFiles(module, this.#env, db).read(name));
-      return new DiskModuleFiles(module, this.#launcher.filesRoot(module), this.#env.makeFileUrl).read(name);
-    }
-    return this.#ask(sb, { id: 0, type: 'read-file', name }).then((v) => {
-      if (v instanceof Uint8Array) return v;
-      throw new InsightsError('INTERNAL', 'the sandbox answered a file read with something else');
-    });
+    const module = this.manifest.name;
+    if (this.#env.sharedState === true)
+      return this.#env.db.forModule(module).then((db) => moduleFiles(module, this.#env, db).read(name));
+    // A fresh DiskModuleFiles reads the expiry table as the sandbox last saved it.
+    const root = this.#launcher.filesRoot(module);
+    return new DiskModuleFiles(module, root, this.#env.makeFileUrl, MAX_EXPIRY_TABLE_BYTES).read(name);
   }
 
   async sweepFiles(): Promise<string[]> {

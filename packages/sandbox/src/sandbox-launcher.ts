@@ -6,6 +6,7 @@ import { ModuleLoadError, noLearnerIdKey } from '@insights/runtime/internal';
 import type { ModuleManifest, RuntimeEnvironment, SandboxReport } from '@insights/runtime/internal';
 import { bundleErrorText, type Bundle } from './bundler.ts';
 import { bundleInProcess } from './bundle-process.ts';
+import { MAX_MESSAGE_BYTES, maxFrameBytes } from './channel-limits.ts';
 import { foldersBytes, watchDiskQuota } from './disk-quota.ts';
 import { kernelLimitsInForce, kernelRun } from './kernel-command.ts';
 import { probeKernelSandbox, type KernelSupport } from './kernel-probe.ts';
@@ -180,9 +181,15 @@ export class SandboxLauncher {
 
   #launch(b: Bundle, probe: boolean, run = { readOnly: false }): Launch {
     const runtime = probe ? this.#runtimes.probe : this.#runtimes.child;
-    const { maxHeapMb, maxMemoryMb } = this.#o.limits;
-    // A sandbox cannot build a message larger than its memory: a frame claiming more is an attack.
-    const base = { runtimeBundle: runtime.file, maxHeapMb, maxFrameBytes: maxMemoryMb * MIB };
+    const { maxHeapMb, maxMemoryMb, maxResultBytes } = this.#o.limits;
+    // What an honest module writes (channel-limits.ts); more is an attack.
+    const base = {
+      runtimeBundle: runtime.file,
+      maxHeapMb,
+      maxFrameBytes: maxFrameBytes(maxResultBytes),
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+      maxUnreadBytes: maxMemoryMb * MIB,
+    };
     if (this.#o.isolation === 'worker') return (events) => launchWorker({ ...base, cwd: '', permissionArgs: [] }, events);
     const writable = probe ? [] : (this.#folders ?? []);
     const addon = this.#o.nativeAddon;

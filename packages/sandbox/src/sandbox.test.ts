@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '@insights/runtime/internal';
 import { BatchSource, ChannelInbox } from './channel-inbox.ts';
 import { LogRelay } from './log-relay.ts';
+import { REQUEST_BYTES_IN_FLIGHT } from './channel-limits.ts';
 import { MAX_MODULE_REQUESTS_IN_FLIGHT } from './request-window.ts';
-import { packResults, unpackCalls } from './packed.ts';
+import { packResults, packView, unpackCalls } from './packed.ts';
 import type { InitMessage, ParentBatch, RequestMessage } from './protocol.ts';
 import { Sandbox, type SandboxSink } from './sandbox.ts';
 import type { TransportEvents } from './transport.ts';
@@ -38,7 +39,7 @@ function fakeSandbox(overrides: { learnerId?: () => Promise<string>; mesh?: unkn
   const sandbox = new Sandbox(
     (e: TransportEvents) => {
       inbox = new ChannelInbox(
-        (m) => e.onMessage(m),
+        (m, bytes) => e.onMessage(m, bytes),
         () => undefined,
         (err) => e.onBroken(String(err)),
       );
@@ -61,9 +62,20 @@ function fakeSandbox(overrides: { learnerId?: () => Promise<string>; mesh?: unkn
     posted,
     emitted,
     answer: (batch: unknown[]) => inbox!.push(new BatchSource(batch)),
+    /** As if each message had taken `bytes` on the channel. */
+    answerSized: (batch: unknown[], bytes: number) => inbox!.push(new SizedSource(batch, bytes)),
     held: () => inbox!.held,
     killed: () => killed,
   };
+}
+
+class SizedSource extends BatchSource {
+  constructor(
+    batch: unknown[],
+    override readonly lastBytes: number,
+  ) {
+    super(batch);
+  }
 }
 
 class Sink implements SandboxSink {
@@ -116,7 +128,7 @@ describe('sandbox channel (host side)', () => {
   it('kills a sandbox that answers a request other than a call with a packed result, or sends a malformed buffer', async () => {
     const first = fakeSandbox();
     const file = new Sink(false);
-    const id = first.sandbox.request({ id: 0, type: 'read-file', name: 'f' }, file);
+    const id = first.sandbox.request({ id: 0, type: 'sweep-files' }, file);
     await turns();
     first.answer([packResults([{ id, encoded: '1' }])]);
     expect(first.killed()).toBe(true);
@@ -178,7 +190,7 @@ describe('sandbox channel (host side)', () => {
     const answers: ((v: string) => void)[] = [];
     const { sandbox, posted, answer, held } = fakeSandbox({ learnerId: () => new Promise((r) => answers.push(r)) });
     const file = new Sink(false);
-    const fileId = sandbox.request({ id: 0, type: 'read-file', name: 'f' }, file);
+    const fileId = sandbox.request({ id: 0, type: 'sweep-files' }, file);
     const asks = Array.from({ length: MAX_MODULE_REQUESTS_IN_FLIGHT + 76 }, (_, i) => ({
       type: 'learner-id',
       id: i + 1,
@@ -245,5 +257,73 @@ describe('sandbox channel (host side)', () => {
       error: { code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/1024 nested calls/) },
     });
     sandbox.kill('test over');
+  });
+
+  it(`holds a sandbox's requests past ${REQUEST_BYTES_IN_FLIGHT} bytes of them in flight; one larger than that runs when none other does`, async () => {
+    const answers: ((v: string) => void)[] = [];
+    const { sandbox, answerSized, held } = fakeSandbox({ learnerId: () => new Promise((r) => answers.push(r)) });
+    const ask = (id: number) => ({ type: 'learner-id', id, learner: 'l' });
+    const third = REQUEST_BYTES_IN_FLIGHT / 3;
+    answerSized([ask(1), ask(2), ask(3), ask(4)], third);
+    await turns();
+    // Three fit; the fourth waits, and so does everything after it.
+    expect(answers).toHaveLength(3);
+    expect(held()).toBe(true);
+    answers[0]!('k');
+    await turns();
+    expect(answers).toHaveLength(4);
+    expect(held()).toBe(false);
+    answers.forEach((r) => r('k'));
+    await turns();
+    // Twice the budget, alone: it runs (it fitted the channel); the next waits for it.
+    answerSized([ask(5)], 2 * REQUEST_BYTES_IN_FLIGHT);
+    answerSized([ask(6)], 1);
+    await turns();
+    expect(answers).toHaveLength(5);
+    expect(held()).toBe(true);
+    answers[4]!('k');
+    await turns();
+    expect(answers).toHaveLength(6);
+    sandbox.kill('test over');
+  });
+
+  it(`fails nested calls past ${REQUEST_BYTES_IN_FLIGHT} bytes of them in flight at once`, async () => {
+    let invoked = 0;
+    const mesh = { invoke: () => (invoked++, new Promise(() => undefined)) };
+    const { sandbox, posted, answerSized, held } = fakeSandbox({ mesh });
+    const job = { done: () => undefined, failed: () => undefined, makesNestedCalls: true };
+    const jobId = sandbox.request({ id: 0, type: 'job', job: 'j', deadline: 1e13 }, job);
+    const nested = (id: number) => ({ type: 'mesh', id, kind: 'query', name: 'other.q', args: {}, call: jobId });
+    answerSized([nested(1), nested(2), nested(3)], REQUEST_BYTES_IN_FLIGHT / 2);
+    await turns();
+    expect(invoked).toBe(2);
+    expect(held()).toBe(false);
+    const refused = posted.flat().filter((m) => !(m instanceof Uint8Array) && m.type === 'failed');
+    expect(refused).toEqual([
+      {
+        type: 'failed',
+        id: 3,
+        error: { code: 'RESOURCE_EXHAUSTED', message: expect.stringMatching(/REQUEST_BYTES_IN_FLIGHT/) as unknown },
+      },
+    ]);
+    sandbox.kill('test over');
+  });
+
+  it('hands a packed view result over decoded, as a client reads it; kills a sandbox that answers another request so', async () => {
+    const first = fakeSandbox();
+    const c = new Sink(true);
+    const id = first.sandbox.request({ ...call('v'), kind: 'view' } as RequestMessage, c);
+    await turns();
+    first.answer([packView({ type: 'view-result', id, contentType: 'text/html; charset=utf-8', data: Buffer.from('<p>é</p>') })]);
+    expect(c.value).toEqual({ type: 'html', html: '<p>é</p>' });
+    expect(first.killed()).toBe(false);
+
+    const second = fakeSandbox();
+    const sweep = new Sink(false);
+    const sweepId = second.sandbox.request({ id: 0, type: 'sweep-files' }, sweep);
+    await turns();
+    second.answer([packView({ type: 'view-result', id: sweepId, contentType: 'image/png', data: new Uint8Array(3) })]);
+    expect(second.killed()).toBe(true);
+    expect(sweep.value).toBeUndefined();
   });
 });

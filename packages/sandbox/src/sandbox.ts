@@ -1,10 +1,10 @@
 import { InsightsError } from '@insights/sdk';
 import { MODULE_THROWABLE_CODES } from '@insights/sdk/internal';
-import { EncodedJson } from '@insights/wire';
+import { decodeResult, EncodedJson } from '@insights/wire';
 import type { ModuleManifest } from '@insights/runtime/internal';
 import { ModuleRequests } from './module-requests.ts';
 import { Outbox } from './outbox.ts';
-import { isPackedResults, packRequests, unpackResults } from './packed.ts';
+import { isPackedResults, isPackedView, packRequests, unpackResults, unpackView } from './packed.ts';
 import {
   fromWireError,
   toWireError,
@@ -85,7 +85,7 @@ export class Sandbox {
     const startTimer = setTimeout(() => this.kill(`did not load within ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
     void this.ready.finally(() => clearTimeout(startTimer)).catch(() => undefined);
     this.#transport = launch({
-      onMessage: (m) => this.#onMessage(m),
+      onMessage: (m, bytes) => this.#onMessage(m, bytes),
       onBroken: (reason) => this.kill(`broke the sandbox protocol: ${reason}`),
       onOutput: (stream, line) => services.logs.line(stream, line),
       onExit: (reason) => this.#exit(reason),
@@ -195,20 +195,21 @@ export class Sandbox {
   }
 
   /** One message from the sandbox; false when it is a module request that must wait for room (module-requests.ts). */
-  #onMessage(m: unknown): boolean {
+  #onMessage(m: unknown, bytes: number): boolean {
     // Held messages are still delivered when a slot frees after the exit: nothing is started for them.
     if (this.#exited) return true;
     if (m instanceof Uint8Array) {
-      if (!isPackedResults(m) || !unpackResults(m, this.#result)) this.kill('broke the sandbox protocol');
+      if (isPackedView(m)) this.#view(m);
+      else if (!isPackedResults(m) || !unpackResults(m, this.#result)) this.kill('broke the sandbox protocol');
       return true;
     }
     if (typeof m !== 'object' || m === null) {
       this.kill('broke the sandbox protocol');
       return true;
     }
-    if (this.#requests.waits(m as Record<string, unknown>)) return false;
+    if (this.#requests.waits(m as Record<string, unknown>, bytes)) return false;
     try {
-      this.#handle(m as Record<string, unknown>);
+      this.#handle(m as Record<string, unknown>, bytes);
     } catch (e) {
       this.#services.logs.record('error', 'bad message from sandbox', { error: (e as Error).message });
     }
@@ -224,7 +225,23 @@ export class Sandbox {
     sink.done(new EncodedJson(json));
   };
 
-  #handle(m: Record<string, unknown>): void {
+  /** A call's view result: its body as the sandbox encoded it, decoded as a client would. */
+  #view(bytes: Uint8Array): void {
+    const v = unpackView(bytes);
+    const sink = v === undefined ? undefined : this.#pending.get(v.id);
+    if (v === undefined || (sink !== undefined && sink.isCall !== true)) return this.kill('broke the sandbox protocol');
+    if (sink === undefined) return;
+    let outcome;
+    try {
+      outcome = decodeResult(v);
+    } catch (e) {
+      return this.kill(`broke the sandbox protocol: ${(e as Error).message}`);
+    }
+    this.#pending.delete(v.id);
+    sink.done(outcome);
+  }
+
+  #handle(m: Record<string, unknown>, bytes: number): void {
     const id = m.id;
     switch (m.type) {
       case 'done':
@@ -278,7 +295,7 @@ export class Sandbox {
         this.#services.logs.record(m.level, m.msg, m.fields);
         return;
       default:
-        if (!this.#requests.handle(m)) this.kill('broke the sandbox protocol');
+        if (!this.#requests.handle(m, bytes)) this.kill('broke the sandbox protocol');
     }
   }
 }

@@ -6,9 +6,10 @@ export interface TransportEvents {
   /**
    * One message from the sandbox, not yet validated (the module can send anything), in the order
    * sent. False: no room for it now; the transport keeps it and everything after it (and stops
-   * reading the sandbox's channel) until `SandboxTransport.resume()`.
+   * reading the sandbox's channel) until `SandboxTransport.resume()`. `bytes`: what it took on the
+   * channel (0 when not counted: a worker's posted messages).
    */
-  onMessage(message: unknown): boolean;
+  onMessage(message: unknown, bytes: number): boolean;
   /** The channel's bytes cannot be read (frame-channel.ts): the host kills the sandbox. */
   onBroken(reason: string): void;
   /** A line the module wrote to stdout or stderr. */
@@ -36,8 +37,12 @@ export interface LaunchOptions {
   readonly maxHeapMb: number;
   /** Permission-model flags (process isolation). */
   readonly permissionArgs: readonly string[];
-  /** The largest frame the host reads from the sandbox (process isolation): its memory limit. */
+  /** The largest frame the host reads from the sandbox (process isolation; channel-limits.ts). */
   readonly maxFrameBytes: number;
+  /** The largest serialised message in those frames (channel-limits.ts). */
+  readonly maxMessageBytes: number;
+  /** The node's messages a sandbox may leave unread before it is killed: its memory limit. */
+  readonly maxUnreadBytes: number;
 }
 
 const MAX_LINE = 8 * 1024;

@@ -22,7 +22,7 @@ export function launchWorker(o: LaunchOptions, events: TransportEvents): Sandbox
   // A worker runs trusted code in the node's own process: what waits for room is held here (a
   // worker's messages have no flow control to stop), in order, like a process sandbox's.
   const inbox = new ChannelInbox(
-    (m) => events.onMessage(m),
+    (m, bytes) => events.onMessage(m, bytes),
     () => undefined,
     (e) => events.onBroken((e as Error).message),
   );

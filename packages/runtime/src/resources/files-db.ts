@@ -9,8 +9,8 @@ export const FILES_COLLECTION = '_insights_files';
 export const CHUNKS_COLLECTION = '_insights_file_chunks';
 /** GridFS's chunk size: far below MongoDB's 16 MiB document limit, even as base64. */
 const CHUNK_BYTES = 255 * 1024;
-/** Chunks per insert: one crossing of a sandbox's channel carries about 5 MB. */
-const CHUNKS_PER_INSERT = 16;
+/** Chunks per insert: one crossing of a sandbox's channel carries 2.8 MB (under its 4 MiB per message: channel-limits.ts). */
+const CHUNKS_PER_INSERT = 8;
 
 interface FileDoc {
   _id: string;

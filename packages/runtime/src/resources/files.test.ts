@@ -1,4 +1,4 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -53,6 +53,20 @@ describe('files - per-module folder', () => {
     await files.expire('x', -1);
     const again = new DiskModuleFiles('m', path.join(root, 'm'), () => '');
     expect(await again.sweep()).toEqual(['x']);
+  });
+
+  it('reads an expiry table up to its limit (the node, reading what a sandboxed module wrote); a larger one fails the read', async () => {
+    await files.write('x', '1');
+    await files.expire('x', -1);
+    await files.write('y', '2');
+    const table = await readFile(path.join(root, 'm', '.insights', 'expiry.json'));
+    const bounded = (max: number) => new DiskModuleFiles('m', path.join(root, 'm'), () => '', max);
+    await expect(bounded(table.length).read('x')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(Buffer.from(await bounded(table.length).read('y')).toString()).toBe('2');
+    await expect(bounded(table.length - 1).read('y')).rejects.toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      message: `the file expiry table of module m is over the ${table.length - 1} bytes the node reads`,
+    });
   });
 
   it('gives URLs through the node', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InsightsError, type ModuleFiles } from '@insights/sdk';
 import { RESERVED_DIR, resolveInside } from './safe-path.ts';
@@ -29,11 +29,17 @@ export class DiskModuleFiles implements StoredModuleFiles {
   readonly #makeUrl: FileUrlMaker;
   #expiry: Map<string, number> | undefined;
   #expiryWrite: Promise<void> = Promise.resolve();
+  readonly #maxTableBytes: number;
 
-  constructor(module: string, root: string, makeUrl: FileUrlMaker) {
+  /**
+   * @param maxTableBytes the largest expiry table read (the node reading a sandboxed module's
+   *   files: the module writes that table and may make it anything); a larger one fails the read.
+   */
+  constructor(module: string, root: string, makeUrl: FileUrlMaker, maxTableBytes = Infinity) {
     this.#module = module;
     this.#root = root;
     this.#makeUrl = makeUrl;
+    this.#maxTableBytes = maxTableBytes;
   }
 
   get root(): string {
@@ -137,7 +143,7 @@ export class DiskModuleFiles implements StoredModuleFiles {
 
   async #expiryTable(): Promise<Map<string, number>> {
     if (this.#expiry === undefined) {
-      const text = await readFile(path.join(this.#root, RESERVED_DIR, EXPIRY_FILE), 'utf8').catch(() => '{}');
+      const text = await this.#readTable();
       let parsed: Record<string, number> = {};
       try {
         parsed = JSON.parse(text) as Record<string, number>;
@@ -147,6 +153,28 @@ export class DiskModuleFiles implements StoredModuleFiles {
       this.#expiry ??= new Map(Object.entries(parsed));
     }
     return this.#expiry;
+  }
+
+  /** The table's text ('{}' when there is none), at most #maxTableBytes of it. */
+  async #readTable(): Promise<string> {
+    const file = path.join(this.#root, RESERVED_DIR, EXPIRY_FILE);
+    if (this.#maxTableBytes === Infinity) return readFile(file, 'utf8').catch(() => '{}');
+    const fh = await open(file, 'r').catch(() => undefined);
+    if (fh === undefined) return '{}';
+    try {
+      // Read past the limit by one byte rather than trust a size the module could change meanwhile.
+      const buf = Buffer.allocUnsafe(Math.min(this.#maxTableBytes + 1, (await fh.stat()).size + 1));
+      let got = 0;
+      for (let n = 1; n > 0 && got < buf.length; got += n) n = (await fh.read(buf, got, buf.length - got)).bytesRead;
+      if (got > this.#maxTableBytes)
+        throw new InsightsError(
+          'RESOURCE_EXHAUSTED',
+          `the file expiry table of module ${this.#module} is over the ${this.#maxTableBytes} bytes the node reads`,
+        );
+      return buf.toString('utf8', 0, got);
+    } finally {
+      await fh.close();
+    }
   }
 
   #saveExpiry(): Promise<void> {
