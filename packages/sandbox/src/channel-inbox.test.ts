@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BatchSource, ChannelInbox, type MessageSource } from './channel-inbox.ts';
+import { BatchSource, ChannelInbox, MESSAGES_PER_TURN, type MessageSource } from './channel-inbox.ts';
 
 /** An owner with room for `room` messages at a time; the test frees room. */
 function owner(room: number) {
@@ -113,5 +113,24 @@ describe('channel inbox', () => {
     o.inbox.push(new BatchSource(['later']));
     expect(o.taken).toEqual([1, 2]);
     expect(o.errors.map((e) => (e as Error).message)).toEqual(['bad element']);
+  });
+
+  it('takes at most MESSAGES_PER_TURN messages in one turn of the event loop, the rest in the next ones, in order', async () => {
+    const o = owner(10_000);
+    const n = MESSAGES_PER_TURN * 3 + 5;
+    const source = counted(n);
+    o.inbox.push(source);
+    // Only this turn's share is taken (and read) now; the channel is read on until a second read waits.
+    expect(o.taken).toHaveLength(MESSAGES_PER_TURN);
+    expect(source.read).toBe(MESSAGES_PER_TURN);
+    expect(o.held).toEqual([]);
+    o.inbox.push(new BatchSource(['after']));
+    expect(o.taken).toHaveLength(MESSAGES_PER_TURN);
+    expect(o.held).toEqual([true]);
+    await new Promise((r) => setImmediate(r));
+    expect(o.taken).toHaveLength(MESSAGES_PER_TURN * 2);
+    while (o.taken.length < n + 1) await new Promise((r) => setImmediate(r));
+    expect(o.taken).toEqual([...Array.from({ length: n }, (_, i) => i), 'after']);
+    expect(o.held.at(-1)).toBe(false);
   });
 });

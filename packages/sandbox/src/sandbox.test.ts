@@ -2,7 +2,7 @@ import type { EventEnvelope, InsightsError } from '@insights/sdk';
 import { EncodedJson } from '@insights/wire';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@insights/runtime/internal';
-import { BatchSource, ChannelInbox } from './channel-inbox.ts';
+import { BatchSource, ChannelInbox, MESSAGES_PER_TURN } from './channel-inbox.ts';
 import { LogRelay } from './log-relay.ts';
 import { REQUEST_BYTES_IN_FLIGHT } from './channel-limits.ts';
 import { MAX_MODULE_REQUESTS_IN_FLIGHT } from './request-window.ts';
@@ -12,7 +12,8 @@ import { Sandbox, type SandboxSink } from './sandbox.ts';
 import type { TransportEvents } from './transport.ts';
 
 const init = { type: 'init' } as unknown as InitMessage;
-const turns = async (n = 3) => {
+/** Enough turns of the event loop for the channel to hand over a whole window of requests (MESSAGES_PER_TURN a turn). */
+const turns = async (n = 3 + Math.ceil((MAX_MODULE_REQUESTS_IN_FLIGHT + 100) / MESSAGES_PER_TURN)) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
