@@ -31,6 +31,7 @@ import { ForeignCollections } from './embedded-foreign.ts';
 import { describeIndex, indexDef, sameIndex } from './embedded-index.ts';
 import { runStages } from './embedded-pipeline.ts';
 import { distinctValues, findAll, findPages, firstMatch, matching, matchingPages } from './embedded-read.ts';
+import { OperationClock, timed, timedPages } from './operation-clock.ts';
 import { TimeSlice } from './time-slice.ts';
 import { checkReplacement, findAndUpdate, replaceDocument, settleThenThrow, updateDocuments } from './embedded-writes.ts';
 import { DbError, isDbError } from './errors.ts';
@@ -103,6 +104,7 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
 
   find(filter: Filter<T> = {}, options: FindOptions = {}): FindCursor<WithId<T>> {
     return new EmbeddedFindCursor<WithId<T>>(
+      this.#ns,
       async (spec) => findPages(await this.#store(), filter, spec),
       (page, spec) => project(page, spec.projection, this.#ns),
       options,
@@ -119,7 +121,8 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
     if (Object.keys(filter ?? {}).length === 0 && !options.skip && !options.limit) return store.count();
     let n = 0;
     const slice = new TimeSlice();
-    for (const page of findPages(store, filter, { skip: options.skip, limit: options.limit })) {
+    const clock = new OperationClock(this.#ns);
+    for (const page of timedPages(clock, findPages(store, filter, { skip: options.skip, limit: options.limit }))) {
       n += page.length;
       await slice.pause();
     }
@@ -133,7 +136,8 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
   async distinct<V = unknown>(key: string, filter: Filter<T> = {}): Promise<V[]> {
     const matches: Document[][] = [];
     const slice = new TimeSlice();
-    for (const page of matchingPages(await this.#store(), filter)) {
+    const clock = new OperationClock(this.#ns);
+    for (const page of timedPages(clock, matchingPages(await this.#store(), filter))) {
       matches.push(page);
       await slice.pause();
     }
@@ -152,7 +156,7 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
       const input = matching(await this.#store(), filter ?? {});
       return runStages(input, rest, { ns: this.#ns, stores, foreign });
     };
-    return new EmbeddedAggregateCursor<R>(run);
+    return new EmbeddedAggregateCursor<R>(this.#ns, run);
   }
 
   updateOne(filter: Filter<T>, update: UpdateFilter<T> | Document[], options?: UpdateOptions): Promise<UpdateResult<T>> {
@@ -185,7 +189,9 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
 
   async findOneAndDelete(filter: Filter<T>, options: FindOneAndDeleteOptions = {}): Promise<WithId<T> | null> {
     const store = await this.#store();
-    const [doc] = options.sort ? findAll(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter);
+    const [doc] = timed(this.#ns, () =>
+      options.sort ? findAll(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter),
+    );
     if (doc === undefined) return null;
     await store.delete(keyOf(doc['_id'])).durable;
     return (project([doc], options.projection, this.#ns)[0] ?? null) as WithId<T> | null;
@@ -205,11 +211,13 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
     let deletedCount = 0;
     try {
       // Deleting behind the read position is safe for every page order the planner uses.
-      for (const doc of many ? matching(store, filter) : firstMatch(store, filter)) {
-        const d = store.delete(keyOf(doc['_id']));
-        durables.push(d.durable);
-        if (d.result) deletedCount++;
-      }
+      timed(this.#ns, () => {
+        for (const doc of many ? matching(store, filter) : firstMatch(store, filter)) {
+          const d = store.delete(keyOf(doc['_id']));
+          durables.push(d.durable);
+          if (d.result) deletedCount++;
+        }
+      });
       await Promise.all(durables);
     } catch (err) {
       return settleThenThrow(durables, err);

@@ -5,6 +5,7 @@ import { findAll, firstMatch, matching } from './embedded-read.ts';
 import type { CollectionStore } from './sqlite-store.ts';
 import { DbError } from './errors.ts';
 import { applyUpdate, type ParsedUpdate } from './mingo-ops.ts';
+import { timed } from './operation-clock.ts';
 
 function isOperatorObject(v: unknown): v is Document {
   return (
@@ -115,20 +116,20 @@ export async function updateDocuments(
     modifiedCount++;
   };
   try {
-    if (many) {
-      for (const id of [...matching(store, filter)].map((doc) => keyOf(doc['_id']))) {
-        const current = store.get(id);
-        if (current !== undefined) update(id, current);
+    const upsertedId = timed(store.ns, (): unknown => {
+      if (many) {
+        for (const id of [...matching(store, filter)].map((doc) => keyOf(doc['_id']))) {
+          const current = store.get(id);
+          if (current !== undefined) update(id, current);
+        }
+      } else {
+        for (const current of firstMatch(store, filter)) update(keyOf(current['_id']), current);
       }
-    } else {
-      for (const current of firstMatch(store, filter)) update(keyOf(current['_id']), current);
-    }
-    let upsertedId: unknown = null;
-    if (matchedCount === 0 && options.upsert) {
+      if (matchedCount > 0 || !options.upsert) return null;
       const r = store.insert(upsertDocument(filter, ops, setOnInsert, options.arrayFilters, store.ns));
       durables.push(r.durable);
-      upsertedId = r.result['_id'];
-    }
+      return r.result['_id'];
+    });
     await Promise.all(durables);
     return result(matchedCount, modifiedCount, upsertedId);
   } catch (err) {
@@ -143,7 +144,7 @@ export async function replaceDocument(
   doc: Document,
   options: ReplaceOptions,
 ): Promise<UpdateResult> {
-  const [current] = firstMatch(store, filter);
+  const [current] = timed(store.ns, () => firstMatch(store, filter));
   if (current === undefined) {
     if (!options.upsert) return result(0, 0, null);
     const id = doc['_id'] ?? equalityFields(filter)['_id'];
@@ -163,12 +164,14 @@ export async function findAndUpdate(
   { ops, setOnInsert }: ParsedUpdate,
   options: FindOneAndUpdateOptions,
 ): Promise<Document | null> {
-  const [current] = options.sort ? findAll(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter);
+  const [current] = timed(store.ns, () =>
+    options.sort ? findAll(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter),
+  );
   let before: Document | null = current ?? null;
   let after: Document | null = before;
   if (current !== undefined) {
     const condition = usesPositional(ops) ? filter : {};
-    const next = applyUpdate(cloneValue(current), ops, condition, options.arrayFilters, store.ns);
+    const next = timed(store.ns, () => applyUpdate(cloneValue(current), ops, condition, options.arrayFilters, store.ns));
     if (next !== undefined) {
       const r = store.replace(keyOf(current['_id']), current['_id'], next);
       after = r.result;

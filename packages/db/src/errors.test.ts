@@ -14,6 +14,7 @@ describe('db errors', () => {
       'DB_CURSOR_IN_USE',
       'DB_DOCUMENT_TOO_LARGE',
       'DB_DUPLICATE_KEY',
+      'DB_EXPRESSION_TOO_LARGE',
       'DB_INDEX_NOT_FOUND',
       'DB_INVALID_DOCUMENT',
       'DB_INVALID_FILTER',
@@ -26,6 +27,7 @@ describe('db errors', () => {
       'DB_LOCKED',
       'DB_LOOKUP_TOO_LARGE',
       'DB_SORT_TOO_LARGE',
+      'DB_TIMEOUT',
       'DB_UNAVAILABLE',
       'DB_UNSUPPORTED',
     ]);

@@ -19,6 +19,9 @@ export const DB_ERROR_CODES = {
   DB_SORT_TOO_LARGE: 'a sort no index answers would hold too much in memory; index the sort field or add a limit',
   DB_LOOKUP_TOO_LARGE:
     'a stage would hold too much of another collection in memory; use $lookup with localField/foreignField and an index on foreignField, or narrow the input first',
+  DB_EXPRESSION_TOO_LARGE:
+    'an expression would build a value over the limits of module queries (query-limits.ts); build smaller values or do the work in module code',
+  DB_TIMEOUT: 'the operation ran longer than the node allows one database operation (query-limits.ts); narrow it or index it',
   DB_UNSUPPORTED: 'the embedded engine does not support this; use the MongoDB backend',
   DB_CURSOR_IN_USE: 'a cursor was modified or read after reading started',
   DB_CORRUPT_JOURNAL: 'a journal file is damaged before its last line; restore it from a backup',

@@ -1,0 +1,74 @@
+/**
+ * The node-thread time of one database operation, bounded by MAX_RUN_MS. An operation runs in
+ * synchronous stretches (a cursor's page, a write's scan); each is timed, and deep loops (the
+ * store's pages, expression operators) ask the clock of the stretch running now whether the
+ * operation is over its time, so one that would run on fails with DB_TIMEOUT where it is, even in
+ * the middle of one page. Time between stretches (the event loop's turns, a cursor nobody reads)
+ * does not count.
+ */
+import { performance } from 'node:perf_hooks';
+import { DbError } from './errors.ts';
+import { MAX_RUN_MS } from './query-limits.ts';
+
+let active: OperationClock | undefined;
+
+export class OperationClock {
+  readonly #ns: string;
+  readonly #limitMs: number;
+  #ranMs = 0;
+  #since = 0;
+
+  constructor(ns: string, limitMs = MAX_RUN_MS) {
+    this.#ns = ns;
+    this.#limitMs = limitMs;
+  }
+
+  /** Runs one synchronous stretch of the operation; its time counts. */
+  run<R>(stretch: () => R): R {
+    if (active === this) return stretch();
+    const outer = active;
+    active = this;
+    this.#since = performance.now();
+    try {
+      return stretch();
+    } finally {
+      this.#ranMs += performance.now() - this.#since;
+      active = outer;
+    }
+  }
+
+  /** Throws DB_TIMEOUT when the operation has run past its limit. */
+  check(): void {
+    if (this.#ranMs + (performance.now() - this.#since) <= this.#limitMs) return;
+    throw new DbError(
+      'DB_TIMEOUT',
+      `An operation on ${this.#ns} ran for more than ${this.#limitMs / 1000} s of the node's time (MAX_RUN_MS) and was ` +
+        'stopped: narrow its filter, index the fields it filters or sorts on, or split the work.',
+      { namespace: this.#ns },
+    );
+  }
+}
+
+/** Checks the clock of the operation running now, if any. */
+export function checkActiveClock(): void {
+  active?.check();
+}
+
+/** Runs a synchronous operation (or its synchronous part) under a clock of its own. */
+export function timed<R>(ns: string, operation: () => R): R {
+  return active !== undefined ? operation() : new OperationClock(ns).run(operation);
+}
+
+/** `pages`, each read as one stretch of `clock`. */
+export function* timedPages<T>(clock: OperationClock, pages: Iterable<T>): Generator<T> {
+  const it = pages[Symbol.iterator]();
+  try {
+    for (;;) {
+      const r = clock.run(() => it.next());
+      if (r.done === true) return;
+      yield r.value;
+    }
+  } finally {
+    it.return?.();
+  }
+}
