@@ -40,7 +40,7 @@ const hex4 = (unit: number): string => `\\u${unit.toString(16).padStart(4, '0')}
 function classBody(units: Iterable<number>): string {
   const sorted = [...new Set(units)].sort((a, b) => a - b);
   let out = '';
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] as number) + 1) j++;
     out += j === i ? hex4(sorted[i] as number) : `${hex4(sorted[i] as number)}-${hex4(sorted[j] as number)}`;

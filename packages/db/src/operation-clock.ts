@@ -10,7 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { DbError } from './errors.ts';
 import { MAX_RUN_MS } from './query-limits.ts';
 
-let active: OperationClock | undefined;
+/** The clock of the stretch running now. */
+const running: { clock: OperationClock | undefined } = { clock: undefined };
 
 export class OperationClock {
   readonly #ns: string;
@@ -25,15 +26,15 @@ export class OperationClock {
 
   /** Runs one synchronous stretch of the operation; its time counts. */
   run<R>(stretch: () => R): R {
-    if (active === this) return stretch();
-    const outer = active;
-    active = this;
+    if (running.clock === this) return stretch();
+    const outer = running.clock;
+    running.clock = this;
     this.#since = performance.now();
     try {
       return stretch();
     } finally {
       this.#ranMs += performance.now() - this.#since;
-      active = outer;
+      running.clock = outer;
     }
   }
 
@@ -51,12 +52,12 @@ export class OperationClock {
 
 /** Checks the clock of the operation running now, if any. */
 export function checkActiveClock(): void {
-  active?.check();
+  running.clock?.check();
 }
 
 /** Runs a synchronous operation (or its synchronous part) under a clock of its own. */
 export function timed<R>(ns: string, operation: () => R): R {
-  return active !== undefined ? operation() : new OperationClock(ns).run(operation);
+  return running.clock !== undefined ? operation() : new OperationClock(ns).run(operation);
 }
 
 /** `pages`, each read as one stretch of `clock`. */
