@@ -1,0 +1,30 @@
+import { performance } from 'node:perf_hooks';
+import { describe, expect, it } from 'vitest';
+import { checkActiveClock, OperationClock, timed } from './operation-clock.ts';
+
+/** Busy for `ms`, asking the running clock as deep loops do. */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) checkActiveClock();
+}
+
+describe('operation clock', () => {
+  it("clock - an operation's stretches add up to its limit; the time between them does not count", async () => {
+    const clock = new OperationClock('db.c', 100);
+    clock.run(() => spin(40));
+    await new Promise((r) => setTimeout(r, 150)); // a cursor nobody read for a while
+    clock.run(() => spin(40));
+    expect(() => clock.run(() => spin(1000))).toThrow(
+      expect.objectContaining({
+        code: 'DB_TIMEOUT',
+        message: expect.stringMatching(/^An operation on db\.c ran for more than 0\.1 s of the node's time \(MAX_RUN_MS\)/),
+      }),
+    );
+  });
+
+  it('clock - a nested operation runs on the clock of the one running, and none is left running after', () => {
+    const outer = new OperationClock('db.c', 50);
+    expect(() => outer.run(() => timed('db.d', () => spin(1000)))).toThrow(expect.objectContaining({ code: 'DB_TIMEOUT' }));
+    expect(() => spin(5)).not.toThrow();
+  });
+});
