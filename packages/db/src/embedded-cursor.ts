@@ -45,10 +45,10 @@ abstract class LazyCursor<T> {
     }
   }
 
-  async #start(): Promise<Iterator<Document[]>> {
+  #start(): Promise<Pages> {
     this.assertIdle('toArray/iterate');
     this.#started = true;
-    return (await this.load())[Symbol.iterator]();
+    return this.load();
   }
 
   /** The next finished page, read as one stretch of the clock; undefined at the end. */
@@ -62,7 +62,7 @@ abstract class LazyCursor<T> {
   async toArray(): Promise<T[]> {
     const out: T[] = [];
     const slice = new TimeSlice();
-    const pages = await this.#start();
+    const pages = (await this.#start())[Symbol.iterator]();
     for (let page = this.#next(pages); page !== undefined; page = this.#next(pages)) {
       for (const doc of page) out.push(doc as T);
       await slice.pause();
@@ -72,7 +72,7 @@ abstract class LazyCursor<T> {
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
     const slice = new TimeSlice();
-    const pages = await this.#start();
+    const pages = (await this.#start())[Symbol.iterator]();
     try {
       for (let page = this.#next(pages); page !== undefined; page = this.#next(pages)) {
         yield* page as T[];

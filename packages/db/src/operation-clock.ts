@@ -20,10 +20,12 @@ export class OperationClock {
   readonly #ns: string;
   readonly #limitMs: number;
   #ranMs = 0;
-  /** When the running stretch started (or was first checked); undefined between stretches. */
+  /** When the running stretch's count started (its first reading of the time); undefined before. */
   #since: number | undefined;
   #stretches = 0;
   #checks = 0;
+  /** The running stretch has not read the time yet, and is not the operation's first. */
+  #unread = false;
 
   constructor(ns: string, limitMs = MAX_RUN_MS) {
     this.#ns = ns;
@@ -31,15 +33,16 @@ export class OperationClock {
   }
 
   /**
-   * Runs one synchronous stretch of the operation; its time counts. The first stretch starts its
-   * count at its first reading of the time: a short operation (a findOne, a write of one document)
-   * reads no time at all.
+   * Runs one synchronous stretch of the operation; its time counts from its first reading of the
+   * time, which is at its first check (at the operation's 4th in its first stretch): a short
+   * operation (a findOne, a write of one document) reads no time at all.
    */
   run<R>(stretch: () => R): R {
     if (running.clock === this) return stretch();
     const outer = running.clock;
     running.clock = this;
-    this.#since = this.#stretches++ === 0 ? undefined : performance.now();
+    this.#since = undefined;
+    this.#unread = this.#stretches++ > 0;
     try {
       return stretch();
     } finally {
@@ -51,7 +54,8 @@ export class OperationClock {
 
   /** Throws DB_TIMEOUT when the operation has run past its limit (looking at the time every few calls). */
   check(): void {
-    if (++this.#checks % CHECKS_PER_READING !== 0) return;
+    if (++this.#checks % CHECKS_PER_READING !== 0 && !this.#unread) return;
+    this.#unread = false;
     const now = performance.now();
     if (this.#since === undefined) {
       this.#since = now;
