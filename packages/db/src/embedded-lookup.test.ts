@@ -171,6 +171,18 @@ describe('embedded engine - streaming $lookup and $unionWith', () => {
       code: 'DB_LOOKUP_TOO_LARGE',
       message: expect.stringMatching(/^\$lookup joined more than 16 MiB of documents into one document \(MAX_JOINED_BYTES/),
     });
+    await expect(
+      db
+        .collection('keys')
+        .aggregate([
+          { $match: { _id: { $lt: 2 } } },
+          { $graphLookup: { from: 'wide', startWith: '$all', connectFromField: 'all', connectToField: 'all', as: 'j' } },
+        ])
+        .toArray(),
+    ).rejects.toMatchObject({
+      code: 'DB_LOOKUP_TOO_LARGE',
+      message: expect.stringMatching(/^\$graphLookup joined more than 16 MiB of documents into one document/),
+    });
     expect(process.memoryUsage().rss - before).toBeLessThan(1024 * 1024 * 1024);
     // An honest join of the same collections: a few documents each.
     const few = await db

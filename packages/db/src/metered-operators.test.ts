@@ -76,6 +76,18 @@ describe('metered expressions: a module query cannot build values without bound'
     expect(process.memoryUsage().rss - before).toBeLessThan(512 * 1024 * 1024);
   });
 
+  it('expression - update pipelines and $expr filters are metered too', async () => {
+    await expect(c.updateOne({ _id: 1 }, [{ $set: { r: { $range: [0, 1e9] } } }])).rejects.toMatchObject({
+      code: 'DB_EXPRESSION_TOO_LARGE',
+      message: expect.stringMatching(/^\$range would build a value of 7629\.4 MiB/),
+    });
+    await expect(c.find({ $expr: { $gt: [{ $strLenCP: doubling }, 0] } }).toArray()).rejects.toMatchObject({
+      code: 'DB_EXPRESSION_TOO_LARGE',
+      message: expect.stringMatching(/^\$concat would build a value of 32 MiB/),
+    });
+    expect(await c.findOne({ _id: 1 })).toMatchObject({ s: 'abc' });
+  });
+
   it('expression - honest expressions still work: strings, arrays, $reduce, $map, $group', async () => {
     const [doc] = await c
       .aggregate([

@@ -10,8 +10,8 @@
  * - Every 1024 operator calls, the operation's clock is asked whether it is out of time.
  * - `$regexMatch`, `$regexFind` and `$regexFindAll` take their pattern at run time: it is made
  *   linear-time, or refused, where they run (linear-regex.ts).
- * - `$lookup` and `$graphLookup` (as mingo runs them) may join at most MAX_JOINED_BYTES into one
- *   document.
+ * - `$lookup` (as mingo runs it) may join at most MAX_JOINED_BYTES into one document;
+ *   `$graphLookup` is our own (graph-lookup.ts), bounded the same way.
  *
  * Built as a Context of our own: mingo merges a caller's context under its built-in operators,
  * so the built-ins cannot be replaced through the options of its default entry points.
@@ -27,6 +27,7 @@ import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
 import { DbError } from './errors.ts';
+import { graphLookup } from './graph-lookup.ts';
 import { linearRegExp } from './linear-regex.ts';
 import { checkActiveClock } from './operation-clock.ts';
 import { MAX_EXPRESSION_BYTES, MAX_JOINED_BYTES, MAX_VALUE_BYTES } from './query-limits.ts';
@@ -209,7 +210,8 @@ for (const name of ['$regexMatch', '$regexFind', '$regexFindAll']) {
   expression[name] = linearPattern(expression[name] as Operator);
 }
 const pipeline = { ...pipelineOperators } as unknown as Record<string, PipelineOperator>;
-for (const name of ['$lookup', '$graphLookup']) pipeline[name] = boundedJoin(name, pipeline[name] as PipelineOperator);
+pipeline['$lookup'] = boundedJoin('$lookup', pipeline['$lookup'] as PipelineOperator);
+pipeline['$graphLookup'] = graphLookup as PipelineOperator;
 
 /** The operators of every module query on the embedded engine. */
 export const METERED_CONTEXT: Context = Context.init({
