@@ -24,6 +24,7 @@ describe('sandbox hostile - database queries built to freeze or exhaust the node
     ['range', { code: 'DB_EXPRESSION_TOO_LARGE', message: expect.stringMatching(BOUNDS) }],
     ['doubling', { code: 'DB_EXPRESSION_TOO_LARGE', message: expect.stringMatching(/^\$concat would build a value of 32 MiB/) }],
     ['map-range', { code: 'DB_EXPRESSION_TOO_LARGE', message: expect.stringMatching(/^\$range would take the values/) }],
+    ['graph', { found: 1 }],
     ['cartesian', { code: 'DB_LOOKUP_TOO_LARGE', message: expect.stringMatching(/MAX_CHUNK_JOINED_BYTES/) }],
   ])(
     'hostile - %s: answered or refused with a coded error, the node up and small, the neighbour answering',
