@@ -26,6 +26,7 @@ describe('db errors', () => {
       'DB_IO_ERROR',
       'DB_LOCKED',
       'DB_LOOKUP_TOO_LARGE',
+      'DB_NODE_MEMORY',
       'DB_SORT_TOO_LARGE',
       'DB_TIMEOUT',
       'DB_UNAVAILABLE',

@@ -22,6 +22,8 @@ export const DB_ERROR_CODES = {
   DB_EXPRESSION_TOO_LARGE:
     'an expression would build a value over the limits of module queries (query-limits.ts); build smaller values or do the work in module code',
   DB_TIMEOUT: 'the operation ran longer than the node allows one database operation (query-limits.ts); narrow it or index it',
+  DB_NODE_MEMORY:
+    "the node's heap was nearly full while the operation ran, and it was stopped to keep the node up; hold less (narrower $match, fewer documents into $group/$sort)",
   DB_UNSUPPORTED: 'the embedded engine does not support this; use the MongoDB backend',
   DB_CURSOR_IN_USE: 'a cursor was modified or read after reading started',
   DB_CORRUPT_JOURNAL: 'a journal file is damaged before its last line; restore it from a backup',

@@ -7,7 +7,8 @@
  *   DB_EXPRESSION_TOO_LARGE naming the operator. Operators whose result can be far larger than
  *   their arguments (`$range`, `$concat`, `$concatArrays`, `$zip`, `$replaceAll`) are measured
  *   before they build it, from their evaluated arguments.
- * - Every 1024 operator calls, the operation's clock is asked whether it is out of time.
+ * - Every 1024 operator calls, and every 256 documents a stage takes, the operation's clock is
+ *   asked whether it is out of time.
  * - `$regexMatch`, `$regexFind` and `$regexFindAll` take their pattern at run time: it is made
  *   linear-time, or refused, where they run (linear-regex.ts).
  * - `$lookup` (as mingo runs it) may join at most MAX_JOINED_BYTES into one document;
@@ -209,9 +210,31 @@ const expression = meteredAll(expressionOperators);
 for (const name of ['$regexMatch', '$regexFind', '$regexFindAll']) {
   expression[name] = linearPattern(expression[name] as Operator);
 }
-const pipeline = { ...pipelineOperators } as unknown as Record<string, PipelineOperator>;
+/** Documents a stage takes between two looks at the operation's clock. */
+const DOCS_PER_CLOCK_CHECK = 256;
+
+/**
+ * A stage whose input asks the operation's clock: stages that pull their whole input in one go
+ * (`$group`, `$sort`, `$bucket`, ...) after one that multiplies documents (`$unwind`) run long
+ * without calling an expression operator.
+ */
+function timedInput(fn: PipelineOperator): PipelineOperator {
+  return (coll, expr, options) => {
+    let n = 0;
+    const input = coll.map((doc: unknown) => {
+      if (++n % DOCS_PER_CLOCK_CHECK === 0) checkActiveClock();
+      return doc;
+    });
+    return fn(input, expr, options);
+  };
+}
+
+const pipeline: Record<string, PipelineOperator> = {};
+for (const [name, fn] of Object.entries(pipelineOperators as unknown as Record<string, PipelineOperator>)) {
+  pipeline[name] = timedInput(fn);
+}
 pipeline['$lookup'] = boundedJoin('$lookup', pipeline['$lookup'] as PipelineOperator);
-pipeline['$graphLookup'] = graphLookup as PipelineOperator;
+pipeline['$graphLookup'] = timedInput(graphLookup as PipelineOperator);
 
 /** The operators of every module query on the embedded engine. */
 export const METERED_CONTEXT: Context = Context.init({

@@ -27,4 +27,17 @@ describe('operation clock', () => {
     expect(() => outer.run(() => timed('db.d', () => spin(1000)))).toThrow(expect.objectContaining({ code: 'DB_TIMEOUT' }));
     expect(() => spin(5)).not.toThrow();
   });
+
+  it("clock - an operation running while the node's heap is nearly full is stopped with DB_NODE_MEMORY", () => {
+    const full = new OperationClock('db.c', 60_000, 1); // any heap is over one byte
+    expect(() => full.run(() => spin(1000))).toThrow(
+      expect.objectContaining({
+        code: 'DB_NODE_MEMORY',
+        message: expect.stringMatching(
+          /^An operation on db\.c was stopped: the node's heap holds \d+ MiB, over 75% of its limit/,
+        ),
+      }),
+    );
+    expect(() => new OperationClock('db.c').run(() => spin(20))).not.toThrow();
+  });
 });

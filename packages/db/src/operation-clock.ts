@@ -7,8 +7,12 @@
  * does not count.
  */
 import { performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { DbError } from './errors.ts';
-import { MAX_RUN_MS } from './query-limits.ts';
+import { MAX_HEAP_FRACTION, MAX_RUN_MS } from './query-limits.ts';
+
+/** Heap in use past which the running operation is stopped, bytes. */
+const HEAP_GUARD_BYTES = Math.floor(getHeapStatistics().heap_size_limit * MAX_HEAP_FRACTION);
 
 /** The clock of the stretch running now. */
 const running: { clock: OperationClock | undefined } = { clock: undefined };
@@ -27,9 +31,12 @@ export class OperationClock {
   /** The running stretch has not read the time yet, and is not the operation's first. */
   #unread = false;
 
-  constructor(ns: string, limitMs = MAX_RUN_MS) {
+  readonly #heapBytes: number;
+
+  constructor(ns: string, limitMs = MAX_RUN_MS, heapBytes = HEAP_GUARD_BYTES) {
     this.#ns = ns;
     this.#limitMs = limitMs;
+    this.#heapBytes = heapBytes;
   }
 
   /**
@@ -52,10 +59,23 @@ export class OperationClock {
     }
   }
 
-  /** Throws DB_TIMEOUT when the operation has run past its limit (looking at the time every few calls). */
+  /**
+   * Throws DB_TIMEOUT when the operation has run past its limit, or DB_NODE_MEMORY when the node's
+   * heap is nearly full (looking every few calls).
+   */
   check(): void {
     if (++this.#checks % CHECKS_PER_READING !== 0 && !this.#unread) return;
     this.#unread = false;
+    const heap = getHeapStatistics().used_heap_size;
+    if (heap > this.#heapBytes) {
+      throw new DbError(
+        'DB_NODE_MEMORY',
+        `An operation on ${this.#ns} was stopped: the node's heap holds ${Math.round(heap / 1024 / 1024)} MiB, over ` +
+          `${MAX_HEAP_FRACTION * 100}% of its limit (MAX_HEAP_FRACTION). Hold less at once: $match first, fewer or smaller ` +
+          'documents into $group, $sort and $unwind.',
+        { namespace: this.#ns },
+      );
+    }
     const now = performance.now();
     if (this.#since === undefined) {
       this.#since = now;

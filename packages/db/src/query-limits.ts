@@ -41,3 +41,12 @@ export const MAX_CHUNK_JOINED_BYTES = 64 * MIB;
  * DB_TIMEOUT. A scan of millions of documents takes seconds.
  */
 export const MAX_RUN_MS = 30_000;
+
+/**
+ * The share of V8's heap limit past which the running operation is stopped (DB_NODE_MEMORY),
+ * looked at when its clock reads the time. The last line, for what the bounds above do not
+ * measure: stages that hold their whole input (`$group`, `$sort` as mingo runs them), fed by
+ * `$unwind` of generated arrays or by a large collection. Better one operation failed than the
+ * node killed by V8 with every module.
+ */
+export const MAX_HEAP_FRACTION = 0.75;
