@@ -30,6 +30,7 @@ import { holdsInput, planAggregate, runAggregate } from './aggregate-run.ts';
 import { EmbeddedAggregateCursor, EmbeddedFindCursor, type FindSpec } from './embedded-cursor.ts';
 import { describeIndex, indexDef, sameIndex } from './embedded-index.ts';
 import { distinctValues, findAll, findPages, firstMatch, matchingPages } from './embedded-read.ts';
+import { OperationClock, timed, timedPages } from './operation-clock.ts';
 import { TimeSlice } from './time-slice.ts';
 import { checkReplacement, findAndUpdate, replaceDocument, settleThenThrow, updateDocuments } from './embedded-writes.ts';
 import { DbError, isDbError } from './errors.ts';
@@ -105,6 +106,7 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
 
   find(filter: Filter<T> = {}, options: FindOptions = {}): FindCursor<WithId<T>> {
     return new EmbeddedFindCursor<WithId<T>>(
+      this.#ns,
       async (spec) => findPages(await this.#store(), filter, spec),
       (page, spec) => project(page, spec.projection, this.#ns),
       options,
@@ -121,7 +123,8 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
     if (Object.keys(filter ?? {}).length === 0 && !options.skip && !options.limit) return store.count();
     let n = 0;
     const slice = new TimeSlice();
-    for (const page of findPages(store, filter, { skip: options.skip, limit: options.limit })) {
+    const clock = new OperationClock(this.#ns);
+    for (const page of timedPages(clock, findPages(store, filter, { skip: options.skip, limit: options.limit }))) {
       n += page.length;
       await slice.pause();
     }
@@ -135,7 +138,8 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
   async distinct<V = unknown>(key: string, filter: Filter<T> = {}): Promise<V[]> {
     const matches: Document[][] = [];
     const slice = new TimeSlice();
-    for (const page of matchingPages(await this.#store(), filter)) {
+    const clock = new OperationClock(this.#ns);
+    for (const page of timedPages(clock, matchingPages(await this.#store(), filter))) {
       matches.push(page);
       await slice.pause();
     }
@@ -156,7 +160,7 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
       for (const name of plan.foreign.keys()) stores.set(name, await this.#db.store(name));
       return runAggregate(plan, await this.#store(), stores, this.#ns);
     };
-    return new EmbeddedAggregateCursor<R>(run);
+    return new EmbeddedAggregateCursor<R>(this.#ns, run);
   }
 
   updateOne(filter: Filter<T>, update: UpdateFilter<T> | Document[], options?: UpdateOptions): Promise<UpdateResult<T>> {
@@ -189,7 +193,9 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
 
   async findOneAndDelete(filter: Filter<T>, options: FindOneAndDeleteOptions = {}): Promise<WithId<T> | null> {
     const store = await this.#store();
-    const [doc] = options.sort ? findAll(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter);
+    const [doc] = timed(this.#ns, () =>
+      options.sort ? findAll(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter),
+    );
     if (doc === undefined) return null;
     await store.delete(keyOf(doc['_id'])).durable;
     return (project([doc], options.projection, this.#ns)[0] ?? null) as WithId<T> | null;
@@ -216,12 +222,13 @@ export class EmbeddedCollection<T extends Document = Document> implements Collec
       if (many) {
         // Deleting behind the read position is safe for every page order the planner uses; the
         // loop is given back between pages (per document atomic, as MongoDB's deleteMany).
+        const clock = new OperationClock(this.#ns);
         const slice = new TimeSlice();
-        for (const page of matchingPages(store, filter)) {
-          page.forEach(remove);
+        for (const page of timedPages(clock, matchingPages(store, filter))) {
+          clock.run(() => page.forEach(remove));
           await slice.pause();
         }
-      } else firstMatch(store, filter).forEach(remove);
+      } else timed(this.#ns, () => firstMatch(store, filter).forEach(remove));
       await Promise.all(durables);
     } catch (err) {
       return settleThenThrow(durables, err);

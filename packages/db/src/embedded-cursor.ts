@@ -7,6 +7,7 @@
 import type { AggregateCursor, Document, FindCursor, Projection, Sort } from '@insights/sdk';
 import { checkCount } from './cursor-options.ts';
 import { DbError } from './errors.ts';
+import { OperationClock } from './operation-clock.ts';
 import { TimeSlice } from './time-slice.ts';
 
 /** Documents per page handed out by cursors. */
@@ -28,6 +29,12 @@ export type Finisher = (page: Document[], spec: FindSpec) => Document[];
 
 abstract class LazyCursor<T> {
   #started = false;
+  /** The query's node time: each page is read (and finished) as one timed stretch of it. */
+  readonly #clock: OperationClock;
+
+  constructor(ns: string) {
+    this.#clock = new OperationClock(ns);
+  }
 
   protected abstract load(): Promise<Pages>;
   protected abstract finish(page: Document[]): Document[];
@@ -44,11 +51,20 @@ abstract class LazyCursor<T> {
     return this.load();
   }
 
+  /** The next finished page, read as one stretch of the clock; undefined at the end. */
+  #next(pages: Iterator<Document[]>): Document[] | undefined {
+    return this.#clock.run(() => {
+      const r = pages.next();
+      return r.done === true ? undefined : this.finish(r.value);
+    });
+  }
+
   async toArray(): Promise<T[]> {
     const out: T[] = [];
     const slice = new TimeSlice();
-    for (const page of await this.#start()) {
-      for (const doc of this.finish(page)) out.push(doc as T);
+    const pages = (await this.#start())[Symbol.iterator]();
+    for (let page = this.#next(pages); page !== undefined; page = this.#next(pages)) {
+      for (const doc of page) out.push(doc as T);
       await slice.pause();
     }
     return out;
@@ -56,9 +72,14 @@ abstract class LazyCursor<T> {
 
   async *[Symbol.asyncIterator](): AsyncGenerator<T, void, undefined> {
     const slice = new TimeSlice();
-    for (const page of await this.#start()) {
-      yield* this.finish(page) as T[];
-      await slice.pause();
+    const pages = (await this.#start())[Symbol.iterator]();
+    try {
+      for (let page = this.#next(pages); page !== undefined; page = this.#next(pages)) {
+        yield* page as T[];
+        await slice.pause();
+      }
+    } finally {
+      pages.return?.();
     }
   }
 }
@@ -68,8 +89,8 @@ export class EmbeddedFindCursor<T> extends LazyCursor<T> implements FindCursor<T
   readonly #run: FindRunner;
   readonly #finish: Finisher;
 
-  constructor(run: FindRunner, finish: Finisher, spec: FindSpec) {
-    super();
+  constructor(ns: string, run: FindRunner, finish: Finisher, spec: FindSpec) {
+    super(ns);
     this.#run = run;
     this.#finish = finish;
     this.#spec = { ...spec };
@@ -114,8 +135,8 @@ export class EmbeddedFindCursor<T> extends LazyCursor<T> implements FindCursor<T
 export class EmbeddedAggregateCursor<T> extends LazyCursor<T> implements AggregateCursor<T> {
   readonly #run: () => Promise<Pages>;
 
-  constructor(run: () => Promise<Pages>) {
-    super();
+  constructor(ns: string, run: () => Promise<Pages>) {
+    super(ns);
     this.#run = run;
   }
 

@@ -131,4 +131,72 @@ describe('embedded engine - streaming $lookup and $unionWith', () => {
         .toArray(),
     ).rejects.toMatchObject({ code: 'DB_UNSUPPORTED' });
   });
+
+  it('lookup - a cartesian join is bounded per output document and per chunk, before the copies are made', async () => {
+    const pad = 'x'.repeat(100_000);
+    // 200 foreign documents of 100 KB share one key: 20 MB, under the 32 MiB the foreign side may hold.
+    await db.collection('wide').insertMany(Array.from({ length: 200 }, (_, i) => ({ _id: i, k: i < 100 ? 'half' : 'all', pad })));
+    await db.collection('wide').updateMany({}, { $set: { all: 1 } });
+    await db.collection('keys').insertMany(Array.from({ length: 300 }, (_, i) => ({ _id: i, k: 'half', all: 1 })));
+    const before = process.memoryUsage().rss;
+    // Each input joins 20 MB: over the document limit.
+    await expect(
+      db
+        .collection('keys')
+        .aggregate([{ $lookup: { from: 'wide', localField: 'all', foreignField: 'all', as: 'j' } }])
+        .toArray(),
+    ).rejects.toMatchObject({
+      code: 'DB_LOOKUP_TOO_LARGE',
+      message: expect.stringMatching(/would join more than 16 MiB of documents into one document \(MAX_JOINED_BYTES/),
+    });
+    // Each input joins 10 MB, 256 inputs a chunk: 2.5 GB of copies if nothing stopped it.
+    await expect(
+      db
+        .collection('keys')
+        .aggregate([{ $lookup: { from: 'wide', localField: 'k', foreignField: 'k', as: 'j' } }])
+        .toArray(),
+    ).rejects.toMatchObject({
+      code: 'DB_LOOKUP_TOO_LARGE',
+      message: expect.stringMatching(
+        /would join more than 64 MiB of documents into 256 input documents \(MAX_CHUNK_JOINED_BYTES/,
+      ),
+    });
+    // The same through mingo (a `pipeline` join reads the foreign collection whole, 20 MB, and joins all of it to each input).
+    await expect(
+      db
+        .collection('keys')
+        .aggregate([{ $lookup: { from: 'wide', pipeline: [{ $match: { all: 1 } }], as: 'j' } }])
+        .toArray(),
+    ).rejects.toMatchObject({
+      code: 'DB_LOOKUP_TOO_LARGE',
+      message: expect.stringMatching(/^\$lookup joined more than 16 MiB of documents into one document \(MAX_JOINED_BYTES/),
+    });
+    await expect(
+      db
+        .collection('keys')
+        .aggregate([
+          { $match: { _id: { $lt: 2 } } },
+          { $graphLookup: { from: 'wide', startWith: '$all', connectFromField: 'all', connectToField: 'all', as: 'j' } },
+        ])
+        .toArray(),
+    ).rejects.toMatchObject({
+      code: 'DB_LOOKUP_TOO_LARGE',
+      message: expect.stringMatching(/^\$graphLookup joined more than 16 MiB of documents into one document/),
+    });
+    expect(process.memoryUsage().rss - before).toBeLessThan(1024 * 1024 * 1024);
+    // An honest join of the same collections: a few documents each.
+    const few = await db
+      .collection('keys')
+      .aggregate([
+        { $match: { _id: { $lt: 3 } } },
+        { $lookup: { from: 'wide', localField: '_id', foreignField: '_id', as: 'j' } },
+        { $project: { n: { $size: '$j' } } },
+      ])
+      .toArray();
+    expect(few).toEqual([
+      { _id: 0, n: 1 },
+      { _id: 1, n: 1 },
+      { _id: 2, n: 1 },
+    ]);
+  });
 });

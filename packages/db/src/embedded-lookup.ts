@@ -12,6 +12,7 @@ import { cloneValue, keyOf } from './codec.ts';
 import { valuesAtPath } from './doc-path.ts';
 import { DbError } from './errors.ts';
 import { MAX_SORT_BYTES, matchingPages } from './embedded-read.ts';
+import { MAX_CHUNK_JOINED_BYTES, MAX_JOINED_BYTES } from './query-limits.ts';
 import type { CollectionStore } from './sqlite-store.ts';
 
 /** Input documents joined per foreign query. */
@@ -85,11 +86,27 @@ function tooLarge(spec: EqualityLookup, ns: string): DbError {
   );
 }
 
+function joinedTooLarge(spec: EqualityLookup, ns: string, oneDocument: boolean): DbError {
+  const mib = (n: number): number => n / 1024 / 1024;
+  const what = oneDocument
+    ? `more than ${mib(MAX_JOINED_BYTES)} MiB of documents into one document (MAX_JOINED_BYTES, MongoDB's document limit)`
+    : `more than ${mib(MAX_CHUNK_JOINED_BYTES)} MiB of documents into ${LOOKUP_CHUNK_DOCS} input documents ` +
+      '(MAX_CHUNK_JOINED_BYTES; a document joined to several inputs is copied for each)';
+  return new DbError(
+    'DB_LOOKUP_TOO_LARGE',
+    `$lookup from ${spec.from} (on ${ns}) would join ${what}: $match the input or the joined values more narrowly, ` +
+      'or $unwind/$group on the foreign collection instead.',
+    { namespace: ns },
+  );
+}
+
 interface Matches {
   /** Foreign documents by the key of each join value they hold, in the order they were read. */
   readonly byKey: Map<string, Document[]>;
   /** The read position of each foreign document, to merge the lists of several keys. */
   readonly rank: Map<Document, number>;
+  /** Bytes of JSON of each foreign document. */
+  readonly size: Map<Document, number>;
 }
 
 /**
@@ -102,16 +119,18 @@ function* fetchMatches(
   values: Map<string, unknown>,
   ns: string,
 ): Generator<Document[], Matches> {
-  const matches: Matches = { byKey: new Map(), rank: new Map() };
+  const matches: Matches = { byKey: new Map(), rank: new Map(), size: new Map() };
   const seen = new Set<string>();
   let bytes = 0;
   const take = (doc: Document): void => {
     const id = keyOf(doc['_id']);
     if (seen.has(id)) return;
     seen.add(id);
-    bytes += JSON.stringify(doc).length;
+    const size = JSON.stringify(doc).length;
+    bytes += size;
     if (bytes > MAX_LOOKUP_BYTES) throw tooLarge(spec, ns);
     matches.rank.set(doc, matches.rank.size);
+    matches.size.set(doc, size);
     for (const key of new Set(joinValues(doc, spec.foreignField).map(keyOf))) {
       if (!values.has(key)) continue;
       const list = matches.byKey.get(key);
@@ -147,12 +166,18 @@ function* joinChunk(chunk: Document[], store: CollectionStore, spec: EqualityLoo
     }
     return keys;
   });
-  const { byKey, rank } = yield* fetchMatches(store, spec, values, ns);
+  const { byKey, rank, size } = yield* fetchMatches(store, spec, values, ns);
   const used = new Set<Document>();
+  let chunkBytes = 0;
   yield chunk.map((doc, i) => {
     const matched = new Set<Document>();
     for (const key of keysOf[i] ?? []) for (const d of byKey.get(key) ?? []) matched.add(d);
     const list = [...matched].sort((a, b) => (rank.get(a) ?? 0) - (rank.get(b) ?? 0));
+    // Checked before the copies are made: a cartesian join copies the same matches for each input.
+    let bytes = 0;
+    for (const d of list) bytes += size.get(d) ?? 0;
+    chunkBytes += bytes;
+    if (bytes > MAX_JOINED_BYTES || chunkBytes > MAX_CHUNK_JOINED_BYTES) throw joinedTooLarge(spec, ns, bytes > MAX_JOINED_BYTES);
     // A foreign document joined to several inputs is copied, so results never share objects.
     const joined = list.map((d) => (used.has(d) ? cloneValue(d) : (used.add(d), d)));
     const out = { ...doc };

@@ -10,6 +10,7 @@ import { valuesAtPath } from './doc-path.ts';
 import type { FindSpec } from './embedded-cursor.ts';
 import { DbError } from './errors.ts';
 import { compileFilter, sortDocuments, type Matcher } from './mingo-ops.ts';
+import { checkActiveClock } from './operation-clock.ts';
 import type { SqlPlan } from './sqlite-planner.ts';
 import type { CollectionStore } from './sqlite-store.ts';
 
@@ -29,7 +30,10 @@ export function* matching(store: CollectionStore, filter: Document): Generator<D
 export function* matchingPages(store: CollectionStore, filter: Document): Generator<Document[]> {
   // Compiling also validates the filter, so do it before looking at the table.
   const matcher = compileFilter(filter, store.ns);
-  for (const page of store.pages(store.plan(filter ?? {}))) yield page.filter((doc) => matcher.test(doc));
+  for (const page of store.pages(store.plan(filter ?? {}))) {
+    checkActiveClock();
+    yield page.filter((doc) => matcher.test(doc));
+  }
 }
 
 /** The first matching documents (at most `max`). */
@@ -61,6 +65,7 @@ export function* findPages(store: CollectionStore, filter: Document, spec: FindS
   let skipped = 0;
   let taken = 0;
   for (const page of store.pages(plan)) {
+    checkActiveClock();
     const out: Document[] = [];
     for (const doc of page) {
       if (!matcher.test(doc)) continue;
@@ -98,6 +103,7 @@ function* sortInMemory(
   let bytes = 0;
   for (const page of store.pages(plan)) {
     yield []; // a turn of the event loop may come here (see TimeSlice)
+    checkActiveClock();
     for (const doc of page) {
       if (!matcher.test(doc)) continue;
       const size = JSON.stringify(doc).length;

@@ -5,6 +5,7 @@ import { findAll, firstMatch, matchingPages } from './embedded-read.ts';
 import type { CollectionStore } from './sqlite-store.ts';
 import { DbError } from './errors.ts';
 import { applyUpdate, compileFilter, type ParsedUpdate } from './mingo-ops.ts';
+import { OperationClock, timed, timedPages } from './operation-clock.ts';
 import { TimeSlice } from './time-slice.ts';
 
 function isOperatorObject(v: unknown): v is Document {
@@ -120,28 +121,32 @@ export async function updateDocuments(
   };
   try {
     if (many) {
+      // Given back to the event loop between pages and every 64 updates (TimeSlice), under one clock.
+      const clock = new OperationClock(store.ns);
       const slice = new TimeSlice();
       const ids: string[] = [];
-      for (const page of matchingPages(store, filter)) {
+      for (const page of timedPages(clock, matchingPages(store, filter))) {
         for (const doc of page) ids.push(keyOf(doc['_id']));
         await slice.pause();
       }
       const matcher = compileFilter(filter, store.ns);
-      for (let i = 0; i < ids.length; i++) {
-        const id = ids[i]!;
-        const current = store.get(id);
-        if (current !== undefined && matcher.test(current)) update(id, current);
-        if ((i & 63) === 63) await slice.pause();
+      for (let at = 0; at < ids.length; at += 64) {
+        clock.run(() => {
+          for (const id of ids.slice(at, at + 64)) {
+            const current = store.get(id);
+            if (current !== undefined && matcher.test(current)) update(id, current);
+          }
+        });
+        await slice.pause();
       }
-    } else {
-      for (const current of firstMatch(store, filter)) update(keyOf(current['_id']), current);
     }
-    let upsertedId: unknown = null;
-    if (matchedCount === 0 && options.upsert) {
+    const upsertedId = timed(store.ns, (): unknown => {
+      if (!many) for (const current of firstMatch(store, filter)) update(keyOf(current['_id']), current);
+      if (matchedCount > 0 || !options.upsert) return null;
       const r = store.insert(upsertDocument(filter, ops, setOnInsert, options.arrayFilters, store.ns));
       durables.push(r.durable);
-      upsertedId = r.result['_id'];
-    }
+      return r.result['_id'];
+    });
     await Promise.all(durables);
     return result(matchedCount, modifiedCount, upsertedId);
   } catch (err) {
@@ -156,7 +161,7 @@ export async function replaceDocument(
   doc: Document,
   options: ReplaceOptions,
 ): Promise<UpdateResult> {
-  const [current] = firstMatch(store, filter);
+  const [current] = timed(store.ns, () => firstMatch(store, filter));
   if (current === undefined) {
     if (!options.upsert) return result(0, 0, null);
     const id = doc['_id'] ?? equalityFields(filter)['_id'];
@@ -176,12 +181,14 @@ export async function findAndUpdate(
   { ops, setOnInsert }: ParsedUpdate,
   options: FindOneAndUpdateOptions,
 ): Promise<Document | null> {
-  const [current] = options.sort ? findAll(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter);
+  const [current] = timed(store.ns, () =>
+    options.sort ? findAll(store, filter, { sort: options.sort, limit: 1 }) : firstMatch(store, filter),
+  );
   let before: Document | null = current ?? null;
   let after: Document | null = before;
   if (current !== undefined) {
     const condition = usesPositional(ops) ? filter : {};
-    const next = applyUpdate(cloneValue(current), ops, condition, options.arrayFilters, store.ns);
+    const next = timed(store.ns, () => applyUpdate(cloneValue(current), ops, condition, options.arrayFilters, store.ns));
     if (next !== undefined) {
       const r = store.replace(keyOf(current['_id']), current['_id'], next);
       after = r.result;

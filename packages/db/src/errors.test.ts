@@ -15,6 +15,7 @@ describe('db errors', () => {
       'DB_CURSOR_IN_USE',
       'DB_DOCUMENT_TOO_LARGE',
       'DB_DUPLICATE_KEY',
+      'DB_EXPRESSION_TOO_LARGE',
       'DB_INDEX_NOT_FOUND',
       'DB_INVALID_DOCUMENT',
       'DB_INVALID_FILTER',
@@ -26,7 +27,9 @@ describe('db errors', () => {
       'DB_IO_ERROR',
       'DB_LOCKED',
       'DB_LOOKUP_TOO_LARGE',
+      'DB_NODE_MEMORY',
       'DB_SORT_TOO_LARGE',
+      'DB_TIMEOUT',
       'DB_UNAVAILABLE',
       'DB_UNSUPPORTED',
     ]);

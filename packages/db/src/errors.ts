@@ -21,6 +21,11 @@ export const DB_ERROR_CODES = {
     'a stage would hold too much of another collection in memory; use $lookup with localField/foreignField and an index on foreignField, or narrow the input first',
   DB_AGGREGATION_TOO_COSTLY:
     'an aggregation that holds its input ($group, $sort, ...) ran past the time or memory of the aggregation worker, or returned too much; $match its input on an indexed field first',
+  DB_EXPRESSION_TOO_LARGE:
+    'an expression would build a value over the limits of module queries (query-limits.ts); build smaller values or do the work in module code',
+  DB_TIMEOUT: 'the operation ran longer than the node allows one database operation (query-limits.ts); narrow it or index it',
+  DB_NODE_MEMORY:
+    "the node's heap was nearly full while the operation ran, and it was stopped to keep the node up; hold less (narrower $match, fewer documents into $group/$sort)",
   DB_UNSUPPORTED: 'the embedded engine does not support this; use the MongoDB backend',
   DB_CURSOR_IN_USE: 'a cursor was modified or read after reading started',
   DB_CORRUPT_JOURNAL: 'a journal file is damaged before its last line; restore it from a backup',

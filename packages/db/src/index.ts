@@ -13,6 +13,7 @@ import { moduleCredentials, provisionUser, type MongoModuleAuth } from './mongo-
 import { checkModuleName } from './names.ts';
 
 export { DbError, isDbError, DB_ERROR_CODES } from './errors.ts';
+export { enableLinearRegExp } from './linear-regex.ts';
 export type { DbErrorFields } from './errors.ts';
 export type { MongoCredentials, MongoModuleAuth } from './mongo-users.ts';
 

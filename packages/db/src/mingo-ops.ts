@@ -2,19 +2,25 @@
  * The MongoDB query language, from mingo: filter matching, sorting, projection, update operators
  * and aggregation. This file turns mingo's errors into coded DbErrors and fixes the options:
  * no `$where`/`$function` scripts (MongoDB servers usually disable them, and module code must run
- * the same on both engines).
+ * the same on both engines), and mingo's operators metered (metered-operators.ts). Every filter
+ * and pipeline that reaches mingo passes here, so its regular expressions are made linear-time or
+ * refused here (query-regexes.ts).
  */
 import type { Document, Projection, Sort } from '@insights/sdk';
-import { Aggregator, Query, updateOne as mingoUpdateOne } from 'mingo';
+import { Aggregator } from 'mingo/aggregator';
+import { Query } from 'mingo/query';
 import type { Options } from 'mingo/types';
+import { updateOne as mingoUpdateOne } from 'mingo/updater';
 import { equalityMatcher } from './equality-filter.ts';
 import { DbError, messageOf } from './errors.ts';
 import { tryFastUpdate } from './fast-update.ts';
+import { METERED_CONTEXT } from './metered-operators.ts';
+import { withLinearRegexes } from './query-regexes.ts';
 import type { DbErrorCode } from '@insights/sdk';
 
 type Resolver = NonNullable<Options['collectionResolver']>;
 
-const BASE_OPTIONS = { scriptEnabled: false, idKey: '_id' } as const;
+const BASE_OPTIONS = { scriptEnabled: false, idKey: '_id', context: METERED_CONTEXT } as const;
 
 function wrap<R>(code: DbErrorCode, what: string, ns: string, fn: () => R): R {
   try {
@@ -44,7 +50,7 @@ export function compileFilter(filter: unknown, ns: string): Matcher {
   if (Object.keys(filter).length === 0) return MATCH_ALL;
   const equality = equalityMatcher(filter);
   if (equality !== undefined) return equality;
-  const query = wrap('DB_INVALID_FILTER', 'filter', ns, () => new Query(filter, BASE_OPTIONS));
+  const query = wrap('DB_INVALID_FILTER', 'filter', ns, () => new Query(withLinearRegexes(filter), BASE_OPTIONS));
   // Some operator errors surface only when evaluated; keep their code.
   return { test: (doc) => wrap('DB_INVALID_FILTER', 'filter', ns, () => query.test(doc)) };
 }
@@ -125,9 +131,12 @@ export function applyUpdate(
     if (fast !== undefined) return fast ? doc : undefined;
   }
   const docs = [doc];
-  const result = wrap('DB_INVALID_UPDATE', 'update', ns, () =>
-    mingoUpdateOne(docs, filter, ops as Document, arrayFilters ? { arrayFilters } : {}, BASE_OPTIONS),
-  );
+  const result = wrap('DB_INVALID_UPDATE', 'update', ns, () => {
+    // `$pull` conditions, array filters and the filter (for positional paths) are queries too.
+    const pull = !Array.isArray(ops) && ops['$pull'] !== undefined ? { ...ops, $pull: withLinearRegexes(ops['$pull']) } : ops;
+    const config = arrayFilters ? { arrayFilters: withLinearRegexes(arrayFilters) } : {};
+    return mingoUpdateOne(docs, withLinearRegexes(filter), pull as Document, config, BASE_OPTIONS);
+  });
   return result.modifiedCount > 0 ? docs[0] : undefined;
 }
 
@@ -164,7 +173,7 @@ export function* runPipeline(
   pageSize: number,
 ): Generator<Document[]> {
   const out = wrap('DB_INVALID_PIPELINE', 'pipeline', ns, () =>
-    new Aggregator(pipeline, { ...BASE_OPTIONS, collectionResolver: resolver }).stream(docs),
+    new Aggregator(withLinearRegexes(pipeline), { ...BASE_OPTIONS, collectionResolver: resolver }).stream(docs),
   );
   for (;;) {
     const page: Document[] = [];

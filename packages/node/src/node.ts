@@ -11,7 +11,7 @@ import {
   type ModuleHost,
 } from '@insights/runtime';
 import { bundleOwnEntry, MODULE_LIMIT_DEFAULTS, startModuleHost } from '@insights/sandbox';
-import { AGGREGATE_WORKER_ENTRY, createDbProvider, type DbProviderOptions } from '@insights/db';
+import { AGGREGATE_WORKER_ENTRY, createDbProvider, enableLinearRegExp, type DbProviderOptions } from '@insights/db';
 import { checkStartable, type NodeConfig } from './config.ts';
 import { startAdvertising } from './advertising.ts';
 import { startNatsLink } from './nats-link.ts';
@@ -77,6 +77,8 @@ export interface StartNodeOptions {
 /** Starts an analytics node: loads its modules, then serves gRPC and HTTP. */
 export async function startNode(config: NodeConfig, options: StartNodeOptions = {}): Promise<RunningNode> {
   checkStartable(config);
+  // Module queries run on this thread: their regular expressions must run in linear time (packages/db/src/linear-regex.ts).
+  enableLinearRegExp();
   // Tracing first: when it is on, every log record written inside a call carries its trace and span ids.
   const tracing = startTracing(config, { exporter: options.spanExporter });
   const baseSink = options.logSink ?? stderrJsonSink;
