@@ -2,28 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AGGREGATE_WORKER_ENTRY, createDbProvider, type DbProvider } from '@insights/db';
-import { AggregateOffload } from '@insights/db/internal';
+import { AggregateOffload, turnsDuring } from '@insights/db/internal';
 import { bundleOwnEntry } from '@insights/sandbox';
 import type { Collection } from '@insights/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const DOCS = 60_000;
-
-/** Turns of the event loop while `op` runs (an operation that holds the thread sees one or two). */
-async function turnsDuring<T>(op: () => Promise<T>): Promise<{ result: T; turns: number }> {
-  let turns = 0;
-  let done = false;
-  const tick = () => {
-    turns++;
-    if (!done) setImmediate(tick);
-  };
-  setImmediate(tick);
-  try {
-    return { result: await op(), turns };
-  } finally {
-    done = true;
-  }
-}
 
 /**
  * Aggregations that hold their input ($group, $sort, ...) run in the aggregation worker

@@ -1,9 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { connect, type Mesh } from '@insights/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnNode, type NodeProcess } from '../support/cli-process.ts';
-import { tempDir } from '../support/tmp.ts';
-import { failure, hostile, sleep, waitFor, whileProbingGood } from './support.ts';
+import { describe, expect, it } from 'vitest';
+import { failure, sleep, spawnedNodeWithHostile, waitFor, whileProbingGood } from './support.ts';
 
 const alive = (pid: number) => {
   try {
@@ -32,30 +29,18 @@ const sandboxPid = (nodePid: number, module: string): number | undefined =>
 
 /** The real `insights node` process (under tsx), its modules in restricted child processes. */
 describe('sandbox - a real node process', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let node: NodeProcess;
-  let mesh: Mesh;
-  beforeAll(async () => {
-    tmp = await tempDir();
-    node = await spawnNode(['--data-dir', tmp.dir, '--module', hostile('good'), '--module', hostile('exiter')]);
-    mesh = await connect({ nodes: [node.ready.grpc] });
-  }, 60_000);
-  afterAll(async () => {
-    await mesh.close();
-    await node.stop();
-    await tmp.remove();
-  });
+  const h = spawnedNodeWithHostile('exiter');
 
   it('cli node - TypeScript modules run in child processes of the node, one per module', async () => {
-    expect(node.ready.failedModules).toEqual([]);
-    const goodPid = ((await mesh.query['good.whereami']!()) as { pid: number }).pid;
-    const exiterPid = (await mesh.query['exiter.pid']!()) as number;
-    const good = sandboxPid(node.proc.pid!, 'good');
-    const exiter = sandboxPid(node.proc.pid!, 'exiter');
+    expect(h.node.ready.failedModules).toEqual([]);
+    const goodPid = ((await h.mesh.query['good.whereami']!()) as { pid: number }).pid;
+    const exiterPid = (await h.mesh.query['exiter.pid']!()) as number;
+    const good = sandboxPid(h.node.proc.pid!, 'good');
+    const exiter = sandboxPid(h.node.proc.pid!, 'exiter');
     expect(good).toBeDefined();
     expect(exiter).toBeDefined();
     expect(good).not.toBe(exiter);
-    const kernel = childrenOf(node.proc.pid!).some((c) => c.pid === good && /^(\S*\/)?bwrap /.test(c.cmdline));
+    const kernel = childrenOf(h.node.proc.pid!).some((c) => c.pid === good && /^(\S*\/)?bwrap /.test(c.cmdline));
     // Under the kernel sandbox each module has a pid namespace of its own: it sees itself as pid 2
     // (bubblewrap's init is 1); otherwise its pid is the child's.
     if (kernel) expect([goodPid, exiterPid]).toEqual([2, 2]);
@@ -63,30 +48,30 @@ describe('sandbox - a real node process', () => {
   });
 
   it('cli node - a module process killed with SIGKILL: its calls fail UNAVAILABLE, the node and the other module serve on, it comes back', async () => {
-    const pid = sandboxPid(node.proc.pid!, 'exiter')!;
-    await whileProbingGood(mesh, 'real node, module SIGKILL', async () => {
-      const inFlight = failure(mesh.query['exiter.hold']!({ ms: 30_000 }, { timeoutMs: 30_000 }));
+    const pid = sandboxPid(h.node.proc.pid!, 'exiter')!;
+    await whileProbingGood(h.mesh, 'real node, module SIGKILL', async () => {
+      const inFlight = failure(h.mesh.query['exiter.hold']!({ ms: 30_000 }, { timeoutMs: 30_000 }));
       await sleep(200);
       process.kill(pid, 'SIGKILL');
       expect(await inFlight).toMatchObject({ code: 'UNAVAILABLE' });
       await waitFor('exiter back', async () => {
-        const now = sandboxPid(node.proc.pid!, 'exiter');
+        const now = sandboxPid(h.node.proc.pid!, 'exiter');
         return (
           now !== undefined &&
           now !== pid &&
-          (await mesh.query['exiter.pid']!().then(
+          (await h.mesh.query['exiter.pid']!().then(
             () => true,
             () => false,
           ))
         );
       });
     });
-    expect(node.stderr()).toMatch(/"msg":"module sandbox crashed; restarting it".*"module":"exiter".*SIGKILL/);
+    expect(h.node.stderr()).toMatch(/"msg":"module sandbox crashed; restarting it".*"module":"exiter".*SIGKILL/);
   });
 
   it('cli node - SIGTERM stops the node and its module processes', async () => {
-    const pids = [sandboxPid(node.proc.pid!, 'good')!, sandboxPid(node.proc.pid!, 'exiter')!];
-    expect(await node.stop()).toBe(0);
+    const pids = [sandboxPid(h.node.proc.pid!, 'good')!, sandboxPid(h.node.proc.pid!, 'exiter')!];
+    expect(await h.node.stop()).toBe(0);
     await waitFor('module processes gone', () => pids.every((p) => !alive(p)), 5000);
   });
 });

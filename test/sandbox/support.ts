@@ -5,8 +5,9 @@ import { connect, type Mesh } from '@insights/client';
 import type { InsightsError } from '@insights/sdk';
 import type { SandboxHost } from '@insights/sandbox';
 import { afterAll, beforeAll, expect } from 'vitest';
+import { spawnNode, type NodeProcess } from '../support/cli-process.ts';
 import { startTestNode, type TestNode } from '../support/test-node.ts';
-import { REPO_ROOT } from '../support/tmp.ts';
+import { REPO_ROOT, tempDir } from '../support/tmp.ts';
 
 export const hostile = (name: string): string => path.join(REPO_ROOT, 'test', 'fixtures', 'hostile', name);
 
@@ -101,6 +102,35 @@ export function nodeWithHostile(fixture: string): { readonly node: TestNode; rea
   afterAll(async () => {
     await held.mesh?.close();
     await held.node?.stop();
+  });
+  return {
+    get node() {
+      return held.node!;
+    },
+    get mesh() {
+      return held.mesh!;
+    },
+  };
+}
+
+/**
+ * For a describe block: an `insights node` process (the CLI, with `env` added to its environment)
+ * with the `good` module beside one hostile fixture, and a mesh client to it.
+ */
+export function spawnedNodeWithHostile(
+  fixture: string,
+  env: NodeJS.ProcessEnv = {},
+): { readonly node: NodeProcess; readonly mesh: Mesh } {
+  const held: { node?: NodeProcess; mesh?: Mesh; tmp?: Awaited<ReturnType<typeof tempDir>> } = {};
+  beforeAll(async () => {
+    held.tmp = await tempDir();
+    held.node = await spawnNode(['--data-dir', held.tmp.dir, '--module', hostile('good'), '--module', hostile(fixture)], env);
+    held.mesh = await connect({ nodes: [held.node.ready.grpc] });
+  }, 60_000);
+  afterAll(async () => {
+    await held.mesh?.close();
+    await held.node?.stop();
+    await held.tmp?.remove();
   });
   return {
     get node() {

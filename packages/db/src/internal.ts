@@ -9,3 +9,4 @@ export { checkCollectionName } from './names.ts';
 export { foreignCollections } from './embedded-aggregate.ts';
 export { encodeValue, reviveValue } from './codec.ts';
 export { AggregateOffload } from './aggregate-offload.ts';
+export { turnsDuring } from './loop-turns.ts';

@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { connect, type Mesh } from '@insights/client';
 import { MAX_MESSAGE_BYTES, MODULE_LIMIT_DEFAULTS, maxFrameBytes } from '@insights/sandbox';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnNode, type NodeProcess } from '../../support/cli-process.ts';
-import { tempDir } from '../../support/tmp.ts';
-import { failure, hostile, nodeWithHostile, query, sandboxHost, sleep, waitFor, whileProbingGood } from '../support.ts';
+import { describe, expect, it } from 'vitest';
+import {
+  failure,
+  nodeWithHostile,
+  query,
+  sandboxHost,
+  sleep,
+  spawnedNodeWithHostile,
+  waitFor,
+  whileProbingGood,
+} from '../support.ts';
 
 const MIB = 1024 * 1024;
 /** The frame limit of a module with the default maxResultBytes (32 MiB). */
@@ -95,25 +101,12 @@ describe('sandbox hostile - the size of one message', () => {
  * about 270 MB of heap), not a frame's worth (30 of them, about 1 GB: the node ran out of memory).
  */
 describe('sandbox hostile - requests that grow when decoded', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let node: NodeProcess;
-  let mesh: Mesh;
-  beforeAll(async () => {
-    tmp = await tempDir();
-    const options = `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${NODE_HEAP_MB}`;
-    node = await spawnNode(['--data-dir', tmp.dir, '--module', hostile('good'), '--module', hostile('big-messages')], {
-      NODE_OPTIONS: options,
-    });
-    mesh = await connect({ nodes: [node.ready.grpc] });
-  }, 60_000);
-  afterAll(async () => {
-    await mesh.close();
-    await node.stop();
-    await tmp.remove();
+  const h = spawnedNodeWithHostile('big-messages', {
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=${NODE_HEAP_MB}`,
   });
 
   it('hostile - 4 frames of 30 requests of 1 MiB, 350,000 objects each: served a few at a time, the node stays up', async () => {
-    const pid = node.proc.pid!;
+    const pid = h.node.proc.pid!;
     const before = peakRssMb(pid);
     // The neighbour is probed but not held to a latency: decoding is the node's CPU, which is not bounded.
     const probes: number[] = [];
@@ -122,20 +115,20 @@ describe('sandbox hostile - requests that grow when decoded', () => {
     const probing = (async () => {
       while (flooding) {
         const t = performance.now();
-        await mesh.query['good.ping']!({}, { timeoutMs: 30_000 }).then(
+        await h.mesh.query['good.ping']!({}, { timeoutMs: 30_000 }).then(
           () => probes.push(performance.now() - t),
           () => failed++,
         );
         await sleep(20);
       }
     })();
-    const bytes = await mesh.query['big-messages.expand']!({ frames: 4, perFrame: 30, bytes: MIB }, { timeoutMs: 60_000 });
+    const bytes = await h.mesh.query['big-messages.expand']!({ frames: 4, perFrame: 30, bytes: MIB }, { timeoutMs: 60_000 });
     flooding = false;
     await probing;
     expect(bytes).toBeGreaterThan(MIB - 64);
     // Answered, or refused, at the node's pace: the node and the module are still there.
-    expect(await mesh.query['big-messages.ping']!({}, { timeoutMs: 30_000 })).toBe('pong');
-    expect(await mesh.query['good.ping']!({}, { timeoutMs: 30_000 })).toBe('pong');
+    expect(await h.mesh.query['big-messages.ping']!({}, { timeoutMs: 30_000 })).toBe('pong');
+    expect(await h.mesh.query['good.ping']!({}, { timeoutMs: 30_000 })).toBe('pong');
     const sorted = probes.sort((x, y) => x - y);
     const line = {
       how: 'expanding',
@@ -147,7 +140,7 @@ describe('sandbox hostile - requests that grow when decoded', () => {
       probeFailures: failed,
     };
     console.log(`[message size] ${JSON.stringify(line)}`);
-    expect(node.proc.exitCode).toBeNull();
-    expect(node.stderr()).not.toMatch(/heap out of memory/);
+    expect(h.node.proc.exitCode).toBeNull();
+    expect(h.node.stderr()).not.toMatch(/heap out of memory/);
   }, 120_000);
 });
