@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, nkeyAuthenticator } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -37,14 +38,25 @@ export async function startNatsCluster(
   extraConfig = '',
   auth: MeshNatsAuth = createMeshNatsAuth(),
 ): Promise<NatsCluster> {
-  const ports = await Promise.all(
-    Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })),
-  );
-  const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`);
-  const members = ports.map((p, i) =>
-    member(`nats-${i + 1}`, p.client, p.route, routes, path.join(dir, `nats-${i + 1}`), extraConfig, auth),
-  );
-  await Promise.all(members.map((m) => m.start()));
+  let members: NatsMember[] = [];
+  // A port found free can be taken by another process before its server binds it: then the
+  // servers started are stopped and the cluster tried again on other ports.
+  for (let attempt = 1; ; attempt++) {
+    const ports = await Promise.all(
+      Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })),
+    );
+    const routes = ports.map((p) => `nats-route://127.0.0.1:${p.route}`);
+    members = ports.map((p, i) =>
+      member(`nats-${i + 1}`, p.client, p.route, routes, path.join(dir, `nats-${i + 1}`), extraConfig, auth),
+    );
+    const started = await Promise.allSettled(members.map((m) => m.start()));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed === undefined) break;
+    await Promise.all(members.map((m) => m.kill()));
+    if (attempt >= 3 || !/address already in use/.test(String((failed.reason as Error)?.message))) throw failed.reason;
+    // The next attempt starts from empty stores: these knew the old routes.
+    await Promise.all(members.map((_, i) => rm(path.join(dir, `nats-${i + 1}`), { recursive: true, force: true })));
+  }
   const urls = members.map((m) => m.url);
   await waitForJetStream(urls, size, auth.seeds.admin);
   return { members, urls, auth, stop: async () => void (await Promise.all(members.map((m) => m.stop()))) };
